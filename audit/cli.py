@@ -1,0 +1,210 @@
+"""The ``audit`` command line: a thin layer over functions in :mod:`audit`.
+
+Exit codes (documented in the README and in ``audit --help``):
+0 clean, 1 findings, 2 invalid input, 3 run error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from audit.pipeline import EXIT_ERROR, EXIT_INVALID
+
+EPILOG = """\b
+Exit codes: 0 clean (no findings), 1 findings, 2 invalid input, 3 run error.
+"""
+
+
+class AuditGroup(click.Group):
+    """Turns domain errors into the documented exit codes, with a message and no traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        from audit.loader import InputError
+        from audit.policy import PolicyError
+
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            click.echo(f"输入无法使用 / invalid input: {exc}", err=True)
+            ctx.exit(EXIT_INVALID)
+        except PolicyError as exc:
+            click.echo(f"参数文件错误 / policy file error: {exc}", err=True)
+            ctx.exit(EXIT_INVALID)
+        except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 — a run error must still exit 3 with a message
+            logging.getLogger("audit").debug("run error", exc_info=True)
+            click.echo(f"运行错误 / run error: {type(exc).__name__}: {exc}", err=True)
+            click.echo("Re-run with AUDIT_DEBUG=1 for the traceback.", err=True)
+            if _debug():
+                raise
+            ctx.exit(EXIT_ERROR)
+
+
+def _debug() -> bool:
+    import os
+
+    return os.environ.get("AUDIT_DEBUG") == "1"
+
+
+@click.group(cls=AuditGroup, epilog=EPILOG)
+@click.version_option(package_name="jianxi-audit")
+def main() -> None:
+    """就业见习补贴资金审计 — audit of employment-internship subsidy funds.
+
+    \b
+    Example:
+      audit run fixtures/demo --month 2024-06 --out out/demo
+    """
+    logging.basicConfig(level=logging.DEBUG if _debug() else logging.WARNING, format="%(levelname)s %(message)s")
+
+
+def _progress(quiet: bool):
+    if quiet:
+        return None
+
+    def say(step: str) -> None:
+        click.echo(f"  · {step}", err=True)
+
+    return say
+
+
+@main.command("validate", epilog=EPILOG)
+@click.argument("input_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write normalised/*.parquet, quarantine.csv and the validation summary.")
+def validate_cmd(input_dir: Path, out_dir: Path) -> None:
+    """Read, normalise and validate the input tables, without running the rules.
+
+    \b
+    Example:
+      audit validate fixtures/demo --out out/validated
+    """
+    from audit.loader import load_inputs
+    from audit.validation import validate, write_validation
+
+    loaded = load_inputs(input_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    loaded.write(out_dir)
+    report = validate(loaded)
+    write_validation(out_dir, report)
+    click.echo(loaded.counts_text())
+    click.echo(report.text())
+    click.echo(f"→ {out_dir}")
+
+
+@main.command("run", epilog=EPILOG)
+@click.argument("input_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--month", required=True, help="The audited month, YYYY-MM: everything recorded up to its end is audited.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The run's output directory.")
+@click.option("--si-as-of", default=None, help="Last month the social-insurance extract is complete for (default: --month).")
+@click.option("--policy-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="Use these parameter files instead of the shipped ones.")
+@click.option("--no-render", is_flag=True, help="Write findings only; skip reports, exit lists and graphs.")
+@click.option("--quiet", is_flag=True, help="No progress lines.")
+def run_cmd(input_dir: Path, month: str, out_dir: Path, si_as_of: str | None, policy_dir: Path | None,
+            no_render: bool, quiet: bool) -> None:
+    """Run the monthly audit: validate, run every rule, write findings and reports.
+
+    \b
+    Example:
+      audit run fixtures/demo --month 2024-06 --out out/demo
+    """
+    from audit.pipeline import parse_month, run_audit
+
+    try:
+        parse_month(month)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--month") from None
+    result = run_audit(input_dir, month, out_dir, si_as_of=si_as_of, policy_dir=policy_dir,
+                       progress=_progress(quiet), render=not no_render)
+    click.echo(format_summary(result.summary))
+    click.echo(f"→ {out_dir}")
+    sys.exit(result.exit_code)
+
+
+def format_summary(summary: dict) -> str:
+    lines = [f"审计月份 {summary['audit_month']}  (社保数据截至 {summary['si_as_of']})", ""]
+    lines.append(f"{'family':<22}{'findings':>9}{'persons':>9}{'units':>7}{'claims':>8}{'amount_at_risk':>17}")
+    for row in summary.get("by_family", []):
+        lines.append(
+            f"{row['family']:<22}{row['findings']:>9}{row['persons']:>9}{row['units']:>7}{row['claims']:>8}"
+            f"{row['amount_at_risk']:>17,.2f}"
+        )
+    if summary.get("rules_skipped"):
+        lines.append("")
+        lines.append("未运行的规则 / rules skipped:")
+        for rid, why in summary["rules_skipped"].items():
+            lines.append(f"  {rid}: {why}")
+    return "\n".join(lines)
+
+
+@main.group("policy")
+def policy_group() -> None:
+    """Inspect the policy parameters (law) and detection thresholds (judgement).
+
+    \b
+    Example:
+      audit policy show 江西 --date 2024-03-01
+    """
+
+
+@policy_group.command("show")
+@click.argument("province")
+@click.option("--date", "when", default=None, help="Date the parameters are in force on (YYYY-MM-DD; default today).")
+@click.option("--policy-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
+def policy_show(province: str, when: str | None, policy_dir: Path | None) -> None:
+    """Print the parameters in force for PROVINCE (name or code) on a date, with their sources.
+
+    \b
+    Example:
+      audit policy show 360000 --date 2024-03-01
+    """
+    from audit.policy import Policy
+
+    policy = Policy.load(policy_dir)
+    code = _province_code(policy, province)
+    day = dt.date.fromisoformat(when) if when else dt.date.today()
+    click.echo(f"{policy.jurisdictions.get(code, code)} ({code}) — 在 {day} 生效的政策参数 / parameters in force")
+    for row in policy.describe(code, day):
+        value = "未设定 (unset: its rules skip)" if row["value"] is None else row["value"]
+        src = f"{row['reference']} [since {row['effective_from']}, {row['from']}]" if row["reference"] else ""
+        click.echo(f"  {row['name']:<44} {value!s:<28} {src}")
+    click.echo("")
+    click.echo("检测参数（审计机关判断，非政策规定） / detection thresholds (the audit office's judgement, not law):")
+    for det in policy.detection.values():
+        click.echo(f"  {det.name:<44} {det.value!s:<8} {det.unit:<12} {det.description}")
+
+
+def _province_code(policy, text: str) -> str:
+    text = text.strip()
+    if text in policy.jurisdictions:
+        return text
+    for code, name in policy.jurisdictions.items():
+        if text and (name.startswith(text) or text.startswith(name)):
+            return code
+    raise click.BadParameter(
+        f"unknown province {text!r}; use one of: "
+        + ", ".join(f"{n} ({c})" for c, n in sorted(policy.jurisdictions.items()) if c != "000000"),
+        param_hint="PROVINCE",
+    )
+
+
+def _register_optional() -> None:
+    """Commands that live beside their subject: fixtures, evaluation, reports, graphs."""
+    from fixtures.cli import evaluate_cmd, fixtures_group
+    from reports.cli import report_cmd
+    from audit.graph_cli import graph_cmd
+
+    for cmd in (fixtures_group, evaluate_cmd, report_cmd, graph_cmd):
+        if cmd is not None:
+            main.add_command(cmd)
+
+
+_register_optional()

@@ -1,0 +1,172 @@
+"""The findings schema (contract.md, "Output of a run"), defined once.
+
+Every check's raw output passes through :func:`finalise`, which adds the rule's metadata, fills
+the columns the check did not produce, JSON-encodes the evidence and casts to the schema.
+:func:`assign_ids` gives each finding a ``finding_id`` stable across reruns on the same data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import polars as pl
+
+from audit.rules import CLAIM_FAMILIES, PERSON_FAMILIES, UNIT_FAMILIES, Rule
+
+FINDINGS_SCHEMA: dict[str, pl.DataType] = {
+    "finding_id": pl.String(),
+    "rule_id": pl.String(),
+    "family": pl.String(),
+    "severity": pl.String(),
+    "person_id": pl.String(),
+    "unit_id": pl.String(),
+    "claim_id": pl.String(),
+    "county_code": pl.String(),
+    "period_start": pl.Date(),
+    "period_end": pl.Date(),
+    "amount_at_risk": pl.Float64(),
+    "evidence": pl.String(),
+    "citation": pl.String(),
+}
+
+SKIPPED_SCHEMA: dict[str, pl.DataType] = {
+    "rule_id": pl.String(),
+    "family": pl.String(),
+    "person_id": pl.String(),
+    "unit_id": pl.String(),
+    "claim_id": pl.String(),
+    "reason": pl.String(),
+}
+
+KEY_COLUMNS = ("person_id", "unit_id", "claim_id", "county_code", "period_start", "period_end")
+
+# Which claims a finding puts money at risk on: one row per (finding, claim). A claim-level
+# finding links its own claim; a trainee- or unit-level finding links the claims it lists in
+# its raw ``claims_at_risk`` column (list of struct{claim_id, amount}). Totals and the recovery
+# list are computed from this link table, so each claim counts once (RULES.md §8).
+CLAIM_LINK_SCHEMA: dict[str, pl.DataType] = {
+    "finding_id": pl.String(),
+    "claim_id": pl.String(),
+    "amount": pl.Float64(),
+}
+_LINK_DTYPE = pl.List(pl.Struct({"claim_id": pl.String(), "amount": pl.Float64()}))
+
+
+def empty_findings() -> pl.DataFrame:
+    return pl.DataFrame(schema=FINDINGS_SCHEMA)
+
+
+def finalise(raw: pl.LazyFrame, rule: Rule) -> pl.LazyFrame:
+    """Cast a check's raw findings to the findings schema (without ``finding_id``)."""
+    have = raw.collect_schema()
+    cols: list[pl.Expr] = [
+        pl.lit(rule.id).alias("rule_id"),
+        pl.lit(rule.family.value).alias("family"),
+        pl.lit(rule.severity.value).alias("severity"),
+    ]
+    for name in KEY_COLUMNS:
+        dtype = FINDINGS_SCHEMA[name]
+        cols.append(pl.col(name).cast(dtype) if name in have else pl.lit(None, dtype).alias(name))
+    if "amount_at_risk" in have:
+        cols.append(pl.col("amount_at_risk").cast(pl.Float64).fill_null(0.0).round(2))
+    else:
+        cols.append(pl.lit(0.0).alias("amount_at_risk"))
+    if "evidence" not in have:
+        cols.append(pl.lit("{}").alias("evidence"))
+    elif isinstance(have["evidence"], pl.Struct):
+        cols.append(pl.col("evidence").struct.json_encode())
+    else:
+        cols.append(pl.col("evidence").cast(pl.String))
+    cols.append(pl.lit(rule.citation).alias("citation"))
+    if "claims_at_risk" in have:
+        cols.append(pl.col("claims_at_risk").cast(_LINK_DTYPE).alias("_claims"))
+    elif "claim_id" in have:
+        cols.append(
+            pl.concat_list(
+                pl.struct(
+                    pl.col("claim_id").cast(pl.String),
+                    pl.col("amount_at_risk").cast(pl.Float64).fill_null(0.0).alias("amount")
+                    if "amount_at_risk" in have
+                    else pl.lit(0.0).alias("amount"),
+                )
+            )
+            .cast(_LINK_DTYPE)
+            .alias("_claims")
+        )
+    else:
+        cols.append(pl.lit(None, _LINK_DTYPE).alias("_claims"))
+    out = raw.select(cols)
+    fam = rule.family
+    need = (
+        "person_id" if fam in PERSON_FAMILIES else "unit_id" if fam in UNIT_FAMILIES else "claim_id" if fam in CLAIM_FAMILIES else None
+    )
+    if need is not None:
+        # contract.md: trainee-, unit- and claim-level families always carry their key
+        out = out.filter(pl.col(need).is_not_null())
+    return out
+
+
+def finalise_skipped(raw: pl.LazyFrame, rule: Rule) -> pl.LazyFrame:
+    have = raw.collect_schema()
+    cols = [pl.lit(rule.id).alias("rule_id"), pl.lit(rule.family.value).alias("family")]
+    for name in ("person_id", "unit_id", "claim_id", "reason"):
+        cols.append(pl.col(name).cast(pl.String) if name in have else pl.lit(None, pl.String).alias(name))
+    return raw.select(cols)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
+
+
+def assign_ids(findings: pl.DataFrame) -> pl.DataFrame:
+    """Add ``finding_id``: a hash of rule_id and the finding's keys, stable across reruns.
+
+    Findings are few (thousands, not millions), so hashing them in Python after the one collect
+    is cheap and gives an id that does not depend on polars' internal hash seed or version.
+    """
+    keys = findings.select(
+        pl.concat_str(
+            [pl.col("rule_id"), *[pl.col(k).cast(pl.String).fill_null("") for k in KEY_COLUMNS]],
+            separator="|",
+        )
+    ).to_series()
+    ids = pl.Series("finding_id", [_digest(k) for k in keys.to_list()], dtype=pl.String)
+    extra = ["_claims"] if "_claims" in findings.columns else []
+    out = findings.with_columns(ids).select([*FINDINGS_SCHEMA, *extra])
+    return out.unique("finding_id", keep="first", maintain_order=True).sort(["family", "rule_id", "finding_id"])
+
+
+def split_claim_links(findings: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Separate the findings table from its (finding, claim, amount) link table."""
+    if "_claims" not in findings.columns:
+        return findings, pl.DataFrame(schema=CLAIM_LINK_SCHEMA)
+    links = (
+        findings.select("finding_id", "_claims")
+        .explode("_claims")
+        .drop_nulls("_claims")
+        .unnest("_claims")
+        .drop_nulls("claim_id")
+        .with_columns(pl.col("amount").fill_null(0.0).round(2))
+        .select(list(CLAIM_LINK_SCHEMA))
+    )
+    return findings.drop("_claims"), links
+
+
+def money_at_risk(findings: pl.DataFrame, links: pl.DataFrame, claims: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Yuan at risk per claim, each claim counted once (RULES.md §8, "Money at risk").
+
+    Per claim, the largest amount any finding puts at risk on it, never more than was paid
+    (``amount`` + ``insurance_amount``) when the claims table is given. Returns
+    ``claim_id, amount_at_risk, finding_ids`` (the findings that touch the claim).
+    """
+    per_claim = links.group_by("claim_id").agg(
+        pl.col("amount").max().alias("amount_at_risk"), pl.col("finding_id").unique().sort().alias("finding_ids")
+    )
+    if claims is not None and claims.height:
+        paid = claims.group_by("claim_id").agg(
+            (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).max().alias("_paid")
+        )
+        per_claim = per_claim.join(paid, on="claim_id", how="left").with_columns(
+            pl.min_horizontal("amount_at_risk", pl.col("_paid").fill_null(float("inf"))).round(2).alias("amount_at_risk")
+        ).drop("_paid")
+    return per_claim.sort("claim_id")

@@ -1,0 +1,5 @@
+"""CLI command ``audit graph``."""
+
+from __future__ import annotations
+
+graph_cmd = None

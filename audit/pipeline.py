@@ -1,0 +1,250 @@
+"""The monthly run: load and validate the inputs, run every registered check, write the files.
+
+Stages, each collected once: (1) load + normalise + quarantine (:mod:`audit.loader`),
+(2) data contracts (:mod:`audit.validation`), (3) all checks together with ``pl.collect_all``,
+(4) outputs: findings, reports, exit lists, graphs (:mod:`reports`, :mod:`audit.graph`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import polars as pl
+
+from audit.findings import (
+    FINDINGS_SCHEMA,
+    SKIPPED_SCHEMA,
+    assign_ids,
+    finalise,
+    finalise_skipped,
+    money_at_risk,
+    split_claim_links,
+)
+from audit.policy import Policy
+from audit.rules import Check
+from audit.tables import Tables, month_end
+
+log = logging.getLogger("audit")
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_ERROR = 0, 1, 2, 3
+
+
+class RunError(RuntimeError):
+    """The run broke for a reason that is not the input's fault (exit code 3)."""
+
+
+def parse_month(text: str) -> dt.date:
+    """``YYYY-MM`` → the first day of that month."""
+    try:
+        year, month = text.strip().split("-")
+        return dt.date(int(year), int(month), 1)
+    except ValueError:
+        raise ValueError(f"month {text!r} is not of the form YYYY-MM (e.g. 2024-06)") from None
+
+
+@dataclass
+class CheckOutcome:
+    findings: pl.DataFrame
+    skipped: pl.DataFrame
+    claim_links: pl.DataFrame
+    rules_run: list[str]
+    rules_skipped: dict[str, str]  # rule id -> why it did not run at all
+    seconds: float
+
+
+@dataclass
+class RunResult:
+    out_dir: Path
+    findings: pl.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_FINDINGS if self.findings.height else EXIT_CLEAN
+
+
+def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None = None,
+               progress: Callable[[str], None] | None = None) -> CheckOutcome:
+    """Run checks over the tables; every check's plan is built lazily and collected together."""
+    if checks is None:
+        from checks import CHECKS
+
+        checks = CHECKS
+    t0 = time.perf_counter()
+    plans: list[pl.LazyFrame] = []
+    skip_plans: list[pl.LazyFrame] = []
+    rules_run: list[str] = []
+    rules_skipped: dict[str, str] = {}
+    for check in checks:
+        missing = tables.missing(check.rule.needs)
+        if missing:
+            rules_skipped[check.rule.id] = "缺少输入表: " + ", ".join(missing)
+            continue
+        if progress:
+            progress(check.rule.id)
+        try:
+            result = check(tables, policy)
+        except SkipRule as why:
+            rules_skipped[check.rule.id] = str(why)
+            continue
+        plans.append(finalise(result.findings, check.rule))
+        if result.skipped is not None:
+            skip_plans.append(finalise_skipped(result.skipped, check.rule))
+        rules_run.append(check.rule.id)
+    frames = pl.collect_all(plans + skip_plans) if plans or skip_plans else []
+    found = [f for f in frames[: len(plans)] if f.height]
+    skipped = [f for f in frames[len(plans):] if f.height]
+    findings = pl.concat(found, how="vertical_relaxed") if found else None
+    if findings is None:
+        findings = pl.DataFrame(schema={k: v for k, v in FINDINGS_SCHEMA.items() if k != "finding_id"})
+        findings = findings.with_columns(pl.lit(None, pl.List(pl.Struct({"claim_id": pl.String(), "amount": pl.Float64()}))).alias("_claims"))
+    findings = assign_ids(findings)
+    findings, links = split_claim_links(findings)
+    skipped_df = (pl.concat(skipped, how="vertical_relaxed") if skipped else pl.DataFrame(schema=SKIPPED_SCHEMA)).unique(maintain_order=True)
+    return CheckOutcome(findings, skipped_df, links, rules_run, rules_skipped, time.perf_counter() - t0)
+
+
+class SkipRule(Exception):
+    """Raised by a check that cannot run at all (e.g. a parameter no province has set)."""
+
+
+def family_summary(findings: pl.DataFrame, links: pl.DataFrame, claims: pl.DataFrame | None) -> pl.DataFrame:
+    """Findings and money at risk per family; money counts each claim once within a family."""
+    per_claim = money_at_risk(findings, links, claims)
+    fam_of = findings.select("finding_id", "family")
+    rows = []
+    for fam, group in findings.group_by("family", maintain_order=True):
+        fam_links = links.join(fam_of.filter(pl.col("family") == fam[0]), on="finding_id")
+        money = money_at_risk(group, fam_links, claims)["amount_at_risk"].sum()
+        unlinked = group.join(links.select("finding_id").unique(), on="finding_id", how="anti")["amount_at_risk"].sum()
+        rows.append({
+            "family": fam[0],
+            "findings": group.height,
+            "persons": group["person_id"].drop_nulls().n_unique(),
+            "units": group["unit_id"].drop_nulls().n_unique(),
+            "claims": fam_links["claim_id"].n_unique(),
+            "amount_at_risk": round(float(money or 0) + float(unlinked or 0), 2),
+        })
+    total_unlinked = findings.join(links.select("finding_id").unique(), on="finding_id", how="anti")["amount_at_risk"].sum()
+    rows.append({
+        "family": "TOTAL",
+        "findings": findings.height,
+        "persons": findings["person_id"].drop_nulls().n_unique(),
+        "units": findings["unit_id"].drop_nulls().n_unique(),
+        "claims": links["claim_id"].n_unique(),
+        "amount_at_risk": round(float(per_claim["amount_at_risk"].sum() or 0) + float(total_unlinked or 0), 2),
+    })
+    return pl.DataFrame(rows, schema={"family": pl.String, "findings": pl.Int64, "persons": pl.Int64,
+                                      "units": pl.Int64, "claims": pl.Int64, "amount_at_risk": pl.Float64})
+
+
+def write_findings(out_dir: Path, outcome: CheckOutcome) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outcome.findings.write_parquet(out_dir / "findings.parquet")
+    outcome.findings.write_csv(out_dir / "findings.csv")
+    outcome.skipped.write_parquet(out_dir / "skipped.parquet")
+    outcome.claim_links.write_parquet(out_dir / "finding_claims.parquet")
+
+
+def json_default(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def write_json(path: Path, payload: Any) -> None:
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2, default=json_default), encoding="utf-8")
+
+
+def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | None = None,
+              policy_dir: Path | None = None, progress: Callable[[str], None] | None = None,
+              render: bool = True) -> RunResult:
+    """The whole monthly run. Raises ``audit.loader.InputError`` for unusable input (exit 2)."""
+    from audit.loader import load_inputs
+    from audit.reference import load_reference
+    from audit.validation import validate, write_validation
+
+    t0 = time.perf_counter()
+    audit_month = parse_month(month)
+    si_month = parse_month(si_as_of) if si_as_of else audit_month
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    policy = Policy.load(policy_dir)
+    timings: dict[str, float] = {}
+
+    if progress:
+        progress("读取输入 / loading inputs")
+    loaded = load_inputs(Path(input_dir))
+    timings["load"] = time.perf_counter() - t0
+    loaded.write(out_dir)
+    if progress:
+        progress("数据契约校验 / validating contracts")
+    t1 = time.perf_counter()
+    validation = validate(loaded)
+    write_validation(out_dir, validation)
+    timings["validate"] = time.perf_counter() - t1
+
+    reference = load_reference(Path(input_dir), loaded)
+    tables = build_tables(out_dir / "normalised", loaded, reference, audit_month, si_month)
+    t2 = time.perf_counter()
+    outcome = run_checks(tables, policy, progress=progress)
+    timings["checks"] = time.perf_counter() - t2
+    write_findings(out_dir, outcome)
+
+    claims_df = pl.read_parquet(out_dir / "normalised" / "claims.parquet", columns=["claim_id", "amount", "insurance_amount"])
+    summary_table = family_summary(outcome.findings, outcome.claim_links, claims_df)
+    summary_table.write_csv(out_dir / "summary_by_family.csv")
+    summary = {
+        "audit_month": audit_month.strftime("%Y-%m"),
+        "month_end": month_end(audit_month),
+        "si_as_of": si_month.strftime("%Y-%m"),
+        "input_dir": str(Path(input_dir).resolve()),
+        "generated_at": dt.datetime.now().replace(microsecond=0).isoformat(),
+        "inputs": loaded.counts_dict(),
+        "rules_run": outcome.rules_run,
+        "rules_skipped": outcome.rules_skipped,
+        "skipped_keys": outcome.skipped.group_by("rule_id", "reason").len().sort("rule_id").to_dicts(),
+        "by_family": summary_table.to_dicts(),
+        "reference": reference.status(),
+        "timings_s": {k: round(v, 2) for k, v in timings.items()},
+    }
+    write_json(out_dir / "run.json", summary)
+    if render:
+        if progress:
+            progress("生成报告 / rendering reports")
+        render_outputs(out_dir)
+    summary["timings_s"]["total"] = round(time.perf_counter() - t0, 2)
+    write_json(out_dir / "run.json", summary)
+    return RunResult(out_dir, outcome.findings, summary)
+
+
+def build_tables(normalised_dir: Path, loaded: Any, reference: Any, audit_month: dt.date, si_as_of: dt.date) -> Tables:
+    """Scan the normalised Parquet files lazily and restrict claims to what was submitted by month end."""
+    end = month_end(audit_month)
+    frames: dict[str, pl.LazyFrame | None] = {}
+    for name in Tables.table_names():
+        path = normalised_dir / f"{name}.parquet"
+        frames[name] = pl.scan_parquet(path) if path.exists() and name in loaded.tables else None
+    claims = frames["claims"]
+    assert claims is not None
+    frames["claims"] = claims.filter(pl.col("submitted_date") <= end)
+    for name, frame in reference.frames().items():
+        frames[name] = frame
+    return Tables(audit_month=audit_month, si_as_of=si_as_of, **frames)  # type: ignore[arg-type]
+
+
+def render_outputs(run_dir: Path) -> None:
+    """Reports, exit lists and graphs from a run's files (also ``audit report RUN_DIR``)."""
+    try:
+        from reports import render_all
+    except ImportError:  # reports not built yet
+        return
+    render_all(Path(run_dir))

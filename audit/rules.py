@@ -1,0 +1,124 @@
+"""What a rule is: its metadata, and the check function that applies it.
+
+A check is a small pure function ``(Tables, Policy) -> pl.LazyFrame | CheckResult``. The rule's
+metadata (id, Chinese title, severity, citation, the parameters it reads, the tables it needs)
+sits beside it, attached by the :func:`rule` decorator. Checks are registered in one explicit
+tuple, ``checks.CHECKS``.
+
+What a check returns — the *raw findings* frame — has any of these columns (missing ones are
+filled with nulls by :func:`audit.findings.finalise`):
+
+``person_id, unit_id, claim_id, county_code`` (str), ``period_start, period_end`` (date),
+``amount_at_risk`` (float, yuan; 0 where none), ``evidence`` (a struct: the facts that made the
+rule fire — rows, dates, computed values, parameters used; JSON-encoded on the way out).
+
+A check that must leave some keys unjudged (a province whose rate is unset, a month with no
+usable minimum wage) returns ``CheckResult(findings, skipped)`` where ``skipped`` has columns
+``person_id, unit_id, claim_id`` (any present; str) and ``reason`` (str, Chinese or English,
+one plain sentence). The pipeline writes these to ``skipped.parquet`` and the report counts them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Callable, Union
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from audit.policy import Policy
+    from audit.tables import Tables
+
+
+class Severity(str, Enum):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class Family(str, Enum):
+    ONE_INTERNSHIP = "ONE_INTERNSHIP"
+    DUPLICATE_TRAINEE = "DUPLICATE_TRAINEE"
+    GHOST_TRAINEE = "GHOST_TRAINEE"
+    RATE_MISAPPLIED = "RATE_MISAPPLIED"
+    RETENTION_INFLATED = "RETENTION_INFLATED"
+    DORMANT_UNIT = "DORMANT_UNIT"
+    UNIT_INELIGIBLE = "UNIT_INELIGIBLE"
+    REPORT_INCONSISTENT = "REPORT_INCONSISTENT"
+    DATA_QUALITY = "DATA_QUALITY"
+
+
+FAMILY_ZH: dict[Family, str] = {
+    Family.ONE_INTERNSHIP: "重复参加见习",
+    Family.DUPLICATE_TRAINEE: "重复身份/重复申领",
+    Family.GHOST_TRAINEE: "虚假见习人员",
+    Family.RATE_MISAPPLIED: "补贴标准错用",
+    Family.RETENTION_INFLATED: "留用率虚高",
+    Family.DORMANT_UNIT: "长期未开展见习",
+    Family.UNIT_INELIGIBLE: "见习单位不符合条件",
+    Family.REPORT_INCONSISTENT: "统计报表不一致",
+    Family.DATA_QUALITY: "数据质量",
+}
+
+# Families whose findings always name a person, a unit, or a claim (contract.md).
+PERSON_FAMILIES = frozenset({Family.ONE_INTERNSHIP, Family.DUPLICATE_TRAINEE, Family.GHOST_TRAINEE})
+UNIT_FAMILIES = frozenset({Family.RETENTION_INFLATED, Family.DORMANT_UNIT, Family.UNIT_INELIGIBLE})
+CLAIM_FAMILIES = frozenset({Family.RATE_MISAPPLIED})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule's identity and provenance.
+
+    ``params`` are policy parameters (law, cited) it reads; ``detection_params`` are the audit
+    office's own thresholds it reads; ``needs`` are the input tables without which it cannot run
+    (an optional table missing makes the rule skip, and the report says so). ``exit_condition``
+    (1–4), where set, says which exit/摘牌 condition of 赣人社发〔2023〕9号 四(一)2(5) a finding
+    of this rule supports.
+    """
+
+    id: str
+    title: str
+    severity: Severity
+    citation: str
+    params: tuple[str, ...] = ()
+    detection_params: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    exit_condition: int | None = None
+    signal_only: bool = False  # an investigative signal, not a finding of a violation
+
+    @property
+    def family(self) -> Family:
+        return Family(self.id.split(".", 1)[0])
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    findings: pl.LazyFrame
+    skipped: pl.LazyFrame | None = None
+
+
+CheckFn = Callable[["Tables", "Policy"], Union[pl.LazyFrame, CheckResult]]
+
+
+@dataclass(frozen=True)
+class Check:
+    rule: Rule
+    fn: CheckFn = field(repr=False)
+    doc: str = ""
+
+    def __call__(self, tables: "Tables", policy: "Policy") -> CheckResult:
+        out = self.fn(tables, policy)
+        return out if isinstance(out, CheckResult) else CheckResult(out)
+
+
+def rule(**meta: object) -> Callable[[CheckFn], Check]:
+    """Attach a rule's metadata to its check function: ``@rule(id=..., title=..., ...)``."""
+
+    def wrap(fn: CheckFn) -> Check:
+        r = Rule(**meta)  # type: ignore[arg-type]
+        r.family  # noqa: B018 — fail at import on an unknown family
+        return Check(rule=r, fn=fn, doc=(fn.__doc__ or "").strip())
+
+    return wrap

@@ -1,0 +1,349 @@
+"""The input tables of the data contract (`shared/contract.md`), defined once.
+
+Every table the audit reads is a `TableSpec`: its canonical name, its columns with their
+Chinese headers and accepted spellings, the kind of value each holds, and which columns are
+required and which form its key. The loader, the great-expectations suites, the fixtures
+generator and the docs all read these specs; nothing else spells a column list.
+
+Normalised tables (what the loader hands to the checks) have, besides the canonical columns:
+
+- ``_file`` (str): the source file (``claims.xlsx#Sheet1`` for a sheet), ``_line`` (int): the
+  1-based line in that file (the header is line 1 for a CSV; the sheet row for XLSX; the row
+  index + 2 for Parquet), ``_dup_rows`` (int): how many identical export rows were collapsed into
+  this one (1 when none).
+- for every ``person_id``-kind column ``X``: ``X_raw`` (the string as exported) and
+  ``X_status``: ``ok`` | ``legacy15`` (a 15-digit ID converted to 18 digits) | ``bad_check``
+  (18 characters whose GB 11643 check digit fails) | ``malformed``.
+- for every ``uscc``-kind column ``X``: ``X_status``: ``ok`` | ``bad_check`` | ``malformed``.
+- ``trainees`` also carries ``birth_date`` (date) and ``sex`` (``M``/``F``) derived from the ID.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+import polars as pl
+
+
+class Kind(str, Enum):
+    """What a column holds, and so how the loader parses it."""
+
+    STR = "str"
+    PERSON_ID = "person_id"  # 居民身份证号, GB 11643
+    USCC = "uscc"  # 统一社会信用代码, GB 32100
+    COUNTY = "county"  # GB/T 2260 six-digit code
+    DATE = "date"
+    MONTH = "month"  # normalised to the first day of the month (pl.Date)
+    INT = "int"
+    MONEY = "money"  # yuan, Float64 rounded to the fen
+    BOOL = "bool"
+    ENUM = "enum"  # a string from a closed value set (see ColumnSpec.values)
+
+
+POLARS_DTYPE: dict[Kind, pl.DataType] = {
+    Kind.STR: pl.String(),
+    Kind.PERSON_ID: pl.String(),
+    Kind.USCC: pl.String(),
+    Kind.COUNTY: pl.String(),
+    Kind.DATE: pl.Date(),
+    Kind.MONTH: pl.Date(),
+    Kind.INT: pl.Int64(),
+    Kind.MONEY: pl.Float64(),
+    Kind.BOOL: pl.Boolean(),
+    Kind.ENUM: pl.String(),
+}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    name: str
+    zh: str
+    kind: Kind
+    required: bool = False  # the column must be present in the file
+    not_null: bool = False  # a present column whose value may not be empty (else: quarantine)
+    values: tuple[str, ...] = ()  # closed value set for ENUM (canonical spellings)
+    aliases: tuple[str, ...] = ()  # other header spellings seen in exports
+
+    @property
+    def dtype(self) -> pl.DataType:
+        return POLARS_DTYPE[self.kind]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    zh: str
+    columns: tuple[ColumnSpec, ...]
+    key: tuple[str, ...] = ()  # unique key (duplicates are kept and flagged)
+    required: bool = False  # the audit cannot run without this table
+    references: tuple[tuple[str, str, str], ...] = ()  # (column, table, column)
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+C = ColumnSpec
+K = Kind
+
+EDUCATION = ("研究生", "本科", "专科", "中职", "技工院校", "其他")
+END_REASONS = ("期满", "提前离岗", "提前留用", "其他")
+CLAIM_TYPES = ("月度", "差额", "剩余期限")
+RATE_BASES = ("标准", "提高")
+INSURANCE_TYPES = ("养老", "医疗", "失业", "工伤", "生育", "补充工伤")
+PAYER_TYPES = ("单位", "灵活就业", "城乡居民")
+REG_STATUSES = ("存续", "在业", "吊销", "注销", "撤销", "迁出")
+POSITION_CATEGORIES = ("科研", "技术技能", "管理", "社会服务")
+
+UNITS = TableSpec(
+    "units",
+    "见习单位",
+    (
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("unit_name", "单位名称", K.STR, required=True, not_null=True),
+        C("county_code", "所在地区划代码", K.COUNTY, required=True, not_null=True, aliases=("区划代码", "所属地区")),
+        C("legal_rep_id", "法定代表人身份证号", K.PERSON_ID),
+        C("legal_rep_name", "法定代表人", K.STR, aliases=("法定代表人姓名",)),
+        C("phone", "联系电话", K.STR),
+        C("bank_account", "基本账户账号", K.STR, aliases=("银行账号", "基本存款账户")),
+        C("address", "单位地址", K.STR),
+        C("staff_count", "在职职工人数", K.INT),
+        C("is_benchmark", "是否就业见习标杆单位", K.BOOL, aliases=("标杆单位",)),
+        C("approved_date", "认定日期", K.DATE, required=True, not_null=True),
+        C("exit_date", "退出日期", K.DATE),
+        C("exit_reason", "退出情形", K.INT),
+    ),
+    key=("unit_id",),
+    required=True,
+)
+
+TRAINEES = TableSpec(
+    "trainees",
+    "见习人员",
+    (
+        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=("公民身份号码", "身份证号码")),
+        C("name", "姓名", K.STR, required=True, not_null=True),
+        C("education", "学历", K.ENUM, values=EDUCATION),
+        C("graduation_date", "毕业离校日期", K.DATE, aliases=("毕业时间", "离校日期")),
+        C("unemployment_reg_date", "失业登记日期", K.DATE),
+        C("phone", "手机号码", K.STR, aliases=("联系电话",)),
+        C("bank_card", "社保卡/银行卡号", K.STR, aliases=("银行卡号", "社保卡号")),
+    ),
+    key=("person_id",),
+    required=True,
+)
+
+AGREEMENTS = TableSpec(
+    "agreements",
+    "见习协议",
+    (
+        C("agreement_id", "协议编号", K.STR, required=True, not_null=True),
+        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=("公民身份号码", "身份证号码")),
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("position_id", "岗位编号", K.STR),
+        C("start_date", "见习开始日期", K.DATE, required=True, not_null=True),
+        C("planned_end_date", "约定结束日期", K.DATE, required=True, not_null=True),
+        C("actual_end_date", "实际结束日期", K.DATE),
+        C("end_reason", "结束原因", K.ENUM, values=END_REASONS),
+        C("retained", "是否留用", K.BOOL),
+        C("allowance_monthly", "月基本生活费", K.MONEY),
+        C("approved_date", "协议审核日期", K.DATE),
+    ),
+    key=("agreement_id",),
+    required=True,
+    references=(("person_id", "trainees", "person_id"), ("unit_id", "units", "unit_id")),
+)
+
+CLAIMS = TableSpec(
+    "claims",
+    "补贴申领明细",
+    (
+        C("claim_id", "申领编号", K.STR, required=True, not_null=True),
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=("公民身份号码", "身份证号码")),
+        C("agreement_id", "协议编号", K.STR),
+        C("claim_month", "补贴所属月份", K.MONTH, required=True, not_null=True),
+        C("claim_type", "补贴类型", K.ENUM, values=CLAIM_TYPES),
+        C("working_days", "当月见习工作日数", K.INT),
+        C("rate_basis", "补贴标准档次", K.ENUM, values=RATE_BASES),
+        C("amount", "申领金额", K.MONEY, required=True, not_null=True),
+        C("insurance_amount", "综合保险补贴", K.MONEY),
+        C("submitted_date", "申领日期", K.DATE, required=True, not_null=True),
+        C("paid_date", "拨付日期", K.DATE),
+        C("handling_county_code", "经办机构区划代码", K.COUNTY),
+    ),
+    key=("claim_id",),
+    required=True,
+    references=(
+        ("agreement_id", "agreements", "agreement_id"),
+        ("person_id", "trainees", "person_id"),
+        ("unit_id", "units", "unit_id"),
+    ),
+)
+
+SOCIAL_INSURANCE = TableSpec(
+    "social_insurance",
+    "社保缴费记录",
+    (
+        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=("公民身份号码", "身份证号码")),
+        C("employer_id", "缴费单位统一社会信用代码", K.USCC, required=True, aliases=("单位统一社会信用代码", "缴费单位")),
+        C("month", "缴费所属月份", K.MONTH, required=True, not_null=True, aliases=("费款所属期",)),
+        C("insurance_type", "险种", K.ENUM, required=True, values=INSURANCE_TYPES),
+        C("payer_type", "缴费类型", K.ENUM, values=PAYER_TYPES),
+    ),
+    required=True,
+)
+
+ALLOWANCE_PAYMENTS = TableSpec(
+    "allowance_payments",
+    "基本生活费发放明细",
+    (
+        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True),
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("month", "所属月份", K.MONTH, required=True, not_null=True),
+        C("amount", "发放金额", K.MONEY, required=True, not_null=True),
+        C("paid_date", "发放日期", K.DATE),
+        C("account", "收款账号", K.STR),
+    ),
+)
+
+EMPLOYMENT = TableSpec(
+    "employment",
+    "就业登记/劳动合同",
+    (
+        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True),
+        C("employer_id", "用人单位统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("contract_start", "合同开始日期", K.DATE, required=True, not_null=True),
+        C("contract_end", "合同结束日期", K.DATE),
+        C("contract_type", "合同类型", K.STR),
+        C("terminated_date", "解除日期", K.DATE),
+    ),
+)
+
+POSITIONS = TableSpec(
+    "positions",
+    "见习岗位",
+    (
+        C("position_id", "岗位编号", K.STR, required=True, not_null=True),
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("title", "岗位名称", K.STR),
+        C("category", "岗位类别", K.ENUM, values=POSITION_CATEGORIES),
+        C("posted_date", "发布日期", K.DATE, required=True, not_null=True),
+        C("closed_date", "下架日期", K.DATE),
+        C("slots", "岗位数量", K.INT),
+    ),
+    key=("position_id",),
+    references=(("unit_id", "units", "unit_id"),),
+)
+
+MARKET_REGISTRY = TableSpec(
+    "market_registry",
+    "市场主体登记",
+    (
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("reg_status", "登记状态", K.ENUM, required=True, values=REG_STATUSES),
+        C("status_date", "状态日期", K.DATE),
+        C("abnormal_listed", "列入经营异常名录", K.BOOL),
+        C("serious_violation_listed", "列入严重违法失信名单", K.BOOL),
+        C("legal_rep_id", "法定代表人身份证号", K.PERSON_ID),
+        C("established_date", "成立日期", K.DATE),
+    ),
+    key=("unit_id",),
+)
+
+RETENTION_DECLARATIONS = TableSpec(
+    "retention_declarations",
+    "留用申报",
+    (
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("year", "年度", K.INT, required=True, not_null=True),
+        C("completed_count", "见习期满人数", K.INT, required=True),
+        C("retained_count", "留用人数", K.INT, required=True),
+    ),
+    key=("unit_id", "year"),
+)
+
+COUNTY_REPORTS = TableSpec(
+    "county_reports",
+    "县区月报汇总表",
+    (
+        C("county_code", "区划代码", K.COUNTY, required=True, not_null=True, aliases=("所在地区划代码", "县区代码")),
+        C("month", "月份", K.MONTH, required=True, not_null=True, aliases=("统计月份", "报告月份")),
+        *(
+            C(f"i{n}", f"指标{n}", K.MONEY if n == 14 else K.INT, required=True)
+            for n in range(1, 15)
+        ),
+    ),
+    key=("county_code", "month"),
+)
+
+DEATHS = TableSpec(
+    "deaths",
+    "死亡登记",
+    (
+        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True),
+        C("death_date", "死亡日期", K.DATE, required=True, not_null=True),
+    ),
+)
+
+MIN_WAGE = TableSpec(
+    "min_wage",
+    "最低工资标准",
+    (
+        C("province_code", "省份代码", K.COUNTY, required=True, not_null=True),
+        C("tier", "档次", K.INT, required=True, not_null=True),
+        C("effective_from", "执行日期", K.DATE, required=True, not_null=True),
+        C("monthly_yuan", "月最低工资标准", K.MONEY, required=True, not_null=True),
+    ),
+    key=("province_code", "tier", "effective_from"),
+)
+
+COUNTY_TIERS = TableSpec(
+    "county_tiers",
+    "县区最低工资档次",
+    (
+        C("county_code", "区划代码", K.COUNTY, required=True, not_null=True),
+        C("tier", "档次", K.INT, required=True, not_null=True),
+        C("effective_from", "执行日期", K.DATE, required=True, not_null=True),
+    ),
+    key=("county_code", "effective_from"),
+)
+
+TABLES: tuple[TableSpec, ...] = (
+    UNITS,
+    TRAINEES,
+    AGREEMENTS,
+    CLAIMS,
+    SOCIAL_INSURANCE,
+    POSITIONS,
+    EMPLOYMENT,
+    MARKET_REGISTRY,
+    RETENTION_DECLARATIONS,
+    COUNTY_REPORTS,
+    DEATHS,
+    ALLOWANCE_PAYMENTS,
+)
+REFERENCE_TABLES: tuple[TableSpec, ...] = (MIN_WAGE, COUNTY_TIERS)
+SPECS: dict[str, TableSpec] = {t.name: t for t in (*TABLES, *REFERENCE_TABLES)}
+REQUIRED_TABLES = tuple(t.name for t in TABLES if t.required)
+
+PROVINCES: dict[str, str] = {
+    "430000": "湖南",
+    "360000": "江西",
+    "410000": "河南",
+    "530000": "云南",
+    "620000": "甘肃",
+}
+
+
+def province_of(county_code: pl.Expr) -> pl.Expr:
+    """The province code (``XX0000``) of a GB/T 2260 county code expression."""
+    return pl.concat_str([county_code.str.slice(0, 2), pl.lit("0000")])
