@@ -242,9 +242,16 @@ def build_tables(normalised_dir: Path, loaded: Any, reference: Any, audit_month:
 
 
 def render_outputs(run_dir: Path) -> None:
-    """Reports, exit lists and graphs from a run's files (also ``audit report RUN_DIR``)."""
-    try:
-        from reports import render_all
-    except ImportError:  # reports not built yet
-        return
+    """Cases and their graphs, then reports and exit lists, from a run's files.
+
+    Cases come first: the report's case table links to each case's graph.
+    """
+    import importlib.util
+
+    from reports import render_all
+
+    if importlib.util.find_spec("audit.graph") is not None:
+        from audit.graph import write_run_graphs
+
+        write_run_graphs(Path(run_dir))
     render_all(Path(run_dir))
