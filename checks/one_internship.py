@@ -1,7 +1,267 @@
-"""one_internship rules. See RULES.md §9 and the module's tests for the cases."""
+"""ONE_INTERNSHIP — 同一见习人员只能参加一次就业见习活动 (赣人社发〔2023〕9号 四(二)).
+
+docs/semantics.md, "Internships": a person's agreements at one unit form ONE internship when each
+next one starts on or before the first day of the month after the previous ended and together
+they span at most ``one_internship.extension_max_months``; any other agreement of the same
+person — at another unit, county or province, or at the same unit after a gap — is a further
+internship. The person is the natural person of :mod:`checks._identity` (ID variants linked
+with corroboration count as one). The first internship (earliest start) is the legitimate one;
+the claims of every later internship are at risk. Two internships whose date ranges overlap are
+the aggravated form (one of them is fictitious).
+"""
 
 from __future__ import annotations
 
-from audit.rules import Check
+import polars as pl
 
-CHECKS: tuple[Check, ...] = ()
+from audit.policy import Policy
+from audit.rules import Check, Severity, rule
+from audit.tables import Tables
+from checks._identity import person_identity, with_person_key
+
+CITATION = "赣人社发〔2023〕9号 四(二)"
+_SPLIT_PASSES = 4  # an unbroken chain longer than 4 × the extension cap is absurd; leftovers split singly
+
+
+def _agreement_end() -> pl.Expr:
+    return pl.coalesce("actual_end_date", "planned_end_date")
+
+
+def internships(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """One row per internship: person_key, unit_id, agreement_ids, person_ids, start, end,
+    overlap_end (end, or the audit month's end for one still running past it), claim_end (the
+    latest of the planned and actual ends: remaining-period months lie after an early end),
+    internship_no (1 = the first, by start), internships (how many the person has)."""
+    cap = f"{int(policy.detect('one_internship.extension_max_months'))}mo"
+    month_end = pl.lit(t.month_end)
+    identity = person_identity(t, policy)
+    ag = (
+        with_person_key(t.agreements, identity)
+        .filter(pl.col("start_date").is_not_null())
+        .select(
+            "agreement_id", "person_id", "person_key", "unit_id", "start_date",
+            _agreement_end().alias("end"),
+            pl.when(pl.col("actual_end_date").is_null() & (pl.col("planned_end_date") > month_end)
+                    & (pl.col("start_date") <= month_end))
+            .then(month_end).otherwise(_agreement_end()).alias("overlap_end"),
+            pl.max_horizontal(_agreement_end(), "planned_end_date").alias("claim_end"),
+        )
+        .unique()
+        .sort("person_key", "unit_id", "start_date", "end", "agreement_id")
+    )
+    pu = ["person_key", "unit_id"]
+    # a chain: agreements at one unit each starting by the 1st of the month after the latest end so far
+    prev_end = pl.col("end").cum_max().shift(1).over(pu)
+    gap = prev_end.is_null() | (pl.col("start_date") > prev_end.dt.month_start().dt.offset_by("1mo"))
+    ag = ag.with_columns(gap.cast(pl.Int64).cum_sum().over(pu).alias("_chain"))
+    # within a chain, the greedy prefix spanning at most the cap is one internship; what follows
+    # starts the next (a fixed number of vectorised passes, not a row loop)
+    chain = [*pu, "_chain"]
+    ag = ag.with_columns(pl.lit(None, pl.Int64).alias("_seg"))
+    for k in range(_SPLIT_PASSES):
+        open_start = pl.when(pl.col("_seg").is_null()).then(pl.col("start_date")).min().over(chain)
+        ag = ag.with_columns(
+            # the first open agreement always opens a segment, even one longer than the cap alone
+            pl.when(pl.col("_seg").is_null()
+                    & ((pl.col("end") <= open_start.dt.offset_by(cap)) | (pl.col("start_date") == open_start)))
+            .then(pl.lit(k, pl.Int64)).otherwise(pl.col("_seg")).alias("_seg")
+        )
+    ag = ag.with_columns(
+        pl.coalesce("_seg", _SPLIT_PASSES + pl.int_range(pl.len()).over(chain)).alias("_seg")
+    )
+    return (
+        ag.group_by(*chain, "_seg")
+        .agg(
+            pl.col("agreement_id").unique().sort().alias("agreement_ids"),
+            pl.col("person_id").unique().sort().alias("person_ids"),
+            pl.col("start_date").min().alias("start"),
+            pl.col("end").max().alias("end"),
+            pl.col("overlap_end").max().alias("overlap_end"),
+            pl.col("claim_end").max().alias("claim_end"),
+        )
+        .drop("_chain", "_seg")
+        .sort("person_key", "start", "end", "unit_id", "agreement_ids")
+        .with_columns(
+            (pl.int_range(pl.len()).over("person_key") + 1).alias("internship_no"),
+            pl.len().over("person_key").alias("internships"),
+        )
+    )
+
+
+def _claims_of(t: Tables, policy: Policy, later: pl.LazyFrame) -> pl.LazyFrame:
+    """The claims belonging to each internship in ``later`` (by agreement id, else by unit and
+    month inside the internship), each claim to one internship: person_key, internship_no,
+    claim_id, claim_month, amount (claimed + insurance)."""
+    identity = person_identity(t, policy)
+    claims = (
+        with_person_key(t.claims, identity)
+        .join(later.select("person_key").unique(), on="person_key", how="semi")
+        .sort("claim_id", "_file", "_line")
+        .unique("claim_id", keep="first")  # a duplicated claim key is DATA_QUALITY's; price it once
+        .select("claim_id", "person_key", "unit_id", "agreement_id", "claim_month",
+                (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).alias("amount"))
+    )
+    month = pl.col("claim_month")
+    return (
+        claims.join(later.select("person_key", "unit_id", "internship_no", "agreement_ids", "start", "claim_end"),
+                    on=["person_key", "unit_id"])
+        .with_columns(
+            pl.when(pl.col("agreement_ids").list.contains(pl.col("agreement_id"))).then(0)
+            .when(month.is_between(pl.col("start").dt.month_start(), pl.col("claim_end").dt.month_start()))
+            .then(1).otherwise(None).alias("_match")
+        )
+        .drop_nulls("_match")
+        # the agreement named on the claim decides; otherwise the earliest internship whose
+        # months hold it (the benefit of the doubt goes to the legitimate one)
+        .sort("claim_id", "_match", "internship_no")
+        .unique("claim_id", keep="first")
+        .select("person_key", "internship_no", "claim_id", "claim_month", "amount")
+    )
+
+
+def _internship_struct(prefix: str = "") -> pl.Expr:
+    return pl.struct(
+        pl.col(f"{prefix}internship_no").alias("internship_no"),
+        pl.col(f"{prefix}unit_id").alias("unit_id"),
+        pl.col(f"{prefix}agreement_ids").alias("agreement_ids"),
+        pl.col(f"{prefix}person_ids").alias("person_ids"),
+        pl.col(f"{prefix}start").alias("start"),
+        pl.col(f"{prefix}end").alias("end"),
+    )
+
+
+def _identity_evidence(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """person_key → the ID variants linked into it (empty list where none)."""
+    return (
+        person_identity(t, policy)
+        .filter(pl.col("link") != "self")
+        .group_by("person_key")
+        .agg(pl.struct("person_id", "link", "link_via").sort_by("person_id").alias("identity_links"))
+    )
+
+
+def _unit_county(t: Tables) -> pl.LazyFrame:
+    return t.units.group_by("unit_id").agg(pl.col("county_code").sort_by("_line").first())
+
+
+def _with_context(t: Tables, policy: Policy, rows: pl.LazyFrame, every: pl.LazyFrame) -> pl.LazyFrame:
+    history = every.group_by("person_key").agg(_internship_struct().sort_by("internship_no").alias("all_internships"))
+    return (
+        rows.join(history, on="person_key", how="left")
+        .join(_identity_evidence(t, policy), on="person_key", how="left")
+        .join(_unit_county(t), on="unit_id", how="left")
+    )
+
+
+@rule(
+    id="ONE_INTERNSHIP.second_internship",
+    title="同一人员参加第二次就业见习",
+    severity=Severity.MEDIUM,
+    citation=CITATION,
+    detection_params=("one_internship.extension_max_months", "duplicate.max_transpositions"),
+    needs=("trainees", "agreements", "claims"),
+)
+def second_internship(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A person (one natural person across linked ID variants) may take part in one internship,
+    ever: every internship after the first — at another unit, county or province, or at the same
+    unit after a gap or beyond the extension cap — is a violation. Period: the later
+    internship's dates; money at risk: all claims of that later internship (amount + insurance)."""
+    every = internships(t, policy).filter(pl.col("internships") > 1)
+    later = every.filter(pl.col("internship_no") > 1)
+    first = every.filter(pl.col("internship_no") == 1).select(
+        "person_key", _internship_struct().alias("first_internship")
+    )
+    at_risk = (
+        _claims_of(t, policy, later)
+        .group_by("person_key", "internship_no")
+        .agg(
+            pl.struct("claim_id", "amount").sort_by("claim_id").alias("claims_at_risk"),
+            pl.col("amount").sum().alias("amount_at_risk"),
+        )
+    )
+    rows = (
+        later.join(first, on="person_key")
+        .join(at_risk, on=["person_key", "internship_no"], how="left")
+        .with_columns(pl.col("amount_at_risk").fill_null(0.0))
+    )
+    return _with_context(t, policy, rows, every).select(
+        pl.col("person_key").alias("person_id"),
+        "unit_id",
+        "county_code",
+        pl.col("start").alias("period_start"),
+        pl.col("end").alias("period_end"),
+        "amount_at_risk",
+        "claims_at_risk",
+        pl.struct(
+            pl.col("internship_no"),
+            pl.col("internships").alias("internships_total"),
+            _internship_struct().alias("this_internship"),
+            "first_internship",
+            "all_internships",
+            "identity_links",
+            pl.lit(int(policy.detect("one_internship.extension_max_months"))).alias("extension_max_months"),
+        ).alias("evidence"),
+    )
+
+
+@rule(
+    id="ONE_INTERNSHIP.overlapping",
+    title="同一人员同时参加两段就业见习（时间重叠）",
+    severity=Severity.HIGH,
+    citation=CITATION,
+    detection_params=("one_internship.extension_max_months", "duplicate.max_transpositions"),
+    needs=("trainees", "agreements", "claims"),
+)
+def overlapping(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Two internships of one person whose date ranges overlap (an agreement still running past
+    the audit month counts up to the month's end): one of them is fictitious. One finding per
+    (later-starting internship, earlier internship it overlaps). Period: the overlap; money at
+    risk: the later-starting internship's claims for the overlapping months."""
+    every = internships(t, policy).filter(pl.col("internships") > 1)
+    cols = ["person_key", "internship_no", "unit_id", "agreement_ids", "person_ids", "start", "end", "overlap_end"]
+    earlier = every.select(cols).rename({c: f"e_{c}" for c in cols if c != "person_key"})
+    pairs = (
+        every.select(cols)
+        .join(earlier, on="person_key")
+        .filter((pl.col("e_internship_no") < pl.col("internship_no")) & (pl.col("start") <= pl.col("e_overlap_end")))
+        .with_columns(
+            pl.col("start").alias("overlap_start"),
+            pl.min_horizontal("overlap_end", "e_overlap_end").alias("overlap_stop"),
+        )
+    )
+    claims = _claims_of(t, policy, every.filter(pl.col("internship_no") > 1))
+    at_risk = (
+        pairs.select("person_key", "internship_no", "e_internship_no", "overlap_start", "overlap_stop")
+        .join(claims, on=["person_key", "internship_no"])
+        .filter(pl.col("claim_month").is_between(pl.col("overlap_start").dt.month_start(),
+                                                 pl.col("overlap_stop").dt.month_start()))
+        .group_by("person_key", "internship_no", "e_internship_no")
+        .agg(
+            pl.struct("claim_id", "amount").sort_by("claim_id").alias("claims_at_risk"),
+            pl.col("amount").sum().alias("amount_at_risk"),
+        )
+    )
+    rows = (
+        pairs.join(at_risk, on=["person_key", "internship_no", "e_internship_no"], how="left")
+        .with_columns(pl.col("amount_at_risk").fill_null(0.0))
+    )
+    return _with_context(t, policy, rows, every).select(
+        pl.col("person_key").alias("person_id"),
+        "unit_id",
+        "county_code",
+        pl.col("overlap_start").alias("period_start"),
+        pl.col("overlap_stop").alias("period_end"),
+        "amount_at_risk",
+        "claims_at_risk",
+        pl.struct(
+            _internship_struct().alias("later_internship"),
+            _internship_struct("e_").alias("overlapped_internship"),
+            pl.col("overlap_start"),
+            pl.col("overlap_stop").alias("overlap_end"),
+            "all_internships",
+            "identity_links",
+        ).alias("evidence"),
+    )
+
+
+CHECKS: tuple[Check, ...] = (second_internship, overlapping)
