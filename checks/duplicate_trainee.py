@@ -1,7 +1,169 @@
-"""duplicate_trainee rules. See RULES.md §9 and the module's tests for the cases."""
+"""DUPLICATE_TRAINEE — one natural person under several ID numbers, or one person-month paid twice.
+
+docs/semantics.md, "People": a legacy 15-digit ID is the same person as its 18-digit form; an
+ID whose check digit fails, or that is one adjacent swap away from a valid ID, is the same person
+as that valid ID only with corroboration (same name AND same bank card or phone) —
+:mod:`checks._identity`. Namesakes with one birth date, and twins (same surname, birth date and
+family phone, two IDs that both validate), are two people and never fire here.
+
+The subsidy is claimed monthly, one row per unit, trainee, month and kind (contract.md); a 月度
+and a 剩余期限 claim for the same month exclude each other, a 差额 is a different payment.
+"""
 
 from __future__ import annotations
 
-from audit.rules import Check
+import polars as pl
 
-CHECKS: tuple[Check, ...] = ()
+from audit.policy import Policy
+from audit.rules import Check, Severity, rule
+from audit.tables import Tables
+from checks._identity import identity_links, person_identity, with_person_key
+
+CITATION_IDENTITY = "赣人社发〔2023〕9号 四(二)、五(三)"
+CITATION_CLAIM = "赣人社发〔2023〕9号 四(二)、五(三)"
+
+
+@rule(
+    id="DUPLICATE_TRAINEE.id_variant",
+    title="同一自然人以多个身份证号登记为见习人员",
+    severity=Severity.MEDIUM,
+    citation=CITATION_IDENTITY,
+    detection_params=("duplicate.max_transpositions",),
+    needs=("trainees",),
+)
+def id_variant(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """One natural person registered as a trainee under more than one ID number: the 15- and
+    18-digit forms of one ID as two trainee rows, or an ID failing its check digit (or one
+    adjacent swap away from a valid ID) with the same name and the same bank card or phone as a
+    valid ID. One finding per natural person (``person_id`` = the valid ID), over the whole
+    history of the trainees register. No money is put at risk here: the double internships and
+    double claims this enables are priced by ONE_INTERNSHIP and same_month_claimed_twice."""
+    trainees = t.trainees.select(
+        "person_id", "person_id_raw", pl.col("person_id_status").fill_null("ok"), "name", "_file", "_line"
+    )
+    # 15/18-digit forms: two register rows that normalise to one ID, one of them legacy
+    legacy = (
+        trainees.group_by("person_id")
+        .agg(
+            pl.col("person_id_raw").n_unique().alias("_forms"),
+            (pl.col("person_id_status") == "legacy15").any().alias("_legacy"),
+            pl.struct(
+                pl.col("person_id_raw").alias("raw_id"),
+                pl.col("person_id_status").alias("status"),
+                "name", "_file", "_line",
+            ).sort_by("_file", "_line").alias("rows"),
+        )
+        .filter((pl.col("_forms") > 1) & pl.col("_legacy"))
+        .explode("rows")
+        .unnest("rows")
+        .select(
+            pl.col("person_id").alias("person_key"),
+            "raw_id",
+            "status",
+            "name",
+            pl.when(pl.col("status") == "legacy15").then(pl.lit("legacy15")).otherwise(pl.lit("self")).alias("link"),
+            pl.lit(None, pl.String).alias("link_via"),
+            "_file",
+            "_line",
+        )
+    )
+    # failed check digit / transposition, linked with corroboration
+    links = identity_links(t, policy)
+    rows_of = trainees.select(
+        "person_id", pl.col("person_id_raw").alias("raw_id"), pl.col("person_id_status").alias("status"),
+        pl.col("name").alias("_row_name"), "_file", "_line",
+    )
+    linked = pl.concat(
+        [
+            links.select("person_key", "person_id", "link", "link_via"),
+            # the valid ID the variants are linked to
+            links.select("person_key", pl.col("person_key").alias("person_id"),
+                         pl.lit("self").alias("link"), pl.lit(None, pl.String).alias("link_via")).unique(),
+        ]
+    ).join(rows_of, on="person_id").select(
+        "person_key", "raw_id", "status", pl.col("_row_name").alias("name"), "link", "link_via", "_file", "_line"
+    )
+    variants = pl.concat([legacy, linked]).unique()
+    return (
+        variants.group_by("person_key")
+        .agg(
+            pl.struct("raw_id", "status", "name", "link", "link_via", "_file", "_line")
+            .sort_by("_file", "_line", "raw_id").alias("ids"),
+            pl.col("raw_id").n_unique().alias("id_count"),
+            pl.col("name").drop_nulls().unique().sort().alias("names"),
+            pl.col("link_via").drop_nulls().unique().sort().alias("corroborated_by"),
+            pl.col("link").filter(pl.col("link") != "self").unique().sort().alias("links"),
+        )
+        .filter(pl.col("id_count") > 1)
+        .select(
+            pl.col("person_key").alias("person_id"),
+            pl.struct("ids", "names", "links", "corroborated_by").alias("evidence"),
+        )
+    )
+
+
+def _claim_kind() -> pl.Expr:
+    # 月度 and 剩余期限 pay the same month's subsidy and exclude each other; 差额 is another payment.
+    # A row without a type is read as the ordinary monthly claim.
+    return pl.when(pl.col("claim_type") == "差额").then(pl.lit("差额")).otherwise(pl.lit("月度/剩余期限"))
+
+
+def _claim_struct() -> pl.Expr:
+    return pl.struct(
+        "claim_id", "unit_id", "person_id", pl.col("person_id_raw").alias("raw_id"), "claim_type", "claim_month",
+        "amount", "insurance_amount", "submitted_date", "paid_date", "_file", "_line",
+    )
+
+
+@rule(
+    id="DUPLICATE_TRAINEE.same_month_claimed_twice",
+    title="同一人员同一月份重复申领见习补贴",
+    severity=Severity.HIGH,
+    citation=CITATION_CLAIM,
+    detection_params=("duplicate.max_transpositions",),
+    needs=("trainees", "agreements", "claims"),
+)
+def same_month_claimed_twice(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """The same person-month claimed more than once, by the same or another unit, under the same
+    or a linked ID: two 月度 claims, or a 月度 and a 剩余期限 claim for one month (they exclude each
+    other); two 差额 claims for one month likewise. A 月度 and a 差额 for the same month are two
+    different payments and do not fire. The earliest-submitted claim stands; each later one is a
+    finding putting its whole amount (+ insurance) at risk. Period: the claim month."""
+    identity = person_identity(t, policy)
+    key = ["person_key", "claim_month", "_kind"]
+    claims = (
+        with_person_key(t.claims, identity)
+        .with_columns(_claim_kind().alias("_kind"))
+        .filter(pl.len().over(key) > 1)  # cheap pre-filter: nearly every person-month is claimed once
+        .sort("claim_id", "_file", "_line")
+        .unique("claim_id", keep="first")  # one claim_id twice is a duplicated key (DATA_QUALITY)
+        .filter(pl.len().over(key) > 1)
+        .sort("submitted_date", "claim_id", nulls_last=True)
+        .with_columns(pl.int_range(pl.len()).over(key).alias("_order"))
+    )
+    original = claims.filter(pl.col("_order") == 0).select(*key, _claim_struct().alias("first_claim"))
+    return (
+        claims.filter(pl.col("_order") > 0)
+        .join(original, on=key)
+        .join(t.units.group_by("unit_id").agg(pl.col("county_code").sort_by("_line").first()), on="unit_id", how="left")
+        .select(
+            pl.col("person_key").alias("person_id"),
+            "unit_id",
+            "claim_id",
+            "county_code",
+            pl.col("claim_month").alias("period_start"),
+            pl.col("claim_month").dt.month_end().alias("period_end"),
+            (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).alias("amount_at_risk"),
+            pl.struct(
+                pl.col("claim_month"),
+                pl.col("_kind").alias("exclusive_kinds"),
+                "first_claim",
+                _claim_struct().alias("duplicate_claim"),
+                # the two claims name different IDs of one natural person (see id_variant)
+                (pl.col("person_id") != pl.col("first_claim").struct.field("person_id")).alias("via_id_variant"),
+            ).alias("evidence"),
+        )
+    )
+
+
+CHECKS: tuple[Check, ...] = (id_variant, same_month_claimed_twice)
