@@ -170,12 +170,29 @@ def policy_show(province: str, when: str | None, policy_dir: Path | None) -> Non
 
     policy = Policy.load(policy_dir)
     code = _province_code(policy, province)
-    day = dt.date.fromisoformat(when) if when else dt.date.today()
-    click.echo(f"{policy.jurisdictions.get(code, code)} ({code}) — 在 {day} 生效的政策参数 / parameters in force")
-    for row in policy.describe(code, day):
-        value = "未设定 (unset: its rules skip)" if row["value"] is None else row["value"]
-        src = f"{row['reference']} [since {row['effective_from']}, {row['from']}]" if row["reference"] else ""
+    try:
+        day = dt.date.fromisoformat(when) if when else dt.date.today()
+    except ValueError:
+        raise click.BadParameter(f"{when!r} is not a date; write it as YYYY-MM-DD", param_hint="--date") from None
+    click.echo(f"{policy.jurisdictions.get(code, code)} ({code}) — 在 {day} 生效的政策参数 / parameters in force on {day}")
+    rows = policy.describe(code, day)
+    cited: set[str] = set()
+    for row in rows:
+        if row["value"] is None:
+            why = f" — {row['note']}" if row.get("note") else ""
+            value = "未设定 (unset)"
+            src = f"[{row['from']} since {row['effective_from']}]{why}" if row["effective_from"] else "(no notice sets it)"
+        else:
+            value = row["value"]
+            src = f"{row['reference']} [{row['from']} since {row['effective_from']}]"
+            cited.update(doc for doc in policy.documents if str(row["reference"]).startswith(doc))
         click.echo(f"  {row['name']:<44} {value!s:<28} {src}")
+    click.echo("")
+    click.echo("来源文件 / sources:")
+    for doc_no in sorted(cited):
+        meta = policy.documents[doc_no]
+        dates = ", ".join(f"{k} {meta[k]}" for k in ("issued", "in_force", "expires", "printed") if meta.get(k))
+        click.echo(f"  {doc_no} {meta.get('title', '')} ({dates or 'undated in the seed'})")
     click.echo("")
     click.echo("检测参数（审计机关判断，非政策规定） / detection thresholds (the audit office's judgement, not law):")
     for det in policy.detection.values():

@@ -6,15 +6,19 @@ Law lives in ``audit/params/``:
   English), ``unit`` and ``type`` (ratio, yuan, months, days, working_days, years, count, bool,
   date, text, list).
 - one file per jurisdiction (``national.yaml``, ``jiangxi.yaml``, ``hunan.yaml`` …) gives values
-  keyed by effective date, each with its ``reference`` (document and clause). A ``value: null``
-  ends a parameter (or records that the notice leaves it unset). A province inherits a parameter
-  from ``national.yaml`` only when its own file does not mention that parameter at all.
+  keyed by effective date, each with its ``reference`` (document and clause, starting with a
+  document number declared under ``documents:`` in one of the files). A ``value: null`` ends a
+  parameter (or records that the notice leaves it unset) and must say why in its ``note``.
+  A province uses the national value of a parameter on the dates before its own file gives that
+  parameter a value: a provincial notice takes over from its effective date (and a province whose
+  file never mentions a parameter uses the national values throughout).
 
 The audit office's own thresholds — not law — live apart in ``detection.yaml`` and are read
 with :meth:`Policy.detect`; every report prints them, labelled as judgement.
 
 The loader is strict: a duplicate key, an unknown key, an undeclared parameter, a malformed
-date or a value of the wrong type is refused with the file, the line and what to write instead.
+date, a value of the wrong type, a value without a reference, a null without a note and a
+reference to an undeclared document are refused with the file, the line and what to write instead.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ _VALUE_KEYS = {"value", "reference", "note"}
 _CATALOGUE_KEYS = {"description", "unit", "type", "note"}
 _DETECTION_KEYS = {"value", "unit", "description", "rationale"}
 _FILE_KEYS = {"jurisdiction", "province_code", "documents", "parameters"}
+_DOCUMENT_KEYS = {"title", "issued", "in_force", "expires", "printed", "forwards", "seed", "note"}
+_DOCUMENT_DATES = ("issued", "in_force", "expires", "printed")
 
 
 class PolicyError(ValueError):
@@ -60,18 +66,32 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode) -> _Node:
     out.lines = {}
     out.line = node.start_mark.line + 1
     for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        key = _construct_located(loader, key_node)
         if isinstance(key, (dt.date, int, float)) and not isinstance(key, bool):
             key = str(key)
-        line = key_node.start_mark.line + 1
         if key in out:
             raise PolicyError(
                 f"{loader.name}:{line}: duplicate key {key!r} (first at line {out.lines[key]}); "
                 "merge the two entries into one"
             )
-        out[key] = loader.construct_object(value_node, deep=True)
+        out[key] = _construct_located(loader, value_node)
         out.lines[key] = line
     return out
+
+
+def _construct_located(loader: _StrictLoader, node: yaml.Node) -> Any:
+    # YAML reads 2023-13-01 as a timestamp and the date constructor raises a bare ValueError:
+    # give it the file and line like every other refusal.
+    try:
+        return loader.construct_object(node, deep=True)
+    except ValueError as exc:
+        if isinstance(exc, PolicyError):
+            raise
+        raise PolicyError(
+            f"{loader.name}:{node.start_mark.line + 1}: {node.value!r} is not a valid date ({exc}); "
+            "write a real date as YYYY-MM-DD"
+        ) from None
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -105,10 +125,22 @@ def _check_keys(path: Path, node: Any, allowed: set[str], what: str) -> None:
 
 
 def _parse_date(path: Path, node: Any, key: str) -> dt.date:
+    text = str(key)
     try:
-        return dt.date.fromisoformat(str(key))
+        if len(text) != 10:
+            raise ValueError(text)
+        return dt.date.fromisoformat(text)
     except ValueError:
         raise PolicyError(f"{_where(path, node, key)}: {key!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def _cited_document(reference: str, documents: dict[str, Any]) -> str | None:
+    """The declared document a reference starts with (the longest match), or None."""
+    best = None
+    for doc_no in documents:
+        if reference.startswith(doc_no) and (best is None or len(doc_no) > len(best)):
+            best = doc_no
+    return best
 
 
 # ---------------------------------------------------------------- the model -----------------
@@ -193,6 +225,7 @@ class Policy:
         values: list[Value] = []
         jurisdictions: dict[str, str] = {}
         documents: dict[str, dict[str, Any]] = {}
+        cited: list[tuple[str, str]] = []  # (where, reference) — checked once every file is read
         for path in sorted(directory.glob("*.yaml")):
             if path.name in ("catalogue.yaml", "detection.yaml"):
                 continue
@@ -201,9 +234,23 @@ class Policy:
             code = str(doc.get("province_code", ""))
             if len(code) != 6 or not code.isdigit():
                 raise PolicyError(f"{_where(path, doc, 'province_code')}: province_code must be six digits, quoted")
+            if code in jurisdictions:
+                raise PolicyError(f"{_where(path, doc, 'province_code')}: province_code {code} is also used by "
+                                  "another file; one file per jurisdiction")
             jurisdictions[code] = str(doc.get("jurisdiction", code))
-            for doc_no, meta in (doc.get("documents") or {}).items():
-                documents[doc_no] = dict(meta or {}) | {"jurisdiction": code}
+            declared = doc.get("documents") or {}
+            if not isinstance(declared, dict):
+                raise PolicyError(f"{_where(path, doc, 'documents')}: documents must map a document number to its details")
+            for doc_no, meta in declared.items():
+                _check_keys(path, meta or _Node(), _DOCUMENT_KEYS, f"document {doc_no}")
+                for key in _DOCUMENT_DATES:
+                    if (meta or {}).get(key) is not None and not isinstance(meta[key], dt.date):
+                        raise PolicyError(f"{_where(path, meta, key)}: {doc_no} {key} must be a date YYYY-MM-DD "
+                                          "(or null where the text gives none, with a note)")
+                if doc_no in documents:
+                    raise PolicyError(f"{_where(path, declared, doc_no)}: document {doc_no} is declared twice "
+                                      f"(also in {documents[doc_no]['file']}); declare it once")
+                documents[doc_no] = dict(meta or {}) | {"jurisdiction": code, "file": path.name}
             params = doc.get("parameters") or {}
             for name, entry in params.items():
                 if name not in catalogue:
@@ -225,8 +272,21 @@ class Policy:
                         raise PolicyError(
                             f"{_where(path, item)}: {name} at {day} has no 'reference'; cite the document and clause"
                         )
+                    if value is None and not item.get("note"):
+                        raise PolicyError(
+                            f"{_where(path, item)}: {name} at {day} is null without a 'note'; say why it is unset "
+                            "(what the notice leaves open, or that it expired)"
+                        )
+                    if item.get("reference"):
+                        cited.append((_where(path, item, "reference"), str(item["reference"])))
                     values.append(Value(name, code, when, value, item.get("reference"), item.get("note"),
                                         path.name, getattr(item, "line", 0)))
+        for where, reference in cited:
+            if _cited_document(reference, documents) is None:
+                raise PolicyError(
+                    f"{where}: reference {reference!r} does not start with a declared document number; "
+                    f"declare the document under 'documents:' or cite one of: {', '.join(sorted(documents))}"
+                )
         detection: dict[str, Detection] = {}
         det_path = directory / "detection.yaml"
         if det_path.exists():
@@ -242,10 +302,15 @@ class Policy:
 
     # -- scalar lookups ---------------------------------------------------------------------
     def _series(self, name: str, province: str) -> list[Value]:
+        """The dated values that govern ``province``: the national ones before its own first date."""
         if name not in self.catalogue:
             raise KeyError(f"unknown policy parameter {name!r}")
+        national = self._by.get((name, NATIONAL), [])
         own = self._by.get((name, province))
-        return own if own is not None else self._by.get((name, NATIONAL), [])
+        if province == NATIONAL or not own:
+            return national
+        first = own[0].effective_from
+        return [v for v in national if v.effective_from < first] + own
 
     def entry(self, name: str, province: str, when: dt.date) -> Value | None:
         """The value in force for ``province`` on ``when`` (with its reference), or None."""
@@ -330,6 +395,7 @@ class Policy:
                 "value": None if v is None else v.value,
                 "effective_from": None if v is None else v.effective_from,
                 "reference": None if v is None else v.reference,
+                "note": None if v is None else v.note,
                 "from": None if v is None else ("national" if v.jurisdiction == NATIONAL else v.jurisdiction),
             })
         return out
