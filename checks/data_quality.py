@@ -1,7 +1,379 @@
-"""data_quality rules. See RULES.md §9 and the module's tests for the cases."""
+"""DATA_QUALITY — rows the loader kept but flagged, which the other rules and an investigator need
+to know about (contract.md, "Bad input": money was paid against them, so they are kept).
+
+Each finding points at the input rows (``_file``, ``_line``) and the values. A paying office
+that disagrees with the unit's county is UNIT_INELIGIBLE's, not ours. Where the internship
+system disagrees with the registry that is the authority for a fact (RULES.md §8, "Which source
+wins"), the disagreement is a finding with both values. No money is put at risk by a data
+finding itself: the rules that use these rows price them.
+"""
 
 from __future__ import annotations
 
-from audit.rules import Check
+import polars as pl
 
-CHECKS: tuple[Check, ...] = ()
+from audit.policy import Policy
+from audit.rules import Check, Severity, rule
+from audit.tables import Tables
+from checks._identity import identity_links, person_identity, with_person_key
+
+CITE_ID = "GB 11643-1999 公民身份号码 (校验码); 赣人社发〔2023〕9号 五(三)"
+CITE_USCC = "GB 32100-2015 法人和其他组织统一社会信用代码编码规则 (校验码); 赣人社发〔2023〕9号 五(三)"
+CITE_CLAIM = "赣人社发〔2023〕9号 四(二)"
+CITE_CHECK = "赣人社发〔2023〕9号 五(三)"
+_MAX_ROWS = 20  # rows listed in one finding's evidence (the count says how many there are)
+_INTERNSHIP_TABLES = ("trainees", "agreements", "claims")
+_UNIT_TABLES = ("units", "agreements", "claims", "positions", "market_registry")
+
+
+def _rows(tables: list[tuple[str, pl.LazyFrame]], id_col: str, status_col: str,
+          statuses: tuple[str, ...], raw_col: str | None) -> pl.LazyFrame:
+    """The rows of several tables whose ``status_col`` is in ``statuses``: id, status, table,
+    _file, _line, raw_id."""
+    parts = []
+    for name, lf in tables:
+        have = lf.collect_schema()
+        if status_col not in have:
+            continue
+        parts.append(
+            lf.filter(pl.col(status_col).is_in(statuses)).select(
+                pl.col(id_col).cast(pl.String).alias("id"),
+                pl.col(status_col).alias("status"),
+                pl.lit(name).alias("table"),
+                pl.col("_file").cast(pl.String),
+                pl.col("_line").cast(pl.Int64),
+                (pl.col(raw_col) if raw_col and raw_col in have else pl.col(id_col)).cast(pl.String).alias("raw_id"),
+            )
+        )
+    return pl.concat(parts) if parts else pl.LazyFrame(
+        schema={"id": pl.String, "status": pl.String, "table": pl.String, "_file": pl.String,
+                "_line": pl.Int64, "raw_id": pl.String}
+    )
+
+
+def _per_id(rows: pl.LazyFrame) -> pl.LazyFrame:
+    return rows.group_by("id").agg(
+        pl.col("status").unique().sort().alias("statuses"),
+        pl.col("raw_id").unique().sort().alias("raw_ids"),
+        pl.len().alias("row_count"),
+        pl.struct("table", "_file", "_line", "raw_id").sort_by("table", "_file", "_line").head(_MAX_ROWS).alias("rows"),
+    )
+
+
+def _present(t: Tables, names: tuple[str, ...]) -> list[tuple[str, pl.LazyFrame]]:
+    return [(n, getattr(t, n)) for n in names if t.has(n)]
+
+
+@rule(
+    id="DATA_QUALITY.legacy_id",
+    title="使用15位旧身份证号",
+    severity=Severity.LOW,
+    citation=CITE_ID,
+    needs=("trainees", "agreements", "claims"),
+)
+def legacy_id(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """An ID recorded in its legacy 15-digit form in the trainees, agreements or claims: the
+    loader converted it to 18 digits (the two forms are one person), and matching against
+    registries that hold only the 18-digit form must use the converted one. One finding per
+    person, any period; evidence: the rows and the raw IDs."""
+    rows = _rows(_present(t, _INTERNSHIP_TABLES), "person_id", "person_id_status", ("legacy15",), "person_id_raw")
+    return _per_id(rows).select(
+        pl.col("id").alias("person_id"),
+        pl.struct(pl.col("id").alias("normalised_id"), "raw_ids", "row_count", "rows").alias("evidence"),
+    )
+
+
+@rule(
+    id="DATA_QUALITY.id_check_failed",
+    title="身份证号校验码错误或格式不符",
+    severity=Severity.MEDIUM,
+    citation=CITE_ID,
+    detection_params=("duplicate.max_transpositions",),
+    needs=("trainees", "agreements", "claims"),
+)
+def id_check_failed(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """An ID in the trainees, agreements or claims whose GB 11643 check digit fails (or that is
+    malformed): it cannot be matched to the population and insurance registries as it stands.
+    Where it links, with corroboration, to a valid ID (:mod:`checks._identity`), the evidence
+    names that ID and how. One finding per ID, any period."""
+    rows = _rows(_present(t, _INTERNSHIP_TABLES), "person_id", "person_id_status", ("bad_check", "malformed"),
+                 "person_id_raw")
+    links = identity_links(t, policy).select(
+        pl.col("person_id").alias("id"), pl.struct("person_key", "link", "link_via").alias("linked_to")
+    )
+    return _per_id(rows).join(links, on="id", how="left").select(
+        pl.col("id").alias("person_id"),
+        pl.struct("statuses", "raw_ids", "row_count", "rows", "linked_to").alias("evidence"),
+    )
+
+
+@rule(
+    id="DATA_QUALITY.uscc_check_failed",
+    title="统一社会信用代码校验码错误或格式不符",
+    severity=Severity.MEDIUM,
+    citation=CITE_USCC,
+    needs=("units", "agreements", "claims"),
+)
+def uscc_check_failed(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A unit code in the units, agreements, claims, positions or market registry whose GB 32100
+    check character fails (or that is malformed): it cannot be matched to the market registry
+    as it stands. One finding per code, any period."""
+    rows = _rows(_present(t, _UNIT_TABLES), "unit_id", "unit_id_status", ("bad_check", "malformed"), None)
+    return _per_id(rows).select(
+        pl.col("id").alias("unit_id"),
+        pl.struct("statuses", "row_count", "rows").alias("evidence"),
+    )
+
+
+def _first_by_key(lf: pl.LazyFrame, key: str) -> pl.LazyFrame:
+    return lf.sort(key, "_file", "_line").unique(key, keep="first")
+
+
+@rule(
+    id="DATA_QUALITY.orphan_claim",
+    title="申领记录对应的协议、人员或单位不存在",
+    severity=Severity.MEDIUM,
+    citation=CITE_CLAIM,
+    needs=("trainees", "units", "agreements", "claims"),
+)
+def orphan_claim(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A claim naming an agreement, a person or a unit that the agreements, trainees or units
+    registers do not hold: a subsidy is claimed against an agreement approved through the
+    platform for a registered trainee of an approved unit. One finding per claim row, in the
+    claim month; evidence: which reference is missing and the claim's row."""
+    agreements = t.agreements.select("agreement_id").unique().with_columns(pl.lit(True).alias("_has_agreement"))
+    persons = t.trainees.select("person_id").unique().with_columns(pl.lit(True).alias("_has_person"))
+    units = t.units.select("unit_id").unique().with_columns(pl.lit(True).alias("_has_unit"))
+    missing = pl.concat_list(
+        pl.when(pl.col("agreement_id").is_not_null() & pl.col("_has_agreement").is_null()).then(pl.lit("agreement_id")),
+        pl.when(pl.col("_has_person").is_null()).then(pl.lit("person_id")),
+        pl.when(pl.col("_has_unit").is_null()).then(pl.lit("unit_id")),
+    ).list.drop_nulls()
+    return (
+        t.claims.join(agreements, on="agreement_id", how="left")
+        .join(persons, on="person_id", how="left")
+        .join(units, on="unit_id", how="left")
+        .with_columns(missing.alias("_missing"))
+        .filter(pl.col("_missing").list.len() > 0)
+        .select(
+            "person_id", "unit_id", "claim_id",
+            pl.col("claim_month").alias("period_start"),
+            pl.col("claim_month").dt.month_end().alias("period_end"),
+            pl.struct(
+                pl.col("_missing").alias("missing"),
+                "agreement_id", pl.col("person_id_raw").alias("raw_person_id"), "unit_id", "claim_type",
+                "amount", "insurance_amount", "_file", "_line",
+            ).alias("evidence"),
+        )
+    )
+
+
+@rule(
+    id="DATA_QUALITY.orphan_agreement",
+    title="见习协议对应的人员或单位不存在",
+    severity=Severity.LOW,
+    citation=CITE_CLAIM,
+    needs=("trainees", "units", "agreements"),
+)
+def orphan_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """An agreement naming a person or a unit that the trainees or units registers do not hold.
+    One finding per agreement row, over the agreement's dates."""
+    persons = t.trainees.select("person_id").unique().with_columns(pl.lit(True).alias("_has_person"))
+    units = t.units.select("unit_id").unique().with_columns(pl.lit(True).alias("_has_unit"))
+    missing = pl.concat_list(
+        pl.when(pl.col("_has_person").is_null()).then(pl.lit("person_id")),
+        pl.when(pl.col("_has_unit").is_null()).then(pl.lit("unit_id")),
+    ).list.drop_nulls()
+    return (
+        t.agreements.join(persons, on="person_id", how="left")
+        .join(units, on="unit_id", how="left")
+        .with_columns(missing.alias("_missing"))
+        .filter(pl.col("_missing").list.len() > 0)
+        .select(
+            "person_id", "unit_id",
+            pl.col("start_date").alias("period_start"),
+            pl.coalesce("actual_end_date", "planned_end_date").alias("period_end"),
+            pl.struct(
+                pl.col("_missing").alias("missing"), "agreement_id",
+                pl.col("person_id_raw").alias("raw_person_id"), "unit_id", "_file", "_line",
+            ).alias("evidence"),
+        )
+    )
+
+
+def _duplicates(lf: pl.LazyFrame, table: str, key: list[str], values: list[str], out: dict[str, pl.Expr]) -> pl.LazyFrame:
+    have = lf.collect_schema()
+    cols = [c for c in values if c in have]
+    return (
+        lf.filter(pl.len().over(key) > 1)
+        .group_by(key)
+        .agg(
+            pl.len().alias("row_count"),
+            pl.struct(*cols, "_file", "_line").sort_by("_file", "_line").head(_MAX_ROWS).alias("rows"),
+            *[e.sort_by("_file", "_line").first().alias(k) for k, e in out.items()],
+        )
+        .select(
+            *[pl.col(k) for k in ("person_id", "unit_id", "claim_id", "period_start", "period_end") if k in out or k in key],
+            # encoded here: the tables' rows have different fields, and are concatenated below
+            pl.struct(pl.lit(table).alias("table"), pl.lit(", ".join(key)).alias("key"), "row_count", "rows")
+            .struct.json_encode().alias("evidence"),
+        )
+    )
+
+
+@rule(
+    id="DATA_QUALITY.duplicate_key",
+    title="主键重复且内容不一致",
+    severity=Severity.MEDIUM,
+    citation=CITE_CHECK,
+    needs=("trainees", "units", "agreements", "claims"),
+)
+def duplicate_key(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """The same claim_id, agreement_id, unit_id or person ID on two or more rows whose content
+    differs (exact export duplicates are collapsed by the loader and counted by
+    export_duplicate_rows). Which row is true cannot be told from the data; a claim key twice
+    may have been paid twice. A 15- and an 18-digit form of one ID on two trainee rows is
+    DUPLICATE_TRAINEE.id_variant, not this. One finding per duplicated key, any period."""
+    claim_cols = ["claim_id", "unit_id", "person_id_raw", "agreement_id", "claim_month", "claim_type", "amount",
+                  "insurance_amount", "submitted_date", "paid_date"]
+    agreement_cols = ["agreement_id", "person_id_raw", "unit_id", "start_date", "planned_end_date", "actual_end_date",
+                      "end_reason"]
+    unit_cols = ["unit_id", "unit_name", "county_code", "legal_rep_id", "approved_date", "exit_date", "exit_reason"]
+    trainee_cols = ["person_id_raw", "name", "education", "graduation_date", "phone", "bank_card"]
+    parts = [
+        _duplicates(t.claims, "claims", ["claim_id"], claim_cols,
+                    {"person_id": pl.col("person_id"), "unit_id": pl.col("unit_id"),
+                     "period_start": pl.col("claim_month")}),
+        _duplicates(t.agreements, "agreements", ["agreement_id"], agreement_cols,
+                    {"person_id": pl.col("person_id"), "unit_id": pl.col("unit_id"),
+                     "period_start": pl.col("start_date"), "period_end": pl.col("planned_end_date")}),
+        _duplicates(t.units, "units", ["unit_id"], unit_cols, {}),
+        _duplicates(t.trainees, "trainees", ["person_id", "person_id_raw"], trainee_cols, {}),
+    ]
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
+@rule(
+    id="DATA_QUALITY.export_duplicate_rows",
+    title="导出数据存在完全重复的行（已合并计数）",
+    severity=Severity.LOW,
+    citation=CITE_CHECK,
+    needs=("trainees", "units", "agreements", "claims"),
+)
+def export_duplicate_rows(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Identical rows repeated in an export were collapsed by the loader (``_dup_rows`` > 1). An
+    export artefact, not a double payment (a claim paid twice has two claim ids or a duplicated
+    key). One informational finding per run with the count per table, when there are any."""
+    parts = []
+    for name in Tables.table_names():
+        lf = getattr(t, name, None)
+        if lf is None or name in ("min_wage", "county_tiers", "calendar", "regions") or "_dup_rows" not in lf.collect_schema():
+            continue
+        parts.append(
+            lf.filter(pl.col("_dup_rows") > 1).select(
+                pl.lit(name).alias("table"),
+                pl.len().alias("rows_repeated"),
+                (pl.col("_dup_rows") - 1).sum().cast(pl.Int64).alias("extra_rows_collapsed"),
+            )
+        )
+    return (
+        pl.concat(parts)
+        .filter(pl.col("rows_repeated") > 0)
+        .select(pl.struct("table", "rows_repeated", "extra_rows_collapsed").sort_by("table").implode().alias("tables"))
+        .filter(pl.col("tables").list.len() > 0)
+        .select(pl.struct("tables").alias("evidence"))
+    )
+
+
+@rule(
+    id="DATA_QUALITY.claim_agreement_mismatch",
+    title="申领记录与所引协议的人员或单位不一致",
+    severity=Severity.MEDIUM,
+    citation=CITE_CLAIM,
+    detection_params=("duplicate.max_transpositions",),
+    needs=("trainees", "agreements", "claims"),
+)
+def claim_agreement_mismatch(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A claim whose agreement exists but belongs to another person (another natural person, not
+    a linked ID variant) or another unit. One finding per claim row, in the claim month;
+    evidence: both sides."""
+    identity = person_identity(t, policy)
+    agreements = with_person_key(
+        _first_by_key(t.agreements, "agreement_id"), identity, alias="agreement_person_key"
+    ).select(
+        "agreement_id", "agreement_person_key",
+        pl.col("person_id_raw").alias("agreement_raw_person_id"),
+        pl.col("unit_id").alias("agreement_unit_id"),
+        pl.col("_file").alias("agreement_file"), pl.col("_line").alias("agreement_line"),
+    )
+    other = pl.concat_list(
+        pl.when(pl.col("person_key") != pl.col("agreement_person_key")).then(pl.lit("person_id")),
+        pl.when(pl.col("unit_id") != pl.col("agreement_unit_id")).then(pl.lit("unit_id")),
+    ).list.drop_nulls()
+    return (
+        with_person_key(t.claims.filter(pl.col("agreement_id").is_not_null()), identity)
+        .join(agreements, on="agreement_id")
+        .with_columns(other.alias("_differs"))
+        .filter(pl.col("_differs").list.len() > 0)
+        .select(
+            "person_id", "unit_id", "claim_id",
+            pl.col("claim_month").alias("period_start"),
+            pl.col("claim_month").dt.month_end().alias("period_end"),
+            pl.struct(
+                pl.col("_differs").alias("differs"), "agreement_id",
+                pl.col("person_id_raw").alias("claim_raw_person_id"), pl.col("unit_id").alias("claim_unit_id"),
+                "agreement_raw_person_id", "agreement_unit_id", "_file", "_line", "agreement_file", "agreement_line",
+            ).alias("evidence"),
+        )
+    )
+
+
+@rule(
+    id="DATA_QUALITY.registry_disagreement",
+    title="见习单位信息与市场主体登记不一致（法定代表人）",
+    severity=Severity.MEDIUM,
+    citation=CITE_CHECK,
+    needs=("units", "market_registry"),
+)
+def registry_disagreement(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """The internship system's legal representative of a unit differs from the market registry's,
+    the authority for it (RULES.md §8): the registry's value is the one the other rules use, and
+    the disagreement is reported with both values and rows. One finding per unit, as extracted."""
+    assert t.market_registry is not None
+    registry = _first_by_key(t.market_registry.filter(pl.col("legal_rep_id").is_not_null()), "unit_id").select(
+        "unit_id",
+        pl.col("legal_rep_id").alias("registry_legal_rep_id"),
+        (pl.col("legal_rep_id_raw") if "legal_rep_id_raw" in t.market_registry.collect_schema() else pl.col("legal_rep_id"))
+        .alias("registry_raw"),
+        pl.col("_file").alias("registry_file"), pl.col("_line").alias("registry_line"),
+    )
+    units = _first_by_key(t.units.filter(pl.col("legal_rep_id").is_not_null()), "unit_id")
+    raw = pl.col("legal_rep_id_raw") if "legal_rep_id_raw" in t.units.collect_schema() else pl.col("legal_rep_id")
+    return (
+        units.join(registry, on="unit_id")
+        .filter(pl.col("legal_rep_id") != pl.col("registry_legal_rep_id"))
+        .select(
+            "unit_id",
+            "county_code",
+            pl.struct(
+                pl.lit("legal_rep_id").alias("field"),
+                raw.alias("internship_system_value"), "legal_rep_name",
+                pl.col("registry_raw").alias("market_registry_value"),
+                pl.lit("market_registry").alias("authority"),
+                "_file", "_line", "registry_file", "registry_line",
+            ).alias("evidence"),
+        )
+    )
+
+
+CHECKS: tuple[Check, ...] = (
+    legacy_id,
+    id_check_failed,
+    uscc_check_failed,
+    orphan_claim,
+    orphan_agreement,
+    duplicate_key,
+    export_duplicate_rows,
+    claim_agreement_mismatch,
+    registry_disagreement,
+)
