@@ -1,0 +1,247 @@
+"""The 14 indicators of the monthly 汇总表, recomputed per county and month from the micro data.
+
+The form is the 附件 of 人社部发〔2023〕27号 (also 赣人社发〔2023〕9号 附件3, 云人社发〔2023〕18号 附件2);
+its 填报说明 define indicators 8, 11, 12 and 14 and say that "本期" is the period's own situation,
+not accumulated with earlier periods (说明6). A county is the unit's county
+(``units.county_code``, RULES.md §8); a month M runs from its first to its last day (ME). People
+are counted once per county and month (distinct ``person_id``). The definitions:
+
+1. 本期末实有见习单位总数 — units approved by ME and not exited by ME
+   (``approved_date ≤ ME`` and ``exit_date`` empty or after ME).
+2. 本期新增见习单位数量 — units whose ``approved_date`` falls in M.
+3. 本期末实有见习岗位总数 — positions of the county's units open at ME (``posted_date ≤ ME`` and
+   ``closed_date`` empty or after ME), counting each position's ``slots`` (1 where empty): the form
+   counts 岗位 (个), and one posting of three places is three positions. Null when the input has
+   no ``positions`` table.
+4. 本期新增见习岗位数量 — slots of positions posted in M (null without ``positions``).
+5. 本期计划组织见习人数 — a plan; no micro-data source (always null, relations only).
+6. 本期实际到岗人数 — trainees whose agreement starts in M (arrivals of the period, 说明6).
+7. of whom 离校2年内未就业高校毕业生 — a 高校 graduate (学历 研究生/本科/专科) whose
+   ``graduation_date`` is on or before the agreement's start and within
+   ``eligibility.graduate_years_since_leaving`` years of it (the province's parameter on the start
+   date; the form says 2 years). Null for a county-month with a trainee whose province leaves the
+   parameter unset.
+8. 本期完成见习人数 — trainees whose internship ended in M by completing the term or by being
+   hired early (说明2): the agreement's end (``actual_end_date``, else ``planned_end_date``) falls
+   in M and ``end_reason`` is 期满 or 提前留用, or ``end_reason`` is empty and the agreement did not
+   end before its planned end. Early leavers for personal reasons are outside it.
+9. 被见习单位留用人数 — of 8, those the unit kept: ``retained`` is true or ``end_reason`` is
+   提前留用. This is the internship system's own record, the source the county compiles the form
+   from; whether a retention is real (contract, insurance) is RETENTION_INFLATED's question.
+10. of whom 离校2年内未就业高校毕业生 — of 9, graduates as in 7 (at the agreement's start).
+11. 其他方式就业人数 — employment found otherwise; no reliable micro-data source (always null,
+    relations only).
+12. 本期非正常结束见习人数 — trainees whose agreement ended early in M (``actual_end_date`` in M
+    and before ``planned_end_date``), not 提前留用 and not retained (说明4).
+13. 本期末实有在岗见习人数 — trainees on post at ME: an agreement started by ME whose end is
+    after ME.
+14. 本年累计各级财政实际拨付的见习补贴资金数 — claims paid (``paid_date``) from 1 January of M's year
+    up to ME, ``amount`` + ``insurance_amount``, in 万元 (说明5), unrounded.
+
+Everything is lazy: :func:`indicators` returns one plan; the REPORT_INCONSISTENT check and the
+``summary_table.xlsx`` writer collect it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import polars as pl
+
+if TYPE_CHECKING:
+    from audit.policy import Policy
+    from audit.tables import Tables
+
+INDICATORS: tuple[tuple[str, str], ...] = (
+    ("i1", "本期末实有见习单位总数"),
+    ("i2", "本期新增见习单位数量"),
+    ("i3", "本期末实有见习岗位总数"),
+    ("i4", "本期新增见习岗位数量"),
+    ("i5", "本期计划组织见习人数"),
+    ("i6", "本期实际到岗人数"),
+    ("i7", "其中：离校2年内未就业高校毕业生人数（到岗）"),
+    ("i8", "本期完成见习人数"),
+    ("i9", "被见习单位留用人数"),
+    ("i10", "其中：离校2年内未就业高校毕业生人数（留用）"),
+    ("i11", "其他方式就业人数"),
+    ("i12", "本期非正常结束见习人数"),
+    ("i13", "本期末实有在岗见习人数"),
+    ("i14", "本年累计各级财政实际拨付的见习补贴资金数（万元）"),
+)
+INDICATOR_NAMES: dict[str, str] = dict(INDICATORS)
+NO_SOURCE = ("i5", "i11")  # no micro-data source: logical relations only
+COUNT_COLUMNS = tuple(k for k, _ in INDICATORS if k != "i14")
+
+# 高校毕业生: graduates of higher education (the form's wording), not 中职/技工院校.
+HIGHER_EDUCATION = ("研究生", "本科", "专科")
+COMPLETED_REASONS = ("期满", "提前留用")
+HIRED_EARLY = "提前留用"
+
+
+def _month(expr: pl.Expr) -> pl.Expr:
+    return expr.dt.truncate("1mo")
+
+
+def default_months(t: Tables) -> pl.LazyFrame:
+    """The audit month and every earlier month a county reported for."""
+    months = [pl.LazyFrame({"month": [t.audit_month]}, schema={"month": pl.Date})]
+    if t.county_reports is not None:
+        months.append(t.county_reports.select(_month(pl.col("month")).alias("month"))
+                      .filter(pl.col("month") <= t.audit_month))
+    return pl.concat(months).unique()
+
+
+def _grid(t: Tables, months: pl.LazyFrame) -> pl.LazyFrame:
+    counties = [t.units.select("county_code")]
+    if t.county_reports is not None:
+        counties.append(t.county_reports.select("county_code"))
+    return (
+        pl.concat(counties).drop_nulls().unique()
+        .join(months.select(pl.col("month").cast(pl.Date)), how="cross")
+    )
+
+
+def _stock(frame: pl.LazyFrame, start: pl.Expr, stop: pl.Expr, last: dt.date) -> pl.LazyFrame:
+    """One row per month M in which a thing that began on ``start`` is still there at ME.
+
+    Still there at ME ⇔ ``start ≤ ME`` and ``stop`` empty or after ME, i.e. M runs from start's
+    month to the month before stop's month (or to ``last`` when open).
+    """
+    return (
+        frame.with_columns(
+            _month(start).alias("_from"),
+            pl.coalesce(_month(stop).dt.offset_by("-1mo"), pl.lit(last)).alias("_to"),
+        )
+        .filter(pl.col("_from").is_not_null())
+        .with_columns(pl.date_ranges("_from", pl.min_horizontal("_to", pl.lit(last)), "1mo").alias("month"))
+        .explode("month")
+        .drop_nulls("month")
+        .drop("_from", "_to")
+    )
+
+
+def _agreements(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Agreements with county, end, and the graduate-within-N-years flag at the start."""
+    units = t.units.select("unit_id", "county_code").unique("unit_id")
+    trainees = t.trainees.select("person_id", "education", "graduation_date").unique("person_id")
+    agreements = (
+        t.agreements.select("person_id", "unit_id", "start_date", "planned_end_date", "actual_end_date",
+                            "end_reason", "retained")
+        .join(units, on="unit_id", how="inner")
+        .join(trainees, on="person_id", how="left")
+        .with_columns(
+            pl.concat_str([pl.col("county_code").str.slice(0, 2), pl.lit("0000")]).alias("province_code"),
+            pl.coalesce("actual_end_date", "planned_end_date").alias("end_date"),
+        )
+    )
+    agreements = policy.attach(agreements, "eligibility.graduate_years_since_leaving", on="start_date",
+                               alias="_grad_years")
+    limit = pl.col("graduation_date").dt.offset_by(
+        pl.concat_str([pl.col("_grad_years").cast(pl.String), pl.lit("y")]))
+    is_graduate = (
+        pl.when(pl.col("_grad_years").is_null()).then(None)
+        .otherwise(
+            pl.col("education").is_in(HIGHER_EDUCATION).fill_null(False)
+            & (pl.col("graduation_date") <= pl.col("start_date")).fill_null(False)
+            & (pl.col("start_date") <= limit).fill_null(False)
+        )
+    )
+    ended_early = pl.col("actual_end_date").is_not_null() & (pl.col("actual_end_date") < pl.col("planned_end_date"))
+    completed = pl.col("end_reason").is_in(COMPLETED_REASONS).fill_null(False) | (
+        pl.col("end_reason").is_null() & ~ended_early
+    )
+    kept = (pl.col("retained").fill_null(False) | (pl.col("end_reason") == HIRED_EARLY).fill_null(False))
+    return agreements.with_columns(
+        is_graduate.alias("is_graduate"),
+        completed.alias("completed"),
+        kept.alias("kept"),
+        (ended_early & ~kept & (pl.col("end_reason") != HIRED_EARLY).fill_null(True)).alias("abnormal"),
+    )
+
+
+def _count(flow: pl.LazyFrame, month: pl.Expr, name: str, where: pl.Expr | None = None,
+           value: pl.Expr | None = None) -> pl.LazyFrame:
+    frame = flow.with_columns(month.alias("month"))
+    if where is not None:
+        frame = frame.filter(where)
+    agg = value if value is not None else pl.col("person_id").n_unique()
+    return frame.group_by("county_code", "month").agg(agg.alias(name))
+
+
+def _graduates(flow: pl.LazyFrame, month: pl.Expr, name: str, where: pl.Expr) -> pl.LazyFrame:
+    """Distinct graduates; null where any trainee's graduate status cannot be judged."""
+    frame = flow.with_columns(month.alias("month")).filter(where)
+    return frame.group_by("county_code", "month").agg(
+        pl.when(pl.col("is_graduate").is_null().any()).then(None)
+        .otherwise(pl.col("person_id").filter(pl.col("is_graduate")).n_unique())
+        .cast(pl.Int64).alias(name)
+    )
+
+
+def indicators(t: Tables, policy: Policy, months: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """county_code, month, i1 … i14 for every county and month (see the module docstring)."""
+    months = default_months(t) if months is None else months
+    last = t.audit_month
+    grid = _grid(t, months)
+    units = t.units.select("unit_id", "county_code", "approved_date", "exit_date").unique("unit_id")
+
+    parts: list[pl.LazyFrame] = [
+        _stock(units, pl.col("approved_date"), pl.col("exit_date"), last)
+        .group_by("county_code", "month").agg(pl.col("unit_id").n_unique().alias("i1")),
+        _count(units, _month(pl.col("approved_date")), "i2", value=pl.col("unit_id").n_unique()),
+    ]
+    has_positions = t.positions is not None
+    if t.positions is not None:
+        positions = t.positions.select("unit_id", "posted_date", "closed_date",
+                                       pl.col("slots").fill_null(1).cast(pl.Int64)).join(
+            units.select("unit_id", "county_code"), on="unit_id", how="inner")
+        parts.append(_stock(positions, pl.col("posted_date"), pl.col("closed_date"), last)
+                     .group_by("county_code", "month").agg(pl.col("slots").sum().alias("i3")))
+        parts.append(_count(positions, _month(pl.col("posted_date")), "i4", value=pl.col("slots").sum()))
+
+    agreements = _agreements(t, policy)
+    start_m, end_m = _month(pl.col("start_date")), _month(pl.col("end_date"))
+    parts += [
+        _count(agreements, start_m, "i6"),
+        _graduates(agreements, start_m, "i7", pl.lit(True)),
+        _count(agreements, end_m, "i8", pl.col("completed")),
+        _count(agreements, end_m, "i9", pl.col("completed") & pl.col("kept")),
+        _graduates(agreements, end_m, "i10", pl.col("completed") & pl.col("kept")),
+        _count(agreements, _month(pl.col("actual_end_date")), "i12", pl.col("abnormal")),
+        _stock(agreements, pl.col("start_date"), pl.col("end_date"), last)
+        .group_by("county_code", "month").agg(pl.col("person_id").n_unique().alias("i13")),
+    ]
+
+    paid = (
+        t.claims.filter(pl.col("paid_date").is_not_null())
+        .select("unit_id", "paid_date",
+                (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).alias("paid"))
+        .join(units.select("unit_id", "county_code"), on="unit_id", how="inner")
+        .group_by("county_code", _month(pl.col("paid_date")).alias("paid_month"))
+        .agg(pl.col("paid").sum())
+    )
+    parts.append(
+        grid.join(paid, on="county_code", how="inner")
+        .filter((pl.col("paid_month") <= pl.col("month"))
+                & (pl.col("paid_month").dt.year() == pl.col("month").dt.year()))
+        .group_by("county_code", "month")
+        .agg((pl.col("paid").sum() / 10_000).alias("i14"))  # the form's unit is 万元
+    )
+
+    out = grid
+    for part in parts:
+        out = out.join(part, on=["county_code", "month"], how="left")
+    graduate_cols = ("i7", "i10")
+    fill = [pl.col(c).fill_null(0).cast(pl.Int64) for c in ("i1", "i2", "i6", "i8", "i9", "i12", "i13")]
+    # a county-month with no arrivals has 0 graduates; a null from _graduates means "cannot judge"
+    fill += [pl.when(pl.col(c).is_null() & (pl.col(base).fill_null(0) == 0)).then(0).otherwise(pl.col(c)).cast(pl.Int64).alias(c)
+             for c, base in zip(graduate_cols, ("i6", "i9"))]
+    fill.append(pl.col("i14").fill_null(0.0).cast(pl.Float64))
+    if has_positions:
+        fill += [pl.col("i3").fill_null(0).cast(pl.Int64), pl.col("i4").fill_null(0).cast(pl.Int64)]
+    else:
+        fill += [pl.lit(None, pl.Int64).alias("i3"), pl.lit(None, pl.Int64).alias("i4")]
+    fill += [pl.lit(None, pl.Int64).alias(c) for c in NO_SOURCE]
+    out = out.with_columns(fill)
+    return out.select("county_code", "month", *[k for k, _ in INDICATORS]).sort("county_code", "month")

@@ -1,0 +1,130 @@
+"""REPORT_INCONSISTENT: a county's monthly 汇总表 against the form's logical relations and against
+the 14 indicators recomputed from the micro data (checks/_summary_table.py).
+
+Each case: a description, the reported indicators of one county-month (on top of a consistent
+report), and the rules expected to fire. The micro-data world below gives, for county 360102 in
+2024-06: i1=2, i2=1, i3=3, i4=3, i6=1, i7=1, i8=1, i9=1, i10=0, i12=1, i13=1, i14=0.148 (万元).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import checks.report_inconsistent as ri
+from checks._summary_table import indicators
+from tests.helpers import agreement, claim, policy, run, tables, trainee, unit, uscc
+
+ALL_RULES = ri.CHECKS
+RELATIONS = [c for c in ri.CHECKS if c is not ri.differs_from_micro_data]
+
+# A report that matches the micro data and keeps every relation (5 and 11 are free: no source).
+CONSISTENT = dict(i1=2, i2=1, i3=3, i4=3, i5=2, i6=1, i7=1, i8=1, i9=1, i10=0, i11=0, i12=1, i13=1, i14=0.15)
+
+
+def world(**reported: float | None) -> object:
+    row = {"county_code": "360102", "month": "2024-06", **CONSISTENT, **reported}
+    return tables(
+        units=[unit("U1", approved="2024-06-03"), unit("U2", approved="2023-01-01"),
+               unit("U3", county="360121", approved="2023-01-01", exit_date="2024-05-31")],
+        trainees=[trainee("P1"), trainee("P2", graduation_date="2020-06-30"), trainee("P3")],
+        agreements=[
+            agreement("A1", "P1", "U1", "2024-06-05", "2024-12-04"),
+            agreement("A2", "P2", "U2", "2024-01-01", "2024-06-30", end_reason="期满", retained=True),
+            agreement("A3", "P3", "U2", "2024-01-01", "2024-12-31", actual_end_date="2024-06-10",
+                      end_reason="提前离岗"),
+        ],
+        claims=[claim("C1", "U2", "P2", "2024-05", 1480.0, paid_date="2024-06-05"),
+                claim("C2", "U2", "P2", "2023-12", 1480.0, paid_date="2023-12-20")],
+        positions=[{"position_id": "X1", "unit_id": uscc("U1"), "posted_date": "2024-06-01", "slots": 3}],
+        county_reports=[row],
+        audit_month="2024-06",
+    )
+
+
+def fired(t: object) -> dict[str, list]:
+    out = {}
+    for check in ALL_RULES:
+        found, _ = run(check, t)
+        if found.height:
+            out[check.rule.id] = found
+    return out
+
+
+CASES = [
+    # description, reported values overriding CONSISTENT, rules expected to fire
+    ("consistent report: nothing fires", {}, []),
+    ("1≥2 broken: more new units than units", {"i1": 0, "i2": 1},
+     ["REPORT_INCONSISTENT.new_units_exceed_units", "REPORT_INCONSISTENT.differs_from_micro_data"]),
+    ("3≥4 broken: more new positions than positions", {"i3": 2},
+     ["REPORT_INCONSISTENT.new_positions_exceed_positions", "REPORT_INCONSISTENT.differs_from_micro_data"]),
+    ("5≥6 broken: arrivals above plan (5 has no micro source: the relation alone fires)", {"i5": 0},
+     ["REPORT_INCONSISTENT.arrived_exceed_planned"]),
+    ("6≥7 broken: more graduates than arrivals", {"i7": 2},
+     ["REPORT_INCONSISTENT.graduates_exceed_arrived", "REPORT_INCONSISTENT.differs_from_micro_data"]),
+    ("8≥9+11 broken through 11 alone (no micro source for 11)", {"i11": 1},
+     ["REPORT_INCONSISTENT.retained_plus_other_exceed_completed"]),
+    ("9≥10 broken: more retained graduates than retained", {"i10": 2},
+     ["REPORT_INCONSISTENT.retained_graduates_exceed_retained", "REPORT_INCONSISTENT.differs_from_micro_data"]),
+    ("relations hold but arrivals over-reported", {"i5": 5, "i6": 3},
+     ["REPORT_INCONSISTENT.differs_from_micro_data"]),
+    ("equality is allowed: 8 = 9 + 11 exactly", {"i8": 1, "i9": 1, "i11": 0}, []),
+    ("万元 rounded to two decimals agrees (0.148 reported as 0.15)", {"i14": 0.15}, []),
+    ("万元 differing at two decimals is a difference", {"i14": 0.30},
+     ["REPORT_INCONSISTENT.differs_from_micro_data"]),
+    ("a blank indicator is not judged (relation skipped, not fired)", {"i5": None, "i11": None}, []),
+]
+
+
+@pytest.mark.parametrize("description, reported, expected", CASES, ids=[c[0] for c in CASES])
+def test_report_inconsistent_cases(description: str, reported: dict, expected: list[str]) -> None:
+    assert sorted(fired(world(**reported))) == sorted(expected), description
+
+
+def test_relation_evidence_names_the_values_and_period() -> None:
+    found, _ = run(ri.new_units_exceed_units, world(i1=0, i2=1))
+    row = found.row(0, named=True)
+    assert row["county_code"] == "360102"
+    assert str(row["period_start"]) == "2024-06-01" and str(row["period_end"]) == "2024-06-30"
+    assert '"指标1":0.0' in row["evidence"] and '"指标2":1.0' in row["evidence"]
+    assert row["amount_at_risk"] == 0.0 and "人社部发〔2023〕27号" in row["citation"]
+
+
+def test_difference_evidence_lists_reported_beside_recomputed() -> None:
+    found, _ = run(ri.differs_from_micro_data, world(i6=3, i13=4))
+    evidence = found["evidence"][0]
+    assert '"indicator":"指标6"' in evidence and '"reported":3.0' in evidence and '"recomputed":1.0' in evidence
+    assert '"indicator":"指标13"' in evidence and '"differing":2' in evidence
+
+
+def test_blank_indicator_is_reported_as_skipped() -> None:
+    found, skipped = run(ri.arrived_exceed_planned, world(i5=None))
+    assert found.height == 0
+    assert skipped.height == 1 and "360102" in skipped["reason"][0]
+
+
+def test_reports_after_the_audit_month_are_not_judged() -> None:
+    t = world(i1=0, i2=1)
+    t.audit_month = __import__("datetime").date(2024, 5, 1)
+    found, _ = run(ri.new_units_exceed_units, t)
+    assert found.height == 0
+
+
+def test_without_positions_indicators_3_and_4_are_not_compared() -> None:
+    t = world(i3=99, i4=1)
+    t.positions = None
+    found, _ = run(ri.differs_from_micro_data, t)
+    assert found.height == 0
+
+
+# The recomputation itself, indicator by indicator, for the world above.
+EXPECTED_360102 = dict(i1=2, i2=1, i3=3, i4=3, i5=None, i6=1, i7=1, i8=1, i9=1, i10=0, i11=None, i12=1, i13=1)
+
+
+def test_recomputed_indicators() -> None:
+    table = indicators(world(), policy()).collect()
+    row = table.filter(table["county_code"] == "360102").row(0, named=True)
+    for key, value in EXPECTED_360102.items():
+        assert row[key] == value, key
+    assert row["i14"] == pytest.approx(0.148)
+    other = table.filter(table["county_code"] == "360121").row(0, named=True)
+    assert other["i1"] == 0  # U3 exited on 2024-05-31
