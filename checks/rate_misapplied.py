@@ -1,7 +1,533 @@
-"""rate_misapplied rules. See RULES.md §9 and the module's tests for the cases."""
+"""RATE_MISAPPLIED: the amount claimed is not what the rules give (RULES.md §3–§4, §9).
+
+Every rule here is per claim (``claim_id`` always set, period = the claim month) and prices its
+own overpayment: claimed − expected for a wrong amount, the whole claim (amount + insurance
+amount) for a claim that should not exist at all (docs/semantics.md, "Money at risk"). The
+pipeline caps a claim's money at risk at the largest of its findings, so each rule states its
+own overpayment honestly. Expected amounts come from :func:`checks._expected.claim_context`;
+a claim whose rate or wage is unset is returned as skipped, never guessed.
+"""
 
 from __future__ import annotations
 
-from audit.rules import Check
+import polars as pl
 
-CHECKS: tuple[Check, ...] = ()
+from audit.policy import Policy
+from audit.reference import attach_workdays
+from audit.rules import Check, CheckResult, Severity, rule
+from audit.tables import Tables
+from checks._expected import (
+    DIFFERENCE, MONTHLY, RAISED, REMAINING, agreements_frame, claim_context, claim_keys, fen, rate_evidence,
+    skipped, tolerance, wage_evidence, whole_claim,
+)
+from checks._retention import definition, employer_insurance, difference_claims, unit_years
+
+RATE_PARAMS = ("rate.kind", "rate.standard_share", "rate.raised_share", "rate.standard_flat", "rate.raised_extra_flat")
+RATE_CITATION = "赣人社发〔2023〕9号 三(一); 豫人社函〔2023〕138号 三(一); 湘人社规〔2023〕9号 三(一); 云人社发〔2023〕18号 三"
+ONE_PLUS_ONE = "人社部发〔2023〕27号 四(二); 赣人社发〔2023〕9号 五(三)"
+
+
+def _monthly(ctx: pl.LazyFrame) -> pl.LazyFrame:
+    return ctx.filter(pl.col("claim_type") == MONTHLY)
+
+
+def _is_raised(tol: float) -> pl.Expr:
+    """A monthly claim at the raised rate: labelled 提高, or the amount of the raised rate (1+1 mode only)."""
+    at_raised = ((pl.col("amount") - pl.col("expected_raised")).abs() <= tol) & (
+        (pl.col("expected_raised") - pl.col("expected_standard")).abs() > tol
+    )
+    return (pl.col("mode_one_plus_one").fill_null(False) & ((pl.col("rate_basis") == RAISED) | at_raised.fill_null(False)))
+
+
+def _claim_evidence(*extra: pl.Expr) -> pl.Expr:
+    return pl.struct(
+        pl.col("claim_type"), pl.col("claim_month"), pl.col("amount").alias("claimed"),
+        pl.col("insurance_amount"), pl.col("rate_basis"), pl.col("submitted_date"), pl.col("paid_date"),
+        pl.col("ag_id").alias("agreement_id"), *extra,
+    ).alias("evidence")
+
+
+def _matches(found: pl.LazyFrame, t: Tables, tol: float) -> pl.LazyFrame:
+    """Which other tier or standard the claimed amount matches ("matches tier 1", "matches the
+    standard effective 2024-03-01"), for the evidence of a wrong amount."""
+    wages = t.min_wage.select(
+        "province_code", pl.col("tier").cast(pl.Int64).alias("_tier"), pl.col("effective_from").alias("_from"),
+        pl.col("monthly_yuan").cast(pl.Float64).alias("_yuan"),
+    )
+    label = (
+        pl.when((pl.col("_tier") != pl.col("mw_tier")) & (pl.col("_from") != pl.col("mw_effective_from")))
+        .then(pl.format("matches tier {} (standard effective {})", pl.col("_tier"), pl.col("_from")))
+        .when(pl.col("_tier") != pl.col("mw_tier"))
+        .then(pl.format("matches tier {}", pl.col("_tier")))
+        .otherwise(pl.format("matches the standard effective {}", pl.col("_from")))
+    )
+    return (
+        found.select("claim_id", "province_code", "amount", "mw_tier", "mw_effective_from", "rate_kind", "rate_standard_share")
+        .filter(pl.col("rate_kind") == "min_wage_share")
+        .join(wages, on="province_code")
+        .filter(
+            ((fen(pl.col("rate_standard_share") * pl.col("_yuan")) - pl.col("amount")).abs() <= tol)
+            & ((pl.col("_tier") != pl.col("mw_tier")) | (pl.col("_from") != pl.col("mw_effective_from")))
+        )
+        .sort("_tier", "_from")
+        .group_by("claim_id")
+        .agg(label.alias("matches"))
+    )
+
+
+@rule(
+    id="RATE_MISAPPLIED.wrong_amount",
+    title="月度补贴金额与所在地最低工资档次及补贴标准不符",
+    severity=Severity.MEDIUM,
+    citation=RATE_CITATION,
+    params=RATE_PARAMS,
+    detection_params=("money.tolerance_yuan",),
+)
+def wrong_amount(t: Tables, policy: Policy) -> CheckResult:
+    """A monthly claim is paid at the standard rate of the claim month: the province's share of the
+    minimum wage of the unit's county tier in force that month (or the flat rate). A claim above
+    it — a wrong tier, a wage standard used before its effective date — is overpaid by the
+    difference; the evidence says which other tier or standard the amount matches. Monthly claims
+    at the raised rate are left to ``raised_rate_monthly``. Period: the claim month."""
+    tol = tolerance(policy)
+    monthly = _monthly(claim_context(t, policy))
+    found = monthly.filter(
+        pl.col("expected_standard").is_not_null()
+        & ~_is_raised(tol)
+        & ((pl.col("amount") - pl.col("expected_standard")) > tol)
+    )
+    findings = found.join(_matches(found, t, tol), on="claim_id", how="left").select(
+        *claim_keys(),
+        (pl.col("amount") - pl.col("expected_standard")).alias("amount_at_risk"),
+        _claim_evidence(
+            pl.col("expected_standard").alias("expected"), wage_evidence(), rate_evidence(),
+            pl.col("matches").fill_null([]), pl.col("working_days").alias("declared_working_days"),
+        ),
+    )
+    skip = skipped(monthly.filter(pl.col("expected_standard").is_null()), pl.col("rate_skip_reason"))
+    return CheckResult(findings, skip)
+
+
+@rule(
+    id="RATE_MISAPPLIED.raised_rate_monthly",
+    title="“1+1”模式下按提高标准按月申领",
+    severity=Severity.HIGH,
+    citation=ONE_PLUS_ONE,
+    params=(*RATE_PARAMS, "mode.one_plus_one"),
+    detection_params=("money.tolerance_yuan",),
+)
+def raised_rate_monthly(t: Tables, policy: Policy) -> CheckResult:
+    """Under the 1+1 mode monthly claims are paid at the standard rate only; the raise for high
+    retention comes once, as the 差额, after the internship. A monthly claim labelled 提高 or at the
+    raised amount is overpaid by claimed − standard. Period: the claim month."""
+    tol = tolerance(policy)
+    monthly = _monthly(claim_context(t, policy)).filter(_is_raised(tol) | (pl.col("rate_basis") == RAISED))
+    judged = monthly.filter(pl.col("expected_standard").is_not_null() & _is_raised(tol))
+    findings = judged.filter((pl.col("amount") - pl.col("expected_standard")) > tol).select(
+        *claim_keys(),
+        (pl.col("amount") - pl.col("expected_standard")).alias("amount_at_risk"),
+        _claim_evidence(
+            pl.col("expected_standard").alias("expected"), pl.col("expected_raised").alias("raised_rate_amount"),
+            pl.col("mode_one_plus_one").alias("one_plus_one"), pl.col("mode_one_plus_one_ref").alias("mode_reference"),
+            wage_evidence(), rate_evidence(),
+        ),
+    )
+    skip = skipped(
+        monthly.filter(pl.col("expected_standard").is_null() & pl.col("mode_one_plus_one").fill_null(False)),
+        pl.col("rate_skip_reason"),
+    )
+    return CheckResult(findings, skip)
+
+
+@rule(
+    id="RATE_MISAPPLIED.partial_month",
+    title="提前离岗当月见习不足规定工作日仍申领补贴",
+    severity=Severity.MEDIUM,
+    citation="赣人社发〔2023〕9号 四(二)",
+    params=("partial_month.min_working_days",),
+)
+def partial_month(t: Tables, policy: Policy) -> CheckResult:
+    """Where a province sets partial_month.min_working_days (Jiangxi: 15), the month in which an
+    agreement ends early is paid only if the working days interned that month — from the later of
+    the 1st and the start to the actual end, on the statutory calendar with make-up workdays,
+    never the declared working_days — reach the minimum; otherwise the whole claim is at risk.
+    Period: the month of leaving."""
+    monthly = _monthly(claim_context(t, policy)).filter(
+        pl.col("partial_month_min_working_days").is_not_null()
+        & (pl.col("ag_actual_end") < pl.col("ag_planned_end"))
+        & (pl.col("claim_month") == pl.col("ag_actual_end").dt.month_start())
+    )
+    counted = attach_workdays(
+        monthly.with_columns(pl.max_horizontal("claim_month", "ag_start").alias("_from")), t.calendar,
+        start="_from", end="ag_actual_end", alias="workdays",
+    )
+    findings = counted.filter(pl.col("workdays") < pl.col("partial_month_min_working_days")).select(
+        *claim_keys(),
+        whole_claim(),
+        _claim_evidence(
+            pl.col("workdays").alias("working_days_computed"), pl.col("working_days").alias("declared_working_days"),
+            pl.col("_from").alias("counted_from"), pl.col("ag_actual_end").alias("counted_to"),
+            pl.col("ag_start").alias("agreement_start"), pl.col("ag_planned_end").alias("planned_end"),
+            pl.col("partial_month_min_working_days").alias("min_working_days"),
+            pl.col("partial_month_min_working_days_ref").alias("reference"),
+            pl.lit("statutory calendar, make-up workdays included").alias("calendar"),
+        ),
+    )
+    skip = skipped(counted.filter(pl.col("workdays").is_null()), "working days cannot be counted: dates outside the calendar")
+    return CheckResult(findings, skip)
+
+
+@rule(
+    id="RATE_MISAPPLIED.outside_agreement",
+    title="申领月份不在见习协议期限内",
+    severity=Severity.HIGH,
+    citation="人社部发〔2023〕27号 三(一); 赣人社发〔2023〕9号 四(二)",
+)
+def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A claim month before the start or after the end (actual, else planned; the planned end for a
+    剩余期限 month) of every agreement of the person at that unit pays for no internship month:
+    the whole claim is at risk. Claims with no agreement at all are DATA_QUALITY's orphans.
+    Period: the claim month."""
+    ctx = claim_context(t, policy).filter(pl.col("ag_id").is_not_null() & ~pl.col("covered"))
+    spans = agreements_frame(t).group_by("person_id", "unit_id").agg(
+        pl.struct(pl.col("ag_id").alias("agreement_id"), pl.col("ag_start").alias("start"),
+                  pl.col("ag_end").alias("end"), pl.col("ag_planned_end").alias("planned_end"))
+        .sort_by("ag_start").alias("agreements")
+    )
+    return ctx.join(spans, on=["person_id", "unit_id"], how="left").select(
+        *claim_keys(), whole_claim(), _claim_evidence(pl.col("agreements")),
+    )
+
+
+@rule(
+    id="RATE_MISAPPLIED.beyond_max_months",
+    title="补贴月数超过最长期限",
+    severity=Severity.HIGH,
+    citation="人社部发〔2023〕27号 三(三); 豫人社函〔2023〕138号 三(一)",
+    params=("duration.max_months",),
+)
+def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
+    """No subsidy beyond duration.max_months (12) per trainee: counting the distinct months of the
+    person's monthly claims across all units in month order, the claims of the 13th and later
+    months are not payable (whole claim at risk). Period: the claim month."""
+    monthly = _monthly(claim_context(t, policy)).with_columns(
+        pl.col("claim_month").rank("dense").over("person_id").cast(pl.Int64).alias("month_number"),
+        pl.col("claim_month").n_unique().over("person_id").alias("months_claimed"),
+    )
+    over = monthly.filter(pl.col("month_number") > pl.col("duration_max_months"))
+    findings = over.select(
+        *claim_keys(), whole_claim(),
+        _claim_evidence(
+            pl.col("month_number"), pl.col("months_claimed"), pl.col("duration_max_months").alias("max_months"),
+            pl.col("duration_max_months_ref").alias("reference"),
+        ),
+    )
+    skip = skipped(monthly.filter(pl.col("duration_max_months").is_null()),
+                   pl.format("duration.max_months unset for province {} in {}", pl.col("province_code"),
+                             pl.col("claim_month").dt.strftime("%Y-%m")))
+    return CheckResult(findings, skip)
+
+
+@rule(
+    id="RATE_MISAPPLIED.lump_sum_after_end",
+    title="见习结束后集中申领或提前申领差额补贴",
+    severity=Severity.MEDIUM,
+    citation=ONE_PLUS_ONE,
+    params=(*RATE_PARAMS, "mode.one_plus_one"),
+    detection_params=("money.tolerance_yuan",),
+)
+def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
+    """不得见习结束后集中发放: a single monthly claim covering several months (amount ≥ 2× the
+    monthly standard) submitted after the internship ended is a lump sum; a 差额, paid once after
+    the internship, submitted before it ended is one before its time. Either way the whole claim is
+    at risk (the notice forbids paying it so). A late claim for one month is fine. Period: the
+    claim month."""
+    tol = tolerance(policy)
+    ctx = claim_context(t, policy).filter(pl.col("ag_id").is_not_null())
+    after_end = pl.col("submitted_date") > pl.col("ag_end")
+    monthly = _monthly(ctx).filter(after_end)
+    lump = monthly.filter(
+        pl.col("expected_standard").is_not_null() & (pl.col("amount") >= 2 * pl.col("expected_standard") - tol)
+    ).with_columns(pl.lit("lump sum after the end").alias("_kind"))
+    early = ctx.filter((pl.col("claim_type") == DIFFERENCE) & ~after_end).with_columns(
+        pl.lit("差额 before the end").alias("_kind")
+    )
+    findings = pl.concat([lump, early], how="vertical_relaxed").select(
+        *claim_keys(), whole_claim(),
+        _claim_evidence(
+            pl.col("_kind").alias("finding"), pl.col("ag_end").alias("internship_end"),
+            pl.col("expected_standard").alias("monthly_standard"),
+            (pl.col("amount") / pl.col("expected_standard")).round(2).alias("months_equivalent"),
+        ),
+    )
+    return CheckResult(findings, skipped(monthly.filter(pl.col("expected_standard").is_null()), pl.col("rate_skip_reason")))
+
+
+@rule(
+    id="RATE_MISAPPLIED.difference_without_retention",
+    title="留用率未达标仍申领差额补贴",
+    severity=Severity.HIGH,
+    citation="赣人社发〔2023〕9号 三(一)、五(三); 人社部发〔2023〕27号 三(一)",
+    params=("retention.raised_threshold", "retention.benchmark_qualifies"),
+    detection_params=("retention.contract_window_days", "retention.min_contract_months", "retention.min_insured_months_after"),
+    needs=("employment",),
+)
+def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
+    """A 差额 is payable only when the unit's real retention rate (recomputed from contracts and
+    insurance, checks/_retention.py) for the year the internship ended reaches
+    retention.raised_threshold — or, where retention.benchmark_qualifies (Jiangxi), the unit is a
+    标杆 unit. Otherwise the whole 差额 is at risk. Period: the claim month (the last internship
+    month)."""
+    years = unit_years(t, policy).select(
+        "unit_id", "year", "completed", "really_retained", "declared_retained", "real_rate", "declared_rate",
+        "retention_raised_threshold", "retention_raised_threshold_ref", "is_benchmark", "retention_benchmark_qualifies",
+        "qualifies",
+    )
+    claims = difference_claims(t).join(years, on=["unit_id", "year"], how="left")
+    findings = claims.filter(pl.col("qualifies").not_() & pl.col("retention_raised_threshold").is_not_null()).select(
+        *claim_keys(), whole_claim(),
+        _claim_evidence(
+            pl.col("year").alias("retention_year"), pl.col("completed").fill_null(0).alias("completed"),
+            pl.col("really_retained").fill_null(0).alias("really_retained"), pl.col("real_rate"),
+            pl.col("declared_retained"), pl.col("declared_rate"),
+            pl.col("retention_raised_threshold").alias("threshold"), pl.col("retention_raised_threshold_ref").alias("reference"),
+            pl.col("is_benchmark"), pl.col("retention_benchmark_qualifies").alias("benchmark_qualifies"),
+            definition(t, policy),
+        ),
+    )
+    skip = skipped(claims.filter(pl.col("retention_raised_threshold").is_null()),
+                   "retention.raised_threshold unset for the unit's province and year")
+    return CheckResult(findings, skip)
+
+
+@rule(
+    id="RATE_MISAPPLIED.difference_amount",
+    title="差额补贴金额超过按月差额之和",
+    severity=Severity.MEDIUM,
+    citation="赣人社发〔2023〕9号 三(一); 人社部发〔2023〕27号 四(二)",
+    params=RATE_PARAMS,
+    detection_params=("money.tolerance_yuan",),
+)
+def difference_amount(t: Tables, policy: Policy) -> CheckResult:
+    """A 差额 pays, for each distinct month of the trainee's monthly claims at the unit up to the
+    差额's month (since any earlier 差额), the raised rate minus the standard rate of that month
+    ((raised_share − standard_share) × that month's minimum wage, or the flat addition). A 差额
+    above that sum is overpaid by the excess. Period: the claim month."""
+    tol = tolerance(policy)
+    ctx = claim_context(t, policy)
+    diffs = ctx.filter(pl.col("claim_type") == DIFFERENCE).with_columns(
+        pl.col("claim_month").shift(1).over(["person_id", "unit_id"], order_by="claim_month").alias("_previous")
+    )
+    months = _monthly(ctx).select(
+        "person_id", "unit_id", pl.col("claim_month").alias("_month"), "expected_difference", "raised_skip_reason"
+    )
+    summed = (
+        diffs.select("claim_id", "person_id", "unit_id", "claim_month", "_previous")
+        .join(months, on=["person_id", "unit_id"])
+        .filter((pl.col("_month") <= pl.col("claim_month")) & (pl.col("_previous").is_null() | (pl.col("_month") > pl.col("_previous"))))
+        .unique(["claim_id", "_month"], keep="first")
+        .group_by("claim_id")
+        .agg(
+            pl.col("expected_difference").sum().alias("expected"),
+            pl.len().alias("months_paid"),
+            pl.col("raised_skip_reason").drop_nulls().first().alias("_why"),
+            pl.struct(pl.col("_month").alias("month"), pl.col("expected_difference").alias("difference"))
+            .sort_by("_month").alias("per_month"),
+        )
+    )
+    judged = diffs.join(summed, on="claim_id", how="left").with_columns(
+        pl.col("expected").fill_null(0.0), pl.col("months_paid").fill_null(0), pl.col("per_month").fill_null([])
+    )
+    findings = judged.filter(pl.col("_why").is_null() & ((pl.col("amount") - pl.col("expected")) > tol)).select(
+        *claim_keys(), (pl.col("amount") - pl.col("expected")).alias("amount_at_risk"),
+        _claim_evidence(pl.col("expected"), pl.col("months_paid"), pl.col("per_month"), rate_evidence()),
+    )
+    return CheckResult(findings, skipped(judged.filter(pl.col("_why").is_not_null()), pl.col("_why")))
+
+
+def _hire(ctx: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
+    """The hiring contract of each 剩余期限 claim: the first contract with the unit starting between the
+    internship start and the planned end; and whether the unit insured the person from the hire on."""
+    assert t.employment is not None
+    contracts = (
+        ctx.select("claim_id", "person_id", "unit_id", "ag_start", "ag_planned_end")
+        .join(t.employment.select("person_id", pl.col("employer_id").alias("unit_id"), "contract_start", "contract_end"),
+              on=["person_id", "unit_id"])
+        .filter((pl.col("contract_start") >= pl.col("ag_start")) & (pl.col("contract_start") < pl.col("ag_planned_end")))
+        .sort("contract_start")
+        .group_by("claim_id")
+        .agg(pl.col("contract_start").first(), pl.col("contract_end").first())
+    )
+    insured = (
+        contracts.join(ctx.select("claim_id", "person_id", "unit_id"), on="claim_id")
+        .join(employer_insurance(t), on=["person_id", "unit_id"])
+        .filter(pl.col("month") >= pl.col("contract_start").dt.month_start())
+        .group_by("claim_id")
+        .agg(pl.col("month").min().alias("insured_from"))
+    )
+    return ctx.join(contracts, on="claim_id", how="left").join(insured, on="claim_id", how="left")
+
+
+@rule(
+    id="RATE_MISAPPLIED.remaining_period_ineligible",
+    title="剩余期限见习补贴不符合所在省份条件",
+    severity=Severity.HIGH,
+    citation="湘人社规〔2023〕9号 三(一); 赣人社发〔2023〕9号 三(一); 豫人社函〔2023〕138号 三(一); 人社部发〔2023〕27号 三(一); 云人社发〔2023〕18号 三; 甘人社通〔2022〕134号 二",
+    params=("remaining_period.window_start", "remaining_period.window_end", "remaining_period.min_contract_months",
+            "remaining_period.requires_social_insurance", "remaining_period.min_internship_months"),
+    needs=("employment",),
+)
+def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
+    """A 剩余期限 month is payable only if the agreement ended early with end_reason 提前留用, the
+    unit hired the trainee (a labour contract with the unit) before the planned end, the contract
+    starts within the province's window, is long enough where a minimum is set (open-ended counts),
+    the unit insures the person from the hire where required (months after si_as_of not judged),
+    the trainee interned the minimum months before the hire where set, and the month lies between
+    the leaving and the planned end. The amount has no formula: a failing row puts its whole amount
+    at risk. Period: the claim month."""
+    ctx = claim_context(t, policy).filter((pl.col("claim_type") == REMAINING) & pl.col("ag_id").is_not_null())
+    judged = ctx.filter(pl.col("remaining_period_window_end").is_not_null())
+    hired = _hire(judged, t)
+    min_contract = pl.col("remaining_period_min_contract_months")
+    min_months = pl.col("remaining_period_min_internship_months")
+    hire_month = pl.col("contract_start").dt.month_start()
+    failures = {
+        "agreement did not end early as 提前留用": (pl.col("ag_actual_end") < pl.col("ag_planned_end"))
+        & (pl.col("ag_end_reason") == "提前留用"),
+        "no labour contract with the unit before the planned end": pl.col("contract_start").is_not_null(),
+        "contract signed outside the policy window": (
+            pl.col("remaining_period_window_start").is_null() | (pl.col("contract_start") >= pl.col("remaining_period_window_start"))
+        ) & (pl.col("contract_start") <= pl.col("remaining_period_window_end")),
+        "contract shorter than the minimum": min_contract.is_null() | pl.col("contract_end").is_null()
+        | (pl.col("contract_end").dt.offset_by("1d") >= pl.col("contract_start").dt.offset_by(pl.format("{}mo", min_contract))),
+        "no social insurance by the unit after the hire": ~pl.col("remaining_period_requires_social_insurance").fill_null(False)
+        | (hire_month > pl.lit(t.si_as_of)) | pl.col("insured_from").is_not_null(),
+        "hired before the minimum months of internship": min_months.is_null()
+        | (pl.col("contract_start") >= pl.col("ag_start").dt.offset_by(pl.format("{}mo", min_months))),
+        "month outside the remaining period": (pl.col("claim_month") >= pl.col("ag_actual_end").dt.month_start())
+        & (pl.col("claim_month") <= pl.col("ag_planned_end").dt.month_start()),
+    }
+    reasons = pl.concat_list(
+        [pl.when(ok.fill_null(False).not_()).then(pl.lit(why)) for why, ok in failures.items()]
+    ).list.drop_nulls()
+    findings = hired.with_columns(reasons.alias("failed")).filter(pl.col("failed").list.len() > 0).select(
+        *claim_keys(), whole_claim(),
+        _claim_evidence(
+            pl.col("failed"), pl.col("ag_start").alias("agreement_start"), pl.col("ag_planned_end").alias("planned_end"),
+            pl.col("ag_actual_end").alias("actual_end"), pl.col("ag_end_reason").alias("end_reason"),
+            pl.col("contract_start"), pl.col("contract_end"), pl.col("insured_from"),
+            pl.struct(
+                pl.col("remaining_period_window_start").alias("window_start"),
+                pl.col("remaining_period_window_end").alias("window_end"),
+                pl.col("remaining_period_window_end_ref").alias("reference"),
+                pl.col("remaining_period_min_contract_months").alias("min_contract_months"),
+                pl.col("remaining_period_requires_social_insurance").alias("requires_social_insurance"),
+                pl.col("remaining_period_min_internship_months").alias("min_internship_months"),
+            ).alias("conditions"),
+        ),
+    )
+    skip = skipped(ctx.filter(pl.col("remaining_period_window_end").is_null()),
+                   pl.format("no remaining-period policy (remaining_period.window_end unset) for province {} in {}",
+                             pl.col("province_code"), pl.col("claim_month").dt.strftime("%Y-%m")))
+    return CheckResult(findings, skip)
+
+
+@rule(
+    id="RATE_MISAPPLIED.insurance_inside_subsidy",
+    title="意外伤害保险已含在见习补贴内仍另行申领保险补贴",
+    severity=Severity.MEDIUM,
+    citation="人社部发〔2023〕27号 三(一)",
+    params=("insurance.separately_reimbursed",),
+    detection_params=("money.tolerance_yuan",),
+)
+def insurance_inside_subsidy(t: Tables, policy: Policy) -> CheckResult:
+    """The subsidy already pays the trainee's accident insurance everywhere but Jiangxi (which
+    reimburses 见习综合保险 at cost): an insurance_amount claimed where
+    insurance.separately_reimbursed is false is paid twice and is at risk. Period: the claim month."""
+    ctx = claim_context(t, policy).filter(pl.col("insurance_amount") > tolerance(policy))
+    findings = ctx.filter(pl.col("insurance_separately_reimbursed").not_()).select(
+        *claim_keys(), pl.col("insurance_amount").alias("amount_at_risk"),
+        _claim_evidence(pl.col("insurance_separately_reimbursed").alias("separately_reimbursed"),
+                        pl.col("insurance_separately_reimbursed_ref").alias("reference")),
+    )
+    skip = skipped(ctx.filter(pl.col("insurance_separately_reimbursed").is_null()),
+                   "insurance.separately_reimbursed unset for the unit's province in the claim month")
+    return CheckResult(findings, skip)
+
+
+@rule(
+    id="RATE_MISAPPLIED.before_approval",
+    title="见习单位或见习协议审核通过前的月份申领补贴",
+    severity=Severity.HIGH,
+    citation="赣人社发〔2023〕9号 四(一)1、四(二)",
+)
+def before_approval(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A unit may claim only for months from the month its admission (units.approved_date) was
+    approved, and for a trainee only from the month the agreement was approved
+    (agreements.approved_date, where recorded). A claim for an earlier month is wholly at risk.
+    Period: the claim month."""
+    ctx = claim_context(t, policy)
+    before_unit = (pl.col("claim_month") < pl.col("unit_approved").dt.month_start()).fill_null(False)
+    before_agreement = (pl.col("claim_month") < pl.col("ag_approved").dt.month_start()).fill_null(False)
+    return ctx.filter(before_unit | before_agreement).select(
+        *claim_keys(), whole_claim(),
+        _claim_evidence(pl.col("unit_approved").alias("unit_approved_date"),
+                        pl.col("ag_approved").alias("agreement_approved_date"),
+                        before_unit.alias("before_unit_approval"), before_agreement.alias("before_agreement_approval")),
+    )
+
+
+@rule(
+    id="RATE_MISAPPLIED.allowance_below_min_wage",
+    title="见习人员基本生活费低于当地最低工资标准仍申领补贴",
+    severity=Severity.MEDIUM,
+    citation="赣人社发〔2023〕9号 四(一)1(5)、四(二)1",
+    params=("allowance.min_wage_floor",),
+    detection_params=("money.tolerance_yuan",),
+)
+def allowance_below_min_wage(t: Tables, policy: Policy) -> CheckResult:
+    """Where allowance.min_wage_floor is set (Jiangxi), the unit must pay the trainee a monthly
+    基本生活费 of at least the local minimum wage, and claims only after paying it in full (先垫后补).
+    A claimed month whose allowance paid (allowance_payments for the month, else the agreement's
+    allowance_monthly) is below the minimum wage of the unit's tier that month makes the claim
+    unpayable: the whole claim is at risk (our choice — the subsidy is conditional on the full
+    allowance). Months interned only in part (a start after the 1st, an end before the month end)
+    are not judged: a pro-rated allowance is legitimate there. Period: the claim month."""
+    tol = tolerance(policy)
+    monthly = _monthly(claim_context(t, policy)).filter(pl.col("allowance_min_wage_floor").fill_null(False))
+    if t.allowance_payments is not None:
+        paid = t.allowance_payments.group_by("person_id", "unit_id", pl.col("month").alias("claim_month")).agg(
+            pl.col("amount").sum().alias("allowance_paid"))
+        monthly = monthly.join(paid, on=["person_id", "unit_id", "claim_month"], how="left")
+    else:
+        monthly = monthly.with_columns(pl.lit(None, pl.Float64).alias("allowance_paid"))
+    partial = ((pl.col("claim_month") == pl.col("ag_start").dt.month_start()) & (pl.col("ag_start").dt.day() != 1)) | (
+        (pl.col("claim_month") == pl.col("ag_end").dt.month_start()) & (pl.col("ag_end") != pl.col("ag_end").dt.month_end())
+    )
+    judged = monthly.with_columns(
+        pl.coalesce("allowance_paid", "ag_allowance").alias("allowance"),
+        pl.when(pl.col("allowance_paid").is_not_null()).then(pl.lit("allowance_payments"))
+        .otherwise(pl.lit("agreements.allowance_monthly")).alias("allowance_source"),
+    ).filter(pl.col("allowance").is_not_null() & ~partial.fill_null(False))
+    findings = judged.filter(pl.col("mw_yuan").is_not_null() & (pl.col("allowance") < pl.col("mw_yuan") - tol)).select(
+        *claim_keys(), whole_claim(),
+        _claim_evidence(pl.col("allowance"), pl.col("allowance_source"), wage_evidence(),
+                        pl.col("allowance_min_wage_floor_ref").alias("reference")),
+    )
+    return CheckResult(findings, skipped(judged.filter(pl.col("mw_yuan").is_null()), pl.col("rate_skip_reason")))
+
+
+CHECKS: tuple[Check, ...] = (
+    wrong_amount,
+    raised_rate_monthly,
+    partial_month,
+    outside_agreement,
+    beyond_max_months,
+    lump_sum_after_end,
+    difference_without_retention,
+    difference_amount,
+    remaining_period_ineligible,
+    insurance_inside_subsidy,
+    before_approval,
+    allowance_below_min_wage,
+)

@@ -1,0 +1,259 @@
+"""What every claim should have been: the claim in its context, computed once for all rate rules.
+
+:func:`claim_context` joins each claim to its unit (county → province, tier), to the agreement
+it pays for, to the minimum wage in force in the claim month (``audit.reference.attach_min_wage``)
+and to every policy parameter the rate rules read (dated, per province, on the claim month —
+docs/semantics.md "Where a claim belongs"). From those it derives the expected monthly amount
+at the standard rate and at the raised rate, and, where either cannot be known (a rate a
+province leaves unset, a county without a usable tier), the reason the rate rules must skip.
+
+Scale: parameters and wages are looked up on the few distinct (province, month) and
+(county, month) keys and joined back by hash, so 8 M claims cost joins, not sorts or loops.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from audit.policy import Policy
+from audit.reference import attach_min_wage
+from audit.tables import Tables
+
+MONTHLY = "月度"
+DIFFERENCE = "差额"
+REMAINING = "剩余期限"
+RAISED = "提高"
+
+# Policy parameters read on the claim month (docs/semantics.md); (name, with its reference).
+CLAIM_PARAMS: tuple[tuple[str, bool], ...] = (
+    ("rate.kind", True),
+    ("rate.standard_share", True),
+    ("rate.raised_share", True),
+    ("rate.standard_flat", True),
+    ("rate.raised_extra_flat", True),
+    ("mode.one_plus_one", True),
+    ("partial_month.min_working_days", True),
+    ("duration.max_months", True),
+    ("insurance.separately_reimbursed", True),
+    ("allowance.min_wage_floor", True),
+    ("remaining_period.window_start", False),
+    ("remaining_period.window_end", True),
+    ("remaining_period.min_contract_months", False),
+    ("remaining_period.requires_social_insurance", False),
+    ("remaining_period.min_internship_months", False),
+)
+
+
+def col(name: str) -> str:
+    """The column a parameter becomes (``rate.kind`` → ``rate_kind``), as ``Policy.attach`` names it."""
+    return name.replace(".", "_")
+
+
+def fen(expr: pl.Expr) -> pl.Expr:
+    """Round a positive yuan amount to the fen, half up (docs/semantics.md), immune to 0.1-style float error."""
+    return ((expr * 100 + 0.5 + 1e-6).floor() / 100).cast(pl.Float64)
+
+
+def province_of(county: str = "county_code") -> pl.Expr:
+    return pl.concat_str([pl.col(county).str.slice(0, 2), pl.lit("0000")])
+
+
+def tolerance(policy: Policy) -> float:
+    """Amounts differ when they are more than ``money.tolerance_yuan`` apart (detection parameter)."""
+    return float(policy.detect("money.tolerance_yuan")) + 1e-6
+
+
+def attach_params(lf: pl.LazyFrame, policy: Policy, *, on: str, names: tuple[tuple[str, bool], ...] = CLAIM_PARAMS,
+                  province: str = "province_code") -> pl.LazyFrame:
+    """Add the parameters in force for each row's province on date column ``on``.
+
+    The as-of lookups run on the distinct (province, date) keys only and are joined back.
+    """
+    keys = lf.select(province, on).unique()
+    for name, ref in names:
+        keys = policy.attach(keys, name, on=on, province=province, with_reference=ref)
+    return lf.join(keys, on=[province, on], how="left")
+
+
+def rate_exprs(wage: str = "mw_yuan") -> dict[str, pl.Expr]:
+    """Expected monthly standard and raised amounts, the raised−standard difference, and why not.
+
+    ``rate.kind = min_wage_share``: share × minimum wage; ``flat``: the flat yuan. Null where a
+    parameter or the wage is unset; ``rate_skip_reason`` then says which.
+    """
+    share = pl.col("rate_kind") == "min_wage_share"
+    flat = pl.col("rate_kind") == "flat"
+    standard = (
+        pl.when(share).then(fen(pl.col("rate_standard_share") * pl.col(wage)))
+        .when(flat).then(pl.col("rate_standard_flat"))
+    )
+    raised = (
+        pl.when(share).then(fen(pl.col("rate_raised_share") * pl.col(wage)))
+        .when(flat).then(pl.col("rate_standard_flat") + pl.col("rate_raised_extra_flat"))
+    )
+    difference = (
+        pl.when(share).then(fen((pl.col("rate_raised_share") - pl.col("rate_standard_share")) * pl.col(wage)))
+        .when(flat).then(pl.col("rate_raised_extra_flat"))
+    )
+    reason = (
+        pl.when(pl.col("rate_kind").is_null())
+        .then(pl.format("no subsidy rate in force (rate.kind unset) for province {} in {}",
+                        pl.col("province_code"), pl.col("claim_month").dt.strftime("%Y-%m")))
+        .when(share & pl.col("rate_standard_share").is_null())
+        .then(pl.format("rate.standard_share unset for province {} in {}: the notice leaves the standard rate open",
+                        pl.col("province_code"), pl.col("claim_month").dt.strftime("%Y-%m")))
+        .when(share & pl.col("mw_tier").is_null())
+        .then(pl.format("county {} has no minimum-wage tier in force in {}", pl.col("county_code"),
+                        pl.col("claim_month").dt.strftime("%Y-%m")))
+        .when(share & pl.col(wage).is_null())
+        .then(pl.format("no usable minimum wage for province {} tier {} in {}", pl.col("province_code"),
+                        pl.col("mw_tier"), pl.col("claim_month").dt.strftime("%Y-%m")))
+        .when(flat & pl.col("rate_standard_flat").is_null())
+        .then(pl.format("rate.standard_flat unset for province {} in {}", pl.col("province_code"),
+                        pl.col("claim_month").dt.strftime("%Y-%m")))
+    )
+    raised_reason = (
+        pl.when(share & pl.col("rate_raised_share").is_null())
+        .then(pl.format("rate.raised_share unset for province {} in {}", pl.col("province_code"),
+                        pl.col("claim_month").dt.strftime("%Y-%m")))
+        .when(flat & pl.col("rate_raised_extra_flat").is_null())
+        .then(pl.format("rate.raised_extra_flat unset for province {} in {}", pl.col("province_code"),
+                        pl.col("claim_month").dt.strftime("%Y-%m")))
+    )
+    rate_ref = (
+        pl.when(share).then(pl.col("rate_standard_share_ref")).when(flat).then(pl.col("rate_standard_flat_ref"))
+    )
+    return {
+        "expected_standard": standard,
+        "expected_raised": raised,
+        "expected_difference": difference,
+        "rate_skip_reason": reason,
+        "raised_skip_reason": pl.coalesce(reason, raised_reason),
+        "rate_reference": rate_ref,
+    }
+
+
+def agreements_frame(t: Tables) -> pl.LazyFrame:
+    """Agreements with their effective end (actual, else planned) and first/last internship month."""
+    return t.agreements.select(
+        pl.col("agreement_id").alias("ag_id"),
+        "person_id",
+        "unit_id",
+        pl.col("start_date").alias("ag_start"),
+        pl.col("planned_end_date").alias("ag_planned_end"),
+        pl.col("actual_end_date").alias("ag_actual_end"),
+        pl.coalesce("actual_end_date", "planned_end_date").alias("ag_end"),
+        pl.col("end_reason").alias("ag_end_reason"),
+        pl.col("retained").alias("ag_retained"),
+        pl.col("allowance_monthly").alias("ag_allowance"),
+        pl.col("approved_date").alias("ag_approved"),
+    )
+
+
+def claims_base(t: Tables) -> pl.LazyFrame:
+    """Claims with their unit's county, province, approval and benchmark status (type defaults to 月度)."""
+    units = t.units.select(
+        "unit_id", "county_code",
+        pl.col("approved_date").alias("unit_approved"),
+        pl.col("is_benchmark").fill_null(False).alias("is_benchmark"),
+    ).unique("unit_id", keep="first")
+    return (
+        t.claims.select(
+            "claim_id", "unit_id", "person_id",
+            pl.col("agreement_id").alias("claim_agreement_id"),
+            "claim_month",
+            pl.col("claim_type").fill_null(MONTHLY),
+            "rate_basis", "working_days",
+            pl.col("amount").fill_null(0.0),
+            pl.col("insurance_amount").fill_null(0.0),
+            "submitted_date", "paid_date",
+        )
+        .join(units, on="unit_id", how="left")
+        .with_columns(province_of().alias("province_code"))
+    )
+
+
+def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
+    """Resolve the agreement each claim pays for: among the person's agreements at the unit, the
+    one named by the claim that covers the claim month, else one covering the month, else the one
+    named, else the earliest. ``covered`` says whether any agreement of the person at the unit has
+    the claim month among its internship months (a 剩余期限 month counts up to the planned end).
+    """
+    joined = claims.join(agreements_frame(t), on=["person_id", "unit_id"], how="left")
+    last = pl.when(pl.col("claim_type") == REMAINING).then(pl.col("ag_planned_end")).otherwise(pl.col("ag_end"))
+    covers = (pl.col("claim_month") >= pl.col("ag_start").dt.month_start()) & (
+        pl.col("claim_month") <= last.dt.month_start()
+    )
+    named = pl.col("ag_id") == pl.col("claim_agreement_id")
+    priority = (
+        pl.when(pl.col("ag_id").is_null()).then(9)
+        .when(named.fill_null(False) & covers).then(0)
+        .when(covers).then(1)
+        .when(named.fill_null(False)).then(2)
+        .otherwise(3)
+    )
+    key = priority.cast(pl.Int64) * 1_000_000 + pl.col("ag_start").cast(pl.Int64).fill_null(0)
+    return (
+        joined.with_columns(key.alias("_key"))
+        .filter(pl.col("_key") == pl.col("_key").min().over("claim_id"))
+        .unique("claim_id", keep="first")
+        .with_columns((pl.col("_key") < 2_000_000).alias("covered"))
+        .drop("_key")
+    )
+
+
+def claim_context(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Every claim with unit, agreement, minimum wage, parameters and expected amounts (see module doc)."""
+    claims = with_agreement(claims_base(t), t)
+    wages = attach_min_wage(
+        claims.select("county_code", "claim_month").unique(), t.county_tiers, t.min_wage,
+        county="county_code", on="claim_month",
+    )
+    return (
+        claims.join(wages, on=["county_code", "claim_month"], how="left")
+        .pipe(attach_params, policy, on="claim_month")
+        .with_columns(**rate_exprs())
+    )
+
+
+def wage_evidence() -> pl.Expr:
+    """The minimum wage used, as evidence: tier, yuan, effective date, status, source."""
+    return pl.struct(
+        pl.col("mw_tier").alias("tier"),
+        pl.col("mw_yuan").alias("monthly_yuan"),
+        pl.col("mw_effective_from").alias("effective_from"),
+        pl.col("mw_status").alias("status"),
+        pl.col("mw_source").alias("source"),
+    ).alias("minimum_wage")
+
+
+def rate_evidence() -> pl.Expr:
+    """The rate parameters used, with their reference."""
+    return pl.struct(
+        pl.col("rate_kind").alias("kind"),
+        pl.col("rate_standard_share").alias("standard_share"),
+        pl.col("rate_raised_share").alias("raised_share"),
+        pl.col("rate_standard_flat").alias("standard_flat"),
+        pl.col("rate_raised_extra_flat").alias("raised_extra_flat"),
+        pl.col("rate_reference").alias("reference"),
+    ).alias("rate")
+
+
+def claim_keys() -> list[pl.Expr]:
+    """The finding keys of a claim-level finding: claim, person, unit, county, the claim month."""
+    return [
+        "claim_id", "person_id", "unit_id", "county_code",  # type: ignore[list-item]
+        pl.col("claim_month").alias("period_start"),
+        pl.col("claim_month").dt.month_end().alias("period_end"),
+    ]
+
+
+def whole_claim() -> pl.Expr:
+    """A claim that should not exist at all puts its amount and its insurance amount at risk."""
+    return (pl.col("amount") + pl.col("insurance_amount")).alias("amount_at_risk")
+
+
+def skipped(lf: pl.LazyFrame, reason: pl.Expr | str) -> pl.LazyFrame:
+    """Rows a rule could not judge, in the skipped schema."""
+    why = pl.lit(reason) if isinstance(reason, str) else reason
+    return lf.select("claim_id", "person_id", "unit_id", why.alias("reason"))

@@ -1,0 +1,245 @@
+"""The real retention of each unit and year, recomputed from the registries (docs/semantics.md, "Retention").
+
+Definitions (the evidence of every retention finding records them):
+
+- An internship *ends* on its agreement's actual end, else its planned end, when that is on or
+  before the end of the audit month. An agreement followed at the same unit by the next one
+  starting by the first day of the month after it ended is an extension, not an end: only the
+  last agreement of the chain ends the internship (semantics, "Internships").
+- *Completed* in year Y: an internship that ended in Y with ``end_reason`` 期满 or 提前留用 (the
+  汇总表's 完成见习; 提前离岗 is outside it).
+- *Really retained*: a labour contract with the unit starting between the internship start and
+  ``retention.contract_window_days`` after its end, at least ``retention.min_contract_months`` long
+  or open-ended; AND the unit's employer-paid insurance (payer 单位 or null, not 补充工伤) for
+  ``retention.min_insured_months_after`` consecutive months starting in the end month or the
+  month after. Months after ``si_as_of`` cannot be judged: a run that reaches ``si_as_of``
+  passes, and with nothing visible after the end the contract alone counts.
+- Real rate = really retained / completed; declared rate = the agreements' ``retained`` flags
+  over the same completed internships, and ``retention_declarations`` where given (the larger).
+- *Relabelled* early leave: an internship ended 提前离岗 whose actual end falls within the last
+  month of the planned term, or whose person has a contract with the unit in the window or the
+  unit's insurance in the months right after the end.
+
+Everything is per unit and calendar year of the internship end (``retention.year_basis`` is
+calendar_year where a province sets it; no province sets another basis).
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from audit.policy import Policy
+from audit.tables import Tables
+from checks._expected import DIFFERENCE, agreements_frame, attach_params, claims_base, province_of, with_agreement
+
+COMPLETED_REASONS = ("期满", "提前留用")
+EARLY_LEAVE = "提前离岗"
+YEAR_PARAMS: tuple[tuple[str, bool], ...] = (
+    ("retention.raised_threshold", True),
+    ("retention.benchmark_qualifies", True),
+)
+
+
+def month_index(expr: pl.Expr) -> pl.Expr:
+    return expr.dt.year().cast(pl.Int64) * 12 + expr.dt.month().cast(pl.Int64) - 1
+
+
+def index_month(expr: pl.Expr) -> pl.Expr:
+    return pl.date(expr // 12, expr % 12 + 1, 1)
+
+
+def definition(t: Tables, policy: Policy) -> pl.Expr:
+    """The retention definition used, as evidence."""
+    return pl.struct(
+        pl.lit("calendar_year").alias("year_basis"),
+        pl.lit(list(COMPLETED_REASONS)).alias("completed_end_reasons"),
+        pl.lit(policy.detect("retention.contract_window_days")).alias("contract_window_days"),
+        pl.lit(policy.detect("retention.min_contract_months")).alias("min_contract_months"),
+        pl.lit(policy.detect("retention.min_insured_months_after")).alias("min_insured_months_after"),
+        pl.lit(t.si_as_of).alias("si_as_of"),
+    ).alias("definition")
+
+
+def ended_internships(t: Tables) -> pl.LazyFrame:
+    """Agreements that ended an internship by the audit month (extensions folded), one row each."""
+    ag = agreements_frame(t).sort("person_id", "unit_id", "ag_start")
+    next_start = pl.col("ag_start").shift(-1).over(["person_id", "unit_id"])
+    extended = next_start <= pl.col("ag_end").dt.month_start().dt.offset_by("1mo")
+    return (
+        ag.with_columns(extended.fill_null(False).alias("_extended"))
+        .filter(~pl.col("_extended") & (pl.col("ag_end") <= pl.lit(t.month_end)))
+        .drop("_extended")
+        .with_columns(
+            pl.int_range(pl.len(), dtype=pl.Int64).alias("_iid"),
+            pl.col("ag_end").dt.year().cast(pl.Int32).alias("year"),
+            pl.col("ag_end_reason").is_in(COMPLETED_REASONS).fill_null(False).alias("completed"),
+            pl.col("ag_retained").fill_null(False).alias("declared_retained"),
+        )
+    )
+
+
+def employer_insurance(t: Tables) -> pl.LazyFrame:
+    return (
+        t.social_insurance.filter(
+            pl.col("employer_id").is_not_null()
+            & (pl.col("payer_type").is_null() | (pl.col("payer_type") == "单位"))
+            & (pl.col("insurance_type").is_null() | (pl.col("insurance_type") != "补充工伤"))
+            & (pl.col("month") <= pl.lit(t.si_as_of))
+        )
+        .select("person_id", pl.col("employer_id").alias("unit_id"), "month")
+        .unique()
+    )
+
+
+def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Each ended internship with its contract and insurance evidence and ``really_retained``.
+
+    Columns added: contract_start/contract_end (the qualifying contract, else the first one in
+    the window), contract_in_window, contract_ok; insured_from (first unit-insured month from the
+    end month on), insured_run_months, insurance_stop_month (first month of the visible stop, null
+    where the run reaches si_as_of), insured_right_after, insurance_judged, insurance_ok;
+    really_retained.
+    """
+    window = int(policy.detect("retention.contract_window_days"))
+    min_contract = int(policy.detect("retention.min_contract_months"))
+    min_run = int(policy.detect("retention.min_insured_months_after"))
+    ended = ended_internships(t)
+    keys = ended.select("_iid", "person_id", "unit_id", "ag_start", "ag_end")
+
+    if t.employment is not None:
+        contracts = (
+            keys.join(
+                t.employment.select("person_id", pl.col("employer_id").alias("unit_id"), "contract_start", "contract_end"),
+                on=["person_id", "unit_id"],
+            )
+            .filter(
+                (pl.col("contract_start") >= pl.col("ag_start"))
+                & (pl.col("contract_start") <= pl.col("ag_end") + pl.duration(days=window))
+            )
+            .with_columns(
+                (
+                    pl.col("contract_end").is_null()
+                    | (pl.col("contract_end").dt.offset_by("1d") >= pl.col("contract_start").dt.offset_by(f"{min_contract}mo"))
+                ).alias("_long")
+            )
+            .sort("_iid", "_long", "contract_start", descending=[False, True, False])
+            .group_by("_iid")
+            .agg(
+                pl.col("contract_start").first(),
+                pl.col("contract_end").first(),
+                pl.col("_long").any().alias("contract_ok"),
+            )
+            .with_columns(pl.lit(True).alias("contract_in_window"))
+        )
+    else:
+        contracts = pl.LazyFrame(schema={"_iid": pl.Int64, "contract_start": pl.Date, "contract_end": pl.Date,
+                                         "contract_ok": pl.Boolean, "contract_in_window": pl.Boolean})
+
+    end_idx = month_index(pl.col("ag_end"))
+    insurance = (
+        keys.join(employer_insurance(t), on=["person_id", "unit_id"])
+        .with_columns((month_index(pl.col("month")) - end_idx).alias("_off"))
+        .filter(pl.col("_off") >= 0)
+        .with_columns((pl.col("_off").rank("ordinal").over("_iid").cast(pl.Int64) - 1).alias("_rank"))
+        .group_by("_iid")
+        .agg(
+            pl.col("_off").min().alias("_first"),
+            ((pl.col("_off") - pl.col("_rank")) == pl.col("_off").min()).sum().cast(pl.Int64).alias("_run"),
+            ((pl.col("_off") >= 1) & (pl.col("_off") <= min_run)).any().alias("insured_right_after"),
+        )
+    )
+    si_idx = month_index(pl.lit(t.si_as_of))
+    starts_in_time = pl.col("_first").is_not_null() & (pl.col("_first") <= 1)
+    stop_idx = end_idx + pl.col("_first") + pl.col("_run")
+    judged = end_idx + 1 <= si_idx
+    insurance_ok = (~judged) | (starts_in_time & ((pl.col("_run") >= min_run) | (stop_idx > si_idx)))
+    return (
+        ended.join(contracts, on="_iid", how="left")
+        .join(insurance, on="_iid", how="left")
+        .with_columns(
+            pl.col("contract_ok").fill_null(False),
+            pl.col("contract_in_window").fill_null(False),
+            pl.col("insured_right_after").fill_null(False),
+            pl.when(pl.col("_first").is_not_null()).then(index_month(end_idx + pl.col("_first"))).alias("insured_from"),
+            pl.when(starts_in_time).then(pl.col("_run")).otherwise(0).alias("insured_run_months"),
+            pl.when(starts_in_time & (stop_idx <= si_idx)).then(index_month(stop_idx)).alias("insurance_stop_month"),
+            judged.alias("insurance_judged"),
+            insurance_ok.alias("insurance_ok"),
+        )
+        .with_columns((pl.col("contract_ok") & pl.col("insurance_ok")).alias("really_retained"))
+        .with_columns(
+            (
+                (pl.col("ag_end_reason") == EARLY_LEAVE)
+                & (
+                    (pl.col("ag_actual_end") > pl.col("ag_planned_end").dt.offset_by("-1mo"))
+                    | pl.col("contract_in_window")
+                    | pl.col("insured_right_after")
+                )
+            ).fill_null(False).alias("relabelled")
+        )
+        .drop("_first", "_run")
+    )
+
+
+def difference_claims(t: Tables) -> pl.LazyFrame:
+    """差额 claims with the internship they pay for and the year it ended (the retention year)."""
+    return (
+        with_agreement(claims_base(t).filter(pl.col("claim_type") == DIFFERENCE), t)
+        .with_columns(pl.coalesce("ag_end", "claim_month").dt.year().cast(pl.Int32).alias("year"))
+    )
+
+
+def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Per unit and year: completed, really retained, declared, rates, threshold, benchmark exemption
+    and that unit-year's 差额 claims (all, and those the real rate does not support)."""
+    people = person_retention(t, policy)
+    counts = people.group_by("unit_id", "year").agg(
+        pl.col("completed").sum().cast(pl.Int64).alias("completed"),
+        (pl.col("completed") & pl.col("really_retained")).sum().cast(pl.Int64).alias("really_retained"),
+        (pl.col("completed") & pl.col("declared_retained")).sum().cast(pl.Int64).alias("declared_retained"),
+        pl.col("relabelled").sum().cast(pl.Int64).alias("relabelled"),
+        (pl.col("relabelled") & pl.col("really_retained")).sum().cast(pl.Int64).alias("relabelled_retained"),
+    )
+    diffs = difference_claims(t)
+    diff_keys = diffs.select("unit_id", "year").unique()
+    frame = counts.join(diff_keys, on=["unit_id", "year"], how="full", coalesce=True).with_columns(
+        pl.col("completed", "really_retained", "declared_retained", "relabelled", "relabelled_retained").fill_null(0)
+    )
+    if t.retention_declarations is not None:
+        decl = (
+            t.retention_declarations.group_by("unit_id", pl.col("year").cast(pl.Int32))
+            .agg(pl.col("completed_count").sum().alias("decl_completed"), pl.col("retained_count").sum().alias("decl_retained"))
+        )
+        frame = frame.join(decl, on=["unit_id", "year"], how="left")
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.Int64).alias("decl_completed"), pl.lit(None, pl.Int64).alias("decl_retained"))
+    units = t.units.select("unit_id", "county_code", pl.col("is_benchmark").fill_null(False)).unique("unit_id", keep="first")
+    rate = lambda num, den: pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den))  # noqa: E731
+    frame = (
+        frame.join(units, on="unit_id", how="left")
+        .with_columns(province_of().alias("province_code"), pl.date(pl.col("year"), 12, 31).alias("_year_end"))
+        .pipe(attach_params, policy, on="_year_end", names=YEAR_PARAMS)
+        .with_columns(
+            rate("really_retained", "completed").alias("real_rate"),
+            rate("declared_retained", "completed").alias("declared_rate_flags"),
+            rate("decl_retained", "decl_completed").alias("declared_rate_declarations"),
+            (pl.col("completed") + pl.col("relabelled")).alias("corrected_completed"),
+            (pl.col("really_retained") + pl.col("relabelled_retained")).alias("corrected_retained"),
+            (pl.col("retention_benchmark_qualifies").fill_null(False) & pl.col("is_benchmark")).alias("benchmark_exempt"),
+        )
+        .with_columns(
+            pl.max_horizontal("declared_rate_flags", "declared_rate_declarations").alias("declared_rate"),
+            rate("corrected_retained", "corrected_completed").alias("corrected_rate"),
+            (
+                pl.col("benchmark_exempt")
+                | (pl.col("real_rate").fill_null(0.0) >= pl.col("retention_raised_threshold"))
+            ).alias("qualifies"),
+        )
+    )
+    claim_lists = diffs.group_by("unit_id", "year").agg(
+        pl.struct("claim_id", (pl.col("amount") + pl.col("insurance_amount")).alias("amount")).alias("difference_claims"),
+    )
+    return frame.join(claim_lists, on=["unit_id", "year"], how="left").with_columns(
+        pl.col("difference_claims").list.len().fill_null(0).alias("difference_count"),
+        pl.when(~pl.col("qualifies")).then(pl.col("difference_claims")).alias("unsupported_claims"),
+    )
