@@ -1,7 +1,337 @@
-"""graph_rules rules. See RULES.md §9 and the module's tests for the cases."""
+"""Graph rules: rings of supplied identities, shell clusters, rotation, communities (RULES.md §9).
+
+Every 2023 notice requires 部门间信息比对 to prevent 骗取、挪用、虚报、冒领; organised fraud shows
+in the links between parties rather than in one row. These rules are investigative SIGNALS
+(``signal_only=True``): they say where to look, they do not by themselves prove a violation,
+and they put no money at risk (the money passing through is in the evidence). Shared identifiers
+are joined in polars; connected components and Louvain communities run in :mod:`audit.graph` on
+the small graph of linked units and flagged trainees only.
+"""
 
 from __future__ import annotations
 
-from audit.rules import Check
+import polars as pl
 
-CHECKS: tuple[Check, ...] = ()
+from audit import graph
+from audit.masking import mask_card_expr, mask_phone_expr
+from audit.policy import Policy
+from audit.rules import Check, Severity, rule
+from audit.tables import Tables
+
+_INFO_CLAUSES = (
+    "赣人社发〔2023〕9号 五(三); 湘人社规〔2023〕9号 四(二); 豫人社函〔2023〕138号 四(二); 人社部发〔2023〕27号 四(二)"
+)
+_UNIT_EXIT_CLAUSE = "赣人社发〔2023〕9号 四(一)2(5)③"
+LOUVAIN_SEED = 20230816  # fixed, so communities are the same on every run (赣人社发〔2023〕9号's date)
+
+
+# ---------------------------------------------------------------------------------------------
+# shared building blocks
+
+
+def _person_context(t: Tables) -> pl.LazyFrame:
+    """``person_id, unit_id, county_code, period_start, period_end``: a trainee's internships."""
+    spans = t.agreements.group_by("person_id").agg(
+        pl.col("unit_id").sort().first(),
+        pl.col("start_date").min().alias("period_start"),
+        pl.coalesce("actual_end_date", "planned_end_date").max().alias("period_end"),
+    )
+    return spans.join(t.units.select("unit_id", "county_code"), on="unit_id", how="left")
+
+
+def _claimed_by_person(t: Tables) -> pl.LazyFrame:
+    return graph.claimed_by_pair(t).group_by("person_id").agg(pl.col("claimed").sum().round(2).alias("claimed_yuan"))
+
+
+def _shared_trainee_identifier(t: Tables, key: pl.Expr) -> pl.LazyFrame:
+    """``key, persons, units, n_persons, n_units``: trainees registering the same identifier."""
+    ids = t.trainees.select("person_id", key.alias("key")).drop_nulls().unique()
+    return (
+        ids.join(graph.trainee_units(t), on="person_id", how="left")
+        .group_by("key")
+        .agg(
+            pl.col("person_id").unique().sort().alias("persons"),
+            pl.col("unit_id").drop_nulls().unique().sort().alias("units"),
+        )
+        .with_columns(pl.col("persons").list.len().alias("n_persons"), pl.col("units").list.len().alias("n_units"))
+    )
+
+
+def _person_findings(t: Tables, rings: pl.LazyFrame, evidence: list[pl.Expr]) -> pl.LazyFrame:
+    """One finding per trainee in a ring, located at the trainee's (first) unit and internship."""
+    return (
+        rings.explode("persons").rename({"persons": "person_id"})
+        .join(_person_context(t), on="person_id", how="left")
+        .join(_claimed_by_person(t), on="person_id", how="left")
+        .with_columns(pl.col("claimed_yuan").fill_null(0.0))
+        .select("person_id", "unit_id", "county_code", "period_start", "period_end",
+                pl.lit(0.0).alias("amount_at_risk"), pl.struct(*evidence).alias("evidence"))
+    )
+
+
+def linked_units(t: Tables, policy: Policy) -> pl.DataFrame:
+    """``unit_id, component, shared_kinds``: units linked by a shared legal representative, phone,
+    bank account or address, with the smallest unit id of their connected cluster as its label.
+
+    Large employers (staff ≥ ``graph.large_employer_staff``) are left out: they legitimately share
+    switchboards, addresses and owners with their branches.
+    """
+    large = int(policy.detect("graph.large_employer_staff"))
+    ids = graph.unit_identifiers(t, large).collect()
+    shared = (
+        ids.group_by("kind", "key").agg(pl.col("unit_id").unique())
+        .filter(pl.col("unit_id").list.len() >= 2)
+        .explode("unit_id")
+    )
+    if shared.height == 0:
+        return pl.DataFrame(schema={"unit_id": pl.String, "component": pl.String, "shared_kinds": pl.List(pl.String)})
+    comps = graph.components(
+        shared.select("unit_id", pl.concat_str([pl.col("kind"), pl.lit(":"), pl.col("key")]).alias("ident")),
+        "unit_id", "ident",
+    )
+    kinds = comps.join(shared.select("unit_id", "kind"), on="unit_id").group_by("component").agg(
+        pl.col("kind").unique().sort().alias("shared_kinds"))
+    return comps.join(kinds, on="component").sort("unit_id")
+
+
+# ---------------------------------------------------------------------------------------------
+# rules
+
+
+@rule(
+    id="GHOST_TRAINEE.shared_card_ring",
+    title="多名见习人员共用同一银行卡（跨单位）",
+    severity=Severity.HIGH,
+    citation=_INFO_CLAUSES,
+    detection_params=("graph.shared_card_min_units",),
+    signal_only=True,
+)
+def shared_card_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A bank or social-security card is one person's: when trainees at ``graph.shared_card_min_units``
+    or more different units give the same card, or a trainee's card is a unit's basic account,
+    the allowance of supplied identities is flowing to one pocket. Signal; every trainee sharing the
+    card is listed, at the unit and internship period of their agreements.
+    """
+    min_units = int(policy.detect("graph.shared_card_min_units"))
+    rings = _shared_trainee_identifier(t, graph.card_key(pl.col("bank_card")))
+    accounts = graph.unit_identifiers(t).filter(pl.col("kind") == "bank").group_by("key").agg(
+        pl.col("unit_id").unique().sort().alias("account_of_units"))
+    rings = rings.join(accounts, on="key", how="left").filter(
+        ((pl.col("n_persons") >= 2) & (pl.col("n_units") >= min_units)) | pl.col("account_of_units").is_not_null()
+    )
+    return _person_findings(t, rings, [
+        mask_card_expr(pl.col("key")).alias("card"),
+        pl.col("n_persons").alias("trainees_sharing"),
+        pl.col("units").alias("units"),
+        pl.col("n_units").alias("units_count"),
+        pl.col("account_of_units").alias("card_is_account_of_units"),
+        pl.col("claimed_yuan"),
+        pl.lit(min_units).alias("graph_shared_card_min_units"),
+    ])
+
+
+@rule(
+    id="GHOST_TRAINEE.shared_phone_ring",
+    title="多名见习人员共用同一手机号（跨单位）",
+    severity=Severity.MEDIUM,
+    citation=_INFO_CLAUSES,
+    detection_params=("graph.shared_card_min_units", "graph.shared_phone_min_trainees"),
+    signal_only=True,
+)
+def shared_phone_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """One mobile number given by ``graph.shared_phone_min_trainees`` or more trainees placed at
+    ``graph.shared_card_min_units`` or more different units suggests an intermediary filling in
+    supplied identities. Two relatives sharing a home phone stay below the trainee threshold; a
+    unit giving its own HR number for its trainees stays below the unit threshold. Signal.
+    """
+    min_units = int(policy.detect("graph.shared_card_min_units"))
+    min_trainees = int(policy.detect("graph.shared_phone_min_trainees"))
+    rings = _shared_trainee_identifier(t, graph.phone_key(pl.col("phone"))).filter(
+        (pl.col("n_persons") >= min_trainees) & (pl.col("n_units") >= min_units)
+    )
+    return _person_findings(t, rings, [
+        mask_phone_expr(pl.col("key")).alias("phone"),
+        pl.col("n_persons").alias("trainees_sharing"),
+        pl.col("units").alias("units"),
+        pl.col("n_units").alias("units_count"),
+        pl.col("claimed_yuan"),
+        pl.lit(min_units).alias("graph_shared_card_min_units"),
+        pl.lit(min_trainees).alias("graph_shared_phone_min_trainees"),
+    ])
+
+
+@rule(
+    id="UNIT_INELIGIBLE.shell_cluster",
+    title="多家见习单位共用法定代表人/电话/地址/账户（疑似空壳集群）",
+    severity=Severity.MEDIUM,
+    citation=f"{_UNIT_EXIT_CLAUSE}; {_INFO_CLAUSES}",
+    detection_params=("graph.shell_min_units", "graph.shell_min_trainees", "graph.large_employer_staff"),
+    signal_only=True,
+)
+def shell_cluster(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Units linked (directly or through each other) by a shared legal representative, phone, bank
+    account or address form a cluster; a cluster of ``graph.shell_min_units`` or more units through
+    which ``graph.shell_min_trainees`` or more trainees pass is a candidate shell cluster, weighted by
+    its trainees and the yuan claimed through it. Large employers (``graph.large_employer_staff``)
+    are not linked by what they share. Signal; one finding per unit of the cluster.
+    """
+    min_units = int(policy.detect("graph.shell_min_units"))
+    min_trainees = int(policy.detect("graph.shell_min_trainees"))
+    linked = linked_units(t, policy).lazy()
+    members = linked.group_by("component").agg(pl.col("unit_id").sort().alias("units"))
+    through = graph.trainee_units(t).join(linked, on="unit_id").group_by("component").agg(
+        pl.col("person_id").n_unique().alias("trainees"))
+    money = graph.claimed_by_pair(t).join(linked, on="unit_id").group_by("component").agg(
+        pl.col("claimed").sum().round(2).alias("claimed_yuan"))
+    spans = t.claims.group_by("unit_id").agg(pl.col("claim_month").min().alias("period_start"),
+                                             pl.col("claim_month").max().alias("period_end"))
+    clusters = (
+        members.join(through, on="component", how="left").join(money, on="component", how="left")
+        .with_columns(pl.col("trainees").fill_null(0), pl.col("claimed_yuan").fill_null(0.0),
+                      pl.col("units").list.len().alias("units_count"))
+        .filter((pl.col("units_count") >= min_units) & (pl.col("trainees") >= min_trainees))
+    )
+    return (
+        linked.join(clusters, on="component")
+        .join(t.units.select("unit_id", "county_code"), on="unit_id", how="left")
+        .join(spans, on="unit_id", how="left")
+        .select("unit_id", "county_code", "period_start", "period_end", pl.lit(0.0).alias("amount_at_risk"),
+                pl.struct(
+                    pl.col("component").alias("cluster"), "units", "units_count", "shared_kinds",
+                    pl.col("trainees").alias("trainees_through_cluster"), "claimed_yuan",
+                    pl.lit(min_units).alias("graph_shell_min_units"),
+                    pl.lit(min_trainees).alias("graph_shell_min_trainees"),
+                ).alias("evidence"))
+    )
+
+
+@rule(
+    id="GHOST_TRAINEE.rotation_linked_units",
+    title="见习人员在关联单位之间轮转见习",
+    severity=Severity.MEDIUM,
+    citation=f"赣人社发〔2023〕9号 四(二); {_INFO_CLAUSES}",
+    detection_params=("graph.large_employer_staff",),
+    signal_only=True,
+)
+def rotation_linked_units(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A trainee with agreements or claims at two or more units that share a legal representative,
+    phone, bank account or address is being rotated among one owner's units — the one-internship
+    rule (同一见习人员只能参加一次就业见习) evaded by changing the unit code. Large employers'
+    branches are not linked by what they share. Signal.
+    """
+    linked = linked_units(t, policy).lazy()
+    rotations = (
+        graph.trainee_units(t).join(linked, on="unit_id")
+        .group_by("person_id", "component")
+        .agg(pl.col("unit_id").unique().sort().alias("units"), pl.col("shared_kinds").first())
+        .filter(pl.col("units").list.len() >= 2)
+    )
+    spans = t.agreements.group_by("person_id").agg(
+        pl.col("start_date").min().alias("period_start"),
+        pl.coalesce("actual_end_date", "planned_end_date").max().alias("period_end"),
+        pl.len().alias("agreements"),
+    )
+    return (
+        rotations.join(spans, on="person_id", how="left")
+        .join(_claimed_by_person(t), on="person_id", how="left")
+        .with_columns(pl.col("units").list.first().alias("unit_id"))
+        .join(t.units.select("unit_id", "county_code"), on="unit_id", how="left")
+        .select("person_id", "unit_id", "county_code", "period_start", "period_end",
+                pl.lit(0.0).alias("amount_at_risk"),
+                pl.struct(pl.col("component").alias("cluster"), "units", "shared_kinds",
+                          pl.col("agreements").fill_null(0), pl.col("claimed_yuan").fill_null(0.0)).alias("evidence"))
+    )
+
+
+def _red_flag_trainees(t: Tables, policy: Policy, linked: pl.DataFrame) -> pl.LazyFrame:
+    """``person_id``: trainees carrying a graph red flag (card/phone ring, rotation, several units)."""
+    min_units = int(policy.detect("graph.shared_card_min_units"))
+    min_trainees = int(policy.detect("graph.shared_phone_min_trainees"))
+    card = _shared_trainee_identifier(t, graph.card_key(pl.col("bank_card"))).filter(
+        (pl.col("n_persons") >= 2) & (pl.col("n_units") >= min_units))
+    phone = _shared_trainee_identifier(t, graph.phone_key(pl.col("phone"))).filter(
+        (pl.col("n_persons") >= min_trainees) & (pl.col("n_units") >= min_units))
+    tu = graph.trainee_units(t)
+    several = tu.group_by("person_id").agg(pl.len().alias("n")).filter(pl.col("n") >= 2)
+    rotating = tu.join(linked.lazy(), on="unit_id").group_by("person_id").agg(pl.col("unit_id").n_unique().alias("n")) \
+        .filter(pl.col("n") >= 2)
+    return pl.concat([
+        card.select(pl.col("persons").alias("person_id")).explode("person_id"),
+        phone.select(pl.col("persons").alias("person_id")).explode("person_id"),
+        several.select("person_id"), rotating.select("person_id"),
+    ]).unique()
+
+
+@rule(
+    id="UNIT_INELIGIBLE.flagged_community",
+    title="高度集中图谱疑点的关联社区（Louvain）",
+    severity=Severity.MEDIUM,
+    citation=f"{_UNIT_EXIT_CLAUSE}; {_INFO_CLAUSES}",
+    detection_params=("graph.community_min_flagged", "graph.community_min_share", "graph.shared_card_min_units",
+                      "graph.shared_phone_min_trainees", "graph.large_employer_staff"),
+    signal_only=True,
+)
+def flagged_community(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Communities of the graph of red-flagged trainees (card or phone ring, rotation among linked
+    units, several units), their units and the identifiers they share — connected clusters, split
+    by Louvain (fixed seed) when large: a community in which ``graph.community_min_flagged`` or more flagged
+    trainees make up at least ``graph.community_min_share`` of the units' trainees concentrates the
+    signals of an organised ring. A large employer with a few flagged trainees stays below the
+    share. Signal; one finding per unit of the community.
+    """
+    min_flagged = int(policy.detect("graph.community_min_flagged"))
+    min_share = float(policy.detect("graph.community_min_share"))
+    linked = linked_units(t, policy)
+    flagged = _red_flag_trainees(t, policy, linked).collect()
+    if flagged.height == 0:
+        return pl.LazyFrame(schema={"unit_id": pl.String})
+    tu = graph.trainee_units(t)
+    p, u = graph.NODE_KINDS["trainee"].prefix, graph.NODE_KINDS["unit"].prefix
+    flagged_edges = tu.join(flagged.lazy(), on="person_id", how="semi").select(
+        graph.node_id(p, pl.col("person_id")).alias("src"), graph.node_id(u, pl.col("unit_id")).alias("dst")).collect()
+    unit_nodes = flagged_edges.select(pl.col("dst").str.slice(len(u) + 1).alias("unit_id")).unique()
+    ident_edges = linked.join(unit_nodes, on="unit_id", how="semi").select(
+        graph.node_id(u, pl.col("unit_id")).alias("src"), pl.concat_str([pl.lit("c:"), pl.col("component")]).alias("dst"))
+    # trainees giving one card or phone are linked through it (the ring itself)
+    shared_by_trainees = pl.concat([
+        _shared_trainee_identifier(t, expr).filter(pl.col("n_persons") >= 2)
+        .select(pl.concat_str([pl.lit(tag), pl.col("key")]).alias("dst"), pl.col("persons").alias("person_id"))
+        for tag, expr in (("k:card:", graph.card_key(pl.col("bank_card"))), ("k:phone:", graph.phone_key(pl.col("phone"))))
+    ]).explode("person_id").join(flagged.lazy(), on="person_id", how="semi").select(
+        graph.node_id(p, pl.col("person_id")).alias("src"), "dst").collect()
+    communities = graph.louvain(pl.concat([flagged_edges, ident_edges, shared_by_trainees]), seed=LOUVAIN_SEED)
+    units_in = communities.filter(pl.col("node").str.starts_with(u + ":")).select(
+        pl.col("node").str.slice(len(u) + 1).alias("unit_id"), "community")
+    # concentration is measured against every trainee of the community's units, flagged or not
+    members = tu.join(units_in.lazy(), on="unit_id").with_columns(
+        pl.col("person_id").is_in(flagged["person_id"].implode()).alias("flagged"))
+    stats = members.group_by("community").agg(
+        pl.col("unit_id").unique().sort().alias("units"),
+        pl.col("person_id").n_unique().alias("trainees"),
+        pl.col("person_id").filter(pl.col("flagged")).n_unique().alias("flagged_trainees"),
+    ).with_columns(
+        (pl.col("flagged_trainees") / pl.col("trainees")).round(3).alias("flagged_share"),
+        pl.col("units").list.len().alias("units_count"),
+    ).filter(
+        (pl.col("flagged_trainees") >= min_flagged) & (pl.col("flagged_share") >= min_share)
+    )
+    money = graph.claimed_by_pair(t).join(units_in.lazy(), on="unit_id").group_by("community").agg(
+        pl.col("claimed").sum().round(2).alias("claimed_yuan"))
+    return (
+        units_in.lazy().join(stats, on="community").join(money, on="community", how="left")
+        .join(t.units.select("unit_id", "county_code"), on="unit_id", how="left")
+        .select("unit_id", "county_code", pl.lit(0.0).alias("amount_at_risk"),
+                pl.struct(pl.col("units").list.first().alias("community"), "units", "units_count", "trainees", "flagged_trainees", "flagged_share",
+                          pl.col("claimed_yuan").fill_null(0.0),
+                          pl.lit(min_flagged).alias("graph_community_min_flagged"),
+                          pl.lit(min_share).alias("graph_community_min_share")).alias("evidence"))
+    )
+
+
+CHECKS: tuple[Check, ...] = (
+    shared_card_ring,
+    shared_phone_ring,
+    shell_cluster,
+    rotation_linked_units,
+    flagged_community,
+)
