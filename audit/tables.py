@@ -28,7 +28,9 @@ class Tables:
     Reference tables:
 
     - ``min_wage``: province_code, tier (int), effective_from (date), monthly_yuan (float),
-      status (VERIFIED … UNVERIFIED, or OPERATOR), source. Only usable rows are included.
+      status (VERIFIED … UNVERIFIED, or OPERATOR), source. Rows with an amount are the usable
+      ones; a shipped standard that is not usable (UNVERIFIED, unconfirmed) has a null
+      monthly_yuan, so the standard before it stops at its date (those months are skipped).
     - ``county_tiers``: county_code, tier, effective_from, effective_to (exclusive, null = open),
       status, source.
     - ``calendar``: date, is_workday (statutory holidays off, make-up 调休 weekend days on),
