@@ -150,6 +150,11 @@ def person_identity(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
 
 
+def raw_id(col: str = "person_id") -> pl.Expr:
+    """The ID as exported (``<col>_raw``), or the normalised one where the raw is missing."""
+    return pl.coalesce(f"{col}_raw", col).alias(f"{col}_raw")
+
+
 def with_person_key(lf: pl.LazyFrame, identity: pl.LazyFrame, *, on: str = "person_id",
                     alias: str = "person_key") -> pl.LazyFrame:
     """Add the canonical person key of column ``on`` (the ID itself where nothing links)."""

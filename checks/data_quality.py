@@ -15,7 +15,7 @@ import polars as pl
 from audit.policy import Policy
 from audit.rules import Check, Severity, rule
 from audit.tables import Tables
-from checks._identity import identity_links, person_identity, with_person_key
+from checks._identity import identity_links, person_identity, raw_id, with_person_key
 
 CITE_ID = "GB 11643-1999 公民身份号码 (校验码); 赣人社发〔2023〕9号 五(三)"
 CITE_USCC = "GB 32100-2015 法人和其他组织统一社会信用代码编码规则 (校验码); 赣人社发〔2023〕9号 五(三)"
@@ -42,7 +42,7 @@ def _rows(tables: list[tuple[str, pl.LazyFrame]], id_col: str, status_col: str,
                 pl.lit(name).alias("table"),
                 pl.col("_file").cast(pl.String),
                 pl.col("_line").cast(pl.Int64),
-                (pl.col(raw_col) if raw_col and raw_col in have else pl.col(id_col)).cast(pl.String).alias("raw_id"),
+                (pl.coalesce(raw_col, id_col) if raw_col and raw_col in have else pl.col(id_col)).cast(pl.String).alias("raw_id"),
             )
         )
     return pl.concat(parts) if parts else pl.LazyFrame(
@@ -161,7 +161,7 @@ def orphan_claim(t: Tables, policy: Policy) -> pl.LazyFrame:
             pl.col("claim_month").dt.month_end().alias("period_end"),
             pl.struct(
                 pl.col("_missing").alias("missing"),
-                "agreement_id", pl.col("person_id_raw").alias("raw_person_id"), "unit_id", "claim_type",
+                "agreement_id", raw_id().alias("raw_person_id"), "unit_id", "claim_type",
                 "amount", "insurance_amount", "_file", "_line",
             ).alias("evidence"),
         )
@@ -195,7 +195,7 @@ def orphan_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
             pl.coalesce("actual_end_date", "planned_end_date").alias("period_end"),
             pl.struct(
                 pl.col("_missing").alias("missing"), "agreement_id",
-                pl.col("person_id_raw").alias("raw_person_id"), "unit_id", "_file", "_line",
+                raw_id().alias("raw_person_id"), "unit_id", "_file", "_line",
             ).alias("evidence"),
         )
     )
@@ -248,7 +248,7 @@ def duplicate_key(t: Tables, policy: Policy) -> pl.LazyFrame:
                     {"person_id": pl.col("person_id"), "unit_id": pl.col("unit_id"),
                      "period_start": pl.col("start_date"), "period_end": pl.col("planned_end_date")}),
         _duplicates(t.units, "units", ["unit_id"], unit_cols, {}),
-        _duplicates(t.trainees, "trainees", ["person_id", "person_id_raw"], trainee_cols, {}),
+        _duplicates(t.trainees.with_columns(raw_id()), "trainees", ["person_id", "person_id_raw"], trainee_cols, {}),
     ]
     return pl.concat(parts, how="diagonal_relaxed")
 
@@ -302,7 +302,7 @@ def claim_agreement_mismatch(t: Tables, policy: Policy) -> pl.LazyFrame:
         _first_by_key(t.agreements, "agreement_id"), identity, alias="agreement_person_key"
     ).select(
         "agreement_id", "agreement_person_key",
-        pl.col("person_id_raw").alias("agreement_raw_person_id"),
+        raw_id().alias("agreement_raw_person_id"),
         pl.col("unit_id").alias("agreement_unit_id"),
         pl.col("_file").alias("agreement_file"), pl.col("_line").alias("agreement_line"),
     )
@@ -321,7 +321,7 @@ def claim_agreement_mismatch(t: Tables, policy: Policy) -> pl.LazyFrame:
             pl.col("claim_month").dt.month_end().alias("period_end"),
             pl.struct(
                 pl.col("_differs").alias("differs"), "agreement_id",
-                pl.col("person_id_raw").alias("claim_raw_person_id"), pl.col("unit_id").alias("claim_unit_id"),
+                raw_id().alias("claim_raw_person_id"), pl.col("unit_id").alias("claim_unit_id"),
                 "agreement_raw_person_id", "agreement_unit_id", "_file", "_line", "agreement_file", "agreement_line",
             ).alias("evidence"),
         )
@@ -343,12 +343,12 @@ def registry_disagreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     registry = _first_by_key(t.market_registry.filter(pl.col("legal_rep_id").is_not_null()), "unit_id").select(
         "unit_id",
         pl.col("legal_rep_id").alias("registry_legal_rep_id"),
-        (pl.col("legal_rep_id_raw") if "legal_rep_id_raw" in t.market_registry.collect_schema() else pl.col("legal_rep_id"))
+        (raw_id("legal_rep_id") if "legal_rep_id_raw" in t.market_registry.collect_schema() else pl.col("legal_rep_id"))
         .alias("registry_raw"),
         pl.col("_file").alias("registry_file"), pl.col("_line").alias("registry_line"),
     )
     units = _first_by_key(t.units.filter(pl.col("legal_rep_id").is_not_null()), "unit_id")
-    raw = pl.col("legal_rep_id_raw") if "legal_rep_id_raw" in t.units.collect_schema() else pl.col("legal_rep_id")
+    raw = raw_id("legal_rep_id") if "legal_rep_id_raw" in t.units.collect_schema() else pl.col("legal_rep_id")
     return (
         units.join(registry, on="unit_id")
         .filter(pl.col("legal_rep_id") != pl.col("registry_legal_rep_id"))

@@ -1,7 +1,113 @@
-"""dormant_unit rules. See RULES.md §9 and the module's tests for the cases."""
+"""DORMANT_UNIT: a unit that has offered no position and run no internship for more than a year
+(赣人社发〔2023〕9号 二(五), 清退; it also fails exit condition ① of 四(一)2(5), since every unit
+commits to take at least one trainee a year). See docs/semantics.md, "Units"."""
 
 from __future__ import annotations
 
-from audit.rules import Check
+import datetime as dt
 
-CHECKS: tuple[Check, ...] = ()
+import polars as pl
+
+from audit.policy import Policy
+from audit.rules import Check, CheckResult, Severity, rule
+from audit.tables import Tables
+from checks.ghost_trainee import province_of
+
+OPEN_END = dt.date(9999, 12, 31)
+
+
+def latest_units(t: Tables) -> pl.LazyFrame:
+    """One row per unit_id: the most recently approved row (a re-admitted unit may appear twice)."""
+    return (
+        t.units.sort("approved_date", "_line")
+        .group_by("unit_id")
+        .agg(pl.all().last())
+        .with_columns(province_of().alias("province_code"))
+    )
+
+
+def not_exited(t: Tables) -> pl.Expr:
+    """Approved by the end of the audit month and not exited by then."""
+    return (pl.col("approved_date") <= t.month_end) & (pl.col("exit_date").is_null() | (pl.col("exit_date") > t.month_end))
+
+
+@rule(
+    id="DORMANT_UNIT.no_activity",
+    title="见习单位超过一年未提供见习岗位、未开展见习活动（应清退）",
+    severity=Severity.MEDIUM,
+    citation="赣人社发〔2023〕9号 二(五) (超过一年未提供见习岗位、未开展见习活动的见习单位及时清退); 四(一)2(5)①",
+    params=("unit.dormancy_months",),
+    needs=("positions",),
+    exit_condition=1,
+)
+def no_activity(t: Tables, policy: Policy) -> CheckResult:
+    """A unit approved more than unit.dormancy_months before the end of the audit month and not
+    exited, which in the last unit.dormancy_months months up to the end of the audit month had
+    no position posted or still open, no agreement running and no claim (by claim month or by
+    submission), is dormant and is to be cleared out; it also fails exit condition ① (a unit
+    takes at least one trainee a year). The parameter is read for the unit's province at the end
+    of the audit month; units of provinces where it is unset are skipped. Period: the dormancy
+    window. No money is at risk."""
+    month_end = t.month_end
+    units = policy.attach(
+        latest_units(t).filter(not_exited(t)).with_columns(pl.lit(month_end).alias("_as_of")),
+        "unit.dormancy_months", on="_as_of", alias="dormancy_months", with_reference=True,
+    )
+    units = units.with_columns(
+        pl.lit(t.audit_month).dt.offset_by(pl.format("-{}mo", pl.col("dormancy_months") - 1)).alias("window_start")
+    )
+    positions = (
+        t.positions.filter(pl.col("posted_date") <= month_end)  # type: ignore[union-attr]
+        .group_by("unit_id")
+        .agg(
+            pl.col("posted_date").max().alias("last_position_posted"),
+            pl.coalesce("closed_date", pl.lit(OPEN_END)).max().alias("_position_open_until"),
+            pl.col("closed_date").max().alias("last_position_closed"),
+        )
+    )
+    agreements = (
+        t.agreements.filter(pl.col("start_date") <= month_end)
+        .group_by("unit_id")
+        .agg(
+            pl.col("start_date").max().alias("last_agreement_start"),
+            pl.coalesce("actual_end_date", "planned_end_date").max().alias("last_agreement_end"),
+        )
+    )
+    claims = t.claims.group_by("unit_id").agg(
+        pl.col("claim_month").max().alias("last_claim_month"),
+        pl.col("submitted_date").max().alias("last_claim_submitted"),
+    )
+    judged = units.filter(pl.col("dormancy_months").is_not_null())
+    activity = (
+        judged.join(positions, on="unit_id", how="left")
+        .join(agreements, on="unit_id", how="left")
+        .join(claims, on="unit_id", how="left")
+    )
+    active = pl.any_horizontal(
+        (pl.col(c) >= pl.col("window_start")).fill_null(False)
+        for c in ("_position_open_until", "last_position_posted", "last_agreement_end", "last_claim_month",
+                  "last_claim_submitted")
+    )
+    found = activity.filter((pl.col("approved_date") < pl.col("window_start")) & ~active)
+    findings = found.select(
+        "unit_id",
+        "county_code",
+        pl.col("window_start").alias("period_start"),
+        pl.lit(month_end).alias("period_end"),
+        pl.lit(0.0).alias("amount_at_risk"),
+        pl.struct(
+            "unit_name", "approved_date", "window_start", pl.lit(month_end).alias("window_end"),
+            "last_position_posted", "last_position_closed", "last_agreement_start", "last_agreement_end",
+            "last_claim_month", "last_claim_submitted",
+            pl.struct(pl.col("dormancy_months").alias("value"), pl.col("dormancy_months_ref").alias("reference"))
+            .alias("param_unit_dormancy_months"),
+            "_file", "_line",
+        ).alias("evidence"),
+    )
+    skipped = units.filter(pl.col("dormancy_months").is_null()).select(
+        "unit_id", pl.lit("unit.dormancy_months 在该省未设定，无法判断是否长期未开展见习").alias("reason")
+    )
+    return CheckResult(findings, skipped)
+
+
+CHECKS: tuple[Check, ...] = (no_activity,)

@@ -17,7 +17,7 @@ import polars as pl
 from audit.policy import Policy
 from audit.rules import Check, Severity, rule
 from audit.tables import Tables
-from checks._identity import identity_links, person_identity, with_person_key
+from checks._identity import identity_links, person_identity, raw_id, with_person_key
 
 CITATION_IDENTITY = "赣人社发〔2023〕9号 四(二)、五(三)"
 CITATION_CLAIM = "赣人社发〔2023〕9号 四(二)、五(三)"
@@ -39,7 +39,7 @@ def id_variant(t: Tables, policy: Policy) -> pl.LazyFrame:
     history of the trainees register. No money is put at risk here: the double internships and
     double claims this enables are priced by ONE_INTERNSHIP and same_month_claimed_twice."""
     trainees = t.trainees.select(
-        "person_id", "person_id_raw", pl.col("person_id_status").fill_null("ok"), "name", "_file", "_line"
+        "person_id", raw_id(), pl.col("person_id_status").fill_null("ok"), "name", "_file", "_line"
     )
     # 15/18-digit forms: two register rows that normalise to one ID, one of them legacy
     legacy = (
@@ -110,7 +110,7 @@ def _claim_kind() -> pl.Expr:
 
 def _claim_struct() -> pl.Expr:
     return pl.struct(
-        "claim_id", "unit_id", "person_id", pl.col("person_id_raw").alias("raw_id"), "claim_type", "claim_month",
+        "claim_id", "unit_id", "person_id", raw_id().alias("raw_id"), "claim_type", "claim_month",
         "amount", "insurance_amount", "submitted_date", "paid_date", "_file", "_line",
     )
 

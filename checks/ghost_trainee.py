@@ -360,9 +360,10 @@ _ELIGIBILITY = (
 
 def _age_at(birth: str, when: str) -> pl.Expr:
     """Whole years from ``birth`` to ``when``."""
-    before_birthday = (pl.col(when).dt.month() * 100 + pl.col(when).dt.day()) < (
-        pl.col(birth).dt.month() * 100 + pl.col(birth).dt.day()
-    )
+    def month_day(col: str) -> pl.Expr:  # dt.month() is Int8: widen before multiplying
+        return pl.col(col).dt.month().cast(pl.Int32) * 100 + pl.col(col).dt.day().cast(pl.Int32)
+
+    before_birthday = month_day(when) < month_day(birth)
     return pl.col(when).dt.year() - pl.col(birth).dt.year() - before_birthday.cast(pl.Int32)
 
 
@@ -378,7 +379,7 @@ def _trainee_rows(t: Tables) -> pl.LazyFrame:
     title="见习开始时不属于见习对象（离校年限、学历或失业青年年龄不符）",
     severity=Severity.HIGH,
     citation="人社部发〔2023〕27号 一; 湘人社规〔2023〕9号 二(一); 云人社发〔2023〕18号 三",
-    params=_ELIGIBILITY,
+    params=(*_ELIGIBILITY, "eligibility.education_in_designated_areas"),
 )
 def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     """On the internship's first day the person must be either a graduate whose graduation
@@ -389,10 +390,13 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     neither was never a trainee: every claim of the internship is at risk. A graduation date
     after the start is left to GHOST_TRAINEE.still_student; an unknown education does not by
     itself make a graduate ineligible. Internships whose province has no parameter in force are
-    skipped."""
+    skipped, and so are graduates whose education is admitted only in designated areas
+    (eligibility.education_in_designated_areas: Hunan's 中职 in 艰苦边远地区、老工业基地、脱贫县),
+    since no notice lists those areas."""
     frame = internships(t).join(_trainee_rows(t), on="person_id")
     for name in _ELIGIBILITY:
         frame = policy.attach(frame, name, on="internship_start", with_reference=True)
+    frame = policy.attach(frame, "eligibility.education_in_designated_areas", on="internship_start", alias="_edu_area")
     years, edu, lo, hi = (n.replace(".", "_") for n in _ELIGIBILITY)
     unset = pl.any_horizontal(pl.col(c).is_null() for c in (years, edu, lo, hi))
     frame = frame.with_columns(
@@ -410,10 +414,15 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
         & (pl.col("unemployment_reg_date") <= pl.col("internship_start"))
         & pl.col("age_at_start").is_between(pl.col(lo), pl.col(hi))
     ).fill_null(False)
+    # Admitted only in designated areas the notice does not list: neither confirmed nor refused.
+    area_only = (
+        ~graduate & ~youth & pl.col("graduation_date").is_not_null()
+        & (pl.col("internship_start") <= pl.col("graduate_eligible_until"))
+        & pl.col("_edu_area").list.contains(pl.col("education"))
+    ).fill_null(False)
     # A registered-unemployed person whose ID gives no birth date cannot be judged on age.
-    undecidable = unset | (
-        ~graduate & pl.col("unemployment_reg_date").is_not_null() & pl.col("birth_date").is_null()
-    )
+    no_age = ~graduate & pl.col("unemployment_reg_date").is_not_null() & pl.col("birth_date").is_null()
+    undecidable = unset | area_only | no_age
     judged = frame.filter(~undecidable)
     found = judged.filter(~graduate & ~youth).with_columns(
         pl.when(pl.col("graduation_date").is_null()).then(pl.lit("无毕业离校日期"))
@@ -426,6 +435,7 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     skipped = frame.filter(undecidable).select(
         "person_id", "unit_id",
         pl.when(unset).then(pl.lit("见习对象资格参数在该省该日期未设定（eligibility.*）"))
+        .when(area_only).then(pl.lit("该学历仅在指定地区（艰苦边远地区、老工业基地、脱贫县）可参加见习，通知未列明地区，无法判断"))
         .otherwise(pl.lit("身份证号无法推出出生日期，无法判断失业青年年龄")).alias("reason"),
     )
     findings = _finding(

@@ -1,7 +1,366 @@
-"""unit_ineligible rules. See RULES.md §9 and the module's tests for the cases."""
+"""UNIT_INELIGIBLE: a unit that must exit, or must not have been admitted, for reasons other than
+dormancy (RULES.md §6, §8 and §9; docs/semantics.md, "Units").
+
+Exit conditions, 赣人社发〔2023〕9号 四(一)2(5), as this module assigns them (the exit lists are
+built from ``Rule.exit_condition``):
+
+- deregistered while claiming → ③: subsidy claimed for months after the unit ceased to exist
+  in law is 骗取/套取 of the funds.
+- deregistered, still listed → ①: the registry status alone proves only that the unit can offer
+  no position and take no trainee (注销 is often voluntary); a violation behind a 吊销 is
+  evidenced by the serious-violation list, which is ④.
+- on the serious-violation list (严重违法失信名单) → ④ (其他经营违法行为): the market regulator's
+  list is of illegal business conduct, not of breaches of the internship rules (②); it also
+  breaks admission condition 四(一)1(1) 无不良信用记录.
+- re-admitted within the ban → ②: admitting a unit the notice bars for 5 years is a serious
+  breach of the internship management rules.
+- the abnormal-operation list, a banned owner's new unit and a claim paid by the wrong office
+  carry no exit condition: the first two are signals, the third a control failure of the office.
+"""
 
 from __future__ import annotations
 
-from audit.rules import Check
+import polars as pl
 
-CHECKS: tuple[Check, ...] = ()
+from audit.policy import Policy
+from audit.rules import Check, CheckResult, Severity, rule
+from audit.tables import Tables
+from checks.dormant_unit import latest_units, not_exited
+from checks.ghost_trainee import province_of, unit_counties, with_claims
+
+DEREGISTERED = ("吊销", "注销", "撤销")
+_BAN_PARAMS = ("unit.exit_ban_years", "unit.exit_ban_conditions")
+
+
+def _masked(col: str) -> pl.Expr:
+    return pl.when(pl.col(col).is_null()).then(None).otherwise(pl.concat_str([pl.lit("****"), pl.col(col).str.slice(-4)]))
+
+
+def _claims(t: Tables) -> pl.LazyFrame:
+    return t.claims.select("claim_id", "unit_id", "person_id", "claim_month", "claim_type", "amount",
+                           "insurance_amount", "_file", "_line")
+
+
+def _registry_rows(t: Tables) -> pl.LazyFrame:
+    assert t.market_registry is not None
+    return t.market_registry.select(
+        "unit_id", "reg_status", "status_date", "abnormal_listed", "serious_violation_listed", "_file", "_line"
+    )
+
+
+def _deregistrations(t: Tables) -> pl.LazyFrame:
+    """unit_id → the earliest 吊销/注销/撤销 of the unit in the market registry, with its row."""
+    return (
+        _registry_rows(t)
+        .filter(pl.col("reg_status").is_in(DEREGISTERED))
+        .sort("status_date", "_line", nulls_last=True)
+        .group_by("unit_id")
+        .agg(
+            pl.col("status_date").first(),
+            pl.struct("reg_status", "status_date", "_file", "_line").first().alias("registry_row"),
+        )
+    )
+
+
+@rule(
+    id="UNIT_INELIGIBLE.deregistered_while_claiming",
+    title="市场主体已吊销/注销/撤销后仍申领见习补贴",
+    severity=Severity.HIGH,
+    citation="赣人社发〔2023〕9号 四(一)1(1) (依法成立、合法经营); 四(一)2(5)③",
+    needs=("market_registry",),
+    exit_condition=3,
+)
+def deregistered_while_claiming(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A unit whose market registration was revoked (吊销), cancelled (注销) or annulled (撤销)
+    cannot run internships: claims for months beginning on or after the status date (claim
+    month ≥ status_date) pay a unit that no longer exists in law. A status without a date
+    cannot be placed in time and is left to deregistered_still_listed. Period: from the status
+    date to the last such claim month. Money at risk: those claims."""
+    keys = ["unit_id"]
+    matched = _claims(t).join(_deregistrations(t), on="unit_id").filter(pl.col("claim_month") >= pl.col("status_date"))
+    found = (
+        matched.group_by(keys)
+        .agg(pl.col("status_date").first(), pl.col("registry_row").first(), pl.col("claim_month").max().alias("_last"))
+        .join(unit_counties(t), on="unit_id", how="left")
+    )
+    return with_claims(found, matched.drop("status_date", "registry_row"), keys).select(
+        "unit_id",
+        "county_code",
+        pl.col("status_date").alias("period_start"),
+        pl.col("_last").dt.month_end().alias("period_end"),
+        "amount_at_risk",
+        "claims_at_risk",
+        pl.struct("registry_row", "claims").alias("evidence"),
+    )
+
+
+@rule(
+    id="UNIT_INELIGIBLE.deregistered_still_listed",
+    title="市场主体已吊销/注销/撤销但仍在见习单位名单中（未退出）",
+    severity=Severity.MEDIUM,
+    citation="赣人社发〔2023〕9号 四(一)1(1) (依法成立、合法经营); 四(一)2(5)①",
+    needs=("market_registry",),
+    exit_condition=1,
+)
+def deregistered_still_listed(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A unit revoked, cancelled or annulled in the market registry (status date on or before the
+    end of the audit month, or undated) that is still an approved 见习单位 with no exit at the
+    end of the audit month must exit and be delisted (摘牌). Period: from the status date (or
+    the approval) to the end of the audit month. No money is at risk."""
+    deregistered = _deregistrations(t).filter(pl.col("status_date").is_null() | (pl.col("status_date") <= t.month_end))
+    found = latest_units(t).filter(not_exited(t)).join(deregistered, on="unit_id")
+    return found.select(
+        "unit_id",
+        "county_code",
+        pl.coalesce("status_date", "approved_date").alias("period_start"),
+        pl.lit(t.month_end).alias("period_end"),
+        pl.lit(0.0).alias("amount_at_risk"),
+        pl.struct("unit_name", "approved_date", "exit_date", "registry_row",
+                  pl.col("_file").alias("unit_file"), pl.col("_line").alias("unit_line")).alias("evidence"),
+    )
+
+
+def _listed(t: Tables, flag: str) -> pl.LazyFrame:
+    """Units approved and not exited at the end of the audit month that the registry lists under ``flag``."""
+    listed = (
+        _registry_rows(t).filter(pl.col(flag).fill_null(False))
+        .group_by("unit_id")
+        .agg(pl.struct("reg_status", "status_date", flag, "_file", "_line").first().alias("registry_row"))
+    )
+    found = latest_units(t).filter(not_exited(t)).join(listed, on="unit_id")
+    return found.select(
+        "unit_id",
+        "county_code",
+        pl.col("approved_date").alias("period_start"),
+        pl.lit(t.month_end).alias("period_end"),
+        pl.lit(0.0).alias("amount_at_risk"),
+        pl.struct("unit_name", "approved_date", "registry_row",
+                  pl.col("_file").alias("unit_file"), pl.col("_line").alias("unit_line")).alias("evidence"),
+    )
+
+
+@rule(
+    id="UNIT_INELIGIBLE.serious_violation",
+    title="见习单位列入严重违法失信名单（其他经营违法行为，应退出）",
+    severity=Severity.HIGH,
+    citation="赣人社发〔2023〕9号 四(一)1(1) (无不良信用记录); 四(一)2(5)④ (有其他经营违法行为)",
+    needs=("market_registry",),
+    exit_condition=4,
+)
+def serious_violation(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A unit still approved (not exited) at the end of the audit month that the market registry
+    lists as a serious violator (严重违法失信名单) has a bad credit record (admission condition
+    四(一)1(1)) and illegal business conduct: exit condition ④, with the 5-year ban. The list
+    carries no date, so the finding covers the approval to the end of the audit month and puts
+    no money at risk."""
+    return _listed(t, "serious_violation_listed")
+
+
+@rule(
+    id="UNIT_INELIGIBLE.abnormal_listed",
+    title="见习单位列入经营异常名录（信用风险提示）",
+    severity=Severity.LOW,
+    citation="赣人社发〔2023〕9号 四(一)1(1) (无不良信用记录，合法经营)",
+    needs=("market_registry",),
+    signal_only=True,
+)
+def abnormal_listed(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A unit still approved (not exited) at the end of the audit month that the market registry
+    lists as operating abnormally (经营异常名录: usually an annual report not filed or an
+    address that cannot be reached) is a lower-severity signal for a review of its admission
+    condition 四(一)1(1), not by itself a ground to exit. Period: the approval to the end of the
+    audit month. No money at risk."""
+    return _listed(t, "abnormal_listed")
+
+
+def _banned_exits(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Every recorded exit with the ban parameters in force on its exit date.
+
+    Columns: unit_id, county_code, exit_date, exit_reason, ban_years, ban_conditions (null where
+    the province has not set them), banned (the exit carries a ban), ban_until, exit_row.
+    """
+    exits = (
+        t.units.filter(pl.col("exit_date").is_not_null() & pl.col("exit_reason").is_not_null())
+        .select("unit_id", "county_code", "exit_date", "exit_reason",
+                pl.struct("unit_name", "approved_date", "exit_date", "exit_reason", "_file", "_line").alias("exit_row"))
+        .with_columns(province_of().alias("province_code"))
+    )
+    exits = policy.attach(exits, "unit.exit_ban_years", on="exit_date", alias="ban_years", with_reference=True)
+    exits = policy.attach(exits, "unit.exit_ban_conditions", on="exit_date", alias="ban_conditions")
+    return exits.with_columns(
+        pl.col("ban_conditions").list.contains(pl.col("exit_reason").cast(pl.String)).alias("banned"),
+        pl.col("exit_date").dt.offset_by(pl.format("{}y", pl.col("ban_years"))).alias("ban_until"),
+    )
+
+
+def _within_ban(approved: str) -> pl.Expr:
+    return (pl.col(approved) > pl.col("exit_date")) & (pl.col(approved) < pl.col("ban_until"))
+
+
+_BAN_UNSET = "unit.exit_ban_years / unit.exit_ban_conditions 在退出日期该省未设定，无法判断是否在禁入期内"
+
+
+@rule(
+    id="UNIT_INELIGIBLE.banned_reentry",
+    title="因骗取补贴或经营违法退出的单位在禁入期内再次被认定为见习单位",
+    severity=Severity.HIGH,
+    citation="赣人社发〔2023〕9号 四(一)2(5) (出现情形3或4的，予以退出，5年内不得再次申请)",
+    params=_BAN_PARAMS,
+    exit_condition=2,
+)
+def banned_reentry(t: Tables, policy: Policy) -> CheckResult:
+    """A unit that exited under one of the conditions in unit.exit_ban_conditions (③ 骗取/套取
+    补贴, ④ 其他经营违法行为) may not apply again for unit.exit_ban_years years (parameters of
+    its province on the exit date). An approval of the same unit_id after the exit date and
+    before the ban ends — a later approved_date on the exit row itself, or another row of the
+    same unit_id — by the end of the audit month is a re-entry in breach of the ban; an
+    approval after the ban has run out is not. Period: the re-admission to the end of the ban.
+    Money at risk: the unit's claims for months from the re-admission on, since a unit admitted
+    against the ban is not a lawful 见习单位. Exits whose province has no ban parameter are
+    skipped."""
+    admissions = t.units.select(
+        "unit_id", pl.col("approved_date").alias("readmitted_date"),
+        pl.struct("unit_name", "approved_date", "exit_date", "exit_reason", "_file", "_line").alias("admission_row"),
+    )
+    candidates = (
+        _banned_exits(t, policy)
+        .join(admissions, on="unit_id")
+        .filter((pl.col("readmitted_date") > pl.col("exit_date")) & (pl.col("readmitted_date") <= t.month_end))
+    )
+    unset = pl.col("ban_years").is_null() | pl.col("ban_conditions").is_null()
+    skipped = candidates.filter(unset).select("unit_id", pl.lit(_BAN_UNSET).alias("reason"))
+    hits = candidates.filter(~unset & pl.col("banned") & _within_ban("readmitted_date"))
+    # The first re-admission within the ban decides the finding (one per unit and exit).
+    first = (
+        hits.sort("readmitted_date")
+        .group_by("unit_id", "exit_date")
+        .agg(pl.all().first())
+    )
+    keys = ["unit_id", "exit_date"]
+    matched = first.select(*keys, "readmitted_date").join(_claims(t), on="unit_id").filter(
+        pl.col("claim_month") >= pl.col("readmitted_date").dt.month_start()
+    )
+    findings = with_claims(first, matched, keys).select(
+        "unit_id",
+        "county_code",
+        pl.col("readmitted_date").alias("period_start"),
+        pl.col("ban_until").alias("period_end"),
+        "amount_at_risk",
+        "claims_at_risk",
+        pl.struct(
+            "exit_row", "admission_row", "exit_date", "exit_reason", "readmitted_date", "ban_until",
+            pl.struct(pl.col("ban_years").alias("value"), pl.col("ban_years_ref").alias("reference"))
+            .alias("param_unit_exit_ban_years"),
+            pl.col("ban_conditions").alias("param_unit_exit_ban_conditions"),
+            "claims",
+        ).alias("evidence"),
+    )
+    return CheckResult(findings, skipped)
+
+
+def _owners(t: Tables) -> pl.LazyFrame:
+    """unit_id → legal_rep_id, from the units table and, where given, the market registry."""
+    parts = [t.units.select("unit_id", "legal_rep_id")]
+    if t.market_registry is not None:
+        parts.append(t.market_registry.select("unit_id", "legal_rep_id"))
+    return pl.concat(parts).drop_nulls().unique()
+
+
+@rule(
+    id="UNIT_INELIGIBLE.banned_owner_new_unit",
+    title="【调查线索】禁入期内单位的法定代表人名下新单位被认定为见习单位",
+    severity=Severity.MEDIUM,
+    citation="赣人社发〔2023〕9号 四(一)2(5) (出现情形3或4的，予以退出，5年内不得再次申请)",
+    params=_BAN_PARAMS,
+    signal_only=True,
+)
+def banned_owner_new_unit(t: Tables, policy: Policy) -> CheckResult:
+    """An investigative signal, not a finding of a violation: the ban of 四(一)2(5) is on the
+    unit, but when the legal representative (legal_rep_id, from the units table or the market
+    registry) of a unit that exited under a banned condition is also behind a different unit
+    approved after that exit and before the ban ends (by the end of the audit month), the same
+    owner may be re-entering under a new code. The finding is on the new unit. Period: its
+    approval to the end of the banned unit's ban. No money is at risk. Exits whose province has
+    no ban parameter are skipped."""
+    owners = _owners(t)
+    banned = _banned_exits(t, policy).join(owners, on="unit_id").rename({"unit_id": "banned_unit_id",
+                                                                          "county_code": "banned_county_code"})
+    new_units = (
+        t.units.select("unit_id", "county_code", "unit_name", "approved_date", "_file", "_line")
+        .join(owners, on="unit_id")
+    )
+    candidates = (
+        banned.join(new_units, on="legal_rep_id")
+        .filter(
+            (pl.col("unit_id") != pl.col("banned_unit_id"))
+            & (pl.col("approved_date") > pl.col("exit_date"))
+            & (pl.col("approved_date") <= t.month_end)
+        )
+    )
+    unset = pl.col("ban_years").is_null() | pl.col("ban_conditions").is_null()
+    skipped = candidates.filter(unset).select("unit_id", pl.lit(_BAN_UNSET).alias("reason"))
+    hits = candidates.filter(~unset & pl.col("banned") & _within_ban("approved_date"))
+    found = hits.group_by("unit_id", "approved_date").agg(
+        pl.col("county_code").first(),
+        pl.col("ban_until").max(),
+        pl.struct("banned_unit_id", "banned_county_code", "exit_date", "exit_reason", "ban_until", "exit_row",
+                  _masked("legal_rep_id").alias("legal_rep_id_masked"))
+        .sort_by("exit_date").alias("banned_units"),
+        pl.struct("unit_name", "approved_date", "_file", "_line").first().alias("new_unit_row"),
+    )
+    findings = found.select(
+        "unit_id",
+        "county_code",
+        pl.col("approved_date").alias("period_start"),
+        pl.col("ban_until").alias("period_end"),
+        pl.lit(0.0).alias("amount_at_risk"),
+        pl.struct(
+            pl.lit("调查线索：同一法定代表人，禁入期内新单位获认定 (investigative signal)").alias("label"),
+            "new_unit_row", "banned_units",
+        ).alias("evidence"),
+    )
+    return CheckResult(findings, skipped)
+
+
+@rule(
+    id="UNIT_INELIGIBLE.wrong_paying_office",
+    title="见习补贴由非单位所在地经办机构拨付（属地管理失控）",
+    severity=Severity.MEDIUM,
+    citation="赣人社发〔2023〕9号 四(二)1 (就业见习补贴实行属地管理原则，向当地市、县（区）人社部门申请)",
+)
+def wrong_paying_office(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A claim must be handled and paid by the office of the unit's own county (属地管理; RULES.md
+    §8 "Where a claim belongs"). A claim whose handling_county_code is given and differs from
+    the unit's county_code was paid outside the unit's locality — a control failure that lets a
+    unit draw on another county's funds or be paid twice. One finding per claim, for its
+    claim month. No money is put at risk by this rule: the subsidy may still be due, and a
+    second payment of the same month is priced by DUPLICATE_TRAINEE."""
+    found = (
+        t.claims.filter(pl.col("handling_county_code").is_not_null())
+        .join(unit_counties(t), on="unit_id")
+        .filter(pl.col("handling_county_code") != pl.col("county_code"))
+    )
+    return found.select(
+        "unit_id",
+        "person_id",
+        "claim_id",
+        "county_code",
+        pl.col("claim_month").alias("period_start"),
+        pl.col("claim_month").dt.month_end().alias("period_end"),
+        pl.lit(0.0).alias("amount_at_risk"),
+        pl.struct(
+            "claim_id", "claim_month", "amount", "handling_county_code",
+            pl.col("county_code").alias("unit_county_code"), "_file", "_line",
+        ).alias("evidence"),
+    )
+
+
+CHECKS: tuple[Check, ...] = (
+    deregistered_while_claiming,
+    deregistered_still_listed,
+    serious_violation,
+    abnormal_listed,
+    banned_reentry,
+    banned_owner_new_unit,
+    wrong_paying_office,
+)
