@@ -1,0 +1,379 @@
+"""GHOST_TRAINEE: a trainee who is not really one. One table of cases per rule.
+
+Every case starts from the same small world and changes one thing:
+
+- unit U1 (南昌 东湖区 360102, Jiangxi, approved 2022-01-01);
+- trainee P1: 本科, left school 2023-06-30, born 2000-01-01, bank card 6222…2222;
+- agreement A1: P1 at U1 from 2023-09-01 to 2024-02-29 (six months);
+- six monthly claims of 1480 yuan, ``M2023-09`` … ``M2024-02``; audit month 2024-06.
+
+A case is: a description (the test id), the changes, and the expected findings as
+``(unit, amount_at_risk, [claims at risk])`` — an empty list means the rule must NOT fire.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import polars as pl
+import pytest
+
+from audit.policy import Detection, Policy
+from checks import ghost_trainee as g
+from tests.helpers import agreement, claim, pid, policy, run, tables, trainee, unit, uscc
+
+MONTHS = ["2023-09", "2023-10", "2023-11", "2023-12", "2024-01", "2024-02"]
+CARD = "6222000011112222"
+
+
+def world(
+    *,
+    birth: str = "20000101",
+    trainee_kw: dict[str, Any] | None = None,
+    county: str = "360102",
+    agreements: list[tuple[str, str, str]] | None = None,
+    claim_months: list[str] = MONTHS,
+    social_insurance: list[tuple] = (),  # type: ignore[assignment]
+    employment: list[dict] | None = None,
+    deaths: list[str] | None = None,
+    allowance: list[dict] | None = None,
+    audit_month: str = "2024-06",
+) -> Any:
+    """The base world with the case's changes. Insurance rows: (employer or None, month, type, payer)."""
+    p1 = pid("P1", birth)
+    kw = {"bank_card": CARD, **(trainee_kw or {})}
+    spans = agreements or [("A1", "2023-09-01", "2024-02-29")]
+    extra: dict[str, Any] = {}
+    if employment is not None:
+        extra["employment"] = [{"person_id": p1, **{k: (uscc(v) if k == "employer_id" else v) for k, v in e.items()}}
+                               for e in employment]
+    if deaths is not None:
+        extra["deaths"] = [{"person_id": p1, "death_date": d} for d in deaths]
+    if allowance is not None:
+        extra["allowance_payments"] = [{"person_id": p1, "unit_id": uscc("U1"), **a} for a in allowance]
+    return tables(
+        units=[unit("U1", county=county), unit("X"), unit("Y")],
+        trainees=[trainee(p1, birth=birth, **kw)],
+        agreements=[agreement(aid, p1, "U1", start, end) for aid, start, end in spans],
+        claims=[claim(f"M{m}", "U1", p1, m, 1480.0) for m in claim_months],
+        social_insurance=[
+            {"person_id": p1, "employer_id": uscc(e) if e else None, "month": m, "insurance_type": kind,
+             "payer_type": payer}
+            for e, m, kind, payer in social_insurance
+        ],
+        audit_month=audit_month,
+        **extra,
+    )
+
+
+def with_detection(**values: Any) -> Policy:
+    """The shipped policy with some detection thresholds changed (for threshold cases)."""
+    base = policy()
+    detection = dict(base.detection)
+    for name, value in values.items():
+        detection[name.replace("__", ".")] = dataclasses.replace(base.detection[name.replace("__", ".")], value=value)
+    return Policy(base.catalogue, base.values, detection, base.jurisdictions, base.documents)
+
+
+def findings(check: Any, t: Any, pol: Policy | None = None) -> list[tuple[str, float, list[str]]]:
+    found, _ = run(check, t, pol)
+    assert found["person_id"].null_count() == 0, "a GHOST_TRAINEE finding always names the trainee"
+    label = {uscc(u): u for u in ("U1", "X", "Y")}
+    return sorted(
+        (label[row["unit_id"]], row["amount_at_risk"], sorted(c["claim_id"] for c in (row["_claims"] or [])))
+        for row in found.iter_rows(named=True)
+    )
+
+
+def case(description: str, changes: dict[str, Any], expected: list[tuple], **detection: Any) -> Any:
+    return pytest.param(changes, expected, detection, id=description)
+
+
+def check_cases(check: Any, changes: dict[str, Any], expected: list[tuple], detection: dict[str, Any]) -> None:
+    pol = with_detection(**detection) if detection else None
+    assert findings(check, world(**changes), pol) == sorted(expected)
+
+
+# --------------------------------------------------------------------------------------------
+# GHOST_TRAINEE.insured_elsewhere — employer-paid insurance from another employer in internship months
+INSURED_ELSEWHERE = [
+    case("another employer pays 养老 in October: fires, October's claim at risk",
+         {"social_insurance": [("X", "2023-10", "养老", "单位")]}, [("U1", 1480.0, ["M2023-10"])]),
+    case("several kinds in one month count as one month; two months put two claims at risk",
+         {"social_insurance": [("X", "2023-10", "养老", "单位"), ("X", "2023-10", "医疗", "单位"),
+                               ("Y", "2023-11", "失业", "单位")]},
+         [("U1", 2960.0, ["M2023-10", "M2023-11"])]),
+    case("payer_type missing is read as employer-paid (only 灵活就业/城乡居民 are self-paid)",
+         {"social_insurance": [("X", "2024-01", "养老", None)]}, [("U1", 1480.0, ["M2024-01"])]),
+    case("look-alike: self-paid 灵活就业 contributions are not employment",
+         {"social_insurance": [(None, m, "养老", "灵活就业") for m in MONTHS]}, []),
+    case("look-alike: resident-scheme 城乡居民 insurance is not employment",
+         {"social_insurance": [(None, m, "医疗", "城乡居民") for m in MONTHS]}, []),
+    case("look-alike: the unit's own 补充工伤 for its trainee",
+         {"social_insurance": [("U1", m, "补充工伤", "单位") for m in MONTHS]}, []),
+    case("look-alike: a job that ended before the internship (insured by X until August)",
+         {"social_insurance": [("X", m, "养老", "单位") for m in ("2023-06", "2023-07", "2023-08")]}, []),
+    case("look-alike: a job that starts after the internship (X from March 2024)",
+         {"social_insurance": [("X", m, "养老", "单位") for m in ("2024-03", "2024-04")]}, []),
+    case("look-alike: the internship unit's own employer-paid insurance during it is not 'elsewhere'",
+         {"social_insurance": [("U1", "2023-10", "养老", "单位")]}, []),
+    case("another employer's 补充工伤, where the person has no internship there, counts (semantics: any employer-paid row)",
+         {"social_insurance": [("X", "2023-12", "补充工伤", "单位")]}, [("U1", 1480.0, ["M2023-12"])]),
+    case("an extension without a gap is one internship: one finding over both agreements",
+         {"agreements": [("A1", "2023-09-01", "2023-11-30"), ("A2", "2023-12-01", "2024-02-29")],
+          "social_insurance": [("X", "2023-10", "养老", "单位"), ("X", "2024-01", "养老", "单位")]},
+         [("U1", 2960.0, ["M2023-10", "M2024-01"])]),
+    case("threshold ghost.min_overlap_months = 2: a single month does not fire",
+         {"social_insurance": [("X", "2023-10", "养老", "单位")]}, [], ghost__min_overlap_months=2),
+    case("threshold ghost.min_overlap_months = 2: two months fire",
+         {"social_insurance": [("X", "2023-10", "养老", "单位"), ("X", "2023-11", "养老", "单位")]},
+         [("U1", 2960.0, ["M2023-10", "M2023-11"])], ghost__min_overlap_months=2),
+    case("a month insured elsewhere with no claim still fires, with nothing at risk",
+         {"claim_months": ["2023-09"], "social_insurance": [("X", "2023-12", "养老", "单位")]}, [("U1", 0.0, [])]),
+]
+
+
+@pytest.mark.parametrize("changes, expected, detection", INSURED_ELSEWHERE)
+def test_insured_elsewhere(changes: dict, expected: list, detection: dict) -> None:
+    check_cases(g.insured_elsewhere, changes, expected, detection)
+
+
+# --------------------------------------------------------------------------------------------
+# GHOST_TRAINEE.contracted_elsewhere — a labour contract with another employer overlapping the internship
+CONTRACTED_ELSEWHERE = [
+    case("open-ended contract with X from 2023-11-15: November to February at risk",
+         {"employment": [{"employer_id": "X", "contract_start": "2023-11-15"}]},
+         [("U1", 4 * 1480.0, ["M2023-11", "M2023-12", "M2024-01", "M2024-02"])]),
+    case("a contract running through 2023 covers September to December",
+         {"employment": [{"employer_id": "X", "contract_start": "2023-01-01", "contract_end": "2023-12-31"}]},
+         [("U1", 4 * 1480.0, ["M2023-09", "M2023-10", "M2023-11", "M2023-12"])]),
+    case("terminated on 2023-10-10: September and October overlap",
+         {"employment": [{"employer_id": "X", "contract_start": "2023-01-01", "contract_end": "2025-12-31",
+                          "terminated_date": "2023-10-10"}]},
+         [("U1", 2960.0, ["M2023-09", "M2023-10"])]),
+    case("look-alike: a contract that ended before the internship (2023-08-31)",
+         {"employment": [{"employer_id": "X", "contract_start": "2022-09-01", "contract_end": "2023-08-31"}]}, []),
+    case("look-alike: terminated before the start although the contract ran to 2025",
+         {"employment": [{"employer_id": "X", "contract_start": "2022-09-01", "contract_end": "2025-08-31",
+                          "terminated_date": "2023-08-15"}]}, []),
+    case("look-alike: a contract that starts after the internship ended",
+         {"employment": [{"employer_id": "X", "contract_start": "2024-03-01"}]}, []),
+    case("look-alike: a labour contract with the internship unit itself (hired at the end)",
+         {"employment": [{"employer_id": "U1", "contract_start": "2024-02-01"}]}, []),
+]
+
+
+@pytest.mark.parametrize("changes, expected, detection", CONTRACTED_ELSEWHERE)
+def test_contracted_elsewhere(changes: dict, expected: list, detection: dict) -> None:
+    check_cases(g.contracted_elsewhere, changes, expected, detection)
+
+
+def test_contracted_elsewhere_needs_employment() -> None:
+    assert g.contracted_elsewhere.rule.needs == ("employment",)
+
+
+# --------------------------------------------------------------------------------------------
+# GHOST_TRAINEE.own_employee — the unit's own employee before the start, relabelled a trainee
+ALL_CLAIMS = [f"M{m}" for m in MONTHS]
+OWN_EMPLOYEE = [
+    case("U1 paid 养老 for P1 from March to August 2023: every claim of the internship at risk",
+         {"social_insurance": [("U1", f"2023-0{m}", "养老", "单位") for m in range(3, 9)]},
+         [("U1", 6 * 1480.0, ALL_CLAIMS)]),
+    case("a labour contract with U1 that ended the day before the start",
+         {"employment": [{"employer_id": "U1", "contract_start": "2022-01-01", "contract_end": "2023-08-31"}]},
+         [("U1", 6 * 1480.0, ALL_CLAIMS)]),
+    case("a labour contract with U1 still open at the start",
+         {"employment": [{"employer_id": "U1", "contract_start": "2023-03-01"}]}, [("U1", 6 * 1480.0, ALL_CLAIMS)]),
+    case("look-alike: U1's insurance more than 12 months before the start (2022-08)",
+         {"social_insurance": [("U1", "2022-08", "养老", "单位")]}, []),
+    case("U1's insurance exactly 12 months before the start month (2022-09) is inside the window",
+         {"social_insurance": [("U1", "2022-09", "养老", "单位")]}, [("U1", 6 * 1480.0, ALL_CLAIMS)]),
+    case("look-alike: a contract with U1 that ended more than 12 months before the start",
+         {"employment": [{"employer_id": "U1", "contract_start": "2021-01-01", "contract_end": "2022-06-30"}]}, []),
+    case("look-alike: U1's 补充工伤 taken out the month before the start (trainee cover)",
+         {"social_insurance": [("U1", "2023-08", "补充工伤", "单位")]}, []),
+    case("look-alike: another employer's insurance before the start (a job that ended)",
+         {"social_insurance": [("X", "2023-08", "养老", "单位")]}, []),
+    case("look-alike: U1 hires P1 after the internship (retention)",
+         {"employment": [{"employer_id": "U1", "contract_start": "2024-03-01"}],
+          "social_insurance": [("U1", "2024-03", "养老", "单位")]}, []),
+    case("look-alike: self-paid insurance before the start", {"social_insurance": [(None, "2023-08", "养老", "灵活就业")]}, []),
+]
+
+
+@pytest.mark.parametrize("changes, expected, detection", OWN_EMPLOYEE)
+def test_own_employee(changes: dict, expected: list, detection: dict) -> None:
+    check_cases(g.own_employee, changes, expected, detection)
+
+
+def test_own_employee_without_employment_table_uses_insurance_alone() -> None:
+    t = world(social_insurance=[("U1", "2023-05", "养老", "单位")])
+    assert t.employment is None
+    assert findings(g.own_employee, t) == [("U1", 6 * 1480.0, ALL_CLAIMS)]
+
+
+# --------------------------------------------------------------------------------------------
+# GHOST_TRAINEE.ineligible_at_start — neither a recent graduate nor registered-unemployed youth
+YUNNAN, HUNAN = "530102", "430102"
+INELIGIBLE_AT_START = [
+    case("left school 2021-06-30: more than 2 years before the 2023-09-01 start",
+         {"trainee_kw": {"graduation_date": "2021-06-30"}}, [("U1", 6 * 1480.0, ALL_CLAIMS)]),
+    case("look-alike: left school 2021-09-01, exactly 2 years before the start",
+         {"trainee_kw": {"graduation_date": "2021-09-01"}}, []),
+    case("中职 graduate in Jiangxi (not a 高校毕业生)", {"trainee_kw": {"education": "中职"}},
+         [("U1", 6 * 1480.0, ALL_CLAIMS)]),
+    case("look-alike: 中职 graduate in Yunnan (云人社发〔2023〕18号 三 admits 中职)",
+         {"trainee_kw": {"education": "中职"}, "county": YUNNAN}, []),
+    case("look-alike: 技工院校 graduate in Hunan (湘人社规〔2023〕9号 二(一))",
+         {"trainee_kw": {"education": "技工院校"}, "county": HUNAN}, []),
+    case("技工院校 graduate in Jiangxi", {"trainee_kw": {"education": "技工院校"}}, [("U1", 6 * 1480.0, ALL_CLAIMS)]),
+    case("Hunan 中职 (admitted only in designated areas the notice does not list): skipped, not fired",
+         {"trainee_kw": {"education": "中职"}, "county": HUNAN}, []),
+    case("look-alike: left school in 2020 but registered unemployed in 2023, aged 23",
+         {"trainee_kw": {"graduation_date": "2020-06-30", "unemployment_reg_date": "2023-05-01"}}, []),
+    case("registered unemployed but aged 25 at the start, left school in 2019",
+         {"birth": "19980101", "trainee_kw": {"graduation_date": "2019-06-30", "unemployment_reg_date": "2023-05-01"}},
+         [("U1", 6 * 1480.0, ALL_CLAIMS)]),
+    case("look-alike: registered unemployed, aged 24 (the upper bound is inclusive)",
+         {"birth": "19990101", "trainee_kw": {"graduation_date": None, "unemployment_reg_date": "2023-05-01"}}, []),
+    case("registered unemployed only after the start, no graduation date",
+         {"trainee_kw": {"graduation_date": None, "unemployment_reg_date": "2023-10-01"}},
+         [("U1", 6 * 1480.0, ALL_CLAIMS)]),
+    case("look-alike: no graduation date, registered unemployed, aged 20",
+         {"trainee_kw": {"graduation_date": None, "unemployment_reg_date": "2023-01-10"}}, []),
+    case("look-alike: graduation after the start is left to still_student",
+         {"trainee_kw": {"graduation_date": "2023-12-31"}}, []),
+    case("look-alike: education unknown, left school within 2 years", {"trainee_kw": {"education": None}}, []),
+    case("an extension: eligibility is judged at the internship's first day, not the extension's",
+         {"trainee_kw": {"graduation_date": "2021-10-15"},
+          "agreements": [("A1", "2023-09-01", "2023-11-30"), ("A2", "2023-12-01", "2024-02-29")]}, []),
+    case("Jiangxi internship before its notice (2023-08-16): the national parameters apply",
+         {"trainee_kw": {"graduation_date": "2019-06-30"}, "agreements": [("A1", "2023-07-01", "2023-12-31")],
+          "claim_months": ["2023-07"]}, [("U1", 1480.0, ["M2023-07"])]),
+    case("Hunan after its notice expired (2026-07-25, parameters unset): skipped, not fired",
+         {"trainee_kw": {"graduation_date": "2019-06-30"}, "county": HUNAN, "audit_month": "2026-12",
+          "agreements": [("A1", "2026-08-01", "2026-12-31")]}, []),
+]
+
+
+@pytest.mark.parametrize("changes, expected, detection", INELIGIBLE_AT_START)
+def test_ineligible_at_start(changes: dict, expected: list, detection: dict) -> None:
+    check_cases(g.ineligible_at_start, changes, expected, detection)
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        pytest.param({"trainee_kw": {"education": "中职"}, "county": HUNAN}, "指定地区", id="Hunan 中职"),
+        pytest.param({"trainee_kw": {"graduation_date": "2019-06-30"}, "county": HUNAN, "audit_month": "2026-12",
+                      "agreements": [("A1", "2026-08-01", "2026-12-31")]}, "未设定", id="Hunan after its notice expired"),
+    ],
+)
+def test_ineligible_at_start_skips_what_it_cannot_judge(changes: dict, reason: str) -> None:
+    found, skipped = run(g.ineligible_at_start, world(**changes))
+    assert found.height == 0
+    assert skipped.height == 1 and reason in skipped["reason"][0]
+
+
+def test_ineligible_at_start_evidence_names_the_parameters() -> None:
+    found, _ = run(g.ineligible_at_start, world(trainee_kw={"graduation_date": "2021-06-30"}))
+    evidence = pl.Series([found["evidence"][0]]).str.json_decode()[0]
+    assert evidence["graduate_test"] == "离校超过规定年限"
+    assert evidence["param_eligibility_graduate_years_since_leaving"]["value"] == 2
+    assert "赣人社发〔2023〕9号" in evidence["param_eligibility_graduate_years_since_leaving"]["reference"]
+
+
+# --------------------------------------------------------------------------------------------
+# GHOST_TRAINEE.still_student — graduation date after the start
+STILL_STUDENT = [
+    case("graduates 2023-12-31: September to December began before graduation",
+         {"trainee_kw": {"graduation_date": "2023-12-31"}},
+         [("U1", 4 * 1480.0, ["M2023-09", "M2023-10", "M2023-11", "M2023-12"])]),
+    case("graduates 2023-11-01: September and October at risk",
+         {"trainee_kw": {"graduation_date": "2023-11-01"}}, [("U1", 2960.0, ["M2023-09", "M2023-10"])]),
+    case("look-alike: graduated before the start (2023-06-30)", {}, []),
+    case("look-alike: graduated on the start date", {"trainee_kw": {"graduation_date": "2023-09-01"}}, []),
+    case("look-alike: no graduation date (registered-unemployed youth)",
+         {"trainee_kw": {"graduation_date": None, "unemployment_reg_date": "2023-05-01"}}, []),
+]
+
+
+@pytest.mark.parametrize("changes, expected, detection", STILL_STUDENT)
+def test_still_student(changes: dict, expected: list, detection: dict) -> None:
+    check_cases(g.still_student, changes, expected, detection)
+
+
+# --------------------------------------------------------------------------------------------
+# GHOST_TRAINEE.claims_after_death — claims for months after the month of death
+CLAIMS_AFTER_DEATH = [
+    case("died 2023-10-05: November to February paid for nobody",
+         {"deaths": ["2023-10-05"]}, [("U1", 4 * 1480.0, ["M2023-11", "M2023-12", "M2024-01", "M2024-02"])]),
+    case("look-alike: the month of death itself is not questioned", {"deaths": ["2024-02-10"]}, []),
+    case("look-alike: died after the internship's last claimed month", {"deaths": ["2024-03-10"]}, []),
+    case("look-alike: no death record", {"deaths": []}, []),
+]
+
+
+@pytest.mark.parametrize("changes, expected, detection", CLAIMS_AFTER_DEATH)
+def test_claims_after_death(changes: dict, expected: list, detection: dict) -> None:
+    check_cases(g.claims_after_death, changes, expected, detection)
+
+
+# --------------------------------------------------------------------------------------------
+# GHOST_TRAINEE.allowance_not_paid — a claimed month with no payment to the trainee's own account
+def paid(*skip: str, account: str | None = CARD, **override: dict) -> list[dict]:
+    """The unit's ledger: 1500 yuan to the trainee's card every internship month, except ``skip``."""
+    rows = [{"month": m, "amount": 1500.0, "account": account} for m in MONTHS if m not in skip]
+    return [{**r, **override.get(r["month"].replace("-", "_"), {})} for r in rows]
+
+
+ALLOWANCE_NOT_PAID = [
+    case("look-alike: every claimed month paid to the trainee's card", {"allowance": paid()}, []),
+    case("October not paid at all", {"allowance": paid("2023-10")}, [("U1", 1480.0, ["M2023-10"])]),
+    case("October paid to someone else's account",
+         {"allowance": paid(**{"2023_10": {"account": "6222999988887777"}})}, [("U1", 1480.0, ["M2023-10"])]),
+    case("October 'paid' 0 yuan", {"allowance": paid(**{"2023_10": {"amount": 0.0}})}, [("U1", 1480.0, ["M2023-10"])]),
+    case("look-alike: payment account not recorded", {"allowance": paid(account=None)}, []),
+    case("look-alike: the trainee's card is unknown, so any account is accepted",
+         {"allowance": paid(account="6222999988887777"), "trainee_kw": {"bank_card": None}}, []),
+    case("look-alike: months beyond the ledger's last month are not judged (ledger to January)",
+         {"allowance": paid("2024-02")}, []),
+    case("December and January unpaid: two claims at risk",
+         {"allowance": paid("2023-12", "2024-01")}, [("U1", 2960.0, ["M2023-12", "M2024-01"])]),
+]
+
+
+@pytest.mark.parametrize("changes, expected, detection", ALLOWANCE_NOT_PAID)
+def test_allowance_not_paid(changes: dict, expected: list, detection: dict) -> None:
+    check_cases(g.allowance_not_paid, changes, expected, detection)
+
+
+def test_allowance_evidence_masks_the_account() -> None:
+    found, _ = run(g.allowance_not_paid, world(allowance=paid(**{"2023_10": {"account": "6222999988887777"}})))
+    assert "6222999988887777" not in found["evidence"][0]
+    assert "****7777" in found["evidence"][0]
+
+
+# --------------------------------------------------------------------------------------------
+def test_every_ghost_rule_declares_its_optional_tables() -> None:
+    needs = {c.rule.id: c.rule.needs for c in g.CHECKS}
+    assert needs["GHOST_TRAINEE.claims_after_death"] == ("deaths",)
+    assert needs["GHOST_TRAINEE.allowance_not_paid"] == ("allowance_payments",)
+
+
+def test_findings_do_not_depend_on_row_order() -> None:
+    """Shuffling input rows changes nothing (one world, every rule)."""
+    changes = dict(social_insurance=[("X", "2023-10", "养老", "单位"), ("U1", "2023-05", "养老", "单位")],
+                   employment=[{"employer_id": "Y", "contract_start": "2023-12-01"}], deaths=["2024-01-03"],
+                   allowance=paid("2023-11"), trainee_kw={"graduation_date": "2023-10-15"})
+    t = world(**changes)
+    shuffled = dataclasses.replace(
+        t, **{name: getattr(t, name).collect().sample(fraction=1.0, shuffle=True, seed=7).lazy()
+              for name in ("agreements", "claims", "social_insurance", "employment", "allowance_payments")}
+    )
+    for check in g.CHECKS:
+        a, _ = run(check, t)
+        b, _ = run(check, shuffled)
+        cols = ["person_id", "unit_id", "period_start", "amount_at_risk", "evidence"]
+        assert a.select(cols).sort(cols).equals(b.select(cols).sort(cols)), check.rule.id
