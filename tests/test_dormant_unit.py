@@ -1,0 +1,92 @@
+"""DORMANT_UNIT.no_activity: a unit with no position and no internship for more than a year.
+
+Audit month 2024-06; in Jiangxi unit.dormancy_months = 12, so the window is 2023-07-01 …
+2024-06-30 and a unit must have been approved before 2023-07-01. Each case is one unit U1 (南昌
+东湖区, approved 2021-01-01 unless the case says otherwise) with the activity the case lists; the
+expected result is whether the rule fires on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from checks import dormant_unit as d
+from tests.helpers import agreement, claim, run, tables, trainee, unit, uscc
+
+
+def world(*, approved: str = "2021-01-01", county: str = "360102", exit_date: str | None = None,
+          positions: list[tuple[str, str | None]] = (),  # type: ignore[assignment]
+          agreements: list[tuple[str, str, str | None]] = (),  # type: ignore[assignment]
+          claims: list[tuple[str, str]] = ()) -> Any:  # type: ignore[assignment]
+    """positions: (posted, closed); agreements: (start, planned_end, actual_end); claims: (month, submitted)."""
+    return tables(
+        units=[unit("U1", county=county, approved=approved, exit_date=exit_date, exit_reason=1 if exit_date else None)],
+        trainees=[trainee("P1")],
+        agreements=[agreement(f"A{i}", "P1", "U1", s, e, actual_end_date=a) for i, (s, e, a) in enumerate(agreements)],
+        claims=[claim(f"C{i}", "U1", "P1", m, 1480.0, submitted=sub) for i, (m, sub) in enumerate(claims)],
+        positions=[{"position_id": f"X{i}", "unit_id": uscc("U1"), "posted_date": p, "closed_date": c, "slots": 1}
+                   for i, (p, c) in enumerate(positions)],
+        audit_month="2024-06",
+    )
+
+
+OLD_ACTIVITY = dict(
+    positions=[("2022-03-01", "2023-03-01")],
+    agreements=[("2022-12-01", "2023-05-31", None)],
+    claims=[("2023-05", "2023-06-10")],
+)
+
+CASES = [
+    # description, the unit's history, fires?
+    ("active until May 2023, nothing since: dormant", OLD_ACTIVITY, True),
+    ("approved 2022, never any position, agreement or claim: dormant", dict(approved="2022-01-01"), True),
+    ("look-alike: approved recently (2023-09-01)", dict(approved="2023-09-01"), False),
+    ("look-alike: approved 2023-07-01, exactly inside the window", dict(approved="2023-07-01"), False),
+    ("look-alike: an internship that ended 10 months ago (2023-08-31)",
+     dict(agreements=[("2023-03-01", "2023-08-31", None)]), False),
+    ("an agreement planned to 2023-12 that ended early in May 2023 ended then: dormant",
+     dict(agreements=[("2023-01-01", "2023-12-31", "2023-05-15")]), True),
+    ("look-alike: a position posted in April 2024", dict(OLD_ACTIVITY, positions=[("2024-04-01", None)]), False),
+    ("look-alike: a position posted in 2022 and never closed is still open",
+     dict(positions=[("2022-03-01", None)]), False),
+    ("look-alike: a claim submitted in August 2023 (for June 2023)",
+     dict(OLD_ACTIVITY, claims=[("2023-06", "2023-08-10")]), False),
+    ("look-alike: already exited (2023-12-31)", dict(exit_date="2023-12-31"), False),
+    ("exit recorded after the audit month: still listed at its end, dormant", dict(exit_date="2024-09-30"), True),
+    ("look-alike: a Hunan unit (unit.dormancy_months unset there): skipped, not fired", dict(county="430102"), False),
+]
+
+
+@pytest.mark.parametrize("history, fires", [pytest.param(h, f, id=desc) for desc, h, f in CASES])
+def test_no_activity(history: dict, fires: bool) -> None:
+    found, _ = run(d.no_activity, world(**history))
+    assert found.height == (1 if fires else 0)
+    if fires:
+        row = found.row(0, named=True)
+        assert row["unit_id"] == uscc("U1")
+        assert row["amount_at_risk"] == 0.0
+        assert str(row["period_start"]) == "2023-07-01" and str(row["period_end"]) == "2024-06-30"
+
+
+def test_no_activity_skips_units_where_the_parameter_is_unset() -> None:
+    found, skipped = run(d.no_activity, world(county="430102"))
+    assert found.height == 0
+    assert skipped["unit_id"].to_list() == [uscc("U1")]
+    assert "unit.dormancy_months" in skipped["reason"][0]
+
+
+def test_no_activity_rule_metadata() -> None:
+    r = d.no_activity.rule
+    assert r.exit_condition == 1  # fails 四(一)2(5)①: at least one trainee a year
+    assert r.needs == ("positions",)
+    assert r.params == ("unit.dormancy_months",)
+
+
+def test_no_activity_evidence_shows_the_last_activity() -> None:
+    found, _ = run(d.no_activity, world(**OLD_ACTIVITY))
+    evidence = found["evidence"][0]
+    for fact in ('"last_agreement_end":"2023-05-31"', '"last_position_closed":"2023-03-01"',
+                 '"last_claim_month":"2023-05-01"', '"value":12'):
+        assert fact in evidence
