@@ -1,0 +1,442 @@
+"""Tables of cases for RATE_MISAPPLIED: each case is a description, the rows, and the claims the rule
+must flag with the exact yuan at risk — look-alikes that must not fire included.
+
+The reference world (tests/helpers.py): Jiangxi tier 1 wage 1850 (2000 from 2024-03-01), tier 2
+1730 (1870), tier 3 1610 (1740); Henan tier 1 2000; Hunan, Yunnan, Gansu tier 1. Jiangxi pays 80 %
+(tier 1: 1480, from 2024-03: 1600; tier 2: 1384), Henan 70 % (1400), Yunnan a flat 1500 (+500
+raised); Hunan's and Gansu's standard rates are unset (skipped, never guessed).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from checks import rate_misapplied as rm
+from tests.helpers import agreement, claim, insured, pid, run, tables, trainee, unit, uscc
+
+JX, JX2, HN, HU, YN, GS = "UJX", "UJX2", "UHN", "UHU", "UYN", "UGS"
+UNITS = [
+    unit(JX, county="360102"),  # Jiangxi tier 1
+    unit(JX2, county="360121"),  # Jiangxi tier 2
+    unit(HN, county="410102"),  # Henan tier 1
+    unit(HU, county="430102"),  # Hunan: standard rate unset
+    unit(YN, county="530102"),  # Yunnan: flat rate
+    unit(GS, county="620102"),  # Gansu: rate unset
+    unit("UNOTIER", county="360999"),  # a Jiangxi county with no tier
+    unit("ULATE", county="360102", approved="2023-10-15"),
+    unit("UBENCH", county="360102", is_benchmark=True),
+    unit("UHNBENCH", county="410102", is_benchmark=True),
+]
+
+
+def world(*, agreements=(), claims=(), **rest):
+    people = {r["person_id"] for r in [*agreements, *claims]}
+    return tables(units=UNITS, trainees=[trainee(p) for p in people], agreements=list(agreements),
+                  claims=list(claims), **rest)
+
+
+def flagged(check, t):
+    found, skipped = run(check, t)
+    amounts = dict(zip(found["claim_id"].to_list(), found["amount_at_risk"].to_list()))
+    return amounts, set(skipped["claim_id"].to_list()) if skipped.height else set(), found
+
+
+def term(aid="A1", person="P1", unit_label=JX, start="2023-09-01", end="2024-02-29", **kw):
+    return agreement(aid, person, unit_label, start, end, **kw)
+
+
+# ------------------------------------------------------------------ wrong_amount ----------------
+WRONG_AMOUNT = [
+    ("right tier, right standard (Jiangxi tier 1: 80% of 1850)",
+     [claim("C1", JX, "P1", "2023-10", 1480.0)], {}, set()),
+    ("wrong tier: a tier-2 county paid the tier-1 amount",
+     [claim("C1", JX2, "P1", "2023-10", 1480.0)], {"C1": 96.0}, set()),
+    ("the right tier (tier 2: 1384) is fine",
+     [claim("C1", JX2, "P1", "2023-10", 1384.0)], {}, set()),
+    ("new minimum wage used before its effective date (2024-02 paid at 2000's 80%)",
+     [claim("C1", JX, "P1", "2024-02", 1600.0)], {"C1": 120.0}, set()),
+    ("the first month of the new minimum wage (2024-03) at the new amount is fine",
+     [claim("C1", JX, "P1", "2024-03", 1600.0)], {}, set()),
+    ("Henan 70% of tier 1 (1400) is fine", [claim("C1", HN, "P1", "2023-10", 1400.0)], {}, set()),
+    ("Henan paid above 70%", [claim("C1", HN, "P1", "2023-10", 1500.0)], {"C1": 100.0}, set()),
+    ("Yunnan flat 1500 is fine", [claim("C1", YN, "P1", "2023-10", 1500.0)], {}, set()),
+    ("Yunnan above the flat rate", [claim("C1", YN, "P1", "2023-10", 1550.5)], {"C1": 50.5}, set()),
+    ("Hunan: standard rate unset, skipped not flagged", [claim("C1", HU, "P1", "2023-10", 1600.0)], {}, {"C1"}),
+    ("Gansu: rate unset, skipped", [claim("C1", GS, "P1", "2022-10", 1600.0)], {}, {"C1"}),
+    ("a county with no tier is skipped", [claim("C1", "UNOTIER", "P1", "2023-10", 1480.0)], {}, {"C1"}),
+    ("an under-claim is not an overpayment", [claim("C1", JX, "P1", "2023-10", 1400.0)], {}, set()),
+    ("one fen off is within the tolerance", [claim("C1", JX, "P1", "2023-10", 1480.01)], {}, set()),
+    ("a monthly claim at the raised rate is raised_rate_monthly's, not this rule's",
+     [claim("C1", JX, "P1", "2023-10", 1850.0, rate_basis="提高")], {}, set()),
+    ("a 差额 is not a monthly claim", [claim("C1", JX, "P1", "2023-10", 2220.0, claim_type="差额")], {}, set()),
+]
+
+
+@pytest.mark.parametrize("desc, claims, expected, skipped", WRONG_AMOUNT, ids=[c[0] for c in WRONG_AMOUNT])
+def test_wrong_amount(desc, claims, expected, skipped):
+    """RATE_MISAPPLIED.wrong_amount"""
+    amounts, skips, _ = flagged(rm.wrong_amount, world(claims=claims))
+    assert amounts == expected
+    assert skips == skipped
+
+
+@pytest.mark.parametrize("claims, match", [
+    ([claim("C1", JX2, "P1", "2023-10", 1480.0)], ["matches tier 1"]),
+    ([claim("C1", JX, "P1", "2024-02", 1600.0)], ["matches the standard effective 2024-03-01"]),
+    ([claim("C1", JX, "P1", "2023-10", 1500.0)], []),
+], ids=["wrong tier", "wage before its date", "matches nothing"])
+def test_wrong_amount_evidence_says_what_the_amount_matches(claims, match):
+    import json
+
+    _, _, found = flagged(rm.wrong_amount, world(claims=claims))
+    evidence = json.loads(found["evidence"][0])
+    assert evidence["matches"] == match
+    assert evidence["minimum_wage"]["tier"] in (1, 2) and evidence["minimum_wage"]["effective_from"]
+
+
+# ------------------------------------------------------------------ raised_rate_monthly --------
+RAISED = [
+    ("Jiangxi monthly claim labelled 提高 at 100%", [claim("C1", JX, "P1", "2023-10", 1850.0, rate_basis="提高")],
+     {"C1": 370.0}, set()),
+    ("Jiangxi monthly claim at the raised amount though labelled 标准", [claim("C1", JX, "P1", "2023-10", 1850.0)],
+     {"C1": 370.0}, set()),
+    ("Henan monthly claim at 110%", [claim("C1", HN, "P1", "2023-10", 2200.0, rate_basis="提高")], {"C1": 800.0}, set()),
+    ("Yunnan monthly claim at 1500 + 500", [claim("C1", YN, "P1", "2023-10", 2000.0)], {"C1": 500.0}, set()),
+    ("a standard monthly claim is fine", [claim("C1", JX, "P1", "2023-10", 1480.0)], {}, set()),
+    ("Yunnan flat standard is fine", [claim("C1", YN, "P1", "2023-10", 1500.0)], {}, set()),
+    ("the raise paid as a 差额 is the 1+1 mode working", [claim("C1", JX, "P1", "2023-10", 370.0, claim_type="差额",
+                                                          rate_basis="提高")], {}, set()),
+    ("Hunan at 120% with the standard unset: skipped, not priced",
+     [claim("C1", HU, "P1", "2023-10", 2316.0, rate_basis="提高")], {}, {"C1"}),
+]
+
+
+@pytest.mark.parametrize("desc, claims, expected, skipped", RAISED, ids=[c[0] for c in RAISED])
+def test_raised_rate_monthly(desc, claims, expected, skipped):
+    """RATE_MISAPPLIED.raised_rate_monthly"""
+    amounts, skips, _ = flagged(rm.raised_rate_monthly, world(claims=claims))
+    assert amounts == expected
+    assert skips == skipped
+
+
+# ------------------------------------------------------------------ partial_month --------------
+PARTIAL = [
+    ("left 2023-10-20: 12 working days (National Day week off, 7-8 Oct made up) — not payable",
+     term(actual_end_date="2023-10-20", end_reason="提前离岗"), claim("C1", JX, "P1", "2023-10", 1480.0, working_days=15),
+     {"C1": 1480.0}),
+    ("left 2023-12-21: exactly 15 working days — paid in full",
+     term(actual_end_date="2023-12-21", end_reason="提前离岗"), claim("C1", JX, "P1", "2023-12", 1480.0), {}),
+    ("left 2023-12-20: 14 working days, insurance claimed too — both at risk",
+     term(actual_end_date="2023-12-20", end_reason="提前离岗"),
+     claim("C1", JX, "P1", "2023-12", 1480.0, insurance_amount=20.0), {"C1": 1500.0}),
+    ("left 2024-02-26: 15 working days only thanks to the make-up Sundays 4 and 18 Feb",
+     term(actual_end_date="2024-02-26", end_reason="提前离岗"), claim("C1", JX, "P1", "2024-02", 1480.0), {}),
+    ("left 2024-02-23: 14 working days (Spring Festival)",
+     term(actual_end_date="2024-02-23", end_reason="提前离岗"), claim("C1", JX, "P1", "2024-02", 1480.0), {"C1": 1480.0}),
+    ("a month before the month of leaving is a whole month",
+     term(actual_end_date="2023-12-05", end_reason="提前离岗"), claim("C1", JX, "P1", "2023-11", 1480.0), {}),
+    ("the last month of a completed term is a whole month",
+     term(start="2023-09-15", end="2024-03-14"), claim("C1", JX, "P1", "2024-03", 1600.0), {}),
+    ("the first month, started mid-month, is a whole month",
+     term(start="2023-09-25", end="2024-03-24"), claim("C1", JX, "P1", "2023-09", 1480.0), {}),
+    ("Henan sets no partial-month rule", term(unit_label=HN, actual_end_date="2023-10-10", end_reason="提前离岗"),
+     claim("C1", HN, "P1", "2023-10", 1400.0), {}),
+]
+
+
+@pytest.mark.parametrize("desc, agreement_row, claim_row, expected", PARTIAL, ids=[c[0] for c in PARTIAL])
+def test_partial_month(desc, agreement_row, claim_row, expected):
+    """RATE_MISAPPLIED.partial_month"""
+    amounts, _, _ = flagged(rm.partial_month, world(agreements=[agreement_row], claims=[claim_row]))
+    assert amounts == expected
+
+
+# ------------------------------------------------------------------ outside_agreement ----------
+OUTSIDE = [
+    ("a month after the actual end", [term(actual_end_date="2023-12-10", end_reason="提前离岗")],
+     [claim("C1", JX, "P1", "2024-01", 1480.0, insurance_amount=15.0)], {"C1": 1495.0}),
+    ("a month before the start", [term()], [claim("C1", JX, "P1", "2023-08", 1480.0)], {"C1": 1480.0}),
+    ("the end month itself is an internship month", [term(actual_end_date="2023-12-10", end_reason="提前离岗")],
+     [claim("C1", JX, "P1", "2023-12", 1480.0)], {}),
+    ("a month inside the second agreement of an extension",
+     [term(end="2023-11-30"), term("A2", start="2023-12-01", end="2024-05-31")],
+     [claim("C1", JX, "P1", "2024-04", 1600.0, agreement_id="A1")], {}),
+    ("a month in the gap between two agreements at the unit",
+     [term(end="2023-10-31"), term("A2", start="2024-01-01", end="2024-05-31")],
+     [claim("C1", JX, "P1", "2023-12", 1480.0)], {"C1": 1480.0}),
+    ("an agreement at another unit does not cover the claim", [term(unit_label=JX2)],
+     [claim("C1", JX, "P1", "2023-10", 1480.0), claim("C2", JX2, "P1", "2023-10", 1384.0)], {}),
+    ("a 剩余期限 month after the early hire, before the planned end",
+     [term(actual_end_date="2023-11-30", end_reason="提前留用")],
+     [claim("C1", JX, "P1", "2024-01", 1480.0, claim_type="剩余期限")], {}),
+    ("a 剩余期限 month after the planned end", [term(actual_end_date="2023-11-30", end_reason="提前留用")],
+     [claim("C1", JX, "P1", "2024-03", 1600.0, claim_type="剩余期限")], {"C1": 1600.0}),
+]
+
+
+@pytest.mark.parametrize("desc, agreements, claims, expected", OUTSIDE, ids=[c[0] for c in OUTSIDE])
+def test_outside_agreement(desc, agreements, claims, expected):
+    """RATE_MISAPPLIED.outside_agreement"""
+    amounts, _, _ = flagged(rm.outside_agreement, world(agreements=agreements, claims=claims))
+    assert amounts == expected
+
+
+# ------------------------------------------------------------------ beyond_max_months ----------
+def months(start_year: int, start_month: int, n: int) -> list[str]:
+    out = []
+    for k in range(n):
+        y, m = divmod(start_month - 1 + k, 12)
+        out.append(f"{start_year + y}-{m + 1:02d}")
+    return out
+
+
+THIRTEEN = months(2023, 9, 13)  # 2023-09 … 2024-09
+BEYOND = [
+    ("13 months at one unit: the 13th is not payable",
+     [claim(f"C{i}", YN, "P1", m, 1500.0) for i, m in enumerate(THIRTEEN)], {"C12": 1500.0}, set()),
+    ("12 months is the cap, not beyond it",
+     [claim(f"C{i}", YN, "P1", m, 1500.0) for i, m in enumerate(THIRTEEN[:12])], {}, set()),
+    ("across two units the months add up (8 + 6: the 13th and 14th)",
+     [claim(f"A{i}", YN, "P1", m, 1500.0) for i, m in enumerate(THIRTEEN[:8])]
+     + [claim(f"B{i}", HN, "P1", m, 1400.0) for i, m in enumerate(months(2024, 5, 6))],
+     {"B4": 1400.0, "B5": 1400.0}, set()),
+    ("a month claimed twice counts once (12 distinct months)",
+     [claim(f"C{i}", YN, "P1", m, 1500.0) for i, m in enumerate(THIRTEEN[:12])]
+     + [claim("DUP", YN, "P1", THIRTEEN[3], 1500.0)], {}, set()),
+    ("two people's months are not added together",
+     [claim(f"C{i}", YN, "P1", m, 1500.0) for i, m in enumerate(THIRTEEN[:7])]
+     + [claim(f"D{i}", YN, "P2", m, 1500.0) for i, m in enumerate(THIRTEEN[:7])], {}, set()),
+    ("months before the cap was set (Gansu 2022) are skipped",
+     [claim("C1", GS, "P1", "2022-10", 1500.0)], {}, {"C1"}),
+]
+
+
+@pytest.mark.parametrize("desc, claims, expected, skipped", BEYOND, ids=[c[0] for c in BEYOND])
+def test_beyond_max_months(desc, claims, expected, skipped):
+    """RATE_MISAPPLIED.beyond_max_months"""
+    amounts, skips, _ = flagged(rm.beyond_max_months, world(claims=claims))
+    assert amounts == expected
+    assert skips == skipped
+
+
+# ------------------------------------------------------------------ lump_sum_after_end ---------
+LUMP = [
+    ("three months in one row after the end",
+     [claim("C1", JX, "P1", "2024-02", 4440.0, submitted="2024-04-15")], {"C1": 4440.0}, set()),
+    ("one month claimed late, after the end, is fine (monthly claims lag)",
+     [claim("C1", JX, "P1", "2024-02", 1480.0, submitted="2024-04-15")], {}, set()),
+    ("a double amount submitted during the internship is not a lump sum after the end",
+     [claim("C1", JX, "P1", "2023-11", 2960.0, submitted="2023-12-05")], {}, set()),
+    ("a 差额 submitted before the internship ended",
+     [claim("C1", JX, "P1", "2024-02", 2220.0, claim_type="差额", submitted="2024-02-10")], {"C1": 2220.0}, set()),
+    ("a 差额 submitted after the end is the 1+1 mode",
+     [claim("C1", JX, "P1", "2024-02", 2220.0, claim_type="差额", submitted="2024-03-10")], {}, set()),
+    ("Hunan lump sum: the monthly rate is unset, skipped",
+     [claim("C1", HU, "P1", "2024-02", 5000.0, submitted="2024-04-15")], {}, {"C1"}),
+]
+
+
+@pytest.mark.parametrize("desc, claims, expected, skipped", LUMP, ids=[c[0] for c in LUMP])
+def test_lump_sum_after_end(desc, claims, expected, skipped):
+    """RATE_MISAPPLIED.lump_sum_after_end"""
+    unit_label = claims[0]["unit_id"]
+    label = {uscc(u): u for u in (JX, HU)}[unit_label]
+    amounts, skips, _ = flagged(rm.lump_sum_after_end, world(agreements=[term(unit_label=label)], claims=claims))
+    assert amounts == expected
+    assert skips == skipped
+
+
+# ------------------------------------------------------------------ difference_without_retention
+def contract(person: str, unit_label: str, start: str, end: str | None = None) -> dict:
+    return {"person_id": pid(person), "employer_id": uscc(unit_label), "contract_start": start, "contract_end": end}
+
+
+def retained_world(unit_label: str, retained: list[bool], *, si_months=("2024-03", "2024-04", "2024-05"),
+                   si_as_of: str | None = None, diff_amount: float = 2220.0) -> dict:
+    """Trainees P0…Pn at one unit, 2023-09-01 → 2024-02-29 completed; those marked True are really
+    retained (open-ended contract 2024-03-01 and the unit's insurance in ``si_months``); every one is
+    flagged retained and the unit claims a 差额 for each, submitted after the end."""
+    people = [f"P{i}" for i in range(len(retained))]
+    return dict(
+        agreements=[term(f"A{i}", p, unit_label, end_reason="期满", retained=True) for i, p in enumerate(people)],
+        claims=[claim(f"D{i}", unit_label, p, "2024-02", diff_amount, claim_type="差额", submitted="2024-03-20",
+                      paid_date="2024-04-02") for i, p in enumerate(people)],
+        employment=[contract(p, unit_label, "2024-03-01") for p, r in zip(people, retained) if r],
+        social_insurance=[insured(p, unit_label, m) for p, r in zip(people, retained) if r for m in si_months],
+        si_as_of=si_as_of,
+    )
+
+
+DIFFERENCE = [
+    ("half really retained reaches the 50% threshold", retained_world(JX, [True, False]), {}),
+    ("none really retained: every 差额 is at risk", retained_world(JX, [False, False]),
+     {"D0": 2220.0, "D1": 2220.0}),
+    ("one of three (33%) is below the threshold", retained_world(JX, [True, False, False]),
+     {"D0": 2220.0, "D1": 2220.0, "D2": 2220.0}),
+    ("a Jiangxi 标杆 unit qualifies whatever its retention", retained_world("UBENCH", [False, False]), {}),
+    ("a Henan benchmark unit does not (only Jiangxi's notice says so)",
+     retained_world("UHNBENCH", [False], diff_amount=800.0), {"D0": 800.0}),
+    ("insurance months after si_as_of cannot be judged: the contract alone counts",
+     retained_world(JX, [True, False], si_months=(), si_as_of="2024-02"), {}),
+]
+
+
+@pytest.mark.parametrize("desc, rows, expected", DIFFERENCE, ids=[c[0] for c in DIFFERENCE])
+def test_difference_without_retention(desc, rows, expected):
+    """RATE_MISAPPLIED.difference_without_retention"""
+    amounts, _, _ = flagged(rm.difference_without_retention, world(**rows))
+    assert amounts == expected
+
+
+# ------------------------------------------------------------------ difference_amount ----------
+def monthly_run(unit_label: str, person: str, ms: list[str], amount: float) -> list[dict]:
+    return [claim(f"M{person}{m}", unit_label, person, m, amount) for m in ms]
+
+
+SIX = months(2023, 9, 6)
+DIFF_AMOUNT = [
+    ("six months at Jiangxi tier 1: 6 × (100% − 80%) × 1850 = 2220",
+     monthly_run(JX, "P1", SIX, 1480.0) + [claim("D", JX, "P1", "2024-02", 2220.0, claim_type="差额")], {}, set()),
+    ("a seventh month's difference added", monthly_run(JX, "P1", SIX, 1480.0)
+     + [claim("D", JX, "P1", "2024-02", 2590.0, claim_type="差额")], {"D": 370.0}, set()),
+    ("months across the new wage: 2 × 370 + 2 × 400 = 1540",
+     monthly_run(JX, "P1", months(2024, 1, 4), 1480.0) + [claim("D", JX, "P1", "2024-04", 1540.0, claim_type="差额")],
+     {}, set()),
+    ("the same at the old wage for every month is under, not over",
+     monthly_run(JX, "P1", months(2024, 1, 4), 1480.0) + [claim("D", JX, "P1", "2024-04", 1480.0, claim_type="差额")],
+     {}, set()),
+    ("Yunnan: 500 a month for six months", monthly_run(YN, "P1", SIX, 1500.0)
+     + [claim("D", YN, "P1", "2024-02", 3500.0, claim_type="差额")], {"D": 500.0}, set()),
+    ("Hunan: the standard is unset, the difference cannot be priced", monthly_run(HU, "P1", SIX, 1600.0)
+     + [claim("D", HU, "P1", "2024-02", 3000.0, claim_type="差额")], {}, {"D"}),
+]
+
+
+@pytest.mark.parametrize("desc, claims, expected, skipped", DIFF_AMOUNT, ids=[c[0] for c in DIFF_AMOUNT])
+def test_difference_amount(desc, claims, expected, skipped):
+    """RATE_MISAPPLIED.difference_amount"""
+    amounts, skips, _ = flagged(rm.difference_amount, world(claims=claims))
+    assert amounts == expected
+    assert skips == skipped
+
+
+# ------------------------------------------------------------------ remaining_period_ineligible
+def hire_case(unit_label=JX, *, end_reason="提前留用", actual_end="2023-11-30", start="2023-09-01",
+              contract_start="2023-12-01", contract_end="2024-11-30", si=("2023-12",), claim_month="2024-01",
+              si_as_of=None):
+    return dict(
+        agreements=[term(unit_label=unit_label, start=start, actual_end_date=actual_end, end_reason=end_reason)],
+        claims=[claim("R1", unit_label, "P1", claim_month, 1480.0, claim_type="剩余期限")],
+        employment=[contract("P1", unit_label, contract_start, contract_end)] if contract_start else [],
+        social_insurance=[insured("P1", unit_label, m) for m in si],
+        si_as_of=si_as_of,
+    )
+
+
+REMAINING = [
+    ("Jiangxi: hired with a 12-month contract in 2023 after 3 months of internship", hire_case(), {}),
+    ("Jiangxi: an open-ended contract is long enough", hire_case(contract_end=None), {}),
+    ("Jiangxi: a 6-month contract is too short", hire_case(contract_end="2024-05-31"), {"R1": 1480.0}),
+    ("Jiangxi: the contract signed after the 2023-12-31 window",
+     hire_case(actual_end="2024-01-01", contract_start="2024-01-02", contract_end="2025-01-01", claim_month="2024-02"),
+     {"R1": 1480.0}),
+    ("Jiangxi: hired before a full month of internship",
+     hire_case(start="2023-09-10", actual_end="2023-09-30", contract_start="2023-10-01", contract_end="2024-09-30"),
+     {"R1": 1480.0}),
+    ("the agreement ended 提前离岗, not a hire", hire_case(end_reason="提前离岗"), {"R1": 1480.0}),
+    ("no labour contract with the unit at all", hire_case(contract_start=None), {"R1": 1480.0}),
+    ("Hunan: hired without the unit's social insurance", hire_case(HU, si=()), {"R1": 1480.0}),
+    ("Hunan: hired and insured", hire_case(HU), {}),
+    ("Hunan: the insurance month is after si_as_of, not judged", hire_case(HU, si=(), si_as_of="2023-11"), {}),
+    ("Henan: any contract before the planned end will do", hire_case(HN, contract_end="2024-03-31", si=()), {}),
+]
+
+
+@pytest.mark.parametrize("desc, rows, expected", REMAINING, ids=[c[0] for c in REMAINING])
+def test_remaining_period_ineligible(desc, rows, expected):
+    """RATE_MISAPPLIED.remaining_period_ineligible"""
+    amounts, _, _ = flagged(rm.remaining_period_ineligible, world(**rows))
+    assert amounts == expected
+
+
+# ------------------------------------------------------------------ insurance_inside_subsidy ---
+INSURANCE = [
+    ("Henan: insurance is inside the subsidy, claimed on top",
+     [claim("C1", HN, "P1", "2023-10", 1400.0, insurance_amount=35.5)], {"C1": 35.5}, set()),
+    ("Yunnan: the same", [claim("C1", YN, "P1", "2023-10", 1500.0, insurance_amount=20.0)], {"C1": 20.0}, set()),
+    ("Jiangxi reimburses 见习综合保险 at cost", [claim("C1", JX, "P1", "2023-10", 1480.0, insurance_amount=35.5)], {}, set()),
+    ("no insurance claimed", [claim("C1", HN, "P1", "2023-10", 1400.0, insurance_amount=0.0)], {}, set()),
+    ("Jiangxi before its own notice (2023-08-16): the national rule applies, insurance inside",
+     [claim("C1", JX, "P1", "2023-07", 1480.0, insurance_amount=35.5)], {"C1": 35.5}, set()),
+]
+
+
+@pytest.mark.parametrize("desc, claims, expected, skipped", INSURANCE, ids=[c[0] for c in INSURANCE])
+def test_insurance_inside_subsidy(desc, claims, expected, skipped):
+    """RATE_MISAPPLIED.insurance_inside_subsidy"""
+    amounts, skips, _ = flagged(rm.insurance_inside_subsidy, world(claims=claims))
+    assert amounts == expected
+    assert skips == skipped
+
+
+# ------------------------------------------------------------------ before_approval ------------
+APPROVAL = [
+    ("a month before the unit was approved (2023-10-15)", [term(unit_label="ULATE")],
+     [claim("C1", "ULATE", "P1", "2023-09", 1480.0)], {"C1": 1480.0}),
+    ("the month of the unit's approval is payable", [term(unit_label="ULATE")],
+     [claim("C1", "ULATE", "P1", "2023-10", 1480.0)], {}),
+    ("a month before the agreement was approved", [term(approved_date="2023-11-05")],
+     [claim("C1", JX, "P1", "2023-10", 1480.0), claim("C2", JX, "P1", "2023-11", 1480.0)], {"C1": 1480.0}),
+    ("no agreement approval date recorded: nothing to compare", [term()],
+     [claim("C1", JX, "P1", "2023-09", 1480.0)], {}),
+]
+
+
+@pytest.mark.parametrize("desc, agreements, claims, expected", APPROVAL, ids=[c[0] for c in APPROVAL])
+def test_before_approval(desc, agreements, claims, expected):
+    """RATE_MISAPPLIED.before_approval"""
+    amounts, _, _ = flagged(rm.before_approval, world(agreements=agreements, claims=claims))
+    assert amounts == expected
+
+
+# ------------------------------------------------------------------ allowance_below_min_wage ---
+def paid(person, unit_label, month, amount):
+    return {"person_id": pid(person), "unit_id": uscc(unit_label), "month": month, "amount": amount}
+
+
+ALLOWANCE = [
+    ("Jiangxi: 1500 paid against a 1850 minimum wage", [term()], [paid("P1", JX, "2023-10", 1500.0)],
+     [claim("C1", JX, "P1", "2023-10", 1480.0, insurance_amount=10.0)], {"C1": 1490.0}),
+    ("exactly the minimum wage is enough", [term()], [paid("P1", JX, "2023-10", 1850.0)],
+     [claim("C1", JX, "P1", "2023-10", 1480.0)], {}),
+    ("paid in two instalments adding up to the minimum", [term()],
+     [paid("P1", JX, "2023-10", 1000.0), paid("P1", JX, "2023-10", 850.0)], [claim("C1", JX, "P1", "2023-10", 1480.0)], {}),
+    ("the first month of the new wage: 1900 is below 2000", [term(end="2024-08-31")], [paid("P1", JX, "2024-03", 1900.0)],
+     [claim("C1", JX, "P1", "2024-03", 1600.0)], {"C1": 1600.0}),
+    ("no payment rows: the agreement's monthly allowance is below", [term(allowance_monthly=1700.0)], None,
+     [claim("C1", JX, "P1", "2023-10", 1480.0)], {"C1": 1480.0}),
+    ("a first month started mid-month may be pro-rated", [term(start="2023-09-18")], [paid("P1", JX, "2023-09", 800.0)],
+     [claim("C1", JX, "P1", "2023-09", 1480.0)], {}),
+    ("Henan sets no allowance floor", [term(unit_label=HN)], [paid("P1", HN, "2023-10", 1000.0)],
+     [claim("C1", HN, "P1", "2023-10", 1400.0)], {}),
+]
+
+
+@pytest.mark.parametrize("desc, agreements, payments, claims, expected", ALLOWANCE, ids=[c[0] for c in ALLOWANCE])
+def test_allowance_below_min_wage(desc, agreements, payments, claims, expected):
+    """RATE_MISAPPLIED.allowance_below_min_wage"""
+    amounts, _, _ = flagged(rm.allowance_below_min_wage,
+                            world(agreements=agreements, claims=claims, allowance_payments=payments))
+    assert amounts == expected
+
+
+def test_every_finding_carries_its_claim_and_period():
+    """Claim-level family: claim_id, unit and the claim month are always set."""
+    t = world(agreements=[term(actual_end_date="2023-10-20", end_reason="提前离岗")],
+              claims=[claim("C1", JX, "P1", "2023-10", 1480.0), claim("C2", JX2, "P1", "2023-10", 1480.0)])
+    for check in (rm.partial_month, rm.wrong_amount):
+        _, _, found = flagged(check, t)
+        assert found.height == 1
+        row = found.row(0, named=True)
+        assert row["claim_id"] and row["unit_id"] and row["county_code"]
+        assert str(row["period_start"]) == "2023-10-01" and str(row["period_end"]) == "2023-10-31"
