@@ -179,6 +179,19 @@ def test_loader_refuses_a_detection_parameter_without_rationale(tmp_path):
         Policy.load(_write(tmp_path, detection=detection))
 
 
+def test_loader_refuses_a_document_declared_twice(tmp_path):
+    province = PROVINCE_FILE.replace("  省文件9号:", "  国家文件1号:\n    title: again\n  省文件9号:")
+    with pytest.raises(PolicyError, match=rf"province.yaml:{_line_of(province, '国家文件1号:')}: document 国家文件1号 is declared twice"):
+        Policy.load(_write(tmp_path, province=province))
+
+
+def test_loader_refuses_two_files_for_one_jurisdiction(tmp_path):
+    directory = _write(tmp_path)
+    (directory / "province2.yaml").write_text(PROVINCE_FILE.replace("省文件9号", "省文件10号"), encoding="utf-8")
+    with pytest.raises(PolicyError, match=r"province2.yaml:2: province_code 990000 is also used"):
+        Policy.load(directory)
+
+
 def test_the_minimal_files_load(tmp_path):
     policy = Policy.load(_write(tmp_path))
     assert policy.value("duration.max_months", "990000", D(2023, 9, 1)) == 6
