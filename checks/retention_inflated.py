@@ -45,8 +45,9 @@ def _person_evidence() -> pl.Expr:
 def _people(t: Tables, policy: Policy, which: pl.Expr, name: str) -> pl.LazyFrame:
     """Per unit-year, the list of people matching ``which``, as evidence."""
     return (
-        person_retention(t, policy).filter(which).sort("ag_end")
-        .group_by("unit_id", "year").agg(_person_evidence().alias(name), pl.len().alias(f"{name}_count"))
+        person_retention(t, policy).filter(which)
+        .group_by("unit_id", "year")
+        .agg(_person_evidence().sort_by("ag_end", "person_id").alias(name), pl.len().alias(f"{name}_count"))
     )
 
 

@@ -1,0 +1,214 @@
+"""Tables of cases for RETENTION_INFLATED: per unit and year, the findings each rule must produce
+(unit, year, money at risk) — and the look-alikes it must leave alone.
+
+Every case is one unit whose trainees interned 2023-09-01 → 2024-02-29 (Jiangxi tier 1, so a 差额
+of 6 × 370 = 2220 each); a trainee is described by a small dict: ``retained`` (the agreement's
+flag), ``contract`` (labour contract with the unit: start, end), ``insured`` (months of the unit's
+insurance), ``end_reason`` and ``actual_end``. The retention year is 2024; the threshold is 50 %.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from checks import retention_inflated as ri
+from checks._retention import person_retention, unit_years
+from tests.helpers import agreement, claim, insured, pid, policy, run, tables, trainee, unit, uscc
+
+AFTER = ("2024-03", "2024-04", "2024-05")  # three months of the unit's insurance after the end
+REAL = {"retained": True, "contract": ("2024-03-01", None), "insured": AFTER}
+NOT_RETAINED = {"retained": False}
+FLAG_ONLY = {"retained": True}  # declared retained, no contract, no insurance
+
+
+def world(people: list[dict], *, unit_label: str = "U1", county: str = "360102", benchmark: bool = False,
+          claims_difference: bool = True, si_as_of: str | None = None, declarations: list[dict] | None = None,
+          paid_date: str = "2024-04-02") -> object:
+    units = [unit(unit_label, county=county, is_benchmark=benchmark)]
+    agreements, claims, employment, insurance = [], [], [], []
+    for i, spec in enumerate(people):
+        person = f"P{i}"
+        kw = {"end_reason": spec.get("end_reason", "期满"), "retained": spec.get("retained", False)}
+        if "actual_end" in spec:
+            kw["actual_end_date"] = spec["actual_end"]
+        agreements.append(agreement(f"A{i}", person, unit_label, "2023-09-01", "2024-02-29", **kw))
+        if "contract" in spec:
+            start, end = spec["contract"]
+            employment.append({"person_id": pid(person), "employer_id": uscc(unit_label), "contract_start": start,
+                               "contract_end": end})
+        payer = spec.get("payer", "单位")
+        kind = spec.get("kind", "养老")
+        insurance += [insured(person, unit_label, m, payer=payer, kind=kind) for m in spec.get("insured", ())]
+        if claims_difference and kw["end_reason"] != "提前离岗":
+            claims.append(claim(f"D{i}", unit_label, person, "2024-02", 2220.0, claim_type="差额",
+                                submitted="2024-03-20", paid_date=paid_date))
+    return tables(units=units, trainees=[trainee(f"P{i}") for i in range(len(people))], agreements=agreements,
+                  claims=claims, employment=employment, social_insurance=insurance, si_as_of=si_as_of,
+                  audit_month="2024-12", retention_declarations=declarations)
+
+
+def flagged(check, t) -> dict[tuple[str, int], float]:
+    found, _ = run(check, t)
+    assert found["unit_id"].null_count() == 0, "unit-level family: unit_id always set"
+    return {(u, s.year): a for u, s, a in zip(found["unit_id"], found["period_start"], found["amount_at_risk"])}
+
+
+U1 = uscc("U1")
+
+
+# ------------------------------------------------------------------ declared_above_real --------
+DECLARED = [
+    ("half really retained: declared 100%, real 50% — the threshold is still reached",
+     [REAL, FLAG_ONLY], {}, {}),
+    ("declared 100%, real 0%: both 差额 at risk", [FLAG_ONLY, FLAG_ONLY], {}, {(U1, 2024): 4440.0}),
+    ("declared 2 of 3 (67%), real 1 of 3 (33%)", [REAL, FLAG_ONLY, NOT_RETAINED], {},
+     {(U1, 2024): 6660.0}),
+    ("the declaration table claims 2 of 2 though no flag is set, none real",
+     [NOT_RETAINED, NOT_RETAINED], {"declarations": [{"unit_id": U1, "year": 2024, "completed_count": 2,
+                                                      "retained_count": 2}]}, {(U1, 2024): 4440.0}),
+    ("honest: real contracts and insurance for every one declared", [REAL, REAL], {}, {}),
+    ("a unit below the threshold that claims no 差额", [FLAG_ONLY, NOT_RETAINED], {"claims_difference": False}, {}),
+    ("a Jiangxi 标杆 unit gets the 差额 whatever its retention", [FLAG_ONLY, FLAG_ONLY], {"benchmark": True}, {}),
+    ("insurance months after si_as_of are not yet visible: the contract alone counts",
+     [{"retained": True, "contract": ("2024-03-01", None)}, FLAG_ONLY], {"si_as_of": "2024-02"}, {}),
+]
+
+
+@pytest.mark.parametrize("desc, people, kw, expected", DECLARED, ids=[c[0] for c in DECLARED])
+def test_declared_above_real(desc, people, kw, expected):
+    """RETENTION_INFLATED.declared_above_real"""
+    assert flagged(ri.declared_above_real, world(people, **kw)) == expected
+
+
+# ------------------------------------------------------------------ retained_without_contract --
+CONTRACT = [
+    ("flagged retained with no contract; the real rate falls to 0", [FLAG_ONLY], {}, {(U1, 2024): 2220.0}),
+    ("flagged retained with no contract, but the real rate still reaches 50%: no money at risk",
+     [REAL, {"retained": True, "insured": AFTER}], {}, {(U1, 2024): 0.0}),
+    ("a 6-month contract is not a hire", [{"retained": True, "contract": ("2024-03-01", "2024-08-31"), "insured": AFTER}],
+     {}, {(U1, 2024): 2220.0}),
+    ("a contract starting 4 months after the end is a new hire, not retention",
+     [{"retained": True, "contract": ("2024-07-01", None), "insured": AFTER}], {}, {(U1, 2024): 2220.0}),
+    ("a 12-month contract is enough", [{"retained": True, "contract": ("2024-03-01", "2025-02-28"), "insured": AFTER}],
+     {}, {}),
+    ("a contract signed 60 days after the end is within the window",
+     [{"retained": True, "contract": ("2024-04-29", None), "insured": AFTER}], {}, {}),
+    ("not flagged retained: nothing declared, nothing inflated", [NOT_RETAINED, REAL], {}, {}),
+    ("a unit that claims no 差额", [FLAG_ONLY], {"claims_difference": False}, {}),
+]
+
+
+@pytest.mark.parametrize("desc, people, kw, expected", CONTRACT, ids=[c[0] for c in CONTRACT])
+def test_retained_without_contract(desc, people, kw, expected):
+    """RETENTION_INFLATED.retained_without_contract"""
+    assert flagged(ri.retained_without_contract, world(people, **kw)) == expected
+
+
+# ------------------------------------------------------------------ retained_without_insurance -
+INSURANCE = [
+    ("a contract but no insurance from the unit", [{"retained": True, "contract": ("2024-03-01", None)}], {},
+     {(U1, 2024): 2220.0}),
+    ("self-paid (灵活就业) insurance is not the unit's",
+     [{"retained": True, "contract": ("2024-03-01", None), "insured": AFTER, "payer": "灵活就业"}], {},
+     {(U1, 2024): 2220.0}),
+    ("the unit's 补充工伤 trainee cover is not employment insurance",
+     [{"retained": True, "contract": ("2024-03-01", None), "insured": AFTER, "kind": "补充工伤"}], {},
+     {(U1, 2024): 2220.0}),
+    ("only 2 months before a gap", [{"retained": True, "contract": ("2024-03-01", None),
+                                     "insured": ("2024-03", "2024-04", "2024-07")}], {}, {(U1, 2024): 2220.0}),
+    ("three months of the unit's insurance right after the end", [REAL], {}, {}),
+    ("insured from the end month itself (an early hire) counts", [{**REAL, "insured": ("2024-02", "2024-03", "2024-04")}],
+     {}, {}),
+    ("two months visible and the run reaches si_as_of: not judged beyond it",
+     [{**REAL, "insured": ("2024-03", "2024-04")}], {"si_as_of": "2024-04"}, {}),
+    ("nothing visible after the end (si_as_of = the end month)", [{"retained": True, "contract": ("2024-03-01", None)}],
+     {"si_as_of": "2024-02"}, {}),
+]
+
+
+@pytest.mark.parametrize("desc, people, kw, expected", INSURANCE, ids=[c[0] for c in INSURANCE])
+def test_retained_without_insurance(desc, people, kw, expected):
+    """RETENTION_INFLATED.retained_without_insurance"""
+    assert flagged(ri.retained_without_insurance, world(people, **kw)) == expected
+
+
+# ------------------------------------------------------------------ insurance_stopped_after_difference
+def months_from(start: str, n: int) -> tuple[str, ...]:
+    y, m = int(start[:4]), int(start[5:])
+    return tuple(f"{y + (m - 1 + k) // 12}-{(m - 1 + k) % 12 + 1:02d}" for k in range(n))
+
+
+STOPPED = [
+    ("insured Mar–Jun, 差额 paid in April, stopped in July (si_as_of Dec): real rate without him is 0",
+     [{**REAL, "insured": months_from("2024-03", 4)}], {}, {(U1, 2024): 2220.0}),
+    ("one of two stops, the other stays: without him 1 of 2 = 50% still qualifies, no money",
+     [{**REAL, "insured": months_from("2024-03", 4)}, REAL | {"insured": months_from("2024-03", 10)}], {},
+     {(U1, 2024): 0.0}),
+    ("insurance runs on to si_as_of", [{**REAL, "insured": months_from("2024-03", 10)}], {}, {}),
+    ("the stop would be after si_as_of: not visible yet", [{**REAL, "insured": months_from("2024-03", 4)}],
+     {"si_as_of": "2024-06"}, {}),
+    ("stopped 8 months after the payment: outside the 6-month window", [{**REAL, "insured": months_from("2024-03", 13)}],
+     {"si_as_of": "2025-06", "paid_date": "2024-04-02"}, {}),
+    ("the 差额 not paid yet: nothing to stop after", [{**REAL, "insured": months_from("2024-03", 4)}],
+     {"paid_date": None}, {}),
+    ("a Jiangxi 标杆 unit", [{**REAL, "insured": months_from("2024-03", 4)}], {"benchmark": True}, {}),
+]
+
+
+@pytest.mark.parametrize("desc, people, kw, expected", STOPPED, ids=[c[0] for c in STOPPED])
+def test_insurance_stopped_after_difference(desc, people, kw, expected):
+    """RETENTION_INFLATED.insurance_stopped_after_difference"""
+    assert flagged(ri.insurance_stopped_after_difference, world(people, **kw)) == expected
+
+
+# ------------------------------------------------------------------ early_leave_relabelled -----
+RELABEL_LATE = {"end_reason": "提前离岗", "actual_end": "2024-02-20"}  # within the last month of the term
+GENUINE_LEAVER = {"end_reason": "提前离岗", "actual_end": "2023-11-10"}
+RELABELLED = [
+    ("two completers relabelled 提前离岗 in the last month: 1 of 1 becomes 1 of 3",
+     [REAL, RELABEL_LATE, RELABEL_LATE], {}, {(U1, 2024): 2220.0}),
+    ("relabelled, but really hired (contract and insurance): counted back he adds to both, 2 of 3",
+     [REAL, NOT_RETAINED, {"end_reason": "提前离岗", "actual_end": "2024-01-15", "contract": ("2024-01-16", None),
+                           "insured": ("2024-01", "2024-02", "2024-03")}], {}, {}),
+    ("relabelled mid-term but insured by the unit right after, not retained: 1 of 2 becomes 1 of 3",
+     [REAL, NOT_RETAINED, {"end_reason": "提前离岗", "actual_end": "2024-01-15", "insured": ("2024-02",)}], {},
+     {(U1, 2024): 4440.0}),
+    ("one relabelled: 1 of 2 still reaches 50%", [REAL, RELABEL_LATE], {}, {}),
+    ("genuine early leavers mid-term are outside the denominator", [REAL, GENUINE_LEAVER, GENUINE_LEAVER], {}, {}),
+    ("relabelled but the unit claims no 差额", [REAL, RELABEL_LATE, RELABEL_LATE], {"claims_difference": False}, {}),
+    ("a Jiangxi 标杆 unit", [REAL, RELABEL_LATE, RELABEL_LATE], {"benchmark": True}, {}),
+]
+
+
+@pytest.mark.parametrize("desc, people, kw, expected", RELABELLED, ids=[c[0] for c in RELABELLED])
+def test_early_leave_relabelled(desc, people, kw, expected):
+    """RETENTION_INFLATED.early_leave_relabelled"""
+    assert flagged(ri.early_leave_relabelled, world(people, **kw)) == expected
+
+
+# ------------------------------------------------------------------ the recomputation itself ---
+def test_evidence_records_the_definition_used():
+    found, _ = run(ri.declared_above_real, world([FLAG_ONLY, FLAG_ONLY]))
+    evidence = json.loads(found["evidence"][0])
+    assert evidence["definition"] == {
+        "year_basis": "calendar_year", "completed_end_reasons": ["期满", "提前留用"], "contract_window_days": 90,
+        "min_contract_months": 12, "min_insured_months_after": 3, "si_as_of": "2024-12-01",
+    }
+    assert evidence["completed"] == 2 and evidence["really_retained"] == 0 and evidence["declared_rate_flags"] == 1.0
+    assert [p["person_id"] for p in evidence["declared_not_real"]] == sorted([pid("P0"), pid("P1")])
+
+
+def test_an_extension_is_one_internship_not_a_completion():
+    """Agreements back to back at one unit: only the last one ends the internship."""
+    t = tables(
+        units=[unit("U1")], trainees=[trainee("P0")],
+        agreements=[agreement("A0", "P0", "U1", "2023-09-01", "2023-11-30", end_reason="期满"),
+                    agreement("A1", "P0", "U1", "2023-12-01", "2024-02-29", end_reason="期满", retained=True)],
+        employment=[], audit_month="2024-12",
+    )
+    people = person_retention(t, policy()).collect()
+    assert people["ag_id"].to_list() == ["A1"]
+    years = unit_years(t, policy()).collect()
+    assert years.select("year", "completed").rows() == [(2024, 1)]
