@@ -1,0 +1,207 @@
+"""DATA_QUALITY — what the loader kept but flagged, and disagreements with the authoritative registry.
+
+Each case: a description, the rows (with the flags the loader sets), the findings expected as
+(person, unit, claim) keys. Clean look-alikes — a valid ID, a claim whose agreement exists, two
+different claims for one person — must not fire.
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from checks import data_quality
+from tests.helpers import agreement, claim, pid, run, tables, trainee, unit, uscc
+from tests.test_identity import bad_check_id, legacy_pair, variant_trainee
+
+CARD = "6222020000000001"
+FULL, SHORT = legacy_pair("P9")
+
+
+def bad_uscc(label: str) -> str:
+    code = uscc(label)
+    return code[:17] + ("0" if code[17] != "0" else "1")
+
+
+BASE = dict(
+    units=[unit("U1")],
+    trainees=[trainee("P1")],
+    agreements=[agreement("A1", "P1", "U1", "2023-07-01", "2023-12-31")],
+    claims=[claim("C1", "U1", "P1", "2023-07", 1480.0, agreement_id="A1")],
+)
+
+
+def world(**changes: list[dict]) -> dict:
+    return {**BASE, **changes}
+
+
+def P(label: str) -> tuple:  # noqa: N802 — a person-keyed finding
+    return (pid(label), None, None)
+
+
+def U(label: str) -> tuple:  # noqa: N802 — a unit-keyed finding
+    return (None, uscc(label) if len(label) < 18 else label, None)
+
+
+def C(person: str, unit_label: str, claim_id: str) -> tuple:  # noqa: N802 — a claim-keyed finding
+    return (pid(person), uscc(unit_label), claim_id)
+
+
+CASES = [
+    # -- legacy IDs
+    pytest.param("DATA_QUALITY.legacy_id", "a trainee registered under a 15-digit ID",
+                 world(trainees=[trainee("P1"), {**trainee(FULL), "person_id_raw": SHORT, "person_id_status": "legacy15"}]),
+                 {P(FULL)}, id="legacy-trainee"),
+    pytest.param("DATA_QUALITY.legacy_id", "claims under the 15-digit form: one finding for the person",
+                 world(claims=[{**claim(f"C{i}", "U1", FULL, f"2023-0{i}", 1480.0), "person_id_raw": SHORT,
+                                "person_id_status": "legacy15"} for i in (7, 8)]),
+                 {P(FULL)}, id="legacy-claims"),
+    pytest.param("DATA_QUALITY.legacy_id", "every ID in its 18-digit form: nothing", world(), set(), id="legacy-none"),
+    # -- failed check digits
+    pytest.param("DATA_QUALITY.id_check_failed", "a claim under an ID whose check digit fails",
+                 world(claims=[{**claim("C2", "U1", bad_check_id("P1"), "2023-08", 1480.0), "person_id_status": "bad_check"}]),
+                 {(bad_check_id("P1"), None, None)}, id="bad-check-claim"),
+    pytest.param("DATA_QUALITY.id_check_failed", "a malformed ID in the trainees",
+                 world(trainees=[trainee("P1"), {**trainee("PX"), "person_id": "36010220000101108", "person_id_status": "malformed"}]),
+                 {("36010220000101108", None, None)}, id="malformed"),
+    pytest.param("DATA_QUALITY.id_check_failed", "valid IDs only: nothing", world(), set(), id="bad-check-none"),
+    # -- USCC check characters
+    pytest.param("DATA_QUALITY.uscc_check_failed", "a unit whose credit code fails its check character",
+                 world(units=[unit("U1"), {**unit("U2"), "unit_id": bad_uscc("U2"), "unit_id_status": "bad_check"}]),
+                 {U(bad_uscc("U2"))}, id="uscc-bad"),
+    pytest.param("DATA_QUALITY.uscc_check_failed", "valid codes: nothing", world(), set(), id="uscc-none"),
+    # -- orphans
+    pytest.param("DATA_QUALITY.orphan_claim", "a claim naming an agreement that does not exist",
+                 world(claims=[claim("C1", "U1", "P1", "2023-07", 1480.0, agreement_id="A404")]),
+                 {C("P1", "U1", "C1")}, id="orphan-agreement-id"),
+    pytest.param("DATA_QUALITY.orphan_claim", "a claim for a person not in the trainees register",
+                 world(claims=[claim("C1", "U1", "P1", "2023-07", 1480.0, agreement_id="A1"),
+                               claim("C2", "U1", "P404", "2023-07", 1480.0)]),
+                 {C("P404", "U1", "C2")}, id="orphan-person"),
+    pytest.param("DATA_QUALITY.orphan_claim", "a claim by a unit not in the units register",
+                 world(claims=[claim("C3", "U404", "P1", "2023-07", 1480.0)]),
+                 {C("P1", "U404", "C3")}, id="orphan-unit"),
+    pytest.param("DATA_QUALITY.orphan_claim", "a claim without an agreement id, person and unit known: nothing",
+                 world(claims=[claim("C1", "U1", "P1", "2023-07", 1480.0)]), set(), id="orphan-none"),
+    pytest.param("DATA_QUALITY.orphan_agreement", "an agreement for a unit not in the units register",
+                 world(agreements=[agreement("A1", "P1", "U404", "2023-07-01", "2023-12-31")]),
+                 {(pid("P1"), uscc("U404"), None)}, id="orphan-agreement"),
+    pytest.param("DATA_QUALITY.orphan_agreement", "agreement for a registered person and unit: nothing",
+                 world(), set(), id="orphan-agreement-none"),
+    # -- duplicated keys
+    pytest.param("DATA_QUALITY.duplicate_key", "one claim id on two rows with different amounts",
+                 world(claims=[claim("C1", "U1", "P1", "2023-07", 1480.0, agreement_id="A1"),
+                               claim("C1", "U1", "P1", "2023-07", 1850.0, agreement_id="A1")]),
+                 {C("P1", "U1", "C1")}, id="dup-claim"),
+    pytest.param("DATA_QUALITY.duplicate_key", "one unit code on two rows with different names",
+                 world(units=[unit("U1"), unit("U1", unit_name="另一个名称")]), {U("U1")}, id="dup-unit"),
+    pytest.param("DATA_QUALITY.duplicate_key", "one agreement id on two rows with different dates",
+                 world(agreements=[agreement("A1", "P1", "U1", "2023-07-01", "2023-12-31"),
+                                   agreement("A1", "P1", "U1", "2023-07-01", "2024-06-30")]),
+                 {(pid("P1"), uscc("U1"), None)}, id="dup-agreement"),
+    pytest.param("DATA_QUALITY.duplicate_key", "the 15- and 18-digit forms on two trainee rows are id_variant's: nothing",
+                 world(trainees=[trainee(FULL), {**trainee(FULL), "person_id_raw": SHORT, "person_id_status": "legacy15"}]),
+                 set(), id="dup-legacy-pair"),
+    pytest.param("DATA_QUALITY.duplicate_key", "two claims for one person-month under two ids: not a key duplicate",
+                 world(claims=[claim("C1", "U1", "P1", "2023-07", 1480.0), claim("C2", "U1", "P1", "2023-07", 1480.0)]),
+                 set(), id="dup-none"),
+    # -- claim vs agreement
+    pytest.param("DATA_QUALITY.claim_agreement_mismatch", "a claim citing another person's agreement",
+                 world(trainees=[trainee("P1"), trainee("P2")],
+                       claims=[claim("C2", "U1", "P2", "2023-07", 1480.0, agreement_id="A1")]),
+                 {C("P2", "U1", "C2")}, id="mismatch-person"),
+    pytest.param("DATA_QUALITY.claim_agreement_mismatch", "a claim by another unit citing the agreement",
+                 world(units=[unit("U1"), unit("U2")], claims=[claim("C2", "U2", "P1", "2023-07", 1480.0, agreement_id="A1")]),
+                 {C("P1", "U2", "C2")}, id="mismatch-unit"),
+    pytest.param("DATA_QUALITY.claim_agreement_mismatch",
+                 "a claim under a corroborated variant of the agreement's ID is the same person: nothing",
+                 world(trainees=[trainee("P1", name="张三", bank_card=CARD),
+                                 variant_trainee(bad_check_id("P1"), "bad_check", "张三", bank_card=CARD)],
+                       claims=[claim("C2", "U1", bad_check_id("P1"), "2023-07", 1480.0, agreement_id="A1")]),
+                 set(), id="mismatch-variant"),
+    pytest.param("DATA_QUALITY.claim_agreement_mismatch", "a claim matching its agreement: nothing", world(), set(),
+                 id="mismatch-none"),
+    # -- the market registry is the authority on a unit's legal representative
+    pytest.param("DATA_QUALITY.registry_disagreement", "legal representative differs from the market registry",
+                 world(units=[unit("U1", legal_rep_id=pid("R1"))],
+                       market_registry=[{"unit_id": uscc("U1"), "reg_status": "存续", "legal_rep_id": pid("R2")}]),
+                 {U("U1")}, id="rep-differs"),
+    pytest.param("DATA_QUALITY.registry_disagreement", "the same legal representative: nothing",
+                 world(units=[unit("U1", legal_rep_id=pid("R1"))],
+                       market_registry=[{"unit_id": uscc("U1"), "reg_status": "存续", "legal_rep_id": pid("R1")}]),
+                 set(), id="rep-same"),
+    pytest.param("DATA_QUALITY.registry_disagreement", "no legal representative recorded in the internship system: nothing",
+                 world(market_registry=[{"unit_id": uscc("U1"), "reg_status": "存续", "legal_rep_id": pid("R2")}]),
+                 set(), id="rep-missing"),
+]
+
+
+@pytest.mark.parametrize(("rule_id", "description", "rows", "expected"), CASES)
+def test_data_quality(rule_id: str, description: str, rows: dict, expected: set[tuple]) -> None:
+    check = next(c for c in data_quality.CHECKS if c.rule.id == rule_id)
+    found, _ = run(check, tables(**rows))
+    got = {(r["person_id"], r["unit_id"], r["claim_id"]) for r in found.iter_rows(named=True)}
+    assert got == expected, description
+    assert (found["amount_at_risk"] == 0).all()
+    for ev in found["evidence"]:  # every finding points at input rows
+        assert "_line" in ev or '"_line"' in ev, ev
+
+
+def test_export_duplicate_rows_counted_once() -> None:
+    """DATA_QUALITY.export_duplicate_rows: one informational finding with the count per table."""
+    t = tables(**BASE)
+    t.claims = t.claims.with_columns(pl.lit(3, pl.Int64).alias("_dup_rows"))
+    found, _ = run(data_quality.export_duplicate_rows, t)
+    assert found.height == 1 and found["severity"][0] == "low"
+    assert json.loads(found["evidence"][0])["tables"] == [{"table": "claims", "rows_repeated": 1, "extra_rows_collapsed": 2}]
+    clean, _ = run(data_quality.export_duplicate_rows, tables(**BASE))
+    assert clean.height == 0
+
+
+def test_id_check_failed_names_the_linked_valid_id() -> None:
+    rows = world(trainees=[trainee("P1", name="张三", bank_card=CARD),
+                           variant_trainee(bad_check_id("P1"), "bad_check", "张三", bank_card=CARD)])
+    found, _ = run(data_quality.id_check_failed, tables(**rows))
+    ev = json.loads(found["evidence"][0])
+    assert ev["linked_to"] == {"person_key": pid("P1"), "link": "bad_check", "link_via": "bank_card"}
+    assert ev["rows"] == [{"table": "trainees", "_file": "trainees.csv", "_line": 3, "raw_id": bad_check_id("P1")}]
+
+
+def test_registry_disagreement_gives_both_values() -> None:
+    rows = world(units=[unit("U1", legal_rep_id=pid("R1"))],
+                 market_registry=[{"unit_id": uscc("U1"), "reg_status": "存续", "legal_rep_id": pid("R2")}])
+    found, _ = run(data_quality.registry_disagreement, tables(**rows))
+    ev = json.loads(found["evidence"][0])
+    assert (ev["internship_system_value"], ev["market_registry_value"]) == (pid("R1"), pid("R2"))
+
+
+# -- property: the order of input rows changes nothing ------------------------------------------
+
+WORLD = world(
+    units=[unit("U1", legal_rep_id=pid("R1")), unit("U1", unit_name="X", legal_rep_id=pid("R3")), {**unit("U2"), "unit_id": bad_uscc("U2"), "unit_id_status": "bad_check"}],
+    trainees=[trainee("P1"), {**trainee(FULL), "person_id_raw": SHORT, "person_id_status": "legacy15"}, trainee("P2")],
+    agreements=[agreement("A1", "P1", "U1", "2023-07-01", "2023-12-31"), agreement("A2", "P2", "U404", "2023-07-01", "2023-12-31")],
+    claims=[claim("C1", "U1", "P1", "2023-07", 1480.0, agreement_id="A1"), claim("C1", "U1", "P1", "2023-07", 1.0),
+            claim("C2", "U1", "P2", "2023-07", 1480.0, agreement_id="A1"), claim("C3", "U9", "P404", "2023-07", 9.0)],
+    market_registry=[{"unit_id": uscc("U1"), "reg_status": "存续", "legal_rep_id": pid("R2")}],
+)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_row_order_changes_nothing(rnd) -> None:
+    for check in data_quality.CHECKS:
+        base, _ = run(check, tables(**WORLD))
+        t = tables(**WORLD)
+        for name in ("trainees", "agreements", "claims", "units", "market_registry"):
+            df = getattr(t, name).collect()
+            order = list(range(df.height))
+            rnd.shuffle(order)
+            setattr(t, name, df[order].lazy())  # each row keeps its _file/_line
+        moved, _ = run(check, t)
+        cols = [c for c in base.columns if c != "_claims"]
+        assert base.sort(cols).select(cols).equals(moved.sort(cols).select(cols)), check.rule.id
