@@ -504,3 +504,78 @@ def write_run_graphs(run_dir: Path) -> None:
     from audit.cases import write_run_cases
 
     write_run_cases(Path(run_dir))
+
+
+# ---------------------------------------------------------------------------------------------
+# findings on the graph, and views for the viewer
+
+
+def finding_entities(findings: pl.DataFrame, claims: pl.LazyFrame) -> pl.DataFrame:
+    """``finding_id, node``: the trainee and unit nodes a finding names (a claim names both)."""
+    p, u = _p("trainee"), _p("unit")
+    by_claim = findings.lazy().select("finding_id", "claim_id").drop_nulls().join(
+        claims.select("claim_id", "person_id", "unit_id").unique("claim_id"), on="claim_id")
+    frames = [
+        findings.lazy().select("finding_id", node_id(p, pl.col("person_id")).alias("node")),
+        findings.lazy().select("finding_id", node_id(u, pl.col("unit_id")).alias("node")),
+        by_claim.select("finding_id", node_id(p, pl.col("person_id")).alias("node")),
+        by_claim.select("finding_id", node_id(u, pl.col("unit_id")).alias("node")),
+    ]
+    return pl.concat(frames).drop_nulls().unique().sort("finding_id", "node").collect()
+
+
+@dataclass
+class GraphView:
+    """What a viewer or an export shows: nodes (with ``hop``), edges among them, findings per node."""
+
+    title: str
+    nodes: pl.DataFrame  # node_table columns + hop (0 = focus), focus (bool)
+    edges: pl.DataFrame  # EDGE_SCHEMA
+    findings: pl.DataFrame  # node + findings columns
+    initial_hops: int  # nodes with hop <= this are shown at first; the rest appear on "expand"
+    truncated: bool = False
+
+
+def build_view(t: Tables, edges: pl.DataFrame, findings: pl.DataFrame, focus: Iterable[str], *, hops: int,
+               title: str, max_nodes: int = 2000, hub_degree: int | None = None,
+               core: Iterable[str] = ()) -> GraphView:
+    """The ``hops``-neighbourhood of the focus nodes (plus ``hops``+1 embedded for expanding).
+
+    ``core`` nodes (e.g. a case's connecting identifiers) are shown from the start. Insurance and
+    labour-contract edges are added for the persons in view.
+    """
+    focus = sorted(set(focus))
+    hood = neighbourhood(edges, [*focus, *core], hops + 1, max_nodes=max_nodes, hub_degree=hub_degree)
+    truncated = hood.height >= max_nodes
+    persons = hood.filter(pl.col("node").str.starts_with(_p("trainee") + ":")).select(
+        pl.col("node").str.slice(2).alias("person_id"))
+    reg = registry_edges(t, persons.lazy()).collect()
+    # registry employers in view become nodes too (one hop further than their person)
+    reg = reg.join(hood.select(pl.col("node").alias("src"), "hop"), on="src")
+    extra = reg.select(pl.col("dst").alias("node"), (pl.col("hop") + 1).alias("hop")).group_by("node").agg(pl.col("hop").min()) \
+        .join(hood, on="node", how="anti")
+    hood = pl.concat([hood, extra]).sort("hop", "node")
+    view_edges = pl.concat([edges_within(edges, hood), reg.drop("hop")]).unique(["src", "dst", "kind"]).sort("src", "dst", "kind")
+    nodes = node_table(t, hood).join(hood, on="node").with_columns(pl.col("node").is_in(focus).alias("focus"))
+    ents = finding_entities(findings, t.claims).join(hood.select("node"), on="node", how="semi")
+    node_findings = ents.join(findings, on="finding_id").sort("node", "family", "rule_id")
+    return GraphView(title=title, nodes=nodes.sort("hop", "node"), edges=view_edges, findings=node_findings,
+                     initial_hops=hops, truncated=truncated)
+
+
+def resolve_entity(edges: pl.DataFrame, text: str) -> str:
+    """The node id for an ID, unit code, phone, card or address as an investigator types it."""
+    probe = pl.DataFrame({"v": [text]}).select(
+        node_id(_p("trainee"), person_key(pl.col("v"))).alias("p"),
+        node_id(_p("unit"), person_key(pl.col("v"))).alias("u"),
+        node_id(_p("phone"), phone_key(pl.col("v"))).alias("t"),
+        node_id(_p("bank"), card_key(pl.col("v"))).alias("b"),
+        node_id(_p("address"), address_key(pl.col("v"))).alias("a"),
+    ).row(0)
+    candidates = [c for c in probe if c is not None]
+    known = set(pl.concat([edges.select(pl.col("src").alias("n")), edges.select(pl.col("dst").alias("n"))])
+                .filter(pl.col("n").is_in(candidates))["n"].to_list())
+    for c in candidates:
+        if c in known:
+            return c
+    raise KeyError(f"no trainee, unit, phone, card or address {text!r} in this run's graph")

@@ -1,0 +1,192 @@
+"""One self-contained, offline HTML file to explore a graph view.
+
+The JS graph library is vis-network, read from the installed ``pyvis`` package (which bundles it)
+and inlined; pyvis's own template is not used, because it adds CDN tags. Nothing is fetched: the
+page carries a Content-Security-Policy that forbids any network request. The layout is computed
+in Python (:func:`audit.graph.layout`, seeded) and the browser runs no physics, so a graph of
+thousands of nodes draws at once.
+
+Nodes are filled by kind and bordered by the family of their findings, sized by money (at risk,
+else claimed). A click shows a node's details and findings; a search box finds a node by name or
+number; "展开邻居" (or a double click) reveals the neighbours embedded one hop beyond the view.
+Person IDs, bank numbers and phones are masked (:mod:`audit.masking`) unless ``unmasked``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from importlib import resources
+from pathlib import Path
+
+import polars as pl
+
+from audit import graph
+from audit.masking import mask_card, mask_id, mask_phone
+from audit.rules import FAMILY_ZH, Family
+
+FAMILY_COLOURS: dict[str, str] = {
+    Family.ONE_INTERNSHIP.value: "#e15759",
+    Family.DUPLICATE_TRAINEE.value: "#ff9da7",
+    Family.GHOST_TRAINEE.value: "#d62728",
+    Family.RATE_MISAPPLIED.value: "#17becf",
+    Family.RETENTION_INFLATED.value: "#bcbd22",
+    Family.DORMANT_UNIT.value: "#7f7f7f",
+    Family.UNIT_INELIGIBLE.value: "#8c564b",
+    Family.REPORT_INCONSISTENT.value: "#9467bd",
+    Family.DATA_QUALITY.value: "#c7c7c7",
+}
+EDGE_COLOURS: dict[str, str] = {
+    "agreement": "#4e79a7", "legal_rep": "#b07aa1", "unit_phone": "#59a14f", "unit_account": "#edc948",
+    "unit_address": "#9c755f", "trainee_phone": "#59a14f", "trainee_card": "#edc948", "insured": "#bab0ac",
+    "employed": "#76b7b2",
+}
+VIS_VERSION_DIR = re.compile(r"vis-(\d+)\.(\d+)\.(\d+)$")
+
+
+def vis_assets() -> tuple[str, str]:
+    """(vis-network JS, CSS) from the installed pyvis package: its newest bundled version."""
+    try:
+        lib = resources.files("pyvis") / "lib"
+    except ModuleNotFoundError:
+        raise RuntimeError("the graph viewer needs the pyvis package (it ships vis-network): pip install pyvis") from None
+    versions = []
+    for entry in lib.iterdir():
+        m = VIS_VERSION_DIR.match(entry.name)
+        if m and (entry / "vis-network.min.js").is_file():
+            versions.append((tuple(int(x) for x in m.groups()), entry))
+    if not versions:
+        raise RuntimeError(f"no vis-network bundle found under {lib}")
+    folder = max(versions)[1]
+    js = (folder / "vis-network.min.js").read_text(encoding="utf-8")
+    css = (folder / "vis-network.css").read_text(encoding="utf-8") if (folder / "vis-network.css").is_file() else ""
+    js = re.sub(r"//# sourceMappingURL=\S+", "", js)  # no request for a source map, even with devtools open
+    return js, css
+
+
+_ID18 = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
+_LONG_DIGITS = re.compile(r"(?<!\d)\d{10,}(?!\d)")
+
+
+def mask_text(text: str) -> str:
+    """Mask person IDs and long numbers (cards, accounts, phones) inside free text (evidence)."""
+    text = _ID18.sub(lambda m: mask_id(m.group(0)) or "", text)
+    return _LONG_DIGITS.sub(lambda m: (mask_phone if len(m.group(0)) == 11 else mask_card)(m.group(0)) or "", text)
+
+
+def _mask_key(kind: str, key: str | None, unmasked: bool) -> str:
+    if key is None or unmasked:
+        return key or ""
+    if kind in ("trainee", "legal_rep"):
+        return mask_id(key) or ""
+    if kind == "bank":
+        return mask_card(key) or ""
+    if kind == "phone":
+        return mask_phone(key) or ""
+    return key  # units' credit codes and addresses are public registry data
+
+
+def _money(x: float | None) -> str:
+    return f"{(x or 0):,.2f}"
+
+
+def view_payload(view: graph.GraphView, *, unmasked: bool = False) -> dict:
+    """The JSON the page draws: nodes with positions, edges, findings per node, kinds, legend."""
+    from checks import CHECKS
+
+    signals = {c.rule.id for c in CHECKS if c.rule.signal_only}
+    nodes = view.nodes
+    names = nodes["node"].to_list()
+    opaque = {n: f"n{i}" for i, n in enumerate(names)}  # raw IDs never appear as node ids in the page
+    pos = graph.layout(names, list(zip(view.edges["src"].to_list(), view.edges["dst"].to_list())))
+    spread = 220.0 * math.sqrt(max(len(names), 1))
+    findings_by_node: dict[str, list[dict]] = {}
+    for f in view.findings.to_dicts():
+        findings_by_node.setdefault(f["node"], []).append(f)
+    out_nodes = []
+    for row in nodes.to_dicts():
+        kind, key = row["kind"], row["key"]
+        shown_key = _mask_key(kind, key, unmasked)
+        found = findings_by_node.get(row["node"], [])
+        at_risk = sum(f["amount_at_risk"] or 0 for f in found)
+        money = at_risk or row["claimed"] or 0
+        families = sorted({f["family"] for f in found}, key=lambda fam: list(FAMILY_COLOURS).index(fam) if fam in FAMILY_COLOURS else 99)
+        if kind in ("trainee", "legal_rep"):
+            label = f"{row['name'] or ''} {shown_key}".strip()
+        elif kind == "unit":
+            label = row["name"] or shown_key
+        else:
+            label = shown_key
+        details = {"类型": graph.NODE_KINDS[kind].zh if kind in graph.NODE_KINDS else kind, "编号": shown_key}
+        if row.get("name"):
+            details["名称"] = row["name"]
+        if row.get("info"):
+            details["信息"] = row["info"]
+        details["经手申领(元)"] = _money(row["claimed"])
+        details["风险金额(元)"] = _money(at_risk)
+        details["距焦点(跳)"] = str(row["hop"])
+        digits = re.sub(r"\D", "", key or "")
+        search = " ".join(x for x in (label, row["name"] or "", shown_key, digits[-4:] if digits else "",
+                                      (key or "") if unmasked else "") if x).lower()
+        x, y = pos.get(row["node"], (0.0, 0.0))
+        out_nodes.append({
+            "id": opaque[row["node"]], "label": label, "kind": kind, "families": families,
+            "size": round(10 + 4 * math.log10(1 + money), 1), "x": round(x * spread, 1), "y": round(y * spread, 1),
+            "hidden": row["hop"] > view.initial_hops and not row["focus"], "focus": bool(row["focus"]),
+            "details": details, "search": search,
+            "findings": [{
+                "rule_id": f["rule_id"], "family": f["family"], "family_zh": FAMILY_ZH.get(Family(f["family"]), f["family"]),
+                "severity": f["severity"], "amount": _money(f["amount_at_risk"]), "signal": f["rule_id"] in signals,
+                "period": f"{f['period_start'] or ''} – {f['period_end'] or ''}", "citation": f["citation"] or "",
+                "evidence": f["evidence"] if unmasked else mask_text(f["evidence"] or ""),
+            } for f in found],
+        })
+    out_edges = [
+        {"id": f"e{i}", "from": opaque[e["src"]], "to": opaque[e["dst"]], "kind": e["kind"]}
+        for i, e in enumerate(view.edges.to_dicts()) if e["src"] in opaque and e["dst"] in opaque
+    ]
+    return {
+        "title": view.title,
+        "truncated": view.truncated,
+        "nodes": out_nodes,
+        "edges": out_edges,
+        "kinds": {k.name: {"zh": k.zh, "colour": k.colour, "shape": k.shape} for k in graph.NODE_KINDS.values()},
+        "edge_kinds": {k.name: {"zh": k.zh, "links": k.links, "colour": EDGE_COLOURS.get(k.name, "#999")}
+                       for k in graph.EDGE_KINDS.values()},
+        "families": {fam.value: {"zh": FAMILY_ZH[fam], "colour": FAMILY_COLOURS[fam.value]} for fam in Family},
+    }
+
+
+def render_html(view: graph.GraphView, path: Path, *, unmasked: bool = False) -> Path:
+    """Write the view as one offline HTML file and return its path."""
+    js, css = vis_assets()
+    template = (resources.files("audit") / "viewer" / "template.html").read_text(encoding="utf-8")
+    payload = json.dumps(view_payload(view, unmasked=unmasked), ensure_ascii=False, default=str)
+    payload = payload.replace("</", "<\\/")  # the data cannot close its <script> element
+    title = view.title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    html = (template.replace("/*__VIS_CSS__*/", css).replace("__TITLE__", title)
+            .replace("__DATA__", payload).replace("/*__VIS_JS__*/", js))
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def frame_for_export(view: graph.GraphView, *, unmasked: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Nodes and edges for GraphML/GEXF: masked keys (unless ``unmasked``), findings summarised."""
+    per_node = view.findings.group_by("node").agg(
+        pl.len().alias("findings"), pl.col("family").unique().sort().alias("families"),
+        pl.col("amount_at_risk").sum().round(2).alias("amount_at_risk"))
+    nodes = view.nodes.join(per_node, on="node", how="left").with_columns(
+        pl.col("findings").fill_null(0), pl.col("amount_at_risk").fill_null(0.0))
+    if not unmasked:
+        masked = [_mask_key(k, v, False) for k, v in zip(nodes["kind"].to_list(), nodes["key"].to_list())]
+        opaque = {n: f"n{i}" for i, n in enumerate(nodes["node"].to_list())}
+        nodes = nodes.with_columns(pl.Series("key", masked, dtype=pl.String),
+                                   pl.col("node").replace_strict(opaque).alias("node"))
+        edges = view.edges.with_columns(pl.col("src").replace_strict(opaque), pl.col("dst").replace_strict(opaque))
+    else:
+        edges = view.edges
+    nodes = nodes.with_columns(pl.coalesce("name", "key").alias("label"))
+    return nodes, edges
