@@ -132,7 +132,7 @@ def contracts_for(spec: TableSpec, present: set[str]) -> tuple[list[Contract], l
             status = f"{c.name}_status"
             law = "GB 11643 身份证号" if c.kind is Kind.PERSON_ID else "GB 32100 统一社会信用代码"
             d = Domain(f"status:{c.name}", {status: pl.col(status)}, {c.name: col})
-            add(d, "ExpectColumnValuesToBeInSet", f"{law} 校验通过 well formed with a valid check character: {c.name}",
+            add(d, "ExpectColumnValuesToBeInSet", f"{law} 18位且校验位正确 18 characters with a valid check character: {c.name}",
                 (c.name,), column=status, value_set=["ok"])
         elif c.kind is Kind.ENUM:
             d = Domain(f"value:{c.name}", {c.name: col})
@@ -252,6 +252,8 @@ def _mask(column: str, value: Any) -> Any:
         return value
     text = str(value)
     col = column.lower()
+    if col.endswith("_status"):
+        return text
     if col.startswith(("person_id", "legal_rep_id")) or col.endswith("_raw"):
         return mask_id(text)
     if "bank" in col or col == "account":
