@@ -1,9 +1,63 @@
-"""Reports, exit lists, recovery list and the 汇总表 reconciliation, rendered from a run's files."""
+"""Reports, exit lists, recovery list and the 汇总表 reconciliation, rendered from a run's files.
+
+:func:`render_all` is what the pipeline calls after writing findings, and what ``audit report
+RUN_DIR`` calls to re-render a finished run without re-running the checks. It writes
+``report.html`` (self-contained), ``report.pdf`` (headless Chromium; skipped with a note when
+Chromium is missing), ``exit_list.xlsx`` and ``exit_lists/<county_code>.xlsx``, ``recovery.xlsx``,
+``summary_table.xlsx``, and ``render.json`` saying what was made (and why not, for the PDF).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from pathlib import Path
+from typing import Any
 
 
 def render_all(run_dir: Path) -> None:
-    """Render every output of a run from its files (placeholder until the reports land)."""
+    """Render every output of a run from its files."""
+    status = render_run(Path(run_dir))
+    if status.get("report_pdf") is False:
+        import logging
+
+        logging.getLogger("audit").warning("report.pdf not made: %s", status.get("pdf_note"))
+
+
+def render_run(run_dir: Path) -> dict[str, Any]:
+    """Render everything; returns (and writes to render.json) what was made."""
+    from audit.policy import Policy
+    from reports.data import load_run
+    from reports.exit_list import write_exit_lists
+    from reports.pdf import find_chromium, print_pdf
+    from reports.recovery import write_recovery
+    from reports.render import render_report
+    from reports.summary_table import write_summary_table
+
+    run_dir = Path(run_dir)
+    rf = load_run(run_dir)
+    policy_dir = rf.run.get("policy_dir")
+    policy = Policy.load(Path(policy_dir) if policy_dir else None)
+    html_path, pdf_path = run_dir / "report.html", run_dir / "report.pdf"
+    note = "" if find_chromium() else "PDF 版本未生成：本机未安装 Chromium。"
+    html_path.write_text(render_report(rf, policy, note), encoding="utf-8")
+    why = print_pdf(html_path, pdf_path) if not note else note
+    if why:
+        pdf_path.unlink(missing_ok=True)
+        if not note:  # printing failed after the page was written: say so on the page too
+            html_path.write_text(render_report(rf, policy, f"PDF 版本未生成：{why}。"), encoding="utf-8")
+    exits = write_exit_lists(rf, policy)
+    recovery = write_recovery(rf)
+    summary = write_summary_table(rf, policy)
+    status = {
+        "rendered_at": dt.datetime.now().replace(microsecond=0).isoformat(),
+        "report_html": html_path.name,
+        "report_pdf": why is None,
+        "pdf_note": why or "",
+        "exit_units": len(exits),
+        "exit_lists": sorted(p.name for p in (run_dir / "exit_lists").glob("*.xlsx")),
+        "recovery_rows": len(recovery),
+        "summary_table": summary is not None,
+    }
+    (run_dir / "render.json").write_text(json.dumps(status, ensure_ascii=False, indent=2), encoding="utf-8")
+    return status

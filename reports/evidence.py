@@ -1,0 +1,112 @@
+"""A finding's evidence (JSON) made readable: labelled items for the report, one line for a sheet.
+
+Evidence is whatever facts a rule recorded; keys become Chinese labels where we know them and
+stay as they are otherwise. Every value passes through :func:`reports.mask.mask`, except values
+under keys that name a unit (a 统一社会信用代码 is public and the county needs it).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from reports.mask import mask
+
+LABELS: dict[str, str] = {
+    "person_id": "身份证号", "person_ids": "身份证号", "name": "姓名", "names": "姓名",
+    "unit_id": "统一社会信用代码", "unit_ids": "单位代码", "unit_name": "单位名称", "employer_id": "缴费/用人单位",
+    "claim_id": "申领编号", "claim_ids": "申领编号", "agreement_id": "协议编号", "agreement_ids": "协议编号",
+    "position_id": "岗位编号", "county_code": "县区代码", "province_code": "省份代码",
+    "start_date": "开始日期", "end_date": "结束日期", "planned_end_date": "约定结束日期",
+    "actual_end_date": "实际结束日期", "claim_month": "补贴所属月份", "months": "月份", "month": "月份",
+    "amount": "金额（元）", "claimed": "申领金额（元）", "expected": "应发金额（元）", "paid": "已拨付（元）",
+    "amount_at_risk": "涉及金额（元）", "insurance_amount": "综合保险补贴（元）",
+    "min_wage": "最低工资标准（元）", "tier": "档次", "rate": "补贴比例", "working_days": "工作日数",
+    "reason": "原因", "end_reason": "结束原因", "retained": "是否留用", "status": "状态",
+    "relation": "逻辑关系", "report": "汇总表（县区 月份）", "differences": "不一致的指标", "differing": "不一致指标数",
+    "indicator": "指标", "reported": "上报数", "recomputed": "明细重算数",
+    "death_date": "死亡日期", "graduation_date": "毕业日期", "birth_date": "出生日期", "age": "年龄",
+    "reg_status": "登记状态", "status_date": "状态日期", "approved_date": "认定日期", "exit_date": "退出日期",
+    "bank_card": "银行卡号", "phone": "手机号码", "account": "账号", "insured": "参保记录",
+    "employer": "用人单位", "employment": "劳动合同", "contract_start": "合同开始日期", "contract_end": "合同结束日期",
+    "payer_type": "缴费类型", "insurance_type": "险种", "legal_rep_id": "法定代表人身份证号",
+    "retention_rate": "留用率", "declared_rate": "申报留用率", "threshold": "标准",
+}
+
+# Keys whose values are unit codes (public, needed by the county): not masked.
+_UNIT_KEYS = ("unit", "employer", "uscc")
+
+
+def label(key: str) -> str:
+    return LABELS.get(key, key)
+
+
+def _unmasked(key: str) -> bool:
+    return any(k in key.lower() for k in _UNIT_KEYS)
+
+
+def _scalar(key: str, value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        text = f"{value:,.2f}" if abs(value) >= 1000 or value != int(value) else f"{value:.0f}"
+        return text
+    text = str(value)
+    return text if _unmasked(key) else mask(text)
+
+
+@dataclass
+class EvidenceItem:
+    """One labelled fact: plain text, or a small table (columns, rows)."""
+
+    label: str
+    text: str = ""
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+    @property
+    def is_table(self) -> bool:
+        return bool(self.columns)
+
+
+def parse(evidence: str | None) -> Any:
+    if not evidence:
+        return {}
+    try:
+        return json.loads(evidence)
+    except (TypeError, ValueError):
+        return {"evidence": evidence}
+
+
+def _inline(key: str, value: Any) -> str:
+    if isinstance(value, dict):
+        return "；".join(f"{label(k)}: {_inline(k, v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "、".join(_inline(key, v) for v in value)
+    return _scalar(key, value)
+
+
+def items(evidence: str | None) -> list[EvidenceItem]:
+    """The evidence as labelled items; a list of records becomes a small table."""
+    data = parse(evidence)
+    if not isinstance(data, dict):
+        data = {"evidence": data}
+    out: list[EvidenceItem] = []
+    for key, value in data.items():
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            columns = list(dict.fromkeys(k for row in value for k in row))
+            rows = [[_inline(c, row.get(c)) for c in columns] for row in value[:50]]
+            out.append(EvidenceItem(label(key), columns=[label(c) for c in columns], rows=rows))
+        else:
+            out.append(EvidenceItem(label(key), text=_inline(key, value)))
+    return out
+
+
+def one_line(evidence: str | None, limit: int = 400) -> str:
+    """The evidence in one line for a spreadsheet cell: ``标签: 值；…`` (masked, shortened)."""
+    data = parse(evidence)
+    text = _inline("", data) if isinstance(data, (dict, list)) else _scalar("", data)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,269 @@
+"""The figures of the monthly report, as plain Python values (no HTML here).
+
+Headline, per family, per rule, per county, the top findings with their evidence, the cases,
+the trend against earlier runs in the same output root, and the run's facts (inputs, quarantine,
+parameters and reference tables in force, rules and keys skipped).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import polars as pl
+
+from audit.policy import Policy
+from reports import evidence
+from reports.data import RunFiles, claim_money, family_zh, finding_money, total_money, unlinked_money, with_county
+from reports.mask import mask
+
+SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
+
+
+def headline(rf: RunFiles) -> dict[str, Any]:
+    """Findings, units, trainees and money at risk (each claim once)."""
+    f = rf.findings
+    money = claim_money(rf)
+    units = set(f["unit_id"].drop_nulls().to_list()) | set(money["unit_id"].drop_nulls().to_list())
+    persons = set(f["person_id"].drop_nulls().to_list()) | set(money["person_id"].drop_nulls().to_list())
+    return {
+        "findings": f.height,
+        "high": f.filter(pl.col("severity") == "high").height,
+        "units": len(units),
+        "trainees": len(persons),
+        "claims": money.filter(pl.col("amount_at_risk") > 0).height,
+        "money": total_money(rf, f),
+    }
+
+
+def _group_rows(rf: RunFiles, key: str) -> list[tuple[str, pl.DataFrame]]:
+    return [(str(k[0]), g) for k, g in rf.findings.group_by(key, maintain_order=True)]
+
+
+def by_family(rf: RunFiles) -> list[dict[str, Any]]:
+    rows = []
+    for family, group in _group_rows(rf, "family"):
+        rows.append({
+            "family": family, "family_zh": family_zh(family), "findings": group.height,
+            "persons": group["person_id"].drop_nulls().n_unique(), "units": group["unit_id"].drop_nulls().n_unique(),
+            "money": total_money(rf, group),
+        })
+    return sorted(rows, key=lambda r: (-r["money"], -r["findings"]))
+
+
+def by_rule(rf: RunFiles) -> list[dict[str, Any]]:
+    rows = []
+    for rule_id, group in _group_rows(rf, "rule_id"):
+        info = rf.rule(rule_id)
+        rows.append({
+            "rule_id": rule_id, "title": info.title, "citation": info.citation or group["citation"][0],
+            "family_zh": family_zh(info.family), "severity": SEVERITY_ZH.get(group["severity"][0], group["severity"][0]),
+            "signal_only": info.signal_only, "findings": group.height, "money": total_money(rf, group),
+        })
+    return sorted(rows, key=lambda r: (-r["money"], -r["findings"], r["rule_id"]))
+
+
+def by_county(rf: RunFiles) -> list[dict[str, Any]]:
+    """Per county: findings (their county, else their unit's) and money (the claim's unit county)."""
+    f = with_county(rf, rf.findings)
+    counts = f.group_by("county_code").agg(
+        pl.len().alias("findings"), pl.col("unit_id").drop_nulls().n_unique().alias("units"),
+        pl.col("person_id").drop_nulls().n_unique().alias("persons"))
+    money = claim_money(rf).group_by("county_code").agg(pl.col("amount_at_risk").sum().alias("money"))
+    extra = with_county(rf, unlinked_money(rf, rf.findings)).group_by("county_code").agg(
+        pl.col("amount_at_risk").sum().alias("extra"))
+    table = (counts.join(money, on="county_code", how="full", coalesce=True)
+             .join(extra, on="county_code", how="full", coalesce=True)
+             .with_columns(pl.col("findings", "units", "persons").fill_null(0),
+                           (pl.col("money").fill_null(0) + pl.col("extra").fill_null(0)).round(2).alias("money"))
+             .sort(["money", "findings"], descending=True))
+    return [
+        {"county_code": r["county_code"] or "", "county": rf.county_name(r["county_code"]), "findings": r["findings"],
+         "units": r["units"], "persons": r["persons"], "money": r["money"]}
+        for r in table.to_dicts()
+    ]
+
+
+def top_findings(rf: RunFiles, n: int) -> list[dict[str, Any]]:
+    """The ``n`` findings with the most money at risk (then high severity), evidence readable."""
+    if not rf.findings.height:
+        return []
+    ranked = (
+        with_county(rf, rf.findings).join(finding_money(rf), on="finding_id", how="left")
+        .with_columns(pl.col("severity").replace({"high": 0, "medium": 1, "low": 2}).cast(pl.Int64).alias("_sev"))
+        .sort(["money", "_sev", "finding_id"], descending=[True, False, False]).head(n)
+        .join(rf.units.select("unit_id", "unit_name"), on="unit_id", how="left")
+        .join(rf.trainees.select("person_id", "name"), on="person_id", how="left")
+    )
+    rows = []
+    for r in ranked.to_dicts():
+        info = rf.rule(r["rule_id"])
+        rows.append({
+            "finding_id": r["finding_id"], "rule_id": r["rule_id"], "title": info.title,
+            "citation": r["citation"] or info.citation, "severity": SEVERITY_ZH.get(r["severity"], r["severity"]),
+            "signal_only": info.signal_only, "money": r["money"] or 0.0,
+            "county": rf.county_name(r["county_code"]), "unit": r["unit_name"] or r["unit_id"] or "",
+            "unit_id": r["unit_id"] or "", "person": _person(r["name"], r["person_id"]),
+            "claim_id": r["claim_id"] or "", "period": _period(r["period_start"], r["period_end"]),
+            "evidence": evidence.items(r["evidence"]),
+        })
+    return rows
+
+
+def _person(name: str | None, person_id: str | None) -> str:
+    if not person_id:
+        return ""
+    return f"{name or ''} {mask(person_id)}".strip()
+
+
+def _period(start: Any, end: Any) -> str:
+    if start is None and end is None:
+        return ""
+    if start == end or end is None:
+        return str(start)
+    return f"{start or ''} 至 {end}"
+
+
+def cases(rf: RunFiles, n: int) -> list[dict[str, Any]]:
+    """The relationship-graph cases, biggest money first, each linking to its graph page."""
+    if rf.cases is None or not rf.cases.height or "case_id" not in rf.cases.columns:
+        return []
+    frame = rf.cases
+    if "amount_at_risk" in frame.columns:
+        frame = frame.sort("amount_at_risk", descending=True, nulls_last=True)
+    rows = []
+    for r in frame.head(n).to_dicts():
+        graph = f"graphs/case_{r['case_id']}.html"
+        rows.append({
+            "case_id": str(r["case_id"]), "money": float(r.get("amount_at_risk") or 0.0),
+            "summary": mask(r.get("summary") or ""),
+            "graph": graph if (rf.run_dir / graph).exists() else "",
+        })
+    return rows
+
+
+def trend(rf: RunFiles) -> list[dict[str, Any]]:
+    """This run and the earlier months' runs beside it in the output root (one per month: the
+    newest by generated_at), from their run.json totals."""
+    here = rf.run.get("audit_month")
+    by_month: dict[str, dict[str, Any]] = {}
+    for path in sorted(rf.run_dir.parent.glob("*/run.json")):
+        try:
+            run = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        month = run.get("audit_month")
+        if not month or (here and month > here):
+            continue
+        if path.parent.resolve() == rf.run_dir.resolve():
+            run = rf.run
+        total = next((r for r in run.get("by_family", []) if r.get("family") == "TOTAL"), None)
+        if total is None:
+            continue
+        row = {"month": month, "findings": int(total.get("findings", 0)),
+               "money": float(total.get("amount_at_risk", 0.0)), "here": path.parent.resolve() == rf.run_dir.resolve(),
+               "generated_at": str(run.get("generated_at", ""))}
+        old = by_month.get(month)
+        if old is None or row["here"] or (not old["here"] and row["generated_at"] > old["generated_at"]):
+            by_month[month] = row
+    return [by_month[m] for m in sorted(by_month)]
+
+
+# ---------------------------------------------------------------- run facts -----------------
+
+
+def inputs(rf: RunFiles) -> list[dict[str, Any]]:
+    rows = rf.run.get("inputs") or []
+    if isinstance(rows, dict):
+        rows = [{"table": k, **(v if isinstance(v, dict) else {"rows_kept": v})} for k, v in rows.items()]
+    from audit.schema import SPECS
+
+    out = []
+    for r in rows:
+        table = str(r.get("table", ""))
+        spec = SPECS.get(table)
+        out.append({
+            "table": table, "table_zh": spec.zh if spec else table, "file": str(r.get("file", "")),
+            "read": r.get("rows_read", ""), "kept": r.get("rows_kept", ""),
+            "quarantined": r.get("rows_quarantined", ""), "collapsed": r.get("duplicates_collapsed", ""),
+        })
+    return out
+
+
+def provinces(rf: RunFiles) -> list[str]:
+    codes = rf.units["county_code"].drop_nulls().str.slice(0, 2).unique().sort().to_list()
+    return [f"{c}0000" for c in codes]
+
+
+def parameters(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
+    """Per province present in the run: the policy parameters in force at the month's end."""
+    from audit.tables import month_end
+
+    when = month_end(rf.audit_month)
+    out = []
+    for code in provinces(rf):
+        rows = []
+        for p in policy.describe(code, when):
+            value = p["value"]
+            rows.append({
+                "name": p["name"], "description": p["description"], "unit": p["unit"],
+                "value": "未设定（相关规则跳过）" if value is None else _param_value(value),
+                "reference": p["reference"] or "", "since": str(p["effective_from"] or ""),
+                "from": "全国" if p["from"] == "national" else ("本省" if p["from"] else ""),
+            })
+        out.append({"code": code, "name": policy.jurisdictions.get(code, code), "rows": rows})
+    return out
+
+
+def _param_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(map(str, value))
+    return str(value)
+
+
+def detection(policy: Policy) -> list[dict[str, Any]]:
+    return [{"name": d.name, "value": _param_value(d.value), "unit": d.unit, "description": d.description,
+             "rationale": d.rationale} for d in policy.detection.values()]
+
+
+def reference_status(rf: RunFiles) -> list[dict[str, str]]:
+    """run.json's reference-table status, flattened to rows of text whatever its shape."""
+    ref = rf.run.get("reference")
+    rows: list[dict[str, str]] = []
+    if isinstance(ref, dict):
+        for name, value in ref.items():
+            rows.append({"name": str(name), "status": _flat(value)})
+    elif isinstance(ref, list):
+        for item in ref:
+            if isinstance(item, dict):
+                name = item.get("table") or item.get("name") or ""
+                rest = {k: v for k, v in item.items() if k not in ("table", "name")}
+                rows.append({"name": str(name), "status": _flat(rest)})
+            else:
+                rows.append({"name": "", "status": _flat(item)})
+    return rows
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, dict):
+        return "；".join(f"{k}: {_flat(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "、".join(_flat(v) for v in value)
+    return mask(value)
+
+
+def rules_skipped(rf: RunFiles) -> list[dict[str, str]]:
+    skipped = rf.run.get("rules_skipped") or {}
+    return [{"rule_id": rid, "title": rf.rule(rid).title, "reason": str(why)} for rid, why in sorted(skipped.items())]
+
+
+def skipped_keys(rf: RunFiles) -> list[dict[str, Any]]:
+    """Keys a rule left unjudged, counted per rule and reason (from skipped.parquet)."""
+    if not rf.skipped.height:
+        return []
+    table = rf.skipped.group_by("rule_id", "reason").len().sort(["rule_id", "len"], descending=[False, True])
+    return [{"rule_id": r["rule_id"], "title": rf.rule(r["rule_id"]).title, "reason": mask(r["reason"]),
+             "count": r["len"]} for r in table.to_dicts()]
+
