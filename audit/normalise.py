@@ -79,13 +79,14 @@ def _excel_serial(text: pl.Expr) -> pl.Expr:
 
 def parse_date(expr: pl.Expr) -> pl.Expr:
     """A date from any accepted spelling (see the module docstring); null when unreadable."""
+    serial = _excel_serial(clean_text(to_ascii(expr)))
     text = _date_text(expr)
     dashed = pl.when(text.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}$")).then(text)
     compact = pl.when(text.str.contains(r"^\d{8}$")).then(text)
     return pl.coalesce(
         dashed.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
         compact.str.strptime(pl.Date, "%Y%m%d", strict=False),
-        _excel_serial(text),
+        serial,
     )
 
 
@@ -102,11 +103,20 @@ def parse_month(expr: pl.Expr) -> pl.Expr:
 
 
 def parse_money(expr: pl.Expr) -> pl.Expr:
-    """Yuan as Float64 rounded to the fen, from ``1,500.00``, ``1500元``, ``¥1500``, ``￥1,500``."""
+    """Yuan from ``1,500.00``, ``1500元``, ``¥1500``, ``￥1,500``: exact to the fen, half a fen up.
+
+    The digits are read as integers (yuan and fen apart), never through a binary float, so
+    ``1.005`` is 1.01 yuan; the result is a Float64 of whole fen / 100.
+    """
     text = clean_text(to_ascii(expr))
     text = text.str.replace_all(r"[\s,¥￥$]|元|人民币|RMB|CNY", "")
-    ok = text.str.contains(r"^[+-]?(\d+\.?\d*|\.\d+)$")
-    return pl.when(ok).then(text).cast(pl.Float64, strict=False).round(2)
+    ok = text.str.contains(r"^[+-]?(\d{1,15}\.?\d*|\.\d+)$")
+    body = pl.when(ok).then(text.str.strip_prefix("+").str.strip_prefix("-"))
+    yuan = body.str.extract(r"^(\d*)").str.replace(r"^$", "0").cast(pl.Int64)
+    frac = (body.str.extract(r"\.(\d*)$").fill_null("") + "000").str.slice(0, 3)
+    fen = frac.str.slice(0, 2).cast(pl.Int64) + (frac.str.slice(2, 1).cast(pl.Int64) >= 5).cast(pl.Int64)
+    sign = pl.when(text.str.starts_with("-")).then(-1).otherwise(1)
+    return ((yuan * 100 + fen) * sign) / 100
 
 
 def parse_int(expr: pl.Expr) -> pl.Expr:
