@@ -1,0 +1,110 @@
+"""exit_list.xlsx and exit_lists/<county>.xlsx: which units, under which condition, with the ban,
+reasons, evidence and amount — opened with openpyxl as a county would open them.
+
+The synthetic run (tests/test_reports.py) has: U1 (360102) with trainee fraud on claims C1 and C2
+(2960 yuan at risk) → ③ with the ban; U2 (360102) with a rule of exit condition ④ → ④ with the
+ban; U3 (360121) dormant → ①, no ban; U4 (360121) only an investigative signal → not listed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from reports import render_run
+from tests.helpers import uscc
+from tests.test_reports import DORMANT, GHOST, OTHER_ILLEGAL, synthetic_run
+
+HEADERS = ["县区", "区划代码", "单位名称", "统一社会信用代码", "建议退出情形", "涉及情形", "5年内不得再次申请",
+           "禁止申请截止日期（暂计）", "当前状态", "问题及依据", "证据摘要", "问题数", "应追缴金额（元）", "县区核实结论"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = synthetic_run(tmp_path_factory.mktemp("exit") / "2024-06")
+    render_run(path)
+    return path
+
+
+def rows(ws) -> dict[str, dict]:
+    header = [c.value for c in ws[2]]
+    out = {}
+    for values in ws.iter_rows(min_row=3, values_only=True):
+        record = dict(zip(header, values))
+        if record.get("统一社会信用代码"):
+            out[record["统一社会信用代码"]] = record
+    return out
+
+
+def test_sheets_summary_then_one_per_county(run_dir: Path) -> None:
+    book = openpyxl.load_workbook(run_dir / "exit_list.xlsx")
+    assert book.sheetnames == ["汇总", "360102 南昌市东湖区", "360121 南昌市南昌县"]
+    for ws in book.worksheets:
+        assert ws.freeze_panes == "A3", ws.title
+        assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A2")
+        assert "须由所在县区人社部门逐项核实确认" in ws["A1"].value  # a recommendation, not a verdict
+
+
+def test_county_sheet_headers_and_widths(run_dir: Path) -> None:
+    ws = openpyxl.load_workbook(run_dir / "exit_list.xlsx")["360102 南昌市东湖区"]
+    assert [c.value for c in ws[2]] == HEADERS
+    assert ws.column_dimensions["C"].width >= 16  # unit names fit
+    assert ws.column_dimensions["J"].width >= 40
+
+
+EXPECTED = [
+    # unit, headline condition, ban, in which county sheet
+    ("U1", "③有骗取、套取就业见习补贴资金等违纪违法行为", "是", "360102 南昌市东湖区"),
+    ("U2", "④有其他经营违法行为", "是", "360102 南昌市东湖区"),
+    ("U3", "①一年内提供的见习岗位数量和接收的见习人员未达当地最低标准", "否", "360121 南昌市南昌县"),
+]
+
+
+@pytest.mark.parametrize("label, condition, ban, sheet", EXPECTED, ids=[e[0] for e in EXPECTED])
+def test_units_and_conditions(run_dir: Path, label: str, condition: str, ban: str, sheet: str) -> None:
+    record = rows(openpyxl.load_workbook(run_dir / "exit_list.xlsx")[sheet])[uscc(label)]
+    assert record["建议退出情形"] == condition
+    assert record["5年内不得再次申请"] == ban
+    if ban == "是":
+        # Jiangxi: 5 years, counted provisionally from the end of the audit month
+        assert record["禁止申请截止日期（暂计）"] == dt.datetime(2029, 6, 30)
+    else:
+        assert record["禁止申请截止日期（暂计）"] is None
+
+
+def test_known_row_in_full(run_dir: Path) -> None:
+    record = rows(openpyxl.load_workbook(run_dir / "exit_list.xlsx")["360102 南昌市东湖区"])[uscc("U1")]
+    assert record["单位名称"] == "南昌甲科技有限公司" and record["区划代码"] == "360102" and record["县区"] == "南昌市东湖区"
+    assert record["应追缴金额（元）"] == 2960.0
+    assert GHOST.title in record["问题及依据"] and GHOST.citation in record["问题及依据"]
+    assert "2024-03" in record["证据摘要"] and "6222" in record["证据摘要"] and "6222020200112341234" not in record["证据摘要"]
+    assert record["当前状态"] == "在册"
+
+
+def test_signal_only_units_are_not_listed(run_dir: Path) -> None:
+    book = openpyxl.load_workbook(run_dir / "exit_list.xlsx")
+    listed = {k for ws in book.worksheets[1:] for k in rows(ws)}
+    assert uscc("U4") not in listed
+    assert listed == {uscc("U1"), uscc("U2"), uscc("U3")}
+
+
+def test_summary_counts_per_county(run_dir: Path) -> None:
+    ws = openpyxl.load_workbook(run_dir / "exit_list.xlsx")["汇总"]
+    header = [c.value for c in ws[2]]
+    data = {r[1]: dict(zip(header, r)) for r in ws.iter_rows(min_row=3, values_only=True) if r[1]}
+    assert data["360102"]["建议退出单位数"] == 2 and data["360102"]["情形③"] == 1 and data["360102"]["情形④"] == 1
+    assert data["360121"]["情形①"] == 1 and data["360121"]["5年内不得再次申请"] == 0
+    assert data["360102"]["应追缴金额（元）"] == 2960.0
+
+
+def test_one_file_per_county_to_send(run_dir: Path) -> None:
+    files = sorted(p.name for p in (run_dir / "exit_lists").glob("*.xlsx"))
+    assert files == ["360102.xlsx", "360121.xlsx"]
+    book = openpyxl.load_workbook(run_dir / "exit_lists" / "360121.xlsx")
+    assert book.sheetnames == ["汇总", "360121 南昌市南昌县"]
+    assert set(rows(book["360121 南昌市南昌县"])) == {uscc("U3")}
+    assert DORMANT.title in rows(book["360121 南昌市南昌县"])[uscc("U3")]["问题及依据"]
+    assert OTHER_ILLEGAL.exit_condition == 4
