@@ -473,11 +473,12 @@ def normalise_table(spec: TableSpec, sources: list[RawSource]) -> tuple[pl.DataF
         if rc in staged.columns:
             q_parts.append(
                 bad_rows.filter(pl.col(rc).is_not_null()).select(
-                    "_seq", "_src", "_line", column=pl.lit(c.name), value=pl.col(c.name).cast(pl.String), reason=pl.col(rc)
+                    "_seq", "_src", "_line", column=pl.lit(c.name), reason=pl.col(rc),
+                    value=pl.when(nz.clean_text(_as_text(c.name)).is_not_null()).then(_as_text(c.name)),
                 )
             )
     q_parts.append(bad_rows.filter("_truncated").select(
-        "_seq", "_src", "_line", column=pl.lit(""), value=pl.lit(None, pl.String), reason=pl.lit(TRUNCATED)
+        "_seq", "_src", "_line", column=pl.lit(""), reason=pl.lit(TRUNCATED), value=pl.lit(None, pl.String)
     ))
     quarantine = pl.concat(q_parts).sort("_seq", maintain_order=True).select(
         table=pl.lit(spec.name), file=_label_of_src(sources), line="_line", column="column", value="value",

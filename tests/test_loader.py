@@ -1,0 +1,401 @@
+"""The loader: files, encodings, headers, XLSX sheets, normalised columns, quarantine and counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from audit.loader import InputError, load_inputs
+from audit.normalise import gb11643_check_char, gb32100_check_char
+from audit.schema import SPECS
+
+
+def pid(first17: str) -> str:
+    return first17 + gb11643_check_char(first17)
+
+
+def uscc(first17: str) -> str:
+    return first17 + gb32100_check_char(first17)
+
+
+U1, U2 = uscc("91430102MA4L00001"), uscc("91430102MA4L00002")
+P1, P2, P3 = pid("43010219990101001"), pid("43010219980202002"), pid("36010220000303003")
+
+MINIMAL: dict[str, str] = {
+    "units": f"unit_id,unit_name,county_code,approved_date\n{U1},甲公司,430102,2023-01-05\n{U2},乙公司,430102,2023-02-01\n",
+    "trainees": f"person_id,name,education,graduation_date\n{P1},张三,本科,2023-06-30\n{P2},李四,专科,2023-06-30\n{P3},王五,本科,2022-06-30\n",
+    "agreements": (
+        "agreement_id,person_id,unit_id,start_date,planned_end_date,retained\n"
+        f"A1,{P1},{U1},2023-07-01,2023-12-31,是\nA2,{P2},{U2},2023-07-01,2024-06-30,否\n"
+    ),
+    "claims": (
+        "claim_id,unit_id,person_id,agreement_id,claim_month,claim_type,amount,submitted_date\n"
+        f"C1,{U1},{P1},A1,2023-07,月度,1500,2023-08-05\nC2,{U1},{P1},A1,2023-08,月度,1500,2023-09-05\n"
+        f"C3,{U2},{P2},A2,2023-07,月度,1800,2023-08-06\n"
+    ),
+    "social_insurance": (
+        f"person_id,employer_id,month,insurance_type\n{P1},{U1},2023-07,养老\n{P2},{U2},2023-07,医疗\n{P3},,2023-07,养老\n"
+    ),
+}
+
+
+def write_inputs(directory: Path, **tables: str | bytes | None) -> Path:
+    """The minimal valid input, with tables replaced (text or bytes) or removed (None) by name.
+
+    A name may carry its suffix (``claims.xlsx``) to write another format; plain names are CSV.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    contents: dict[str, str | bytes | None] = {f"{k}.csv": v for k, v in MINIMAL.items()}
+    for name, content in tables.items():
+        file = name if "." in name else f"{name}.csv"
+        contents.pop(f"{Path(file).stem}.csv", None)
+        contents[file] = content
+    for file, content in contents.items():
+        if content is None:
+            continue
+        path = directory / file
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return directory
+
+
+def reconciles(counts: pl.DataFrame) -> bool:
+    return counts.select(
+        (pl.col("rows_read") == pl.col("rows_kept") + pl.col("rows_quarantined") + pl.col("duplicates_collapsed")).all()
+    ).item()
+
+
+# ---------------------------------------------------------------------------------------------
+# encodings and headers
+
+TRAINEES_ZH = f"身份证号,姓名,学历,毕业离校日期\n{P1},张三,本科,2023年6月30日\n{P2},李四,专科,2023/6/30\n{P3},王五,本科,20220630\n"
+
+ENCODINGS = [
+    ("UTF-8", TRAINEES_ZH.encode("utf-8")),
+    ("UTF-8 with BOM", b"\xef\xbb\xbf" + TRAINEES_ZH.encode("utf-8")),
+    ("GBK", TRAINEES_ZH.encode("gbk")),
+    ("GB18030", TRAINEES_ZH.encode("gb18030")),
+]
+
+
+@pytest.mark.parametrize("content", [c[1] for c in ENCODINGS], ids=[c[0] for c in ENCODINGS])
+def test_encodings_are_detected(tmp_path: Path, content: bytes) -> None:
+    loaded = load_inputs(write_inputs(tmp_path, trainees=content))
+    trainees = loaded.tables["trainees"]
+    assert trainees["name"].to_list() == ["张三", "李四", "王五"]
+    assert trainees["graduation_date"].to_list() == [dt.date(2023, 6, 30), dt.date(2023, 6, 30), dt.date(2022, 6, 30)]
+
+
+HEADERS = [
+    ("canonical", "person_id,name", "person_id"),
+    ("Chinese", "身份证号,姓名", "person_id"),
+    ("spaces around", " 身份证号 , 姓名 ", "person_id"),
+    ("alias", "公民身份号码,姓名", "person_id"),
+    ("full-width brackets and unit", "身份证号（18位）,姓名", "person_id"),
+    ("required marker", "*身份证号,*姓名", "person_id"),
+]
+
+
+@pytest.mark.parametrize("header", [c[1] for c in HEADERS], ids=[c[0] for c in HEADERS])
+def test_header_spellings(tmp_path: Path, header: str) -> None:
+    content = f"{header}\n{P1},张三\n"
+    loaded = load_inputs(write_inputs(tmp_path, trainees=content))
+    assert loaded.tables["trainees"]["person_id"].to_list() == [P1]
+    assert loaded.unknown_columns["trainees"] == []
+
+
+def test_full_width_slash_in_header(tmp_path: Path) -> None:
+    content = f"身份证号,姓名,社保卡／银行卡号\n{P1},张三,6222000011112222\n"
+    loaded = load_inputs(write_inputs(tmp_path, trainees=content))
+    assert loaded.tables["trainees"]["bank_card"].to_list() == ["6222000011112222"]
+
+
+def test_unknown_columns_are_kept_as_text_and_reported(tmp_path: Path) -> None:
+    content = f"身份证号,姓名,备注,籍贯\n{P1},张三,复核,2\n"
+    loaded = load_inputs(write_inputs(tmp_path, trainees=content))
+    trainees = loaded.tables["trainees"]
+    assert loaded.unknown_columns["trainees"] == ["备注", "籍贯"]
+    assert trainees.columns[-2:] == ["备注", "籍贯"]
+    assert trainees.schema["籍贯"] == pl.String
+    assert "备注" in loaded.counts_text()
+
+
+def test_unknown_files_are_ignored_with_a_note(tmp_path: Path) -> None:
+    write_inputs(tmp_path)
+    (tmp_path / "readme.txt").write_text("not a table")
+    (tmp_path / "budget.csv").write_text("a,b\n1,2\n")
+    loaded = load_inputs(tmp_path)
+    assert "budget.csv" in loaded.counts_text() and "readme.txt" in loaded.counts_text()
+    assert "budget" not in loaded.tables
+
+
+def test_two_files_for_one_table_is_an_input_error(tmp_path: Path) -> None:
+    write_inputs(tmp_path)
+    pl.DataFrame({"claim_id": ["C9"]}).write_parquet(tmp_path / "claims.parquet")
+    with pytest.raises(InputError, match=r"claims\.csv and claims\.parquet"):
+        load_inputs(tmp_path)
+
+
+MISSING = [
+    ("required column", {"claims": "claim_id,unit_id,person_id,amount,submitted_date\nC1,x,y,1,2023-01-01\n"},
+     r"claims\.csv: required column claim_month \(补贴所属月份\) is missing"),
+    ("required table", {"units": None}, r"required table missing — units \(见习单位\)"),
+    ("header only", {"claims": "claim_id,unit_id,person_id,claim_month,amount,submitted_date\n"},
+     r"claims\.csv: required table claims \(补贴申领明细\) has no rows"),
+    ("not a table", {"deaths": "hello there\nthis is prose\n"}, r"deaths\.csv: not a table of deaths"),
+]
+
+
+@pytest.mark.parametrize("tables,message", [c[1:] for c in MISSING], ids=[c[0] for c in MISSING])
+def test_unusable_inputs_name_file_and_column(tmp_path: Path, tables: dict, message: str) -> None:
+    with pytest.raises(InputError, match=message):
+        load_inputs(write_inputs(tmp_path, **tables))
+
+
+def test_an_optional_table_may_be_empty(tmp_path: Path) -> None:
+    loaded = load_inputs(write_inputs(tmp_path, deaths="person_id,death_date\n"))
+    assert loaded.tables["deaths"].height == 0
+    assert loaded.tables["deaths"].schema["death_date"] == pl.Date
+
+
+def test_operator_reference_tables_are_loaded(tmp_path: Path) -> None:
+    loaded = load_inputs(write_inputs(
+        tmp_path,
+        min_wage="省份代码,档次,执行日期,月最低工资标准\n430000,1,2025-04-01,\"2,100\"\n",
+        county_tiers="区划代码,档次,执行日期\n430102,1,2025-04-01\n",
+    ))
+    assert loaded.tables["min_wage"].row(0)[:4] == ("430000", 1, dt.date(2025, 4, 1), 2100.0)
+    assert loaded.tables["county_tiers"]["tier"].to_list() == [1]
+
+
+# ---------------------------------------------------------------------------------------------
+# XLSX
+
+
+def _workbook(path: Path, sheets: dict[str, list[list]]) -> bytes:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(row)
+    wb.save(path)
+    return path.read_bytes()
+
+
+def test_xlsx_title_rows_sheets_and_excel_dates(tmp_path: Path) -> None:
+    header = ["身份证号", "姓名", "学历", "毕业离校日期"]
+    book = _workbook(tmp_path / "book.xlsx", {
+        "Sheet1": [["2023年见习人员花名册"], [], header, [P1, "张三", "本科", dt.datetime(2023, 6, 30)],
+                   [P2, "李四", "专科", 45107]],
+        "Sheet2": [header, [P3, "王五", "本科", "2022-06-30"]],
+        "说明": [["本表由系统导出"]],
+    })
+    data = tmp_path / "in"
+    loaded = load_inputs(write_inputs(data, **{"trainees": None, "trainees.xlsx": book}))
+    trainees = loaded.tables["trainees"]
+    assert trainees["graduation_date"].to_list() == [dt.date(2023, 6, 30), dt.date(2023, 6, 30), dt.date(2022, 6, 30)]
+    assert trainees["_file"].to_list() == ["trainees.xlsx#Sheet1"] * 2 + ["trainees.xlsx#Sheet2"]
+    assert trainees["_line"].to_list() == [4, 5, 2]  # the sheet row numbers
+    assert loaded.files["trainees"] == ["trainees.xlsx#Sheet1", "trainees.xlsx#Sheet2"]
+    assert "说明" in loaded.counts_text()  # the notes sheet was skipped, and said so
+
+
+def test_xlsx_quarantine_points_at_the_sheet_row(tmp_path: Path) -> None:
+    book = _workbook(tmp_path / "book.xlsx", {"明细": [
+        ["补贴申领明细"],
+        ["申领编号", "统一社会信用代码", "身份证号", "补贴所属月份", "申领金额", "申领日期"],
+        ["C1", U1, P1, "2023-07", 1500, dt.date(2023, 8, 5)],
+        ["C2", U1, P1, "2023-13", 1500, dt.date(2023, 9, 5)],
+    ]})
+    loaded = load_inputs(write_inputs(tmp_path / "in", **{"claims": None, "claims.xlsx": book}))
+    q = loaded.quarantine
+    assert q.select("file", "line", "column", "value").rows() == [("claims.xlsx#明细", 4, "claim_month", "2023-13")]
+
+
+# ---------------------------------------------------------------------------------------------
+# normalised columns
+
+
+def test_ids_are_normalised_with_raw_and_status(tmp_path: Path) -> None:
+    legacy = P1[:6] + P1[8:17]  # the 15-digit form of P1
+    bad = P2[:17] + ("0" if P2[17] != "0" else "1")
+    content = (
+        "身份证号,姓名\n"
+        f"{P1.lower()} ,小写\n{legacy},旧号\n{bad},错号\n１２３,乱码\n"
+    )
+    loaded = load_inputs(write_inputs(tmp_path, trainees=content))
+    t = loaded.tables["trainees"]
+    assert t["person_id"].to_list() == [P1, P1, bad, "123"]
+    assert t["person_id_status"].to_list() == ["ok", "legacy15", "bad_check", "malformed"]
+    assert t["person_id_raw"].to_list() == [P1.lower() + " ", legacy, bad, "１２３"]
+    assert t["birth_date"].to_list()[:2] == [dt.date(1999, 1, 1)] * 2
+    assert t["sex"].to_list()[:2] == ["M", "M"]
+    assert loaded.quarantine.height == 0  # rows that read but look wrong are kept
+
+
+def test_uscc_status_is_kept_not_quarantined(tmp_path: Path) -> None:
+    bad = U1[:17] + ("0" if U1[17] != "0" else "1")
+    content = f"unit_id,unit_name,county_code,approved_date\n{U1.lower()},甲,430102,2023-01-05\n{bad},乙,430102,2023-01-05\n"
+    loaded = load_inputs(write_inputs(tmp_path, units=content))
+    assert loaded.tables["units"]["unit_id_status"].to_list() == ["ok", "bad_check"]
+    assert loaded.tables["units"]["unit_id"].to_list()[0] == U1
+
+
+def test_values_are_parsed_to_spec_types(tmp_path: Path) -> None:
+    content = (
+        "申领编号,统一社会信用代码,身份证号,补贴所属月份,当月见习工作日数,申领金额（元）,综合保险补贴,申领日期\n"
+        f"C1,{U1},{P1},2023年7月,２２,\"1,500.00\",¥35,2023年8月5日\n"
+        f"C2,{U1},{P1},202308,21.0,1500元,￥35.5,45174\n"
+    )
+    loaded = load_inputs(write_inputs(tmp_path, claims=content))
+    c = loaded.tables["claims"]
+    assert c["claim_month"].to_list() == [dt.date(2023, 7, 1), dt.date(2023, 8, 1)]
+    assert c["working_days"].to_list() == [22, 21]
+    assert c["amount"].to_list() == [1500.0, 1500.0]
+    assert c["insurance_amount"].to_list() == [35.0, 35.5]
+    assert c["submitted_date"].to_list() == [dt.date(2023, 8, 5), dt.date(2023, 9, 5)]
+
+
+def test_parquet_typed_and_text_columns(tmp_path: Path) -> None:
+    data = write_inputs(tmp_path / "in", claims=None)
+    pl.DataFrame({
+        "claim_id": ["C1", "C2"], "unit_id": [U1, U1], "person_id": [P1, P1],
+        "claim_month": [dt.date(2023, 7, 15), dt.date(2023, 8, 1)], "amount": [1500, 1500],
+        "submitted_date": ["2023-08-05", "2023年9月5日"], "working_days": [22.0, 21.0],
+    }).write_parquet(data / "claims.parquet")
+    c = load_inputs(data).tables["claims"]
+    assert c["claim_month"].to_list() == [dt.date(2023, 7, 1), dt.date(2023, 8, 1)]
+    assert c["amount"].dtype == pl.Float64 and c["working_days"].to_list() == [22, 21]
+    assert c["submitted_date"].to_list() == [dt.date(2023, 8, 5), dt.date(2023, 9, 5)]
+    assert c["_line"].to_list() == [2, 3]
+
+
+def test_normalised_tables_have_the_spec_shape(tmp_path: Path) -> None:
+    loaded = load_inputs(write_inputs(tmp_path))
+    for name, frame in loaded.tables.items():
+        spec = SPECS[name]
+        assert frame.columns[: len(spec.columns)] == list(spec.names)
+        for col in spec.columns:
+            assert frame.schema[col.name] == col.dtype, (name, col.name)
+        assert frame.columns[len(spec.columns): len(spec.columns) + 3] == ["_file", "_line", "_dup_rows"]
+    assert {"birth_date", "sex", "person_id_raw", "person_id_status"} <= set(loaded.tables["trainees"].columns)
+    assert {"unit_id_status", "person_id_status", "person_id_raw"} <= set(loaded.tables["claims"].columns)
+
+
+# ---------------------------------------------------------------------------------------------
+# quarantine, duplicates and counts
+
+
+def test_every_failing_cell_is_reported_and_the_row_counted_once(tmp_path: Path) -> None:
+    content = (
+        "claim_id,unit_id,person_id,claim_month,amount,submitted_date,paid_date\n"
+        f"C1,{U1},{P1},2023-07,1500,2023-08-05,\n"
+        f"C2,{U1},{P1},2023-13,abc,,someday\n"  # four failures on one row
+        f",{U1},{P1},2023-08,1500,2023-09-05,\n"  # missing key
+    )
+    loaded = load_inputs(write_inputs(tmp_path, claims=content))
+    q = loaded.quarantine.filter(pl.col("table") == "claims")
+    assert q.select("line", "column").rows() == [
+        (3, "claim_month"), (3, "amount"), (3, "submitted_date"), (3, "paid_date"), (4, "claim_id"),
+    ]
+    assert q.filter(pl.col("column") == "submitted_date")["reason"].item().startswith("必填值缺失")
+    counts = loaded.counts.filter(pl.col("table") == "claims").row(0, named=True)
+    assert (counts["rows_read"], counts["rows_kept"], counts["rows_quarantined"]) == (3, 1, 2)
+    assert reconciles(loaded.counts)
+
+
+def test_exact_duplicates_collapse_and_duplicate_keys_are_kept(tmp_path: Path) -> None:
+    row = f"C1,{U1},{P1},2023-07,1500,2023-08-05"
+    content = "claim_id,unit_id,person_id,claim_month,amount,submitted_date\n" + "\n".join(
+        [row, row, row, f"C1,{U1},{P1},2023-08,1500,2023-09-05", f"C2,{U1},{P1},2023-09,1500,2023-10-05"]
+    ) + "\n"
+    loaded = load_inputs(write_inputs(tmp_path, claims=content))
+    c = loaded.tables["claims"]
+    assert c.select("claim_id", "_line", "_dup_rows").rows() == [("C1", 2, 3), ("C1", 5, 1), ("C2", 6, 1)]
+    counts = loaded.counts.filter(pl.col("table") == "claims").row(0, named=True)
+    assert (counts["rows_read"], counts["rows_kept"], counts["duplicates_collapsed"]) == (5, 3, 2)
+    assert reconciles(loaded.counts)
+
+
+def test_blank_lines_are_not_rows(tmp_path: Path) -> None:
+    content = MINIMAL["units"].replace("\n", "\n\n", 1) + "\n\n,,,\n"
+    loaded = load_inputs(write_inputs(tmp_path, units=content))
+    assert loaded.tables["units"]["_line"].to_list() == [3, 4]  # the blank line 2 still counts as a line
+    row = loaded.counts.filter(pl.col("table") == "units").row(0, named=True)
+    assert (row["rows_read"], row["blank_lines"]) == (2, 4)
+
+
+def test_write_outputs(tmp_path: Path) -> None:
+    content = MINIMAL["claims"] + f"C9,{U1},{P1},2023-13,1500,2023-08-05\n"
+    loaded = load_inputs(write_inputs(tmp_path / "in", claims=content))
+    out = tmp_path / "out"
+    loaded.write(out)
+    for name in loaded.tables:
+        back = pl.read_parquet(out / "normalised" / f"{name}.parquet")
+        assert back.equals(loaded.tables[name])
+    raw = (out / "quarantine.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert pl.read_csv(out / "quarantine.csv").columns == ["table", "file", "line", "column", "value", "reason"]
+    counts = pl.read_csv(out / "load_counts.csv")
+    assert reconciles(counts)
+    assert "rows read = kept + quarantined + duplicates collapsed" in loaded.counts_text()
+
+
+# ---------------------------------------------------------------------------------------------
+# properties
+
+CLAIM_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["C1", "C2", "C3", ""]),
+        st.sampled_from(["2023-07", "2023年8月", "202309", "2023-13", "", "bad"]),
+        st.sampled_from(["1500", "1,500.00", "¥1800", "abc", ""]),
+    ),
+    min_size=1, max_size=25,
+)
+
+
+def _claims_csv(rows: list[tuple[str, str, str]]) -> str:
+    body = "".join(f"{cid},{U1},{P1},{month},\"{amount}\",2023-08-05\n" for cid, month, amount in rows)
+    return "claim_id,unit_id,person_id,claim_month,amount,submitted_date\n" + body
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=CLAIM_ROWS, seed=st.integers(0, 1000))
+def test_shuffling_rows_changes_nothing_but_order(tmp_path_factory, rows, seed) -> None:
+    shuffled = rows[:]
+    random.Random(seed).shuffle(shuffled)
+    a = load_inputs(write_inputs(tmp_path_factory.mktemp("a"), claims=_claims_csv(rows)))
+    b = load_inputs(write_inputs(tmp_path_factory.mktemp("b"), claims=_claims_csv(shuffled)))
+    content = [c for c in a.tables["claims"].columns if c not in ("_line",)]
+    key = ["claim_id", "claim_month", "amount"]
+    assert a.tables["claims"].select(content).sort(key, nulls_last=True).equals(
+        b.tables["claims"].select(content).sort(key, nulls_last=True)
+    )
+    assert sorted(a.quarantine.select("column", "value", "reason").rows(), key=str) == sorted(
+        b.quarantine.select("column", "value", "reason").rows(), key=str
+    )
+    assert a.counts.drop("file").equals(b.counts.drop("file"))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=CLAIM_ROWS)
+def test_every_quarantined_line_points_at_its_input_line(tmp_path_factory, rows) -> None:
+    data = write_inputs(tmp_path_factory.mktemp("q"), claims=_claims_csv(rows))
+    loaded = load_inputs(data)
+    lines = (data / "claims.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    for row in loaded.quarantine.filter(pl.col("table") == "claims").iter_rows(named=True):
+        source = lines[row["line"] - 1]  # line numbers are 1-based, the header is line 1
+        cells = next(iter(__import__("csv").reader([source])))
+        assert (cells[header.index(row["column"])] or None) == row["value"]
+    assert reconciles(loaded.counts)
+    kept = loaded.tables["claims"]
+    assert kept["_line"].is_in(list(range(2, len(lines) + 1))).all()
