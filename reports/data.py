@@ -96,7 +96,7 @@ class RunFiles:
 
     def county_name(self, code: str | None) -> str:
         if not code:
-            return "（未知县区）"
+            return "（未归属县区）"
         return self.county_names.get(code, code)
 
     def rule(self, rule_id: str) -> RuleInfo:

@@ -31,6 +31,14 @@ LABELS: dict[str, str] = {
     "bank_card": "银行卡号", "phone": "手机号码", "account": "账号", "insured": "参保记录",
     "employer": "用人单位", "employment": "劳动合同", "contract_start": "合同开始日期", "contract_end": "合同结束日期",
     "payer_type": "缴费类型", "insurance_type": "险种", "legal_rep_id": "法定代表人身份证号",
+    "_file": "来源文件", "_line": "行号", "file": "来源文件", "line": "行号",
+    "claims": "相关申领", "agreements": "相关协议", "claim_type": "补贴类型", "rate_basis": "补贴标准档次",
+    "registry_row": "市场主体登记记录", "internship_start": "见习开始", "internship_end": "见习结束",
+    "education": "学历", "unemployment_reg_date": "失业登记日期", "start": "开始", "end": "结束",
+    "year": "年度", "completed": "完成见习人数", "really_retained": "核实留用人数", "real_rate": "核实留用率",
+    "declared_retained": "申报留用", "contract_ok": "劳动合同符合", "insurance_ok": "社保符合",
+    "paid_date": "拨付日期", "submitted_date": "申领日期", "approved": "审核日期", "definition": "认定口径",
+    "reference": "依据", "value": "取值", "params": "参数", "parameters": "参数",
     "retention_rate": "留用率", "declared_rate": "申报留用率", "threshold": "标准",
 }
 

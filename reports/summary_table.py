@@ -88,7 +88,7 @@ def _form_sheet(book: Any, fmt: Any, name: str, rf: RunFiles, month: dt.date, ta
         if key in NO_SOURCE:
             ws.write_string(total, j, "—", fmt.total_label)
         else:
-            ws.write_number(total, j, round(sum(values), 4), fmt.total)
+            ws.write_number(total, j, round(sum(values), 2), fmt.total)
     for k, note in enumerate(NOTES, start=total + 2):
         ws.merge_range(k, 0, k, n + 1, note, fmt.wrap)
         ws.set_row(k, 32)
@@ -102,7 +102,7 @@ def _cell(ws: Any, fmt: Any, i: int, j: int, key: str, value: Any) -> None:
     if key in NO_SOURCE or value is None:
         ws.write_string(i, j, "—", fmt.text)
     elif key == "i14":
-        ws.write_number(i, j, round(float(value), 4), fmt.money)
+        ws.write_number(i, j, round(float(value), 2), fmt.money)  # the form's 万元 to two decimals
     else:
         ws.write_number(i, j, int(value), fmt.int)
 
@@ -113,13 +113,15 @@ def _comparison(rf: RunFiles, table: pl.DataFrame, reports: pl.DataFrame) -> lis
     for r in joined.to_dicts():
         for key, title in INDICATORS:
             reported, micro = r.get(key), r.get(f"{key}_micro")
+            if key == "i14" and micro is not None:
+                micro = round(float(micro), 2)  # compared as the check compares: 万元 to two decimals
             diff = None
             if key not in NO_SOURCE and reported is not None and micro is not None:
                 diff = round(float(reported) - float(micro), 4)
             rows.append({"county": rf.county_name(r["county_code"]), "county_code": r["county_code"],
                          "month": r["month"], "indicator": f"指标{key[1:]}", "name": title,
                          "reported": reported, "micro": "无明细数据来源" if key in NO_SOURCE else micro,
-                         "diff": diff, "same": "" if diff is None else ("一致" if abs(diff) < 0.005 else "不一致")})
+                         "diff": diff, "same": "" if diff is None else ("一致" if round(abs(diff), 2) == 0 else "不一致")})
     return rows
 
 

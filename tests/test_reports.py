@@ -292,7 +292,7 @@ def test_summary_table_is_laid_out_like_the_form(run_dir: Path) -> None:
     assert "360102" in first
     row = first["360102"]
     assert row[0] == 2 and row[4] == "—" and row[10] == "—"  # i1 = U1, U2; 5 and 11 have no source
-    assert row[13] == pytest.approx(0.444)  # C1, C2 (U1) and C3 (U2) paid in 2024, in 万元
+    assert row[13] == 0.44  # C1, C2 (U1) and C3 (U2) paid in 2024: 4440 yuan, in 万元 to two decimals
     compare = book["核对"]
     values = [[c for c in r] for r in compare.iter_rows(min_row=3, values_only=True)]
     i2 = next(r for r in values if r[3] == "指标2")
