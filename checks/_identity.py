@@ -22,6 +22,8 @@ The result maps every ``person_id`` seen in trainees, agreements or claims to a 
 
 from __future__ import annotations
 
+from typing import Callable
+
 import polars as pl
 
 from audit.policy import Policy
@@ -75,15 +77,33 @@ def _swap_variants(suspects: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+def shared_plan(t: Tables, name: str, key: tuple, build: Callable[[], pl.LazyFrame]) -> pl.LazyFrame:
+    """One cached lazy plan per run for a sub-result several rules use (the identity links, the
+    internships), so the combined plan computes it once instead of once per use.
+
+    Memoised on the Tables object, keyed by ``key`` (the ids of the input frames it reads and the
+    parameters it uses), so a Tables whose frames are replaced gets a fresh plan.
+    """
+    store: dict = t.__dict__.setdefault("_shared_plans", {})
+    if (name, key) not in store:
+        store[(name, key)] = build().cache()
+    return store[(name, key)]
+
+
 def identity_links(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The corroborated links: suspect ``person_id`` → valid ``person_key``, one row per suspect.
 
     Columns: person_id, person_key, link, link_via, name (the shared name).
     """
+    swaps = int(policy.detect("duplicate.max_transpositions"))
+    return shared_plan(t, "identity_links", (id(t.trainees), swaps), lambda: _identity_links(t, swaps))
+
+
+def _identity_links(t: Tables, swaps: int) -> pl.LazyFrame:
     contacts = _trainee_contacts(t)
     valid = contacts.filter(pl.col("status").is_in(VALID_STATUSES)).select(
         pl.col("person_id").alias("person_key"), "name", "bank_card", "phone"
-    ).unique()
+    )
     suspects = contacts.filter(pl.col("status").is_in(("bad_check", "malformed"))).unique()
 
     # bad_check + same name + same card / same phone (blocked equi-joins)
@@ -97,7 +117,7 @@ def identity_links(t: Tables, policy: Policy) -> pl.LazyFrame:
     by_check = pl.concat([by_card, by_phone]).with_columns(pl.lit("bad_check").alias("link"))
 
     candidates = [by_check]
-    if int(policy.detect("duplicate.max_transpositions")) >= 1:
+    if swaps >= 1:
         # an adjacent swap still needs the same corroboration; only one swap is supported
         swapped = (
             _swap_variants(suspects)
@@ -157,7 +177,10 @@ def raw_id(col: str = "person_id") -> pl.Expr:
 
 def with_person_key(lf: pl.LazyFrame, identity: pl.LazyFrame, *, on: str = "person_id",
                     alias: str = "person_key") -> pl.LazyFrame:
-    """Add the canonical person key of column ``on`` (the ID itself where nothing links)."""
+    """Add the canonical person key of column ``on`` (the ID itself where nothing links).
+
+    ``identity`` is :func:`person_identity` or, cheaper at scale, :func:`identity_links` (only the
+    linked IDs, a tiny table): an ID absent from it is its own key either way."""
     keys = identity.select(pl.col("person_id").alias("_pid_join"), pl.col("person_key").alias(alias))
     return lf.join(keys, left_on=on, right_on="_pid_join", how="left").with_columns(
         pl.coalesce(alias, on).alias(alias)

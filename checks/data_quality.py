@@ -15,7 +15,7 @@ import polars as pl
 from audit.policy import Policy
 from audit.rules import Check, Severity, rule
 from audit.tables import Tables
-from checks._identity import identity_links, person_identity, raw_id, with_person_key
+from checks._identity import identity_links, raw_id, with_person_key
 
 CITE_ID = "GB 11643-1999 公民身份号码 (校验码); 赣人社发〔2023〕9号 五(三)"
 CITE_USCC = "GB 32100-2015 法人和其他组织统一社会信用代码编码规则 (校验码); 赣人社发〔2023〕9号 五(三)"
@@ -297,7 +297,7 @@ def claim_agreement_mismatch(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A claim whose agreement exists but belongs to another person (another natural person, not
     a linked ID variant) or another unit. One finding per claim row, in the claim month;
     evidence: both sides."""
-    identity = person_identity(t, policy)
+    identity = identity_links(t, policy)
     agreements = with_person_key(
         _first_by_key(t.agreements, "agreement_id"), identity, alias="agreement_person_key"
     ).select(

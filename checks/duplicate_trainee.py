@@ -17,7 +17,7 @@ import polars as pl
 from audit.policy import Policy
 from audit.rules import Check, Severity, rule
 from audit.tables import Tables
-from checks._identity import identity_links, person_identity, raw_id, with_person_key
+from checks._identity import identity_links, raw_id, with_person_key
 
 CITATION_IDENTITY = "赣人社发〔2023〕9号 四(二)、五(三)"
 CITATION_CLAIM = "赣人社发〔2023〕9号 四(二)、五(三)"
@@ -129,7 +129,7 @@ def same_month_claimed_twice(t: Tables, policy: Policy) -> pl.LazyFrame:
     other); two 差额 claims for one month likewise. A 月度 and a 差额 for the same month are two
     different payments and do not fire. The earliest-submitted claim stands; each later one is a
     finding putting its whole amount (+ insurance) at risk. Period: the claim month."""
-    identity = person_identity(t, policy)
+    identity = identity_links(t, policy)
     key = ["person_key", "claim_month", "_kind"]
     claims = (
         with_person_key(t.claims, identity)

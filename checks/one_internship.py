@@ -17,7 +17,7 @@ import polars as pl
 from audit.policy import Policy
 from audit.rules import Check, Severity, rule
 from audit.tables import Tables
-from checks._identity import person_identity, with_person_key
+from checks._identity import identity_links, shared_plan, with_person_key
 
 CITATION = "赣人社发〔2023〕9号 四(二)"
 _SPLIT_PASSES = 4  # an unbroken chain longer than 4 × the extension cap is absurd; leftovers split singly
@@ -27,14 +27,28 @@ def _agreement_end() -> pl.Expr:
     return pl.coalesce("actual_end_date", "planned_end_date")
 
 
+def _first_in_run(new_run: pl.Expr, value: pl.Expr) -> pl.Expr:
+    """``value`` at the first row of each run of a frame sorted by run (runs start where
+    ``new_run`` is true): a forward fill, far cheaper than a window over a million tiny groups."""
+    return pl.when(new_run).then(value).otherwise(None).forward_fill()
+
+
 def internships(t: Tables, policy: Policy) -> pl.LazyFrame:
-    """One row per internship: person_key, unit_id, agreement_ids, person_ids, start, end,
-    overlap_end (end, or the audit month's end for one still running past it), claim_end (the
-    latest of the planned and actual ends: remaining-period months lie after an early end),
+    """The internships of every person with more than one agreement (a person with one agreement
+    has one internship and is left out): person_key, unit_id, agreement_ids, person_ids, start,
+    end, overlap_end (end, or the audit month's end for one still running past it), claim_end
+    (the latest of the planned and actual ends: remaining-period months lie after an early end),
     internship_no (1 = the first, by start), internships (how many the person has)."""
+    cap = int(policy.detect("one_internship.extension_max_months"))
+    key = (id(t.trainees), id(t.agreements), t.audit_month, cap, int(policy.detect("duplicate.max_transpositions")))
+    return shared_plan(t, "internships", key, lambda: _internships(t, policy))
+
+
+def _internships(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Build :func:`internships` (without the per-run sharing)."""
     cap = f"{int(policy.detect('one_internship.extension_max_months'))}mo"
     month_end = pl.lit(t.month_end)
-    identity = person_identity(t, policy)
+    identity = identity_links(t, policy)
     ag = (
         with_person_key(t.agreements, identity)
         .filter(pl.col("start_date").is_not_null())
@@ -47,28 +61,40 @@ def internships(t: Tables, policy: Policy) -> pl.LazyFrame:
             pl.max_horizontal(_agreement_end(), "planned_end_date").alias("claim_end"),
         )
         .unique()
+        .filter(pl.len().over("person_key") > 1)
         .sort("person_key", "unit_id", "start_date", "end", "agreement_id")
     )
     pu = ["person_key", "unit_id"]
+    same_pu = (pl.col("person_key") == pl.col("person_key").shift(1)) & (pl.col("unit_id") == pl.col("unit_id").shift(1))
+    new_pu = same_pu.fill_null(False).not_()
+    # latest end so far within (person, unit): a global running max of (run number, day) pairs
+    # encoded in one integer, so it never reaches back into the previous run
+    big = 10_000_000
+    day = pl.col("end").cast(pl.Int64)
+    run_no = new_pu.cast(pl.Int64).cum_sum()
+    prev_end = pl.when(new_pu).then(None).otherwise(
+        ((run_no * big + day).cum_max() - run_no * big).shift(1)
+    ).cast(pl.Date)
     # a chain: agreements at one unit each starting by the 1st of the month after the latest end so far
-    prev_end = pl.col("end").cum_max().shift(1).over(pu)
-    gap = prev_end.is_null() | (pl.col("start_date") > prev_end.dt.month_start().dt.offset_by("1mo"))
-    ag = ag.with_columns(gap.cast(pl.Int64).cum_sum().over(pu).alias("_chain"))
+    gap = new_pu | (pl.col("start_date") > prev_end.dt.month_start().dt.offset_by("1mo"))
+    ag = ag.with_columns(gap.cast(pl.Int64).cum_sum().alias("_chain"))
     # within a chain, the greedy prefix spanning at most the cap is one internship; what follows
     # starts the next (a fixed number of vectorised passes, not a row loop)
     chain = [*pu, "_chain"]
     ag = ag.with_columns(pl.lit(None, pl.Int64).alias("_seg"))
     for k in range(_SPLIT_PASSES):
-        open_start = pl.when(pl.col("_seg").is_null()).then(pl.col("start_date")).min().over(chain)
+        open_start = pl.when(pl.col("_seg").is_null()).then(pl.col("start_date")).min().over("_chain")
         ag = ag.with_columns(
             # the first open agreement always opens a segment, even one longer than the cap alone
             pl.when(pl.col("_seg").is_null()
                     & ((pl.col("end") <= open_start.dt.offset_by(cap)) | (pl.col("start_date") == open_start)))
             .then(pl.lit(k, pl.Int64)).otherwise(pl.col("_seg")).alias("_seg")
         )
+    row = pl.int_range(pl.len(), dtype=pl.Int64)
     ag = ag.with_columns(
-        pl.coalesce("_seg", _SPLIT_PASSES + pl.int_range(pl.len()).over(chain)).alias("_seg")
+        pl.coalesce("_seg", _SPLIT_PASSES + row).alias("_seg")
     )
+    person_runs = (pl.col("person_key") != pl.col("person_key").shift(1)).fill_null(True)
     return (
         ag.group_by(*chain, "_seg")
         .agg(
@@ -81,10 +107,12 @@ def internships(t: Tables, policy: Policy) -> pl.LazyFrame:
         )
         .drop("_chain", "_seg")
         .sort("person_key", "start", "end", "unit_id", "agreement_ids")
+        .with_columns(row.alias("_row"))
         .with_columns(
-            (pl.int_range(pl.len()).over("person_key") + 1).alias("internship_no"),
+            (pl.col("_row") - _first_in_run(person_runs, pl.col("_row")) + 1).alias("internship_no"),
             pl.len().over("person_key").alias("internships"),
         )
+        .drop("_row")
     )
 
 
@@ -92,7 +120,7 @@ def _claims_of(t: Tables, policy: Policy, later: pl.LazyFrame) -> pl.LazyFrame:
     """The claims belonging to each internship in ``later`` (by agreement id, else by unit and
     month inside the internship), each claim to one internship: person_key, internship_no,
     claim_id, claim_month, amount (claimed + insurance)."""
-    identity = person_identity(t, policy)
+    identity = identity_links(t, policy)
     claims = (
         with_person_key(t.claims, identity)
         .join(later.select("person_key").unique(), on="person_key", how="semi")
@@ -133,8 +161,7 @@ def _internship_struct(prefix: str = "") -> pl.Expr:
 def _identity_evidence(t: Tables, policy: Policy) -> pl.LazyFrame:
     """person_key → the ID variants linked into it (empty list where none)."""
     return (
-        person_identity(t, policy)
-        .filter(pl.col("link") != "self")
+        identity_links(t, policy)
         .group_by("person_key")
         .agg(pl.struct("person_id", "link", "link_via").sort_by("person_id").alias("identity_links"))
     )
