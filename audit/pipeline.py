@@ -221,6 +221,9 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
         if progress:
             progress("生成报告 / rendering reports")
         render_outputs(out_dir)
+        rendered = out_dir / "render.json"  # what the reports made (report.pdf needs Chromium)
+        if rendered.exists():
+            summary["outputs"] = json.loads(rendered.read_text(encoding="utf-8"))
     summary["timings_s"]["total"] = round(time.perf_counter() - t0, 2)
     write_json(out_dir / "run.json", summary)
     return RunResult(out_dir, outcome.findings, summary)

@@ -80,13 +80,12 @@ def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
         return []
 
     recover = _recover_by_unit(rf)
-    units = rf.units.select("unit_id", "unit_name", "county_code", "exit_date", "exit_reason")
+    units = {r["unit_id"]: r for r in rf.units.select("unit_id", "unit_name", "county_code", "exit_date").to_dicts()}
+    unknown = {"unit_name": None, "county_code": None, "exit_date": None}
     end = month_end(rf.audit_month)
     rows = []
     for (unit_id,), group in reasons.sort("finding_id").group_by("unit_id", maintain_order=True):
-        unit = units.filter(pl.col("unit_id") == unit_id)
-        info = unit.row(0, named=True) if unit.height else {"unit_name": None, "county_code": None,
-                                                             "exit_date": None, "exit_reason": None}
+        info = units.get(unit_id, unknown)
         county = info["county_code"] or (group["county_code"].drop_nulls()[0] if group["county_code"].drop_nulls().len() else None)
         conditions = sorted(set(group["condition"].to_list()))
         headline = next(c for c in PRIORITY if c in conditions)

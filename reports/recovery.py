@@ -41,14 +41,14 @@ PERSON_COLUMNS = [
 
 def recovery_rows(rf: RunFiles) -> list[dict[str, Any]]:
     """One row per claim at risk (and per claim-less finding with money), biggest first per unit."""
-    rule_of = rf.findings.select("finding_id", "rule_id", "citation")
+    rule_of = {f: (r, c) for f, r, c in zip(*(rf.findings[k].to_list() for k in ("finding_id", "rule_id", "citation")))}
     per_claim = claim_money(rf).filter(pl.col("amount_at_risk") > 0)
     rows: list[dict[str, Any]] = []
     names = dict(zip(rf.trainees["person_id"].to_list(), rf.trainees["name"].to_list()))
     unit_names = dict(zip(rf.units["unit_id"].to_list(), rf.units["unit_name"].to_list()))
     for r in per_claim.to_dicts():
         fids = r["finding_ids"] or []
-        rules = rule_of.filter(pl.col("finding_id").is_in(fids))
+        rules = [rule_of[f] for f in fids if f in rule_of]
         rows.append(_row(rf, r["county_code"], r["unit_id"], r["person_id"], names, unit_names, {
             "claim_id": r["claim_id"], "agreement_id": r["agreement_id"] or "", "claim_month": r["claim_month"],
             "claim_type": r["claim_type"] or "", "paid": _paid(r), "paid_date": r["paid_date"],
@@ -60,7 +60,7 @@ def recovery_rows(rf: RunFiles) -> list[dict[str, Any]]:
         rows.append(_row(rf, r["county_code"], r["unit_id"], r["person_id"], names, unit_names, {
             "claim_id": "（未列明申领）", "agreement_id": "", "claim_month": r["period_start"], "claim_type": "",
             "paid": None, "paid_date": None, "recover": round(float(r["amount_at_risk"]), 2),
-            "finding_ids": r["finding_id"], **_titles(rf, pl.DataFrame([{k: r[k] for k in ("rule_id", "citation")}])),
+            "finding_ids": r["finding_id"], **_titles(rf, [(r["rule_id"], r["citation"])]),
         }))
     return sorted(rows, key=lambda x: (x["county_code"], x["unit_id"], x["person"], str(x["claim_month"] or "")))
 
@@ -78,11 +78,11 @@ def _row(rf: RunFiles, county: str | None, unit_id: str | None, person_id: str |
             "person": mask(person_id), **rest}
 
 
-def _titles(rf: RunFiles, rules: pl.DataFrame) -> dict[str, str]:
-    ids = sorted(set(rules["rule_id"].to_list()))
+def _titles(rf: RunFiles, rules: list[tuple[str, str | None]]) -> dict[str, str]:
+    """Rule titles and citations of (rule_id, citation) pairs, each once."""
+    ids = sorted({rule_id for rule_id, _ in rules})
     return {"rules": "；".join(rf.rule(i).title for i in ids),
-            "citations": "；".join(sorted({rf.rule(i).citation or c for i, c in
-                                          zip(rules["rule_id"].to_list(), rules["citation"].to_list())}))}
+            "citations": "；".join(sorted({rf.rule(i).citation or (c or "") for i, c in rules}))}
 
 
 def person_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
