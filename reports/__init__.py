@@ -24,8 +24,8 @@ def render_all(run_dir: Path) -> None:
         logging.getLogger("audit").warning("report.pdf not made: %s", status.get("pdf_note"))
 
 
-def render_run(run_dir: Path) -> dict[str, Any]:
-    """Render everything; returns (and writes to render.json) what was made."""
+def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
+    """Render everything (the PDF only when ``pdf``); returns (and writes to render.json) what was made."""
     from audit.policy import Policy
     from reports.data import load_run
     from reports.exit_list import write_exit_lists
@@ -39,7 +39,10 @@ def render_run(run_dir: Path) -> dict[str, Any]:
     policy_dir = rf.run.get("policy_dir")
     policy = Policy.load(Path(policy_dir) if policy_dir else None)
     html_path, pdf_path = run_dir / "report.html", run_dir / "report.pdf"
-    note = "" if find_chromium() else "PDF 版本未生成：本机未安装 Chromium。"
+    if not pdf:
+        note = "本次未生成 PDF 版本。"
+    else:
+        note = "" if find_chromium() else "PDF 版本未生成：本机未安装 Chromium。"
     html_path.write_text(render_report(rf, policy, note), encoding="utf-8")
     why = print_pdf(html_path, pdf_path) if not note else note
     if why:

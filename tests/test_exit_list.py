@@ -25,7 +25,7 @@ HEADERS = ["县区", "区划代码", "单位名称", "统一社会信用代码",
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = synthetic_run(tmp_path_factory.mktemp("exit") / "2024-06")
-    render_run(path)
+    render_run(path, pdf=False)
     return path
 
 

@@ -157,7 +157,7 @@ def _policy():
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = synthetic_run(tmp_path_factory.mktemp("runs") / "2024-06")
-    render_run(path)
+    render_run(path, pdf=False)
     return path
 
 
@@ -237,7 +237,7 @@ def test_report_shows_trend_when_earlier_runs_exist(tmp_path: Path) -> None:
     earlier = synthetic_run(tmp_path / "2024-05", month="2024-05", extra_findings=False)
     assert earlier.exists()
     now = synthetic_run(tmp_path / "2024-06")
-    render_run(now)
+    render_run(now, pdf=False)
     html = (now / "report.html").read_text(encoding="utf-8")
     assert "与以往月份比较" in html and "2024-05" in html and "（本月）" in html
     assert "暂无趋势比较" not in html
@@ -253,7 +253,7 @@ def test_report_links_cases_to_their_graphs(tmp_path: Path) -> None:
         path / "cases.parquet")
     (path / "graphs").mkdir()
     (path / "graphs" / "case_K1.html").write_text("<html></html>", encoding="utf-8")
-    render_run(path)
+    render_run(path, pdf=False)
     html = (path / "report.html").read_text(encoding="utf-8")
     assert 'href="graphs/case_K1.html"' in html and not FULL_ID.findall(html)
 
@@ -313,13 +313,13 @@ def test_audit_report_rerenders_from_the_run_files(tmp_path: Path) -> None:
     from audit.cli import main
 
     path = synthetic_run(tmp_path / "run")
-    result = CliRunner().invoke(main, ["report", str(path)])
+    result = CliRunner().invoke(main, ["report", str(path), "--no-pdf"])  # the PDF is test_pdf's
     assert result.exit_code == 0, result.output
     for name in ("report.html", "exit_list.xlsx", "recovery.xlsx", "summary_table.xlsx", "render.json"):
         assert (path / name).exists(), name
     status = json.loads((path / "render.json").read_text(encoding="utf-8"))
     assert status["exit_lists"] == ["360102.xlsx", "360121.xlsx"]
-    assert status["report_pdf"] == (path / "report.pdf").exists()
+    assert status["report_pdf"] is False and not (path / "report.pdf").exists()
 
 
 def test_audit_report_refuses_a_directory_without_findings(tmp_path: Path) -> None:
