@@ -27,6 +27,6 @@ def report_cmd(run_dir: Path, no_pdf: bool) -> None:
     status = render_run(run_dir, pdf=not no_pdf)
     click.echo(f"report.html{'、report.pdf' if status['report_pdf'] else ''}、exit_list.xlsx（{status['exit_units']} 家单位）、"
                f"recovery.xlsx（{status['recovery_rows']} 行）{'、summary_table.xlsx' if status['summary_table'] else ''}")
-    if not status["report_pdf"]:
+    if not status["report_pdf"] and not no_pdf:
         click.echo(f"PDF 未生成：{status['pdf_note']}", err=True)
     click.echo(f"→ {run_dir}")

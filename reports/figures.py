@@ -228,30 +228,67 @@ def detection(policy: Policy) -> list[dict[str, Any]]:
              "rationale": d.rationale} for d in policy.detection.values()]
 
 
-def reference_status(rf: RunFiles) -> list[dict[str, str]]:
-    """run.json's reference-table status, flattened to rows of text whatever its shape."""
+REFERENCE_ZH = {
+    "min_wage": "最低工资标准", "county_tiers": "县区最低工资档次", "calendar": "法定工作日历", "regions": "行政区划",
+    "warnings": "提示", "priceable": "可计算补贴标准的县区（审计月）",
+}
+REFERENCE_LABELS = {
+    "source": "来源", "rows_used": "使用行数", "by_status": "按核实状态", "excluded": "未使用的行（未核实）",
+    "operator_file": "使用操作员提供的文件", "operator_provinces": "操作员覆盖的省份", "counties_by_province": "各省县区数",
+    "excluded_maps": "未使用的档次划分（未核实）", "package_years": "内置年份", "operator_days": "操作员提供的日期数",
+    "years_covered": "覆盖年份", "years_needed": "需要的年份", "province_code": "省份代码", "tier": "档次",
+    "effective_from": "执行日期", "effective_to": "截止日期", "status": "状态", "month": "月份", "counties": "县区数",
+    "priceable": "可定价县区数",
+}
+_LONG_TEXT = 120
+_MAX_ROWS = 30
+
+
+def reference_status(rf: RunFiles) -> list[dict[str, Any]]:
+    """run.json's reference-table status as labelled items, whatever its exact shape: long lists
+    are cut to the audit month (where they are by month) or to their first rows."""
     ref = rf.run.get("reference")
-    rows: list[dict[str, str]] = []
-    if isinstance(ref, dict):
-        for name, value in ref.items():
-            rows.append({"name": str(name), "status": _flat(value)})
-    elif isinstance(ref, list):
-        for item in ref:
-            if isinstance(item, dict):
-                name = item.get("table") or item.get("name") or ""
-                rest = {k: v for k, v in item.items() if k not in ("table", "name")}
-                rows.append({"name": str(name), "status": _flat(rest)})
-            else:
-                rows.append({"name": "", "status": _flat(item)})
-    return rows
+    if not isinstance(ref, dict):
+        return [{"name": "参照表", "items": [evidence.EvidenceItem("状态", text=_text(ref))]}] if ref else []
+    month = rf.audit_month.isoformat()
+    out = []
+    for name, value in ref.items():
+        if isinstance(value, dict):
+            items = [_ref_item(k, v, month) for k, v in value.items()]
+        else:
+            items = [_ref_item(name, value, month)]
+        out.append({"name": f"{REFERENCE_ZH.get(name, name)}（{name}）", "items": items})
+    return out
 
 
-def _flat(value: Any) -> str:
+def _ref_item(key: str, value: Any, month: str) -> evidence.EvidenceItem:
+    label = REFERENCE_LABELS.get(key, key)
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        rows = value
+        if all("month" in r for r in rows):
+            rows = [r for r in rows if str(r["month"])[:7] == month[:7]] or rows[-_MAX_ROWS:]
+        cut = len(rows) - _MAX_ROWS
+        columns = list(dict.fromkeys(k for r in rows for k in r))
+        table = [[_text(r.get(c)) for c in columns] for r in rows[:_MAX_ROWS]]
+        if cut > 0:
+            table.append([f"…另有 {cut} 行"] + [""] * (len(columns) - 1))
+        return evidence.EvidenceItem(label, columns=[REFERENCE_LABELS.get(c, c) for c in columns], rows=table)
+    if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        ordered = sorted(value)
+        if ordered == list(range(ordered[0], ordered[-1] + 1)) and len(ordered) > 2:
+            return evidence.EvidenceItem(label, text=f"{ordered[0]}–{ordered[-1]}")
+    return evidence.EvidenceItem(label, text=_text(value))
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if isinstance(value, dict):
-        return "；".join(f"{k}: {_flat(v)}" for k, v in value.items())
+        return "；".join(f"{REFERENCE_LABELS.get(k, k)}: {_text(v)}" for k, v in value.items())
     if isinstance(value, list):
-        return "、".join(_flat(v) for v in value)
-    return mask(value)
+        return "、".join(_text(v) for v in value) if value else "无"
+    text = mask(value)
+    return text if len(text) <= _LONG_TEXT else text[: _LONG_TEXT - 1] + "…"
 
 
 def rules_skipped(rf: RunFiles) -> list[dict[str, str]]:
