@@ -207,6 +207,7 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
         "month_end": month_end(audit_month),
         "si_as_of": si_month.strftime("%Y-%m"),
         "input_dir": str(Path(input_dir).resolve()),
+        "policy_dir": str(Path(policy_dir).resolve()) if policy_dir else None,  # `audit report` re-reads it
         "generated_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "inputs": loaded.counts_dict(),
         "rules_run": outcome.rules_run,

@@ -293,7 +293,7 @@ def _text(value: Any) -> str:
 
 def rules_skipped(rf: RunFiles) -> list[dict[str, str]]:
     skipped = rf.run.get("rules_skipped") or {}
-    return [{"rule_id": rid, "title": rf.rule(rid).title, "reason": str(why)} for rid, why in sorted(skipped.items())]
+    return [{"rule_id": rid, "title": rf.rule(rid).title, "reason": mask(why)} for rid, why in sorted(skipped.items())]
 
 
 def skipped_keys(rf: RunFiles) -> list[dict[str, Any]]:
