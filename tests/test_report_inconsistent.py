@@ -128,3 +128,38 @@ def test_recomputed_indicators() -> None:
     assert row["i14"] == pytest.approx(0.148)
     other = table.filter(table["county_code"] == "360121").row(0, named=True)
     assert other["i1"] == 0  # U3 exited on 2024-05-31
+
+
+def test_planted_report_violations_of_a_generated_world_are_all_found(tmp_path) -> None:
+    """The fixtures generator plants REPORT_INCONSISTENT cases (relations broken, values overstated)
+    and look-alikes (relations holding with equality); every other county-month it reports equals
+    its own, independent recomputation (fixtures/indicators.py). All planted cases must be found,
+    and nothing else: consistent county reports produce no finding."""
+    import datetime as dt
+
+    import polars as pl
+    from click.testing import CliRunner
+
+    from audit.cli import main
+    from audit.loader import load_inputs
+    from audit.pipeline import build_tables
+    from audit.reference import load_reference
+
+    world = tmp_path / "world"
+    result = CliRunner().invoke(main, ["fixtures", "generate", str(world), "--trainees", "400", "--seed", "5"])
+    assert result.exit_code == 0, result.output
+    loaded = load_inputs(world)
+    loaded.write(tmp_path / "run")
+    month = dt.date(2024, 6, 1)
+    t = build_tables(tmp_path / "run" / "normalised", loaded, load_reference(world, loaded), month, month)
+    found = set()
+    for check in ALL_RULES:
+        rows, _ = run(check, t)
+        found |= {(c, m.strftime("%Y-%m")) for c, m in zip(rows["county_code"], rows["period_start"])}
+    truth = pl.read_csv(world / "truth" / "planted.csv", infer_schema=False).filter(
+        pl.col("family") == "REPORT_INCONSISTENT")
+    planted = {(r["county_code"], r["month"]) for r in truth.filter(pl.col("lookalike") == "false").to_dicts()}
+    lookalikes = {(r["county_code"], r["month"]) for r in truth.filter(pl.col("lookalike") == "true").to_dicts()}
+    assert planted and planted <= found
+    assert not (found & lookalikes)
+    assert found == planted, f"findings on consistent reports: {sorted(found - planted)}"
