@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
@@ -29,6 +30,9 @@ from audit.rules import FAMILY_ZH, Family
 from audit.tables import Tables
 
 log = logging.getLogger("audit")
+
+# the per-run case graphs stay small enough to open at once; `audit graph --max-nodes` goes further
+CASE_GRAPH_MAX_NODES = 600
 
 ATTACH_ONLY_FAMILIES = (Family.DATA_QUALITY.value, Family.REPORT_INCONSISTENT.value)
 
@@ -62,11 +66,15 @@ def _signal_rule_ids() -> set[str]:
     return {c.rule.id for c in CHECKS if c.rule.signal_only}
 
 
-def case_membership(t: Tables, findings: pl.DataFrame, edges: pl.DataFrame, policy: Policy) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """``(finding_id, case_id)`` and ``(case_id, node, role)`` (role: entity | connector)."""
+def case_membership(t: Tables, findings: pl.DataFrame, edges: pl.DataFrame, policy: Policy,
+                    ents: pl.DataFrame | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``(finding_id, case_id)`` and ``(case_id, node, role)`` (role: entity | connector).
+
+    ``ents`` is :func:`audit.graph.finding_entities` of the findings, when already computed.
+    """
     hub_max = int(policy.detect("graph.case_hub_max_degree"))
     large = int(policy.detect("graph.large_employer_staff"))
-    ents = graph.finding_entities(findings, t.claims)
+    ents = graph.finding_entities(findings, t.claims) if ents is None else ents
     seeding = findings.filter(~pl.col("family").is_in(ATTACH_ONLY_FAMILIES)).select("finding_id")
     seed_ents = ents.join(seeding, on="finding_id", how="semi")
     seeds = seed_ents.select("node").unique()
@@ -193,8 +201,20 @@ def _summary() -> pl.Expr:
     )
 
 
-def build_cases(run_dir: Path, policy: Policy | None = None) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """``(cases, members, edges)`` of a run directory (members: case_id, node, role)."""
+@dataclass
+class RunCases:
+    """A run's cases and what was built on the way (reused to draw the case graphs)."""
+
+    cases: pl.DataFrame
+    members: pl.DataFrame  # case_id, node, role
+    tables: Tables
+    findings: pl.DataFrame
+    entities: pl.DataFrame  # finding_id, node
+    edges: pl.DataFrame  # link edges of the whole run
+
+
+def build_cases(run_dir: Path, policy: Policy | None = None) -> RunCases:
+    """The cases of a run directory (see the module docstring)."""
     run_dir = Path(run_dir)
     policy = policy or Policy.load()
     t = graph.run_tables(run_dir)
@@ -203,9 +223,10 @@ def build_cases(run_dir: Path, policy: Policy | None = None) -> tuple[pl.DataFra
     links = pl.read_parquet(links_path) if links_path.exists() else pl.DataFrame(
         schema={"finding_id": pl.String, "claim_id": pl.String, "amount": pl.Float64})
     edges = graph.link_edges(t).collect()
-    of_finding, members = case_membership(t, findings, edges, policy)
+    ents = graph.finding_entities(findings, t.claims)
+    of_finding, members = case_membership(t, findings, edges, policy, ents)
     cases = case_table(t, findings, links, of_finding, members)
-    return cases, members, edges
+    return RunCases(cases, members, t, findings, ents, edges)
 
 
 def write_run_cases(run_dir: Path, policy: Policy | None = None) -> pl.DataFrame:
@@ -215,24 +236,28 @@ def write_run_cases(run_dir: Path, policy: Policy | None = None) -> pl.DataFrame
     t0 = time.perf_counter()
     run_dir = Path(run_dir)
     policy = policy or Policy.load()
-    cases, members, edges = build_cases(run_dir, policy)
+    built = build_cases(run_dir, policy)
+    cases, t, findings, edges = built.cases, built.tables, built.findings, built.edges
     top = int(policy.detect("report.top_cases"))
     hub = int(policy.detect("graph.case_hub_max_degree"))
     graphs = run_dir / "graphs"
     graphs.mkdir(exist_ok=True)
-    t = graph.run_tables(run_dir)
-    findings = pl.read_parquet(run_dir / "findings.parquet")
     files: dict[str, str] = {}
-    for row in cases.head(top).iter_rows(named=True):  # the top cases only: a few dozen rows
-        case_id = row["case_id"]
-        view = graph.build_view(
-            t, edges, findings, row["entities"], hops=1, core=row["connectors"], hub_degree=hub,
-            title=f"案件 {case_id}（第{row['rank']}位）：{row['summary']}",
-        )
-        name = f"case_{case_id}.html"
-        render_html(view, graphs / name)
-        files[case_id] = f"graphs/{name}"
-    cases = cases.with_columns(pl.col("case_id").replace_strict(files, default=None).alias("graph_file"))
+    chosen = cases.head(top)
+    if chosen.height:
+        seeds = pl.concat([
+            chosen.select(pl.col("case_id").alias("group"), pl.col("entities").alias("node"), pl.lit(True).alias("focus")),
+            chosen.select(pl.col("case_id").alias("group"), pl.col("connectors").alias("node"), pl.lit(False).alias("focus")),
+        ]).explode("node").drop_nulls("node").unique(["group", "node"], keep="first")
+        titles = {cid: f"案件 {cid}（第{rank}位）：{summary}"
+                  for cid, rank, summary in zip(chosen["case_id"], chosen["rank"], chosen["summary"])}
+        views = graph.build_views(t, edges, findings, built.entities, seeds, hops=1, titles=titles,
+                                  max_nodes=CASE_GRAPH_MAX_NODES, hub_degree=hub)
+        for case_id, view in views.items():
+            name = f"case_{case_id}.html"
+            render_html(view, graphs / name)
+            files[case_id] = f"graphs/{name}"
+    cases = cases.with_columns(pl.col("case_id").replace_strict(files, default=None, return_dtype=pl.String).alias("graph_file"))
     cases.write_parquet(run_dir / "cases.parquet")
     log.info("cases: %d (%d graphs) in %.1fs", cases.height, len(files), time.perf_counter() - t0)
     return cases

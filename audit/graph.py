@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -96,27 +97,24 @@ UNIT_IDENTIFIER_KINDS = ("legal_rep", "phone", "bank", "address")
 # identifier normalisation (polars expressions)
 
 
-def _not_degenerate(digits: pl.Expr, min_len: int) -> pl.Expr:
+_REPEATED_DIGIT = r"^(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$"
+
+
+def _usable(digits: pl.Expr, min_len: int) -> pl.Expr:
     """Digits long enough, and not one digit repeated (``00000000``, ``11111111111``)."""
-    repeated = digits.str.strip_chars(digits.str.slice(0, 1)).str.len_chars() == 0
-    return pl.when((digits.str.len_chars() >= min_len) & ~repeated).then(digits)
+    return pl.when(digits.str.contains(rf"^\d{{{min_len},}}$") & ~digits.str.contains(_REPEATED_DIGIT)).then(digits)
 
 
 def phone_key(expr: pl.Expr) -> pl.Expr:
     """A phone as digits only, without a +86 / 0086 country prefix; null when unusable."""
     digits = expr.cast(pl.String).str.normalize("NFKC").str.replace_all(r"\D", "")
-    digits = (
-        pl.when(digits.str.starts_with("0086") & (digits.str.len_chars() >= 13)).then(digits.str.slice(4))
-        .when(digits.str.starts_with("86") & (digits.str.len_chars() == 13)).then(digits.str.slice(2))
-        .otherwise(digits)
-    )
-    return _not_degenerate(digits, 7)
+    # a mobile number (1 + 10 digits) behind a country code: drop the code
+    return _usable(digits.str.replace(r"^(?:0086|86)(1\d{10})$", "$1"), 7)
 
 
 def card_key(expr: pl.Expr) -> pl.Expr:
     """A bank card or account number as digits only; null when too short to identify an account."""
-    digits = expr.cast(pl.String).str.normalize("NFKC").str.replace_all(r"\D", "")
-    return _not_degenerate(digits, 10)
+    return _usable(expr.cast(pl.String).str.normalize("NFKC").str.replace_all(r"\D", ""), 10)
 
 
 def address_key(expr: pl.Expr) -> pl.Expr:
@@ -270,32 +268,44 @@ def degrees(edges: pl.DataFrame) -> pl.DataFrame:
         .group_by("node").agg(pl.len().cast(pl.Int64).alias("degree"))
 
 
-def neighbourhood(edges: pl.DataFrame, seeds: Iterable[str], hops: int, *, max_nodes: int = 2000,
-                  hub_degree: int | None = None) -> pl.DataFrame:
-    """``node, hop``: the seeds (hop 0) and every node within ``hops`` link edges of them.
+def neighbourhoods(edges: pl.DataFrame, seeds: pl.DataFrame, hops: int, *, max_nodes: int = 2000,
+                   hub_degree: int | None = None) -> pl.DataFrame:
+    """``group, node, hop``: for each group of seeds (hop 0), every node within ``hops`` link edges.
 
-    Expansion does not walk on through a hub (a node with more than ``hub_degree`` edges that is
-    not a seed): a switchboard phone or an industrial-park address would otherwise pull in the
-    province. At most ``max_nodes`` nodes are kept, nearest first (ties in node order), so the
-    result is the same on every run.
+    All groups expand together (one join per hop, whatever the number of groups). Expansion does
+    not walk on through a hub (a node with more than ``hub_degree`` edges that is not a seed): a
+    switchboard phone or an industrial-park address would otherwise pull in the province. At most
+    ``max_nodes`` nodes are kept per group, nearest first (ties in node order), so the result is
+    the same on every run.
     """
-    seen = pl.DataFrame({"node": sorted(set(seeds))}, schema={"node": pl.String}).with_columns(pl.lit(0, pl.Int64).alias("hop"))
-    frontier = seen.select("node")
-    deg = degrees(edges) if hub_degree is not None else None
+    seen = seeds.select(pl.col("group").cast(pl.String), pl.col("node").cast(pl.String)).unique() \
+        .with_columns(pl.lit(0, pl.Int64).alias("hop"))
+    frontier = seen.select("group", "node")
+    hubs = degrees(edges).filter(pl.col("degree") > hub_degree).select("node") if hub_degree is not None else None
     for hop in range(1, hops + 1):
-        if frontier.height == 0 or seen.height >= max_nodes:
+        if hubs is not None and hop > 1:
+            frontier = frontier.join(hubs, on="node", how="anti")
+        if frontier.height == 0:
             break
-        if deg is not None and hop > 1:
-            frontier = frontier.join(deg.filter(pl.col("degree") > hub_degree), on="node", how="anti")
         nxt = pl.concat([
-            edges.join(frontier, left_on="src", right_on="node", how="semi").select(pl.col("dst").alias("node")),
-            edges.join(frontier, left_on="dst", right_on="node", how="semi").select(pl.col("src").alias("node")),
-        ]).unique().join(seen, on="node", how="anti").sort("node")
-        room = max_nodes - seen.height
-        nxt = nxt.head(room)
+            frontier.join(edges.select(pl.col("src").alias("node"), pl.col("dst").alias("next")), on="node"),
+            frontier.join(edges.select(pl.col("dst").alias("node"), pl.col("src").alias("next")), on="node"),
+        ]).select("group", pl.col("next").alias("node")).unique().join(seen, on=["group", "node"], how="anti")
+        room = seen.group_by("group").agg((max_nodes - pl.len()).alias("room"))
+        nxt = (
+            nxt.sort("group", "node").join(room, on="group")
+            .filter(pl.int_range(pl.len()).over("group") < pl.col("room")).drop("room")
+        )
         seen = pl.concat([seen, nxt.with_columns(pl.lit(hop, pl.Int64).alias("hop"))])
         frontier = nxt
-    return seen
+    return seen.sort("group", "hop", "node")
+
+
+def neighbourhood(edges: pl.DataFrame, seeds: Iterable[str], hops: int, *, max_nodes: int = 2000,
+                  hub_degree: int | None = None) -> pl.DataFrame:
+    """``node, hop``: :func:`neighbourhoods` for one group of seeds."""
+    group = pl.DataFrame({"node": sorted(set(seeds))}, schema={"node": pl.String}).with_columns(pl.lit("g").alias("group"))
+    return neighbourhoods(edges, group, hops, max_nodes=max_nodes, hub_degree=hub_degree).select("node", "hop")
 
 
 def edges_within(edges: pl.DataFrame, nodes: pl.DataFrame) -> pl.DataFrame:
@@ -412,18 +422,51 @@ def louvain(edges: pl.DataFrame, *, seed: int, split_above: int = 100, resolutio
     return pl.DataFrame(rows, schema={"node": pl.String, "community": pl.String}, orient="row").sort("node")
 
 
-def layout(nodes: list[str], edges: list[tuple[str, str]], *, seed: int = 7) -> dict[str, tuple[float, float]]:
-    """Node positions computed once in Python (the browser does no physics)."""
+def layout(nodes: list[str], edges: list[tuple[str, str]], *, seed: int = 7,
+           core: Iterable[str] | None = None) -> dict[str, tuple[float, float]]:
+    """Node positions computed once in Python (the browser does no physics).
+
+    The ``core`` nodes (those shown at first) get a force-directed layout (seeded); every other
+    node is placed on a small circle around the nodes it hangs from, so that the expandable
+    neighbours cost no layout time and appear next to what they expand.
+    """
     g = nx.Graph()
     g.add_nodes_from(sorted(nodes))
     g.add_edges_from(sorted(edges))
     if g.number_of_nodes() == 0:
         return {}
-    if g.number_of_nodes() <= 300 and nx.is_connected(g):
-        pos = nx.kamada_kawai_layout(g)
-    else:
-        pos = nx.spring_layout(g, seed=seed, iterations=60 if g.number_of_nodes() < 1500 else 30)
-    return {n: (float(x), float(y)) for n, (x, y) in pos.items()}
+    core_set = set(nodes) if core is None else set(core) & set(nodes)
+    sub = g.subgraph(sorted(core_set))
+    n = sub.number_of_nodes()
+    pos: dict[str, tuple[float, float]] = {}
+    if n:
+        # the dense force layout is vectorised (numpy) up to a few hundred nodes; beyond that the
+        # iterations are cut so that a view of thousands of nodes still lays out in seconds
+        iterations = 50 if n <= 500 else 15
+        raw = nx.spring_layout(sub, seed=seed, iterations=iterations, method="force") if n > 1 else {next(iter(sub)): (0.0, 0.0)}
+        pos = {v: (float(x), float(y)) for v, (x, y) in raw.items()}
+    radius = 0.6 / max(n, 1) ** 0.5
+    pending = sorted(set(nodes) - set(pos))
+    while pending:
+        placed_any = False
+        children: dict[str, list[str]] = {}
+        for v in pending:
+            parents = sorted(u for u in g.neighbors(v) if u in pos)
+            if parents:
+                children.setdefault(parents[0], []).append(v)
+        for parent, kids in children.items():
+            px, py = pos[parent]
+            for i, v in enumerate(kids):
+                angle = 2 * math.pi * i / len(kids)
+                r = radius * (1 + 0.3 * (i % 3))
+                pos[v] = (px + r * math.cos(angle), py + r * math.sin(angle))
+                placed_any = True
+        pending = sorted(set(nodes) - set(pos))
+        if not placed_any:  # nodes unconnected to anything placed: a row below the drawing
+            for i, v in enumerate(pending):
+                pos[v] = (-1.0 + 2.0 * i / max(len(pending), 1), 1.2)
+            break
+    return pos
 
 
 def to_networkx(nodes: pl.DataFrame, edges: pl.DataFrame) -> nx.MultiGraph:
@@ -536,31 +579,59 @@ class GraphView:
     truncated: bool = False
 
 
+def build_views(t: Tables, edges: pl.DataFrame, findings: pl.DataFrame, entities: pl.DataFrame,
+                seeds: pl.DataFrame, *, hops: int, titles: dict[str, str], max_nodes: int = 2000,
+                hub_degree: int | None = None) -> dict[str, GraphView]:
+    """Views for several groups at once: each group's ``hops``-neighbourhood, one more hop embedded.
+
+    ``seeds``: ``group, node, focus`` (focus False for nodes shown from the start without being
+    the subject, e.g. a case's connecting identifiers). ``entities``: :func:`finding_entities`.
+    Insurance and labour-contract edges are added for the persons in view. Every table is read
+    once for all the groups.
+    """
+    hood = neighbourhoods(edges, seeds.select("group", "node"), hops + 1, max_nodes=max_nodes, hub_degree=hub_degree)
+    full = hood.group_by("group").agg((pl.len() >= max_nodes).alias("truncated"))
+    persons = hood.filter(pl.col("node").str.starts_with(_p("trainee") + ":")).select(
+        pl.col("node").str.slice(2).alias("person_id")).unique()
+    reg = registry_edges(t, persons.lazy()).collect()
+    reg = reg.join(hood.rename({"node": "src"}), on="src")  # one row per group the person is in
+    extra = (
+        reg.select("group", pl.col("dst").alias("node"), (pl.col("hop") + 1).alias("hop"))
+        .group_by("group", "node").agg(pl.col("hop").min())
+        .join(hood, on=["group", "node"], how="anti")
+    )
+    hood = pl.concat([hood, extra])
+    link = edges.join(hood.select("group", pl.col("node").alias("src")), on="src") \
+        .join(hood.select("group", pl.col("node").alias("dst")), on=["group", "dst"])
+    all_edges = pl.concat([link, reg.drop("hop")], how="diagonal_relaxed").unique(["group", "src", "dst", "kind"])
+    info = node_table(t, hood.select("node").unique())
+    focus = seeds.filter(pl.col("focus")).select("group", "node", pl.lit(True).alias("focus"))
+    nodes = hood.join(info, on="node", how="left").join(focus, on=["group", "node"], how="left") \
+        .with_columns(pl.col("focus").fill_null(False))
+    node_findings = entities.join(hood.select("node").unique(), on="node", how="semi").join(findings, on="finding_id")
+    views: dict[str, GraphView] = {}
+    for group, title in titles.items():
+        g_nodes = nodes.filter(pl.col("group") == group).drop("group").sort("hop", "node")
+        g_findings = node_findings.join(g_nodes.select("node"), on="node", how="semi").sort("node", "family", "rule_id")
+        views[group] = GraphView(
+            title=title, nodes=g_nodes,
+            edges=all_edges.filter(pl.col("group") == group).drop("group").select(list(EDGE_SCHEMA)).sort("src", "dst", "kind"),
+            findings=g_findings, initial_hops=hops,
+            truncated=bool(full.filter(pl.col("group") == group)["truncated"].any()),
+        )
+    return views
+
+
 def build_view(t: Tables, edges: pl.DataFrame, findings: pl.DataFrame, focus: Iterable[str], *, hops: int,
                title: str, max_nodes: int = 2000, hub_degree: int | None = None,
                core: Iterable[str] = ()) -> GraphView:
-    """The ``hops``-neighbourhood of the focus nodes (plus ``hops``+1 embedded for expanding).
-
-    ``core`` nodes (e.g. a case's connecting identifiers) are shown from the start. Insurance and
-    labour-contract edges are added for the persons in view.
-    """
-    focus = sorted(set(focus))
-    hood = neighbourhood(edges, [*focus, *core], hops + 1, max_nodes=max_nodes, hub_degree=hub_degree)
-    truncated = hood.height >= max_nodes
-    persons = hood.filter(pl.col("node").str.starts_with(_p("trainee") + ":")).select(
-        pl.col("node").str.slice(2).alias("person_id"))
-    reg = registry_edges(t, persons.lazy()).collect()
-    # registry employers in view become nodes too (one hop further than their person)
-    reg = reg.join(hood.select(pl.col("node").alias("src"), "hop"), on="src")
-    extra = reg.select(pl.col("dst").alias("node"), (pl.col("hop") + 1).alias("hop")).group_by("node").agg(pl.col("hop").min()) \
-        .join(hood, on="node", how="anti")
-    hood = pl.concat([hood, extra]).sort("hop", "node")
-    view_edges = pl.concat([edges_within(edges, hood), reg.drop("hop")]).unique(["src", "dst", "kind"]).sort("src", "dst", "kind")
-    nodes = node_table(t, hood).join(hood, on="node").with_columns(pl.col("node").is_in(focus).alias("focus"))
-    ents = finding_entities(findings, t.claims).join(hood.select("node"), on="node", how="semi")
-    node_findings = ents.join(findings, on="finding_id").sort("node", "family", "rule_id")
-    return GraphView(title=title, nodes=nodes.sort("hop", "node"), edges=view_edges, findings=node_findings,
-                     initial_hops=hops, truncated=truncated)
+    """One view: the ``hops``-neighbourhood of the focus nodes (``core`` nodes shown from the start)."""
+    focus, core = sorted(set(focus)), sorted(set(core) - set(focus))
+    seeds = pl.DataFrame({"node": focus + core, "focus": [True] * len(focus) + [False] * len(core)},
+                         schema={"node": pl.String, "focus": pl.Boolean}).with_columns(pl.lit("v").alias("group"))
+    entities = finding_entities(findings, t.claims)
+    return build_views(t, edges, findings, entities, seeds, hops=hops, titles={"v": title}, max_nodes=max_nodes,
+                       hub_degree=hub_degree)["v"]
 
 
 def resolve_entity(edges: pl.DataFrame, text: str) -> str:

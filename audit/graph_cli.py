@@ -58,7 +58,7 @@ def graph_cmd(run_dir: Path, case_id: str | None, entity: str | None, hops: int,
         if not cases_path.exists():
             from audit.cases import build_cases
 
-            cases = build_cases(run_dir, policy)[0]
+            cases = build_cases(run_dir, policy).cases
         else:
             cases = pl.read_parquet(cases_path)
         row = cases.filter(pl.col("case_id") == case_id)

@@ -99,8 +99,9 @@ def view_payload(view: graph.GraphView, *, unmasked: bool = False) -> dict:
     nodes = view.nodes
     names = nodes["node"].to_list()
     opaque = {n: f"n{i}" for i, n in enumerate(names)}  # raw IDs never appear as node ids in the page
-    pos = graph.layout(names, list(zip(view.edges["src"].to_list(), view.edges["dst"].to_list())))
-    spread = 220.0 * math.sqrt(max(len(names), 1))
+    shown = nodes.filter((pl.col("hop") <= view.initial_hops) | pl.col("focus"))["node"].to_list()
+    pos = graph.layout(names, list(zip(view.edges["src"].to_list(), view.edges["dst"].to_list())), core=shown)
+    spread = 220.0 * math.sqrt(max(len(shown), 1))
     findings_by_node: dict[str, list[dict]] = {}
     for f in view.findings.to_dicts():
         findings_by_node.setdefault(f["node"], []).append(f)

@@ -110,7 +110,7 @@ CONNECTIVITY = [
 
 @pytest.mark.parametrize("why, persons, units", CONNECTIVITY, ids=[c[0] for c in CONNECTIVITY])
 def test_one_case_per_connected_cluster(run_dir, why, persons, units):
-    cases, _, _ = build_cases(run_dir, policy())
+    cases = build_cases(run_dir, policy()).cases
     case = _case_of(cases, person=persons[0])
     assert set(case["person_ids"]) == {pid(p) for p in persons}, why
     assert set(case["unit_ids"]) == {uscc(u) for u in units}, why
@@ -118,7 +118,7 @@ def test_one_case_per_connected_cluster(run_dir, why, persons, units):
 
 def test_large_employer_does_not_merge_its_trainees_cases(run_dir):
     """Q1 and Q2 are both flagged and both at BIG (3000 staff), which no finding names."""
-    cases, _, _ = build_cases(run_dir, policy())
+    cases = build_cases(run_dir, policy()).cases
     q1, q2 = _case_of(cases, person="Q1"), _case_of(cases, person="Q2")
     assert q1["case_id"] != q2["case_id"]
     assert uscc("BIG") not in q1["unit_ids"]  # BIG carries no finding of its own
@@ -128,19 +128,19 @@ def test_a_hub_does_not_join_cases(run_dir, monkeypatch):
     pol = policy()
     real = pol.detect
     monkeypatch.setattr(pol, "detect", lambda name: 1 if name == "graph.case_hub_max_degree" else real(name))
-    cases, _, _ = build_cases(run_dir, pol)
+    cases = build_cases(run_dir, pol).cases
     assert _case_of(cases, person="P5")["case_id"] != _case_of(cases, person="P6")["case_id"]
 
 
 def test_data_quality_alone_opens_no_case(run_dir):
-    cases, _, _ = build_cases(run_dir, policy())
+    cases = build_cases(run_dir, policy()).cases
     assert not cases.filter(pl.col("person_ids").list.contains(pid("Z"))).height
     p9 = _case_of(cases, person="P9")
     assert "DATA_QUALITY" in p9["families"]  # attached to the case of the entity it names
 
 
 def test_money_counted_once_per_claim(run_dir):
-    cases, _, _ = build_cases(run_dir, policy())
+    cases = build_cases(run_dir, policy()).cases
     ring = _case_of(cases, person="P1")
     # P1's one claim of 1480: the rate finding puts 500 at risk, the ghost finding 1480 → 1480 once
     assert ring["amount_at_risk"] == pytest.approx(1480.0)
@@ -151,15 +151,15 @@ def test_money_counted_once_per_claim(run_dir):
 
 
 def test_case_ids_stable_across_reruns(tmp_path):
-    first = build_cases(write_world(tmp_path / "a"), policy())[0]
-    second = build_cases(write_world(tmp_path / "b"), policy())[0]
+    first = build_cases(write_world(tmp_path / "a"), policy()).cases
+    second = build_cases(write_world(tmp_path / "b"), policy()).cases
     assert first["case_id"].to_list() == second["case_id"].to_list()
     assert first["case_id"].n_unique() == first.height
     assert first.drop("graph_file").equals(second.drop("graph_file"))
 
 
 def test_cases_are_ranked_by_money_with_chinese_summary(run_dir):
-    cases, _, _ = build_cases(run_dir, policy())
+    cases = build_cases(run_dir, policy()).cases
     assert cases["rank"].to_list() == list(range(1, cases.height + 1))
     assert cases["amount_at_risk"].to_list() == sorted(cases["amount_at_risk"].to_list(), reverse=True)
     summary = _case_of(cases, person="P1")["summary"]
