@@ -133,7 +133,7 @@ def cases(rf: RunFiles, n: int) -> list[dict[str, Any]]:
         frame = frame.sort("amount_at_risk", descending=True, nulls_last=True)
     rows = []
     for r in frame.head(n).to_dicts():
-        graph = f"graphs/case_{r['case_id']}.html"
+        graph = str(r.get("graph_file") or f"graphs/case_{r['case_id']}.html")
         rows.append({
             "case_id": str(r["case_id"]), "money": float(r.get("amount_at_risk") or 0.0),
             "summary": mask(r.get("summary") or ""),
