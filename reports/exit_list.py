@@ -50,7 +50,7 @@ NOTICE = ("退出（摘牌）建议名单 — 审计线索与建议，不是处�
 COLUMNS = [
     Column("county", "县区"), Column("county_code", "区划代码"), Column("unit_name", "单位名称"),
     Column("unit_id", "统一社会信用代码"), Column("condition", "建议退出情形", "wrap", 30),
-    Column("all_conditions", "涉及情形"), Column("ban", "5年内不得再次申请"),
+    Column("all_conditions", "涉及情形"), Column("ban", "规定年限内不得再次申请"),
     Column("ban_until", "禁止申请截止日期（暂计）", "date"), Column("status", "当前状态"),
     Column("reasons", "问题及依据", "wrap", 50), Column("evidence", "证据摘要", "wrap", 60),
     Column("findings", "问题数", "int"), Column("recover", "应追缴金额（元）", "money"),
@@ -97,7 +97,7 @@ def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
             "county": rf.county_name(county), "county_code": county or "", "unit_name": info["unit_name"] or "",
             "unit_id": unit_id, "condition": CONDITIONS[headline],
             "all_conditions": "".join(CONDITIONS[c][0] for c in conditions),
-            "ban": ("是" if years else "是（年限参数未设定）") if banned else "否",
+            "ban": (f"是（{years}年）" if years else "是（年限参数未设定）") if banned else "否",
             "ban_until": _add_years(start, int(years)) if banned and years else None,
             "status": f"已于{info['exit_date']}退出" if info["exit_date"] else "在册",
             "reasons": _reasons(rf, group), "evidence": _evidence(group),
@@ -151,7 +151,7 @@ def _summary_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 SUMMARY_COLUMNS = [
     Column("county", "县区"), Column("county_code", "区划代码"), Column("units", "建议退出单位数", "int"),
     Column("c1", "情形①", "int"), Column("c2", "情形②", "int"), Column("c3", "情形③", "int"),
-    Column("c4", "情形④", "int"), Column("banned", "5年内不得再次申请", "int"),
+    Column("c4", "情形④", "int"), Column("banned", "不得再次申请单位数", "int"),
     Column("recover", "应追缴金额（元）", "money"),
 ]
 

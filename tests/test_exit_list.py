@@ -18,7 +18,7 @@ from reports import render_run
 from tests.helpers import uscc
 from tests.test_reports import DORMANT, GHOST, OTHER_ILLEGAL, synthetic_run
 
-HEADERS = ["县区", "区划代码", "单位名称", "统一社会信用代码", "建议退出情形", "涉及情形", "5年内不得再次申请",
+HEADERS = ["县区", "区划代码", "单位名称", "统一社会信用代码", "建议退出情形", "涉及情形", "规定年限内不得再次申请",
            "禁止申请截止日期（暂计）", "当前状态", "问题及依据", "证据摘要", "问题数", "应追缴金额（元）", "县区核实结论"]
 
 
@@ -57,8 +57,8 @@ def test_county_sheet_headers_and_widths(run_dir: Path) -> None:
 
 EXPECTED = [
     # unit, headline condition, ban, in which county sheet
-    ("U1", "③有骗取、套取就业见习补贴资金等违纪违法行为", "是", "360102 南昌市东湖区"),
-    ("U2", "④有其他经营违法行为", "是", "360102 南昌市东湖区"),
+    ("U1", "③有骗取、套取就业见习补贴资金等违纪违法行为", "是（5年）", "360102 南昌市东湖区"),
+    ("U2", "④有其他经营违法行为", "是（5年）", "360102 南昌市东湖区"),
     ("U3", "①一年内提供的见习岗位数量和接收的见习人员未达当地最低标准", "否", "360121 南昌市南昌县"),
 ]
 
@@ -67,8 +67,8 @@ EXPECTED = [
 def test_units_and_conditions(run_dir: Path, label: str, condition: str, ban: str, sheet: str) -> None:
     record = rows(openpyxl.load_workbook(run_dir / "exit_list.xlsx")[sheet])[uscc(label)]
     assert record["建议退出情形"] == condition
-    assert record["5年内不得再次申请"] == ban
-    if ban == "是":
+    assert record["规定年限内不得再次申请"] == ban
+    if ban.startswith("是"):
         # Jiangxi: 5 years, counted provisionally from the end of the audit month
         assert record["禁止申请截止日期（暂计）"] == dt.datetime(2029, 6, 30)
     else:
@@ -96,7 +96,7 @@ def test_summary_counts_per_county(run_dir: Path) -> None:
     header = [c.value for c in ws[2]]
     data = {r[1]: dict(zip(header, r)) for r in ws.iter_rows(min_row=3, values_only=True) if r[1]}
     assert data["360102"]["建议退出单位数"] == 2 and data["360102"]["情形③"] == 1 and data["360102"]["情形④"] == 1
-    assert data["360121"]["情形①"] == 1 and data["360121"]["5年内不得再次申请"] == 0
+    assert data["360121"]["情形①"] == 1 and data["360121"]["不得再次申请单位数"] == 0
     assert data["360102"]["应追缴金额（元）"] == 2960.0
 
 
