@@ -28,7 +28,7 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
     """Render everything (the PDF only when ``pdf``); returns (and writes to render.json) what was made."""
     from audit.policy import Policy
     from reports.data import load_run
-    from reports.exit_list import write_exit_lists
+    from reports.exit_list import exit_units, write_exit_lists
     from reports.pdf import find_chromium, print_pdf
     from reports.recovery import write_recovery
     from reports.render import render_report
@@ -43,13 +43,14 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
         note = "本次未生成 PDF 版本。"
     else:
         note = "" if find_chromium() else "PDF 版本未生成：本机未安装 Chromium。"
-    html_path.write_text(render_report(rf, policy, note), encoding="utf-8")
+    exits = exit_units(rf, policy)
+    html_path.write_text(render_report(rf, policy, note, exits), encoding="utf-8")
     why = print_pdf(html_path, pdf_path) if not note else note
     if why:
         pdf_path.unlink(missing_ok=True)
         if not note:  # printing failed after the page was written: say so on the page too
-            html_path.write_text(render_report(rf, policy, f"PDF 版本未生成：{why}。"), encoding="utf-8")
-    exits = write_exit_lists(rf, policy)
+            html_path.write_text(render_report(rf, policy, f"PDF 版本未生成：{why}。", exits), encoding="utf-8")
+    write_exit_lists(rf, policy, exits)
     recovery = write_recovery(rf)
     summary = write_summary_table(rf, policy)
     status = {

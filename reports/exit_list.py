@@ -169,9 +169,9 @@ def _write_book(path: Path, rf: RunFiles, rows: list[dict[str, Any]], counties: 
     book.close()
 
 
-def write_exit_lists(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
+def write_exit_lists(rf: RunFiles, policy: Policy, rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
     """exit_list.xlsx (summary + one sheet per county) and exit_lists/<county_code>.xlsx."""
-    rows = exit_units(rf, policy)
+    rows = exit_units(rf, policy) if rows is None else rows
     counties = sorted({r["county_code"] for r in rows})
     _write_book(rf.run_dir / "exit_list.xlsx", rf, rows, counties)
     folder = rf.run_dir / "exit_lists"

@@ -15,6 +15,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from audit.policy import Policy
 from reports import charts, figures
 from reports.data import RunFiles
+from reports.exit_list import CONDITIONS, exit_units
 from reports.mask import mask
 
 
@@ -33,11 +34,12 @@ def environment() -> Environment:
     return env
 
 
-def context(rf: RunFiles, policy: Policy, pdf_note: str) -> dict[str, Any]:
+def context(rf: RunFiles, policy: Policy, pdf_note: str, exits: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     n_top = int(policy.detection["report.top_cases"].value) if "report.top_cases" in policy.detection else 20
     counties = figures.by_county(rf)
     families = figures.by_family(rf)
     trend = figures.trend(rf)
+    exits = exit_units(rf, policy) if exits is None else exits
     return {
         "month": rf.run.get("audit_month", ""),
         "month_label": rf.month_label,
@@ -65,10 +67,14 @@ def context(rf: RunFiles, policy: Policy, pdf_note: str) -> dict[str, Any]:
         "detection": figures.detection(policy),
         "rules_skipped": figures.rules_skipped(rf),
         "skipped_keys": figures.skipped_keys(rf),
+        "exit_counts": [{"condition": text, "units": sum(1 for e in exits if e["_headline"] == number)}
+                        for number, text in CONDITIONS.items()],
+        "exit_top": sorted(exits, key=lambda e: (-e["recover"], e["unit_id"]))[:n_top],
+        "exit_total": len(exits),
         "pdf_note": pdf_note,
         "has_validation": (rf.run_dir / "validation.html").exists(),
     }
 
 
-def render_report(rf: RunFiles, policy: Policy, pdf_note: str = "") -> str:
-    return environment().get_template("report.html").render(**context(rf, policy, pdf_note))
+def render_report(rf: RunFiles, policy: Policy, pdf_note: str = "", exits: list[dict[str, Any]] | None = None) -> str:
+    return environment().get_template("report.html").render(**context(rf, policy, pdf_note, exits))

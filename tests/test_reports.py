@@ -214,7 +214,8 @@ def test_report_is_self_contained_and_chinese(run_dir: Path) -> None:
     assert "<svg" in html and "@media print" in html
     for text in ("就业见习补贴资金审计报告（2024年6月）", "分县区统计", "南昌市东湖区", "重点问题线索",
                  "检测参数（审计机关的判断，非政策规定）", "政策参数", "隔离", "未运行的规则", "缺少输入表: employment",
-                 GHOST.title, GHOST.citation, "须由所在县区人社部门逐项核实确认"):
+                 GHOST.title, GHOST.citation, "须由所在县区人社部门逐项核实确认", "退出（摘牌）建议",
+                 "建议 3 家见习单位退出", "南昌甲科技有限公司"):
         assert text in html, text
 
 
