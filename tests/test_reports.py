@@ -337,3 +337,14 @@ def test_render_without_chromium_still_succeeds(tmp_path: Path, monkeypatch: pyt
     assert status["report_pdf"] is False and "Chromium" in status["pdf_note"]
     assert not (path / "report.pdf").exists()
     assert "PDF 版本未生成" in (path / "report.html").read_text(encoding="utf-8")
+
+
+def test_text_from_the_data_is_escaped(tmp_path: Path) -> None:
+    path = synthetic_run(tmp_path / "run")
+    units = pl.read_parquet(path / "normalised" / "units.parquet").with_columns(
+        pl.when(pl.col("unit_id") == uscc("U4")).then(pl.lit("<script>alert(1)</script>丁公司"))
+        .otherwise(pl.col("unit_name")).alias("unit_name"))
+    units.write_parquet(path / "normalised" / "units.parquet")
+    render_run(path, pdf=False)
+    html = (path / "report.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;丁公司" in html and "<script" not in html
