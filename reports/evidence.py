@@ -42,6 +42,8 @@ LABELS: dict[str, str] = {
     "retention_rate": "留用率", "declared_rate": "申报留用率", "threshold": "标准",
 }
 
+MAX_ROWS = 20  # rows of an evidence table shown in the report; the rest are counted
+
 # Keys whose values are unit codes (public, needed by the county): not masked.
 _UNIT_KEYS = ("unit", "employer", "uscc")
 
@@ -106,7 +108,9 @@ def items(evidence: str | None) -> list[EvidenceItem]:
     for key, value in data.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             columns = list(dict.fromkeys(k for row in value for k in row))
-            rows = [[_inline(c, row.get(c)) for c in columns] for row in value[:50]]
+            rows = [[_inline(c, row.get(c)) for c in columns] for row in value[:MAX_ROWS]]
+            if len(value) > MAX_ROWS:
+                rows.append([f"…另有 {len(value) - MAX_ROWS} 行"] + [""] * (len(columns) - 1))
             out.append(EvidenceItem(label(key), columns=[label(c) for c in columns], rows=rows))
         else:
             out.append(EvidenceItem(label(key), text=_inline(key, value)))
