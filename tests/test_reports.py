@@ -348,3 +348,28 @@ def test_text_from_the_data_is_escaped(tmp_path: Path) -> None:
     render_run(path, pdf=False)
     html = (path / "report.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;丁公司" in html and "<script" not in html
+
+
+# ---------------------------------------------------------------- evidence made readable ------
+
+def test_evidence_items_label_mask_and_tabulate() -> None:
+    from reports import evidence
+
+    raw = json.dumps({"person_id": pid("P1"), "employer_id": "913601020000000017", "retained": True,
+                      "claims": [{"claim_id": "C1", "amount": 1480.0}, {"claim_id": "C2", "amount": 1480.0}],
+                      "definition": {"contract_window_days": 90}})
+    items = {i.label: i for i in evidence.items(raw)}
+    assert items["身份证号"].text == mask(pid("P1"))
+    assert items["缴费/用人单位"].text == "913601020000000017"  # a unit's code is public
+    assert items["是否留用"].text == "是"
+    assert items["相关申领"].columns == ["申领编号", "金额（元）"] and items["相关申领"].rows[1] == ["C2", "1,480.00"]
+    assert items["认定口径"].text == "contract_window_days: 90"
+
+
+def test_evidence_one_line_is_short_and_masked() -> None:
+    from reports import evidence
+
+    line = evidence.one_line(json.dumps({"bank_card": CARD, "months": [f"2024-{m:02d}" for m in range(1, 13)] * 10}),
+                             limit=60)
+    assert len(line) == 60 and line.endswith("…") and CARD not in line and "6222" in line
+    assert evidence.one_line("not json") == "evidence: not json"
