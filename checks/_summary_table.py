@@ -38,6 +38,13 @@ are counted once per county and month (distinct ``person_id``). The definitions:
 14. 本年累计各级财政实际拨付的见习补贴资金数 — claims paid (``paid_date``) from 1 January of M's year
     up to ME, ``amount`` + ``insurance_amount``, in 万元 (说明5), unrounded.
 
+Reconciled with the fixtures generator's independent definitions (``fixtures/indicators.py``):
+they agree on every indicator but one detail of 8, where we follow the form's note 2 (如期完成 =
+reached the agreed end): an agreement with no ``end_reason`` that did not end before its planned
+end counts as completed here, and not there. Generated worlds never have such a row (the
+generator sets ``end_reason`` on every ended agreement), so the two agree on them; real exports
+with an unfilled 结束原因 are where it matters.
+
 Everything is lazy: :func:`indicators` returns one plan; the REPORT_INCONSISTENT check and the
 ``summary_table.xlsx`` writer collect it.
 """
