@@ -27,6 +27,7 @@ import codecs
 import csv
 import io
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -204,6 +205,16 @@ class RawSource:
     extras: list[str]
     truncated_line: int | None = None  # a last line with fewer fields than the header
     blank_lines: int = 0
+    parquet: Path | None = None  # columns read one at a time from here (frame holds _line only)
+    names: dict[str, str] = field(default_factory=dict)  # canonical → name in the Parquet file
+
+    def column(self, name: str) -> pl.Series | None:
+        """One column by its canonical name, read from the Parquet file when it is not in memory."""
+        if name in self.frame.columns:
+            return self.frame[name]
+        if self.parquet is not None and name in self.names:
+            return pl.read_parquet(self.parquet, columns=[self.names[name]]).to_series().alias(name)
+        return None
 
 
 def _decode_csv(path: Path) -> tuple[bytes | Path, str]:
@@ -283,13 +294,23 @@ def _tail_bytes(path: Path) -> bytes:
 
 
 def read_parquet(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) -> list[RawSource]:
+    """Only the schema and row count now: the columns are read one at a time while normalising."""
     try:
-        frame = pl.read_parquet(path)
+        schema = pl.read_parquet_schema(path)
+        height = pl.scan_parquet(path).select(pl.len()).collect().item()
     except (pl.exceptions.PolarsError, OSError) as exc:
         raise InputError(f"{path.name}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
-    frame = frame.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64))
-    src = _raw_source(frame, spec, path.name, notes, errors)
-    return [src] if src is not None else []
+    mapping = map_headers(spec, list(schema), path.name, notes)
+    if not any(v in spec.names for v in mapping.values()):
+        errors.append(f"{path.name}: not a table of {spec.name} ({spec.zh}): none of its columns is a column of it")
+        return []
+    missing = check_required_columns(spec, set(mapping.values()), path.name)
+    if missing:
+        errors.extend(missing)
+        return []
+    lines = pl.DataFrame({"_line": pl.int_range(2, height + 2, dtype=pl.Int64, eager=True)})
+    extras = [canonical for canonical in mapping.values() if canonical not in spec.names]
+    return [RawSource(path.name, lines, extras, parquet=path, names={v: k for k, v in mapping.items()})]
 
 
 def read_xlsx(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) -> list[RawSource]:
@@ -366,7 +387,8 @@ def _raw_source(frame: pl.DataFrame, spec: TableSpec, label: str, notes: list[st
     # a blank line reads as a row of nulls: not a row of data
     data_cols = [c for c in frame.columns if c != "_line"]
     blank = pl.all_horizontal(
-        [pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "") for c in data_cols]
+        [pl.col(c).is_null() | (pl.col(c).str.strip_chars() == "") if frame.schema[c] == pl.String
+         else pl.col(c).is_null() for c in data_cols]
     )
     n_blank = int(frame.select(blank.sum()).item()) if frame.height else 0
     if n_blank:
@@ -382,183 +404,288 @@ READERS = {".csv": read_csv, ".parquet": read_parquet, ".xlsx": read_xlsx}
 # normalising one table
 
 
-def _as_text(col: str) -> pl.Expr:
-    return pl.col(col).cast(pl.String)
+PARSERS = {
+    Kind.DATE: nz.parse_date, Kind.MONTH: nz.parse_month, Kind.MONEY: nz.parse_money,
+    Kind.INT: nz.parse_int, Kind.BOOL: nz.parse_bool,
+    Kind.STR: nz.clean_text, Kind.ENUM: nz.clean_text, Kind.COUNTY: nz.clean_county,
+}
 
 
-def parse_column(spec: ColumnSpec, dtype: pl.DataType) -> pl.Expr:
-    """The column parsed to its spec dtype; typed Parquet columns take a fast path."""
-    col = pl.col(spec.name)
-    k = spec.kind
-    if k in (Kind.DATE, Kind.MONTH):
-        if dtype == pl.Date or isinstance(dtype, pl.Datetime):
-            value = col.cast(pl.Date)
-            return value.dt.month_start() if k is Kind.MONTH else value
-        return nz.parse_month(_as_text(spec.name)) if k is Kind.MONTH else nz.parse_date(_as_text(spec.name))
-    if k is Kind.MONEY:
-        if dtype.is_numeric():
-            return col.cast(pl.Float64).round(2)
-        return nz.parse_money(_as_text(spec.name))
-    if k is Kind.INT:
-        if dtype.is_integer():
-            return col.cast(pl.Int64)
-        return nz.parse_int(_as_text(spec.name))
-    if k is Kind.BOOL:
-        if dtype == pl.Boolean:
-            return col
-        return nz.parse_bool(_as_text(spec.name))
-    if k is Kind.COUNTY:
-        return nz.clean_code(_as_text(spec.name)).str.replace(r"\.0+$", "")
-    return nz.clean_text(_as_text(spec.name))  # STR, ENUM (ID kinds are handled apart)
+def _parse_distinct(raw: pl.Series, parser, codes_out: list[pl.Series]) -> pl.Series:
+    """``parser`` over the distinct values of a text column, spread back (see normalise.map_distinct)."""
+    table = nz.map_distinct(raw, lambda s: pl.DataFrame({"v": s}).select(v=parser(pl.col("v"))),
+                            reuse_unchanged=True, codes_out=codes_out)
+    return table.to_series()
 
 
-def _present(spec: ColumnSpec, dtype: pl.DataType) -> pl.Expr:
-    """Whether the raw cell holds anything (blank strings count as empty)."""
-    if dtype == pl.String:
-        return nz.clean_text(pl.col(spec.name)).is_not_null()
-    return pl.col(spec.name).is_not_null()
+def parse_series(spec: ColumnSpec, raw: pl.Series, hash_parts: list[pl.Series] | None = None) -> pl.Series:
+    """A column parsed to its spec dtype; typed Parquet columns take a fast path.
+
+    ``hash_parts`` receives what identifies the raw value for duplicate detection: the category
+    codes of a text column, or the typed value itself.
+    """
+    return _parse_series(spec, raw, hash_parts if hash_parts is not None else [])
+
+
+def _parse_series(spec: ColumnSpec, raw: pl.Series, parts: list[pl.Series]) -> pl.Series:
+    n_before = len(parts)
+    value = _typed_fast_path(spec, raw)
+    if value is None:
+        text = raw.cast(pl.String)
+        value = _parse_distinct(text, PARSERS[spec.kind], parts).cast(spec.dtype)
+        if len(parts) == n_before:  # small column: no codes were made, hash the text itself
+            parts.append(text)
+    else:
+        parts.append(value)
+    return value
+
+
+def _typed_fast_path(spec: ColumnSpec, raw: pl.Series) -> pl.Series | None:
+    k, dtype = spec.kind, raw.dtype
+    if k in (Kind.DATE, Kind.MONTH) and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+        value = raw.cast(pl.Date)
+        return value.dt.month_start() if k is Kind.MONTH else value
+    if k is Kind.MONEY and dtype.is_numeric():
+        return raw.cast(pl.Float64).round(2)
+    if k is Kind.INT and dtype.is_integer():
+        return raw.cast(pl.Int64)
+    if k is Kind.BOOL and dtype == pl.Boolean:
+        return raw
+    return None
+
+
+def _blank(raw: pl.Series) -> pl.Series:
+    if raw.dtype == pl.String:
+        return nz.clean_text_series(raw).is_null()
+    return raw.is_null()
 
 
 def normalise_table(spec: TableSpec, sources: list[RawSource]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(normalised table, its quarantine lines, its counts per file) from the raw sources."""
+    """(normalised table, its quarantine lines, its counts per file) from the raw sources.
+
+    Column by column, so a 30 M-row table holds at most one raw column beside the normalised
+    ones: a raw column is dropped once parsed (person IDs excepted: they are kept as
+    ``<col>_raw``), values that are already clean share the raw column's memory, parsing runs
+    over distinct values, and a row is first flagged by cheap null tests; only the flagged
+    cells are examined for their reasons. The sources' frames are consumed.
+    """
+    t0 = time.perf_counter()
     extras: list[str] = []
     for src in sources:
         extras += [e for e in src.extras if e not in extras]
-    frames = []
+    columns = _Columns(sources)
+    n = columns.height
+    truncated = pl.repeat(False, n, eager=True)
     for i, src in enumerate(sources):
-        frame = src.frame.with_columns(
-            [pl.col(e).cast(pl.String) for e in src.extras],
-            _src=pl.lit(i, pl.UInt16),
-            _truncated=(pl.col("_line") == src.truncated_line) if src.truncated_line else pl.lit(False),
-        )
-        frames.append(frame)
-    raw = pl.concat(frames, how="diagonal_relaxed") if len(frames) > 1 else frames[0]
-    raw = raw.with_columns([pl.lit(None, pl.String).alias(c.name) for c in spec.columns if c.name not in raw.columns])
-    dtypes = raw.schema
+        if src.truncated_line is not None:
+            truncated = truncated | ((columns["_src"] == i) & (columns["_line"] == src.truncated_line))
 
-    id_cols = [c for c in spec.columns if c.kind in (Kind.PERSON_ID, Kind.USCC)]
-    value_cols = [c for c in spec.columns if c.kind not in (Kind.PERSON_ID, Kind.USCC)]
-    # IDs: normalised over their distinct values (see normalise.map_distinct)
-    id_parts = {}
-    for c in id_cols:
-        table_of = nz.person_id_table if c.kind is Kind.PERSON_ID else nz.uscc_table
-        id_parts[c.name] = nz.map_distinct(raw[c.name].cast(pl.String), table_of)
-
-    # reasons a row cannot be read, one column per spec column (null = fine)
-    reason_exprs = []
+    values: dict[str, pl.Series] = {}
+    derived: dict[str, pl.Series] = {}
+    reasons: list[pl.DataFrame] = []
+    hash_parts: list[pl.Series] = []  # per column: category codes, or the value itself
     for c in spec.columns:
-        present = _present(c, dtypes[c.name])
-        parsed = pl.col(f"__v_{c.name}")
-        reason = pl.when(~present).then(pl.lit(MISSING)) if c.not_null else None
-        if c.kind in REASONS:
-            bad = present & parsed.is_null()
-            reason = (reason.when(bad) if reason is not None else pl.when(bad)).then(pl.lit(REASONS[c.kind]))
-        if reason is not None:
-            reason_exprs.append(reason.otherwise(pl.lit(None, pl.String)).alias(f"__r_{c.name}"))
-
-    lf = raw.lazy().with_columns(
-        *[parse_column(c, dtypes[c.name]).alias(f"__v_{c.name}") for c in value_cols],
-        *[pl.lit(id_parts[c.name]["id"]).alias(f"__v_{c.name}") for c in id_cols],
-        _seq=pl.int_range(pl.len(), dtype=pl.Int64),
-    ).with_columns(reason_exprs)
-    reason_cols = [e.meta.output_name() for e in reason_exprs]
-    bad_row = pl.any_horizontal([pl.col(r).is_not_null() for r in reason_cols] + [pl.col("_truncated")])
-    staged = lf.with_columns(_bad=bad_row).collect()
-
-    # the quarantine: one line per failing cell, plus the truncation itself
-    bad_rows = staged.filter(pl.col("_bad"))
-    q_parts = []
-    for c in spec.columns:
-        rc = f"__r_{c.name}"
-        if rc in staged.columns:
-            q_parts.append(
-                bad_rows.filter(pl.col(rc).is_not_null()).select(
-                    "_seq", "_src", "_line", column=pl.lit(c.name), reason=pl.col(rc),
-                    value=pl.when(nz.clean_text(_as_text(c.name)).is_not_null()).then(_as_text(c.name)),
-                )
-            )
-    q_parts.append(bad_rows.filter("_truncated").select(
-        "_seq", "_src", "_line", column=pl.lit(""), reason=pl.lit(TRUNCATED), value=pl.lit(None, pl.String)
-    ))
-    quarantine = pl.concat(q_parts).sort("_seq", maintain_order=True).select(
-        table=pl.lit(spec.name), file=_label_of_src(sources), line="_line", column="column", value="value",
-        reason="reason",
+        col = columns.pop(c.name)
+        if col is None:
+            col = pl.repeat(None, n, dtype=pl.String, eager=True)
+        if c.kind in (Kind.PERSON_ID, Kind.USCC):
+            table_of = nz.person_id_table if c.kind is Kind.PERSON_ID else nz.uscc_table
+            n_parts = len(hash_parts)
+            ids = nz.map_distinct(col.cast(pl.String), table_of, reuse_unchanged=True, codes_out=hash_parts)
+            if len(hash_parts) == n_parts:  # small column: no codes were made, hash the text itself
+                hash_parts.append(col.cast(pl.String))
+            value = ids["id"]
+            if c.kind is Kind.PERSON_ID:
+                derived[f"{c.name}_raw"] = col.cast(pl.String)
+            derived[f"{c.name}_status"] = ids["status"]
+            del ids
+        else:
+            value = parse_series(c, col, hash_parts)
+        values[c.name] = value.alias(c.name)
+        reasons += _cell_reasons(c, col, value)
+        del col, value
+    reasons.append(pl.DataFrame({"_pos": truncated.arg_true()}).with_columns(
+        column=pl.lit(""), value=pl.lit(None, pl.String), reason=pl.lit(TRUNCATED)))
+    del truncated
+    qlines = pl.concat(reasons).sort("_pos", maintain_order=True)
+    qlines = qlines.with_columns(_src=columns["_src"].gather(qlines["_pos"]), _line=columns["_line"].gather(qlines["_pos"]))
+    quarantine = qlines.select(
+        table=pl.lit(spec.name), file=_label_of_src(sources), line="_line", column="column", value="value", reason="reason",
     )
+    log.debug("%s: parsed %d rows in %.1f s", spec.name, n, time.perf_counter() - t0)
 
-    # the kept rows, in the spec's shape
-    out_cols = []
-    for c in spec.columns:
-        out_cols.append(pl.col(f"__v_{c.name}").cast(c.dtype).alias(c.name))
-    derived = []
-    for c in id_cols:
-        derived.append(pl.col(c.name).cast(pl.String).alias(f"{c.name}_raw") if c.kind is Kind.PERSON_ID else None)
-        derived.append(pl.lit(id_parts[c.name]["status"]).alias(f"{c.name}_status"))
-    kept = staged.with_columns(
-        [e for e in derived if e is not None]
-    ).filter(~pl.col("_bad"))
-    derived_names = [n for c in id_cols for n in ((f"{c.name}_raw", f"{c.name}_status") if c.kind is Kind.PERSON_ID else (f"{c.name}_status",))]
-    kept = kept.select(*out_cols, "_src", "_line", "_seq", *derived_names, *[pl.col(e) for e in extras])
-    kept, dup_removed = collapse_duplicates(kept, [c.name for c in spec.columns] + derived_names + extras)
+    # the kept rows in the spec's shape: spec columns, _file/_line/_dup_rows, derived, extras
+    read_per_src = columns["_src"].value_counts(name="rows_read")
+    extra_cols = [columns.pop(e) for e in extras]
+    hash_parts += extra_cols
+    kept = [*values.values(), columns.pop("_src"), columns.pop("_line"), *[s.alias(k) for k, s in derived.items()],
+            *extra_cols]
+    del values, derived, columns, extra_cols
+    bad_pos = qlines["_pos"].unique()
+    if bad_pos.len():
+        good = pl.repeat(True, n, eager=True).scatter(bad_pos, False)
+        kept = _filter_columnwise(kept, good)
+        hash_parts = _filter_columnwise(hash_parts, good)
+    row_hash = _row_hash(hash_parts)
+    del hash_parts
+    data_cols = [c.name for c in kept if c.name not in ("_src", "_line")]
+    dup_rows, keep, removed = find_duplicates(pl.DataFrame(kept), data_cols, row_hash)
+    kept.append(dup_rows)
+    if keep is not None:
+        kept = _filter_columnwise(kept, keep)
+    table = pl.DataFrame(kept)
+    del kept
     if spec.name == "trainees":
-        kept = kept.with_columns(
+        table = table.with_columns(
             birth_date=nz.person_birth_date(pl.col("person_id")), sex=nz.person_sex(pl.col("person_id"))
         )
-        derived_names += ["birth_date", "sex"]
-    final = kept.sort("_seq").select(
-        *[c.name for c in spec.columns],
-        _label_of_src(sources).alias("_file"),
-        "_line",
-        "_dup_rows",
-        *derived_names,
-        *extras,
+    derived_names = [c for c in table.columns if c not in spec.names and c not in extras
+                     and c not in ("_src", "_line", "_dup_rows")]
+    counts = _counts(spec, sources, read_per_src, qlines, table, removed)
+    final = table.select(
+        *spec.names, _label_of_src(sources).alias("_file"), "_line", "_dup_rows", *derived_names, *extras,
     )
-
-    counts = _counts(spec, sources, staged, kept, dup_removed)
+    log.debug("%s: normalised in %.1f s", spec.name, time.perf_counter() - t0)
     return final, quarantine, counts
 
 
+def _cell_reasons(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> list[pl.DataFrame]:
+    """Quarantine lines (``_pos``, column, value, reason) for one column's unreadable cells.
+
+    Cheap null tests pick the candidate rows; only those are checked for blankness, so a
+    whitespace-only optional cell is not mistaken for an unreadable one.
+    """
+    if c.not_null:
+        suspect = value.is_null()
+    elif c.kind in REASONS and raw.dtype == pl.String:
+        suspect = value.is_null() & raw.is_not_null()
+    else:
+        return []
+    pos = suspect.arg_true()
+    if not pos.len():
+        return []
+    sub_raw, sub_value = raw.gather(pos), value.gather(pos)
+    blank = _blank(sub_raw)
+    out = []
+    if c.not_null:
+        out.append(pl.DataFrame({"_pos": pos.filter(blank)}).with_columns(
+            column=pl.lit(c.name), value=pl.lit(None, pl.String), reason=pl.lit(MISSING)))
+    if c.kind in REASONS:
+        bad = ~blank & sub_value.is_null()
+        out.append(pl.DataFrame({"_pos": pos.filter(bad), "value": sub_raw.filter(bad).cast(pl.String)}).with_columns(
+            column=pl.lit(c.name), reason=pl.lit(REASONS[c.kind])).select("_pos", "column", "value", "reason"))
+    return out
+
+
+def _filter_columnwise(columns: list[pl.Series], keep: pl.Series) -> list[pl.Series]:
+    """The columns filtered one at a time, emptying ``columns``: only one column is ever held twice."""
+    out = []
+    while columns:
+        out.append(columns.pop(0).filter(keep))
+    return out
+
+
 def _label_of_src(sources: list[RawSource]) -> pl.Expr:
+    if len(sources) == 1:
+        return pl.lit(sources[0].label, pl.String)
     return pl.col("_src").replace_strict(
         list(range(len(sources))), [s.label for s in sources], return_dtype=pl.String
     )
 
 
-def collapse_duplicates(kept: pl.DataFrame, data_cols: list[str]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Exact duplicate rows folded into their first occurrence; the removed copies per source.
+def _row_hash(parts: list[pl.Series]) -> pl.Series:
+    """A hash per row over the given columns, folded one column at a time (little memory)."""
+    if not parts:
+        return pl.Series("_h", [], dtype=pl.UInt64)
+    h = parts[0].hash()
+    for part in parts[1:]:
+        h = pl.DataFrame([h.alias("a"), part.alias("b")]).select(pl.struct("a", "b").hash()).to_series()
+    return h
 
-    A row hash finds candidate duplicates cheaply; only rows whose hash repeats are compared
-    exactly (by grouping on every data column), so a table without duplicates costs one hash.
+
+class _Columns:
+    """The raw columns of a table's sources, concatenated, handed out one at a time."""
+
+    def __init__(self, sources: list[RawSource]) -> None:
+        self.sources = sources
+        self.heights = [s.frame.height for s in sources]
+        self.height = sum(self.heights)
+        self._extra = {
+            "_src": pl.concat([pl.repeat(i, h, dtype=pl.UInt16, eager=True) for i, h in enumerate(self.heights)]).alias("_src"),
+            "_line": pl.concat([s.frame["_line"] for s in sources]).alias("_line"),
+        }
+        self._taken: set[str] = set()
+
+    def __getitem__(self, name: str) -> pl.Series:
+        return self._extra[name]
+
+    def pop(self, name: str) -> pl.Series | None:
+        """The column (null where a source lacks it), or None when no source has it."""
+        if name in self._extra:
+            return self._extra.pop(name)
+        parts = [s.column(name) for s in self.sources]
+        if all(p is None for p in parts):
+            return None
+        dtype = next(p.dtype for p in parts if p is not None)
+        if len(parts) > 1 and any(p is None or p.dtype != dtype for p in parts):
+            parts = [pl.repeat(None, h, dtype=pl.String, eager=True) if p is None else p.cast(pl.String)
+                     for p, h in zip(parts, self.heights)]
+        for s in self.sources:  # free the raw column as soon as it is handed out
+            if name in s.frame.columns:
+                s.frame = s.frame.drop(name)
+        return (pl.concat(parts) if len(parts) > 1 else parts[0]).alias(name)
+
+
+def find_duplicates(table: pl.DataFrame, data_cols: list[str],
+                    row_hash: pl.Series | None = None) -> tuple[pl.Series, pl.Series | None, pl.DataFrame]:
+    """Exact duplicate rows: (``_dup_rows`` per row, rows to keep or None, removed copies per source).
+
+    A duplicate is folded into its first occurrence, which stays where it was and carries the
+    count. A row hash finds candidate duplicates cheaply; only rows whose hash repeats are
+    compared exactly (grouped on every data column), so a table without duplicates costs one
+    hash pass.
     """
-    hashed = kept.with_columns(_h=pl.struct(data_cols).hash())
-    candidate = hashed.select(pl.col("_h").is_duplicated()).to_series()
+    ones = pl.repeat(1, table.height, dtype=pl.Int64, eager=True).alias("_dup_rows")
+    no_removed = pl.DataFrame(schema={"_src": pl.UInt16, "n": pl.UInt32})
+    if table.height < 2:
+        return ones, None, no_removed
+    if row_hash is None or row_hash.len() != table.height:
+        row_hash = table.select(pl.struct(data_cols).hash()).to_series()
+    candidate = row_hash.is_duplicated()
     if not candidate.any():
-        return kept.with_columns(_dup_rows=pl.lit(1, pl.Int64)), pl.DataFrame(schema={"_src": pl.UInt16, "n": pl.UInt32})
-    unique_rows = hashed.filter(~candidate).drop("_h").with_columns(_dup_rows=pl.lit(1, pl.Int64))
-    repeated = hashed.filter(candidate).drop("_h")
-    grouped = (
-        repeated.with_columns(
-            _first=pl.col("_seq").min().over(data_cols, order_by=None),
-            _count=pl.len().over(data_cols).cast(pl.Int64),
-        )
+        return ones, None, no_removed
+    pos = candidate.arg_true()
+    groups = (
+        table.select(data_cols).gather(pos)
+        .with_columns(_pos=pos)
+        .with_columns(_first=pl.col("_pos").min().over(data_cols), _count=pl.len().over(data_cols).cast(pl.Int64))
     )
-    folded = grouped.filter(pl.col("_seq") == pl.col("_first")).with_columns(_dup_rows=pl.col("_count")).drop("_first", "_count")
-    removed = grouped.filter(pl.col("_seq") != pl.col("_first")).group_by("_src").agg(n=pl.len())
-    return pl.concat([unique_rows, folded], how="vertical_relaxed"), removed
+    firsts = groups.filter(pl.col("_pos") == pl.col("_first"))
+    dropped = groups.filter(pl.col("_pos") != pl.col("_first"))["_pos"]
+    if not dropped.len():
+        return ones, None, no_removed
+    dup_rows = ones.scatter(firsts["_pos"], firsts["_count"])
+    removed = table["_src"].gather(dropped).value_counts(name="n").cast({"n": pl.UInt32})
+    keep = pl.repeat(True, table.height, eager=True).scatter(dropped, False)
+    return dup_rows, keep, removed
 
 
-def _counts(spec: TableSpec, sources: list[RawSource], staged: pl.DataFrame, kept: pl.DataFrame,
-            dup_removed: pl.DataFrame) -> pl.DataFrame:
-    per_src = staged.group_by("_src").agg(rows_read=pl.len(), rows_quarantined=pl.col("_bad").sum())
+def _counts(spec: TableSpec, sources: list[RawSource], read_per_src: pl.DataFrame, qlines: pl.DataFrame,
+            kept: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
+    read_per_src = read_per_src.cast({"_src": pl.UInt16})
+    quarantined = qlines.unique("_pos").group_by("_src").agg(rows_quarantined=pl.len())
     kept_src = kept.group_by("_src").agg(rows_kept=pl.len())
     base = pl.DataFrame({"_src": list(range(len(sources))), "file": [s.label for s in sources],
                          "blank_lines": [s.blank_lines for s in sources]}, schema_overrides={"_src": pl.UInt16})
     out = (
-        base.join(per_src, on="_src", how="left").join(kept_src, on="_src", how="left")
-        .join(dup_removed.rename({"n": "duplicates_collapsed"}), on="_src", how="left")
+        base.join(read_per_src, on="_src", how="left").join(quarantined, on="_src", how="left")
+        .join(kept_src, on="_src", how="left")
+        .join(removed.rename({"n": "duplicates_collapsed"}), on="_src", how="left")
         .with_columns(table=pl.lit(spec.name))
     )
     return out.select(
-        [pl.col(name).fill_null(0).cast(dtype) if dtype == pl.Int64() else pl.col(name) for name, dtype in COUNTS_SCHEMA.items()]
+        [pl.col(name).fill_null(0).cast(dtype) if dtype == pl.Int64() else pl.col(name)
+         for name, dtype in COUNTS_SCHEMA.items()]
     )
 
 

@@ -48,6 +48,15 @@ def clean_text(expr: pl.Expr) -> pl.Expr:
     return pl.when(stripped.str.len_bytes() > 0).then(stripped)
 
 
+def clean_text_series(values: pl.Series) -> pl.Series:
+    return pl.DataFrame({"v": values}).select(clean_text(pl.col("v"))).to_series()
+
+
+def clean_county(expr: pl.Expr) -> pl.Expr:
+    """A GB/T 2260 code as text: ASCII, no spaces, no ``.0`` a spreadsheet added."""
+    return clean_code(expr).str.replace(r"\.0+$", "")
+
+
 def clean_code(expr: pl.Expr) -> pl.Expr:
     """A code or number: ASCII, no spaces anywhere, missing when blank."""
     text = clean_text(to_ascii(expr)).str.replace_all(r"\s+", "")
@@ -214,25 +223,39 @@ def normalise_person_id(expr: pl.Expr) -> pl.Expr:
     )
 
 
-def map_distinct(values: pl.Series, table_of: Callable[[pl.Series], pl.DataFrame]) -> pl.DataFrame:
+def map_distinct(values: pl.Series, table_of: Callable[[pl.Series], pl.DataFrame],
+                 reuse_unchanged: bool = False, codes_out: list[pl.Series] | None = None) -> pl.DataFrame:
     """``table_of`` applied to the distinct values only, spread back over every row.
 
-    Registries repeat the same IDs many times (30 M insurance rows, about 1 M people): casting to
-    a categorical finds the distinct values once, and a gather by category code spreads the
-    results back, far cheaper than normalising every row or joining on the string.
+    Registries repeat the same values many times (30 M insurance rows, about 1 M people, 60
+    months): casting to a categorical finds the distinct values once, and a gather by category
+    code spreads the results back, far cheaper than parsing every row or joining on the string.
+    With ``reuse_unchanged``, a first column of the result that equals its input on every
+    distinct value is returned as the input itself, sharing its memory. ``codes_out`` receives
+    the category codes (equal codes ⇔ equal values), which the loader hashes to find duplicates.
     """
     if values.len() < 50_000:
         return table_of(values)
     codes_cat = values.cast(pl.String).cast(pl.Categorical(pl.Categories.random()))
-    distinct = codes_cat.drop_nulls().unique()
+    distinct = codes_cat.unique().drop_nulls()
     table = table_of(distinct.cast(pl.String))
     codes = codes_cat.to_physical()
-    size = int(distinct.to_physical().max() or 0) + 1
+    del codes_cat
+    if codes_out is not None:
+        codes_out.append(codes)
+    phys = distinct.to_physical()
+    size = int(phys.max() or 0) + 1
     spread = {}
-    for name in table.columns:
-        lut = pl.Series(name, [None], dtype=table[name].dtype).extend_constant(None, size - 1)
-        spread[name] = lut.scatter(distinct.to_physical(), table[name]).gather(codes)
+    for i, name in enumerate(table.columns):
+        column = table[name]
+        # nulls need no check: a null has no category code, so it spreads back as null either way
+        if i == 0 and reuse_unchanged and values.dtype == column.dtype and column.eq_missing(distinct.cast(pl.String)).all():
+            spread[name] = values.alias(name)
+            continue
+        lut = pl.Series(name, [None], dtype=column.dtype).extend_constant(None, size - 1)
+        spread[name] = lut.scatter(phys, column).gather(codes)
     return pl.DataFrame(spread)
+
 
 
 def person_birth_date(person_id: pl.Expr) -> pl.Expr:
