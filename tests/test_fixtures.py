@@ -143,3 +143,19 @@ def test_county_reports_match_the_micro_data_except_where_planted(world: Path) -
             continue
         assert r["i1"] >= r["i2"] and r["i3"] >= r["i4"] and r["i5"] >= r["i6"] >= r["i7"], r
         assert r["i8"] >= r["i9"] + r["i11"] and r["i9"] >= r["i10"], r
+
+
+def test_mess_rows_land_in_the_quarantine_the_truth_expects(tmp_path: Path) -> None:
+    from audit.loader import load_inputs
+
+    generate(tmp_path / "messy", Config(seed=9, trainees=150, fmt="mixed", mess=True))
+    expected = pl.read_csv(tmp_path / "messy" / "truth" / "expected_quarantine.csv")
+    loaded = load_inputs(tmp_path / "messy")
+    got = set(loaded.quarantine.select("table", "line").iter_rows())
+    assert set(expected.select("table", "line").iter_rows()) == got
+    assert expected.height >= 4
+    # every other row was read: rows kept per table equal the clean world's rows
+    generate(tmp_path / "clean", Config(seed=9, trainees=150))
+    clean = load_inputs(tmp_path / "clean")
+    for name, frame in clean.tables.items():
+        assert loaded.tables[name].height == frame.height, name
