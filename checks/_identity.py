@@ -86,7 +86,7 @@ def shared_plan(t: Tables, name: str, key: tuple, build: Callable[[], pl.LazyFra
     """
     store: dict = t.__dict__.setdefault("_shared_plans", {})
     if (name, key) not in store:
-        store[(name, key)] = build().cache()
+        store[(name, key)] = build()
     return store[(name, key)]
 
 
@@ -185,3 +185,17 @@ def with_person_key(lf: pl.LazyFrame, identity: pl.LazyFrame, *, on: str = "pers
     return lf.join(keys, left_on=on, right_on="_pid_join", how="left").with_columns(
         pl.coalesce(alias, on).alias(alias)
     )
+
+
+def rows_of_persons(lf: pl.LazyFrame, person_keys: pl.LazyFrame, identity: pl.LazyFrame) -> pl.LazyFrame:
+    """The rows of ``lf`` (a table with ``person_id``) belonging to the natural persons listed in
+    ``person_keys`` (column ``person_key``), under any of their linked IDs, with ``person_key``
+    added. Filtering on the raw ID first keeps an 8-million-row claims table from being widened
+    and joined whole when only a few thousand persons are wanted."""
+    keys = person_keys.select("person_key").unique()
+    ids = pl.concat([
+        keys.select(pl.col("person_key").alias("person_id")),
+        identity.join(keys, on="person_key", how="semi").select("person_id"),
+    ]).unique()
+    return with_person_key(lf.join(ids, on="person_id", how="semi"), identity)
+

@@ -141,27 +141,24 @@ def orphan_claim(t: Tables, policy: Policy) -> pl.LazyFrame:
     registers do not hold: a subsidy is claimed against an agreement approved through the
     platform for a registered trainee of an approved unit. One finding per claim row, in the
     claim month; evidence: which reference is missing and the claim's row."""
-    agreements = t.agreements.select("agreement_id").unique().with_columns(pl.lit(True).alias("_has_agreement"))
-    persons = t.trainees.select("person_id").unique().with_columns(pl.lit(True).alias("_has_person"))
-    units = t.units.select("unit_id").unique().with_columns(pl.lit(True).alias("_has_unit"))
-    missing = pl.concat_list(
-        pl.when(pl.col("agreement_id").is_not_null() & pl.col("_has_agreement").is_null()).then(pl.lit("agreement_id")),
-        pl.when(pl.col("_has_person").is_null()).then(pl.lit("person_id")),
-        pl.when(pl.col("_has_unit").is_null()).then(pl.lit("unit_id")),
-    ).list.drop_nulls()
+    row = ["_file", "_line"]
+    refs = t.claims.select("agreement_id", "person_id", "unit_id", *row)
+    # anti-joins on narrow columns: only the few orphan rows come out of the 8-million-row table
+    missing = pl.concat([
+        refs.filter(pl.col("agreement_id").is_not_null())
+        .join(t.agreements.select("agreement_id"), on="agreement_id", how="anti")
+        .select(*row, pl.lit("agreement_id").alias("missing")),
+        refs.join(t.trainees.select("person_id"), on="person_id", how="anti").select(*row, pl.lit("person_id").alias("missing")),
+        refs.join(t.units.select("unit_id"), on="unit_id", how="anti").select(*row, pl.lit("unit_id").alias("missing")),
+    ]).group_by(row).agg(pl.col("missing").unique().sort())
     return (
-        t.claims.join(agreements, on="agreement_id", how="left")
-        .join(persons, on="person_id", how="left")
-        .join(units, on="unit_id", how="left")
-        .with_columns(missing.alias("_missing"))
-        .filter(pl.col("_missing").list.len() > 0)
+        t.claims.join(missing, on=row)
         .select(
             "person_id", "unit_id", "claim_id",
             pl.col("claim_month").alias("period_start"),
             pl.col("claim_month").dt.month_end().alias("period_end"),
             pl.struct(
-                pl.col("_missing").alias("missing"),
-                "agreement_id", raw_id().alias("raw_person_id"), "unit_id", "claim_type",
+                "missing", "agreement_id", raw_id().alias("raw_person_id"), "unit_id", "claim_type",
                 "amount", "insurance_amount", "_file", "_line",
             ).alias("evidence"),
         )
@@ -204,8 +201,9 @@ def orphan_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
 def _duplicates(lf: pl.LazyFrame, table: str, key: list[str], values: list[str], out: dict[str, pl.Expr]) -> pl.LazyFrame:
     have = lf.collect_schema()
     cols = [c for c in values if c in have]
+    repeated = lf.select(key).group_by(key).len().filter(pl.col("len") > 1).drop("len")
     return (
-        lf.filter(pl.len().over(key) > 1)
+        lf.join(repeated, on=key, how="semi", nulls_equal=True)
         .group_by(key)
         .agg(
             pl.len().alias("row_count"),
@@ -298,6 +296,7 @@ def claim_agreement_mismatch(t: Tables, policy: Policy) -> pl.LazyFrame:
     a linked ID variant) or another unit. One finding per claim row, in the claim month;
     evidence: both sides."""
     identity = identity_links(t, policy)
+    row = ["_file", "_line"]
     agreements = with_person_key(
         _first_by_key(t.agreements, "agreement_id"), identity, alias="agreement_person_key"
     ).select(
@@ -310,17 +309,23 @@ def claim_agreement_mismatch(t: Tables, policy: Policy) -> pl.LazyFrame:
         pl.when(pl.col("person_key") != pl.col("agreement_person_key")).then(pl.lit("person_id")),
         pl.when(pl.col("unit_id") != pl.col("agreement_unit_id")).then(pl.lit("unit_id")),
     ).list.drop_nulls()
-    return (
-        with_person_key(t.claims.filter(pl.col("agreement_id").is_not_null()), identity)
+    # compare on narrow columns, then fetch the few mismatching claim rows whole
+    differing = (
+        with_person_key(t.claims.select("agreement_id", "person_id", "unit_id", *row)
+                        .filter(pl.col("agreement_id").is_not_null()), identity)
         .join(agreements, on="agreement_id")
-        .with_columns(other.alias("_differs"))
-        .filter(pl.col("_differs").list.len() > 0)
+        .with_columns(other.alias("differs"))
+        .filter(pl.col("differs").list.len() > 0)
+        .select(*row, "differs", "agreement_raw_person_id", "agreement_unit_id", "agreement_file", "agreement_line")
+    )
+    return (
+        t.claims.join(differing, on=row)
         .select(
             "person_id", "unit_id", "claim_id",
             pl.col("claim_month").alias("period_start"),
             pl.col("claim_month").dt.month_end().alias("period_end"),
             pl.struct(
-                pl.col("_differs").alias("differs"), "agreement_id",
+                "differs", "agreement_id",
                 raw_id().alias("claim_raw_person_id"), pl.col("unit_id").alias("claim_unit_id"),
                 "agreement_raw_person_id", "agreement_unit_id", "_file", "_line", "agreement_file", "agreement_line",
             ).alias("evidence"),

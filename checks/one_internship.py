@@ -17,7 +17,7 @@ import polars as pl
 from audit.policy import Policy
 from audit.rules import Check, Severity, rule
 from audit.tables import Tables
-from checks._identity import identity_links, shared_plan, with_person_key
+from checks._identity import identity_links, rows_of_persons, shared_plan, with_person_key
 
 CITATION = "赣人社发〔2023〕9号 四(二)"
 _SPLIT_PASSES = 4  # an unbroken chain longer than 4 × the extension cap is absurd; leftovers split singly
@@ -122,8 +122,7 @@ def _claims_of(t: Tables, policy: Policy, later: pl.LazyFrame) -> pl.LazyFrame:
     claim_id, claim_month, amount (claimed + insurance)."""
     identity = identity_links(t, policy)
     claims = (
-        with_person_key(t.claims, identity)
-        .join(later.select("person_key").unique(), on="person_key", how="semi")
+        rows_of_persons(t.claims, later, identity)
         .sort("claim_id", "_file", "_line")
         .unique("claim_id", keep="first")  # a duplicated claim key is DATA_QUALITY's; price it once
         .select("claim_id", "person_key", "unit_id", "agreement_id", "claim_month",
