@@ -1,0 +1,69 @@
+"""Time and peak memory of a full monthly run (`audit run`) on a generated world.
+
+    python bench/bench_run.py                          # 100 k trainees
+    python bench/bench_run.py --trainees 1000000       # national scale: ~8 M claims, ~30 M insurance rows
+
+The world is generated once into bench/out/world_<N>_<seed>/ (Parquet) and reused. The run is
+made in a child process so that its peak memory (ru_maxrss of the child) is the run's alone;
+stages (load, validate, checks) come from the run's own run.json. Rendering (reports, exit
+lists, graphs) is timed separately with --render. Prints one line and writes
+bench/results_run.json. A benchmark, not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).parent
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--trainees", type=int, default=100_000)
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--month", default="2024-06")
+    ap.add_argument("--render", action="store_true", help="also render reports, exit lists and graphs")
+    ap.add_argument("--out", type=Path, default=HERE / "results_run.json")
+    args = ap.parse_args()
+
+    world = HERE / "out" / f"world_{args.trainees}_{args.seed}"
+    if not (world / "claims.parquet").exists():
+        t0 = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "audit.cli", "fixtures", "generate", str(world), "--trainees",
+                        str(args.trainees), "--seed", str(args.seed), "--format", "parquet"], check=True)
+        print(f"generated {args.trainees:,} trainees in {time.perf_counter() - t0:.1f} s", flush=True)
+    run_dir = HERE / "out" / f"run_{args.trainees}_{args.seed}"
+    cmd = [sys.executable, "-m", "audit.cli", "run", str(world), "--month", args.month, "--out", str(run_dir), "--quiet"]
+    if not args.render:
+        cmd.append("--no-render")
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    if proc.returncode not in (0, 1):
+        sys.stderr.write(proc.stdout + proc.stderr)
+        raise SystemExit(f"audit run failed with exit code {proc.returncode}")
+    run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
+    rows = {r["table"]: r.get("rows_read") for r in run.get("inputs", []) if isinstance(r, dict) and "table" in r}
+    result = {
+        "trainees": args.trainees,
+        "seconds": round(seconds, 1),
+        "peak_rss_gib": round(max(peak_kib, before) / 2**20, 2),
+        "stages_s": run.get("timings_s", {}),
+        "rows": rows,
+        "findings": next((r["findings"] for r in run.get("by_family", []) if r["family"] == "TOTAL"), None),
+        "render": args.render,
+    }
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    args.out.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
