@@ -65,14 +65,11 @@ def vis_assets() -> tuple[str, str]:
     return js, css
 
 
-_ID18 = re.compile(r"(?<![0-9A-Za-z])\d{17}[\dXx](?![0-9A-Za-z])")
-_LONG_DIGITS = re.compile(r"(?<!\d)\d{10,}(?!\d)")
-
-
 def mask_text(text: str) -> str:
-    """Mask person IDs and long numbers (cards, accounts, phones) inside free text (evidence)."""
-    text = _ID18.sub(lambda m: mask_id(m.group(0)) or "", text)
-    return _LONG_DIGITS.sub(lambda m: (mask_phone if len(m.group(0)) == 11 else mask_card)(m.group(0)) or "", text)
+    """Mask person IDs, bank numbers and mobiles inside free text (evidence) as the reports do."""
+    from reports.mask import mask
+
+    return mask(text)
 
 
 def _mask_key(kind: str, key: str | None, unmasked: bool) -> str:

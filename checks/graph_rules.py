@@ -29,9 +29,32 @@ LOUVAIN_SEED = 20230816  # fixed, so communities are the same on every run (èµ£ä
 # shared building blocks
 
 
-def _person_context(t: Tables) -> pl.LazyFrame:
-    """``person_id, unit_id, county_code, period_start, period_end``: a trainee's internships."""
-    spans = t.agreements.group_by("person_id").agg(
+def _pairs(t: Tables, persons: pl.LazyFrame | None = None, units: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """``person_id, unit_id`` of agreements and claims, restricted first to the persons/units given.
+
+    Restricting before de-duplicating keeps a national run fast: the rings and clusters name a
+    few thousand trainees and units among millions of claims.
+    """
+    frames = []
+    for table in (t.agreements, t.claims):
+        lf = table.select("person_id", "unit_id")
+        if persons is not None:
+            lf = lf.join(persons, on="person_id", how="semi")
+        if units is not None:
+            lf = lf.join(units, on="unit_id", how="semi")
+        frames.append(lf)
+    return pl.concat(frames).drop_nulls().unique()
+
+
+def _claimed(t: Tables, by: str, keys: pl.LazyFrame) -> pl.LazyFrame:
+    """``<by>, claimed_yuan``: yuan claimed (subsidy + insurance) by the given persons or at the given units."""
+    return t.claims.join(keys, on=by, how="semi").group_by(by).agg(
+        (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).sum().round(2).alias("claimed_yuan"))
+
+
+def _person_context(t: Tables, persons: pl.LazyFrame) -> pl.LazyFrame:
+    """``person_id, unit_id, county_code, period_start, period_end``: the given trainees' internships."""
+    spans = t.agreements.join(persons, on="person_id", how="semi").group_by("person_id").agg(
         pl.col("unit_id").sort().first(),
         pl.col("start_date").min().alias("period_start"),
         pl.coalesce("actual_end_date", "planned_end_date").max().alias("period_end"),
@@ -39,15 +62,17 @@ def _person_context(t: Tables) -> pl.LazyFrame:
     return spans.join(t.units.select("unit_id", "county_code"), on="unit_id", how="left")
 
 
-def _claimed_by_person(t: Tables) -> pl.LazyFrame:
-    return graph.claimed_by_pair(t).group_by("person_id").agg(pl.col("claimed").sum().round(2).alias("claimed_yuan"))
-
-
-def _shared_trainee_identifier(t: Tables, key: pl.Expr) -> pl.LazyFrame:
-    """``key, persons, units, n_persons, n_units``: trainees registering the same identifier."""
+def _shared_trainee_identifier(t: Tables, key: pl.Expr, min_persons: int = 2,
+                               also: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """``key, persons, units, n_persons, n_units``: identifiers given by ``min_persons`` or more
+    trainees (and any identifier in ``also``, a frame of ``key``, whoever gives it)."""
     ids = t.trainees.select("person_id", key.alias("key")).drop_nulls().unique()
+    shared = ids.group_by("key").agg(pl.len().alias("n")).filter(pl.col("n") >= min_persons).select("key")
+    if also is not None:
+        shared = pl.concat([shared, also.select("key")]).unique()
+    ids = ids.join(shared, on="key", how="semi")
     return (
-        ids.join(graph.trainee_units(t), on="person_id", how="left")
+        ids.join(_pairs(t, persons=ids.select("person_id")), on="person_id", how="left")
         .group_by("key")
         .agg(
             pl.col("person_id").unique().sort().alias("persons"),
@@ -59,10 +84,12 @@ def _shared_trainee_identifier(t: Tables, key: pl.Expr) -> pl.LazyFrame:
 
 def _person_findings(t: Tables, rings: pl.LazyFrame, evidence: list[pl.Expr]) -> pl.LazyFrame:
     """One finding per trainee in a ring, located at the trainee's (first) unit and internship."""
+    members = rings.explode("persons").rename({"persons": "person_id"})
+    persons = members.select("person_id").unique()
     return (
-        rings.explode("persons").rename({"persons": "person_id"})
-        .join(_person_context(t), on="person_id", how="left")
-        .join(_claimed_by_person(t), on="person_id", how="left")
+        members
+        .join(_person_context(t, persons), on="person_id", how="left")
+        .join(_claimed(t, "person_id", persons), on="person_id", how="left")
         .with_columns(pl.col("claimed_yuan").fill_null(0.0))
         .select("person_id", "unit_id", "county_code", "period_start", "period_end",
                 pl.lit(0.0).alias("amount_at_risk"), pl.struct(*evidence).alias("evidence"))
@@ -113,9 +140,9 @@ def shared_card_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
     card is listed, at the unit and internship period of their agreements.
     """
     min_units = int(policy.detect("graph.shared_card_min_units"))
-    rings = _shared_trainee_identifier(t, graph.card_key(pl.col("bank_card")))
     accounts = graph.unit_identifiers(t).filter(pl.col("kind") == "bank").group_by("key").agg(
         pl.col("unit_id").unique().sort().alias("account_of_units"))
+    rings = _shared_trainee_identifier(t, graph.card_key(pl.col("bank_card")), 2, also=accounts)
     rings = rings.join(accounts, on="key", how="left").filter(
         ((pl.col("n_persons") >= 2) & (pl.col("n_units") >= min_units)) | pl.col("account_of_units").is_not_null()
     )
@@ -146,7 +173,7 @@ def shared_phone_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
     """
     min_units = int(policy.detect("graph.shared_card_min_units"))
     min_trainees = int(policy.detect("graph.shared_phone_min_trainees"))
-    rings = _shared_trainee_identifier(t, graph.phone_key(pl.col("phone"))).filter(
+    rings = _shared_trainee_identifier(t, graph.phone_key(pl.col("phone")), min_trainees).filter(
         (pl.col("n_persons") >= min_trainees) & (pl.col("n_units") >= min_units)
     )
     return _person_findings(t, rings, [
@@ -178,13 +205,14 @@ def shell_cluster(t: Tables, policy: Policy) -> pl.LazyFrame:
     min_units = int(policy.detect("graph.shell_min_units"))
     min_trainees = int(policy.detect("graph.shell_min_trainees"))
     linked = linked_units(t, policy).lazy()
+    units = linked.select("unit_id")
     members = linked.group_by("component").agg(pl.col("unit_id").sort().alias("units"))
-    through = graph.trainee_units(t).join(linked, on="unit_id").group_by("component").agg(
+    through = _pairs(t, units=units).join(linked, on="unit_id").group_by("component").agg(
         pl.col("person_id").n_unique().alias("trainees"))
-    money = graph.claimed_by_pair(t).join(linked, on="unit_id").group_by("component").agg(
-        pl.col("claimed").sum().round(2).alias("claimed_yuan"))
-    spans = t.claims.group_by("unit_id").agg(pl.col("claim_month").min().alias("period_start"),
-                                             pl.col("claim_month").max().alias("period_end"))
+    money = _claimed(t, "unit_id", units).join(linked, on="unit_id").group_by("component").agg(
+        pl.col("claimed_yuan").sum().round(2))
+    spans = t.claims.join(units, on="unit_id", how="semi").group_by("unit_id").agg(
+        pl.col("claim_month").min().alias("period_start"), pl.col("claim_month").max().alias("period_end"))
     clusters = (
         members.join(through, on="component", how="left").join(money, on="component", how="left")
         .with_columns(pl.col("trainees").fill_null(0), pl.col("claimed_yuan").fill_null(0.0),
@@ -221,19 +249,20 @@ def rotation_linked_units(t: Tables, policy: Policy) -> pl.LazyFrame:
     """
     linked = linked_units(t, policy).lazy()
     rotations = (
-        graph.trainee_units(t).join(linked, on="unit_id")
+        _pairs(t, units=linked.select("unit_id")).join(linked, on="unit_id")
         .group_by("person_id", "component")
         .agg(pl.col("unit_id").unique().sort().alias("units"), pl.col("shared_kinds").first())
         .filter(pl.col("units").list.len() >= 2)
     )
-    spans = t.agreements.group_by("person_id").agg(
+    persons = rotations.select("person_id").unique()
+    spans = t.agreements.join(persons, on="person_id", how="semi").group_by("person_id").agg(
         pl.col("start_date").min().alias("period_start"),
         pl.coalesce("actual_end_date", "planned_end_date").max().alias("period_end"),
         pl.len().alias("agreements"),
     )
     return (
         rotations.join(spans, on="person_id", how="left")
-        .join(_claimed_by_person(t), on="person_id", how="left")
+        .join(_claimed(t, "person_id", persons), on="person_id", how="left")
         .with_columns(pl.col("units").list.first().alias("unit_id"))
         .join(t.units.select("unit_id", "county_code"), on="unit_id", how="left")
         .select("person_id", "unit_id", "county_code", "period_start", "period_end",
@@ -249,12 +278,12 @@ def _red_flag_trainees(t: Tables, policy: Policy, linked: pl.DataFrame) -> pl.La
     min_trainees = int(policy.detect("graph.shared_phone_min_trainees"))
     card = _shared_trainee_identifier(t, graph.card_key(pl.col("bank_card"))).filter(
         (pl.col("n_persons") >= 2) & (pl.col("n_units") >= min_units))
-    phone = _shared_trainee_identifier(t, graph.phone_key(pl.col("phone"))).filter(
+    phone = _shared_trainee_identifier(t, graph.phone_key(pl.col("phone")), min_trainees).filter(
         (pl.col("n_persons") >= min_trainees) & (pl.col("n_units") >= min_units))
-    tu = graph.trainee_units(t)
-    several = tu.group_by("person_id").agg(pl.len().alias("n")).filter(pl.col("n") >= 2)
-    rotating = tu.join(linked.lazy(), on="unit_id").group_by("person_id").agg(pl.col("unit_id").n_unique().alias("n")) \
-        .filter(pl.col("n") >= 2)
+    # several units by agreement (the registry of internships; a claim without one is DATA_QUALITY's)
+    several = t.agreements.group_by("person_id").agg(pl.col("unit_id").n_unique().alias("n")).filter(pl.col("n") >= 2)
+    rotating = _pairs(t, units=linked.lazy().select("unit_id")).join(linked.lazy(), on="unit_id") \
+        .group_by("person_id").agg(pl.col("unit_id").n_unique().alias("n")).filter(pl.col("n") >= 2)
     return pl.concat([
         card.select(pl.col("persons").alias("person_id")).explode("person_id"),
         phone.select(pl.col("persons").alias("person_id")).explode("person_id"),
@@ -285,9 +314,8 @@ def flagged_community(t: Tables, policy: Policy) -> pl.LazyFrame:
     flagged = _red_flag_trainees(t, policy, linked).collect()
     if flagged.height == 0:
         return pl.LazyFrame(schema={"unit_id": pl.String})
-    tu = graph.trainee_units(t)
     p, u = graph.NODE_KINDS["trainee"].prefix, graph.NODE_KINDS["unit"].prefix
-    flagged_edges = tu.join(flagged.lazy(), on="person_id", how="semi").select(
+    flagged_edges = _pairs(t, persons=flagged.lazy()).select(
         graph.node_id(p, pl.col("person_id")).alias("src"), graph.node_id(u, pl.col("unit_id")).alias("dst")).collect()
     unit_nodes = flagged_edges.select(pl.col("dst").str.slice(len(u) + 1).alias("unit_id")).unique()
     ident_edges = linked.join(unit_nodes, on="unit_id", how="semi").select(
@@ -303,7 +331,7 @@ def flagged_community(t: Tables, policy: Policy) -> pl.LazyFrame:
     units_in = communities.filter(pl.col("node").str.starts_with(u + ":")).select(
         pl.col("node").str.slice(len(u) + 1).alias("unit_id"), "community")
     # concentration is measured against every trainee of the community's units, flagged or not
-    members = tu.join(units_in.lazy(), on="unit_id").with_columns(
+    members = _pairs(t, units=units_in.lazy().select("unit_id")).join(units_in.lazy(), on="unit_id").with_columns(
         pl.col("person_id").is_in(flagged["person_id"].implode()).alias("flagged"))
     stats = members.group_by("community").agg(
         pl.col("unit_id").unique().sort().alias("units"),
@@ -315,8 +343,8 @@ def flagged_community(t: Tables, policy: Policy) -> pl.LazyFrame:
     ).filter(
         (pl.col("flagged_trainees") >= min_flagged) & (pl.col("flagged_share") >= min_share)
     )
-    money = graph.claimed_by_pair(t).join(units_in.lazy(), on="unit_id").group_by("community").agg(
-        pl.col("claimed").sum().round(2).alias("claimed_yuan"))
+    money = _claimed(t, "unit_id", units_in.lazy().select("unit_id")).join(units_in.lazy(), on="unit_id") \
+        .group_by("community").agg(pl.col("claimed_yuan").sum().round(2))
     return (
         units_in.lazy().join(stats, on="community").join(money, on="community", how="left")
         .join(t.units.select("unit_id", "county_code"), on="unit_id", how="left")

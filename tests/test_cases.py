@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from audit.cases import build_cases, write_run_cases
+from audit.cases import CASE_SCHEMA, build_cases, write_run_cases
 from audit.pipeline import run_checks, write_findings
 from audit.rules import Severity, rule
 from checks import graph_rules
@@ -177,3 +177,13 @@ def test_write_run_cases_writes_parquet_and_top_graphs(run_dir):
         assert "vis-network" in html and "<script src" not in html
         for p in row["person_ids"]:
             assert p not in html  # masked by default
+
+
+def test_a_run_without_findings_writes_an_empty_case_table(tmp_path):
+    run_dir = write_world(tmp_path / "run")
+    findings = pl.read_parquet(run_dir / "findings.parquet")
+    findings.clear().write_parquet(run_dir / "findings.parquet")
+    pl.read_parquet(run_dir / "finding_claims.parquet").clear().write_parquet(run_dir / "finding_claims.parquet")
+    cases = write_run_cases(run_dir, policy())
+    assert cases.height == 0
+    assert pl.read_parquet(run_dir / "cases.parquet").columns == list(CASE_SCHEMA)

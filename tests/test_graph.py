@@ -110,6 +110,7 @@ def test_masks():
     assert mask_id("43010219900101123X") == "4301**********123X"
     assert mask_card("6222020200111234") == "6222********1234"
     assert mask_phone("13800138000") == "138****8000"
+    # evidence text in the viewer is masked with the reports' own text mask (one convention)
     text = mask_text('{"person": "43010219900101123X", "card": "6222020200111234", "phone": "13800138000"}')
     assert "43010219900101123X" not in text and "6222020200111234" not in text and "13800138000" not in text
 
