@@ -25,6 +25,8 @@ from audit.tables import Tables
 OPEN_END = dt.date(9999, 12, 31)  # an open-ended labour contract
 TRAINEE_COVER = "补充工伤"  # the insurance a unit buys for its own trainees, not employment
 KEYS = ["person_id", "unit_id", "internship_start"]
+_GROUP_STRIDE = 10_000_000  # > any date as days since 1970 plus the offset below
+_DAY_OFFSET = 1_000_000  # keeps dates before 1970 positive
 _CLAIM_LINK = pl.List(pl.Struct({"claim_id": pl.String(), "amount": pl.Float64()}))
 
 
@@ -39,6 +41,23 @@ def province_of(county: str = "county_code") -> pl.Expr:
 def employer_paid() -> pl.Expr:
     """Rows paid by an employer; 灵活就业 and 城乡居民 are self-paid and show no employment."""
     return (pl.col("payer_type").is_null() | (pl.col("payer_type") == "单位")) & pl.col("employer_id").is_not_null()
+
+
+def _hash_keys(on: list[str]) -> list[pl.Expr]:
+    key = pl.col(on[0]) if len(on) == 1 else pl.struct(on)
+    return [key.hash(seed=11).alias("_k1"), key.hash(seed=29).alias("_k2")]
+
+
+def hjoin(left: pl.LazyFrame, right: pl.LazyFrame, on: str | list[str], how: str = "inner") -> pl.LazyFrame:
+    """``left.join(right, on=on, how=how)`` through two 64-bit hashes of the key columns.
+
+    Joining 30 M insurance rows on 18-character IDs costs about three times more on the strings
+    than on integers; two independent 64-bit hashes (128 bits) make a false match practically
+    impossible. The key columns come from ``left``; keys must not be null (nulls would match).
+    """
+    on = [on] if isinstance(on, str) else list(on)
+    right = right.with_columns(_hash_keys(on)).drop(on)
+    return left.with_columns(_hash_keys(on)).join(right, on=["_k1", "_k2"], how=how).drop("_k1", "_k2", strict=False)
 
 
 def unit_counties(t: Tables) -> pl.LazyFrame:
@@ -73,21 +92,37 @@ def internships(t: Tables) -> pl.LazyFrame:
         )
         .sort("person_id", "unit_id", "start_date", "agreement_id")
     )
-    prev_end = pl.col("end_date").cum_max().shift(1).over(["person_id", "unit_id"], order_by="start_date")
-    new_internship = prev_end.is_null() | (pl.col("start_date") > prev_end.dt.month_start().dt.offset_by("1mo"))
-    chained = agreements.with_columns(
-        new_internship.cast(pl.Int64).cum_sum().over(["person_id", "unit_id"], order_by="start_date").alias("_n")
+    # Window functions over a million small (person, unit) groups are slow; on rows sorted by
+    # group, running values are computed globally instead: a group number in the high digits keeps
+    # a running maximum from crossing into the next group.
+    first_in_group = (pl.col("person_id") != pl.col("person_id").shift(1)) | (
+        pl.col("unit_id") != pl.col("unit_id").shift(1)
+    )
+    group_no = first_in_group.fill_null(True).cast(pl.Int64).cum_sum()
+    end_days = pl.col("end_date").cast(pl.Int64) + _DAY_OFFSET
+    running_end = (pl.col("_g") * _GROUP_STRIDE + end_days).cum_max() - pl.col("_g") * _GROUP_STRIDE - _DAY_OFFSET
+    chained = (
+        agreements.with_columns(group_no.alias("_g"))
+        .with_columns(running_end.cast(pl.Int32).cast(pl.Date).shift(1).alias("_prev_end"))
+        .with_columns(
+            (
+                (pl.col("_g") != pl.col("_g").shift(1)).fill_null(True)
+                | (pl.col("start_date") > pl.col("_prev_end").dt.month_start().dt.offset_by("1mo"))
+            ).cast(pl.Int64).cum_sum().alias("_n")
+        )
     )
     return (
-        chained.group_by("person_id", "unit_id", "_n")
+        chained.group_by("_n")
         .agg(
+            pl.col("person_id").first(),
+            pl.col("unit_id").first(),
             pl.col("start_date").min().alias("internship_start"),
             pl.col("end_date").max().alias("internship_end"),
             pl.col("_claims_end").max().alias("claims_end"),
             pl.struct("agreement_id", "start_date", "end_date", "_file", "_line").sort_by("start_date").alias("agreements"),
         )
         .drop("_n")
-        .join(unit_counties(t), on="unit_id", how="left")
+        .pipe(hjoin, unit_counties(t), "unit_id", how="left")
         .with_columns(province_of().alias("province_code"))
     )
 
@@ -114,7 +149,7 @@ def claims_at_risk(claims: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
 
 def with_claims(found: pl.LazyFrame, matched: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
     """Attach the claims at risk to findings (none: an empty list and 0 yuan)."""
-    return found.join(claims_at_risk(matched, keys), on=keys, how="left").with_columns(
+    return hjoin(found, claims_at_risk(matched, keys), keys, how="left").with_columns(
         pl.col("claims_at_risk").fill_null(pl.lit([], _CLAIM_LINK)),
         pl.col("amount_at_risk").fill_null(0.0),
     )
@@ -129,8 +164,7 @@ def _claim_rows(t: Tables) -> pl.LazyFrame:
 def claims_of_internship(t: Tables, found: pl.LazyFrame) -> pl.LazyFrame:
     """All claims of each found internship (any type, months from its start to claims_end)."""
     return (
-        found.select(*KEYS, "claims_end")
-        .join(_claim_rows(t), on=["person_id", "unit_id"])
+        hjoin(_claim_rows(t), found.select(*KEYS, "claims_end"), ["person_id", "unit_id"])
         .filter(
             (pl.col("claim_month") >= pl.col("internship_start").dt.month_start())
             & (pl.col("claim_month") <= pl.col("claims_end"))
@@ -154,24 +188,32 @@ def _finding(found: pl.LazyFrame, evidence: list[pl.Expr | str]) -> pl.LazyFrame
     )
 
 
-def _insurance_of_trainees(t: Tables, trainees: pl.LazyFrame) -> pl.LazyFrame:
-    """Employer-paid insurance rows of people who had an internship, one row per kind and month.
+def _insurance_near(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Employer-paid insurance rows of internship trainees from ghost.own_employee_lookback_months
+    before an internship's start month to its end, with the internship's keys and end.
 
-    At national scale (30 M rows) the cheap filters run first: employer-paid only, then only
-    people who appear in ``trainees`` (a semi-join on person_id).
+    At national scale (30 M rows) the cheap filters run first (employer-paid, not after the audit
+    month), then one hashed join on person_id restricts the rows to people with internships.
+    insured_elsewhere and own_employee both start from this one plan, so the pipeline's
+    ``collect_all`` reads the insurance table once for the two (common-subplan elimination);
+    insured_elsewhere's result does not depend on the lookback.
     """
-    return (
-        t.social_insurance.filter(employer_paid())
-        .join(trainees.select("person_id").unique(), on="person_id", how="semi")
-        .select("person_id", "employer_id", "month", "insurance_type", "payer_type", "_file", "_line")
+    months_before = int(policy.detect("ghost.own_employee_lookback_months"))
+    spans = internships(t)
+    insurance = t.social_insurance.filter(employer_paid() & (pl.col("month") <= t.month_end)).select(
+        "person_id", "employer_id", "month", "insurance_type", "payer_type", "_file", "_line"
+    )
+    start_month = pl.col("internship_start").dt.month_start()
+    window_from = start_month.dt.offset_by(f"-{months_before}mo")
+    return hjoin(insurance, spans.select(*KEYS, "internship_end"), "person_id").filter(
+        pl.col("month").is_between(window_from, pl.col("internship_end"))
     )
 
 
-def _contracts(t: Tables, persons: pl.LazyFrame) -> pl.LazyFrame:
+def _contracts(t: Tables) -> pl.LazyFrame:
     assert t.employment is not None
     return (
-        t.employment.join(persons.select("person_id").unique(), on="person_id", how="semi")
-        .select(
+        t.employment.select(
             "person_id",
             "employer_id",
             "contract_start",
@@ -203,13 +245,8 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     risk: the claims of the person at the unit for the months insured elsewhere."""
     min_months = int(policy.detect("ghost.min_overlap_months"))
     spans = internships(t)
-    insurance = _insurance_of_trainees(t, spans)
     in_months = pl.col("month").is_between(pl.col("internship_start").dt.month_start(), pl.col("internship_end"))
-    hits = (
-        spans.select(*KEYS, "internship_end")
-        .join(insurance, on="person_id")
-        .filter(in_months & (pl.col("employer_id") != pl.col("unit_id")))
-    )
+    hits = _insurance_near(t, policy).filter(in_months & (pl.col("employer_id") != pl.col("unit_id")))
     # A 补充工伤 row is a unit's cover for its own trainee when the person interns there that month.
     cover = (
         hits.filter(pl.col("insurance_type") == TRAINEE_COVER)
@@ -233,9 +270,9 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
         .with_columns(pl.col("months_insured_elsewhere").list.len().alias("overlap_months"))
         .filter(pl.col("overlap_months") >= min_months)
     )
-    found = spans.join(per_internship, on=KEYS)
+    found = hjoin(spans, per_internship, KEYS)
     months = found.select(*KEYS, pl.col("months_insured_elsewhere").alias("claim_month")).explode("claim_month")
-    matched = months.join(_claim_rows(t), on=["person_id", "unit_id", "claim_month"])
+    matched = hjoin(_claim_rows(t), months, ["person_id", "unit_id", "claim_month"])
     return _finding(
         with_claims(found, matched, KEYS),
         ["other_employers", "months_insured_elsewhere", "overlap_months", "insurance_rows",
@@ -258,10 +295,8 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     internship. Money at risk: the person's claims at the unit for the months the contract
     overlaps."""
     spans = internships(t)
-    contracts = _contracts(t, spans)
     hits = (
-        spans.select(*KEYS, "internship_end")
-        .join(contracts, on="person_id")
+        hjoin(_contracts(t), spans.select(*KEYS, "internship_end"), "person_id")
         .filter(
             (pl.col("employer_id") != pl.col("unit_id"))
             & (pl.col("contract_start") <= pl.col("internship_end"))
@@ -277,10 +312,9 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
         pl.struct("employer_id", "contract_start", "contract_end", "terminated_date", "overlap_from", "overlap_to",
                   "_file", "_line").sort_by("contract_start").alias("contracts"),
     )
-    found = spans.join(per_internship, on=KEYS)
+    found = hjoin(spans, per_internship, KEYS)
     matched = (
-        hits.select(*KEYS, "overlap_from", "overlap_to")
-        .join(_claim_rows(t), on=["person_id", "unit_id"])
+        hjoin(_claim_rows(t), hits.select(*KEYS, "overlap_from", "overlap_to"), ["person_id", "unit_id"])
         .filter(pl.col("claim_month").is_between(pl.col("overlap_from").dt.month_start(), pl.col("overlap_to")))
     )
     return _finding(with_claims(found, matched, KEYS), ["other_employers", "contracts"])
@@ -303,14 +337,12 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
     decides."""
     lookback = int(policy.detect("ghost.own_employee_lookback_months"))
     spans = internships(t)
-    window_from = pl.col("internship_start").dt.month_start().dt.offset_by(f"-{lookback}mo")
     insured = (
-        spans.select(*KEYS)
-        .join(_insurance_of_trainees(t, spans).rename({"employer_id": "unit_id"}), on=["person_id", "unit_id"])
+        _insurance_near(t, policy)
         .filter(
-            (pl.col("insurance_type") != TRAINEE_COVER).fill_null(True)
+            (pl.col("employer_id") == pl.col("unit_id"))
+            & (pl.col("insurance_type") != TRAINEE_COVER).fill_null(True)
             & (pl.col("month") < pl.col("internship_start").dt.month_start())
-            & (pl.col("month") >= window_from)
         )
         .group_by(KEYS)
         .agg(
@@ -322,8 +354,7 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
     parts = [insured.select(KEYS)]
     if t.employment is not None:
         contracted = (
-            spans.select(*KEYS)
-            .join(_contracts(t, spans).rename({"employer_id": "unit_id"}), on=["person_id", "unit_id"])
+            hjoin(_contracts(t).rename({"employer_id": "unit_id"}), spans.select(*KEYS), ["person_id", "unit_id"])
             .filter(
                 (pl.col("contract_start") < pl.col("internship_start"))
                 & (pl.col("contract_until") >= pl.col("internship_start").dt.offset_by(f"-{lookback}mo"))
@@ -339,9 +370,9 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
                                             "terminated_date": pl.Date(), "_file": pl.String(), "_line": pl.Int64()})))
             .alias("contracts"))
     found = (
-        spans.join(pl.concat(parts).unique(), on=KEYS)
-        .join(insured, on=KEYS, how="left")
-        .join(contracted, on=KEYS, how="left")
+        hjoin(spans, pl.concat(parts).unique(), KEYS)
+        .pipe(hjoin, insured, KEYS, how="left")
+        .pipe(hjoin, contracted, KEYS, how="left")
     )
     return _finding(
         with_claims(found, claims_of_internship(t, found), KEYS),
@@ -368,7 +399,7 @@ def _age_at(birth: str, when: str) -> pl.Expr:
 
 
 def _trainee_rows(t: Tables) -> pl.LazyFrame:
-    return t.trainees.unique("person_id", keep="first", maintain_order=True).select(
+    return t.trainees.unique("person_id", keep="first").select(
         "person_id", "education", "graduation_date", "unemployment_reg_date", "birth_date",
         pl.col("_file").alias("trainee_file"), pl.col("_line").alias("trainee_line"),
     )
@@ -393,21 +424,25 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     skipped, and so are graduates whose education is admitted only in designated areas
     (eligibility.education_in_designated_areas: Hunan's 中职 in 艰苦边远地区、老工业基地、脱贫县),
     since no notice lists those areas."""
-    frame = internships(t).join(_trainee_rows(t), on="person_id")
+    frame = hjoin(internships(t), _trainee_rows(t), "person_id")
+    # Parameters are looked up once per (province, start date), not once per internship.
+    in_force = frame.select("province_code", "internship_start").unique()
     for name in _ELIGIBILITY:
-        frame = policy.attach(frame, name, on="internship_start", with_reference=True)
-    frame = policy.attach(frame, "eligibility.education_in_designated_areas", on="internship_start", alias="_edu_area")
+        in_force = policy.attach(in_force, name, on="internship_start", with_reference=True)
+    in_force = policy.attach(in_force, "eligibility.education_in_designated_areas", on="internship_start",
+                             alias="_edu_area")
     years, edu, lo, hi = (n.replace(".", "_") for n in _ELIGIBILITY)
-    unset = pl.any_horizontal(pl.col(c).is_null() for c in (years, edu, lo, hi))
-    frame = frame.with_columns(
-        _age_at("birth_date", "internship_start").alias("age_at_start"),
-        pl.col("graduation_date").dt.offset_by(pl.format("{}y", pl.col(years))).alias("graduate_eligible_until"),
+    # Left school on or after this day = within the years (offset once per pair, not per person).
+    in_force = in_force.with_columns(
+        pl.col("internship_start").dt.offset_by(pl.format("-{}y", pl.col(years))).alias("_left_school_from")
     )
+    frame = frame.join(in_force, on=["province_code", "internship_start"], how="left")
+    unset = pl.any_horizontal(pl.col(c).is_null() for c in (years, edu, lo, hi))
+    frame = frame.with_columns(_age_at("birth_date", "internship_start").alias("age_at_start"))
+    recent_graduate = pl.col("graduation_date") >= pl.col("_left_school_from")
     education_ok = pl.col("education").is_null() | pl.col(edu).list.contains(pl.col("education"))
     graduate = (
-        pl.col("graduation_date").is_not_null()
-        & (pl.col("internship_start") <= pl.col("graduate_eligible_until"))
-        & education_ok
+        pl.col("graduation_date").is_not_null() & recent_graduate & education_ok
     ).fill_null(False)
     youth = (
         pl.col("unemployment_reg_date").is_not_null()
@@ -416,8 +451,7 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     ).fill_null(False)
     # Admitted only in designated areas the notice does not list: neither confirmed nor refused.
     area_only = (
-        ~graduate & ~youth & pl.col("graduation_date").is_not_null()
-        & (pl.col("internship_start") <= pl.col("graduate_eligible_until"))
+        ~graduate & ~youth & pl.col("graduation_date").is_not_null() & recent_graduate
         & pl.col("_edu_area").list.contains(pl.col("education"))
     ).fill_null(False)
     # A registered-unemployed person whose ID gives no birth date cannot be judged on age.
@@ -425,6 +459,7 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     undecidable = unset | area_only | no_age
     judged = frame.filter(~undecidable)
     found = judged.filter(~graduate & ~youth).with_columns(
+        pl.col("graduation_date").dt.offset_by(pl.format("{}y", pl.col(years))).alias("graduate_eligible_until"),
         pl.when(pl.col("graduation_date").is_null()).then(pl.lit("无毕业离校日期"))
         .when(~education_ok).then(pl.lit("学历不在见习对象范围内"))
         .otherwise(pl.lit("离校超过规定年限")).alias("graduate_test"),
@@ -460,8 +495,7 @@ def still_student(t: Tables, policy: Policy) -> pl.LazyFrame:
     internship. Money at risk: the internship's claims for months that began before the
     graduation date."""
     found = (
-        internships(t)
-        .join(_trainee_rows(t), on="person_id")
+        hjoin(internships(t), _trainee_rows(t), "person_id")
         .filter(pl.col("graduation_date") > pl.col("internship_start"))
     )
     matched = claims_of_internship(t, found.with_columns(
@@ -491,13 +525,13 @@ def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
     keys = ["person_id", "unit_id"]
     matched = (
-        _claim_rows(t).join(deaths, on="person_id")
+        hjoin(_claim_rows(t), deaths, "person_id")
         .filter(pl.col("claim_month") > pl.col("death_date").dt.month_start())
     )
     found = (
         matched.group_by(keys)
         .agg(pl.col("death_date").first(), pl.col("death_record").first(), pl.col("claim_month").max().alias("_last"))
-        .join(unit_counties(t), on="unit_id", how="left")
+        .pipe(hjoin, unit_counties(t), "unit_id", how="left")
     )
     out = with_claims(found, matched.drop("death_date", "death_record"), keys)
     return out.select(
@@ -536,25 +570,23 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
     keys = ["person_id", "unit_id"]
     ledger = t.allowance_payments.select("person_id", "unit_id", pl.col("month").alias("claim_month"), "amount",
                                          "paid_date", "account", "_file", "_line")
-    cards = t.trainees.unique("person_id", keep="first", maintain_order=True).select("person_id", "bank_card")
+    cards = t.trainees.unique("person_id", keep="first").select("person_id", "bank_card")
     covered = ledger.select(pl.col("claim_month").min().alias("_from"), pl.col("claim_month").max().alias("_to"))
     paid = (
-        ledger.filter(pl.col("amount") > 0)
-        .join(cards, on="person_id", how="left")
+        hjoin(ledger.filter(pl.col("amount") > 0), cards, "person_id", how="left")
         .filter(pl.col("account").is_null() | pl.col("bank_card").is_null() | (pl.col("account") == pl.col("bank_card")))
         .select(*keys, "claim_month")
-        .unique()
     )
     monthly = _claim_rows(t).filter(pl.col("claim_type").fill_null("月度") == "月度")
     matched = (
         monthly.join(covered, how="cross")
         .filter(pl.col("claim_month").is_between(pl.col("_from"), pl.col("_to")))
         .drop("_from", "_to")
-        .join(paid, on=[*keys, "claim_month"], how="anti")
+        .pipe(hjoin, paid, [*keys, "claim_month"], how="anti")
     )
     seen = (
-        matched.select(*keys, "claim_month").unique()
-        .join(ledger.join(cards, on="person_id", how="left"), on=[*keys, "claim_month"])
+        hjoin(hjoin(ledger, cards, "person_id", how="left"), matched.select(*keys, "claim_month").unique(),
+              [*keys, "claim_month"])
         .group_by(keys)
         .agg(pl.struct("claim_month", "amount", "paid_date", _masked("account").alias("account_masked"),
                        (pl.col("account") == pl.col("bank_card")).alias("account_is_trainee_card"), "_file", "_line")
@@ -564,8 +596,8 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
         matched.group_by(keys)
         .agg(pl.col("claim_month").min().alias("_first"), pl.col("claim_month").max().alias("_last"),
              pl.col("claim_month").unique().sort().alias("months_without_payment"))
-        .join(unit_counties(t), on="unit_id", how="left")
-        .join(seen, on=keys, how="left")
+        .pipe(hjoin, unit_counties(t), "unit_id", how="left")
+        .pipe(hjoin, seen, keys, how="left")
     )
     out = with_claims(found, matched, keys)
     return out.select(
