@@ -430,7 +430,12 @@ def parse_series(spec: ColumnSpec, raw: pl.Series, hash_parts: list[pl.Series] |
 def _parse_series(spec: ColumnSpec, raw: pl.Series, parts: list[pl.Series]) -> pl.Series:
     n_before = len(parts)
     value = _typed_fast_path(spec, raw)
-    if value is None:
+    if value is None and spec.kind is Kind.STR:
+        # free text and serial numbers are mostly distinct: trimming every row is cheaper
+        text = raw.cast(pl.String)
+        value = nz.clean_text_series(text)
+        parts.append(text)
+    elif value is None:
         text = raw.cast(pl.String)
         value = _parse_distinct(text, PARSERS[spec.kind], parts).cast(spec.dtype)
         if len(parts) == n_before:  # small column: no codes were made, hash the text itself
@@ -504,6 +509,7 @@ def normalise_table(spec: TableSpec, sources: list[RawSource]) -> tuple[pl.DataF
         values[c.name] = value.alias(c.name)
         reasons += _cell_reasons(c, col, value)
         del col, value
+        log.debug("%s.%s: %.1f s, rss %.2f GB", spec.name, c.name, time.perf_counter() - t0, _rss_gb())
     reasons.append(pl.DataFrame({"_pos": truncated.arg_true()}).with_columns(
         column=pl.lit(""), value=pl.lit(None, pl.String), reason=pl.lit(TRUNCATED)))
     del truncated
@@ -526,8 +532,10 @@ def normalise_table(spec: TableSpec, sources: list[RawSource]) -> tuple[pl.DataF
         good = pl.repeat(True, n, eager=True).scatter(bad_pos, False)
         kept = _filter_columnwise(kept, good)
         hash_parts = _filter_columnwise(hash_parts, good)
+    log.debug("%s: filtered, %.1f s, rss %.2f GB", spec.name, time.perf_counter() - t0, _rss_gb())
     row_hash = _row_hash(hash_parts)
     del hash_parts
+    log.debug("%s: hashed, %.1f s, rss %.2f GB", spec.name, time.perf_counter() - t0, _rss_gb())
     data_cols = [c.name for c in kept if c.name not in ("_src", "_line")]
     dup_rows, keep, removed = find_duplicates(pl.DataFrame(kept), data_cols, row_hash)
     kept.append(dup_rows)
@@ -535,6 +543,7 @@ def normalise_table(spec: TableSpec, sources: list[RawSource]) -> tuple[pl.DataF
         kept = _filter_columnwise(kept, keep)
     table = pl.DataFrame(kept)
     del kept
+    log.debug("%s: duplicates, %.1f s, rss %.2f GB", spec.name, time.perf_counter() - t0, _rss_gb())
     if spec.name == "trainees":
         table = table.with_columns(
             birth_date=nz.person_birth_date(pl.col("person_id")), sex=nz.person_sex(pl.col("person_id"))
@@ -547,6 +556,15 @@ def normalise_table(spec: TableSpec, sources: list[RawSource]) -> tuple[pl.DataF
     )
     log.debug("%s: normalised in %.1f s", spec.name, time.perf_counter() - t0)
     return final, quarantine, counts
+
+
+def _rss_gb() -> float:
+    """Current resident memory (for the debug log only)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * 4096 / 1e9
+    except OSError:
+        return 0.0
 
 
 def _cell_reasons(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> list[pl.DataFrame]:
