@@ -1,0 +1,129 @@
+"""The malformed-input corpus through the CLI: exit 2 with one clear message, or a normal run
+that reports the problem — never a traceback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from audit.cli import main
+
+CORPUS = Path(__file__).parent / "data" / "malformed"
+BASE = CORPUS / "bom"  # a clean input (BOM aside) the generated cases start from
+
+
+def _copy(case: str, tmp_path: Path) -> Path:
+    target = tmp_path / case
+    shutil.copytree(CORPUS / case if (CORPUS / case).exists() else BASE, target)
+    return target
+
+
+def _binary_csv(d: Path) -> None:
+    (d / "claims.csv").write_bytes(bytes(range(256)) * 40)
+
+
+def _undecodable(d: Path) -> None:
+    (d / "claims.csv").write_bytes((d / "claims.csv").read_bytes().replace(b"1500", b"\xff\xfe\x80\x80"))
+
+
+def _xlsx_title_row(d: Path) -> None:
+    import openpyxl
+
+    rows = pl.read_csv(d / "claims.csv", infer_schema=False)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["补贴申领明细表（2023年7月）"])
+    ws.append(rows.columns)
+    for row in rows.rows():
+        ws.append(list(row))
+    (d / "claims.csv").unlink()
+    wb.save(d / "claims.xlsx")
+
+
+GENERATED = {"binary_csv": _binary_csv, "undecodable_encoding": _undecodable, "xlsx_title_row": _xlsx_title_row}
+
+REFUSED = [
+    ("empty_file", r"claims\.csv: the file is empty"),
+    ("header_only", r"claims\.csv: required table claims \(补贴申领明细\) has no rows"),
+    ("missing_required_column", r"claims\.csv: required column claim_month \(补贴所属月份\) is missing"),
+    ("binary_csv", r"claims\.csv: not a text table \(binary content\)"),
+    ("undecodable_encoding", r"claims\.csv: cannot decode the file as UTF-8 or GBK/GB18030"),
+]
+
+
+def _run(case: str, tmp_path: Path):
+    data = _copy(case, tmp_path)
+    if case in GENERATED:
+        GENERATED[case](data)
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["validate", str(data), "--out", str(out)])
+    return result, out
+
+
+@pytest.mark.parametrize("case,message", REFUSED, ids=[c[0] for c in REFUSED])
+def test_unusable_input_exits_2_with_one_clear_message(tmp_path: Path, case: str, message: str) -> None:
+    result, out = _run(case, tmp_path)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert pytest.importorskip("re").search(message, result.output), result.output
+    assert not (out / "normalised").exists()  # nothing half-written
+
+
+def _claims(out: Path) -> pl.DataFrame:
+    return pl.read_parquet(out / "normalised" / "claims.parquet")
+
+
+def _quarantine(out: Path) -> pl.DataFrame:
+    return pl.read_csv(out / "quarantine.csv", infer_schema=False)
+
+
+def _expectation(out: Path, words: str) -> dict:
+    report = json.loads((out / "validation.json").read_text(encoding="utf-8"))
+    return next(e for e in report["expectations"] if e["table"] == "claims" and words in e["description"])
+
+
+def check_truncated(out: Path) -> None:
+    q = _quarantine(out)
+    assert q.filter(pl.col("reason").str.contains("truncated"))["line"].to_list() == ["4"]
+    assert _claims(out)["claim_id"].to_list() == ["C1", "C2"]
+
+
+def check_duplicate_keys(out: Path) -> None:
+    assert _claims(out)["claim_id"].to_list() == ["C1", "C2", "C1"]
+    key = _expectation(out, "主键唯一")
+    assert not key["success"] and key["unexpected_rows"] == 2
+
+
+def check_read_normally(out: Path) -> None:
+    assert _claims(out)["claim_id"].to_list() == ["C1", "C2"]
+    assert _quarantine(out).height == 0
+
+
+def check_xlsx(out: Path) -> None:
+    claims = _claims(out)
+    assert claims["claim_id"].to_list() == ["C1", "C2"]
+    assert claims["_line"].to_list() == [3, 4]
+    assert claims["_file"].to_list() == ["claims.xlsx#Sheet"] * 2
+
+
+ACCEPTED = [
+    ("truncated_last_line", check_truncated),
+    ("duplicate_keys", check_duplicate_keys),
+    ("bom", check_read_normally),
+    ("trailing_blank_lines", check_read_normally),
+    ("xlsx_title_row", check_xlsx),
+]
+
+
+@pytest.mark.parametrize("case,check", ACCEPTED, ids=[c[0] for c in ACCEPTED])
+def test_recoverable_problems_run_and_are_reported(tmp_path: Path, case: str, check) -> None:
+    result, out = _run(case, tmp_path)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert "rows read = kept + quarantined + duplicates collapsed" in result.output
+    check(out)
