@@ -130,9 +130,12 @@ def case_table(t: Tables, findings: pl.DataFrame, links: pl.DataFrame, of_findin
     claims = t.claims.select("claim_id", "person_id", "unit_id",
                              (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).alias("_paid"))
     f = findings.join(of_finding, on="finding_id")
+    case_links = links.join(of_finding, on="finding_id")
+    paid = claims.select("claim_id", "_paid").join(case_links.lazy().select("claim_id"), on="claim_id", how="semi") \
+        .unique("claim_id").collect()
     per_claim = (
-        links.join(of_finding, on="finding_id").group_by("case_id", "claim_id").agg(pl.col("amount").max())
-        .join(claims.select("claim_id", "_paid").unique("claim_id").collect(), on="claim_id", how="left")
+        case_links.group_by("case_id", "claim_id").agg(pl.col("amount").max())
+        .join(paid, on="claim_id", how="left")
         .with_columns(pl.min_horizontal("amount", pl.col("_paid").fill_null(float("inf"))).alias("amount"))
     )
     linked_money = per_claim.group_by("case_id").agg(pl.col("amount").sum().alias("_linked"),
@@ -157,7 +160,8 @@ def case_table(t: Tables, findings: pl.DataFrame, links: pl.DataFrame, of_findin
         claims.join(units.lazy(), on="unit_id").select("case_id", "claim_id", "_paid"),
     ]).unique(["case_id", "claim_id"]).group_by("case_id").agg(pl.col("_paid").sum().alias("amount_claimed")).collect()
     names = t.units.select("unit_id", "unit_name").unique("unit_id").collect()
-    unit_money = claims.group_by("unit_id").agg(pl.col("_paid").sum().alias("_m")).collect()
+    unit_money = claims.join(units.lazy().select("unit_id"), on="unit_id", how="semi") \
+        .group_by("unit_id").agg(pl.col("_paid").sum().alias("_m")).collect()
     unit_rows = units.join(names, on="unit_id", how="left").join(unit_money, on="unit_id", how="left") \
         .sort(["case_id", "_m", "unit_id"], descending=[False, True, False], nulls_last=True) \
         .group_by("case_id", maintain_order=True).agg(pl.col("unit_id"), pl.col("unit_name").fill_null(pl.col("unit_id")).alias("unit_names"))

@@ -331,11 +331,12 @@ def node_table(t: Tables, nodes: pl.DataFrame) -> pl.DataFrame:
     trainee_info = t.trainees.select(
         pl.col("person_id").alias("key"), "name", "education", "graduation_date",
     ).join(persons.lazy(), on="key", how="semi").unique("key").collect()
-    claimed = claimed_by_pair(t)
-    by_person = claimed.group_by("person_id").agg(pl.col("claimed").sum()).rename({"person_id": "key"}) \
-        .join(persons.lazy(), on="key", how="semi").collect()
-    by_unit = claimed.group_by("unit_id").agg(pl.col("claimed").sum()).rename({"unit_id": "key"}) \
-        .join(units.lazy(), on="key", how="semi").collect()
+    paid = (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).sum().round(2).alias("claimed")
+    # restrict the claims to the nodes in view before aggregating (millions of claims, hundreds of nodes)
+    by_person = t.claims.join(persons.lazy().select(pl.col("key").alias("person_id")), on="person_id", how="semi") \
+        .group_by("person_id").agg(paid).rename({"person_id": "key"}).collect()
+    by_unit = t.claims.join(units.lazy().select(pl.col("key").alias("unit_id")), on="unit_id", how="semi") \
+        .group_by("unit_id").agg(paid).rename({"unit_id": "key"}).collect()
     rep_names = t.units.select(pl.col("legal_rep_id").alias("key"), pl.col("legal_rep_name").alias("rep_name")) \
         .drop_nulls().join(persons.lazy(), on="key", how="semi").unique("key", keep="first").collect()
     unit_info = t.units.select(

@@ -66,11 +66,12 @@ def _shared_trainee_identifier(t: Tables, key: pl.Expr, min_persons: int = 2,
                                also: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """``key, persons, units, n_persons, n_units``: identifiers given by ``min_persons`` or more
     trainees (and any identifier in ``also``, a frame of ``key``, whoever gives it)."""
-    ids = t.trainees.select("person_id", key.alias("key")).drop_nulls().unique()
+    # .cache(): each subplan is used twice; computed once per query, not once per use
+    ids = t.trainees.select("person_id", key.alias("key")).drop_nulls().unique().cache()
     shared = ids.group_by("key").agg(pl.len().alias("n")).filter(pl.col("n") >= min_persons).select("key")
     if also is not None:
         shared = pl.concat([shared, also.select("key")]).unique()
-    ids = ids.join(shared, on="key", how="semi")
+    ids = ids.join(shared, on="key", how="semi").cache()
     return (
         ids.join(_pairs(t, persons=ids.select("person_id")), on="person_id", how="left")
         .group_by("key")
@@ -84,8 +85,8 @@ def _shared_trainee_identifier(t: Tables, key: pl.Expr, min_persons: int = 2,
 
 def _person_findings(t: Tables, rings: pl.LazyFrame, evidence: list[pl.Expr]) -> pl.LazyFrame:
     """One finding per trainee in a ring, located at the trainee's (first) unit and internship."""
-    members = rings.explode("persons").rename({"persons": "person_id"})
-    persons = members.select("person_id").unique()
+    members = rings.explode("persons").rename({"persons": "person_id"}).cache()
+    persons = members.select("person_id").unique().cache()
     return (
         members
         .join(_person_context(t, persons), on="person_id", how="left")
@@ -272,23 +273,26 @@ def rotation_linked_units(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
 
 
-def _red_flag_trainees(t: Tables, policy: Policy, linked: pl.DataFrame) -> pl.LazyFrame:
-    """``person_id``: trainees carrying a graph red flag (card/phone ring, rotation, several units)."""
+def _red_flag_trainees(t: Tables, policy: Policy, linked: pl.DataFrame, cards: pl.DataFrame,
+                       phones: pl.DataFrame) -> pl.DataFrame:
+    """``person_id``: trainees carrying a graph red flag (card/phone ring, rotation, several units).
+
+    ``cards`` and ``phones``: :func:`_shared_trainee_identifier` of cards and phones, collected.
+    """
     min_units = int(policy.detect("graph.shared_card_min_units"))
     min_trainees = int(policy.detect("graph.shared_phone_min_trainees"))
-    card = _shared_trainee_identifier(t, graph.card_key(pl.col("bank_card"))).filter(
-        (pl.col("n_persons") >= 2) & (pl.col("n_units") >= min_units))
-    phone = _shared_trainee_identifier(t, graph.phone_key(pl.col("phone")), min_trainees).filter(
-        (pl.col("n_persons") >= min_trainees) & (pl.col("n_units") >= min_units))
+    card = cards.filter((pl.col("n_persons") >= 2) & (pl.col("n_units") >= min_units))
+    phone = phones.filter((pl.col("n_persons") >= min_trainees) & (pl.col("n_units") >= min_units))
     # several units by agreement (the registry of internships; a claim without one is DATA_QUALITY's)
     several = t.agreements.group_by("person_id").agg(pl.col("unit_id").n_unique().alias("n")).filter(pl.col("n") >= 2)
     rotating = _pairs(t, units=linked.lazy().select("unit_id")).join(linked.lazy(), on="unit_id") \
         .group_by("person_id").agg(pl.col("unit_id").n_unique().alias("n")).filter(pl.col("n") >= 2)
+    others = pl.concat([several.select("person_id"), rotating.select("person_id")]).collect()
     return pl.concat([
         card.select(pl.col("persons").alias("person_id")).explode("person_id"),
         phone.select(pl.col("persons").alias("person_id")).explode("person_id"),
-        several.select("person_id"), rotating.select("person_id"),
-    ]).unique()
+        others,
+    ]).unique().sort("person_id")
 
 
 @rule(
@@ -311,7 +315,9 @@ def flagged_community(t: Tables, policy: Policy) -> pl.LazyFrame:
     min_flagged = int(policy.detect("graph.community_min_flagged"))
     min_share = float(policy.detect("graph.community_min_share"))
     linked = linked_units(t, policy)
-    flagged = _red_flag_trainees(t, policy, linked).collect()
+    cards, phones = pl.collect_all([_shared_trainee_identifier(t, graph.card_key(pl.col("bank_card"))),
+                                    _shared_trainee_identifier(t, graph.phone_key(pl.col("phone")))])
+    flagged = _red_flag_trainees(t, policy, linked, cards, phones)
     if flagged.height == 0:
         return pl.LazyFrame(schema={"unit_id": pl.String})
     p, u = graph.NODE_KINDS["trainee"].prefix, graph.NODE_KINDS["unit"].prefix
@@ -322,14 +328,16 @@ def flagged_community(t: Tables, policy: Policy) -> pl.LazyFrame:
         graph.node_id(u, pl.col("unit_id")).alias("src"), pl.concat_str([pl.lit("c:"), pl.col("component")]).alias("dst"))
     # trainees giving one card or phone are linked through it (the ring itself)
     shared_by_trainees = pl.concat([
-        _shared_trainee_identifier(t, expr).filter(pl.col("n_persons") >= 2)
-        .select(pl.concat_str([pl.lit(tag), pl.col("key")]).alias("dst"), pl.col("persons").alias("person_id"))
-        for tag, expr in (("k:card:", graph.card_key(pl.col("bank_card"))), ("k:phone:", graph.phone_key(pl.col("phone"))))
-    ]).explode("person_id").join(flagged.lazy(), on="person_id", how="semi").select(
-        graph.node_id(p, pl.col("person_id")).alias("src"), "dst").collect()
+        shared.select(pl.concat_str([pl.lit(tag), pl.col("key")]).alias("dst"), pl.col("persons").alias("person_id"))
+        for tag, shared in (("k:card:", cards), ("k:phone:", phones))
+    ]).explode("person_id").join(flagged, on="person_id", how="semi").select(
+        graph.node_id(p, pl.col("person_id")).alias("src"), "dst")
     communities = graph.louvain(pl.concat([flagged_edges, ident_edges, shared_by_trainees]), seed=LOUVAIN_SEED)
-    units_in = communities.filter(pl.col("node").str.starts_with(u + ":")).select(
-        pl.col("node").str.slice(len(u) + 1).alias("unit_id"), "community")
+    # only communities holding enough flagged trainees can pass: count the rest of their trainees
+    candidates = communities.filter(pl.col("node").str.starts_with(p + ":")).group_by("community").len() \
+        .filter(pl.col("len") >= min_flagged).select("community")
+    units_in = communities.join(candidates, on="community", how="semi").filter(pl.col("node").str.starts_with(u + ":")) \
+        .select(pl.col("node").str.slice(len(u) + 1).alias("unit_id"), "community")
     # concentration is measured against every trainee of the community's units, flagged or not
     members = _pairs(t, units=units_in.lazy().select("unit_id")).join(units_in.lazy(), on="unit_id").with_columns(
         pl.col("person_id").is_in(flagged["person_id"].implode()).alias("flagged"))
