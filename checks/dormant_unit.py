@@ -83,6 +83,8 @@ def no_activity(t: Tables, policy: Policy) -> CheckResult:
         .join(agreements, on="unit_id", how="left")
         .join(claims, on="unit_id", how="left")
     )
+    # Semantics: "no position posted or open" — a posting never closed counts as open, so a stale
+    # posting keeps a unit from being dormant (a stale 实效岗位 is a separate clearing-out case).
     active = pl.any_horizontal(
         (pl.col(c) >= pl.col("window_start")).fill_null(False)
         for c in ("_position_open_until", "last_position_posted", "last_agreement_end", "last_claim_month",

@@ -248,6 +248,9 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     in_months = pl.col("month").is_between(pl.col("internship_start").dt.month_start(), pl.col("internship_end"))
     hits = _insurance_near(t, policy).filter(in_months & (pl.col("employer_id") != pl.col("unit_id")))
     # A 补充工伤 row is a unit's cover for its own trainee when the person interns there that month.
+    # Semantics, read literally: another employer's 补充工伤 (no internship there) still counts, and
+    # so does the old employer's row for the month a job ended and the internship began — with
+    # ghost.min_overlap_months = 1 that month alone fires (raise the threshold to spare it).
     cover = (
         hits.filter(pl.col("insurance_type") == TRAINEE_COVER)
         .select("person_id", "employer_id", "month")
@@ -458,6 +461,8 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     no_age = ~graduate & pl.col("unemployment_reg_date").is_not_null() & pl.col("birth_date").is_null()
     undecidable = unset | area_only | no_age
     judged = frame.filter(~undecidable)
+    # Semantics leaves open a trainee with neither a graduation date nor an unemployment
+    # registration: nothing shows eligibility, so the rule fires (graduate_test says why).
     found = judged.filter(~graduate & ~youth).with_columns(
         pl.col("graduation_date").dt.offset_by(pl.format("{}y", pl.col(years))).alias("graduate_eligible_until"),
         pl.when(pl.col("graduation_date").is_null()).then(pl.lit("无毕业离校日期"))
@@ -571,6 +576,8 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
     ledger = t.allowance_payments.select("person_id", "unit_id", pl.col("month").alias("claim_month"), "amount",
                                          "paid_date", "account", "_file", "_line")
     cards = t.trainees.unique("person_id", keep="first").select("person_id", "bank_card")
+    # docs/semantics.md does not define this rule; a ledger extract may cover only some months,
+    # so only claim months within its first..last month are judged.
     covered = ledger.select(pl.col("claim_month").min().alias("_from"), pl.col("claim_month").max().alias("_to"))
     paid = (
         hjoin(ledger.filter(pl.col("amount") > 0), cards, "person_id", how="left")

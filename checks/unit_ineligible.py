@@ -335,6 +335,9 @@ def wrong_paying_office(t: Tables, policy: Policy) -> pl.LazyFrame:
     unit draw on another county's funds or be paid twice. One finding per claim, for its
     claim month. No money is put at risk by this rule: the subsidy may still be due, and a
     second payment of the same month is priced by DUPLICATE_TRAINEE."""
+    # Semantics and RULES.md §8 compare with the unit's county exactly; 赣人社发〔2023〕9号 四(二)1
+    # names 市、县（区）人社部门, so a city-level office (XXXX00) paying for a unit of one of its
+    # districts also fires here — a reviewer may wish to accept the unit's own city office.
     found = (
         t.claims.filter(pl.col("handling_county_code").is_not_null())
         .join(unit_counties(t), on="unit_id")

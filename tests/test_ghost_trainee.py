@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from audit.policy import Detection, Policy
+from audit.policy import Policy
 from checks import ghost_trainee as g
 from tests.helpers import agreement, claim, pid, policy, run, tables, trainee, unit, uscc
 
