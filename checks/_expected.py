@@ -79,7 +79,7 @@ def rate_exprs(wage: str = "mw_yuan") -> dict[str, pl.Expr]:
     """Expected monthly standard and raised amounts, the raised−standard difference, and why not.
 
     ``rate.kind = min_wage_share``: share × minimum wage; ``flat``: the flat yuan. Null where a
-    parameter or the wage is unset; ``rate_skip_reason`` then says which.
+    parameter or the wage is unset; :func:`rate_skip_reason` then says which.
     """
     share = pl.col("rate_kind") == "min_wage_share"
     flat = pl.col("rate_kind") == "flat"
@@ -95,6 +95,24 @@ def rate_exprs(wage: str = "mw_yuan") -> dict[str, pl.Expr]:
         pl.when(share).then(fen((pl.col("rate_raised_share") - pl.col("rate_standard_share")) * pl.col(wage)))
         .when(flat).then(pl.col("rate_raised_extra_flat"))
     )
+    rate_ref = (
+        pl.when(share).then(pl.col("rate_standard_share_ref")).when(flat).then(pl.col("rate_standard_flat_ref"))
+    )
+    return {
+        "expected_standard": standard,
+        "expected_raised": raised,
+        "expected_difference": difference,
+        "rate_reference": rate_ref,
+    }
+
+
+def rate_skip_reason(*, raised: bool = False) -> pl.Expr:
+    """Why a claim's standard (or, with ``raised``, its raised) rate cannot be priced.
+
+    Evaluate it on the rows being skipped only: formatting a sentence for 8 M rows is not free.
+    """
+    share = pl.col("rate_kind") == "min_wage_share"
+    flat = pl.col("rate_kind") == "flat"
     reason = (
         pl.when(pl.col("rate_kind").is_null())
         .then(pl.format("no subsidy rate in force (rate.kind unset) for province {} in {}",
@@ -105,7 +123,7 @@ def rate_exprs(wage: str = "mw_yuan") -> dict[str, pl.Expr]:
         .when(share & pl.col("mw_tier").is_null())
         .then(pl.format("county {} has no minimum-wage tier in force in {}", pl.col("county_code"),
                         pl.col("claim_month").dt.strftime("%Y-%m")))
-        .when(share & pl.col(wage).is_null())
+        .when(share & pl.col("mw_yuan").is_null())
         .then(pl.format("no usable minimum wage for province {} tier {} in {}", pl.col("province_code"),
                         pl.col("mw_tier"), pl.col("claim_month").dt.strftime("%Y-%m")))
         .when(flat & pl.col("rate_standard_flat").is_null())
@@ -120,17 +138,7 @@ def rate_exprs(wage: str = "mw_yuan") -> dict[str, pl.Expr]:
         .then(pl.format("rate.raised_extra_flat unset for province {} in {}", pl.col("province_code"),
                         pl.col("claim_month").dt.strftime("%Y-%m")))
     )
-    rate_ref = (
-        pl.when(share).then(pl.col("rate_standard_share_ref")).when(flat).then(pl.col("rate_standard_flat_ref"))
-    )
-    return {
-        "expected_standard": standard,
-        "expected_raised": raised,
-        "expected_difference": difference,
-        "rate_skip_reason": reason,
-        "raised_skip_reason": pl.coalesce(reason, raised_reason),
-        "rate_reference": rate_ref,
-    }
+    return pl.coalesce(reason, raised_reason) if raised else reason
 
 
 def agreements_frame(t: Tables) -> pl.LazyFrame:
@@ -178,41 +186,59 @@ def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     one named by the claim that covers the claim month, else one covering the month, else the one
     named, else the earliest. ``covered`` says whether any agreement of the person at the unit has
     the claim month among its internship months (a 剩余期限 month counts up to the planned end).
+
+    Most claims name an agreement that covers them: those are settled by one join on the agreement
+    id. Only the others are matched against all the person's agreements at the unit, choosing on
+    integer row numbers — at 8 M claims a search over every claim would cost most of a minute.
     """
-    joined = claims.join(agreements_frame(t), on=["person_id", "unit_id"], how="left")
+    agreements = agreements_frame(t)
+    ag_cols = [c for c in agreements.collect_schema().names() if c not in ("person_id", "unit_id")]
     last = pl.when(pl.col("claim_type") == REMAINING).then(pl.col("ag_planned_end")).otherwise(pl.col("ag_end"))
-    covers = (pl.col("claim_month") >= pl.col("ag_start").dt.month_start()) & (
-        pl.col("claim_month") <= last.dt.month_start()
+    covers = ((pl.col("claim_month") >= pl.col("ag_start").dt.month_start())
+              & (pl.col("claim_month") <= last.dt.month_start())).fill_null(False)
+    claim_cols = claims.collect_schema().names()
+    by_id = agreements.select(
+        *ag_cols, pl.col("person_id").alias("_ag_person"), pl.col("unit_id").alias("_ag_unit")
+    ).unique("ag_id", keep="first")
+    named = claims.join(by_id, left_on="claim_agreement_id", right_on="ag_id", how="left", coalesce=False).with_columns(
+        (covers & (pl.col("_ag_person") == pl.col("person_id")) & (pl.col("_ag_unit") == pl.col("unit_id")))
+        .fill_null(False).alias("covered")
     )
-    named = pl.col("ag_id") == pl.col("claim_agreement_id")
-    priority = (
-        pl.when(pl.col("ag_id").is_null()).then(9)
-        .when(named.fill_null(False) & covers).then(0)
-        .when(covers).then(1)
-        .when(named.fill_null(False)).then(2)
-        .otherwise(3)
+    settled = named.filter(pl.col("covered")).drop("_ag_person", "_ag_unit")
+    rest = named.filter(~pl.col("covered")).select(claim_cols).with_row_index("_cid")
+    numbered = agreements.with_row_index("_aid")
+    is_named = (pl.col("ag_id") == pl.col("claim_agreement_id")).fill_null(False)
+    priority = pl.when(is_named & covers).then(0).when(covers).then(1).when(is_named).then(2).otherwise(3)
+    chosen = (
+        rest.select("_cid", "person_id", "unit_id", "claim_month", "claim_type", "claim_agreement_id")
+        .join(numbered.select("_aid", "ag_id", "person_id", "unit_id", "ag_start", "ag_end", "ag_planned_end"),
+              on=["person_id", "unit_id"])
+        .select("_cid", "_aid", (priority.cast(pl.Int64) * 1_000_000 + pl.col("ag_start").cast(pl.Int64)).alias("_key"))
+        .sort("_cid", "_key", "_aid")
+        .filter(pl.col("_cid") != pl.col("_cid").shift(1).fill_null(-1))
     )
-    key = priority.cast(pl.Int64) * 1_000_000 + pl.col("ag_start").cast(pl.Int64).fill_null(0)
-    return (
-        joined.with_columns(key.alias("_key"))
-        .filter(pl.col("_key") == pl.col("_key").min().over("claim_id"))
-        .unique("claim_id", keep="first")
-        .with_columns((pl.col("_key") < 2_000_000).alias("covered"))
-        .drop("_key")
+    resolved = (
+        rest.join(chosen, on="_cid", how="left")
+        .join(numbered.select("_aid", *ag_cols), on="_aid", how="left")
+        .with_columns((pl.col("_key") < 2_000_000).fill_null(False).alias("covered"))
+        .drop("_cid", "_aid", "_key")
     )
+    return pl.concat([settled, resolved.select(settled.collect_schema().names())], how="vertical_relaxed")
 
 
 def claim_context(t: Tables, policy: Policy) -> pl.LazyFrame:
-    """Every claim with unit, agreement, minimum wage, parameters and expected amounts (see module doc)."""
+    """Every claim with unit, agreement, minimum wage, parameters and expected amounts (see module doc).
+
+    Wages and parameters are looked up once per distinct (county, month) and joined back in one join.
+    """
     claims = with_agreement(claims_base(t), t)
-    wages = attach_min_wage(
-        claims.select("county_code", "claim_month").unique(), t.county_tiers, t.min_wage,
-        county="county_code", on="claim_month",
+    keys = claims.select("county_code", "claim_month").unique().with_columns(province_of().alias("province_code"))
+    looked_up = attach_params(
+        attach_min_wage(keys, t.county_tiers, t.min_wage, county="county_code", on="claim_month"), policy,
+        on="claim_month",
     )
-    return (
-        claims.join(wages, on=["county_code", "claim_month"], how="left")
-        .pipe(attach_params, policy, on="claim_month")
-        .with_columns(**rate_exprs())
+    return claims.join(looked_up.drop("province_code"), on=["county_code", "claim_month"], how="left").with_columns(
+        **rate_exprs()
     )
 
 

@@ -18,7 +18,7 @@ from audit.rules import Check, CheckResult, Severity, rule
 from audit.tables import Tables
 from checks._expected import (
     DIFFERENCE, MONTHLY, RAISED, REMAINING, agreements_frame, claim_context, claim_keys, fen, rate_evidence,
-    skipped, tolerance, wage_evidence, whole_claim,
+    rate_skip_reason, skipped, tolerance, wage_evidence, whole_claim,
 )
 from checks._retention import definition, employer_insurance, difference_claims, unit_years
 
@@ -104,7 +104,7 @@ def wrong_amount(t: Tables, policy: Policy) -> CheckResult:
             pl.col("matches").fill_null([]), pl.col("working_days").alias("declared_working_days"),
         ),
     )
-    skip = skipped(monthly.filter(pl.col("expected_standard").is_null()), pl.col("rate_skip_reason"))
+    skip = skipped(monthly.filter(pl.col("expected_standard").is_null()), rate_skip_reason())
     return CheckResult(findings, skip)
 
 
@@ -134,7 +134,7 @@ def raised_rate_monthly(t: Tables, policy: Policy) -> CheckResult:
     )
     skip = skipped(
         monthly.filter(pl.col("expected_standard").is_null() & pl.col("mode_one_plus_one").fill_null(False)),
-        pl.col("rate_skip_reason"),
+        rate_skip_reason(),
     )
     return CheckResult(findings, skip)
 
@@ -260,7 +260,7 @@ def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
             (pl.col("amount") / pl.col("expected_standard")).round(2).alias("months_equivalent"),
         ),
     )
-    return CheckResult(findings, skipped(monthly.filter(pl.col("expected_standard").is_null()), pl.col("rate_skip_reason")))
+    return CheckResult(findings, skipped(monthly.filter(pl.col("expected_standard").is_null()), rate_skip_reason()))
 
 
 @rule(
@@ -319,7 +319,7 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
         pl.col("claim_month").shift(1).over(["person_id", "unit_id"], order_by="claim_month").alias("_previous")
     )
     months = _monthly(ctx).select(
-        "person_id", "unit_id", pl.col("claim_month").alias("_month"), "expected_difference", "raised_skip_reason"
+        "person_id", "unit_id", pl.col("claim_month").alias("_month"), "expected_difference", "province_code"
     )
     summed = (
         diffs.select("claim_id", "person_id", "unit_id", "claim_month", "_previous")
@@ -330,7 +330,8 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
         .agg(
             pl.col("expected_difference").sum().alias("expected"),
             pl.len().alias("months_paid"),
-            pl.col("raised_skip_reason").drop_nulls().first().alias("_why"),
+            pl.col("_month").filter(pl.col("expected_difference").is_null()).first().alias("_unpriced"),
+            pl.col("province_code").first().alias("_province"),
             pl.struct(pl.col("_month").alias("month"), pl.col("expected_difference").alias("difference"))
             .sort_by("_month").alias("per_month"),
         )
@@ -338,11 +339,13 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     judged = diffs.join(summed, on="claim_id", how="left").with_columns(
         pl.col("expected").fill_null(0.0), pl.col("months_paid").fill_null(0), pl.col("per_month").fill_null([])
     )
-    findings = judged.filter(pl.col("_why").is_null() & ((pl.col("amount") - pl.col("expected")) > tol)).select(
+    findings = judged.filter(pl.col("_unpriced").is_null() & ((pl.col("amount") - pl.col("expected")) > tol)).select(
         *claim_keys(), (pl.col("amount") - pl.col("expected")).alias("amount_at_risk"),
         _claim_evidence(pl.col("expected"), pl.col("months_paid"), pl.col("per_month"), rate_evidence()),
     )
-    return CheckResult(findings, skipped(judged.filter(pl.col("_why").is_not_null()), pl.col("_why")))
+    why = pl.format("the raised or standard rate of {} is unset for province {} (a month the 差额 pays for)",
+                    pl.col("_unpriced").dt.strftime("%Y-%m"), pl.col("_province"))
+    return CheckResult(findings, skipped(judged.filter(pl.col("_unpriced").is_not_null()), why))
 
 
 def _hire(ctx: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
@@ -514,7 +517,7 @@ def allowance_below_min_wage(t: Tables, policy: Policy) -> CheckResult:
         _claim_evidence(pl.col("allowance"), pl.col("allowance_source"), wage_evidence(),
                         pl.col("allowance_min_wage_floor_ref").alias("reference")),
     )
-    return CheckResult(findings, skipped(judged.filter(pl.col("mw_yuan").is_null()), pl.col("rate_skip_reason")))
+    return CheckResult(findings, skipped(judged.filter(pl.col("mw_yuan").is_null()), rate_skip_reason()))
 
 
 CHECKS: tuple[Check, ...] = (
