@@ -62,6 +62,8 @@ def definition(t: Tables, policy: Policy) -> pl.Expr:
 
 def ended_internships(t: Tables) -> pl.LazyFrame:
     """Agreements that ended an internship by the audit month (extensions folded), one row each."""
+    # semantics.md counts completions per agreement; an extension's first agreement (often 期满)
+    # would otherwise count as a completed, unretained internship and lower the real rate.
     ag = agreements_frame(t).sort("person_id", "unit_id", "ag_start")
     next_start = pl.col("ag_start").shift(-1).over(["person_id", "unit_id"])
     extended = next_start <= pl.col("ag_end").dt.month_start().dt.offset_by("1mo")
@@ -148,6 +150,8 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
             ((pl.col("_off") >= 1) & (pl.col("_off") <= min_run)).any().alias("insured_right_after"),
         )
     )
+    # "starting within the month after the end" read as: the run starts in the end month or the
+    # month after (an early hire mid-month is insured from the end month).
     si_idx = month_index(pl.lit(t.si_as_of))
     starts_in_time = pl.col("_first").is_not_null() & (pl.col("_first") <= 1)
     stop_idx = end_idx + pl.col("_first") + pl.col("_run")

@@ -91,6 +91,8 @@ def wrong_amount(t: Tables, policy: Policy) -> CheckResult:
     at the raised rate are left to ``raised_rate_monthly``. Period: the claim month."""
     tol = tolerance(policy)
     monthly = _monthly(claim_context(t, policy))
+    # semantics.md says "differs"; an amount BELOW the standard overpays nothing, so only claims
+    # above it are findings (an under-claim is not an overpayment and not fraud).
     found = monthly.filter(
         pl.col("expected_standard").is_not_null()
         & ~_is_raised(tol)
@@ -210,6 +212,8 @@ def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
     """No subsidy beyond duration.max_months (12) per trainee: counting the distinct months of the
     person's monthly claims across all units in month order, the claims of the 13th and later
     months are not payable (whole claim at risk). Period: the claim month."""
+    # Only 月度 months count: a 差额's month is already one of them, and a 剩余期限 month is not
+    # interned (semantics.md says "claimed internship months" without naming the types).
     monthly = _monthly(claim_context(t, policy)).with_columns(
         pl.col("claim_month").rank("dense").over("person_id").cast(pl.Int64).alias("month_number"),
         pl.col("claim_month").n_unique().over("person_id").alias("months_claimed"),
@@ -243,6 +247,8 @@ def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
     at risk (the notice forbids paying it so). A late claim for one month is fine. Period: the
     claim month."""
     tol = tolerance(policy)
+    # Whole amount at risk for a lump sum: semantics.md does not say whether the one month it
+    # names would be payable on its own; we read 不得…集中发放 as making the row itself unpayable.
     ctx = claim_context(t, policy).filter(pl.col("ag_id").is_not_null())
     after_end = pl.col("submitted_date") > pl.col("ag_end")
     monthly = _monthly(ctx).filter(after_end)
