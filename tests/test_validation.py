@@ -1,0 +1,85 @@
+"""The great-expectations contracts: each table's suite on good and bad rows, and the rendering."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from audit.loader import load_inputs
+from audit.validation import ValidationReport, validate, write_validation
+from tests.test_loader import MINIMAL, P1, P2, U1, U2, write_inputs
+
+
+@pytest.fixture(scope="module")
+def clean_report(tmp_path_factory) -> ValidationReport:
+    return validate(load_inputs(write_inputs(tmp_path_factory.mktemp("clean"))))
+
+
+def test_clean_input_meets_every_expectation(clean_report: ValidationReport) -> None:
+    assert clean_report.failed() == []
+    tables = {o.table for o in clean_report.outcomes}
+    assert tables == {"units", "trainees", "agreements", "claims", "social_insurance"}
+    kinds = {o.expectation for o in clean_report.outcomes}
+    assert {"ExpectColumnToExist", "ExpectColumnValuesToNotBeNull", "ExpectColumnValuesToBeInSet",
+            "ExpectColumnValuesToBeBetween", "ExpectColumnPairValuesAToBeGreaterThanB",
+            "ExpectColumnValuesToMatchRegex"} <= kinds
+
+
+BAD_P2 = P2[:17] + ("0" if P2[17] != "0" else "1")
+BAD = [
+    ("units: county code not six digits", "units",
+     MINIMAL["units"].replace(f"{U2},乙公司,430102", f"{U2},乙公司,4301"), "区划代码 county_code", 1),
+    ("trainees: education outside the closed set", "trainees",
+     MINIMAL["trainees"].replace("李四,专科", "李四,大专"), "取值 education", 1),
+    ("trainees: bad check digit", "trainees",
+     MINIMAL["trainees"].replace(P2, BAD_P2), "GB 11643", 1),
+    ("agreements: planned end before start", "agreements",
+     MINIMAL["agreements"].replace("2023-07-01,2024-06-30", "2023-07-01,2023-06-30"), "planned_end_date ≥ start_date", 1),
+    ("agreements: trainee not registered", "agreements",
+     MINIMAL["agreements"].replace(f"A2,{P2}", f"A2,{BAD_P2}"), "引用 person_id", 1),
+    ("claims: duplicated claim id", "claims",
+     MINIMAL["claims"].replace("C3,", "C1,"), "主键唯一", 2),
+    ("claims: negative amount", "claims",
+     MINIMAL["claims"].replace(",1800,", ",-1800,"), "金额 amount", 1),
+    ("claims: claim type outside the set", "claims",
+     MINIMAL["claims"].replace(",A2,2023-07,月度", ",A2,2023-07,季度"), "取值 claim_type", 1),
+    ("claims: agreement missing", "claims",
+     MINIMAL["claims"].replace(",A2,", ",A9,"), "引用 agreement_id", 1),
+    ("claims: month out of sane years", "claims",
+     MINIMAL["claims"].replace("C3,", "C4,").replace(f"{P2},A2,2023-07", f"{P2},A2,1970-07"), "日期范围 claim_month", 1),
+    ("social insurance: unknown insurance kind", "social_insurance",
+     MINIMAL["social_insurance"].replace("医疗", "大病"), "取值 insurance_type", 1),
+    ("social insurance: malformed employer code", "social_insurance",
+     MINIMAL["social_insurance"].replace(f"{P2},{U2}", f"{P2},{U2[:10]}"), "GB 32100", 1),
+]
+
+
+@pytest.mark.parametrize("table,content,words,rows", [c[1:] for c in BAD], ids=[c[0] for c in BAD])
+def test_bad_rows_fail_their_expectation_and_are_kept(tmp_path: Path, table: str, content: str, words: str,
+                                                      rows: int) -> None:
+    loaded = load_inputs(write_inputs(tmp_path, **{table: content}))
+    report = validate(loaded)
+    failed = [o for o in report.failed() if o.table == table and words in o.description]
+    assert len(failed) == 1, [o.description for o in report.failed()]
+    assert failed[0].unexpected_rows == rows
+    assert failed[0].examples and failed[0].examples[0]["file"] == f"{table}.csv"
+    assert loaded.quarantine.height == 0  # readable rows are kept, never quarantined
+
+
+def test_examples_mask_person_ids(tmp_path: Path) -> None:
+    report = validate(load_inputs(write_inputs(tmp_path, trainees=MINIMAL["trainees"].replace(P2, BAD_P2))))
+    outcome = next(o for o in report.failed() if "GB 11643" in o.description)
+    shown = json.dumps(outcome.examples, ensure_ascii=False)
+    assert BAD_P2 not in shown and BAD_P2[:4] in shown
+
+
+def test_written_json_and_html(tmp_path: Path, clean_report: ValidationReport) -> None:
+    write_validation(tmp_path, clean_report)
+    data = json.loads((tmp_path / "validation.json").read_text(encoding="utf-8"))
+    assert data["success"] is True and len(data["expectations"]) == len(clean_report.outcomes)
+    page = (tmp_path / "validation.html").read_text(encoding="utf-8")
+    assert "<h2>claims — 补贴申领明细" in page and "ExpectColumnValuesToBeInSet" in page
+    assert "data contracts" in clean_report.text()
+    assert P1 not in page and U1 in MINIMAL["units"]
