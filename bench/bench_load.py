@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -230,8 +231,11 @@ def measure(inputs: Path, out: Path) -> dict:
     write_validation(out, report)
     stages["validate"] = time.perf_counter() - t
     total = time.perf_counter() - t0
-    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak_gb = usage.ru_maxrss / 1024 / 1024
     return {
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+        "load_average_1m_at_end": round(os.getloadavg()[0], 1),  # other work on the machine inflates wall time
         "rows": {t: f.height for t, f in loaded.tables.items()},
         "quarantined_lines": loaded.quarantine.height,
         "expectations": len(report.outcomes),
