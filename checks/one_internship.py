@@ -78,6 +78,9 @@ def _internships(t: Tables, policy: Policy) -> pl.LazyFrame:
     # a chain: agreements at one unit each starting by the 1st of the month after the latest end so far
     gap = new_pu | (pl.col("start_date") > prev_end.dt.month_start().dt.offset_by("1mo"))
     ag = ag.with_columns(gap.cast(pl.Int64).cum_sum().alias("_chain"))
+    # semantics.md leaves "span at most 12 months" open (calendar months touched, or duration?):
+    # read as duration — the chain's last end on or before its first start + cap — so a 12-month
+    # term starting mid-month and split in two is not a second internship.
     # within a chain, the greedy prefix spanning at most the cap is one internship; what follows
     # starts the next (a fixed number of vectorised passes, not a row loop)
     chain = [*pu, "_chain"]
