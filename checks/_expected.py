@@ -205,23 +205,28 @@ def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
         .fill_null(False).alias("covered")
     )
     settled = named.filter(pl.col("covered")).drop("_ag_person", "_ag_unit")
-    rest = named.filter(~pl.col("covered")).select(claim_cols).with_row_index("_cid")
+    # The unsettled claims are matched by their own columns, not by a row index: a lazy subplan
+    # used twice is evaluated twice, and a join need not give its rows in the same order both
+    # times, so a row index taken after a join does not name the same claim in both uses.
+    match_on = ["claim_id", "person_id", "unit_id", "claim_month", "claim_type", "claim_agreement_id"]
+    rest = named.filter(~pl.col("covered")).select(claim_cols)
     numbered = agreements.with_row_index("_aid")
     is_named = (pl.col("ag_id") == pl.col("claim_agreement_id")).fill_null(False)
     priority = pl.when(is_named & covers).then(0).when(covers).then(1).when(is_named).then(2).otherwise(3)
     chosen = (
-        rest.select("_cid", "person_id", "unit_id", "claim_month", "claim_type", "claim_agreement_id")
+        rest.select(match_on).unique()
         .join(numbered.select("_aid", "ag_id", "person_id", "unit_id", "ag_start", "ag_end", "ag_planned_end"),
               on=["person_id", "unit_id"])
-        .select("_cid", "_aid", (priority.cast(pl.Int64) * 1_000_000 + pl.col("ag_start").cast(pl.Int64)).alias("_key"))
-        .sort("_cid", "_key", "_aid")
-        .filter(pl.col("_cid") != pl.col("_cid").shift(1).fill_null(-1))
+        .with_columns((priority.cast(pl.Int64) * 1_000_000 + pl.col("ag_start").cast(pl.Int64)).alias("_key"))
+        .sort(*match_on, "_key", "_aid", nulls_last=True)
+        .group_by(match_on, maintain_order=True)
+        .agg(pl.col("_aid").first(), pl.col("_key").first())
     )
     resolved = (
-        rest.join(chosen, on="_cid", how="left")
+        rest.join(chosen, on=match_on, how="left", nulls_equal=True)
         .join(numbered.select("_aid", *ag_cols), on="_aid", how="left")
         .with_columns((pl.col("_key") < 2_000_000).fill_null(False).alias("covered"))
-        .drop("_cid", "_aid", "_key")
+        .drop("_aid", "_key")
     )
     return pl.concat([settled, resolved.select(settled.collect_schema().names())], how="vertical_relaxed")
 
