@@ -67,7 +67,7 @@ def vis_assets() -> tuple[str, str]:
 
 def mask_text(text: str) -> str:
     """Mask person IDs, bank numbers and mobiles inside free text (evidence) as the reports do."""
-    from reports.mask import mask
+    from audit.masking import mask
 
     return mask(text)
 

@@ -1,7 +1,7 @@
 """A finding's evidence (JSON) made readable: labelled items for the report, one line for a sheet.
 
 Evidence is whatever facts a rule recorded; keys become Chinese labels where we know them and
-stay as they are otherwise. Every value passes through :func:`reports.mask.mask`, except values
+stay as they are otherwise. Every value passes through :func:`audit.masking.mask`, except values
 under keys that name a unit (a 统一社会信用代码 is public and the county needs it).
 """
 
@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from reports.mask import mask
+from audit.masking import mask
 
 LABELS: dict[str, str] = {
     "person_id": "身份证号", "person_ids": "身份证号", "name": "姓名", "names": "姓名",

@@ -15,7 +15,7 @@ import polars as pl
 from audit.policy import Policy
 from reports import evidence
 from reports.data import RunFiles, claim_money, family_zh, finding_money, total_money, unlinked_money, with_county
-from reports.mask import mask
+from audit.masking import mask
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 

@@ -16,7 +16,7 @@ from audit.policy import Policy
 from reports import charts, figures
 from reports.data import RunFiles
 from reports.exit_list import CONDITIONS, exit_units
-from reports.mask import mask
+from audit.masking import mask
 
 
 def environment() -> Environment:

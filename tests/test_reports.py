@@ -27,7 +27,7 @@ from audit.findings import assign_ids, finalise, split_claim_links
 from audit.pipeline import family_summary, write_json
 from audit.rules import Family, Rule
 from reports import render_run
-from reports.mask import mask
+from audit.masking import mask
 from tests.helpers import agreement, claim, frame, pid, tables, trainee, unit, uscc
 
 FULL_ID = re.compile(r"\d{17}[\dX]")
