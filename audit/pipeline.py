@@ -71,14 +71,21 @@ class RunResult:
 
 def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None = None,
                progress: Callable[[str], None] | None = None) -> CheckOutcome:
-    """Run checks over the tables; every check's plan is built lazily and collected together."""
+    """Run checks over the tables: each check's plan is built lazily and collected once, with its
+    skipped keys (the two share their subplans), one check after another.
+
+    One ``pl.collect_all`` over every check's plan was measured slower and far heavier: 9.9 s
+    against 2.7 s on the 400-trainee demo, and killed for memory at 23.7 GB on a 1 M-trainee
+    world, since all plans' intermediates are held at once. A check at a time bounds peak memory
+    by the heaviest check.
+    """
     if checks is None:
         from checks import CHECKS
 
         checks = CHECKS
     t0 = time.perf_counter()
-    plans: list[pl.LazyFrame] = []
-    skip_plans: list[pl.LazyFrame] = []
+    plans: list[pl.DataFrame] = []
+    skip_plans: list[pl.DataFrame] = []
     rules_run: list[str] = []
     rules_skipped: dict[str, str] = {}
     for check in checks:
@@ -93,13 +100,15 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
         except SkipRule as why:
             rules_skipped[check.rule.id] = str(why)
             continue
-        plans.append(finalise(result.findings, check.rule))
+        pair = [finalise(result.findings, check.rule)]
         if result.skipped is not None:
-            skip_plans.append(finalise_skipped(result.skipped, check.rule))
+            pair.append(finalise_skipped(result.skipped, check.rule))
+        collected = pl.collect_all(pair)
+        plans.append(collected[0])
+        skip_plans.extend(collected[1:])
         rules_run.append(check.rule.id)
-    frames = pl.collect_all(plans + skip_plans) if plans or skip_plans else []
-    found = [f for f in frames[: len(plans)] if f.height]
-    skipped = [f for f in frames[len(plans):] if f.height]
+    found = [f for f in plans if f.height]
+    skipped = [f for f in skip_plans if f.height]
     findings = pl.concat(found, how="vertical_relaxed") if found else None
     if findings is None:
         findings = pl.DataFrame(schema={k: v for k, v in FINDINGS_SCHEMA.items() if k != "finding_id"})
