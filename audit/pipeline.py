@@ -95,11 +95,7 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
             continue
         if progress:
             progress(check.rule.id)
-        try:
-            result = check(tables, policy)
-        except SkipRule as why:
-            rules_skipped[check.rule.id] = str(why)
-            continue
+        result = check(tables, policy)
         pair = [finalise(result.findings, check.rule)]
         if result.skipped is not None:
             pair.append(finalise_skipped(result.skipped, check.rule))
@@ -117,10 +113,6 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
     findings, links = split_claim_links(findings)
     skipped_df = (pl.concat(skipped, how="vertical_relaxed") if skipped else pl.DataFrame(schema=SKIPPED_SCHEMA)).unique(maintain_order=True)
     return CheckOutcome(findings, skipped_df, links, rules_run, rules_skipped, time.perf_counter() - t0)
-
-
-class SkipRule(Exception):
-    """Raised by a check that cannot run at all (e.g. a parameter no province has set)."""
 
 
 def family_summary(findings: pl.DataFrame, links: pl.DataFrame, claims: pl.DataFrame | None) -> pl.DataFrame:
