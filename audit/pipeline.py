@@ -115,6 +115,17 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
     return CheckOutcome(findings, skipped_df, links, rules_run, rules_skipped, time.perf_counter() - t0)
 
 
+def prepare_shared(tables: Tables, policy: Policy) -> float:
+    """Compute the sub-results several checks share (``checks.SHARED``) once, before the checks;
+    returns the seconds it took."""
+    from checks import SHARED
+
+    t0 = time.perf_counter()
+    for _name, build in SHARED:
+        build(tables, policy)
+    return time.perf_counter() - t0
+
+
 def family_summary(findings: pl.DataFrame, links: pl.DataFrame, claims: pl.DataFrame | None) -> pl.DataFrame:
     """Findings and money at risk per family; money counts each claim once within a family."""
     per_claim = money_at_risk(findings, links, claims)
@@ -195,9 +206,13 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
 
     reference = load_reference(Path(input_dir), loaded)
     tables = build_tables(out_dir / "normalised", loaded, reference, audit_month, si_month)
+    if progress:
+        progress("共用中间结果 / shared intermediates")
+    timings["shared"] = prepare_shared(tables, policy)
     t2 = time.perf_counter()
     outcome = run_checks(tables, policy, progress=progress)
     timings["checks"] = time.perf_counter() - t2
+    del tables
     write_findings(out_dir, outcome)
 
     claims_df = pl.read_parquet(out_dir / "normalised" / "claims.parquet", columns=["claim_id", "amount", "insurance_amount"])

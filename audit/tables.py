@@ -5,8 +5,11 @@ from __future__ import annotations
 import calendar as _calendar
 from dataclasses import dataclass, field, fields
 from datetime import date
+from typing import Callable
 
 import polars as pl
+
+_VALUE_KEY = (bool, int, float, str, date, type(None))
 
 
 def month_end(month: date) -> date:
@@ -57,6 +60,9 @@ class Tables:
     calendar: pl.LazyFrame | None = None
     regions: pl.LazyFrame | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    # sub-results several checks share, computed once per Tables (see :meth:`shared`); not an init
+    # field, so ``dataclasses.replace`` with other frames starts with an empty store
+    _shared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def month_end(self) -> date:
@@ -68,6 +74,28 @@ class Tables:
     def missing(self, names: tuple[str, ...]) -> list[str]:
         return [n for n in names if not self.has(n)]
 
+    def shared(self, name: str, build: Callable[[], pl.LazyFrame], *depends: object) -> pl.LazyFrame:
+        """A sub-result several checks read (the claims in context, the internships, the identity
+        links, retention per person), computed once and held in memory for the rest of the run.
+
+        Checks are collected one at a time to bound memory (:func:`audit.pipeline.run_checks`),
+        so a lazy sub-plan they share would otherwise be recomputed by every check that reads it
+        — the claims in context by eleven rate rules. ``depends`` are what the result is built
+        from: the frames it reads and the policy (by identity; the store keeps them alive, so an
+        identity is never reused while its entry exists), and plain values such as the audit
+        month (by value). Replacing a frame on the Tables, or handing another policy, builds anew.
+        """
+        key = (name, *(d if isinstance(d, _VALUE_KEY) else id(d) for d in depends))
+        entry = self._shared.get(key)
+        if entry is None:
+            entry = (depends, build().collect().rechunk().lazy())
+            self._shared[key] = entry
+        return entry[1]
+
+    def shared_names(self) -> list[str]:
+        """The sub-results computed so far (for the run's timings and tests)."""
+        return sorted({key[0] for key in self._shared})
+
     @classmethod
     def table_names(cls) -> list[str]:
-        return [f.name for f in fields(cls) if f.name not in ("audit_month", "si_as_of", "notes")]
+        return [f.name for f in fields(cls) if f.name not in ("audit_month", "si_as_of", "notes", "_shared")]

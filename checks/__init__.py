@@ -8,8 +8,17 @@ defined in a module is missing from its tuple, or if a registered rule has no ta
 
 from __future__ import annotations
 
+from typing import Callable
+
+import polars as pl
+
+from audit.policy import Policy
 from audit.rules import Check
+from audit.tables import Tables
 from checks import (
+    _expected,
+    _identity,
+    _retention,
     data_quality,
     dormant_unit,
     duplicate_trainee,
@@ -36,6 +45,18 @@ MODULES = (
 )
 
 CHECKS: tuple[Check, ...] = tuple(c for m in MODULES for c in m.CHECKS)
+
+# The sub-results several rules read, computed once per run before the checks (each is memoised
+# on the Tables by ``Tables.shared``; the pipeline builds them first to time them as one stage).
+SHARED: tuple[tuple[str, Callable[[Tables, Policy], pl.LazyFrame]], ...] = (
+    ("identity_links", _identity.identity_links),
+    ("person_internships", one_internship.internships),
+    ("ghost_internships", lambda t, p: ghost_trainee.internships(t)),
+    ("insurance_near_internships", ghost_trainee._insurance_near),
+    ("claim_context", _expected.claim_context),
+    ("person_retention", _retention.person_retention),
+    ("unit_years", _retention.unit_years),
+)
 
 
 def by_id() -> dict[str, Check]:

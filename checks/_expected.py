@@ -235,7 +235,13 @@ def claim_context(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Every claim with unit, agreement, minimum wage, parameters and expected amounts (see module doc).
 
     Wages and parameters are looked up once per distinct (county, month) and joined back in one join.
+    Computed once per run and shared by the rate and retention rules (:meth:`Tables.shared`).
     """
+    return t.shared("claim_context", lambda: _claim_context(t, policy),
+                    t.claims, t.units, t.agreements, t.county_tiers, t.min_wage, policy)
+
+
+def _claim_context(t: Tables, policy: Policy) -> pl.LazyFrame:
     claims = with_agreement(claims_base(t), t)
     keys = claims.select("county_code", "claim_month").unique().with_columns(province_of().alias("province_code"))
     looked_up = attach_params(

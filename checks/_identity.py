@@ -22,7 +22,6 @@ The result maps every ``person_id`` seen in trainees, agreements or claims to a 
 
 from __future__ import annotations
 
-from typing import Callable
 
 import polars as pl
 
@@ -77,26 +76,13 @@ def _swap_variants(suspects: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
-def shared_plan(t: Tables, name: str, key: tuple, build: Callable[[], pl.LazyFrame]) -> pl.LazyFrame:
-    """One cached lazy plan per run for a sub-result several rules use (the identity links, the
-    internships), so the combined plan computes it once instead of once per use.
-
-    Memoised on the Tables object, keyed by ``key`` (the ids of the input frames it reads and the
-    parameters it uses), so a Tables whose frames are replaced gets a fresh plan.
-    """
-    store: dict = t.__dict__.setdefault("_shared_plans", {})
-    if (name, key) not in store:
-        store[(name, key)] = build()
-    return store[(name, key)]
-
-
 def identity_links(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The corroborated links: suspect ``person_id`` → valid ``person_key``, one row per suspect.
 
     Columns: person_id, person_key, link, link_via, name (the shared name).
     """
     swaps = int(policy.detect("duplicate.max_transpositions"))
-    return shared_plan(t, "identity_links", (id(t.trainees), swaps), lambda: _identity_links(t, swaps))
+    return t.shared("identity_links", lambda: _identity_links(t, swaps), t.trainees, swaps)
 
 
 def _identity_links(t: Tables, swaps: int) -> pl.LazyFrame:

@@ -30,7 +30,7 @@ import polars as pl
 
 from audit.policy import Policy
 from audit.tables import Tables
-from checks._expected import DIFFERENCE, agreements_frame, attach_params, claims_base, province_of, with_agreement
+from checks._expected import DIFFERENCE, agreements_frame, attach_params, claim_context, province_of
 
 COMPLETED_REASONS = ("期满", "提前留用")
 EARLY_LEAVE = "提前离岗"
@@ -100,8 +100,13 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     the window), contract_in_window, contract_ok; insured_from (first unit-insured month from the
     end month on), insured_run_months, insurance_stop_month (first month of the visible stop, null
     where the run reaches si_as_of), insured_right_after, insurance_judged, insurance_ok;
-    really_retained.
+    really_retained. Computed once per run (:meth:`Tables.shared`).
     """
+    return t.shared("person_retention", lambda: _person_retention(t, policy),
+                    t.agreements, t.employment, t.social_insurance, t.audit_month, t.si_as_of, policy)
+
+
+def _person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     window = int(policy.detect("retention.contract_window_days"))
     min_contract = int(policy.detect("retention.min_contract_months"))
     min_run = int(policy.detect("retention.min_insured_months_after"))
@@ -185,17 +190,25 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
 
 
-def difference_claims(t: Tables) -> pl.LazyFrame:
-    """差额 claims with the internship they pay for and the year it ended (the retention year)."""
+def difference_claims(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """差额 claims with the internship they pay for and the year it ended (the retention year):
+    the 差额 rows of the claims in context (:func:`checks._expected.claim_context`)."""
     return (
-        with_agreement(claims_base(t).filter(pl.col("claim_type") == DIFFERENCE), t)
+        claim_context(t, policy).filter(pl.col("claim_type") == DIFFERENCE)
         .with_columns(pl.coalesce("ag_end", "claim_month").dt.year().cast(pl.Int32).alias("year"))
     )
 
 
 def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Per unit and year: completed, really retained, declared, rates, threshold, benchmark exemption
-    and that unit-year's 差额 claims (all, and those the real rate does not support)."""
+    and that unit-year's 差额 claims (all, and those the real rate does not support). Computed once
+    per run (:meth:`Tables.shared`)."""
+    return t.shared("unit_years", lambda: _unit_years(t, policy), t.agreements, t.employment, t.social_insurance,
+                    t.claims, t.units, t.retention_declarations, t.county_tiers, t.min_wage, t.audit_month,
+                    t.si_as_of, policy)
+
+
+def _unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
     people = person_retention(t, policy)
     counts = people.group_by("unit_id", "year").agg(
         pl.col("completed").sum().cast(pl.Int64).alias("completed"),
@@ -204,7 +217,7 @@ def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
         pl.col("relabelled").sum().cast(pl.Int64).alias("relabelled"),
         (pl.col("relabelled") & pl.col("really_retained")).sum().cast(pl.Int64).alias("relabelled_retained"),
     )
-    diffs = difference_claims(t)
+    diffs = difference_claims(t, policy)
     diff_keys = diffs.select("unit_id", "year").unique()
     frame = counts.join(diff_keys, on=["unit_id", "year"], how="full", coalesce=True).with_columns(
         pl.col("completed", "really_retained", "declared_retained", "relabelled", "relabelled_retained").fill_null(0)

@@ -66,6 +66,11 @@ def unit_counties(t: Tables) -> pl.LazyFrame:
 
 
 def internships(t: Tables) -> pl.LazyFrame:
+    """The internships the ghost rules judge, computed once per run (see :func:`_internships`)."""
+    return t.shared("ghost_internships", lambda: _internships(t), t.agreements, t.units, t.audit_month)
+
+
+def _internships(t: Tables) -> pl.LazyFrame:
     """One row per internship: a person's agreements at one unit chained without a gap.
 
     An agreement ends at ``actual_end_date``, else ``planned_end_date``; one still running past
@@ -194,11 +199,15 @@ def _insurance_near(t: Tables, policy: Policy) -> pl.LazyFrame:
 
     At national scale (30 M rows) the cheap filters run first (employer-paid, not after the audit
     month), then one hashed join on person_id restricts the rows to people with internships.
-    insured_elsewhere and own_employee both start from this one plan, so the pipeline's
-    ``collect_all`` reads the insurance table once for the two (common-subplan elimination);
-    insured_elsewhere's result does not depend on the lookback.
+    insured_elsewhere and own_employee both start from this one result, computed once per run
+    (:meth:`Tables.shared`); insured_elsewhere's result does not depend on the lookback.
     """
     months_before = int(policy.detect("ghost.own_employee_lookback_months"))
+    return t.shared("insurance_near_internships", lambda: _insurance_near_plan(t, months_before),
+                    t.social_insurance, t.agreements, t.units, t.audit_month, months_before)
+
+
+def _insurance_near_plan(t: Tables, months_before: int) -> pl.LazyFrame:
     spans = internships(t)
     insurance = t.social_insurance.filter(employer_paid() & (pl.col("month") <= t.month_end)).select(
         "person_id", "employer_id", "month", "insurance_type", "payer_type", "_file", "_line"

@@ -17,7 +17,7 @@ import polars as pl
 from audit.policy import Policy
 from audit.rules import Check, Severity, rule
 from audit.tables import Tables
-from checks._identity import identity_links, rows_of_persons, shared_plan, with_person_key
+from checks._identity import identity_links, rows_of_persons, with_person_key
 
 CITATION = "赣人社发〔2023〕9号 四(二)"
 _SPLIT_PASSES = 4  # an unbroken chain longer than 4 × the extension cap is absurd; leftovers split singly
@@ -40,8 +40,9 @@ def internships(t: Tables, policy: Policy) -> pl.LazyFrame:
     (the latest of the planned and actual ends: remaining-period months lie after an early end),
     internship_no (1 = the first, by start), internships (how many the person has)."""
     cap = int(policy.detect("one_internship.extension_max_months"))
-    key = (id(t.trainees), id(t.agreements), t.audit_month, cap, int(policy.detect("duplicate.max_transpositions")))
-    return shared_plan(t, "internships", key, lambda: _internships(t, policy))
+    swaps = int(policy.detect("duplicate.max_transpositions"))
+    return t.shared("person_internships", lambda: _internships(t, policy), t.trainees, t.agreements, t.audit_month,
+                    cap, swaps)
 
 
 def _internships(t: Tables, policy: Policy) -> pl.LazyFrame:

@@ -289,7 +289,7 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
         "retention_raised_threshold", "retention_raised_threshold_ref", "is_benchmark", "retention_benchmark_qualifies",
         "qualifies",
     )
-    claims = difference_claims(t).join(years, on=["unit_id", "year"], how="left")
+    claims = difference_claims(t, policy).join(years, on=["unit_id", "year"], how="left")
     findings = claims.filter(pl.col("qualifies").not_() & pl.col("retention_raised_threshold").is_not_null()).select(
         *claim_keys(), whole_claim(),
         _claim_evidence(

@@ -164,7 +164,7 @@ def insurance_stopped_after_difference(t: Tables, policy: Policy) -> pl.LazyFram
     those people, the real rate falls below the threshold; 0 otherwise. Period: the year the
     internships ended."""
     months = int(policy.detect("retention.insurance_stop_months_after_difference"))
-    paid = difference_claims(t).filter(pl.col("paid_date").is_not_null()).group_by("person_id", "unit_id", "year").agg(
+    paid = difference_claims(t, policy).filter(pl.col("paid_date").is_not_null()).group_by("person_id", "unit_id", "year").agg(
         pl.col("paid_date").min(), pl.col("claim_id").first().alias("difference_claim_id"))
     paid_month = pl.col("paid_date").dt.month_start()
     stopped = (
