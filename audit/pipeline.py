@@ -213,11 +213,13 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
     outcome = run_checks(tables, policy, progress=progress)
     timings["checks"] = time.perf_counter() - t2
     del tables
+    t3 = time.perf_counter()
     write_findings(out_dir, outcome)
 
     claims_df = pl.read_parquet(out_dir / "normalised" / "claims.parquet", columns=["claim_id", "amount", "insurance_amount"])
     summary_table = family_summary(outcome.findings, outcome.claim_links, claims_df)
     summary_table.write_csv(out_dir / "summary_by_family.csv")
+    timings["findings_out"] = time.perf_counter() - t3
     summary = {
         "audit_month": audit_month.strftime("%Y-%m"),
         "month_end": month_end(audit_month),

@@ -53,7 +53,7 @@ SHARED: tuple[tuple[str, Callable[[Tables, Policy], pl.LazyFrame]], ...] = (
     ("person_internships", one_internship.internships),
     ("ghost_internships", lambda t, p: ghost_trainee.internships(t)),
     ("insurance_near_internships", ghost_trainee._insurance_near),
-    ("claim_context", _expected.claim_context),
+    ("claim_context", _expected.claim_context),  # claims_in_agreement and claim_rate_keys
     ("person_retention", _retention.person_retention),
     ("unit_years", _retention.unit_years),
 )

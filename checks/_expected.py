@@ -234,23 +234,37 @@ def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
 def claim_context(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Every claim with unit, agreement, minimum wage, parameters and expected amounts (see module doc).
 
-    Wages and parameters are looked up once per distinct (county, month) and joined back in one join.
-    Computed once per run and shared by the rate and retention rules (:meth:`Tables.shared`).
+    Two shared results, built once per run (:meth:`Tables.shared`): the claims resolved to their
+    agreements, each with an integer key ``_ck`` of its (county, claim month); and one row per
+    such key with the minimum wage, every parameter in force and the expected amounts, which
+    depend on nothing else. The context is their join on ``_ck``, left lazy: a rule that reads
+    two parameters gathers two columns for its claims, not forty for all of them.
     """
-    return t.shared("claim_context", lambda: _claim_context(t, policy),
+    claims = t.shared("claims_in_agreement", lambda: _claims_in_agreement(t),
+                      t.claims, t.units, t.agreements)
+    keys = t.shared("claim_rate_keys", lambda: _rate_keys(claims, t, policy),
                     t.claims, t.units, t.agreements, t.county_tiers, t.min_wage, policy)
+    return claims.join(keys, on="_ck", how="left").drop("_ck")
 
 
-def _claim_context(t: Tables, policy: Policy) -> pl.LazyFrame:
+def _claims_in_agreement(t: Tables) -> pl.LazyFrame:
+    """The claims resolved to their agreements (:func:`with_agreement`), keyed by (county, month)."""
     claims = with_agreement(claims_base(t), t)
-    keys = claims.select("county_code", "claim_month").unique().with_columns(province_of().alias("province_code"))
+    keys = claims.select("county_code", "claim_month").unique().drop_nulls().with_row_index("_ck")
+    return claims.join(keys, on=["county_code", "claim_month"], how="left")
+
+
+def _rate_keys(claims: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Per (county, claim month) key: the minimum wage, the parameters and the expected amounts."""
+    keys = (
+        claims.select("_ck", "county_code", "claim_month").unique("_ck").drop_nulls("_ck")
+        .with_columns(province_of().alias("province_code"))
+    )
     looked_up = attach_params(
         attach_min_wage(keys, t.county_tiers, t.min_wage, county="county_code", on="claim_month"), policy,
         on="claim_month",
     )
-    return claims.join(looked_up.drop("province_code"), on=["county_code", "claim_month"], how="left").with_columns(
-        **rate_exprs()
-    )
+    return looked_up.with_columns(**rate_exprs()).drop("county_code", "claim_month", "province_code")
 
 
 def wage_evidence() -> pl.Expr:
