@@ -40,6 +40,11 @@ YEAR_PARAMS: tuple[tuple[str, bool], ...] = (
 )
 
 
+def new_run(col: str) -> pl.Expr:
+    """True on the first row of each run of equal values of ``col`` (rows sorted by it)."""
+    return (pl.col(col) != pl.col(col).shift(1)).fill_null(True)
+
+
 def month_index(expr: pl.Expr) -> pl.Expr:
     return expr.dt.year().cast(pl.Int64) * 12 + expr.dt.month().cast(pl.Int64) - 1
 
@@ -65,7 +70,10 @@ def ended_internships(t: Tables) -> pl.LazyFrame:
     # semantics.md counts completions per agreement; an extension's first agreement (often 期满)
     # would otherwise count as a completed, unretained internship and lower the real rate.
     ag = agreements_frame(t).sort("person_id", "unit_id", "ag_start")
-    next_start = pl.col("ag_start").shift(-1).over(["person_id", "unit_id"])
+    # the next agreement of the same person at the same unit, on rows sorted by them (a window
+    # over a million tiny groups costs seconds)
+    same_next = (pl.col("person_id").shift(-1) == pl.col("person_id")) & (pl.col("unit_id").shift(-1) == pl.col("unit_id"))
+    next_start = pl.when(same_next).then(pl.col("ag_start").shift(-1))
     extended = next_start <= pl.col("ag_end").dt.month_start().dt.offset_by("1mo")
     return (
         ag.with_columns(extended.fill_null(False).alias("_extended"))
@@ -147,7 +155,11 @@ def _person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
         keys.join(employer_insurance(t), on=["person_id", "unit_id"])
         .with_columns((month_index(pl.col("month")) - end_idx).alias("_off"))
         .filter(pl.col("_off") >= 0)
-        .with_columns((pl.col("_off").rank("ordinal").over("_iid").cast(pl.Int64) - 1).alias("_rank"))
+        .sort("_iid", "_off")
+        .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"))
+        # the month's rank within its internship: rows sorted by (internship, month), so the row
+        # number less the internship's first row number (a forward fill, not a window)
+        .with_columns((pl.col("_row") - pl.when(new_run("_iid")).then(pl.col("_row")).forward_fill()).alias("_rank"))
         .group_by("_iid")
         .agg(
             pl.col("_off").min().alias("_first"),
