@@ -2,6 +2,7 @@
 
     python bench/bench_checks.py                       # 100 k trainees, seed 11
     python bench/bench_checks.py --trainees 1000000 --top 15
+    python bench/bench_checks.py --trainees 1000000 --from-run bench/out/run_1000000_11 --only GHOST_TRAINEE
 
 Loads and normalises the world once (as ``audit run`` does), then collects every registered
 check the way the pipeline does, printing per check the wall seconds, CPU seconds and the growth
@@ -18,8 +19,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 HERE = Path(__file__).parent
+REFERENCE = {"min_wage", "county_tiers", "calendar"}  # operator reference tables, read into memory
 
 
 def _rss_gib() -> float:
@@ -33,6 +36,8 @@ def main() -> None:
     ap.add_argument("--month", default="2024-06")
     ap.add_argument("--top", type=int, default=25, help="how many checks to list")
     ap.add_argument("--only", default="", help="comma-separated rule ids (prefixes) to run")
+    ap.add_argument("--from-run", type=Path, default=None,
+                    help="read the normalised tables of an earlier `audit run` over the same world (skips loading)")
     args = ap.parse_args()
 
     world = HERE / "out" / f"world_{args.trainees}_{args.seed}"
@@ -51,14 +56,21 @@ def main() -> None:
 
     policy = Policy.load()
     t0 = time.perf_counter()
-    loaded = load_inputs(world)
+    month = parse_month(args.month)
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp)
-        loaded.write(out)
-        reference = load_reference(world, loaded)
-        month = parse_month(args.month)
-        tables = build_tables(out / "normalised", loaded, reference, month, month)
-        del loaded
+        if args.from_run:  # the normalised tables of an earlier run over this world: no loading
+            norm = args.from_run / "normalised"
+            names = {p.stem for p in norm.glob("*.parquet")}
+            small = SimpleNamespace(tables={n: pl.read_parquet(norm / f"{n}.parquet") for n in names & REFERENCE})
+            reference = load_reference(world, small)
+            tables = build_tables(norm, SimpleNamespace(tables=dict.fromkeys(names)), reference, month, month)
+        else:
+            out = Path(tmp)
+            loaded = load_inputs(world)
+            loaded.write(out)
+            reference = load_reference(world, loaded)
+            tables = build_tables(out / "normalised", loaded, reference, month, month)
+            del loaded
         print(f"loaded in {time.perf_counter() - t0:.1f} s, peak {_rss_gib():.2f} GiB", flush=True)
         t1, c1 = time.perf_counter(), time.process_time()
         for name, build in SHARED:  # one at a time, in the pipeline's order (prepare_shared)
