@@ -253,9 +253,12 @@ def claim_context(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 def _claims_in_agreement(t: Tables) -> pl.LazyFrame:
     """The claims resolved to their agreements (:func:`with_agreement`), keyed by (county, month)."""
-    claims = with_agreement(claims_base(t), t)
-    keys = claims.select("county_code", "claim_month").unique().drop_nulls().with_row_index("_ck")
-    return claims.join(keys, on=["county_code", "claim_month"], how="left")
+    # a 64-bit hash of the pair names it: computed row by row, where numbering the distinct pairs
+    # would take a join of every claim on a string and a date (a collision among the few thousand
+    # pairs of a run has a chance of about 1 in 10^12)
+    key = pl.when(pl.col("county_code").is_not_null() & pl.col("claim_month").is_not_null()).then(
+        pl.struct("county_code", "claim_month").hash(seed=7))
+    return with_agreement(claims_base(t), t).with_columns(key.alias("_ck"))
 
 
 def _rate_keys(claims: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
