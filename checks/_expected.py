@@ -207,29 +207,26 @@ def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
         numbered.group_by("ag_id").agg(pl.all().sort_by("_aid").first())
         .select("ag_id", "_aid", pl.col("person_id").alias("_ag_person"), pl.col("unit_id").alias("_ag_unit"), *spans)
     )
-    keys = claims.select("_r", "person_id", "unit_id", "claim_month", "claim_type", "claim_agreement_id")
-    named = keys.join(first_of_id, left_on="claim_agreement_id", right_on="ag_id", how="left").with_columns(
+    claim_cols = claims.collect_schema().names()
+    named = claims.join(first_of_id, left_on="claim_agreement_id", right_on="ag_id", how="left").with_columns(
         (covers & (pl.col("_ag_person") == pl.col("person_id")) & (pl.col("_ag_unit") == pl.col("unit_id")))
         .fill_null(False).alias("covered")
     )
     is_named = (pl.col("ag_id") == pl.col("claim_agreement_id")).fill_null(False)
     priority = pl.when(is_named & covers).then(0).when(covers).then(1).when(is_named).then(2).otherwise(3)
     searched = (
-        named.filter(~pl.col("covered")).select(keys.collect_schema().names())
+        named.filter(~pl.col("covered")).select("_r", "person_id", "unit_id", "claim_month", "claim_type",
+                                                "claim_agreement_id")
         .join(numbered.select("_aid", "ag_id", "person_id", "unit_id", *spans), on=["person_id", "unit_id"])
         .with_columns((priority.cast(pl.Int64) * 1_000_000 + pl.col("ag_start").cast(pl.Int64)).alias("_key"))
         .sort("_r", "_key", "_aid", nulls_last=True)
         .group_by("_r", maintain_order=True)
         .agg(pl.col("_aid").first().alias("_aid_searched"), (pl.col("_key").first() < 2_000_000).alias("_covers"))
     )
-    chosen = (
-        named.select("_r", pl.when(pl.col("covered")).then(pl.col("_aid")).alias("_aid_named"), "covered")
-        .join(searched, on="_r", how="left")
-        .select("_r", pl.coalesce("_aid_named", "_aid_searched").alias("_aid"),
-                (pl.col("covered") | pl.col("_covers").fill_null(False)).alias("covered"))
-    )
     return (
-        claims.join(chosen, on="_r", how="left")
+        named.join(searched, on="_r", how="left")
+        .select(*claim_cols, pl.when(pl.col("covered")).then(pl.col("_aid")).otherwise(pl.col("_aid_searched")).alias("_aid"),
+                (pl.col("covered") | pl.col("_covers").fill_null(False)).alias("covered"))
         .join(numbered.select("_aid", *ag_cols), on="_aid", how="left")
         .drop("_r", "_aid")
     )
