@@ -1,8 +1,11 @@
 """The monthly run: load and validate the inputs, run every registered check, write the files.
 
-Stages, each collected once: (1) load + normalise + quarantine (:mod:`audit.loader`),
-(2) data contracts (:mod:`audit.validation`), (3) all checks together with ``pl.collect_all``,
-(4) outputs: findings, reports, exit lists, graphs (:mod:`reports`, :mod:`audit.graph`).
+Stages: (1) load + normalise + quarantine (:mod:`audit.loader`), (2) data contracts
+(:mod:`audit.validation`), (3) the sub-results several rules share (``checks.SHARED``: the claims
+in their agreements, the internships, the identity links, retention per person), each computed
+once and held in memory (:meth:`audit.tables.Tables.shared`), (4) the checks, each collected once,
+one after another, (5) outputs: findings, reports, exit lists, graphs (:mod:`reports`,
+:mod:`audit.graph`).
 """
 
 from __future__ import annotations
