@@ -95,6 +95,21 @@ def test_neighbourhood_stops_at_hubs_and_caps_nodes():
     assert capped.height == 5 and capped["hop"].to_list() == sorted(capped["hop"].to_list())
 
 
+@pytest.mark.parametrize("n, iterations", [(500, 50), (640, 15)])
+def test_large_layout_is_networkx_spring_layout_bit_for_bit(n, iterations):
+    # a unit with many trainees (a star) plus shared phones: the shape of a big case's view
+    edges = [("u:U1", f"p:{i:04d}") for i in range(n - 41)] + [(f"p:{i:04d}", f"t:{i % 40:02d}") for i in range(0, n - 41, 3)]
+    g = nx.Graph()
+    g.add_nodes_from(sorted({v for e in edges for v in e}))
+    g.add_edges_from(sorted(edges))
+    sub = g.subgraph(sorted(g))
+    assert sub.number_of_nodes() == n
+    ours = graph._spring_layout_large(sub, seed=7, iterations=iterations, cells=50_000)  # several blocks
+    theirs = nx.spring_layout(sub, seed=7, iterations=iterations, method="force")
+    assert list(ours) == list(theirs)
+    assert all(tuple(map(float, ours[v])) == tuple(map(float, theirs[v])) for v in theirs)
+
+
 def test_louvain_is_deterministic_and_keeps_small_rings_whole():
     ring = pl.DataFrame({"src": ["P1", "P3", "P2", "P4", "P1", "P3"], "dst": ["U1", "U1", "U2", "U2", "c1", "c2"]})
     ring = pl.concat([ring, pl.DataFrame({"src": ["P2", "P4"], "dst": ["c1", "c2"]})])
