@@ -18,7 +18,10 @@ normalised table and duplicates_collapsed the extra copies folded into a kept ro
 Only an input that cannot be used at all raises :class:`InputError` (exit code 2): a required
 table or column missing, two files for one table, an empty file, a required table with no rows,
 a binary file or one that is not a table, an encoding that is neither UTF-8 nor GBK/GB18030.
-Nothing is written until every table has loaded.
+Nothing is written until every table has loaded: a run's load (``load_inputs(input_dir,
+out_dir)``) writes each table to Parquet as soon as it is normalised, so that only one table is
+in memory at a time, but into a hidden stage (``out_dir/.normalised.partial/``) that
+:meth:`LoadResult.write` moves into ``normalised/`` and a failed load removes.
 """
 
 from __future__ import annotations
@@ -27,7 +30,9 @@ import codecs
 import csv
 import io
 import logging
+import shutil
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,24 +70,86 @@ class InputError(Exception):
     """An input that cannot be used at all (exit code 2): names the file and the column."""
 
 
+#: where a staged load writes its tables until :meth:`LoadResult.write` (inside the output dir).
+STAGE_DIR = ".normalised.partial"
+#: how normalised tables are written (lz4: fast to write and to scan).
+PARQUET_OPTIONS = {"compression": "lz4", "statistics": False}
+
+
+class StagedTables(Mapping[str, pl.DataFrame]):
+    """The normalised tables of a staged load: each read from its Parquet file when asked for.
+
+    ``directory`` is where the files are now: the stage until :meth:`LoadResult.write`, then
+    ``normalised/``. Reading a table reads all of it; :meth:`LoadResult.scan` reads lazily.
+    """
+
+    def __init__(self, directory: Path, names: list[str]) -> None:
+        self.directory = Path(directory)
+        self._names = list(names)
+
+    def path(self, name: str) -> Path:
+        if name not in self._names:
+            raise KeyError(name)
+        return self.directory / f"{name}.parquet"
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        return pl.read_parquet(self.path(name))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 @dataclass
 class LoadResult:
-    tables: dict[str, pl.DataFrame]  # normalised tables present in the input, by canonical name
+    #: normalised tables present in the input, by canonical name: in memory (a dict), or, for a
+    #: staged load, :class:`StagedTables` read from Parquet on access
+    tables: Mapping[str, pl.DataFrame]
     quarantine: pl.DataFrame  # QUARANTINE_SCHEMA
     counts: pl.DataFrame  # table, file, rows_read, rows_kept, rows_quarantined, duplicates_collapsed, blank_lines
     unknown_columns: dict[str, list[str]] = field(default_factory=dict)
     files: dict[str, list[str]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    heights: dict[str, int] = field(default_factory=dict)  # rows kept per table
+
+    def __post_init__(self) -> None:
+        if not self.heights and isinstance(self.tables, dict):
+            self.heights = {name: frame.height for name, frame in self.tables.items()}
+
+    @property
+    def staged(self) -> bool:
+        return isinstance(self.tables, StagedTables)
+
+    def scan(self, name: str) -> pl.LazyFrame:
+        """One normalised table, lazily: a scan of its Parquet file, or of the frame in memory."""
+        if isinstance(self.tables, StagedTables):
+            return pl.scan_parquet(self.tables.path(name))
+        return self.tables[name].lazy()
 
     def write(self, out_dir: Path) -> None:
-        """normalised/<table>.parquet, quarantine.csv (UTF-8 with BOM, for Excel), load_counts.csv."""
+        """normalised/<table>.parquet, quarantine.csv (UTF-8 with BOM, for Excel), load_counts.csv.
+
+        A staged load's files are moved from the stage into ``normalised/`` (a rename each), and
+        the stage removed.
+        """
         out_dir = Path(out_dir)
         norm = out_dir / "normalised"
         norm.mkdir(parents=True, exist_ok=True)
-        for name, frame in self.tables.items():
-            tmp = norm / f".{name}.parquet.tmp"
-            frame.write_parquet(tmp, compression="lz4", statistics=False)
-            tmp.replace(norm / f"{name}.parquet")
+        if isinstance(self.tables, StagedTables):
+            stage = self.tables.directory
+            if stage.resolve() != norm.resolve():
+                for name in self.tables:
+                    shutil.move(stage / f"{name}.parquet", norm / f"{name}.parquet")
+                self.tables.directory = norm
+                if stage.name == STAGE_DIR:
+                    shutil.rmtree(stage, ignore_errors=True)
+        else:
+            for name, frame in self.tables.items():
+                tmp = norm / f".{name}.parquet.tmp"
+                frame.write_parquet(tmp, **PARQUET_OPTIONS)
+                tmp.replace(norm / f"{name}.parquet")
         with open(out_dir / "quarantine.csv", "wb") as fh:
             fh.write(codecs.BOM_UTF8)
             self.quarantine.write_csv(fh)
@@ -409,40 +476,79 @@ PARSERS = {
     Kind.INT: nz.parse_int, Kind.BOOL: nz.parse_bool,
     Kind.STR: nz.clean_text, Kind.ENUM: nz.clean_text, Kind.COUNTY: nz.clean_county,
 }
+#: the values of an ID column's ``<col>_status`` (see audit/schema.py), held as this Enum while
+#: a table loads (one byte a row); the normalised table holds them as text.
+STATUS = pl.Enum(["ok", "legacy15", "bad_check", "malformed"])
 
 
-def _parse_distinct(raw: pl.Series, parser, codes_out: list[pl.Series]) -> pl.Series:
-    """``parser`` over the distinct values of a text column, spread back (see normalise.map_distinct)."""
-    table = nz.map_distinct(raw, lambda s: pl.DataFrame({"v": s}).select(v=parser(pl.col("v"))),
-                            reuse_unchanged=True, codes_out=codes_out)
-    return table.to_series()
+def parse_series(spec: ColumnSpec, raw: pl.Series) -> pl.Series:
+    """A column parsed to its spec dtype; typed Parquet columns take a fast path."""
+    return _as_text(_parse_column(spec, raw, _RowHash()))
 
 
-def parse_series(spec: ColumnSpec, raw: pl.Series, hash_parts: list[pl.Series] | None = None) -> pl.Series:
-    """A column parsed to its spec dtype; typed Parquet columns take a fast path.
+def _parse_column(spec: ColumnSpec, raw: pl.Series, row_hash: _RowHash) -> pl.Series:
+    """A column parsed to its spec dtype, text kept compact (``pl.Enum``) where it repeats.
 
-    ``hash_parts`` receives what identifies the raw value for duplicate detection: the category
-    codes of a text column, or the typed value itself.
+    ``row_hash`` is fed what identifies the raw value, for duplicate detection: the codes of a
+    dictionary-encoded text column, or the value itself.
     """
-    return _parse_series(spec, raw, hash_parts if hash_parts is not None else [])
-
-
-def _parse_series(spec: ColumnSpec, raw: pl.Series, parts: list[pl.Series]) -> pl.Series:
-    n_before = len(parts)
     value = _typed_fast_path(spec, raw)
-    if value is None and spec.kind is Kind.STR:
+    if value is not None:
+        row_hash.add(value)
+        return value
+    text = raw.cast(pl.String)
+    if spec.kind is Kind.STR:
         # free text and serial numbers are mostly distinct: trimming every row is cheaper
-        text = raw.cast(pl.String)
-        value = nz.clean_text_series(text)
-        parts.append(text)
-    elif value is None:
-        text = raw.cast(pl.String)
-        value = _parse_distinct(text, PARSERS[spec.kind], parts).cast(spec.dtype)
-        if len(parts) == n_before:  # small column: no codes were made, hash the text itself
-            parts.append(text)
-    else:
-        parts.append(value)
-    return value
+        row_hash.add(text)
+        return nz.clean_text_series(text)
+    codes, distinct = nz.encode(text)  # parse each distinct value once
+    row_hash.add(codes)
+    parsed = pl.DataFrame({"v": distinct}).select(v=PARSERS[spec.kind](pl.col("v"))).to_series().cast(spec.dtype)
+    if spec.dtype == pl.String:
+        return _spread_text(parsed, codes, distinct, text).alias(raw.name)
+    return parsed.gather(codes).alias(raw.name)
+
+
+def _id_column(c: ColumnSpec, raw: pl.Series, row_hash: _RowHash) -> tuple[pl.Series, dict[str, pl.Series]]:
+    """A person-ID or credit-code column normalised, with its derived columns (``_raw``, ``_status``).
+
+    The ID maths runs once per distinct value; the status comes back as :data:`STATUS`, the IDs
+    (and raw values) as :func:`_spread_text` gives them.
+    """
+    table_of = nz.person_id_table if c.kind is Kind.PERSON_ID else nz.uscc_table
+    text = raw.cast(pl.String)
+    codes, distinct = nz.encode(text)
+    row_hash.add(codes)
+    ids = table_of(distinct)
+    derived = {}
+    if c.kind is Kind.PERSON_ID:
+        derived[f"{c.name}_raw"] = _spread_text(distinct, codes, distinct, text)
+    derived[f"{c.name}_status"] = ids["status"].cast(STATUS).gather(codes)
+    return _spread_text(ids["id"], codes, distinct, text).alias(c.name), derived
+
+
+#: a text column with at most this many distinct values is held as a ``pl.Enum`` while loading.
+COMPACT_MAX = 1 << 16
+
+
+def _spread_text(results: pl.Series, codes: pl.Series, distinct: pl.Series, raw: pl.Series) -> pl.Series:
+    """Text results per distinct value (``results[code]`` for the raw value ``distinct[code]``)
+    spread back over the rows.
+
+    A column of few distinct values comes back as a ``pl.Enum`` (one or two bytes a row). One of
+    many (person IDs) stays text: a ``pl.Enum`` of a million categories is slow to turn back
+    into text (every row a random read) when the table is written. Its rows are the raw column
+    itself where the result equals the raw value — most rows: exported IDs are mostly clean —
+    and the result only where it differs, so they share the raw column's memory.
+    """
+    if distinct.len() <= COMPACT_MAX:
+        return nz.spread(results, codes, compact=True)
+    unchanged = results.eq_missing(distinct)
+    if unchanged.all():
+        return raw.alias(results.name)
+    return pl.select(
+        pl.when(pl.lit(unchanged.gather(codes))).then(pl.lit(raw)).otherwise(pl.lit(results.gather(codes)))
+    ).to_series().alias(results.name)
 
 
 def _typed_fast_path(spec: ColumnSpec, raw: pl.Series) -> pl.Series | None:
@@ -465,14 +571,70 @@ def _blank(raw: pl.Series) -> pl.Series:
     return raw.is_null()
 
 
+def _as_text(series: pl.Series) -> pl.Series:
+    return series.cast(pl.String) if isinstance(series.dtype, (pl.Enum, pl.Categorical)) else series
+
+
+@dataclass
+class NormalisedTable:
+    """One table normalised: every row read, which of them are kept, and how to finalise them.
+
+    ``columns`` holds every row read (quarantined rows and collapsed copies included) in compact
+    dtypes — repeated text as ``pl.Enum``, the source as ``_src`` — with ``_keep`` marking the
+    rows the table keeps (absent when it keeps them all). :meth:`plan` is the normalised table
+    itself, lazily: the kept rows, text as text, ``_file`` named, in the spec's column order.
+    Collecting it gives the in-memory table; sinking it to Parquet streams it out without a
+    second copy of the columns in memory.
+    """
+
+    spec: TableSpec
+    columns: pl.DataFrame
+    labels: list[str]  # file label per _src
+    order: list[str]  # the normalised table's columns
+    quarantine: pl.DataFrame
+    counts: pl.DataFrame
+    height: int  # rows kept
+
+    def plan(self) -> pl.LazyFrame:
+        schema = self.columns.schema
+        text = {name: pl.col(name).cast(pl.String) if isinstance(dtype, (pl.Enum, pl.Categorical)) else pl.col(name)
+                for name, dtype in schema.items()}
+        exprs = []
+        for name in self.order:
+            if name == "_file":
+                exprs.append(_label_of_src(self.labels).alias("_file"))
+            elif self.spec.name == "trainees" and name == "birth_date":
+                exprs.append(nz.person_birth_date(text["person_id"]).alias(name))
+            elif self.spec.name == "trainees" and name == "sex":
+                exprs.append(nz.person_sex(text["person_id"]).alias(name))
+            else:
+                exprs.append(text[name].alias(name))
+        lf = self.columns.lazy()
+        if "_keep" in schema:
+            lf = lf.filter(pl.col("_keep"))
+        return lf.select(exprs)
+
+    def frame(self) -> pl.DataFrame:
+        return self.plan().collect()
+
+
 def normalise_table(spec: TableSpec, sources: list[RawSource]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
-    """(normalised table, its quarantine lines, its counts per file) from the raw sources.
+    """(normalised table, its quarantine lines, its counts per file) from the raw sources."""
+    table = normalise(spec, sources)
+    return table.frame(), table.quarantine, table.counts
+
+
+def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
+    """The table normalised from its raw sources (see :class:`NormalisedTable`); the sources'
+    frames are consumed.
 
     Column by column, so a 30 M-row table holds at most one raw column beside the normalised
-    ones: a raw column is dropped once parsed (person IDs excepted: they are kept as
-    ``<col>_raw``), values that are already clean share the raw column's memory, parsing runs
-    over distinct values, and a row is first flagged by cheap null tests; only the flagged
-    cells are examined for their reasons. The sources' frames are consumed.
+    ones: a raw column is dropped once parsed; text that repeats is dictionary-encoded
+    (:func:`audit.normalise.encode`), parsed once per distinct value and kept as ``pl.Enum``
+    (person IDs keep their raw value that way, as ``<col>_raw``); a row is first flagged by
+    cheap null tests, and only the flagged cells are examined for their reasons. Rows are not
+    filtered here: quarantined rows and collapsed copies are only marked (``_keep``), and
+    dropped as the table is finalised (:meth:`NormalisedTable.plan`).
     """
     t0 = time.perf_counter()
     extras: list[str] = []
@@ -488,24 +650,17 @@ def normalise_table(spec: TableSpec, sources: list[RawSource]) -> tuple[pl.DataF
     values: dict[str, pl.Series] = {}
     derived: dict[str, pl.Series] = {}
     reasons: list[pl.DataFrame] = []
-    hash_parts: list[pl.Series] = []  # per column: category codes, or the value itself
+    row_hash = _RowHash()
     for c in spec.columns:
         col = columns.pop(c.name)
         if col is None:
-            col = pl.repeat(None, n, dtype=pl.String, eager=True)
+            col = pl.repeat(None, n, dtype=pl.String, eager=True).alias(c.name)
         if c.kind in (Kind.PERSON_ID, Kind.USCC):
-            table_of = nz.person_id_table if c.kind is Kind.PERSON_ID else nz.uscc_table
-            n_parts = len(hash_parts)
-            ids = nz.map_distinct(col.cast(pl.String), table_of, reuse_unchanged=True, codes_out=hash_parts)
-            if len(hash_parts) == n_parts:  # small column: no codes were made, hash the text itself
-                hash_parts.append(col.cast(pl.String))
-            value = ids["id"]
-            if c.kind is Kind.PERSON_ID:
-                derived[f"{c.name}_raw"] = col.cast(pl.String)
-            derived[f"{c.name}_status"] = ids["status"]
-            del ids
+            value, more = _id_column(c, col, row_hash)
+            derived.update(more)
+            del more
         else:
-            value = parse_series(c, col, hash_parts)
+            value = _parse_column(c, col, row_hash)
         values[c.name] = value.alias(c.name)
         reasons += _cell_reasons(c, col, value)
         del col, value
@@ -515,47 +670,37 @@ def normalise_table(spec: TableSpec, sources: list[RawSource]) -> tuple[pl.DataF
     del truncated
     qlines = pl.concat(reasons).sort("_pos", maintain_order=True)
     qlines = qlines.with_columns(_src=columns["_src"].gather(qlines["_pos"]), _line=columns["_line"].gather(qlines["_pos"]))
+    labels = [s.label for s in sources]
     quarantine = qlines.select(
-        table=pl.lit(spec.name), file=_label_of_src(sources), line="_line", column="column", value="value", reason="reason",
+        table=pl.lit(spec.name), file=_label_of_src(labels), line="_line", column="column", value="value", reason="reason",
     )
     log.debug("%s: parsed %d rows in %.1f s", spec.name, n, time.perf_counter() - t0)
 
-    # the kept rows in the spec's shape: spec columns, _file/_line/_dup_rows, derived, extras
+    # every row in the spec's shape: spec columns, _src/_line, derived, extras; then _dup_rows, _keep
     read_per_src = columns["_src"].value_counts(name="rows_read")
     extra_cols = [columns.pop(e) for e in extras]
-    hash_parts += extra_cols
-    kept = [*values.values(), columns.pop("_src"), columns.pop("_line"), *[s.alias(k) for k, s in derived.items()],
-            *extra_cols]
+    for col in extra_cols:
+        row_hash.add(col)
+    table = pl.DataFrame([*values.values(), columns.pop("_src"), columns.pop("_line"),
+                          *[s.alias(k) for k, s in derived.items()], *extra_cols])
+    derived_names = list(derived)
     del values, derived, columns, extra_cols
     bad_pos = qlines["_pos"].unique()
-    if bad_pos.len():
-        good = pl.repeat(True, n, eager=True).scatter(bad_pos, False)
-        kept = _filter_columnwise(kept, good)
-        hash_parts = _filter_columnwise(hash_parts, good)
-    log.debug("%s: filtered, %.1f s, rss %.2f GB", spec.name, time.perf_counter() - t0, _rss_gb())
-    row_hash = _row_hash(hash_parts)
-    del hash_parts
-    log.debug("%s: hashed, %.1f s, rss %.2f GB", spec.name, time.perf_counter() - t0, _rss_gb())
-    data_cols = [c.name for c in kept if c.name not in ("_src", "_line")]
-    dup_rows, keep, removed = find_duplicates(pl.DataFrame(kept), data_cols, row_hash)
-    kept.append(dup_rows)
+    good = pl.repeat(True, n, eager=True).scatter(bad_pos, False) if bad_pos.len() else None
+    data_cols = [c for c in table.columns if c not in ("_src", "_line")]
+    dup_rows, not_copy, removed = find_duplicates(table, data_cols, row_hash.value, good)
+    del row_hash
+    keep = good if not_copy is None else not_copy if good is None else good & not_copy
+    table = table.with_columns(dup_rows.alias("_dup_rows"))
     if keep is not None:
-        kept = _filter_columnwise(kept, keep)
-    table = pl.DataFrame(kept)
-    del kept
+        table = table.with_columns(keep.alias("_keep"))
     log.debug("%s: duplicates, %.1f s, rss %.2f GB", spec.name, time.perf_counter() - t0, _rss_gb())
     if spec.name == "trainees":
-        table = table.with_columns(
-            birth_date=nz.person_birth_date(pl.col("person_id")), sex=nz.person_sex(pl.col("person_id"))
-        )
-    derived_names = [c for c in table.columns if c not in spec.names and c not in extras
-                     and c not in ("_src", "_line", "_dup_rows")]
-    counts = _counts(spec, sources, read_per_src, qlines, table, removed)
-    final = table.select(
-        *spec.names, _label_of_src(sources).alias("_file"), "_line", "_dup_rows", *derived_names, *extras,
-    )
-    log.debug("%s: normalised in %.1f s", spec.name, time.perf_counter() - t0)
-    return final, quarantine, counts
+        derived_names += ["birth_date", "sex"]
+    kept_src = table["_src"] if keep is None else table["_src"].filter(keep)
+    counts = _counts(spec, sources, read_per_src, qlines, kept_src.value_counts(name="rows_kept"), removed)
+    order = [*spec.names, "_file", "_line", "_dup_rows", *derived_names, *extras]
+    return NormalisedTable(spec, table, labels, order, quarantine, counts, kept_src.len())
 
 
 def _rss_gb() -> float:
@@ -595,30 +740,28 @@ def _cell_reasons(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> list[pl.Da
     return out
 
 
-def _filter_columnwise(columns: list[pl.Series], keep: pl.Series) -> list[pl.Series]:
-    """The columns filtered one at a time, emptying ``columns``: only one column is ever held twice."""
-    out = []
-    while columns:
-        out.append(columns.pop(0).filter(keep))
-    return out
+def _label_of_src(labels: list[str]) -> pl.Expr:
+    if len(labels) == 1:
+        return pl.lit(labels[0], pl.String)
+    return pl.col("_src").replace_strict(list(range(len(labels))), labels, return_dtype=pl.String)
 
 
-def _label_of_src(sources: list[RawSource]) -> pl.Expr:
-    if len(sources) == 1:
-        return pl.lit(sources[0].label, pl.String)
-    return pl.col("_src").replace_strict(
-        list(range(len(sources))), [s.label for s in sources], return_dtype=pl.String
-    )
+class _RowHash:
+    """A hash per row over the columns added, folded one column at a time (one u64 a row).
 
+    Only a filter for candidate duplicates, which are then compared exactly: equal rows must
+    hash equal, and unequal ones rarely do. Each column's own hash is folded in by a wrapping
+    multiply-add, so only one 64-bit column is ever held.
+    """
 
-def _row_hash(parts: list[pl.Series]) -> pl.Series:
-    """A hash per row over the given columns, folded one column at a time (little memory)."""
-    if not parts:
-        return pl.Series("_h", [], dtype=pl.UInt64)
-    h = parts[0].hash()
-    for part in parts[1:]:
-        h = pl.DataFrame([h.alias("a"), part.alias("b")]).select(pl.struct("a", "b").hash()).to_series()
-    return h
+    _MIX = pl.Series([0x9E3779B97F4A7C15], dtype=pl.UInt64)
+
+    def __init__(self) -> None:
+        self.value: pl.Series | None = None
+
+    def add(self, part: pl.Series) -> None:
+        h = part.hash()
+        self.value = h if self.value is None else self.value * self._MIX + h
 
 
 class _Columns:
@@ -654,14 +797,15 @@ class _Columns:
         return (pl.concat(parts) if len(parts) > 1 else parts[0]).alias(name)
 
 
-def find_duplicates(table: pl.DataFrame, data_cols: list[str],
-                    row_hash: pl.Series | None = None) -> tuple[pl.Series, pl.Series | None, pl.DataFrame]:
-    """Exact duplicate rows: (``_dup_rows`` per row, rows to keep or None, removed copies per source).
+def find_duplicates(table: pl.DataFrame, data_cols: list[str], row_hash: pl.Series | None = None,
+                    good: pl.Series | None = None) -> tuple[pl.Series, pl.Series | None, pl.DataFrame]:
+    """Exact duplicate rows: (``_dup_rows`` per row, rows that are not a removed copy or None,
+    removed copies per source).
 
     A duplicate is folded into its first occurrence, which stays where it was and carries the
     count. A row hash finds candidate duplicates cheaply; only rows whose hash repeats are
     compared exactly (grouped on every data column), so a table without duplicates costs one
-    hash pass.
+    hash pass. Rows outside ``good`` (quarantined ones) are neither folded nor folded into.
     """
     ones = pl.repeat(1, table.height, dtype=pl.Int64, eager=True).alias("_dup_rows")
     no_removed = pl.DataFrame(schema={"_src": pl.UInt16, "n": pl.UInt32})
@@ -670,6 +814,8 @@ def find_duplicates(table: pl.DataFrame, data_cols: list[str],
     if row_hash is None or row_hash.len() != table.height:
         row_hash = table.select(pl.struct(data_cols).hash()).to_series()
     candidate = row_hash.is_duplicated()
+    if good is not None:
+        candidate = candidate & good
     if not candidate.any():
         return ones, None, no_removed
     pos = candidate.arg_true()
@@ -689,15 +835,14 @@ def find_duplicates(table: pl.DataFrame, data_cols: list[str],
 
 
 def _counts(spec: TableSpec, sources: list[RawSource], read_per_src: pl.DataFrame, qlines: pl.DataFrame,
-            kept: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
+            kept_per_src: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
     read_per_src = read_per_src.cast({"_src": pl.UInt16})
     quarantined = qlines.unique("_pos").group_by("_src").agg(rows_quarantined=pl.len())
-    kept_src = kept.group_by("_src").agg(rows_kept=pl.len())
     base = pl.DataFrame({"_src": list(range(len(sources))), "file": [s.label for s in sources],
                          "blank_lines": [s.blank_lines for s in sources]}, schema_overrides={"_src": pl.UInt16})
     out = (
         base.join(read_per_src, on="_src", how="left").join(quarantined, on="_src", how="left")
-        .join(kept_src, on="_src", how="left")
+        .join(kept_per_src.cast({"_src": pl.UInt16}), on="_src", how="left")
         .join(removed.rename({"n": "duplicates_collapsed"}), on="_src", how="left")
         .with_columns(table=pl.lit(spec.name))
     )
@@ -711,12 +856,18 @@ def _counts(spec: TableSpec, sources: list[RawSource], read_per_src: pl.DataFram
 # the whole input directory
 
 
-def load_inputs(input_dir: Path) -> LoadResult:
+def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
     """Read and normalise every table of the contract found in ``input_dir``.
 
     Raises :class:`InputError` (one message, all structural problems listed) when the input
     cannot be used. Every table is loaded before anything is returned, so a caller that writes
     only after this call never leaves half-written output.
+
+    Without ``out_dir`` the normalised tables are held in memory (``LoadResult.tables``). With
+    it — the run's output directory — each table is written to Parquet as soon as it is
+    normalised, into the hidden ``out_dir/.normalised.partial/``, and dropped from memory; only
+    :meth:`LoadResult.write` moves the files into ``out_dir/normalised/``. If loading fails, the
+    stage is removed again: nothing of the load is left in ``out_dir``.
     """
     input_dir = Path(input_dir)
     if not input_dir.is_dir():
@@ -736,24 +887,64 @@ def load_inputs(input_dir: Path) -> LoadResult:
     if errors:
         raise InputError("\n".join(errors) if len(errors) > 1 else errors[0])
 
+    stage = _Stage(Path(out_dir)) if out_dir is not None else None
     tables: dict[str, pl.DataFrame] = {}
+    heights: dict[str, int] = {}
     quarantines, counts = [], []
     unknown: dict[str, list[str]] = {}
-    for table, sources in raw.items():
-        spec = SPECS[table]
-        frame, quarantine, table_counts = normalise_table(spec, sources)
-        tables[table] = frame
-        quarantines.append(quarantine)
-        counts.append(table_counts)
-        extras = [e for s in sources for e in s.extras]
-        unknown[table] = list(dict.fromkeys(extras))
-        log.debug("loaded %s: %d rows kept", table, frame.height)
+    files = {t: [s.label for s in raw.get(t, [])] for t in paths}
+    try:
+        for table in list(raw):
+            sources = raw.pop(table)  # the raw frames go as their table is normalised
+            spec = SPECS[table]
+            normalised = normalise(spec, sources)
+            if stage is None:
+                tables[table] = normalised.frame()
+            else:
+                t0 = time.perf_counter()
+                normalised.plan().sink_parquet(stage.path / f"{table}.parquet", **PARQUET_OPTIONS)
+                log.debug("%s: staged in %.1f s, rss %.2f GB", table, time.perf_counter() - t0, _rss_gb())
+            heights[table] = normalised.height
+            quarantines.append(normalised.quarantine)
+            counts.append(normalised.counts)
+            extras = [e for s in sources for e in s.extras]
+            unknown[table] = list(dict.fromkeys(extras))
+            log.debug("loaded %s: %d rows kept", table, normalised.height)
+            del normalised, sources
+    except BaseException:
+        if stage is not None:
+            stage.remove()
+        raise
     quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
     return LoadResult(
-        tables=tables,
+        tables=tables if stage is None else StagedTables(stage.path, list(heights)),
         quarantine=quarantine.cast(QUARANTINE_SCHEMA),  # type: ignore[arg-type]
         counts=pl.concat(counts) if counts else pl.DataFrame(schema=COUNTS_SCHEMA),
         unknown_columns=unknown,
-        files={t: [s.label for s in raw.get(t, [])] for t in paths},
+        files=files,
         notes=notes,
+        heights=heights,
     )
+
+
+class _Stage:
+    """The hidden directory a staged load writes its tables into (``out_dir/.normalised.partial``).
+
+    A stage left by a load that was killed is cleared first. :meth:`remove` takes the stage
+    away again, and the output directory too when the load created it and it is empty.
+    """
+
+    def __init__(self, out_dir: Path) -> None:
+        self.path = out_dir / STAGE_DIR
+        self.created = [p for p in (out_dir, *out_dir.parents) if not p.exists()]
+        if self.path.exists():
+            shutil.rmtree(self.path)
+        self.path.mkdir(parents=True)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+        for directory in self.created:  # innermost first
+            try:
+                directory.rmdir()
+            except OSError:
+                break
