@@ -20,8 +20,9 @@ with the key shown only where it repeats); ``_in_ref`` (the membership of the re
 computed with a polars ``is_in``, with the value shown only where it is missing). GE then
 evaluates the expectation itself on that small frame (``result_format`` COMPLETE, indexed by
 ``_gid``), and the failing groups' ``_rows`` give the number of failing rows. The outcome is the
-same as validating every row; the cost is a few group-bys in polars (collected together) and
-GE runs on frames of hundreds to tens of thousands of rows.
+same as validating every row; the cost is a few group-bys in polars (collected table by table,
+over lazy scans of the normalised Parquet files when the load was staged) and GE runs on
+frames of hundreds to tens of thousands of rows.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import json
 import logging
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -173,14 +175,16 @@ def contracts_for(spec: TableSpec, present: set[str]) -> tuple[list[Contract], l
     return contracts, list(domains.values())
 
 
-def reference_domains(spec: TableSpec, tables: dict[str, pl.DataFrame]) -> tuple[list[Contract], list[Domain]]:
-    """Cross-table references: the membership is computed in polars, GE expects it true."""
+def reference_domains(spec: TableSpec, known: dict[tuple[str, str], pl.Series]) -> tuple[list[Contract], list[Domain]]:
+    """Cross-table references: the membership is computed in polars, GE expects it true.
+
+    ``known`` holds the distinct values of each referenced (table, column) present.
+    """
     contracts, domains = [], []
     for column, other, other_column in spec.references:
-        if other not in tables:
+        if (other, other_column) not in known:
             continue
-        known = tables[other].get_column(other_column).unique().implode()
-        in_ref = pl.col(column).is_null() | pl.col(column).is_in(known)
+        in_ref = pl.col(column).is_null() | pl.col(column).is_in(known[(other, other_column)].implode())
         name = f"ref:{column}"
         domains.append(Domain(name, {"_in_ref": in_ref, column: pl.when(~in_ref).then(pl.col(column))}))
         contracts.append(Contract(
@@ -189,6 +193,13 @@ def reference_domains(spec: TableSpec, tables: dict[str, pl.DataFrame]) -> tuple
             f"引用 {column} found in {other}.{other_column} ({SPECS[other].zh})", (column,),
         ))
     return contracts, domains
+
+
+def referenced_values(names: list[str], scan: Any) -> dict[tuple[str, str], pl.Series]:
+    """The distinct values of every (table, column) some present table references."""
+    wanted = sorted({(other, oc) for name in names for _, other, oc in SPECS[name].references if other in names})
+    found = pl.collect_all([scan(other).select(pl.col(oc).unique()) for other, oc in wanted])
+    return {key: frame.to_series() for key, frame in zip(wanted, found)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -280,69 +291,101 @@ def _ge_context() -> Any:
     return context
 
 
-def _schema_frame(frame: pl.DataFrame) -> pl.DataFrame:
+def _schema_frame(schema: pl.Schema, height: int) -> pl.DataFrame:
     """One row: each column's polars dtype name, so GE can check existence and type."""
     names = {pl.Date: "Date", pl.Int64: "Int64", pl.Float64: "Float64", pl.Boolean: "Boolean", pl.String: "String"}
     return pl.DataFrame({c: [next((n for d, n in names.items() if dtype == d), str(dtype))]
-                         for c, dtype in frame.schema.items()}).with_columns(_gid=pl.lit(0), _rows=pl.lit(frame.height))
+                         for c, dtype in schema.items()}).with_columns(_gid=pl.lit(0), _rows=pl.lit(height))
 
 
-def _reduce(frame: pl.DataFrame, domain: Domain) -> pl.LazyFrame:
+def _reduce(frame: pl.LazyFrame, domain: Domain) -> pl.LazyFrame:
+    """The domain's groups with their row count, first row (``_row``) and example values.
+
+    The first row's file and line are looked up afterwards (:func:`_locate`), once per table,
+    rather than read with every domain.
+    """
     keys = list(domain.keys)
     return (
-        frame.lazy()
+        frame.with_row_index("_row")
         .select(*[e.alias(k) for k, e in domain.keys.items()],
-                *[e.alias(f"_ex_{k}") for k, e in domain.examples.items()], "_file", "_line")
+                *[e.alias(f"_ex_{k}") for k, e in domain.examples.items()], "_row")
         .group_by(keys)
         .agg(
             _rows=pl.len().cast(pl.Int64),
-            _file=pl.col("_file").first(),
-            _line=pl.col("_line").first(),
+            _row=pl.col("_row").min(),
             *[pl.col(f"_ex_{k}").first().alias(k) for k in domain.examples],
         )
-        .sort("_line")
-        .with_row_index("_gid")
     )
 
 
+def _locate(frame: pl.LazyFrame, groups: list[pl.DataFrame], domains: list[Domain]) -> list[pl.DataFrame]:
+    """Each domain's groups with the file and line of their first row, in line order, numbered
+    (``_gid``) for GE's unexpected-index lists."""
+    rows = pl.concat([g["_row"] for g in groups]).unique() if groups else pl.Series("_row", [], pl.UInt32)
+    where = (
+        frame.with_row_index("_row").filter(pl.col("_row").is_in(rows.implode())).select("_row", "_file", "_line").collect()
+    )
+    out = []
+    for small, domain in zip(groups, domains):
+        out.append(
+            small.join(where, on="_row", how="left")
+            .sort("_line", "_row")
+            .select(*domain.keys, "_rows", "_file", "_line", *domain.examples)
+            .with_row_index("_gid")
+        )
+    return out
+
+
 def validate(loaded: LoadResult) -> ValidationReport:
-    """Run every table's suite on the loaded tables and return the outcomes."""
+    """Run every table's suite on the loaded tables and return the outcomes.
+
+    The tables are read through ``loaded.scan``: lazily from the staged Parquet files of a
+    staged load (only the columns each reduction needs), or from the frames in memory. The
+    reductions are collected table by table, so at most one table's columns are read at once,
+    in a worker thread one table ahead of great-expectations (pure Python, one core), so the
+    two overlap.
+    """
     import great_expectations as gx
 
     t0 = time.perf_counter()
-    tables = loaded.tables
+    names = list(loaded.heights)
     context = _ge_context()
     asset = context.data_sources.add_pandas("registries").add_dataframe_asset("reduced")
     batch_def = asset.add_batch_definition_whole_dataframe("whole")
+    known = referenced_values(names, loaded.scan)
 
-    plan: list[tuple[str, Domain, list[Contract]]] = []
-    lazy: list[pl.LazyFrame] = []
-    for name, frame in tables.items():
+    def reduce_table(name: str) -> list[tuple[Domain, list[Contract], pl.DataFrame]]:
+        t1 = time.perf_counter()
         spec = SPECS[name]
-        contracts, domains = contracts_for(spec, set(frame.columns))
-        ref_contracts, ref_domains = reference_domains(spec, tables)
+        frame = loaded.scan(name)
+        schema = frame.collect_schema()
+        contracts, domains = contracts_for(spec, set(schema.names()))
+        ref_contracts, ref_domains = reference_domains(spec, known)
         contracts += ref_contracts
-        for d in domains + ref_domains:
-            mine = [c for c in contracts if c.domain == d.name]
-            plan.append((name, d, mine))
-            lazy.append(_schema_frame(frame).lazy() if d.name == "schema" else _reduce(frame, d))
-    reduced = pl.collect_all(lazy)
+        data = [d for d in domains + ref_domains if d.name != "schema"]
+        reduced = dict(zip([d.name for d in data], _locate(frame, pl.collect_all([_reduce(frame, d) for d in data]), data)))
+        reduced["schema"] = _schema_frame(schema, loaded.heights[name])
+        log.debug("validation: %s reduced in %.1f s", name, time.perf_counter() - t1)
+        return [(d, [c for c in contracts if c.domain == d.name], reduced[d.name]) for d in domains + ref_domains]
 
     outcomes: list[Outcome] = []
-    for (table, domain, contracts), small in zip(plan, reduced):
-        total = tables[table].height
-        pdf = small.to_pandas()
-        suite = gx.ExpectationSuite(name=f"{table}:{domain.name}")
-        for i, contract in enumerate(contracts):
-            expectation = getattr(gx.expectations, contract.kind)(**_ge_kwargs(contract.kwargs), meta={"i": i})
-            suite.add_expectation(expectation)
-        result = batch_def.get_batch(batch_parameters={"dataframe": pdf}).validate(
-            suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_gid"]}
-        )
-        by_index = {r.expectation_config.meta["i"]: r for r in result.results}
-        for i, contract in enumerate(contracts):
-            outcomes.append(_outcome(contract, by_index.get(i), small, total, domain))
-    return ValidationReport(outcomes, {t: f.height for t, f in tables.items()}, time.perf_counter() - t0)
+    with ThreadPoolExecutor(max_workers=1) as ahead:
+        pending = [(name, ahead.submit(reduce_table, name)) for name in names]
+        for table, future in pending:
+            total = loaded.heights[table]
+            for domain, contracts, small in future.result():
+                pdf = small.to_pandas()
+                suite = gx.ExpectationSuite(name=f"{table}:{domain.name}")
+                for i, contract in enumerate(contracts):
+                    expectation = getattr(gx.expectations, contract.kind)(**_ge_kwargs(contract.kwargs), meta={"i": i})
+                    suite.add_expectation(expectation)
+                result = batch_def.get_batch(batch_parameters={"dataframe": pdf}).validate(
+                    suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_gid"]}
+                )
+                by_index = {r.expectation_config.meta["i"]: r for r in result.results}
+                for i, contract in enumerate(contracts):
+                    outcomes.append(_outcome(contract, by_index.get(i), small, total, domain))
+    return ValidationReport(outcomes, {t: loaded.heights[t] for t in names}, time.perf_counter() - t0)
 
 
 def _ge_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
