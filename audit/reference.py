@@ -277,10 +277,15 @@ class Reference:
 
 def _years_needed(loaded: Any) -> list[int]:
     """Calendar years the run needs working days for: those of the claim months."""
-    claims = getattr(loaded, "tables", {}).get("claims") if loaded is not None else None
-    if claims is None or "claim_month" not in claims.columns:
+    source = getattr(loaded, "tables", None) or {}
+    if "claims" not in source:
         return []
-    return sorted(y for y in claims["claim_month"].dt.year().unique().to_list() if y is not None)
+    scan = getattr(loaded, "scan", None)  # a staged load: read the one column, lazily
+    claims = scan("claims") if scan is not None else source["claims"].lazy()
+    if "claim_month" not in claims.collect_schema().names():
+        return []
+    years = claims.select(pl.col("claim_month").dt.year().unique()).collect().to_series()
+    return sorted(y for y in years.to_list() if y is not None)
 
 
 def load_reference(input_dir: Path, loaded: Any = None) -> Reference:
@@ -292,7 +297,9 @@ def load_reference(input_dir: Path, loaded: Any = None) -> Reference:
     ``loaded=None`` nothing is read from ``input_dir``. Raises :class:`ReferenceDataError` when the
     claims fall in a year the calendar does not cover and the operator supplied none for it.
     """
-    tables: dict[str, pl.DataFrame] = dict(getattr(loaded, "tables", {}) or {}) if loaded is not None else {}
+    source = (getattr(loaded, "tables", None) or {}) if loaded is not None else {}
+    # only the operator's small reference tables are read (a staged load reads them from disk)
+    tables: dict[str, pl.DataFrame] = {n: source[n] for n in ("min_wage", "county_tiers", "calendar") if n in source}
     regions = shipped_regions()
     warnings: list[str] = []
 
