@@ -88,8 +88,7 @@ def validate_cmd(input_dir: Path, out_dir: Path) -> None:
     from audit.loader import load_inputs
     from audit.validation import validate, write_validation
 
-    loaded = load_inputs(input_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    loaded = load_inputs(input_dir, out_dir)  # each table staged to Parquet as it loads
     loaded.write(out_dir)
     report = validate(loaded)
     write_validation(out_dir, report)

@@ -197,7 +197,7 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
 
     if progress:
         progress("读取输入 / loading inputs")
-    loaded = load_inputs(Path(input_dir))
+    loaded = load_inputs(Path(input_dir), out_dir)  # each table staged to Parquet as it loads
     timings["load"] = time.perf_counter() - t0
     loaded.write(out_dir)
     if progress:
