@@ -56,6 +56,7 @@ SHARED: tuple[tuple[str, Callable[[Tables, Policy], pl.LazyFrame]], ...] = (
     ("claim_context", _expected.claim_context),  # claims_in_agreement and claim_rate_keys
     ("person_retention", _retention.person_retention),
     ("unit_years", _retention.unit_years),
+    ("claim_references", lambda t, p: data_quality.claim_references(t)),  # orphan, mismatch, duplicate claims
 )
 
 

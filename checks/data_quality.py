@@ -125,8 +125,103 @@ def uscc_check_failed(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
 
 
+def _hash_twice(hashed: pl.LazyFrame) -> pl.LazyFrame:
+    """The values of ``hashed``'s ``_h`` seen on two or more rows (sorted, neighbours compared)."""
+    return hashed.select(pl.col("_h").sort()).filter(pl.col("_h") == pl.col("_h").shift()).unique()
+
+
+def _repeated_rows(lf: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
+    """The rows of ``lf`` whose ``key`` occurs on two or more rows (a null key is a key).
+
+    Scale: nearly every key (a claim id among 5.6 M) occurs once, and grouping the rows by a
+    string key cost seconds. One integer hash of the key per row, sorted, with neighbours
+    compared, finds the few hashes that repeat; only the rows with those hashes are grouped by
+    the key itself. Rows of one key share its hash, so none is missed, and the exact grouping
+    drops keys that merely share a hash with another: the result is exact.
+    """
+    hashed = lf.with_columns(pl.struct(key).hash().alias("_h")).cache()
+    candidates = hashed.join(_hash_twice(hashed), on="_h", how="semi").drop("_h").cache()
+    repeated = candidates.group_by(key).len().filter(pl.col("len") > 1).drop("len")
+    return candidates.join(repeated, on=key, how="semi", nulls_equal=True)
+
+
 def _first_by_key(lf: pl.LazyFrame, key: str) -> pl.LazyFrame:
-    return lf.sort(key, "_file", "_line").unique(key, keep="first")
+    """The first row (by ``_file``, ``_line``) of each ``key``: the rows whose key hash occurs
+    once as they are, and only the rows of the few repeated hashes (:func:`_repeated_rows`)
+    sorted, not the whole table."""
+    hashed = lf.with_columns(pl.col(key).hash().alias("_h")).cache()
+    twice = _hash_twice(hashed)
+    once = hashed.join(twice, on="_h", how="anti")
+    repeated = hashed.join(twice, on="_h", how="semi").sort(key, "_file", "_line").unique(key, keep="first")
+    return pl.concat([once, repeated]).drop("_h")
+
+
+def claim_references(t: Tables) -> pl.LazyFrame:
+    """The claim rows whose references or key do not hold, computed once per run for
+    orphan_claim, claim_agreement_mismatch and duplicate_key (``checks.SHARED``): the claim
+    names an agreement the agreements register does not hold (``_no_agreement``), a person or
+    unit the trainees or units register does not hold (``_no_person``, ``_no_unit``), an
+    agreement (its first row, by file and line) recorded for other raw person or unit IDs
+    (``_other_ids``, with that row's ``agreement_person_id, agreement_raw_person_id,
+    agreement_unit_id, agreement_file, agreement_line``; whether those IDs are one natural
+    person is the mismatch rule's question), or a claim_id another claim row has too
+    (``_repeated_id``).
+
+    Columns: the claim's own (:data:`_CLAIM_ROW`; ``person_id_raw`` as exported), the five
+    flags and the agreement's columns.
+
+    Scale: the three rules each read all 5.6 M claims, and two joined them to the million
+    agreements by id; here the claims are read once, the joins run on narrow columns, and only
+    the few rows that fail come out, with their evidence.
+    """
+    return t.shared("claim_references", lambda: _claim_references(t), t.claims, t.agreements, t.trainees, t.units)
+
+
+_CLAIM_ROW = ("claim_id", "unit_id", "person_id", "person_id_raw", "agreement_id", "claim_month", "claim_type",
+              "amount", "insurance_amount", "submitted_date", "paid_date", "_file", "_line")
+_CLAIM_FLAGS = ("_no_agreement", "_no_person", "_no_unit", "_other_ids", "_repeated_id")
+
+
+def _claim_references(t: Tables) -> pl.LazyFrame:
+    have = t.claims.collect_schema()
+    # one read of the claims, numbered to tell rows apart; .cache(): the joins below all read it
+    claims = t.claims.select([c for c in _CLAIM_ROW if c in have]).with_row_index("_r").cache()
+    first = _first_by_key(t.agreements.select("agreement_id", "person_id", raw_id(), "unit_id", "_file", "_line"),
+                          "agreement_id").select(
+        "agreement_id",
+        pl.col("person_id").alias("agreement_person_id"),
+        pl.col("person_id_raw").alias("agreement_raw_person_id"),
+        pl.col("unit_id").alias("agreement_unit_id"),
+        pl.col("_file").alias("agreement_file"), pl.col("_line").alias("agreement_line"),
+    ).cache()
+    # A claim naming its agreement's own person and unit IDs cannot name another person: only
+    # the claims whose raw IDs differ are the mismatch rule's to judge. The 5.6 M claims meet
+    # the two ID columns compared; the agreement's other columns are fetched for the few left.
+    raw_differs = (pl.col("person_id") != pl.col("agreement_person_id")) | (pl.col("unit_id") != pl.col("agreement_unit_id"))
+    named = (
+        claims.select("_r", "agreement_id", "person_id", "unit_id").filter(pl.col("agreement_id").is_not_null())
+        .join(first.select("agreement_id", "agreement_person_id", "agreement_unit_id", pl.lit(True).alias("_has")),
+              on="agreement_id", how="left")
+        .filter(pl.col("_has").is_null() | raw_differs)
+        .select("_r", pl.col("_has").is_null().alias("_no_agreement"), pl.col("_has").is_not_null().alias("_other_ids"))
+    )
+    no_person = claims.select("_r", "person_id").join(t.trainees.select("person_id"), on="person_id", how="anti")
+    no_unit = claims.select("_r", "unit_id").join(t.units.select("unit_id"), on="unit_id", how="anti")
+    repeated_id = _repeated_rows(claims.select("_r", "claim_id"), ["claim_id"])
+    flags = pl.concat([
+        named,
+        no_person.select("_r", pl.lit(True).alias("_no_person")),
+        no_unit.select("_r", pl.lit(True).alias("_no_unit")),
+        repeated_id.select("_r", pl.lit(True).alias("_repeated_id")),
+    ], how="diagonal").group_by("_r").agg(pl.all().drop_nulls().first())
+    agreement_cols = [c for c in first.collect_schema().names() if c != "agreement_id"]
+    return (
+        claims.join(flags, on="_r", how="inner")
+        .with_columns(pl.col(c).fill_null(False) for c in _CLAIM_FLAGS)
+        .join(first, on="agreement_id", how="left")
+        .with_columns(pl.when(pl.col("_other_ids")).then(pl.col(c)).alias(c) for c in agreement_cols)
+        .drop("_r")
+    )
 
 
 @rule(
@@ -141,18 +236,14 @@ def orphan_claim(t: Tables, policy: Policy) -> pl.LazyFrame:
     registers do not hold: a subsidy is claimed against an agreement approved through the
     platform for a registered trainee of an approved unit. One finding per claim row, in the
     claim month; evidence: which reference is missing and the claim's row."""
-    row = ["_file", "_line"]
-    refs = t.claims.select("agreement_id", "person_id", "unit_id", *row)
-    # anti-joins on narrow columns: only the few orphan rows come out of the 8-million-row table
-    missing = pl.concat([
-        refs.filter(pl.col("agreement_id").is_not_null())
-        .join(t.agreements.select("agreement_id"), on="agreement_id", how="anti")
-        .select(*row, pl.lit("agreement_id").alias("missing")),
-        refs.join(t.trainees.select("person_id"), on="person_id", how="anti").select(*row, pl.lit("person_id").alias("missing")),
-        refs.join(t.units.select("unit_id"), on="unit_id", how="anti").select(*row, pl.lit("unit_id").alias("missing")),
-    ]).group_by(row).agg(pl.col("missing").unique().sort())
+    missing = pl.concat_list(
+        pl.when(pl.col("_no_agreement")).then(pl.lit("agreement_id")),
+        pl.when(pl.col("_no_person")).then(pl.lit("person_id")),
+        pl.when(pl.col("_no_unit")).then(pl.lit("unit_id")),
+    ).list.drop_nulls()
     return (
-        t.claims.join(missing, on=row)
+        claim_references(t).with_columns(missing.alias("missing"))
+        .filter(pl.col("missing").list.len() > 0)
         .select(
             "person_id", "unit_id", "claim_id",
             pl.col("claim_month").alias("period_start"),
@@ -175,36 +266,36 @@ def orphan_claim(t: Tables, policy: Policy) -> pl.LazyFrame:
 def orphan_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     """An agreement naming a person or a unit that the trainees or units registers do not hold.
     One finding per agreement row, over the agreement's dates."""
-    persons = t.trainees.select("person_id").unique().with_columns(pl.lit(True).alias("_has_person"))
-    units = t.units.select("unit_id").unique().with_columns(pl.lit(True).alias("_has_unit"))
-    missing = pl.concat_list(
-        pl.when(pl.col("_has_person").is_null()).then(pl.lit("person_id")),
-        pl.when(pl.col("_has_unit").is_null()).then(pl.lit("unit_id")),
-    ).list.drop_nulls()
+    # anti-joins on narrow columns: only the few orphan rows come out of the million agreements
+    agreements = t.agreements.select("agreement_id", "person_id", raw_id(), "unit_id", "start_date", "planned_end_date",
+                                     "actual_end_date", "_file", "_line").with_row_index("_r").cache()
+    missing = pl.concat([
+        agreements.select("_r", "person_id").join(t.trainees.select("person_id"), on="person_id", how="anti")
+        .select("_r", pl.lit("person_id").alias("missing")),
+        agreements.select("_r", "unit_id").join(t.units.select("unit_id"), on="unit_id", how="anti")
+        .select("_r", pl.lit("unit_id").alias("missing")),
+    ]).group_by("_r").agg(pl.col("missing").sort())
     return (
-        t.agreements.join(persons, on="person_id", how="left")
-        .join(units, on="unit_id", how="left")
-        .with_columns(missing.alias("_missing"))
-        .filter(pl.col("_missing").list.len() > 0)
+        agreements.join(missing, on="_r")
         .select(
             "person_id", "unit_id",
             pl.col("start_date").alias("period_start"),
             pl.coalesce("actual_end_date", "planned_end_date").alias("period_end"),
             pl.struct(
-                pl.col("_missing").alias("missing"), "agreement_id",
-                raw_id().alias("raw_person_id"), "unit_id", "_file", "_line",
+                "missing", "agreement_id", pl.col("person_id_raw").alias("raw_person_id"), "unit_id", "_file", "_line",
             ).alias("evidence"),
         )
     )
 
 
-def _duplicates(lf: pl.LazyFrame, table: str, key: list[str], values: list[str], out: dict[str, pl.Expr]) -> pl.LazyFrame:
-    have = lf.collect_schema()
+def _duplicates(rows: pl.LazyFrame, table: str, key: list[str], values: list[str],
+                out: dict[str, pl.Expr]) -> pl.LazyFrame:
+    """One finding per key of ``rows`` — the rows of a table whose key repeats
+    (:func:`_repeated_rows`) — listing its rows' ``values``."""
+    have = rows.collect_schema()
     cols = [c for c in values if c in have]
-    repeated = lf.select(key).group_by(key).len().filter(pl.col("len") > 1).drop("len")
     return (
-        lf.join(repeated, on=key, how="semi", nulls_equal=True)
-        .group_by(key)
+        rows.group_by(key)
         .agg(
             pl.len().alias("row_count"),
             pl.struct(*cols, "_file", "_line").sort_by("_file", "_line").head(_MAX_ROWS).alias("rows"),
@@ -239,14 +330,16 @@ def duplicate_key(t: Tables, policy: Policy) -> pl.LazyFrame:
     unit_cols = ["unit_id", "unit_name", "county_code", "legal_rep_id", "approved_date", "exit_date", "exit_reason"]
     trainee_cols = ["person_id_raw", "name", "education", "graduation_date", "phone", "bank_card"]
     parts = [
-        _duplicates(t.claims, "claims", ["claim_id"], claim_cols,
+        # the claims' repeated ids are found with their other broken references, once per run
+        _duplicates(claim_references(t).filter(pl.col("_repeated_id")), "claims", ["claim_id"], claim_cols,
                     {"person_id": pl.col("person_id"), "unit_id": pl.col("unit_id"),
                      "period_start": pl.col("claim_month")}),
-        _duplicates(t.agreements, "agreements", ["agreement_id"], agreement_cols,
+        _duplicates(_repeated_rows(t.agreements, ["agreement_id"]), "agreements", ["agreement_id"], agreement_cols,
                     {"person_id": pl.col("person_id"), "unit_id": pl.col("unit_id"),
                      "period_start": pl.col("start_date"), "period_end": pl.col("planned_end_date")}),
-        _duplicates(t.units, "units", ["unit_id"], unit_cols, {}),
-        _duplicates(t.trainees.with_columns(raw_id()), "trainees", ["person_id", "person_id_raw"], trainee_cols, {}),
+        _duplicates(_repeated_rows(t.units, ["unit_id"]), "units", ["unit_id"], unit_cols, {}),
+        _duplicates(_repeated_rows(t.trainees.with_columns(raw_id()), ["person_id", "person_id_raw"]), "trainees",
+                    ["person_id", "person_id_raw"], trainee_cols, {}),
     ]
     return pl.concat(parts, how="diagonal_relaxed")
 
@@ -296,30 +389,18 @@ def claim_agreement_mismatch(t: Tables, policy: Policy) -> pl.LazyFrame:
     a linked ID variant) or another unit. One finding per claim row, in the claim month;
     evidence: both sides."""
     identity = identity_links(t, policy)
-    row = ["_file", "_line"]
-    agreements = with_person_key(
-        _first_by_key(t.agreements, "agreement_id"), identity, alias="agreement_person_key"
-    ).select(
-        "agreement_id", "agreement_person_key",
-        raw_id().alias("agreement_raw_person_id"),
-        pl.col("unit_id").alias("agreement_unit_id"),
-        pl.col("_file").alias("agreement_file"), pl.col("_line").alias("agreement_line"),
-    )
-    other = pl.concat_list(
+    # the claims whose raw IDs differ from their agreement's (few): a linked ID variant on either
+    # side is the same natural person
+    refs = claim_references(t).filter(pl.col("_other_ids"))
+    refs = with_person_key(with_person_key(refs, identity), identity, on="agreement_person_id",
+                           alias="agreement_person_key")
+    differs = pl.concat_list(
         pl.when(pl.col("person_key") != pl.col("agreement_person_key")).then(pl.lit("person_id")),
         pl.when(pl.col("unit_id") != pl.col("agreement_unit_id")).then(pl.lit("unit_id")),
     ).list.drop_nulls()
-    # compare on narrow columns, then fetch the few mismatching claim rows whole
-    differing = (
-        with_person_key(t.claims.select("agreement_id", "person_id", "unit_id", *row)
-                        .filter(pl.col("agreement_id").is_not_null()), identity)
-        .join(agreements, on="agreement_id")
-        .with_columns(other.alias("differs"))
-        .filter(pl.col("differs").list.len() > 0)
-        .select(*row, "differs", "agreement_raw_person_id", "agreement_unit_id", "agreement_file", "agreement_line")
-    )
     return (
-        t.claims.join(differing, on=row)
+        refs.with_columns(differs.alias("differs"))
+        .filter(pl.col("differs").list.len() > 0)
         .select(
             "person_id", "unit_id", "claim_id",
             pl.col("claim_month").alias("period_start"),
