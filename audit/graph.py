@@ -485,7 +485,12 @@ def layout(nodes: list[str], edges: list[tuple[str, str]], *, seed: int = 7,
     if g.number_of_nodes() == 0:
         return {}
     core_set = set(nodes) if core is None else set(core) & set(nodes)
-    sub = g.subgraph(sorted(core_set))
+    # a graph of its own, nodes in sorted order: a subgraph view of fewer than half the nodes
+    # iterates them from a set, in an order that changes with each process's string hashing,
+    # and the force layout's result depends on the node order
+    sub = nx.Graph()
+    sub.add_nodes_from(sorted(core_set))
+    sub.add_edges_from(sorted((u, v) for u, v in g.edges(core_set) if u in core_set and v in core_set))
     n = sub.number_of_nodes()
     pos: dict[str, tuple[float, float]] = {}
     if n:
@@ -666,7 +671,7 @@ def build_views(t: Tables, edges: pl.DataFrame, findings: pl.DataFrame, entities
     views: dict[str, GraphView] = {}
     for group, title in titles.items():
         g_nodes = nodes.filter(pl.col("group") == group).drop("group").sort("hop", "node")
-        g_findings = node_findings.join(g_nodes.select("node"), on="node", how="semi").sort("node", "family", "rule_id")
+        g_findings = node_findings.join(g_nodes.select("node"), on="node", how="semi").sort("node", "family", "rule_id", "finding_id")
         views[group] = GraphView(
             title=title, nodes=g_nodes,
             edges=all_edges.filter(pl.col("group") == group).drop("group").select(list(EDGE_SCHEMA)).sort("src", "dst", "kind"),
