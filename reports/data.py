@@ -60,9 +60,17 @@ def _read(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
-def _normalised(run_dir: Path, name: str) -> pl.DataFrame | None:
+def _normalised(run_dir: Path, name: str, keep: pl.Expr | None = None) -> pl.DataFrame | None:
+    """A normalised table, only the rows ``keep`` selects (it may name only the table's own columns)."""
     path = run_dir / "normalised" / f"{name}.parquet"
-    return pl.read_parquet(path) if path.exists() else None
+    if not path.exists():
+        return None
+    if keep is None:
+        return pl.read_parquet(path)
+    frame = pl.scan_parquet(path)
+    if not set(keep.meta.root_names()) <= set(frame.collect_schema().names()):
+        return frame.collect()
+    return frame.filter(keep).collect()
 
 
 @dataclass
@@ -81,6 +89,8 @@ class RunFiles:
     quarantined: int
     county_names: dict[str, str] = field(default_factory=dict)
     rules: dict[str, RuleInfo] = field(default_factory=dict)
+    # figures several outputs read (the money per claim of all findings), computed once
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def audit_month(self) -> dt.date:
@@ -113,15 +123,19 @@ def load_run(run_dir: Path) -> RunFiles:
     findings = _read(run_dir / "findings.parquet", FINDINGS_SCHEMA)
     links = _read(run_dir / "finding_claims.parquet", CLAIM_LINK_SCHEMA)
     skipped = _read(run_dir / "skipped.parquet", SKIPPED_SCHEMA)
-    claims = _normalised(run_dir, "claims")
+    # the reports read the claims findings put money on and the trainees they name, not the
+    # millions of rows around them: restricted while scanning, before anything is held
     claim_cols = {"claim_id": pl.String, "unit_id": pl.String, "person_id": pl.String, "agreement_id": pl.String,
                   "claim_month": pl.Date, "claim_type": pl.String, "amount": pl.Float64,
                   "insurance_amount": pl.Float64, "paid_date": pl.Date}
-    claims = _with_columns(claims, claim_cols).unique("claim_id", keep="first")
+    linked = links.select(pl.col("claim_id").unique()).to_series().implode()
+    claims = _with_columns(_normalised(run_dir, "claims", pl.col("claim_id").is_in(linked)), claim_cols) \
+        .unique("claim_id", keep="first", maintain_order=True)
     units = _with_columns(_normalised(run_dir, "units"),
                           {"unit_id": pl.String, "unit_name": pl.String, "county_code": pl.String,
                            "exit_date": pl.Date, "exit_reason": pl.Int64}).unique("unit_id", keep="first")
-    trainees = _with_columns(_normalised(run_dir, "trainees"),
+    named = pl.concat([findings["person_id"], claims["person_id"]]).drop_nulls().unique().implode()
+    trainees = _with_columns(_normalised(run_dir, "trainees", pl.col("person_id").is_in(named)),
                              {"person_id": pl.String, "name": pl.String}).unique("person_id", keep="first")
     cases_path = run_dir / "cases.parquet"
     cases = pl.read_parquet(cases_path) if cases_path.exists() else None
@@ -161,13 +175,19 @@ def county_names(run_dir: Path) -> dict[str, str]:
 def claim_money(rf: RunFiles, findings: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per claim at risk (from ``findings``, default all): claim_id, amount_at_risk, finding_ids,
     and the claim's unit, person, month, type, paid amount and the unit's county."""
+    everything = findings is None or findings is rf.findings
+    if everything and "claim_money" in rf.memo:
+        return rf.memo["claim_money"]
     findings = rf.findings if findings is None else findings
     links = rf.links.join(findings.select("finding_id"), on="finding_id", how="semi")
     per_claim = money_at_risk(findings, links, rf.claims if rf.claims.height else None)
-    return (
-        per_claim.join(rf.claims, on="claim_id", how="left")
-        .join(rf.units.select("unit_id", "county_code"), on="unit_id", how="left")
+    out = (
+        per_claim.join(rf.claims, on="claim_id", how="left", maintain_order="left")
+        .join(rf.units.select("unit_id", "county_code"), on="unit_id", how="left", maintain_order="left")
     )
+    if everything:
+        rf.memo["claim_money"] = out
+    return out
 
 
 def unlinked_money(rf: RunFiles, findings: pl.DataFrame) -> pl.DataFrame:
@@ -180,6 +200,24 @@ def total_money(rf: RunFiles, findings: pl.DataFrame) -> float:
     per_claim = claim_money(rf, findings)["amount_at_risk"].sum()
     extra = unlinked_money(rf, findings)["amount_at_risk"].sum()
     return round(float(per_claim or 0) + float(extra or 0), 2)
+
+
+def money_by(rf: RunFiles, key: str) -> dict[Any, float]:
+    """:func:`total_money` of each group of findings by ``key`` (family, rule_id…), all groups at once:
+    per group, each claim once at the largest amount the group's findings put on it, capped at what
+    was paid, plus the group's findings that name no claim."""
+    keys = rf.findings.select("finding_id", key)
+    per = rf.links.join(keys, on="finding_id").group_by(key, "claim_id").agg(pl.col("amount").max())
+    if rf.claims.height:
+        paid = rf.claims.group_by("claim_id").agg(
+            (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).max().alias("_paid"))
+        per = per.join(paid, on="claim_id", how="left").with_columns(
+            pl.min_horizontal("amount", pl.col("_paid").fill_null(float("inf"))).round(2).alias("amount"))
+    linked = per.group_by(key).agg(pl.col("amount").sum())
+    extra = unlinked_money(rf, rf.findings).group_by(key).agg(pl.col("amount_at_risk").sum())
+    sums = keys.select(key).unique().join(linked, on=key, how="left").join(extra, on=key, how="left")
+    return {k: round(float(a or 0) + float(b or 0), 2)
+            for k, a, b in zip(sums[key].to_list(), sums["amount"].to_list(), sums["amount_at_risk"].to_list())}
 
 
 def finding_money(rf: RunFiles) -> pl.DataFrame:

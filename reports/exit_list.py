@@ -80,28 +80,45 @@ def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
         return []
 
     recover = _recover_by_unit(rf)
-    units = {r["unit_id"]: r for r in rf.units.select("unit_id", "unit_name", "county_code", "exit_date").to_dicts()}
-    unknown = {"unit_name": None, "county_code": None, "exit_date": None}
+    # one row per unit, in the order of its findings' ids (what the reasons and evidence list first)
+    reasons = reasons.sort("finding_id", maintain_order=True)
+    per_unit = reasons.group_by("unit_id", maintain_order=True).agg(
+        pl.col("county_code").drop_nulls().first().alias("_finding_county"),
+        pl.col("condition").unique().sort().alias("conditions"),
+        pl.col("finding_id").n_unique().alias("findings"),
+        pl.col("evidence").head(_EVIDENCE_LIMIT).alias("_evidence"),
+        pl.len().alias("_rows"),
+    ).join(rf.units.select("unit_id", "unit_name", "county_code", "exit_date"), on="unit_id", how="left",
+           maintain_order="left")
+    per_rule = reasons.group_by("unit_id", "rule_id", maintain_order=True).agg(pl.col("finding_id").n_unique().alias("n"))
+    why: dict[str, list[str]] = {}
+    for unit_id, rule_id, n in per_rule.iter_rows():
+        info = rf.rule(rule_id)
+        why.setdefault(unit_id, []).append(f"{info.title}（{info.citation}）×{n}")
     end = month_end(rf.audit_month)
+    years_of: dict[str, Any] = {}
+    one_line: dict[str | None, str] = {}
     rows = []
-    for (unit_id,), group in reasons.sort("finding_id").group_by("unit_id", maintain_order=True):
-        info = units.get(unit_id, unknown)
-        county = info["county_code"] or (group["county_code"].drop_nulls()[0] if group["county_code"].drop_nulls().len() else None)
-        conditions = sorted(set(group["condition"].to_list()))
+    for r in per_unit.to_dicts():
+        unit_id = r["unit_id"]
+        county = r["county_code"] or r["_finding_county"]
+        conditions = r["conditions"]
         headline = next(c for c in PRIORITY if c in conditions)
         banned = any(c in BAN_CONDITIONS for c in conditions)
         province = f"{(county or '00')[:2]}0000"
-        years = policy.value("unit.exit_ban_years", province, end) if banned else None
-        start = info["exit_date"] or end
+        if banned and province not in years_of:
+            years_of[province] = policy.value("unit.exit_ban_years", province, end)
+        years = years_of[province] if banned else None
+        start = r["exit_date"] or end
         rows.append({
-            "county": rf.county_name(county), "county_code": county or "", "unit_name": info["unit_name"] or "",
+            "county": rf.county_name(county), "county_code": county or "", "unit_name": r["unit_name"] or "",
             "unit_id": unit_id, "condition": CONDITIONS[headline],
             "all_conditions": "".join(CONDITIONS[c][0] for c in conditions),
             "ban": (f"是（{years}年）" if years else "是（年限参数未设定）") if banned else "否",
             "ban_until": _add_years(start, int(years)) if banned and years else None,
-            "status": f"已于{info['exit_date']}退出" if info["exit_date"] else "在册",
-            "reasons": _reasons(rf, group), "evidence": _evidence(group),
-            "findings": group["finding_id"].n_unique(), "recover": recover.get(unit_id, 0.0), "confirm": "",
+            "status": f"已于{r['exit_date']}退出" if r["exit_date"] else "在册",
+            "reasons": "；".join(why[unit_id]), "evidence": _evidence(r["_evidence"], r["_rows"], one_line),
+            "findings": r["findings"], "recover": recover.get(unit_id, 0.0), "confirm": "",
             "_headline": headline,
         })
     return sorted(rows, key=lambda r: (r["county_code"], PRIORITY.index(r["_headline"]), -r["recover"], r["unit_id"]))
@@ -114,18 +131,17 @@ def _recover_by_unit(rf: RunFiles) -> dict[str, float]:
     return {r["unit_id"]: round(float(r["amount_at_risk"]), 2) for r in both.to_dicts()}
 
 
-def _reasons(rf: RunFiles, group: pl.DataFrame) -> str:
-    seen = []
-    for rule_id in group["rule_id"].unique(maintain_order=True).to_list():
-        info = rf.rule(rule_id)
-        n = group.filter(pl.col("rule_id") == rule_id)["finding_id"].n_unique()
-        seen.append(f"{info.title}（{info.citation}）×{n}")
-    return "；".join(seen)
+_EVIDENCE_LIMIT = 3  # findings' evidence quoted per unit; the rest are counted
 
 
-def _evidence(group: pl.DataFrame, limit: int = 3) -> str:
-    lines = [evidence.one_line(e, 160) for e in group["evidence"].head(limit).to_list()]
-    more = group.height - limit
+def _evidence(first: list[str | None], rows: int, seen: dict[str | None, str]) -> str:
+    """The first findings' evidence on one line each (``seen`` remembers texts already made readable)."""
+    lines = []
+    for e in first:
+        if e not in seen:
+            seen[e] = evidence.one_line(e, 160)
+        lines.append(seen[e])
+    more = rows - _EVIDENCE_LIMIT
     return " | ".join(lines) + (f" | 另有{more}条" if more > 0 else "")
 
 
@@ -156,28 +172,34 @@ SUMMARY_COLUMNS = [
 ]
 
 
-def _write_book(path: Path, rf: RunFiles, rows: list[dict[str, Any]], counties: list[str]) -> None:
+def _write_book(path: Path, rf: RunFiles, by_county: dict[str, list[dict[str, Any]]], summary: list[dict[str, Any]],
+                counties: list[str]) -> None:
     book, fmt = workbook(str(path))
     used: set[str] = set()
     write_table(book, fmt, sheet_name("汇总", used), f"{rf.month_label} " + NOTICE, SUMMARY_COLUMNS,
-                _summary_rows(rows), total_of=("units", "c1", "c2", "c3", "c4", "banned", "recover"))
+                summary, total_of=("units", "c1", "c2", "c3", "c4", "banned", "recover"))
     for code in counties:
-        mine = [r for r in rows if r["county_code"] == code]
         name = f"{code} {rf.county_name(code)}" if rf.county_name(code) != code else code or "未知县区"
         write_table(book, fmt, sheet_name(name, used), f"{rf.month_label} {rf.county_name(code)} " + NOTICE,
-                    COLUMNS, mine, total_of=("recover",))
+                    COLUMNS, by_county[code], total_of=("recover",))
     book.close()
 
 
 def write_exit_lists(rf: RunFiles, policy: Policy, rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """exit_list.xlsx (summary + one sheet per county) and exit_lists/<county_code>.xlsx."""
+    """exit_list.xlsx (summary + one sheet per county) and exit_lists/<county_code>.xlsx.
+
+    Every county's file carries the province's summary sheet (all counties), then its own sheet."""
     rows = exit_units(rf, policy) if rows is None else rows
-    counties = sorted({r["county_code"] for r in rows})
-    _write_book(rf.run_dir / "exit_list.xlsx", rf, rows, counties)
+    by_county: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by_county.setdefault(r["county_code"], []).append(r)
+    counties = sorted(by_county)
+    summary = _summary_rows(rows)
+    _write_book(rf.run_dir / "exit_list.xlsx", rf, by_county, summary, counties)
     folder = rf.run_dir / "exit_lists"
     folder.mkdir(exist_ok=True)
     for old in folder.glob("*.xlsx"):
         old.unlink()
     for code in counties:
-        _write_book(folder / f"{code or 'unknown'}.xlsx", rf, rows, [code])
+        _write_book(folder / f"{code or 'unknown'}.xlsx", rf, by_county, summary, [code])
     return rows

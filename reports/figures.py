@@ -14,7 +14,8 @@ import polars as pl
 
 from audit.policy import Policy
 from reports import evidence
-from reports.data import RunFiles, claim_money, family_zh, finding_money, total_money, unlinked_money, with_county
+from reports.data import (RunFiles, claim_money, family_zh, finding_money, money_by, total_money, unlinked_money,
+                          with_county)
 from audit.masking import mask
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
@@ -36,29 +37,28 @@ def headline(rf: RunFiles) -> dict[str, Any]:
     }
 
 
-def _group_rows(rf: RunFiles, key: str) -> list[tuple[str, pl.DataFrame]]:
-    return [(str(k[0]), g) for k, g in rf.findings.group_by(key, maintain_order=True)]
-
-
 def by_family(rf: RunFiles) -> list[dict[str, Any]]:
-    rows = []
-    for family, group in _group_rows(rf, "family"):
-        rows.append({
-            "family": family, "family_zh": family_zh(family), "findings": group.height,
-            "persons": group["person_id"].drop_nulls().n_unique(), "units": group["unit_id"].drop_nulls().n_unique(),
-            "money": total_money(rf, group),
-        })
+    money = money_by(rf, "family")
+    groups = rf.findings.group_by("family", maintain_order=True).agg(
+        pl.len().alias("findings"), pl.col("person_id").drop_nulls().n_unique().alias("persons"),
+        pl.col("unit_id").drop_nulls().n_unique().alias("units"))
+    rows = [{"family": str(r["family"]), "family_zh": family_zh(str(r["family"])), "findings": r["findings"],
+             "persons": r["persons"], "units": r["units"], "money": money[r["family"]]} for r in groups.to_dicts()]
     return sorted(rows, key=lambda r: (-r["money"], -r["findings"]))
 
 
 def by_rule(rf: RunFiles) -> list[dict[str, Any]]:
+    money = money_by(rf, "rule_id")
+    groups = rf.findings.group_by("rule_id", maintain_order=True).agg(
+        pl.len().alias("findings"), pl.col("citation").first(), pl.col("severity").first())
     rows = []
-    for rule_id, group in _group_rows(rf, "rule_id"):
+    for r in groups.to_dicts():
+        rule_id = str(r["rule_id"])
         info = rf.rule(rule_id)
         rows.append({
-            "rule_id": rule_id, "title": info.title, "citation": info.citation or group["citation"][0],
-            "family_zh": family_zh(info.family), "severity": SEVERITY_ZH.get(group["severity"][0], group["severity"][0]),
-            "signal_only": info.signal_only, "findings": group.height, "money": total_money(rf, group),
+            "rule_id": rule_id, "title": info.title, "citation": info.citation or r["citation"],
+            "family_zh": family_zh(info.family), "severity": SEVERITY_ZH.get(r["severity"], r["severity"]),
+            "signal_only": info.signal_only, "findings": r["findings"], "money": money[r["rule_id"]],
         })
     return sorted(rows, key=lambda r: (-r["money"], -r["findings"], r["rule_id"]))
 
@@ -76,7 +76,7 @@ def by_county(rf: RunFiles) -> list[dict[str, Any]]:
              .join(extra, on="county_code", how="full", coalesce=True)
              .with_columns(pl.col("findings", "units", "persons").fill_null(0),
                            (pl.col("money").fill_null(0) + pl.col("extra").fill_null(0)).round(2).alias("money"))
-             .sort(["money", "findings"], descending=True))
+             .sort(["money", "findings", "county_code"], descending=[True, True, False], nulls_last=True))
     return [
         {"county_code": r["county_code"] or "", "county": rf.county_name(r["county_code"]), "findings": r["findings"],
          "units": r["units"], "persons": r["persons"], "money": r["money"]}
@@ -130,7 +130,7 @@ def cases(rf: RunFiles, n: int) -> list[dict[str, Any]]:
         return []
     frame = rf.cases
     if "amount_at_risk" in frame.columns:
-        frame = frame.sort("amount_at_risk", descending=True, nulls_last=True)
+        frame = frame.sort("amount_at_risk", descending=True, nulls_last=True, maintain_order=True)
     rows = []
     for r in frame.head(n).to_dicts():
         graph = str(r.get("graph_file") or f"graphs/case_{r['case_id']}.html")
@@ -300,7 +300,8 @@ def skipped_keys(rf: RunFiles) -> list[dict[str, Any]]:
     """Keys a rule left unjudged, counted per rule and reason (from skipped.parquet)."""
     if not rf.skipped.height:
         return []
-    table = rf.skipped.group_by("rule_id", "reason").len().sort(["rule_id", "len"], descending=[False, True])
+    table = rf.skipped.group_by("rule_id", "reason").len().sort(["rule_id", "len", "reason"], descending=[False, True, False],
+                                                                 nulls_last=True)
     return [{"rule_id": r["rule_id"], "title": rf.rule(r["rule_id"]).title, "reason": mask(r["reason"]),
              "count": r["len"]} for r in table.to_dicts()]
 

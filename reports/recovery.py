@@ -12,8 +12,6 @@ USB stick far more easily than the system it came from. So no full ID leaves the
 
 from __future__ import annotations
 
-from typing import Any
-
 import polars as pl
 
 from reports.data import RunFiles, claim_money, unlinked_money, with_county
@@ -39,73 +37,96 @@ PERSON_COLUMNS = [
 ]
 
 
-def recovery_rows(rf: RunFiles) -> list[dict[str, Any]]:
-    """One row per claim at risk (and per claim-less finding with money), biggest first per unit."""
-    rule_of = {f: (r, c) for f, r, c in zip(*(rf.findings[k].to_list() for k in ("finding_id", "rule_id", "citation")))}
-    per_claim = claim_money(rf).filter(pl.col("amount_at_risk") > 0)
-    rows: list[dict[str, Any]] = []
-    names = dict(zip(rf.trainees["person_id"].to_list(), rf.trainees["name"].to_list()))
-    unit_names = dict(zip(rf.units["unit_id"].to_list(), rf.units["unit_name"].to_list()))
-    for r in per_claim.to_dicts():
-        fids = r["finding_ids"] or []
-        rules = [rule_of[f] for f in fids if f in rule_of]
-        rows.append(_row(rf, r["county_code"], r["unit_id"], r["person_id"], names, unit_names, {
-            "claim_id": r["claim_id"], "agreement_id": r["agreement_id"] or "", "claim_month": r["claim_month"],
-            "claim_type": r["claim_type"] or "", "paid": _paid(r), "paid_date": r["paid_date"],
-            "recover": round(float(r["amount_at_risk"]), 2), "finding_ids": "、".join(fids),
-            **_titles(rf, rules),
-        }))
-    loose = with_county(rf, unlinked_money(rf, rf.findings))
-    for r in loose.to_dicts():
-        rows.append(_row(rf, r["county_code"], r["unit_id"], r["person_id"], names, unit_names, {
-            "claim_id": "（未列明申领）", "agreement_id": "", "claim_month": r["period_start"], "claim_type": "",
-            "paid": None, "paid_date": None, "recover": round(float(r["amount_at_risk"]), 2),
-            "finding_ids": r["finding_id"], **_titles(rf, [(r["rule_id"], r["citation"])]),
-        }))
-    return sorted(rows, key=lambda x: (x["county_code"], x["unit_id"], x["person"], str(x["claim_month"] or "")))
+NO_CLAIM = "（未列明申领）"  # the claim column of a finding that puts money at risk without naming claims
 
 
-def _paid(r: dict[str, Any]) -> float | None:
-    if r["amount"] is None:
-        return None
-    return round(float(r["amount"] or 0) + float(r["insurance_amount"] or 0), 2)
+def _rule_table(rf: RunFiles) -> pl.DataFrame:
+    """rule_id → its title and registered citation (:meth:`RunFiles.rule`), for the rules found."""
+    ids = rf.findings["rule_id"].drop_nulls().unique().sort().to_list()
+    return pl.DataFrame({"rule_id": ids, "_title": [rf.rule(i).title for i in ids],
+                         "_rule_citation": [rf.rule(i).citation for i in ids]},
+                        schema={"rule_id": pl.String, "_title": pl.String, "_rule_citation": pl.String})
 
 
-def _row(rf: RunFiles, county: str | None, unit_id: str | None, person_id: str | None, names: dict, unit_names: dict,
-         rest: dict[str, Any]) -> dict[str, Any]:
-    return {"county": rf.county_name(county), "county_code": county or "", "unit_id": unit_id or "",
-            "unit_name": unit_names.get(unit_id) or "", "name": names.get(person_id) or "",
-            "person": mask(person_id), **rest}
+def _with_titles(rows: pl.DataFrame, fids: pl.Expr, rules: pl.DataFrame, findings: pl.DataFrame) -> pl.DataFrame:
+    """Add ``rules`` (titles of the rows' findings' rules, in rule-id order, each once) and
+    ``citations`` (each citation once, sorted): ``fids`` is a list of finding ids per row."""
+    per = (
+        rows.select("_row", fids.alias("finding_id")).explode("finding_id")
+        .join(findings.select("finding_id", "rule_id", "citation"), on="finding_id")
+        .join(rules, on="rule_id", how="left")
+        .with_columns(pl.when(pl.col("_rule_citation").fill_null("") != "").then(pl.col("_rule_citation"))
+                      .otherwise(pl.col("citation").fill_null("")).alias("_citation"))
+    )
+    titles = per.unique(["_row", "rule_id"]).group_by("_row").agg(
+        pl.col("_title").sort_by("rule_id").str.join("；").alias("rules"))
+    citations = per.group_by("_row").agg(pl.col("_citation").unique().sort().str.join("；").alias("citations"))
+    return rows.join(titles, on="_row", how="left").join(citations, on="_row", how="left").with_columns(
+        pl.col("rules").fill_null(""), pl.col("citations").fill_null("")).sort("_row")
 
 
-def _titles(rf: RunFiles, rules: list[tuple[str, str | None]]) -> dict[str, str]:
-    """Rule titles and citations of (rule_id, citation) pairs, each once."""
-    ids = sorted({rule_id for rule_id, _ in rules})
-    return {"rules": "；".join(rf.rule(i).title for i in ids),
-            "citations": "；".join(sorted({rf.rule(i).citation or (c or "") for i, c in rules}))}
+def recovery_rows(rf: RunFiles) -> pl.DataFrame:
+    """One row per claim at risk (and per claim-less finding with money), biggest first per unit.
+
+    Columns: the keys of :data:`CLAIM_COLUMNS`. Built in polars over the claims at risk; only the
+    distinct ID numbers pass through :func:`audit.masking.mask`.
+    """
+    rules = _rule_table(rf)
+    per_claim = claim_money(rf).filter(pl.col("amount_at_risk") > 0).with_row_index("_row")
+    claim_rows = _with_titles(per_claim, pl.col("finding_ids"), rules, rf.findings).select(
+        "_row", "county_code", "unit_id", "person_id", "claim_id", pl.col("agreement_id").fill_null(""),
+        "claim_month", pl.col("claim_type").fill_null(""),
+        pl.when(pl.col("amount").is_null()).then(None)
+        .otherwise(pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).round(2).alias("paid"),
+        "paid_date", pl.col("amount_at_risk").cast(pl.Float64).round(2).alias("recover"),
+        pl.col("finding_ids").list.join("、").fill_null("").alias("finding_ids"), "rules", "citations",
+    )
+    loose = with_county(rf, unlinked_money(rf, rf.findings)).with_row_index("_row", offset=per_claim.height)
+    loose_rows = _with_titles(loose, pl.concat_list("finding_id"), rules, rf.findings).select(
+        "_row", "county_code", "unit_id", "person_id", pl.lit(NO_CLAIM).alias("claim_id"), pl.lit("").alias("agreement_id"),
+        pl.col("period_start").alias("claim_month"), pl.lit("").alias("claim_type"), pl.lit(None, pl.Float64).alias("paid"),
+        pl.lit(None, pl.Date).alias("paid_date"), pl.col("amount_at_risk").cast(pl.Float64).round(2).alias("recover"),
+        pl.col("finding_id").alias("finding_ids"), "rules", "citations",
+    )
+    rows = pl.concat([claim_rows, loose_rows], how="vertical_relaxed")
+    people = rows["person_id"].drop_nulls().unique().to_list()
+    masked = pl.DataFrame({"person_id": people, "person": [mask(v) for v in people]},
+                          schema={"person_id": pl.String, "person": pl.String})
+    rows = (
+        rows.join(rf.units.select("unit_id", "unit_name"), on="unit_id", how="left", maintain_order="left")
+        .join(rf.trainees.select("person_id", "name"), on="person_id", how="left", maintain_order="left")
+        .join(masked, on="person_id", how="left", maintain_order="left")
+        .with_columns(
+            _county_name(rf, pl.col("county_code")).alias("county"), pl.col("county_code").fill_null(""),
+            pl.col("unit_id").fill_null(""), pl.col("unit_name").fill_null(""), pl.col("name").fill_null(""),
+            pl.col("person").fill_null(""),
+        )
+        # the order of the list, and among equal keys the order of the claims, then the findings
+        .sort("county_code", "unit_id", "person", pl.col("claim_month").cast(pl.String).fill_null(""), "_row")
+    )
+    return rows.select([c.key for c in CLAIM_COLUMNS])
 
 
-def person_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    out: dict[tuple[str, str], dict[str, Any]] = {}
-    for r in rows:
-        key = (r["unit_id"], r["person"])
-        s = out.setdefault(key, {k: r[k] for k in ("county", "county_code", "unit_name", "unit_id", "name", "person")}
-                           | {"claims": 0, "first_month": None, "last_month": None, "recover": 0.0, "_rules": set()})
-        s["claims"] += r["claim_id"] != "（未列明申领）"
-        month = r["claim_month"]
-        if month is not None:
-            s["first_month"] = month if s["first_month"] is None else min(s["first_month"], month)
-            s["last_month"] = month if s["last_month"] is None else max(s["last_month"], month)
-        s["recover"] = round(s["recover"] + r["recover"], 2)
-        s["_rules"].update(t for t in r["rules"].split("；") if t)
-    result = []
-    for s in out.values():
-        s["rules"] = "；".join(sorted(s.pop("_rules")))
-        result.append(s)
-    return sorted(result, key=lambda x: (x["county_code"], -x["recover"], x["unit_id"], x["person"]))
+def _county_name(rf: RunFiles, code: pl.Expr) -> pl.Expr:
+    """:meth:`RunFiles.county_name` as an expression."""
+    return pl.when(code.fill_null("") == "").then(pl.lit(rf.county_name(None))) \
+        .otherwise(code.replace(rf.county_names) if rf.county_names else code)
 
 
-def write_recovery(rf: RunFiles) -> list[dict[str, Any]]:
+def person_rows(rows: pl.DataFrame) -> pl.DataFrame:
+    """Per unit and (masked) person: claims, first and last month, money and rules, biggest first per county."""
+    out = rows.group_by("unit_id", "person", maintain_order=True).agg(
+        pl.col("county", "county_code", "unit_name", "name").first(),
+        (pl.col("claim_id") != NO_CLAIM).sum().cast(pl.Int64).alias("claims"),
+        pl.col("claim_month").min().alias("first_month"), pl.col("claim_month").max().alias("last_month"),
+        pl.col("recover").sum().round(2),
+        pl.col("rules").str.split("；").list.explode(keep_nulls=False, empty_as_null=False).unique().sort(),
+    ).with_columns(pl.col("rules").list.eval(pl.element().filter(pl.element() != "")).list.join("；"))
+    return out.sort(["county_code", "recover", "unit_id", "person"], descending=[False, True, False, False],
+                    maintain_order=True).select([c.key for c in PERSON_COLUMNS])
+
+
+def write_recovery(rf: RunFiles) -> pl.DataFrame:
     rows = recovery_rows(rf)
     book, fmt = workbook(str(rf.run_dir / "recovery.xlsx"))
     used: set[str] = set()
