@@ -194,26 +194,53 @@ def _claim_references(t: Tables) -> pl.LazyFrame:
         pl.col("unit_id").alias("agreement_unit_id"),
         pl.col("_file").alias("agreement_file"), pl.col("_line").alias("agreement_line"),
     ).cache()
-    # A claim naming its agreement's own person and unit IDs cannot name another person: only
-    # the claims whose raw IDs differ are the mismatch rule's to judge. The 5.6 M claims meet
-    # the two ID columns compared; the agreement's other columns are fetched for the few left.
-    raw_differs = (pl.col("person_id") != pl.col("agreement_person_id")) | (pl.col("unit_id") != pl.col("agreement_unit_id"))
-    named = (
-        claims.select("_r", "agreement_id", "person_id", "unit_id").filter(pl.col("agreement_id").is_not_null())
-        .join(first.select("agreement_id", "agreement_person_id", "agreement_unit_id", pl.lit(True).alias("_has")),
-              on="agreement_id", how="left")
-        .filter(pl.col("_has").is_null() | raw_differs)
-        .select("_r", pl.col("_has").is_null().alias("_no_agreement"), pl.col("_has").is_not_null().alias("_other_ids"))
+    persons, units = t.trainees.select("person_id"), t.units.select("unit_id")
+
+    # Each agreement's person and unit, and whether the registers lack them: a million rows
+    # checked against the registers instead of 5.6 M claims. A claim naming its agreement's own
+    # person (unit) ID is registered exactly as that agreement's is; only the few claims that
+    # name no agreement, a missing one, or other IDs are checked against the registers
+    # themselves. Those naming other raw IDs are the mismatch rule's to judge.
+    def unregistered(col: str, register: pl.LazyFrame, key: str, flag: str) -> pl.LazyFrame:
+        return (first.select("agreement_id", col).join(register, left_on=col, right_on=key, how="anti")
+                .select("agreement_id", pl.lit(True).alias(flag)))
+
+    agreement_ids = (
+        first.select("agreement_id", "agreement_person_id", "agreement_unit_id", pl.lit(True).alias("_has"))
+        .join(unregistered("agreement_person_id", persons, "person_id", "_agreement_no_person"), on="agreement_id",
+              how="left")
+        .join(unregistered("agreement_unit_id", units, "unit_id", "_agreement_no_unit"), on="agreement_id", how="left")
     )
-    no_person = claims.select("_r", "person_id").join(t.trainees.select("person_id"), on="person_id", how="anti")
-    no_unit = claims.select("_r", "unit_id").join(t.units.select("unit_id"), on="unit_id", how="anti")
-    repeated_id = _repeated_rows(claims.select("_r", "claim_id"), ["claim_id"])
-    flags = pl.concat([
-        named,
-        no_person.select("_r", pl.lit(True).alias("_no_person")),
-        no_unit.select("_r", pl.lit(True).alias("_no_unit")),
-        repeated_id.select("_r", pl.lit(True).alias("_repeated_id")),
-    ], how="diagonal").group_by("_r").agg(pl.all().drop_nulls().first())
+    same_person = (pl.col("person_id") == pl.col("agreement_person_id")).fill_null(False)
+    same_unit = (pl.col("unit_id") == pl.col("agreement_unit_id")).fill_null(False)
+    looked = (
+        claims.select("_r", "agreement_id", "person_id", "unit_id")
+        .join(agreement_ids, on="agreement_id", how="left")  # no agreement id, no agreement: nulls
+        .filter(~same_person | ~same_unit | pl.col("_agreement_no_person").fill_null(False)
+                | pl.col("_agreement_no_unit").fill_null(False))
+        .with_columns(same_person.alias("_same_person"), same_unit.alias("_same_unit"))
+        .cache()
+    )
+    no_person = (looked.filter(~pl.col("_same_person")).select("_r", "person_id")
+                 .join(persons, on="person_id", how="anti").select("_r", pl.lit(True).alias("_person_missing")))
+    no_unit = (looked.filter(~pl.col("_same_unit")).select("_r", "unit_id")
+               .join(units, on="unit_id", how="anti").select("_r", pl.lit(True).alias("_unit_missing")))
+    raw_differs = (pl.col("person_id") != pl.col("agreement_person_id")) | (pl.col("unit_id") != pl.col("agreement_unit_id"))
+    broken = (
+        looked.join(no_person, on="_r", how="left").join(no_unit, on="_r", how="left")
+        .select(
+            "_r",
+            (pl.col("agreement_id").is_not_null() & pl.col("_has").is_null()).alias("_no_agreement"),
+            pl.when(pl.col("_same_person")).then(pl.col("_agreement_no_person"))
+            .otherwise(pl.col("_person_missing")).fill_null(False).alias("_no_person"),
+            pl.when(pl.col("_same_unit")).then(pl.col("_agreement_no_unit"))
+            .otherwise(pl.col("_unit_missing")).fill_null(False).alias("_no_unit"),
+            (pl.col("_has").fill_null(False) & raw_differs.fill_null(False)).alias("_other_ids"),
+        )
+        .filter(pl.any_horizontal("_no_agreement", "_no_person", "_no_unit", "_other_ids"))
+    )
+    repeated_id = _repeated_rows(claims.select("_r", "claim_id"), ["claim_id"]).select("_r", pl.lit(True).alias("_repeated_id"))
+    flags = broken.join(repeated_id, on="_r", how="full", coalesce=True)
     agreement_cols = [c for c in first.collect_schema().names() if c != "agreement_id"]
     return (
         claims.join(flags, on="_r", how="inner")
