@@ -163,3 +163,23 @@ def test_planted_report_violations_of_a_generated_world_are_all_found(tmp_path) 
     assert planted and planted <= found
     assert not (found & lookalikes)
     assert found == planted, f"findings on consistent reports: {sorted(found - planted)}"
+
+
+def test_a_person_with_two_agreements_is_counted_once() -> None:
+    """People are counted once per county and month (distinct person_id), whether they hold one
+    agreement or two at once: P1's two internships started in June count one arrival and one
+    trainee on post, P2's one agreement another."""
+    t = tables(
+        units=[unit("U1"), unit("U2")],
+        trainees=[trainee("P1"), trainee("P2")],
+        agreements=[
+            agreement("A1", "P1", "U1", "2024-06-03", "2024-12-02"),
+            agreement("A2", "P1", "U2", "2024-06-10", "2024-12-09"),
+            agreement("A3", "P2", "U1", "2024-05-01", "2024-10-31"),
+        ],
+        claims=[claim("C1", "U1", "P1", "2024-06", 1480.0)],
+        audit_month="2024-06",
+    )
+    table = indicators(t, policy()).collect()
+    june = table.filter(table["month"].dt.month() == 6).row(0, named=True)
+    assert (june["i6"], june["i7"], june["i13"]) == (1, 1, 2)
