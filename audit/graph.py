@@ -291,7 +291,9 @@ def neighbourhoods(edges: pl.DataFrame, seeds: pl.DataFrame, hops: int, *, max_n
             frontier.join(edges.select(pl.col("src").alias("node"), pl.col("dst").alias("next")), on="node"),
             frontier.join(edges.select(pl.col("dst").alias("node"), pl.col("src").alias("next")), on="node"),
         ]).select("group", pl.col("next").alias("node")).unique().join(seen, on=["group", "node"], how="anti")
-        room = seen.group_by("group").agg((max_nodes - pl.len()).alias("room"))
+        # signed: pl.len() is UInt32, and polars 2 gives the literal its type, so a group with more
+        # seeds than max_nodes got a room of ~4.3 billion and expanded without a cap
+        room = seen.group_by("group").agg((pl.lit(max_nodes, pl.Int64) - pl.len().cast(pl.Int64)).alias("room"))
         nxt = (
             nxt.sort("group", "node").join(room, on="group")
             .filter(pl.int_range(pl.len()).over("group") < pl.col("room")).drop("room")

@@ -93,6 +93,9 @@ def test_neighbourhood_stops_at_hubs_and_caps_nodes():
     assert set(stopped["node"]) == {"S", "A", "H"}  # H is reached but not walked through
     capped = graph.neighbourhood(edges, ["S"], 3, max_nodes=5)
     assert capped.height == 5 and capped["hop"].to_list() == sorted(capped["hop"].to_list())
+    # more seeds than max_nodes (a unit with thousands of flagged trainees): the seeds, nothing beyond
+    crowded = graph.neighbourhood(edges, ["S", "A", "H"] + [f"L{i}" for i in range(5)], 3, max_nodes=5)
+    assert crowded.height == 8 and set(crowded["hop"]) == {0}
 
 
 @pytest.mark.parametrize("n, iterations", [(500, 50), (640, 15)])
