@@ -10,6 +10,8 @@ a claim whose rate or wage is unset is returned as skipped, never guessed.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
 from audit.policy import Policy
@@ -21,6 +23,7 @@ from checks._expected import (
     rate_skip_reason, skipped, tolerance, wage_evidence, whole_claim,
 )
 from checks._retention import definition, employer_insurance, difference_claims, unit_years
+from checks.ghost_trainee import hash_key
 
 RATE_PARAMS = ("rate.kind", "rate.standard_share", "rate.raised_share", "rate.standard_flat", "rate.raised_extra_flat")
 RATE_CITATION = "赣人社发〔2023〕9号 三(一); 豫人社函〔2023〕138号 三(一); 湘人社规〔2023〕9号 三(一); 云人社发〔2023〕18号 三"
@@ -191,7 +194,9 @@ def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     the whole claim is at risk. Claims with no agreement at all are DATA_QUALITY's orphans.
     Period: the claim month."""
     ctx = claim_context(t, policy).filter(pl.col("ag_id").is_not_null() & ~pl.col("covered"))
-    spans = agreements_frame(t).group_by("person_id", "unit_id").agg(
+    # the agreements of the few persons found only, not a list per (person, unit) of the million
+    persons = ctx.select("person_id").unique()
+    spans = agreements_frame(t).join(persons, on="person_id", how="semi").group_by("person_id", "unit_id").agg(
         pl.struct(pl.col("ag_id").alias("agreement_id"), pl.col("ag_start").alias("start"),
                   pl.col("ag_end").alias("end"), pl.col("ag_planned_end").alias("planned_end"))
         .sort_by("ag_start").alias("agreements")
@@ -214,11 +219,25 @@ def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
     months are not payable (whole claim at risk). Period: the claim month."""
     # Only 月度 months count: a 差额's month is already one of them, and a 剩余期限 month is not
     # interned (semantics.md says "claimed internship months" without naming the types).
-    monthly = _monthly(claim_context(t, policy)).with_columns(
+    monthly = _monthly(claim_context(t, policy))
+    # Ranking every person's months is two windows over a million tiny groups (3 s at 5.5 M
+    # claims). A month numbered above the maximum needs more monthly claims than the smallest
+    # maximum in force, so only the persons with that many are ranked: counted per 64-bit hash of
+    # the person ID (an integer group-by; a collision only adds a person, who is then ranked on
+    # the exact ID like everyone else).
+    person_hash = pl.col("person_id").hash(seed=11).alias("_ph")
+    fewest = monthly.select(pl.col("duration_max_months").min().alias("_fewest"))
+    enough = (
+        monthly.group_by(person_hash).agg(pl.len().alias("_claims"))
+        .join(fewest, how="cross")
+        .filter(pl.col("_claims") > pl.col("_fewest"))
+        .select("_ph")
+    )
+    ranked = monthly.with_columns(person_hash).join(enough, on="_ph", how="semi").drop("_ph").with_columns(
         pl.col("claim_month").rank("dense").over("person_id").cast(pl.Int64).alias("month_number"),
         pl.col("claim_month").n_unique().over("person_id").alias("months_claimed"),
     )
-    over = monthly.filter(pl.col("month_number") > pl.col("duration_max_months"))
+    over = ranked.filter(pl.col("month_number") > pl.col("duration_max_months"))
     findings = over.select(
         *claim_keys(), whole_claim(),
         _claim_evidence(
@@ -324,7 +343,8 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     diffs = ctx.filter(pl.col("claim_type") == DIFFERENCE).with_columns(
         pl.col("claim_month").shift(1).over(["person_id", "unit_id"], order_by="claim_month").alias("_previous")
     )
-    months = _monthly(ctx).select(
+    # the monthly claims of the persons with a 差额 only (a few thousand of a million)
+    months = _monthly(ctx).join(diffs.select("person_id").unique(), on="person_id", how="semi").select(
         "person_id", "unit_id", pl.col("claim_month").alias("_month"), "expected_difference", "province_code"
     )
     summed = (
@@ -336,7 +356,8 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
         .agg(
             pl.col("expected_difference").sum().alias("expected"),
             pl.len().alias("months_paid"),
-            pl.col("_month").filter(pl.col("expected_difference").is_null()).first().alias("_unpriced"),
+            # the earliest unpriced month (first() named whichever came first from the join)
+            pl.col("_month").filter(pl.col("expected_difference").is_null()).min().alias("_unpriced"),
             pl.col("province_code").first().alias("_province"),
             pl.struct(pl.col("_month").alias("month"), pl.col("expected_difference").alias("difference"))
             .sort_by("_month").alias("per_month"),
@@ -356,7 +377,12 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
 
 def _hire(ctx: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     """The hiring contract of each 剩余期限 claim: the first contract with the unit starting between the
-    internship start and the planned end; and whether the unit insured the person from the hire on."""
+    internship start and the planned end; and whether the unit insured the person from the hire on.
+
+    The insurance is read for the hired persons only: the 11 M insurance rows are restricted by a
+    semi-join on their IDs before :func:`checks._retention.employer_insurance` de-duplicates
+    them (its de-duplication of the whole register was most of this rule's time at 1 M trainees).
+    """
     assert t.employment is not None
     contracts = (
         ctx.select("claim_id", "person_id", "unit_id", "ag_start", "ag_planned_end")
@@ -366,10 +392,14 @@ def _hire(ctx: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
         .sort("contract_start")
         .group_by("claim_id")
         .agg(pl.col("contract_start").first(), pl.col("contract_end").first())
+        .cache()
     )
+    hired = contracts.join(ctx.select("claim_id", "person_id", "unit_id"), on="claim_id").cache()
+    of_hired = replace(t, social_insurance=t.social_insurance.join(hired.select("person_id").unique(), on="person_id",
+                                                                   how="semi"))
     insured = (
-        contracts.join(ctx.select("claim_id", "person_id", "unit_id"), on="claim_id")
-        .join(employer_insurance(t), on=["person_id", "unit_id"])
+        hired
+        .join(employer_insurance(of_hired), on=["person_id", "unit_id"])
         .filter(pl.col("month") >= pl.col("contract_start").dt.month_start())
         .group_by("claim_id")
         .agg(pl.col("month").min().alias("insured_from"))
@@ -503,21 +533,33 @@ def allowance_below_min_wage(t: Tables, policy: Policy) -> CheckResult:
     allowance). Months interned only in part (a start after the 1st, an end before the month end)
     are not judged: a pro-rated allowance is legitimate there. Period: the claim month."""
     tol = tolerance(policy)
-    monthly = _monthly(claim_context(t, policy)).filter(pl.col("allowance_min_wage_floor").fill_null(False))
-    if t.allowance_payments is not None:
-        paid = t.allowance_payments.group_by("person_id", "unit_id", pl.col("month").alias("claim_month")).agg(
-            pl.col("amount").sum().alias("allowance_paid"))
-        monthly = monthly.join(paid, on=["person_id", "unit_id", "claim_month"], how="left")
-    else:
-        monthly = monthly.with_columns(pl.lit(None, pl.Float64).alias("allowance_paid"))
     partial = ((pl.col("claim_month") == pl.col("ag_start").dt.month_start()) & (pl.col("ag_start").dt.day() != 1)) | (
         (pl.col("claim_month") == pl.col("ag_end").dt.month_start()) & (pl.col("ag_end") != pl.col("ag_end").dt.month_end())
     )
+    monthly = _monthly(claim_context(t, policy)).filter(
+        pl.col("allowance_min_wage_floor").fill_null(False) & ~partial.fill_null(False))
+    if t.allowance_payments is not None:
+        # The payments of the claims judged only (those of the provinces with a floor, a fraction
+        # of the ledger), summed per claim key: a semi-join and a group-by on one 128-bit hash of
+        # (person, unit, month) rather than grouping all 5.5 M payments on three strings (4 s at
+        # 1 M trainees). Payments with a null key are left out: a null never matched a claim.
+        keys = ["person_id", "unit_id", "claim_month"]
+        monthly = monthly.with_columns(hash_key(keys)).cache()
+        paid = (
+            t.allowance_payments.select("person_id", "unit_id", pl.col("month").alias("claim_month"), "amount")
+            .drop_nulls(keys)
+            .with_columns(hash_key(keys))
+            .join(monthly.select("_k"), on="_k", how="semi")
+            .group_by("_k").agg(pl.col("amount").sum().alias("allowance_paid"))
+        )
+        monthly = monthly.join(paid, on="_k", how="left").drop("_k")
+    else:
+        monthly = monthly.with_columns(pl.lit(None, pl.Float64).alias("allowance_paid"))
     judged = monthly.with_columns(
         pl.coalesce("allowance_paid", "ag_allowance").alias("allowance"),
         pl.when(pl.col("allowance_paid").is_not_null()).then(pl.lit("allowance_payments"))
         .otherwise(pl.lit("agreements.allowance_monthly")).alias("allowance_source"),
-    ).filter(pl.col("allowance").is_not_null() & ~partial.fill_null(False))
+    ).filter(pl.col("allowance").is_not_null()).cache()  # findings and skipped rows: the payments summed once
     findings = judged.filter(pl.col("mw_yuan").is_not_null() & (pl.col("allowance") < pl.col("mw_yuan") - tol)).select(
         *claim_keys(), whole_claim(),
         _claim_evidence(pl.col("allowance"), pl.col("allowance_source"), wage_evidence(),
