@@ -127,12 +127,14 @@ def case_table(t: Tables, findings: pl.DataFrame, links: pl.DataFrame, of_findin
     if of_finding.height == 0:
         return pl.DataFrame(schema=CASE_SCHEMA)
     signals = _signal_rule_ids()
+    # a claim id the table holds twice counts once, by its first row (graph.first_rows)
     claims = t.claims.select("claim_id", "person_id", "unit_id",
-                             (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).alias("_paid"))
+                             (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).alias("_paid")) \
+        .with_row_index("_row")
     f = findings.join(of_finding, on="finding_id")
     case_links = links.join(of_finding, on="finding_id")
-    paid = claims.select("claim_id", "_paid").join(case_links.lazy().select("claim_id"), on="claim_id", how="semi") \
-        .unique("claim_id").collect()
+    paid = claims.select("_row", "claim_id", "_paid").join(case_links.lazy().select("claim_id"), on="claim_id", how="semi") \
+        .sort("_row").unique("claim_id", keep="first", maintain_order=True).drop("_row").collect()
     per_claim = (
         case_links.group_by("case_id", "claim_id").agg(pl.col("amount").max())
         .join(paid, on="claim_id", how="left")
@@ -156,10 +158,11 @@ def case_table(t: Tables, findings: pl.DataFrame, links: pl.DataFrame, of_findin
     units = ent.filter(pl.col("node").str.starts_with(u)).select("case_id", pl.col("node").str.slice(len(u)).alias("unit_id"))
     # what passed through the case: claims of its trainees or at its units, each claim once
     claimed = pl.concat([
-        claims.join(people.lazy(), on="person_id").select("case_id", "claim_id", "_paid"),
-        claims.join(units.lazy(), on="unit_id").select("case_id", "claim_id", "_paid"),
-    ]).unique(["case_id", "claim_id"]).group_by("case_id").agg(pl.col("_paid").sum().alias("amount_claimed")).collect()
-    names = t.units.select("unit_id", "unit_name").unique("unit_id").collect()
+        claims.join(people.lazy(), on="person_id").select("_row", "case_id", "claim_id", "_paid"),
+        claims.join(units.lazy(), on="unit_id").select("_row", "case_id", "claim_id", "_paid"),
+    ]).sort("_row").unique(["case_id", "claim_id"], keep="first", maintain_order=True) \
+        .group_by("case_id").agg(pl.col("_paid").sum().alias("amount_claimed")).collect()
+    names = graph.first_rows(t.units.select("unit_id", "unit_name"), "unit_id").collect()
     unit_money = claims.join(units.lazy().select("unit_id"), on="unit_id", how="semi") \
         .group_by("unit_id").agg(pl.col("_paid").sum().alias("_m")).collect()
     unit_rows = units.join(names, on="unit_id", how="left").join(unit_money, on="unit_id", how="left") \

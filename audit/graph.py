@@ -136,6 +136,20 @@ def person_key(expr: pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_chars() > 0).then(text)
 
 
+def first_rows(lf: pl.LazyFrame, key: str | list[str], among: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """The first row of each ``key`` in table order, for the keys of ``among`` only (all when None).
+
+    ``unique(key)`` keeps any row of a repeated key, and which one changes from run to run (a
+    claim id or person ID the registry holds twice — DATA_QUALITY's duplicate keys); the first in
+    the file is the one the reports use (:func:`reports.data.load_run`). Restricting to ``among``
+    first keeps it cheap on millions of rows.
+    """
+    lf = lf.with_row_index("_first_row")
+    if among is not None:
+        lf = lf.join(among, on=key, how="semi")
+    return lf.sort("_first_row").unique(key, keep="first", maintain_order=True).drop("_first_row")
+
+
 def node_id(prefix: str, key: pl.Expr) -> pl.Expr:
     return pl.concat_str([pl.lit(prefix + ":"), key])
 
@@ -330,21 +344,21 @@ def node_table(t: Tables, nodes: pl.DataFrame) -> pl.DataFrame:
     ).unnest("_s")
     persons = base.filter(pl.col("prefix") == _p("trainee")).select("node", "key")
     units = base.filter(pl.col("prefix") == _p("unit")).select("node", "key")
-    trainee_info = t.trainees.select(
+    trainee_info = first_rows(t.trainees.select(
         pl.col("person_id").alias("key"), "name", "education", "graduation_date",
-    ).join(persons.lazy(), on="key", how="semi").unique("key").collect()
+    ), "key", persons.lazy()).collect()
     paid = (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).sum().round(2).alias("claimed")
     # restrict the claims to the nodes in view before aggregating (millions of claims, hundreds of nodes)
     by_person = t.claims.join(persons.lazy().select(pl.col("key").alias("person_id")), on="person_id", how="semi") \
         .group_by("person_id").agg(paid).rename({"person_id": "key"}).collect()
     by_unit = t.claims.join(units.lazy().select(pl.col("key").alias("unit_id")), on="unit_id", how="semi") \
         .group_by("unit_id").agg(paid).rename({"unit_id": "key"}).collect()
-    rep_names = t.units.select(pl.col("legal_rep_id").alias("key"), pl.col("legal_rep_name").alias("rep_name")) \
-        .drop_nulls().join(persons.lazy(), on="key", how="semi").unique("key", keep="first").collect()
-    unit_info = t.units.select(
+    rep_names = first_rows(t.units.select(pl.col("legal_rep_id").alias("key"), pl.col("legal_rep_name").alias("rep_name"))
+                           .drop_nulls(), "key", persons.lazy()).collect()
+    unit_info = first_rows(t.units.select(
         pl.col("unit_id").alias("key"), pl.col("unit_name").alias("name"), "county_code", "staff_count",
         "approved_date", "exit_date",
-    ).join(units.lazy(), on="key", how="semi").unique("key").collect()
+    ), "key", units.lazy()).collect()
 
     kinds_by_prefix = {k.prefix: k.name for k in NODE_KINDS.values() if k.prefix != _p("trainee")}
     person_rows = persons.join(trainee_info, on="key", how="left").join(rep_names, on="key", how="left") \
@@ -617,8 +631,9 @@ def write_run_graphs(run_dir: Path) -> None:
 def finding_entities(findings: pl.DataFrame, claims: pl.LazyFrame) -> pl.DataFrame:
     """``finding_id, node``: the trainee and unit nodes a finding names (a claim names both)."""
     p, u = _p("trainee"), _p("unit")
+    named = findings.lazy().select("claim_id").drop_nulls().unique()
     by_claim = findings.lazy().select("finding_id", "claim_id").drop_nulls().join(
-        claims.select("claim_id", "person_id", "unit_id").unique("claim_id"), on="claim_id")
+        first_rows(claims.select("claim_id", "person_id", "unit_id"), "claim_id", named), on="claim_id")
     frames = [
         findings.lazy().select("finding_id", node_id(p, pl.col("person_id")).alias("node")),
         findings.lazy().select("finding_id", node_id(u, pl.col("unit_id")).alias("node")),
@@ -664,7 +679,9 @@ def build_views(t: Tables, edges: pl.DataFrame, findings: pl.DataFrame, entities
     hood = pl.concat([hood, extra])
     link = edges.join(hood.select("group", pl.col("node").alias("src")), on="src") \
         .join(hood.select("group", pl.col("node").alias("dst")), on=["group", "dst"])
-    all_edges = pl.concat([link, reg.drop("hop")], how="diagonal_relaxed").unique(["group", "src", "dst", "kind"])
+    all_edges = pl.concat([link, reg.drop("hop")], how="diagonal_relaxed") \
+        .sort(["group", "src", "dst", "kind", "first", "last", "n", "amount"], nulls_last=True) \
+        .unique(["group", "src", "dst", "kind"], keep="first", maintain_order=True)
     info = node_table(t, hood.select("node").unique())
     focus = seeds.filter(pl.col("focus")).select("group", "node", pl.lit(True).alias("focus"))
     nodes = hood.join(info, on="node", how="left").join(focus, on=["group", "node"], how="left") \
