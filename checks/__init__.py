@@ -57,6 +57,7 @@ SHARED: tuple[tuple[str, Callable[[Tables, Policy], pl.LazyFrame]], ...] = (
     ("person_retention", _retention.person_retention),
     ("unit_years", _retention.unit_years),
     ("claim_references", lambda t, p: data_quality.claim_references(t)),  # orphan, mismatch, duplicate claims
+    ("graph_groups", graph_rules.graph_groups),  # card and phone rings, linked-unit clusters
 )
 
 

@@ -62,25 +62,97 @@ def _person_context(t: Tables, persons: pl.LazyFrame) -> pl.LazyFrame:
     return spans.join(t.units.select("unit_id", "county_code"), on="unit_id", how="left")
 
 
-def _shared_trainee_identifier(t: Tables, key: pl.Expr, min_persons: int = 2,
-                               also: pl.LazyFrame | None = None) -> pl.LazyFrame:
-    """``key, persons, units, n_persons, n_units``: identifiers given by ``min_persons`` or more
-    trainees (and any identifier in ``also``, a frame of ``key``, whoever gives it)."""
-    # .cache(): each subplan is used twice; computed once per query, not once per use
-    ids = t.trainees.select("person_id", key.alias("key")).drop_nulls().unique().cache()
-    shared = ids.group_by("key").agg(pl.len().alias("n")).filter(pl.col("n") >= min_persons).select("key")
-    if also is not None:
-        shared = pl.concat([shared, also.select("key")]).unique()
-    ids = ids.join(shared, on="key", how="semi").cache()
-    return (
-        ids.join(_pairs(t, persons=ids.select("person_id")), on="person_id", how="left")
-        .group_by("key")
+_GROUP_SCHEMA = {
+    "kind": pl.String, "key": pl.String, "persons": pl.List(pl.String), "units": pl.List(pl.String),
+    "n_persons": pl.UInt32, "n_units": pl.UInt32, "account_of_units": pl.List(pl.String),
+    "shared_kinds": pl.List(pl.String),
+    "placements": pl.List(pl.Struct({"person_id": pl.String, "unit_id": pl.String})),
+}
+
+
+def graph_groups(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """The parties one identifier ties together, computed once per run (:meth:`Tables.shared`):
+
+    - ``kind = "card"`` / ``"phone"``: a card or phone (normalised, :func:`audit.graph.card_key`
+      / :func:`~audit.graph.phone_key`) given by two or more trainees — fewer where
+      ``graph.shared_phone_min_trainees`` asks fewer — and any trainee's card that is a unit's
+      basic account (``account_of_units``); ``persons`` who give it and ``units`` they have
+      agreements or claims with, and their counts;
+    - ``kind = "cluster"``: units linked by a shared legal representative, phone, bank account or
+      address (:func:`linked_units`), ``key`` the cluster's smallest unit id, ``units`` its members,
+      ``shared_kinds`` what links them, ``placements`` the (person_id, unit_id) pairs of agreements
+      and claims at its units (:func:`placements`).
+
+    Five rules read these: the card and phone rings, the shell clusters and rotation among
+    linked units, and the flagged communities read them all. Normalising a million trainees'
+    cards and phones (two regular-expression passes each), linking the units and finding who
+    passed through them (a read of 6.6 M agreement and claim rows) cost 0.2–1.1 CPU-s a time at
+    1 M trainees; each rule applies its own thresholds to the groups.
+    """
+    large = int(policy.detect("graph.large_employer_staff"))
+    min_phone = min(2, int(policy.detect("graph.shared_phone_min_trainees")))
+    return t.shared("graph_groups", lambda: _graph_groups(t, large, min_phone), t.trainees, t.agreements, t.claims,
+                    t.units, t.market_registry, large, min_phone)
+
+
+def _graph_groups(t: Tables, large: int, min_phone: int) -> pl.LazyFrame:
+    # .cache(): each subplan is used twice or more; computed once per query, not once per use
+    accounts = graph.unit_identifiers(t).filter(pl.col("kind") == "bank").group_by("key").agg(
+        pl.col("unit_id").unique().sort().alias("account_of_units")).cache()
+
+    def given(kind: str, key: pl.Expr, fewest: int) -> pl.LazyFrame:
+        """``person_id, kind, key`` of the trainees' cards or phones that may be shared. Nearly
+        all of a million keys are given once: one is_duplicated pass drops them before any
+        de-duplication or grouping on strings (a unit's account counts given once)."""
+        rows = t.trainees.select("person_id", key.alias("key")).drop_nulls()
+        if fewest >= 2:
+            rows = rows.cache()
+            kept = [rows.filter(pl.col("key").is_duplicated())]
+            if kind == "card":
+                kept.append(rows.join(accounts.select("key"), on="key", how="semi"))
+            rows = pl.concat(kept)
+        return rows.unique().select("person_id", pl.lit(kind).alias("kind"), "key")
+
+    ids = pl.concat([given("card", graph.card_key(pl.col("bank_card")), 2),
+                     given("phone", graph.phone_key(pl.col("phone")), min_phone)]).cache()
+    min_persons = pl.when(pl.col("kind") == "card").then(2).otherwise(min_phone)
+    shared = pl.concat([
+        ids.group_by("kind", "key").agg(pl.len().alias("n")).filter(pl.col("n") >= min_persons).select("kind", "key"),
+        accounts.select(pl.lit("card").alias("kind"), "key"),
+    ]).unique()
+    ids = ids.join(shared, on=["kind", "key"], how="semi").cache()
+    rings = (
+        ids.join(_pairs(t, persons=ids.select("person_id").unique()), on="person_id", how="left")
+        .group_by("kind", "key")
         .agg(
             pl.col("person_id").unique().sort().alias("persons"),
             pl.col("unit_id").drop_nulls().unique().sort().alias("units"),
         )
         .with_columns(pl.col("persons").list.len().alias("n_persons"), pl.col("units").list.len().alias("n_units"))
+        .join(accounts, on="key", how="left")
+        .with_columns(pl.when(pl.col("kind") == "card").then(pl.col("account_of_units")).alias("account_of_units"))
     )
+    linked = _linked_units(t, large).lazy()
+    placed = _pairs(t, units=linked.select("unit_id")).join(linked.select("unit_id", "component"), on="unit_id") \
+        .group_by("component").agg(pl.struct("person_id", "unit_id").sort().alias("placements"))
+    clusters = (
+        linked.group_by("component").agg(pl.col("unit_id").sort().alias("units"), pl.col("shared_kinds").first())
+        .join(placed, on="component", how="left")
+        .with_columns(pl.col("placements").fill_null([]))
+    )
+    return pl.concat([
+        rings,
+        clusters.select(pl.lit("cluster").alias("kind"), pl.col("component").alias("key"), "units",
+                        pl.col("units").list.len().alias("n_units"), "shared_kinds", "placements"),
+    ], how="diagonal").select([pl.col(c).cast(d) if c in ("n_persons", "n_units") else pl.col(c)
+                               for c, d in _GROUP_SCHEMA.items()])
+
+
+def _rings(t: Tables, policy: Policy, kind: str, min_persons: int = 2) -> pl.LazyFrame:
+    """``key, persons, units, n_persons, n_units`` (and ``account_of_units`` for cards): the cards or
+    phones given by ``min_persons`` or more trainees, from :func:`graph_groups`."""
+    return graph_groups(t, policy).filter((pl.col("kind") == kind) & (pl.col("n_persons") >= min_persons)).drop(
+        "kind", "shared_kinds")
 
 
 def _person_findings(t: Tables, rings: pl.LazyFrame, evidence: list[pl.Expr]) -> pl.LazyFrame:
@@ -97,14 +169,35 @@ def _person_findings(t: Tables, rings: pl.LazyFrame, evidence: list[pl.Expr]) ->
     )
 
 
-def linked_units(t: Tables, policy: Policy) -> pl.DataFrame:
+def linked_units(t: Tables, policy: Policy) -> pl.LazyFrame:
     """``unit_id, component, shared_kinds``: units linked by a shared legal representative, phone,
-    bank account or address, with the smallest unit id of their connected cluster as its label.
+    bank account or address, with the smallest unit id of their connected cluster as its label
+    (the ``cluster`` groups of :func:`graph_groups`, one row per unit)."""
+    return (
+        graph_groups(t, policy).filter(pl.col("kind") == "cluster")
+        .select(pl.col("units").alias("unit_id"), pl.col("key").alias("component"), "shared_kinds")
+        .explode("unit_id")
+    )
+
+
+def placements(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """``person_id, unit_id, component, shared_kinds``: every trainee with an agreement or a claim
+    at a linked unit (``_pairs(t, units=linked)`` joined to :func:`linked_units`), from the
+    ``placements`` of the cluster groups."""
+    return (
+        graph_groups(t, policy).filter(pl.col("kind") == "cluster")
+        .select(pl.col("key").alias("component"), "shared_kinds", "placements")
+        .explode("placements").unnest("placements")
+        .drop_nulls(["person_id", "unit_id"])
+    )
+
+
+def _linked_units(t: Tables, large: int) -> pl.DataFrame:
+    """Build the unit clusters of :func:`linked_units` (networkx on the few linked units).
 
     Large employers (staff ≥ ``graph.large_employer_staff``) are left out: they legitimately share
     switchboards, addresses and owners with their branches.
     """
-    large = int(policy.detect("graph.large_employer_staff"))
     ids = graph.unit_identifiers(t, large).collect()
     shared = (
         ids.group_by("kind", "key").agg(pl.col("unit_id").unique())
@@ -141,10 +234,7 @@ def shared_card_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
     card is listed, at the unit and internship period of their agreements.
     """
     min_units = int(policy.detect("graph.shared_card_min_units"))
-    accounts = graph.unit_identifiers(t).filter(pl.col("kind") == "bank").group_by("key").agg(
-        pl.col("unit_id").unique().sort().alias("account_of_units"))
-    rings = _shared_trainee_identifier(t, graph.card_key(pl.col("bank_card")), 2, also=accounts)
-    rings = rings.join(accounts, on="key", how="left").filter(
+    rings = _rings(t, policy, "card", 1).filter(
         ((pl.col("n_persons") >= 2) & (pl.col("n_units") >= min_units)) | pl.col("account_of_units").is_not_null()
     )
     return _person_findings(t, rings, [
@@ -174,7 +264,7 @@ def shared_phone_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
     """
     min_units = int(policy.detect("graph.shared_card_min_units"))
     min_trainees = int(policy.detect("graph.shared_phone_min_trainees"))
-    rings = _shared_trainee_identifier(t, graph.phone_key(pl.col("phone")), min_trainees).filter(
+    rings = _rings(t, policy, "phone", min_trainees).filter(
         (pl.col("n_persons") >= min_trainees) & (pl.col("n_units") >= min_units)
     )
     return _person_findings(t, rings, [
@@ -205,15 +295,17 @@ def shell_cluster(t: Tables, policy: Policy) -> pl.LazyFrame:
     """
     min_units = int(policy.detect("graph.shell_min_units"))
     min_trainees = int(policy.detect("graph.shell_min_trainees"))
-    linked = linked_units(t, policy).lazy()
+    linked = linked_units(t, policy)
     units = linked.select("unit_id")
     members = linked.group_by("component").agg(pl.col("unit_id").sort().alias("units"))
-    through = _pairs(t, units=units).join(linked, on="unit_id").group_by("component").agg(
-        pl.col("person_id").n_unique().alias("trainees"))
-    money = _claimed(t, "unit_id", units).join(linked, on="unit_id").group_by("component").agg(
-        pl.col("claimed_yuan").sum().round(2))
-    spans = t.claims.join(units, on="unit_id", how="semi").group_by("unit_id").agg(
-        pl.col("claim_month").min().alias("period_start"), pl.col("claim_month").max().alias("period_end"))
+    through = placements(t, policy).group_by("component").agg(pl.col("person_id").n_unique().alias("trainees"))
+    # the linked units' claims, read once for the money and the months
+    per_unit = t.claims.join(units, on="unit_id", how="semi").group_by("unit_id").agg(
+        (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).sum().round(2).alias("claimed_yuan"),
+        pl.col("claim_month").min().alias("period_start"), pl.col("claim_month").max().alias("period_end"),
+    ).cache()
+    money = per_unit.join(linked, on="unit_id").group_by("component").agg(pl.col("claimed_yuan").sum().round(2))
+    spans = per_unit.select("unit_id", "period_start", "period_end")
     clusters = (
         members.join(through, on="component", how="left").join(money, on="component", how="left")
         .with_columns(pl.col("trainees").fill_null(0), pl.col("claimed_yuan").fill_null(0.0),
@@ -248,9 +340,8 @@ def rotation_linked_units(t: Tables, policy: Policy) -> pl.LazyFrame:
     rule (同一见习人员只能参加一次就业见习) evaded by changing the unit code. Large employers'
     branches are not linked by what they share. Signal.
     """
-    linked = linked_units(t, policy).lazy()
     rotations = (
-        _pairs(t, units=linked.select("unit_id")).join(linked, on="unit_id")
+        placements(t, policy)
         .group_by("person_id", "component")
         .agg(pl.col("unit_id").unique().sort().alias("units"), pl.col("shared_kinds").first())
         .filter(pl.col("units").list.len() >= 2)
@@ -273,25 +364,28 @@ def rotation_linked_units(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
 
 
-def _red_flag_trainees(t: Tables, policy: Policy, linked: pl.DataFrame, cards: pl.DataFrame,
-                       phones: pl.DataFrame) -> pl.DataFrame:
+def _red_flag_trainees(t: Tables, policy: Policy, cards: pl.LazyFrame, phones: pl.LazyFrame) -> pl.LazyFrame:
     """``person_id``: trainees carrying a graph red flag (card/phone ring, rotation, several units).
 
-    ``cards`` and ``phones``: :func:`_shared_trainee_identifier` of cards and phones, collected.
+    ``cards`` and ``phones``: the card and phone groups of :func:`graph_groups` (two or more trainees).
     """
     min_units = int(policy.detect("graph.shared_card_min_units"))
     min_trainees = int(policy.detect("graph.shared_phone_min_trainees"))
     card = cards.filter((pl.col("n_persons") >= 2) & (pl.col("n_units") >= min_units))
     phone = phones.filter((pl.col("n_persons") >= min_trainees) & (pl.col("n_units") >= min_units))
     # several units by agreement (the registry of internships; a claim without one is DATA_QUALITY's)
-    several = t.agreements.group_by("person_id").agg(pl.col("unit_id").n_unique().alias("n")).filter(pl.col("n") >= 2)
-    rotating = _pairs(t, units=linked.lazy().select("unit_id")).join(linked.lazy(), on="unit_id") \
+    # (only persons with two or more agreement rows can have two units: grouping those few, not a
+    # million persons, is what costs nothing)
+    several = (
+        t.agreements.select("person_id", "unit_id").filter(pl.col("person_id").is_duplicated())
         .group_by("person_id").agg(pl.col("unit_id").n_unique().alias("n")).filter(pl.col("n") >= 2)
-    others = pl.concat([several.select("person_id"), rotating.select("person_id")]).collect()
+    )
+    rotating = placements(t, policy).group_by("person_id").agg(pl.col("unit_id").n_unique().alias("n")).filter(pl.col("n") >= 2)
     return pl.concat([
         card.select(pl.col("persons").alias("person_id")).explode("person_id"),
         phone.select(pl.col("persons").alias("person_id")).explode("person_id"),
-        others,
+        several.select("person_id"),
+        rotating.select("person_id"),
     ]).unique().sort("person_id")
 
 
@@ -315,14 +409,11 @@ def flagged_community(t: Tables, policy: Policy) -> pl.LazyFrame:
     min_flagged = int(policy.detect("graph.community_min_flagged"))
     min_share = float(policy.detect("graph.community_min_share"))
     linked = linked_units(t, policy)
-    cards, phones = pl.collect_all([_shared_trainee_identifier(t, graph.card_key(pl.col("bank_card"))),
-                                    _shared_trainee_identifier(t, graph.phone_key(pl.col("phone")))])
-    flagged = _red_flag_trainees(t, policy, linked, cards, phones)
-    if flagged.height == 0:
-        return pl.LazyFrame(schema={"unit_id": pl.String})
+    cards, phones = _rings(t, policy, "card"), _rings(t, policy, "phone")
+    flagged = _red_flag_trainees(t, policy, cards, phones).cache()
     p, u = graph.NODE_KINDS["trainee"].prefix, graph.NODE_KINDS["unit"].prefix
-    flagged_edges = _pairs(t, persons=flagged.lazy()).select(
-        graph.node_id(p, pl.col("person_id")).alias("src"), graph.node_id(u, pl.col("unit_id")).alias("dst")).collect()
+    flagged_edges = _pairs(t, persons=flagged).select(
+        graph.node_id(p, pl.col("person_id")).alias("src"), graph.node_id(u, pl.col("unit_id")).alias("dst")).cache()
     unit_nodes = flagged_edges.select(pl.col("dst").str.slice(len(u) + 1).alias("unit_id")).unique()
     ident_edges = linked.join(unit_nodes, on="unit_id", how="semi").select(
         graph.node_id(u, pl.col("unit_id")).alias("src"), pl.concat_str([pl.lit("c:"), pl.col("component")]).alias("dst"))
@@ -332,7 +423,11 @@ def flagged_community(t: Tables, policy: Policy) -> pl.LazyFrame:
         for tag, shared in (("k:card:", cards), ("k:phone:", phones))
     ]).explode("person_id").join(flagged, on="person_id", how="semi").select(
         graph.node_id(p, pl.col("person_id")).alias("src"), "dst")
-    communities = graph.louvain(pl.concat([flagged_edges, ident_edges, shared_by_trainees]), seed=LOUVAIN_SEED)
+    # networkx needs the small graph in memory: the flagged trainees and its edges, one collect
+    flagged, edges = pl.collect_all([flagged, pl.concat([flagged_edges, ident_edges, shared_by_trainees])])
+    if flagged.height == 0:
+        return pl.LazyFrame(schema={"unit_id": pl.String})
+    communities = graph.louvain(edges, seed=LOUVAIN_SEED)
     # only communities holding enough flagged trainees can pass: count the rest of their trainees
     candidates = communities.filter(pl.col("node").str.starts_with(p + ":")).group_by("community").len() \
         .filter(pl.col("len") >= min_flagged).select("community")
