@@ -460,24 +460,41 @@ def _spring_layout_large(g: nx.Graph, *, seed: int, iterations: int, threshold: 
     n = adjacency.shape[0]
     pos = np.asarray(np.random.RandomState(seed).rand(n, 2), dtype=adjacency.dtype)
     k = np.sqrt(1.0 / n)
+    kk = k * k
     t = max(max(pos.T[0]) - min(pos.T[0]), max(pos.T[1]) - min(pos.T[1])) * 0.1
     dt = t / (iterations + 1)
     step = max(1, cells // n)
+    blocks = []  # per block of nodes, its edges: (other node, node in block, weight)
+    for lo in range(0, n, step):
+        hi = min(lo + step, n)
+        edges = adjacency[lo:hi].tocoo()
+        blocks.append((lo, hi, edges.col, edges.row, edges.data))
+    width = min(step, n)
+    # column c of a block is node lo + c; row j the other node: summing over axis 0 accumulates
+    # the other nodes in order, as networkx's per-node sum does
+    dx, dy, dist, sq = (np.empty((n, width), np.float32) for _ in range(4))
+    force, prod = np.empty((n, width)), np.empty((n, width))
     displacement = np.zeros((2, n))
     for _ in range(iterations):
         x, y = pos[:, 0], pos[:, 1]
-        for lo in range(0, n, step):
-            hi = min(lo + step, n)
-            # column i of the block is node lo + i; row j the other node: summing over axis 0
-            # accumulates the other nodes in order, as networkx's per-node sum does
-            dx = x[None, lo:hi] - x[:, None]
-            dy = y[None, lo:hi] - y[:, None]
-            distance = np.sqrt(dx ** 2 + dy ** 2)
-            np.clip(distance, 0.01, None, out=distance)
-            a = adjacency[lo:hi].toarray().T  # undirected: row j of the block's columns
-            force = k * k / distance ** 2 - a * distance / k
-            displacement[0, lo:hi] = (dx * force).sum(axis=0)
-            displacement[1, lo:hi] = (dy * force).sum(axis=0)
+        for lo, hi, other, node, weight in blocks:
+            w = hi - lo
+            bx, by, bd, bs, bf, bp = dx[:, :w], dy[:, :w], dist[:, :w], sq[:, :w], force[:, :w], prod[:, :w]
+            np.subtract(x[None, lo:hi], x[:, None], out=bx)
+            np.subtract(y[None, lo:hi], y[:, None], out=by)
+            np.multiply(bx, bx, out=bd)
+            np.multiply(by, by, out=bs)
+            np.add(bd, bs, out=bd)
+            np.sqrt(bd, out=bd)
+            np.clip(bd, 0.01, None, out=bd)
+            np.multiply(bd, bd, out=bs)
+            np.divide(kk, bs, out=bf)  # repulsion k²/d², float64 as networkx's
+            # attraction A·d/k where there is an edge (elsewhere A is 0 and networkx subtracts 0)
+            bf[other, node] -= weight * bd[other, node] / k
+            np.multiply(bx, bf, out=bp)
+            displacement[0, lo:hi] = bp.sum(axis=0)
+            np.multiply(by, bf, out=bp)
+            displacement[1, lo:hi] = bp.sum(axis=0)
         length = np.clip(np.sqrt((displacement ** 2).sum(axis=0)), a_min=0.01, a_max=None)
         delta_pos = (displacement * t / length).T
         pos += delta_pos

@@ -14,6 +14,8 @@ Person IDs, bank numbers and phones are masked (:mod:`audit.masking`) unless ``u
 
 from __future__ import annotations
 
+import functools
+import importlib.util
 import json
 import math
 import re
@@ -45,12 +47,16 @@ EDGE_COLOURS: dict[str, str] = {
 VIS_VERSION_DIR = re.compile(r"vis-(\d+)\.(\d+)\.(\d+)$")
 
 
+@functools.lru_cache(maxsize=1)
 def vis_assets() -> tuple[str, str]:
-    """(vis-network JS, CSS) from the installed pyvis package: its newest bundled version."""
-    try:
-        lib = resources.files("pyvis") / "lib"
-    except ModuleNotFoundError:
-        raise RuntimeError("the graph viewer needs the pyvis package (it ships vis-network): pip install pyvis") from None
+    """(vis-network JS, CSS) from the installed pyvis package: its newest bundled version.
+
+    Read once per process (a run writes a viewer per top case), from pyvis's files without
+    importing pyvis (which imports IPython: 0.4 s for nothing we use)."""
+    spec = importlib.util.find_spec("pyvis")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the graph viewer needs the pyvis package (it ships vis-network): pip install pyvis")
+    lib = Path(list(spec.submodule_search_locations)[0]) / "lib"
     versions = []
     for entry in lib.iterdir():
         m = VIS_VERSION_DIR.match(entry.name)
