@@ -100,6 +100,11 @@ def _internships(t: Tables) -> pl.LazyFrame:
 
     The 12-month cap on an extension (one_internship.extension_max_months) is ONE_INTERNSHIP's
     concern; here a gapless chain is one internship whatever its length.
+
+    Nearly every person has one agreement at a unit, and that agreement is the internship: only
+    the pairs with several agreements (about 2 k of a million at 1 M trainees) are sorted and
+    chained. Sorting a million agreements on the IDs and grouping them into a million groups
+    was most of this result's cost (1.9 CPU-s).
     """
     agreements = (
         t.agreements.filter(pl.col("start_date") <= t.month_end)
@@ -113,8 +118,20 @@ def _internships(t: Tables) -> pl.LazyFrame:
             "_file",
             "_line",
         )
-        .sort("person_id", "unit_id", "start_date", "agreement_id")
+        .with_columns(pl.struct("person_id", "unit_id").is_duplicated().alias("_several"))
+        .cache()
     )
+    agreement_row = pl.struct("agreement_id", "start_date", "end_date", "_file", "_line")
+    alone = agreements.filter(~pl.col("_several")).select(
+        "person_id",
+        "unit_id",
+        pl.col("start_date").alias("internship_start"),
+        pl.col("end_date").alias("internship_end"),
+        pl.col("_claims_end").alias("claims_end"),
+        pl.concat_list(agreement_row).alias("agreements"),
+    )
+    agreements = agreements.filter(pl.col("_several")).drop("_several").sort(
+        "person_id", "unit_id", "start_date", "agreement_id")
     # Window functions over a million small (person, unit) groups are slow; on rows sorted by
     # group, running values are computed globally instead: a group number in the high digits keeps
     # a running maximum from crossing into the next group.
@@ -134,7 +151,7 @@ def _internships(t: Tables) -> pl.LazyFrame:
             ).cast(pl.Int64).cum_sum().alias("_n")
         )
     )
-    return (
+    several = (
         chained.group_by("_n")
         .agg(
             pl.col("person_id").first(),
@@ -142,9 +159,12 @@ def _internships(t: Tables) -> pl.LazyFrame:
             pl.col("start_date").min().alias("internship_start"),
             pl.col("end_date").max().alias("internship_end"),
             pl.col("_claims_end").max().alias("claims_end"),
-            pl.struct("agreement_id", "start_date", "end_date", "_file", "_line").sort_by("start_date").alias("agreements"),
+            agreement_row.sort_by("start_date").alias("agreements"),
         )
         .drop("_n")
+    )
+    return (
+        pl.concat([alone, several])
         .pipe(hjoin, unit_counties(t), "unit_id", how="left")
         .with_columns(province_of().alias("province_code"))
     )
@@ -261,16 +281,21 @@ def _insurance_near_plan(t: Tables, months_before: int) -> pl.LazyFrame:
     insurance = t.social_insurance.filter(employer_paid() & (pl.col("month") <= t.month_end)).select(
         "person_id", "employer_id", "month", "insurance_type", "payer_type", "_file", "_line"
     )
-    start_month = pl.col("internship_start").dt.month_start()
-    window_from = start_month.dt.offset_by(f"-{months_before}mo")
-    other_in_months = (pl.col("month") >= start_month) & (pl.col("employer_id") != pl.col("unit_id"))
+    # the internship's first month and the lookback's, computed on the million internships, not
+    # on the 8.5 M insurance rows the join pairs them with (a month offset per row is not free)
+    spans = spans.select(
+        *KEYS, "internship_end", pl.col("internship_start").dt.month_start().alias("_start_month")
+    ).with_columns(pl.col("_start_month").dt.offset_by(f"-{months_before}mo").alias("_window_from"))
+    other_in_months = (pl.col("month") >= pl.col("_start_month")) & (pl.col("employer_id") != pl.col("unit_id"))
     own_before = (
         (pl.col("employer_id") == pl.col("unit_id"))
         & (pl.col("insurance_type") != TRAINEE_COVER).fill_null(True)
-        & (pl.col("month") < start_month)
+        & (pl.col("month") < pl.col("_start_month"))
     )
-    return hjoin(insurance, spans.select(*KEYS, "internship_end"), "person_id").filter(
-        pl.col("month").is_between(window_from, pl.col("internship_end")) & (other_in_months | own_before)
+    return (
+        hjoin(insurance, spans, "person_id")
+        .filter(pl.col("month").is_between(pl.col("_window_from"), pl.col("internship_end")) & (other_in_months | own_before))
+        .drop("_start_month", "_window_from")
     )
 
 
