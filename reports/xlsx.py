@@ -54,6 +54,7 @@ class BulkWorksheet(Worksheet):
     """
 
     CHUNK_ROWS = 50_000
+    SMALL_ROWS = 5_000
 
     def __init__(self) -> None:
         super().__init__()
@@ -64,42 +65,73 @@ class BulkWorksheet(Worksheet):
 
         ``kind``: ``string`` (String values; null or "" is a blank cell), ``number`` (numeric
         values as ``write_number`` takes them), ``date`` (Date values, written as Excel dates) or
-        ``blank``. Values must be finite (``write_number`` refuses NaN and infinity too)."""
+        ``blank``. Values must be finite (``write_number`` refuses NaN and infinity too). A block
+        of up to ``SMALL_ROWS`` rows is prepared in plain Python (a polars call per column costs
+        more than its cells)."""
         height = columns[0][3].len() if columns else 0
         if height == 0:
             return
-        prepared = []
-        for kind, style, blank, values in columns:
-            if kind == "string":
-                text = values.fill_null("")
-                long = text.str.len_bytes() > self.xls_strmax
-                if long.any():  # as write_string: cut to Excel's limit of UTF-16 units
-                    from xlsxwriter.utility import _utf16_len, _utf16_truncate
-
-                    text = pl.Series(values.name, [_utf16_truncate(v, self.xls_strmax) if _utf16_len(v) > self.xls_strmax
-                                                   else v for v in text.to_list()], dtype=pl.String)
-                present = text.filter(text != "")
-                sst = self.str_table
-                distinct = present.unique(maintain_order=True).to_list()
-                index = [sst._get_shared_string_index(v) for v in distinct]
-                sst.count += present.len() - len(distinct)  # the other cells referring to them
-                cell = text.replace_strict(distinct, [str(i) for i in index], default=None, return_dtype=pl.String)
-            elif kind in ("number", "date"):
-                present = values.drop_nulls()
-                distinct = present.unique().to_list()
-                if kind == "date":
-                    shown = [f"{self._convert_date_time(dt.datetime(v.year, v.month, v.day)):.16G}" for v in distinct]
-                else:
-                    shown = [f"{v:.16G}" for v in distinct]
-                cell = values.replace_strict(distinct, shown, default=None, return_dtype=pl.String) \
-                    if distinct else pl.Series(values.name, [None] * values.len(), dtype=pl.String)
-            else:
-                cell = pl.Series(values.name, [None] * values.len(), dtype=pl.String)
-            prepared.append((kind, cell, style, blank))
+        small = height <= self.SMALL_ROWS
+        prepare = self._prepare_small if small else self._prepare_large
+        prepared = [(kind, prepare(kind, values), style, blank) for kind, style, blank, values in columns]
         last_row = first_row + height - 1
         self._check_dimensions(first_row, 0)
         self._check_dimensions(last_row, len(columns) - 1)
         self._block = (first_row, last_row, prepared)
+
+    def _number_text(self, kind: str, value: Any) -> str:
+        """A number or date as write_number / write_datetime put it in the sheet."""
+        if kind == "date":
+            value = self._convert_date_time(dt.datetime(value.year, value.month, value.day))
+        return f"{value:.16G}"
+
+    def _text(self, value: str) -> str:
+        """A string as write_string keeps it: cut to Excel's limit of UTF-16 units."""
+        if len(value) > self.xls_strmax // 2:
+            from xlsxwriter.utility import _utf16_len, _utf16_truncate
+
+            if _utf16_len(value) > self.xls_strmax:
+                return _utf16_truncate(value, self.xls_strmax)
+        return value
+
+    def _prepare_small(self, kind: str, values: pl.Series) -> list[str | None]:
+        """Per cell: the shared-string index or the number's text, None for a blank cell."""
+        if kind == "string":
+            sst = self.str_table
+            return [None if v is None or v == "" else str(sst._get_shared_string_index(self._text(v)))
+                    for v in values.to_list()]
+        if kind in ("number", "date"):
+            shown: dict[Any, str] = {}
+            out: list[str | None] = []
+            for v in values.to_list():
+                if v is None:
+                    out.append(None)
+                else:
+                    if v not in shown:
+                        shown[v] = self._number_text(kind, v)
+                    out.append(shown[v])
+            return out
+        return [None] * values.len()
+
+    def _prepare_large(self, kind: str, values: pl.Series) -> pl.Series:
+        """:meth:`_prepare_small` in polars: Python only once per distinct value."""
+        if kind == "string":
+            text = values.fill_null("")
+            if (text.str.len_bytes() > self.xls_strmax).any():
+                text = pl.Series(values.name, [self._text(v) for v in text.to_list()], dtype=pl.String)
+            present = text.filter(text != "")
+            sst = self.str_table
+            distinct = present.unique(maintain_order=True).to_list()
+            index = [sst._get_shared_string_index(v) for v in distinct]
+            sst.count += present.len() - len(distinct)  # the other cells referring to them
+            lookup = pl.DataFrame({"v": distinct, "i": [str(i) for i in index]}, schema={"v": pl.String, "i": pl.String})
+            return text.to_frame("v").join(lookup, on="v", how="left", maintain_order="left")["i"]
+        if kind in ("number", "date"):
+            distinct = values.drop_nulls().unique().to_list()
+            if distinct:
+                return values.replace_strict(distinct, [self._number_text(kind, v) for v in distinct], default=None,
+                                             return_dtype=pl.String)
+        return pl.Series(values.name, [None] * values.len(), dtype=pl.String)
 
     def _calculate_spans(self) -> None:
         if self._block is None:
@@ -143,6 +175,8 @@ class BulkWorksheet(Worksheet):
         first, last, columns = self._block  # type: ignore[misc]
         assert self.excel_version != 2010 and self.default_row_height == self.original_row_height
         assert not any(first <= r <= last for r in self.row_info), "rows of a block take no row formats"
+        if isinstance(columns[0][1], list):
+            return self._write_small_rows(spans)
         for lo in range(first, last + 1, self.CHUNK_ROWS):
             hi = min(lo + self.CHUNK_ROWS, last + 1)
             r = pl.int_range(lo + 1, hi + 1, eager=True).cast(pl.String)
@@ -167,9 +201,33 @@ class BulkWorksheet(Worksheet):
             xml = pl.DataFrame(frame).select(pl.concat_str(parts).str.join("")).item()
             self.fh.write(xml)
 
+    def _write_small_rows(self, spans: dict[int, str]) -> None:
+        from xlsxwriter.utility import xl_col_to_name
+
+        first, last, columns = self._block  # type: ignore[misc]
+        shapes = []
+        for j, (kind, cells, style, blank) in enumerate(columns):
+            empty = f'" s="{blank._get_xf_index()}"/>'
+            if kind == "string":
+                head, tail = f'" s="{style._get_xf_index()}" t="s"><v>', "</v></c>"
+            else:
+                head, tail = f'" s="{style._get_xf_index()}"><v>', "</v></c>"
+            shapes.append((f'<c r="{xl_col_to_name(j)}', cells, empty, head, tail))
+        out = []
+        for i, row in enumerate(range(first, last + 1)):
+            r = str(row + 1)
+            out.append(f'<row r="{r}" spans="{spans.get(row // 16, "")}">')
+            for ref, cells, empty, head, tail in shapes:
+                v = cells[i]
+                out.append(ref + r + empty if v is None else ref + r + head + v + tail)
+            out.append("</row>")
+        self.fh.write("".join(out))
+
 
 def workbook(path: str) -> tuple[Workbook, Formats]:
-    book = xlsxwriter.Workbook(path, {"remove_timezone": True})
+    # in memory: xlsxwriter otherwise writes and removes a temporary file per part (a county's
+    # exit list is a dozen parts, and there is a file per county)
+    book = xlsxwriter.Workbook(path, {"remove_timezone": True, "in_memory": True})
     return book, Formats(book)
 
 
@@ -185,7 +243,6 @@ def sheet_name(text: str, used: set[str]) -> str:
 
 
 XLSX_MAX_ROWS = 1_048_576  # rows of one Excel worksheet
-_WIDE = r"[\x{2E81}-\x{10FFFF}]"  # characters a sheet shows two columns wide (CJK and beyond)
 
 
 def _display_width(text: str) -> float:
@@ -201,17 +258,30 @@ def _shown(value: Any) -> str:
 
 
 def _shown_width(values: pl.Series) -> float:
-    """The widest ``_display_width(_shown(v))`` of a column: string lengths in polars, and for
-    numbers and dates the widest of the smallest and the largest value (their text grows with
-    their size), so no cell is measured in Python."""
-    if values.dtype == pl.Object:
+    """The widest ``_display_width(_shown(v))`` of a column — exact up to 58, else some width of
+    at least 58 (columns are capped at 60) — without measuring every cell in Python: texts from
+    bounds computed in polars, numbers and dates from their smallest and largest value (their
+    text grows with their size)."""
+    if values.dtype == pl.Object or values.len() <= BulkWorksheet.SMALL_ROWS:
         return max((_display_width(_shown(v)) for v in values.to_list() if v is not None), default=0.0)
     values = values.drop_nulls()
     if values.len() == 0:
         return 0.0
     dtype = values.dtype
     if dtype == pl.String:
-        return float((values.str.len_chars() + values.str.count_matches(_WIDE)).max())  # type: ignore[arg-type]
+        # no cell can show wider than its characters plus one per pair of UTF-8 bytes beyond one
+        # a character (the wide ones take three or four): measure the distinct texts from the
+        # widest bound down, and stop at a text as wide as the next bound (or at the 58 that
+        # the 60-column cap makes enough)
+        bounds = values.unique().to_frame("v").with_columns(
+            (pl.col("v").str.len_chars() + (pl.col("v").str.len_bytes() - pl.col("v").str.len_chars()) // 2).alias("u")
+        ).sort("u", descending=True)
+        best = 0.0
+        for text, bound in bounds.iter_rows():
+            if bound <= best or best >= 58:
+                break
+            best = max(best, _display_width(text))
+        return best
     if dtype.is_numeric() or dtype in (pl.Date, pl.Datetime):
         ends = [values.min(), values.max()]
         if dtype.is_float():
