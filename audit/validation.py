@@ -98,11 +98,19 @@ class Contract:
 
 @dataclass
 class Domain:
-    """A reduction of a table: group by ``keys`` (projections), count rows, keep first file/line."""
+    """A reduction of a table: group by ``keys`` (projections), count rows, keep first file/line.
+
+    ``examples`` are shown with each group: their values on the group's first row. With ``by``,
+    the rows are first grouped by those columns (a count ``_n`` per distinct value), and
+    ``keys`` are computed over the distinct values: for keys that depend on those columns only
+    (a reference's membership, a key's count), so that a membership test or a count runs once
+    per distinct value rather than once per row.
+    """
 
     name: str
     keys: dict[str, pl.Expr]
     examples: dict[str, pl.Expr] = field(default_factory=dict)
+    by: tuple[str, ...] = ()
 
 
 def _range_text(lo: Any, hi: Any) -> str:
@@ -160,10 +168,11 @@ def contracts_for(spec: TableSpec, present: set[str]) -> tuple[list[Contract], l
             add(d, "ExpectColumnValuesToBeBetween", f"整数 {c.name} ({c.zh}) {words}", (c.name,),
                 column=c.name, min_value=lo, max_value=hi)
     if spec.key:
-        key_count = pl.len().over(list(spec.key)).cast(pl.Int64)
+        key_count = pl.col("_n").cast(pl.Int64)  # rows per distinct key (see Domain.by)
         d = Domain(
             "key",
             {"_key_count": key_count, **{k: pl.when(key_count > 1).then(pl.col(k)) for k in spec.key}},
+            by=tuple(spec.key),
         )
         add(d, "ExpectColumnValuesToBeBetween", f"主键唯一 key ({', '.join(spec.key)}) is unique", spec.key,
             column="_key_count", min_value=1, max_value=1)
@@ -186,7 +195,7 @@ def reference_domains(spec: TableSpec, known: dict[tuple[str, str], pl.Series]) 
             continue
         in_ref = pl.col(column).is_null() | pl.col(column).is_in(known[(other, other_column)].implode())
         name = f"ref:{column}"
-        domains.append(Domain(name, {"_in_ref": in_ref, column: pl.when(~in_ref).then(pl.col(column))}))
+        domains.append(Domain(name, {"_in_ref": in_ref, column: pl.when(~in_ref).then(pl.col(column))}, by=(column,)))
         contracts.append(Contract(
             spec.name, name, "ExpectColumnValuesToBeInSet",
             {"column": "_in_ref", "value_set": [True]},
@@ -299,36 +308,38 @@ def _schema_frame(schema: pl.Schema, height: int) -> pl.DataFrame:
 
 
 def _reduce(frame: pl.LazyFrame, domain: Domain) -> pl.LazyFrame:
-    """The domain's groups with their row count, first row (``_row``) and example values.
+    """The domain's groups with their row count (``_rows``) and first row (``_row``).
 
-    The first row's file and line are looked up afterwards (:func:`_locate`), once per table,
-    rather than read with every domain.
+    The first row's file, line and example values are looked up afterwards (:func:`_locate`),
+    once per table, rather than read with every domain.
     """
-    keys = list(domain.keys)
+    rows = frame.with_row_index("_row")
+    count = pl.len()
+    if domain.by:
+        rows = rows.group_by(domain.by).agg(_n=pl.len(), _row=pl.col("_row").min())
+        count = pl.col("_n").sum()
     return (
-        frame.with_row_index("_row")
-        .select(*[e.alias(k) for k, e in domain.keys.items()],
-                *[e.alias(f"_ex_{k}") for k, e in domain.examples.items()], "_row")
-        .group_by(keys)
-        .agg(
-            _rows=pl.len().cast(pl.Int64),
-            _row=pl.col("_row").min(),
-            *[pl.col(f"_ex_{k}").first().alias(k) for k in domain.examples],
-        )
+        rows.select(*[e.alias(k) for k, e in domain.keys.items()], "_row", *(["_n"] if domain.by else []))
+        .group_by(list(domain.keys))
+        .agg(_rows=count.cast(pl.Int64), _row=pl.col("_row").min())
     )
 
 
 def _locate(frame: pl.LazyFrame, groups: list[pl.DataFrame], domains: list[Domain]) -> list[pl.DataFrame]:
-    """Each domain's groups with the file and line of their first row, in line order, numbered
-    (``_gid``) for GE's unexpected-index lists."""
+    """Each domain's groups with the file, line and example values of their first row, in line
+    order, numbered (``_gid``) for GE's unexpected-index lists."""
     rows = pl.concat([g["_row"] for g in groups]).unique() if groups else pl.Series("_row", [], pl.UInt32)
+    examples = {f"_ex{i}_{k}": e for i, d in enumerate(domains) for k, e in d.examples.items()}
     where = (
-        frame.with_row_index("_row").filter(pl.col("_row").is_in(rows.implode())).select("_row", "_file", "_line").collect()
+        frame.with_row_index("_row").filter(pl.col("_row").is_in(rows.implode()))
+        .select("_row", "_file", "_line", *[e.alias(k) for k, e in examples.items()])
+        .collect()
     )
     out = []
-    for small, domain in zip(groups, domains):
+    for i, (small, domain) in enumerate(zip(groups, domains)):
+        mine = where.select("_row", "_file", "_line", *[pl.col(f"_ex{i}_{k}").alias(k) for k in domain.examples])
         out.append(
-            small.join(where, on="_row", how="left")
+            small.join(mine, on="_row", how="left")
             .sort("_line", "_row")
             .select(*domain.keys, "_rows", "_file", "_line", *domain.examples)
             .with_row_index("_gid")
@@ -341,9 +352,8 @@ def validate(loaded: LoadResult) -> ValidationReport:
 
     The tables are read through ``loaded.scan``: lazily from the staged Parquet files of a
     staged load (only the columns each reduction needs), or from the frames in memory. The
-    reductions are collected table by table, so at most one table's columns are read at once,
-    in a worker thread one table ahead of great-expectations (pure Python, one core), so the
-    two overlap.
+    reductions are collected one after another, in a worker thread one table ahead of
+    great-expectations (pure Python, one core), so the two overlap.
     """
     import great_expectations as gx
 
@@ -363,7 +373,10 @@ def validate(loaded: LoadResult) -> ValidationReport:
         ref_contracts, ref_domains = reference_domains(spec, known)
         contracts += ref_contracts
         data = [d for d in domains + ref_domains if d.name != "schema"]
-        reduced = dict(zip([d.name for d in data], _locate(frame, pl.collect_all([_reduce(frame, d) for d in data]), data)))
+        # one reduction at a time: collect_all over a table's reductions was measured slower
+        # (6.9 s against 2.2 s on 30 M insurance rows), its shared scans cached whole
+        groups = [_reduce(frame, d).collect() for d in data]
+        reduced = dict(zip([d.name for d in data], _locate(frame, groups, data)))
         reduced["schema"] = _schema_frame(schema, loaded.heights[name])
         log.debug("validation: %s reduced in %.1f s", name, time.perf_counter() - t1)
         return [(d, [c for c in contracts if c.domain == d.name], reduced[d.name]) for d in domains + ref_domains]
