@@ -237,9 +237,12 @@ def map_distinct(values: pl.Series, table_of: Callable[[pl.Series], pl.DataFrame
     return pl.DataFrame([table[name].gather(codes) for name in table.columns])
 
 
-#: above this many distinct values in a sample, a column's codes are found by hashing.
-_FEW_DISTINCT = 2_000
+#: a column whose sample of about 20 000 rows is more than 90 % distinct (some 200 000 distinct
+#: values or more) has its codes found by hashing; one with fewer, by a categorical cast.
+#: Measured on 30 M insurance rows: 60 000 employers 1.7 s by the cast, 4.0 s by hashing;
+#: 1 M people 12.5 s by the cast, 7.6 s by hashing.
 _SAMPLE = 20_000
+_MANY_DISTINCT = 0.9
 #: seed of the second, independent hash that confirms the codes the first one gave.
 _CONFIRM_SEED = 0x5EED_1234
 
@@ -249,19 +252,19 @@ def encode(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     ``values`` on every row. codes are UInt32, null exactly where the value is null; distinct
     holds the values a code names (each once; an unused code may name null).
 
-    How the distinct values are found depends on how many there are, guessed from a sample: a
-    few (months, value sets, counties) by a categorical cast, which is quickest for a small
-    dictionary; many (1 M person IDs among 30 M rows) by hashing the strings to 64 bits, taking
-    the first row of each hash, and joining every row's hash to its code — parallel, about
-    half the time of the categorical cast, which is single-threaded. Codes given by a hash are
-    confirmed row by row with a second, independent 64-bit hash of the value; two values would
-    have to collide in both to be confused. Should a confirmation ever fail, the exact
-    categorical cast is used instead.
+    How the distinct values are found depends on how many there are, guessed from a sample: up
+    to some 100 000 (months, value sets, counties, employers) by a categorical cast, which is
+    quickest for a small dictionary; many (1 M person IDs among 30 M rows) by hashing the
+    strings to 64 bits and sorting the hashes, equal ones side by side and each run a code —
+    about two thirds of the CPU time of the categorical cast, and less than joining every
+    row's hash to its code. Codes given by a hash are confirmed row by row with a second,
+    independent 64-bit hash of the value; two values would have to collide in both to be
+    confused. Should a confirmation ever fail, the exact categorical cast is used instead.
     """
     if values.dtype != pl.String:
         values = values.cast(pl.String)
-    step = max(1, values.len() // _SAMPLE)
-    if values.len() >= 50_000 and values.gather_every(step).n_unique() > _FEW_DISTINCT:
+    sample = values.gather_every(max(1, values.len() // _SAMPLE))
+    if values.len() >= 50_000 and sample.n_unique() > _MANY_DISTINCT * sample.len():
         found = _encode_by_hash(values)
         if found is not None:
             return found
@@ -280,22 +283,19 @@ def _encode_by_category(values: pl.Series) -> tuple[pl.Series, pl.Series]:
 
 def _encode_by_hash(values: pl.Series) -> tuple[pl.Series, pl.Series] | None:
     h = values.hash()
-    firsts = (
-        pl.DataFrame({"h": h, "v": values}).lazy()
-        .with_row_index("pos")
-        .filter(pl.col("v").is_not_null())
-        .unique("h", keep="any", maintain_order=False)
-        .select("h", "pos", code=pl.int_range(pl.len(), dtype=pl.UInt32))
-        .collect()
-    )
-    codes = pl.DataFrame({"h": h}).join(firsts.select("h", "code"), on="h", how="left", maintain_order="left")["code"]
+    order = h.arg_sort()  # equal hashes side by side: sorting costs less than a hash table of 30 M
+    ordered = h.gather(order)
     del h
-    codes = codes.rename(values.name)
-    if values.null_count():  # a null's hash may equal a value's: nulls have no code
-        codes = pl.select(pl.when(values.is_not_null()).then(codes)).to_series().rename(values.name)
-    distinct = values.gather(firsts["pos"])
+    starts = (ordered != ordered.shift(1)).fill_null(True)  # the first row of each hash
+    del ordered
+    codes = pl.Series(values.name, [0], dtype=pl.UInt32).extend_constant(0, values.len() - 1)
+    codes = codes.scatter(order, starts.cast(pl.UInt32).cum_sum() - 1)
+    distinct = values.gather(order.filter(starts))
+    del order, starts
+    if values.null_count():  # nulls have no code (their group, if any, names null)
+        codes = pl.select(pl.when(pl.lit(values).is_not_null()).then(pl.lit(codes))).to_series().rename(values.name)
     confirmed = values.hash(_CONFIRM_SEED) == distinct.hash(_CONFIRM_SEED).gather(codes)
-    if codes.null_count() != values.null_count() or not confirmed.fill_null(True).all():
+    if not confirmed.fill_null(True).all():
         return None
     return codes, distinct
 
