@@ -543,12 +543,11 @@ def _spread_text(results: pl.Series, codes: pl.Series, distinct: pl.Series, raw:
     """
     if distinct.len() <= COMPACT_MAX:
         return nz.spread(results, codes, compact=True)
-    unchanged = results.eq_missing(distinct)
-    if unchanged.all():
+    changed = ~results.eq_missing(distinct)
+    if not changed.any():
         return raw.alias(results.name)
-    return pl.select(
-        pl.when(pl.lit(unchanged.gather(codes))).then(pl.lit(raw)).otherwise(pl.lit(results.gather(codes)))
-    ).to_series().alias(results.name)
+    rows = changed.gather(codes).fill_null(False).arg_true()  # a copy of the raw column, patched
+    return raw.clone().scatter(rows, results.gather(codes.gather(rows))).alias(results.name)
 
 
 def _typed_fast_path(spec: ColumnSpec, raw: pl.Series) -> pl.Series | None:
@@ -636,7 +635,7 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     filtered here: quarantined rows and collapsed copies are only marked (``_keep``), and
     dropped as the table is finalised (:meth:`NormalisedTable.plan`).
     """
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     extras: list[str] = []
     for src in sources:
         extras += [e for e in src.extras if e not in extras]
@@ -664,7 +663,8 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
         values[c.name] = value.alias(c.name)
         reasons += _cell_reasons(c, col, value)
         del col, value
-        log.debug("%s.%s: %.1f s, rss %.2f GB", spec.name, c.name, time.perf_counter() - t0, _rss_gb())
+        log.debug("%s.%s: %.1f s, cpu %.1f s, rss %.2f GB", spec.name, c.name, time.perf_counter() - t0,
+                  time.process_time() - c0, _rss_gb())
     reasons.append(pl.DataFrame({"_pos": truncated.arg_true()}).with_columns(
         column=pl.lit(""), value=pl.lit(None, pl.String), reason=pl.lit(TRUNCATED)))
     del truncated
@@ -694,7 +694,8 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     table = table.with_columns(dup_rows.alias("_dup_rows"))
     if keep is not None:
         table = table.with_columns(keep.alias("_keep"))
-    log.debug("%s: duplicates, %.1f s, rss %.2f GB", spec.name, time.perf_counter() - t0, _rss_gb())
+    log.debug("%s: duplicates, %.1f s, cpu %.1f s, rss %.2f GB", spec.name, time.perf_counter() - t0,
+              time.process_time() - c0, _rss_gb())
     if spec.name == "trainees":
         derived_names += ["birth_date", "sex"]
     kept_src = table["_src"] if keep is None else table["_src"].filter(keep)
@@ -755,12 +756,14 @@ class _RowHash:
     """
 
     _MIX = pl.Series([0x9E3779B97F4A7C15], dtype=pl.UInt64)
+    _NULL_CODE = pl.Series([1 << 32], dtype=pl.UInt64)  # no code is this large
 
     def __init__(self) -> None:
         self.value: pl.Series | None = None
 
     def add(self, part: pl.Series) -> None:
-        h = part.hash()
+        """Fold in a column: dictionary codes (UInt32) as they are, any other column's hash."""
+        h = part.cast(pl.UInt64).fill_null(self._NULL_CODE) if part.dtype == pl.UInt32 else part.hash()
         self.value = h if self.value is None else self.value * self._MIX + h
 
 
@@ -813,7 +816,12 @@ def find_duplicates(table: pl.DataFrame, data_cols: list[str], row_hash: pl.Seri
         return ones, None, no_removed
     if row_hash is None or row_hash.len() != table.height:
         row_hash = table.select(pl.struct(data_cols).hash()).to_series()
-    candidate = row_hash.is_duplicated()
+    ordered = row_hash.sort()  # repeated hashes by sorting: several times quicker than is_duplicated
+    repeated = ordered.filter(ordered == ordered.shift(1)).unique()
+    del ordered
+    if not repeated.len():
+        return ones, None, no_removed
+    candidate = row_hash.is_in(repeated.implode())
     if good is not None:
         candidate = candidate & good
     if not candidate.any():
@@ -901,9 +909,10 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
             if stage is None:
                 tables[table] = normalised.frame()
             else:
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), time.process_time()
                 normalised.plan().sink_parquet(stage.path / f"{table}.parquet", **PARQUET_OPTIONS)
-                log.debug("%s: staged in %.1f s, rss %.2f GB", table, time.perf_counter() - t0, _rss_gb())
+                log.debug("%s: staged in %.1f s, cpu %.1f s, rss %.2f GB", table, time.perf_counter() - t0,
+                          time.process_time() - c0, _rss_gb())
             heights[table] = normalised.height
             quarantines.append(normalised.quarantine)
             counts.append(normalised.counts)

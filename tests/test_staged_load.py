@@ -153,8 +153,10 @@ def _messy_ids(n: int, rng: random.Random) -> list[str | None]:
             out.append(good[:17] + ("0" if good[17] != "0" else "1"))
         elif roll < 0.055:
             out.append("不详")
-        elif roll < 0.06:
+        elif roll < 0.058:
             out.append(None)
+        elif roll < 0.06:
+            out.append(" 　")
         else:
             out.append(good)
     return out
@@ -165,12 +167,15 @@ def test_a_large_table_reads_row_by_row_as_a_small_one(tmp_path: Path, monkeypat
                                                        compact_max: int) -> None:
     """60 000 insurance rows (encoded, parsed once per distinct value) against each row's value
     normalised directly: IDs, statuses, raw values, months, the quarantine and the duplicates.
-    The person IDs (about 14 000 distinct) are held as text or as a ``pl.Enum`` while loading,
-    by ``COMPACT_MAX``; the result is the same."""
+    The person IDs (some 55 000 distinct: codes found by hashing) are held as text or as a
+    ``pl.Enum`` while loading, by ``COMPACT_MAX``; the result is the same."""
     monkeypatch.setattr(loader, "COMPACT_MAX", compact_max)
+    hashed = []
+    real = nz._encode_by_hash
+    monkeypatch.setattr(nz, "_encode_by_hash", lambda v: hashed.append(v.name) or real(v))
     rng = random.Random(3)
     n = 60_000
-    people = _messy_ids(n // 4, rng)
+    people = _messy_ids(n * 4, rng)
     rows = pl.DataFrame({
         "person_id": [people[rng.randrange(len(people))] for _ in range(n)],
         "employer_id": [U1 if rng.random() < 0.5 else (U2.lower() if rng.random() < 0.5 else None) for _ in range(n)],
@@ -199,24 +204,30 @@ def test_a_large_table_reads_row_by_row_as_a_small_one(tmp_path: Path, monkeypat
     ids = nz.person_id_table(kept["person_id"])
     assert si["person_id"].to_list() == ids["id"].to_list()
     assert si["person_id_status"].to_list() == ids["status"].to_list()
-    assert si["person_id_raw"].to_list() == kept["person_id"].to_list()
+    assert si["person_id_raw"].to_list() == kept["person_id"].to_list()  # the raw column is not patched
     assert si["employer_id"].to_list() == nz.uscc_table(kept["employer_id"])["id"].to_list()
     assert si["month"].to_list() == kept["m"].to_list()
     assert si["insurance_type"].to_list() == kept.select(nz.clean_text(pl.col("insurance_type"))).to_series().to_list()
     assert si.schema["month"] == pl.Date and si.schema["person_id_status"] == pl.String
     assert {"legacy15", "bad_check", "malformed", "ok"} <= set(si["person_id_status"])
 
+    assert hashed == ["person_id"]
     counts = loaded.counts.filter(pl.col("table") == "social_insurance").row(0, named=True)
     assert counts["rows_read"] == rows.height and counts["rows_kept"] == si.height
     assert counts["duplicates_collapsed"] == int(si["_dup_rows"].sum()) - si.height >= 500
     assert reconciles(loaded.counts)
 
 
-@pytest.mark.parametrize("distinct", [7, 40_000], ids=["few values: categorical", "many values: hashed"])
-def test_encode_gives_every_row_its_value(distinct: int) -> None:
+@pytest.mark.parametrize("distinct,hashed", [(7, False), (40_000, False), (10_000_000, True)],
+                         ids=["few values", "some values", "many values: hashed"])
+def test_encode_gives_every_row_its_value(distinct: int, hashed: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     rng = random.Random(distinct)
     values = pl.Series("v", [None if rng.random() < 0.01 else f"v{rng.randrange(distinct)}" for _ in range(120_000)])
+    calls = []
+    real = nz._encode_by_hash
+    monkeypatch.setattr(nz, "_encode_by_hash", lambda v: calls.append(1) or real(v))
     codes, found = nz.encode(values)
+    assert bool(calls) is hashed
     assert codes.dtype == pl.UInt32
     assert found.gather(codes).to_list() == values.to_list()
     assert codes.is_null().to_list() == values.is_null().to_list()
