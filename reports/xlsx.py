@@ -243,6 +243,7 @@ def sheet_name(text: str, used: set[str]) -> str:
 
 
 XLSX_MAX_ROWS = 1_048_576  # rows of one Excel worksheet
+_ENOUGH = 58  # a text this wide fills a column to the 60 it is capped at (2 of margin)
 
 
 def _display_width(text: str) -> float:
@@ -257,28 +258,42 @@ def _shown(value: Any) -> str:
     return str(value)
 
 
+def _width_bound(text: str) -> int:
+    """No text shows wider than its characters plus one per pair of UTF-8 bytes beyond one a
+    character: every character counted double (above U+2E80) takes three or four bytes."""
+    return len(text) + (len(text.encode("utf-8")) - len(text)) // 2
+
+
+def _widest(texts: set[str]) -> float:
+    """``max(_display_width(t))`` — exact up to ``_ENOUGH``, else at least that — measuring only
+    the texts whose bound could still beat the widest found."""
+    best = 0.0
+    for text in sorted(texts, key=_width_bound, reverse=True):
+        if _width_bound(text) <= best or best >= _ENOUGH:
+            break
+        best = max(best, _display_width(text))
+    return best
+
+
 def _shown_width(values: pl.Series) -> float:
     """The widest ``_display_width(_shown(v))`` of a column — exact up to 58, else some width of
     at least 58 (columns are capped at 60) — without measuring every cell in Python: texts from
     bounds computed in polars, numbers and dates from their smallest and largest value (their
     text grows with their size)."""
     if values.dtype == pl.Object or values.len() <= BulkWorksheet.SMALL_ROWS:
-        return max((_display_width(_shown(v)) for v in values.to_list() if v is not None), default=0.0)
+        return _widest({_shown(v) for v in values.to_list() if v is not None})
     values = values.drop_nulls()
     if values.len() == 0:
         return 0.0
     dtype = values.dtype
     if dtype == pl.String:
-        # no cell can show wider than its characters plus one per pair of UTF-8 bytes beyond one
-        # a character (the wide ones take three or four): measure the distinct texts from the
-        # widest bound down, and stop at a text as wide as the next bound (or at the 58 that
-        # the 60-column cap makes enough)
+        # _widest, with the bounds of the distinct texts computed in polars
         bounds = values.unique().to_frame("v").with_columns(
             (pl.col("v").str.len_chars() + (pl.col("v").str.len_bytes() - pl.col("v").str.len_chars()) // 2).alias("u")
         ).sort("u", descending=True)
         best = 0.0
         for text, bound in bounds.iter_rows():
-            if bound <= best or best >= 58:
+            if bound <= best or best >= _ENOUGH:
                 break
             best = max(best, _display_width(text))
         return best
