@@ -242,11 +242,13 @@ def link_edges(t: Tables) -> pl.LazyFrame:
         else:
             frames.append(_edges(part, node_id(u, pl.col("unit_id")), node_id(prefix, pl.col("key")), edge_kind))
     trainees = t.trainees.select("person_id", "phone", "bank_card")
+    # the other kinds come from grouped or unique rows; a person the register holds twice gives
+    # the same phone and card edge twice: these alone need de-duplicating (not 3.6 M edges at 1 M)
     frames.append(_edges(trainees, node_id(p, pl.col("person_id")), node_id(_p("phone"), phone_key(pl.col("phone"))),
-                         "trainee_phone"))
+                         "trainee_phone").unique(["src", "dst"]))
     frames.append(_edges(trainees, node_id(p, pl.col("person_id")), node_id(_p("bank"), card_key(pl.col("bank_card"))),
-                         "trainee_card"))
-    return pl.concat(frames).unique(["src", "dst", "kind"], keep="first")
+                         "trainee_card").unique(["src", "dst"]))
+    return pl.concat(frames)
 
 
 def registry_edges(t: Tables, persons: pl.LazyFrame) -> pl.LazyFrame:
