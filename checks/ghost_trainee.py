@@ -681,7 +681,7 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
     keys = ["person_id", "unit_id"]
     ledger = t.allowance_payments.select("person_id", "unit_id", pl.col("month").alias("claim_month"), "amount",
                                          "paid_date", "account", "_file", "_line")
-    cards = _first_trainee_rows(t).select("person_id", "bank_card")
+    cards = _first_trainee_rows(t).select("person_id", "bank_card").cache()  # read twice
     # docs/semantics.md does not define this rule; a ledger extract may cover only some months,
     # so only claim months within its first..last month are judged.
     covered = ledger.select(pl.col("claim_month").min().alias("_from"), pl.col("claim_month").max().alias("_to"))
