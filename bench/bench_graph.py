@@ -4,8 +4,10 @@ Generates (numpy + polars, seeded) a normalised run directory of ``--trainees`` 
 1,000,000), about one unit per ten trainees, one agreement each (5 % a second one), six monthly
 claims each, six months of employer insurance each, planted rings (shared cards and phones
 across units), shell clusters (units sharing a legal representative / phone / address), large
-employers sharing a switchboard, family members sharing a phone, and ~20,000 synthetic findings
-of other families. Then times, with peak memory:
+employers sharing a switchboard, family members sharing a phone, one unit with a trainee in
+every 225 (4,444 at 1 M) each of whom has a flagged claim — the shape of a unit-wide rate error,
+one case with more entities than a case graph's node cap, which national runs have — and ~20,000
+synthetic findings of other families. Then times, with peak memory:
 
 1. the five graph rules (checks/graph_rules.py) collected together, as the pipeline does;
 2. ``write_run_graphs``: edges, cases.parquet and the top cases' HTML graphs.
@@ -88,6 +90,7 @@ def generate(run_dir: Path, n_trainees: int, seed: int = 7) -> dict[str, int]:
 
     # agreements: one each at a random unit; 5 % a second, at a neighbouring (maybe linked) unit
     home = rng.integers(0, n_units, n_trainees)
+    home[: big_unit_trainees(n_trainees)] = n_units - 1  # the big unit: last, outside the planted clusters
     second = rng.random(n_trainees) < 0.05
     idx2 = np.nonzero(second)[0]
     agreements = pl.concat([
@@ -120,6 +123,10 @@ def generate(run_dir: Path, n_trainees: int, seed: int = 7) -> dict[str, int]:
             "social_insurance": si.height}
 
 
+def big_unit_trainees(n_trainees: int) -> int:
+    return max(n_trainees // 225, 10)
+
+
 def synthetic_findings(run_dir: Path, n: int, seed: int = 11) -> tuple[pl.DataFrame, pl.DataFrame]:
     """~n findings of other families (claim-, trainee- and unit-level) with their claim links."""
     from audit.findings import FINDINGS_SCHEMA
@@ -129,9 +136,15 @@ def synthetic_findings(run_dir: Path, n: int, seed: int = 11) -> tuple[pl.DataFr
     pick = claims.gather(rng.choice(claims.height, n, replace=False)).with_row_index("i")
     fam = pick.with_columns(
         pl.when(pl.col("i") % 3 == 0).then(pl.lit("RATE_MISAPPLIED")).when(pl.col("i") % 3 == 1)
-        .then(pl.lit("GHOST_TRAINEE")).otherwise(pl.lit("DORMANT_UNIT")).alias("family"))
+        .then(pl.lit("GHOST_TRAINEE")).otherwise(pl.lit("DORMANT_UNIT")).alias("family"),
+        pl.format("F{}", pl.col("i")).alias("finding_id"))
+    # the big unit (the one with the most claims): a claim-level finding on one claim of each trainee
+    big = claims.group_by("unit_id").len().sort("len", "unit_id").tail(1)["unit_id"]
+    unit_wide = claims.filter(pl.col("unit_id").is_in(big.implode())).unique("person_id", keep="first", maintain_order=True) \
+        .with_row_index("i").with_columns(pl.lit("RATE_MISAPPLIED").alias("family"), pl.format("B{}", pl.col("i")).alias("finding_id"))
+    fam = pl.concat([fam, unit_wide])
     findings = fam.select(
-        pl.format("F{}", pl.col("i")).alias("finding_id"), pl.format("{}.bench", pl.col("family")).alias("rule_id"),
+        "finding_id", pl.format("{}.bench", pl.col("family")).alias("rule_id"),
         "family", pl.lit("high").alias("severity"),
         pl.when(pl.col("family") == "GHOST_TRAINEE").then(pl.col("person_id")).alias("person_id"),
         pl.when(pl.col("family") != "RATE_MISAPPLIED").then(pl.col("unit_id")).alias("unit_id"),
@@ -140,7 +153,7 @@ def synthetic_findings(run_dir: Path, n: int, seed: int = 11) -> tuple[pl.DataFr
         pl.lit(None, pl.Date).alias("period_end"), pl.col("amount").alias("amount_at_risk"),
         pl.lit("{}").alias("evidence"), pl.lit("bench").alias("citation"),
     ).select([pl.col(k).cast(v) for k, v in FINDINGS_SCHEMA.items()])
-    links = fam.select(pl.format("F{}", pl.col("i")).alias("finding_id"), "claim_id", "amount")
+    links = fam.select("finding_id", "claim_id", "amount")
     return findings, links
 
 

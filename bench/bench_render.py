@@ -1,0 +1,122 @@
+"""Benchmark: the rendering of a finished run (what ``audit.pipeline.render_outputs`` does), stage by stage.
+
+    python bench/bench_render.py RUN_DIR             # graph + every report output, PDF apart
+    python bench/bench_render.py RUN_DIR --pdf       # also print report.pdf with headless Chromium
+    python bench/bench_render.py RUN_DIR --only graph|reports
+
+RUN_DIR is the output directory of ``audit run`` (``--no-render`` is enough); its outputs are
+overwritten, so give it a copy. Stages, in the pipeline's order: ``write_run_graphs`` (edges,
+cases.parquet, the top cases' viewers), then the steps of ``reports.render_run``: loading the
+run's files, the exit units, report.html, the exit lists, recovery.xlsx, summary_table.xlsx and,
+with ``--pdf``, the Chromium print (a child process: its time is wall time, not this process's
+CPU). Each line gives wall seconds, CPU seconds of this process (all its threads) and the peak
+resident memory during the stage (sampled every 20 ms). A benchmark, not a test: nothing here
+asserts a time. Other jobs on the machine inflate wall time; CPU seconds are the steadier figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+class Peak:
+    """Peak RSS of this process since the last :meth:`reset`, sampled from /proc in a thread."""
+
+    def __init__(self, every_s: float = 0.02):
+        self.every_s, self.peak, self._stop = every_s, 0, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def rss() -> int:
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * _PAGE
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every_s):
+            self.peak = max(self.peak, self.rss())
+
+    def reset(self) -> None:
+        self.peak = self.rss()
+
+
+ROWS: list[tuple[str, float, float, float]] = []
+
+
+@contextmanager
+def stage(name: str, peak: Peak) -> Iterator[None]:
+    peak.reset()
+    w0, c0 = time.perf_counter(), time.process_time()
+    yield
+    wall, cpu = time.perf_counter() - w0, time.process_time() - c0
+    peak.peak = max(peak.peak, peak.rss())
+    ROWS.append((name, wall, cpu, peak.peak / 2**30))
+    print(f"{name:<22} {wall:8.1f} s wall {cpu:8.1f} s CPU   peak {peak.peak / 2**30:5.2f} GiB", flush=True)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("run_dir", type=Path)
+    ap.add_argument("--pdf", action="store_true", help="also print report.pdf (Chromium, timed apart)")
+    ap.add_argument("--only", choices=("graph", "reports"), default=None)
+    args = ap.parse_args()
+    run_dir: Path = args.run_dir
+
+    from audit.policy import Policy
+    from reports.data import load_run
+    from reports.exit_list import exit_units, write_exit_lists
+    from reports.recovery import write_recovery
+    from reports.render import render_report
+    from reports.summary_table import write_summary_table
+
+    peak = Peak()
+    print(f"{run_dir}  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+    if args.only in (None, "graph"):
+        from audit.graph import write_run_graphs
+
+        with stage("write_run_graphs", peak):
+            write_run_graphs(run_dir)
+    if args.only in (None, "reports"):
+        with stage("load_run", peak):
+            rf = load_run(run_dir)
+            policy_dir = rf.run.get("policy_dir")
+            policy = Policy.load(Path(policy_dir) if policy_dir else None)
+        with stage("exit_units", peak):
+            exits = exit_units(rf, policy)
+        html = run_dir / "report.html"
+        with stage("report.html", peak):
+            html.write_text(render_report(rf, policy, "本次未生成 PDF 版本。" if not args.pdf else "", exits), encoding="utf-8")
+        with stage("exit lists", peak):
+            write_exit_lists(rf, policy, exits)
+        with stage("recovery.xlsx", peak):
+            rows = write_recovery(rf)
+        with stage("summary_table.xlsx", peak):
+            write_summary_table(rf, policy)
+        print(f"  {len(exits):,} exit units, {len(rows):,} recovery rows", flush=True)
+        if args.pdf:
+            from reports.pdf import print_pdf
+
+            with stage("report.pdf (Chromium)", peak):
+                why = print_pdf(html, run_dir / "report.pdf")
+            if why:
+                print(f"  PDF not made: {why}")
+    total = [r for r in ROWS if not r[0].startswith("report.pdf")]
+    print(f"{'TOTAL (PDF apart)':<22} {sum(r[1] for r in total):8.1f} s wall {sum(r[2] for r in total):8.1f} s CPU   "
+          f"peak {max((r[3] for r in total), default=0):5.2f} GiB  (ru_maxrss "
+          f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB)")
+
+
+if __name__ == "__main__":
+    main()
