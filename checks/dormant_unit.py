@@ -73,24 +73,27 @@ def no_activity(t: Tables, policy: Policy) -> CheckResult:
             pl.coalesce("actual_end_date", "planned_end_date").max().alias("last_agreement_end"),
         )
     )
-    claims = t.claims.group_by("unit_id").agg(
+    judged = units.filter(pl.col("dormancy_months").is_not_null())
+
+    def active(*columns: str) -> pl.Expr:
+        return pl.any_horizontal((pl.col(c) >= pl.col("window_start")).fill_null(False) for c in columns)
+
+    # Semantics: "no position posted or open" — a posting never closed counts as open, so a stale
+    # posting keeps a unit from being dormant (a stale 实效岗位 is a separate clearing-out case).
+    # The claims (millions) are read only for the units that neither positions nor agreements
+    # show active: grouping every claim by unit was most of this rule's cost.
+    candidates = (
+        judged.join(positions, on="unit_id", how="left")
+        .join(agreements, on="unit_id", how="left")
+        .filter((pl.col("approved_date") < pl.col("window_start"))
+                & ~active("_position_open_until", "last_position_posted", "last_agreement_end"))
+        .cache()
+    )
+    claims = t.claims.join(candidates.select("unit_id"), on="unit_id", how="semi").group_by("unit_id").agg(
         pl.col("claim_month").max().alias("last_claim_month"),
         pl.col("submitted_date").max().alias("last_claim_submitted"),
     )
-    judged = units.filter(pl.col("dormancy_months").is_not_null())
-    activity = (
-        judged.join(positions, on="unit_id", how="left")
-        .join(agreements, on="unit_id", how="left")
-        .join(claims, on="unit_id", how="left")
-    )
-    # Semantics: "no position posted or open" — a posting never closed counts as open, so a stale
-    # posting keeps a unit from being dormant (a stale 实效岗位 is a separate clearing-out case).
-    active = pl.any_horizontal(
-        (pl.col(c) >= pl.col("window_start")).fill_null(False)
-        for c in ("_position_open_until", "last_position_posted", "last_agreement_end", "last_claim_month",
-                  "last_claim_submitted")
-    )
-    found = activity.filter((pl.col("approved_date") < pl.col("window_start")) & ~active)
+    found = candidates.join(claims, on="unit_id", how="left").filter(~active("last_claim_month", "last_claim_submitted"))
     findings = found.select(
         "unit_id",
         "county_code",
