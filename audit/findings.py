@@ -163,7 +163,8 @@ def money_at_risk(findings: pl.DataFrame, links: pl.DataFrame, claims: pl.DataFr
         pl.col("amount").max().alias("amount_at_risk"), pl.col("finding_id").unique().sort().alias("finding_ids")
     )
     if claims is not None and claims.height:
-        paid = claims.group_by("claim_id").agg(
+        # the claims at risk only: the claims table of a national run holds millions
+        paid = claims.join(per_claim.select("claim_id"), on="claim_id", how="semi").group_by("claim_id").agg(
             (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).max().alias("_paid")
         )
         per_claim = per_claim.join(paid, on="claim_id", how="left").with_columns(

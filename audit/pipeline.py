@@ -219,7 +219,12 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
     t3 = time.perf_counter()
     write_findings(out_dir, outcome)
 
-    claims_df = pl.read_parquet(out_dir / "normalised" / "claims.parquet", columns=["claim_id", "amount", "insurance_amount"])
+    claims_df = (  # what the linked claims paid (each family's money is capped by it)
+        pl.scan_parquet(out_dir / "normalised" / "claims.parquet")
+        .select("claim_id", "amount", "insurance_amount")
+        .join(outcome.claim_links.lazy().select("claim_id").unique(), on="claim_id", how="semi")
+        .collect()
+    )
     summary_table = family_summary(outcome.findings, outcome.claim_links, claims_df)
     summary_table.write_csv(out_dir / "summary_by_family.csv")
     timings["findings_out"] = time.perf_counter() - t3
