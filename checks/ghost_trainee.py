@@ -234,8 +234,13 @@ def _spans_of(spans: pl.LazyFrame, found: pl.LazyFrame) -> pl.LazyFrame:
     findings), each time with other columns: projection pushdown then makes the uses differ and
     the optimiser's common-subplan elimination no longer merges them, so the plan that found
     them would run once per use. ``cache()`` computes each once.
+
+    Found rows judged on an internship's narrow columns are the same row twice where two
+    internships share their keys (possible only with an agreement that ends before it starts):
+    they are made unique, so that each internship is found once, as a join of the internships
+    themselves to their trainee rows finds it.
     """
-    found = found.cache()
+    found = found.unique().cache()
     persons = found.select("person_id").unique()
     return _small_join(spans.join(persons, on="person_id", how="semi", nulls_equal=True), found, KEYS).cache()
 

@@ -14,6 +14,7 @@ A case is: a description (the test id), the changes, and the expected findings a
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 import polars as pl
@@ -377,3 +378,24 @@ def test_findings_do_not_depend_on_row_order() -> None:
         b, _ = run(check, shuffled)
         cols = ["person_id", "unit_id", "period_start", "amount_at_risk", "evidence"]
         assert a.select(cols).sort(cols).equals(b.select(cols).sort(cols)), check.rule.id
+
+
+def test_internships_sharing_their_keys_are_each_found_once() -> None:
+    """An agreement that ends before it starts makes a second internship with the same first day
+    at the same unit; the rules judging every internship on its narrow columns still find each of
+    the two once (found rows are widened by a join on the internship's keys)."""
+    t = tables(
+        units=[unit("U1")],
+        trainees=[trainee("P1", graduation_date="2023-10-15"), trainee("P2", graduation_date="2015-06-30")],
+        agreements=[agreement("A1", "P1", "U1", "2023-09-01", "2023-05-31"),
+                    agreement("A2", "P1", "U1", "2023-09-01", "2024-02-29"),
+                    agreement("B1", "P2", "U1", "2023-09-01", "2023-05-31"),
+                    agreement("B2", "P2", "U1", "2023-09-01", "2024-02-29")],
+        claims=[claim("C1", "U1", "P1", "2023-09", 1480.0, agreement_id="A2"),
+                claim("C2", "U1", "P2", "2023-09", 1480.0, agreement_id="B2")],
+    )
+    assert g.internships(t).collect().height == 4
+    for check, person in ((g.still_student, "P1"), (g.ineligible_at_start, "P2")):
+        found, _ = run(check, t)
+        assert found["person_id"].to_list() == [pid(person)] * 2, check.rule.id
+        assert sorted(found["period_end"].to_list()) == [dt.date(2023, 5, 31), dt.date(2024, 2, 29)]
