@@ -33,7 +33,8 @@ import logging
 import shutil
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import polars as pl
@@ -896,37 +897,40 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
         raise InputError("\n".join(errors) if len(errors) > 1 else errors[0])
 
     stage = _Stage(Path(out_dir)) if out_dir is not None else None
+    order = list(raw)  # the tables in the order found: the order of the counts and the quarantine
+    loaded: dict[str, NormalisedTable] = {}
     tables: dict[str, pl.DataFrame] = {}
-    heights: dict[str, int] = {}
-    quarantines, counts = [], []
-    unknown: dict[str, list[str]] = {}
     files = {t: [s.label for s in raw.get(t, [])] for t in paths}
+    unknown = {t: list(dict.fromkeys(e for s in sources for e in s.extras)) for t, sources in raw.items()}
     try:
-        for table in list(raw):
-            sources = raw.pop(table)  # the raw frames go as their table is normalised
-            spec = SPECS[table]
-            normalised = normalise(spec, sources)
-            if stage is None:
-                tables[table] = normalised.frame()
-            else:
-                t0, c0 = time.perf_counter(), time.process_time()
-                normalised.plan().sink_parquet(stage.path / f"{table}.parquet", **PARQUET_OPTIONS)
-                log.debug("%s: staged in %.1f s, cpu %.1f s, rss %.2f GB", table, time.perf_counter() - t0,
-                          time.process_time() - c0, _rss_gb())
-            heights[table] = normalised.height
-            quarantines.append(normalised.quarantine)
-            counts.append(normalised.counts)
-            extras = [e for s in sources for e in s.extras]
-            unknown[table] = list(dict.fromkeys(extras))
-            log.debug("loaded %s: %d rows kept", table, normalised.height)
-            del normalised, sources
+        # staged, the largest table first, and each written by a worker thread while the next
+        # (smaller) one is normalised: at most one table written and one normalised at a time
+        work = sorted(order, key=lambda t: -sum(s.frame.height for s in raw[t])) if stage else order
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            writing = None
+            for table in work:
+                normalised = normalise(SPECS[table], raw.pop(table))  # the raw frames go with it
+                if stage is None:
+                    tables[table] = normalised.frame()
+                else:
+                    if writing is not None:
+                        writing.result()
+                    writing = writer.submit(_stage_table, normalised, stage.path / f"{table}.parquet")
+                loaded[table] = replace(normalised, columns=pl.DataFrame())  # the counts, not the rows
+                log.debug("loaded %s: %d rows kept", table, normalised.height)
+                del normalised
+            if writing is not None:
+                writing.result()
     except BaseException:
         if stage is not None:
             stage.remove()
         raise
+    quarantines = [loaded[t].quarantine for t in order]
+    counts = [loaded[t].counts for t in order]
     quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    heights = {t: loaded[t].height for t in order}
     return LoadResult(
-        tables=tables if stage is None else StagedTables(stage.path, list(heights)),
+        tables={t: tables[t] for t in order} if stage is None else StagedTables(stage.path, order),
         quarantine=quarantine.cast(QUARANTINE_SCHEMA),  # type: ignore[arg-type]
         counts=pl.concat(counts) if counts else pl.DataFrame(schema=COUNTS_SCHEMA),
         unknown_columns=unknown,
@@ -934,6 +938,13 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
         notes=notes,
         heights=heights,
     )
+
+
+def _stage_table(table: NormalisedTable, path: Path) -> None:
+    t0, c0 = time.perf_counter(), time.process_time()
+    table.plan().sink_parquet(path, **PARQUET_OPTIONS)
+    log.debug("%s: staged in %.1f s, cpu %.1f s (all threads), rss %.2f GB", table.spec.name,
+              time.perf_counter() - t0, time.process_time() - c0, _rss_gb())
 
 
 class _Stage:
