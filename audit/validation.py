@@ -352,19 +352,17 @@ def validate(loaded: LoadResult) -> ValidationReport:
 
     The tables are read through ``loaded.scan``: lazily from the staged Parquet files of a
     staged load (only the columns each reduction needs), or from the frames in memory. The
-    reductions are collected one after another, in a worker thread one table ahead of
-    great-expectations (pure Python, one core), so the two overlap.
+    reductions are collected one after another, in a worker thread ahead of great-expectations
+    (pure Python, one core), so the two overlap: the reductions start while great-expectations
+    is imported and its context made.
     """
-    import great_expectations as gx
-
     t0 = time.perf_counter()
     names = list(loaded.heights)
-    context = _ge_context()
-    asset = context.data_sources.add_pandas("registries").add_dataframe_asset("reduced")
-    batch_def = asset.add_batch_definition_whole_dataframe("whole")
-    known = referenced_values(names, loaded.scan)
+    known: dict[tuple[str, str], pl.Series] = {}
 
     def reduce_table(name: str) -> list[tuple[Domain, list[Contract], pl.DataFrame]]:
+        if not known:
+            known.update(referenced_values(names, loaded.scan))
         t1 = time.perf_counter()
         spec = SPECS[name]
         frame = loaded.scan(name)
@@ -384,20 +382,30 @@ def validate(loaded: LoadResult) -> ValidationReport:
     outcomes: list[Outcome] = []
     with ThreadPoolExecutor(max_workers=1) as ahead:
         pending = [(name, ahead.submit(reduce_table, name)) for name in names]
-        for table, future in pending:
-            total = loaded.heights[table]
-            for domain, contracts, small in future.result():
-                pdf = small.to_pandas()
-                suite = gx.ExpectationSuite(name=f"{table}:{domain.name}")
-                for i, contract in enumerate(contracts):
-                    expectation = getattr(gx.expectations, contract.kind)(**_ge_kwargs(contract.kwargs), meta={"i": i})
-                    suite.add_expectation(expectation)
-                result = batch_def.get_batch(batch_parameters={"dataframe": pdf}).validate(
-                    suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_gid"]}
-                )
-                by_index = {r.expectation_config.meta["i"]: r for r in result.results}
-                for i, contract in enumerate(contracts):
-                    outcomes.append(_outcome(contract, by_index.get(i), small, total, domain))
+        try:
+            import great_expectations as gx
+
+            context = _ge_context()
+            asset = context.data_sources.add_pandas("registries").add_dataframe_asset("reduced")
+            batch_def = asset.add_batch_definition_whole_dataframe("whole")
+            for table, future in pending:
+                total = loaded.heights[table]
+                for domain, contracts, small in future.result():
+                    pdf = small.to_pandas()
+                    suite = gx.ExpectationSuite(name=f"{table}:{domain.name}")
+                    for i, contract in enumerate(contracts):
+                        expectation = getattr(gx.expectations, contract.kind)(**_ge_kwargs(contract.kwargs), meta={"i": i})
+                        suite.add_expectation(expectation)
+                    result = batch_def.get_batch(batch_parameters={"dataframe": pdf}).validate(
+                        suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_gid"]}
+                    )
+                    by_index = {r.expectation_config.meta["i"]: r for r in result.results}
+                    for i, contract in enumerate(contracts):
+                        outcomes.append(_outcome(contract, by_index.get(i), small, total, domain))
+        except BaseException:
+            for _, future in pending:  # do not reduce the tables no one will read
+                future.cancel()
+            raise
     return ValidationReport(outcomes, {t: loaded.heights[t] for t in names}, time.perf_counter() - t0)
 
 
