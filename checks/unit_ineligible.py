@@ -305,7 +305,7 @@ def banned_owner_new_unit(t: Tables, policy: Policy) -> CheckResult:
         pl.col("ban_until").max(),
         pl.struct("banned_unit_id", "banned_county_code", "exit_date", "exit_reason", "ban_until", "exit_row",
                   _masked("legal_rep_id").alias("legal_rep_id_masked"))
-        .sort_by("exit_date").alias("banned_units"),
+        .sort_by("exit_date", "banned_unit_id").alias("banned_units"),  # units exited the same day: by id
         pl.struct("unit_name", "approved_date", "_file", "_line").first().alias("new_unit_row"),
     )
     findings = found.select(
