@@ -79,8 +79,9 @@ def _small_join(left: pl.LazyFrame, right: pl.LazyFrame, on: str | list[str], ho
 
 
 def unit_counties(t: Tables) -> pl.LazyFrame:
-    """unit_id → county_code (the latest approved row where a unit_id was exported twice)."""
-    return t.units.group_by("unit_id").agg(pl.col("county_code").sort_by("approved_date").last())
+    """unit_id → county_code (the latest approved row where a unit_id was exported twice; of two
+    approved the same day, the later line, as :func:`checks.dormant_unit.latest_units` reads it)."""
+    return t.units.group_by("unit_id").agg(pl.col("county_code").sort_by("approved_date", "_line").last())
 
 
 def internships(t: Tables) -> pl.LazyFrame:
@@ -159,7 +160,7 @@ def _internships(t: Tables) -> pl.LazyFrame:
             pl.col("start_date").min().alias("internship_start"),
             pl.col("end_date").max().alias("internship_end"),
             pl.col("_claims_end").max().alias("claims_end"),
-            agreement_row.sort_by("start_date").alias("agreements"),
+            agreement_row.sort_by("start_date", "agreement_id").alias("agreements"),
         )
         .drop("_n")
     )
@@ -362,7 +363,7 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
             pl.col("month").unique().sort().alias("months_insured_elsewhere"),
             pl.col("employer_id").unique().sort().alias("other_employers"),
             pl.struct("employer_id", "month", "insurance_type", "payer_type", "_file", "_line")
-            .sort_by("month", "employer_id", "insurance_type")
+            .sort_by("month", "employer_id", "insurance_type", "_line")
             .alias("insurance_rows"),
         )
         .with_columns(pl.col("months_insured_elsewhere").list.len().alias("overlap_months"))
@@ -408,7 +409,7 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     per_internship = hits.group_by(KEYS).agg(
         pl.col("employer_id").unique().sort().alias("other_employers"),
         pl.struct("employer_id", "contract_start", "contract_end", "terminated_date", "overlap_from", "overlap_to",
-                  "_file", "_line").sort_by("contract_start").alias("contracts"),
+                  "_file", "_line").sort_by("contract_start", "_line").alias("contracts"),
     )
     found = _spans_of(spans, per_internship)
     matched = (
@@ -447,7 +448,7 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
         .agg(
             pl.col("month").unique().sort().alias("months_insured_before"),
             pl.struct("month", "insurance_type", "payer_type", "_file", "_line")
-            .sort_by("month", "insurance_type").alias("insurance_rows"),
+            .sort_by("month", "insurance_type", "_line").alias("insurance_rows"),
         )
     )
     parts = [insured.select(KEYS)]
@@ -460,7 +461,7 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
             )
             .group_by(KEYS)
             .agg(pl.struct("contract_start", "contract_end", "terminated_date", "_file", "_line")
-                 .sort_by("contract_start").alias("contracts"))
+                 .sort_by("contract_start", "_line").alias("contracts"))
         )
         parts.append(contracted.select(KEYS))
     else:
@@ -637,7 +638,7 @@ def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
     assert t.deaths is not None
     deaths = t.deaths.group_by("person_id").agg(
         pl.col("death_date").min(),
-        pl.struct("death_date", "_file", "_line").sort_by("death_date").first().alias("death_record"),
+        pl.struct("death_date", "_file", "_line").sort_by("death_date", "_line").first().alias("death_record"),
     )
     keys = ["person_id", "unit_id"]
     matched = (
