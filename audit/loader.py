@@ -242,7 +242,8 @@ def map_headers(spec: TableSpec, headers: list[str], label: str, notes: list[str
         if hit and (hit[0] not in claims or hit[1] < claims[hit[0]][0]):
             claims[hit[0]] = (hit[1], header)
     mapping: dict[str, str] = {header: canonical for canonical, (_, header) in claims.items()}
-    reserved = set(spec.names) | {"_file", "_line", "_dup_rows", "birth_date", "sex"}
+    # the loader's and the validation's own columns too (_src, _keep while loading; _row)
+    reserved = set(spec.names) | {"_file", "_line", "_dup_rows", "birth_date", "sex", "_src", "_keep", "_row"}
     for header in headers:
         if header in mapping:
             continue
@@ -629,10 +630,10 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     frames are consumed.
 
     Column by column, so a 30 M-row table holds at most one raw column beside the normalised
-    ones: a raw column is dropped once parsed; text that repeats is dictionary-encoded
-    (:func:`audit.normalise.encode`), parsed once per distinct value and kept as ``pl.Enum``
-    (person IDs keep their raw value that way, as ``<col>_raw``); a row is first flagged by
-    cheap null tests, and only the flagged cells are examined for their reasons. Rows are not
+    ones: a raw column is dropped once parsed (person IDs excepted: they keep it as
+    ``<col>_raw``); text that repeats is dictionary-encoded (:func:`audit.normalise.encode`),
+    parsed once per distinct value and kept compact (:func:`_spread_text`); a row is first
+    flagged by cheap null tests, and only the flagged cells are examined for their reasons. Rows are not
     filtered here: quarantined rows and collapsed copies are only marked (``_keep``), and
     dropped as the table is finalised (:meth:`NormalisedTable.plan`).
     """

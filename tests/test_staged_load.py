@@ -253,3 +253,15 @@ def test_staged_load_of_ids_kept_as_written(tmp_path: Path) -> None:
     assert t["person_id"][1] == P2 and t["person_id_raw"][1] == legacy
     assert t["birth_date"].to_list()[:2] == [dt.date(1999, 1, 1), dt.date(1998, 2, 2)]
     assert t.equals(load_inputs(data).tables["trainees"])
+
+
+def test_extra_columns_named_like_the_loaders_own_are_kept_apart(tmp_path: Path) -> None:
+    """An export's unknown column called ``_src``, ``_keep`` or ``_row`` (names the loader and the
+    validation use while they work) is kept, renamed, and does not disturb them."""
+    content = f"unit_id,unit_name,county_code,approved_date,_src,_keep,_row\n{U1},甲公司,430102,2023-01-05,a,b,c\n"
+    data = write_inputs(tmp_path / "in", units=content)
+    for loaded in (load_inputs(data), load_inputs(data, tmp_path / "out")):
+        units = loaded.tables["units"]
+        assert units.select("_src_extra", "_keep_extra", "_row_extra").row(0) == ("a", "b", "c")
+        assert loaded.unknown_columns["units"] == ["_src_extra", "_keep_extra", "_row_extra"]
+        assert validate(loaded).rows["units"] == 1
