@@ -66,7 +66,7 @@ def main() -> None:
             tables = build_tables(norm, SimpleNamespace(tables=dict.fromkeys(names)), reference, month, month)
         else:
             out = Path(tmp)
-            loaded = load_inputs(world)
+            loaded = load_inputs(world, out)  # staged, as audit run loads
             loaded.write(out)
             reference = load_reference(world, loaded)
             tables = build_tables(out / "normalised", loaded, reference, month, month)
