@@ -31,6 +31,7 @@ import polars as pl
 from audit.policy import Policy
 from audit.tables import Tables
 from checks._expected import DIFFERENCE, agreements_frame, attach_params, claim_context, province_of
+from checks._runs import first_in_run, new_run
 
 COMPLETED_REASONS = ("期满", "提前留用")
 EARLY_LEAVE = "提前离岗"
@@ -38,11 +39,6 @@ YEAR_PARAMS: tuple[tuple[str, bool], ...] = (
     ("retention.raised_threshold", True),
     ("retention.benchmark_qualifies", True),
 )
-
-
-def new_run(col: str) -> pl.Expr:
-    """True on the first row of each run of equal values of ``col`` (rows sorted by it)."""
-    return (pl.col(col) != pl.col(col).shift(1)).fill_null(True)
 
 
 def month_index(expr: pl.Expr) -> pl.Expr:
@@ -159,7 +155,7 @@ def _person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
         .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"))
         # the month's rank within its internship: rows sorted by (internship, month), so the row
         # number less the internship's first row number (a forward fill, not a window)
-        .with_columns((pl.col("_row") - pl.when(new_run("_iid")).then(pl.col("_row")).forward_fill()).alias("_rank"))
+        .with_columns((pl.col("_row") - first_in_run(new_run("_iid"), pl.col("_row"))).alias("_rank"))
         .group_by("_iid")
         .agg(
             pl.col("_off").min().alias("_first"),

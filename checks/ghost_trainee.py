@@ -21,6 +21,7 @@ import polars as pl
 from audit.policy import Policy
 from audit.rules import Check, CheckResult, Severity, rule
 from audit.tables import Tables
+from checks._runs import new_run
 
 OPEN_END = dt.date(9999, 12, 31)  # an open-ended labour contract
 TRAINEE_COVER = "补充工伤"  # the insurance a unit buys for its own trainees, not employment
@@ -136,10 +137,7 @@ def _internships(t: Tables) -> pl.LazyFrame:
     # Window functions over a million small (person, unit) groups are slow; on rows sorted by
     # group, running values are computed globally instead: a group number in the high digits keeps
     # a running maximum from crossing into the next group.
-    first_in_group = (pl.col("person_id") != pl.col("person_id").shift(1)) | (
-        pl.col("unit_id") != pl.col("unit_id").shift(1)
-    )
-    group_no = first_in_group.fill_null(True).cast(pl.Int64).cum_sum()
+    group_no = new_run("person_id", "unit_id").cast(pl.Int64).cum_sum()
     end_days = pl.col("end_date").cast(pl.Int64) + _DAY_OFFSET
     running_end = (pl.col("_g") * _GROUP_STRIDE + end_days).cum_max() - pl.col("_g") * _GROUP_STRIDE - _DAY_OFFSET
     chained = (
@@ -147,7 +145,7 @@ def _internships(t: Tables) -> pl.LazyFrame:
         .with_columns(running_end.cast(pl.Int32).cast(pl.Date).shift(1).alias("_prev_end"))
         .with_columns(
             (
-                (pl.col("_g") != pl.col("_g").shift(1)).fill_null(True)
+                new_run("_g")
                 | (pl.col("start_date") > pl.col("_prev_end").dt.month_start().dt.offset_by("1mo"))
             ).cast(pl.Int64).cum_sum().alias("_n")
         )

@@ -18,6 +18,7 @@ from audit.policy import Policy
 from audit.rules import Check, Severity, rule
 from audit.tables import Tables
 from checks._identity import identity_links, rows_of_persons, with_person_key
+from checks._runs import first_in_run, new_run
 
 CITATION = "赣人社发〔2023〕9号 四(二)"
 _SPLIT_PASSES = 4  # an unbroken chain longer than 4 × the extension cap is absurd; leftovers split singly
@@ -25,12 +26,6 @@ _SPLIT_PASSES = 4  # an unbroken chain longer than 4 × the extension cap is abs
 
 def _agreement_end() -> pl.Expr:
     return pl.coalesce("actual_end_date", "planned_end_date")
-
-
-def _first_in_run(new_run: pl.Expr, value: pl.Expr) -> pl.Expr:
-    """``value`` at the first row of each run of a frame sorted by run (runs start where
-    ``new_run`` is true): a forward fill, far cheaper than a window over a million tiny groups."""
-    return pl.when(new_run).then(value).otherwise(None).forward_fill()
 
 
 def internships(t: Tables, policy: Policy) -> pl.LazyFrame:
@@ -66,8 +61,7 @@ def _internships(t: Tables, policy: Policy) -> pl.LazyFrame:
         .sort("person_key", "unit_id", "start_date", "end", "agreement_id")
     )
     pu = ["person_key", "unit_id"]
-    same_pu = (pl.col("person_key") == pl.col("person_key").shift(1)) & (pl.col("unit_id") == pl.col("unit_id").shift(1))
-    new_pu = same_pu.fill_null(False).not_()
+    new_pu = new_run("person_key", "unit_id")
     # latest end so far within (person, unit): a global running max of (run number, day) pairs
     # encoded in one integer, so it never reaches back into the previous run
     big = 10_000_000
@@ -98,7 +92,7 @@ def _internships(t: Tables, policy: Policy) -> pl.LazyFrame:
     ag = ag.with_columns(
         pl.coalesce("_seg", _SPLIT_PASSES + row).alias("_seg")
     )
-    person_runs = (pl.col("person_key") != pl.col("person_key").shift(1)).fill_null(True)
+    person_runs = new_run("person_key")
     return (
         ag.group_by(*chain, "_seg")
         .agg(
@@ -113,7 +107,7 @@ def _internships(t: Tables, policy: Policy) -> pl.LazyFrame:
         .sort("person_key", "start", "end", "unit_id", "agreement_ids")
         .with_columns(row.alias("_row"))
         .with_columns(
-            (pl.col("_row") - _first_in_run(person_runs, pl.col("_row")) + 1).alias("internship_no"),
+            (pl.col("_row") - first_in_run(person_runs, pl.col("_row")) + 1).alias("internship_no"),
             pl.len().over("person_key").alias("internships"),
         )
         .drop("_row")
