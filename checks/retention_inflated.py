@@ -47,7 +47,7 @@ def _people(t: Tables, policy: Policy, which: pl.Expr, name: str) -> pl.LazyFram
     return (
         person_retention(t, policy).filter(which)
         .group_by("unit_id", "year")
-        .agg(_person_evidence().sort_by("ag_end", "person_id").alias(name), pl.len().alias(f"{name}_count"))
+        .agg(_person_evidence().sort_by("ag_end", "person_id", "ag_id").alias(name), pl.len().alias(f"{name}_count"))
     )
 
 
@@ -165,7 +165,7 @@ def insurance_stopped_after_difference(t: Tables, policy: Policy) -> pl.LazyFram
     internships ended."""
     months = int(policy.detect("retention.insurance_stop_months_after_difference"))
     paid = difference_claims(t, policy).filter(pl.col("paid_date").is_not_null()).group_by("person_id", "unit_id", "year").agg(
-        pl.col("paid_date").min(), pl.col("claim_id").first().alias("difference_claim_id"))
+        pl.col("paid_date").min(), pl.col("claim_id").sort_by("paid_date", "claim_id").first().alias("difference_claim_id"))
     paid_month = pl.col("paid_date").dt.month_start()
     stopped = (
         person_retention(t, policy)
@@ -175,7 +175,8 @@ def insurance_stopped_after_difference(t: Tables, policy: Policy) -> pl.LazyFram
                 & (pl.col("insurance_stop_month") <= paid_month.dt.offset_by(f"{months}mo")))
         .group_by("unit_id", "year")
         .agg(
-            pl.struct(_person_evidence().struct.unnest(), "paid_date", "difference_claim_id").alias("stopped"),
+            pl.struct(_person_evidence().struct.unnest(), "paid_date", "difference_claim_id")
+            .sort_by("ag_end", "person_id", "ag_id").alias("stopped"),
             pl.col("really_retained").sum().cast(pl.Int64).alias("_stopped_real"),
         )
     )
