@@ -42,14 +42,15 @@ KEY_COLUMNS = ("person_id", "unit_id", "claim_id", "county_code", "period_start"
 
 # Which claims a finding puts money at risk on: one row per (finding, claim). A claim-level
 # finding links its own claim; a trainee- or unit-level finding links the claims it lists in
-# its raw ``claims_at_risk`` column (list of struct{claim_id, amount}). Totals and the recovery
+# its raw ``claims_at_risk`` column (a list of :data:`CLAIM_LINK_DTYPE`). Totals and the recovery
 # list are computed from this link table, so each claim counts once (RULES.md §8).
 CLAIM_LINK_SCHEMA: dict[str, pl.DataType] = {
     "finding_id": pl.String(),
     "claim_id": pl.String(),
     "amount": pl.Float64(),
 }
-_LINK_DTYPE = pl.List(pl.Struct({"claim_id": pl.String(), "amount": pl.Float64()}))
+# A finding's claims at risk, as a check lists them: each claim and the yuan at risk on it.
+CLAIM_LINK_DTYPE: pl.DataType = pl.List(pl.Struct({"claim_id": pl.String(), "amount": pl.Float64()}))
 
 
 def empty_findings() -> pl.DataFrame:
@@ -79,7 +80,7 @@ def finalise(raw: pl.LazyFrame, rule: Rule) -> pl.LazyFrame:
         cols.append(pl.col("evidence").cast(pl.String))
     cols.append(pl.lit(rule.citation).alias("citation"))
     if "claims_at_risk" in have:
-        cols.append(pl.col("claims_at_risk").cast(_LINK_DTYPE).alias("_claims"))
+        cols.append(pl.col("claims_at_risk").cast(CLAIM_LINK_DTYPE).alias("_claims"))
     elif "claim_id" in have:
         cols.append(
             pl.concat_list(
@@ -90,11 +91,11 @@ def finalise(raw: pl.LazyFrame, rule: Rule) -> pl.LazyFrame:
                     else pl.lit(0.0).alias("amount"),
                 )
             )
-            .cast(_LINK_DTYPE)
+            .cast(CLAIM_LINK_DTYPE)
             .alias("_claims")
         )
     else:
-        cols.append(pl.lit(None, _LINK_DTYPE).alias("_claims"))
+        cols.append(pl.lit(None, CLAIM_LINK_DTYPE).alias("_claims"))
     out = raw.select(cols)
     fam = rule.family
     need = (

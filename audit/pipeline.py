@@ -121,11 +121,10 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
 def prepare_shared(tables: Tables, policy: Policy) -> float:
     """Compute the sub-results several checks share (``checks.SHARED``) once, before the checks;
     returns the seconds it took."""
-    from checks import SHARED
+    from checks import build_shared
 
     t0 = time.perf_counter()
-    for _name, build in SHARED:
-        build(tables, policy)
+    build_shared(tables, policy)
     return time.perf_counter() - t0
 
 

@@ -347,3 +347,9 @@ PROVINCES: dict[str, str] = {
 def province_of(county_code: pl.Expr) -> pl.Expr:
     """The province code (``XX0000``) of a GB/T 2260 county code expression."""
     return pl.concat_str([county_code.str.slice(0, 2), pl.lit("0000")])
+
+
+def employer_paid() -> pl.Expr:
+    """``social_insurance`` rows an employer paid (payer_type 单位, or not recorded) for its own
+    employee: 灵活就业 and 城乡居民 rows are paid by the person and show no employment."""
+    return (pl.col("payer_type").is_null() | (pl.col("payer_type") == "单位")) & pl.col("employer_id").is_not_null()

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import calendar as _calendar
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import date
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+if TYPE_CHECKING:
+    from audit.policy import Policy
+
 _VALUE_KEY = (bool, int, float, str, date, type(None))
+_CONTEXT = ("audit_month", "si_as_of")
 
 
 def month_end(month: date) -> date:
@@ -74,21 +79,23 @@ class Tables:
     def missing(self, names: tuple[str, ...]) -> list[str]:
         return [n for n in names if not self.has(n)]
 
-    def shared(self, name: str, build: Callable[[], pl.LazyFrame], *depends: object) -> pl.LazyFrame:
-        """A sub-result several checks read (the claims in context, the internships, the identity
-        links, retention per person), computed once and held in memory for the rest of the run.
+    def shared(self, result: Shared, policy: Policy) -> pl.LazyFrame:
+        """The value of a declared sub-result (:class:`Shared`) for these tables and ``policy``,
+        built on first use and held in memory for the rest of the run.
 
         Checks are collected one at a time to bound memory (:func:`audit.pipeline.run_checks`),
         so a lazy sub-plan they share would otherwise be recomputed by every check that reads it
-        — the claims in context by eleven rate rules. ``depends`` are what the result is built
-        from: the frames it reads and the policy (by identity; the store keeps them alive, so an
-        identity is never reused while its entry exists), and plain values such as the audit
-        month (by value). Replacing a frame on the Tables, or handing another policy, builds anew.
+        — the claims in context by eleven rate rules. The result is keyed by what its declaration
+        says it reads (:meth:`Shared.key`): replacing a declared frame on the Tables, another
+        policy where policy parameters are declared, another value of a declared detection
+        parameter or another audit month builds anew.
         """
-        key = (name, *(d if isinstance(d, _VALUE_KEY) else id(d) for d in depends))
+        key, keep = result.key(self, policy)
         entry = self._shared.get(key)
         if entry is None:
-            entry = (depends, build().collect().rechunk().lazy())
+            # ``keep`` holds the frames and policy named by identity in the key, so that an
+            # identity is never reused by another object while its entry exists
+            entry = (keep, result.build(self, policy).collect().rechunk().lazy())
             self._shared[key] = entry
         return entry[1]
 
@@ -99,3 +106,108 @@ class Tables:
     @classmethod
     def table_names(cls) -> list[str]:
         return [f.name for f in fields(cls) if f.name not in ("audit_month", "si_as_of", "notes", "_shared")]
+
+
+def _value_key(value: Any) -> Any:
+    """A detection value as part of a cache key: by value (a list as a tuple)."""
+    if isinstance(value, (list, tuple)):
+        return tuple(_value_key(v) for v in value)
+    if isinstance(value, _VALUE_KEY):
+        return value
+    raise TypeError(f"detection value {value!r} cannot key a shared sub-result")
+
+
+@dataclass(frozen=True, eq=False)
+class Shared:
+    """A sub-result several checks read, declared with everything it reads.
+
+    Made by :func:`shared` from its builder; called like the builder, ``result(t, policy)``, it
+    returns the result for those tables and policy, built once (:meth:`Tables.shared`). The
+    cache key comes from this declaration only (:meth:`key`), so a builder must read nothing it
+    does not declare — ``tests/test_tables.py`` runs every registered builder on tables whose
+    undeclared frames raise when touched.
+
+    ``tables``: the Tables frames it reads (by identity: replacing one builds anew; an optional
+    table that is absent counts as ``None``). ``params``: the policy parameters it looks up (any
+    declared: keyed by the policy object itself, since they are dated per province).
+    ``detection``: the detection parameters it reads (by value). ``context``: ``audit_month``
+    and/or ``si_as_of`` where it depends on them (by value). ``uses``: the shared sub-results it
+    reads; their keys are part of its key.
+    """
+
+    name: str
+    build: Callable[[Tables, Policy], pl.LazyFrame] = field(repr=False)
+    tables: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+    detection: tuple[str, ...] = ()
+    context: tuple[str, ...] = ()
+    uses: tuple[Shared, ...] = ()
+
+    def __post_init__(self) -> None:
+        known = set(Tables.table_names())
+        unknown = [n for n in self.tables if n not in known] + [c for c in self.context if c not in _CONTEXT]
+        if unknown:
+            raise ValueError(f"shared sub-result {self.name}: unknown table or context {', '.join(unknown)}")
+
+    def __call__(self, t: Tables, policy: Policy) -> pl.LazyFrame:
+        return t.shared(self, policy)
+
+    @property
+    def doc(self) -> str:
+        """What the result is: its builder's docstring."""
+        return (self.build.__doc__ or "").strip()
+
+    def key(self, t: Tables, policy: Policy) -> tuple[tuple, list[object]]:
+        """The cache key of this result on ``t`` under ``policy``, and the objects it names by
+        identity (to be kept alive with the entry)."""
+        keep: list[object] = []
+        parts: list[object] = [self.name]
+        for name in self.tables:
+            frame = getattr(t, name)
+            keep.append(frame)
+            parts.append(None if frame is None else id(frame))
+        if self.params:
+            keep.append(policy)
+            parts.append(id(policy))
+        parts.extend(_value_key(policy.detect(name)) for name in self.detection)
+        parts.extend(getattr(t, name) for name in self.context)
+        for used in self.uses:
+            used_key, used_keep = used.key(t, policy)
+            parts.append(used_key)
+            keep.extend(used_keep)
+        return tuple(parts), keep
+
+    def reads(self) -> tuple[set[str], set[str], set[str], set[str]]:
+        """Everything this result may read, its own declaration and those of the results it
+        uses: (tables, params, detection, context)."""
+        tables, params, detection, context = set(self.tables), set(self.params), set(self.detection), set(self.context)
+        for used in self.uses:
+            more = used.reads()
+            tables |= more[0]
+            params |= more[1]
+            detection |= more[2]
+            context |= more[3]
+        return tables, params, detection, context
+
+
+def shared(
+    *,
+    tables: tuple[str, ...] = (),
+    params: tuple[str, ...] = (),
+    detection: tuple[str, ...] = (),
+    context: tuple[str, ...] = (),
+    uses: tuple[Shared, ...] = (),
+) -> Callable[[Callable[[Tables, Policy], pl.LazyFrame]], Shared]:
+    """Declare a builder ``(t, policy) -> LazyFrame`` as a shared sub-result named after it:
+
+        @shared(tables=("agreements", "units"), context=("audit_month",))
+        def unit_internships(t: Tables, policy: Policy) -> pl.LazyFrame: ...
+
+    See :class:`Shared` for what each argument declares.
+    """
+
+    def wrap(build: Callable[[Tables, Policy], pl.LazyFrame]) -> Shared:
+        return Shared(name=build.__name__, build=build, tables=tuple(tables), params=tuple(params),
+                      detection=tuple(detection), context=tuple(context), uses=tuple(uses))
+
+    return wrap

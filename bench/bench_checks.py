@@ -49,10 +49,10 @@ def main() -> None:
 
     from audit.findings import finalise, finalise_skipped
     from audit.loader import load_inputs
-    from audit.pipeline import build_tables, parse_month, prepare_shared
+    from audit.pipeline import build_tables, parse_month
     from audit.policy import Policy
     from audit.reference import load_reference
-    from checks import CHECKS, SHARED
+    from checks import CHECKS, SHARED, build_shared
 
     policy = Policy.load()
     t0 = time.perf_counter()
@@ -73,12 +73,12 @@ def main() -> None:
             del loaded
         print(f"loaded in {time.perf_counter() - t0:.1f} s, peak {_rss_gib():.2f} GiB", flush=True)
         t1, c1 = time.perf_counter(), time.process_time()
-        for name, build in SHARED:  # one at a time, in the pipeline's order (prepare_shared)
+        for result in SHARED:  # one at a time, in the pipeline's order (checks.build_shared)
             w0, c0, before = time.perf_counter(), time.process_time(), _rss_gib()
-            rows = build(tables, policy).select(pl.len()).collect().item()
-            print(f"  shared {name}: {time.perf_counter() - w0:.2f} s wall, {time.process_time() - c0:.2f} s CPU, "
+            rows = result(tables, policy).select(pl.len()).collect().item()
+            print(f"  shared {result.name}: {time.perf_counter() - w0:.2f} s wall, {time.process_time() - c0:.2f} s CPU, "
                   f"{rows:,} rows, +{_rss_gib() - before:.2f} GiB peak", flush=True)
-        prepare_shared(tables, policy)  # nothing left to build: each result is memoised
+        build_shared(tables, policy)  # nothing left to build: each result is memoised
         print(f"shared intermediates in {time.perf_counter() - t1:.1f} s wall, {time.process_time() - c1:.1f} s CPU, "
               f"peak {_rss_gib():.2f} GiB", flush=True)
         only = tuple(p for p in args.only.split(",") if p)

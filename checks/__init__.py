@@ -8,16 +8,13 @@ defined in a module is missing from its tuple, or if a registered rule has no ta
 
 from __future__ import annotations
 
-from typing import Callable
-
-import polars as pl
-
 from audit.policy import Policy
 from audit.rules import Check
-from audit.tables import Tables
+from audit.tables import Shared, Tables
 from checks import (
     _expected,
     _identity,
+    _internships,
     _retention,
     data_quality,
     dormant_unit,
@@ -46,19 +43,29 @@ MODULES = (
 
 CHECKS: tuple[Check, ...] = tuple(c for m in MODULES for c in m.CHECKS)
 
-# The sub-results several rules read, computed once per run before the checks (each is memoised
-# on the Tables by ``Tables.shared``; the pipeline builds them first to time them as one stage).
-SHARED: tuple[tuple[str, Callable[[Tables, Policy], pl.LazyFrame]], ...] = (
-    ("identity_links", _identity.identity_links),
-    ("person_internships", one_internship.internships),
-    ("ghost_internships", lambda t, p: ghost_trainee.internships(t)),
-    ("insurance_near_internships", ghost_trainee._insurance_near),
-    ("claim_context", _expected.claim_context),  # claims_in_agreement and claim_rate_keys
-    ("person_retention", _retention.person_retention),
-    ("unit_years", _retention.unit_years),
-    ("claim_references", lambda t, p: data_quality.claim_references(t)),  # orphan, mismatch, duplicate claims
-    ("graph_groups", graph_rules.graph_groups),  # card and phone rings, linked-unit clusters
+# The sub-results several rules read, each declared where it is defined (:func:`audit.tables.shared`)
+# and built once per run (:func:`build_shared`), in this order, before the checks. Each is
+# stored under its own name; ``tests/test_tables.py`` fails if one reads a table it does not
+# declare.
+SHARED: tuple[Shared, ...] = (
+    _identity.identity_links,
+    one_internship.person_internships,
+    _internships.unit_internships,
+    ghost_trainee.insurance_near_internships,
+    _expected.claims_in_agreement,
+    _expected.claim_rate_keys,
+    _retention.person_retention,
+    _retention.unit_years,
+    data_quality.claim_references,  # orphan, mismatch and duplicate claims
+    graph_rules.graph_groups,  # card and phone rings, linked-unit clusters
 )
+
+
+def build_shared(tables: Tables, policy: Policy) -> None:
+    """Build every shared sub-result (:data:`SHARED`) on ``tables`` under ``policy``, so the checks
+    find them ready; the pipeline calls this once before the checks, to time them as one stage."""
+    for result in SHARED:
+        result(tables, policy)
 
 
 def by_id() -> dict[str, Check]:

@@ -7,8 +7,8 @@ docs/semantics.md "Where a claim belongs"). From those it derives the expected m
 at the standard rate and at the raised rate, and, where either cannot be known (a rate a
 province leaves unset, a county without a usable tier), the reason the rate rules must skip.
 
-Scale: parameters and wages are looked up on the few distinct (province, month) and
-(county, month) keys and joined back by hash, so 8 M claims cost joins, not sorts or loops.
+Parameters and wages are looked up once per distinct (county, month) and joined back to the
+claims (:func:`claim_context`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import polars as pl
 
 from audit.policy import Policy
 from audit.reference import attach_min_wage
-from audit.tables import Tables
+from audit.schema import province_of
+from audit.tables import Tables, shared
 
 MONTHLY = "月度"
 DIFFERENCE = "差额"
@@ -52,10 +53,6 @@ def col(name: str) -> str:
 def fen(expr: pl.Expr) -> pl.Expr:
     """Round a positive yuan amount to the fen, half up (docs/semantics.md), immune to 0.1-style float error."""
     return ((expr * 100 + 0.5 + 1e-6).floor() / 100).cast(pl.Float64)
-
-
-def province_of(county: str = "county_code") -> pl.Expr:
-    return pl.concat_str([pl.col(county).str.slice(0, 2), pl.lit("0000")])
 
 
 def tolerance(policy: Policy) -> float:
@@ -160,12 +157,14 @@ def agreements_frame(t: Tables) -> pl.LazyFrame:
 
 def claims_base(t: Tables) -> pl.LazyFrame:
     """Claims with their unit's county, province, approval and benchmark status (type defaults to 月度),
-    and ``_r``, the claim's row number in the claims table."""
+    ``_r``, the claim's row number in the claims table, and ``_county_no``, a number of the county."""
     units = t.units.select(
         "unit_id", "county_code",
         pl.col("approved_date").alias("unit_approved"),
         pl.col("is_benchmark").fill_null(False).alias("is_benchmark"),
     ).unique("unit_id", keep="first")
+    counties = units.select("county_code").unique().drop_nulls().with_row_index("_county_no")
+    units = units.join(counties, on="county_code", how="left")
     return (
         t.claims.select(
             "claim_id", "unit_id", "person_id",
@@ -179,7 +178,7 @@ def claims_base(t: Tables) -> pl.LazyFrame:
         )
         .with_row_index("_r")  # on the claims as scanned, before any join: see with_agreement
         .join(units, on="unit_id", how="left")
-        .with_columns(province_of().alias("province_code"))
+        .with_columns(province_of(pl.col("county_code")).alias("province_code"))
     )
 
 
@@ -235,34 +234,33 @@ def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
 def claim_context(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Every claim with unit, agreement, minimum wage, parameters and expected amounts (see module doc).
 
-    Two shared results, built once per run (:meth:`Tables.shared`): the claims resolved to their
-    agreements, each with an integer key ``_ck`` of its (county, claim month); and one row per
-    such key with the minimum wage, every parameter in force and the expected amounts, which
-    depend on nothing else. The context is their join on ``_ck``, left lazy: a rule that reads
-    two parameters gathers two columns for its claims, not forty for all of them.
+    The join of two shared results, built once per run: the claims resolved to their agreements
+    (:func:`claims_in_agreement`) and, per (county, claim month), the minimum wage, every
+    parameter in force and the expected amounts (:func:`claim_rate_keys`), which depend on
+    nothing else. Left lazy: a rule that reads two parameters gathers two columns for its
+    claims, not forty for all of them.
     """
-    claims = t.shared("claims_in_agreement", lambda: _claims_in_agreement(t),
-                      t.claims, t.units, t.agreements)
-    keys = t.shared("claim_rate_keys", lambda: _rate_keys(claims, t, policy),
-                    t.claims, t.units, t.agreements, t.county_tiers, t.min_wage, policy)
-    return claims.join(keys, on="_ck", how="left").drop("_ck")
+    return claims_in_agreement(t, policy).join(claim_rate_keys(t, policy), on="_ck", how="left").drop("_ck")
 
 
-def _claims_in_agreement(t: Tables) -> pl.LazyFrame:
-    """The claims resolved to their agreements (:func:`with_agreement`), keyed by (county, month)."""
-    # a 64-bit hash of the pair names it: computed row by row, where numbering the distinct pairs
-    # would take a join of every claim on a string and a date (a collision among the few thousand
-    # pairs of a run has a chance of about 1 in 10^12)
-    key = pl.when(pl.col("county_code").is_not_null() & pl.col("claim_month").is_not_null()).then(
-        pl.struct("county_code", "claim_month").hash(seed=7))
-    return with_agreement(claims_base(t), t).with_columns(key.alias("_ck"))
+@shared(tables=("claims", "units", "agreements"))
+def claims_in_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """The claims resolved to their agreements (:func:`with_agreement`), each with ``_ck``, an
+    integer naming its (county, claim month): the key of :func:`claim_rate_keys`."""
+    # computed row by row from the county's number and the month; numbering the distinct
+    # (county, month) pairs instead would take a join of every claim on a string and a date
+    month_no = pl.col("claim_month").dt.year().cast(pl.Int64) * 12 + pl.col("claim_month").dt.month().cast(pl.Int64)
+    key = pl.col("_county_no").cast(pl.Int64) * 2**32 + month_no + 2**31  # any date's month number is < 2³¹ away
+    return with_agreement(claims_base(t), t).with_columns(key.alias("_ck")).drop("_county_no")
 
 
-def _rate_keys(claims: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
-    """Per (county, claim month) key: the minimum wage, the parameters and the expected amounts."""
+@shared(tables=("county_tiers", "min_wage"), params=tuple(name for name, _ in CLAIM_PARAMS), uses=(claims_in_agreement,))
+def claim_rate_keys(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Per (county, claim month) key ``_ck`` of the claims: the minimum wage, the parameters
+    (:data:`CLAIM_PARAMS`) and the expected amounts (:func:`rate_exprs`)."""
     keys = (
-        claims.select("_ck", "county_code", "claim_month").unique("_ck").drop_nulls("_ck")
-        .with_columns(province_of().alias("province_code"))
+        claims_in_agreement(t, policy).select("_ck", "county_code", "claim_month").unique("_ck").drop_nulls("_ck")
+        .with_columns(province_of(pl.col("county_code")).alias("province_code"))
     )
     looked_up = attach_params(
         attach_min_wage(keys, t.county_tiers, t.min_wage, county="county_code", on="claim_month"), policy,

@@ -22,11 +22,10 @@ The result maps every ``person_id`` seen in trainees, agreements or claims to a 
 
 from __future__ import annotations
 
-
 import polars as pl
 
 from audit.policy import Policy
-from audit.tables import Tables
+from audit.tables import Tables, shared
 
 VALID_STATUSES = ("ok", "legacy15")
 IDENTITY_SCHEMA: dict[str, pl.DataType] = {
@@ -76,16 +75,13 @@ def _swap_variants(suspects: pl.LazyFrame) -> pl.LazyFrame:
     )
 
 
+@shared(tables=("trainees",), detection=("duplicate.max_transpositions",))
 def identity_links(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The corroborated links: suspect ``person_id`` → valid ``person_key``, one row per suspect.
 
     Columns: person_id, person_key, link, link_via, name (the shared name).
     """
     swaps = int(policy.detect("duplicate.max_transpositions"))
-    return t.shared("identity_links", lambda: _identity_links(t, swaps), t.trainees, swaps)
-
-
-def _identity_links(t: Tables, swaps: int) -> pl.LazyFrame:
     # .cache(): the million register rows are cleaned once and read by every block below (the
     # valid IDs by three joins, the suspects by two), not once per join
     contacts = _trainee_contacts(t).cache()

@@ -2,13 +2,14 @@
 
 Definitions (the evidence of every retention finding records them):
 
-- An internship *ends* on its agreement's actual end, else its planned end, when that is on or
-  before the end of the audit month. An agreement followed at the same unit by the next one
-  starting by the first day of the month after it ended is an extension, not an end: only the
-  last agreement of the chain ends the internship (semantics, "Internships").
+- An internship is a chain of agreements at one unit without a gap, whatever its length
+  (:mod:`checks._internships`); it *ends* on the latest end (actual, else planned) of its
+  agreements, when that is on or before the end of the audit month. The agreement with that end
+  ends the internship: its end_reason and retained flag are the internship's; an agreement
+  followed by an extension ends nothing.
 - *Completed* in year Y: an internship that ended in Y with ``end_reason`` 期满 or 提前留用 (the
   汇总表's 完成见习; 提前离岗 is outside it).
-- *Really retained*: a labour contract with the unit starting between the internship start and
+- *Really retained*: a labour contract with the unit starting between the internship's first day and
   ``retention.contract_window_days`` after its end, at least ``retention.min_contract_months`` long
   or open-ended; AND the unit's employer-paid insurance (payer 单位 or null, not 补充工伤) for
   ``retention.min_insured_months_after`` consecutive months starting in the end month or the
@@ -29,8 +30,14 @@ from __future__ import annotations
 import polars as pl
 
 from audit.policy import Policy
-from audit.tables import Tables
-from checks._expected import DIFFERENCE, agreements_frame, attach_params, claim_context, province_of
+from audit.schema import province_of
+from audit.tables import Tables, shared
+from checks._claims import claim_link
+from checks._expected import (
+    DIFFERENCE, agreements_frame, attach_params, claim_context, claim_rate_keys, claims_in_agreement,
+)
+from checks._internships import chain_agreements
+from checks._registries import employer_insurance, labour_contracts
 from checks._runs import first_in_run, new_run
 
 COMPLETED_REASONS = ("期满", "提前留用")
@@ -62,19 +69,17 @@ def definition(t: Tables, policy: Policy) -> pl.Expr:
 
 
 def ended_internships(t: Tables) -> pl.LazyFrame:
-    """Agreements that ended an internship by the audit month (extensions folded), one row each."""
+    """The internships that ended by the end of the audit month, one row each: the agreement that
+    ends it (:func:`checks._internships.chain_agreements`, no cap), its columns as
+    :func:`checks._expected.agreements_frame` names them, with the internship's first day
+    (``internship_start``), its ``year``, ``completed`` and ``declared_retained``."""
     # semantics.md counts completions per agreement; an extension's first agreement (often 期满)
     # would otherwise count as a completed, unretained internship and lower the real rate.
-    ag = agreements_frame(t).sort("person_id", "unit_id", "ag_start")
-    # the next agreement of the same person at the same unit, on rows sorted by them (a window
-    # over a million tiny groups costs seconds)
-    same_next = (pl.col("person_id").shift(-1) == pl.col("person_id")) & (pl.col("unit_id").shift(-1) == pl.col("unit_id"))
-    next_start = pl.when(same_next).then(pl.col("ag_start").shift(-1))
-    extended = next_start <= pl.col("ag_end").dt.month_start().dt.offset_by("1mo")
+    chained = chain_agreements(agreements_frame(t).with_columns(
+        pl.col("ag_id").alias("agreement_id"), pl.col("ag_start").alias("start_date"), pl.col("ag_end").alias("end")))
     return (
-        ag.with_columns(extended.fill_null(False).alias("_extended"))
-        .filter(~pl.col("_extended") & (pl.col("ag_end") <= pl.lit(t.month_end)))
-        .drop("_extended")
+        chained.filter(pl.col("ends_internship") & (pl.col("ag_end") <= pl.lit(t.month_end)))
+        .drop("agreement_id", "start_date", "end", "internship", "internship_end", "alone", "ends_internship")
         .with_columns(
             pl.int_range(pl.len(), dtype=pl.Int64).alias("_iid"),
             pl.col("ag_end").dt.year().cast(pl.Int32).alias("year"),
@@ -84,47 +89,37 @@ def ended_internships(t: Tables) -> pl.LazyFrame:
     )
 
 
-def employer_insurance(t: Tables) -> pl.LazyFrame:
-    return (
-        t.social_insurance.filter(
-            pl.col("employer_id").is_not_null()
-            & (pl.col("payer_type").is_null() | (pl.col("payer_type") == "单位"))
-            & (pl.col("insurance_type").is_null() | (pl.col("insurance_type") != "补充工伤"))
-            & (pl.col("month") <= pl.lit(t.si_as_of))
-        )
-        .select("person_id", pl.col("employer_id").alias("unit_id"), "month")
-        .unique()
-    )
-
-
+@shared(
+    tables=("agreements", "employment", "social_insurance"),
+    detection=("retention.contract_window_days", "retention.min_contract_months",
+               "retention.min_insured_months_after"),
+    context=("audit_month", "si_as_of"),
+)
 def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
-    """Each ended internship with its contract and insurance evidence and ``really_retained``.
+    """Each ended internship (:func:`ended_internships`) with its contract and insurance evidence
+    and ``really_retained``.
 
     Columns added: contract_start/contract_end (the qualifying contract, else the first one in
     the window), contract_in_window, contract_ok; insured_from (first unit-insured month from the
     end month on), insured_run_months, insurance_stop_month (first month of the visible stop, null
     where the run reaches si_as_of), insured_right_after, insurance_judged, insurance_ok;
-    really_retained. Computed once per run (:meth:`Tables.shared`).
+    really_retained; relabelled.
     """
-    return t.shared("person_retention", lambda: _person_retention(t, policy),
-                    t.agreements, t.employment, t.social_insurance, t.audit_month, t.si_as_of, policy)
-
-
-def _person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     window = int(policy.detect("retention.contract_window_days"))
     min_contract = int(policy.detect("retention.min_contract_months"))
     min_run = int(policy.detect("retention.min_insured_months_after"))
     ended = ended_internships(t)
-    keys = ended.select("_iid", "person_id", "unit_id", "ag_start", "ag_end")
+    keys = ended.select("_iid", "person_id", "unit_id", "internship_start", "ag_end")
 
     if t.employment is not None:
         contracts = (
             keys.join(
-                t.employment.select("person_id", pl.col("employer_id").alias("unit_id"), "contract_start", "contract_end"),
+                labour_contracts(t).select("person_id", pl.col("employer_id").alias("unit_id"), "contract_start",
+                                           "contract_end"),
                 on=["person_id", "unit_id"],
             )
             .filter(
-                (pl.col("contract_start") >= pl.col("ag_start"))
+                (pl.col("contract_start") >= pl.col("internship_start"))
                 & (pl.col("contract_start") <= pl.col("ag_end") + pl.duration(days=window))
             )
             .with_columns(
@@ -148,7 +143,7 @@ def _person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
 
     end_idx = month_index(pl.col("ag_end"))
     insurance = (
-        keys.join(employer_insurance(t), on=["person_id", "unit_id"])
+        keys.join(employer_insurance(t.social_insurance, t.si_as_of), on=["person_id", "unit_id"])
         .with_columns((month_index(pl.col("month")) - end_idx).alias("_off"))
         .filter(pl.col("_off") >= 0)
         .sort("_iid", "_off")
@@ -207,16 +202,11 @@ def difference_claims(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
 
 
+@shared(tables=("units", "retention_declarations"), params=tuple(name for name, _ in YEAR_PARAMS),
+        uses=(person_retention, claims_in_agreement, claim_rate_keys))
 def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Per unit and year: completed, really retained, declared, rates, threshold, benchmark exemption
-    and that unit-year's 差额 claims (all, and those the real rate does not support). Computed once
-    per run (:meth:`Tables.shared`)."""
-    return t.shared("unit_years", lambda: _unit_years(t, policy), t.agreements, t.employment, t.social_insurance,
-                    t.claims, t.units, t.retention_declarations, t.county_tiers, t.min_wage, t.audit_month,
-                    t.si_as_of, policy)
-
-
-def _unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
+    and that unit-year's 差额 claims (all, and those the real rate does not support)."""
     people = person_retention(t, policy)
     counts = people.group_by("unit_id", "year").agg(
         pl.col("completed").sum().cast(pl.Int64).alias("completed"),
@@ -242,7 +232,8 @@ def _unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
     rate = lambda num, den: pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den))  # noqa: E731
     frame = (
         frame.join(units, on="unit_id", how="left")
-        .with_columns(province_of().alias("province_code"), pl.date(pl.col("year"), 12, 31).alias("_year_end"))
+        .with_columns(province_of(pl.col("county_code")).alias("province_code"),
+                      pl.date(pl.col("year"), 12, 31).alias("_year_end"))
         .pipe(attach_params, policy, on="_year_end", names=YEAR_PARAMS)
         .with_columns(
             rate("really_retained", "completed").alias("real_rate"),
@@ -261,9 +252,7 @@ def _unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
             ).alias("qualifies"),
         )
     )
-    claim_lists = diffs.group_by("unit_id", "year").agg(
-        pl.struct("claim_id", (pl.col("amount") + pl.col("insurance_amount")).alias("amount")).alias("difference_claims"),
-    )
+    claim_lists = diffs.group_by("unit_id", "year").agg(claim_link().sort_by("claim_id").alias("difference_claims"))
     return frame.join(claim_lists, on=["unit_id", "year"], how="left").with_columns(
         pl.col("difference_claims").list.len().fill_null(0).alias("difference_count"),
         pl.when(~pl.col("qualifies")).then(pl.col("difference_claims")).alias("unsupported_claims"),

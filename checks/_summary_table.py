@@ -56,6 +56,8 @@ from typing import TYPE_CHECKING
 
 import polars as pl
 
+from audit.schema import province_of
+
 if TYPE_CHECKING:
     from audit.policy import Policy
     from audit.tables import Tables
@@ -168,9 +170,7 @@ def _grad_years(t: Tables, policy: Policy) -> pl.LazyFrame:
     few hundred dates, read from two narrow columns) and joined back by hash, a million
     agreement rows are neither sorted nor read twice.
     """
-    provinces = t.units.select(
-        pl.concat_str([pl.col("county_code").str.slice(0, 2), pl.lit("0000")]).alias("province_code")
-    ).unique().drop_nulls()
+    provinces = t.units.select(province_of(pl.col("county_code")).alias("province_code")).unique().drop_nulls()
     dates = t.agreements.select("start_date").unique().drop_nulls()
     return policy.attach(provinces.join(dates, how="cross"), "eligibility.graduate_years_since_leaving",
                          on="start_date", alias="_grad_years")
@@ -211,7 +211,7 @@ def _with_graduate(agreements: pl.LazyFrame, t: Tables, policy: Policy) -> pl.La
     trainees = t.trainees.select("person_id", "education", "graduation_date").unique("person_id")
     agreements = (
         agreements.join(trainees, on="person_id", how="left")
-        .with_columns(pl.concat_str([pl.col("county_code").str.slice(0, 2), pl.lit("0000")]).alias("province_code"))
+        .with_columns(province_of(pl.col("county_code")).alias("province_code"))
         .join(_grad_years(t, policy), on=["province_code", "start_date"], how="left")
     )
     limit = pl.col("graduation_date").dt.offset_by(

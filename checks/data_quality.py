@@ -14,7 +14,7 @@ import polars as pl
 
 from audit.policy import Policy
 from audit.rules import Check, Severity, rule
-from audit.tables import Tables
+from audit.tables import Tables, shared
 from checks._identity import identity_links, raw_id, with_person_key
 
 CITE_ID = "GB 11643-1999 公民身份号码 (校验码); 赣人社发〔2023〕9号 五(三)"
@@ -156,9 +156,15 @@ def _first_by_key(lf: pl.LazyFrame, key: str) -> pl.LazyFrame:
     return pl.concat([once, repeated]).drop("_h")
 
 
-def claim_references(t: Tables) -> pl.LazyFrame:
+_CLAIM_ROW = ("claim_id", "unit_id", "person_id", "person_id_raw", "agreement_id", "claim_month", "claim_type",
+              "amount", "insurance_amount", "submitted_date", "paid_date", "_file", "_line")
+_CLAIM_FLAGS = ("_no_agreement", "_no_person", "_no_unit", "_other_ids", "_repeated_id")
+
+
+@shared(tables=("claims", "agreements", "trainees", "units"))
+def claim_references(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The claim rows whose references or key do not hold, computed once per run for
-    orphan_claim, claim_agreement_mismatch and duplicate_key (``checks.SHARED``): the claim
+    orphan_claim, claim_agreement_mismatch and duplicate_key: the claim
     names an agreement the agreements register does not hold (``_no_agreement``), a person or
     unit the trainees or units register does not hold (``_no_person``, ``_no_unit``), an
     agreement (its first row, by file and line) recorded for other raw person or unit IDs
@@ -169,22 +175,10 @@ def claim_references(t: Tables) -> pl.LazyFrame:
 
     Columns: the claim's own (:data:`_CLAIM_ROW`; ``person_id_raw`` as exported), the five
     flags and the agreement's columns.
-
-    Scale: the three rules each read all 5.6 M claims, and two joined them to the million
-    agreements by id; here the claims are read once, the joins run on narrow columns, and only
-    the few rows that fail come out, with their evidence.
     """
-    return t.shared("claim_references", lambda: _claim_references(t), t.claims, t.agreements, t.trainees, t.units)
-
-
-_CLAIM_ROW = ("claim_id", "unit_id", "person_id", "person_id_raw", "agreement_id", "claim_month", "claim_type",
-              "amount", "insurance_amount", "submitted_date", "paid_date", "_file", "_line")
-_CLAIM_FLAGS = ("_no_agreement", "_no_person", "_no_unit", "_other_ids", "_repeated_id")
-
-
-def _claim_references(t: Tables) -> pl.LazyFrame:
+    # the three rules read the claims once, here, on narrow columns; only the rows that fail come
+    # out. One read of the claims, numbered to tell rows apart; .cache(): the joins below all read it
     have = t.claims.collect_schema()
-    # one read of the claims, numbered to tell rows apart; .cache(): the joins below all read it
     claims = t.claims.select([c for c in _CLAIM_ROW if c in have]).with_row_index("_r").cache()
     first = _first_by_key(t.agreements.select("agreement_id", "person_id", raw_id(), "unit_id", "_file", "_line"),
                           "agreement_id").select(
@@ -269,7 +263,7 @@ def orphan_claim(t: Tables, policy: Policy) -> pl.LazyFrame:
         pl.when(pl.col("_no_unit")).then(pl.lit("unit_id")),
     ).list.drop_nulls()
     return (
-        claim_references(t).with_columns(missing.alias("missing"))
+        claim_references(t, policy).with_columns(missing.alias("missing"))
         .filter(pl.col("missing").list.len() > 0)
         .select(
             "person_id", "unit_id", "claim_id",
@@ -358,7 +352,7 @@ def duplicate_key(t: Tables, policy: Policy) -> pl.LazyFrame:
     trainee_cols = ["person_id_raw", "name", "education", "graduation_date", "phone", "bank_card"]
     parts = [
         # the claims' repeated ids are found with their other broken references, once per run
-        _duplicates(claim_references(t).filter(pl.col("_repeated_id")), "claims", ["claim_id"], claim_cols,
+        _duplicates(claim_references(t, policy).filter(pl.col("_repeated_id")), "claims", ["claim_id"], claim_cols,
                     {"person_id": pl.col("person_id"), "unit_id": pl.col("unit_id"),
                      "period_start": pl.col("claim_month")}),
         _duplicates(_repeated_rows(t.agreements, ["agreement_id"]), "agreements", ["agreement_id"], agreement_cols,
@@ -418,7 +412,7 @@ def claim_agreement_mismatch(t: Tables, policy: Policy) -> pl.LazyFrame:
     identity = identity_links(t, policy)
     # the claims whose raw IDs differ from their agreement's (few): a linked ID variant on either
     # side is the same natural person
-    refs = claim_references(t).filter(pl.col("_other_ids"))
+    refs = claim_references(t, policy).filter(pl.col("_other_ids"))
     refs = with_person_key(with_person_key(refs, identity), identity, on="agreement_person_id",
                            alias="agreement_person_key")
     differs = pl.concat_list(

@@ -11,24 +11,9 @@ import polars as pl
 from audit.policy import Policy
 from audit.rules import Check, CheckResult, Severity, rule
 from audit.tables import Tables
-from checks.ghost_trainee import province_of
+from checks._units import latest_units, not_exited
 
-OPEN_END = dt.date(9999, 12, 31)
-
-
-def latest_units(t: Tables) -> pl.LazyFrame:
-    """One row per unit_id: the most recently approved row (a re-admitted unit may appear twice)."""
-    return (
-        t.units.sort("approved_date", "_line")
-        .group_by("unit_id")
-        .agg(pl.all().last())
-        .with_columns(province_of().alias("province_code"))
-    )
-
-
-def not_exited(t: Tables) -> pl.Expr:
-    """Approved by the end of the audit month and not exited by then."""
-    return (pl.col("approved_date") <= t.month_end) & (pl.col("exit_date").is_null() | (pl.col("exit_date") > t.month_end))
+OPEN_END = dt.date(9999, 12, 31)  # a position never closed
 
 
 @rule(

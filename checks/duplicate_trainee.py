@@ -18,6 +18,7 @@ from audit.policy import Policy
 from audit.rules import Check, Severity, rule
 from audit.tables import Tables
 from checks._identity import identity_links, raw_id, rows_of_persons, with_person_key
+from checks._units import unit_counties
 
 CITATION_IDENTITY = "赣人社发〔2023〕9号 四(二)、五(三)"
 CITATION_CLAIM = "赣人社发〔2023〕9号 四(二)、五(三)"
@@ -176,7 +177,7 @@ def same_month_claimed_twice(t: Tables, policy: Policy) -> pl.LazyFrame:
     return (
         claims.filter(pl.col("_order") > 0)
         .join(original, on=key)
-        .join(t.units.group_by("unit_id").agg(pl.col("county_code").sort_by("_line").first()), on="unit_id", how="left")
+        .join(unit_counties(t), on="unit_id", how="left")
         .select(
             pl.col("person_key").alias("person_id"),
             "unit_id",

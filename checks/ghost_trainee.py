@@ -7,241 +7,41 @@ payroll before the start, the trainee's own record (education, graduation, unemp
 registration, age), deaths and the unit's allowance ledger.
 
 Every finding is about one internship: one person at one unit, agreements chained without a
-gap (docs/semantics.md, "Internships"); its keys are person_id, unit_id and the internship's
-first day (period_start). Money at risk is listed per claim in ``claims_at_risk``; a claim that
-should not have been paid puts its whole amount plus its insurance_amount at risk.
+gap (:mod:`checks._internships`); its keys are person_id, unit_id and the internship's first day
+(period_start). Money at risk is listed per claim in ``claims_at_risk`` (:mod:`checks._claims`);
+a claim that should not have been paid puts its whole amount plus its insurance_amount at risk.
 """
 
 from __future__ import annotations
-
-import datetime as dt
 
 import polars as pl
 
 from audit.policy import Policy
 from audit.rules import Check, CheckResult, Severity, rule
-from audit.tables import Tables
-from checks._runs import new_run
+from audit.tables import Tables, shared
+from checks._claims import claim_rows, claims_of_internship, claims_of_persons, with_claims
+from checks._internships import INTERNSHIP_KEYS as KEYS
+from checks._internships import unit_internships
+from checks._joins import hash_key, hashed_join, hjoin, of_persons
+from checks._registries import TRAINEE_COVER, employer_paid, labour_contracts, not_trainee_cover
+from checks._units import unit_counties
 
-OPEN_END = dt.date(9999, 12, 31)  # an open-ended labour contract
-TRAINEE_COVER = "补充工伤"  # the insurance a unit buys for its own trainees, not employment
-KEYS = ["person_id", "unit_id", "internship_start"]
-_GROUP_STRIDE = 10_000_000  # > any date as days since 1970 plus the offset below
-_DAY_OFFSET = 1_000_000  # keeps dates before 1970 positive
-_CLAIM_LINK = pl.List(pl.Struct({"claim_id": pl.String(), "amount": pl.Float64()}))
-
-
-# ------------------------------------------------------------------ shared building blocks --
-
-
-def province_of(county: str = "county_code") -> pl.Expr:
-    """The province code (XX0000) of a six-digit county code."""
-    return pl.concat_str([pl.col(county).str.slice(0, 2), pl.lit("0000")])
-
-
-def employer_paid() -> pl.Expr:
-    """Rows paid by an employer; 灵活就业 and 城乡居民 are self-paid and show no employment."""
-    return (pl.col("payer_type").is_null() | (pl.col("payer_type") == "单位")) & pl.col("employer_id").is_not_null()
-
-
-def hash_key(on: list[str]) -> pl.Expr:
-    """One 128-bit integer per key: two independently seeded 64-bit hashes side by side.
-
-    The first hash is reinterpreted as signed so that ``high · 2⁶⁴ + low`` fits an Int128 exactly:
-    distinct hash pairs give distinct keys.
-    """
-    key = pl.col(on[0]) if len(on) == 1 else pl.struct(on)
-    high = key.hash(seed=11).reinterpret(signed=True).cast(pl.Int128)
-    return (high * pl.lit(1 << 64, pl.Int128) + key.hash(seed=29).cast(pl.Int128)).alias("_k")
-
-
-def hjoin(left: pl.LazyFrame, right: pl.LazyFrame, on: str | list[str], how: str = "inner") -> pl.LazyFrame:
-    """``left.join(right, on=on, how=how)`` through a 128-bit hash of the key columns.
-
-    For two LARGE sides. Polars 2.1 joins 18-character IDs slowly: 5.6 M claims to a million
-    agreements on person_id take 1.4 CPU-s on the strings, 0.84 s on two 64-bit hash columns and
-    0.57 s on one Int128 column holding both hashes; 5.6 M claims anti-joined to 5.5 M payments on
-    (person, unit, month) take 2.6 s, 1.7 s and 1.3 s. Two independent 64-bit hashes (128 bits)
-    make a false match practically impossible. Where one side is a few thousand found rows a plain
-    join is cheaper still, since hashing the big side costs more than it saves (:func:`_small_join`).
-    The key columns come from ``left``; keys must not be null (nulls would match).
-    """
-    on = [on] if isinstance(on, str) else list(on)
-    right = right.with_columns(hash_key(on)).drop(on)
-    return left.with_columns(hash_key(on)).join(right, on="_k", how=how).drop("_k", strict=False)
-
-
-def _small_join(left: pl.LazyFrame, right: pl.LazyFrame, on: str | list[str], how: str = "inner") -> pl.LazyFrame:
-    """A plain join on the key columns, for a side of a few thousand rows (findings, their claims).
-
-    Null keys match, as they do through :func:`hjoin`'s hashes, so that both give the same rows.
-    """
-    return left.join(right, on=on, how=how, nulls_equal=True)
-
-
-def unit_counties(t: Tables) -> pl.LazyFrame:
-    """unit_id → county_code (the latest approved row where a unit_id was exported twice; of two
-    approved the same day, the later line, as :func:`checks.dormant_unit.latest_units` reads it)."""
-    return t.units.group_by("unit_id").agg(pl.col("county_code").sort_by("approved_date", "_line").last())
-
-
-def internships(t: Tables) -> pl.LazyFrame:
-    """The internships the ghost rules judge, computed once per run (see :func:`_internships`)."""
-    return t.shared("ghost_internships", lambda: _internships(t), t.agreements, t.units, t.audit_month)
-
-
-def _internships(t: Tables) -> pl.LazyFrame:
-    """One row per internship: a person's agreements at one unit chained without a gap.
-
-    An agreement ends at ``actual_end_date``, else ``planned_end_date``; one still running past
-    the audit month ends at the month end. The next agreement continues the internship when it
-    starts on or before the first day of the month after the previous one ended. Columns:
-    person_id, unit_id, internship_start, internship_end, claims_end (the last day any claim of
-    the internship may pay for: the latest planned or actual end, so remaining-period months
-    belong to it), agreements (list of the agreement rows), county_code, province_code.
-
-    The 12-month cap on an extension (one_internship.extension_max_months) is ONE_INTERNSHIP's
-    concern; here a gapless chain is one internship whatever its length.
-
-    Nearly every person has one agreement at a unit, and that agreement is the internship: only
-    the pairs with several agreements (about 2 k of a million at 1 M trainees) are sorted and
-    chained. Sorting a million agreements on the IDs and grouping them into a million groups
-    was most of this result's cost (1.9 CPU-s).
-    """
-    agreements = (
-        t.agreements.filter(pl.col("start_date") <= t.month_end)
-        .select(
-            "person_id",
-            "unit_id",
-            "agreement_id",
-            "start_date",
-            pl.min_horizontal(pl.coalesce("actual_end_date", "planned_end_date"), pl.lit(t.month_end)).alias("end_date"),
-            pl.max_horizontal("planned_end_date", "actual_end_date").alias("_claims_end"),
-            "_file",
-            "_line",
-        )
-        .with_columns(pl.struct("person_id", "unit_id").is_duplicated().alias("_several"))
-        .cache()
-    )
-    agreement_row = pl.struct("agreement_id", "start_date", "end_date", "_file", "_line")
-    alone = agreements.filter(~pl.col("_several")).select(
-        "person_id",
-        "unit_id",
-        pl.col("start_date").alias("internship_start"),
-        pl.col("end_date").alias("internship_end"),
-        pl.col("_claims_end").alias("claims_end"),
-        pl.concat_list(agreement_row).alias("agreements"),
-    )
-    agreements = agreements.filter(pl.col("_several")).drop("_several").sort(
-        "person_id", "unit_id", "start_date", "agreement_id")
-    # Window functions over a million small (person, unit) groups are slow; on rows sorted by
-    # group, running values are computed globally instead: a group number in the high digits keeps
-    # a running maximum from crossing into the next group.
-    group_no = new_run("person_id", "unit_id").cast(pl.Int64).cum_sum()
-    end_days = pl.col("end_date").cast(pl.Int64) + _DAY_OFFSET
-    running_end = (pl.col("_g") * _GROUP_STRIDE + end_days).cum_max() - pl.col("_g") * _GROUP_STRIDE - _DAY_OFFSET
-    chained = (
-        agreements.with_columns(group_no.alias("_g"))
-        .with_columns(running_end.cast(pl.Int32).cast(pl.Date).shift(1).alias("_prev_end"))
-        .with_columns(
-            (
-                new_run("_g")
-                | (pl.col("start_date") > pl.col("_prev_end").dt.month_start().dt.offset_by("1mo"))
-            ).cast(pl.Int64).cum_sum().alias("_n")
-        )
-    )
-    several = (
-        chained.group_by("_n")
-        .agg(
-            pl.col("person_id").first(),
-            pl.col("unit_id").first(),
-            pl.col("start_date").min().alias("internship_start"),
-            pl.col("end_date").max().alias("internship_end"),
-            pl.col("_claims_end").max().alias("claims_end"),
-            agreement_row.sort_by("start_date", "agreement_id").alias("agreements"),
-        )
-        .drop("_n")
-    )
-    return (
-        pl.concat([alone, several])
-        .pipe(hjoin, unit_counties(t), "unit_id", how="left")
-        .with_columns(province_of().alias("province_code"))
-    )
-
-
-def claim_money() -> pl.Expr:
-    """What a claim paid: the subsidy plus any insurance reimbursed with it."""
-    return (pl.col("amount").fill_null(0.0) + pl.col("insurance_amount").fill_null(0.0)).round(2)
-
-
-def claims_at_risk(claims: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    """Group matched claim rows (keys + claim columns) into one list per finding, each claim once."""
-    return (
-        claims.unique([*keys, "claim_id"])
-        .group_by(keys)
-        .agg(
-            pl.struct("claim_id", claim_money().alias("amount")).sort_by("claim_id").alias("claims_at_risk"),
-            claim_money().sum().round(2).alias("amount_at_risk"),
-            pl.struct("claim_id", "claim_month", "claim_type", "amount", "_file", "_line")
-            .sort_by("claim_month", "claim_id")
-            .alias("claims"),
-        )
-    )
-
-
-def with_claims(found: pl.LazyFrame, matched: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    """Attach the claims at risk to findings (none: an empty list and 0 yuan)."""
-    return _small_join(found, claims_at_risk(matched, keys), keys, how="left").with_columns(
-        pl.col("claims_at_risk").fill_null(pl.lit([], _CLAIM_LINK)),
-        pl.col("amount_at_risk").fill_null(0.0),
-    )
-
-
-def _claim_rows(t: Tables) -> pl.LazyFrame:
-    return t.claims.select(
-        "claim_id", "unit_id", "person_id", "claim_month", "claim_type", "amount", "insurance_amount", "_file", "_line"
-    )
-
-
-def _claims_of_persons(t: Tables, found: pl.LazyFrame) -> pl.LazyFrame:
-    """The claim rows of the persons in ``found``, restricted by a semi-join on person_id first.
-
-    A rule finds a few thousand people among millions of claims: probing the 5.6 M claims' IDs
-    against that small set once (0.15 s at 1 M trainees) is far cheaper than hashing every claim
-    on (person, unit) to join them (0.4 s + the scan), and the claims are only widened after.
-    """
-    return _claim_rows(t).join(found.select("person_id").unique(), on="person_id", how="semi", nulls_equal=True)
-
-
-def claims_of_internship(t: Tables, found: pl.LazyFrame) -> pl.LazyFrame:
-    """All claims of each found internship (any type, months from its start to claims_end)."""
-    return (
-        _small_join(_claims_of_persons(t, found), found.select(*KEYS, "claims_end"), ["person_id", "unit_id"])
-        .filter(
-            (pl.col("claim_month") >= pl.col("internship_start").dt.month_start())
-            & (pl.col("claim_month") <= pl.col("claims_end"))
-        )
-    )
+# ------------------------------------------------------------------ this family's building blocks --
 
 
 def _spans_of(spans: pl.LazyFrame, found: pl.LazyFrame) -> pl.LazyFrame:
-    """``hjoin(spans, found, KEYS)`` for a few thousand found internships: the million internships
-    are first restricted by a semi-join on person_id (one probe each, no hashing of three keys),
-    then joined to the found rows.
-
-    Both ``found`` and the result are read more than once (the persons, the claims, the
-    findings), each time with other columns: projection pushdown then makes the uses differ and
-    the optimiser's common-subplan elimination no longer merges them, so the plan that found
-    them would run once per use. ``cache()`` computes each once.
+    """The internships (``spans``, :func:`checks._internships.unit_internships`) of the few
+    ``found`` rows, joined to them on the internship's keys.
 
     Found rows judged on an internship's narrow columns are the same row twice where two
     internships share their keys (possible only with an agreement that ends before it starts):
     they are made unique, so that each internship is found once, as a join of the internships
     themselves to their trainee rows finds it.
     """
+    # cache(): both are read several times with different columns, which keeps the optimiser
+    # from merging the reads: the plan that found them would otherwise run once per read
     found = found.unique().cache()
-    persons = found.select("person_id").unique()
-    return _small_join(spans.join(persons, on="person_id", how="semi", nulls_equal=True), found, KEYS).cache()
+    return of_persons(spans, found).join(found, on=KEYS).cache()
 
 
 def _finding(found: pl.LazyFrame, evidence: list[pl.Expr | str]) -> pl.LazyFrame:
@@ -260,63 +60,30 @@ def _finding(found: pl.LazyFrame, evidence: list[pl.Expr | str]) -> pl.LazyFrame
     )
 
 
-def _insurance_near(t: Tables, policy: Policy) -> pl.LazyFrame:
+@shared(tables=("social_insurance",), detection=("ghost.own_employee_lookback_months",), context=("audit_month",),
+        uses=(unit_internships,))
+def insurance_near_internships(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The employer-paid insurance rows the two insurance rules read, with the internship's keys
     and end: rows of another employer in the internship's months (insured_elsewhere), and rows
     of the internship unit itself other than 补充工伤 trainee cover from
-    ghost.own_employee_lookback_months before the start month up to it (own_employee).
-
-    At national scale (30 M rows) the cheap filters run first (employer-paid, not after the audit
-    month), then one hashed join on person_id restricts the rows to people with internships.
-    Of what that join keeps, three rows in four are the unit's own 补充工伤 cover of its trainee
-    in the internship's months, which neither rule reads: keeping only the rows the rules read
-    (about 26 k of 3.8 M at 1 M trainees) makes the held result and both rules cheap.
-    insured_elsewhere and own_employee both start from this one result, computed once per run
-    (:meth:`Tables.shared`); each applies its own filter again, so insured_elsewhere's result
-    does not depend on the lookback.
-    """
+    ghost.own_employee_lookback_months before the start month up to it (own_employee). Each
+    rule applies its own filter again, so insured_elsewhere's result does not depend on the
+    lookback."""
     months_before = int(policy.detect("ghost.own_employee_lookback_months"))
-    return t.shared("insurance_near_internships", lambda: _insurance_near_plan(t, months_before),
-                    t.social_insurance, t.agreements, t.units, t.audit_month, months_before)
-
-
-def _insurance_near_plan(t: Tables, months_before: int) -> pl.LazyFrame:
-    spans = internships(t)
     insurance = t.social_insurance.filter(employer_paid() & (pl.col("month") <= t.month_end)).select(
         "person_id", "employer_id", "month", "insurance_type", "payer_type", "_file", "_line"
     )
-    # the internship's first month and the lookback's, computed on the million internships, not
-    # on the 8.5 M insurance rows the join pairs them with (a month offset per row is not free)
-    spans = spans.select(
+    # the start month and the lookback's, on the internships, not on the insurance rows they pair with
+    spans = unit_internships(t, policy).select(
         *KEYS, "internship_end", pl.col("internship_start").dt.month_start().alias("_start_month")
     ).with_columns(pl.col("_start_month").dt.offset_by(f"-{months_before}mo").alias("_window_from"))
     other_in_months = (pl.col("month") >= pl.col("_start_month")) & (pl.col("employer_id") != pl.col("unit_id"))
     own_before = (
-        (pl.col("employer_id") == pl.col("unit_id"))
-        & (pl.col("insurance_type") != TRAINEE_COVER).fill_null(True)
-        & (pl.col("month") < pl.col("_start_month"))
+        (pl.col("employer_id") == pl.col("unit_id")) & not_trainee_cover() & (pl.col("month") < pl.col("_start_month"))
     )
-    return (
-        hjoin(insurance, spans, "person_id")
-        .filter(pl.col("month").is_between(pl.col("_window_from"), pl.col("internship_end")) & (other_in_months | own_before))
-        .drop("_start_month", "_window_from")
-    )
-
-
-def _contracts(t: Tables) -> pl.LazyFrame:
-    assert t.employment is not None
-    return (
-        t.employment.select(
-            "person_id",
-            "employer_id",
-            "contract_start",
-            "contract_end",
-            "terminated_date",
-            pl.coalesce("terminated_date", "contract_end", pl.lit(OPEN_END)).alias("contract_until"),
-            "_file",
-            "_line",
-        )
-    )
+    near = pl.col("month").is_between(pl.col("_window_from"), pl.col("internship_end")) & (other_in_months | own_before)
+    return hjoin(insurance, spans, "person_id", narrow=lambda rows: rows.filter(near)).drop(
+        "_start_month", "_window_from")
 
 
 # ------------------------------------------------------------------------------ the rules --
@@ -337,9 +104,9 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     Period: the internship's months (start month to end, capped at the audit month). Money at
     risk: the claims of the person at the unit for the months insured elsewhere."""
     min_months = int(policy.detect("ghost.min_overlap_months"))
-    spans = internships(t)
+    spans = unit_internships(t, policy)
     in_months = pl.col("month").is_between(pl.col("internship_start").dt.month_start(), pl.col("internship_end"))
-    hits = _insurance_near(t, policy).filter(in_months & (pl.col("employer_id") != pl.col("unit_id")))
+    hits = insurance_near_internships(t, policy).filter(in_months & (pl.col("employer_id") != pl.col("unit_id")))
     # A 补充工伤 row is a unit's cover for its own trainee when the person interns there that month.
     # Semantics, read literally: another employer's 补充工伤 (no internship there) still counts, and
     # so does the old employer's row for the month a job ended and the internship began — with
@@ -369,7 +136,7 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
     found = _spans_of(spans, per_internship)
     months = found.select(*KEYS, pl.col("months_insured_elsewhere").alias("claim_month")).explode("claim_month")
-    matched = _small_join(_claims_of_persons(t, months), months, ["person_id", "unit_id", "claim_month"])
+    matched = claims_of_persons(t, months).join(months, on=["person_id", "unit_id", "claim_month"])
     return _finding(
         with_claims(found, matched, KEYS),
         ["other_employers", "months_insured_elsewhere", "overlap_months", "insurance_rows",
@@ -391,14 +158,15 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     internship began, or one that starts after it ended, is not evidence. Period: the
     internship. Money at risk: the person's claims at the unit for the months the contract
     overlaps."""
-    spans = internships(t)
+    spans = unit_internships(t, policy)
+    overlaps = (
+        (pl.col("employer_id") != pl.col("unit_id"))
+        & (pl.col("contract_start") <= pl.col("internship_end"))
+        & (pl.col("contract_until") >= pl.col("internship_start"))
+    )
     hits = (
-        hjoin(_contracts(t), spans.select(*KEYS, "internship_end"), "person_id")
-        .filter(
-            (pl.col("employer_id") != pl.col("unit_id"))
-            & (pl.col("contract_start") <= pl.col("internship_end"))
-            & (pl.col("contract_until") >= pl.col("internship_start"))
-        )
+        hjoin(labour_contracts(t), spans.select(*KEYS, "internship_end"), "person_id",
+              narrow=lambda rows: rows.filter(overlaps))
         .with_columns(
             pl.max_horizontal("contract_start", "internship_start").alias("overlap_from"),
             pl.min_horizontal("contract_until", "internship_end").alias("overlap_to"),
@@ -411,8 +179,7 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
     found = _spans_of(spans, per_internship)
     matched = (
-        _small_join(_claims_of_persons(t, found), hits.select(*KEYS, "overlap_from", "overlap_to"),
-                    ["person_id", "unit_id"])
+        claims_of_persons(t, found).join(hits.select(*KEYS, "overlap_from", "overlap_to"), on=["person_id", "unit_id"])
         .filter(pl.col("claim_month").is_between(pl.col("overlap_from").dt.month_start(), pl.col("overlap_to")))
     )
     return _finding(with_claims(found, matched, KEYS), ["other_employers", "contracts"])
@@ -434,12 +201,12 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
     that internship. The employment table is used where given; without it the insurance alone
     decides."""
     lookback = int(policy.detect("ghost.own_employee_lookback_months"))
-    spans = internships(t)
+    spans = unit_internships(t, policy)
     insured = (
-        _insurance_near(t, policy)
+        insurance_near_internships(t, policy)
         .filter(
             (pl.col("employer_id") == pl.col("unit_id"))
-            & (pl.col("insurance_type") != TRAINEE_COVER).fill_null(True)
+            & not_trainee_cover()
             & (pl.col("month") < pl.col("internship_start").dt.month_start())
         )
         .group_by(KEYS)
@@ -451,12 +218,13 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
     )
     parts = [insured.select(KEYS)]
     if t.employment is not None:
+        before_start = (
+            (pl.col("contract_start") < pl.col("internship_start"))
+            & (pl.col("contract_until") >= pl.col("internship_start").dt.offset_by(f"-{lookback}mo"))
+        )
         contracted = (
-            hjoin(_contracts(t).rename({"employer_id": "unit_id"}), spans.select(*KEYS), ["person_id", "unit_id"])
-            .filter(
-                (pl.col("contract_start") < pl.col("internship_start"))
-                & (pl.col("contract_until") >= pl.col("internship_start").dt.offset_by(f"-{lookback}mo"))
-            )
+            hjoin(labour_contracts(t).rename({"employer_id": "unit_id"}), spans.select(*KEYS), ["person_id", "unit_id"],
+                  narrow=lambda rows: rows.filter(before_start))
             .group_by(KEYS)
             .agg(pl.struct("contract_start", "contract_end", "terminated_date", "_file", "_line")
                  .sort_by("contract_start", "_line").alias("contracts"))
@@ -469,8 +237,8 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
             .alias("contracts"))
     found = (
         _spans_of(spans, pl.concat(parts).unique())
-        .pipe(_small_join, insured, KEYS, how="left")
-        .pipe(_small_join, contracted, KEYS, how="left")
+        .join(insured, on=KEYS, how="left")
+        .join(contracted, on=KEYS, how="left")
     )
     return _finding(
         with_claims(found, claims_of_internship(t, found), KEYS),
@@ -497,8 +265,8 @@ def _age_at(birth: str, when: str) -> pl.Expr:
 
 
 def _first_trainee_rows(t: Tables) -> pl.LazyFrame:
-    """The first row of each person in the trainee registry (as ``unique(keep="first")`` keeps it,
-    at a third of its cost over a million trainees: one hashing pass, no regrouping)."""
+    """The first row of each person in the trainee registry."""
+    # as unique("person_id", keep="first", maintain_order=True) keeps it, in one hashing pass
     return t.trainees.filter(pl.col("person_id").is_first_distinct())
 
 
@@ -528,10 +296,7 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     skipped, and so are graduates whose education is admitted only in designated areas
     (eligibility.education_in_designated_areas: Hunan's 中职 in 艰苦边远地区、老工业基地、脱贫县),
     since no notice lists those areas."""
-    spans = internships(t)
-    # A million internships are judged on the few columns the test reads; the wide ones (the
-    # agreement rows, the county, the claims' end) are joined to the few found ones only.
-    frame = hjoin(spans.select(*KEYS, "province_code"), _trainee_rows(t), "person_id")
+    spans = unit_internships(t, policy)
     # Parameters are looked up once per (province, start date), not once per internship.
     in_force = spans.select("province_code", "internship_start").unique()
     for name in _ELIGIBILITY:
@@ -542,13 +307,6 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     # Left school on or after this day = within the years (offset once per pair, not per person).
     in_force = in_force.with_columns(
         pl.col("internship_start").dt.offset_by(pl.format("-{}y", pl.col(years))).alias("_left_school_from")
-    )
-    # Findings and skipped rows both come from this frame; cached, the million-row join runs once
-    # for both (their different columns would otherwise keep the optimiser from merging them).
-    frame = (
-        frame.join(in_force, on=["province_code", "internship_start"], how="left")
-        .with_columns(_age_at("birth_date", "internship_start").alias("age_at_start"))
-        .cache()
     )
     unset = pl.any_horizontal(pl.col(c).is_null() for c in (years, edu, lo, hi))
     recent_graduate = pl.col("graduation_date") >= pl.col("_left_school_from")
@@ -569,10 +327,20 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     # A registered-unemployed person whose ID gives no birth date cannot be judged on age.
     no_age = ~graduate & pl.col("unemployment_reg_date").is_not_null() & pl.col("birth_date").is_null()
     undecidable = unset | area_only | no_age
-    judged = frame.filter(~undecidable)
+
+    # A million internships are judged on the few columns the test reads; the wide ones (the
+    # agreement rows, the county, the claims' end) are joined to the few found ones only.
+    frame, confirm = hashed_join(spans.select(*KEYS, "province_code"), _trainee_rows(t), "person_id")
+    # Findings and skipped rows both come from this frame; cached, the million-row join runs once
+    # for both (their different columns would otherwise keep the optimiser from merging them).
+    frame = (
+        frame.join(in_force, on=["province_code", "internship_start"], how="left")
+        .with_columns(_age_at("birth_date", "internship_start").alias("age_at_start"))
+        .cache()
+    )
     # Semantics leaves open a trainee with neither a graduation date nor an unemployment
     # registration: nothing shows eligibility, so the rule fires (graduate_test says why).
-    found = judged.filter(~graduate & ~youth).drop("province_code").with_columns(
+    found = frame.filter(~undecidable & ~graduate & ~youth).pipe(confirm).drop("province_code").with_columns(
         pl.col("graduation_date").dt.offset_by(pl.format("{}y", pl.col(years))).alias("graduate_eligible_until"),
         pl.when(pl.col("graduation_date").is_null()).then(pl.lit("无毕业离校日期"))
         .when(~education_ok).then(pl.lit("学历不在见习对象范围内"))
@@ -581,7 +349,7 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
         .when(pl.col("unemployment_reg_date") > pl.col("internship_start")).then(pl.lit("失业登记晚于见习开始"))
         .otherwise(pl.lit("年龄不在失业青年范围内")).alias("youth_test"),
     ).pipe(lambda few: _spans_of(spans, few))
-    skipped = frame.filter(undecidable).select(
+    skipped = frame.filter(undecidable).pipe(confirm).select(
         "person_id", "unit_id",
         pl.when(unset).then(pl.lit("见习对象资格参数在该省该日期未设定（eligibility.*）"))
         .when(area_only).then(pl.lit("该学历仅在指定地区（艰苦边远地区、老工业基地、脱贫县）可参加见习，通知未列明地区，无法判断"))
@@ -608,11 +376,10 @@ def still_student(t: Tables, policy: Policy) -> pl.LazyFrame:
     student, not a graduate who had left school, when the internship began. Period: the
     internship. Money at risk: the internship's claims for months that began before the
     graduation date."""
-    spans = internships(t)
-    found = _spans_of(spans, (
-        hjoin(spans.select(*KEYS), _trainee_rows(t), "person_id")
-        .filter(pl.col("graduation_date") > pl.col("internship_start"))
-    ))
+    spans = unit_internships(t, policy)
+    still_at_school = pl.col("graduation_date") > pl.col("internship_start")
+    found = _spans_of(spans, hjoin(spans.select(*KEYS), _trainee_rows(t), "person_id",
+                                   narrow=lambda rows: rows.filter(still_at_school)))
     matched = claims_of_internship(t, found.with_columns(
         pl.min_horizontal("claims_end", pl.col("graduation_date") - pl.duration(days=1)).alias("claims_end")))
     return _finding(
@@ -640,13 +407,13 @@ def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
     keys = ["person_id", "unit_id"]
     matched = (
-        _small_join(_claims_of_persons(t, deaths), deaths, "person_id")
+        claims_of_persons(t, deaths).join(deaths, on="person_id")
         .filter(pl.col("claim_month") > pl.col("death_date").dt.month_start())
     )
     found = (
         matched.group_by(keys)
         .agg(pl.col("death_date").first(), pl.col("death_record").first(), pl.col("claim_month").max().alias("_last"))
-        .pipe(_small_join, unit_counties(t), "unit_id", how="left")
+        .join(unit_counties(t), on="unit_id", how="left")
     )
     out = with_claims(found, matched.drop("death_date", "death_record"), keys)
     return out.select(
@@ -683,35 +450,37 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
     months. Money at risk: those claims. One finding per person and unit."""
     assert t.allowance_payments is not None
     keys = ["person_id", "unit_id"]
-    ledger = t.allowance_payments.select("person_id", "unit_id", pl.col("month").alias("claim_month"), "amount",
-                                         "paid_date", "account", "_file", "_line")
+    month_keys = [*keys, "claim_month"]
+    ledger = t.allowance_payments.select(*keys, pl.col("month").alias("claim_month"), "amount", "paid_date", "account",
+                                         "_file", "_line")
     cards = _first_trainee_rows(t).select("person_id", "bank_card").cache()  # read twice
+    to_trainee = pl.col("account").is_null() | pl.col("bank_card").is_null() | (pl.col("account") == pl.col("bank_card"))
     # docs/semantics.md does not define this rule; a ledger extract may cover only some months,
     # so only claim months within its first..last month are judged.
     covered = ledger.select(pl.col("claim_month").min().alias("_from"), pl.col("claim_month").max().alias("_to"))
-    # Two joins of millions of rows are unavoidable (every payment to its trainee's card, every
-    # monthly claim to its payments): both go through hjoin's one 128-bit key. Only the few
-    # unpaid claims' payments are then looked at again, restricted by person first.
-    paid = (
-        hjoin(ledger.filter(pl.col("amount") > 0).select(*keys, "claim_month", "account"), cards, "person_id",
-              how="left")
-        .filter(pl.col("account").is_null() | pl.col("bank_card").is_null() | (pl.col("account") == pl.col("bank_card")))
-        .select(*keys, "claim_month")
-    )
-    monthly = _claim_rows(t).filter(pl.col("claim_type").fill_null("月度") == "月度")
-    matched = (
-        monthly.join(covered, how="cross")
+    monthly = (
+        claim_rows(t).filter(pl.col("claim_type").fill_null("月度") == "月度")
+        .join(covered, how="cross")
         .filter(pl.col("claim_month").is_between(pl.col("_from"), pl.col("_to")))
         .drop("_from", "_to")
-        .pipe(hjoin, paid, [*keys, "claim_month"], how="anti")
-        .cache()  # read three times (payments seen, findings, claims at risk); computed once
     )
-    unpaid = matched.select(*keys, "claim_month").unique()
-    persons = unpaid.select("person_id").unique()
-    of_persons = {"on": "person_id", "how": "semi", "nulls_equal": True}
+    # Every payment to its trainee's card, every monthly claim to its payments: two joins of
+    # millions of rows, narrowed on 128-bit hashes of the keys (bench/NOTES.md, "Hashed joins")
+    # to the claims that may be unpaid; those few are then judged on the keys themselves.
+    paid_hashed = (
+        ledger.filter(pl.col("amount") > 0).select(*keys, "claim_month", "account").with_columns(hash_key(["person_id"]))
+        .join(cards.with_columns(hash_key(["person_id"])).drop("person_id"), on="_k", how="left")
+        .filter(to_trainee)
+        .select(hash_key(month_keys))
+    )
+    maybe_unpaid = monthly.with_columns(hash_key(month_keys)).join(paid_hashed, on="_k", how="anti").drop("_k").cache()
+    payments = of_persons(ledger, maybe_unpaid).join(of_persons(cards, maybe_unpaid), on="person_id", how="left")
+    payments = payments.cache()  # read twice: the payments that count, and those seen
+    paid = payments.filter((pl.col("amount") > 0) & to_trainee).select(month_keys).unique()
+    matched = maybe_unpaid.join(paid, on=month_keys, how="anti").cache()  # read three times, computed once
+    unpaid = matched.select(month_keys).unique()
     seen = (
-        _small_join(ledger.join(persons, **of_persons), cards.join(persons, **of_persons), "person_id", how="left")
-        .pipe(_small_join, unpaid, [*keys, "claim_month"])
+        payments.join(unpaid, on=month_keys)
         .group_by(keys)
         .agg(pl.struct("claim_month", "amount", "paid_date", _masked("account").alias("account_masked"),
                        (pl.col("account") == pl.col("bank_card")).alias("account_is_trainee_card"), "_file", "_line")
@@ -722,8 +491,8 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
         matched.group_by(keys)
         .agg(pl.col("claim_month").min().alias("_first"), pl.col("claim_month").max().alias("_last"),
              pl.col("claim_month").unique().sort().alias("months_without_payment"))
-        .pipe(_small_join, unit_counties(t), "unit_id", how="left")
-        .pipe(_small_join, seen, keys, how="left")
+        .join(unit_counties(t), on="unit_id", how="left")
+        .join(seen, on=keys, how="left")
     )
     out = with_claims(found, matched, keys)
     return out.select(

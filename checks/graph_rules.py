@@ -16,7 +16,7 @@ from audit import graph
 from audit.masking import mask_card_expr, mask_phone_expr
 from audit.policy import Policy
 from audit.rules import Check, Severity, rule
-from audit.tables import Tables
+from audit.tables import Tables, shared
 
 _INFO_CLAUSES = (
     "赣人社发〔2023〕9号 五(三); 湘人社规〔2023〕9号 四(二); 豫人社函〔2023〕138号 四(二); 人社部发〔2023〕27号 四(二)"
@@ -70,8 +70,10 @@ _GROUP_SCHEMA = {
 }
 
 
+@shared(tables=("trainees", "agreements", "claims", "units", "market_registry"),
+        detection=("graph.large_employer_staff", "graph.shared_phone_min_trainees"))
 def graph_groups(t: Tables, policy: Policy) -> pl.LazyFrame:
-    """The parties one identifier ties together, computed once per run (:meth:`Tables.shared`):
+    """The parties one identifier ties together, computed once per run:
 
     - ``kind = "card"`` / ``"phone"``: a card or phone (normalised, :func:`audit.graph.card_key`
       / :func:`~audit.graph.phone_key`) given by two or more trainees — fewer where
@@ -83,19 +85,11 @@ def graph_groups(t: Tables, policy: Policy) -> pl.LazyFrame:
       ``shared_kinds`` what links them, ``placements`` the (person_id, unit_id) pairs of agreements
       and claims at its units (:func:`placements`).
 
-    Five rules read these: the card and phone rings, the shell clusters and rotation among
-    linked units, and the flagged communities read them all. Normalising a million trainees'
-    cards and phones (two regular-expression passes each), linking the units and finding who
-    passed through them (a read of 6.6 M agreement and claim rows) cost 0.2–1.1 CPU-s a time at
-    1 M trainees; each rule applies its own thresholds to the groups.
+    Five rules read these (the card and phone rings, the shell clusters and rotation among
+    linked units, and the flagged communities), each applying its own thresholds to the groups.
     """
     large = int(policy.detect("graph.large_employer_staff"))
     min_phone = min(2, int(policy.detect("graph.shared_phone_min_trainees")))
-    return t.shared("graph_groups", lambda: _graph_groups(t, large, min_phone), t.trainees, t.agreements, t.claims,
-                    t.units, t.market_registry, large, min_phone)
-
-
-def _graph_groups(t: Tables, large: int, min_phone: int) -> pl.LazyFrame:
     # .cache(): each subplan is used twice or more; computed once per query, not once per use
     accounts = graph.unit_identifiers(t).filter(pl.col("kind") == "bank").group_by("key").agg(
         pl.col("unit_id").unique().sort().alias("account_of_units")).cache()

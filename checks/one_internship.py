@@ -16,86 +16,51 @@ import polars as pl
 
 from audit.policy import Policy
 from audit.rules import Check, Severity, rule
-from audit.tables import Tables
+from audit.tables import Tables, shared
+from checks._claims import claims_at_risk
 from checks._identity import identity_links, rows_of_persons, with_person_key
+from checks._internships import agreement_end, chain_agreements, claims_end, end_seen_at
 from checks._runs import first_in_run, new_run
+from checks._units import unit_counties
 
 CITATION = "赣人社发〔2023〕9号 四(二)"
-_SPLIT_PASSES = 4  # an unbroken chain longer than 4 × the extension cap is absurd; leftovers split singly
 
 
-def _agreement_end() -> pl.Expr:
-    return pl.coalesce("actual_end_date", "planned_end_date")
-
-
-def internships(t: Tables, policy: Policy) -> pl.LazyFrame:
+@shared(tables=("agreements",), detection=("one_internship.extension_max_months",), context=("audit_month",),
+        uses=(identity_links,))
+def person_internships(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The internships of every person with more than one agreement (a person with one agreement
-    has one internship and is left out): person_key, unit_id, agreement_ids, person_ids, start,
-    end, overlap_end (end, or the audit month's end for one still running past it), claim_end
-    (the latest of the planned and actual ends: remaining-period months lie after an early end),
-    internship_no (1 = the first, by start), internships (how many the person has)."""
+    has one internship and is left out): agreements of the natural person at one unit chained
+    without a gap and cut at one_internship.extension_max_months
+    (:func:`checks._internships.chain_agreements`). Columns: person_key, unit_id, agreement_ids,
+    person_ids, start, end, overlap_end (the end as seen at the audit month's end,
+    :func:`checks._internships.end_seen_at`), claim_end (the latest of the planned and actual
+    ends: remaining-period months lie after an early end), internship_no (1 = the first, by
+    start), internships (how many the person has)."""
     cap = int(policy.detect("one_internship.extension_max_months"))
-    swaps = int(policy.detect("duplicate.max_transpositions"))
-    return t.shared("person_internships", lambda: _internships(t, policy), t.trainees, t.agreements, t.audit_month,
-                    cap, swaps)
-
-
-def _internships(t: Tables, policy: Policy) -> pl.LazyFrame:
-    """Build :func:`internships` (without the per-run sharing)."""
-    cap = f"{int(policy.detect('one_internship.extension_max_months'))}mo"
-    month_end = pl.lit(t.month_end)
-    identity = identity_links(t, policy)
-    ag = (
-        with_person_key(t.agreements, identity)
+    agreements = (
+        with_person_key(t.agreements, identity_links(t, policy))
         .filter(pl.col("start_date").is_not_null())
         .select(
             "agreement_id", "person_id", "person_key", "unit_id", "start_date",
-            _agreement_end().alias("end"),
-            pl.when(pl.col("actual_end_date").is_null() & (pl.col("planned_end_date") > month_end)
-                    & (pl.col("start_date") <= month_end))
-            .then(month_end).otherwise(_agreement_end()).alias("overlap_end"),
-            pl.max_horizontal(_agreement_end(), "planned_end_date").alias("claim_end"),
+            agreement_end().alias("end"),
+            end_seen_at(t.month_end).alias("overlap_end"),
+            claims_end().alias("claim_end"),
         )
         .unique()
         .filter(pl.len().over("person_key") > 1)
-        .sort("person_key", "unit_id", "start_date", "end", "agreement_id")
     )
-    pu = ["person_key", "unit_id"]
-    new_pu = new_run("person_key", "unit_id")
-    # latest end so far within (person, unit): a global running max of (run number, day) pairs
-    # encoded in one integer, so it never reaches back into the previous run
-    big = 10_000_000
-    day = pl.col("end").cast(pl.Int64)
-    run_no = new_pu.cast(pl.Int64).cum_sum()
-    prev_end = pl.when(new_pu).then(None).otherwise(
-        ((run_no * big + day).cum_max() - run_no * big).shift(1)
-    ).cast(pl.Date)
-    # a chain: agreements at one unit each starting by the 1st of the month after the latest end so far
-    gap = new_pu | (pl.col("start_date") > prev_end.dt.month_start().dt.offset_by("1mo"))
-    ag = ag.with_columns(gap.cast(pl.Int64).cum_sum().alias("_chain"))
     # semantics.md leaves "span at most 12 months" open (calendar months touched, or duration?):
-    # read as duration — the chain's last end on or before its first start + cap — so a 12-month
-    # term starting mid-month and split in two is not a second internship.
-    # within a chain, the greedy prefix spanning at most the cap is one internship; what follows
-    # starts the next (a fixed number of vectorised passes, not a row loop)
-    chain = [*pu, "_chain"]
-    ag = ag.with_columns(pl.lit(None, pl.Int64).alias("_seg"))
-    for k in range(_SPLIT_PASSES):
-        open_start = pl.when(pl.col("_seg").is_null()).then(pl.col("start_date")).min().over("_chain")
-        ag = ag.with_columns(
-            # the first open agreement always opens a segment, even one longer than the cap alone
-            pl.when(pl.col("_seg").is_null()
-                    & ((pl.col("end") <= open_start.dt.offset_by(cap)) | (pl.col("start_date") == open_start)))
-            .then(pl.lit(k, pl.Int64)).otherwise(pl.col("_seg")).alias("_seg")
-        )
+    # read as duration (chain_agreements), so a 12-month term starting mid-month and split in two
+    # is not a second internship.
     row = pl.int_range(pl.len(), dtype=pl.Int64)
-    ag = ag.with_columns(
-        pl.coalesce("_seg", _SPLIT_PASSES + row).alias("_seg")
-    )
     person_runs = new_run("person_key")
     return (
-        ag.group_by(*chain, "_seg")
+        chain_agreements(agreements, person="person_key", cap_months=cap)
+        .group_by("internship")
         .agg(
+            pl.col("person_key").first(),
+            pl.col("unit_id").first(),
             pl.col("agreement_id").unique().sort().alias("agreement_ids"),
             pl.col("person_id").unique().sort().alias("person_ids"),
             pl.col("start_date").min().alias("start"),
@@ -103,7 +68,7 @@ def _internships(t: Tables, policy: Policy) -> pl.LazyFrame:
             pl.col("overlap_end").max().alias("overlap_end"),
             pl.col("claim_end").max().alias("claim_end"),
         )
-        .drop("_chain", "_seg")
+        .drop("internship")
         .sort("person_key", "start", "end", "unit_id", "agreement_ids")
         .with_columns(row.alias("_row"))
         .with_columns(
@@ -117,14 +82,13 @@ def _internships(t: Tables, policy: Policy) -> pl.LazyFrame:
 def _claims_of(t: Tables, policy: Policy, later: pl.LazyFrame) -> pl.LazyFrame:
     """The claims belonging to each internship in ``later`` (by agreement id, else by unit and
     month inside the internship), each claim to one internship: person_key, internship_no,
-    claim_id, claim_month, amount (claimed + insurance)."""
+    claim_id, claim_month, amount, insurance_amount."""
     identity = identity_links(t, policy)
     claims = (
         rows_of_persons(t.claims, later, identity)
         .sort("claim_id", "_file", "_line")
         .unique("claim_id", keep="first")  # a duplicated claim key is DATA_QUALITY's; price it once
-        .select("claim_id", "person_key", "unit_id", "agreement_id", "claim_month",
-                (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).alias("amount"))
+        .select("claim_id", "person_key", "unit_id", "agreement_id", "claim_month", "amount", "insurance_amount")
     )
     month = pl.col("claim_month")
     return (
@@ -140,7 +104,7 @@ def _claims_of(t: Tables, policy: Policy, later: pl.LazyFrame) -> pl.LazyFrame:
         # months hold it (the benefit of the doubt goes to the legitimate one)
         .sort("claim_id", "_match", "internship_no")
         .unique("claim_id", keep="first")
-        .select("person_key", "internship_no", "claim_id", "claim_month", "amount")
+        .select("person_key", "internship_no", "claim_id", "claim_month", "amount", "insurance_amount")
     )
 
 
@@ -164,16 +128,12 @@ def _identity_evidence(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
 
 
-def _unit_county(t: Tables) -> pl.LazyFrame:
-    return t.units.group_by("unit_id").agg(pl.col("county_code").sort_by("_line").first())
-
-
 def _with_context(t: Tables, policy: Policy, rows: pl.LazyFrame, every: pl.LazyFrame) -> pl.LazyFrame:
     history = every.group_by("person_key").agg(_internship_struct().sort_by("internship_no").alias("all_internships"))
     return (
         rows.join(history, on="person_key", how="left")
         .join(_identity_evidence(t, policy), on="person_key", how="left")
-        .join(_unit_county(t), on="unit_id", how="left")
+        .join(unit_counties(t), on="unit_id", how="left")
     )
 
 
@@ -190,19 +150,12 @@ def second_internship(t: Tables, policy: Policy) -> pl.LazyFrame:
     ever: every internship after the first — at another unit, county or province, or at the same
     unit after a gap or beyond the extension cap — is a violation. Period: the later
     internship's dates; money at risk: all claims of that later internship (amount + insurance)."""
-    every = internships(t, policy).filter(pl.col("internships") > 1)
+    every = person_internships(t, policy).filter(pl.col("internships") > 1)
     later = every.filter(pl.col("internship_no") > 1)
     first = every.filter(pl.col("internship_no") == 1).select(
         "person_key", _internship_struct().alias("first_internship")
     )
-    at_risk = (
-        _claims_of(t, policy, later)
-        .group_by("person_key", "internship_no")
-        .agg(
-            pl.struct("claim_id", "amount").sort_by("claim_id").alias("claims_at_risk"),
-            pl.col("amount").sum().alias("amount_at_risk"),
-        )
-    )
+    at_risk = claims_at_risk(_claims_of(t, policy, later), ["person_key", "internship_no"], evidence=False)
     rows = (
         later.join(first, on="person_key")
         .join(at_risk, on=["person_key", "internship_no"], how="left")
@@ -241,7 +194,7 @@ def overlapping(t: Tables, policy: Policy) -> pl.LazyFrame:
     the audit month counts up to the month's end): one of them is fictitious. One finding per
     (later-starting internship, earlier internship it overlaps). Period: the overlap; money at
     risk: the later-starting internship's claims for the overlapping months."""
-    every = internships(t, policy).filter(pl.col("internships") > 1)
+    every = person_internships(t, policy).filter(pl.col("internships") > 1)
     cols = ["person_key", "internship_no", "unit_id", "agreement_ids", "person_ids", "start", "end", "overlap_end"]
     earlier = every.select(cols).rename({c: f"e_{c}" for c in cols if c != "person_key"})
     pairs = (
@@ -254,16 +207,12 @@ def overlapping(t: Tables, policy: Policy) -> pl.LazyFrame:
         )
     )
     claims = _claims_of(t, policy, every.filter(pl.col("internship_no") > 1))
-    at_risk = (
+    at_risk = claims_at_risk(
         pairs.select("person_key", "internship_no", "e_internship_no", "overlap_start", "overlap_stop")
         .join(claims, on=["person_key", "internship_no"])
         .filter(pl.col("claim_month").is_between(pl.col("overlap_start").dt.month_start(),
-                                                 pl.col("overlap_stop").dt.month_start()))
-        .group_by("person_key", "internship_no", "e_internship_no")
-        .agg(
-            pl.struct("claim_id", "amount").sort_by("claim_id").alias("claims_at_risk"),
-            pl.col("amount").sum().alias("amount_at_risk"),
-        )
+                                                 pl.col("overlap_stop").dt.month_start())),
+        ["person_key", "internship_no", "e_internship_no"], evidence=False,
     )
     rows = (
         pairs.join(at_risk, on=["person_key", "internship_no", "e_internship_no"], how="left")

@@ -10,8 +10,6 @@ a claim whose rate or wage is unset is returned as skipped, never guessed.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import polars as pl
 
 from audit.policy import Policy
@@ -22,8 +20,9 @@ from checks._expected import (
     DIFFERENCE, MONTHLY, RAISED, REMAINING, agreements_frame, claim_context, claim_keys, fen, rate_evidence,
     rate_skip_reason, skipped, tolerance, wage_evidence, whole_claim,
 )
-from checks._retention import definition, employer_insurance, difference_claims, unit_years
-from checks.ghost_trainee import hash_key
+from checks._joins import hash_key, of_persons
+from checks._registries import employer_insurance, labour_contracts
+from checks._retention import definition, difference_claims, unit_years
 
 RATE_PARAMS = ("rate.kind", "rate.standard_share", "rate.raised_share", "rate.standard_flat", "rate.raised_extra_flat")
 RATE_CITATION = "赣人社发〔2023〕9号 三(一); 豫人社函〔2023〕138号 三(一); 湘人社规〔2023〕9号 三(一); 云人社发〔2023〕18号 三"
@@ -378,16 +377,11 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
 
 def _hire(ctx: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     """The hiring contract of each 剩余期限 claim: the first contract with the unit starting between the
-    internship start and the planned end; and whether the unit insured the person from the hire on.
-
-    The insurance is read for the hired persons only: the 11 M insurance rows are restricted by a
-    semi-join on their IDs before :func:`checks._retention.employer_insurance` de-duplicates
-    them (its de-duplication of the whole register was most of this rule's time at 1 M trainees).
-    """
-    assert t.employment is not None
+    internship start and the planned end; and whether the unit insured the person from the hire on."""
     contracts = (
         ctx.select("claim_id", "person_id", "unit_id", "ag_start", "ag_planned_end")
-        .join(t.employment.select("person_id", pl.col("employer_id").alias("unit_id"), "contract_start", "contract_end"),
+        .join(labour_contracts(t).select("person_id", pl.col("employer_id").alias("unit_id"), "contract_start",
+                                         "contract_end"),
               on=["person_id", "unit_id"])
         .filter((pl.col("contract_start") >= pl.col("ag_start")) & (pl.col("contract_start") < pl.col("ag_planned_end")))
         .sort("contract_start")
@@ -396,11 +390,10 @@ def _hire(ctx: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
         .cache()
     )
     hired = contracts.join(ctx.select("claim_id", "person_id", "unit_id"), on="claim_id").cache()
-    of_hired = replace(t, social_insurance=t.social_insurance.join(hired.select("person_id").unique(), on="person_id",
-                                                                   how="semi"))
+    # the insurance of the hired persons only, before it is de-duplicated (bench/NOTES.md)
     insured = (
         hired
-        .join(employer_insurance(of_hired), on=["person_id", "unit_id"])
+        .join(employer_insurance(of_persons(t.social_insurance, hired), t.si_as_of), on=["person_id", "unit_id"])
         .filter(pl.col("month") >= pl.col("contract_start").dt.month_start())
         .group_by("claim_id")
         .agg(pl.col("month").min().alias("insured_from"))

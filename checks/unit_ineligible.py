@@ -24,9 +24,10 @@ import polars as pl
 
 from audit.policy import Policy
 from audit.rules import Check, CheckResult, Severity, rule
+from audit.schema import province_of
 from audit.tables import Tables
-from checks.dormant_unit import latest_units, not_exited
-from checks.ghost_trainee import province_of, unit_counties, with_claims
+from checks._claims import claim_rows, with_claims
+from checks._units import latest_units, not_exited, unit_counties
 
 DEREGISTERED = ("吊销", "注销", "撤销")
 _BAN_PARAMS = ("unit.exit_ban_years", "unit.exit_ban_conditions")
@@ -34,11 +35,6 @@ _BAN_PARAMS = ("unit.exit_ban_years", "unit.exit_ban_conditions")
 
 def _masked(col: str) -> pl.Expr:
     return pl.when(pl.col(col).is_null()).then(None).otherwise(pl.concat_str([pl.lit("****"), pl.col(col).str.slice(-4)]))
-
-
-def _claims(t: Tables) -> pl.LazyFrame:
-    return t.claims.select("claim_id", "unit_id", "person_id", "claim_month", "claim_type", "amount",
-                           "insurance_amount", "_file", "_line")
 
 
 def _registry_rows(t: Tables) -> pl.LazyFrame:
@@ -77,7 +73,7 @@ def deregistered_while_claiming(t: Tables, policy: Policy) -> pl.LazyFrame:
     cannot be placed in time and is left to deregistered_still_listed. Period: from the status
     date to the last such claim month. Money at risk: those claims."""
     keys = ["unit_id"]
-    matched = _claims(t).join(_deregistrations(t), on="unit_id").filter(pl.col("claim_month") >= pl.col("status_date"))
+    matched = claim_rows(t).join(_deregistrations(t), on="unit_id").filter(pl.col("claim_month") >= pl.col("status_date"))
     found = (
         matched.group_by(keys)
         .agg(pl.col("status_date").first(), pl.col("registry_row").first(), pl.col("claim_month").max().alias("_last"))
@@ -183,7 +179,7 @@ def _banned_exits(t: Tables, policy: Policy) -> pl.LazyFrame:
         t.units.filter(pl.col("exit_date").is_not_null() & pl.col("exit_reason").is_not_null())
         .select("unit_id", "county_code", "exit_date", "exit_reason",
                 pl.struct("unit_name", "approved_date", "exit_date", "exit_reason", "_file", "_line").alias("exit_row"))
-        .with_columns(province_of().alias("province_code"))
+        .with_columns(province_of(pl.col("county_code")).alias("province_code"))
     )
     exits = policy.attach(exits, "unit.exit_ban_years", on="exit_date", alias="ban_years", with_reference=True)
     exits = policy.attach(exits, "unit.exit_ban_conditions", on="exit_date", alias="ban_conditions")
@@ -237,7 +233,7 @@ def banned_reentry(t: Tables, policy: Policy) -> CheckResult:
         .agg(pl.all().first())
     )
     keys = ["unit_id", "exit_date"]
-    matched = first.select(*keys, "readmitted_date").join(_claims(t), on="unit_id").filter(
+    matched = first.select(*keys, "readmitted_date").join(claim_rows(t), on="unit_id").filter(
         pl.col("claim_month") >= pl.col("readmitted_date").dt.month_start()
     )
     findings = with_claims(first, matched, keys).select(

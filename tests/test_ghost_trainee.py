@@ -22,6 +22,7 @@ import pytest
 
 from audit.policy import Policy
 from checks import ghost_trainee as g
+from checks._internships import unit_internships
 from tests.helpers import agreement, claim, pid, policy, run, tables, trainee, unit, uscc
 
 MONTHS = ["2023-09", "2023-10", "2023-11", "2023-12", "2024-01", "2024-02"]
@@ -394,7 +395,7 @@ def test_internships_sharing_their_keys_are_each_found_once() -> None:
         claims=[claim("C1", "U1", "P1", "2023-09", 1480.0, agreement_id="A2"),
                 claim("C2", "U1", "P2", "2023-09", 1480.0, agreement_id="B2")],
     )
-    assert g.internships(t).collect().height == 4
+    assert unit_internships(t, policy()).collect().height == 4
     for check, person in ((g.still_student, "P1"), (g.ineligible_at_start, "P2")):
         found, _ = run(check, t)
         assert found["person_id"].to_list() == [pid(person)] * 2, check.rule.id

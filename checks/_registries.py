@@ -1,0 +1,50 @@
+"""The registries that say a trainee was employed: employer-paid social insurance and labour
+contracts (RULES.md §1: a trainee is an unemployed graduate or youth; §8: the insurance and
+employment registries are the authority for employment)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+
+from audit.schema import employer_paid
+from audit.tables import Tables
+
+TRAINEE_COVER = "补充工伤"  # the insurance a unit buys for its own trainees, not employment
+OPEN_END = dt.date(9999, 12, 31)  # an open-ended labour contract's end
+
+__all__ = ["OPEN_END", "TRAINEE_COVER", "employer_insurance", "employer_paid", "labour_contracts", "not_trainee_cover"]
+
+
+def not_trainee_cover() -> pl.Expr:
+    """An insurance row other than 补充工伤 trainee cover (an unrecorded type counts as other)."""
+    return (pl.col("insurance_type") != TRAINEE_COVER).fill_null(True)
+
+
+def employer_insurance(insurance: pl.LazyFrame, until: dt.date) -> pl.LazyFrame:
+    """person_id, unit_id (the employer), month: each month up to ``until`` in which an employer
+    insured the person as its employee — employer-paid (:func:`employer_paid`), not 补充工伤
+    trainee cover — once. ``insurance`` is the social_insurance table, or some of its rows."""
+    return (
+        insurance.filter(employer_paid() & not_trainee_cover() & (pl.col("month") <= pl.lit(until)))
+        .select("person_id", pl.col("employer_id").alias("unit_id"), "month")
+        .unique()
+    )
+
+
+def labour_contracts(t: Tables) -> pl.LazyFrame:
+    """The employment table's labour contracts: person_id, employer_id, contract_start,
+    contract_end, terminated_date, contract_until (the day it stopped binding: terminated, else
+    its end, else open-ended), _file, _line."""
+    assert t.employment is not None
+    return t.employment.select(
+        "person_id",
+        "employer_id",
+        "contract_start",
+        "contract_end",
+        "terminated_date",
+        pl.coalesce("terminated_date", "contract_end", pl.lit(OPEN_END)).alias("contract_until"),
+        "_file",
+        "_line",
+    )

@@ -1,0 +1,30 @@
+"""Units as the rules read them: the latest approval of each unit, whether it is still in the
+programme at the end of the audit month, and its county."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from audit.schema import province_of
+from audit.tables import Tables
+
+
+def latest_units(t: Tables) -> pl.LazyFrame:
+    """One row per unit_id: the most recently approved row (a re-admitted unit may appear twice;
+    of two approved the same day, the later line), with its province_code."""
+    return (
+        t.units.sort("approved_date", "_line")
+        .group_by("unit_id")
+        .agg(pl.all().last())
+        .with_columns(province_of(pl.col("county_code")).alias("province_code"))
+    )
+
+
+def not_exited(t: Tables) -> pl.Expr:
+    """Approved by the end of the audit month and not exited by then."""
+    return (pl.col("approved_date") <= t.month_end) & (pl.col("exit_date").is_null() | (pl.col("exit_date") > t.month_end))
+
+
+def unit_counties(t: Tables) -> pl.LazyFrame:
+    """unit_id → county_code, of the unit's latest row as :func:`latest_units` reads it."""
+    return t.units.group_by("unit_id").agg(pl.col("county_code").sort_by("approved_date", "_line").last())
