@@ -187,15 +187,13 @@ def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     one named by the claim that covers the claim month, else one covering the month, else the one
     named, else the earliest. ``covered`` says whether any agreement of the person at the unit has
     the claim month among its internship months (a 剩余期限 month counts up to the planned end).
-
-    At 5.6 M claims the work is done on narrow columns: each claim is first given the row number
-    ``_aid`` of its agreement — by one join on the agreement id for the claims whose named
-    agreement covers them (nearly all), by a search among the person's agreements at the unit for
-    the rest — and the agreement's columns are gathered once, by that integer. Claims are told
-    apart by ``_r`` (:func:`claims_base`), a row number taken on the claims table before any join:
-    a lazy subplan used twice may be evaluated twice, and a join need not give its rows in the
-    same order both times, so a row number taken after a join would not name the same claim.
     """
+    # On narrow columns: each claim first gets the row number ``_aid`` of its agreement — by one
+    # join on the agreement id where the named agreement covers it (nearly all), by a search
+    # among the person's agreements at the unit for the rest — and the agreement's columns are
+    # gathered once, by that integer. Claims are told apart by ``_r`` (claims_base), numbered
+    # before any join: a subplan used twice may run twice, and a join need not give its rows in
+    # the same order both times, so a number taken after a join would not name the same claim.
     numbered = agreements_frame(t).with_row_index("_aid")
     ag_cols = [c for c in numbered.collect_schema().names() if c not in ("person_id", "unit_id", "_aid")]
     last = pl.when(pl.col("claim_type") == REMAINING).then(pl.col("ag_planned_end")).otherwise(pl.col("ag_end"))
@@ -247,10 +245,11 @@ def claim_context(t: Tables, policy: Policy) -> pl.LazyFrame:
 def claims_in_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The claims resolved to their agreements (:func:`with_agreement`), each with ``_ck``, an
     integer naming its (county, claim month): the key of :func:`claim_rate_keys`."""
-    # computed row by row from the county's number and the month; numbering the distinct
-    # (county, month) pairs instead would take a join of every claim on a string and a date
-    month_no = pl.col("claim_month").dt.year().cast(pl.Int64) * 12 + pl.col("claim_month").dt.month().cast(pl.Int64)
-    key = pl.col("_county_no").cast(pl.Int64) * 2**32 + month_no + 2**31  # any date's month number is < 2³¹ away
+    # row by row from the county's number (carried by the join to the units) and the month's day
+    # number; numbering the distinct (county, month) pairs instead would take a join of every
+    # claim on a string and a date (bench/NOTES.md, "The key of the claims in context")
+    day = pl.col("claim_month").cast(pl.Int32).cast(pl.Int64) + 2**31  # a date is an Int32 of days
+    key = pl.col("_county_no").cast(pl.Int64) * 2**32 + day
     return with_agreement(claims_base(t), t).with_columns(key.alias("_ck")).drop("_county_no")
 
 

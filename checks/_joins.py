@@ -1,7 +1,9 @@
-"""Joins: two large tables on person or unit IDs, and the few found rows to the tables they name.
+"""Joins and repeated keys: two large tables on person or unit IDs, the few found rows to the
+tables they name, and the rows whose key occurs more than once.
 
-A join gives the rows whose keys are equal; everything here gives exactly that, only faster.
-``tests/test_joins.py`` holds each helper equal to the plain polars join.
+Each helper gives exactly what the plain polars operation gives, only faster where the tables
+are large; a hash narrows, the keys themselves decide. ``tests/test_joins.py`` holds each equal
+to the plain operation, also under a hash made to collide. The numbers: bench/NOTES.md.
 """
 
 from __future__ import annotations
@@ -65,3 +67,56 @@ def of_persons(rows: pl.LazyFrame, found: pl.LazyFrame, on: str = "person_id") -
     """The rows of ``rows`` (millions: claims, payments, internships) of the persons in ``found``
     (a few thousand): a semi-join on the IDs found, before anything wider is joined."""
     return rows.join(found.select(on).unique(), on=on, how="semi")
+
+
+def _key_hash(key: list[str]) -> pl.Expr:
+    """One 64-bit hash ``_h`` of the key columns: equal keys hash alike."""
+    return pl.struct(key).hash().alias("_h")
+
+
+def _hashes_twice(hashed: pl.LazyFrame) -> pl.LazyFrame:
+    """The values of ``hashed``'s ``_h`` seen on two or more rows (sorted, neighbours compared)."""
+    return hashed.select(pl.col("_h").sort()).filter(pl.col("_h") == pl.col("_h").shift()).unique()
+
+
+def repeated_rows(rows: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
+    """The rows whose ``key`` occurs on two or more rows (a null key is a key): ``rows`` filtered
+    on ``pl.len().over(key) > 1``."""
+    # nearly every key occurs once: the rows whose key hash repeats are found by sorting integers,
+    # and only they are grouped on the key itself (rows sharing a hash by chance drop out there)
+    hashed = rows.with_columns(_key_hash(key)).cache()
+    candidates = hashed.join(_hashes_twice(hashed), on="_h", how="semi").drop("_h").cache()
+    repeated = candidates.group_by(key).len().filter(pl.col("len") > 1).drop("len")
+    return candidates.join(repeated, on=key, how="semi", nulls_equal=True)
+
+
+def first_by_key(rows: pl.LazyFrame, key: str) -> pl.LazyFrame:
+    """The first row (by ``_file``, ``_line``) of each ``key``:
+    ``rows.sort(key, "_file", "_line").unique(key, keep="first")``, in another row order."""
+    # only the rows whose key hash repeats are sorted, not the whole table
+    hashed = rows.with_columns(_key_hash([key])).cache()
+    twice = _hashes_twice(hashed)
+    once = hashed.join(twice, on="_h", how="anti")
+    repeated = hashed.join(twice, on="_h", how="semi").sort(key, "_file", "_line").unique(key, keep="first")
+    return pl.concat([once, repeated]).drop("_h")
+
+
+def keys_with_more_rows_than(rows: pl.LazyFrame, key: list[str], limit: pl.Expr) -> pl.LazyFrame:
+    """The rows of the keys that have more than ``limit`` rows (``limit``: an expression giving
+    one number over ``rows``): ``rows.filter(pl.len().over(key) > limit)``."""
+    # rows are counted per 64-bit hash of the key (an integer group-by, not a window per key);
+    # only the keys whose hash counts enough are then counted exactly
+    limit_of = rows.select(limit.alias("_limit"))
+    hashed = rows.with_columns(_key_hash(key)).cache()
+    enough = (
+        hashed.group_by("_h").agg(pl.len().alias("_n"))
+        .join(limit_of, how="cross")
+        .filter(pl.col("_n") > pl.col("_limit"))
+        .select("_h")
+    )
+    return (
+        hashed.join(enough, on="_h", how="semi").drop("_h")
+        .join(limit_of, how="cross")
+        .filter(pl.len().over(key) > pl.col("_limit"))
+        .drop("_limit")
+    )

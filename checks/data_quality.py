@@ -16,6 +16,7 @@ from audit.policy import Policy
 from audit.rules import Check, Severity, rule
 from audit.tables import Tables, shared
 from checks._identity import identity_links, raw_id, with_person_key
+from checks._joins import first_by_key, repeated_rows
 
 CITE_ID = "GB 11643-1999 公民身份号码 (校验码); 赣人社发〔2023〕9号 五(三)"
 CITE_USCC = "GB 32100-2015 法人和其他组织统一社会信用代码编码规则 (校验码); 赣人社发〔2023〕9号 五(三)"
@@ -125,37 +126,6 @@ def uscc_check_failed(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
 
 
-def _hash_twice(hashed: pl.LazyFrame) -> pl.LazyFrame:
-    """The values of ``hashed``'s ``_h`` seen on two or more rows (sorted, neighbours compared)."""
-    return hashed.select(pl.col("_h").sort()).filter(pl.col("_h") == pl.col("_h").shift()).unique()
-
-
-def _repeated_rows(lf: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
-    """The rows of ``lf`` whose ``key`` occurs on two or more rows (a null key is a key).
-
-    Scale: nearly every key (a claim id among 5.6 M) occurs once, and grouping the rows by a
-    string key cost seconds. One integer hash of the key per row, sorted, with neighbours
-    compared, finds the few hashes that repeat; only the rows with those hashes are grouped by
-    the key itself. Rows of one key share its hash, so none is missed, and the exact grouping
-    drops keys that merely share a hash with another: the result is exact.
-    """
-    hashed = lf.with_columns(pl.struct(key).hash().alias("_h")).cache()
-    candidates = hashed.join(_hash_twice(hashed), on="_h", how="semi").drop("_h").cache()
-    repeated = candidates.group_by(key).len().filter(pl.col("len") > 1).drop("len")
-    return candidates.join(repeated, on=key, how="semi", nulls_equal=True)
-
-
-def _first_by_key(lf: pl.LazyFrame, key: str) -> pl.LazyFrame:
-    """The first row (by ``_file``, ``_line``) of each ``key``: the rows whose key hash occurs
-    once as they are, and only the rows of the few repeated hashes (:func:`_repeated_rows`)
-    sorted, not the whole table."""
-    hashed = lf.with_columns(pl.col(key).hash().alias("_h")).cache()
-    twice = _hash_twice(hashed)
-    once = hashed.join(twice, on="_h", how="anti")
-    repeated = hashed.join(twice, on="_h", how="semi").sort(key, "_file", "_line").unique(key, keep="first")
-    return pl.concat([once, repeated]).drop("_h")
-
-
 _CLAIM_ROW = ("claim_id", "unit_id", "person_id", "person_id_raw", "agreement_id", "claim_month", "claim_type",
               "amount", "insurance_amount", "submitted_date", "paid_date", "_file", "_line")
 _CLAIM_FLAGS = ("_no_agreement", "_no_person", "_no_unit", "_other_ids", "_repeated_id")
@@ -180,7 +150,7 @@ def claim_references(t: Tables, policy: Policy) -> pl.LazyFrame:
     # out. One read of the claims, numbered to tell rows apart; .cache(): the joins below all read it
     have = t.claims.collect_schema()
     claims = t.claims.select([c for c in _CLAIM_ROW if c in have]).with_row_index("_r").cache()
-    first = _first_by_key(t.agreements.select("agreement_id", "person_id", raw_id(), "unit_id", "_file", "_line"),
+    first = first_by_key(t.agreements.select("agreement_id", "person_id", raw_id(), "unit_id", "_file", "_line"),
                           "agreement_id").select(
         "agreement_id",
         pl.col("person_id").alias("agreement_person_id"),
@@ -233,7 +203,7 @@ def claim_references(t: Tables, policy: Policy) -> pl.LazyFrame:
         )
         .filter(pl.any_horizontal("_no_agreement", "_no_person", "_no_unit", "_other_ids"))
     )
-    repeated_id = _repeated_rows(claims.select("_r", "claim_id"), ["claim_id"]).select("_r", pl.lit(True).alias("_repeated_id"))
+    repeated_id = repeated_rows(claims.select("_r", "claim_id"), ["claim_id"]).select("_r", pl.lit(True).alias("_repeated_id"))
     flags = broken.join(repeated_id, on="_r", how="full", coalesce=True)
     agreement_cols = [c for c in first.collect_schema().names() if c != "agreement_id"]
     return (
@@ -312,7 +282,7 @@ def orphan_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
 def _duplicates(rows: pl.LazyFrame, table: str, key: list[str], values: list[str],
                 out: dict[str, pl.Expr]) -> pl.LazyFrame:
     """One finding per key of ``rows`` — the rows of a table whose key repeats
-    (:func:`_repeated_rows`) — listing its rows' ``values``."""
+    (:func:`checks._joins.repeated_rows`) — listing its rows' ``values``."""
     have = rows.collect_schema()
     cols = [c for c in values if c in have]
     return (
@@ -355,11 +325,11 @@ def duplicate_key(t: Tables, policy: Policy) -> pl.LazyFrame:
         _duplicates(claim_references(t, policy).filter(pl.col("_repeated_id")), "claims", ["claim_id"], claim_cols,
                     {"person_id": pl.col("person_id"), "unit_id": pl.col("unit_id"),
                      "period_start": pl.col("claim_month")}),
-        _duplicates(_repeated_rows(t.agreements, ["agreement_id"]), "agreements", ["agreement_id"], agreement_cols,
+        _duplicates(repeated_rows(t.agreements, ["agreement_id"]), "agreements", ["agreement_id"], agreement_cols,
                     {"person_id": pl.col("person_id"), "unit_id": pl.col("unit_id"),
                      "period_start": pl.col("start_date"), "period_end": pl.col("planned_end_date")}),
-        _duplicates(_repeated_rows(t.units, ["unit_id"]), "units", ["unit_id"], unit_cols, {}),
-        _duplicates(_repeated_rows(t.trainees.with_columns(raw_id()), ["person_id", "person_id_raw"]), "trainees",
+        _duplicates(repeated_rows(t.units, ["unit_id"]), "units", ["unit_id"], unit_cols, {}),
+        _duplicates(repeated_rows(t.trainees.with_columns(raw_id()), ["person_id", "person_id_raw"]), "trainees",
                     ["person_id", "person_id_raw"], trainee_cols, {}),
     ]
     return pl.concat(parts, how="diagonal_relaxed")
@@ -447,14 +417,14 @@ def registry_disagreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     the authority for it (RULES.md §8): the registry's value is the one the other rules use, and
     the disagreement is reported with both values and rows. One finding per unit, as extracted."""
     assert t.market_registry is not None
-    registry = _first_by_key(t.market_registry.filter(pl.col("legal_rep_id").is_not_null()), "unit_id").select(
+    registry = first_by_key(t.market_registry.filter(pl.col("legal_rep_id").is_not_null()), "unit_id").select(
         "unit_id",
         pl.col("legal_rep_id").alias("registry_legal_rep_id"),
         (raw_id("legal_rep_id") if "legal_rep_id_raw" in t.market_registry.collect_schema() else pl.col("legal_rep_id"))
         .alias("registry_raw"),
         pl.col("_file").alias("registry_file"), pl.col("_line").alias("registry_line"),
     )
-    units = _first_by_key(t.units.filter(pl.col("legal_rep_id").is_not_null()), "unit_id")
+    units = first_by_key(t.units.filter(pl.col("legal_rep_id").is_not_null()), "unit_id")
     raw = raw_id("legal_rep_id") if "legal_rep_id_raw" in t.units.collect_schema() else pl.col("legal_rep_id")
     return (
         units.join(registry, on="unit_id")

@@ -18,6 +18,7 @@ from audit.policy import Policy
 from audit.rules import Check, Severity, rule
 from audit.tables import Tables
 from checks._identity import identity_links, raw_id, rows_of_persons, with_person_key
+from checks._joins import repeated_rows
 from checks._units import unit_counties
 
 CITATION_IDENTITY = "赣人社发〔2023〕9号 四(二)、五(三)"
@@ -120,28 +121,10 @@ def _claim_struct() -> pl.Expr:
 
 
 def _repeated(t: Tables, identity: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
-    """The (person_key, claim_month, _kind) keys claimed on more than one row.
-
-    Scale: nearly every person-month is claimed once, and grouping 5.6 M claims by a string ID,
-    a month and a kind cost seconds. Each row's key is hashed to one integer instead; sorting
-    the integers and comparing neighbours finds the hashes seen twice, and only the rows with
-    those hashes (the repeated keys, and any that merely share a hash) are grouped by the key
-    itself. Rows of one key share its hash, so no repeated key is missed, and the exact
-    grouping drops the hash collisions: the result is the keys with more than one row, exactly.
-    """
-    keyed = (
-        with_person_key(t.claims.select("person_id", "claim_month", "claim_type"), identity)
-        .with_columns(_claim_kind().alias("_kind"))
-        .with_columns(pl.struct(key).hash().alias("_h"))
-    ).cache()
-    twice = keyed.select(pl.col("_h").sort()).filter(pl.col("_h") == pl.col("_h").shift()).unique()
-    return (
-        keyed.join(twice, on="_h", how="semi")
-        .group_by(key)
-        .len()
-        .filter(pl.col("len") > 1)
-        .drop("len")
-    )
+    """The (person_key, claim_month, _kind) keys claimed on more than one row."""
+    keyed = with_person_key(t.claims.select("person_id", "claim_month", "claim_type"), identity).with_columns(
+        _claim_kind().alias("_kind"))
+    return repeated_rows(keyed, key).select(key).unique()
 
 
 @rule(

@@ -20,7 +20,7 @@ from checks._expected import (
     DIFFERENCE, MONTHLY, RAISED, REMAINING, agreements_frame, claim_context, claim_keys, fen, rate_evidence,
     rate_skip_reason, skipped, tolerance, wage_evidence, whole_claim,
 )
-from checks._joins import hash_key, of_persons
+from checks._joins import keys_with_more_rows_than, of_persons
 from checks._registries import employer_insurance, labour_contracts
 from checks._retention import definition, difference_claims, unit_years
 
@@ -220,20 +220,10 @@ def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
     # Only 月度 months count: a 差额's month is already one of them, and a 剩余期限 month is not
     # interned (semantics.md says "claimed internship months" without naming the types).
     monthly = _monthly(claim_context(t, policy))
-    # Ranking every person's months is two windows over a million tiny groups (3 s at 5.5 M
-    # claims). A month numbered above the maximum needs more monthly claims than the smallest
-    # maximum in force, so only the persons with that many are ranked: counted per 64-bit hash of
-    # the person ID (an integer group-by; a collision only adds a person, who is then ranked on
-    # the exact ID like everyone else).
-    person_hash = pl.col("person_id").hash(seed=11).alias("_ph")
-    fewest = monthly.select(pl.col("duration_max_months").min().alias("_fewest"))
-    enough = (
-        monthly.group_by(person_hash).agg(pl.len().alias("_claims"))
-        .join(fewest, how="cross")
-        .filter(pl.col("_claims") > pl.col("_fewest"))
-        .select("_ph")
-    )
-    ranked = monthly.with_columns(person_hash).join(enough, on="_ph", how="semi").drop("_ph").with_columns(
+    # A month numbered above the maximum needs more monthly claims than the smallest maximum in
+    # force: only the persons with that many are ranked (bench/NOTES.md, "Repeated keys")
+    enough = keys_with_more_rows_than(monthly, ["person_id"], pl.col("duration_max_months").min())
+    ranked = enough.with_columns(
         pl.col("claim_month").rank("dense").over("person_id").cast(pl.Int64).alias("month_number"),
         pl.col("claim_month").n_unique().over("person_id").alias("months_claimed"),
     )
@@ -536,20 +526,15 @@ def allowance_below_min_wage(t: Tables, policy: Policy) -> CheckResult:
     monthly = _monthly(claim_context(t, policy)).filter(
         pl.col("allowance_min_wage_floor").fill_null(False) & ~partial.fill_null(False))
     if t.allowance_payments is not None:
-        # The payments of the claims judged only (those of the provinces with a floor, a fraction
-        # of the ledger), summed per claim key: a semi-join and a group-by on one 128-bit hash of
-        # (person, unit, month) rather than grouping all 5.5 M payments on three strings (4 s at
-        # 1 M trainees). Payments with a null key are left out: a null never matched a claim.
+        # the payments of the claims judged only (those of provinces with a floor), summed per claim
         keys = ["person_id", "unit_id", "claim_month"]
-        monthly = monthly.with_columns(hash_key(keys)).cache()
+        monthly = monthly.cache()  # read twice: which payments, and their sums
         paid = (
             t.allowance_payments.select("person_id", "unit_id", pl.col("month").alias("claim_month"), "amount")
-            .drop_nulls(keys)
-            .with_columns(hash_key(keys))
-            .join(monthly.select("_k"), on="_k", how="semi")
-            .group_by("_k").agg(pl.col("amount").sum().alias("allowance_paid"))
+            .join(monthly.select(keys), on=keys, how="semi")
+            .group_by(keys).agg(pl.col("amount").sum().alias("allowance_paid"))
         )
-        monthly = monthly.join(paid, on="_k", how="left").drop("_k")
+        monthly = monthly.join(paid, on=keys, how="left")
     else:
         monthly = monthly.with_columns(pl.lit(None, pl.Float64).alias("allowance_paid"))
     judged = monthly.with_columns(
