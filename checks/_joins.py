@@ -71,7 +71,7 @@ def of_persons(rows: pl.LazyFrame, found: pl.LazyFrame, on: str = "person_id") -
 
 def _key_hash(key: list[str]) -> pl.Expr:
     """One 64-bit hash ``_h`` of the key columns: equal keys hash alike."""
-    return pl.struct(key).hash().alias("_h")
+    return (pl.col(key[0]) if len(key) == 1 else pl.struct(key)).hash().alias("_h")
 
 
 def _hashes_twice(hashed: pl.LazyFrame) -> pl.LazyFrame:
@@ -106,16 +106,16 @@ def keys_with_more_rows_than(rows: pl.LazyFrame, key: list[str], limit: pl.Expr)
     one number over ``rows``): ``rows.filter(pl.len().over(key) > limit)``."""
     # rows are counted per 64-bit hash of the key (an integer group-by, not a window per key);
     # only the keys whose hash counts enough are then counted exactly
+    hashed = _key_hash(key)
     limit_of = rows.select(limit.alias("_limit"))
-    hashed = rows.with_columns(_key_hash(key)).cache()
     enough = (
-        hashed.group_by("_h").agg(pl.len().alias("_n"))
+        rows.group_by(hashed).agg(pl.len().alias("_n"))
         .join(limit_of, how="cross")
         .filter(pl.col("_n") > pl.col("_limit"))
         .select("_h")
     )
     return (
-        hashed.join(enough, on="_h", how="semi").drop("_h")
+        rows.with_columns(hashed).join(enough, on="_h", how="semi").drop("_h")
         .join(limit_of, how="cross")
         .filter(pl.len().over(key) > pl.col("_limit"))
         .drop("_limit")

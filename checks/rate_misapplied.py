@@ -20,7 +20,7 @@ from checks._expected import (
     DIFFERENCE, MONTHLY, RAISED, REMAINING, agreements_frame, claim_context, claim_keys, fen, rate_evidence,
     rate_skip_reason, skipped, tolerance, wage_evidence, whole_claim,
 )
-from checks._joins import keys_with_more_rows_than, of_persons
+from checks._joins import hash_key, keys_with_more_rows_than, of_persons
 from checks._registries import employer_insurance, labour_contracts
 from checks._retention import definition, difference_claims, unit_years
 
@@ -500,6 +500,16 @@ def before_approval(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
 
 
+def _with_allowance(claims: pl.LazyFrame) -> pl.LazyFrame:
+    """The allowance each claim's month was paid: the payments of the month (``allowance_paid``),
+    else the agreement's allowance_monthly; the claims with neither are left out."""
+    return claims.with_columns(
+        pl.coalesce("allowance_paid", "ag_allowance").alias("allowance"),
+        pl.when(pl.col("allowance_paid").is_not_null()).then(pl.lit("allowance_payments"))
+        .otherwise(pl.lit("agreements.allowance_monthly")).alias("allowance_source"),
+    ).filter(pl.col("allowance").is_not_null())
+
+
 @rule(
     id="RATE_MISAPPLIED.allowance_below_min_wage",
     title="见习人员基本生活费低于当地最低工资标准仍申领补贴",
@@ -525,24 +535,30 @@ def allowance_below_min_wage(t: Tables, policy: Policy) -> CheckResult:
     )
     monthly = _monthly(claim_context(t, policy)).filter(
         pl.col("allowance_min_wage_floor").fill_null(False) & ~partial.fill_null(False))
-    if t.allowance_payments is not None:
-        # the payments of the claims judged only (those of provinces with a floor), summed per claim
-        keys = ["person_id", "unit_id", "claim_month"]
-        monthly = monthly.cache()  # read twice: which payments, and their sums
-        paid = (
-            t.allowance_payments.select("person_id", "unit_id", pl.col("month").alias("claim_month"), "amount")
-            .join(monthly.select(keys), on=keys, how="semi")
-            .group_by(keys).agg(pl.col("amount").sum().alias("allowance_paid"))
-        )
-        monthly = monthly.join(paid, on=keys, how="left")
+    below = pl.col("mw_yuan").is_not_null() & (pl.col("allowance") < pl.col("mw_yuan") - tol)
+    if t.allowance_payments is None:
+        judged = _with_allowance(monthly.with_columns(pl.lit(None, pl.Float64).alias("allowance_paid"))).cache()
+        found = judged.filter(below)
     else:
-        monthly = monthly.with_columns(pl.lit(None, pl.Float64).alias("allowance_paid"))
-    judged = monthly.with_columns(
-        pl.coalesce("allowance_paid", "ag_allowance").alias("allowance"),
-        pl.when(pl.col("allowance_paid").is_not_null()).then(pl.lit("allowance_payments"))
-        .otherwise(pl.lit("agreements.allowance_monthly")).alias("allowance_source"),
-    ).filter(pl.col("allowance").is_not_null()).cache()  # findings and skipped rows: the payments summed once
-    findings = judged.filter(pl.col("mw_yuan").is_not_null() & (pl.col("allowance") < pl.col("mw_yuan") - tol)).select(
+        # The payments of the claims judged (those of provinces with a floor) summed per claim,
+        # per 128-bit hash of (person, unit, month) (bench/NOTES.md, "Hashed joins"); the few
+        # claims found are then judged again on their payments summed on the keys themselves.
+        keys = ["person_id", "unit_id", "claim_month"]
+        monthly = monthly.with_columns(hash_key(keys)).cache()  # read twice: which payments, and their sums
+        payments = (
+            t.allowance_payments.select("person_id", "unit_id", pl.col("month").alias("claim_month"), "amount")
+            .drop_nulls(keys)  # a null key matches no claim
+            .with_columns(hash_key(keys))
+            .join(monthly.select("_k"), on="_k", how="semi")
+            .cache()  # read twice: summed per hash, and again for the claims found
+        )
+        paid = payments.group_by("_k").agg(pl.col("amount").sum().alias("allowance_paid"))
+        judged = _with_allowance(monthly.join(paid, on="_k", how="left")).cache()  # findings and skipped rows
+        maybe = judged.filter(below).drop("allowance_paid", "allowance", "allowance_source")
+        paid = payments.join(maybe.select("_k"), on="_k", how="semi").group_by(keys).agg(
+            pl.col("amount").sum().alias("allowance_paid"))
+        found = _with_allowance(maybe.join(paid, on=keys, how="left")).filter(below)
+    findings = found.select(
         *claim_keys(), whole_claim(),
         _claim_evidence(pl.col("allowance"), pl.col("allowance_source"), wage_evidence(),
                         pl.col("allowance_min_wage_floor_ref").alias("reference")),

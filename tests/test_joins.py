@@ -149,3 +149,47 @@ def test_allowance_not_paid_decides_on_the_keys(seed, monkeypatch):
         return set(found.select(pl.col("_claims").explode().struct.field("claim_id")).to_series().drop_nulls())
 
     assert accused(colliding) <= accused(plain)
+
+
+def _floor_world(seed: int):
+    """Jiangxi claims (allowance.min_wage_floor set) with allowance payments of random sums."""
+    import random
+
+    from tests.helpers import agreement
+
+    rnd = random.Random(seed)
+    people = [f"P{i}" for i in range(6)]
+    months = [f"2023-{m:02d}" for m in range(9, 13)]
+    claims, payments, agreements = [], [], []
+    for p in people:
+        agreements.append(agreement(f"A_{p}", p, "U1", "2023-09-01", "2024-02-29",
+                                    allowance_monthly=rnd.choice([None, 1500.0, 2500.0])))
+        for m in months:
+            claims.append(claim(f"C_{p}_{m}", "U1", p, m, 1000.0, agreement_id=f"A_{p}"))
+            for _ in range(rnd.choice([0, 1, 2])):
+                payments.append({"person_id": pid(p), "unit_id": uscc("U1"), "month": m,
+                                 "amount": rnd.choice([600.0, 1200.0, 2400.0]), "account": None, "paid_date": f"{m}-20"})
+    return tables(units=[unit("U1", county="360102")], trainees=[trainee(p) for p in people], agreements=agreements,
+                  claims=claims, allowance_payments=payments)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_allowance_below_min_wage_decides_on_the_keys(seed, monkeypatch):
+    """Summed per hash, then judged again on the keys: the findings of the plain sums, and never
+    a claim they do not find under a hash made to collide."""
+    from checks import rate_misapplied as rm
+
+    t = _floor_world(seed)
+    hashed, _ = run(rm.allowance_below_min_wage, t)
+    with monkeypatch.context() as m:
+        m.setattr(rm, "hash_key", _exact_hash_key)
+        plain, _ = run(rm.allowance_below_min_wage, t)
+    with monkeypatch.context() as m:
+        m.setattr(rm, "hash_key", _colliding_hash_key)
+        colliding, _ = run(rm.allowance_below_min_wage, t)
+    cols = ["claim_id", "amount_at_risk", "evidence"]
+    assert plain.height > 0
+    assert hashed.select(cols).sort(cols).equals(plain.select(cols).sort(cols))
+    assert set(colliding["claim_id"]) <= set(plain["claim_id"])
+    assert colliding.select(cols).sort(cols).equals(plain.filter(pl.col("claim_id").is_in(colliding["claim_id"].implode()))
+                                                   .select(cols).sort(cols))
