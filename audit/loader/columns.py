@@ -81,14 +81,13 @@ COMPACT_MAX = 1 << 16
 
 def _spread_text(results: pl.Series, codes: pl.Series, distinct: pl.Series, raw: pl.Series) -> pl.Series:
     """Text results per distinct value (``results[code]`` for the raw value ``distinct[code]``)
-    spread back over the rows.
+    spread back over the rows: every row gets the result of its own raw value.
 
-    A column of few distinct values comes back as a ``pl.Enum`` (one or two bytes a row). One of
-    many (person IDs) stays text: a ``pl.Enum`` of a million categories is slow to turn back
-    into text (every row a random read) when the table is written. Its rows are the raw column
-    itself where the result equals the raw value — most rows: exported IDs are mostly clean —
-    and the result only where it differs, so they share the raw column's memory.
+    A column of at most :data:`COMPACT_MAX` distinct values comes back as a ``pl.Enum``; one of
+    more (person IDs) as text: the raw column, with the rows whose result differs from their raw
+    value replaced.
     """
+    # a million-category Enum is slow to turn back into text; the patched raw column shares its memory
     if distinct.len() <= COMPACT_MAX:
         return nz.spread(results, codes, compact=True)
     changed = ~results.eq_missing(distinct)
@@ -99,17 +98,37 @@ def _spread_text(results: pl.Series, codes: pl.Series, distinct: pl.Series, raw:
 
 
 def _typed_fast_path(spec: ColumnSpec, raw: pl.Series) -> pl.Series | None:
+    """A typed (Parquet) date, amount, whole number or yes/no column, read as its text would be.
+
+    Each value is taken as it is where that gives what its text gives — a date of the years 1 to
+    9999, an amount below 10¹¹ yuan not near half a fen, a number of at most 18 digits — and is
+    parsed from its text otherwise: ``1.005`` yuan rounds half a fen up and a NaN amount is
+    unreadable, as in a CSV file. None for a column of any other type.
+    """
     k, dtype = spec.kind, raw.dtype
     if k in (Kind.DATE, Kind.MONTH) and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
-        value = raw.cast(pl.Date)
-        return value.dt.month_start() if k is Kind.MONTH else value
-    if k is Kind.MONEY and dtype.is_numeric():
-        return raw.cast(pl.Float64).round(2)
-    if k is Kind.INT and dtype.is_integer():
-        return raw.cast(pl.Int64)
-    if k is Kind.BOOL and dtype == pl.Boolean:
+        value = raw.dt.date() if isinstance(dtype, pl.Datetime) else raw  # the local date, as its text shows
+        value = value.dt.month_start() if k is Kind.MONTH else value
+        plain = value.dt.year().is_between(1, 9999)
+    elif k is Kind.MONEY and dtype.is_numeric():
+        amount = raw.cast(pl.Float64)
+        value = amount.round(2)
+        fen = amount * 100
+        plain = amount.is_finite() & (amount.abs() < 1e11) & ((fen - fen.round()).abs() < 0.4)  # not near half a fen
+    elif k is Kind.INT and dtype.is_integer():
+        value = raw.cast(pl.Int64, strict=False)
+        plain = raw.cast(pl.Float64).abs() < 1e18
+    elif k is Kind.BOOL and dtype == pl.Boolean:
         return raw
-    return None
+    else:
+        return None
+    odd = ~plain.fill_null(True)  # a null is null either way
+    if not odd.any():
+        return value.alias(raw.name)
+    rows = odd.arg_true()
+    text = raw.gather(rows).cast(pl.String)
+    parsed = pl.DataFrame({"v": text}).select(v=PARSERS[k](pl.col("v"))).to_series().cast(spec.dtype)
+    return value.scatter(rows, parsed).alias(raw.name)
 
 
 def _blank(raw: pl.Series) -> pl.Series:
@@ -122,7 +141,6 @@ def _as_text(series: pl.Series) -> pl.Series:
     return series.cast(pl.String) if isinstance(series.dtype, (pl.Enum, pl.Categorical)) else series
 
 
-
 def _cell_reasons(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> list[pl.DataFrame]:
     """Quarantine lines (``_pos``, column, value, reason) for one column's unreadable cells.
 
@@ -131,7 +149,7 @@ def _cell_reasons(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> list[pl.Da
     """
     if c.not_null:
         suspect = value.is_null()
-    elif c.kind in REASONS and raw.dtype == pl.String:
+    elif c.kind in REASONS:
         suspect = value.is_null() & raw.is_not_null()
     else:
         return []

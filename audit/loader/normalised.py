@@ -79,11 +79,9 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     """The table normalised from its raw sources (see :class:`NormalisedTable`); the sources'
     frames are consumed.
 
-    Column by column, so a 30 M-row table holds at most one raw column beside the normalised
-    ones: a raw column is dropped once parsed (person IDs excepted: they keep it as
-    ``<col>_raw``); text that repeats is dictionary-encoded (:func:`audit.normalise.encode`),
-    parsed once per distinct value and kept compact (:func:`_spread_text`); a row is first
-    flagged by cheap null tests, and only the flagged cells are examined for their reasons. Rows are not
+    Column by column: each raw column is parsed (:mod:`audit.loader.columns`) and dropped
+    (person IDs keep theirs as ``<col>_raw``), so one raw column at a time is held beside the
+    normalised ones; the unreadable cells of each become quarantine lines. Rows are not
     filtered here: quarantined rows and collapsed copies are only marked (``_keep``), and
     dropped as the table is finalised (:meth:`NormalisedTable.plan`).
     """
