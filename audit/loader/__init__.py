@@ -8,7 +8,8 @@ it cannot be read — a required value missing, a date, month, amount, number or
 not parse, a truncated last line — and every failing cell of it is reported, not just the
 first. A row that reads but looks wrong (an ID whose check digit fails, a legacy 15-digit ID, a
 duplicated key, a broken reference) is kept: money was paid against it, and the checks flag it.
-Exact duplicate rows are collapsed into one with ``_dup_rows`` = how many there were.
+Exact duplicate rows are collapsed into one with ``_dup_rows`` = how many there were. Every
+input file read is recorded with its size and SHA-256 (``LoadResult.input_files``).
 
 Counts reconcile per table and file: ``rows_read = rows_kept + rows_quarantined +
 duplicates_collapsed`` where rows_read counts data rows (blank lines, title rows and the header
@@ -27,7 +28,7 @@ in memory at a time, but into a hidden stage (``out_dir/.normalised.partial/``) 
 from __future__ import annotations
 
 from audit.loader.columns import COMPACT_MAX, MISSING, PARSERS, REASONS, STATUS, TRUNCATED, parse_series
-from audit.loader.discovery import SUFFIXES, InputError, discover
+from audit.loader.discovery import SUFFIXES, InputError, digest_files, discover
 from audit.loader.duplicates import find_duplicates
 from audit.loader.headers import check_required_columns, header_key, header_lookup, map_headers
 from audit.loader.load import PARQUET_OPTIONS, STAGE_DIR, LoadResult, StagedTables, load_inputs
@@ -37,7 +38,7 @@ from audit.loader.readers import MAX_TITLE_ROWS, READERS, RawSource, read_csv, r
 __all__ = [
     "COMPACT_MAX", "COUNTS_SCHEMA", "MAX_TITLE_ROWS", "MISSING", "PARQUET_OPTIONS", "PARSERS", "QUARANTINE_SCHEMA",
     "READERS", "REASONS", "STAGE_DIR", "STATUS", "SUFFIXES", "TRUNCATED", "InputError", "LoadResult",
-    "NormalisedTable", "RawSource", "StagedTables", "check_required_columns", "discover", "find_duplicates",
+    "NormalisedTable", "RawSource", "StagedTables", "check_required_columns", "digest_files", "discover", "find_duplicates",
     "header_key", "header_lookup", "load_inputs", "map_headers", "normalise", "normalise_table", "parse_series",
     "read_csv", "read_parquet", "read_xlsx",
 ]

@@ -1,8 +1,12 @@
-"""Finding the input files: one file per table of the contract, named after the table."""
+"""Finding the input files (one file per table of the contract, named after the table), and
+recording what they held: each file's size and SHA-256, for the audit trail."""
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from audit.schema import REQUIRED_TABLES, SPECS
 
@@ -34,3 +38,16 @@ def discover(input_dir: Path) -> tuple[dict[str, Path], list[str]]:
         listed = "; ".join(f"{t} ({SPECS[t].zh}): expected {t}.csv, {t}.xlsx or {t}.parquet" for t in missing)
         raise InputError(f"{input_dir}: required table missing — {listed}")
     return {t: paths[0] for t, paths in found.items()}, notes
+
+
+def digest_files(root: Path, paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """Each file as the audit trail records it, in path order: ``path`` (relative to ``root``,
+    with ``/``), ``bytes`` and ``sha256`` (hex) of its content, read in chunks."""
+    root = Path(root)
+    records = []
+    for path in sorted(Path(p) for p in paths):
+        with open(path, "rb") as fh:
+            digest = hashlib.file_digest(fh, "sha256")  # streamed, a buffer at a time
+            size = fh.tell()
+        records.append({"path": path.relative_to(root).as_posix(), "bytes": size, "sha256": digest.hexdigest()})
+    return records
