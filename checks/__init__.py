@@ -30,6 +30,7 @@ from checks import (
     retention_inflated,
     unit_ineligible,
 )
+from checks._summary_table import indicators  # noqa: F401 — the 汇总表 recomputed; the pipeline writes it
 
 MODULES = (
     one_internship,
@@ -59,6 +60,12 @@ SHARED: tuple[tuple[str, Callable[[Tables, Policy], pl.LazyFrame]], ...] = (
     ("claim_references", lambda t, p: data_quality.claim_references(t)),  # orphan, mismatch, duplicate claims
     ("graph_groups", graph_rules.graph_groups),  # card and phone rings, linked-unit clusters
 )
+
+
+def build_shared(tables: Tables, policy: Policy) -> None:
+    """Build every shared sub-result once (each is memoised on the Tables)."""
+    for _name, build in SHARED:
+        build(tables, policy)
 
 
 def by_id() -> dict[str, Check]:

@@ -30,7 +30,6 @@ from typing import Any
 import polars as pl
 
 from audit.policy import Policy
-from audit.tables import month_end
 from reports import evidence
 from reports.data import FRAUD_FAMILIES, RunFiles, claim_money, finding_money, unlinked_money
 from reports.xlsx import Column, sheet_name, workbook, write_table
@@ -95,7 +94,7 @@ def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
     for unit_id, rule_id, n in per_rule.iter_rows():
         info = rf.rule(rule_id)
         why.setdefault(unit_id, []).append(f"{info.title}（{info.citation}）×{n}")
-    end = month_end(rf.audit_month)
+    end = rf.month_end
     years_of: dict[str, Any] = {}
     one_line: dict[str | None, str] = {}
     rows = []

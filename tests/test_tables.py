@@ -8,7 +8,7 @@ import dataclasses
 import polars as pl
 
 import checks
-from audit.pipeline import prepare_shared
+from audit.app.pipeline import prepare_shared
 from tests.helpers import agreement, claim, policy, tables, trainee, unit
 
 
