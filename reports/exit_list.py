@@ -61,8 +61,11 @@ def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
     """One row per unit recommended for exit (see the module docstring for the mapping)."""
     f = rf.findings.filter(~pl.col("rule_id").is_in([r for r, i in rf.rules.items() if i.signal_only]))
     cond_of = {r: i.exit_condition for r, i in rf.rules.items() if i.exit_condition}
+    # polars 2.1 types replace_strict over an empty mapping as the strings it replaces (a run that
+    # recorded no rule with an exit condition), whatever return_dtype says
+    condition = pl.col("rule_id").replace_strict(cond_of, return_dtype=pl.Int64) if cond_of else pl.lit(None, pl.Int64)
     by_rule = f.filter(pl.col("rule_id").is_in(list(cond_of)) & pl.col("unit_id").is_not_null()).with_columns(
-        pl.col("rule_id").replace_strict(cond_of, return_dtype=pl.Int64).alias("condition"))
+        condition.alias("condition"))
     money = finding_money(rf)
     fraud = f.filter(pl.col("family").is_in(FRAUD_FAMILIES)).join(money, on="finding_id").filter(pl.col("money") > 0)
     claim_units = rf.links.join(rf.claims.select("claim_id", pl.col("unit_id").alias("_claim_unit")), on="claim_id")
