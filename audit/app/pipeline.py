@@ -203,7 +203,9 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
 
     t1 = time.perf_counter()
     reference = load_reference(Path(input_dir), loaded)
+    timings["reference"] = time.perf_counter() - t1
     # what is in force, written before the checks: the checks read the reference tables from it
+    t1 = time.perf_counter()
     rundir.write_rules(out_dir, (c.rule.info() for c in registered.CHECKS))
     policy_files = rundir.write_policy(out_dir, policy_dir)
     reference_files = rundir.write_reference(out_dir, {
