@@ -2,10 +2,11 @@
 
 Everything here works from the run directory alone, read through :class:`audit.rundir.RunDir`
 (``audit report RUN_DIR`` re-renders without re-running the checks): findings, the finding→claim
-links, skipped keys, run.json, the normalised inputs, and the rules, parameters and indicators
-the run recorded — never the live rule registry, so an old run renders as it was. Money follows RULES.md §8: per claim the largest amount any finding puts at
-risk, capped at what was paid (:func:`audit.findings.money_at_risk`), each claim counted once;
-findings that put money at risk without naming claims add their own amount.
+links, skipped keys, run.json, the normalised inputs, and the rules and parameters the run
+recorded — never the live rule registry, so an old run renders as it was. Money follows RULES.md
+§8: per claim the largest amount any finding puts at risk, capped at what was paid
+(:func:`audit.findings.money_at_risk`), each claim counted once; findings that put money at risk
+without naming claims add their own amount.
 """
 
 from __future__ import annotations

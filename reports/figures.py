@@ -11,13 +11,21 @@ from typing import Any
 
 import polars as pl
 
+from audit.masking import mask
 from audit.policy import Policy
 from audit.rundir import sibling_runs
 from audit.schema import SPECS
 from reports import evidence
-from reports.data import (RunFiles, claim_money, family_zh, finding_money, money_by, total_money, unlinked_money,
-                          with_county)
-from audit.masking import mask
+from reports.data import (
+    RunFiles,
+    claim_money,
+    family_zh,
+    finding_money,
+    money_by,
+    total_money,
+    unlinked_money,
+    with_county,
+)
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 

@@ -12,11 +12,11 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from audit.masking import mask
 from audit.policy import Policy
 from reports import charts, figures
 from reports.data import RunFiles
 from reports.exit_list import CONDITIONS, exit_units
-from audit.masking import mask
 
 
 def environment() -> Environment:

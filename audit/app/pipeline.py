@@ -24,6 +24,9 @@ from typing import Any, Callable
 import polars as pl
 
 import checks as registered  # the registry; run_checks' argument `checks` is a selection of it
+from audit import rundir
+from audit.app.cases import write_run_cases
+from audit.app.provenance import code_version, input_files
 from audit.findings import (
     FINDINGS_SCHEMA,
     SKIPPED_SCHEMA,
@@ -33,9 +36,6 @@ from audit.findings import (
     money_at_risk,
     split_claim_links,
 )
-from audit import rundir
-from audit.app.cases import write_run_cases
-from audit.app.provenance import code_version, input_files
 from audit.loader import load_inputs
 from audit.policy import Policy
 from audit.reference import load_reference

@@ -8,7 +8,6 @@ from typing import Iterable
 
 import polars as pl
 
-
 _REPEATED_DIGIT = r"^(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$"
 
 
