@@ -23,7 +23,6 @@ nearest thing (said in :attr:`RunDir.notes`), never by the live rule registry.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import shutil
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ from typing import Any, Iterable
 import polars as pl
 
 from audit.findings import CLAIM_LINK_SCHEMA, FINDINGS_SCHEMA, SKIPPED_SCHEMA
-from audit.loader import InputError
+from audit.loader import InputError, sha256_file
 from audit.policy import PARAMS_DIR, Policy
 from audit.rules import RuleInfo
 from audit.tables import Tables, month_end
@@ -63,14 +62,6 @@ def parse_month(text: str) -> dt.date:
         raise ValueError(f"month {text!r} is not of the form YYYY-MM (e.g. 2024-06)") from None
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 # ---------------------------------------------------------------------------------------------
 # writing what later stages read
 
@@ -92,7 +83,7 @@ def write_policy(run_dir: Path, source: Path | None) -> dict[str, Any]:
     files = []
     for path in sorted(directory.glob("*.yaml")):
         shutil.copyfile(path, folder / path.name)
-        files.append({"name": path.name, "sha256": sha256_file(folder / path.name)})
+        files.append({"name": path.name, "sha256": sha256_file(folder / path.name)[1]})
     return {"source": str(directory.resolve()) if source else "shipped", "files": files}
 
 
@@ -106,7 +97,7 @@ def write_reference(run_dir: Path, frames: dict[str, pl.DataFrame]) -> list[dict
     for name in REFERENCE_TABLES:
         path = folder / f"{name}.parquet"
         frames[name].write_parquet(path)
-        out.append({"name": path.name, "sha256": sha256_file(path)})
+        out.append({"name": path.name, "sha256": sha256_file(path)[1]})
     return out
 
 

@@ -96,7 +96,7 @@ def run_dir(policy_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_run_json_names_every_input_file_by_content(run_dir: Path) -> None:
     run = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
-    recorded = {f["name"]: f for f in run["input_files"]}
+    recorded = {f["path"]: f for f in run["input_files"]}
     on_disk = sorted(p.name for p in DEMO.iterdir() if p.is_file() and not p.name.startswith("."))
     assert sorted(recorded) == on_disk
     for name in on_disk:

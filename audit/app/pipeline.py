@@ -212,7 +212,7 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
         "min_wage": reference.min_wage, "county_tiers": reference.county_tiers,
         "calendar": reference.calendar, "regions": reference.regions,
     })
-    provenance = {"input_files": input_files(Path(input_dir)), "code": code_version()}
+    provenance = {"input_files": input_files(Path(input_dir), loaded.input_files), "code": code_version()}
     timings["snapshot"] = time.perf_counter() - t1
     tables = rundir.scan_tables(out_dir, audit_month, si_month, present=loaded.tables)
     if progress:

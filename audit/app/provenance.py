@@ -12,20 +12,19 @@ from pathlib import Path
 from typing import Any
 
 import audit
-from audit.rundir import sha256_file
+from audit.loader import digest_files
 
 PACKAGE = "jianxi-audit"
 
 
-def input_files(input_dir: Path) -> list[dict[str, Any]]:
+def input_files(input_dir: Path, hashed: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each file of the input directory (the loader reads its tables and the operator's reference
-    files from these; hidden and Office lock files are not read): name, bytes, SHA-256."""
-    out = []
-    for path in sorted(Path(input_dir).iterdir()):
-        if path.name.startswith((".", "~$")) or not path.is_file():
-            continue
-        out.append({"name": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path)})
-    return out
+    files from these; hidden and Office lock files are not read): path, bytes, SHA-256. ``hashed``
+    are the records the loader already made of the files it read; the others are hashed here."""
+    done = {r["path"] for r in hashed}
+    rest = [p for p in Path(input_dir).iterdir()
+            if p.is_file() and not p.name.startswith((".", "~$")) and p.name not in done]
+    return sorted([*hashed, *digest_files(input_dir, rest)], key=lambda r: r["path"])
 
 
 def code_version() -> dict[str, Any]:

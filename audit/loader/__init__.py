@@ -28,7 +28,7 @@ in memory at a time, but into a hidden stage (``out_dir/.normalised.partial/``) 
 from __future__ import annotations
 
 from audit.loader.columns import COMPACT_MAX, MISSING, PARSERS, REASONS, STATUS, TRUNCATED, parse_series
-from audit.loader.discovery import SUFFIXES, InputError, digest_files, discover
+from audit.loader.discovery import SUFFIXES, InputError, digest_files, discover, sha256_file
 from audit.loader.duplicates import find_duplicates
 from audit.loader.headers import check_required_columns, header_key, header_lookup, map_headers
 from audit.loader.load import PARQUET_OPTIONS, STAGE_DIR, LoadResult, StagedTables, load_inputs
@@ -38,7 +38,7 @@ from audit.loader.readers import MAX_TITLE_ROWS, READERS, RawSource, read_csv, r
 __all__ = [
     "COMPACT_MAX", "COUNTS_SCHEMA", "MAX_TITLE_ROWS", "MISSING", "PARQUET_OPTIONS", "PARSERS", "QUARANTINE_SCHEMA",
     "READERS", "REASONS", "STAGE_DIR", "STATUS", "SUFFIXES", "TRUNCATED", "InputError", "LoadResult",
-    "NormalisedTable", "RawSource", "StagedTables", "check_required_columns", "digest_files", "discover", "find_duplicates",
+    "NormalisedTable", "RawSource", "StagedTables", "check_required_columns", "digest_files", "discover", "sha256_file", "find_duplicates",
     "header_key", "header_lookup", "load_inputs", "map_headers", "normalise", "normalise_table", "parse_series",
     "read_csv", "read_parquet", "read_xlsx",
 ]

@@ -46,8 +46,13 @@ def digest_files(root: Path, paths: Iterable[Path]) -> list[dict[str, Any]]:
     root = Path(root)
     records = []
     for path in sorted(Path(p) for p in paths):
-        with open(path, "rb") as fh:
-            digest = hashlib.file_digest(fh, "sha256")  # streamed, a buffer at a time
-            size = fh.tell()
-        records.append({"path": path.relative_to(root).as_posix(), "bytes": size, "sha256": digest.hexdigest()})
+        size, digest = sha256_file(path)
+        records.append({"path": path.relative_to(root).as_posix(), "bytes": size, "sha256": digest})
     return records
+
+
+def sha256_file(path: Path) -> tuple[int, str]:
+    """A file's size and the SHA-256 of its content (hex), read a buffer at a time."""
+    with open(path, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256")
+        return fh.tell(), digest.hexdigest()
