@@ -112,14 +112,15 @@ def parse_month(expr: pl.Expr) -> pl.Expr:
 
 
 def parse_money(expr: pl.Expr) -> pl.Expr:
-    """Yuan from ``1,500.00``, ``1500元``, ``¥1500``, ``￥1,500``: exact to the fen, half a fen up.
+    """Yuan from ``1,500.00``, ``1500元``, ``¥1500``, ``￥1,500``: exact to the fen, half a fen up;
+    null for more than 15 digits of yuan.
 
     The digits are read as integers (yuan and fen apart), never through a binary float, so
     ``1.005`` is 1.01 yuan; the result is a Float64 of whole fen / 100.
     """
     text = clean_text(to_ascii(expr))
     text = text.str.replace_all(r"[\s,¥￥$]|元|人民币|RMB|CNY", "")
-    ok = text.str.contains(r"^[+-]?(\d{1,15}\.?\d*|\.\d+)$")
+    ok = text.str.contains(r"^[+-]?(\d{1,15}(\.\d*)?|\.\d+)$")  # at most 15 digits of yuan
     body = pl.when(ok).then(text.str.strip_prefix("+").str.strip_prefix("-"))
     yuan = body.str.extract(r"^(\d*)").str.replace(r"^$", "0").cast(pl.Int64)
     frac = (body.str.extract(r"\.(\d*)$").fill_null("") + "000").str.slice(0, 3)
@@ -224,23 +225,17 @@ def normalise_person_id(expr: pl.Expr) -> pl.Expr:
 
 
 def map_distinct(values: pl.Series, table_of: Callable[[pl.Series], pl.DataFrame]) -> pl.DataFrame:
-    """``table_of`` applied to the distinct values only, spread back over every row.
-
-    Registries repeat the same values many times (30 M insurance rows, about 1 M people, 60
-    months): :func:`encode` finds the distinct values once, and a gather by code spreads the
-    results back, far cheaper than parsing every row or joining on the string.
-    """
-    if values.len() < 50_000:
+    """``table_of`` applied to the distinct values only, spread back over every row: each row
+    gets the result of its own value."""
+    if values.len() < 50_000:  # a small column: the encoding would cost more than it saves
         return table_of(values)
     codes, distinct = encode(values)
     table = table_of(distinct)
     return pl.DataFrame([table[name].gather(codes) for name in table.columns])
 
 
-#: a column whose sample of about 20 000 rows is more than 90 % distinct (some 200 000 distinct
-#: values or more) has its codes found by hashing; one with fewer, by a categorical cast.
-#: Measured on 30 M insurance rows: 60 000 employers 1.7 s by the cast, 4.0 s by hashing;
-#: 1 M people 12.5 s by the cast, 7.6 s by hashing.
+#: a column whose sample of about 20 000 rows is more than 90 % distinct has its codes found by
+#: hashing, one with fewer by a categorical cast (the quicker of the two for each: bench/NOTES.md).
 _SAMPLE = 20_000
 _MANY_DISTINCT = 0.9
 #: seed of the second, independent hash that confirms the codes the first one gave.
@@ -252,14 +247,11 @@ def encode(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     ``values`` on every row. codes are UInt32, null exactly where the value is null; distinct
     holds the values a code names (each once; an unused code may name null).
 
-    How the distinct values are found depends on how many there are, guessed from a sample: up
-    to some 100 000 (months, value sets, counties, employers) by a categorical cast, which is
-    quickest for a small dictionary; many (1 M person IDs among 30 M rows) by hashing the
-    strings to 64 bits and sorting the hashes, equal ones side by side and each run a code —
-    about two thirds of the CPU time of the categorical cast, and less than joining every
-    row's hash to its code. Codes given by a hash are confirmed row by row with a second,
-    independent 64-bit hash of the value; two values would have to collide in both to be
-    confused. Should a confirmation ever fail, the exact categorical cast is used instead.
+    The distinct values are found by a categorical cast, or — for a column of many distinct
+    values (person IDs), guessed from a sample — by hashing the strings to 64 bits and sorting
+    the hashes, each run of equal hashes a code. Codes given by a hash are confirmed row by row
+    with a second, independent 64-bit hash of the value (two values would have to collide in
+    both to be confused); should a confirmation fail, the categorical cast is used instead.
     """
     if values.dtype != pl.String:
         values = values.cast(pl.String)

@@ -20,7 +20,7 @@ one plain sentence). The pipeline writes these to ``skipped.parquet`` and the re
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
 from typing import TYPE_CHECKING, Callable, Union
 
@@ -91,6 +91,48 @@ class Rule:
     @property
     def family(self) -> Family:
         return Family(self.id.split(".", 1)[0])
+
+    def info(self) -> RuleInfo:
+        """The rule's metadata as a run records it (``rules.json``)."""
+        return RuleInfo(self.id, self.title, self.severity.value, self.citation, self.family.value, self.params,
+                        self.detection_params, self.needs, self.exit_condition, self.signal_only)
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """A rule's metadata without its check: what a run records of every registered rule
+    (``rules.json``, :mod:`audit.rundir`), so that the stages after the run — reports, exit lists,
+    cases, the graph viewer — read the rules as they were when the run was made, not as the code
+    reads them today. Plain values only (severity and family as their string values)."""
+
+    id: str
+    title: str
+    severity: str
+    citation: str
+    family: str
+    params: tuple[str, ...] = ()
+    detection_params: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
+    exit_condition: int | None = None
+    signal_only: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        out = asdict(self)
+        for key in ("params", "detection_params", "needs"):
+            out[key] = list(out[key])
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object]) -> RuleInfo:
+        """Refuses a record with unknown or missing keys (a rules.json this code cannot read)."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise ValueError(f"rule {data.get('id')!r}: unknown keys {', '.join(unknown)}")
+        values = dict(data)
+        for key in ("params", "detection_params", "needs"):
+            values[key] = tuple(values.get(key) or ())  # type: ignore[arg-type]
+        return cls(**values)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -8,21 +8,17 @@ agreements → trainees and units). A failed expectation does not stop the run: 
 and the checks flag them as DATA_QUALITY; the report shows how many rows fail and a few
 examples (file, line, values with IDs masked). great-expectations is used only in this module.
 
-How the suites meet 40 M rows (measured on this 2-core machine, GE 1.24.1, pandas 2):
-great-expectations has no polars data source, and on pandas copies it costs about 0.4 s per
-expectation per million rows (2.3 s for 6 expectations on 1 M rows), and ten times that when
-COMPLETE results list many failing rows. Validating every row of 30 M insurance rows and 8 M
-claims would take minutes. So polars first reduces each expectation's input to the distinct
-values that decide it, with their row counts (``_rows``) and first file and line: the distinct
-months, value-set entries, amounts or (start, end) pairs of a table; ``<id>_status`` instead of
-the ID itself; "present" instead of a non-null value; ``_key_count`` (how often the key occurs,
-with the key shown only where it repeats); ``_in_ref`` (the membership of the reference,
-computed with a polars ``is_in``, with the value shown only where it is missing). GE then
-evaluates the expectation itself on that small frame (``result_format`` COMPLETE, indexed by
-``_gid``), and the failing groups' ``_rows`` give the number of failing rows. The outcome is the
-same as validating every row; the cost is a few group-bys in polars (collected table by table,
-over lazy scans of the normalised Parquet files when the load was staged) and GE runs on
-frames of hundreds to tens of thousands of rows.
+Each expectation runs on a reduction of its table, not on every row: polars groups the table
+by what decides the expectation — the distinct months, value-set entries, amounts or (start,
+end) pairs; ``<id>_status`` instead of the ID; "present" instead of a non-null value;
+``_key_count`` (how often a key occurs, the key shown only where it repeats); ``_in_ref`` (the
+reference's membership, by a polars ``is_in``, the value shown only where it is missing) — with
+each group's row count (``_rows``) and first file and line. great-expectations evaluates the
+expectation on that frame (``result_format`` COMPLETE, indexed by ``_gid``), and the failing
+groups' ``_rows`` add up to the failing rows: the outcome of validating every row, which
+``tests/test_validation.py`` compares it with. (great-expectations has no polars data source;
+on pandas its cost grows with the rows: bench/NOTES.md.) The reductions are collected table by
+table, over lazy scans of the normalised Parquet files when the load was staged.
 """
 
 from __future__ import annotations
@@ -41,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from audit.masking import mask_card, mask_id, mask_phone
-from audit.schema import SPECS, ColumnSpec, Kind, TableSpec
+from audit.schema import SPECS, Kind, TableSpec
 
 if TYPE_CHECKING:
     from audit.loader import LoadResult
@@ -286,8 +282,8 @@ def _mask(column: str, value: Any) -> Any:
 def _ge_context() -> Any:
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.WARNING)
-    import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    import great_expectations as gx  # after GX_ANALYTICS_ENABLED, which it reads on import (2 s)
+    from great_expectations.data_context.types.base import ProgressBarsConfig  # with it, as above
 
     # GE sets its own loggers' levels on import; quiet them after it, or an INFO line about its
     # temporary docs directory lands in every run's output.
@@ -371,8 +367,7 @@ def validate(loaded: LoadResult) -> ValidationReport:
         ref_contracts, ref_domains = reference_domains(spec, known)
         contracts += ref_contracts
         data = [d for d in domains + ref_domains if d.name != "schema"]
-        # one reduction at a time: collect_all over a table's reductions was measured slower
-        # (6.9 s against 2.2 s on 30 M insurance rows), its shared scans cached whole
+        # one reduction at a time: collect_all caches its shared scans whole, slower (bench/NOTES.md)
         groups = [_reduce(frame, d).collect() for d in data]
         reduced = dict(zip([d.name for d in data], _locate(frame, groups, data)))
         reduced["schema"] = _schema_frame(schema, loaded.heights[name])
@@ -383,7 +378,7 @@ def validate(loaded: LoadResult) -> ValidationReport:
     with ThreadPoolExecutor(max_workers=1) as ahead:
         pending = [(name, ahead.submit(reduce_table, name)) for name in names]
         try:
-            import great_expectations as gx
+            import great_expectations as gx  # its 2 s import overlaps the first reductions
 
             context = _ge_context()
             asset = context.data_sources.add_pandas("registries").add_dataframe_asset("reduced")
@@ -411,7 +406,7 @@ def validate(loaded: LoadResult) -> ValidationReport:
 
 def _ge_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     """ISO dates become pandas timestamps: GE compares a datetime column only with timestamps."""
-    import pandas as pd
+    import pandas as pd  # only beside great-expectations, which has imported it already
 
     out = dict(kwargs)
     for key in ("min_value", "max_value"):

@@ -19,10 +19,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 HERE = Path(__file__).parent
-REFERENCE = {"min_wage", "county_tiers", "calendar"}  # operator reference tables, read into memory
 
 
 def _rss_gib() -> float:
@@ -42,34 +40,32 @@ def main() -> None:
 
     world = HERE / "out" / f"world_{args.trainees}_{args.seed}"
     if not (world / "claims.parquet").exists():
-        subprocess.run([sys.executable, "-m", "audit.cli", "fixtures", "generate", str(world), "--trainees",
+        subprocess.run([sys.executable, "-m", "audit", "fixtures", "generate", str(world), "--trainees",
                         str(args.trainees), "--seed", str(args.seed), "--format", "parquet"], check=True)
 
     import polars as pl
 
     from audit.findings import finalise, finalise_skipped
+    from audit.app.pipeline import prepare_shared
     from audit.loader import load_inputs
-    from audit.pipeline import build_tables, parse_month
     from audit.policy import Policy
     from audit.reference import load_reference
-    from checks import CHECKS, SHARED, build_shared
+    from audit.rundir import REFERENCE_TABLES, RunDir, parse_month, scan_tables, write_reference
+    from checks import CHECKS, SHARED
 
     policy = Policy.load()
     t0 = time.perf_counter()
     month = parse_month(args.month)
     with tempfile.TemporaryDirectory() as tmp:
-        if args.from_run:  # the normalised tables of an earlier run over this world: no loading
-            norm = args.from_run / "normalised"
-            names = {p.stem for p in norm.glob("*.parquet")}
-            small = SimpleNamespace(tables={n: pl.read_parquet(norm / f"{n}.parquet") for n in names & REFERENCE})
-            reference = load_reference(world, small)
-            tables = build_tables(norm, SimpleNamespace(tables=dict.fromkeys(names)), reference, month, month)
+        if args.from_run:  # the tables of an earlier run over this world, as it saw them: no loading
+            tables = RunDir.open(args.from_run).tables()
         else:
             out = Path(tmp)
             loaded = load_inputs(world, out)  # staged, as audit run loads
             loaded.write(out)
             reference = load_reference(world, loaded)
-            tables = build_tables(out / "normalised", loaded, reference, month, month)
+            write_reference(out, {name: getattr(reference, name) for name in REFERENCE_TABLES})
+            tables = scan_tables(out, month, month, present=loaded.tables)
             del loaded
         print(f"loaded in {time.perf_counter() - t0:.1f} s, peak {_rss_gib():.2f} GiB", flush=True)
         t1, c1 = time.perf_counter(), time.process_time()
@@ -78,7 +74,7 @@ def main() -> None:
             rows = result(tables, policy).select(pl.len()).collect().item()
             print(f"  shared {result.name}: {time.perf_counter() - w0:.2f} s wall, {time.process_time() - c0:.2f} s CPU, "
                   f"{rows:,} rows, +{_rss_gib() - before:.2f} GiB peak", flush=True)
-        build_shared(tables, policy)  # nothing left to build: each result is memoised
+        prepare_shared(tables, policy)  # nothing left to build: each result is memoised
         print(f"shared intermediates in {time.perf_counter() - t1:.1f} s wall, {time.process_time() - c1:.1f} s CPU, "
               f"peak {_rss_gib():.2f} GiB", flush=True)
         only = tuple(p for p in args.only.split(",") if p)

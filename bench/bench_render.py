@@ -1,4 +1,4 @@
-"""Benchmark: the rendering of a finished run (what ``audit.pipeline.render_outputs`` does), stage by stage.
+"""Benchmark: the rendering of a finished run (what ``audit.app.pipeline.render_outputs`` does), stage by stage.
 
     python bench/bench_render.py RUN_DIR             # graph + every report output, PDF apart
     python bench/bench_render.py RUN_DIR --pdf       # also print report.pdf with headless Chromium
@@ -80,7 +80,7 @@ def main() -> None:
     args = ap.parse_args()
     run_dir: Path = args.run_dir
 
-    from audit.policy import Policy
+    from audit.app.cases import write_run_cases
     from reports.data import load_run
     from reports.exit_list import exit_units, write_exit_lists
     from reports.recovery import write_recovery
@@ -90,15 +90,12 @@ def main() -> None:
     peak = Peak()
     print(f"{run_dir}  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
     if args.only in (None, "graph"):
-        from audit.graph import write_run_graphs
-
-        with stage("write_run_graphs", peak):
-            write_run_graphs(run_dir)
+        with stage("write_run_cases", peak):
+            write_run_cases(run_dir)
     if args.only in (None, "reports"):
         with stage("load_run", peak):
             rf = load_run(run_dir)
-            policy_dir = rf.run.get("policy_dir")
-            policy = Policy.load(Path(policy_dir) if policy_dir else None)
+            policy = rf.policy
         with stage("exit_units", peak):
             exits = exit_units(rf, policy)
         html = run_dir / "report.html"
@@ -109,7 +106,7 @@ def main() -> None:
         with stage("recovery.xlsx", peak):
             rows = write_recovery(rf)
         with stage("summary_table.xlsx", peak):
-            write_summary_table(rf, policy)
+            write_summary_table(rf)
         print(f"  {len(exits):,} exit units, {len(rows):,} recovery rows", flush=True)
         if args.pdf:
             from reports.pdf import print_pdf

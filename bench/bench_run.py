@@ -35,11 +35,11 @@ def main() -> None:
     world = HERE / "out" / f"world_{args.trainees}_{args.seed}"
     if not (world / "claims.parquet").exists():
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "audit.cli", "fixtures", "generate", str(world), "--trainees",
+        subprocess.run([sys.executable, "-m", "audit", "fixtures", "generate", str(world), "--trainees",
                         str(args.trainees), "--seed", str(args.seed), "--format", "parquet"], check=True)
         print(f"generated {args.trainees:,} trainees in {time.perf_counter() - t0:.1f} s", flush=True)
     run_dir = HERE / "out" / f"run_{args.trainees}_{args.seed}"
-    cmd = [sys.executable, "-m", "audit.cli", "run", str(world), "--month", args.month, "--out", str(run_dir), "--quiet"]
+    cmd = [sys.executable, "-m", "audit", "run", str(world), "--month", args.month, "--out", str(run_dir), "--quiet"]
     if not args.render:
         cmd.append("--no-render")
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

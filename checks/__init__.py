@@ -27,6 +27,7 @@ from checks import (
     retention_inflated,
     unit_ineligible,
 )
+from checks._summary_table import indicators  # noqa: F401 — the 汇总表 recomputed; the pipeline writes it
 
 MODULES = (
     one_internship,

@@ -58,28 +58,13 @@ import polars as pl
 
 from audit.schema import province_of
 
+# the form's definition (RULES.md §7); INDICATOR_NAMES is read from here by report_inconsistent
+from audit.summary_form import INDICATOR_NAMES, INDICATORS, NO_SOURCE  # noqa: F401
+
 if TYPE_CHECKING:
     from audit.policy import Policy
     from audit.tables import Tables
 
-INDICATORS: tuple[tuple[str, str], ...] = (
-    ("i1", "本期末实有见习单位总数"),
-    ("i2", "本期新增见习单位数量"),
-    ("i3", "本期末实有见习岗位总数"),
-    ("i4", "本期新增见习岗位数量"),
-    ("i5", "本期计划组织见习人数"),
-    ("i6", "本期实际到岗人数"),
-    ("i7", "其中：离校2年内未就业高校毕业生人数（到岗）"),
-    ("i8", "本期完成见习人数"),
-    ("i9", "被见习单位留用人数"),
-    ("i10", "其中：离校2年内未就业高校毕业生人数（留用）"),
-    ("i11", "其他方式就业人数"),
-    ("i12", "本期非正常结束见习人数"),
-    ("i13", "本期末实有在岗见习人数"),
-    ("i14", "本年累计各级财政实际拨付的见习补贴资金数（万元）"),
-)
-INDICATOR_NAMES: dict[str, str] = dict(INDICATORS)
-NO_SOURCE = ("i5", "i11")  # no micro-data source: logical relations only
 COUNT_COLUMNS = tuple(k for k, _ in INDICATORS if k != "i14")
 
 # 高校毕业生: graduates of higher education (the form's wording), not 中职/技工院校.

@@ -5,39 +5,44 @@ RUN_DIR`` calls to re-render a finished run without re-running the checks. It wr
 ``report.html`` (self-contained), ``report.pdf`` (headless Chromium; skipped with a note when
 Chromium is missing), ``exit_list.xlsx`` and ``exit_lists/<county_code>.xlsx``, ``recovery.xlsx``,
 ``summary_table.xlsx``, and ``render.json`` saying what was made (and why not, for the PDF).
+
+Everything is read from the run directory through :class:`audit.rundir.RunDir`: the rules,
+parameters and indicators the run recorded, not today's code, so an old run renders as it was.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from pathlib import Path
 from typing import Any
+
+from reports.data import load_run
+from reports.exit_list import exit_units, write_exit_lists
+from reports.pdf import find_chromium, print_pdf
+from reports.recovery import write_recovery
+from reports.render import render_report
+from reports.summary_table import write_summary_table
+
+log = logging.getLogger("audit")
 
 
 def render_all(run_dir: Path) -> None:
     """Render every output of a run from its files."""
     status = render_run(Path(run_dir))
     if status.get("report_pdf") is False:
-        import logging
-
-        logging.getLogger("audit").warning("report.pdf not made: %s", status.get("pdf_note"))
+        log.warning("report.pdf not made: %s", status.get("pdf_note"))
 
 
 def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
-    """Render everything (the PDF only when ``pdf``); returns (and writes to render.json) what was made."""
-    from audit.policy import Policy
-    from reports.data import load_run
-    from reports.exit_list import exit_units, write_exit_lists
-    from reports.pdf import find_chromium, print_pdf
-    from reports.recovery import write_recovery
-    from reports.render import render_report
-    from reports.summary_table import write_summary_table
+    """Render everything (the PDF only when ``pdf``); returns (and writes to render.json) what was made.
 
+    Raises :class:`audit.rundir.NotARunError` when ``run_dir`` is not the output of ``audit run``.
+    """
     run_dir = Path(run_dir)
     rf = load_run(run_dir)
-    policy_dir = rf.run.get("policy_dir")
-    policy = Policy.load(Path(policy_dir) if policy_dir else None)
+    policy = rf.policy
     html_path, pdf_path = run_dir / "report.html", run_dir / "report.pdf"
     if not pdf:
         note = "本次未生成 PDF 版本。"
@@ -52,7 +57,7 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
             html_path.write_text(render_report(rf, policy, f"PDF 版本未生成：{why}。", exits), encoding="utf-8")
     write_exit_lists(rf, policy, exits)
     recovery = write_recovery(rf)
-    summary = write_summary_table(rf, policy)
+    summary = write_summary_table(rf)
     status = {
         "rendered_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "report_html": html_path.name,
@@ -63,5 +68,7 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
         "recovery_rows": len(recovery),
         "summary_table": summary is not None,
     }
+    if rf.rundir.notes:  # a run made before a snapshot existed: what was read instead
+        status["notes"] = list(rf.rundir.notes)
     (run_dir / "render.json").write_text(json.dumps(status, ensure_ascii=False, indent=2), encoding="utf-8")
     return status

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from reports import render_run
+
 
 @click.command("report")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -13,18 +15,18 @@ import click
 def report_cmd(run_dir: Path, no_pdf: bool) -> None:
     """Re-render report.html/.pdf, exit lists, recovery list and summary table from RUN_DIR.
 
-    Reads the run's findings, links, run.json and normalised inputs; does not re-run the checks.
+    Reads the run's findings, links, run.json, normalised inputs, and the rules, parameters and
+    indicators the run recorded; does not re-run the checks, so the run renders as it was made.
+    A directory that is not the output of `audit run` is refused (exit code 2).
 
     \b
     Example:
       audit report out/demo
       audit report out/demo --no-pdf
     """
-    from reports import render_run
-
-    if not (run_dir / "findings.parquet").exists():
-        raise click.ClickException(f"{run_dir} has no findings.parquet: run `audit run INPUT --month YYYY-MM --out {run_dir}` first")
     status = render_run(run_dir, pdf=not no_pdf)
+    for note in status.get("notes", []):
+        click.echo(f"注意 / note: {note}", err=True)
     click.echo(f"report.html{'、report.pdf' if status['report_pdf'] else ''}、exit_list.xlsx（{status['exit_units']} 家单位）、"
                f"recovery.xlsx（{status['recovery_rows']} 行）{'、summary_table.xlsx' if status['summary_table'] else ''}")
     if not status["report_pdf"] and not no_pdf:

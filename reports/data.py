@@ -1,50 +1,29 @@
 """A run's files, read back, and the figures every report is built from.
 
-Everything here works from the run directory alone (``audit report RUN_DIR`` re-renders without
-re-running the checks): findings, the finding→claim links, skipped keys, run.json and the
-normalised inputs. Money follows RULES.md §8: per claim the largest amount any finding puts at
-risk, capped at what was paid (:func:`audit.findings.money_at_risk`), each claim counted once;
-findings that put money at risk without naming claims add their own amount.
+Everything here works from the run directory alone, read through :class:`audit.rundir.RunDir`
+(``audit report RUN_DIR`` re-renders without re-running the checks): findings, the finding→claim
+links, skipped keys, run.json, the normalised inputs, and the rules and parameters the run
+recorded — never the live rule registry, so an old run renders as it was. Money follows RULES.md
+§8: per claim the largest amount any finding puts at risk, capped at what was paid
+(:func:`audit.findings.money_at_risk`), each claim counted once; findings that put money at risk
+without naming claims add their own amount.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-import audit
-from audit.findings import CLAIM_LINK_SCHEMA, FINDINGS_SCHEMA, SKIPPED_SCHEMA, money_at_risk
-from audit.rules import FAMILY_ZH, Family
+from audit.findings import money_at_risk
+from audit.policy import Policy
+from audit.rules import FAMILY_ZH, Family, RuleInfo
+from audit.rundir import RunDir
 
-REGIONS_CSV = Path(audit.__file__).parent / "reference" / "regions.csv"
 FRAUD_FAMILIES = ("GHOST_TRAINEE", "DUPLICATE_TRAINEE", "ONE_INTERNSHIP", "RETENTION_INFLATED")
-
-
-@dataclass(frozen=True)
-class RuleInfo:
-    id: str
-    title: str
-    citation: str
-    severity: str
-    family: str
-    exit_condition: int | None
-    signal_only: bool
-
-
-def rule_info() -> dict[str, RuleInfo]:
-    """Rule metadata from the registry (titles, citations, exit conditions)."""
-    from checks import CHECKS
-
-    return {
-        c.rule.id: RuleInfo(c.rule.id, c.rule.title, c.rule.citation, c.rule.severity.value, c.rule.family.value,
-                            c.rule.exit_condition, c.rule.signal_only)
-        for c in CHECKS
-    }
 
 
 def family_zh(family: str) -> str:
@@ -54,20 +33,13 @@ def family_zh(family: str) -> str:
         return family
 
 
-def _read(path: Path, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    if path.exists():
-        return pl.read_parquet(path)
-    return pl.DataFrame(schema=schema)
-
-
-def _normalised(run_dir: Path, name: str, keep: pl.Expr | None = None) -> pl.DataFrame | None:
+def _normalised(run: RunDir, name: str, keep: pl.Expr | None = None) -> pl.DataFrame | None:
     """A normalised table, only the rows ``keep`` selects (it may name only the table's own columns)."""
-    path = run_dir / "normalised" / f"{name}.parquet"
-    if not path.exists():
+    frame = run.scan(name)
+    if frame is None:
         return None
     if keep is None:
-        return pl.read_parquet(path)
-    frame = pl.scan_parquet(path)
+        return frame.collect()
     if not set(keep.meta.root_names()) <= set(frame.collect_schema().names()):
         return frame.collect()
     return frame.filter(keep).collect()
@@ -77,7 +49,7 @@ def _normalised(run_dir: Path, name: str, keep: pl.Expr | None = None) -> pl.Dat
 class RunFiles:
     """What a run left on disk, loaded once."""
 
-    run_dir: Path
+    rundir: RunDir
     run: dict[str, Any]
     findings: pl.DataFrame
     links: pl.DataFrame
@@ -93,11 +65,21 @@ class RunFiles:
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
+    def run_dir(self) -> Path:
+        return self.rundir.path
+
+    @property
     def audit_month(self) -> dt.date:
-        text = str(self.run.get("audit_month") or "")
-        if len(text) >= 7:
-            return dt.date(int(text[:4]), int(text[5:7]), 1)
-        return dt.date.today().replace(day=1)  # a run.json without a month: label only
+        return self.rundir.audit_month
+
+    @property
+    def month_end(self) -> dt.date:
+        return self.rundir.month_end
+
+    @property
+    def policy(self) -> Policy:
+        """The parameters in force for the run (its snapshot; :attr:`RunDir.policy`)."""
+        return self.rundir.policy
 
     @property
     def month_label(self) -> str:
@@ -113,38 +95,32 @@ class RunFiles:
         if rule_id in self.rules:
             return self.rules[rule_id]
         family = rule_id.split(".", 1)[0]
-        return RuleInfo(rule_id, rule_id, "", "medium", family, None, False)
+        return RuleInfo(rule_id, rule_id, "medium", "", family)
 
 
 def load_run(run_dir: Path) -> RunFiles:
-    run_dir = Path(run_dir)
-    run_json = run_dir / "run.json"
-    run = json.loads(run_json.read_text(encoding="utf-8")) if run_json.exists() else {}
-    findings = _read(run_dir / "findings.parquet", FINDINGS_SCHEMA)
-    links = _read(run_dir / "finding_claims.parquet", CLAIM_LINK_SCHEMA)
-    skipped = _read(run_dir / "skipped.parquet", SKIPPED_SCHEMA)
+    """Open a run directory (:class:`audit.rundir.NotARunError` if it is not one) and read what
+    the reports need."""
+    run = RunDir.open(run_dir)
+    findings = run.findings()
+    links = run.claim_links()
+    skipped = run.skipped()
     # the reports read the claims findings put money on and the trainees they name, not the
     # millions of rows around them: restricted while scanning, before anything is held
     claim_cols = {"claim_id": pl.String, "unit_id": pl.String, "person_id": pl.String, "agreement_id": pl.String,
                   "claim_month": pl.Date, "claim_type": pl.String, "amount": pl.Float64,
                   "insurance_amount": pl.Float64, "paid_date": pl.Date}
     linked = links.select(pl.col("claim_id").unique()).to_series().implode()
-    claims = _with_columns(_normalised(run_dir, "claims", pl.col("claim_id").is_in(linked)), claim_cols) \
+    claims = _with_columns(_normalised(run, "claims", pl.col("claim_id").is_in(linked)), claim_cols) \
         .unique("claim_id", keep="first", maintain_order=True)
-    units = _with_columns(_normalised(run_dir, "units"),
+    units = _with_columns(_normalised(run, "units"),
                           {"unit_id": pl.String, "unit_name": pl.String, "county_code": pl.String,
                            "exit_date": pl.Date, "exit_reason": pl.Int64}).unique("unit_id", keep="first")
     named = pl.concat([findings["person_id"], claims["person_id"]]).drop_nulls().unique().implode()
-    trainees = _with_columns(_normalised(run_dir, "trainees", pl.col("person_id").is_in(named)),
+    trainees = _with_columns(_normalised(run, "trainees", pl.col("person_id").is_in(named)),
                              {"person_id": pl.String, "name": pl.String}).unique("person_id", keep="first")
-    cases_path = run_dir / "cases.parquet"
-    cases = pl.read_parquet(cases_path) if cases_path.exists() else None
-    quarantine = run_dir / "quarantine.csv"
-    quarantined = 0
-    if quarantine.exists():
-        quarantined = pl.scan_csv(quarantine, infer_schema=False).select(pl.len()).collect().item()
-    return RunFiles(run_dir, run, findings, links, skipped, claims, units, trainees, cases, quarantined,
-                    county_names(run_dir), rule_info())
+    return RunFiles(run, run.run, findings, links, skipped, claims, units, trainees, run.cases(), run.quarantined(),
+                    run.county_names(), run.rules)
 
 
 def _with_columns(frame: pl.DataFrame | None, cols: dict[str, type[pl.DataType] | pl.DataType]) -> pl.DataFrame:
@@ -152,21 +128,6 @@ def _with_columns(frame: pl.DataFrame | None, cols: dict[str, type[pl.DataType] 
         return pl.DataFrame(schema=cols)
     return frame.select([pl.col(c).cast(t) if c in frame.columns else pl.lit(None, t).alias(c)
                          for c, t in cols.items()])
-
-
-def county_names(run_dir: Path) -> dict[str, str]:
-    """county_code → 'city county' from the shipped regions table, or the run's own."""
-    for path in (run_dir / "normalised" / "regions.parquet", REGIONS_CSV):
-        if not path.exists():
-            continue
-        frame = (pl.read_parquet(path) if path.suffix == ".parquet"
-                 else pl.read_csv(path, infer_schema=False))
-        if "county_code" in frame.columns and "county_name" in frame.columns:
-            city = pl.col("city_name").fill_null("") if "city_name" in frame.columns else pl.lit("")
-            frame = frame.select(pl.col("county_code").cast(pl.String),
-                                 pl.concat_str([city, pl.col("county_name").cast(pl.String)]).alias("name"))
-            return dict(zip(frame["county_code"].to_list(), frame["name"].to_list()))
-    return {}
 
 
 # ---------------------------------------------------------------- money ---------------------

@@ -30,7 +30,6 @@ from typing import Any
 import polars as pl
 
 from audit.policy import Policy
-from audit.tables import month_end
 from reports import evidence
 from reports.data import FRAUD_FAMILIES, RunFiles, claim_money, finding_money, unlinked_money
 from reports.xlsx import Column, sheet_name, workbook, write_table
@@ -62,8 +61,11 @@ def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
     """One row per unit recommended for exit (see the module docstring for the mapping)."""
     f = rf.findings.filter(~pl.col("rule_id").is_in([r for r, i in rf.rules.items() if i.signal_only]))
     cond_of = {r: i.exit_condition for r, i in rf.rules.items() if i.exit_condition}
+    # polars 2.1 types replace_strict over an empty mapping as the strings it replaces (a run that
+    # recorded no rule with an exit condition), whatever return_dtype says
+    condition = pl.col("rule_id").replace_strict(cond_of, return_dtype=pl.Int64) if cond_of else pl.lit(None, pl.Int64)
     by_rule = f.filter(pl.col("rule_id").is_in(list(cond_of)) & pl.col("unit_id").is_not_null()).with_columns(
-        pl.col("rule_id").replace_strict(cond_of, return_dtype=pl.Int64).alias("condition"))
+        condition.alias("condition"))
     money = finding_money(rf)
     fraud = f.filter(pl.col("family").is_in(FRAUD_FAMILIES)).join(money, on="finding_id").filter(pl.col("money") > 0)
     claim_units = rf.links.join(rf.claims.select("claim_id", pl.col("unit_id").alias("_claim_unit")), on="claim_id")
@@ -95,7 +97,7 @@ def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
     for unit_id, rule_id, n in per_rule.iter_rows():
         info = rf.rule(rule_id)
         why.setdefault(unit_id, []).append(f"{info.title}（{info.citation}）×{n}")
-    end = month_end(rf.audit_month)
+    end = rf.month_end
     years_of: dict[str, Any] = {}
     one_line: dict[str | None, str] = {}
     rows = []

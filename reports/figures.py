@@ -7,16 +7,25 @@ parameters and reference tables in force, rules and keys skipped).
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import polars as pl
 
-from audit.policy import Policy
-from reports import evidence
-from reports.data import (RunFiles, claim_money, family_zh, finding_money, money_by, total_money, unlinked_money,
-                          with_county)
 from audit.masking import mask
+from audit.policy import Policy
+from audit.rundir import sibling_runs
+from audit.schema import SPECS
+from reports import evidence
+from reports.data import (
+    RunFiles,
+    claim_money,
+    family_zh,
+    finding_money,
+    money_by,
+    total_money,
+    unlinked_money,
+    with_county,
+)
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 
@@ -137,7 +146,7 @@ def cases(rf: RunFiles, n: int) -> list[dict[str, Any]]:
         rows.append({
             "case_id": str(r["case_id"]), "money": float(r.get("amount_at_risk") or 0.0),
             "summary": mask(r.get("summary") or ""),
-            "graph": graph if (rf.run_dir / graph).exists() else "",
+            "graph": graph if rf.rundir.has(graph) else "",
         })
     return rows
 
@@ -147,21 +156,17 @@ def trend(rf: RunFiles) -> list[dict[str, Any]]:
     newest by generated_at), from their run.json totals."""
     here = rf.run.get("audit_month")
     by_month: dict[str, dict[str, Any]] = {}
-    for path in sorted(rf.run_dir.parent.glob("*/run.json")):
-        try:
-            run = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
+    for path, run in sibling_runs(rf.run_dir):
         month = run.get("audit_month")
         if not month or (here and month > here):
             continue
-        if path.parent.resolve() == rf.run_dir.resolve():
+        if path.resolve() == rf.run_dir.resolve():
             run = rf.run
         total = next((r for r in run.get("by_family", []) if r.get("family") == "TOTAL"), None)
         if total is None:
             continue
         row = {"month": month, "findings": int(total.get("findings", 0)),
-               "money": float(total.get("amount_at_risk", 0.0)), "here": path.parent.resolve() == rf.run_dir.resolve(),
+               "money": float(total.get("amount_at_risk", 0.0)), "here": path.resolve() == rf.run_dir.resolve(),
                "generated_at": str(run.get("generated_at", ""))}
         old = by_month.get(month)
         if old is None or row["here"] or (not old["here"] and row["generated_at"] > old["generated_at"]):
@@ -176,8 +181,6 @@ def inputs(rf: RunFiles) -> list[dict[str, Any]]:
     rows = rf.run.get("inputs") or []
     if isinstance(rows, dict):
         rows = [{"table": k, **(v if isinstance(v, dict) else {"rows_kept": v})} for k, v in rows.items()]
-    from audit.schema import SPECS
-
     out = []
     for r in rows:
         table = str(r.get("table", ""))
@@ -197,9 +200,7 @@ def provinces(rf: RunFiles) -> list[str]:
 
 def parameters(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
     """Per province present in the run: the policy parameters in force at the month's end."""
-    from audit.tables import month_end
-
-    when = month_end(rf.audit_month)
+    when = rf.month_end
     out = []
     for code in provinces(rf):
         rows = []

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from reports.data import RunFiles, claim_money, unlinked_money, with_county
 from audit.masking import mask
+from reports.data import RunFiles, claim_money, unlinked_money, with_county
 from reports.xlsx import Column, sheet_name, workbook, write_table
 
 NOTICE = ("追缴清单 — 审计线索与建议，须由县区人社部门核实确认后依规追缴。每笔申领只列一次，金额为各问题中最大者且不超过实际申领额。"

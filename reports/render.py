@@ -12,11 +12,11 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
+from audit.masking import mask
 from audit.policy import Policy
 from reports import charts, figures
 from reports.data import RunFiles
 from reports.exit_list import CONDITIONS, exit_units
-from audit.masking import mask
 
 
 def environment() -> Environment:
@@ -72,7 +72,7 @@ def context(rf: RunFiles, policy: Policy, pdf_note: str, exits: list[dict[str, A
         "exit_top": sorted(exits, key=lambda e: (-e["recover"], e["unit_id"]))[:n_top],
         "exit_total": len(exits),
         "pdf_note": pdf_note,
-        "has_validation": (rf.run_dir / "validation.html").exists(),
+        "has_validation": rf.rundir.has("validation.html"),
     }
 
 

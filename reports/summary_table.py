@@ -4,7 +4,9 @@ One sheet per month (the audit month first, then every earlier month a county re
 the form's title, the month, 单位：个、人、万元, the 14 indicator columns with their Chinese names
 and numbers, one row per county and a total row. Indicators 5 and 11 have no micro-data source
 and show "—". A 核对 sheet puts each county report beside the recomputed values, indicator by
-indicator. The definitions are those of :mod:`checks._summary_table`, repeated under the table.
+indicator. The values are those the run recomputed (``indicators.parquet``, written by the
+pipeline from the rules' definitions, which are repeated under the table); the form itself is
+:mod:`audit.summary_form`.
 """
 
 from __future__ import annotations
@@ -15,9 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from audit.policy import Policy
-from audit.tables import Tables
-from checks._summary_table import INDICATORS, NO_SOURCE, indicators
+from audit.summary_form import INDICATORS, NO_SOURCE
 from reports.data import RunFiles
 from reports.xlsx import Column, sheet_name, workbook, write_table
 
@@ -29,35 +29,17 @@ NOTES = [
 ]
 
 
-def run_tables(rf: RunFiles) -> Tables | None:
-    """Lazy tables over the run's normalised files (None when a required one is missing)."""
-    folder = rf.run_dir / "normalised"
-    frames: dict[str, pl.LazyFrame | None] = {}
-    for name in Tables.table_names():
-        path = folder / f"{name}.parquet"
-        frames[name] = pl.scan_parquet(path) if path.exists() else None
-    if any(frames[n] is None for n in ("units", "trainees", "agreements", "claims", "social_insurance")):
+def recompute(rf: RunFiles) -> tuple[pl.DataFrame, pl.DataFrame | None] | None:
+    """(the indicators the run recomputed, county reports ≤ audit month or None), or None for a
+    run that recorded no indicators."""
+    table = rf.rundir.indicators()
+    if table is None:
         return None
-    month = rf.audit_month
-    si = str(rf.run.get("si_as_of") or "")
-    si_month = dt.date(int(si[:4]), int(si[5:7]), 1) if len(si) >= 7 else month
-    end = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1) - dt.timedelta(days=1)
-    frames["claims"] = frames["claims"].filter(pl.col("submitted_date") <= end)  # type: ignore[union-attr]
-    return Tables(audit_month=month, si_as_of=si_month, **frames)  # type: ignore[arg-type]
-
-
-def recompute(rf: RunFiles, policy: Policy) -> tuple[pl.DataFrame, pl.DataFrame | None] | None:
-    """(recomputed indicators, county reports ≤ audit month or None), or None without micro data."""
-    tables = run_tables(rf)
-    if tables is None:
-        return None
-    reports = None
-    if tables.county_reports is not None:
-        reports = tables.county_reports.with_columns(pl.col("month").dt.truncate("1mo")).filter(
-            pl.col("month") <= tables.audit_month)
-    plans = [indicators(tables, policy)] + ([reports] if reports is not None else [])
-    frames = pl.collect_all(plans)
-    return frames[0], (frames[1] if reports is not None else None)
+    reports = rf.rundir.scan("county_reports")
+    if reports is not None:
+        reports = reports.with_columns(pl.col("month").dt.truncate("1mo")).filter(
+            pl.col("month") <= rf.audit_month).collect()
+    return table, reports
 
 
 def _form_sheet(book: Any, fmt: Any, name: str, rf: RunFiles, month: dt.date, table: pl.DataFrame) -> None:
@@ -132,9 +114,9 @@ COMPARE_COLUMNS = [
 ]
 
 
-def write_summary_table(rf: RunFiles, policy: Policy) -> Path | None:
-    """Write summary_table.xlsx; None (nothing written) when the run has no micro data."""
-    result = recompute(rf, policy)
+def write_summary_table(rf: RunFiles) -> Path | None:
+    """Write summary_table.xlsx; None (nothing written) when the run recorded no indicators."""
+    result = recompute(rf)
     if result is None:
         return None
     table, reports = result

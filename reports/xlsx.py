@@ -10,6 +10,7 @@ from typing import Any
 
 import polars as pl
 import xlsxwriter
+from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
@@ -88,8 +89,6 @@ class BulkWorksheet(Worksheet):
     def _text(self, value: str) -> str:
         """A string as write_string keeps it: cut to Excel's limit of UTF-16 units."""
         if len(value) > self.xls_strmax // 2:
-            from xlsxwriter.utility import _utf16_len, _utf16_truncate
-
             if _utf16_len(value) > self.xls_strmax:
                 return _utf16_truncate(value, self.xls_strmax)
         return value
@@ -170,8 +169,6 @@ class BulkWorksheet(Worksheet):
             self._calculate_spans = calculate  # type: ignore[method-assign]
 
     def _write_block_rows(self, spans: dict[int, str]) -> None:
-        from xlsxwriter.utility import xl_col_to_name
-
         first, last, columns = self._block  # type: ignore[misc]
         assert self.excel_version != 2010 and self.default_row_height == self.original_row_height
         assert not any(first <= r <= last for r in self.row_info), "rows of a block take no row formats"
@@ -202,8 +199,6 @@ class BulkWorksheet(Worksheet):
             self.fh.write(xml)
 
     def _write_small_rows(self, spans: dict[int, str]) -> None:
-        from xlsxwriter.utility import xl_col_to_name
-
         first, last, columns = self._block  # type: ignore[misc]
         shapes = []
         for j, (kind, cells, style, blank) in enumerate(columns):

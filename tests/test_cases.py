@@ -14,9 +14,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from audit.cases import CASE_SCHEMA, build_cases, write_run_cases
-from audit.pipeline import run_checks, write_findings
+from audit.app.cases import CASE_SCHEMA, build_cases, write_run_cases
+from audit.app.pipeline import run_checks, write_findings
 from audit.rules import Severity, rule
+from audit.rundir import write_rules
 from checks import graph_rules
 from tests.helpers import agreement, claim, pid, policy, tables, trainee, unit, uscc
 
@@ -84,6 +85,7 @@ def write_world(run_dir: Path) -> Path:
     for name in ("units", "trainees", "agreements", "claims", "social_insurance"):
         getattr(t, name).collect().write_parquet(norm / f"{name}.parquet")
     write_findings(run_dir, run_checks(t, policy(), checks=CHECKS))
+    write_rules(run_dir, (c.rule.info() for c in CHECKS))
     (run_dir / "run.json").write_text(json.dumps({"audit_month": "2024-06", "si_as_of": "2024-06"}), encoding="utf-8")
     return run_dir
 

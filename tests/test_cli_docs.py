@@ -9,7 +9,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from audit.cli import main
+from audit.app.cli import main
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
 

@@ -35,7 +35,7 @@ TRAINEES = 3000
 
 
 def _run(tmp_path: Path, seed: int) -> dict:
-    from audit.cli import main
+    from audit.app.cli import main
 
     world, run = tmp_path / f"world{seed}", tmp_path / f"run{seed}"
     runner = CliRunner()

@@ -12,9 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from audit import graph
-from audit.cli import main
+from audit.graph.algorithms import _spring_layout_large
+from audit.app.cli import main
 from audit.masking import mask_card, mask_id, mask_phone
-from audit.viewer import mask_text
+from audit.app.viewer import mask_text
 from tests.helpers import pid, uscc
 from tests.test_cases import HOME_PHONE, SHARED_CARD, world_tables, write_world
 
@@ -107,7 +108,7 @@ def test_large_layout_is_networkx_spring_layout_bit_for_bit(n, iterations):
     g.add_edges_from(sorted(edges))
     sub = g.subgraph(sorted(g))
     assert sub.number_of_nodes() == n
-    ours = graph._spring_layout_large(sub, seed=7, iterations=iterations, cells=50_000)  # several blocks
+    ours = _spring_layout_large(sub, seed=7, iterations=iterations, cells=50_000)  # several blocks
     theirs = nx.spring_layout(sub, seed=7, iterations=iterations, method="force")
     assert list(ours) == list(theirs)
     assert all(tuple(map(float, ours[v])) == tuple(map(float, theirs[v])) for v in theirs)
@@ -135,7 +136,7 @@ def test_masks():
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory) -> Path:
-    from audit.cases import write_run_cases
+    from audit.app.cases import write_run_cases
     from tests.helpers import policy
 
     run = write_world(tmp_path_factory.mktemp("graph") / "run")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import random
 from pathlib import Path
 
@@ -132,6 +133,23 @@ def test_unknown_files_are_ignored_with_a_note(tmp_path: Path) -> None:
     loaded = load_inputs(tmp_path)
     assert "budget.csv" in loaded.counts_text() and "readme.txt" in loaded.counts_text()
     assert "budget" not in loaded.tables
+
+
+def test_every_file_read_is_recorded_with_its_size_and_sha256(tmp_path: Path) -> None:
+    """The audit trail of a load: each input file read (not the ignored ones), by its path in
+    the input directory, with its size and the SHA-256 of its bytes; the staged load the same."""
+    data = write_inputs(tmp_path / "in")
+    pl.DataFrame({"unit_id": [U1], "reg_status": ["存续"]}).write_parquet(data / "market_registry.parquet")
+    (data / "readme.txt").write_text("not a table")
+    (data / ".~lock.claims.csv#").write_text("an editor's lock file")
+    expected = [
+        {"path": p.name, "bytes": p.stat().st_size, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+        for p in sorted(data.glob("*.*")) if p.suffix in (".csv", ".parquet") and not p.name.startswith(".")
+    ]
+    assert [r["path"] for r in expected] == ["agreements.csv", "claims.csv", "market_registry.parquet",
+                                             "social_insurance.csv", "trainees.csv", "units.csv"]
+    assert load_inputs(data).input_files == expected
+    assert load_inputs(data, tmp_path / "out").input_files == expected
 
 
 def test_two_files_for_one_table_is_an_input_error(tmp_path: Path) -> None:

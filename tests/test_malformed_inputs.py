@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from audit.cli import main
+from audit.app.cli import main
 
 CORPUS = Path(__file__).parent / "data" / "malformed"
 BASE = CORPUS / "bom"  # a clean input (BOM aside) the generated cases start from

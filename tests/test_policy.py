@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 from click.testing import CliRunner
 
-from audit.cli import main
+from audit.app.cli import main
 from audit.policy import NATIONAL, Policy, PolicyError
 
 D = dt.date

@@ -7,7 +7,10 @@ wage (or working-day count) — or none, and the rate rules skip the month.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
 import json
+import tomllib
+from importlib import resources
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -17,6 +20,7 @@ import pytest
 
 from audit.reference import (
     OPERATOR,
+    REFERENCE_DIR,
     ReferenceDataError,
     attach_min_wage,
     attach_workdays,
@@ -277,3 +281,16 @@ def test_frames_have_the_documented_shapes(shipped):
     assert list(schemas["calendar"]) == ["date", "is_workday", "workday_seq"]
     assert list(schemas["regions"]) == ["county_code", "county_name", "city_name", "province_code", "province_name"]
     assert schemas["calendar"]["date"] == pl.Date and schemas["min_wage"]["tier"] == pl.Int64
+
+
+def test_the_shipped_files_travel_with_the_package() -> None:
+    """An install from a clean clone ships every data file of audit/reference/: each matches the
+    package data pyproject.toml declares for audit.reference, and the package finds them through
+    importlib.resources (where it reads them), not through a path into the checkout."""
+    declared = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    patterns = declared["tool"]["setuptools"]["package-data"]["audit.reference"]
+    folder = resources.files("audit.reference")
+    data = sorted(p.name for p in folder.iterdir() if p.is_file() and not p.name.endswith((".py", ".pyc")))
+    assert {"min_wage.yaml", "county_tiers.yaml", "regions.csv", "sources.yaml"} <= set(data)
+    assert [name for name in data if not any(fnmatch.fnmatch(name, g) for g in patterns)] == []
+    assert Path(str(folder)) == REFERENCE_DIR

@@ -61,25 +61,6 @@ def test_registry_is_not_empty():
     assert len(checks.CHECKS) > 0, "no rules registered"
 
 
-def test_no_rule_module_imports_another():
-    """Rules share domain logic through checks' private modules (``checks/_*.py``), never by one
-    rule module importing another (issue #10; ../shared/STYLE.md, "Layers")."""
-    import ast
-
-    rules = set(_modules())
-    for name in rules:
-        tree = ast.parse((Path(checks.__file__).parent / f"{name}.py").read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module:
-                imported = {node.module} | {f"{node.module}.{a.name}" for a in node.names}
-            elif isinstance(node, ast.Import):
-                imported = {a.name for a in node.names}
-            else:
-                continue
-            others = {m.split(".")[1] for m in imported if m.startswith("checks.") and m.count(".") >= 1} - {name}
-            assert not others & rules, f"checks.{name} imports rule module(s) {sorted(others & rules)}"
-
-
 def test_every_shared_result_is_registered():
     """A shared sub-result defined in checks/ is in ``checks.SHARED`` (so the run builds it first)."""
     from audit.tables import Shared

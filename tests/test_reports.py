@@ -24,10 +24,11 @@ from click.testing import CliRunner
 import checks
 import checks.report_inconsistent as ri
 from audit.findings import assign_ids, finalise, split_claim_links
-from audit.pipeline import family_summary, write_json
+from audit.app.pipeline import family_summary, write_json
 from audit.rules import Family, Rule
 from reports import render_run
 from audit.masking import mask
+from audit.rundir import write_indicators, write_rules
 from tests.helpers import agreement, claim, frame, pid, tables, trainee, unit, uscc
 
 FULL_ID = re.compile(r"\d{17}[\dX]")
@@ -92,6 +93,9 @@ def synthetic_run(run_dir: Path, month: str = MONTH, extra_findings: bool = True
               "social_insurance": [], "county_reports": REPORTS, "positions": []}
     for name, rows in inputs.items():
         frame(name, rows).write_parquet(norm / f"{name}.parquet")
+    # what the pipeline records for the stages after it: the rules' metadata and the 汇总表
+    write_rules(run_dir, (c.rule.info() for c in checks.CHECKS))
+    write_indicators(run_dir, checks.indicators(t, _policy()).collect())
     d = dt.date
     parts = []
     if extra_findings:
@@ -311,7 +315,7 @@ def test_report_inconsistent_findings_appear_in_the_report(run_dir: Path) -> Non
 
 
 def test_audit_report_rerenders_from_the_run_files(tmp_path: Path) -> None:
-    from audit.cli import main
+    from audit.app.cli import main
 
     path = synthetic_run(tmp_path / "run")
     result = CliRunner().invoke(main, ["report", str(path), "--no-pdf"])  # the PDF is test_pdf's
@@ -323,11 +327,13 @@ def test_audit_report_rerenders_from_the_run_files(tmp_path: Path) -> None:
     assert status["report_pdf"] is False and not (path / "report.pdf").exists()
 
 
-def test_audit_report_refuses_a_directory_without_findings(tmp_path: Path) -> None:
-    from audit.cli import main
+def test_audit_report_refuses_a_directory_that_is_not_a_run(tmp_path: Path) -> None:
+    """Not a run directory is invalid input (exit 2), said plainly — not a crash (3) or findings (1)."""
+    from audit.app.cli import main
 
     result = CliRunner().invoke(main, ["report", str(tmp_path)])
-    assert result.exit_code != 0 and "findings.parquet" in result.output
+    assert result.exit_code == 2, result.output
+    assert "findings.parquet" in result.output and "audit run" in result.output
 
 
 def test_render_without_chromium_still_succeeds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

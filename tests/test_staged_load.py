@@ -17,7 +17,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-import audit.loader as loader
+import audit.loader.columns
+import audit.loader.load
 from audit import normalise as nz
 from audit.loader import STAGE_DIR, InputError, load_inputs
 from audit.validation import validate
@@ -83,7 +84,7 @@ def test_a_failed_load_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest
     """An error while the tables are being staged (here: the third table) removes the stage,
     and the output directory the load created for it."""
     data = write_inputs(tmp_path / "in")
-    real = loader.normalise
+    real = audit.loader.load.normalise
     seen: list[str] = []
 
     def failing(spec, sources):
@@ -92,7 +93,7 @@ def test_a_failed_load_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest
             raise InputError(f"{spec.name}: made to fail")
         return real(spec, sources)
 
-    monkeypatch.setattr(loader, "normalise", failing)
+    monkeypatch.setattr(audit.loader.load, "normalise", failing)
     out = tmp_path / "run" / "out"
     with pytest.raises(InputError, match="made to fail"):
         load_inputs(data, out)
@@ -162,14 +163,14 @@ def _messy_ids(n: int, rng: random.Random) -> list[str | None]:
     return out
 
 
-@pytest.mark.parametrize("compact_max", [loader.COMPACT_MAX, 100], ids=["ids as enum", "ids as text"])
+@pytest.mark.parametrize("compact_max", [audit.loader.columns.COMPACT_MAX, 100], ids=["ids as enum", "ids as text"])
 def test_a_large_table_reads_row_by_row_as_a_small_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                        compact_max: int) -> None:
     """60 000 insurance rows (encoded, parsed once per distinct value) against each row's value
     normalised directly: IDs, statuses, raw values, months, the quarantine and the duplicates.
     The person IDs (some 55 000 distinct: codes found by hashing) are held as text or as a
     ``pl.Enum`` while loading, by ``COMPACT_MAX``; the result is the same."""
-    monkeypatch.setattr(loader, "COMPACT_MAX", compact_max)
+    monkeypatch.setattr(audit.loader.columns, "COMPACT_MAX", compact_max)
     hashed = []
     real = nz._encode_by_hash
     monkeypatch.setattr(nz, "_encode_by_hash", lambda v: hashed.append(v.name) or real(v))

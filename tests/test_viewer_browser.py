@@ -14,7 +14,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from audit.cases import write_run_cases
+from audit.app.cases import write_run_cases
 from tests.helpers import pid, policy
 from tests.test_cases import write_world
 

@@ -5,6 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+import polars as pl
+
+from audit import graph
+from audit.app.cases import build_cases
+from audit.app.viewer import frame_for_export, render_html
+from audit.rundir import RunDir
 
 
 @click.command("graph")
@@ -34,33 +40,18 @@ def graph_cmd(run_dir: Path, case_id: str | None, entity: str | None, hops: int,
       audit graph out/demo --entity 91360102MA35XXXXXX --hops 2 --out unit.html
       audit graph out/demo --case C1a2b3c4d5e6f --format gexf --out case.gexf
     """
-    import polars as pl
-
-    from audit import graph
-    from audit.policy import Policy
-
     if (case_id is None) == (entity is None):
         raise click.UsageError("give exactly one of --case ID or --entity ID")
-    policy = Policy.load()
-    hub = int(policy.detect("graph.case_hub_max_degree"))
-    try:
-        t = graph.run_tables(run_dir)
-    except FileNotFoundError as exc:
-        raise click.ClickException(str(exc)) from None
-    findings_path = run_dir / "findings.parquet"
-    findings = pl.read_parquet(findings_path) if findings_path.exists() else None
-    if findings is None:
-        raise click.ClickException(f"{run_dir} has no findings.parquet: run `audit run` first")
+    run = RunDir.open(run_dir)  # not a run: exit 2, as any unusable input
+    hub = int(run.policy.detect("graph.case_hub_max_degree"))  # the run's own detection values
+    t = run.tables()
+    findings = run.findings()
     edges = graph.link_edges(t).collect()
     core: list[str] = []
     if case_id is not None:
-        cases_path = run_dir / "cases.parquet"
-        if not cases_path.exists():
-            from audit.cases import build_cases
-
-            cases = build_cases(run_dir, policy).cases
-        else:
-            cases = pl.read_parquet(cases_path)
+        cases = run.cases()
+        if cases is None:
+            cases = build_cases(run_dir, run.policy).cases
         row = cases.filter(pl.col("case_id") == case_id)
         if row.height == 0:
             raise click.ClickException(f"no case {case_id!r} in {run_dir}; see cases.parquet for the case ids")
@@ -76,12 +67,8 @@ def graph_cmd(run_dir: Path, case_id: str | None, entity: str | None, hops: int,
     view = graph.build_view(t, edges, findings, focus, hops=hops, core=core, title=title, max_nodes=max_nodes,
                             hub_degree=hub)
     if fmt == "html":
-        from audit.viewer import render_html
-
-        render_html(view, out_path, unmasked=unmasked)
+        render_html(view, out_path, signals=run.signal_rules, unmasked=unmasked)
     else:
-        from audit.viewer import frame_for_export
-
         nodes, view_edges = frame_for_export(view, unmasked=unmasked)
         out_path.parent.mkdir(parents=True, exist_ok=True)
         graph.write_export(nodes, view_edges, out_path, fmt)

@@ -25,7 +25,7 @@ from pathlib import Path
 import polars as pl
 
 from audit import graph
-from audit.masking import mask_card, mask_id, mask_phone
+from audit.masking import mask, mask_card, mask_id, mask_phone
 from audit.rules import FAMILY_ZH, Family
 
 FAMILY_COLOURS: dict[str, str] = {
@@ -73,8 +73,6 @@ def vis_assets() -> tuple[str, str]:
 
 def mask_text(text: str) -> str:
     """Mask person IDs, bank numbers and mobiles inside free text (evidence) as the reports do."""
-    from audit.masking import mask
-
     return mask(text)
 
 
@@ -94,11 +92,11 @@ def _money(x: float | None) -> str:
     return f"{(x or 0):,.2f}"
 
 
-def view_payload(view: graph.GraphView, *, unmasked: bool = False) -> dict:
-    """The JSON the page draws: nodes with positions, edges, findings per node, kinds, legend."""
-    from checks import CHECKS
+def view_payload(view: graph.GraphView, *, signals: frozenset[str] = frozenset(), unmasked: bool = False) -> dict:
+    """The JSON the page draws: nodes with positions, edges, findings per node, kinds, legend.
 
-    signals = {c.rule.id for c in CHECKS if c.rule.signal_only}
+    ``signals``: the ids of the signal-only rules, as the run recorded them (:mod:`audit.rundir`).
+    """
     nodes = view.nodes
     names = nodes["node"].to_list()
     opaque = {n: f"n{i}" for i, n in enumerate(names)}  # raw IDs never appear as node ids in the page
@@ -162,11 +160,13 @@ def view_payload(view: graph.GraphView, *, unmasked: bool = False) -> dict:
     }
 
 
-def render_html(view: graph.GraphView, path: Path, *, unmasked: bool = False) -> Path:
-    """Write the view as one offline HTML file and return its path."""
+def render_html(view: graph.GraphView, path: Path, *, signals: frozenset[str] = frozenset(),
+                unmasked: bool = False) -> Path:
+    """Write the view as one offline HTML file and return its path (``signals`` as in
+    :func:`view_payload`)."""
     js, css = vis_assets()
-    template = (resources.files("audit") / "viewer" / "template.html").read_text(encoding="utf-8")
-    payload = json.dumps(view_payload(view, unmasked=unmasked), ensure_ascii=False, default=str)
+    template = (resources.files(__name__) / "template.html").read_text(encoding="utf-8")
+    payload = json.dumps(view_payload(view, signals=signals, unmasked=unmasked), ensure_ascii=False, default=str)
     payload = payload.replace("</", "<\\/")  # the data cannot close its <script> element
     title = view.title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     html = (template.replace("/*__VIS_CSS__*/", css).replace("__TITLE__", title)

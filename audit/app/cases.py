@@ -25,8 +25,10 @@ from pathlib import Path
 import polars as pl
 
 from audit import graph
+from audit.app.viewer import render_html
 from audit.policy import Policy
 from audit.rules import FAMILY_ZH, Family
+from audit.rundir import RunDir
 from audit.tables import Tables
 
 log = logging.getLogger("audit")
@@ -58,12 +60,6 @@ CASE_SCHEMA: dict[str, pl.DataType] = {
     "amount_claimed": pl.Float64(),
     "graph_file": pl.String(),
 }
-
-
-def _signal_rule_ids() -> set[str]:
-    from checks import CHECKS
-
-    return {c.rule.id for c in CHECKS if c.rule.signal_only}
 
 
 def case_membership(t: Tables, findings: pl.DataFrame, edges: pl.DataFrame, policy: Policy,
@@ -122,11 +118,11 @@ def case_membership(t: Tables, findings: pl.DataFrame, edges: pl.DataFrame, poli
 
 
 def case_table(t: Tables, findings: pl.DataFrame, links: pl.DataFrame, of_finding: pl.DataFrame,
-               members: pl.DataFrame) -> pl.DataFrame:
-    """One row per case with its entities, counts, families, money (each claim once) and summary."""
+               members: pl.DataFrame, signals: frozenset[str] = frozenset()) -> pl.DataFrame:
+    """One row per case with its entities, counts, families, money (each claim once) and summary;
+    ``signals`` are the ids of the signal-only rules (counted apart)."""
     if of_finding.height == 0:
         return pl.DataFrame(schema=CASE_SCHEMA)
-    signals = _signal_rule_ids()
     # a claim id the table holds twice counts once, by its first row (graph.first_rows)
     claims = t.claims.select("claim_id", "person_id", "unit_id",
                              (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).alias("_paid")) \
@@ -218,32 +214,35 @@ class RunCases:
     findings: pl.DataFrame
     entities: pl.DataFrame  # finding_id, node
     edges: pl.DataFrame  # link edges of the whole run
+    signals: frozenset[str]  # ids of the signal-only rules, as the run recorded them
 
 
 def build_cases(run_dir: Path, policy: Policy | None = None) -> RunCases:
-    """The cases of a run directory (see the module docstring)."""
-    run_dir = Path(run_dir)
-    policy = policy or Policy.load()
-    t = graph.run_tables(run_dir)
-    findings = pl.read_parquet(run_dir / "findings.parquet")
-    links_path = run_dir / "finding_claims.parquet"
-    links = pl.read_parquet(links_path) if links_path.exists() else pl.DataFrame(
-        schema={"finding_id": pl.String, "claim_id": pl.String, "amount": pl.Float64})
+    """The cases of a run directory (see the module docstring), with the run's own detection
+    values (its ``policy/`` snapshot) unless ``policy`` is given."""
+    return _build_cases(RunDir.open(run_dir), policy)
+
+
+def _build_cases(run: RunDir, policy: Policy | None) -> RunCases:
+    policy = policy or run.policy
+    t = run.tables()
+    findings = run.findings()
+    links = run.claim_links()
     edges = graph.link_edges(t).collect()
     ents = graph.finding_entities(findings, t.claims)
     of_finding, members = case_membership(t, findings, edges, policy, ents)
-    cases = case_table(t, findings, links, of_finding, members)
-    return RunCases(cases, members, t, findings, ents, edges)
+    cases = case_table(t, findings, links, of_finding, members, run.signal_rules)
+    return RunCases(cases, members, t, findings, ents, edges, run.signal_rules)
 
 
 def write_run_cases(run_dir: Path, policy: Policy | None = None) -> pl.DataFrame:
-    """Write ``cases.parquet`` and ``graphs/case_<case_id>.html`` for the top ``report.top_cases`` cases."""
-    from audit.viewer import render_html
-
+    """Write ``cases.parquet`` and ``graphs/case_<case_id>.html`` for the top ``report.top_cases``
+    cases: the graph output stage of a run, with the run's own detection values."""
     t0 = time.perf_counter()
     run_dir = Path(run_dir)
-    policy = policy or Policy.load()
-    built = build_cases(run_dir, policy)
+    run = RunDir.open(run_dir)
+    policy = policy or run.policy
+    built = _build_cases(run, policy)
     cases, t, findings, edges = built.cases, built.tables, built.findings, built.edges
     top = int(policy.detect("report.top_cases"))
     hub = int(policy.detect("graph.case_hub_max_degree"))
@@ -262,7 +261,7 @@ def write_run_cases(run_dir: Path, policy: Policy | None = None) -> pl.DataFrame
                                   max_nodes=CASE_GRAPH_MAX_NODES, hub_degree=hub)
         for case_id, view in views.items():
             name = f"case_{case_id}.html"
-            render_html(view, graphs / name)
+            render_html(view, graphs / name, signals=built.signals)
             files[case_id] = f"graphs/{name}"
     cases = cases.with_columns(pl.col("case_id").replace_strict(files, default=None, return_dtype=pl.String).alias("graph_file"))
     cases.write_parquet(run_dir / "cases.parquet")

@@ -1,11 +1,14 @@
 """The monthly run: load and validate the inputs, run every registered check, write the files.
 
 Stages: (1) load + normalise + quarantine (:mod:`audit.loader`), (2) data contracts
-(:mod:`audit.validation`), (3) the sub-results several rules share (``checks.SHARED``: the claims
-in their agreements, the internships, the identity links, retention per person), each computed
-once and held in memory (:meth:`audit.tables.Tables.shared`), (4) the checks, each collected once,
-one after another, (5) outputs: findings, reports, exit lists, graphs (:mod:`reports`,
-:mod:`audit.graph`).
+(:mod:`audit.validation`), (3) the snapshot of what is in force — the rules' metadata, the
+parameter files, the reference tables — into the run directory (:mod:`audit.rundir`), (4) the
+sub-results several rules share (:func:`checks.build_shared`: the claims in their agreements, the
+internships, the identity links, retention per person), each computed once and held in memory
+(:meth:`audit.tables.Tables.shared`), (5) the checks, each collected once, one after another, and
+the 汇总表 indicators, (6) outputs: findings, then cases and their graphs
+(:mod:`audit.app.cases`), reports, exit lists (:mod:`reports`) — each read back from the run
+directory alone.
 """
 
 from __future__ import annotations
@@ -20,7 +23,12 @@ from typing import Any, Callable
 
 import polars as pl
 
+import checks as registered  # the registry; run_checks' argument `checks` is a selection of it
+from audit import rundir
+from audit.app.cases import write_run_cases
+from audit.app.provenance import code_version, input_files
 from audit.findings import (
+    CLAIM_LINK_DTYPE,
     FINDINGS_SCHEMA,
     SKIPPED_SCHEMA,
     assign_ids,
@@ -29,9 +37,14 @@ from audit.findings import (
     money_at_risk,
     split_claim_links,
 )
+from audit.loader import load_inputs
 from audit.policy import Policy
+from audit.reference import load_reference
 from audit.rules import Check
+from audit.rundir import parse_month
 from audit.tables import Tables, month_end
+from audit.validation import validate, write_validation
+from reports import render_all
 
 log = logging.getLogger("audit")
 
@@ -40,15 +53,6 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_ERROR = 0, 1, 2, 3
 
 class RunError(RuntimeError):
     """The run broke for a reason that is not the input's fault (exit code 3)."""
-
-
-def parse_month(text: str) -> dt.date:
-    """``YYYY-MM`` → the first day of that month."""
-    try:
-        year, month = text.strip().split("-")
-        return dt.date(int(year), int(month), 1)
-    except ValueError:
-        raise ValueError(f"month {text!r} is not of the form YYYY-MM (e.g. 2024-06)") from None
 
 
 @dataclass
@@ -83,9 +87,7 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
     by the heaviest check.
     """
     if checks is None:
-        from checks import CHECKS
-
-        checks = CHECKS
+        checks = registered.CHECKS
     t0 = time.perf_counter()
     plans: list[pl.DataFrame] = []
     skip_plans: list[pl.DataFrame] = []
@@ -111,7 +113,7 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
     findings = pl.concat(found, how="vertical_relaxed") if found else None
     if findings is None:
         findings = pl.DataFrame(schema={k: v for k, v in FINDINGS_SCHEMA.items() if k != "finding_id"})
-        findings = findings.with_columns(pl.lit(None, pl.List(pl.Struct({"claim_id": pl.String(), "amount": pl.Float64()}))).alias("_claims"))
+        findings = findings.with_columns(pl.lit(None, CLAIM_LINK_DTYPE).alias("_claims"))
     findings = assign_ids(findings)
     findings, links = split_claim_links(findings)
     skipped_df = (pl.concat(skipped, how="vertical_relaxed") if skipped else pl.DataFrame(schema=SKIPPED_SCHEMA)).unique(maintain_order=True)
@@ -119,12 +121,10 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
 
 
 def prepare_shared(tables: Tables, policy: Policy) -> float:
-    """Compute the sub-results several checks share (``checks.SHARED``) once, before the checks;
-    returns the seconds it took."""
-    from checks import build_shared
-
+    """Compute the sub-results several checks share (:func:`checks.build_shared`) once, before the
+    checks; returns the seconds it took."""
     t0 = time.perf_counter()
-    build_shared(tables, policy)
+    registered.build_shared(tables, policy)
     return time.perf_counter() - t0
 
 
@@ -182,16 +182,12 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
               policy_dir: Path | None = None, progress: Callable[[str], None] | None = None,
               render: bool = True) -> RunResult:
     """The whole monthly run. Raises ``audit.loader.InputError`` for unusable input (exit 2)."""
-    from audit.loader import load_inputs
-    from audit.reference import load_reference
-    from audit.validation import validate, write_validation
-
     t0 = time.perf_counter()
     audit_month = parse_month(month)
     si_month = parse_month(si_as_of) if si_as_of else audit_month
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    policy = Policy.load(policy_dir)
+    policy = Policy.load(policy_dir)  # from the operator's files: an error names them, not the copy
     timings: dict[str, float] = {}
 
     if progress:
@@ -206,14 +202,29 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
     write_validation(out_dir, validation)
     timings["validate"] = time.perf_counter() - t1
 
+    t1 = time.perf_counter()
     reference = load_reference(Path(input_dir), loaded)
-    tables = build_tables(out_dir / "normalised", loaded, reference, audit_month, si_month)
+    timings["reference"] = time.perf_counter() - t1
+    # what is in force, written before the checks: the checks read the reference tables from it
+    t1 = time.perf_counter()
+    rundir.write_rules(out_dir, (c.rule.info() for c in registered.CHECKS))
+    policy_files = rundir.write_policy(out_dir, policy_dir)
+    reference_files = rundir.write_reference(out_dir, {
+        "min_wage": reference.min_wage, "county_tiers": reference.county_tiers,
+        "calendar": reference.calendar, "regions": reference.regions,
+    })
+    provenance = {"input_files": input_files(Path(input_dir), loaded.input_files), "code": code_version()}
+    timings["snapshot"] = time.perf_counter() - t1
+    tables = rundir.scan_tables(out_dir, audit_month, si_month, present=loaded.tables)
     if progress:
         progress("共用中间结果 / shared intermediates")
     timings["shared"] = prepare_shared(tables, policy)
     t2 = time.perf_counter()
     outcome = run_checks(tables, policy, progress=progress)
     timings["checks"] = time.perf_counter() - t2
+    t2 = time.perf_counter()
+    rundir.write_indicators(out_dir, registered.indicators(tables, policy).collect())
+    timings["indicators"] = time.perf_counter() - t2
     del tables
     t3 = time.perf_counter()
     write_findings(out_dir, outcome)
@@ -232,9 +243,12 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
         "month_end": month_end(audit_month),
         "si_as_of": si_month.strftime("%Y-%m"),
         "input_dir": str(Path(input_dir).resolve()),
-        "policy_dir": str(Path(policy_dir).resolve()) if policy_dir else None,  # `audit report` re-reads it
+        "policy_dir": str(Path(policy_dir).resolve()) if policy_dir else None,
         "generated_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "inputs": loaded.counts_dict(),
+        **provenance,
+        "policy": policy_files,  # the files in force, copied to policy/ (the later stages read them there)
+        "reference_files": reference_files,  # reference/*.parquet
         "rules_run": outcome.rules_run,
         "rules_skipped": outcome.rules_skipped,
         "skipped_keys": outcome.skipped.group_by("rule_id", "reason").len().sort("rule_id").to_dicts(),
@@ -255,32 +269,10 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
     return RunResult(out_dir, outcome.findings, summary)
 
 
-def build_tables(normalised_dir: Path, loaded: Any, reference: Any, audit_month: dt.date, si_as_of: dt.date) -> Tables:
-    """Scan the normalised Parquet files lazily and restrict claims to what was submitted by month end."""
-    end = month_end(audit_month)
-    frames: dict[str, pl.LazyFrame | None] = {}
-    for name in Tables.table_names():
-        path = normalised_dir / f"{name}.parquet"
-        frames[name] = pl.scan_parquet(path) if path.exists() and name in loaded.tables else None
-    claims = frames["claims"]
-    assert claims is not None
-    frames["claims"] = claims.filter(pl.col("submitted_date") <= end)
-    for name, frame in reference.frames().items():
-        frames[name] = frame
-    return Tables(audit_month=audit_month, si_as_of=si_as_of, **frames)  # type: ignore[arg-type]
-
-
 def render_outputs(run_dir: Path) -> None:
-    """Cases and their graphs, then reports and exit lists, from a run's files.
+    """Cases and their graphs, then reports and exit lists, from the run directory alone.
 
     Cases come first: the report's case table links to each case's graph.
     """
-    import importlib.util
-
-    from reports import render_all
-
-    if importlib.util.find_spec("audit.graph") is not None:
-        from audit.graph import write_run_graphs
-
-        write_run_graphs(Path(run_dir))
+    write_run_cases(Path(run_dir))
     render_all(Path(run_dir))

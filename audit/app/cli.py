@@ -1,4 +1,4 @@
-"""The ``audit`` command line: a thin layer over functions in :mod:`audit`.
+"""The ``audit`` command line: a thin layer over functions in :mod:`audit` (``python -m audit``).
 
 Exit codes (documented in the README and in ``audit --help``):
 0 clean, 1 findings, 2 invalid input, 3 run error.
@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import sys
 from pathlib import Path
 
 import click
 
-from audit.pipeline import EXIT_ERROR, EXIT_INVALID
+from audit.app.graph_cli import graph_cmd
+from audit.app.pipeline import EXIT_ERROR, EXIT_INVALID, run_audit
+from audit.loader import InputError, load_inputs
+from audit.policy import Policy, PolicyError
+from audit.rundir import parse_month
+from audit.validation import validate, write_validation
+from fixtures.cli import evaluate_cmd, fixtures_group
+from reports.cli import report_cmd
 
 EPILOG = """\b
 Exit codes: 0 clean (no findings), 1 findings, 2 invalid input, 3 run error.
@@ -24,9 +32,6 @@ class AuditGroup(click.Group):
     """Turns domain errors into the documented exit codes, with a message and no traceback."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
-        from audit.loader import InputError
-        from audit.policy import PolicyError
-
         try:
             return super().invoke(ctx)
         except InputError as exc:
@@ -47,8 +52,6 @@ class AuditGroup(click.Group):
 
 
 def _debug() -> bool:
-    import os
-
     return os.environ.get("AUDIT_DEBUG") == "1"
 
 
@@ -85,9 +88,6 @@ def validate_cmd(input_dir: Path, out_dir: Path) -> None:
     Example:
       audit validate fixtures/demo --out out/validated
     """
-    from audit.loader import load_inputs
-    from audit.validation import validate, write_validation
-
     loaded = load_inputs(input_dir, out_dir)  # each table staged to Parquet as it loads
     loaded.write(out_dir)
     report = validate(loaded)
@@ -115,8 +115,6 @@ def run_cmd(input_dir: Path, month: str, out_dir: Path, si_as_of: str | None, po
     Example:
       audit run fixtures/demo --month 2024-06 --out out/demo
     """
-    from audit.pipeline import parse_month, run_audit
-
     try:
         parse_month(month)
     except ValueError as exc:
@@ -165,8 +163,6 @@ def policy_show(province: str, when: str | None, policy_dir: Path | None) -> Non
     Example:
       audit policy show 360000 --date 2024-03-01
     """
-    from audit.policy import Policy
-
     policy = Policy.load(policy_dir)
     code = _province_code(policy, province)
     try:
@@ -212,18 +208,9 @@ def _province_code(policy, text: str) -> str:
     )
 
 
-def _register_optional() -> None:
-    """Commands that live beside their subject: fixtures, evaluation, reports, graphs."""
-    from fixtures.cli import evaluate_cmd, fixtures_group
-    from reports.cli import report_cmd
-    from audit.graph_cli import graph_cmd
-
-    for cmd in (fixtures_group, evaluate_cmd, report_cmd, graph_cmd):
-        if cmd is not None:
-            main.add_command(cmd)
-
-
-_register_optional()
+# commands that live beside their subject: fixtures, evaluation, reports, graphs
+for _command in (fixtures_group, evaluate_cmd, report_cmd, graph_cmd):
+    main.add_command(_command)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,5 @@
+"""``python -m audit``: the ``audit`` command line (:mod:`audit.app.cli`)."""
+
+from audit.app.cli import main
+
+main(prog_name="audit")

@@ -1,0 +1,169 @@
+"""Parsing one column to its spec dtype, and the quarantine lines of its unreadable cells."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from audit import normalise as nz
+from audit.loader.duplicates import RowHash
+from audit.schema import ColumnSpec, Kind
+
+REASONS: dict[Kind, str] = {
+    Kind.DATE: "无法识别的日期 / unreadable date",
+    Kind.MONTH: "无法识别的月份 / unreadable month",
+    Kind.MONEY: "无法识别的金额 / unreadable amount",
+    Kind.INT: "无法识别的整数 / unreadable whole number",
+    Kind.BOOL: "无法识别的是/否 / unreadable yes-no",
+}
+MISSING = "必填值缺失 / required value missing"
+TRUNCATED = "行不完整（文件截断）/ truncated line"
+
+
+PARSERS = {
+    Kind.DATE: nz.parse_date, Kind.MONTH: nz.parse_month, Kind.MONEY: nz.parse_money,
+    Kind.INT: nz.parse_int, Kind.BOOL: nz.parse_bool,
+    Kind.STR: nz.clean_text, Kind.ENUM: nz.clean_text, Kind.COUNTY: nz.clean_county,
+}
+#: the values of an ID column's ``<col>_status`` (see audit/schema.py), held as this Enum while
+#: a table loads (one byte a row); the normalised table holds them as text.
+STATUS = pl.Enum(["ok", "legacy15", "bad_check", "malformed"])
+
+
+def parse_series(spec: ColumnSpec, raw: pl.Series) -> pl.Series:
+    """A column parsed to its spec dtype; typed Parquet columns take a fast path."""
+    return _as_text(_parse_column(spec, raw, RowHash()))
+
+
+def _parse_column(spec: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> pl.Series:
+    """A column parsed to its spec dtype, text kept compact (``pl.Enum``) where it repeats.
+
+    ``row_hash`` is fed what identifies the raw value, for duplicate detection: the codes of a
+    dictionary-encoded text column, or the value itself.
+    """
+    value = _typed_fast_path(spec, raw)
+    if value is not None:
+        row_hash.add(value)
+        return value
+    text = raw.cast(pl.String)
+    if spec.kind is Kind.STR:
+        # free text and serial numbers are mostly distinct: trimming every row is cheaper
+        row_hash.add(text)
+        return nz.clean_text_series(text)
+    codes, distinct = nz.encode(text)  # parse each distinct value once
+    row_hash.add(codes)
+    parsed = pl.DataFrame({"v": distinct}).select(v=PARSERS[spec.kind](pl.col("v"))).to_series().cast(spec.dtype)
+    if spec.dtype == pl.String:
+        return _spread_text(parsed, codes, distinct, text).alias(raw.name)
+    return parsed.gather(codes).alias(raw.name)
+
+
+def _id_column(c: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> tuple[pl.Series, dict[str, pl.Series]]:
+    """A person-ID or credit-code column normalised, with its derived columns (``_raw``, ``_status``).
+
+    The ID maths runs once per distinct value; the status comes back as :data:`STATUS`, the IDs
+    (and raw values) as :func:`_spread_text` gives them.
+    """
+    table_of = nz.person_id_table if c.kind is Kind.PERSON_ID else nz.uscc_table
+    text = raw.cast(pl.String)
+    codes, distinct = nz.encode(text)
+    row_hash.add(codes)
+    ids = table_of(distinct)
+    derived = {}
+    if c.kind is Kind.PERSON_ID:
+        derived[f"{c.name}_raw"] = _spread_text(distinct, codes, distinct, text)
+    derived[f"{c.name}_status"] = ids["status"].cast(STATUS).gather(codes)
+    return _spread_text(ids["id"], codes, distinct, text).alias(c.name), derived
+
+
+#: a text column with at most this many distinct values is held as a ``pl.Enum`` while loading.
+COMPACT_MAX = 1 << 16
+
+
+def _spread_text(results: pl.Series, codes: pl.Series, distinct: pl.Series, raw: pl.Series) -> pl.Series:
+    """Text results per distinct value (``results[code]`` for the raw value ``distinct[code]``)
+    spread back over the rows: every row gets the result of its own raw value.
+
+    A column of at most :data:`COMPACT_MAX` distinct values comes back as a ``pl.Enum``; one of
+    more (person IDs) as text: the raw column, with the rows whose result differs from their raw
+    value replaced.
+    """
+    # a million-category Enum is slow to turn back into text; the patched raw column shares its memory
+    if distinct.len() <= COMPACT_MAX:
+        return nz.spread(results, codes, compact=True)
+    changed = ~results.eq_missing(distinct)
+    if not changed.any():
+        return raw.alias(results.name)
+    rows = changed.gather(codes).fill_null(False).arg_true()  # a copy of the raw column, patched
+    return raw.clone().scatter(rows, results.gather(codes.gather(rows))).alias(results.name)
+
+
+def _typed_fast_path(spec: ColumnSpec, raw: pl.Series) -> pl.Series | None:
+    """A typed (Parquet) date, amount, whole number or yes/no column, read as its text would be.
+
+    Each value is taken as it is where that gives what its text gives — a date of the years 1 to
+    9999, an amount below 10¹¹ yuan not near half a fen, a number of at most 18 digits — and is
+    parsed from its text otherwise: ``1.005`` yuan rounds half a fen up and a NaN amount is
+    unreadable, as in a CSV file. None for a column of any other type.
+    """
+    k, dtype = spec.kind, raw.dtype
+    if k in (Kind.DATE, Kind.MONTH) and (dtype == pl.Date or isinstance(dtype, pl.Datetime)):
+        value = raw.dt.date() if isinstance(dtype, pl.Datetime) else raw  # the local date, as its text shows
+        value = value.dt.month_start() if k is Kind.MONTH else value
+        plain = value.dt.year().is_between(1, 9999)
+    elif k is Kind.MONEY and dtype.is_numeric():
+        amount = raw.cast(pl.Float64)
+        value = amount.round(2)
+        fen = amount * 100
+        plain = amount.is_finite() & (amount.abs() < 1e11) & ((fen - fen.round()).abs() < 0.4)  # not near half a fen
+    elif k is Kind.INT and dtype.is_integer():
+        value = raw.cast(pl.Int64, strict=False)
+        plain = raw.cast(pl.Float64).abs() < 1e18
+    elif k is Kind.BOOL and dtype == pl.Boolean:
+        return raw
+    else:
+        return None
+    odd = ~plain.fill_null(True)  # a null is null either way
+    if not odd.any():
+        return value.alias(raw.name)
+    rows = odd.arg_true()
+    text = raw.gather(rows).cast(pl.String)
+    parsed = pl.DataFrame({"v": text}).select(v=PARSERS[k](pl.col("v"))).to_series().cast(spec.dtype)
+    return value.scatter(rows, parsed).alias(raw.name)
+
+
+def _blank(raw: pl.Series) -> pl.Series:
+    if raw.dtype == pl.String:
+        return nz.clean_text_series(raw).is_null()
+    return raw.is_null()
+
+
+def _as_text(series: pl.Series) -> pl.Series:
+    return series.cast(pl.String) if isinstance(series.dtype, (pl.Enum, pl.Categorical)) else series
+
+
+def _cell_reasons(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> list[pl.DataFrame]:
+    """Quarantine lines (``_pos``, column, value, reason) for one column's unreadable cells.
+
+    Cheap null tests pick the candidate rows; only those are checked for blankness, so a
+    whitespace-only optional cell is not mistaken for an unreadable one.
+    """
+    if c.not_null:
+        suspect = value.is_null()
+    elif c.kind in REASONS:
+        suspect = value.is_null() & raw.is_not_null()
+    else:
+        return []
+    pos = suspect.arg_true()
+    if not pos.len():
+        return []
+    sub_raw, sub_value = raw.gather(pos), value.gather(pos)
+    blank = _blank(sub_raw)
+    out = []
+    if c.not_null:
+        out.append(pl.DataFrame({"_pos": pos.filter(blank)}).with_columns(
+            column=pl.lit(c.name), value=pl.lit(None, pl.String), reason=pl.lit(MISSING)))
+    if c.kind in REASONS:
+        bad = ~blank & sub_value.is_null()
+        out.append(pl.DataFrame({"_pos": pos.filter(bad), "value": sub_raw.filter(bad).cast(pl.String)}).with_columns(
+            column=pl.lit(c.name), reason=pl.lit(REASONS[c.kind])).select("_pos", "column", "value", "reason"))
+    return out

@@ -1,0 +1,58 @@
+"""Finding the input files (one file per table of the contract, named after the table), and
+recording what they held: each file's size and SHA-256, for the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from audit.schema import REQUIRED_TABLES, SPECS
+
+SUFFIXES = (".csv", ".xlsx", ".parquet")
+
+
+class InputError(Exception):
+    """An input that cannot be used at all (exit code 2): names the file and the column."""
+
+
+def discover(input_dir: Path) -> tuple[dict[str, Path], list[str]]:
+    """table name → its file; notes about files that were ignored. Two files for a table is an error."""
+    found: dict[str, list[Path]] = {}
+    notes: list[str] = []
+    for path in sorted(Path(input_dir).iterdir()):
+        if path.name.startswith((".", "~$")) or not path.is_file():
+            continue
+        table = path.stem.strip().lower()
+        if path.suffix.lower() in SUFFIXES and table in SPECS:
+            found.setdefault(table, []).append(path)
+        else:
+            notes.append(f"忽略未知文件 / ignored file not in the contract: {path.name}")
+    for table, paths in found.items():
+        if len(paths) > 1:
+            names = " and ".join(p.name for p in paths)
+            raise InputError(f"{names}: two files for table {table} ({SPECS[table].zh}); keep one")
+    missing = [t for t in REQUIRED_TABLES if t not in found]
+    if missing:
+        listed = "; ".join(f"{t} ({SPECS[t].zh}): expected {t}.csv, {t}.xlsx or {t}.parquet" for t in missing)
+        raise InputError(f"{input_dir}: required table missing — {listed}")
+    return {t: paths[0] for t, paths in found.items()}, notes
+
+
+def digest_files(root: Path, paths: Iterable[Path]) -> list[dict[str, Any]]:
+    """Each file as the audit trail records it, in path order: ``path`` (relative to ``root``,
+    with ``/``), ``bytes`` and ``sha256`` (hex) of its content, read in chunks."""
+    root = Path(root)
+    records = []
+    for path in sorted(Path(p) for p in paths):
+        size, digest = sha256_file(path)
+        records.append({"path": path.relative_to(root).as_posix(), "bytes": size, "sha256": digest})
+    return records
+
+
+def sha256_file(path: Path) -> tuple[int, str]:
+    """A file's size and the SHA-256 of its content (hex), read a buffer at a time."""
+    with open(path, "rb") as fh:
+        digest = hashlib.file_digest(fh, "sha256")
+        return fh.tell(), digest.hexdigest()

@@ -1,0 +1,220 @@
+"""One table normalised from its raw sources: every row parsed, quarantined or kept, counted."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import polars as pl
+
+from audit import normalise as nz
+from audit.loader.columns import TRUNCATED, _cell_reasons, _id_column, _parse_column
+from audit.loader.duplicates import RowHash, find_duplicates
+from audit.loader.readers import RawSource
+from audit.schema import Kind, TableSpec
+
+log = logging.getLogger("audit.loader")
+
+QUARANTINE_SCHEMA = {
+    "table": pl.String(), "file": pl.String(), "line": pl.Int64(), "column": pl.String(),
+    "value": pl.String(), "reason": pl.String(),
+}
+COUNTS_SCHEMA = {
+    "table": pl.String(), "file": pl.String(), "rows_read": pl.Int64(), "rows_kept": pl.Int64(),
+    "rows_quarantined": pl.Int64(), "duplicates_collapsed": pl.Int64(), "blank_lines": pl.Int64(),
+}
+
+
+@dataclass
+class NormalisedTable:
+    """One table normalised: every row read, which of them are kept, and how to finalise them.
+
+    ``columns`` holds every row read (quarantined rows and collapsed copies included) in compact
+    dtypes — repeated text as ``pl.Enum``, the source as ``_src`` — with ``_keep`` marking the
+    rows the table keeps (absent when it keeps them all). :meth:`plan` is the normalised table
+    itself, lazily: the kept rows, text as text, ``_file`` named, in the spec's column order.
+    Collecting it gives the in-memory table; sinking it to Parquet streams it out without a
+    second copy of the columns in memory.
+    """
+
+    spec: TableSpec
+    columns: pl.DataFrame
+    labels: list[str]  # file label per _src
+    order: list[str]  # the normalised table's columns
+    quarantine: pl.DataFrame
+    counts: pl.DataFrame
+    height: int  # rows kept
+
+    def plan(self) -> pl.LazyFrame:
+        schema = self.columns.schema
+        text = {name: pl.col(name).cast(pl.String) if isinstance(dtype, (pl.Enum, pl.Categorical)) else pl.col(name)
+                for name, dtype in schema.items()}
+        exprs = []
+        for name in self.order:
+            if name == "_file":
+                exprs.append(_label_of_src(self.labels).alias("_file"))
+            elif self.spec.name == "trainees" and name == "birth_date":
+                exprs.append(nz.person_birth_date(text["person_id"]).alias(name))
+            elif self.spec.name == "trainees" and name == "sex":
+                exprs.append(nz.person_sex(text["person_id"]).alias(name))
+            else:
+                exprs.append(text[name].alias(name))
+        lf = self.columns.lazy()
+        if "_keep" in schema:
+            lf = lf.filter(pl.col("_keep"))
+        return lf.select(exprs)
+
+    def frame(self) -> pl.DataFrame:
+        return self.plan().collect()
+
+
+def normalise_table(spec: TableSpec, sources: list[RawSource]) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """(normalised table, its quarantine lines, its counts per file) from the raw sources."""
+    table = normalise(spec, sources)
+    return table.frame(), table.quarantine, table.counts
+
+
+def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
+    """The table normalised from its raw sources (see :class:`NormalisedTable`); the sources'
+    frames are consumed.
+
+    Column by column: each raw column is parsed (:mod:`audit.loader.columns`) and dropped
+    (person IDs keep theirs as ``<col>_raw``), so one raw column at a time is held beside the
+    normalised ones; the unreadable cells of each become quarantine lines. Rows are not
+    filtered here: quarantined rows and collapsed copies are only marked (``_keep``), and
+    dropped as the table is finalised (:meth:`NormalisedTable.plan`).
+    """
+    t0, c0 = time.perf_counter(), time.process_time()
+    extras: list[str] = []
+    for src in sources:
+        extras += [e for e in src.extras if e not in extras]
+    columns = _Columns(sources)
+    n = columns.height
+    truncated = pl.repeat(False, n, eager=True)
+    for i, src in enumerate(sources):
+        if src.truncated_line is not None:
+            truncated = truncated | ((columns["_src"] == i) & (columns["_line"] == src.truncated_line))
+
+    values: dict[str, pl.Series] = {}
+    derived: dict[str, pl.Series] = {}
+    reasons: list[pl.DataFrame] = []
+    row_hash = RowHash()
+    for c in spec.columns:
+        col = columns.pop(c.name)
+        if col is None:
+            col = pl.repeat(None, n, dtype=pl.String, eager=True).alias(c.name)
+        if c.kind in (Kind.PERSON_ID, Kind.USCC):
+            value, more = _id_column(c, col, row_hash)
+            derived.update(more)
+            del more
+        else:
+            value = _parse_column(c, col, row_hash)
+        values[c.name] = value.alias(c.name)
+        reasons += _cell_reasons(c, col, value)
+        del col, value
+        log.debug("%s.%s: %.1f s, cpu %.1f s, rss %.2f GB", spec.name, c.name, time.perf_counter() - t0,
+                  time.process_time() - c0, rss_gb())
+    reasons.append(pl.DataFrame({"_pos": truncated.arg_true()}).with_columns(
+        column=pl.lit(""), value=pl.lit(None, pl.String), reason=pl.lit(TRUNCATED)))
+    del truncated
+    qlines = pl.concat(reasons).sort("_pos", maintain_order=True)
+    qlines = qlines.with_columns(_src=columns["_src"].gather(qlines["_pos"]), _line=columns["_line"].gather(qlines["_pos"]))
+    labels = [s.label for s in sources]
+    quarantine = qlines.select(
+        table=pl.lit(spec.name), file=_label_of_src(labels), line="_line", column="column", value="value", reason="reason",
+    )
+    log.debug("%s: parsed %d rows in %.1f s", spec.name, n, time.perf_counter() - t0)
+
+    # every row in the spec's shape: spec columns, _src/_line, derived, extras; then _dup_rows, _keep
+    read_per_src = columns["_src"].value_counts(name="rows_read")
+    extra_cols = [columns.pop(e) for e in extras]
+    for col in extra_cols:
+        row_hash.add(col)
+    table = pl.DataFrame([*values.values(), columns.pop("_src"), columns.pop("_line"),
+                          *[s.alias(k) for k, s in derived.items()], *extra_cols])
+    derived_names = list(derived)
+    del values, derived, columns, extra_cols
+    bad_pos = qlines["_pos"].unique()
+    good = pl.repeat(True, n, eager=True).scatter(bad_pos, False) if bad_pos.len() else None
+    data_cols = [c for c in table.columns if c not in ("_src", "_line")]
+    dup_rows, not_copy, removed = find_duplicates(table, data_cols, row_hash.value, good)
+    del row_hash
+    keep = good if not_copy is None else not_copy if good is None else good & not_copy
+    table = table.with_columns(dup_rows.alias("_dup_rows"))
+    if keep is not None:
+        table = table.with_columns(keep.alias("_keep"))
+    log.debug("%s: duplicates, %.1f s, cpu %.1f s, rss %.2f GB", spec.name, time.perf_counter() - t0,
+              time.process_time() - c0, rss_gb())
+    if spec.name == "trainees":
+        derived_names += ["birth_date", "sex"]
+    kept_src = table["_src"] if keep is None else table["_src"].filter(keep)
+    counts = _counts(spec, sources, read_per_src, qlines, kept_src.value_counts(name="rows_kept"), removed)
+    order = [*spec.names, "_file", "_line", "_dup_rows", *derived_names, *extras]
+    return NormalisedTable(spec, table, labels, order, quarantine, counts, kept_src.len())
+
+
+def rss_gb() -> float:
+    """Current resident memory (for the debug log only)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * 4096 / 1e9
+    except OSError:
+        return 0.0
+
+
+def _label_of_src(labels: list[str]) -> pl.Expr:
+    if len(labels) == 1:
+        return pl.lit(labels[0], pl.String)
+    return pl.col("_src").replace_strict(list(range(len(labels))), labels, return_dtype=pl.String)
+
+
+class _Columns:
+    """The raw columns of a table's sources, concatenated, handed out one at a time."""
+
+    def __init__(self, sources: list[RawSource]) -> None:
+        self.sources = sources
+        self.heights = [s.frame.height for s in sources]
+        self.height = sum(self.heights)
+        self._extra = {
+            "_src": pl.concat([pl.repeat(i, h, dtype=pl.UInt16, eager=True) for i, h in enumerate(self.heights)]).alias("_src"),
+            "_line": pl.concat([s.frame["_line"] for s in sources]).alias("_line"),
+        }
+        self._taken: set[str] = set()
+
+    def __getitem__(self, name: str) -> pl.Series:
+        return self._extra[name]
+
+    def pop(self, name: str) -> pl.Series | None:
+        """The column (null where a source lacks it), or None when no source has it."""
+        if name in self._extra:
+            return self._extra.pop(name)
+        parts = [s.column(name) for s in self.sources]
+        if all(p is None for p in parts):
+            return None
+        dtype = next(p.dtype for p in parts if p is not None)
+        if len(parts) > 1 and any(p is None or p.dtype != dtype for p in parts):
+            parts = [pl.repeat(None, h, dtype=pl.String, eager=True) if p is None else p.cast(pl.String)
+                     for p, h in zip(parts, self.heights)]
+        for s in self.sources:  # free the raw column as soon as it is handed out
+            if name in s.frame.columns:
+                s.frame = s.frame.drop(name)
+        return (pl.concat(parts) if len(parts) > 1 else parts[0]).alias(name)
+
+
+def _counts(spec: TableSpec, sources: list[RawSource], read_per_src: pl.DataFrame, qlines: pl.DataFrame,
+            kept_per_src: pl.DataFrame, removed: pl.DataFrame) -> pl.DataFrame:
+    read_per_src = read_per_src.cast({"_src": pl.UInt16})
+    quarantined = qlines.unique("_pos").group_by("_src").agg(rows_quarantined=pl.len())
+    base = pl.DataFrame({"_src": list(range(len(sources))), "file": [s.label for s in sources],
+                         "blank_lines": [s.blank_lines for s in sources]}, schema_overrides={"_src": pl.UInt16})
+    out = (
+        base.join(read_per_src, on="_src", how="left").join(quarantined, on="_src", how="left")
+        .join(kept_per_src.cast({"_src": pl.UInt16}), on="_src", how="left")
+        .join(removed.rename({"n": "duplicates_collapsed"}), on="_src", how="left")
+        .with_columns(table=pl.lit(spec.name))
+    )
+    return out.select(
+        [pl.col(name).fill_null(0).cast(dtype) if dtype == pl.Int64() else pl.col(name)
+         for name, dtype in COUNTS_SCHEMA.items()]
+    )

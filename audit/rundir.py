@@ -1,0 +1,307 @@
+"""A run directory: what ``audit run`` leaves for the stages after it, and the one reader of it.
+
+The pipeline (:mod:`audit.app.pipeline`) writes, besides the findings, everything a later stage
+needs to read the run as it was made, so that no stage reaches back into live code:
+
+- ``run.json`` — the run's facts: audit month, ``si_as_of``, the inputs read (rows, and each
+  file's size and SHA-256), the code version, the hashes of the policy and reference files below,
+  the rules run and skipped, totals, timings;
+- ``rules.json`` — the metadata of every registered rule (:class:`audit.rules.RuleInfo`);
+- ``policy/*.yaml`` — the parameter files in force (the shipped ones or ``--policy-dir``), as read;
+- ``reference/*.parquet`` — the reference tables in force (min_wage, county_tiers, calendar,
+  regions: the shipped ones with the operator's overrides);
+- ``normalised/*.parquet`` — the inputs as the rules saw them;
+- ``indicators.parquet`` — the 14 indicators of the 汇总表 recomputed from the micro data;
+- ``findings.parquet``, ``finding_claims.parquet``, ``skipped.parquet``, ``quarantine.csv``, and
+  after rendering ``cases.parquet``.
+
+:class:`RunDir` reads it back: reports, exit lists, cases and the graph viewer open a run only
+through it. A run made before a file existed is still read: what it lacks is replaced by the
+nearest thing (said in :attr:`RunDir.notes`), never by the live rule registry.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Iterable
+
+import polars as pl
+
+from audit.findings import CLAIM_LINK_SCHEMA, FINDINGS_SCHEMA, SKIPPED_SCHEMA
+from audit.loader import InputError, sha256_file
+from audit.policy import PARAMS_DIR, Policy
+from audit.rules import RuleInfo
+from audit.tables import Tables, month_end
+
+RUN_JSON = "run.json"
+RULES_JSON = "rules.json"
+POLICY_DIR = "policy"
+REFERENCE_DIR = "reference"
+INDICATORS_FILE = "indicators.parquet"
+NORMALISED_DIR = "normalised"
+REFERENCE_TABLES = ("min_wage", "county_tiers", "calendar", "regions")
+REQUIRED_TABLES = ("units", "trainees", "agreements", "claims", "social_insurance")
+SHIPPED_REGIONS = Path(__file__).parent / "reference" / "regions.csv"
+
+
+class NotARunError(InputError):
+    """A directory that is not the output of ``audit run`` (exit code 2: the input's fault)."""
+
+
+def parse_month(text: str) -> dt.date:
+    """``YYYY-MM`` → the first day of that month."""
+    try:
+        year, month = text.strip().split("-")
+        return dt.date(int(year), int(month), 1)
+    except ValueError:
+        raise ValueError(f"month {text!r} is not of the form YYYY-MM (e.g. 2024-06)") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# writing what later stages read
+
+
+def write_rules(run_dir: Path, rules: Iterable[RuleInfo]) -> None:
+    """``rules.json``: the metadata of every registered rule, in registry order."""
+    payload = {"rules": [r.to_dict() for r in rules]}
+    (Path(run_dir) / RULES_JSON).write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def write_policy(run_dir: Path, source: Path | None) -> dict[str, Any]:
+    """Copy the parameter files in force (``source``, or the shipped ones) to ``policy/``; returns
+    what run.json records of them: where they came from and each file's SHA-256."""
+    folder = Path(run_dir) / POLICY_DIR
+    if folder.exists():
+        shutil.rmtree(folder)  # a file left by an earlier run in the same directory is not in force
+    folder.mkdir(parents=True)
+    directory = Path(source) if source else PARAMS_DIR
+    files = []
+    for path in sorted(directory.glob("*.yaml")):
+        shutil.copyfile(path, folder / path.name)
+        files.append({"name": path.name, "sha256": sha256_file(folder / path.name)[1]})
+    return {"source": str(directory.resolve()) if source else "shipped", "files": files}
+
+
+def write_reference(run_dir: Path, frames: dict[str, pl.DataFrame]) -> list[dict[str, Any]]:
+    """``reference/<name>.parquet`` for each reference table in force; returns their SHA-256."""
+    folder = Path(run_dir) / REFERENCE_DIR
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    out = []
+    for name in REFERENCE_TABLES:
+        path = folder / f"{name}.parquet"
+        frames[name].write_parquet(path)
+        out.append({"name": path.name, "sha256": sha256_file(path)[1]})
+    return out
+
+
+def write_indicators(run_dir: Path, indicators: pl.DataFrame) -> None:
+    """``indicators.parquet``: county_code, month, i1 … i14 (:mod:`audit.summary_form`)."""
+    indicators.write_parquet(Path(run_dir) / INDICATORS_FILE)
+
+
+def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
+                present: Iterable[str] | None = None) -> Tables:
+    """A run directory's tables, lazily: the normalised inputs (only those in ``present`` when
+    given: the tables the run loaded), the reference tables from the run's snapshot, and the
+    claims restricted to those submitted by the end of the audit month (RULES.md §8)."""
+    run_dir = Path(run_dir)
+    loaded = set(present) if present is not None else None
+    frames: dict[str, pl.LazyFrame | None] = {}
+    for name in Tables.table_names():
+        if name in REFERENCE_TABLES:
+            path = run_dir / REFERENCE_DIR / f"{name}.parquet"
+        else:
+            path = run_dir / NORMALISED_DIR / f"{name}.parquet"
+            if loaded is not None and name not in loaded:
+                path = None
+        frames[name] = pl.scan_parquet(path) if path is not None and path.exists() else None
+    missing = [name for name in REQUIRED_TABLES if frames[name] is None]
+    if missing:
+        raise NotARunError(f"{run_dir / NORMALISED_DIR} lacks {', '.join(f'{m}.parquet' for m in missing)}: "
+                           "is it the output directory of `audit run`?")
+    frames["claims"] = frames["claims"].filter(pl.col("submitted_date") <= month_end(audit_month))  # type: ignore[union-attr]
+    return Tables(audit_month=audit_month, si_as_of=si_as_of, **frames)  # type: ignore[arg-type]
+
+
+# ---------------------------------------------------------------------------------------------
+# reading a run back
+
+
+def sibling_runs(run_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """(directory, run facts) of every run beside ``run_dir`` in its output root, itself included,
+    in path order; a run.json that cannot be read is passed over (the trend of a monthly report)."""
+    out = []
+    for path in sorted(Path(run_dir).parent.glob(f"*/{RUN_JSON}")):
+        try:
+            run = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(run, dict):
+            out.append((path.parent, run))
+    return out
+
+
+@dataclass
+class RunDir:
+    """A run directory opened for reading (see the module docstring)."""
+
+    path: Path
+    run: dict[str, Any]
+    #: what this run lacks (a run made before a snapshot existed) and what is read instead
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def open(cls, path: Path) -> RunDir:
+        """Refuses (:class:`NotARunError`) a directory that is not the output of ``audit run``."""
+        path = Path(path)
+        if not path.is_dir():
+            raise NotARunError(f"{path}: not a directory")
+        lacking = [name for name in (RUN_JSON, "findings.parquet", NORMALISED_DIR) if not (path / name).exists()]
+        if lacking:
+            raise NotARunError(f"{path} is not the output directory of `audit run`: it has no {', '.join(lacking)}; "
+                               f"run `audit run INPUT_DIR --month YYYY-MM --out {path}` first")
+        try:
+            run = json.loads((path / RUN_JSON).read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise NotARunError(f"{path / RUN_JSON}: not readable as JSON ({exc})") from None
+        if not isinstance(run, dict):
+            raise NotARunError(f"{path / RUN_JSON}: not the run facts `audit run` writes")
+        return cls(path, run)
+
+    def has(self, name: str) -> bool:
+        """Whether the run directory holds the file ``name`` (a path relative to it)."""
+        return (self.path / name).is_file()
+
+    def _note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    # -- the month ------------------------------------------------------------------------
+    @property
+    def audit_month(self) -> dt.date:
+        text = self.run.get("audit_month")
+        if not text:
+            raise NotARunError(f"{self.path / RUN_JSON} names no audit_month")
+        return parse_month(str(text))
+
+    @property
+    def month_end(self) -> dt.date:
+        return month_end(self.audit_month)
+
+    @property
+    def si_as_of(self) -> dt.date:
+        text = self.run.get("si_as_of")
+        return parse_month(str(text)) if text else self.audit_month
+
+    # -- tables ---------------------------------------------------------------------------
+    @property
+    def tables_loaded(self) -> list[str] | None:
+        """The input tables the run loaded (None for a run.json that does not say)."""
+        inputs = self.run.get("inputs")
+        if isinstance(inputs, list) and inputs and all(isinstance(r, dict) and "table" in r for r in inputs):
+            return list(dict.fromkeys(str(r["table"]) for r in inputs))
+        return None
+
+    def tables(self) -> Tables:
+        """The tables as the rules saw them (:func:`scan_tables`)."""
+        if not (self.path / REFERENCE_DIR).is_dir():
+            self._note("本次运行未保存参照表快照 / this run has no reference/ snapshot: its reference tables are absent")
+        return scan_tables(self.path, self.audit_month, self.si_as_of, self.tables_loaded)
+
+    def scan(self, name: str) -> pl.LazyFrame | None:
+        """A normalised input table as loaded (claims not restricted to the month), or None."""
+        loaded = self.tables_loaded
+        path = self.path / NORMALISED_DIR / f"{name}.parquet"
+        if (loaded is not None and name not in loaded) or not path.exists():
+            return None
+        return pl.scan_parquet(path)
+
+    # -- outputs of the run ---------------------------------------------------------------
+    def _read(self, name: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+        path = self.path / name
+        return pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=schema)
+
+    def findings(self) -> pl.DataFrame:
+        return self._read("findings.parquet", FINDINGS_SCHEMA)
+
+    def claim_links(self) -> pl.DataFrame:
+        return self._read("finding_claims.parquet", CLAIM_LINK_SCHEMA)
+
+    def skipped(self) -> pl.DataFrame:
+        return self._read("skipped.parquet", SKIPPED_SCHEMA)
+
+    def cases(self) -> pl.DataFrame | None:
+        path = self.path / "cases.parquet"
+        return pl.read_parquet(path) if path.exists() else None
+
+    def indicators(self) -> pl.DataFrame | None:
+        """The 汇总表 indicators the run recomputed (None for a run made before they were written)."""
+        path = self.path / INDICATORS_FILE
+        if not path.exists():
+            self._note("本次运行未保存汇总表重算结果 / this run has no indicators.parquet: no summary table")
+            return None
+        return pl.read_parquet(path)
+
+    def quarantined(self) -> int:
+        path = self.path / "quarantine.csv"
+        if not path.exists():
+            return 0
+        return pl.scan_csv(path, infer_schema=False).select(pl.len()).collect().item()
+
+    def county_names(self) -> dict[str, str]:
+        """county_code → 'city county', from the run's regions table."""
+        candidates = (self.path / REFERENCE_DIR / "regions.parquet", self.path / NORMALISED_DIR / "regions.parquet")
+        for path in (*candidates, SHIPPED_REGIONS):
+            if not path.exists():
+                continue
+            if path == SHIPPED_REGIONS:
+                self._note("本次运行未保存行政区划快照 / no regions snapshot: county names from the shipped table")
+            frame = pl.read_parquet(path) if path.suffix == ".parquet" else pl.read_csv(path, infer_schema=False)
+            if "county_code" in frame.columns and "county_name" in frame.columns:
+                city = pl.col("city_name").fill_null("") if "city_name" in frame.columns else pl.lit("")
+                frame = frame.select(pl.col("county_code").cast(pl.String),
+                                     pl.concat_str([city, pl.col("county_name").cast(pl.String)]).alias("name"))
+                return dict(zip(frame["county_code"].to_list(), frame["name"].to_list()))
+        return {}
+
+    # -- what was in force ----------------------------------------------------------------
+    @cached_property
+    def rules(self) -> dict[str, RuleInfo]:
+        """rule id → its metadata as recorded by the run (empty for a run without rules.json)."""
+        path = self.path / RULES_JSON
+        if not path.exists():
+            self._note("本次运行未保存规则快照 / this run has no rules.json: rules are shown by id and the "
+                       "citation their findings carry, without exit conditions or signal flags")
+            return {}
+        try:
+            records = json.loads(path.read_text(encoding="utf-8"))["rules"]
+            infos = [RuleInfo.from_dict(r) for r in records]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise NotARunError(f"{path}: not the rule snapshot `audit run` writes ({exc})") from None
+        return {r.id: r for r in infos}
+
+    @property
+    def signal_rules(self) -> frozenset[str]:
+        """Ids of the investigative-signal rules (signal_only)."""
+        return frozenset(r.id for r in self.rules.values() if r.signal_only)
+
+    @cached_property
+    def policy(self) -> Policy:
+        """The parameters in force for the run: its ``policy/`` snapshot. A run made before the
+        snapshot existed reads its ``--policy-dir`` if that still exists, else the shipped files."""
+        snapshot = self.path / POLICY_DIR
+        if snapshot.is_dir():
+            return Policy.load(snapshot)
+        old = self.run.get("policy_dir")
+        if old and Path(old).is_dir():
+            self._note(f"本次运行未保存参数快照 / no policy/ snapshot: parameters read from {old} as it is now")
+            return Policy.load(Path(old))
+        self._note("本次运行未保存参数快照 / no policy/ snapshot: the shipped parameter files are used")
+        return Policy.load()
