@@ -211,7 +211,7 @@ class Policy:
 
     # -- loading ---------------------------------------------------------------------------
     @classmethod
-    def load(cls, directory: Path | None = None) -> "Policy":
+    def load(cls, directory: Path | None = None) -> Policy:
         directory = Path(directory or PARAMS_DIR)
         cat_path = directory / "catalogue.yaml"
         raw_cat = load_strict_yaml(cat_path)

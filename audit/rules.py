@@ -20,9 +20,10 @@ one plain sentence). The pipeline writes these to ``skipped.parquet`` and the re
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from enum import Enum
-from typing import TYPE_CHECKING, Callable, Union
+from typing import TYPE_CHECKING
 
 import polars as pl
 
@@ -141,7 +142,7 @@ class CheckResult:
     skipped: pl.LazyFrame | None = None
 
 
-CheckFn = Callable[["Tables", "Policy"], Union[pl.LazyFrame, CheckResult]]
+CheckFn = Callable[["Tables", "Policy"], pl.LazyFrame | CheckResult]
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ class Check:
     fn: CheckFn = field(repr=False)
     doc: str = ""
 
-    def __call__(self, tables: "Tables", policy: "Policy") -> CheckResult:
+    def __call__(self, tables: Tables, policy: Policy) -> CheckResult:
         out = self.fn(tables, policy)
         return out if isinstance(out, CheckResult) else CheckResult(out)
 

@@ -25,10 +25,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import polars as pl
 

@@ -45,8 +45,8 @@ def main() -> None:
 
     import polars as pl
 
-    from audit.findings import finalise, finalise_skipped
     from audit.app.pipeline import prepare_shared
+    from audit.findings import finalise, finalise_skipped
     from audit.loader import load_inputs
     from audit.policy import Policy
     from audit.reference import load_reference

@@ -16,6 +16,7 @@ from checks import (
     _identity,
     _internships,
     _retention,
+    _summary_table,
     data_quality,
     dormant_unit,
     duplicate_trainee,
@@ -27,7 +28,6 @@ from checks import (
     retention_inflated,
     unit_ineligible,
 )
-from checks._summary_table import indicators  # noqa: F401 — the 汇总表 recomputed; the pipeline writes it
 
 MODULES = (
     one_internship,
@@ -59,6 +59,7 @@ SHARED: tuple[Shared, ...] = (
     _retention.unit_years,
     data_quality.claim_references,  # orphan, mismatch and duplicate claims
     graph_rules.graph_groups,  # card and phone rings, linked-unit clusters
+    _summary_table.county_indicators,  # the 汇总表 recomputed; the run writes it for the reports
 )
 
 
@@ -71,3 +72,6 @@ def build_shared(tables: Tables, policy: Policy) -> None:
 
 def by_id() -> dict[str, Check]:
     return {c.rule.id: c for c in CHECKS}
+
+
+county_indicators = _summary_table.county_indicators  # the pipeline writes it to indicators.parquet

@@ -34,7 +34,12 @@ from audit.schema import province_of
 from audit.tables import Tables, shared
 from checks._claims import claim_link
 from checks._expected import (
-    DIFFERENCE, agreements_frame, attach_params, claim_context, claim_rate_keys, claims_in_agreement,
+    DIFFERENCE,
+    agreements_frame,
+    attach_params,
+    claim_context,
+    claim_rate_keys,
+    claims_in_agreement,
 )
 from checks._internships import chain_agreements
 from checks._registries import employer_insurance, labour_contracts

@@ -60,6 +60,7 @@ from audit.schema import province_of
 
 # the form's definition (RULES.md §7); INDICATOR_NAMES is read from here by report_inconsistent
 from audit.summary_form import INDICATOR_NAMES, INDICATORS, NO_SOURCE  # noqa: F401
+from audit.tables import shared
 
 if TYPE_CHECKING:
     from audit.policy import Policy
@@ -334,3 +335,12 @@ def indicators(t: Tables, policy: Policy, months: pl.LazyFrame | None = None) ->
     fill += [pl.lit(None, pl.Int64).alias(c) for c in NO_SOURCE]
     out = out.with_columns(fill)
     return out.select("county_code", "month", *[k for k, _ in INDICATORS]).sort("county_code", "month")
+
+
+@shared(tables=("units", "positions", "agreements", "claims", "trainees", "county_reports"),
+        params=("eligibility.graduate_years_since_leaving",), context=("audit_month",))
+def county_indicators(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """The 汇总表 recomputed for every county and month the run covers (:func:`indicators`), built
+    once: REPORT_INCONSISTENT compares the counties' reports with it and the run writes it to
+    ``indicators.parquet`` for the reports."""
+    return indicators(t, policy)

@@ -17,8 +17,20 @@ from audit.reference import attach_workdays
 from audit.rules import Check, CheckResult, Severity, rule
 from audit.tables import Tables
 from checks._expected import (
-    DIFFERENCE, MONTHLY, RAISED, REMAINING, agreements_frame, claim_context, claim_keys, fen, rate_evidence,
-    rate_skip_reason, skipped, tolerance, wage_evidence, whole_claim,
+    DIFFERENCE,
+    MONTHLY,
+    RAISED,
+    REMAINING,
+    agreements_frame,
+    claim_context,
+    claim_keys,
+    fen,
+    rate_evidence,
+    rate_skip_reason,
+    skipped,
+    tolerance,
+    wage_evidence,
+    whole_claim,
 )
 from checks._joins import hash_key, keys_with_more_rows_than, of_persons
 from checks._registries import employer_insurance, labour_contracts

@@ -17,7 +17,7 @@ import polars as pl
 from audit.policy import Policy
 from audit.rules import Check, CheckResult, Severity, rule
 from audit.tables import Tables
-from checks._summary_table import INDICATOR_NAMES, NO_SOURCE, indicators
+from checks._summary_table import INDICATOR_NAMES, NO_SOURCE, county_indicators
 
 FORM = "人社部发〔2023〕27号 附件《百万就业见习岗位募集计划情况汇总表》"
 RELATION_CITATION = f"{FORM} 填报说明7（逻辑关系）；赣人社发〔2023〕9号 附件3"
@@ -107,7 +107,7 @@ def differs_from_micro_data(t: Tables, policy: Policy) -> pl.LazyFrame:
     data cannot give (no positions table; a graduate rule unset) is not compared either. One
     finding per county-month lists every differing indicator, reported beside recomputed."""
     reports = _reports(t)
-    recomputed = indicators(t, policy).rename({c: f"{c}_micro" for c in INDICATOR_NAMES})
+    recomputed = county_indicators(t, policy).rename({c: f"{c}_micro" for c in INDICATOR_NAMES})
     joined = reports.join(recomputed, on=["county_code", "month"], how="inner")
 
     def differs(col: str) -> pl.Expr:

@@ -46,7 +46,7 @@ def _digits(label: str, n: int) -> str:
     return str(int(hashlib.sha1(label.encode()).hexdigest(), 16))[:n].rjust(n, "0")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def pid(label: str, birth: str = "20000101", region: str = "360102") -> str:
     """A valid 18-digit ID for a readable label (same label → same ID)."""
     if len(label) == 18:
@@ -55,7 +55,7 @@ def pid(label: str, birth: str = "20000101", region: str = "360102") -> str:
     return body + id_check(body)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def uscc(label: str) -> str:
     """A valid 统一社会信用代码 for a readable label."""
     if len(label) == 18:

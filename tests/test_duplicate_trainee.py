@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 
-import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from audit import graph
-from audit.graph.algorithms import _spring_layout_large
 from audit.app.cli import main
-from audit.masking import mask_card, mask_id, mask_phone
 from audit.app.viewer import mask_text
+from audit.graph.algorithms import _spring_layout_large
+from audit.masking import mask_card, mask_id, mask_phone
 from tests.helpers import pid, uscc
 from tests.test_cases import HOME_PHONE, SHARED_CARD, world_tables, write_world
 

@@ -65,7 +65,7 @@ def test_hjoin_is_the_plain_join(hashes, left_keys, left_nums, right_keys, right
     for on in (["k"], ["k", "n"]):
         _same(_joins.hjoin(left, right, on), left.join(right, on=on))
         keep = (pl.col("x") + pl.col("y")) % 2 == 0
-        _same(_joins.hjoin(left, right, on, narrow=lambda rows: rows.filter(keep)), left.join(right, on=on).filter(keep))
+        _same(_joins.hjoin(left, right, on, narrow=lambda rows, keep=keep: rows.filter(keep)), left.join(right, on=on).filter(keep))
 
 
 @_SETTINGS

@@ -361,7 +361,7 @@ def test_policy_show_prints_values_and_their_sources():
 def test_policy_show_says_why_a_value_is_unset():
     result = CliRunner().invoke(main, ["policy", "show", "430000", "--date", "2024-03-01"])
     assert result.exit_code == 0, result.output
-    line = next(l for l in result.output.splitlines() if l.strip().startswith("rate.standard_share"))
+    line = next(x for x in result.output.splitlines() if x.strip().startswith("rate.standard_share"))
     assert "未设定" in line and "未规定标准补贴比例" in line
 
 

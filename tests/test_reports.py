@@ -13,8 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import openpyxl
 import polars as pl
@@ -23,12 +23,12 @@ from click.testing import CliRunner
 
 import checks
 import checks.report_inconsistent as ri
-from audit.findings import assign_ids, finalise, split_claim_links
 from audit.app.pipeline import family_summary, write_json
-from audit.rules import Family, Rule
-from reports import render_run
+from audit.findings import assign_ids, finalise, split_claim_links
 from audit.masking import mask
+from audit.rules import Family, Rule
 from audit.rundir import write_indicators, write_rules
+from reports import render_run
 from tests.helpers import agreement, claim, frame, pid, tables, trainee, unit, uscc
 
 FULL_ID = re.compile(r"\d{17}[\dX]")
@@ -95,7 +95,7 @@ def synthetic_run(run_dir: Path, month: str = MONTH, extra_findings: bool = True
         frame(name, rows).write_parquet(norm / f"{name}.parquet")
     # what the pipeline records for the stages after it: the rules' metadata and the 汇总表
     write_rules(run_dir, (c.rule.info() for c in checks.CHECKS))
-    write_indicators(run_dir, checks.indicators(t, _policy()).collect())
+    write_indicators(run_dir, checks.county_indicators(t, _policy()).collect())
     d = dt.date
     parts = []
     if extra_findings:

@@ -139,7 +139,7 @@ def test_the_indicators_are_recorded(run_dir: Path, made_with: Path) -> None:
     table = pl.read_parquet(run_dir / "indicators.parquet")
     assert table.columns == ["county_code", "month", *[f"i{n}" for n in range(1, 15)]]
     assert table.height > 0
-    assert table.equals(checks.indicators(RunDir.open(run_dir).tables(), Policy.load(made_with)).collect())
+    assert table.equals(checks.county_indicators(RunDir.open(run_dir).tables(), Policy.load(made_with)).collect())
 
 
 # ---------------------------------------------------------------- the run's own values --------

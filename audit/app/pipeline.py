@@ -17,9 +17,10 @@ import datetime as dt
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import polars as pl
 
@@ -223,7 +224,7 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
     outcome = run_checks(tables, policy, progress=progress)
     timings["checks"] = time.perf_counter() - t2
     t2 = time.perf_counter()
-    rundir.write_indicators(out_dir, registered.indicators(tables, policy).collect())
+    rundir.write_indicators(out_dir, registered.county_indicators(tables, policy).collect())
     timings["indicators"] = time.perf_counter() - t2
     del tables
     t3 = time.perf_counter()

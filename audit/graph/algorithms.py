@@ -5,7 +5,7 @@ only; every edge is computed in polars before it reaches them."""
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import networkx as nx
 import numpy as np

@@ -4,7 +4,7 @@ ways is one node (polars expressions); node ids, stable ids, and the first row o
 from __future__ import annotations
 
 import hashlib
-from typing import Iterable
+from collections.abc import Iterable
 
 import polars as pl
 

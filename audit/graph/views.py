@@ -3,8 +3,8 @@ findings name, and views of groups of nodes for the viewer and the exports (all 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import polars as pl
 
@@ -12,7 +12,6 @@ from audit.graph.edges import registry_edges
 from audit.graph.keys import address_key, card_key, first_rows, node_id, person_key, phone_key
 from audit.graph.kinds import EDGE_SCHEMA, NODE_KINDS, prefix_of
 from audit.tables import Tables
-
 
 # ---------------------------------------------------------------------------------------------
 # neighbourhoods

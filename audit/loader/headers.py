@@ -6,8 +6,6 @@ from audit import normalise as nz
 from audit.schema import TableSpec
 
 
-
-
 def header_key(text: str) -> str:
     """A header as compared: ASCII forms, no spaces, no required-marker ``*``, lower case."""
     key = nz.to_ascii_str(str(text)).replace("\ufeff", "")

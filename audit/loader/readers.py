@@ -16,7 +16,7 @@ import fastexcel
 import polars as pl
 
 from audit.loader.discovery import InputError
-from audit.loader.headers import strip_unit, check_required_columns, header_key, header_lookup, map_headers
+from audit.loader.headers import check_required_columns, header_key, header_lookup, map_headers, strip_unit
 from audit.schema import TableSpec
 
 #: how many rows at the top of a sheet may be titles before the header row.
