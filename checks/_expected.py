@@ -19,6 +19,7 @@ from audit.policy import Policy
 from audit.reference import attach_min_wage
 from audit.schema import province_of
 from audit.tables import Tables, shared
+from checks._identity import person_aliases, with_aliases
 
 MONTHLY = "月度"
 DIFFERENCE = "差额"
@@ -182,11 +183,13 @@ def claims_base(t: Tables) -> pl.LazyFrame:
     )
 
 
-def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
+def with_agreement(claims: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
     """Resolve the agreement each claim pays for: among the person's agreements at the unit, the
     one named by the claim that covers the claim month, else one covering the month, else the one
     named, else the earliest. ``covered`` says whether any agreement of the person at the unit has
     the claim month among its internship months (a 剩余期限 month counts up to the planned end).
+    The person is the natural person (:mod:`checks._identity`): a claim under a corroborated
+    variant of the agreement's ID finds that agreement.
     """
     # On narrow columns: each claim first gets the row number ``_aid`` of its agreement — by one
     # join on the agreement id where the named agreement covers it (nearly all), by a search
@@ -211,10 +214,13 @@ def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     )
     is_named = (pl.col("ag_id") == pl.col("claim_agreement_id")).fill_null(False)
     priority = pl.when(is_named & covers).then(0).when(covers).then(1).when(is_named).then(2).otherwise(3)
+    # the few claims their named agreement does not cover are searched for among the agreements
+    # at the unit of every ID of the person
     searched = (
-        named.filter(~pl.col("covered")).select("_r", "person_id", "unit_id", "claim_month", "claim_type",
-                                                "claim_agreement_id")
-        .join(numbered.select("_aid", "ag_id", "person_id", "unit_id", *spans), on=["person_id", "unit_id"])
+        with_aliases(named.filter(~pl.col("covered")).select("_r", "person_id", "unit_id", "claim_month", "claim_type",
+                                                             "claim_agreement_id"), t, policy, alias="_pid")
+        .join(numbered.select("_aid", "ag_id", pl.col("person_id").alias("_pid"), "unit_id", *spans),
+              on=["_pid", "unit_id"])
         .with_columns((priority.cast(pl.Int64) * 1_000_000 + pl.col("ag_start").cast(pl.Int64)).alias("_key"))
         .sort("_r", "_key", "_aid", nulls_last=True)
         .group_by("_r", maintain_order=True)
@@ -241,7 +247,7 @@ def claim_context(t: Tables, policy: Policy) -> pl.LazyFrame:
     return claims_in_agreement(t, policy).join(claim_rate_keys(t, policy), on="_ck", how="left").drop("_ck")
 
 
-@shared(tables=("claims", "units", "agreements"))
+@shared(tables=("claims", "units", "agreements"), uses=(person_aliases,))
 def claims_in_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The claims resolved to their agreements (:func:`with_agreement`), each with ``_ck``, an
     integer naming its (county, claim month): the key of :func:`claim_rate_keys`."""
@@ -250,7 +256,7 @@ def claims_in_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     # claim on a string and a date (bench/NOTES.md, "The key of the claims in context")
     day = pl.col("claim_month").cast(pl.Int32).cast(pl.Int64) + 2**31  # a date is an Int32 of days
     key = pl.col("_county_no").cast(pl.Int64) * 2**32 + day
-    return with_agreement(claims_base(t), t).with_columns(key.alias("_ck")).drop("_county_no")
+    return with_agreement(claims_base(t), t, policy).with_columns(key.alias("_ck")).drop("_county_no")
 
 
 @shared(tables=("county_tiers", "min_wage"), params=tuple(name for name, _ in CLAIM_PARAMS), uses=(claims_in_agreement,))
