@@ -24,8 +24,11 @@ normalised 18-character ID (:func:`audit.normalise.person_id_table`), so those s
 meet as one ``person_id``. What is left is the corroborated typo: :func:`identity_links` (a tiny
 table, built once per run) links it to the valid ID, and :func:`person_aliases` lists, for each
 person known under several IDs, all of them. A rule that joins people across tables matches a
-row under ANY ID of the person (:func:`with_aliases` on the smaller side, or
-:func:`rows_of_persons`); a spelling difference is no finding of its own. A legal
+row under ANY ID of the person — :func:`with_aliases` multiplies the few linked rows of the
+smaller side, :func:`rows_under_ids` fetches a few persons' rows of a large table, and
+:func:`under_every_id` / :func:`with_person_key_few` touch only the linked rows of a large table
+(a million-row table is never joined whole to the links); a spelling difference is no finding of
+its own. A legal
 representative's ID has nothing to corroborate a typo with (no name, card or phone), so it is
 resolved through its spellings only: the loader's normalised ID, never these links.
 """
