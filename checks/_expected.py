@@ -235,16 +235,20 @@ def with_agreement(claims: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFr
     )
 
 
-def claim_context(t: Tables, policy: Policy) -> pl.LazyFrame:
+def claim_context(t: Tables, policy: Policy, *, only: pl.Expr | None = None) -> pl.LazyFrame:
     """Every claim with unit, agreement, minimum wage, parameters and expected amounts (see module doc).
 
     The join of two shared results, built once per run: the claims resolved to their agreements
     (:func:`claims_in_agreement`) and, per (county, claim month), the minimum wage, every
     parameter in force and the expected amounts (:func:`claim_rate_keys`), which depend on
     nothing else. Left lazy: a rule that reads two parameters gathers two columns for its
-    claims, not forty for all of them.
+    claims, not forty for all of them. ``only``: a filter on the claims' own columns, applied
+    before the join (a rule that wants a few claims does not join them all).
     """
-    return claims_in_agreement(t, policy).join(claim_rate_keys(t, policy), on="_ck", how="left").drop("_ck")
+    claims = claims_in_agreement(t, policy)
+    if only is not None:
+        claims = claims.filter(only)
+    return claims.join(claim_rate_keys(t, policy), on="_ck", how="left").drop("_ck")
 
 
 @shared(tables=("claims", "units", "agreements"), uses=(person_aliases,))

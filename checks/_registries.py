@@ -34,14 +34,12 @@ def employer_insurance(insurance: pl.LazyFrame, until: dt.date) -> pl.LazyFrame:
 
 
 def labour_contracts(t: Tables) -> pl.LazyFrame:
-    """The employment table's labour contracts: person_id, person_id_status (how the registry
-    spelled it, :mod:`audit.schema`), employer_id, contract_start, contract_end, terminated_date,
-    contract_until (the day it stopped binding: terminated, else its end, else open-ended),
-    _file, _line."""
+    """The employment table's labour contracts: person_id, employer_id, contract_start,
+    contract_end, terminated_date, contract_until (the day it stopped binding: terminated, else
+    its end, else open-ended), _file, _line."""
     assert t.employment is not None
     return t.employment.select(
         "person_id",
-        "person_id_status",
         "employer_id",
         "contract_start",
         "contract_end",

@@ -74,12 +74,10 @@ def insurance_near_internships(t: Tables, policy: Policy) -> pl.LazyFrame:
     ghost.own_employee_lookback_months before the start month up to it (own_employee). Each
     rule applies its own filter again, so insured_elsewhere's result does not depend on the
     lookback. A row counts under any ID of the person (:func:`checks._identity.with_aliases`):
-    ``person_id`` is the internship's, ``row_person_id`` and ``row_id_status`` the row's own."""
+    ``person_id`` is the internship's, ``row_person_id`` the row's own."""
     months_before = int(policy.detect("ghost.own_employee_lookback_months"))
     insurance = t.social_insurance.filter(employer_paid() & (pl.col("month") <= t.month_end)).select(
-        pl.col("person_id").alias("_pid"), pl.col("person_id").alias("row_person_id"),
-        pl.col("person_id_status").alias("row_id_status"), "employer_id", "month", "insurance_type", "payer_type",
-        "_file", "_line",
+        pl.col("person_id").alias("_pid"), "employer_id", "month", "insurance_type", "payer_type", "_file", "_line",
     )
     # the start month and the lookback's, on the internships, not on the insurance rows they pair
     # with; each internship once per ID of its person (the insurance registry is left as it is)
@@ -91,16 +89,16 @@ def insurance_near_internships(t: Tables, policy: Policy) -> pl.LazyFrame:
         (pl.col("employer_id") == pl.col("unit_id")) & not_trainee_cover() & (pl.col("month") < pl.col("_start_month"))
     )
     near = pl.col("month").is_between(pl.col("_window_from"), pl.col("internship_end")) & (other_in_months | own_before)
+    # the key columns of an hjoin are the left side's: _pid is the insurance row's own ID
     return hjoin(insurance, spans, "_pid", narrow=lambda rows: rows.filter(near)).drop(
-        "_start_month", "_window_from", "_pid")
+        "_start_month", "_window_from").rename({"_pid": "row_person_id"})
 
 
 def _contracts_by_id(t: Tables) -> pl.LazyFrame:
     """The labour contracts (:func:`checks._registries.labour_contracts`) keyed on ``_pid``, for a
     join to internships taken once per ID of their person (:func:`checks._identity.with_aliases`);
-    ``row_person_id`` and ``row_id_status`` keep the ID the contract carries."""
-    return labour_contracts(t).with_columns(pl.col("person_id").alias("_pid")).rename(
-        {"person_id": "row_person_id", "person_id_status": "row_id_status"})
+    ``row_person_id`` keeps the ID the contract carries."""
+    return labour_contracts(t).with_columns(pl.col("person_id").alias("_pid")).rename({"person_id": "row_person_id"})
 
 
 # ------------------------------------------------------------------------------ the rules --
@@ -148,8 +146,7 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
             pl.col("month").unique().sort().alias("months_insured_elsewhere"),
             pl.col("employer_id").unique().sort().alias("other_employers"),
             pl.struct("employer_id", "month", "insurance_type", "payer_type",
-                      pl.col("row_person_id").alias("person_id"), pl.col("row_id_status").alias("person_id_status"),
-                      "_file", "_line")
+                      pl.col("row_person_id").alias("person_id"), "_file", "_line")
             .sort_by("month", "employer_id", "insurance_type", "_file", "_line")
             .alias("insurance_rows"),
         )
@@ -197,8 +194,8 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     per_internship = hits.group_by(KEYS).agg(
         pl.col("employer_id").unique().sort().alias("other_employers"),
         pl.struct("employer_id", "contract_start", "contract_end", "terminated_date", "overlap_from", "overlap_to",
-                  pl.col("row_person_id").alias("person_id"), pl.col("row_id_status").alias("person_id_status"),
-                  "_file", "_line").sort_by("contract_start", "_file", "_line").alias("contracts"),
+                  pl.col("row_person_id").alias("person_id"), "_file", "_line")
+        .sort_by("contract_start", "_file", "_line").alias("contracts"),
     )
     found = _spans_of(spans, per_internship)
     matched = (
@@ -237,7 +234,7 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
         .agg(
             pl.col("month").unique().sort().alias("months_insured_before"),
             pl.struct("month", "insurance_type", "payer_type", pl.col("row_person_id").alias("person_id"),
-                      pl.col("row_id_status").alias("person_id_status"), "_file", "_line")
+                      "_file", "_line")
             .sort_by("month", "insurance_type", "_file", "_line").alias("insurance_rows"),
         )
     )
@@ -253,8 +250,7 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
                   narrow=lambda rows: rows.filter(before_start))
             .group_by(KEYS)
             .agg(pl.struct("contract_start", "contract_end", "terminated_date",
-                           pl.col("row_person_id").alias("person_id"), pl.col("row_id_status").alias("person_id_status"),
-                           "_file", "_line")
+                           pl.col("row_person_id").alias("person_id"), "_file", "_line")
                  .sort_by("contract_start", "_file", "_line").alias("contracts"))
         )
         parts.append(contracted.select(KEYS))
@@ -262,8 +258,7 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
         contracted = spans.select(*KEYS).head(0).with_columns(
             pl.lit(None, pl.List(pl.Struct({"contract_start": pl.Date(), "contract_end": pl.Date(),
                                             "terminated_date": pl.Date(), "person_id": pl.String(),
-                                            "person_id_status": pl.String(), "_file": pl.String(),
-                                            "_line": pl.Int64()})))
+                                            "_file": pl.String(), "_line": pl.Int64()})))
             .alias("contracts"))
     found = (
         _spans_of(spans, pl.concat(parts).unique())
@@ -435,7 +430,7 @@ def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
     assert t.deaths is not None
     deaths = t.deaths.group_by("person_id").agg(
         pl.col("death_date").min(),
-        pl.struct("death_date", "person_id", pl.col("person_id_status"), "_file", "_line")
+        pl.struct("death_date", "person_id", "_file", "_line")
         .sort_by("death_date", "_file", "_line").first().alias("death_record"),
     )
     keys = ["person_id", "unit_id"]

@@ -35,10 +35,10 @@ from checks._expected import (
 from checks._identity import (
     identity_evidence,
     linked_ids,
+    person_aliases,
     rows_under_ids,
     under_every_id,
     with_aliases,
-    with_person_key_few,
 )
 from checks._joins import hash_key, keys_with_more_rows_than
 from checks._registries import employer_insurance, labour_contracts
@@ -248,11 +248,11 @@ def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
     # A month numbered above the maximum needs more monthly claims than the smallest maximum in
     # force: only the persons with that many are ranked (bench/NOTES.md, "Repeated keys"); a
     # person known under several IDs (a few) is counted over all of them, whatever their number
-    linked = linked_ids(t, policy).collect().to_series().implode()
-    alone = monthly.filter(~pl.col("person_id").is_in(linked).fill_null(False))
-    enough = keys_with_more_rows_than(alone, ["person_id"], pl.col("duration_max_months").min()).with_columns(
-        pl.col("person_id").alias("person_key"))
-    several = with_person_key_few(monthly.filter(pl.col("person_id").is_in(linked)), t, policy)
+    keys = person_aliases(t, policy).select("person_id", "person_key").unique()
+    enough = keys_with_more_rows_than(monthly, ["person_id"], pl.col("duration_max_months").min()).join(
+        keys, on="person_id", how="anti").with_columns(pl.col("person_id").alias("person_key"))
+    of_linked = pl.col("person_id").is_in(linked_ids(t, policy).collect().to_series().implode())
+    several = _monthly(claim_context(t, policy, only=of_linked)).join(keys, on="person_id")
     ranked = pl.concat([enough, several]).with_columns(
         pl.col("claim_month").rank("dense").over("person_key").cast(pl.Int64).alias("month_number"),
         pl.col("claim_month").n_unique().over("person_key").alias("months_claimed"),
