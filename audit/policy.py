@@ -446,8 +446,11 @@ class Policy:
                     out.append((day, None, f"{self.place_name(province)}通知未规定{spec.zh}"))
             else:
                 out.append((dt.date.min, None, f"{self.place_name(province)}无通知在法规库中，政策未知"))
-        else:
-            out.append((dt.date.min, None, f"该日期前无适用通知，{spec.zh}未知"))
+        else:  # national: before the first national notice that gives it
+            first_value = next((v for v in self._by.get((name, NATIONAL), []) if v.reference), None)
+            doc = _cited_document(first_value.reference, self.documents) if first_value and first_value.reference else None
+            out.append((dt.date.min, None, f"国家通知（{doc}）自{first_value.effective_from}起施行，此前政策未知"
+                        if doc and first_value else f"无通知规定{spec.zh}，政策未知"))
         for i, v in enumerate(series):
             if v.value is not None:
                 out.append((v.effective_from, v, None))
