@@ -240,7 +240,11 @@ def _with_requirements(ended: pl.LazyFrame, t: Tables, policy: Policy) -> pl.Laz
 
 def difference_claims(t: Tables, policy: Policy) -> pl.LazyFrame:
     """差额 claims with the internship they pay for and the year it ended (the retention year):
-    the 差额 rows of the claims in context (:func:`checks._expected.claim_context`)."""
+    the 差额 rows of the claims in context (:func:`checks._expected.claim_context`), whose
+    agreement columns are those of the agreement that ends the internship the 差额 pays for —
+    so the year is the same whether the export dates the 差额 in the last internship month or
+    in the month it was claimed or paid (RULES.md §8). Only a 差额 with no agreement of the person
+    at the unit takes the year of its own month."""
     return (
         claim_context(t, policy).filter(pl.col("claim_type") == DIFFERENCE)
         .with_columns(pl.coalesce("ag_end", "claim_month").dt.year().cast(pl.Int32).alias("year"))

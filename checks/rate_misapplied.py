@@ -34,6 +34,7 @@ from checks._expected import (
     wage_evidence,
     whole_claim,
 )
+from checks._internships import chain_agreements
 from checks._joins import hash_key, keys_with_more_rows_than, of_persons
 from checks._registries import employer_insurance, labour_contracts
 from checks._retention import DEFINITION_PARAMS, UNSUPPORTED_DEFINITION, definition, difference_claims, unit_years
@@ -224,9 +225,13 @@ def partial_month(t: Tables, policy: Policy) -> CheckResult:
 def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A claim month before the start or after the end (actual, else planned; the planned end for a
     剩余期限 month) of every agreement of the person at that unit pays for no internship month:
-    the whole claim is at risk. Claims with no agreement at all are DATA_QUALITY's orphans.
-    Period: the claim month."""
-    ctx = claim_context(t, policy).filter(pl.col("ag_id").is_not_null() & ~pl.col("covered"))
+    the whole claim is at risk. Claims with no agreement at all are DATA_QUALITY's orphans. A 差额
+    is no month of internship: its claim_month may be the last internship month or the month it
+    was claimed or paid (RULES.md §8), and its timing is judged by the 差额 rules
+    (lump_sum_after_end, difference_amount, difference_without_retention). Period: the claim
+    month."""
+    ctx = claim_context(t, policy).filter(
+        pl.col("ag_id").is_not_null() & ~pl.col("covered") & (pl.col("claim_type") != DIFFERENCE))
     # the agreements of the few persons found only, not a list per (person, unit) of the million
     persons = ctx.select("person_id").unique()
     spans = agreements_frame(t).join(persons, on="person_id", how="semi").group_by("person_id", "unit_id").agg(
@@ -274,42 +279,77 @@ def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
     return CheckResult(findings, skip)
 
 
+def _ended_before_submission(late: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
+    """The rows of ``late`` (monthly claims submitted after their agreement's end) submitted after
+    the whole internship ended: an agreement followed by an extension without a gap
+    (:func:`checks._internships.chain_agreements`, no cap) has not ended the internship. Adds
+    ``internship_end``."""
+    # the agreements of the few persons whose submissions look lumped only
+    agreements = agreements_frame(t).join(late.select("person_id", "unit_id").unique(), on=["person_id", "unit_id"],
+                                          how="semi")
+    ends = chain_agreements(agreements.select(
+        "person_id", "unit_id", pl.col("ag_id").alias("agreement_id"), pl.col("ag_start").alias("start_date"),
+        pl.col("ag_end").alias("end"))).select(pl.col("agreement_id").alias("ag_id"), "internship_end").unique("ag_id")
+    return late.join(ends, on="ag_id", how="left").filter(
+        pl.col("submitted_date") > pl.coalesce("internship_end", "ag_end"))
+
+
 @rule(
     id="RATE_MISAPPLIED.lump_sum_after_end",
     title="见习结束后集中申领或提前申领差额补贴",
     severity=Severity.MEDIUM,
     citations=ONE_PLUS_ONE,
     params=(*RATE_PARAMS, "mode.one_plus_one"),
-    detection_params=("money.tolerance_yuan",),
+    detection_params=("money.tolerance_yuan", "lump_sum.min_months"),
 )
 def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
-    """不得见习结束后集中发放: a single monthly claim covering several months (amount ≥ 2× the
-    monthly standard) submitted after the internship ended is a lump sum; a 差额, paid once after
-    the internship, submitted before it ended is one before its time. Either way the whole claim is
-    at risk (the notice forbids paying it so). A late claim for one month is fine. Period: the
-    claim month."""
+    """不得见习结束后集中发放: the monthly claims of an internship first submitted on one day after
+    it ended (the internship's last day, extensions included) that hold lump_sum.min_months (2)
+    months or more are a lump sum — however the export writes them: several rows (distinct claim
+    months), or one row worth several months (its amount over the month's standard, rounded
+    down). Every claim of the submission is at risk in full (the notice forbids paying them so).
+    A last month claimed in the month after the end, or any single late month, is the ordinary
+    lag of monthly claims. A 差额, paid once after the internship, submitted on or before the
+    internship's end is one before its time: the whole claim is at risk. A single row whose
+    month's standard is unset cannot be counted in months and is skipped. Period: the claim
+    month."""
     tol = tolerance(policy)
-    # Whole amount at risk for a lump sum: semantics.md does not say whether the one month it
-    # names would be payable on its own; we read 不得…集中发放 as making the row itself unpayable.
+    min_months = int(policy.detect("lump_sum.min_months"))
     ctx = claim_context(t, policy).filter(pl.col("ag_id").is_not_null())
-    after_end = pl.col("submitted_date") > pl.col("ag_end")
-    monthly = _monthly(ctx).filter(after_end)
-    lump = monthly.filter(
-        pl.col("expected_standard").is_not_null() & (pl.col("amount") >= 2 * pl.col("expected_standard") - tol)
-    ).with_columns(pl.lit("lump sum after the end").alias("_kind"))
-    early = ctx.filter((pl.col("claim_type") == DIFFERENCE) & ~after_end).with_columns(
-        pl.lit("差额 before the end").alias("_kind")
+    submission = ["person_id", "unit_id", "submitted_date"]
+    # months a row is worth: one, or its amount in whole months of the standard where priced
+    worth = pl.when(pl.col("expected_standard") > 0).then(
+        ((pl.col("amount") + tol) / pl.col("expected_standard")).floor().clip(lower_bound=1)).otherwise(1)
+    months = pl.col("claim_month").n_unique() + (pl.col("_worth") - 1).sum()
+    # monthly claims submitted after their agreement's end: mostly each internship's last month
+    late = _monthly(ctx).filter(pl.col("submitted_date") > pl.col("ag_end")).with_columns(
+        worth.cast(pl.Int64).alias("_worth")).cache()
+    maybe = late.join(late.group_by(submission).agg(months.alias("_months")).filter(pl.col("_months") >= min_months)
+                      .select(submission), on=submission, how="semi")
+    confirmed = _ended_before_submission(maybe, t).cache()  # counted again on the rows confirmed
+    per_submission = confirmed.group_by(submission).agg(
+        months.alias("months_in_submission"),
+        pl.col("claim_id").sort().alias("claims_in_submission"),
+    ).filter(pl.col("months_in_submission") >= min_months)
+    lump = confirmed.join(per_submission, on=submission).with_columns(
+        pl.lit("lump sum after the end").alias("_kind"))
+    early = ctx.filter((pl.col("claim_type") == DIFFERENCE) & (pl.col("submitted_date") <= pl.col("ag_end"))).with_columns(
+        pl.lit("差额 before the end").alias("_kind"), pl.col("ag_end").alias("internship_end"),
+        pl.lit(None, pl.Int64).alias("months_in_submission"), pl.lit(None, pl.List(pl.String)).alias("claims_in_submission"),
     )
-    findings = pl.concat([lump, early], how="vertical_relaxed").select(
+    findings = pl.concat([lump, early], how="diagonal_relaxed").select(
         *claim_keys(), whole_claim(),
         _claim_evidence(
-            pl.col("_kind").alias("finding"), pl.col("ag_end").alias("internship_end"),
+            pl.col("_kind").alias("finding"), pl.col("internship_end"),
             pl.col("expected_standard").alias("monthly_standard"),
             (pl.col("amount") / pl.col("expected_standard")).round(2).alias("months_equivalent"),
+            pl.col("months_in_submission"), pl.col("claims_in_submission"),
+            pl.lit(min_months).alias("param_lump_sum_min_months"),
         ),
         pl.col("mode_one_plus_one_ref").alias("citation"),
     )
-    return CheckResult(findings, skipped(monthly.filter(pl.col("expected_standard").is_null()), rate_skip_reason()))
+    unpriced = late.filter(pl.col("expected_standard").is_null()).join(lump.select("claim_id"), on="claim_id", how="anti")
+    return CheckResult(findings, skipped(unpriced, rate_skip_reason()))
 
 
 @rule(
@@ -325,8 +365,8 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     """A 差额 is payable only when the unit's real retention rate (recomputed from contracts and
     insurance, checks/_retention.py) for the year the internship ended reaches
     retention.raised_threshold — or, where retention.benchmark_qualifies (Jiangxi), the unit is a
-    标杆 unit. Otherwise the whole 差额 is at risk. Period: the claim month (the last internship
-    month)."""
+    标杆 unit. Otherwise the whole 差额 is at risk. The year is that of the internship the 差额
+    pays for, whichever month the export dates the 差额 in. Period: the claim month."""
     years = unit_years(t, policy).select(
         "unit_id", "year", "completed", "really_retained", "declared_retained", "real_rate", "declared_rate",
         "retention_raised_threshold", "retention_raised_threshold_ref", "is_benchmark", "retention_benchmark_qualifies",
@@ -364,25 +404,40 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     detection_params=("money.tolerance_yuan",),
 )
 def difference_amount(t: Tables, policy: Policy) -> CheckResult:
-    """A 差额 pays, for each distinct month of the trainee's monthly claims at the unit up to the
-    差额's month (since any earlier 差额), the raised rate minus the standard rate of that month
-    ((raised_share − standard_share) × that month's minimum wage, or the flat addition). A 差额
-    above that sum is overpaid by the excess. Period: the claim month."""
+    """A 差额 pays, once per internship, for each distinct month of the trainee's monthly claims at
+    the unit within the internship it pays for (its first to its last month, extensions included;
+    checks/_expected.py resolves the internship whichever month the export dates the 差额 in), the
+    raised rate minus the standard rate of that month ((raised_share − standard_share) × that
+    month's minimum wage, or the flat addition). A 差额 above that sum is overpaid by the excess;
+    a second 差额 of the same internship pays for no month (the first, by claim month, submission
+    and id, pays for all). A 差额 with no agreement of the person at the unit pays for the months
+    up to its own. Period: the claim month."""
     tol = tolerance(policy)
     ctx = claim_context(t, policy)
-    diffs = ctx.filter(pl.col("claim_type") == DIFFERENCE).with_columns(
-        pl.col("claim_month").shift(1).over(["person_id", "unit_id"], order_by="claim_month").alias("_previous")
-    ).cache()  # a few thousand 差额 read three times
+    internship = ["person_id", "unit_id", "_from"]
+    diffs = (
+        ctx.filter(pl.col("claim_type") == DIFFERENCE)
+        .with_columns(
+            pl.col("difference_internship_start").dt.month_start().alias("_from"),
+            pl.when(pl.col("difference_internship_start").is_not_null()).then(pl.col("ag_end").dt.month_start())
+            .otherwise(pl.col("claim_month")).alias("_to"),
+        )
+        .sort(*internship, "claim_month", "submitted_date", "claim_id", nulls_last=True)
+        .with_row_index("_d")
+        .with_columns(pl.col("claim_id").first().over(internship).alias("_first_difference"),
+                      (pl.int_range(pl.len()).over(internship) == 0).alias("_pays"))
+        .cache()  # a few thousand 差额 read three times
+    )
     # the monthly claims of the persons with a 差额 only (a few thousand of a million)
     months = _monthly(ctx).join(diffs.select("person_id").unique(), on="person_id", how="semi").select(
         "person_id", "unit_id", pl.col("claim_month").alias("_month"), "expected_difference", "province_code"
     )
     summed = (
-        diffs.select("claim_id", "person_id", "unit_id", "claim_month", "_previous")
+        diffs.filter(pl.col("_pays")).select("_d", "person_id", "unit_id", "_from", "_to")
         .join(months, on=["person_id", "unit_id"])
-        .filter((pl.col("_month") <= pl.col("claim_month")) & (pl.col("_previous").is_null() | (pl.col("_month") > pl.col("_previous"))))
-        .unique(["claim_id", "_month"], keep="first")
-        .group_by("claim_id")
+        .filter((pl.col("_month") <= pl.col("_to")) & (pl.col("_from").is_null() | (pl.col("_month") >= pl.col("_from"))))
+        .unique(["_d", "_month"], keep="first")
+        .group_by("_d")
         .agg(
             pl.col("expected_difference").sum().alias("expected"),
             pl.len().alias("months_paid"),
@@ -393,12 +448,18 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
             .sort_by("_month").alias("per_month"),
         )
     )
-    judged = diffs.join(summed, on="claim_id", how="left").with_columns(
+    judged = diffs.join(summed, on="_d", how="left").with_columns(
         pl.col("expected").fill_null(0.0), pl.col("months_paid").fill_null(0), pl.col("per_month").fill_null([])
     )
     findings = judged.filter(pl.col("_unpriced").is_null() & ((pl.col("amount") - pl.col("expected")) > tol)).select(
         *claim_keys(), (pl.col("amount") - pl.col("expected")).alias("amount_at_risk"),
-        _claim_evidence(pl.col("expected"), pl.col("months_paid"), pl.col("per_month"), rate_evidence()),
+        _claim_evidence(
+            pl.col("expected"), pl.col("months_paid"), pl.col("per_month"),
+            pl.struct(pl.col("difference_internship_start").alias("start"), pl.col("ag_end").alias("end"))
+            .alias("internship_paid_for"),
+            pl.when(~pl.col("_pays")).then(pl.col("_first_difference")).alias("earlier_difference_of_internship"),
+            rate_evidence(),
+        ),
         pl.col("rate_reference").alias("citation"),
     )
     why = pl.format("the raised or standard rate of {} is unset for province {} (a month the 差额 pays for)",

@@ -27,7 +27,7 @@ FLAG_ONLY = {"retained": True}  # declared retained, no contract, no insurance
 
 def world(people: list[dict], *, unit_label: str = "U1", county: str = "360102", benchmark: bool = False,
           claims_difference: bool = True, si_as_of: str | None = None, declarations: list[dict] | None = None,
-          paid_date: str = "2024-04-02") -> object:
+          paid_date: str = "2024-04-02", difference_month: str = "2024-02") -> object:
     units = [unit(unit_label, county=county, is_benchmark=benchmark)]
     agreements, claims, employment, insurance = [], [], [], []
     for i, spec in enumerate(people):
@@ -44,7 +44,7 @@ def world(people: list[dict], *, unit_label: str = "U1", county: str = "360102",
         kind = spec.get("kind", "养老")
         insurance += [insured(person, unit_label, m, payer=payer, kind=kind) for m in spec.get("insured", ())]
         if claims_difference and kw["end_reason"] != "提前离岗":
-            claims.append(claim(f"D{i}", unit_label, person, "2024-02", 2220.0, claim_type="差额",
+            claims.append(claim(f"D{i}", unit_label, person, difference_month, 2220.0, claim_type="差额",
                                 submitted="2024-03-20", paid_date=paid_date))
     return tables(units=units, trainees=[trainee(f"P{i}") for i in range(len(people))], agreements=agreements,
                   claims=claims, employment=employment, social_insurance=insurance, si_as_of=si_as_of,
@@ -75,6 +75,11 @@ DECLARED = [
     ("a Jiangxi 标杆 unit gets the 差额 whatever its retention", [FLAG_ONLY, FLAG_ONLY], {"benchmark": True}, {}),
     ("insurance months after si_as_of are not yet visible: the contract alone counts",
      [{"retained": True, "contract": ("2024-03-01", None)}, FLAG_ONLY], {"si_as_of": "2024-02"}, {}),
+    # RULES.md §8: a 差额 dated in the month it was claimed or paid belongs to the year its internship ended
+    ("差额 dated in the month claimed (2024-03): declared 100%, real 0% — the same 2024 finding",
+     [FLAG_ONLY, FLAG_ONLY], {"difference_month": "2024-03"}, {(U1, 2024): 4440.0}),
+    ("差额 dated in the month claimed (2024-03), really retained: nothing",
+     [REAL, REAL], {"difference_month": "2024-03"}, {}),
 ]
 
 
