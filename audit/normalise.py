@@ -63,6 +63,19 @@ def clean_code(expr: pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_bytes() > 0).then(text)
 
 
+def vocabulary_key(expr: pl.Expr) -> pl.Expr:
+    """A closed-vocabulary value as its spellings are listed (:attr:`audit.schema.ColumnSpec.spellings`):
+    full-width to ASCII, every space and punctuation mark removed — ``存续（在营、开业、在册）`` and
+    ``存续(在营,开业,在册)`` are both ``存续在营开业在册``."""
+    return clean_text(to_ascii(expr)).str.replace_all(r"[\s\p{P}]+", "")
+
+
+def read_vocabulary(expr: pl.Expr, spellings: dict[str, str]) -> pl.Expr:
+    """The canonical value of each spelling (:func:`vocabulary_key`); null for a value not listed."""
+    return vocabulary_key(expr).replace_strict(list(spellings), list(spellings.values()), default=None,
+                                               return_dtype=pl.String)
+
+
 # ---------------------------------------------------------------------------------------------
 # dates, months, numbers, booleans
 

@@ -88,6 +88,24 @@ def insurance_near_internships(t: Tables, policy: Policy) -> pl.LazyFrame:
         "_start_month", "_window_from")
 
 
+def _next_job(hits: pl.LazyFrame) -> pl.LazyFrame:
+    """The rows of another employer (``hits``: insurance rows in the internship's months) that are
+    the next job, not employment during the internship (RULES.md §8, "Boundary months"): in the
+    month the internship ended, when it ended before that month's last day, from an employer that
+    did not insure the person the month before — insurance is monthly, so a job starting after
+    the last day looks the same as one during it, and the month is the next job's. An employer
+    already paying the month before was paying during the internship: its row still counts.
+    Keys: the internship's, employer_id and month."""
+    end_month = pl.col("internship_end").dt.month_start()
+    ended_mid_month = pl.col("internship_end") < pl.col("internship_end").dt.month_end()
+    month_before = hits.select(*KEYS, "employer_id", pl.col("month").dt.offset_by("1mo")).unique()
+    return (
+        hits.filter((pl.col("month") == end_month) & ended_mid_month)
+        .select(*KEYS, "employer_id", "month").unique()
+        .join(month_before, on=[*KEYS, "employer_id", "month"], how="anti")
+    )
+
+
 # ------------------------------------------------------------------------------ the rules --
 
 
@@ -103,6 +121,8 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     least ghost.min_overlap_months of the internship's months was employed, not an unemployed
     trainee. Only employer-paid rows count (灵活就业 and 城乡居民 are self-paid); a 补充工伤 row
     paid by a unit the person is interning at in that month is trainee cover, not employment.
+    An employer that starts paying in the month the internship ended, when it ended before that
+    month's last day (typically an early leave), is the next job (:func:`_next_job`).
     Period: the internship's months (start month to end, capped at the audit month). Money at
     risk: the claims of the person at the unit for the months insured elsewhere."""
     min_months = int(policy.detect("ghost.min_overlap_months"))
@@ -124,6 +144,7 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
         .unique()
     )
     hits = hits.join(cover, on=["person_id", "employer_id", "month", "insurance_type"], how="anti")
+    hits = hits.join(_next_job(hits), on=[*KEYS, "employer_id", "month"], how="anti")
     per_internship = (
         hits.group_by(KEYS)
         .agg(

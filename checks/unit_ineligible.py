@@ -30,7 +30,11 @@ from checks._citations import CLAIMS, DATA_COMPARISON, MANAGEMENT, MONTH_END, ci
 from checks._claims import claim_rows, with_claims
 from checks._units import latest_units, not_exited, unit_counties
 
-DEREGISTERED = ("吊销", "注销", "撤销")
+# Canonical statuses (audit/schema.py REG_STATUSES; the loader reads every long form, e.g.
+# 吊销，未注销, into them). 责令关闭 (ordered closed) ends lawful operation like 吊销 and 撤销: the
+# three are the administrative causes of dissolution (公司法 第二百二十九条). 停业, 歇业, 清算 and
+# 迁出 are not: the unit still exists in law.
+DEREGISTERED = ("吊销", "责令关闭", "注销", "撤销")
 _BAN_PARAMS = ("unit.exit_ban_years", "unit.exit_ban_conditions")
 # Jiangxi's admission conditions and exit clause where its notice is in force (the unit's standing,
 # at the audit month's end); elsewhere the province's own duty to manage and clear out units
@@ -46,9 +50,13 @@ def _masked(col: str) -> pl.Expr:
 
 
 def _registry_rows(t: Tables) -> pl.LazyFrame:
+    """The registry rows the rules read; ``reg_status_raw`` is the status as exported (the loader
+    reads it to the canonical ``reg_status``), the canonical one where a table has no raw column."""
     assert t.market_registry is not None
+    raw = "reg_status_raw" if "reg_status_raw" in t.market_registry.collect_schema() else "reg_status"
     return t.market_registry.select(
-        "unit_id", "reg_status", "status_date", "abnormal_listed", "serious_violation_listed", "_file", "_line"
+        "unit_id", "reg_status", pl.col(raw).alias("reg_status_raw"), "status_date", "abnormal_listed",
+        "serious_violation_listed", "_file", "_line"
     )
 
 
@@ -61,7 +69,7 @@ def _deregistrations(t: Tables) -> pl.LazyFrame:
         .group_by("unit_id")
         .agg(
             pl.col("status_date").first(),
-            pl.struct("reg_status", "status_date", "_file", "_line").first().alias("registry_row"),
+            pl.struct("reg_status", "reg_status_raw", "status_date", "_file", "_line").first().alias("registry_row"),
         )
     )
 
@@ -131,7 +139,8 @@ def _listed(t: Tables, flag: str) -> pl.LazyFrame:
     listed = (
         _registry_rows(t).filter(pl.col(flag).fill_null(False))
         .group_by("unit_id")
-        .agg(pl.struct("reg_status", "status_date", flag, "_file", "_line").first().alias("registry_row"))
+        .agg(pl.struct("reg_status", "reg_status_raw", "status_date", flag, "_file", "_line").first()
+             .alias("registry_row"))
     )
     found = latest_units(t).filter(not_exited(t)).join(listed, on="unit_id")
     return found.select(

@@ -57,7 +57,8 @@ def world(
     return tables(
         units=[unit("U1", county=county), unit("X"), unit("Y")],
         trainees=[trainee(p1, birth=birth, **kw)],
-        agreements=[agreement(aid, p1, "U1", start, end) for aid, start, end in spans],
+        agreements=[agreement(aid, p1, "U1", start, end, **({"actual_end_date": rest[0], "end_reason": "提前离岗"} if rest else {}))
+                    for aid, start, end, *rest in spans],
         claims=[claim(f"M{m}", "U1", p1, m, 1480.0) for m in claim_months],
         social_insurance=[
             {"person_id": p1, "employer_id": uscc(e) if e else None, "month": m, "insurance_type": kind,
@@ -133,6 +134,23 @@ INSURED_ELSEWHERE = [
          [("U1", 2960.0, ["M2023-10", "M2023-11"])], ghost__min_overlap_months=2),
     case("a month insured elsewhere with no claim still fires, with nothing at risk",
          {"claim_months": ["2023-09"], "social_insurance": [("X", "2023-12", "养老", "单位")]}, [("U1", 0.0, [])]),
+    # RULES.md §8 "Boundary months": left early on 2023-12-10, X insures from December on
+    case("look-alike: left early on 2023-12-10, the next job's insurance starts in December",
+         {"agreements": [("A1", "2023-09-01", "2024-02-29", "2023-12-10")], "claim_months": MONTHS[:4],
+          "social_insurance": [("X", m, "养老", "单位") for m in ("2023-12", "2024-01", "2024-02")]}, []),
+    case("left early on 2023-12-10, insured by X in November and December: both months during it",
+         {"agreements": [("A1", "2023-09-01", "2024-02-29", "2023-12-10")], "claim_months": MONTHS[:4],
+          "social_insurance": [("X", m, "养老", "单位") for m in ("2023-11", "2023-12", "2024-01")]},
+         [("U1", 2960.0, ["M2023-11", "M2023-12"])]),
+    case("left early on 2023-12-10: X's insurance in November, a month fully inside, still fires",
+         {"agreements": [("A1", "2023-09-01", "2024-02-29", "2023-12-10")], "claim_months": MONTHS[:4],
+          "social_insurance": [("X", "2023-11", "养老", "单位"), ("Y", "2023-12", "养老", "单位")]},
+         [("U1", 1480.0, ["M2023-11"])]),
+    case("left early on the month's last day (2023-12-31): December is fully inside, X's row fires",
+         {"agreements": [("A1", "2023-09-01", "2024-02-29", "2023-12-31")], "claim_months": MONTHS[:4],
+          "social_insurance": [("X", "2023-12", "养老", "单位")]}, [("U1", 1480.0, ["M2023-12"])]),
+    case("look-alike: ran to term on 2024-02-29, the next job insured from March",
+         {"social_insurance": [("X", m, "养老", "单位") for m in ("2024-03", "2024-04")]}, []),
 ]
 
 
@@ -163,6 +181,12 @@ CONTRACTED_ELSEWHERE = [
          {"employment": [{"employer_id": "X", "contract_start": "2024-03-01"}]}, []),
     case("look-alike: a labour contract with the internship unit itself (hired at the end)",
          {"employment": [{"employer_id": "U1", "contract_start": "2024-02-01"}]}, []),
+    case("look-alike: left early on 2023-12-10, the next job's contract starts 2023-12-11 (same month)",
+         {"agreements": [("A1", "2023-09-01", "2024-02-29", "2023-12-10")], "claim_months": MONTHS[:4],
+          "employment": [{"employer_id": "X", "contract_start": "2023-12-11"}]}, []),
+    case("left early on 2023-12-10, a contract with X from 2023-12-01: the ten days overlap",
+         {"agreements": [("A1", "2023-09-01", "2024-02-29", "2023-12-10")], "claim_months": MONTHS[:4],
+          "employment": [{"employer_id": "X", "contract_start": "2023-12-01"}]}, [("U1", 1480.0, ["M2023-12"])]),
 ]
 
 

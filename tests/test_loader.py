@@ -267,6 +267,36 @@ def test_uscc_status_is_kept_not_quarantined(tmp_path: Path) -> None:
     assert loaded.tables["units"]["unit_id"].to_list()[0] == U1
 
 
+# market_registry.reg_status as registries export it (contract.md): read to the canonical status
+REG_STATUS_SPELLINGS = [
+    ("存续", "存续"), ("在业", "在业"), ("存续（在营、开业、在册）", "存续"), ("存续(在营、开业、在册)", "存续"),
+    ("在营", "存续"), ("开业", "存续"), ("在册", "存续"), ("吊销，未注销", "吊销"), ("吊销,未注销", "吊销"),
+    ("吊销", "吊销"), ("吊销，已注销", "注销"), ("注销", "注销"), ("已注销", "注销"), ("撤销", "撤销"),
+    ("迁出", "迁出"), ("停业", "停业"), ("歇业", "歇业"), ("清算", "清算"), ("责令关闭", "责令关闭"),
+    (" 吊销 ，未注销 ", "吊销"),
+]
+
+
+@pytest.mark.parametrize("raw, status", REG_STATUS_SPELLINGS, ids=[r for r, _ in REG_STATUS_SPELLINGS])
+def test_registry_status_spellings_are_read_to_canonical_statuses(tmp_path: Path, raw: str, status: str) -> None:
+    content = f'统一社会信用代码,登记状态,状态日期\n{U1},"{raw}",2023-10-15\n'
+    loaded = load_inputs(write_inputs(tmp_path, market_registry=content))
+    m = loaded.tables["market_registry"]
+    assert m["reg_status"].to_list() == [status]
+    assert m["reg_status_raw"].to_list() == [raw.strip()]  # the value as exported stays visible
+    assert loaded.quarantine.height == 0
+
+
+def test_an_unknown_registry_status_is_quarantined_not_guessed(tmp_path: Path) -> None:
+    content = f"统一社会信用代码,登记状态\n{U1},迁入\n{U2},存续（在营、开业、在册）\n"
+    loaded = load_inputs(write_inputs(tmp_path, market_registry=content))
+    assert loaded.tables["market_registry"]["unit_id"].to_list() == [U2]
+    q = loaded.quarantine.row(0, named=True)
+    assert (q["table"], q["line"], q["column"], q["value"]) == ("market_registry", 2, "reg_status", "迁入")
+    assert "取值" in q["reason"] and loaded.quarantine.height == 1
+    assert reconciles(loaded.counts)
+
+
 def test_values_are_parsed_to_spec_types(tmp_path: Path) -> None:
     content = (
         "申领编号,统一社会信用代码,身份证号,补贴所属月份,当月见习工作日数,申领金额（元）,综合保险补贴,申领日期\n"

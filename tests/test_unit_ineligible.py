@@ -97,6 +97,59 @@ def test_deregistered_still_listed(world_kw: dict, expected: list) -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# reg_status as the national enterprise credit system writes it (contract.md), read by the loader
+# (audit.normalise.read_vocabulary) into the canonical statuses; status date 2024-02-10
+AFTER_FEB = ["U1-2024-03", "U1-2024-04"]
+SPELLED_STATUSES = [
+    ("吊销，未注销", [("U1", 2960.0, AFTER_FEB)]),
+    ("吊销，已注销", [("U1", 2960.0, AFTER_FEB)]),
+    ("吊销", [("U1", 2960.0, AFTER_FEB)]),
+    ("已注销", [("U1", 2960.0, AFTER_FEB)]),
+    ("注销", [("U1", 2960.0, AFTER_FEB)]),
+    ("撤销", [("U1", 2960.0, AFTER_FEB)]),
+    ("责令关闭", [("U1", 2960.0, AFTER_FEB)]),
+    ("存续（在营、开业、在册）", []),
+    ("存续(在营、开业、在册)", []),
+    ("在业", []),
+    ("迁出", []),
+    ("停业", []),
+    ("歇业", []),
+    ("清算", []),
+]
+
+
+def spelled(raw: str) -> dict:
+    """A registry row as the loader reads it: the canonical status beside the raw one."""
+    import polars as pl
+
+    from audit.normalise import read_vocabulary
+    from audit.schema import REG_STATUS_SPELLINGS
+
+    status = pl.select(read_vocabulary(pl.lit(raw), REG_STATUS_SPELLINGS)).item()
+    assert status is not None, raw
+    return {**reg(status, "2024-02-10"), "reg_status_raw": raw}
+
+
+@pytest.mark.parametrize("raw, expected", SPELLED_STATUSES, ids=[r for r, _ in SPELLED_STATUSES])
+def test_registry_spellings_while_claiming(raw: str, expected: list) -> None:
+    """UNIT_INELIGIBLE.deregistered_while_claiming on each spelling; the raw value in the evidence."""
+    import json
+
+    t = world(registry=[spelled(raw)])
+    assert findings(u.deregistered_while_claiming, t) == expected
+    found, _ = run(u.deregistered_while_claiming, t)
+    for ev in found["evidence"].to_list():
+        assert json.loads(ev)["registry_row"]["reg_status_raw"] == raw
+
+
+@pytest.mark.parametrize("raw, expected", SPELLED_STATUSES, ids=[r for r, _ in SPELLED_STATUSES])
+def test_registry_spellings_still_listed(raw: str, expected: list) -> None:
+    """UNIT_INELIGIBLE.deregistered_still_listed on each spelling."""
+    assert findings(u.deregistered_still_listed, world(registry=[spelled(raw)])) == [
+        ("U1", 0.0, []) for _ in expected[:1]]
+
+
+# --------------------------------------------------------------------------------------------
 # UNIT_INELIGIBLE.serious_violation (exit ④) and UNIT_INELIGIBLE.abnormal_listed (a low signal)
 SERIOUS_VIOLATION = [
     case("on the serious-violation list, still listed", {"registry": [reg("存续", serious_violation_listed=True)]},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -128,6 +129,9 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
             del more
         else:
             value = _parse_column(c, col, row_hash)
+            if c.spellings is not None:  # the value as exported, beside the canonical one
+                derived[f"{c.name}_raw"] = _parse_column(dataclasses.replace(c, kind=Kind.STR, spellings=None), col,
+                                                         RowHash()).alias(f"{c.name}_raw")
         values[c.name] = value.alias(c.name)
         reasons += _cell_reasons(c, col, value)
         del col, value
