@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from audit.normalise import uscc_structure_faults
 from audit.policy import Policy
 from audit.rules import Check, Severity, rule
 from audit.tables import Tables, shared
@@ -131,6 +132,40 @@ def uscc_check_failed(t: Tables, policy: Policy) -> pl.LazyFrame:
         pl.col("id").alias("unit_id"),
         pl.struct("statuses", "row_count", "rows").alias("evidence"),
     )
+
+
+@rule(
+    id="DATA_QUALITY.uscc_structure",
+    title="统一社会信用代码结构不符（登记管理部门、机构类别或行政区划码）",
+    severity=Severity.LOW,
+    citation="GB 32100-2015 法人和其他组织统一社会信用代码编码规则 4 代码结构、表1; 赣人社发〔2023〕9号 五(三)",
+    needs=("units", "agreements", "claims"),
+)
+def uscc_structure(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A unit code in the units, agreements, claims, positions or market registry whose check
+    character holds but whose structure does not (GB 32100-2015): a registration-authority code
+    (1st character) the standard does not list, an organisation-type code (2nd) its authority does
+    not assign — 1 (机构编制) 1/2/3/9, 5 (民政) 1/2/3/9, 9 (工商) 1/2/3 … — or a registration
+    division code (3rd–8th) that is not six digits. A fact for the investigator: the code may be
+    keyed wrongly and match no registry; no money at risk, no row stopped. One finding per code,
+    any period."""
+    tables = _present(t, _UNIT_TABLES)
+    # the distinct codes of each table first (a few thousand of millions of claim rows), then the
+    # structure of each code once, then the rows of the few faulty codes
+    codes = pl.concat([lf.filter(pl.col("unit_id_status") == "ok").select("unit_id").unique() for _, lf in tables]).unique()
+    faulty = codes.with_columns(uscc_structure_faults(pl.col("unit_id")).alias("faults")).filter(
+        pl.col("faults").list.len() > 0)
+    rows = pl.concat([
+        lf.join(faulty.select("unit_id"), on="unit_id", how="semi").select(
+            "unit_id", pl.lit(name).alias("table"), pl.col("_file").cast(pl.String), pl.col("_line").cast(pl.Int64))
+        for name, lf in tables
+    ])
+    per_code = rows.group_by("unit_id").agg(
+        pl.len().alias("row_count"),
+        pl.struct("table", "_file", "_line").sort_by("table", "_file", "_line").head(_MAX_ROWS).alias("rows"),
+    )
+    return faulty.join(per_code, on="unit_id").select(
+        "unit_id", pl.struct("faults", "row_count", "rows").alias("evidence"))
 
 
 _CLAIM_ROW = ("claim_id", "unit_id", "person_id", "person_id_raw", "agreement_id", "claim_month", "claim_type",
@@ -460,6 +495,7 @@ CHECKS: tuple[Check, ...] = (
     legacy_id,
     id_check_failed,
     uscc_check_failed,
+    uscc_structure,
     orphan_claim,
     orphan_agreement,
     duplicate_key,

@@ -297,6 +297,17 @@ def test_an_unknown_registry_status_is_quarantined_not_guessed(tmp_path: Path) -
     assert reconciles(loaded.counts)
 
 
+def test_a_credit_code_breaking_gb32100_structure_is_kept(tmp_path: Path) -> None:
+    """A code whose check character holds but whose authority/type/division does not is read as
+    it is (DATA_QUALITY.uscc_structure reports it): never quarantined, never a reason to stop."""
+    odd = uscc("95360102MA35R0003")  # 工商 assigns no type 5
+    content = f"unit_id,unit_name,county_code,approved_date\n{odd},甲,360102,2023-01-05\n"
+    loaded = load_inputs(write_inputs(tmp_path, units=content))
+    assert loaded.tables["units"]["unit_id"].to_list() == [odd]
+    assert loaded.tables["units"]["unit_id_status"].to_list() == ["ok"]
+    assert loaded.quarantine.height == 0
+
+
 def test_values_are_parsed_to_spec_types(tmp_path: Path) -> None:
     content = (
         "申领编号,统一社会信用代码,身份证号,补贴所属月份,当月见习工作日数,申领金额（元）,综合保险补贴,申领日期\n"
