@@ -86,17 +86,26 @@ def _deregistrations(t: Tables) -> pl.LazyFrame:
 def deregistered_while_claiming(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A unit whose market registration was revoked (吊销), cancelled (注销) or annulled (撤销)
     cannot run internships: claims for months beginning on or after the status date (claim
-    month ≥ status_date) pay a unit that no longer exists in law. A status without a date
-    cannot be placed in time and is left to deregistered_still_listed. Period: from the status
-    date to the last such claim month. Money at risk: those claims."""
+    month ≥ status_date) pay a unit that no longer exists in law. A 差额 pays for no month of its
+    own — its claim_month may be the last internship month or the month it was claimed or paid
+    (RULES.md §8) — so it is judged on the day it was claimed: a 差额 submitted on or after the
+    status date, whichever month dates it. A status without a date cannot be placed in time and
+    is left to deregistered_still_listed. Period: from the status date to the last such claim
+    month (a 差额's, the month it was submitted). Money at risk: those claims."""
     keys = ["unit_id"]
-    matched = claim_rows(t).join(_deregistrations(t), on="unit_id").filter(pl.col("claim_month") >= pl.col("status_date"))
+    judged_on = pl.when(pl.col("claim_type") == "差额").then(pl.col("submitted_date")).otherwise(pl.col("claim_month"))
+    matched = (
+        claim_rows(t, "submitted_date")
+        .join(_deregistrations(t), on="unit_id")
+        .filter(judged_on >= pl.col("status_date"))
+        .with_columns(judged_on.dt.month_start().alias("_month"))
+    )
     found = (
         matched.group_by(keys)
-        .agg(pl.col("status_date").first(), pl.col("registry_row").first(), pl.col("claim_month").max().alias("_last"))
+        .agg(pl.col("status_date").first(), pl.col("registry_row").first(), pl.col("_month").max().alias("_last"))
         .join(unit_counties(t), on="unit_id", how="left")
     )
-    return with_claims(found, matched.drop("status_date", "registry_row"), keys).select(
+    return with_claims(found, matched.drop("status_date", "registry_row", "submitted_date", "_month"), keys).select(
         "unit_id",
         "county_code",
         pl.col("status_date").alias("period_start"),

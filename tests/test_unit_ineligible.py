@@ -70,6 +70,16 @@ DEREGISTERED_WHILE_CLAIMING = [
     case("look-alike: deregistered after the last claimed month", {"registry": [reg("注销", "2024-05-01")]}, []),
     case("look-alike: a deregistration without a date cannot be placed in time (left to still_listed)",
          {"registry": [reg("注销")]}, []),
+    # a 差额 is judged on the day it was claimed, whichever month dates it (RULES.md §8)
+    case("注销 on 2024-03-10: a 差额 dated in the last internship month (2024-02), claimed 2024-03-20",
+         {"registry": [reg("注销", "2024-03-10")],
+          "claims": [("U1", "2024-02", {"claim_type": "差额", "submitted": "2024-03-20"})]}, [("U1", 1480.0, ["U1-2024-02"])]),
+    case("注销 on 2024-03-10: the same 差额 dated in the month claimed (2024-03)",
+         {"registry": [reg("注销", "2024-03-10")],
+          "claims": [("U1", "2024-03", {"claim_type": "差额", "submitted": "2024-03-20"})]}, [("U1", 1480.0, ["U1-2024-03"])]),
+    case("look-alike: a 差额 claimed before the 注销 (2024-03-10) though dated 2024-03 when paid",
+         {"registry": [reg("注销", "2024-03-10")],
+          "claims": [("U1", "2024-03", {"claim_type": "差额", "submitted": "2024-03-05"})]}, []),
 ]
 
 
