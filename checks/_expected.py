@@ -220,24 +220,28 @@ def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     )
     is_named = (pl.col("ag_id") == pl.col("claim_agreement_id")).fill_null(False)
     priority = pl.when(is_named & covers).then(0).when(covers).then(1).when(is_named).then(2).otherwise(3)
+    is_difference = pl.col("claim_type") == DIFFERENCE
+    columns = ["_r", "person_id", "unit_id", "claim_month", "claim_type", "claim_agreement_id"]
     searched = (
-        named.filter(~pl.col("covered") & (pl.col("claim_type") != DIFFERENCE))
-        .select("_r", "person_id", "unit_id", "claim_month", "claim_type", "claim_agreement_id")
+        named.filter(~pl.col("covered") & ~is_difference).select(columns)
         .join(numbered.select("_aid", "ag_id", "person_id", "unit_id", *spans), on=["person_id", "unit_id"])
         .with_columns((priority.cast(pl.Int64) * 1_000_000 + pl.col("ag_start").cast(pl.Int64)).alias("_key"))
         .sort("_r", "_key", "_aid", nulls_last=True)
         .group_by("_r", maintain_order=True)
         .agg(pl.col("_aid").first().alias("_aid_searched"), (pl.col("_key").first() < 2_000_000).alias("_covers"))
     )
-    is_difference = (pl.col("claim_type") == DIFFERENCE) & pl.col("_aid_difference").is_not_null()
+    # the searched claims and the 差额 (disjoint sets of claims) joined back in one join
+    # (one more pass over the claims picks the 差额: caching a pass shared with the search cost more)
+    resolved = pl.concat([searched, _difference_internships(named.filter(is_difference).select(columns), numbered)],
+                         how="diagonal")
+    difference = pl.col("_aid_difference").is_not_null()
     return (
-        named.join(searched, on="_r", how="left")
-        .join(_difference_internships(named, numbered), on="_r", how="left")
+        named.join(resolved, on="_r", how="left")
         .select(
             *claim_cols,
-            pl.when(is_difference).then(pl.col("_aid_difference"))
+            pl.when(difference).then(pl.col("_aid_difference"))
             .when(pl.col("covered")).then(pl.col("_aid")).otherwise(pl.col("_aid_searched")).alias("_aid"),
-            pl.when(is_difference).then(pl.col("_started"))
+            pl.when(difference).then(pl.col("_started"))
             .otherwise(pl.col("covered") | pl.col("_covers").fill_null(False)).alias("covered"),
             "difference_internship_start",
         )
@@ -246,7 +250,7 @@ def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     )
 
 
-def _difference_internships(named: pl.LazyFrame, numbered: pl.LazyFrame) -> pl.LazyFrame:
+def _difference_internships(diffs: pl.LazyFrame, numbered: pl.LazyFrame) -> pl.LazyFrame:
     """The internship each 差额 pays for, whichever month the export dates it in (RULES.md §8,
     "差额 claims": the last internship month, or the month it was claimed or paid — Jiangxi pays
     次年初), among the internships of the person at the unit (agreements chained without a gap,
@@ -258,9 +262,8 @@ def _difference_internships(named: pl.LazyFrame, numbered: pl.LazyFrame) -> pl.L
     internship's end, whatever agreement the claim names), ``difference_internship_start`` and
     ``_started`` (the internship started by the claim month: the claim pays for an internship
     month or one before it, never for none)."""
-    # a few thousand 差额 rows of millions of claims: only their persons' agreements are chained
-    diffs = named.filter(pl.col("claim_type") == DIFFERENCE).select(
-        "_r", "person_id", "unit_id", "claim_month", "claim_agreement_id")
+    # ``diffs``: the 差额 rows (_r, person_id, unit_id, claim_month, claim_agreement_id), a few
+    # thousand of millions of claims: only their persons' agreements are chained
     agreements = numbered.join(diffs.select("person_id", "unit_id").unique(), on=["person_id", "unit_id"], how="semi")
     chained = chain_agreements(agreements.select(
         "_aid", "person_id", "unit_id", pl.col("ag_id").alias("agreement_id"), pl.col("ag_start").alias("start_date"),

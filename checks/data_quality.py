@@ -154,7 +154,7 @@ def uscc_structure(t: Tables, policy: Policy) -> pl.LazyFrame:
     # structure of each code once, then the rows of the few faulty codes
     codes = pl.concat([lf.filter(pl.col("unit_id_status") == "ok").select("unit_id").unique() for _, lf in tables]).unique()
     faulty = codes.with_columns(uscc_structure_faults(pl.col("unit_id")).alias("faults")).filter(
-        pl.col("faults").list.len() > 0)
+        pl.col("faults").list.len() > 0).cache()  # read once per table below, and for the findings
     rows = pl.concat([
         lf.join(faulty.select("unit_id"), on="unit_id", how="semi").select(
             "unit_id", pl.lit(name).alias("table"), pl.col("_file").cast(pl.String), pl.col("_line").cast(pl.Int64))

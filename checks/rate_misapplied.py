@@ -35,7 +35,7 @@ from checks._expected import (
     whole_claim,
 )
 from checks._internships import chain_agreements
-from checks._joins import hash_key, keys_with_more_rows_than, of_persons
+from checks._joins import hash_key, keys_with_more_rows_than, of_persons, repeated_rows
 from checks._registries import employer_insurance, labour_contracts
 from checks._retention import DEFINITION_PARAMS, UNSUPPORTED_DEFINITION, definition, difference_claims, unit_years
 
@@ -323,10 +323,11 @@ def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
     months = pl.col("claim_month").n_unique() + (pl.col("_worth") - 1).sum()
     # monthly claims submitted after their agreement's end: mostly each internship's last month
     late = _monthly(ctx).filter(pl.col("submitted_date") > pl.col("ag_end")).with_columns(
-        worth.cast(pl.Int64).alias("_worth")).cache()
-    maybe = late.join(late.group_by(submission).agg(months.alias("_months")).filter(pl.col("_months") >= min_months)
-                      .select(submission), on=submission, how="semi")
-    confirmed = _ended_before_submission(maybe, t).cache()  # counted again on the rows confirmed
+        worth.cast(pl.Int64).alias("_worth")).with_row_index("_l").cache()
+    # a submission of enough months has a row worth them all or several rows: only those (a few of
+    # the last months of every internship) are grouped (bench/NOTES.md, "Repeated keys")
+    maybe = pl.concat([late.filter(pl.col("_worth") >= min_months), repeated_rows(late, submission)]).unique("_l")
+    confirmed = _ended_before_submission(maybe, t).cache()  # counted on the rows confirmed
     per_submission = confirmed.group_by(submission).agg(
         months.alias("months_in_submission"),
         pl.col("claim_id").sort().alias("claims_in_submission"),
