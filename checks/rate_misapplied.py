@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from audit.findings import GAP_CALENDAR, gap_unset
 from audit.policy import Policy
 from audit.reference import attach_workdays
 from audit.rules import Check, CheckResult, Severity, rule
@@ -26,10 +27,14 @@ from checks._expected import (
     claim_keys,
     fen,
     rate_evidence,
+    rate_skip_gap,
     rate_skip_reason,
+    secondary_note,
     skipped,
     tolerance,
     wage_evidence,
+    wage_skip_gap,
+    wage_skip_reason,
     whole_claim,
 )
 from checks._joins import hash_key, keys_with_more_rows_than, of_persons
@@ -120,7 +125,7 @@ def wrong_amount(t: Tables, policy: Policy) -> CheckResult:
             pl.col("matches").fill_null([]), pl.col("working_days").alias("declared_working_days"),
         ),
     )
-    skip = skipped(monthly.filter(pl.col("expected_standard").is_null()), rate_skip_reason())
+    skip = skipped(monthly.filter(pl.col("expected_standard").is_null()), rate_skip_reason(), rate_skip_gap())
     return CheckResult(findings, skip)
 
 
@@ -151,7 +156,7 @@ def raised_rate_monthly(t: Tables, policy: Policy) -> CheckResult:
     )
     skip = skipped(
         monthly.filter(pl.col("expected_standard").is_null() & pl.col("mode_one_plus_one").fill_null(False)),
-        rate_skip_reason(),
+        rate_skip_reason(), rate_skip_gap(),
     )
     return CheckResult(findings, skip)
 
@@ -190,7 +195,12 @@ def partial_month(t: Tables, policy: Policy) -> CheckResult:
             pl.lit("statutory calendar, make-up workdays included").alias("calendar"),
         ),
     )
-    skip = skipped(counted.filter(pl.col("workdays").is_null()), "working days cannot be counted: dates outside the calendar")
+    province = pl.coalesce(pl.col("province_name"), pl.col("province_code"))
+    why = pl.format("{}{}（{}）{}：法定工作日历缺少 {} 至 {} 之间的日期，无法计算提前离岗当月的工作日"
+                    "（请在 calendar 表中补充该月每一天，见 audit reference check）",
+                    province, pl.col("county_label").fill_null(""), pl.col("county_code"),
+                    pl.col("claim_month").dt.strftime("%Y-%m"), pl.col("_from"), pl.col("ag_actual_end"))
+    skip = skipped(counted.filter(pl.col("workdays").is_null()), why, GAP_CALENDAR)
     return CheckResult(findings, skip)
 
 
@@ -249,7 +259,7 @@ def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
     )
     skip = skipped(monthly.filter(pl.col("duration_max_months").is_null()),
                    pl.format("duration.max_months unset for province {} in {}", pl.col("province_code"),
-                             pl.col("claim_month").dt.strftime("%Y-%m")))
+                             pl.col("claim_month").dt.strftime("%Y-%m")), gap_unset("duration.max_months"))
     return CheckResult(findings, skip)
 
 
@@ -285,9 +295,11 @@ def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
             pl.col("_kind").alias("finding"), pl.col("ag_end").alias("internship_end"),
             pl.col("expected_standard").alias("monthly_standard"),
             (pl.col("amount") / pl.col("expected_standard")).round(2).alias("months_equivalent"),
+            wage_evidence(),
         ),
     )
-    return CheckResult(findings, skipped(monthly.filter(pl.col("expected_standard").is_null()), rate_skip_reason()))
+    return CheckResult(findings, skipped(monthly.filter(pl.col("expected_standard").is_null()), rate_skip_reason(),
+                                         rate_skip_gap()))
 
 
 @rule(
@@ -323,7 +335,8 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
         ),
     )
     skip = skipped(claims.filter(pl.col("retention_raised_threshold").is_null()),
-                   "retention.raised_threshold unset for the unit's province and year")
+                   "retention.raised_threshold unset for the unit's province and year",
+                   gap_unset("retention.raised_threshold"))
     return CheckResult(findings, skip)
 
 
@@ -347,7 +360,8 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     ).cache()  # a few thousand 差额 read three times
     # the monthly claims of the persons with a 差额 only (a few thousand of a million)
     months = _monthly(ctx).join(diffs.select("person_id").unique(), on="person_id", how="semi").select(
-        "person_id", "unit_id", pl.col("claim_month").alias("_month"), "expected_difference", "province_code"
+        "person_id", "unit_id", pl.col("claim_month").alias("_month"), "expected_difference", "province_code",
+        secondary_note().alias("_secondary"),
     )
     summed = (
         diffs.select("claim_id", "person_id", "unit_id", "claim_month", "_previous")
@@ -361,8 +375,10 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
             # the earliest unpriced month (first() named whichever came first from the join)
             pl.col("_month").filter(pl.col("expected_difference").is_null()).min().alias("_unpriced"),
             pl.col("province_code").first().alias("_province"),
-            pl.struct(pl.col("_month").alias("month"), pl.col("expected_difference").alias("difference"))
+            pl.struct(pl.col("_month").alias("month"), pl.col("expected_difference").alias("difference"),
+                      pl.col("_secondary").alias("secondary_source"))
             .sort_by("_month").alias("per_month"),
+            pl.col("_secondary").drop_nulls().first().alias("_secondary"),
         )
     )
     judged = diffs.join(summed, on="claim_id", how="left").with_columns(
@@ -370,11 +386,13 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     )
     findings = judged.filter(pl.col("_unpriced").is_null() & ((pl.col("amount") - pl.col("expected")) > tol)).select(
         *claim_keys(), (pl.col("amount") - pl.col("expected")).alias("amount_at_risk"),
-        _claim_evidence(pl.col("expected"), pl.col("months_paid"), pl.col("per_month"), rate_evidence()),
+        _claim_evidence(pl.col("expected"), pl.col("months_paid"), pl.col("per_month"), rate_evidence(),
+                        pl.col("_secondary").alias("secondary_source")),
     )
     why = pl.format("the raised or standard rate of {} is unset for province {} (a month the 差额 pays for)",
                     pl.col("_unpriced").dt.strftime("%Y-%m"), pl.col("_province"))
-    return CheckResult(findings, skipped(judged.filter(pl.col("_unpriced").is_not_null()), why))
+    return CheckResult(findings, skipped(judged.filter(pl.col("_unpriced").is_not_null()), why,
+                                         "差额所含月份的补贴标准无法核算"))
 
 
 def _hire(ctx: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
@@ -463,7 +481,8 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
     )
     skip = skipped(ctx.filter(pl.col("remaining_period_window_end").is_null()),
                    pl.format("no remaining-period policy (remaining_period.window_end unset) for province {} in {}",
-                             pl.col("province_code"), pl.col("claim_month").dt.strftime("%Y-%m")))
+                             pl.col("province_code"), pl.col("claim_month").dt.strftime("%Y-%m")),
+                   gap_unset("remaining_period.window_end"))
     return CheckResult(findings, skip)
 
 
@@ -486,7 +505,8 @@ def insurance_inside_subsidy(t: Tables, policy: Policy) -> CheckResult:
                         pl.col("insurance_separately_reimbursed_ref").alias("reference")),
     )
     skip = skipped(ctx.filter(pl.col("insurance_separately_reimbursed").is_null()),
-                   "insurance.separately_reimbursed unset for the unit's province in the claim month")
+                   "insurance.separately_reimbursed unset for the unit's province in the claim month",
+                   gap_unset("insurance.separately_reimbursed"))
     return CheckResult(findings, skip)
 
 
@@ -572,10 +592,10 @@ def allowance_below_min_wage(t: Tables, policy: Policy) -> CheckResult:
         found = _with_allowance(maybe.join(paid, on=keys, how="left")).filter(below)
     findings = found.select(
         *claim_keys(), whole_claim(),
-        _claim_evidence(pl.col("allowance"), pl.col("allowance_source"), wage_evidence(),
+        _claim_evidence(pl.col("allowance"), pl.col("allowance_source"), wage_evidence(used=pl.lit(True)),
                         pl.col("allowance_min_wage_floor_ref").alias("reference")),
     )
-    return CheckResult(findings, skipped(judged.filter(pl.col("mw_yuan").is_null()), rate_skip_reason()))
+    return CheckResult(findings, skipped(judged.filter(pl.col("mw_yuan").is_null()), wage_skip_reason(), wage_skip_gap()))
 
 
 CHECKS: tuple[Check, ...] = (
