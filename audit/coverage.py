@@ -24,6 +24,7 @@ from typing import Any
 
 import polars as pl
 
+from audit.findings import gap_unset
 from audit.policy import NATIONAL, Policy
 from audit.reference.gaps import ReferenceGaps, province_names, reference_gaps
 from audit.rundir import RunDir
@@ -156,6 +157,11 @@ def run_coverage(run: RunDir, gaps: ReferenceGaps | None = None) -> dict[str, An
     secondary = _secondary_findings(run)
     present = [p["province_code"] for p in provinces if p["province_code"]]
     params = {name for r in rules.values() for name in r.params}
+    status = policy_status(policy, present, run.month_end, params)
+    by_param = dict(((p, g), n) for p, g, n in skipped.group_by("province_code", "gap").len().rows())
+    for prov in status:  # the keys each unset parameter left unjudged, where the rules name it as the gap
+        for u in prov["unset"]:
+            u["keys"] = by_param.get((prov["province_code"], gap_unset(u["param"])), 0)
     return {
         "audit_month": run.audit_month.strftime("%Y-%m"),
         "monthly_rule": MONTHLY_PRICING_RULE,
@@ -168,7 +174,7 @@ def run_coverage(run: RunDir, gaps: ReferenceGaps | None = None) -> dict[str, An
                      "title": rules[r].title if r in rules else r, "gap": g or "（未说明）", "keys": n}
                     for p, r, g, n in keys.rows()],
         "secondary_findings": secondary,
-        "policy": policy_status(policy, present, run.month_end, params),
+        "policy": status,
         "reference_gaps": gaps.summary(),
     }
 

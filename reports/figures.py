@@ -239,6 +239,7 @@ REFERENCE_LABELS = {
     "operator_file": "使用操作员提供的文件", "operator_provinces": "操作员覆盖的省份", "counties_by_province": "各省县区数",
     "excluded_maps": "未使用的档次划分（未核实）", "package_years": "内置年份", "operator_days": "操作员提供的日期数",
     "years_covered": "覆盖年份", "years_needed": "需要的年份", "province_code": "省份代码", "tier": "档次",
+    "operator_rows": "操作员提供的行数", "covered": "覆盖的日期", "reason": "原因", "monthly_yuan": "月最低工资标准",
     "effective_from": "执行日期", "effective_to": "截止日期", "status": "状态", "month": "月份", "counties": "县区数",
     "priceable": "可定价县区数",
 }

@@ -108,6 +108,11 @@ def test_a_runs_coverage_adds_up(world: Path, tmp_path: Path) -> None:
     assert m["unpriced"] == skipped.height == sum(g["claims"] for p in cov["provinces"] for g in p["unpriced_by_gap"])
     assert m["priced"] == m["judged"] - m["unpriced"]
     assert sum(r["keys"] for r in cov["skipped"]) == cov["skipped_total"]
+    # each unset parameter says how many keys the rules left unjudged for want of it
+    gansu = next(p for p in cov["policy"] if p["province_code"] == "620000")
+    rate_kind = next(u for u in gansu["unset"] if u["param"] == "rate.kind")
+    named = [r for r in cov["skipped"] if r["province_code"] == "620000" and r["gap"] == gap_unset("rate.kind")]
+    assert rate_kind["keys"] == sum(r["keys"] for r in named) > 0
     # the terminal summary reads the same figures
     assert f"判断月度申领 {m['judged']:,} 笔，已核算补贴标准 {m['priced']:,} 笔" in res.output
     assert "所有规则均已运行" not in res.output
