@@ -24,7 +24,7 @@ from typing import Any
 
 import polars as pl
 
-from audit.findings import gap_unset
+from audit.findings import SKIPPED_SCHEMA, gap_unset
 from audit.policy import NATIONAL, Policy
 from audit.reference.gaps import ReferenceGaps, province_names, reference_gaps
 from audit.rundir import RunDir
@@ -125,17 +125,21 @@ def run_coverage(run: RunDir, gaps: ReferenceGaps | None = None) -> dict[str, An
     if scanned is None:
         scanned = pl.LazyFrame(schema={"unit_id": pl.String, "county_code": pl.String})
     units = scanned.select(
-        "unit_id", province_of(pl.col("county_code")).alias("province_code")).unique("unit_id", keep="first").collect()
-    skipped = run.skipped().join(units, on="unit_id", how="left")
-    unpriced = skipped.filter(pl.col("rule_id") == MONTHLY_PRICING_RULE)
+        "unit_id", province_of(pl.col("county_code")).alias("province_code")).unique("unit_id", keep="first")
+    # the skipped keys counted where they lie (millions of rows in a national run): never held whole
+    keys, unpriced = pl.collect_all([
+        _scan_skipped(run).join(units, on="unit_id", how="left")
+        .group_by("province_code", "rule_id", pl.coalesce("gap", "reason").alias("gap")).len(),
+        _scan_skipped(run).filter(pl.col("rule_id") == MONTHLY_PRICING_RULE).join(units, on="unit_id", how="left")
+        .group_by("province_code", pl.coalesce("gap", "reason").alias("gap")).len(),
+    ])
 
     judged = gaps.needs.group_by("province_code").agg(
         pl.col("claims").sum().alias("judged"),
         pl.col("claims").filter(pl.col("secondary")).sum().alias("secondary"),
     )
-    missing = unpriced.group_by("province_code").agg(pl.len().alias("unpriced"))
-    by_gap = (unpriced.group_by("province_code", pl.coalesce("gap", "reason").alias("gap")).len()
-              .sort(["province_code", "len", "gap"], descending=[False, True, False], nulls_last=True))
+    missing = unpriced.group_by("province_code").agg(pl.col("len").sum().alias("unpriced"))
+    by_gap = unpriced.sort(["province_code", "len", "gap"], descending=[False, True, False], nulls_last=True)
     provinces = []
     for row in judged.join(missing, on="province_code", how="full", coalesce=True).sort("province_code", nulls_last=True).to_dicts():
         code = row["province_code"]
@@ -151,14 +155,13 @@ def run_coverage(run: RunDir, gaps: ReferenceGaps | None = None) -> dict[str, An
     total = sum(p["judged"] for p in provinces)
     left = sum(p["unpriced"] for p in provinces)
 
-    keys = (skipped.group_by("province_code", "rule_id", pl.coalesce("gap", "reason").alias("gap")).len()
-            .sort(["province_code", "rule_id", "len"], descending=[False, False, True], nulls_last=True))
+    keys = keys.sort(["province_code", "rule_id", "len", "gap"], descending=[False, False, True, False], nulls_last=True)
     rules = run.rules
     secondary = _secondary_findings(run)
     present = [p["province_code"] for p in provinces if p["province_code"]]
     params = {name for r in rules.values() for name in r.params}
     status = policy_status(policy, present, run.month_end, params)
-    by_param = dict(((p, g), n) for p, g, n in skipped.group_by("province_code", "gap").len().rows())
+    by_param = dict(((p, g), n) for p, g, n in keys.group_by("province_code", "gap").agg(pl.col("len").sum()).rows())
     for prov in status:  # the keys each unset parameter left unjudged, where the rules name it as the gap
         for u in prov["unset"]:
             u["keys"] = by_param.get((prov["province_code"], gap_unset(u["param"])), 0)
@@ -169,7 +172,7 @@ def run_coverage(run: RunDir, gaps: ReferenceGaps | None = None) -> dict[str, An
                     "priced_share": round((total - left) / total, 4) if total else None,
                     "priced_on_secondary": sum(p["priced_on_secondary"] for p in provinces)},
         "provinces": provinces,
-        "skipped_total": skipped.height,
+        "skipped_total": int(keys["len"].sum() or 0),
         "skipped": [{"province_code": p, "province_name": _province(p, names), "rule_id": r,
                      "title": rules[r].title if r in rules else r, "gap": g or "（未说明）", "keys": n}
                     for p, r, g, n in keys.rows()],
@@ -177,6 +180,17 @@ def run_coverage(run: RunDir, gaps: ReferenceGaps | None = None) -> dict[str, An
         "policy": status,
         "reference_gaps": gaps.summary(),
     }
+
+
+def _scan_skipped(run: RunDir) -> pl.LazyFrame:
+    """skipped.parquet's rule_id, unit_id, reason and gap, lazily (gap null for a run made before it)."""
+    path = run.path / "skipped.parquet"
+    if not path.exists():
+        return pl.LazyFrame(schema={c: SKIPPED_SCHEMA[c] for c in ("rule_id", "unit_id", "reason", "gap")})
+    frame = pl.scan_parquet(path)
+    have = frame.collect_schema().names()
+    return frame.select("rule_id", "unit_id", "reason",
+                        pl.col("gap") if "gap" in have else pl.lit(None, pl.String).alias("gap"))
 
 
 def _secondary_findings(run: RunDir) -> dict[str, Any]:
