@@ -76,11 +76,12 @@ def policy_status(policy: Policy, provinces: Iterable[str], when: dt.date, param
         for name in params:
             entry = policy.entry(name, code, when)
             if entry is None:
-                kind, why, since = "not_in_any_notice", "法规库中没有文件规定该参数", None
+                kind, since = "not_in_any_notice", None
+                why = policy.unset_reason(name, code, when) or "法规库中没有文件规定该参数"
             elif entry.value is None:
                 lapsed = any(entry.effective_from > day for day in expired_on)
                 kind = "expired" if lapsed else "left_open"
-                why, since = entry.note or "", entry.effective_from
+                why, since = policy.unset_reason(name, code, when) or entry.note or "", entry.effective_from
             elif name.endswith("window_end") and isinstance(entry.value, dt.date) and entry.value < month_start:
                 kind, since = "window_closed", entry.value
                 why = f"窗口期至 {entry.value.isoformat()}（{entry.reference}）；其后的政策未知"
@@ -127,10 +128,12 @@ def run_coverage(run: RunDir, gaps: ReferenceGaps | None = None) -> dict[str, An
     units = scanned.select(
         "unit_id", province_of(pl.col("county_code")).alias("province_code")).unique("unit_id", keep="first")
     # the skipped keys counted where they lie (millions of rows in a national run): never held whole
+    # a key's province: its unit's, else its own county's (a county-month key names no unit)
+    placed = _scan_skipped(run).join(units, on="unit_id", how="left").with_columns(
+        pl.coalesce("province_code", province_of(pl.col("county_code"))).alias("province_code"))
     keys, unpriced = pl.collect_all([
-        _scan_skipped(run).join(units, on="unit_id", how="left")
-        .group_by("province_code", "rule_id", pl.coalesce("gap", "reason").alias("gap")).len(),
-        _scan_skipped(run).filter(pl.col("rule_id") == MONTHLY_PRICING_RULE).join(units, on="unit_id", how="left")
+        placed.group_by("province_code", "rule_id", pl.coalesce("gap", "reason").alias("gap")).len(),
+        placed.filter(pl.col("rule_id") == MONTHLY_PRICING_RULE)
         .group_by("province_code", pl.coalesce("gap", "reason").alias("gap")).len(),
     ])
 
@@ -183,14 +186,15 @@ def run_coverage(run: RunDir, gaps: ReferenceGaps | None = None) -> dict[str, An
 
 
 def _scan_skipped(run: RunDir) -> pl.LazyFrame:
-    """skipped.parquet's rule_id, unit_id, reason and gap, lazily (gap null for a run made before it)."""
+    """skipped.parquet's rule_id, unit_id, county_code, reason and gap, lazily (a column a run made
+    before it existed lacks is null)."""
+    wanted = ("rule_id", "unit_id", "county_code", "reason", "gap")
     path = run.path / "skipped.parquet"
     if not path.exists():
-        return pl.LazyFrame(schema={c: SKIPPED_SCHEMA[c] for c in ("rule_id", "unit_id", "reason", "gap")})
+        return pl.LazyFrame(schema={c: SKIPPED_SCHEMA[c] for c in wanted})
     frame = pl.scan_parquet(path)
     have = frame.collect_schema().names()
-    return frame.select("rule_id", "unit_id", "reason",
-                        pl.col("gap") if "gap" in have else pl.lit(None, pl.String).alias("gap"))
+    return frame.select(pl.col(c) if c in have else pl.lit(None, SKIPPED_SCHEMA[c]).alias(c) for c in wanted)
 
 
 def _secondary_findings(run: RunDir) -> dict[str, Any]:

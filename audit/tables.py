@@ -47,6 +47,11 @@ class Tables:
       It may have gaps (an operator's days of a year the package does not cover): a day missing
       is unknown, and a count over it is null (``audit.reference.attach_workdays``).
     - ``regions``: county_code, county_name, city_name, province_code, province_name.
+
+    ``quarantine``: the input rows the loader could not read, one row each, placed by the cells
+    that could be read (``audit.loader.QUARANTINED_ROWS_SCHEMA``: table, file, line, unit_id,
+    person_id, county_code, day, paid_date, reasons) — the micro data a rule knows is missing
+    (RULES.md §8, "Unreadable rows do not accuse"). ``None`` for a run made before it was kept.
     """
 
     units: pl.LazyFrame
@@ -67,6 +72,7 @@ class Tables:
     county_tiers: pl.LazyFrame | None = None
     calendar: pl.LazyFrame | None = None
     regions: pl.LazyFrame | None = None
+    quarantine: pl.LazyFrame | None = None
     notes: dict[str, str] = field(default_factory=dict)
     # sub-results several checks share, computed once per Tables (see :meth:`shared`); not an init
     # field, so ``dataclasses.replace`` with other frames starts with an empty store

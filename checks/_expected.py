@@ -45,6 +45,12 @@ CLAIM_PARAMS: tuple[tuple[str, bool], ...] = (
     ("remaining_period.requires_social_insurance", False),
     ("remaining_period.min_internship_months", False),
 )
+# Parameters whose ``<name>_why`` (why unset, naming the province: Policy.unset_reason) the rules
+# give as their skip reason.
+REASONED: frozenset[str] = frozenset({
+    "rate.kind", "rate.standard_share", "rate.raised_share", "rate.standard_flat", "rate.raised_extra_flat",
+    "mode.one_plus_one", "duration.max_months", "insurance.separately_reimbursed", "remaining_period.window_end",
+})
 
 
 def col(name: str) -> str:
@@ -63,14 +69,15 @@ def tolerance(policy: Policy) -> float:
 
 
 def attach_params(lf: pl.LazyFrame, policy: Policy, *, on: str, names: tuple[tuple[str, bool], ...] = CLAIM_PARAMS,
-                  province: str = "province_code") -> pl.LazyFrame:
-    """Add the parameters in force for each row's province on date column ``on``.
+                  province: str = "province_code", reasons: frozenset[str] = REASONED) -> pl.LazyFrame:
+    """Add the parameters in force for each row's province on date column ``on`` (with their
+    reference where asked, and ``<name>_why``, why unset, for those in ``reasons``).
 
     The as-of lookups run on the distinct (province, date) keys only and are joined back.
     """
     keys = lf.select(province, on).unique()
     for name, ref in names:
-        keys = policy.attach(keys, name, on=on, province=province, with_reference=ref)
+        keys = policy.attach(keys, name, on=on, province=province, with_reference=ref, with_reason=name in reasons)
     return lf.join(keys, on=[province, on], how="left")
 
 
@@ -113,7 +120,9 @@ def _where_and_when() -> tuple[pl.Expr, pl.Expr, pl.Expr]:
 
 
 def rate_skip_reason(*, raised: bool = False) -> pl.Expr:
-    """Why a claim's standard (or, with ``raised``, its raised) rate cannot be priced.
+    """Why a claim's standard (or, with ``raised``, its raised) rate cannot be priced: an unset
+    rate parameter says why in Chinese, naming the province (``<param>_why``: before its notice,
+    after it expired, or left open by it); a missing tier or wage says which.
 
     Evaluate it on the rows being skipped only: formatting a sentence for 8 M rows is not free.
     The reference gaps (no tier, no usable wage) are said in Chinese with the province, the
@@ -124,11 +133,9 @@ def rate_skip_reason(*, raised: bool = False) -> pl.Expr:
     province, county, month = _where_and_when()
     reason = (
         pl.when(pl.col("rate_kind").is_null())
-        .then(pl.format("no subsidy rate in force (rate.kind unset) for province {} in {}",
-                        pl.col("province_code"), pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_kind_why"))
         .when(share & pl.col("rate_standard_share").is_null())
-        .then(pl.format("rate.standard_share unset for province {} in {}: the notice leaves the standard rate open",
-                        pl.col("province_code"), pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_standard_share_why"))
         .when(share & pl.col("mw_tier").is_null())
         .then(pl.format("{}{} {} 无最低工资档次：县区档次表未覆盖该县区该月，补贴标准无法核算"
                         "（请在 county_tiers 表中补充，见 audit reference check）", province, county, month))
@@ -137,16 +144,13 @@ def rate_skip_reason(*, raised: bool = False) -> pl.Expr:
                         "（请在 min_wage 表中补充）", province, pl.col("mw_tier"), month,
                         pl.coalesce(pl.col("mw_status"), pl.lit("无标准"))))
         .when(flat & pl.col("rate_standard_flat").is_null())
-        .then(pl.format("rate.standard_flat unset for province {} in {}", pl.col("province_code"),
-                        pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_standard_flat_why"))
     )
     raised_reason = (
         pl.when(share & pl.col("rate_raised_share").is_null())
-        .then(pl.format("rate.raised_share unset for province {} in {}", pl.col("province_code"),
-                        pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_raised_share_why"))
         .when(flat & pl.col("rate_raised_extra_flat").is_null())
-        .then(pl.format("rate.raised_extra_flat unset for province {} in {}", pl.col("province_code"),
-                        pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_raised_extra_flat_why"))
     )
     return pl.coalesce(reason, raised_reason) if raised else reason
 

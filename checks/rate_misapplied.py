@@ -17,12 +17,14 @@ from audit.policy import Policy
 from audit.reference import attach_workdays
 from audit.rules import Check, CheckResult, Severity, rule
 from audit.tables import Tables
+from checks._citations import SUBSIDY, cited
 from checks._expected import (
     DIFFERENCE,
     MONTHLY,
     RAISED,
     REMAINING,
     agreements_frame,
+    attach_params,
     claim_context,
     claim_keys,
     fen,
@@ -39,11 +41,27 @@ from checks._expected import (
 )
 from checks._joins import hash_key, keys_with_more_rows_than, of_persons
 from checks._registries import employer_insurance, labour_contracts
-from checks._retention import definition, difference_claims, unit_years
+from checks._retention import DEFINITION_PARAMS, UNSUPPORTED_DEFINITION, definition, difference_claims, unit_years
 
 RATE_PARAMS = ("rate.kind", "rate.standard_share", "rate.raised_share", "rate.standard_flat", "rate.raised_extra_flat")
-RATE_CITATION = "赣人社发〔2023〕9号 三(一); 豫人社函〔2023〕138号 三(一); 湘人社规〔2023〕9号 三(一); 云人社发〔2023〕18号 三"
-ONE_PLUS_ONE = "人社部发〔2023〕27号 四(二); 赣人社发〔2023〕9号 五(三)"
+# Each finding cites the reference of the parameter it rests on, as in force for the unit's
+# province in the claim month (RULES.md §8); these are the clauses the shipped files give.
+RATE_CITATIONS = ("赣人社发〔2023〕9号 三(一)", "豫人社函〔2023〕138号 三(一)", "湘人社规〔2023〕9号 三(一)", "云人社发〔2023〕18号 三")
+ONE_PLUS_ONE = ("人社部发〔2023〕27号 四(二)", "赣人社发〔2023〕9号 五(三)", "湘人社规〔2023〕9号 四(二)", "豫人社函〔2023〕138号 三(四)")
+RETENTION_THRESHOLD = ("人社部发〔2022〕11号 三(一)", "人社部发〔2023〕27号 三(一)", "赣人社发〔2023〕9号 三(一)",
+                       "湘人社规〔2023〕9号 三(一)", "豫人社函〔2023〕138号 三(一)", "云人社发〔2023〕18号 三",
+                       "甘人社通〔2022〕134号 二")
+REMAINING_WINDOW = ("人社部发〔2022〕11号 三(一)", "人社部发〔2023〕27号 三(一)", "赣人社发〔2023〕9号 三(一)",
+                    "湘人社规〔2023〕9号 三(一)", "豫人社函〔2023〕138号 三(一)", "云人社发〔2023〕18号 三",
+                    "甘人社通〔2022〕134号 二")
+INSURANCE = ("赣人社发〔2023〕9号 三(一)", "湘人社规〔2023〕9号 三(一)", "豫人社函〔2023〕138号 三(一)", "云人社发〔2023〕18号 三",
+             "甘人社通〔2022〕134号 二")
+DURATION = ("人社部发〔2023〕27号 三(三)", "赣人社发〔2023〕9号 三(三)", "湘人社规〔2023〕9号 三(三)", "豫人社函〔2023〕138号 三(三)")
+APPROVAL_JX = "赣人社发〔2023〕9号 四(一)1、四(二) (开展见习活动前申请成为见习单位；见习协议经人社部门审核后生效)"
+WINDOW_CLOSED = "窗口期后政策未知"
+RETENTION_PARAMS = ("retention.raised_threshold", "retention.benchmark_qualifies", *DEFINITION_PARAMS)
+RETENTION_DETECTION = ("retention.contract_window_days", "retention.min_contract_months",
+                       "retention.min_insured_months_after", "retention.default_year_basis")
 
 
 def _monthly(ctx: pl.LazyFrame) -> pl.LazyFrame:
@@ -98,7 +116,7 @@ def _matches(found: pl.LazyFrame, t: Tables, tol: float) -> pl.LazyFrame:
     id="RATE_MISAPPLIED.wrong_amount",
     title="月度补贴金额与所在地最低工资档次及补贴标准不符",
     severity=Severity.MEDIUM,
-    citation=RATE_CITATION,
+    citations=RATE_CITATIONS,
     params=RATE_PARAMS,
     detection_params=("money.tolerance_yuan",),
 )
@@ -124,6 +142,7 @@ def wrong_amount(t: Tables, policy: Policy) -> CheckResult:
             pl.col("expected_standard").alias("expected"), wage_evidence(), rate_evidence(),
             pl.col("matches").fill_null([]), pl.col("working_days").alias("declared_working_days"),
         ),
+        pl.col("rate_reference").alias("citation"),
     )
     skip = skipped(monthly.filter(pl.col("expected_standard").is_null()), rate_skip_reason(), rate_skip_gap())
     return CheckResult(findings, skip)
@@ -133,7 +152,7 @@ def wrong_amount(t: Tables, policy: Policy) -> CheckResult:
     id="RATE_MISAPPLIED.raised_rate_monthly",
     title="“1+1”模式下按提高标准按月申领",
     severity=Severity.HIGH,
-    citation=ONE_PLUS_ONE,
+    citations=ONE_PLUS_ONE,
     params=(*RATE_PARAMS, "mode.one_plus_one"),
     detection_params=("money.tolerance_yuan",),
 )
@@ -153,6 +172,7 @@ def raised_rate_monthly(t: Tables, policy: Policy) -> CheckResult:
             pl.col("mode_one_plus_one").alias("one_plus_one"), pl.col("mode_one_plus_one_ref").alias("mode_reference"),
             wage_evidence(), rate_evidence(),
         ),
+        pl.col("mode_one_plus_one_ref").alias("citation"),
     )
     skip = skipped(
         monthly.filter(pl.col("expected_standard").is_null() & pl.col("mode_one_plus_one").fill_null(False)),
@@ -208,7 +228,8 @@ def partial_month(t: Tables, policy: Policy) -> CheckResult:
     id="RATE_MISAPPLIED.outside_agreement",
     title="申领月份不在见习协议期限内",
     severity=Severity.HIGH,
-    citation="人社部发〔2023〕27号 三(一); 赣人社发〔2023〕9号 四(二)",
+    citations=SUBSIDY,
+    exit_condition=3,  # claims for months after the trainee left (RULES.md §8, "Exit conditions")
 )
 def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A claim month before the start or after the end (actual, else planned; the planned end for a
@@ -223,16 +244,17 @@ def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
                   pl.col("ag_end").alias("end"), pl.col("ag_planned_end").alias("planned_end"))
         .sort_by("ag_start").alias("agreements")
     )
-    return ctx.join(spans, on=["person_id", "unit_id"], how="left").select(
+    found = ctx.join(spans, on=["person_id", "unit_id"], how="left").select(
         *claim_keys(), whole_claim(), _claim_evidence(pl.col("agreements")),
     )
+    return cited(found, policy, SUBSIDY)
 
 
 @rule(
     id="RATE_MISAPPLIED.beyond_max_months",
     title="补贴月数超过最长期限",
     severity=Severity.HIGH,
-    citation="人社部发〔2023〕27号 三(三); 豫人社函〔2023〕138号 三(一)",
+    citations=DURATION,
     params=("duration.max_months",),
 )
 def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
@@ -256,10 +278,10 @@ def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
             pl.col("month_number"), pl.col("months_claimed"), pl.col("duration_max_months").alias("max_months"),
             pl.col("duration_max_months_ref").alias("reference"),
         ),
+        pl.col("duration_max_months_ref").alias("citation"),
     )
-    skip = skipped(monthly.filter(pl.col("duration_max_months").is_null()),
-                   pl.format("duration.max_months unset for province {} in {}", pl.col("province_code"),
-                             pl.col("claim_month").dt.strftime("%Y-%m")), gap_unset("duration.max_months"))
+    skip = skipped(monthly.filter(pl.col("duration_max_months").is_null()), pl.col("duration_max_months_why"),
+                   gap_unset("duration.max_months"))
     return CheckResult(findings, skip)
 
 
@@ -267,7 +289,7 @@ def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
     id="RATE_MISAPPLIED.lump_sum_after_end",
     title="见习结束后集中申领或提前申领差额补贴",
     severity=Severity.MEDIUM,
-    citation=ONE_PLUS_ONE,
+    citations=ONE_PLUS_ONE,
     params=(*RATE_PARAMS, "mode.one_plus_one"),
     detection_params=("money.tolerance_yuan",),
 )
@@ -297,6 +319,7 @@ def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
             (pl.col("amount") / pl.col("expected_standard")).round(2).alias("months_equivalent"),
             wage_evidence(),
         ),
+        pl.col("mode_one_plus_one_ref").alias("citation"),
     )
     return CheckResult(findings, skipped(monthly.filter(pl.col("expected_standard").is_null()), rate_skip_reason(),
                                          rate_skip_gap()))
@@ -306,9 +329,9 @@ def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
     id="RATE_MISAPPLIED.difference_without_retention",
     title="留用率未达标仍申领差额补贴",
     severity=Severity.HIGH,
-    citation="赣人社发〔2023〕9号 三(一)、五(三); 人社部发〔2023〕27号 三(一)",
-    params=("retention.raised_threshold", "retention.benchmark_qualifies"),
-    detection_params=("retention.contract_window_days", "retention.min_contract_months", "retention.min_insured_months_after"),
+    citations=RETENTION_THRESHOLD,
+    params=RETENTION_PARAMS,
+    detection_params=RETENTION_DETECTION,
     needs=("employment",),
 )
 def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
@@ -320,10 +343,12 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     years = unit_years(t, policy).select(
         "unit_id", "year", "completed", "really_retained", "declared_retained", "real_rate", "declared_rate",
         "retention_raised_threshold", "retention_raised_threshold_ref", "is_benchmark", "retention_benchmark_qualifies",
-        "qualifies",
+        "qualifies", "year_basis", "year_basis_source", "denominator", "definition_supported",
     )
     claims = difference_claims(t, policy).join(years, on=["unit_id", "year"], how="left")
-    findings = claims.filter(pl.col("qualifies").not_() & pl.col("retention_raised_threshold").is_not_null()).select(
+    supported = pl.col("definition_supported").fill_null(True)
+    findings = claims.filter(pl.col("qualifies").not_() & pl.col("retention_raised_threshold").is_not_null()
+                             & supported).select(
         *claim_keys(), whole_claim(),
         _claim_evidence(
             pl.col("year").alias("retention_year"), pl.col("completed").fill_null(0).alias("completed"),
@@ -333,10 +358,14 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
             pl.col("is_benchmark"), pl.col("retention_benchmark_qualifies").alias("benchmark_qualifies"),
             definition(t, policy),
         ),
+        pl.col("retention_raised_threshold_ref").alias("citation"),
     )
-    skip = skipped(claims.filter(pl.col("retention_raised_threshold").is_null()),
-                   "retention.raised_threshold unset for the unit's province and year",
-                   gap_unset("retention.raised_threshold"))
+    skip = pl.concat([
+        skipped(claims.filter(pl.col("retention_raised_threshold").is_null()),
+                "留用率达标线（retention.raised_threshold）在该省该年未设定", gap_unset("retention.raised_threshold")),
+        skipped(claims.filter(pl.col("retention_raised_threshold").is_not_null() & ~supported), UNSUPPORTED_DEFINITION,
+                "留用率定义与审计口径不同"),
+    ])
     return CheckResult(findings, skip)
 
 
@@ -344,7 +373,7 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     id="RATE_MISAPPLIED.difference_amount",
     title="差额补贴金额超过按月差额之和",
     severity=Severity.MEDIUM,
-    citation="赣人社发〔2023〕9号 三(一); 人社部发〔2023〕27号 四(二)",
+    citations=RATE_CITATIONS,
     params=RATE_PARAMS,
     detection_params=("money.tolerance_yuan",),
 )
@@ -388,6 +417,7 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
         *claim_keys(), (pl.col("amount") - pl.col("expected")).alias("amount_at_risk"),
         _claim_evidence(pl.col("expected"), pl.col("months_paid"), pl.col("per_month"), rate_evidence(),
                         pl.col("_secondary").alias("secondary_source")),
+        pl.col("rate_reference").alias("citation"),
     )
     why = pl.format("the raised or standard rate of {} is unset for province {} (a month the 差额 pays for)",
                     pl.col("_unpriced").dt.strftime("%Y-%m"), pl.col("_province"))
@@ -425,7 +455,7 @@ def _hire(ctx: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     id="RATE_MISAPPLIED.remaining_period_ineligible",
     title="剩余期限见习补贴不符合所在省份条件",
     severity=Severity.HIGH,
-    citation="湘人社规〔2023〕9号 三(一); 赣人社发〔2023〕9号 三(一); 豫人社函〔2023〕138号 三(一); 人社部发〔2023〕27号 三(一); 云人社发〔2023〕18号 三; 甘人社通〔2022〕134号 二",
+    citations=REMAINING_WINDOW,
     params=("remaining_period.window_start", "remaining_period.window_end", "remaining_period.min_contract_months",
             "remaining_period.requires_social_insurance", "remaining_period.min_internship_months"),
     needs=("employment",),
@@ -433,14 +463,29 @@ def _hire(ctx: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
 def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
     """A 剩余期限 month is payable only if the agreement ended early with end_reason 提前留用, the
     unit hired the trainee (a labour contract with the unit) before the planned end, the contract
-    starts within the province's window, is long enough where a minimum is set (open-ended counts),
-    the unit insures the person from the hire where required (months after si_as_of not judged),
-    the trainee interned the minimum months before the hire where set, and the month lies between
-    the leaving and the planned end. The amount has no formula: a failing row puts its whole amount
-    at risk. Period: the claim month."""
+    starts within the window in force for the province on the day it was signed, is long enough
+    where a minimum is set (open-ended counts), the unit insures the person from the hire where
+    required (months after si_as_of not judged), the trainee interned the minimum months before
+    the hire where set, and the month lies between the leaving and the planned end. The amount has
+    no formula: a failing row puts its whole amount at risk. Period: the claim month.
+
+    A window that closed (延续至2023年底) with no later notice in the law base: a hire signed
+    after it is under a policy the law base does not know (RULES.md §8, "A window that closed"),
+    so its claims are skipped ("窗口期后政策未知"), not failed."""
     ctx = claim_context(t, policy).filter((pl.col("claim_type") == REMAINING) & pl.col("ag_id").is_not_null())
     judged = ctx.filter(pl.col("remaining_period_window_end").is_not_null())
     hired = _hire(judged, t)
+    # the window in force on the day the contract was signed (per province), not in the claim month
+    window = ("remaining_period_window_start", "remaining_period_window_end", "remaining_period_window_end_ref")
+    hired = attach_params(
+        hired.rename({c: f"{c}_claim" for c in window})
+        .with_columns(pl.coalesce("contract_start", "claim_month").alias("_hire_day")), policy,
+        on="_hire_day", names=(("remaining_period.window_start", False), ("remaining_period.window_end", True)),
+        reasons=frozenset(),
+    ).cache()  # read by the findings and the skipped rows
+    window_closed = pl.col("contract_start").is_not_null() & (
+        pl.col("remaining_period_window_end").is_null() | (pl.col("contract_start") > pl.col("remaining_period_window_end"))
+    )
     min_contract = pl.col("remaining_period_min_contract_months")
     min_months = pl.col("remaining_period_min_internship_months")
     hire_month = pl.col("contract_start").dt.month_start()
@@ -463,7 +508,7 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
     reasons = pl.concat_list(
         [pl.when(ok.fill_null(False).not_()).then(pl.lit(why)) for why, ok in failures.items()]
     ).list.drop_nulls()
-    findings = hired.with_columns(reasons.alias("failed")).filter(pl.col("failed").list.len() > 0).select(
+    findings = hired.filter(~window_closed).with_columns(reasons.alias("failed")).filter(pl.col("failed").list.len() > 0).select(
         *claim_keys(), whole_claim(),
         _claim_evidence(
             pl.col("failed"), pl.col("ag_start").alias("agreement_start"), pl.col("ag_planned_end").alias("planned_end"),
@@ -478,11 +523,13 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
                 pl.col("remaining_period_min_internship_months").alias("min_internship_months"),
             ).alias("conditions"),
         ),
+        pl.coalesce("remaining_period_window_end_ref", "remaining_period_window_end_ref_claim").alias("citation"),
     )
-    skip = skipped(ctx.filter(pl.col("remaining_period_window_end").is_null()),
-                   pl.format("no remaining-period policy (remaining_period.window_end unset) for province {} in {}",
-                             pl.col("province_code"), pl.col("claim_month").dt.strftime("%Y-%m")),
-                   gap_unset("remaining_period.window_end"))
+    skip = pl.concat([
+        skipped(ctx.filter(pl.col("remaining_period_window_end").is_null()), pl.col("remaining_period_window_end_why"),
+                gap_unset("remaining_period.window_end")),
+        skipped(hired.filter(window_closed), pl.lit(WINDOW_CLOSED), WINDOW_CLOSED),
+    ])
     return CheckResult(findings, skip)
 
 
@@ -490,23 +537,27 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
     id="RATE_MISAPPLIED.insurance_inside_subsidy",
     title="意外伤害保险已含在见习补贴内仍另行申领保险补贴",
     severity=Severity.MEDIUM,
-    citation="人社部发〔2023〕27号 三(一)",
+    citations=INSURANCE,
     params=("insurance.separately_reimbursed",),
     detection_params=("money.tolerance_yuan",),
 )
 def insurance_inside_subsidy(t: Tables, policy: Policy) -> CheckResult:
     """The subsidy already pays the trainee's accident insurance everywhere but Jiangxi (which
-    reimburses 见习综合保险 at cost): an insurance_amount claimed where
-    insurance.separately_reimbursed is false is paid twice and is at risk. Period: the claim month."""
+    reimburses 见习综合保险 at cost): an insurance_amount claimed where the province's own notice
+    in force in the claim month says the subsidy covers it (insurance.separately_reimbursed
+    false) is paid twice and is at risk. Whether insurance is paid on top is a province's choice
+    (RULES.md §8): before its notice, after it expired, or where it is silent, nothing is known
+    and the claim is skipped with the reason — never judged by the national notice (Jiangxi's
+    claims before 2023-08-16). Period: the claim month."""
     ctx = claim_context(t, policy).filter(pl.col("insurance_amount") > tolerance(policy))
     findings = ctx.filter(pl.col("insurance_separately_reimbursed").not_()).select(
         *claim_keys(), pl.col("insurance_amount").alias("amount_at_risk"),
         _claim_evidence(pl.col("insurance_separately_reimbursed").alias("separately_reimbursed"),
                         pl.col("insurance_separately_reimbursed_ref").alias("reference")),
+        pl.col("insurance_separately_reimbursed_ref").alias("citation"),
     )
     skip = skipped(ctx.filter(pl.col("insurance_separately_reimbursed").is_null()),
-                   "insurance.separately_reimbursed unset for the unit's province in the claim month",
-                   gap_unset("insurance.separately_reimbursed"))
+                   pl.col("insurance_separately_reimbursed_why"), gap_unset("insurance.separately_reimbursed"))
     return CheckResult(findings, skip)
 
 
@@ -514,22 +565,26 @@ def insurance_inside_subsidy(t: Tables, policy: Policy) -> CheckResult:
     id="RATE_MISAPPLIED.before_approval",
     title="见习单位或见习协议审核通过前的月份申领补贴",
     severity=Severity.HIGH,
-    citation="赣人社发〔2023〕9号 四(一)1、四(二)",
+    citations=(APPROVAL_JX, *SUBSIDY[1:]),
 )
 def before_approval(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A unit may claim only for months from the month its admission (units.approved_date) was
     approved, and for a trainee only from the month the agreement was approved
     (agreements.approved_date, where recorded). A claim for an earlier month is wholly at risk.
+    Judged in every province on the approvals the office itself recorded (RULES.md §9): the
+    subsidy is for 见习单位 and their agreed internships; Jiangxi's notice states the approvals
+    (四(一)1、四(二)) and is cited there while in force, elsewhere the province's subsidy clause.
     Period: the claim month."""
     ctx = claim_context(t, policy)
     before_unit = (pl.col("claim_month") < pl.col("unit_approved").dt.month_start()).fill_null(False)
     before_agreement = (pl.col("claim_month") < pl.col("ag_approved").dt.month_start()).fill_null(False)
-    return ctx.filter(before_unit | before_agreement).select(
+    found = ctx.filter(before_unit | before_agreement).select(
         *claim_keys(), whole_claim(),
         _claim_evidence(pl.col("unit_approved").alias("unit_approved_date"),
                         pl.col("ag_approved").alias("agreement_approved_date"),
                         before_unit.alias("before_unit_approval"), before_agreement.alias("before_agreement_approval")),
     )
+    return cited(found, policy, (APPROVAL_JX, *SUBSIDY[1:]))
 
 
 def _with_allowance(claims: pl.LazyFrame) -> pl.LazyFrame:

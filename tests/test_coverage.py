@@ -42,7 +42,8 @@ def test_hunan_after_its_notice_expired():
         ("湘人社规〔2023〕9号", "expired", "2026-07-24")]
     unset = _unset("430000", D(2026, 11, 30))
     assert unset["rate.kind"] == "expired" and unset["rate.raised_share"] == "expired"
-    assert unset["eligibility.youth_max_age"] == "expired"
+    assert unset["insurance.separately_reimbursed"] == "expired"  # a provincial choice, gone with the notice
+    assert "eligibility.youth_max_age" not in unset  # national: the target groups stay those of 人社部发〔2023〕27号
 
 
 def test_hunan_before_it_expired_lacks_only_its_standard_rate():

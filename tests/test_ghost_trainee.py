@@ -253,10 +253,20 @@ INELIGIBLE_AT_START = [
     case("Jiangxi internship before its notice (2023-08-16): the national parameters apply",
          {"trainee_kw": {"graduation_date": "2019-06-30"}, "agreements": [("A1", "2023-07-01", "2023-12-31")],
           "claim_months": ["2023-07"]}, [("U1", 1480.0, ["M2023-07"])]),
-    case("Hunan after its notice expired (2026-07-25, parameters unset): skipped, not fired",
+    case("Hunan after its notice expired (2026-07-25): the target groups are national (RULES.md §8), so the "
+         "national notice judges the internship",
          {"trainee_kw": {"graduation_date": "2019-06-30"}, "county": HUNAN, "audit_month": "2026-12",
-          "agreements": [("A1", "2026-08-01", "2026-12-31")]}, []),
+          "agreements": [("A1", "2026-08-01", "2026-12-31")], "claim_months": []}, [("U1", 0.0, [])]),
 ]
+
+
+def test_ineligible_at_start_cites_the_clause_in_force_for_the_unit() -> None:
+    """Jiangxi's trainee cites Jiangxi's notice, Hunan's Hunan's — never the other's."""
+    cites = {}
+    for county in ("360102", HUNAN):
+        found, _ = run(g.ineligible_at_start, world(trainee_kw={"graduation_date": "2019-06-30"}, county=county))
+        cites[county] = found["citation"][0]
+    assert cites["360102"].startswith("赣人社发〔2023〕9号") and cites[HUNAN].startswith("湘人社规〔2023〕9号")
 
 
 @pytest.mark.parametrize("changes, expected, detection", INELIGIBLE_AT_START)
@@ -268,8 +278,6 @@ def test_ineligible_at_start(changes: dict, expected: list, detection: dict) -> 
     "changes, reason",
     [
         pytest.param({"trainee_kw": {"education": "中职"}, "county": HUNAN}, "指定地区", id="Hunan 中职"),
-        pytest.param({"trainee_kw": {"graduation_date": "2019-06-30"}, "county": HUNAN, "audit_month": "2026-12",
-                      "agreements": [("A1", "2026-08-01", "2026-12-31")]}, "未设定", id="Hunan after its notice expired"),
     ],
 )
 def test_ineligible_at_start_skips_what_it_cannot_judge(changes: dict, reason: str) -> None:

@@ -330,6 +330,27 @@ def test_every_failing_cell_is_reported_and_the_row_counted_once(tmp_path: Path)
     assert reconciles(loaded.counts)
 
 
+def test_quarantined_rows_are_placed_by_the_cells_that_could_be_read(tmp_path: Path) -> None:
+    """One row per quarantined row (not per cell), with the unit, person, county, own date and
+    payment date its readable cells give: what a rule needs to know which county-month lost micro
+    data (RULES.md §8, "Unreadable rows do not accuse"); written beside quarantine.csv."""
+    content = (
+        "claim_id,unit_id,person_id,claim_month,amount,submitted_date,paid_date,handling_county_code\n"
+        f"C1,{U1},{P1},2023-07,1500,2023-08-05,2023-08-20,430102\n"
+        f"C2,{U1},{P1},2023-08,壹仟元,2023-09-05,2023-09-20,430102\n"  # the amount alone is unreadable
+        f"C3,{U2},{P2},2023-13,abc,,someday,\n"  # month, amount and dates unreadable
+    )
+    loaded = load_inputs(write_inputs(tmp_path / "in", claims=content))
+    placed = loaded.quarantined_rows.filter(pl.col("table") == "claims").sort("line")
+    assert placed.select("line", "unit_id", "person_id", "county_code", "day", "paid_date").rows() == [
+        (3, U1, P1, "430102", dt.date(2023, 8, 1), dt.date(2023, 9, 20)),
+        (4, U2, P2, None, None, None),
+    ]
+    assert "amount" in placed["reasons"][0] and "claim_month" in placed["reasons"][1]
+    loaded.write(tmp_path / "out")
+    assert pl.read_parquet(tmp_path / "out" / "quarantine.parquet").height == 2
+
+
 def test_exact_duplicates_collapse_and_duplicate_keys_are_kept(tmp_path: Path) -> None:
     row = f"C1,{U1},{P1},2023-07,1500,2023-08-05"
     content = "claim_id,unit_id,person_id,claim_month,amount,submitted_date\n" + "\n".join(

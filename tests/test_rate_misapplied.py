@@ -335,29 +335,43 @@ def hire_case(unit_label=JX, *, end_reason="提前留用", actual_end="2023-11-3
 
 
 REMAINING = [
-    ("Jiangxi: hired with a 12-month contract in 2023 after 3 months of internship", hire_case(), {}),
-    ("Jiangxi: an open-ended contract is long enough", hire_case(contract_end=None), {}),
-    ("Jiangxi: a 6-month contract is too short", hire_case(contract_end="2024-05-31"), {"R1": 1480.0}),
-    ("Jiangxi: the contract signed after the 2023-12-31 window",
+    # description, rows, flagged {claim: amount}, skipped {claim: reason starts with}
+    ("Jiangxi: hired with a 12-month contract in 2023 after 3 months of internship", hire_case(), {}, {}),
+    ("Jiangxi: an open-ended contract is long enough", hire_case(contract_end=None), {}, {}),
+    ("Jiangxi: a 6-month contract is too short", hire_case(contract_end="2024-05-31"), {"R1": 1480.0}, {}),
+    ("look-alike: Jiangxi, the contract signed after the 2023-12-31 window: what applies after it is unknown, "
+     "skipped, not failed",
      hire_case(actual_end="2024-01-01", contract_start="2024-01-02", contract_end="2025-01-01", claim_month="2024-02"),
-     {"R1": 1480.0}),
+     {}, {"R1": "窗口期后政策未知"}),
+    ("Henan: a contract signed in 2024, after the national window closed: skipped",
+     hire_case(HN, actual_end="2024-01-10", contract_start="2024-01-11", contract_end="2024-03-31", si=(),
+               claim_month="2024-02"),
+     {}, {"R1": "窗口期后政策未知"}),
+    ("Henan: hired in December 2023, a remaining month claimed in 2024 is inside the window",
+     hire_case(HN, actual_end="2023-12-10", contract_start="2023-12-11", contract_end="2024-03-31", si=(),
+               claim_month="2024-01"),
+     {}, {}),
     ("Jiangxi: hired before a full month of internship",
      hire_case(start="2023-09-10", actual_end="2023-09-30", contract_start="2023-10-01", contract_end="2024-09-30"),
-     {"R1": 1480.0}),
-    ("the agreement ended 提前离岗, not a hire", hire_case(end_reason="提前离岗"), {"R1": 1480.0}),
-    ("no labour contract with the unit at all", hire_case(contract_start=None), {"R1": 1480.0}),
-    ("Hunan: hired without the unit's social insurance", hire_case(HU, si=()), {"R1": 1480.0}),
-    ("Hunan: hired and insured", hire_case(HU), {}),
-    ("Hunan: the insurance month is after si_as_of, not judged", hire_case(HU, si=(), si_as_of="2023-11"), {}),
-    ("Henan: any contract before the planned end will do", hire_case(HN, contract_end="2024-03-31", si=()), {}),
+     {"R1": 1480.0}, {}),
+    ("the agreement ended 提前离岗, not a hire", hire_case(end_reason="提前离岗"), {"R1": 1480.0}, {}),
+    ("no labour contract with the unit at all", hire_case(contract_start=None), {"R1": 1480.0}, {}),
+    ("Hunan: hired without the unit's social insurance", hire_case(HU, si=()), {"R1": 1480.0}, {}),
+    ("Hunan: hired and insured", hire_case(HU), {}, {}),
+    ("Hunan: the insurance month is after si_as_of, not judged", hire_case(HU, si=(), si_as_of="2023-11"), {}, {}),
+    ("Henan: any contract before the planned end will do", hire_case(HN, contract_end="2024-03-31", si=()), {}, {}),
 ]
 
 
-@pytest.mark.parametrize("desc, rows, expected", REMAINING, ids=[c[0] for c in REMAINING])
-def test_remaining_period_ineligible(desc, rows, expected):
+@pytest.mark.parametrize("desc, rows, expected, skipped", REMAINING, ids=[c[0] for c in REMAINING])
+def test_remaining_period_ineligible(desc, rows, expected, skipped):
     """RATE_MISAPPLIED.remaining_period_ineligible"""
-    amounts, _, _ = flagged(rm.remaining_period_ineligible, world(**rows))
-    assert amounts == expected
+    found, skips = run(rm.remaining_period_ineligible, world(**rows))
+    assert dict(zip(found["claim_id"].to_list(), found["amount_at_risk"].to_list())) == expected
+    reasons = dict(zip(skips["claim_id"].to_list(), skips["reason"].to_list())) if skips.height else {}
+    assert set(reasons) == set(skipped)
+    for claim_id, start in skipped.items():
+        assert reasons[claim_id].startswith(start)
 
 
 # ------------------------------------------------------------------ insurance_inside_subsidy ---
@@ -367,9 +381,32 @@ INSURANCE = [
     ("Yunnan: the same", [claim("C1", YN, "P1", "2023-10", 1500.0, insurance_amount=20.0)], {"C1": 20.0}, set()),
     ("Jiangxi reimburses 见习综合保险 at cost", [claim("C1", JX, "P1", "2023-10", 1480.0, insurance_amount=35.5)], {}, set()),
     ("no insurance claimed", [claim("C1", HN, "P1", "2023-10", 1400.0, insurance_amount=0.0)], {}, set()),
-    ("Jiangxi before its own notice (2023-08-16): the national rule applies, insurance inside",
-     [claim("C1", JX, "P1", "2023-07", 1480.0, insurance_amount=35.5)], {"C1": 35.5}, set()),
+    ("look-alike: Jiangxi before its own notice (2023-08-16): insurance on top is Jiangxi's choice, unknown "
+     "before it — skipped, never judged by the national notice",
+     [claim("C1", JX, "P1", "2023-07", 1480.0, insurance_amount=35.5)], {}, {"C1"}),
+    ("Henan before its notice (2023-06-20): skipped the same way",
+     [claim("C1", HN, "P1", "2023-05", 1400.0, insurance_amount=35.5)], {}, {"C1"}),
+    ("Hunan after its notice expired (2026-07-24): skipped",
+     [claim("C1", HU, "P1", "2026-08", 1400.0, insurance_amount=35.5)], {}, {"C1"}),
 ]
+
+
+def test_insurance_skip_reasons_name_the_province():
+    """The skipped claims say why, in Chinese, naming the province and the notice's date."""
+    t = world(claims=[claim("C1", JX, "P1", "2023-07", 1480.0, insurance_amount=35.5),
+                      claim("C2", HU, "P1", "2026-08", 1400.0, insurance_amount=35.5)])
+    _, skips = run(rm.insurance_inside_subsidy, t)
+    reasons = dict(zip(skips["claim_id"].to_list(), skips["reason"].to_list()))
+    assert reasons["C1"] == "江西省通知（赣人社发〔2023〕9号）自2023-08-16起施行，此前政策未知"
+    assert reasons["C2"] == "湖南省通知已于2026-07-24到期，此后政策未知"
+
+
+def test_insurance_finding_cites_its_own_province():
+    found, _ = run(rm.insurance_inside_subsidy, world(claims=[
+        claim("C1", HN, "P1", "2023-10", 1400.0, insurance_amount=35.5),
+        claim("C2", YN, "P1", "2023-10", 1500.0, insurance_amount=20.0)]))
+    cites = dict(zip(found["claim_id"].to_list(), found["citation"].to_list()))
+    assert cites["C1"].startswith("豫人社函〔2023〕138号") and cites["C2"].startswith("云人社发〔2023〕18号")
 
 
 @pytest.mark.parametrize("desc, claims, expected, skipped", INSURANCE, ids=[c[0] for c in INSURANCE])
