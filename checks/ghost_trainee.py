@@ -22,6 +22,7 @@ import polars as pl
 from audit.policy import Policy
 from audit.rules import Check, CheckResult, Severity, rule
 from audit.tables import Tables, shared
+from checks._citations import ALLOWANCE, DATA_COMPARISON, TARGET_GROUPS, cited
 from checks._claims import claim_rows, claims_of_internship, claims_of_persons, with_claims
 from checks._identity import identity_evidence, person_aliases, rows_under_ids, with_aliases
 from checks._internships import INTERNSHIP_KEYS as KEYS
@@ -48,9 +49,11 @@ def _spans_of(spans: pl.LazyFrame, found: pl.LazyFrame) -> pl.LazyFrame:
     return of_persons(spans, found).join(found, on=KEYS).cache()
 
 
-def _finding(t: Tables, policy: Policy, found: pl.LazyFrame, evidence: list[pl.Expr | str]) -> pl.LazyFrame:
-    """The raw findings frame of a ghost rule (keys, period, money, evidence): the evidence ends
-    with ``identity_links``, the trainee's other IDs (null for a trainee known under one)."""
+def _finding(t: Tables, policy: Policy, found: pl.LazyFrame, evidence: list[pl.Expr | str],
+             *extra: pl.Expr) -> pl.LazyFrame:
+    """The raw findings frame of a ghost rule (keys, period, money, evidence, and ``extra``): the
+    evidence ends with ``identity_links``, the trainee's other IDs (null for a trainee known under
+    one)."""
     return found.join(identity_evidence(t, policy), on="person_id", how="left").select(
         "person_id",
         "unit_id",
@@ -62,6 +65,7 @@ def _finding(t: Tables, policy: Policy, found: pl.LazyFrame, evidence: list[pl.E
         pl.struct(
             "internship_start", "internship_end", "agreements", *evidence, "claims", "identity_links"
         ).alias("evidence"),
+        *extra,
     )
 
 
@@ -101,6 +105,24 @@ def _contracts_by_id(t: Tables) -> pl.LazyFrame:
     return labour_contracts(t).with_columns(pl.col("person_id").alias("_pid")).rename({"person_id": "row_person_id"})
 
 
+def _next_job(hits: pl.LazyFrame) -> pl.LazyFrame:
+    """The rows of another employer (``hits``: insurance rows in the internship's months) that are
+    the next job, not employment during the internship (RULES.md §8, "Boundary months"): in the
+    month the internship ended, when it ended before that month's last day, from an employer that
+    did not insure the person the month before — insurance is monthly, so a job starting after
+    the last day looks the same as one during it, and the month is the next job's. An employer
+    already paying the month before was paying during the internship: its row still counts.
+    Keys: the internship's, employer_id and month."""
+    end_month = pl.col("internship_end").dt.month_start()
+    ended_mid_month = pl.col("internship_end") < pl.col("internship_end").dt.month_end()
+    month_before = hits.select(*KEYS, "employer_id", pl.col("month").dt.offset_by("1mo")).unique()
+    return (
+        hits.filter((pl.col("month") == end_month) & ended_mid_month)
+        .select(*KEYS, "employer_id", "month").unique()
+        .join(month_before, on=[*KEYS, "employer_id", "month"], how="anti")
+    )
+
+
 # ------------------------------------------------------------------------------ the rules --
 
 
@@ -108,7 +130,7 @@ def _contracts_by_id(t: Tables) -> pl.LazyFrame:
     id="GHOST_TRAINEE.insured_elsewhere",
     title="见习期间由其他单位缴纳社会保险（已就业）",
     severity=Severity.HIGH,
-    citation="人社部发〔2023〕27号 一 (离校两年内未就业高校毕业生); 赣人社发〔2023〕9号 五(三) (部门间信息比对)",
+    citations=TARGET_GROUPS,
     detection_params=("ghost.min_overlap_months",),
 )
 def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
@@ -116,6 +138,8 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     least ghost.min_overlap_months of the internship's months was employed, not an unemployed
     trainee. Only employer-paid rows count (灵活就业 and 城乡居民 are self-paid); a 补充工伤 row
     paid by a unit the person is interning at in that month is trainee cover, not employment.
+    An employer that starts paying in the month the internship ended, when it ended before that
+    month's last day (typically an early leave), is the next job (:func:`_next_job`).
     Period: the internship's months (start month to end, capped at the audit month). Money at
     risk: the claims of the person at the unit for the months insured elsewhere."""
     min_months = int(policy.detect("ghost.min_overlap_months"))
@@ -140,6 +164,7 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
         .unique()
     )
     hits = hits.join(cover, on=["person_id", "employer_id", "month", "insurance_type"], how="anti")
+    hits = hits.join(_next_job(hits), on=[*KEYS, "employer_id", "month"], how="anti")
     per_internship = (
         hits.group_by(KEYS)
         .agg(
@@ -156,18 +181,18 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     found = _spans_of(spans, per_internship)
     months = found.select(*KEYS, pl.col("months_insured_elsewhere").alias("claim_month")).explode("claim_month")
     matched = claims_of_persons(t, policy, months).join(months, on=["person_id", "unit_id", "claim_month"])
-    return _finding(
+    return cited(_finding(
         t, policy, with_claims(found, matched, KEYS),
         ["other_employers", "months_insured_elsewhere", "overlap_months", "insurance_rows",
          pl.lit(min_months).alias("param_ghost_min_overlap_months")],
-    )
+    ), policy, TARGET_GROUPS)
 
 
 @rule(
     id="GHOST_TRAINEE.contracted_elsewhere",
     title="见习期间与其他单位存在劳动合同（已就业）",
     severity=Severity.HIGH,
-    citation="人社部发〔2023〕27号 一 (离校两年内未就业高校毕业生); 赣人社发〔2023〕9号 五(三) (部门间信息比对)",
+    citations=TARGET_GROUPS,
     needs=("employment",),
 )
 def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
@@ -203,14 +228,16 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
         .join(hits.select(*KEYS, "overlap_from", "overlap_to"), on=["person_id", "unit_id"])
         .filter(pl.col("claim_month").is_between(pl.col("overlap_from").dt.month_start(), pl.col("overlap_to")))
     )
-    return _finding(t, policy, with_claims(found, matched, KEYS), ["other_employers", "contracts"])
+    return cited(_finding(t, policy, with_claims(found, matched, KEYS), ["other_employers", "contracts"]), policy,
+                 TARGET_GROUPS)
 
 
 @rule(
     id="GHOST_TRAINEE.own_employee",
     title="见习单位将本单位在职职工申报为见习人员",
     severity=Severity.HIGH,
-    citation="人社部发〔2023〕27号 一 (离校两年内未就业高校毕业生); 赣人社发〔2023〕9号 五(三) (防止虚报、冒领)",
+    citations=DATA_COMPARISON,
+    exit_condition=3,  # its own employees relabelled: money the unit knew was not due (RULES.md §8)
     detection_params=("ghost.own_employee_lookback_months",),
 )
 def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
@@ -265,11 +292,11 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
         .join(insured, on=KEYS, how="left")
         .join(contracted, on=KEYS, how="left")
     )
-    return _finding(
+    return cited(_finding(
         t, policy, with_claims(found, claims_of_internship(t, policy, found), KEYS),
         ["months_insured_before", "insurance_rows", "contracts",
          pl.lit(lookback).alias("param_ghost_own_employee_lookback_months")],
-    )
+    ), policy, DATA_COMPARISON)
 
 
 _ELIGIBILITY = (
@@ -306,7 +333,7 @@ def _trainee_rows(t: Tables) -> pl.LazyFrame:
     id="GHOST_TRAINEE.ineligible_at_start",
     title="见习开始时不属于见习对象（离校年限、学历或失业青年年龄不符）",
     severity=Severity.HIGH,
-    citation="人社部发〔2023〕27号 一; 湘人社规〔2023〕9号 二(一); 云人社发〔2023〕18号 三",
+    citations=TARGET_GROUPS,
     params=(*_ELIGIBILITY, "eligibility.education_in_designated_areas"),
 )
 def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
@@ -386,6 +413,9 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
          "graduate_eligible_until", "graduate_test", "youth_test", "trainee_file", "trainee_line",
          *[pl.struct(pl.col(c).alias("value"), pl.col(f"{c}_ref").alias("reference")).alias(f"param_{c}")
            for c in (years, edu, lo, hi)]],
+        # the clause in force for the unit's province on the internship's first day: the
+        # reference of the target-group parameter the finding rests on
+        pl.col(f"{years}_ref").alias("citation"),
     )
     return CheckResult(findings, skipped)
 
@@ -394,7 +424,7 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     id="GHOST_TRAINEE.still_student",
     title="见习开始时尚未毕业离校（在校学生）",
     severity=Severity.HIGH,
-    citation="人社部发〔2023〕27号 一、二(一) (离校未就业毕业生)",
+    citations=TARGET_GROUPS,
 )
 def still_student(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A trainee whose graduation (leaving school) date is after the internship's first day was a
@@ -407,18 +437,19 @@ def still_student(t: Tables, policy: Policy) -> pl.LazyFrame:
                                    narrow=lambda rows: rows.filter(still_at_school)))
     matched = claims_of_internship(t, policy, found.with_columns(
         pl.min_horizontal("claims_end", pl.col("graduation_date") - pl.duration(days=1)).alias("claims_end")))
-    return _finding(
+    return cited(_finding(
         t, policy, with_claims(found, matched, KEYS),
         ["education", "graduation_date", "trainee_file", "trainee_line"],
-    )
+    ), policy, TARGET_GROUPS)
 
 
 @rule(
     id="GHOST_TRAINEE.claims_after_death",
     title="见习人员死亡后仍申领见习补贴",
     severity=Severity.HIGH,
-    citation="赣人社发〔2023〕9号 五(三) (防止补贴资金骗取、冒领); 人社部发〔2023〕27号 四(二)",
+    citations=DATA_COMPARISON,
     needs=("deaths",),
+    exit_condition=3,  # claims for a trainee it could not have had: money it knew was not due
 )
 def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Claims for a trainee for months after the month of death (death registry) pay for an
@@ -457,7 +488,7 @@ def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
         "amount_at_risk",
         "claims_at_risk",
         pl.struct("death_date", "death_record", "claims", "identity_links").alias("evidence"),
-    )
+    ).pipe(cited, policy, DATA_COMPARISON)
 
 
 def _masked(account: str) -> pl.Expr:
@@ -471,8 +502,9 @@ def _masked(account: str) -> pl.Expr:
     id="GHOST_TRAINEE.allowance_not_paid",
     title="申领月份未向见习人员本人账户发放基本生活费",
     severity=Severity.HIGH,
-    citation="赣人社发〔2023〕9号 四(二) (先垫后补，按月足额发放后申领); 湘人社规〔2023〕9号 三(一) (通过银行卡或者社保卡)",
+    citations=ALLOWANCE,
     needs=("allowance_payments",),
+    exit_condition=3,  # its own ledger shows no allowance paid for the months it claimed
 )
 def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A unit claims a month's subsidy only after paying the trainee's allowance for that month
@@ -549,7 +581,7 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
         "amount_at_risk",
         "claims_at_risk",
         pl.struct("months_without_payment", "payments_not_to_trainee", "claims").alias("evidence"),
-    )
+    ).pipe(cited, policy, ALLOWANCE)
 
 
 CHECKS: tuple[Check, ...] = (

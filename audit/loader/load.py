@@ -6,7 +6,7 @@ import codecs
 import logging
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -15,7 +15,14 @@ from typing import Any
 import polars as pl
 
 from audit.loader.discovery import InputError, digest_files, discover
-from audit.loader.normalised import COUNTS_SCHEMA, QUARANTINE_SCHEMA, NormalisedTable, normalise, rss_gb
+from audit.loader.normalised import (
+    COUNTS_SCHEMA,
+    QUARANTINE_SCHEMA,
+    QUARANTINED_ROWS_SCHEMA,
+    NormalisedTable,
+    normalise,
+    rss_gb,
+)
 from audit.loader.readers import READERS, RawSource
 from audit.schema import SPECS
 
@@ -66,6 +73,9 @@ class LoadResult:
     input_files: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     heights: dict[str, int] = field(default_factory=dict)  # rows kept per table
+    #: one row per quarantined row, placed by its readable cells (QUARANTINED_ROWS_SCHEMA): written
+    #: as quarantine.parquet beside quarantine.csv, the rules' ``Tables.quarantine``
+    quarantined_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINED_ROWS_SCHEMA))
 
     def __post_init__(self) -> None:
         if not self.heights and isinstance(self.tables, dict):
@@ -103,6 +113,7 @@ class LoadResult:
                 tmp = norm / f".{name}.parquet.tmp"
                 frame.write_parquet(tmp, **PARQUET_OPTIONS)
                 tmp.replace(norm / f"{name}.parquet")
+        self.quarantined_rows.write_parquet(out_dir / "quarantine.parquet")
         with open(out_dir / "quarantine.csv", "wb") as fh:
             fh.write(codecs.BOM_UTF8)
             self.quarantine.write_csv(fh)
@@ -128,7 +139,7 @@ class LoadResult:
         return "\n".join(lines)
 
 
-def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
+def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str] | None = None) -> LoadResult:
     """Read and normalise every table of the contract found in ``input_dir``.
 
     Raises :class:`InputError` (one message, all structural problems listed) when the input
@@ -140,12 +151,13 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
     it — the run's output directory — each table is written to Parquet as soon as it is
     normalised, into the hidden ``out_dir/.normalised.partial/``, and dropped from memory; only
     :meth:`LoadResult.write` moves the files into ``out_dir/normalised/``. If loading fails, the
-    stage is removed again: nothing of the load is left in ``out_dir``.
+    stage is removed again: nothing of the load is left in ``out_dir``. With ``only``, just those
+    tables are read (``audit reference check`` reads the claims, units and reference tables).
     """
     input_dir = Path(input_dir)
     if not input_dir.is_dir():
         raise InputError(f"{input_dir}: not a directory")
-    paths, notes = discover(input_dir)
+    paths, notes = discover(input_dir, only)
     input_files = digest_files(input_dir, paths.values())  # 0.2 s for 250 MB (bench/NOTES.md)
     errors: list[str] = []
     raw: dict[str, list[RawSource]] = {}
@@ -193,6 +205,8 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
     quarantines = [loaded[t].quarantine for t in order]
     counts = [loaded[t].counts for t in order]
     quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    placed = [loaded[t].quarantined_rows for t in order if loaded[t].quarantined_rows is not None]
+    quarantined_rows = pl.concat(placed) if placed else pl.DataFrame(schema=QUARANTINED_ROWS_SCHEMA)
     heights = {t: loaded[t].height for t in order}
     return LoadResult(
         tables={t: tables[t] for t in order} if stage is None else StagedTables(stage.path, order),
@@ -203,6 +217,7 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
         input_files=input_files,
         notes=notes,
         heights=heights,
+        quarantined_rows=quarantined_rows,
     )
 
 
