@@ -206,6 +206,18 @@ class RunDir:
         text = self.run.get("si_as_of")
         return parse_month(str(text)) if text else self.audit_month
 
+    @cached_property
+    def paid_date_exported(self) -> bool:
+        """Whether the claims export had a 拨付日期 column (RULES.md §8, "Unpaid claims": without
+        one every claim is taken as paid). A run made before this was recorded: whether any claim
+        has a 拨付日期."""
+        if isinstance(self.run.get("paid_date_exported"), bool):
+            return bool(self.run["paid_date_exported"])
+        claims = self.scan("claims")
+        if claims is None or "paid_date" not in claims.collect_schema().names():
+            return False
+        return bool(claims.select(pl.col("paid_date").is_not_null().any()).collect().item())
+
     # -- tables ---------------------------------------------------------------------------
     @property
     def tables_loaded(self) -> list[str] | None:

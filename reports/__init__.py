@@ -65,7 +65,9 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
         "pdf_note": why or "",
         "exit_units": len(exits),
         "exit_lists": sorted(p.name for p in (run_dir / "exit_lists").glob("*.xlsx")),
-        "recovery_rows": len(recovery),
+        "recovery_rows": int(recovery["is_paid"].sum()),
+        "stop_payment_rows": int((~recovery["is_paid"]).sum()),
+        "recovery_lists": sorted(p.name for p in (run_dir / "recovery_lists").glob("*.xlsx")),
         "summary_table": summary is not None,
     }
     if rf.rundir.notes:  # a run made before a snapshot existed: what was read instead

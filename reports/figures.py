@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from audit import totals
 from audit.coverage import run_coverage
 from audit.masking import mask
 from audit.policy import Policy
@@ -23,7 +24,6 @@ from reports.data import (
     family_zh,
     finding_money,
     money_by,
-    total_money,
     unlinked_money,
     with_county,
 )
@@ -32,28 +32,18 @@ SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 
 
 def headline(rf: RunFiles) -> dict[str, Any]:
-    """Findings, units, trainees and money at risk (each claim once)."""
+    """The headline figures (:func:`audit.totals.figures`, the one definition the terminal reads too)."""
     f = rf.findings
-    money = claim_money(rf)
-    units = set(f["unit_id"].drop_nulls().to_list()) | set(money["unit_id"].drop_nulls().to_list())
-    persons = set(f["person_id"].drop_nulls().to_list()) | set(money["person_id"].drop_nulls().to_list())
-    return {
-        "findings": f.height,
-        "high": f.filter(pl.col("severity") == "high").height,
-        "units": len(units),
-        "trainees": len(persons),
-        "claims": money.filter(pl.col("amount_at_risk") > 0).height,
-        "money": total_money(rf, f),
-    }
+    out = totals.figures(f, rf.links, rf.claims, rf.paid_date_exported, per_claim=claim_money(rf))
+    return out | {"trainees": out["persons"], "money": out["amount_at_risk"],
+                  "paid_date_exported": rf.paid_date_exported}
 
 
 def by_family(rf: RunFiles) -> list[dict[str, Any]]:
-    money = money_by(rf, "family")
-    groups = rf.findings.group_by("family", maintain_order=True).agg(
-        pl.len().alias("findings"), pl.col("person_id").drop_nulls().n_unique().alias("persons"),
-        pl.col("unit_id").drop_nulls().n_unique().alias("units"))
-    rows = [{"family": str(r["family"]), "family_zh": family_zh(str(r["family"])), "findings": r["findings"],
-             "persons": r["persons"], "units": r["units"], "money": money[r["family"]]} for r in groups.to_dicts()]
+    """:func:`audit.totals.by_family` (the total row apart), biggest money first."""
+    rows = [r | {"family_zh": family_zh(str(r["family"])), "money": r["amount_at_risk"]}
+            for r in totals.by_family(rf.findings, rf.links, rf.claims, rf.paid_date_exported)
+            if r["family"] != totals.TOTAL]
     return sorted(rows, key=lambda r: (-r["money"], -r["findings"]))
 
 
@@ -81,17 +71,21 @@ def by_county(rf: RunFiles) -> list[dict[str, Any]]:
     counts = f.group_by("county_code").agg(
         pl.len().alias("findings"), pl.col("unit_id").drop_nulls().n_unique().alias("units"),
         pl.col("person_id").drop_nulls().n_unique().alias("persons"))
-    money = claim_money(rf).group_by("county_code").agg(pl.col("amount_at_risk").sum().alias("money"))
+    money = claim_money(rf).group_by("county_code").agg(
+        pl.col("amount_at_risk").sum().alias("money"),
+        pl.col("amount_at_risk").filter(~pl.col("paid")).sum().alias("stop_payment"))
     extra = with_county(rf, unlinked_money(rf, rf.findings)).group_by("county_code").agg(
         pl.col("amount_at_risk").sum().alias("extra"))
     table = (counts.join(money, on="county_code", how="full", coalesce=True)
              .join(extra, on="county_code", how="full", coalesce=True)
              .with_columns(pl.col("findings", "units", "persons").fill_null(0),
-                           (pl.col("money").fill_null(0) + pl.col("extra").fill_null(0)).round(2).alias("money"))
+                           (pl.col("money").fill_null(0) + pl.col("extra").fill_null(0)).round(2).alias("money"),
+                           pl.col("stop_payment").fill_null(0).round(2))
              .sort(["money", "findings", "county_code"], descending=[True, True, False], nulls_last=True))
     return [
         {"county_code": r["county_code"] or "", "county": rf.county_name(r["county_code"]), "findings": r["findings"],
-         "units": r["units"], "persons": r["persons"], "money": r["money"]}
+         "units": r["units"], "persons": r["persons"], "money": r["money"], "stop_payment": r["stop_payment"],
+         "recover": round(r["money"] - r["stop_payment"], 2)}
         for r in table.to_dicts()
     ]
 

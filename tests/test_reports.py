@@ -205,7 +205,8 @@ def test_no_full_id_or_card_in_any_output(run_dir: Path) -> None:
     html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert not FULL_ID.findall(html)
     assert CARD not in html and "13800138000" not in html
-    for book_path in [run_dir / "exit_list.xlsx", run_dir / "recovery.xlsx", *sorted((run_dir / "exit_lists").glob("*.xlsx"))]:
+    for book_path in [run_dir / "exit_list.xlsx", run_dir / "recovery.xlsx", *sorted((run_dir / "exit_lists").glob("*.xlsx")),
+                      *sorted((run_dir / "recovery_lists").glob("*.xlsx"))]:
         book = openpyxl.load_workbook(book_path)
         for ws in book.worksheets:
             for row in ws.iter_rows(values_only=True):
@@ -281,23 +282,82 @@ def test_report_links_cases_to_their_graphs(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- recovery and summary -------
 
 
+def _sheet_rows(ws) -> list[dict]:
+    header = [c.value for c in ws[2]]
+    return [dict(zip(header, r)) for r in ws.iter_rows(min_row=3, values_only=True) if r[0] != "合计"]
+
+
 def test_recovery_lists_each_claim_once_with_rules(run_dir: Path) -> None:
-    book = openpyxl.load_workbook(run_dir / "recovery.xlsx")
-    assert book.sheetnames == ["按单位和人员", "申领明细"]
-    ws = book["申领明细"]
+    book = openpyxl.load_workbook(run_dir / "recovery_lists" / "360102_南昌市东湖区.xlsx")
+    assert book.sheetnames == ["应追回（按单位和人员）", "应追回申领明细", "应停止拨付"]
+    ws = book["应追回申领明细"]
     assert ws.freeze_panes == "A3" and ws.auto_filter.ref
     header = [c.value for c in ws[2]]
     assert header[:7] == ["县区", "区划代码", "单位名称", "统一社会信用代码", "见习人员姓名", "身份证号（脱敏）", "申领编号"]
-    rows = [dict(zip(header, r)) for r in ws.iter_rows(min_row=3, values_only=True) if r[0] != "合计"]
+    rows = _sheet_rows(ws)
     claims = sorted(r["申领编号"] for r in rows)
     assert claims == ["C1", "C2"]
     c2 = next(r for r in rows if r["申领编号"] == "C2")
-    assert c2["应追缴金额（元）"] == 1480.0 and c2["身份证号（脱敏）"] == mask(pid("P1"))
+    assert c2["应追回金额（元）"] == 1480.0 and c2["身份证号（脱敏）"] == mask(pid("P1"))
     assert GHOST.title in c2["问题"] and DUPLICATE.title in c2["问题"]
     assert isinstance(c2["补贴所属月份"], dt.datetime) and c2["补贴所属月份"].date() == dt.date(2024, 4, 1)
-    person = book["按单位和人员"]
+    person = book["应追回（按单位和人员）"]
     prow = [c.value for c in person[3]]
     assert "张三" in prow and 2960.0 in prow
+    assert _sheet_rows(book["应停止拨付"]) == []  # every claim of the run was paid
+
+
+def test_recovery_summary_is_per_county(run_dir: Path) -> None:
+    """recovery.xlsx is the province's summary, one row per county, naming each county's file."""
+    book = openpyxl.load_workbook(run_dir / "recovery.xlsx")
+    assert book.sheetnames == ["汇总"]
+    data = {r["区划代码"]: r for r in _sheet_rows(book["汇总"])}
+    assert data["360102"]["应追回金额（元）"] == 2960.0 and data["360102"]["应追回申领笔数"] == 2
+    assert data["360102"]["应停止拨付金额（元）"] == 0 and data["360102"]["本县区明细文件"] == \
+        "recovery_lists/360102_南昌市东湖区.xlsx"
+    for name in {r["本县区明细文件"] for r in data.values()}:
+        assert (run_dir / name).exists(), name
+
+
+def test_an_unpaid_claim_is_stopped_not_recovered(tmp_path: Path) -> None:
+    """RULES.md §8 "Unpaid claims": C2 has no 拨付日期 — its 1,480 yuan are to stop paying, listed
+    apart, never on the recovery list; the headline shows both parts."""
+    path = synthetic_run(tmp_path / "run")
+    claims_path = path / "normalised" / "claims.parquet"
+    pl.read_parquet(claims_path).with_columns(
+        pl.when(pl.col("claim_id") == "C2").then(None).otherwise(pl.col("paid_date")).alias("paid_date")
+    ).write_parquet(claims_path)
+    _with_run_json(path, paid_date_exported=True)
+    render_run(path, pdf=False)
+    html = (path / "report.html").read_text(encoding="utf-8")
+    assert re.search(r'id="h-money">([^<]+)<', html).group(1) == "2,960.00"
+    assert re.search(r'id="h-recover">([^<]+)<', html).group(1) == "1,480.00"
+    assert re.search(r'id="h-stop">([^<]+)<', html).group(1) == "1,480.00"
+    for book_path in [path / "recovery.xlsx", *sorted((path / "recovery_lists").glob("*.xlsx"))]:
+        book = openpyxl.load_workbook(book_path)
+        for ws in book.worksheets:
+            if ws.title == "应停止拨付":
+                continue
+            assert not any("C2" in str(v) for row in ws.iter_rows(values_only=True) for v in row), (book_path, ws.title)
+    book = openpyxl.load_workbook(path / "recovery_lists" / "360102_南昌市东湖区.xlsx")
+    assert [r["申领编号"] for r in _sheet_rows(book["应追回申领明细"])] == ["C1"]
+    stopped = _sheet_rows(book["应停止拨付"])
+    assert [(r["申领编号"], r["应停止拨付金额（元）"]) for r in stopped] == [("C2", 1480.0)]
+    exits = openpyxl.load_workbook(path / "exit_lists" / "360102_南昌市东湖区.xlsx").worksheets[0]
+    u1 = next(r for r in _sheet_rows(exits) if r["统一社会信用代码"] == uscc("U1"))
+    assert u1["应追回金额（元，已拨付）"] == 1480.0 and u1["应停止拨付金额（元，未拨付）"] == 1480.0
+
+
+def test_without_a_paid_date_column_every_claim_counts_as_paid(tmp_path: Path) -> None:
+    path = synthetic_run(tmp_path / "run")
+    claims_path = path / "normalised" / "claims.parquet"
+    pl.read_parquet(claims_path).with_columns(pl.lit(None, pl.Date).alias("paid_date")).write_parquet(claims_path)
+    _with_run_json(path, paid_date_exported=False)
+    render_run(path, pdf=False)
+    html = (path / "report.html").read_text(encoding="utf-8")
+    assert re.search(r'id="h-recover">([^<]+)<', html).group(1) == "2,960.00"
+    assert re.search(r'id="h-stop">([^<]+)<', html).group(1) == "0.00"
+    assert "没有“拨付日期”一列" in html
 
 
 def test_summary_table_is_laid_out_like_the_form(run_dir: Path) -> None:
@@ -338,7 +398,7 @@ def test_audit_report_rerenders_from_the_run_files(tmp_path: Path) -> None:
     for name in ("report.html", "exit_list.xlsx", "recovery.xlsx", "summary_table.xlsx", "render.json"):
         assert (path / name).exists(), name
     status = json.loads((path / "render.json").read_text(encoding="utf-8"))
-    assert status["exit_lists"] == ["360102.xlsx", "360121.xlsx", "410102.xlsx"]
+    assert status["exit_lists"] == ["360102_南昌市东湖区.xlsx", "360121_南昌市南昌县.xlsx", "410102_郑州市中原区.xlsx"]
     assert status["report_pdf"] is False and not (path / "report.pdf").exists()
 
 

@@ -14,11 +14,13 @@ from pathlib import Path
 
 import click
 
+from audit import totals
 from audit.app.graph_cli import graph_cmd
 from audit.app.pipeline import EXIT_ERROR, EXIT_INVALID, run_audit
 from audit.app.reference_check import WORKBOOK, check_reference, format_check, write_workbook
 from audit.loader import InputError, load_inputs
 from audit.policy import Policy, PolicyError
+from audit.rules import FAMILY_ZH, Family
 from audit.rundir import parse_month
 from audit.validation import validate, write_validation
 from fixtures.cli import evaluate_cmd, fixtures_group
@@ -127,14 +129,54 @@ def run_cmd(input_dir: Path, month: str, out_dir: Path, si_as_of: str | None, po
     sys.exit(result.exit_code)
 
 
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal (CJK characters take two)."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    gap = " " * max(width - _width(text), 0)
+    return gap + text if right else text + gap
+
+
+def yuan(value: float) -> str:
+    """An amount as every output of a run writes it: ``9,106.00 元`` (the 汇总表 alone uses 万元,
+    the unit of the form)."""
+    return f"{float(value or 0):,.2f} 元"
+
+
+SUMMARY_HEADS = (("问题类别", 20, False), ("问题", 6, True), ("涉及人员", 9, True), ("涉及单位", 9, True),
+                 ("涉及申领", 9, True), ("涉及金额", 16, True), ("应追回", 16, True), ("应停止拨付", 16, True))
+
+
 def format_summary(summary: dict) -> str:
-    lines = [f"审计月份 {summary['audit_month']}  (社保数据截至 {summary['si_as_of']})", ""]
-    lines.append(f"{'family':<22}{'findings':>9}{'persons':>9}{'units':>7}{'claims':>8}{'amount_at_risk':>17}")
+    """The terminal summary: the headline figures per family and in total, as run.json records
+    them (:func:`audit.totals.by_family`, the definition the report reads too), what the input
+    lost to the quarantine, and the coverage."""
+    lines = [f"审计月份 {summary['audit_month']}（社保数据截至 {summary['si_as_of']}）"]
+    inputs = summary.get("inputs") or []
+    if isinstance(inputs, list) and inputs:
+        read = sum(int(r.get("rows_read") or 0) for r in inputs)
+        quarantined = sum(int(r.get("rows_quarantined") or 0) for r in inputs)
+        text = f"读取输入 {read:,} 行"
+        if quarantined:
+            tables = "、".join(f"{r['table']} {int(r['rows_quarantined']):,}" for r in inputs if r.get("rows_quarantined"))
+            text += f"，其中 {quarantined:,} 行无法读取，已隔离（{tables}；逐行原因见 quarantine.csv）"
+        else:
+            text += "，无隔离行"
+        lines.append(text)
+    lines.append("")
+    lines.append("".join(_pad(h, w, right) for h, w, right in SUMMARY_HEADS))
     for row in summary.get("by_family", []):
-        lines.append(
-            f"{row['family']:<22}{row['findings']:>9}{row['persons']:>9}{row['units']:>7}{row['claims']:>8}"
-            f"{row['amount_at_risk']:>17,.2f}"
-        )
+        family = str(row["family"])
+        name = "合计" if family == totals.TOTAL else _family_zh(family)
+        cells = [name, f"{row['findings']:,}", f"{row['persons']:,}", f"{row['units']:,}", f"{row['claims']:,}",
+                 yuan(row["amount_at_risk"]), yuan(row.get("recover", row["amount_at_risk"])),
+                 yuan(row.get("stop_payment", 0.0))]
+        lines.append("".join(_pad(c, w, right) for c, (_, w, right) in zip(cells, SUMMARY_HEADS)))
+    lines.append("  涉及金额每笔申领只计一次；已拨付的申领应追回，尚未拨付的应停止拨付。")
+    if summary.get("paid_date_exported") is False:
+        lines.append("  注意：申领数据没有“拨付日期”一列，无法区分是否已拨付，全部按已拨付计入应追回。")
     if summary.get("coverage"):
         lines.append("")
         lines.extend(coverage_lines(summary["coverage"]))
@@ -144,6 +186,13 @@ def format_summary(summary: dict) -> str:
         for rid, why in summary["rules_skipped"].items():
             lines.append(f"  {rid}: {why}")
     return "\n".join(lines)
+
+
+def _family_zh(family: str) -> str:
+    try:
+        return FAMILY_ZH[Family(family)]
+    except ValueError:
+        return family
 
 
 def _share(part: int, whole: int) -> str:

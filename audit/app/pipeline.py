@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 
 import checks as registered  # the registry; run_checks' argument `checks` is a selection of it
-from audit import rundir
+from audit import rundir, totals
 from audit.app.cases import write_run_cases
 from audit.app.provenance import code_version, input_files
 from audit.coverage import run_coverage
@@ -36,7 +36,6 @@ from audit.findings import (
     assign_ids,
     finalise,
     finalise_skipped,
-    money_at_risk,
     split_claim_links,
 )
 from audit.loader import load_inputs
@@ -131,34 +130,14 @@ def prepare_shared(tables: Tables, policy: Policy) -> float:
     return time.perf_counter() - t0
 
 
-def family_summary(findings: pl.DataFrame, links: pl.DataFrame, claims: pl.DataFrame | None) -> pl.DataFrame:
-    """Findings and money at risk per family; money counts each claim once within a family."""
-    per_claim = money_at_risk(findings, links, claims)
-    fam_of = findings.select("finding_id", "family")
-    rows = []
-    for fam, group in findings.group_by("family", maintain_order=True):
-        fam_links = links.join(fam_of.filter(pl.col("family") == fam[0]), on="finding_id")
-        money = money_at_risk(group, fam_links, claims)["amount_at_risk"].sum()
-        unlinked = group.join(links.select("finding_id").unique(), on="finding_id", how="anti")["amount_at_risk"].sum()
-        rows.append({
-            "family": fam[0],
-            "findings": group.height,
-            "persons": group["person_id"].drop_nulls().n_unique(),
-            "units": group["unit_id"].drop_nulls().n_unique(),
-            "claims": fam_links["claim_id"].n_unique(),
-            "amount_at_risk": round(float(money or 0) + float(unlinked or 0), 2),
-        })
-    total_unlinked = findings.join(links.select("finding_id").unique(), on="finding_id", how="anti")["amount_at_risk"].sum()
-    rows.append({
-        "family": "TOTAL",
-        "findings": findings.height,
-        "persons": findings["person_id"].drop_nulls().n_unique(),
-        "units": findings["unit_id"].drop_nulls().n_unique(),
-        "claims": links["claim_id"].n_unique(),
-        "amount_at_risk": round(float(per_claim["amount_at_risk"].sum() or 0) + float(total_unlinked or 0), 2),
-    })
-    return pl.DataFrame(rows, schema={"family": pl.String, "findings": pl.Int64, "persons": pl.Int64,
-                                      "units": pl.Int64, "claims": pl.Int64, "amount_at_risk": pl.Float64})
+def family_summary(findings: pl.DataFrame, links: pl.DataFrame, claims: pl.DataFrame | None,
+                   paid_date_exported: bool = True) -> pl.DataFrame:
+    """The headline figures per family and in total (:func:`audit.totals.by_family`, the one
+    definition the report reads too): findings, persons, units, claims, money at risk, and the
+    money split into 应追回 (paid claims) and 应停止拨付 (claims not yet paid)."""
+    claims = totals.claims_for_figures(claims, links)
+    rows = totals.by_family(findings, links, claims, paid_date_exported)
+    return pl.DataFrame(rows, schema=totals.FIGURES_SCHEMA)
 
 
 def write_findings(out_dir: Path, outcome: CheckOutcome) -> None:
@@ -236,13 +215,11 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
     t3 = time.perf_counter()
     write_findings(out_dir, outcome)
 
-    claims_df = (  # what the linked claims paid (each family's money is capped by it)
-        pl.scan_parquet(out_dir / "normalised" / "claims.parquet")
-        .select("claim_id", "amount", "insurance_amount")
-        .join(outcome.claim_links.lazy().select("claim_id").unique(), on="claim_id", how="semi")
-        .collect()
-    )
-    summary_table = family_summary(outcome.findings, outcome.claim_links, claims_df)
+    # what the linked claims paid (each family's money is capped by it), and whether they were paid
+    claims_df = totals.claims_for_figures(pl.scan_parquet(out_dir / "normalised" / "claims.parquet"),
+                                          outcome.claim_links)
+    paid_date_exported = "paid_date" not in loaded.absent_columns.get("claims", [])
+    summary_table = family_summary(outcome.findings, outcome.claim_links, claims_df, paid_date_exported)
     summary_table.write_csv(out_dir / "summary_by_family.csv")
     timings["findings_out"] = time.perf_counter() - t3
     t3 = time.perf_counter()
@@ -259,6 +236,8 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
         "policy_dir": str(Path(policy_dir).resolve()) if policy_dir else None,
         "generated_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "inputs": loaded.counts_dict(),
+        "absent_columns": {t: cols for t, cols in loaded.absent_columns.items() if cols},
+        "paid_date_exported": paid_date_exported,
         **provenance,
         "policy": policy_files,  # the files in force, copied to policy/ (the later stages read them there)
         "reference_files": reference_files,  # reference/*.parquet
