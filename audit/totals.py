@@ -34,6 +34,29 @@ CLAIM_COLUMNS: dict[str, pl.DataType] = {
 TOTAL = "TOTAL"  # the family of the total row
 
 
+def yuan_text(value: float | None) -> str:
+    """An amount as every output writes it: ``9,106.00 元`` — yuan with two decimals, never 万元
+    (the 汇总表 alone is in 万元, the unit its form prints)."""
+    return f"{float(value or 0):,.2f} 元"
+
+
+def yuan_expr(amount: pl.Expr) -> pl.Expr:
+    """:func:`yuan_text` as a polars expression (``9,106.00 元``; null as ``0.00 元``)."""
+    cents = (amount.fill_null(0.0).abs() * 100).round(0).cast(pl.Int64)
+    whole, part = cents // 100, (cents % 100).cast(pl.String).str.zfill(2)
+    pieces = []
+    for i in range(5, -1, -1):  # groups of three digits, the most significant first (to 10^18 yuan)
+        group = ((whole // 10 ** (3 * i)) % 1000).cast(pl.String)
+        leading = whole < 10 ** (3 * i + 3)
+        shown = pl.when(leading).then(group).otherwise(group.str.zfill(3))
+        if i:
+            shown = pl.concat_str([shown, pl.lit(",")])
+        pieces.append(pl.when(whole >= 10 ** (3 * i)).then(shown).otherwise(pl.lit("")) if i else
+                      pl.when(leading).then(group).otherwise(group.str.zfill(3)))
+    sign = pl.when(amount.fill_null(0.0) < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.concat_str([sign, *pieces, pl.lit("."), part, pl.lit(" 元")])
+
+
 def claims_for_figures(claims: pl.DataFrame | pl.LazyFrame | None, links: pl.DataFrame) -> pl.DataFrame:
     """The linked claims' :data:`CLAIM_COLUMNS` (one row per claim), from a claims table or scan."""
     if claims is None:

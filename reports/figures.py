@@ -7,6 +7,7 @@ parameters and reference tables in force, rules and keys skipped).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import polars as pl
@@ -27,6 +28,7 @@ from reports.data import (
     unlinked_money,
     with_county,
 )
+from reports.labels import value_label
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 
@@ -204,7 +206,8 @@ def parameters(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
         for p in policy.describe(code, when):
             value = p["value"]
             rows.append({
-                "name": p["name"], "description": p["description"], "unit": p["unit"],
+                # the catalogue's description is "中文 — English": a clerk reads the Chinese
+                "name": p["name"], "description": str(p["description"] or "").split(" — ")[0], "unit": p["unit"],
                 "value": "未设定（相关规则跳过）" if value is None else _param_value(value),
                 "reference": p["reference"] or "", "since": str(p["effective_from"] or ""),
                 "from": "全国" if p["from"] == "national" else ("本省" if p["from"] else ""),
@@ -217,12 +220,13 @@ def _param_value(value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
-        return "、".join(map(str, value))
-    return str(value)
+        return "、".join(value_label(str(v)) for v in value)
+    return value_label(str(value))
 
 
 def detection(policy: Policy) -> list[dict[str, Any]]:
-    return [{"name": d.name, "value": _param_value(d.value), "unit": d.unit, "description": d.description,
+    return [{"name": d.name, "value": _param_value(d.value), "unit": d.unit,
+             "description": str(d.description or "").split(" — ")[0],
              "rationale": d.rationale} for d in policy.detection.values()]
 
 
@@ -237,8 +241,9 @@ REFERENCE_LABELS = {
     "years_covered": "覆盖年份", "years_needed": "需要的年份", "province_code": "省份代码", "tier": "档次",
     "operator_rows": "操作员提供的行数", "covered": "覆盖的日期", "reason": "原因", "monthly_yuan": "月最低工资标准",
     "effective_from": "执行日期", "effective_to": "截止日期", "status": "状态", "month": "月份", "counties": "县区数",
-    "priceable": "可定价县区数",
+    "priceable": "可定价县区数", "warnings": "提示",
 }
+_CODE = re.compile(r"(?<![\w.])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w./])")
 _LONG_TEXT = 120
 _MAX_ROWS = 30
 
@@ -256,7 +261,7 @@ def reference_status(rf: RunFiles) -> list[dict[str, Any]]:
             items = [_ref_item(k, v, month) for k, v in value.items()]
         else:
             items = [_ref_item(name, value, month)]
-        out.append({"name": f"{REFERENCE_ZH.get(name, name)}（{name}）", "items": items})
+        out.append({"name": REFERENCE_ZH.get(name, name), "items": items})
     return out
 
 
@@ -286,7 +291,8 @@ def _text(value: Any) -> str:
         return "；".join(f"{REFERENCE_LABELS.get(k, k)}: {_text(v)}" for k, v in value.items())
     if isinstance(value, list):
         return "、".join(_text(v) for v in value) if value else "无"
-    text = mask(value)
+    # a table's or field's name inside a message (min_wage 620000 tier 1 …) in Chinese
+    text = _CODE.sub(lambda m: REFERENCE_ZH.get(m.group(0)) or value_label(m.group(0)), mask(value))
     return text if len(text) <= _LONG_TEXT else text[: _LONG_TEXT - 1] + "…"
 
 

@@ -444,7 +444,7 @@ def test_evidence_items_label_mask_and_tabulate() -> None:
     assert items["缴费/用人单位"].text == "913601020000000017"  # a unit's code is public
     assert items["是否留用"].text == "是"
     assert items["相关申领"].columns == ["申领编号", "金额（元）"] and items["相关申领"].rows[1] == ["C2", "1,480.00"]
-    assert items["认定口径"].text == "contract_window_days: 90"
+    assert items["认定口径"].text == "签订合同的期限（天）: 90"
 
 
 def test_evidence_one_line_is_short_and_masked() -> None:
@@ -453,7 +453,7 @@ def test_evidence_one_line_is_short_and_masked() -> None:
     line = evidence.one_line(json.dumps({"bank_card": CARD, "months": [f"2024-{m:02d}" for m in range(1, 13)] * 10}),
                              limit=60)
     assert len(line) == 60 and line.endswith("…") and CARD not in line and "6222" in line
-    assert evidence.one_line("not json") == "evidence: not json"
+    assert evidence.one_line("not json") == "证据: not json"
 
 
 # ---------------------------------------------------------------- coverage on the first screen --

@@ -139,10 +139,7 @@ def _pad(text: str, width: int, right: bool = False) -> str:
     return gap + text if right else text + gap
 
 
-def yuan(value: float) -> str:
-    """An amount as every output of a run writes it: ``9,106.00 元`` (the 汇总表 alone uses 万元,
-    the unit of the form)."""
-    return f"{float(value or 0):,.2f} 元"
+yuan = totals.yuan_text
 
 
 SUMMARY_HEADS = (("问题类别", 20, False), ("问题", 6, True), ("涉及人员", 9, True), ("涉及单位", 9, True),
