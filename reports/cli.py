@@ -11,16 +11,18 @@ from reports import render_run
 
 @click.command("report")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--no-pdf", is_flag=True, help="Skip report.pdf (printing it takes headless Chromium a few seconds).")
+@click.option("--no-pdf", is_flag=True, help="不生成 report.pdf / Skip report.pdf (printing it takes headless Chromium a few seconds).")
 def report_cmd(run_dir: Path, no_pdf: bool) -> None:
-    """Re-render report.html/.pdf, exit lists, recovery list and summary table from RUN_DIR.
+    """根据运行目录 RUN_DIR 重新生成报告、退出名单、追回清单和汇总表。
+
+    Re-render report.html/.pdf, exit lists, recovery list and summary table from RUN_DIR.
 
     Reads the run's findings, links, run.json, normalised inputs, and the rules, parameters and
     indicators the run recorded; does not re-run the checks, so the run renders as it was made.
     A directory that is not the output of `audit run` is refused (exit code 2).
 
     \b
-    Example:
+    示例 / Example:
       audit report out/demo
       audit report out/demo --no-pdf
     """

@@ -14,9 +14,9 @@ import polars as pl
 import pytest
 
 import checks
+from audit.schema import SPECS
 from reports import evidence
 from reports.labels import LABELS, needs_label, value_label
-from audit.schema import SPECS
 from tests.helpers import policy, tables
 
 OPTIONAL = [name for name, spec in SPECS.items()
