@@ -67,6 +67,94 @@ def parse_month(text: str) -> dt.date:
 
 
 # ---------------------------------------------------------------------------------------------
+# what a run writes: its manifest, and the previous run's outputs cleared before a rerun
+
+#: every output a run or a render writes, as paths relative to the run directory (globs). A
+#: manifest lists only files that match these *and* were written by the run, so a workspace or an
+#: operator's file kept in the run directory is never listed, and never removed.
+OUTPUT_PATTERNS = (
+    "run.json", "render.json", "rules.json", "findings.parquet", "findings.csv", "finding_claims.parquet",
+    "skipped.parquet", "quarantine.csv", "quarantine.parquet", "load_counts.csv", "validation.json",
+    "validation.html", "summary_by_family.csv", "indicators.parquet", "cases.parquet", "report.html", "report.pdf",
+    "exit_list.xlsx", "recovery.xlsx", "summary_table.xlsx", f"{NORMALISED_DIR}/*.parquet", f"{POLICY_DIR}/*.yaml",
+    f"{REFERENCE_DIR}/*.parquet", "graphs/case_*.html", "exit_lists/*.xlsx", "recovery_lists/*.xlsx",
+)
+MANIFEST_KEY = "written"  # run.json and render.json: the files that run (that render) wrote
+
+
+def written_since(run_dir: Path, since: float, patterns: Iterable[str] = OUTPUT_PATTERNS) -> list[str]:
+    """The run's outputs (``patterns``) written or rewritten at or after ``since`` (a time.time()),
+    relative to ``run_dir``, sorted: the manifest of what a run (a render) wrote."""
+    run_dir = Path(run_dir)
+    found = set()
+    for pattern in patterns:
+        for path in run_dir.glob(pattern):
+            if path.is_file() and not path.is_symlink() and path.stat().st_mtime >= since - 1.0:
+                found.add(path.relative_to(run_dir).as_posix())
+    return sorted(found)
+
+
+def previous_outputs(run_dir: Path, *names: str) -> list[str]:
+    """What the previous run (render) in ``run_dir`` wrote, from the manifests in ``names``
+    (run.json, render.json); a file with no manifest lists nothing."""
+    out: set[str] = set()
+    for name in names:
+        try:
+            payload = json.loads((Path(run_dir) / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        listed = payload.get(MANIFEST_KEY) if isinstance(payload, dict) else None
+        if isinstance(listed, list):
+            out.update(str(x) for x in listed)
+        elif isinstance(payload, dict):  # a run made before manifests: the outputs it named itself
+            out.update(f"exit_lists/{x}" for x in payload.get("exit_lists") or [] if isinstance(x, str))
+            if name == RUN_JSON:
+                out.update(_legacy_graphs(Path(run_dir)))
+    return sorted(out)
+
+
+def _legacy_graphs(run_dir: Path) -> list[str]:
+    """The case graphs an earlier run wrote, as its cases.parquet names them."""
+    try:
+        cases = pl.read_parquet(run_dir / "cases.parquet", columns=["graph_file"])
+    except Exception:  # noqa: BLE001 — no cases, or none named: nothing to clear
+        return []
+    return [str(x) for x in cases["graph_file"].drop_nulls().to_list()]
+
+
+def remove_outputs(run_dir: Path, listed: Iterable[str], keep_since: float | None = None) -> list[str]:
+    """Remove the files ``listed`` (a previous manifest) from ``run_dir``: only those that are
+    still one of the run's outputs by name (:data:`OUTPUT_PATTERNS`), regular files inside the run
+    directory, and not written at or after ``keep_since`` (this run's own). Emptied output folders
+    go too. Returns what was removed."""
+    # one place where a listed name becomes a path: the #15 path-safety helper belongs here
+    run_dir = Path(run_dir)
+    root = run_dir.resolve()
+    removed = []
+    for name in listed:
+        relative = Path(name)
+        if relative.is_absolute() or ".." in relative.parts or not any(relative.match(p) for p in OUTPUT_PATTERNS):
+            continue
+        path = run_dir / relative
+        try:
+            inside = path.resolve().is_relative_to(root)
+            if not inside or path.is_symlink() or not path.is_file():
+                continue
+            if keep_since is not None and path.stat().st_mtime >= keep_since - 1.0:
+                continue
+            path.unlink()
+        except OSError:
+            continue
+        removed.append(relative.as_posix())
+    for folder in ("graphs", "exit_lists", "recovery_lists", NORMALISED_DIR, POLICY_DIR, REFERENCE_DIR):
+        try:
+            (run_dir / folder).rmdir()  # only when empty: an operator's file keeps its folder
+        except OSError:
+            pass
+    return removed
+
+
+# ---------------------------------------------------------------------------------------------
 # writing what later stages read
 
 

@@ -233,8 +233,6 @@ def write_exit_lists(rf: RunFiles, policy: Policy, rows: list[dict[str, Any]] | 
     _write_book(rf.run_dir / "exit_list.xlsx", rf, by_county, summary, counties)
     folder = rf.run_dir / "exit_lists"
     folder.mkdir(exist_ok=True)
-    for old in folder.glob("*.xlsx"):
-        old.unlink()
     for code in counties:
         _write_book(folder / county_file_name(code, rf.county_names.get(code)), rf, by_county, None, [code])
     return rows

@@ -190,8 +190,6 @@ def write_recovery(rf: RunFiles) -> pl.DataFrame:
     extra = "" if rf.paid_date_exported else NOTICE_NO_PAID_DATE
     folder = rf.run_dir / RECOVERY_DIR
     folder.mkdir(exist_ok=True)
-    for old in folder.glob("*.xlsx"):
-        old.unlink()
     files: dict[str, str] = {}
     for (code,), part in rows.partition_by("county_code", as_dict=True, maintain_order=True).items():
         files[code] = county_file_name(code, rf.county_names.get(code))

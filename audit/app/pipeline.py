@@ -164,7 +164,7 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
               policy_dir: Path | None = None, progress: Callable[[str], None] | None = None,
               render: bool = True) -> RunResult:
     """The whole monthly run. Raises ``audit.loader.InputError`` for unusable input (exit 2)."""
-    t0 = time.perf_counter()
+    t0, started = time.perf_counter(), time.time()
     audit_month = parse_month(month)
     si_month = parse_month(si_as_of) if si_as_of else audit_month
     out_dir = Path(out_dir)
@@ -176,6 +176,10 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
         progress("读取输入 / loading inputs")
     loaded = load_inputs(Path(input_dir), out_dir)  # each table staged to Parquet as it loads
     timings["load"] = time.perf_counter() - t0
+    # the input is usable: what the previous run into this directory wrote goes (exactly that, by
+    # its manifest: a workspace or an operator's file beside it stays), so nothing stale is left
+    rundir.remove_outputs(out_dir, rundir.previous_outputs(out_dir, rundir.RUN_JSON, "render.json"),
+                          keep_since=started)
     loaded.write(out_dir)
     if progress:
         progress("数据契约校验 / validating contracts")
@@ -258,6 +262,7 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
         if rendered.exists():
             summary["outputs"] = json.loads(rendered.read_text(encoding="utf-8"))
     summary["timings_s"]["total"] = round(time.perf_counter() - t0, 2)
+    summary[rundir.MANIFEST_KEY] = sorted({*rundir.written_since(out_dir, started), rundir.RUN_JSON})
     write_json(out_dir / "run.json", summary)
     return RunResult(out_dir, outcome.findings, summary)
 
