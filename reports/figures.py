@@ -93,19 +93,44 @@ def by_county(rf: RunFiles) -> list[dict[str, Any]]:
 
 
 def top_findings(rf: RunFiles, n: int) -> list[dict[str, Any]]:
-    """The ``n`` findings with the most money at risk (then high severity), evidence readable."""
+    """The ``n`` entries with the most money at risk (then high severity), evidence readable.
+
+    Findings about the same money make one entry: those that put money on exactly the same
+    claims, or — naming no claim — the same unit, person, year and amount (two rules seeing one
+    10,800 yuan). The entry leads with the finding ranked first and names the others' rules
+    (``also``), so a reader never counts the same money twice."""
     if not rf.findings.height:
         return []
+    claim_sets = rf.links.group_by("finding_id").agg(pl.col("claim_id").unique().sort().str.join(",").alias("_claims"))
     ranked = (
         with_county(rf, rf.findings).join(finding_money(rf), on="finding_id", how="left")
-        .with_columns(pl.col("severity").replace({"high": 0, "medium": 1, "low": 2}).cast(pl.Int64).alias("_sev"))
-        .sort(["money", "_sev", "finding_id"], descending=[True, False, False]).head(n)
-        .join(rf.units.select("unit_id", "unit_name"), on="unit_id", how="left")
-        .join(rf.trainees.select("person_id", "name"), on="person_id", how="left")
+        .join(claim_sets, on="finding_id", how="left")
+        .with_columns(pl.col("severity").replace({"high": 0, "medium": 1, "low": 2}).cast(pl.Int64).alias("_sev"),
+                      pl.when(pl.col("_claims").is_not_null()).then(pl.concat_str([pl.lit("c:"), pl.col("_claims")]))
+                      .otherwise(pl.concat_str([pl.lit("u:"), pl.col("unit_id").fill_null(""), pl.lit("|"),
+                                                pl.col("person_id").fill_null(""), pl.lit("|"),
+                                                pl.col("period_start").dt.year().cast(pl.String).fill_null(""),
+                                                pl.lit("|"), pl.col("money").round(2).cast(pl.String)]))
+                      .alias("_money_key"))
+        .sort(["money", "_sev", "finding_id"], descending=[True, False, False])
+    )
+    # a finding with no money is about no money: it groups with nothing
+    ranked = ranked.with_columns(pl.when(pl.col("money") > 0).then(pl.col("_money_key"))
+                                 .otherwise(pl.col("finding_id")).alias("_money_key"))
+    groups = ranked.group_by("_money_key", maintain_order=True).agg(
+        pl.col("finding_id").first().alias("_lead"), pl.col("rule_id").slice(1).alias("_also_rules"),
+        pl.col("finding_id").slice(1).alias("_also_ids")).head(n)
+    lead = (
+        groups.join(ranked.drop("_money_key"), left_on="_lead", right_on="finding_id", how="left", maintain_order="left")
+        .rename({"_lead": "finding_id"})
+        .join(rf.units.select("unit_id", "unit_name"), on="unit_id", how="left", maintain_order="left")
+        .join(rf.trainees.select("person_id", "name"), on="person_id", how="left", maintain_order="left")
     )
     rows = []
-    for r in ranked.to_dicts():
+    for r in lead.to_dicts():
         info = rf.rule(r["rule_id"])
+        also = [{"title": rf.rule(rule).title, "rule_id": rule, "finding_id": fid}
+                for rule, fid in zip(r["_also_rules"], r["_also_ids"])]
         rows.append({
             "finding_id": r["finding_id"], "rule_id": r["rule_id"], "title": info.title,
             "citation": r["citation"] or info.citation, "severity": SEVERITY_ZH.get(r["severity"], r["severity"]),
@@ -113,7 +138,7 @@ def top_findings(rf: RunFiles, n: int) -> list[dict[str, Any]]:
             "county": rf.county_name(r["county_code"]), "unit": r["unit_name"] or r["unit_id"] or "",
             "unit_id": r["unit_id"] or "", "person": _person(r["name"], r["person_id"]),
             "claim_id": r["claim_id"] or "", "period": _period(r["period_start"], r["period_end"]),
-            "evidence": evidence.items(r["evidence"]),
+            "evidence": evidence.items(r["evidence"]), "also": also,
         })
     return rows
 

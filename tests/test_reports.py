@@ -511,3 +511,29 @@ def test_never_every_rule_ran_while_keys_were_skipped(tmp_path: Path) -> None:
     html = (path / "report.html").read_text(encoding="utf-8")
     assert "所有规则均已运行" not in html and "均已" not in html
     assert "有 1 条记录未能判断" in html and "审计结论不完整" in html
+
+
+def test_findings_about_the_same_money_are_one_entry_of_the_top_list(tmp_path: Path) -> None:
+    """A second rule putting money on the same claims C1 and C2 joins the first's entry, saying so;
+    the 2,960 yuan appear once in the top list."""
+    from reports import figures
+    from reports.data import load_run
+
+    path = synthetic_run(tmp_path / "run")
+    findings = pl.read_parquet(path / "findings.parquet")
+    links = pl.read_parquet(path / "finding_claims.parquet")
+    ghost = findings.filter(pl.col("rule_id") == GHOST.id)
+    twin = ghost.with_columns(pl.lit(DUPLICATE.id).alias("rule_id"), pl.lit("ffffffffffffffff").alias("finding_id"))
+    findings = pl.concat([findings, twin])
+    links = pl.concat([links, links.filter(pl.col("finding_id") == ghost["finding_id"][0])
+                       .with_columns(pl.lit("ffffffffffffffff").alias("finding_id"))])
+    findings.write_parquet(path / "findings.parquet")
+    links.write_parquet(path / "finding_claims.parquet")
+    top = figures.top_findings(load_run(path), 20)
+    entry = next(t for t in top if t["finding_id"] in (ghost["finding_id"][0], "ffffffffffffffff"))
+    assert entry["money"] == 2960.0 and [a["finding_id"] for a in entry["also"]] in (
+        [["ffffffffffffffff"]][0], [ghost["finding_id"][0]])
+    assert sum(t["money"] == 2960.0 for t in top) == 1
+    render_run(path, pdf=False)
+    html = (path / "report.html").read_text(encoding="utf-8")
+    assert "同一笔资金另有 1 条问题指向（金额只计一次）" in html
