@@ -252,7 +252,9 @@ def _param_value(value: Any) -> str:
 def detection(policy: Policy) -> list[dict[str, Any]]:
     return [{"name": d.name, "value": _param_value(d.value), "unit": d.unit,
              "description": str(d.description or "").split(" — ")[0],
-             "rationale": d.rationale} for d in policy.detection.values()]
+             # the project's own copy of the readings, which a clone of the project carries
+             "rationale": str(d.rationale or "").replace("RULES.md §8", "docs/readings.md"),
+             } for d in policy.detection.values()]
 
 
 REFERENCE_ZH = {
