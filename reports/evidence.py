@@ -39,6 +39,8 @@ def _scalar(key: str, value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float):
+        if ("rate" in key and "basis" not in key or key == "threshold") and 0 <= value <= 1:  # a rate: 75%
+            return f"{value:.0%}" if round(value * 100, 6) == int(round(value * 100)) else f"{value:.1%}"
         return f"{value:,.2f}" if abs(value) >= 1000 or value != int(value) else f"{value:.0f}"
     text = value_label(str(value))
     return text if _unmasked(key) else _masked(text)
@@ -52,6 +54,7 @@ class EvidenceItem:
     text: str = ""
     columns: list[str] = field(default_factory=list)
     rows: list[list[str]] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # a wide list of records: one line each
 
     @property
     def is_table(self) -> bool:
@@ -75,18 +78,30 @@ def _inline(key: str, value: Any) -> str:
     return _scalar(key, value)
 
 
+MAX_COLUMNS = 6  # a list of records wider than this reads as one line per record, not a table
+
+
 def items(evidence: str | None) -> list[EvidenceItem]:
-    """The evidence as labelled items; a list of records becomes a small table."""
+    """The evidence as labelled items: a list of records becomes a small table — its columns
+    that are empty in every row left out — or, when still wider than :data:`MAX_COLUMNS` (a
+    retention finding's people, 14 facts each), one line of ``标签 值`` per record, which fits
+    a card at 1280 px and an A4 page whatever the number of facts."""
     data = parse(evidence)
     if not isinstance(data, dict):
         data = {"evidence": data}
     out: list[EvidenceItem] = []
     for key, value in data.items():
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            columns = list(dict.fromkeys(k for row in value for k in row))
+            columns = [c for c in dict.fromkeys(k for row in value for k in row)
+                       if any(row.get(c) not in (None, "", []) for row in value)]
             rows = [[_inline(c, row.get(c)) for c in columns] for row in value[:MAX_ROWS]]
-            if len(value) > MAX_ROWS:
-                rows.append([f"…另有 {len(value) - MAX_ROWS} 行"] + [""] * (len(columns) - 1))
+            more = f"…另有 {len(value) - MAX_ROWS} 行" if len(value) > MAX_ROWS else ""
+            if len(columns) > MAX_COLUMNS:
+                lines = ["；".join(f"{label(c)} {cell}" for c, cell in zip(columns, row)) for row in rows]
+                out.append(EvidenceItem(label(key), lines=lines + ([more] if more else [])))
+                continue
+            if more:
+                rows.append([more] + [""] * (len(columns) - 1))
             out.append(EvidenceItem(label(key), columns=[label(c) for c in columns], rows=rows))
         else:
             out.append(EvidenceItem(label(key), text=_inline(key, value)))

@@ -157,9 +157,9 @@ def view_payload(view: graph.GraphView, *, signals: frozenset[str] = frozenset()
                 "signal": f["rule_id"] in signals,
                 "period": f"{f['period_start'] or ''} 至 {f['period_end'] or ''}", "citation": f["citation"] or "",
                 # the evidence in labelled sentences and small tables, as in the report (raw JSON only unmasked)
-                "evidence": [{"label": i.label, "text": i.text, "columns": i.columns, "rows": i.rows}
+                "evidence": [{"label": i.label, "text": i.text, "columns": i.columns, "rows": i.rows, "lines": i.lines}
                              for i in readable.items(f["evidence"])] if not unmasked else
-                            [{"label": "证据", "text": f["evidence"] or "", "columns": [], "rows": []}],
+                            [{"label": "证据", "text": f["evidence"] or "", "columns": [], "rows": [], "lines": []}],
             } for f in found],
         })
     # the overview names the nodes an investigator looks for first, whatever the zoom
