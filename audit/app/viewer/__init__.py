@@ -31,7 +31,7 @@ from reports import evidence as readable
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 KIND_PREFIX = {"phone": "电话", "bank": "银行卡/账户", "address": "地址"}  # a hub's label says what it is
-OVERVIEW_LABELS = 80  # nodes labelled at every zoom level: units, hubs, flagged people (the rest on zooming in)
+OVERVIEW_LABELS = 40  # nodes labelled at every zoom level: units, hubs, flagged people (the rest on zooming in)
 HUB_DEGREE = 3  # a phone, card or address with this many edges or more is a hub (drawn and labelled as such)
 
 FAMILY_COLOURS: dict[str, str] = {
