@@ -29,8 +29,10 @@ def report_cmd(run_dir: Path, no_pdf: bool) -> None:
     status = render_run(run_dir, pdf=not no_pdf)
     for note in status.get("notes", []):
         click.echo(f"注意 / note: {note}", err=True)
-    click.echo(f"report.html{'、report.pdf' if status['report_pdf'] else ''}、exit_list.xlsx（{status['exit_units']} 家单位）、"
-               f"recovery.xlsx（{status['recovery_rows']} 行）{'、summary_table.xlsx' if status['summary_table'] else ''}")
+    click.echo(f"已生成 / written: report.html{'、report.pdf' if status['report_pdf'] else ''}；"
+               f"退出名单 exit_list.xlsx（{status['exit_units']:,} 家单位，分县区文件 {len(status['exit_lists']):,} 个）；"
+               f"追回清单 recovery.xlsx（应追回 {status['recovery_rows']:,} 笔、应停止拨付 {status['stop_payment_rows']:,} 笔，"
+               f"分县区文件 {len(status['recovery_lists']):,} 个）{'；汇总表 summary_table.xlsx' if status['summary_table'] else ''}")
     if not status["report_pdf"] and not no_pdf:
-        click.echo(f"PDF 未生成：{status['pdf_note']}", err=True)
+        click.echo(f"PDF 未生成 / no PDF: {status['pdf_note']}", err=True)
     click.echo(f"→ {run_dir}")

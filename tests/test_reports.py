@@ -305,6 +305,8 @@ def test_recovery_lists_each_claim_once_with_rules(run_dir: Path) -> None:
     prow = [c.value for c in person[3]]
     assert "张三" in prow and 2960.0 in prow
     assert _sheet_rows(book["应停止拨付"]) == []  # every claim of the run was paid
+    for sheet in book.worksheets:  # printable like the exit lists
+        assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$2" and sheet.print_area
 
 
 def test_recovery_summary_is_per_county(run_dir: Path) -> None:
