@@ -70,7 +70,7 @@ def trainee_is_legal_rep(t: Tables, policy: Policy) -> pl.LazyFrame:
         .join(reps, left_on=["unit_id", "person_key"], right_on=["unit_id", "rep_key"])
         .drop("person_key")
     )
-    out = with_claims(found, claims_of_internship(t, found), KEYS)
+    out = with_claims(found, claims_of_internship(t, policy, found), KEYS)
     return cited(out.select(
         "person_id", "unit_id", "county_code",
         pl.col("internship_start").alias("period_start"),
