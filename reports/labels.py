@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from reports.labels_typologies import TYPOLOGY_LABELS
+
 # ---- people, units, claims, agreements ------------------------------------------------------
 _KEYS = {
     "person_id": "身份证号", "person_ids": "身份证号", "name": "姓名", "names": "姓名", "person_key": "人员识别号",
@@ -114,8 +116,8 @@ _KEYS = {
     "graph_shell_min_trainees": "参数：关联单位群最少人数", "graph_shell_min_units": "参数：关联单位群最少单位数",
 }
 
-#: field → Chinese label
-LABELS: dict[str, str] = dict(_KEYS)
+#: field → Chinese label; the typologies of real cases (issue #16) label their own fields
+LABELS: dict[str, str] = {**_KEYS, **TYPOLOGY_LABELS}
 
 #: coded values in evidence → Chinese (a value that is a field name takes the field's label)
 VALUE_LABELS: dict[str, str] = {
