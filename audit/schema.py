@@ -20,8 +20,10 @@ Normalised tables (what the loader hands to the checks) have, besides the canoni
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 import polars as pl
 
@@ -55,6 +57,17 @@ POLARS_DTYPE: dict[Kind, pl.DataType] = {
 }
 
 
+#: the range a value of each kind must fall in when it is read, or its row is quarantined (a
+#: value that does not fit its type, or no sane one: an amount beyond ±100 million yuan, a date
+#: outside 1950–2100, a whole number beyond ±1 billion); a column's own ``bounds`` narrow it.
+KIND_BOUNDS: dict[Kind, tuple[Any, Any]] = {
+    Kind.MONEY: (-100_000_000.0, 100_000_000.0),
+    Kind.DATE: (dt.date(1950, 1, 1), dt.date(2100, 12, 31)),
+    Kind.MONTH: (dt.date(1950, 1, 1), dt.date(2100, 12, 1)),
+    Kind.INT: (-1_000_000_000, 1_000_000_000),
+}
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
@@ -64,10 +77,16 @@ class ColumnSpec:
     not_null: bool = False  # a present column whose value may not be empty (else: quarantine)
     values: tuple[str, ...] = ()  # closed value set for ENUM (canonical spellings)
     aliases: tuple[str, ...] = ()  # other header spellings seen in exports
+    bounds: tuple[Any, Any] | None = None  # the column's own range (else its kind's: KIND_BOUNDS)
 
     @property
     def dtype(self) -> pl.DataType:
         return POLARS_DTYPE[self.kind]
+
+    @property
+    def value_range(self) -> tuple[Any, Any] | None:
+        """(lowest, highest) a value read may be, both included; None for text."""
+        return self.bounds or KIND_BOUNDS.get(self.kind)
 
 
 @dataclass(frozen=True)
@@ -264,7 +283,7 @@ RETENTION_DECLARATIONS = TableSpec(
     "留用申报",
     (
         C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
-        C("year", "年度", K.INT, required=True, not_null=True),
+        C("year", "年度", K.INT, required=True, not_null=True, bounds=(1990, 2100)),
         C("completed_count", "见习期满人数", K.INT, required=True),
         C("retained_count", "留用人数", K.INT, required=True),
     ),
@@ -334,6 +353,24 @@ TABLES: tuple[TableSpec, ...] = (
 REFERENCE_TABLES: tuple[TableSpec, ...] = (MIN_WAGE, COUNTY_TIERS)
 SPECS: dict[str, TableSpec] = {t.name: t for t in (*TABLES, *REFERENCE_TABLES)}
 REQUIRED_TABLES = tuple(t.name for t in TABLES if t.required)
+
+#: columns the loader and the stages after it add to a table (besides each ID column's ``_raw``
+#: and ``_status``): an input column of one of these names is kept as an extra column with a
+#: suffix, as is one named like a column of any table, or starting with ``_``.
+LOADER_COLUMNS = ("_file", "_line", "_dup_rows", "_src", "_keep", "_row", "_pos", "_row_hash", "birth_date", "sex")
+
+
+def reserved_column_names() -> frozenset[str]:
+    """Every name an input column may not keep as an extra column (see :data:`LOADER_COLUMNS`):
+    the columns of every table, their derived ``_raw``/``_status`` columns, the loader's own."""
+    names = set(LOADER_COLUMNS)
+    for spec in SPECS.values():
+        for c in spec.columns:
+            names.add(c.name)
+            if c.kind in (Kind.PERSON_ID, Kind.USCC):
+                names.update((f"{c.name}_raw", f"{c.name}_status"))
+    return frozenset(names)
+
 
 PROVINCES: dict[str, str] = {
     "430000": "湖南",

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from audit.masking import mask_card, mask_id, mask_phone
+from audit.masking import key_role, mask_as, mask_id
 from audit.schema import SPECS, Kind, TableSpec
 
 if TYPE_CHECKING:
@@ -270,13 +270,9 @@ def _mask(column: str, value: Any) -> Any:
     col = column.lower()
     if col.endswith("_status"):
         return text
-    if col.startswith(("person_id", "legal_rep_id")) or col.endswith("_raw"):
+    if col.endswith("_raw"):
         return mask_id(text)
-    if "bank" in col or col == "account":
-        return mask_card(text)
-    if "phone" in col:
-        return mask_phone(text)
-    return text
+    return mask_as(key_role(col), text)  # an ID, card or phone column by its role; the text net for the rest
 
 
 def _ge_context() -> Any:

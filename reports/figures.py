@@ -11,7 +11,7 @@ from typing import Any
 
 import polars as pl
 
-from audit.masking import mask
+from audit.masking import mask, mask_id
 from audit.policy import Policy
 from audit.rundir import sibling_runs
 from audit.schema import SPECS
@@ -122,7 +122,7 @@ def top_findings(rf: RunFiles, n: int) -> list[dict[str, Any]]:
 def _person(name: str | None, person_id: str | None) -> str:
     if not person_id:
         return ""
-    return f"{name or ''} {mask(person_id)}".strip()
+    return f"{name or ''} {mask_id(person_id)}".strip()
 
 
 def _period(start: Any, end: Any) -> str:

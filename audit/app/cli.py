@@ -17,6 +17,7 @@ import click
 from audit.app.graph_cli import graph_cmd
 from audit.app.pipeline import EXIT_ERROR, EXIT_INVALID, run_audit
 from audit.loader import InputError, load_inputs
+from audit.masking import mask
 from audit.policy import Policy, PolicyError
 from audit.rundir import parse_month
 from audit.validation import validate, write_validation
@@ -35,16 +36,17 @@ class AuditGroup(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as exc:
-            click.echo(f"输入无法使用 / invalid input: {exc}", err=True)
+            click.echo(f"输入无法使用 / invalid input: {mask(str(exc))}", err=True)
             ctx.exit(EXIT_INVALID)
         except PolicyError as exc:
-            click.echo(f"参数文件错误 / policy file error: {exc}", err=True)
+            click.echo(f"参数文件错误 / policy file error: {mask(str(exc))}", err=True)
             ctx.exit(EXIT_INVALID)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
         except Exception as exc:  # noqa: BLE001 — a run error must still exit 3 with a message
             logging.getLogger("audit").debug("run error", exc_info=True)
-            click.echo(f"运行错误 / run error: {type(exc).__name__}: {exc}", err=True)
+            # masked: a library's message may quote a value of the data
+            click.echo(f"运行错误 / run error: {type(exc).__name__}: {mask(str(exc))[:500]}", err=True)
             click.echo("Re-run with AUDIT_DEBUG=1 for the traceback.", err=True)
             if _debug():
                 raise

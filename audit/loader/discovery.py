@@ -21,11 +21,21 @@ def discover(input_dir: Path) -> tuple[dict[str, Path], list[str]]:
     """table name → its file; notes about files that were ignored. Two files for a table is an error."""
     found: dict[str, list[Path]] = {}
     notes: list[str] = []
-    for path in sorted(Path(input_dir).iterdir()):
-        if path.name.startswith((".", "~$")) or not path.is_file():
+    try:
+        entries = sorted(Path(input_dir).iterdir())
+    except OSError as exc:
+        raise InputError(f"{input_dir}: the input directory cannot be read ({exc.strerror or type(exc).__name__})") from None
+    for path in entries:
+        if path.name.startswith((".", "~$")):
             continue
         table = path.stem.strip().lower()
-        if path.suffix.lower() in SUFFIXES and table in SPECS:
+        named_like_table = path.suffix.lower() in SUFFIXES and table in SPECS
+        if not path.is_file():
+            if named_like_table:  # a directory (or a device) where the table's file should be
+                raise InputError(f"{path.name}: not a file (a directory or special file named like the table "
+                                 f"{table} ({SPECS[table].zh})); put the table's file there")
+            continue
+        if named_like_table:
             found.setdefault(table, []).append(path)
         else:
             notes.append(f"忽略未知文件 / ignored file not in the contract: {path.name}")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import logging
 import shutil
 import time
@@ -15,12 +16,16 @@ from typing import Any
 import polars as pl
 
 from audit.loader.discovery import InputError, digest_files, discover
+from audit.loader.headers import shown_name
 from audit.loader.normalised import COUNTS_SCHEMA, QUARANTINE_SCHEMA, NormalisedTable, normalise, rss_gb
 from audit.loader.readers import READERS, RawSource
+from audit.masking import mask
 from audit.schema import SPECS
 
 log = logging.getLogger("audit.loader")
 
+#: how many unknown columns of a table the reconciliation names (the rest are counted).
+_NOTE_COLUMNS = 20
 #: where a staged load writes its tables until :meth:`LoadResult.write` (inside the output dir).
 STAGE_DIR = ".normalised.partial"
 #: how normalised tables are written (lz4: fast to write and to scan).
@@ -123,8 +128,10 @@ class LoadResult:
             )
         for table, cols in self.unknown_columns.items():
             if cols:
-                lines.append(f"未知列（保留为文本）/ unknown columns kept as text: {table}: {', '.join(cols)}")
-        lines.extend(self.notes)
+                shown = ", ".join(shown_name(c) for c in cols[:_NOTE_COLUMNS])
+                more = f" … (+{len(cols) - _NOTE_COLUMNS})" if len(cols) > _NOTE_COLUMNS else ""
+                lines.append(f"未知列（保留为文本）/ unknown columns kept as text: {table}: {shown}{more}")
+        lines.extend(mask(note) for note in self.notes)  # a note names files and columns, never data: masked anyway
         return "\n".join(lines)
 
 
@@ -146,13 +153,15 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
     if not input_dir.is_dir():
         raise InputError(f"{input_dir}: not a directory")
     paths, notes = discover(input_dir)
-    input_files = digest_files(input_dir, paths.values())  # 0.2 s for 250 MB (bench/NOTES.md)
+    with _unreadable_is_input_error():
+        input_files = digest_files(input_dir, paths.values())  # 0.2 s for 250 MB (bench/NOTES.md)
     errors: list[str] = []
     raw: dict[str, list[RawSource]] = {}
     for table, path in paths.items():
         spec = SPECS[table]
         reader = READERS[path.suffix.lower()]
-        sources = reader(path, spec, notes, errors)
+        with _unreadable_is_input_error(path):
+            sources = reader(path, spec, notes, errors)
         if sources:
             raw[table] = sources
     for table, sources in raw.items():
@@ -204,6 +213,17 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
         notes=notes,
         heights=heights,
     )
+
+
+@contextlib.contextmanager
+def _unreadable_is_input_error(path: Path | None = None) -> Iterator[None]:
+    """A file that cannot be read (permissions, an I/O error) is the input's fault: exit code 2,
+    the file named."""
+    try:
+        yield
+    except OSError as exc:
+        name = path.name if path is not None else Path(exc.filename or "?").name
+        raise InputError(f"{name}: the file cannot be read ({exc.strerror or type(exc).__name__})") from None
 
 
 def _stage_table(table: NormalisedTable, path: Path) -> None:
