@@ -11,11 +11,15 @@ cards and accounts, and phones (:func:`column_role`), and an evidence key names 
 column (:func:`key_role`), so an ID is masked whatever its spelling — two digits too many, an
 ``ID`` prefix, hyphens or spaces. The text scan (:func:`mask`) is the second net, for free text
 and for keys of no known role: every run of 15 or more digits (single spaces or hyphens between
-them allowed, a final ``X``, letters around it or not) and every mobile number is masked.
+them allowed, a final ``X``, letters around it or not) and every mobile number is masked — but a
+统一社会信用代码 (a valid GB 32100 code that is not shaped like an ID) stays, as a unit's code is
+public. A code column (a unit, claim, agreement or county code: :func:`mask_code`) is shown as
+it is unless it holds a number shaped like a person ID (a mislabelled column), which is masked.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import re
@@ -23,6 +27,7 @@ from typing import Any
 
 import polars as pl
 
+from audit.normalise import gb32100_check_char
 from audit.schema import SPECS, Kind
 
 #: how a value of each role is masked: (characters kept at the head, at the tail)
@@ -58,14 +63,15 @@ def mask_phone(value: str | None) -> str | None:
 
 
 def mask_as(role: str | None, value: Any) -> str:
-    """``value`` masked as its role says (``id``, ``card``, ``phone``); the text net for a value
-    of no personal role ('' for None)."""
+    """``value`` masked as its role says (``id``, ``card``, ``phone``; ``public``: a code, masked
+    only where it is shaped like an ID, :func:`mask_code`); the text net for a value of no role
+    ('' for None)."""
     if value is None:
         return ""
     if role in KEEP:
         return _keep(str(value), *KEEP[role]) or ""
     if role == "public":
-        return str(value)
+        return mask_code(value)
     return mask(value)
 
 
@@ -112,10 +118,10 @@ def column_role(column: str) -> str | None:
     return _column_roles().get(column)
 
 
-#: evidence keys whose values are public codes a county needs as they are: unit credit codes,
-#: claim, agreement and position numbers, county codes, files and lines.
-_PUBLIC_WORDS = ("unit", "employer", "uscc", "claim", "agreement", "position", "county", "province", "file",
-                 "line", "finding")
+#: evidence keys whose values are numbers a county needs as they are (claim, agreement, position,
+#: finding), files and lines: masked only where shaped like an ID (:func:`mask_code`). Unit and
+#: county codes go through the net, which leaves a valid one as it is.
+_PUBLIC_WORDS = ("claim", "agreement", "position", "file", "line", "finding")
 #: evidence keys (beside the schema's columns) whose values are person IDs.
 _ID_KEYS = ("raw_id", "raw_ids", "normalised_id", "ids", "person_key", "person_ids", "internship_system_value",
             "market_registry_value")
@@ -125,8 +131,9 @@ _ID_KEYS = ("raw_id", "raw_ids", "normalised_id", "ids", "person_key", "person_i
 def key_role(key: str) -> str | None:
     """The role of the value under an evidence (or report) key: a schema column's role, ``id``
     for a key naming a person ID (``person_*``, ``raw_id``, ``*legal_rep_id*``…), ``card`` or
-    ``phone`` for one naming those, ``public`` for a unit, claim, agreement or county code, a
-    file or a line; None (the text net) for anything else, names and dates included."""
+    ``phone`` for one naming those, ``public`` for a claim, agreement, position or finding number,
+    a file or a line; None (the text net) for anything else — unit and county codes, names and
+    dates included."""
     k = key.lower()
     role = column_role(k)
     if role:
@@ -173,20 +180,75 @@ def _mask_tree(key: str | None, value: Any) -> Any:
 # however written, a bank card or account; letters around it do not hide it
 _LONG_NUMBER = re.compile(r"(?<![0-9])(\d(?:[ \-]?\d){13,}(?:[ \-]?[\dXx]))(?![0-9])")
 _MOBILE = re.compile(r"(?<![0-9])(1\d{2}[ \-]?\d{4}[ \-]?\d{4})(?![0-9])")
+_TOKEN = re.compile(r"[0-9A-Za-z]+")
+_SEPARATORS = re.compile(r"[ \-]")
+
+
+def _birth_date(text: str) -> bool:
+    """Whether ``text`` (YYYYMMDD) is a date from 1900 to 2099."""
+    try:
+        year, month, day = int(text[:4]), int(text[4:6]), int(text[6:8])
+        return 1900 <= year <= 2099 and dt.date(year, month, day) is not None
+    except ValueError:
+        return False
+
+
+def id_shaped(number: str) -> bool:
+    """Whether a run of digits (separators removed) holds a person ID: a province code (11–82),
+    then a birth date in characters 7–14 of 17 digits and a digit or X — anywhere in the run, so
+    two digits too many do not hide one — or exactly 15 digits with a birth date (YYMMDD) in
+    characters 7–12 (a legacy ID)."""
+    text = number.upper()
+    for i in range(len(text) - 17):
+        body = text[i:i + 18]
+        if (body[:17].isdigit() and (body[17].isdigit() or body[17] == "X") and 11 <= int(body[:2]) <= 82
+                and _birth_date(body[6:14])):
+            return True
+    return len(text) == 15 and text.isdigit() and 11 <= int(text[:2]) <= 82 and _birth_date("19" + text[6:12])
+
+
+def _unit_code(token: str) -> bool:
+    """A valid 统一社会信用代码 that is not shaped like a person ID."""
+    code = token.upper()
+    if len(code) != 18 or id_shaped(code):
+        return False
+    try:
+        return gb32100_check_char(code[:17]) == code[17]
+    except ValueError:
+        return False
 
 
 def mask(value: Any) -> str:
     """``value`` as text with every ID, bank-card and mobile number in it masked ('' for None).
 
     Scanning the text rather than trusting a column name means an ID that reaches a report inside
-    evidence, a note or a free-text reason is masked too. A 统一社会信用代码 such as
-    ``91360102MA35L7XK1B`` has too few digits in a row to be taken for one (a unit's code is
-    public); an all-digit code would be masked, which errs on the safe side.
+    evidence, a note, a name or a free-text reason is masked too. A 统一社会信用代码 such as
+    ``91330100799655058B`` (17 digits in a row) stays as it is: a unit's code is public.
     """
     if value is None:
         return ""
     text = str(value)
     if not any(ch.isdigit() for ch in text):
         return text
-    text = _LONG_NUMBER.sub(lambda found: _keep(found.group(1), 4, 4) or "", text)
+    if _LONG_NUMBER.search(text):
+        units = {m.span() for m in _TOKEN.finditer(text) if _unit_code(m.group())}
+        text = _LONG_NUMBER.sub(lambda found: found.group(1) if _within(found.span(1), units)
+                                else _keep(found.group(1), 4, 4) or "", text)
     return _MOBILE.sub(lambda found: _keep(found.group(1), 3, 4) or "", text)
+
+
+def _within(span: tuple[int, int], tokens: set[tuple[int, int]]) -> bool:
+    return any(start <= span[0] and span[1] <= end for start, end in tokens)
+
+
+def mask_code(value: Any) -> str:
+    """A code shown as it is (a unit's, a claim's, an agreement's or a county's: the county
+    looks it up), unless it holds a number shaped like a person ID (:func:`id_shaped`: a
+    mislabelled column), which is masked ('' for None)."""
+    if value is None:
+        return ""
+    text = str(value)
+    if not any(ch.isdigit() for ch in text):
+        return text
+    return _LONG_NUMBER.sub(lambda found: _keep(found.group(1), 4, 4) or ""
+                            if id_shaped(_SEPARATORS.sub("", found.group(1))) else found.group(1), text)

@@ -7,12 +7,21 @@ run directory — through ``..``, an absolute part or a symbolic link. A file na
 (a county's exit list is ``exit_lists/<county_code>.xlsx``) is made only from a validated value
 (:func:`county_file_stem`: six digits, GB/T 2260) or a sanitised one (:func:`safe_stem`); a
 county code that is not six digits is a data-quality fact about its row, never part of a path.
+
+A CSV file a clerk may open in Excel (``findings.csv``, ``quarantine.csv``) is written through
+:func:`write_csv`: a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return would be run by Excel as a formula, so it is written with a leading apostrophe (which
+Excel shows as text); a text that is a plain number (``-1288.00``, ``+35``) is left as it is —
+Excel reads it as the number it is, not as a formula — and number columns are never touched.
 """
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
+
+import polars as pl
 
 #: a county code as GB/T 2260 writes it: six digits.
 COUNTY_CODE = re.compile(r"^\d{6}$")
@@ -53,3 +62,32 @@ def safe_stem(text: str | None, fallback: str = UNKNOWN_STEM) -> str:
     characters one ``_``), at most :data:`MAX_STEM_CHARS`, never empty or hidden."""
     stem = _UNSAFE.sub("_", text or "").strip("_")[:MAX_STEM_CHARS]
     return stem or fallback
+
+
+#: a text cell Excel would read as a formula (OWASP's list: = + - @, tab, carriage return)
+FORMULA_START = r"^[=+\-@\t\r]"
+#: a text that is a plain number: Excel reads it as that number, never as a formula
+PLAIN_NUMBER = r"^[+-]?(?:\d[\d,]*(?:\.\d*)?|\.\d+)$"
+
+
+def formula_safe(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame with every text cell Excel would run as a formula prefixed with ``'`` (the
+    rule in the module docstring); number, date and boolean columns as they are."""
+    text = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    if not text:
+        return frame
+    return frame.with_columns(
+        pl.when(pl.col(c).str.contains(FORMULA_START) & ~pl.col(c).str.contains(PLAIN_NUMBER))
+        .then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
+        for c in text
+    )
+
+
+def write_csv(frame: pl.DataFrame, path: Path, *, bom: bool = False) -> None:
+    """``frame`` as CSV at ``path``, formula-safe (:func:`formula_safe`); with ``bom``, UTF-8
+    with a byte-order mark (Excel then reads the Chinese right)."""
+    safe = formula_safe(frame)
+    with open(path, "wb") as fh:
+        if bom:
+            fh.write(codecs.BOM_UTF8)
+        safe.write_csv(fh)

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from audit.masking import key_role, mask_as, mask_id
+from audit.outpaths import inside
 from audit.schema import SPECS, Kind, TableSpec
 
 if TYPE_CHECKING:
@@ -458,10 +459,10 @@ def write_validation(out_dir: Path, report: ValidationReport) -> None:
     """validation.json (every expectation's outcome) and validation.html (the same, readable)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "validation.json").write_text(
+    inside(out_dir, "validation.json").write_text(
         json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8"
     )
-    (out_dir / "validation.html").write_text(render_html(report), encoding="utf-8")
+    inside(out_dir, "validation.html").write_text(render_html(report), encoding="utf-8")
 
 
 def render_html(report: ValidationReport) -> str:

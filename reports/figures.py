@@ -306,3 +306,28 @@ def skipped_keys(rf: RunFiles) -> list[dict[str, Any]]:
     return [{"rule_id": r["rule_id"], "title": rf.rule(r["rule_id"]).title, "reason": mask(r["reason"]),
              "count": r["len"]} for r in table.to_dicts()]
 
+
+
+_CONTRACTS_SHOWN = 20  # failed expectations listed on the first screen; the rest are counted
+
+
+def contracts(rf: RunFiles) -> dict[str, Any] | None:
+    """The data contracts the inputs failed (great-expectations, ``validation.json``), for the
+    report's first screen: how many expectations ran, and each failed one with its table, what
+    it expects and how many rows fail it, most rows first. None for a run without the file."""
+    data = rf.rundir.validation()
+    if data is None:
+        return None
+    expectations = [e for e in data.get("expectations") or [] if isinstance(e, dict)]
+    failed = sorted((e for e in expectations if not e.get("success")),
+                    key=lambda e: (-int(e.get("unexpected_rows") or 0), str(e.get("table")), str(e.get("description"))))
+    rows = []
+    for e in failed[:_CONTRACTS_SHOWN]:
+        table = str(e.get("table", ""))
+        spec = SPECS.get(table)
+        rows.append({
+            "table": table, "table_zh": spec.zh if spec else table, "description": str(e.get("description", "")),
+            "rows": int(e.get("unexpected_rows") or 0), "checked": int(e.get("rows_checked") or 0),
+            "error": str(e.get("error") or ""),
+        })
+    return {"total": len(expectations), "failed": len(failed), "rows": rows, "more": max(len(failed) - _CONTRACTS_SHOWN, 0)}

@@ -15,6 +15,7 @@ from __future__ import annotations
 import polars as pl
 
 from audit.masking import mask_id
+from audit.outpaths import inside
 from reports.data import RunFiles, claim_money, unlinked_money, with_county
 from reports.xlsx import Column, sheet_name, workbook, write_table
 
@@ -129,7 +130,7 @@ def person_rows(rows: pl.DataFrame) -> pl.DataFrame:
 
 def write_recovery(rf: RunFiles) -> pl.DataFrame:
     rows = recovery_rows(rf)
-    book, fmt = workbook(str(rf.run_dir / "recovery.xlsx"))
+    book, fmt = workbook(str(inside(rf.run_dir, "recovery.xlsx")))
     used: set[str] = set()
     write_table(book, fmt, sheet_name("按单位和人员", used), f"{rf.month_label} " + NOTICE, PERSON_COLUMNS,
                 person_rows(rows), total_of=("claims", "recover"))

@@ -89,6 +89,7 @@ def context(rf: RunFiles, policy: Policy, pdf_note: str, exits: list[dict[str, A
         "exit_total": len(exits),
         "pdf_note": pdf_note,
         "has_validation": rf.rundir.has("validation.html"),
+        "contracts": figures.contracts(rf),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,11 +15,14 @@ from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from audit.masking import mask
+from audit.masking import mask, mask_code
 
 HEADER_ROW = 1  # row 0 carries the sheet's notice; data start below the header
-#: columns whose values are codes a county looks up as they are (never personal): not masked
-CODE_KEYS = frozenset({"county_code", "unit_id", "claim_id", "agreement_id", "finding_id", "finding_ids", "case_id"})
+#: columns whose values are numbers a county looks up as they are (claim, agreement, finding):
+#: masked only where one is shaped like a person ID (:func:`audit.masking.mask_code`: a
+#: mislabelled column); every other text column — unit and county codes too, which the net leaves
+#: as they are when they are valid — passes the masking net (:func:`audit.masking.mask`)
+CODE_KEYS = frozenset({"claim_id", "agreement_id", "finding_id", "finding_ids", "case_id"})
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -329,7 +333,7 @@ def write_table(book: Workbook, fmt: Formats, name: str, notice: str, columns: l
     frame = rows if isinstance(rows, pl.DataFrame) else None
     n = len(rows)
     series = [frame[c.key] if frame is not None else _column(rows, c.key) for c in columns]  # type: ignore[arg-type]
-    series = [s if c.key in CODE_KEYS else _masked_text(s) for c, s in zip(columns, series)]
+    series = [_masked_text(s, mask_code if c.key in CODE_KEYS else mask) for c, s in zip(columns, series)]
     widths = [_display_width(c.header) + 2 for c in columns]
     for j, values in enumerate(series):
         widths[j] = max(widths[j], min(_shown_width(values) + 2, 60))
@@ -372,19 +376,19 @@ def write_table(book: Workbook, fmt: Formats, name: str, notice: str, columns: l
     return sheets
 
 
-def _masked_text(values: pl.Series) -> pl.Series:
-    """A text column through the masking net (:func:`audit.masking.mask`): an ID or card number
-    that reached a name, an address or a note is masked. Only the cells with a long run of
-    digits are looked at in Python."""
+def _masked_text(values: pl.Series, masked: Callable[[Any], str]) -> pl.Series:
+    """A text column through a mask (:func:`audit.masking.mask`, or ``mask_code`` for a code
+    column): an ID or card number that reached a name, an address or a note is masked. Only the
+    cells with a long run of digits are looked at in Python."""
     if values.dtype == pl.Object:
-        return pl.Series(values.name, [mask(v) if isinstance(v, str) else v for v in values.to_list()], dtype=pl.Object)
+        return pl.Series(values.name, [masked(v) if isinstance(v, str) else v for v in values.to_list()], dtype=pl.Object)
     if values.dtype != pl.String:
         return values
     hits = values.str.contains(r"\d(?:[ \-]?\d){10,}").fill_null(False)
     if not hits.any():
         return values
     rows = hits.arg_true()
-    return values.scatter(rows, pl.Series([mask(v) for v in values.gather(rows).to_list()], dtype=pl.String))
+    return values.scatter(rows, pl.Series([masked(v) for v in values.gather(rows).to_list()], dtype=pl.String))
 
 
 def _block_column(fmt: Formats, kind: str, values: pl.Series) -> tuple[str, Any, Any, pl.Series] | None:

@@ -1,7 +1,8 @@
 """The ``audit`` command line: a thin layer over functions in :mod:`audit` (``python -m audit``).
 
 Exit codes (documented in the README and in ``audit --help``):
-0 clean, 1 findings, 2 invalid input, 3 run error.
+0 clean, 1 findings, 2 invalid input, 3 run error; ``audit validate``: 0 every data contract met,
+1 some not met.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 import click
 
 from audit.app.graph_cli import graph_cmd
-from audit.app.pipeline import EXIT_ERROR, EXIT_INVALID, run_audit
+from audit.app.pipeline import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INVALID, run_audit
 from audit.loader import InputError, load_inputs
 from audit.masking import mask
 from audit.policy import Policy, PolicyError
@@ -26,6 +27,10 @@ from reports.cli import report_cmd
 
 EPILOG = """\b
 Exit codes: 0 clean (no findings), 1 findings, 2 invalid input, 3 run error.
+"""
+VALIDATE_EPILOG = """\b
+Exit codes: 0 every data contract met, 1 some not met (the rows are kept and flagged; the
+failed expectations are listed), 2 invalid input, 3 run error.
 """
 
 
@@ -79,12 +84,15 @@ def _progress(quiet: bool):
     return say
 
 
-@main.command("validate", epilog=EPILOG)
+@main.command("validate", epilog=VALIDATE_EPILOG)
 @click.argument("input_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where to write normalised/*.parquet, quarantine.csv and the validation summary.")
 def validate_cmd(input_dir: Path, out_dir: Path) -> None:
     """Read, normalise and validate the input tables, without running the rules.
+
+    Exits 1 when an input fails a data contract (great-expectations): every failed expectation
+    is printed with the rows that fail it.
 
     \b
     Example:
@@ -97,6 +105,7 @@ def validate_cmd(input_dir: Path, out_dir: Path) -> None:
     click.echo(loaded.counts_text())
     click.echo(report.text())
     click.echo(f"→ {out_dir}")
+    sys.exit(EXIT_FINDINGS if report.failed() else EXIT_CLEAN)
 
 
 @main.command("run", epilog=EPILOG)

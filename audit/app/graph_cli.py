@@ -6,7 +6,6 @@ import datetime as dt
 import getpass
 import json
 import os
-import sys
 from pathlib import Path
 
 import click
@@ -74,7 +73,9 @@ def graph_cmd(run_dir: Path, case_id: str | None, entity: str | None, hops: int,
     view = graph.build_view(t, edges, findings, focus, hops=hops, core=core, title=title, max_nodes=max_nodes,
                             hub_degree=hub)
     if unmasked:  # on record before the file exists
-        record_unmasked(out_path, run_dir)
+        asked = ["audit", "graph", str(run_dir), *(["--case", case_id] if case_id else ["--entity", str(entity)]),
+                 "--hops", str(hops), "--format", fmt, "--max-nodes", str(max_nodes), "--out", str(out_path), "--unmasked"]
+        record_unmasked(out_path, run_dir, asked)
     if fmt == "html":
         render_html(view, out_path, signals=run.signal_rules, unmasked=unmasked)
     else:
@@ -86,7 +87,7 @@ def graph_cmd(run_dir: Path, case_id: str | None, entity: str | None, hops: int,
                + (" (truncated at --max-nodes)" if view.truncated else "") + f" → {out_path}")
 
 
-def record_unmasked(out_path: Path, run_dir: Path) -> Path:
+def record_unmasked(out_path: Path, run_dir: Path, command: list[str]) -> Path:
     """``<out>.access.json`` beside a file written with ``--unmasked``: who asked (the OS user),
     when, from which run and with which command — full ID numbers leave the audit only on record."""
     try:
@@ -96,7 +97,7 @@ def record_unmasked(out_path: Path, run_dir: Path) -> Path:
     record = {
         "file": out_path.name, "unmasked": True, "user": user,
         "at": dt.datetime.now().astimezone().replace(microsecond=0).isoformat(),
-        "run_dir": str(Path(run_dir).resolve()), "command": ["audit", *sys.argv[1:]],
+        "run_dir": str(Path(run_dir).resolve()), "command": command,
     }
     sidecar = out_path.with_name(out_path.name + ".access.json")
     sidecar.parent.mkdir(parents=True, exist_ok=True)

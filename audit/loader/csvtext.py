@@ -215,13 +215,13 @@ def _python_records(path: Path, source: Path | bytes) -> Records:
     line = 0
     while line < len(physical):
         start = line
-        reader = csv.reader(_Lines(physical, line))
+        reader = csv.reader(_Lines(physical, line), strict=True)
         try:
             record = next(reader)
             used = reader.line_num
-        except (csv.Error, StopIteration):
+        except (csv.Error, StopIteration):  # a quote never closed, or text after a closing quote
             record, used = [], 0
-        if used == 0 or used > 1 and rows and len(record) != len(rows[0]):
+        if used == 0 or used > 1 and rows and _swallowed(record, physical[start + 1:start + used], len(rows[0])):
             # a quote left open swallowed the lines after it: this line alone, its quotes as text
             record = next(csv.reader([physical[start]], quoting=csv.QUOTE_NONE), [])
             used = 1
@@ -246,6 +246,13 @@ def _python_records(path: Path, source: Path | bytes) -> Records:
             effective -= 1
         fields.append((start, len(record), effective))
     return table, starts[1:], fields, rows[0]
+
+
+def _swallowed(record: list[str], continued: list[str], width: int) -> bool:
+    """Whether a record spanning lines is a quote left open rather than a cell with line breaks:
+    its field count is not the header's, or a line it took in is a whole record of its own (as
+    many commas as the header)."""
+    return len(record) != width or any(text.count(",") >= width - 1 for text in continued)
 
 
 class _Lines:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import logging
 import shutil
@@ -20,6 +19,7 @@ from audit.loader.headers import shown_name
 from audit.loader.normalised import COUNTS_SCHEMA, QUARANTINE_SCHEMA, NormalisedTable, normalise, rss_gb
 from audit.loader.readers import READERS, RawSource
 from audit.masking import mask
+from audit.outpaths import inside, write_csv
 from audit.schema import SPECS
 
 log = logging.getLogger("audit.loader")
@@ -87,13 +87,14 @@ class LoadResult:
         return self.tables[name].lazy()
 
     def write(self, out_dir: Path) -> None:
-        """normalised/<table>.parquet, quarantine.csv (UTF-8 with BOM, for Excel), load_counts.csv.
+        """normalised/<table>.parquet, quarantine.csv (UTF-8 with BOM, for Excel; formula-safe:
+        :func:`audit.outpaths.write_csv`), load_counts.csv.
 
         A staged load's files are moved from the stage into ``normalised/`` (a rename each), and
         the stage removed.
         """
         out_dir = Path(out_dir)
-        norm = out_dir / "normalised"
+        norm = inside(out_dir, "normalised")
         norm.mkdir(parents=True, exist_ok=True)
         if isinstance(self.tables, StagedTables):
             stage = self.tables.directory
@@ -105,13 +106,12 @@ class LoadResult:
                     shutil.rmtree(stage, ignore_errors=True)
         else:
             for name, frame in self.tables.items():
-                tmp = norm / f".{name}.parquet.tmp"
+                tmp = inside(norm, f".{name}.parquet.tmp")
                 frame.write_parquet(tmp, **PARQUET_OPTIONS)
-                tmp.replace(norm / f"{name}.parquet")
-        with open(out_dir / "quarantine.csv", "wb") as fh:
-            fh.write(codecs.BOM_UTF8)
-            self.quarantine.write_csv(fh)
-        self.counts.write_csv(out_dir / "load_counts.csv")
+                tmp.replace(inside(norm, f"{name}.parquet"))
+        # formula-safe: a clerk opens the quarantine in Excel (a value may begin with =)
+        write_csv(self.quarantine, inside(out_dir, "quarantine.csv"), bom=True)
+        write_csv(self.counts, inside(out_dir, "load_counts.csv"))
 
     def counts_dict(self) -> list[dict]:
         return self.counts.to_dicts()
@@ -224,6 +224,22 @@ def _unreadable_is_input_error(path: Path | None = None) -> Iterator[None]:
     except OSError as exc:
         name = path.name if path is not None else Path(exc.filename or "?").name
         raise InputError(f"{name}: the file cannot be read ({exc.strerror or type(exc).__name__})") from None
+
+
+def load_table(path: Path, table: str | None = None) -> tuple[NormalisedTable, list[str]]:
+    """One input file read and normalised exactly as :func:`load_inputs` reads each table (the
+    table named by the file unless given), with the notes about it; :class:`InputError` when
+    the file cannot be used. For tools and tests that look at one file without a whole input
+    directory around it."""
+    path = Path(path)
+    spec = SPECS[table or path.stem.strip().lower()]
+    notes: list[str] = []
+    errors: list[str] = []
+    with _unreadable_is_input_error(path):
+        sources = READERS[path.suffix.lower()](path, spec, notes, errors)
+    if errors or not sources:
+        raise InputError("\n".join(errors) or f"{path.name}: no table of {spec.name} in it")
+    return normalise(spec, sources), notes
 
 
 def _stage_table(table: NormalisedTable, path: Path) -> None:
