@@ -63,15 +63,17 @@ def mask_phone(value: str | None) -> str | None:
 
 
 def mask_as(role: str | None, value: Any) -> str:
-    """``value`` masked as its role says (``id``, ``card``, ``phone``; ``public``: a code, masked
-    only where it is shaped like an ID, :func:`mask_code`); the text net for a value of no role
-    ('' for None)."""
+    """``value`` masked as its role says (``id``, ``card``, ``phone``; ``public``: a number, masked
+    only where it is shaped like an ID, :func:`mask_code`; ``unit``: :func:`mask_unit`); the
+    text net for a value of no role ('' for None)."""
     if value is None:
         return ""
     if role in KEEP:
         return _keep(str(value), *KEEP[role]) or ""
     if role == "public":
         return mask_code(value)
+    if role == "unit":
+        return mask_unit(value)
     return mask(value)
 
 
@@ -119,9 +121,11 @@ def column_role(column: str) -> str | None:
 
 
 #: evidence keys whose values are numbers a county needs as they are (claim, agreement, position,
-#: finding), files and lines: masked only where shaped like an ID (:func:`mask_code`). Unit and
-#: county codes go through the net, which leaves a valid one as it is.
+#: finding), files and lines: masked only where shaped like an ID (:func:`mask_code`)
 _PUBLIC_WORDS = ("claim", "agreement", "position", "file", "line", "finding")
+#: evidence keys whose values are unit codes: shown as they are when shaped like one, even with a
+#: failed check character (:func:`mask_unit`)
+_UNIT_WORDS = ("unit", "employer", "uscc")
 #: evidence keys (beside the schema's columns) whose values are person IDs.
 _ID_KEYS = ("raw_id", "raw_ids", "normalised_id", "ids", "person_key", "person_ids", "internship_system_value",
             "market_registry_value")
@@ -131,9 +135,9 @@ _ID_KEYS = ("raw_id", "raw_ids", "normalised_id", "ids", "person_key", "person_i
 def key_role(key: str) -> str | None:
     """The role of the value under an evidence (or report) key: a schema column's role, ``id``
     for a key naming a person ID (``person_*``, ``raw_id``, ``*legal_rep_id*``…), ``card`` or
-    ``phone`` for one naming those, ``public`` for a claim, agreement, position or finding number,
-    a file or a line; None (the text net) for anything else — unit and county codes, names and
-    dates included."""
+    ``phone`` for one naming those, ``unit`` for a unit's code, ``public`` for a claim,
+    agreement, position or finding number, a file or a line; None (the text net) for anything
+    else — county codes, names and dates included."""
     k = key.lower()
     role = column_role(k)
     if role:
@@ -146,6 +150,8 @@ def key_role(key: str) -> str | None:
         return "card"
     if k in _ID_KEYS or "person_id" in k or "legal_rep_id" in k or k.startswith("raw_"):
         return "id"
+    if any(word in k for word in _UNIT_WORDS):
+        return "unit"
     if any(word in k for word in _PUBLIC_WORDS):
         return "public"
     return None
@@ -252,3 +258,19 @@ def mask_code(value: Any) -> str:
         return text
     return _LONG_NUMBER.sub(lambda found: _keep(found.group(1), 4, 4) or ""
                             if id_shaped(_SEPARATORS.sub("", found.group(1))) else found.group(1), text)
+
+
+_USCC_SHAPE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{18}$")
+
+
+def mask_unit(value: Any) -> str:
+    """A unit's code shown as it is when it is shaped like a 统一社会信用代码 (18 characters of its
+    alphabet), even one whose check character fails (the county must see it to correct it),
+    unless it is shaped like a person ID; anything else through the net ('' for None)."""
+    if value is None:
+        return ""
+    text = str(value)
+    code = text.strip().upper()
+    if _USCC_SHAPE.match(code) and not id_shaped(code):
+        return text
+    return mask(text)

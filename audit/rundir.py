@@ -38,6 +38,7 @@ from audit.loader import InputError, sha256_file
 from audit.outpaths import inside
 from audit.policy import PARAMS_DIR, Policy
 from audit.rules import RuleInfo
+from audit.schema import SPECS, TableSpec, normalised_columns
 from audit.tables import Tables, month_end
 
 RUN_JSON = "run.json"
@@ -125,12 +126,23 @@ def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
             if loaded is not None and name not in loaded:
                 path = None
         frames[name] = pl.scan_parquet(path) if path is not None and path.exists() else None
+        if frames[name] is not None and name in SPECS and name not in REFERENCE_TABLES:
+            # the input's extra columns are not the rules' to read
+            frames[name] = _known_columns(frames[name], SPECS[name])
     missing = [name for name in REQUIRED_TABLES if frames[name] is None]
     if missing:
         raise NotARunError(f"{run_dir / NORMALISED_DIR} lacks {', '.join(f'{m}.parquet' for m in missing)}: "
                            "is it the output directory of `audit run`?")
     frames["claims"] = frames["claims"].filter(pl.col("submitted_date") <= month_end(audit_month))  # type: ignore[union-attr]
     return Tables(audit_month=audit_month, si_as_of=si_as_of, **frames)  # type: ignore[arg-type]
+
+
+def _known_columns(frame: pl.LazyFrame, spec: TableSpec) -> pl.LazyFrame:
+    """The normalised table without the input's extra columns (an extra column named like a
+    column a rule makes — ``first_claim``, ``dormancy_months`` — would meet it in a join)."""
+    have = frame.collect_schema().names()
+    known = [c for c in normalised_columns(spec) if c in have]
+    return frame.select(known) if len(known) < len(have) else frame
 
 
 # ---------------------------------------------------------------------------------------------

@@ -355,9 +355,22 @@ SPECS: dict[str, TableSpec] = {t.name: t for t in (*TABLES, *REFERENCE_TABLES)}
 REQUIRED_TABLES = tuple(t.name for t in TABLES if t.required)
 
 #: columns the loader and the stages after it add to a table (besides each ID column's ``_raw``
-#: and ``_status``): an input column of one of these names is kept as an extra column with a
-#: suffix, as is one named like a column of any table, or starting with ``_``.
-LOADER_COLUMNS = ("_file", "_line", "_dup_rows", "_src", "_keep", "_row", "_pos", "_row_hash", "birth_date", "sex")
+#: and ``_status``; ``effective_to``, ``status``, ``source``: the reference tables'): an input
+#: column of one of these names is kept as an extra column with a suffix, as is one named like a
+#: column of any table, or starting with ``_``.
+LOADER_COLUMNS = ("_file", "_line", "_dup_rows", "_src", "_keep", "_row", "_pos", "_row_hash", "birth_date", "sex",
+                  "effective_to", "status", "source")
+
+
+def normalised_columns(spec: TableSpec) -> tuple[str, ...]:
+    """The columns of a normalised table the rules may read (module docstring): the spec's, the
+    row's file, line and duplicate count, each ID's derived columns; not the extra columns an
+    input carried, which stay in ``normalised/`` for a person to look at and never meet a
+    rule's own names."""
+    derived = [f"{c.name}_{suffix}" for c in spec.columns if c.kind in (Kind.PERSON_ID, Kind.USCC)
+               for suffix in (("raw", "status") if c.kind is Kind.PERSON_ID else ("status",))]
+    born = ["birth_date", "sex"] if spec.name == "trainees" else []
+    return (*spec.names, "_file", "_line", "_dup_rows", *derived, *born)
 
 
 def reserved_column_names() -> frozenset[str]:

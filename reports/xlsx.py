@@ -15,14 +15,18 @@ from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
-from audit.masking import mask, mask_code
+from audit.masking import mask, mask_code, mask_unit
 
 HEADER_ROW = 1  # row 0 carries the sheet's notice; data start below the header
-#: columns whose values are numbers a county looks up as they are (claim, agreement, finding):
-#: masked only where one is shaped like a person ID (:func:`audit.masking.mask_code`: a
-#: mislabelled column); every other text column — unit and county codes too, which the net leaves
-#: as they are when they are valid — passes the masking net (:func:`audit.masking.mask`)
-CODE_KEYS = frozenset({"claim_id", "agreement_id", "finding_id", "finding_ids", "case_id"})
+#: columns whose values are codes a county looks up as they are: a claim, agreement or finding
+#: number is masked only where shaped like a person ID (:func:`audit.masking.mask_code`: a
+#: mislabelled column), a unit's code where it is not shaped like one
+#: (:func:`audit.masking.mask_unit`); every other text column — county codes too, which are six
+#: digits — passes the masking net (:func:`audit.masking.mask`)
+CODE_KEYS: dict[str, Callable[[Any], str]] = {
+    "claim_id": mask_code, "agreement_id": mask_code, "finding_id": mask_code, "finding_ids": mask_code,
+    "case_id": mask_code, "unit_id": mask_unit,
+}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -333,7 +337,7 @@ def write_table(book: Workbook, fmt: Formats, name: str, notice: str, columns: l
     frame = rows if isinstance(rows, pl.DataFrame) else None
     n = len(rows)
     series = [frame[c.key] if frame is not None else _column(rows, c.key) for c in columns]  # type: ignore[arg-type]
-    series = [_masked_text(s, mask_code if c.key in CODE_KEYS else mask) for c, s in zip(columns, series)]
+    series = [_masked_text(s, CODE_KEYS.get(c.key, mask)) for c, s in zip(columns, series)]
     widths = [_display_width(c.header) + 2 for c in columns]
     for j, values in enumerate(series):
         widths[j] = max(widths[j], min(_shown_width(values) + 2, 60))

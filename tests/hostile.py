@@ -32,7 +32,8 @@ HOSTILE_VALUES = (
 )
 #: names an extra column may have that the loader or a later stage uses
 RESERVED_NAMES = ("_line", "_file", "_src", "_keep", "_row", "_dup_rows", "person_id_raw", "person_id_status",
-                  "unit_id_status", "birth_date", "sex", "amount", "unit_name", "county_code", "claim_id", "_pos")
+                  "unit_id_status", "birth_date", "sex", "amount", "unit_name", "county_code", "claim_id", "_pos",
+                  "first_claim", "dormancy_months", "person_key", "evidence", "effective_to", "status", "_line_extra")
 
 
 @dataclass

@@ -255,7 +255,8 @@ HOSTILE_NAMES = ["<!--<script>", "</script><script>alert(1)</script>", "__DATA__
 def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, object]:
     """A generated world made hostile: county codes that are paths and markup, names that are
     markup and the viewer's placeholders, IDs spelled with a prefix, hyphens and two digits too
-    many, a formula for a name, negative amounts; run with `audit run`."""
+    many, a formula for a name, negative amounts, extra columns named like the loader's and the
+    rules' own; run with `audit run`."""
     root = tmp_path_factory.mktemp("hostile")
     data = root / "in"
     generate(data, Config(seed=5, trainees=50))
@@ -268,6 +269,8 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, o
             pl.Series(HOSTILE_NAMES + [None] * (units.height - len(HOSTILE_NAMES)))).otherwise(pl.col("unit_name"))
         .alias("unit_name"),
     )
+    # extra columns named like columns the rules make (a join would meet them) or the loader uses
+    units = units.with_columns(pl.lit("x").alias("dormancy_months"), pl.lit("y").alias("_line"))
     units.write_csv(data / "units.csv")
     spellings = [lambda v: "ID" + v, lambda v: f"{v[:6]}-{v[6:14]}-{v[14:]}", lambda v: v + "12"]
     for table in ("trainees", "agreements", "claims"):
@@ -280,6 +283,7 @@ def hostile_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, o
                                        .when(pl.int_range(pl.len()) < 6).then(pl.lit("<!--<script>"))
                                        .otherwise(pl.col("name")).alias("name"))
         if table == "claims":
+            frame = frame.with_columns(pl.lit("z").alias("first_claim"), pl.lit("w").alias("person_id_status"))
             frame = frame.with_columns(pl.when(pl.int_range(pl.len()) < 4).then(pl.lit("-1288.00"))
                                        .otherwise(pl.col("amount")).alias("amount"),
                                        pl.when(pl.int_range(pl.len()) == 5).then(pl.lit("=1+1"))

@@ -231,7 +231,7 @@ def _python_records(path: Path, source: Path | bytes) -> Records:
     if not rows:
         raise InputError(f"{path.name}: the file is empty")
     header = _polars_names(rows[0])
-    header = [f"{name}_extra" if name == "_line" else name for name in header]
+    header = [_free_name("_line_extra", set(header)) if name == "_line" else name for name in header]
     body = rows[1:]
     columns = {name: [r[i] if i < len(r) else None for r in body] for i, name in enumerate(header)}
     table = pl.DataFrame({name: pl.Series(name, values, dtype=pl.String) for name, values in columns.items()})
@@ -273,8 +273,17 @@ class _Lines:
 
 def without_line_column(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame with a column named ``_line`` (the loader's own name for the row's line) renamed
-    ``_line_extra``: an input column of that name is kept as an extra column."""
-    return frame.rename({"_line": "_line_extra"}) if "_line" in frame.columns else frame
+    ``_line_extra`` (or ``_line_extra_extra``…, whichever is free): an input column of that name
+    is kept as an extra column."""
+    if "_line" not in frame.columns:
+        return frame
+    return frame.rename({"_line": _free_name("_line_extra", set(frame.columns))})
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    while name in taken:
+        name += "_extra"
+    return name
 
 
 def _polars_names(header: list[str]) -> list[str]:

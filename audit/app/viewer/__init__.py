@@ -27,7 +27,7 @@ from typing import Any
 import polars as pl
 
 from audit import graph
-from audit.masking import mask, mask_card, mask_code, mask_evidence, mask_id, mask_phone
+from audit.masking import mask, mask_card, mask_evidence, mask_id, mask_phone, mask_unit
 from audit.rules import FAMILY_ZH, Family
 
 FAMILY_COLOURS: dict[str, str] = {
@@ -88,7 +88,7 @@ def _mask_key(kind: str, key: str | None, unmasked: bool) -> str:
     if kind == "phone":
         return mask_phone(key) or ""
     if kind == "unit":  # a unit's credit code is public registry data, unless it is an ID in the wrong column
-        return mask_code(key)
+        return mask_unit(key)
     return mask(key)  # an address is public too; the net masks an ID or card number in it
 
 
