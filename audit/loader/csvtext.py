@@ -94,9 +94,7 @@ def read_csv_text(path: Path) -> CsvText:
         notes.append(f"{path.name}: read as UTF-8; {len(problems):,} line(s) with bytes that are not UTF-8 quarantined")
     if lines.len() and lines[-1] == "":
         lines = lines.head(-1)  # the empty string after the last line end
-    frame, line_of_record, fields, header = _records(path, source, lines)
-    width, needed = _header_width(header)
-    last = line_of_record[-1] if line_of_record else None
+    frame, last, fields, (width, needed) = _records(path, source, lines)
     for line, n_fields, effective in fields:
         if effective > width:
             problems.setdefault(line, f"{FIELDS_TOO_MANY}: {effective} / {width}")
@@ -169,36 +167,39 @@ def _decode_lines(name: str, data: bytes) -> tuple[str, str, dict[int, str]]:
     return text, encoding, bad
 
 
-Records = tuple[pl.DataFrame, list[int], list[tuple[int, int, int]], list[str]]
+#: (frame with ``_line``, the last record's line, (line, fields, fields up to the last non-empty
+#: one) for every non-blank record whose count may differ from the header's, the header's width
+#: and the fields a row may not have fewer of: :func:`_header_width`)
+Records = tuple[pl.DataFrame, int | None, list[tuple[int, int, int]], tuple[int, int]]
 
 
 def _records(path: Path, source: Path | bytes, lines: pl.Series) -> Records:
-    """(frame with ``_line``, each record's first line, (line, fields, fields up to the last
-    non-empty one) per non-blank data record, the header's fields as written)."""
-    frame = pl.DataFrame({"line": lines}).with_row_index("_n", offset=1)
-    quoted = frame.filter(pl.col("line").str.contains('"', literal=True))
-    plain = quoted.height == 0 or quoted.select(pl.col("line").str.contains(_PLAIN_QUOTES).all()).item()
-    if plain:
+    """The file's records: by polars when its quotes are plain (each line a record, fields
+    counted in polars, only the rows whose count differs looked at in Python), else by
+    Python's csv module (:func:`_python_records`)."""
+    has_quotes = lines.str.contains('"', literal=True)
+    plain = not has_quotes.any() or lines.filter(has_quotes).str.contains(_PLAIN_QUOTES).all()
+    if plain and lines.len():
         try:
             table = pl.read_csv(source, infer_schema=False, truncate_ragged_lines=True, raise_if_empty=False,
                                 quote_char='"')
         except pl.exceptions.PolarsError:
             table = None
-        if table is not None and table.height == max(lines.len() - 1, 0):
-            counted = frame.slice(1).with_columns(
-                pl.col("line").str.replace_all(_QUOTED, "") if quoted.height else pl.col("line"))
-            counted = counted.select(
-                "_n",
-                (pl.col("line").str.count_matches(",", literal=True) + 1).alias("fields"),
+        if table is not None and table.height == lines.len() - 1:
+            width, needed = _header_width(next(csv.reader([lines[0].removeprefix("\ufeff")]), []))
+            body = pl.DataFrame({"line": lines}).with_row_index("_n", offset=1).slice(1)
+            if has_quotes.any():  # a quoted field's commas are not separators
+                body = body.with_columns(pl.col("line").str.replace_all(_QUOTED, ""))
+            fields = pl.col("line").str.count_matches(",", literal=True) + 1
+            suspect = body.filter((fields > width) | (fields < needed)).select(
+                "_n", fields.alias("fields"),
                 (pl.col("line").str.replace(r"[,\s]*$", "").str.count_matches(",", literal=True) + 1).alias("effective"),
                 blank=pl.col("line").str.replace_all(r"[,\s\ufeff]", "").str.len_bytes() == 0,
             ).filter(~pl.col("blank"))
             table = without_line_column(table).with_row_index("_line", offset=2).with_columns(
                 pl.col("_line").cast(pl.Int64))
-            numbers = list(range(2, table.height + 2))
-            header = next(csv.reader([lines[0].removeprefix("\ufeff")])) if lines.len() else []
-            return table, numbers, list(counted.select("_n", "fields", "effective").iter_rows()), header
-    del frame, quoted
+            last = table.height + 1 if table.height else None
+            return table, last, list(suspect.select("_n", "fields", "effective").iter_rows()), (width, needed)
     return _python_records(path, source)
 
 
@@ -245,7 +246,7 @@ def _python_records(path: Path, source: Path | bytes) -> Records:
         while effective > 1 and not record[effective - 1].strip():
             effective -= 1
         fields.append((start, len(record), effective))
-    return table, starts[1:], fields, rows[0]
+    return table, starts[-1] if body else None, fields, _header_width(rows[0])
 
 
 def _swallowed(record: list[str], continued: list[str], width: int) -> bool:
