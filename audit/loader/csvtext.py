@@ -84,8 +84,7 @@ def read_csv_text(path: Path) -> CsvText:
             lines = _lines_of(source)
             notes.append(f"{path.name}: lines ended by CR (\\r) read as lines")
     except pl.exceptions.ComputeError:  # not valid UTF-8 somewhere
-        text, encoding, bad = _decode_lines(path.name, _one_line_end(path.read_bytes()))
-        source = text.encode("utf-8")
+        source, encoding, bad = _decode_lines(path.name, _one_line_end(path.read_bytes()))
         lines = _lines_of(source)
         problems.update(bad)
     if encoding != "utf-8":
@@ -127,44 +126,37 @@ def _lines_of(data: bytes) -> pl.Series:
     return pl.read_lines(io.BytesIO(data)).to_series()
 
 
-def _decode_lines(name: str, data: bytes) -> tuple[str, str, dict[int, str]]:
-    """(text, encoding, line → reason for the lines not valid in it) of a file that is not UTF-8.
+def _decode_lines(name: str, data: bytes) -> tuple[bytes, str, dict[int, str]]:
+    """(the text as UTF-8, the file's encoding, line → reason for the lines not valid in it) of
+    a file that is not UTF-8 throughout.
 
-    Each non-ASCII line is tried as UTF-8, then as GB18030. The file is UTF-8 when at least as
-    many lines read as UTF-8 as read only as GB18030 (a stray byte in a UTF-8 export), else
-    GB18030. A line that does not decode in the file's encoding is decoded with replacement
-    characters and quarantined; so is a valid UTF-8 line in a GB18030 file (a file of two
-    exports, or a GBK line that happens to be valid UTF-8: one too many to guess at).
+    The file is decoded whole twice, as UTF-8 and as GB18030, each bad sequence replaced (both
+    keep every line end, so their lines align), and every line classed in polars: valid UTF-8
+    with non-ASCII text, or valid only as GB18030. The file is UTF-8 when at least as many lines
+    read as UTF-8 as read only as GB18030 (a stray byte in a UTF-8 export), else GB18030. A line
+    that does not decode in the file's encoding keeps its replacement characters and is
+    quarantined; so is a valid UTF-8 line in a GB18030 file (a file of two exports, or a GBK line
+    that happens to be valid UTF-8: one too many to guess at).
     """
-    raw_lines = data.split(b"\n")
-    utf8: list[int] = []
-    gb: list[int] = []
-    neither: list[int] = []
-    for number, line in enumerate(raw_lines, start=1):
-        if line.isascii():
-            continue
-        try:
-            line.decode("utf-8")
-            utf8.append(number)
-            continue
-        except UnicodeDecodeError:
-            pass
-        try:
-            line.decode("gb18030")
-            gb.append(number)
-        except UnicodeDecodeError:
-            neither.append(number)
-    if len(utf8) >= len(gb):
-        encoding = "utf-8"
-        bad = dict.fromkeys(sorted(gb + neither), NOT_ENCODING.format(enc="UTF-8"))
+    as_utf8 = codecs.decode(data, "utf-8", errors="replace").encode("utf-8")
+    lines = _lines_of(as_utf8)
+    bad_utf8 = lines.str.contains("\ufffd", literal=True)
+    utf8_ok = lines.str.contains(r"[^\x00-\x7F]") & ~bad_utf8
+    del lines
+    as_gb = codecs.decode(data, "gb18030", errors="replace").encode("utf-8")
+    bad_gb = _lines_of(as_gb).str.contains("\ufffd", literal=True)
+    gb_only = bad_utf8 & ~bad_gb
+    if utf8_ok.sum() >= gb_only.sum():
+        encoding, source = "utf-8", as_utf8
+        bad = dict.fromkeys((bad_utf8.arg_true() + 1).to_list(), NOT_ENCODING.format(enc="UTF-8"))
     else:
-        encoding = "gb18030"
-        bad = {**dict.fromkeys(utf8, OTHER_ENCODING), **dict.fromkeys(neither, NOT_ENCODING.format(enc="GB18030"))}
+        encoding, source = "gb18030", as_gb
+        bad = {**dict.fromkeys((utf8_ok.arg_true() + 1).to_list(), OTHER_ENCODING),
+               **dict.fromkeys(((bad_utf8 & bad_gb).arg_true() + 1).to_list(), NOT_ENCODING.format(enc="GB18030"))}
     if 1 in bad:
         raise InputError(f"{name}: cannot decode line 1 (the header) as {encoding.upper()}, the encoding of the "
                          "file's other lines (UTF-8 or GBK/GB18030); save the file as UTF-8")
-    text = codecs.decode(data, encoding, errors="replace")
-    return text, encoding, bad
+    return source, encoding, bad
 
 
 #: (frame with ``_line``, the last record's line, (line, fields, fields up to the last non-empty
