@@ -14,8 +14,10 @@ rule fire — rows, dates, computed values, parameters used; JSON-encoded on the
 
 A check that must leave some keys unjudged (a province whose rate is unset, a month with no
 usable minimum wage) returns ``CheckResult(findings, skipped)`` where ``skipped`` has columns
-``person_id, unit_id, claim_id`` (any present; str) and ``reason`` (str, Chinese or English,
-one plain sentence). The pipeline writes these to ``skipped.parquet`` and the report counts them.
+``person_id, unit_id, claim_id`` (any present; str), ``reason`` (str, Chinese or English,
+one plain sentence) and, optionally, ``gap`` (what was missing, in a few words:
+``audit.findings.GAP_*``). The pipeline writes these to ``skipped.parquet``; the run's coverage
+(:mod:`audit.coverage`) and the report count them per province, rule and gap.
 """
 
 from __future__ import annotations
@@ -74,29 +76,53 @@ class Rule:
 
     ``params`` are policy parameters (law, cited) it reads; ``detection_params`` are the audit
     office's own thresholds it reads; ``needs`` are the input tables without which it cannot run
-    (an optional table missing makes the rule skip, and the report says so). ``exit_condition``
-    (1–4), where set, says which exit/摘牌 condition of 赣人社发〔2023〕9号 四(一)2(5) a finding
-    of this rule supports.
+    (an optional table missing makes the rule skip, and the report says so).
+
+    ``citation`` is the rule's basis as one line; ``citations``, where a rule rests on clauses
+    that differ by province or date, lists every clause a finding may cite: its check then gives
+    each finding the clause in force for the unit's province on the finding's date (a
+    ``citation`` column, :meth:`audit.policy.Policy.cite`; RULES.md §8), and ``citation``
+    defaults to the list joined. A rule without ``citations`` has one clause valid everywhere.
+
+    ``exit_condition`` (1–4), where set, says which exit/摘牌 condition of 赣人社发〔2023〕9号
+    四(一)2(5) a finding of this rule supports where the unit's province has those conditions
+    (``unit.exit_conditions``); elsewhere a finding of such a rule supports an exit proposal as
+    the audit office's judgement, with no condition number and no ban (RULES.md §8, "Exits
+    outside Jiangxi"). Condition ③ is set only on rules whose findings show the unit itself took
+    money it knew was not due.
     """
 
     id: str
     title: str
     severity: Severity
-    citation: str
+    citation: str = ""
     params: tuple[str, ...] = ()
     detection_params: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
     exit_condition: int | None = None
     signal_only: bool = False  # an investigative signal, not a finding of a violation
+    citations: tuple[str, ...] = ()  # the clauses a finding may cite, by province and date
+
+    def __post_init__(self) -> None:
+        if not self.citation and self.citations:
+            object.__setattr__(self, "citation", "; ".join(self.citations))
+        if not self.citation:
+            raise ValueError(f"rule {self.id}: no citation")
 
     @property
     def family(self) -> Family:
         return Family(self.id.split(".", 1)[0])
 
+    @property
+    def cites_per_finding(self) -> bool:
+        """Whether each finding carries its own citation (several clauses, by province and date)."""
+        return bool(self.citations)
+
     def info(self) -> RuleInfo:
         """The rule's metadata as a run records it (``rules.json``)."""
         return RuleInfo(self.id, self.title, self.severity.value, self.citation, self.family.value, self.params,
-                        self.detection_params, self.needs, self.exit_condition, self.signal_only)
+                        self.detection_params, self.needs, self.exit_condition, self.signal_only,
+                        self.citations or (self.citation,))
 
 
 @dataclass(frozen=True)
@@ -116,10 +142,17 @@ class RuleInfo:
     needs: tuple[str, ...] = ()
     exit_condition: int | None = None
     signal_only: bool = False
+    #: every clause a finding of the rule may cite (the finding's own ``citation`` is one of them);
+    #: a run made before this field existed reads as its one ``citation``
+    citations: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.citations and self.citation:
+            object.__setattr__(self, "citations", (self.citation,))
 
     def to_dict(self) -> dict[str, object]:
         out = asdict(self)
-        for key in ("params", "detection_params", "needs"):
+        for key in ("params", "detection_params", "needs", "citations"):
             out[key] = list(out[key])
         return out
 
@@ -131,7 +164,7 @@ class RuleInfo:
         if unknown:
             raise ValueError(f"rule {data.get('id')!r}: unknown keys {', '.join(unknown)}")
         values = dict(data)
-        for key in ("params", "detection_params", "needs"):
+        for key in ("params", "detection_params", "needs", "citations"):
             values[key] = tuple(values.get(key) or ())  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
 

@@ -12,6 +12,8 @@ needs to read the run as it was made, so that no stage reaches back into live co
   regions: the shipped ones with the operator's overrides);
 - ``normalised/*.parquet`` — the inputs as the rules saw them;
 - ``indicators.parquet`` — the 14 indicators of the 汇总表 recomputed from the micro data;
+- ``quarantine.parquet`` — the unreadable input rows, one each, placed by their readable cells
+  (the rules' ``Tables.quarantine``);
 - ``findings.parquet``, ``finding_claims.parquet``, ``skipped.parquet``, ``quarantine.csv``, and
   after rendering ``cases.parquet``.
 
@@ -48,6 +50,7 @@ REFERENCE_DIR = "reference"
 INDICATORS_FILE = "indicators.parquet"
 NORMALISED_DIR = "normalised"
 REFERENCE_TABLES = ("min_wage", "county_tiers", "calendar", "regions")
+QUARANTINE = "quarantine"  # quarantine.parquet: the unreadable rows, placed (Tables.quarantine)
 REQUIRED_TABLES = ("units", "trainees", "agreements", "claims", "social_insurance")
 SHIPPED_REGIONS = Path(__file__).parent / "reference" / "regions.csv"
 
@@ -121,6 +124,8 @@ def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
     for name in Tables.table_names():
         if name in REFERENCE_TABLES:
             path = run_dir / REFERENCE_DIR / f"{name}.parquet"
+        elif name == QUARANTINE:  # not an input table: beside quarantine.csv, whenever the run kept it
+            path = run_dir / f"{QUARANTINE}.parquet"
         else:
             path = run_dir / NORMALISED_DIR / f"{name}.parquet"
             if loaded is not None and name not in loaded:
@@ -250,7 +255,9 @@ class RunDir:
         return self._read("finding_claims.parquet", CLAIM_LINK_SCHEMA)
 
     def skipped(self) -> pl.DataFrame:
-        return self._read("skipped.parquet", SKIPPED_SCHEMA)
+        """Keys the rules left unjudged; a run made before ``gap`` was recorded gets it null."""
+        frame = self._read("skipped.parquet", SKIPPED_SCHEMA)
+        return frame.with_columns(pl.lit(None, pl.String).alias(c) for c in SKIPPED_SCHEMA if c not in frame.columns)
 
     def cases(self) -> pl.DataFrame | None:
         path = self.path / "cases.parquet"
@@ -323,7 +330,8 @@ class RunDir:
         snapshot existed reads its ``--policy-dir`` if that still exists, else the shipped files."""
         snapshot = self.path / POLICY_DIR
         if snapshot.is_dir():
-            return Policy.load(snapshot)
+            # a snapshot from before the catalogue declared scopes: looked up as it was then
+            return Policy.load(snapshot, legacy_scope="national")
         old = self.run.get("policy_dir")
         if old and Path(old).is_dir():
             self._note(f"本次运行未保存参数快照 / no policy/ snapshot: parameters read from {old} as it is now")

@@ -15,6 +15,8 @@ Normalised tables (what the loader hands to the checks) have, besides the canoni
   ``X_status``: ``ok`` | ``legacy15`` (a 15-digit ID converted to 18 digits) | ``bad_check``
   (18 characters whose GB 11643 check digit fails) | ``malformed``.
 - for every ``uscc``-kind column ``X``: ``X_status``: ``ok`` | ``bad_check`` | ``malformed``.
+- for every ENUM column ``X`` read through spellings (``market_registry.reg_status``): ``X_raw``,
+  the value as exported (trimmed); ``X`` holds its canonical value.
 - ``trainees`` also carries ``birth_date`` (date) and ``sex`` (``M``/``F``) derived from the ID.
 """
 
@@ -76,6 +78,10 @@ class ColumnSpec:
     required: bool = False  # the column must be present in the file
     not_null: bool = False  # a present column whose value may not be empty (else: quarantine)
     values: tuple[str, ...] = ()  # closed value set for ENUM (canonical spellings)
+    # ENUM only: every accepted spelling (as audit.normalise.vocabulary_key writes it) → its
+    # canonical value; the loader reads the column through it, keeps the text as exported in
+    # ``<name>_raw`` and quarantines a value it does not list
+    spellings: dict[str, str] | None = field(default=None, hash=False, compare=False)
     aliases: tuple[str, ...] = ()  # other header spellings seen in exports
     bounds: tuple[Any, Any] | None = None  # the column's own range (else its kind's: KIND_BOUNDS)
 
@@ -119,7 +125,24 @@ CLAIM_TYPES = ("月度", "差额", "剩余期限")
 RATE_BASES = ("标准", "提高")
 INSURANCE_TYPES = ("养老", "医疗", "失业", "工伤", "生育", "补充工伤")
 PAYER_TYPES = ("单位", "灵活就业", "城乡居民")
-REG_STATUSES = ("存续", "在业", "吊销", "注销", "撤销", "迁出")
+#: the market registry's statuses as the rules read them (canonical spellings)
+REG_STATUSES = ("存续", "在业", "迁出", "停业", "歇业", "清算", "吊销", "责令关闭", "注销", "撤销")
+#: every spelling of ``market_registry.reg_status`` the loader reads, written as
+#: :func:`audit.normalise.vocabulary_key` sees it (full-width to ASCII, no spaces or punctuation),
+#: with the canonical status it reads as: the short forms and the long forms of the national
+#: enterprise credit information system (国家企业信用信息公示系统), e.g. 存续（在营、开业、在册） or
+#: 吊销，未注销. A revoked licence later cancelled (吊销，已注销) reads as cancelled: the entity no
+#: longer exists. Any other value is quarantined with its file, line and reason, never guessed.
+REG_STATUS_SPELLINGS: dict[str, str] = {
+    "存续": "存续", "在营": "存续", "开业": "存续", "在册": "存续", "存续在营开业在册": "存续", "正常": "存续",
+    "在业": "在业",
+    "迁出": "迁出", "已迁出": "迁出",
+    "停业": "停业", "歇业": "歇业", "清算": "清算", "正在清算": "清算",
+    "吊销": "吊销", "已吊销": "吊销", "吊销未注销": "吊销", "吊销营业执照": "吊销",
+    "责令关闭": "责令关闭",
+    "注销": "注销", "已注销": "注销", "吊销已注销": "注销",
+    "撤销": "撤销", "已撤销": "撤销", "撤销登记": "撤销",
+}
 POSITION_CATEGORIES = ("科研", "技术技能", "管理", "社会服务")
 
 UNITS = TableSpec(
@@ -268,7 +291,7 @@ MARKET_REGISTRY = TableSpec(
     "市场主体登记",
     (
         C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
-        C("reg_status", "登记状态", K.ENUM, required=True, values=REG_STATUSES),
+        C("reg_status", "登记状态", K.ENUM, required=True, values=REG_STATUSES, spellings=REG_STATUS_SPELLINGS),
         C("status_date", "状态日期", K.DATE),
         C("abnormal_listed", "列入经营异常名录", K.BOOL),
         C("serious_violation_listed", "列入严重违法失信名单", K.BOOL),
@@ -313,6 +336,10 @@ DEATHS = TableSpec(
     ),
 )
 
+# The operator's reference tables (optional): where the shipped reference data (audit/reference/)
+# has a gap or is wrong, an operator supplies rows from the notice itself, with its source. Each row
+# is used in its own span and wins there over the shipped rows (audit/reference/__init__.py);
+# `audit reference check` writes a workbook with these columns, one row per gap.
 MIN_WAGE = TableSpec(
     "min_wage",
     "最低工资标准",
@@ -321,6 +348,7 @@ MIN_WAGE = TableSpec(
         C("tier", "档次", K.INT, required=True, not_null=True),
         C("effective_from", "执行日期", K.DATE, required=True, not_null=True),
         C("monthly_yuan", "月最低工资标准", K.MONEY, required=True, not_null=True),
+        C("source", "来源", K.STR, aliases=("依据", "文件")),
     ),
     key=("province_code", "tier", "effective_from"),
 )
@@ -332,8 +360,21 @@ COUNTY_TIERS = TableSpec(
         C("county_code", "区划代码", K.COUNTY, required=True, not_null=True),
         C("tier", "档次", K.INT, required=True, not_null=True),
         C("effective_from", "执行日期", K.DATE, required=True, not_null=True),
+        C("effective_to", "截止日期", K.DATE, aliases=("失效日期",)),
+        C("source", "来源", K.STR, aliases=("依据", "文件")),
     ),
     key=("county_code", "effective_from"),
+)
+
+CALENDAR = TableSpec(
+    "calendar",
+    "法定工作日历",
+    (
+        C("date", "日期", K.DATE, required=True, not_null=True),
+        C("is_workday", "是否工作日", K.BOOL, required=True, not_null=True, aliases=("工作日",)),
+        C("source", "来源", K.STR, aliases=("依据", "文件")),
+    ),
+    key=("date",),
 )
 
 TABLES: tuple[TableSpec, ...] = (
@@ -350,7 +391,7 @@ TABLES: tuple[TableSpec, ...] = (
     DEATHS,
     ALLOWANCE_PAYMENTS,
 )
-REFERENCE_TABLES: tuple[TableSpec, ...] = (MIN_WAGE, COUNTY_TIERS)
+REFERENCE_TABLES: tuple[TableSpec, ...] = (MIN_WAGE, COUNTY_TIERS, CALENDAR)
 SPECS: dict[str, TableSpec] = {t.name: t for t in (*TABLES, *REFERENCE_TABLES)}
 REQUIRED_TABLES = tuple(t.name for t in TABLES if t.required)
 
@@ -367,10 +408,22 @@ def normalised_columns(spec: TableSpec) -> tuple[str, ...]:
     row's file, line and duplicate count, each ID's derived columns; not the extra columns an
     input carried, which stay in ``normalised/`` for a person to look at and never meet a
     rule's own names."""
-    derived = [f"{c.name}_{suffix}" for c in spec.columns if c.kind in (Kind.PERSON_ID, Kind.USCC)
-               for suffix in (("raw", "status") if c.kind is Kind.PERSON_ID else ("status",))]
     born = ["birth_date", "sex"] if spec.name == "trainees" else []
-    return (*spec.names, "_file", "_line", "_dup_rows", *derived, *born)
+    return (*spec.names, "_file", "_line", "_dup_rows", *_derived_columns(spec), *born)
+
+
+def _derived_columns(spec: TableSpec) -> list[str]:
+    """The columns the loader derives from a table's columns: each person ID's ``_raw`` and
+    ``_status``, each credit code's ``_status``, each column read through spellings' ``_raw``."""
+    out = []
+    for c in spec.columns:
+        if c.kind is Kind.PERSON_ID:
+            out += [f"{c.name}_raw", f"{c.name}_status"]
+        elif c.kind is Kind.USCC:
+            out.append(f"{c.name}_status")
+        if c.spellings is not None:
+            out.append(f"{c.name}_raw")
+    return out
 
 
 def reserved_column_names() -> frozenset[str]:
@@ -378,10 +431,9 @@ def reserved_column_names() -> frozenset[str]:
     the columns of every table, their derived ``_raw``/``_status`` columns, the loader's own."""
     names = set(LOADER_COLUMNS)
     for spec in SPECS.values():
-        for c in spec.columns:
-            names.add(c.name)
-            if c.kind in (Kind.PERSON_ID, Kind.USCC):
-                names.update((f"{c.name}_raw", f"{c.name}_status"))
+        names.update(spec.names)
+        names.update(_derived_columns(spec))
+        names.update(f"{c.name}_raw" for c in spec.columns if c.kind is Kind.USCC)  # kept free for one
     return frozenset(names)
 
 

@@ -27,7 +27,8 @@ class Tables:
 
     Required tables are always present; an optional table the input lacks is ``None`` (a check
     that needs it is skipped and the report says so). Reference tables are always present: the
-    project's shipped ones, or the operator's ``min_wage``/``county_tiers`` from the input.
+    project's shipped ones, with the operator's ``min_wage``/``county_tiers``/``calendar`` rows
+    from the input (audit/reference/__init__.py says how they combine).
 
     ``audit_month`` is the first day of the audited month M: the run audits everything recorded
     up to the end of M (RULES.md §8). ``si_as_of`` is the first day of the last month the
@@ -40,10 +41,17 @@ class Tables:
       ones; a shipped standard that is not usable (UNVERIFIED, unconfirmed) has a null
       monthly_yuan, so the standard before it stops at its date (those months are skipped).
     - ``county_tiers``: county_code, tier, effective_from, effective_to (exclusive, null = open),
-      status, source.
+      status (OPERATOR for the operator's rows, which win in their span), source.
     - ``calendar``: date, is_workday (statutory holidays off, make-up 调休 weekend days on),
       workday_seq (number of workdays from the calendar's first day up to and including date).
+      It may have gaps (an operator's days of a year the package does not cover): a day missing
+      is unknown, and a count over it is null (``audit.reference.attach_workdays``).
     - ``regions``: county_code, county_name, city_name, province_code, province_name.
+
+    ``quarantine``: the input rows the loader could not read, one row each, placed by the cells
+    that could be read (``audit.loader.QUARANTINED_ROWS_SCHEMA``: table, file, line, unit_id,
+    person_id, county_code, day, paid_date, reasons) — the micro data a rule knows is missing
+    (RULES.md §8, "Unreadable rows do not accuse"). ``None`` for a run made before it was kept.
     """
 
     units: pl.LazyFrame
@@ -64,6 +72,7 @@ class Tables:
     county_tiers: pl.LazyFrame | None = None
     calendar: pl.LazyFrame | None = None
     regions: pl.LazyFrame | None = None
+    quarantine: pl.LazyFrame | None = None
     notes: dict[str, str] = field(default_factory=dict)
     # sub-results several checks share, computed once per Tables (see :meth:`shared`); not an init
     # field, so ``dataclasses.replace`` with other frames starts with an empty store

@@ -15,10 +15,14 @@ from __future__ import annotations
 
 import polars as pl
 
+from audit.findings import GAP_TIER, GAP_WAGE, gap_unset
 from audit.policy import Policy
-from audit.reference import attach_min_wage
+from audit.reference import SECONDARY_STATUSES, attach_min_wage
+from audit.reference.gaps import place_names
 from audit.schema import province_of
 from audit.tables import Tables, shared
+from checks._identity import person_aliases, with_aliases
+from checks._internships import chain_agreements
 
 MONTHLY = "月度"
 DIFFERENCE = "差额"
@@ -43,6 +47,12 @@ CLAIM_PARAMS: tuple[tuple[str, bool], ...] = (
     ("remaining_period.requires_social_insurance", False),
     ("remaining_period.min_internship_months", False),
 )
+# Parameters whose ``<name>_why`` (why unset, naming the province: Policy.unset_reason) the rules
+# give as their skip reason.
+REASONED: frozenset[str] = frozenset({
+    "rate.kind", "rate.standard_share", "rate.raised_share", "rate.standard_flat", "rate.raised_extra_flat",
+    "mode.one_plus_one", "duration.max_months", "insurance.separately_reimbursed", "remaining_period.window_end",
+})
 
 
 def col(name: str) -> str:
@@ -61,14 +71,15 @@ def tolerance(policy: Policy) -> float:
 
 
 def attach_params(lf: pl.LazyFrame, policy: Policy, *, on: str, names: tuple[tuple[str, bool], ...] = CLAIM_PARAMS,
-                  province: str = "province_code") -> pl.LazyFrame:
-    """Add the parameters in force for each row's province on date column ``on``.
+                  province: str = "province_code", reasons: frozenset[str] = REASONED) -> pl.LazyFrame:
+    """Add the parameters in force for each row's province on date column ``on`` (with their
+    reference where asked, and ``<name>_why``, why unset, for those in ``reasons``).
 
     The as-of lookups run on the distinct (province, date) keys only and are joined back.
     """
     keys = lf.select(province, on).unique()
     for name, ref in names:
-        keys = policy.attach(keys, name, on=on, province=province, with_reference=ref)
+        keys = policy.attach(keys, name, on=on, province=province, with_reference=ref, with_reason=name in reasons)
     return lf.join(keys, on=[province, on], how="left")
 
 
@@ -103,39 +114,82 @@ def rate_exprs(wage: str = "mw_yuan") -> dict[str, pl.Expr]:
     }
 
 
+def _where_and_when() -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(province, county, month) of a claim as a reason names them: 河南省, 洛阳市老城区（410302）, 2026-11."""
+    province = pl.coalesce(pl.col("province_name"), pl.col("province_code"))
+    county = pl.format("{}（{}）", pl.col("county_label").fill_null(""), pl.col("county_code"))
+    return province, county, pl.col("claim_month").dt.strftime("%Y-%m")
+
+
 def rate_skip_reason(*, raised: bool = False) -> pl.Expr:
-    """Why a claim's standard (or, with ``raised``, its raised) rate cannot be priced.
+    """Why a claim's standard (or, with ``raised``, its raised) rate cannot be priced: an unset
+    rate parameter says why in Chinese, naming the province (``<param>_why``: before its notice,
+    after it expired, or left open by it); a missing tier or wage says which.
 
     Evaluate it on the rows being skipped only: formatting a sentence for 8 M rows is not free.
+    The reference gaps (no tier, no usable wage) are said in Chinese with the province, the
+    county and the month, and what would fill them; :func:`rate_skip_gap` names the gap.
     """
     share = pl.col("rate_kind") == "min_wage_share"
     flat = pl.col("rate_kind") == "flat"
+    province, county, month = _where_and_when()
     reason = (
         pl.when(pl.col("rate_kind").is_null())
-        .then(pl.format("no subsidy rate in force (rate.kind unset) for province {} in {}",
-                        pl.col("province_code"), pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_kind_why"))
         .when(share & pl.col("rate_standard_share").is_null())
-        .then(pl.format("rate.standard_share unset for province {} in {}: the notice leaves the standard rate open",
-                        pl.col("province_code"), pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_standard_share_why"))
         .when(share & pl.col("mw_tier").is_null())
-        .then(pl.format("county {} has no minimum-wage tier in force in {}", pl.col("county_code"),
-                        pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.format("{}{} {} 无最低工资档次：县区档次表未覆盖该县区该月，补贴标准无法核算"
+                        "（请在 county_tiers 表中补充，见 audit reference check）", province, county, month))
         .when(share & pl.col("mw_yuan").is_null())
-        .then(pl.format("no usable minimum wage for province {} tier {} in {}", pl.col("province_code"),
-                        pl.col("mw_tier"), pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.format("{} {}类地区 {} 无可用最低工资标准（{}），补贴标准无法核算"
+                        "（请在 min_wage 表中补充）", province, pl.col("mw_tier"), month,
+                        pl.coalesce(pl.col("mw_status"), pl.lit("无标准"))))
         .when(flat & pl.col("rate_standard_flat").is_null())
-        .then(pl.format("rate.standard_flat unset for province {} in {}", pl.col("province_code"),
-                        pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_standard_flat_why"))
     )
     raised_reason = (
         pl.when(share & pl.col("rate_raised_share").is_null())
-        .then(pl.format("rate.raised_share unset for province {} in {}", pl.col("province_code"),
-                        pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_raised_share_why"))
         .when(flat & pl.col("rate_raised_extra_flat").is_null())
-        .then(pl.format("rate.raised_extra_flat unset for province {} in {}", pl.col("province_code"),
-                        pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_raised_extra_flat_why"))
     )
     return pl.coalesce(reason, raised_reason) if raised else reason
+
+
+def rate_skip_gap(*, raised: bool = False) -> pl.Expr:
+    """What :func:`rate_skip_reason` says is missing, in a few words (``skipped.gap``)."""
+    share = pl.col("rate_kind") == "min_wage_share"
+    flat = pl.col("rate_kind") == "flat"
+    gap = (
+        pl.when(pl.col("rate_kind").is_null()).then(pl.lit(gap_unset("rate.kind")))
+        .when(share & pl.col("rate_standard_share").is_null()).then(pl.lit(gap_unset("rate.standard_share")))
+        .when(share & pl.col("mw_tier").is_null()).then(pl.lit(GAP_TIER))
+        .when(share & pl.col("mw_yuan").is_null()).then(pl.lit(GAP_WAGE))
+        .when(flat & pl.col("rate_standard_flat").is_null()).then(pl.lit(gap_unset("rate.standard_flat")))
+    )
+    raised_gap = (
+        pl.when(share & pl.col("rate_raised_share").is_null()).then(pl.lit(gap_unset("rate.raised_share")))
+        .when(flat & pl.col("rate_raised_extra_flat").is_null()).then(pl.lit(gap_unset("rate.raised_extra_flat")))
+    )
+    return pl.coalesce(gap, raised_gap) if raised else gap
+
+
+def wage_skip_reason() -> pl.Expr:
+    """Why a rule that needs only the minimum wage (not a rate) cannot judge a claim."""
+    province, county, month = _where_and_when()
+    return (
+        pl.when(pl.col("mw_tier").is_null())
+        .then(pl.format("{}{} {} 无最低工资档次：县区档次表未覆盖该县区该月，无法与最低工资比较"
+                        "（请在 county_tiers 表中补充，见 audit reference check）", province, county, month))
+        .otherwise(pl.format("{} {}类地区 {} 无可用最低工资标准（{}），无法与最低工资比较"
+                             "（请在 min_wage 表中补充）", province, pl.col("mw_tier"), month,
+                             pl.coalesce(pl.col("mw_status"), pl.lit("无标准"))))
+    )
+
+
+def wage_skip_gap() -> pl.Expr:
+    return pl.when(pl.col("mw_tier").is_null()).then(pl.lit(GAP_TIER)).otherwise(pl.lit(GAP_WAGE))
 
 
 def agreements_frame(t: Tables) -> pl.LazyFrame:
@@ -182,11 +236,18 @@ def claims_base(t: Tables) -> pl.LazyFrame:
     )
 
 
-def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
+def with_agreement(claims: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
     """Resolve the agreement each claim pays for: among the person's agreements at the unit, the
     one named by the claim that covers the claim month, else one covering the month, else the one
     named, else the earliest. ``covered`` says whether any agreement of the person at the unit has
     the claim month among its internship months (a 剩余期限 month counts up to the planned end).
+    The person is the natural person (:mod:`checks._identity`): a claim under a corroborated
+    variant of the agreement's ID finds that agreement.
+
+    A 差额 is no month of internship: it resolves to the internship it pays for
+    (:func:`_difference_internships`), its agreement columns those of the agreement that ends it,
+    ``difference_internship_start`` its first day, and ``covered`` whether it started by the claim
+    month. ``difference_internship_start`` is null on the other claims.
     """
     # On narrow columns: each claim first gets the row number ``_aid`` of its agreement — by one
     # join on the agreement id where the named agreement covers it (nearly all), by a search
@@ -211,37 +272,99 @@ def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     )
     is_named = (pl.col("ag_id") == pl.col("claim_agreement_id")).fill_null(False)
     priority = pl.when(is_named & covers).then(0).when(covers).then(1).when(is_named).then(2).otherwise(3)
+    is_difference = pl.col("claim_type") == DIFFERENCE
+    columns = ["_r", "person_id", "unit_id", "claim_month", "claim_type", "claim_agreement_id"]
+    # the few claims their named agreement does not cover are searched for among the agreements
+    # at the unit of every ID of the person (a 差额 resolves to the internship it pays for instead)
     searched = (
-        named.filter(~pl.col("covered")).select("_r", "person_id", "unit_id", "claim_month", "claim_type",
-                                                "claim_agreement_id")
-        .join(numbered.select("_aid", "ag_id", "person_id", "unit_id", *spans), on=["person_id", "unit_id"])
+        with_aliases(named.filter(~pl.col("covered") & ~is_difference).select(columns), t, policy, alias="_pid")
+        .join(numbered.select("_aid", "ag_id", pl.col("person_id").alias("_pid"), "unit_id", *spans),
+              on=["_pid", "unit_id"])
         .with_columns((priority.cast(pl.Int64) * 1_000_000 + pl.col("ag_start").cast(pl.Int64)).alias("_key"))
         .sort("_r", "_key", "_aid", nulls_last=True)
         .group_by("_r", maintain_order=True)
         .agg(pl.col("_aid").first().alias("_aid_searched"), (pl.col("_key").first() < 2_000_000).alias("_covers"))
     )
+    # the searched claims and the 差额 (disjoint sets of claims) joined back in one join
+    # (one more pass over the claims picks the 差额: caching a pass shared with the search cost more)
+    resolved = pl.concat([searched, _difference_internships(named.filter(is_difference).select(columns), numbered)],
+                         how="diagonal")
+    difference = pl.col("_aid_difference").is_not_null()
     return (
-        named.join(searched, on="_r", how="left")
-        .select(*claim_cols, pl.when(pl.col("covered")).then(pl.col("_aid")).otherwise(pl.col("_aid_searched")).alias("_aid"),
-                (pl.col("covered") | pl.col("_covers").fill_null(False)).alias("covered"))
+        named.join(resolved, on="_r", how="left")
+        .select(
+            *claim_cols,
+            pl.when(difference).then(pl.col("_aid_difference"))
+            .when(pl.col("covered")).then(pl.col("_aid")).otherwise(pl.col("_aid_searched")).alias("_aid"),
+            pl.when(difference).then(pl.col("_started"))
+            .otherwise(pl.col("covered") | pl.col("_covers").fill_null(False)).alias("covered"),
+            "difference_internship_start",
+        )
         .join(numbered.select("_aid", *ag_cols), on="_aid", how="left")
         .drop("_r", "_aid")
     )
 
 
-def claim_context(t: Tables, policy: Policy) -> pl.LazyFrame:
+def _difference_internships(diffs: pl.LazyFrame, numbered: pl.LazyFrame) -> pl.LazyFrame:
+    """The internship each 差额 pays for, whichever month the export dates it in (RULES.md §8,
+    "差额 claims": the last internship month, or the month it was claimed or paid — Jiangxi pays
+    次年初), among the internships of the person at the unit (agreements chained without a gap,
+    :func:`checks._internships.chain_agreements`, no cap — as the retention rules chain them), in
+    this order: the one holding the agreement the claim names, if it started by the claim month;
+    the latest one ended by the claim month (its last month at the latest); the latest one started
+    by then (a 差额 before its end); the named one; the earliest. Per claim row ``_r``:
+    ``_aid_difference``, the agreement that ends that internship (so ``ag_end`` is the
+    internship's end, whatever agreement the claim names), ``difference_internship_start`` and
+    ``_started`` (the internship started by the claim month: the claim pays for an internship
+    month or one before it, never for none)."""
+    # ``diffs``: the 差额 rows (_r, person_id, unit_id, claim_month, claim_agreement_id), a few
+    # thousand of millions of claims: only their persons' agreements are chained
+    agreements = numbered.join(diffs.select("person_id", "unit_id").unique(), on=["person_id", "unit_id"], how="semi")
+    chained = chain_agreements(agreements.select(
+        "_aid", "person_id", "unit_id", pl.col("ag_id").alias("agreement_id"), pl.col("ag_start").alias("start_date"),
+        pl.col("ag_end").alias("end")))
+    internships = chained.group_by("internship").agg(
+        pl.col("person_id").first(), pl.col("unit_id").first(), pl.col("internship_start").first(),
+        pl.col("internship_end").first(),
+        pl.col("_aid").filter(pl.col("ends_internship")).first().alias("_aid_difference"),
+        pl.col("agreement_id").alias("_agreement_ids"),
+    )
+    started = (pl.col("internship_start").dt.month_start() <= pl.col("claim_month")).fill_null(False)
+    ended = (pl.col("internship_end").dt.month_start() <= pl.col("claim_month")).fill_null(False)
+    named_in = pl.col("_agreement_ids").list.contains(pl.col("claim_agreement_id")).fill_null(False)
+    start, end = pl.col("internship_start").cast(pl.Int64), pl.col("internship_end").cast(pl.Int64)
+    # the priority in the tens of millions, a day number below it: the latest end or start
+    # first where the order above says latest, the earliest start otherwise
+    priority = (pl.when(named_in & started).then(0).when(ended).then(1).when(started).then(2).when(named_in).then(3)
+                .otherwise(4))
+    within = pl.when(priority == 1).then(5_000_000 - end).when(priority == 2).then(5_000_000 - start).otherwise(start)
+    return (
+        diffs.join(internships, on=["person_id", "unit_id"])
+        .with_columns((priority * 10_000_000 + within.fill_null(0)).alias("_key"), started.alias("_started"))
+        .sort("_r", "_key")
+        .group_by("_r", maintain_order=True)
+        .agg(pl.col("_aid_difference", "_started").first(),
+             pl.col("internship_start").first().alias("difference_internship_start"))
+    )
+
+
+def claim_context(t: Tables, policy: Policy, *, only: pl.Expr | None = None) -> pl.LazyFrame:
     """Every claim with unit, agreement, minimum wage, parameters and expected amounts (see module doc).
 
     The join of two shared results, built once per run: the claims resolved to their agreements
     (:func:`claims_in_agreement`) and, per (county, claim month), the minimum wage, every
     parameter in force and the expected amounts (:func:`claim_rate_keys`), which depend on
     nothing else. Left lazy: a rule that reads two parameters gathers two columns for its
-    claims, not forty for all of them.
+    claims, not forty for all of them. ``only``: a filter on the claims' own columns, applied
+    before the join (a rule that wants a few claims does not join them all).
     """
-    return claims_in_agreement(t, policy).join(claim_rate_keys(t, policy), on="_ck", how="left").drop("_ck")
+    claims = claims_in_agreement(t, policy)
+    if only is not None:
+        claims = claims.filter(only)
+    return claims.join(claim_rate_keys(t, policy), on="_ck", how="left").drop("_ck")
 
 
-@shared(tables=("claims", "units", "agreements"))
+@shared(tables=("claims", "units", "agreements"), uses=(person_aliases,))
 def claims_in_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The claims resolved to their agreements (:func:`with_agreement`), each with ``_ck``, an
     integer naming its (county, claim month): the key of :func:`claim_rate_keys`."""
@@ -250,13 +373,15 @@ def claims_in_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     # claim on a string and a date (bench/NOTES.md, "The key of the claims in context")
     day = pl.col("claim_month").cast(pl.Int32).cast(pl.Int64) + 2**31  # a date is an Int32 of days
     key = pl.col("_county_no").cast(pl.Int64) * 2**32 + day
-    return with_agreement(claims_base(t), t).with_columns(key.alias("_ck")).drop("_county_no")
+    return with_agreement(claims_base(t), t, policy).with_columns(key.alias("_ck")).drop("_county_no")
 
 
-@shared(tables=("county_tiers", "min_wage"), params=tuple(name for name, _ in CLAIM_PARAMS), uses=(claims_in_agreement,))
+@shared(tables=("county_tiers", "min_wage", "regions"), params=tuple(name for name, _ in CLAIM_PARAMS),
+        uses=(claims_in_agreement,))
 def claim_rate_keys(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Per (county, claim month) key ``_ck`` of the claims: the minimum wage, the parameters
-    (:data:`CLAIM_PARAMS`) and the expected amounts (:func:`rate_exprs`)."""
+    (:data:`CLAIM_PARAMS`), the expected amounts (:func:`rate_exprs`), and the names of the
+    province and county (``province_name``, ``county_label``) the skip reasons say."""
     keys = (
         claims_in_agreement(t, policy).select("_ck", "county_code", "claim_month").unique("_ck").drop_nulls("_ck")
         .with_columns(province_of(pl.col("county_code")).alias("province_code"))
@@ -264,18 +389,40 @@ def claim_rate_keys(t: Tables, policy: Policy) -> pl.LazyFrame:
     looked_up = attach_params(
         attach_min_wage(keys, t.county_tiers, t.min_wage, county="county_code", on="claim_month"), policy,
         on="claim_month",
-    )
+    ).join(place_names(t.regions), on="county_code", how="left")
     return looked_up.with_columns(**rate_exprs()).drop("county_code", "claim_month", "province_code")
 
 
-def wage_evidence() -> pl.Expr:
-    """The minimum wage used, as evidence: tier, yuan, effective date, status, source."""
+def secondary_note(used: pl.Expr | None = None) -> pl.Expr:
+    """Where the minimum wage was ``used`` (default: the rate is a share of it) and its tier row
+    or standard has only a secondary source (VERIFIED_SECONDARY, PARTIAL: used because nothing
+    better exists), a sentence naming both rows; else null."""
+    tier_weak = pl.col("mw_tier_status").is_in(SECONDARY_STATUSES).fill_null(False)
+    wage_weak = pl.col("mw_status").is_in(SECONDARY_STATUSES).fill_null(False)
+    used = (pl.col("rate_kind") == "min_wage_share").fill_null(False) if used is None else used
+    return (
+        pl.when(used & pl.col("mw_yuan").is_not_null() & (tier_weak | wage_weak))
+        .then(pl.format("所用参照数据仅有二手来源，核实前请对照原文件：县区档次 {} 档（{} 起，{}），"
+                        "最低工资标准 {} 元（{} 起，{}）",
+                        pl.col("mw_tier"), pl.col("mw_tier_from"), pl.col("mw_tier_status"),
+                        pl.col("mw_yuan"), pl.col("mw_effective_from"), pl.col("mw_status")))
+    )
+
+
+def wage_evidence(used: pl.Expr | None = None) -> pl.Expr:
+    """The minimum wage used, as evidence: the standard (tier, yuan, effective date, status,
+    source), the county's tier row (its date, status, source), and ``secondary_source`` where
+    either has only a secondary source (:func:`secondary_note`, with ``used``)."""
     return pl.struct(
         pl.col("mw_tier").alias("tier"),
         pl.col("mw_yuan").alias("monthly_yuan"),
         pl.col("mw_effective_from").alias("effective_from"),
         pl.col("mw_status").alias("status"),
         pl.col("mw_source").alias("source"),
+        pl.col("mw_tier_from").alias("tier_effective_from"),
+        pl.col("mw_tier_status").alias("tier_status"),
+        pl.col("mw_tier_source").alias("tier_source"),
+        secondary_note(used).alias("secondary_source"),
     ).alias("minimum_wage")
 
 
@@ -305,7 +452,9 @@ def whole_claim() -> pl.Expr:
     return (pl.col("amount") + pl.col("insurance_amount")).alias("amount_at_risk")
 
 
-def skipped(lf: pl.LazyFrame, reason: pl.Expr | str) -> pl.LazyFrame:
-    """Rows a rule could not judge, in the skipped schema."""
+def skipped(lf: pl.LazyFrame, reason: pl.Expr | str, gap: pl.Expr | str | None = None) -> pl.LazyFrame:
+    """Rows a rule could not judge, in the skipped schema; ``gap`` names what is missing in a few
+    words (``audit.findings.GAP_*``), so the run can count unjudged keys by it."""
     why = pl.lit(reason) if isinstance(reason, str) else reason
-    return lf.select("claim_id", "person_id", "unit_id", why.alias("reason"))
+    what = pl.lit(gap, pl.String) if gap is None or isinstance(gap, str) else gap
+    return lf.select("claim_id", "person_id", "unit_id", why.alias("reason"), what.alias("gap"))

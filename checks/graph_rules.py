@@ -17,11 +17,13 @@ from audit.masking import mask_card_expr, mask_phone_expr
 from audit.policy import Policy
 from audit.rules import Check, Severity, rule
 from audit.tables import Tables, shared
+from checks._citations import DATA_COMPARISON, MONTH_END, citing
+from checks._identity import identity_links, with_person_key
 
-_INFO_CLAUSES = (
-    "赣人社发〔2023〕9号 五(三); 湘人社规〔2023〕9号 四(二); 豫人社函〔2023〕138号 四(二); 人社部发〔2023〕27号 四(二)"
-)
-_UNIT_EXIT_CLAUSE = "赣人社发〔2023〕9号 四(一)2(5)③"
+_INFO_CLAUSES = DATA_COMPARISON
+# Jiangxi's own clauses where they are in force; elsewhere the province's duty to compare registries
+_UNIT_CLAUSES = ("赣人社发〔2023〕9号 四(一)2(5)③; 五(三) (防止补贴资金骗取、挪用、虚报、冒领)", *DATA_COMPARISON[1:])
+_ROTATION_CLAUSES = ("赣人社发〔2023〕9号 四(二) (同一见习人员只能参加一次); 五(三)", *DATA_COMPARISON[1:])
 LOUVAIN_SEED = 20230816  # fixed, so communities are the same on every run (赣人社发〔2023〕9号's date)
 
 
@@ -71,15 +73,16 @@ _GROUP_SCHEMA = {
 
 
 @shared(tables=("trainees", "agreements", "claims", "units", "market_registry"),
-        detection=("graph.large_employer_staff", "graph.shared_phone_min_trainees"))
+        detection=("graph.large_employer_staff", "graph.shared_phone_min_trainees"), uses=(identity_links,))
 def graph_groups(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The parties one identifier ties together, computed once per run:
 
     - ``kind = "card"`` / ``"phone"``: a card or phone (normalised, :func:`audit.graph.card_key`
       / :func:`~audit.graph.phone_key`) given by two or more trainees — fewer where
       ``graph.shared_phone_min_trainees`` asks fewer — and any trainee's card that is a unit's
-      basic account (``account_of_units``); ``persons`` who give it and ``units`` they have
-      agreements or claims with, and their counts;
+      basic account (``account_of_units``); ``persons`` who give it (their IDs) and ``units``
+      they have agreements or claims with, and their counts (``n_persons``: natural persons,
+      :mod:`checks._identity` — one trainee registered under two IDs with one card is one);
     - ``kind = "cluster"``: units linked by a shared legal representative, phone, bank account or
       address (:func:`linked_units`), ``key`` the cluster's smallest unit id, ``units`` its members,
       ``shared_kinds`` what links them, ``placements`` the (person_id, unit_id) pairs of agreements
@@ -107,11 +110,13 @@ def graph_groups(t: Tables, policy: Policy) -> pl.LazyFrame:
             rows = pl.concat(kept)
         return rows.unique().select("person_id", pl.lit(kind).alias("kind"), "key")
 
-    ids = pl.concat([given("card", graph.card_key(pl.col("bank_card")), 2),
-                     given("phone", graph.phone_key(pl.col("phone")), min_phone)]).cache()
+    ids = with_person_key(pl.concat([given("card", graph.card_key(pl.col("bank_card")), 2),
+                                     given("phone", graph.phone_key(pl.col("phone")), min_phone)]),
+                          identity_links(t, policy)).cache()
     min_persons = pl.when(pl.col("kind") == "card").then(2).otherwise(min_phone)
     shared = pl.concat([
-        ids.group_by("kind", "key").agg(pl.len().alias("n")).filter(pl.col("n") >= min_persons).select("kind", "key"),
+        ids.group_by("kind", "key").agg(pl.col("person_key").n_unique().alias("n"))
+        .filter(pl.col("n") >= min_persons).select("kind", "key"),
         accounts.select(pl.lit("card").alias("kind"), "key"),
     ]).unique()
     ids = ids.join(shared, on=["kind", "key"], how="semi").cache()
@@ -121,8 +126,9 @@ def graph_groups(t: Tables, policy: Policy) -> pl.LazyFrame:
         .agg(
             pl.col("person_id").unique().sort().alias("persons"),
             pl.col("unit_id").drop_nulls().unique().sort().alias("units"),
+            pl.col("person_key").n_unique().alias("n_persons"),
         )
-        .with_columns(pl.col("persons").list.len().alias("n_persons"), pl.col("units").list.len().alias("n_units"))
+        .with_columns(pl.col("units").list.len().alias("n_units"))
         .join(accounts, on="key", how="left")
         .with_columns(pl.when(pl.col("kind") == "card").then(pl.col("account_of_units")).alias("account_of_units"))
     )
@@ -217,10 +223,11 @@ def _linked_units(t: Tables, large: int) -> pl.DataFrame:
     id="GHOST_TRAINEE.shared_card_ring",
     title="多名见习人员共用同一银行卡（跨单位）",
     severity=Severity.HIGH,
-    citation=_INFO_CLAUSES,
+    citations=_INFO_CLAUSES,
     detection_params=("graph.shared_card_min_units",),
     signal_only=True,
 )
+@citing(_INFO_CLAUSES)
 def shared_card_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A bank or social-security card is one person's: when trainees at ``graph.shared_card_min_units``
     or more different units give the same card, or a trainee's card is a unit's basic account,
@@ -246,10 +253,11 @@ def shared_card_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
     id="GHOST_TRAINEE.shared_phone_ring",
     title="多名见习人员共用同一手机号（跨单位）",
     severity=Severity.MEDIUM,
-    citation=_INFO_CLAUSES,
+    citations=_INFO_CLAUSES,
     detection_params=("graph.shared_card_min_units", "graph.shared_phone_min_trainees"),
     signal_only=True,
 )
+@citing(_INFO_CLAUSES)
 def shared_phone_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
     """One mobile number given by ``graph.shared_phone_min_trainees`` or more trainees placed at
     ``graph.shared_card_min_units`` or more different units suggests an intermediary filling in
@@ -276,10 +284,11 @@ def shared_phone_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
     id="UNIT_INELIGIBLE.shell_cluster",
     title="多家见习单位共用法定代表人/电话/地址/账户（疑似空壳集群）",
     severity=Severity.MEDIUM,
-    citation=f"{_UNIT_EXIT_CLAUSE}; {_INFO_CLAUSES}",
+    citations=_UNIT_CLAUSES,
     detection_params=("graph.shell_min_units", "graph.shell_min_trainees", "graph.large_employer_staff"),
     signal_only=True,
 )
+@citing(_UNIT_CLAUSES, on=MONTH_END)
 def shell_cluster(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Units linked (directly or through each other) by a shared legal representative, phone, bank
     account or address form a cluster; a cluster of ``graph.shell_min_units`` or more units through
@@ -324,10 +333,11 @@ def shell_cluster(t: Tables, policy: Policy) -> pl.LazyFrame:
     id="GHOST_TRAINEE.rotation_linked_units",
     title="见习人员在关联单位之间轮转见习",
     severity=Severity.MEDIUM,
-    citation=f"赣人社发〔2023〕9号 四(二); {_INFO_CLAUSES}",
+    citations=_ROTATION_CLAUSES,
     detection_params=("graph.large_employer_staff",),
     signal_only=True,
 )
+@citing(_ROTATION_CLAUSES)
 def rotation_linked_units(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A trainee with agreements or claims at two or more units that share a legal representative,
     phone, bank account or address is being rotated among one owner's units — the one-internship
@@ -387,11 +397,12 @@ def _red_flag_trainees(t: Tables, policy: Policy, cards: pl.LazyFrame, phones: p
     id="UNIT_INELIGIBLE.flagged_community",
     title="高度集中图谱疑点的关联社区（Louvain）",
     severity=Severity.MEDIUM,
-    citation=f"{_UNIT_EXIT_CLAUSE}; {_INFO_CLAUSES}",
+    citations=_UNIT_CLAUSES,
     detection_params=("graph.community_min_flagged", "graph.community_min_share", "graph.shared_card_min_units",
                       "graph.shared_phone_min_trainees", "graph.large_employer_staff"),
     signal_only=True,
 )
+@citing(_UNIT_CLAUSES, on=MONTH_END)
 def flagged_community(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Communities of the graph of red-flagged trainees (card or phone ring, rotation among linked
     units, several units), their units and the identifiers they share — connected clusters, split

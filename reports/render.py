@@ -18,7 +18,7 @@ from audit.masking import mask
 from audit.policy import Policy
 from reports import charts, figures
 from reports.data import RunFiles
-from reports.exit_list import CONDITIONS, exit_units
+from reports.exit_list import CONDITIONS, JUDGEMENT, JUDGEMENT_TEXT, exit_units
 
 # a finding or case id the run made (a hex hash with a letter in it): shown as it is
 _RUN_ID = re.compile(r"^C?(?=[0-9a-f]*[a-f])[0-9a-f]{12,16}$")
@@ -66,6 +66,7 @@ def context(rf: RunFiles, policy: Policy, pdf_note: str, exits: list[dict[str, A
         },
         "rendered_at": dt.datetime.now().replace(microsecond=0).isoformat(sep=" "),
         "headline": figures.headline(rf),
+        "coverage": figures.coverage(rf),
         "families": families,
         "family_chart": charts.horizontal_bars(families, "family_zh", "money", "各类问题涉及金额"),
         "rules": figures.by_rule(rf),
@@ -84,7 +85,7 @@ def context(rf: RunFiles, policy: Policy, pdf_note: str, exits: list[dict[str, A
         "rules_skipped": figures.rules_skipped(rf),
         "skipped_keys": figures.skipped_keys(rf),
         "exit_counts": [{"condition": text, "units": sum(1 for e in exits if e["_headline"] == number)}
-                        for number, text in CONDITIONS.items()],
+                        for number, text in [*CONDITIONS.items(), (JUDGEMENT, JUDGEMENT_TEXT)]],
         "exit_top": sorted(exits, key=lambda e: (-e["recover"], e["unit_id"]))[:n_top],
         "exit_total": len(exits),
         "pdf_note": pdf_note,

@@ -6,7 +6,7 @@ import contextlib
 import logging
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,7 +16,14 @@ import polars as pl
 
 from audit.loader.discovery import InputError, digest_files, discover
 from audit.loader.headers import shown_name
-from audit.loader.normalised import COUNTS_SCHEMA, QUARANTINE_SCHEMA, NormalisedTable, normalise, rss_gb
+from audit.loader.normalised import (
+    COUNTS_SCHEMA,
+    QUARANTINE_SCHEMA,
+    QUARANTINED_ROWS_SCHEMA,
+    NormalisedTable,
+    normalise,
+    rss_gb,
+)
 from audit.loader.readers import READERS, RawSource
 from audit.masking import mask
 from audit.outpaths import inside, write_csv
@@ -71,6 +78,9 @@ class LoadResult:
     input_files: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     heights: dict[str, int] = field(default_factory=dict)  # rows kept per table
+    #: one row per quarantined row, placed by its readable cells (QUARANTINED_ROWS_SCHEMA): written
+    #: as quarantine.parquet beside quarantine.csv, the rules' ``Tables.quarantine``
+    quarantined_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINED_ROWS_SCHEMA))
 
     def __post_init__(self) -> None:
         if not self.heights and isinstance(self.tables, dict):
@@ -109,6 +119,7 @@ class LoadResult:
                 tmp = inside(norm, f".{name}.parquet.tmp")
                 frame.write_parquet(tmp, **PARQUET_OPTIONS)
                 tmp.replace(inside(norm, f"{name}.parquet"))
+        self.quarantined_rows.write_parquet(inside(out_dir, "quarantine.parquet"))
         # formula-safe: a clerk opens the quarantine in Excel (a value may begin with =)
         write_csv(self.quarantine, inside(out_dir, "quarantine.csv"), bom=True)
         write_csv(self.counts, inside(out_dir, "load_counts.csv"))
@@ -135,7 +146,7 @@ class LoadResult:
         return "\n".join(lines)
 
 
-def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
+def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str] | None = None) -> LoadResult:
     """Read and normalise every table of the contract found in ``input_dir``.
 
     Raises :class:`InputError` (one message, all structural problems listed) when the input
@@ -147,12 +158,13 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
     it — the run's output directory — each table is written to Parquet as soon as it is
     normalised, into the hidden ``out_dir/.normalised.partial/``, and dropped from memory; only
     :meth:`LoadResult.write` moves the files into ``out_dir/normalised/``. If loading fails, the
-    stage is removed again: nothing of the load is left in ``out_dir``.
+    stage is removed again: nothing of the load is left in ``out_dir``. With ``only``, just those
+    tables are read (``audit reference check`` reads the claims, units and reference tables).
     """
     input_dir = Path(input_dir)
     if not input_dir.is_dir():
         raise InputError(f"{input_dir}: not a directory")
-    paths, notes = discover(input_dir)
+    paths, notes = discover(input_dir, only)
     with _unreadable_is_input_error():
         input_files = digest_files(input_dir, paths.values())  # 0.2 s for 250 MB (bench/NOTES.md)
     errors: list[str] = []
@@ -202,6 +214,8 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
     quarantines = [loaded[t].quarantine for t in order]
     counts = [loaded[t].counts for t in order]
     quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    placed = [loaded[t].quarantined_rows for t in order if loaded[t].quarantined_rows is not None]
+    quarantined_rows = pl.concat(placed) if placed else pl.DataFrame(schema=QUARANTINED_ROWS_SCHEMA)
     heights = {t: loaded[t].height for t in order}
     return LoadResult(
         tables={t: tables[t] for t in order} if stage is None else StagedTables(stage.path, order),
@@ -212,6 +226,7 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
         input_files=input_files,
         notes=notes,
         heights=heights,
+        quarantined_rows=quarantined_rows,
     )
 
 
