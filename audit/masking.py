@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import logging
 import re
 from typing import Any
 
@@ -274,3 +275,11 @@ def mask_unit(value: Any) -> str:
     if _USCC_SHAPE.match(code) and not id_shaped(code):
         return text
     return mask(text)
+
+
+class MaskedFormatter(logging.Formatter):
+    """A log formatter that masks the whole line, traceback included (:func:`mask`): a log is
+    read by a person, and a library's message may quote a value of the data."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask(super().format(record))

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import os
 import re
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -243,6 +245,19 @@ def test_notes_never_print_data(tmp_path: Path) -> None:
     text = loaded.counts_text()
     assert P3 not in text and P3[:4] + "*" in text
     assert "备注" * 40 not in text and "…" in text
+
+
+def test_a_log_line_never_shows_a_full_id() -> None:
+    """The CLI's log handler masks the whole line, a traceback's message included."""
+    from audit.masking import MaskedFormatter
+
+    try:
+        raise ValueError(f"could not parse {P2}")
+    except ValueError:
+        record = logging.LogRecord("audit", logging.WARNING, __file__, 1, "row of %s", (P1,), sys.exc_info())
+    text = MaskedFormatter("%(levelname)s %(message)s").format(record)
+    assert "row of" in text and "could not parse" in text
+    assert P1 not in text and P2 not in text
 
 
 # -- one hostile world through `audit run` ------------------------------------------------------

@@ -19,7 +19,7 @@ from audit.app.graph_cli import graph_cmd
 from audit.app.pipeline import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INVALID, run_audit
 from audit.app.reference_check import WORKBOOK, check_reference, format_check, write_workbook
 from audit.loader import InputError, load_inputs
-from audit.masking import mask
+from audit.masking import MaskedFormatter, mask
 from audit.policy import Policy, PolicyError
 from audit.rundir import parse_month
 from audit.validation import validate, write_validation
@@ -72,7 +72,9 @@ def main() -> None:
     Example:
       audit run fixtures/demo --month 2024-06 --out out/demo
     """
-    logging.basicConfig(level=logging.DEBUG if _debug() else logging.WARNING, format="%(levelname)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(MaskedFormatter("%(levelname)s %(message)s"))  # a log is read by a person: no full ID
+    logging.basicConfig(level=logging.DEBUG if _debug() else logging.WARNING, handlers=[handler])
 
 
 def _progress(quiet: bool):
