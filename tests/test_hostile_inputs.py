@@ -207,6 +207,30 @@ def test_refused_with_one_line(tmp_path: Path, description: str, inputs: Callabl
         assert content not in text
 
 
+@pytest.mark.parametrize("where", ["audit.loader.discovery.sha256_file", "audit.loader.readers.read_csv_text"])
+@pytest.mark.parametrize("error", [PermissionError(13, "Permission denied"), OSError(5, "Input/output error")])
+def test_an_unreadable_file_is_invalid_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str,
+                                             error: OSError) -> None:
+    """A file the system will not read (permissions — which root never meets, so the read is
+    made to fail here — or an I/O error), whether it fails as it is digested or as it is read:
+    exit 2 and the file named, not exit 3."""
+    data = write_inputs(tmp_path / "in", claims=claims(C1, C2))
+    module, name = where.rsplit(".", 1)
+    real = getattr(__import__(module, fromlist=[name]), name)
+
+    def failing(path, *args, **kwargs):
+        if Path(path).name == "claims.csv":
+            error.filename = str(path)
+            raise error
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(where, failing)
+    result = CliRunner().invoke(main, ["run", str(data), "--month", "2024-06", "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert f"claims.csv: the file cannot be read ({error.strerror})" in result.output
+    assert "Traceback" not in result.output
+
+
 def test_refusing_a_stray_cell_allocates_nothing(tmp_path: Path) -> None:
     """The far cell is found in the sheet's XML before the reader sees it (the reader would ask
     for 17 billion cells): the check reads a 5 KB file, so this returns at once."""
