@@ -111,6 +111,7 @@ def test_loader_fuzz(world, world_dir: Path, tmp_path: Path) -> None:
     assert {"read", "quarantined", "refused"} <= outcomes  # the mutations reach every class
 
 
+@pytest.mark.e2e
 def test_cli_fuzz(cli_world_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """CLI_CASES mutated worlds through ``audit run``, checked from the outside."""
     world = read_world(cli_world_dir)
