@@ -132,6 +132,11 @@ _ID_KEYS = ("raw_id", "raw_ids", "normalised_id", "ids", "person_key", "person_i
             "market_registry_value")
 
 
+#: evidence keys (beside the schema's columns) whose values are phone, card or account numbers
+_PHONE_KEYS = ("phone", "phones", "mobile", "mobiles")
+_CARD_KEYS = ("card", "cards", "account", "accounts")
+
+
 @functools.lru_cache(maxsize=4096)
 def key_role(key: str) -> str | None:
     """The role of the value under an evidence (or report) key: a schema column's role, ``id``
@@ -145,9 +150,11 @@ def key_role(key: str) -> str | None:
         return role
     if k.endswith("_masked") or "name" in k:
         return None
-    if "phone" in k or "mobile" in k:
+    # a key that names the number itself (``card``, ``bank_card_v``), not one that only mentions
+    # it (``months_paid_to_card``, ``card_is_unit_account``, ``graph_shared_phone_min_trainees``)
+    if k in _PHONE_KEYS or k.startswith(("phone_", "mobile_")) or k.endswith(("_phone", "_mobile")):
         return "phone"
-    if "card" in k or "account" in k:
+    if k in _CARD_KEYS or k.startswith(("bank_card", "bank_account", "card_no", "account_no")):
         return "card"
     if k in _ID_KEYS or "person_id" in k or "legal_rep_id" in k or k.startswith("raw_"):
         return "id"

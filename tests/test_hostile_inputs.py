@@ -271,6 +271,22 @@ def test_notes_never_print_data(tmp_path: Path) -> None:
     assert "备注" * 40 not in text and "…" in text
 
 
+@pytest.mark.parametrize("key,value,shown", [
+    ("card", "6222021234567890123", "6222***********0123"),
+    ("bank_card_v", "6222 0212 3456 7890 123", "6222" + "*" * 15 + " 123"),
+    ("phone", "13800138000", "138****8000"),
+    ("person_id", "ID" + P1, "ID" + P1[:2] + "*" * 12 + P1[-4:]),
+    # keys that mention a card or phone but hold no number: as they are
+    ("months_paid_to_card", "2023-07", "2023-07"),
+    ("graph_shared_phone_min_trainees", "3", "3"),
+    ("account_of_units", U1, U1),
+])
+def test_evidence_is_masked_by_the_key_that_names_the_number(key: str, value: str, shown: str) -> None:
+    from audit.masking import key_role, mask_as
+
+    assert mask_as(key_role(key), value) == shown
+
+
 def test_a_log_line_never_shows_a_full_id() -> None:
     """The CLI's log handler masks the whole line, a traceback's message included."""
     from audit.masking import MaskedFormatter
