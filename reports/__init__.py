@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from audit.outpaths import inside
 from audit.rundir import MANIFEST_KEY, previous_outputs, remove_outputs, written_since
 from reports.data import load_run
 from reports.exit_list import exit_units, write_exit_lists
@@ -55,7 +56,7 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
     # leaves no file behind, and nothing else in the directory is touched
     remove_outputs(run_dir, previous_outputs(run_dir, "render.json"), keep_since=started)
     policy = rf.policy
-    html_path, pdf_path = run_dir / "report.html", run_dir / "report.pdf"
+    html_path, pdf_path = inside(run_dir, "report.html"), inside(run_dir, "report.pdf")
     if not pdf:
         note = "本次未生成 PDF 版本。"
     else:
@@ -86,5 +87,5 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
     if rf.rundir.notes:  # a run made before a snapshot existed: what was read instead
         status["notes"] = list(rf.rundir.notes)
     status[MANIFEST_KEY] = written
-    (run_dir / "render.json").write_text(json.dumps(status, ensure_ascii=False, indent=2), encoding="utf-8")
+    inside(run_dir, "render.json").write_text(json.dumps(status, ensure_ascii=False, indent=2), encoding="utf-8")
     return status

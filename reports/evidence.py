@@ -1,8 +1,10 @@
 """A finding's evidence (JSON) made readable: labelled items for the report, one line for a sheet.
 
 Evidence is whatever facts a rule recorded; keys become their Chinese labels and coded values
-their Chinese words (:mod:`reports.labels`, one table for every output). Every value passes through :func:`audit.masking.mask`, except values
-under keys that name a unit (a 统一社会信用代码 is public and the county needs it).
+their Chinese words (:mod:`reports.labels`, one table for every output). Every value is masked by
+its key's role (:func:`audit.masking.key_role`: a person ID, card or phone whatever its spelling),
+or through :func:`audit.masking.mask`, except values under keys that name a unit, claim, agreement
+or county (public codes the county needs).
 """
 
 from __future__ import annotations
@@ -13,18 +15,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit.masking import mask
+from audit.masking import key_role, mask, mask_as
 from reports.labels import label, value_label
 
 MAX_ROWS = 20  # rows of an evidence table shown in the report; the rest are counted
-
-# Keys whose values are unit codes (public, needed by the county): not masked.
-_UNIT_KEYS = ("unit", "employer", "uscc")
-
-
-@functools.lru_cache(maxsize=4096)
-def _unmasked(key: str) -> bool:
-    return any(k in key.lower() for k in _UNIT_KEYS)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -43,7 +37,10 @@ def _scalar(key: str, value: Any) -> str:
             return f"{value:.0%}" if round(value * 100, 6) == int(round(value * 100)) else f"{value:.1%}"
         return f"{value:,.2f}" if abs(value) >= 1000 or value != int(value) else f"{value:.0f}"
     text = value_label(str(value))
-    return text if _unmasked(key) else _masked(text)
+    role = key_role(key) if key else None
+    if role is None:
+        return _masked(text)
+    return mask_as(role, text)  # an ID, card or phone by its key whatever its spelling; public codes as they are
 
 
 @dataclass

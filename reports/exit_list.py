@@ -36,6 +36,7 @@ from typing import Any
 
 import polars as pl
 
+from audit.outpaths import inside
 from audit.policy import Policy
 from audit.schema import province_of
 from reports import evidence
@@ -230,9 +231,14 @@ def write_exit_lists(rf: RunFiles, policy: Policy, rows: list[dict[str, Any]] | 
         by_county.setdefault(r["county_code"], []).append(r)
     counties = sorted(by_county)
     summary = _summary_rows(rows)
-    _write_book(rf.run_dir / "exit_list.xlsx", rf, by_county, summary, counties)
-    folder = rf.run_dir / "exit_lists"
+    _write_book(inside(rf.run_dir, "exit_list.xlsx"), rf, by_county, summary, counties)
+    folder = inside(rf.run_dir, "exit_lists")
     folder.mkdir(exist_ok=True)
+    # a file per six-digit county code, named with its code and name; the rows of every other code
+    # (none, or not GB/T 2260: a data-quality finding of its own) share unknown.xlsx, a sheet per code
+    files: dict[str, list[str]] = {}
     for code in counties:
-        _write_book(folder / county_file_name(code, rf.county_names.get(code)), rf, by_county, None, [code])
+        files.setdefault(county_file_name(code, rf.county_names.get(code)), []).append(code)
+    for name, codes in files.items():
+        _write_book(inside(folder, name), rf, by_county, None, codes)
     return rows

@@ -24,7 +24,8 @@ from pathlib import Path
 
 import polars as pl
 
-from audit.masking import mask
+from audit.masking import mask_id
+from audit.outpaths import inside
 from reports.data import RunFiles, claim_money, unlinked_money, with_county
 from reports.xlsx import Column, county_file_name, sheet_name, workbook, write_table
 
@@ -95,7 +96,8 @@ def recovery_rows(rf: RunFiles) -> pl.DataFrame:
 
     Columns: the keys of :data:`CLAIM_COLUMNS`, and ``is_paid`` (应追回 when true, 应停止拨付 when
     not: :func:`audit.totals.claim_money`). Built in polars over the claims at risk; only the
-    distinct ID numbers pass through :func:`audit.masking.mask`.
+    distinct ID numbers pass through :func:`audit.masking.mask_id` (the column is an ID column,
+    whatever its values look like).
     """
     rules = _rule_table(rf)
     per_claim = claim_money(rf).filter(pl.col("amount_at_risk") > 0).with_row_index("_row")
@@ -116,7 +118,7 @@ def recovery_rows(rf: RunFiles) -> pl.DataFrame:
     )
     rows = pl.concat([claim_rows, loose_rows], how="vertical_relaxed")
     people = rows["person_id"].drop_nulls().unique().to_list()
-    masked = pl.DataFrame({"person_id": people, "person": [mask(v) for v in people]},
+    masked = pl.DataFrame({"person_id": people, "person": [mask_id(v) for v in people]},
                           schema={"person_id": pl.String, "person": pl.String})
     rows = (
         rows.join(rf.units.select("unit_id", "unit_name"), on="unit_id", how="left", maintain_order="left")
@@ -188,13 +190,14 @@ def write_recovery(rf: RunFiles) -> pl.DataFrame:
     returns the rows (every claim at risk, paid or not)."""
     rows = recovery_rows(rf)
     extra = "" if rf.paid_date_exported else NOTICE_NO_PAID_DATE
-    folder = rf.run_dir / RECOVERY_DIR
+    folder = inside(rf.run_dir, RECOVERY_DIR)
     folder.mkdir(exist_ok=True)
-    files: dict[str, str] = {}
-    for (code,), part in rows.partition_by("county_code", as_dict=True, maintain_order=True).items():
-        files[code] = county_file_name(code, rf.county_names.get(code))
-        _write_county(folder / files[code], rf, part, extra)
-    book, fmt = workbook(str(rf.run_dir / "recovery.xlsx"))
+    # a file per six-digit county code; every other code (none, or not GB/T 2260) shares unknown.xlsx
+    files = {code: county_file_name(code, rf.county_names.get(code)) for code in rows["county_code"].unique().to_list()}
+    by_file = rows.with_columns(pl.col("county_code").replace_strict(files, return_dtype=pl.String).alias("_file"))
+    for (name,), part in by_file.partition_by("_file", as_dict=True, maintain_order=True).items():
+        _write_county(inside(folder, name), rf, part.drop("_file"), extra)
+    book, fmt = workbook(str(inside(rf.run_dir, "recovery.xlsx")))
     write_table(book, fmt, sheet_name("汇总", set()), f"{rf.month_label} " + NOTICE_SUMMARY + extra, SUMMARY_COLUMNS,
                 summary_rows(rows, {k: f"{RECOVERY_DIR}/{v}" for k, v in files.items()}),
                 total_of=("units", "persons", "recover_claims", "recover", "stop_claims", "stop_payment"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,19 @@ from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from audit.masking import mask, mask_code, mask_unit
+from audit.outpaths import UNKNOWN_STEM, county_file_stem, safe_stem
+
 HEADER_ROW = 1  # row 0 carries the sheet's notice; data start below the header
+#: columns whose values are codes a county looks up as they are: a claim, agreement or finding
+#: number is masked only where shaped like a person ID (:func:`audit.masking.mask_code`: a
+#: mislabelled column), a unit's code where it is not shaped like one
+#: (:func:`audit.masking.mask_unit`); every other text column — county codes too, which are six
+#: digits — passes the masking net (:func:`audit.masking.mask`)
+CODE_KEYS: dict[str, Callable[[Any], str]] = {
+    "claim_id": mask_code, "agreement_id": mask_code, "finding_id": mask_code, "finding_ids": mask_code,
+    "case_id": mask_code, "unit_id": mask_unit,
+}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -232,17 +245,16 @@ def print_setup(ws: Worksheet, last_row: int, n_columns: int) -> None:
     ws.set_footer("&C第 &P 页，共 &N 页")
 
 
-_UNSAFE_NAME = re.compile(r"[^0-9A-Za-z\u3400-\u9fff\uf900-\ufaff_-]+")
-
-
 def county_file_name(code: str | None, name: str | None) -> str:
-    """``<code>_<name>.xlsx`` for a county's own file (e.g. ``360102_南昌市东湖区.xlsx``): only
-    digits, letters, CJK characters, ``_`` and ``-`` (a county name from an export never makes a
-    path: no separator, no ``..``, no control character), at most 80 characters."""
-    code_part = _UNSAFE_NAME.sub("", code or "") or "unknown"
-    name_part = _UNSAFE_NAME.sub("_", name or "").strip("_")
-    stem = f"{code_part}_{name_part}" if name_part and name_part != code_part else code_part
-    return stem[:80] + ".xlsx"
+    """``<code>_<name>.xlsx`` for a county's own file (e.g. ``360102_南昌市东湖区.xlsx``): the code
+    only when it is six digits (:func:`audit.outpaths.county_file_stem`; any other code's rows
+    share ``unknown.xlsx``), the name sanitised (:func:`audit.outpaths.safe_stem`): no separator,
+    no ``..``, nothing hidden. The writer still asks :func:`audit.outpaths.inside` for the path."""
+    stem = county_file_stem(code)
+    if stem == UNKNOWN_STEM:
+        return f"{UNKNOWN_STEM}.xlsx"
+    named = safe_stem(name, fallback="")
+    return f"{stem}_{named}.xlsx" if named and named != stem else f"{stem}.xlsx"
 
 
 def workbook(path: str) -> tuple[Workbook, Formats]:
@@ -351,6 +363,7 @@ def write_table(book: Workbook, fmt: Formats, name: str, notice: str, columns: l
     frame = rows if isinstance(rows, pl.DataFrame) else None
     n = len(rows)
     series = [frame[c.key] if frame is not None else _column(rows, c.key) for c in columns]  # type: ignore[arg-type]
+    series = [_masked_text(s, CODE_KEYS.get(c.key, mask)) for c, s in zip(columns, series)]
     widths = [_display_width(c.header) + 2 for c in columns]
     for j, values in enumerate(series):
         widths[j] = max(widths[j], min(_shown_width(values) + 2, 60))
@@ -396,6 +409,21 @@ def write_table(book: Workbook, fmt: Formats, name: str, notice: str, columns: l
         print_setup(ws, last, len(columns))
         sheets.append(ws)
     return sheets
+
+
+def _masked_text(values: pl.Series, masked: Callable[[Any], str]) -> pl.Series:
+    """A text column through a mask (:func:`audit.masking.mask`, or ``mask_code`` for a code
+    column): an ID or card number that reached a name, an address or a note is masked. Only the
+    cells with a long run of digits are looked at in Python."""
+    if values.dtype == pl.Object:
+        return pl.Series(values.name, [masked(v) if isinstance(v, str) else v for v in values.to_list()], dtype=pl.Object)
+    if values.dtype != pl.String:
+        return values
+    hits = values.str.contains(r"\d(?:[ \-]?\d){10,}").fill_null(False)
+    if not hits.any():
+        return values
+    rows = hits.arg_true()
+    return values.scatter(rows, pl.Series([masked(v) for v in values.gather(rows).to_list()], dtype=pl.String))
 
 
 def _block_column(fmt: Formats, kind: str, values: pl.Series) -> tuple[str, Any, Any, pl.Series] | None:

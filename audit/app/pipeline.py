@@ -39,6 +39,7 @@ from audit.findings import (
     split_claim_links,
 )
 from audit.loader import load_inputs
+from audit.outpaths import inside, write_csv
 from audit.policy import Policy
 from audit.reference import load_reference
 from audit.reference.gaps import reference_gaps
@@ -142,10 +143,10 @@ def family_summary(findings: pl.DataFrame, links: pl.DataFrame, claims: pl.DataF
 
 def write_findings(out_dir: Path, outcome: CheckOutcome) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    outcome.findings.write_parquet(out_dir / "findings.parquet")
-    outcome.findings.write_csv(out_dir / "findings.csv")
-    outcome.skipped.write_parquet(out_dir / "skipped.parquet")
-    outcome.claim_links.write_parquet(out_dir / "finding_claims.parquet")
+    outcome.findings.write_parquet(inside(out_dir, "findings.parquet"))
+    write_csv(outcome.findings, inside(out_dir, "findings.csv"))  # formula-safe: a clerk opens it in Excel
+    outcome.skipped.write_parquet(inside(out_dir, "skipped.parquet"))
+    outcome.claim_links.write_parquet(inside(out_dir, "finding_claims.parquet"))
 
 
 def json_default(value: Any) -> Any:
@@ -224,7 +225,7 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
                                           outcome.claim_links)
     paid_date_exported = "paid_date" not in loaded.absent_columns.get("claims", [])
     summary_table = family_summary(outcome.findings, outcome.claim_links, claims_df, paid_date_exported)
-    summary_table.write_csv(out_dir / "summary_by_family.csv")
+    summary_table.write_csv(inside(out_dir, "summary_by_family.csv"))
     timings["findings_out"] = time.perf_counter() - t3
     t3 = time.perf_counter()
     # how much was judged, once: the terminal summary and the report read it from run.json
@@ -253,7 +254,7 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
         "reference": reference.status(),
         "timings_s": {k: round(v, 2) for k, v in timings.items()},
     }
-    write_json(out_dir / "run.json", summary)
+    write_json(inside(out_dir, "run.json"), summary)
     if render:
         if progress:
             progress("生成报告 / rendering reports")
@@ -263,7 +264,7 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
             summary["outputs"] = json.loads(rendered.read_text(encoding="utf-8"))
     summary["timings_s"]["total"] = round(time.perf_counter() - t0, 2)
     summary[rundir.MANIFEST_KEY] = sorted({*rundir.written_since(out_dir, started), rundir.RUN_JSON})
-    write_json(out_dir / "run.json", summary)
+    write_json(inside(out_dir, "run.json"), summary)
     return RunResult(out_dir, outcome.findings, summary)
 
 
