@@ -44,6 +44,11 @@ class Tables:
     - ``calendar``: date, is_workday (statutory holidays off, make-up 调休 weekend days on),
       workday_seq (number of workdays from the calendar's first day up to and including date).
     - ``regions``: county_code, county_name, city_name, province_code, province_name.
+
+    ``bans`` (optional, :data:`audit.schema.BANS`): units that exited and the legal
+    representative behind each — supplied by an operator, or given by a workspace from the exits
+    of earlier months (:mod:`audit.workspace`), so that a ban outlives an export that no longer
+    carries the old unit.
     """
 
     units: pl.LazyFrame
@@ -60,6 +65,7 @@ class Tables:
     county_reports: pl.LazyFrame | None = None
     deaths: pl.LazyFrame | None = None
     allowance_payments: pl.LazyFrame | None = None
+    bans: pl.LazyFrame | None = None
     min_wage: pl.LazyFrame | None = None
     county_tiers: pl.LazyFrame | None = None
     calendar: pl.LazyFrame | None = None

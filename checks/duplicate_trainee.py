@@ -27,6 +27,7 @@ CITATION_CLAIM = "赣人社发〔2023〕9号 四(二)、五(三)"
 
 @rule(
     id="DUPLICATE_TRAINEE.id_variant",
+    facts=("ids.raw_id",),
     title="同一自然人以多个身份证号登记为见习人员",
     severity=Severity.MEDIUM,
     citation=CITATION_IDENTITY,

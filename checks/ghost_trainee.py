@@ -17,7 +17,7 @@ from __future__ import annotations
 import polars as pl
 
 from audit.policy import Policy
-from audit.rules import Check, CheckResult, Severity, rule
+from audit.rules import ONGOING, Check, CheckResult, Severity, rule
 from audit.tables import Tables, shared
 from checks._claims import claim_rows, claims_of_internship, claims_of_persons, with_claims
 from checks._internships import INTERNSHIP_KEYS as KEYS
@@ -91,6 +91,8 @@ def insurance_near_internships(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.insured_elsewhere",
+    identity=ONGOING,
+    facts=("other_employers",),
     title="见习期间由其他单位缴纳社会保险（已就业）",
     severity=Severity.HIGH,
     citation="人社部发〔2023〕27号 一 (离校两年内未就业高校毕业生); 赣人社发〔2023〕9号 五(三) (部门间信息比对)",
@@ -146,6 +148,8 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.contracted_elsewhere",
+    identity=ONGOING,
+    facts=("other_employers", "contracts.employer_id", "contracts.contract_start"),
     title="见习期间与其他单位存在劳动合同（已就业）",
     severity=Severity.HIGH,
     citation="人社部发〔2023〕27号 一 (离校两年内未就业高校毕业生); 赣人社发〔2023〕9号 五(三) (部门间信息比对)",
@@ -187,6 +191,8 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.own_employee",
+    identity=ONGOING,
+    facts=("months_insured_before", "contracts.contract_start"),
     title="见习单位将本单位在职职工申报为见习人员",
     severity=Severity.HIGH,
     citation="人社部发〔2023〕27号 一 (离校两年内未就业高校毕业生); 赣人社发〔2023〕9号 五(三) (防止虚报、冒领)",
@@ -279,6 +285,8 @@ def _trainee_rows(t: Tables) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.ineligible_at_start",
+    identity=ONGOING,
+    facts=("education", "graduation_date", "unemployment_reg_date", "birth_date", "graduate_test", "youth_test"),
     title="见习开始时不属于见习对象（离校年限、学历或失业青年年龄不符）",
     severity=Severity.HIGH,
     citation="人社部发〔2023〕27号 一; 湘人社规〔2023〕9号 二(一); 云人社发〔2023〕18号 三",
@@ -367,6 +375,8 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
 
 @rule(
     id="GHOST_TRAINEE.still_student",
+    identity=ONGOING,
+    facts=("education", "graduation_date"),
     title="见习开始时尚未毕业离校（在校学生）",
     severity=Severity.HIGH,
     citation="人社部发〔2023〕27号 一、二(一) (离校未就业毕业生)",
@@ -390,6 +400,8 @@ def still_student(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.claims_after_death",
+    identity=ONGOING,
+    facts=("death_date",),
     title="见习人员死亡后仍申领见习补贴",
     severity=Severity.HIGH,
     citation="赣人社发〔2023〕9号 五(三) (防止补贴资金骗取、冒领); 人社部发〔2023〕27号 四(二)",
@@ -436,6 +448,8 @@ def _masked(account: str) -> pl.Expr:
 
 @rule(
     id="GHOST_TRAINEE.allowance_not_paid",
+    identity=("person_id", "unit_id", "county_code"),
+    facts=("payments_not_to_trainee.account_masked",),
     title="申领月份未向见习人员本人账户发放基本生活费",
     severity=Severity.HIGH,
     citation="赣人社发〔2023〕9号 四(二) (先垫后补，按月足额发放后申领); 湘人社规〔2023〕9号 三(一) (通过银行卡或者社保卡)",

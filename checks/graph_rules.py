@@ -15,7 +15,7 @@ import polars as pl
 from audit import graph
 from audit.masking import mask_card_expr, mask_phone_expr
 from audit.policy import Policy
-from audit.rules import Check, Severity, rule
+from audit.rules import ONGOING, Check, Severity, rule
 from audit.tables import Tables, shared
 
 _INFO_CLAUSES = (
@@ -215,6 +215,8 @@ def _linked_units(t: Tables, large: int) -> pl.DataFrame:
 
 @rule(
     id="GHOST_TRAINEE.shared_card_ring",
+    identity=ONGOING,
+    facts=("card", "units", "trainees_sharing"),
     title="多名见习人员共用同一银行卡（跨单位）",
     severity=Severity.HIGH,
     citation=_INFO_CLAUSES,
@@ -244,6 +246,8 @@ def shared_card_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.shared_phone_ring",
+    identity=ONGOING,
+    facts=("phone", "units", "trainees_sharing"),
     title="多名见习人员共用同一手机号（跨单位）",
     severity=Severity.MEDIUM,
     citation=_INFO_CLAUSES,
@@ -274,6 +278,8 @@ def shared_phone_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="UNIT_INELIGIBLE.shell_cluster",
+    identity=ONGOING,
+    facts=("units", "shared_kinds"),
     title="多家见习单位共用法定代表人/电话/地址/账户（疑似空壳集群）",
     severity=Severity.MEDIUM,
     citation=f"{_UNIT_EXIT_CLAUSE}; {_INFO_CLAUSES}",
@@ -322,6 +328,8 @@ def shell_cluster(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.rotation_linked_units",
+    identity=ONGOING,
+    facts=("units",),
     title="见习人员在关联单位之间轮转见习",
     severity=Severity.MEDIUM,
     citation=f"赣人社发〔2023〕9号 四(二); {_INFO_CLAUSES}",
@@ -385,6 +393,7 @@ def _red_flag_trainees(t: Tables, policy: Policy, cards: pl.LazyFrame, phones: p
 
 @rule(
     id="UNIT_INELIGIBLE.flagged_community",
+    facts=("units",),
     title="高度集中图谱疑点的关联社区（Louvain）",
     severity=Severity.MEDIUM,
     citation=f"{_UNIT_EXIT_CLAUSE}; {_INFO_CLAUSES}",

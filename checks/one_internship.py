@@ -15,7 +15,7 @@ from __future__ import annotations
 import polars as pl
 
 from audit.policy import Policy
-from audit.rules import Check, Severity, rule
+from audit.rules import ONGOING, Check, Severity, rule
 from audit.tables import Tables, shared
 from checks._claims import claims_at_risk
 from checks._identity import identity_links, rows_of_persons, with_person_key
@@ -139,6 +139,8 @@ def _with_context(t: Tables, policy: Policy, rows: pl.LazyFrame, every: pl.LazyF
 
 @rule(
     id="ONE_INTERNSHIP.second_internship",
+    identity=ONGOING,
+    facts=("this_internship.agreement_ids", "first_internship.agreement_ids"),
     title="同一人员参加第二次就业见习",
     severity=Severity.MEDIUM,
     citation=CITATION,
@@ -183,6 +185,8 @@ def second_internship(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="ONE_INTERNSHIP.overlapping",
+    identity=ONGOING,
+    facts=("later_internship.agreement_ids", "overlapped_internship.agreement_ids"),
     title="同一人员同时参加两段就业见习（时间重叠）",
     severity=Severity.HIGH,
     citation=CITATION,

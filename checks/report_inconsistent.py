@@ -93,6 +93,7 @@ retained_graduates_exceed_retained = _relation_rule(
 
 @rule(
     id="REPORT_INCONSISTENT.differs_from_micro_data",
+    facts=("differences",),
     title="汇总表上报数与业务明细数据重算结果不一致",
     severity=Severity.MEDIUM,
     citation=DEFINITION_CITATION,

@@ -18,7 +18,10 @@ Conditions ③ and ④ bar a new application for ``unit.exit_ban_years`` (the pr
 5 years in Jiangxi). The ban runs from the exit the county confirms; the sheet gives a provisional
 end date counted from the unit's recorded exit date, or else from the end of the audit month.
 The amount to recover is the money at risk on all the unit's claims (each claim once, RULES.md §8),
-whatever the finding. These are recommendations: every sheet says a county must confirm them.
+whatever the finding. These are recommendations: every sheet says a county must confirm them, in
+its 县区核实结论 column (and the 摘牌 date once done); ``audit outcomes import`` reads the list back.
+审计状态 gives the statuses of the unit's findings in the monthly cycle (新发现, 持续 …); findings a
+county rejected (不属实) are not read (:meth:`audit.rundir.RunDir.findings`), so they propose nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from typing import Any
 
 import polars as pl
 
+from audit.findings import STATUSES
 from audit.policy import Policy
 from reports import evidence
 from reports.data import FRAUD_FAMILIES, RunFiles, claim_money, finding_money, unlinked_money
@@ -53,7 +57,7 @@ COLUMNS = [
     Column("ban_until", "禁止申请截止日期（暂计）", "date"), Column("status", "当前状态"),
     Column("reasons", "问题及依据", "wrap", 50), Column("evidence", "证据摘要", "wrap", 60),
     Column("findings", "问题数", "int"), Column("recover", "应追缴金额（元）", "money"),
-    Column("confirm", "县区核实结论"),
+    Column("audit_status", "审计状态"), Column("confirm", "县区核实结论"), Column("exit_done", "摘牌日期（县区填写）", "date"),
 ]
 
 
@@ -88,6 +92,8 @@ def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
         pl.col("county_code").drop_nulls().first().alias("_finding_county"),
         pl.col("condition").unique().sort().alias("conditions"),
         pl.col("finding_id").n_unique().alias("findings"),
+        pl.col("finding_id").unique().sort().alias("_finding_ids"),
+        pl.col("status").drop_nulls().unique().alias("_statuses"),
         pl.col("evidence").head(_EVIDENCE_LIMIT).alias("_evidence"),
         pl.len().alias("_rows"),
     ).join(rf.units.select("unit_id", "unit_name", "county_code", "exit_date"), on="unit_id", how="left",
@@ -120,8 +126,9 @@ def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
             "ban_until": _add_years(start, int(years)) if banned and years else None,
             "status": f"已于{r['exit_date']}退出" if r["exit_date"] else "在册",
             "reasons": "；".join(why[unit_id]), "evidence": _evidence(r["_evidence"], r["_rows"], one_line),
-            "findings": r["findings"], "recover": recover.get(unit_id, 0.0), "confirm": "",
-            "_headline": headline,
+            "findings": r["findings"], "recover": recover.get(unit_id, 0.0), "confirm": "", "exit_done": None,
+            "audit_status": "、".join(x for x in STATUSES if x in r["_statuses"]),
+            "_headline": headline, "_finding_ids": r["_finding_ids"], "_ban_years": int(years) if years else None,
         })
     return sorted(rows, key=lambda r: (r["county_code"], PRIORITY.index(r["_headline"]), -r["recover"], r["unit_id"]))
 

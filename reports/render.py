@@ -14,7 +14,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from audit.masking import mask
 from audit.policy import Policy
-from reports import charts, figures
+from reports import charts, figures, history
 from reports.data import RunFiles
 from reports.exit_list import CONDITIONS, exit_units
 
@@ -73,6 +73,7 @@ def context(rf: RunFiles, policy: Policy, pdf_note: str, exits: list[dict[str, A
         "exit_total": len(exits),
         "pdf_note": pdf_note,
         "has_validation": rf.rundir.has("validation.html"),
+        "history": history.context(rf, n_top),  # the monthly cycle (None without a workspace)
     }
 
 

@@ -19,7 +19,8 @@ from tests.helpers import uscc
 from tests.test_reports import DORMANT, GHOST, OTHER_ILLEGAL, synthetic_run
 
 HEADERS = ["县区", "区划代码", "单位名称", "统一社会信用代码", "建议退出情形", "涉及情形", "规定年限内不得再次申请",
-           "禁止申请截止日期（暂计）", "当前状态", "问题及依据", "证据摘要", "问题数", "应追缴金额（元）", "县区核实结论"]
+           "禁止申请截止日期（暂计）", "当前状态", "问题及依据", "证据摘要", "问题数", "应追缴金额（元）", "审计状态",
+           "县区核实结论", "摘牌日期（县区填写）"]
 
 
 @pytest.fixture(scope="module")
