@@ -61,8 +61,9 @@ COLUMNS = [
 ]
 
 
-def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
-    """One row per unit recommended for exit (see the module docstring for the mapping)."""
+def exit_units(rf: RunFiles, policy: Policy, with_evidence: bool = True) -> list[dict[str, Any]]:
+    """One row per unit recommended for exit (see the module docstring for the mapping); without
+    ``with_evidence`` the evidence summaries (the costly part) are left empty."""
     f = rf.findings.filter(~pl.col("rule_id").is_in([r for r, i in rf.rules.items() if i.signal_only]))
     cond_of = {r: i.exit_condition for r, i in rf.rules.items() if i.exit_condition}
     # polars 2.1 types replace_strict over an empty mapping as the strings it replaces (a run that
@@ -94,7 +95,7 @@ def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
         pl.col("finding_id").n_unique().alias("findings"),
         pl.col("finding_id").unique().sort().alias("_finding_ids"),
         pl.col("status").drop_nulls().unique().alias("_statuses"),
-        pl.col("evidence").head(_EVIDENCE_LIMIT).alias("_evidence"),
+        pl.col("evidence").head(_EVIDENCE_LIMIT if with_evidence else 0).alias("_evidence"),
         pl.len().alias("_rows"),
     ).join(rf.units.select("unit_id", "unit_name", "county_code", "exit_date"), on="unit_id", how="left",
            maintain_order="left")
@@ -125,7 +126,8 @@ def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
             "ban": (f"是（{years}年）" if years else "是（年限参数未设定）") if banned else "否",
             "ban_until": _add_years(start, int(years)) if banned and years else None,
             "status": f"已于{r['exit_date']}退出" if r["exit_date"] else "在册",
-            "reasons": "；".join(why[unit_id]), "evidence": _evidence(r["_evidence"], r["_rows"], one_line),
+            "reasons": "；".join(why[unit_id]),
+            "evidence": _evidence(r["_evidence"], r["_rows"], one_line) if with_evidence else "",
             "findings": r["findings"], "recover": recover.get(unit_id, 0.0), "confirm": "", "exit_done": None,
             "audit_status": "、".join(x for x in STATUSES if x in r["_statuses"]),
             "_headline": headline, "_finding_ids": r["_finding_ids"], "_ban_years": int(years) if years else None,

@@ -63,10 +63,11 @@ def context(rf: RunFiles, limit: int = 20) -> dict[str, Any] | None:
                              "county": rf.county_name(r["county_code"]), "unit_id": r["unit_id"] or "",
                              "decided": f"{r['outcome']}（{r['decided_date'] or '日期未填'} {r['decided_by'] or ''}）".strip()})
     rules = run.history("rules")
+    # the rules with decisions recorded (the others' findings and money are in the report's rule table)
     rule_rows = [] if rules is None else [
         {**r, "title": title(r["rule_id"]), "hit": _pct(r["hit_rate"])}
-        for r in rules.filter((pl.col("findings") > 0) | (pl.col("decided") > 0)).sort(
-            ["decided", "findings"], descending=True).to_dicts()]
+        for r in rules.filter(pl.col("decided") > 0).sort(["decided", "rule_id"], descending=[True, False]).to_dicts()]
+    undecided_rules = 0 if rules is None else rules.filter((pl.col("decided") == 0) & (pl.col("findings") > 0)).height
     counties = run.history("counties")
     overdue = run.history("overdue")
     late = {} if overdue is None else dict(overdue.group_by("county_code").len().iter_rows())
@@ -95,11 +96,11 @@ def context(rf: RunFiles, limit: int = 20) -> dict[str, Any] | None:
         "statuses": [{"status": s, "findings": int(counts.get(s, 0)), "note": STATUS_NOTE[s]} for s in STATUSES],
         "new": int(counts.get(NEW, 0)), "dismissed": int(counts.get(DISMISSED, 0)),
         "resolved_total": int(facts.get("resolved") or 0), "resolved_families": resolved_families,
-        "resolved": resolved_rows, "returned": returned, "rules": rule_rows, "counties": county_rows,
+        "resolved": resolved_rows, "returned": returned, "rules": rule_rows, "undecided_rules": undecided_rules,
+        "counties": county_rows,
         "overdue": overdue_rows, "overdue_total": 0 if overdue is None else overdue.height,
         "sample_drawn": 0 if sample is None else sample.height,
         "sample_results": [] if results is None else results.to_dicts(),
         "unit_counts": unit_counts, "units": unit_rows, "limit": limit,
-        "forms": facts.get("forms", 0),
         "false_share_pct": round(float(settings.get("office.false_alarm_share") or 0) * 100),
     }

@@ -146,11 +146,13 @@ def write_outcome_forms(rf: RunFiles) -> list[dict[str, Any]]:
     folder.mkdir(exist_ok=True)
     for old in folder.glob("*.xlsx"):
         old.unlink()
-    counties = sorted(set(findings["county_code"].to_list()) | set(sample["county_code"].to_list()))
+    by_county = findings.partition_by("county_code", as_dict=True, include_key=False)
+    drawn_by = sample.partition_by("county_code", as_dict=True, include_key=False)
+    counties = sorted({k[0] for k in by_county} | {k[0] for k in drawn_by})
     made = []
     for code in counties:
-        mine = findings.filter(pl.col("county_code") == code).drop("county_code")
-        drawn = sample.filter(pl.col("county_code") == code).drop("county_code")
+        mine = by_county.get((code,), findings.clear().drop("county_code"))
+        drawn = drawn_by.get((code,), sample.clear().drop("county_code"))
         path = Path(folder / f"{code or 'unknown'}.xlsx")
         book, fmt = workbook(str(path))
         used: set[str] = set()

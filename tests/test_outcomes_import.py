@@ -43,7 +43,9 @@ def workspace(tmp_path: Path) -> Path:
         ws.insert("findings", pl.DataFrame({
             "month": [MAY] * 3, "finding_id": ["F1", "F2", "F3"], "rule_id": [RULE] * 3, "family": ["GHOST_TRAINEE"] * 3,
             "unit_id": [U1, U1, U1], "county_code": ["360102"] * 3, "amount_at_risk": [1000.0, 2000.0, 500.0],
-            "evidence": [EVIDENCE] * 3, "status": ["新发现"] * 3, "sent_month": [MAY] * 3}))
+            "status": ["新发现"] * 3, "sent_month": [MAY] * 3}))
+        ws.insert("evidence", pl.DataFrame({"finding_id": ["F1", "F2", "F3"], "month": [MAY] * 3, "rule_id": [RULE] * 3,
+                                            "evidence": [EVIDENCE] * 3}))
         ws.insert("sample", pl.DataFrame({"month": [MAY], "county_code": ["360102"], "claim_id": ["S1"], "unit_id": [U1]}))
         ws.insert("proposals", pl.DataFrame({
             "month": [MAY], "unit_id": [U1], "unit_name": ["南昌某公司"], "county_code": ["360102"], "headline": [3],

@@ -9,8 +9,9 @@ leaves the workspace as it was. On the way:
    the operator supplied) as the run's ``bans`` table, which the rules read like any other;
 2. after them, :meth:`Cycle.statuses` gives each finding its status (:mod:`audit.workspace.status`);
 3. once the findings are written, :meth:`Cycle.prepare` draws the random sample, moves the 摘牌
-   workflow on (:mod:`audit.workspace.units`), measures hit rates and recoveries, writes them to
-   the run's ``history/`` for the report, and writes the outcomes forms (``outcomes/*.xlsx``).
+   workflow on (:mod:`audit.workspace.units`), measures hit rates and recoveries, and writes them
+   to the run's ``history/``, from which the reports — the outcomes forms ``outcomes/*.xlsx``
+   among them (:mod:`reports.outcomes_form`) — are rendered like every other output.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ from audit.workspace.store import SCHEMAS, rows_of
 from audit.workspace.units import CONFIRMED_EXIT, DECLINED, DELISTED, PROPOSED, current_states
 from reports.data import load_run, with_county
 from reports.exit_list import exit_units
-from reports.outcomes_form import write_outcome_forms
 
 SETTINGS = ("office.reply_days", "office.sample_per_county", "office.sample_seed", "office.false_alarm_share")
 
@@ -65,6 +65,7 @@ class Cycle:
         self.history: pl.DataFrame | None = None
         self.pending: dict[str, pl.DataFrame] = {}
         self.facts: dict[str, Any] = {}
+        self.with_facts: list[str] = []
 
     @classmethod
     def open(cls, directory: Path, month: dt.date) -> Cycle:
@@ -99,10 +100,14 @@ class Cycle:
     # -- 2. statuses --------------------------------------------------------------------------
     def statuses(self, findings: pl.DataFrame, rules: list[Rule], reply_days: int) -> pl.DataFrame:
         """The findings with their status (and the history behind it kept for :meth:`prepare`)."""
-        earlier = self.ws.table("findings", "WHERE month < ?", [self.month]).select(
-            "month", "finding_id", "status", "sent_month")
+        # per finding its first and its latest month before this one: all finding_statuses reads of them
+        earlier = self.ws.frame(
+            "SELECT month, finding_id, status, sent_month FROM findings WHERE month < ? QUALIFY "
+            "month = min(month) OVER (PARTITION BY finding_id) OR month = max(month) OVER (PARTITION BY finding_id)",
+            [self.month]).cast({"month": pl.Date, "finding_id": pl.String, "status": pl.String, "sent_month": pl.Date})
         decisions = latest_decisions(self.ws.table("outcomes"))
         facts = {r.id: r.facts for r in rules}
+        self.with_facts = [r.id for r in rules if r.facts]
         self.history = finding_statuses(findings, earlier, decisions, facts, self.month, reply_days)
         status = self.history.select("finding_id", pl.col("status").alias("_status"))
         return findings.join(status, on="finding_id", how="left", maintain_order="left").with_columns(
@@ -110,8 +115,8 @@ class Cycle:
 
     # -- 3. everything else, written to the run directory ---------------------------------------
     def prepare(self, out_dir: Path, policy: Policy) -> dict[str, Any]:
-        """Sample, 摘牌 workflow, measures: ``history/`` and ``outcomes/`` in the run directory, and
-        the rows to commit. Returns what run.json records of the cycle."""
+        """Sample, 摘牌 workflow, measures: ``history/`` in the run directory, and the rows to commit.
+        Returns what run.json records of the cycle."""
         out_dir = Path(out_dir)
         assert self.history is not None, "statuses() comes first"
         office = settings(policy)
@@ -153,7 +158,7 @@ class Cycle:
         sample_decisions = latest_decisions(self.ws.table("sample_outcomes"), key="claim_id")
         previous = self.ws.scalar("SELECT max(month) FROM runs WHERE month < ?", [self.month])
         resolved = self.ws.table("findings", "WHERE month = ? AND status <> ?", [previous, DISMISSED]).join(
-            now_ids, on="finding_id", how="anti").drop("evidence") if previous else pl.DataFrame()
+            now_ids, on="finding_id", how="anti") if previous else pl.DataFrame(schema=SCHEMAS["findings"])
         states = self._states(events, proposals)
 
         folder = out_dir / HISTORY_DIR
@@ -174,10 +179,6 @@ class Cycle:
             "outcomes_recorded": int(self.ws.scalar("SELECT count(*) FROM outcomes") or 0),
         })
         (folder / HISTORY_JSON).write_text(json.dumps(self.facts, ensure_ascii=False, indent=2, default=str),
-                                           encoding="utf-8")  # the forms read it (the reply due date)
-        forms = write_outcome_forms(load_run(out_dir))
-        self.facts["forms"] = len(forms)
-        (folder / HISTORY_JSON).write_text(json.dumps(self.facts, ensure_ascii=False, indent=2, default=str),
                                            encoding="utf-8")
 
         run = json.loads((out_dir / "run.json").read_text(encoding="utf-8"))
@@ -187,8 +188,11 @@ class Cycle:
                 "recorded_at": dt.datetime.now().replace(microsecond=0), "findings": every.height,
                 "rules_json": (out_dir / "rules.json").read_text(encoding="utf-8") if (out_dir / "rules.json").exists() else "",
                 "settings_json": json.dumps(office, ensure_ascii=False)}]),
-            "findings": handled.join(self.history.select("finding_id", "sent_month"), on="finding_id", how="left")
-            .with_columns(pl.lit(self.month).alias("month")),
+            "findings": handled.drop("evidence").join(self.history.select("finding_id", "sent_month"), on="finding_id",
+                                                      how="left").with_columns(pl.lit(self.month).alias("month")),
+            # the evidence a decision's facts key is computed from: of the rules that name facts
+            "evidence": every.filter(pl.col("rule_id").is_in(self.with_facts)).select(
+                "finding_id", "rule_id", "evidence").with_columns(pl.lit(self.month).alias("month")),
             "finding_claims": links.with_columns(pl.lit(self.month).alias("month")),
             "sample": sample.with_columns(pl.lit(self.month).alias("month")),
             "proposals": proposals,
@@ -196,12 +200,12 @@ class Cycle:
             "bans": bans,
         }
         return {k: v for k, v in self.facts.items() if k in ("workspace", "previous_month", "statuses", "resolved",
-                                                               "bans_given", "forms", "reply_due")}
+                                                               "bans_given", "reply_due")}
 
     def _units(self, rf: Any, policy: Policy, units: pl.LazyFrame) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
         """This run's proposals, the 摘牌 events it causes, and the bans it records."""
         end = month_end(self.month)
-        rows = exit_units(rf, policy)
+        rows = exit_units(rf, policy, with_evidence=False)
         latest = units.sort("approved_date", "_line").group_by("unit_id").agg(pl.all().last()).select(
             "unit_id", "unit_name", "legal_rep_id", "legal_rep_name", "exit_date", "exit_reason", "county_code").collect()
         proposals = pl.DataFrame([{
@@ -275,7 +279,11 @@ class Cycle:
         with self.ws.transaction():
             self.ws.delete_month(self.month)
             for table, rows in self.pending.items():
-                self.ws.insert(table, rows, ignore_existing=(table == "bans"))
+                if table == "evidence":
+                    self.ws.keep_latest_evidence(rows)
+                else:
+                    self.ws.insert(table, rows, ignore_existing=(table == "bans"))
+        self.ws.checkpoint()
 
 
 def digest(*parts: Any) -> str:

@@ -4,7 +4,7 @@ A file is read by :func:`audit.workspace.returns.read_returned` (outcomes forms,
 the contract's format, returned exit lists — by their headers). Then, in one transaction:
 
 - an outcome names a finding the workspace holds (any month); its facts key is taken from the
-  finding's evidence at its latest run, with the facts its rule named then, so that a later run
+  finding's latest evidence, with the facts its rule named at its latest run, so that a later run
   knows whether a 不属实 decision still stands;
 - a sampled claim's outcome names a claim the workspace drew;
 - a county's conclusion on a unit of its exit list applies to the findings behind the unit's
@@ -74,8 +74,9 @@ def _facts_of(ws: Workspace, finding_ids: list[str]) -> pl.DataFrame:
     ws.con.register("_ids", pl.DataFrame({"finding_id": finding_ids}).to_arrow())
     try:
         latest = ws.frame(
-            "SELECT f.finding_id, f.rule_id, f.evidence, f.month, r.rules_json FROM findings f JOIN _ids USING (finding_id) "
-            "JOIN runs r ON r.month = f.month QUALIFY row_number() OVER (PARTITION BY f.finding_id ORDER BY f.month DESC) = 1")
+            "SELECT f.finding_id, f.rule_id, e.evidence, f.month, r.rules_json FROM findings f JOIN _ids USING (finding_id) "
+            "JOIN runs r ON r.month = f.month LEFT JOIN evidence e ON e.finding_id = f.finding_id "
+            "QUALIFY row_number() OVER (PARTITION BY f.finding_id ORDER BY f.month DESC) = 1")
     finally:
         ws.con.unregister("_ids")
     facts: dict[tuple[Any, str], tuple[str, ...]] = {}

@@ -288,7 +288,7 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
     write_json(out_dir / "run.json", summary)
     if cycle is not None:
         if progress:
-            progress("工作区：抽样、摘牌进度、核查结果表 / workspace: sample, exits, outcomes forms")
+            progress("工作区：状态、抽样、摘牌进度 / workspace: statuses, sample, exits")
         t4 = time.perf_counter()
         summary["workspace"] = cycle.prepare(out_dir, policy)
         summary["timings_s"]["workspace"] = round(time.perf_counter() - t4, 2)

@@ -15,8 +15,11 @@ Tables (one row per …):
 
 - ``runs``: month (the audit month, the key: re-running a month replaces it), run_dir,
   generated_at, recorded_at, findings, rules_json (the run's rules.json), settings_json;
-- ``findings``: month, finding — its columns as in findings.parquet, with status and sent_month
-  (the month the finding went out on an outcomes form in its current episode);
+- ``findings``: month, finding — its columns as in findings.parquet but the evidence, with
+  county_code the county that handles it (its own, else its unit's), status and sent_month (the
+  month the finding went out on an outcomes form in its current episode);
+- ``evidence``: per finding of a rule that names its ``facts``, the evidence of the latest run
+  that found it — what a decision's facts key is computed from;
 - ``finding_claims``: month, finding, claim — the yuan at risk on it, capped at what was paid;
 - ``outcomes``: a reply on a finding (核实结论, amount recovered, date, office, note), with the
   facts key of the finding when decided and the file and line it came from; a row identical to
@@ -53,8 +56,9 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS findings (
     month DATE, finding_id VARCHAR, rule_id VARCHAR, family VARCHAR, severity VARCHAR,
     person_id VARCHAR, unit_id VARCHAR, claim_id VARCHAR, county_code VARCHAR,
-    period_start DATE, period_end DATE, amount_at_risk DOUBLE, evidence VARCHAR, citation VARCHAR,
+    period_start DATE, period_end DATE, amount_at_risk DOUBLE, citation VARCHAR,
     status VARCHAR, sent_month DATE, PRIMARY KEY (month, finding_id));
+CREATE TABLE IF NOT EXISTS evidence (finding_id VARCHAR PRIMARY KEY, month DATE, rule_id VARCHAR, evidence VARCHAR);
 CREATE TABLE IF NOT EXISTS finding_claims (month DATE, finding_id VARCHAR, claim_id VARCHAR, amount DOUBLE);
 CREATE TABLE IF NOT EXISTS outcomes (
     row_key VARCHAR PRIMARY KEY, seq BIGINT, finding_id VARCHAR, outcome VARCHAR, amount_recovered DOUBLE,
@@ -90,8 +94,9 @@ SCHEMAS: dict[str, dict[str, pl.DataType]] = {
     "findings": {"month": pl.Date(), "finding_id": pl.String(), "rule_id": pl.String(), "family": pl.String(),
                  "severity": pl.String(), "person_id": pl.String(), "unit_id": pl.String(), "claim_id": pl.String(),
                  "county_code": pl.String(), "period_start": pl.Date(), "period_end": pl.Date(),
-                 "amount_at_risk": pl.Float64(), "evidence": pl.String(), "citation": pl.String(),
+                 "amount_at_risk": pl.Float64(), "citation": pl.String(),
                  "status": pl.String(), "sent_month": pl.Date()},
+    "evidence": {"finding_id": pl.String(), "month": pl.Date(), "rule_id": pl.String(), "evidence": pl.String()},
     "finding_claims": {"month": pl.Date(), "finding_id": pl.String(), "claim_id": pl.String(), "amount": pl.Float64()},
     "outcomes": {"row_key": pl.String(), "seq": pl.Int64(), "finding_id": pl.String(), "outcome": pl.String(),
                  "amount_recovered": pl.Float64(), "decided_date": pl.Date(), "decided_by": pl.String(),
@@ -235,6 +240,10 @@ class Workspace:
             raise
         self.con.execute("COMMIT")
 
+    def checkpoint(self) -> None:
+        """Fold the committed changes into the file itself (DuckDB would otherwise do it on close)."""
+        self.con.execute("CHECKPOINT")
+
     def next_seq(self, table: str) -> int:
         return int(self.scalar(f"SELECT coalesce(max(seq), 0) FROM {table}") or 0) + 1
 
@@ -247,6 +256,18 @@ class Workspace:
         try:
             verb = "INSERT OR IGNORE INTO" if ignore_existing else "INSERT INTO"
             self.con.execute(f"{verb} {table} BY NAME SELECT * FROM _incoming")
+        finally:
+            self.con.unregister("_incoming")
+
+    def keep_latest_evidence(self, rows: pl.DataFrame) -> None:
+        """Record each finding's evidence unless a later month already has — inside a transaction."""
+        if rows.height == 0:
+            return
+        self.con.register("_incoming", rows_of("evidence", rows).to_arrow())
+        try:
+            self.con.execute("INSERT INTO evidence BY NAME SELECT * FROM _incoming ON CONFLICT (finding_id) DO UPDATE "
+                             "SET month = excluded.month, rule_id = excluded.rule_id, evidence = excluded.evidence "
+                             "WHERE excluded.month >= evidence.month")
         finally:
             self.con.unregister("_incoming")
 
