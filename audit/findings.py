@@ -52,6 +52,9 @@ SKIPPED_SCHEMA: dict[str, pl.DataType] = {
     "unit_id": pl.String(),
     "claim_id": pl.String(),
     "reason": pl.String(),
+    # a key that is a county-month (a county's report left unreconciled): county and month
+    "county_code": pl.String(),
+    "period_start": pl.Date(),
 }
 
 # Which claims a finding puts money at risk on: one row per (finding, claim). A claim-level
@@ -72,8 +75,17 @@ def empty_findings() -> pl.DataFrame:
 
 
 def finalise(raw: pl.LazyFrame, rule: Rule) -> pl.LazyFrame:
-    """Cast a check's raw findings to the findings schema (without ``finding_id``)."""
+    """Cast a check's raw findings to the findings schema (without ``finding_id``).
+
+    ``citation``: the raw frame's own column where the check gives one (the clause in force for
+    the finding's province and date, RULES.md §8); a rule with several clauses
+    (``Rule.citations``) must give it — a finding is never sent another province's notice. Only a
+    rule with one clause valid everywhere falls back to its static ``Rule.citation``.
+    """
     have = raw.collect_schema()
+    if rule.cites_per_finding and "citation" not in have:
+        raise ValueError(f"{rule.id} rests on several clauses ({len(rule.citations)}): its check must give each "
+                         "finding its citation (Policy.cite)")
     cols: list[pl.Expr] = [
         pl.lit(rule.id).alias("rule_id"),
         pl.lit(rule.family.value).alias("family"),
@@ -92,7 +104,11 @@ def finalise(raw: pl.LazyFrame, rule: Rule) -> pl.LazyFrame:
         cols.append(pl.col("evidence").struct.json_encode())
     else:
         cols.append(pl.col("evidence").cast(pl.String))
-    cols.append(pl.lit(rule.citation).alias("citation"))
+    if "citation" in have:
+        cited = pl.col("citation").cast(pl.String)
+        cols.append((cited if rule.cites_per_finding else cited.fill_null(rule.citation)).alias("citation"))
+    else:
+        cols.append(pl.lit(rule.citation).alias("citation"))
     if "claims_at_risk" in have:
         cols.append(pl.col("claims_at_risk").cast(CLAIM_LINK_DTYPE).alias("_claims"))
     elif "claim_id" in have:
@@ -124,8 +140,9 @@ def finalise(raw: pl.LazyFrame, rule: Rule) -> pl.LazyFrame:
 def finalise_skipped(raw: pl.LazyFrame, rule: Rule) -> pl.LazyFrame:
     have = raw.collect_schema()
     cols = [pl.lit(rule.id).alias("rule_id"), pl.lit(rule.family.value).alias("family")]
-    for name in ("person_id", "unit_id", "claim_id", "reason"):
-        cols.append(pl.col(name).cast(pl.String) if name in have else pl.lit(None, pl.String).alias(name))
+    for name in ("person_id", "unit_id", "claim_id", "reason", "county_code", "period_start"):
+        dtype = SKIPPED_SCHEMA[name]
+        cols.append(pl.col(name).cast(dtype) if name in have else pl.lit(None, dtype).alias(name))
     return raw.select(cols)
 
 

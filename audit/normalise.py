@@ -63,6 +63,19 @@ def clean_code(expr: pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_bytes() > 0).then(text)
 
 
+def vocabulary_key(expr: pl.Expr) -> pl.Expr:
+    """A closed-vocabulary value as its spellings are listed (:attr:`audit.schema.ColumnSpec.spellings`):
+    full-width to ASCII, every space and punctuation mark removed — ``存续（在营、开业、在册）`` and
+    ``存续(在营,开业,在册)`` are both ``存续在营开业在册``."""
+    return clean_text(to_ascii(expr)).str.replace_all(r"[\s\p{P}]+", "")
+
+
+def read_vocabulary(expr: pl.Expr, spellings: dict[str, str]) -> pl.Expr:
+    """The canonical value of each spelling (:func:`vocabulary_key`); null for a value not listed."""
+    return vocabulary_key(expr).replace_strict(list(spellings), list(spellings.values()), default=None,
+                                               return_dtype=pl.String)
+
+
 # ---------------------------------------------------------------------------------------------
 # dates, months, numbers, booleans
 
@@ -345,6 +358,45 @@ def uscc_check_char(first17: pl.Expr) -> pl.Expr:
     return pl.when(valid).then(
         ((31 - total % 31) % 31).replace_strict(list(range(31)), list(USCC_ALPHABET), return_dtype=pl.String)
     )
+
+
+#: GB 32100-2015 表1: each registration-authority code (1st character) with the organisation-type
+#: codes (2nd character) it assigns.
+USCC_AUTHORITIES: dict[str, tuple[str, str]] = {
+    "1": ("机构编制", "1239"),  # 机关, 事业单位, 中央编办直接管理机构编制的群众团体, 其他
+    "2": ("外交", "19"),  # 外国常驻新闻机构, 其他
+    "3": ("司法行政", "123459"),  # 律师执业机构, 公证处, 基层法律服务所, 司法鉴定机构, 仲裁委员会, 其他
+    "4": ("文化", "19"),  # 外国在华文化中心, 其他
+    "5": ("民政", "1239"),  # 社会团体, 民办非企业单位, 基金会, 其他
+    "6": ("旅游", "129"),  # 外国旅游部门常驻代表机构, 港澳台地区旅游部门常驻内地（大陆）代表机构, 其他
+    "7": ("宗教", "129"),  # 宗教活动场所, 宗教院校, 其他
+    "8": ("工会", "19"),  # 基层工会, 其他
+    "9": ("工商", "123"),  # 企业, 个体工商户, 农民专业合作社 (now 市场监管)
+    "A": ("中央军委改革和编制办公室", "19"),  # 军队事业单位, 其他
+    "N": ("农业", "1239"),  # 组级、村级、乡镇级集体经济组织, 其他
+    "Y": ("其他", "1"),
+}
+
+
+def uscc_structure_faults(code: pl.Expr) -> pl.Expr:
+    """What a well-formed 统一社会信用代码 (18 characters of the GB 32100 alphabet) breaks of the
+    structure of GB 32100-2015 beyond its check character, as a list of sentences (empty when
+    none): a registration-authority code (1st character) the standard does not list, an
+    organisation-type code (2nd) that authority does not assign, a registration division code
+    (3rd–8th) that is not six digits. The organisation code and the check character (9th–18th)
+    are the loader's (``unit_id_status``)."""
+    authority, kind, division = code.str.slice(0, 1), code.str.slice(1, 1), code.str.slice(2, 6)
+    known = authority.is_in(list(USCC_AUTHORITIES))
+    pairs = [a + k for a, (_, kinds) in USCC_AUTHORITIES.items() for k in kinds]
+    allowed = authority.replace_strict(list(USCC_AUTHORITIES), ["/".join(k) for _, k in USCC_AUTHORITIES.values()],
+                                       default=None, return_dtype=pl.String)
+    return pl.concat_list(
+        pl.when(~known).then(pl.format("第1位登记管理部门代码 {} 不在 GB 32100 表1中", authority)),
+        pl.when(known & ~pl.concat_str(authority, kind).is_in(pairs))
+        .then(pl.format("第2位机构类别代码 {} 不属于登记管理部门 {}（应为 {}）", kind, authority, allowed)),
+        pl.when(~division.str.contains(r"^[0-9]{6}$"))
+        .then(pl.format("第3–8位登记管理机关行政区划码 {} 不是六位数字", division)),
+    ).list.drop_nulls()
 
 
 def clean_uscc(expr: pl.Expr) -> pl.Expr:

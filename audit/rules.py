@@ -82,9 +82,20 @@ class Rule:
 
     ``params`` are policy parameters (law, cited) it reads; ``detection_params`` are the audit
     office's own thresholds it reads; ``needs`` are the input tables without which it cannot run
-    (an optional table missing makes the rule skip, and the report says so). ``exit_condition``
-    (1–4), where set, says which exit/摘牌 condition of 赣人社发〔2023〕9号 四(一)2(5) a finding
-    of this rule supports.
+    (an optional table missing makes the rule skip, and the report says so).
+
+    ``citation`` is the rule's basis as one line; ``citations``, where a rule rests on clauses
+    that differ by province or date, lists every clause a finding may cite: its check then gives
+    each finding the clause in force for the unit's province on the finding's date (a
+    ``citation`` column, :meth:`audit.policy.Policy.cite`; RULES.md §8), and ``citation``
+    defaults to the list joined. A rule without ``citations`` has one clause valid everywhere.
+
+    ``exit_condition`` (1–4), where set, says which exit/摘牌 condition of 赣人社发〔2023〕9号
+    四(一)2(5) a finding of this rule supports where the unit's province has those conditions
+    (``unit.exit_conditions``); elsewhere a finding of such a rule supports an exit proposal as
+    the audit office's judgement, with no condition number and no ban (RULES.md §8, "Exits
+    outside Jiangxi"). Condition ③ is set only on rules whose findings show the unit itself took
+    money it knew was not due.
 
     ``identity`` names the key columns (:data:`KEY_COLUMNS`) that say what a finding is about:
     its ``finding_id`` hashes the rule id and them, so the same facts next month keep the id
@@ -98,16 +109,21 @@ class Rule:
     id: str
     title: str
     severity: Severity
-    citation: str
+    citation: str = ""
     params: tuple[str, ...] = ()
     detection_params: tuple[str, ...] = ()
     needs: tuple[str, ...] = ()
     exit_condition: int | None = None
     signal_only: bool = False  # an investigative signal, not a finding of a violation
+    citations: tuple[str, ...] = ()  # the clauses a finding may cite, by province and date
     identity: tuple[str, ...] | None = None
     facts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if not self.citation and self.citations:
+            object.__setattr__(self, "citation", "; ".join(self.citations))
+        if not self.citation:
+            raise ValueError(f"rule {self.id}: no citation")
         unknown = [k for k in self.identity or () if k not in KEY_COLUMNS]
         if unknown:
             raise ValueError(f"rule {self.id}: identity names {', '.join(unknown)}, not key columns {KEY_COLUMNS}")
@@ -116,11 +132,16 @@ class Rule:
     def family(self) -> Family:
         return Family(self.id.split(".", 1)[0])
 
+    @property
+    def cites_per_finding(self) -> bool:
+        """Whether each finding carries its own citation (several clauses, by province and date)."""
+        return bool(self.citations)
+
     def info(self) -> RuleInfo:
         """The rule's metadata as a run records it (``rules.json``)."""
         return RuleInfo(self.id, self.title, self.severity.value, self.citation, self.family.value, self.params,
                         self.detection_params, self.needs, self.exit_condition, self.signal_only,
-                        self.identity, self.facts)
+                        self.citations or (self.citation,), self.identity, self.facts)
 
 
 @dataclass(frozen=True)
@@ -140,8 +161,15 @@ class RuleInfo:
     needs: tuple[str, ...] = ()
     exit_condition: int | None = None
     signal_only: bool = False
+    #: every clause a finding of the rule may cite (the finding's own ``citation`` is one of them);
+    #: a run made before this field existed reads as its one ``citation``
+    citations: tuple[str, ...] = ()
     identity: tuple[str, ...] | None = None  # None: all of KEY_COLUMNS (a run made before it was recorded)
     facts: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.citations and self.citation:
+            object.__setattr__(self, "citations", (self.citation,))
 
     @property
     def identity_columns(self) -> tuple[str, ...]:
@@ -149,7 +177,7 @@ class RuleInfo:
 
     def to_dict(self) -> dict[str, object]:
         out = asdict(self)
-        for key in ("params", "detection_params", "needs", "facts"):
+        for key in ("params", "detection_params", "needs", "citations", "facts"):
             out[key] = list(out[key])
         if out["identity"] is not None:
             out["identity"] = list(out["identity"])
@@ -163,7 +191,7 @@ class RuleInfo:
         if unknown:
             raise ValueError(f"rule {data.get('id')!r}: unknown keys {', '.join(unknown)}")
         values = dict(data)
-        for key in ("params", "detection_params", "needs", "facts"):
+        for key in ("params", "detection_params", "needs", "citations", "facts"):
             values[key] = tuple(values.get(key) or ())  # type: ignore[arg-type]
         if values.get("identity") is not None:
             values["identity"] = tuple(values["identity"])  # type: ignore[arg-type]

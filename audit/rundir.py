@@ -12,6 +12,8 @@ needs to read the run as it was made, so that no stage reaches back into live co
   regions: the shipped ones with the operator's overrides);
 - ``normalised/*.parquet`` — the inputs as the rules saw them;
 - ``indicators.parquet`` — the 14 indicators of the 汇总表 recomputed from the micro data;
+- ``quarantine.parquet`` — the unreadable input rows, one each, placed by their readable cells
+  (the rules' ``Tables.quarantine``);
 - ``findings.parquet``, ``finding_claims.parquet``, ``skipped.parquet``, ``quarantine.csv``, and
   after rendering ``cases.parquet``;
 - with a workspace (:mod:`audit.workspace`), ``history/*.parquet`` and ``history/history.json``:
@@ -59,6 +61,7 @@ HISTORY_DIR = "history"
 HISTORY_JSON = "history.json"
 OUTCOMES_DIR = "outcomes"
 REFERENCE_TABLES = ("min_wage", "county_tiers", "calendar", "regions")
+QUARANTINE = "quarantine"  # quarantine.parquet: the unreadable rows, placed (Tables.quarantine)
 REQUIRED_TABLES = ("units", "trainees", "agreements", "claims", "social_insurance")
 SHIPPED_REGIONS = Path(__file__).parent / "reference" / "regions.csv"
 
@@ -131,6 +134,8 @@ def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
     for name in Tables.table_names():
         if name in REFERENCE_TABLES:
             path = run_dir / REFERENCE_DIR / f"{name}.parquet"
+        elif name == QUARANTINE:  # not an input table: beside quarantine.csv, whenever the run kept it
+            path = run_dir / f"{QUARANTINE}.parquet"
         else:
             path = run_dir / NORMALISED_DIR / f"{name}.parquet"
             if loaded is not None and name not in loaded:
@@ -351,7 +356,8 @@ class RunDir:
         snapshot existed reads its ``--policy-dir`` if that still exists, else the shipped files."""
         snapshot = self.path / POLICY_DIR
         if snapshot.is_dir():
-            return Policy.load(snapshot)
+            # a snapshot from before the catalogue declared scopes: looked up as it was then
+            return Policy.load(snapshot, legacy_scope="national")
         old = self.run.get("policy_dir")
         if old and Path(old).is_dir():
             self._note(f"本次运行未保存参数快照 / no policy/ snapshot: parameters read from {old} as it is now")

@@ -15,6 +15,8 @@ Normalised tables (what the loader hands to the checks) have, besides the canoni
   ``X_status``: ``ok`` | ``legacy15`` (a 15-digit ID converted to 18 digits) | ``bad_check``
   (18 characters whose GB 11643 check digit fails) | ``malformed``.
 - for every ``uscc``-kind column ``X``: ``X_status``: ``ok`` | ``bad_check`` | ``malformed``.
+- for every ENUM column ``X`` read through spellings (``market_registry.reg_status``): ``X_raw``,
+  the value as exported (trimmed); ``X`` holds its canonical value.
 - ``trainees`` also carries ``birth_date`` (date) and ``sex`` (``M``/``F``) derived from the ID.
 """
 
@@ -63,6 +65,10 @@ class ColumnSpec:
     required: bool = False  # the column must be present in the file
     not_null: bool = False  # a present column whose value may not be empty (else: quarantine)
     values: tuple[str, ...] = ()  # closed value set for ENUM (canonical spellings)
+    # ENUM only: every accepted spelling (as audit.normalise.vocabulary_key writes it) → its
+    # canonical value; the loader reads the column through it, keeps the text as exported in
+    # ``<name>_raw`` and quarantines a value it does not list
+    spellings: dict[str, str] | None = field(default=None, hash=False, compare=False)
     aliases: tuple[str, ...] = ()  # other header spellings seen in exports
 
     @property
@@ -100,7 +106,24 @@ CLAIM_TYPES = ("月度", "差额", "剩余期限")
 RATE_BASES = ("标准", "提高")
 INSURANCE_TYPES = ("养老", "医疗", "失业", "工伤", "生育", "补充工伤")
 PAYER_TYPES = ("单位", "灵活就业", "城乡居民")
-REG_STATUSES = ("存续", "在业", "吊销", "注销", "撤销", "迁出")
+#: the market registry's statuses as the rules read them (canonical spellings)
+REG_STATUSES = ("存续", "在业", "迁出", "停业", "歇业", "清算", "吊销", "责令关闭", "注销", "撤销")
+#: every spelling of ``market_registry.reg_status`` the loader reads, written as
+#: :func:`audit.normalise.vocabulary_key` sees it (full-width to ASCII, no spaces or punctuation),
+#: with the canonical status it reads as: the short forms and the long forms of the national
+#: enterprise credit information system (国家企业信用信息公示系统), e.g. 存续（在营、开业、在册） or
+#: 吊销，未注销. A revoked licence later cancelled (吊销，已注销) reads as cancelled: the entity no
+#: longer exists. Any other value is quarantined with its file, line and reason, never guessed.
+REG_STATUS_SPELLINGS: dict[str, str] = {
+    "存续": "存续", "在营": "存续", "开业": "存续", "在册": "存续", "存续在营开业在册": "存续", "正常": "存续",
+    "在业": "在业",
+    "迁出": "迁出", "已迁出": "迁出",
+    "停业": "停业", "歇业": "歇业", "清算": "清算", "正在清算": "清算",
+    "吊销": "吊销", "已吊销": "吊销", "吊销未注销": "吊销", "吊销营业执照": "吊销",
+    "责令关闭": "责令关闭",
+    "注销": "注销", "已注销": "注销", "吊销已注销": "注销",
+    "撤销": "撤销", "已撤销": "撤销", "撤销登记": "撤销",
+}
 POSITION_CATEGORIES = ("科研", "技术技能", "管理", "社会服务")
 
 UNITS = TableSpec(
@@ -249,7 +272,7 @@ MARKET_REGISTRY = TableSpec(
     "市场主体登记",
     (
         C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
-        C("reg_status", "登记状态", K.ENUM, required=True, values=REG_STATUSES),
+        C("reg_status", "登记状态", K.ENUM, required=True, values=REG_STATUSES, spellings=REG_STATUS_SPELLINGS),
         C("status_date", "状态日期", K.DATE),
         C("abnormal_listed", "列入经营异常名录", K.BOOL),
         C("serious_violation_listed", "列入严重违法失信名单", K.BOOL),

@@ -49,6 +49,11 @@ class Tables:
     representative behind each — supplied by an operator, or given by a workspace from the exits
     of earlier months (:mod:`audit.workspace`), so that a ban outlives an export that no longer
     carries the old unit.
+
+    ``quarantine``: the input rows the loader could not read, one row each, placed by the cells
+    that could be read (``audit.loader.QUARANTINED_ROWS_SCHEMA``: table, file, line, unit_id,
+    person_id, county_code, day, paid_date, reasons) — the micro data a rule knows is missing
+    (RULES.md §8, "Unreadable rows do not accuse"). ``None`` for a run made before it was kept.
     """
 
     units: pl.LazyFrame
@@ -70,6 +75,7 @@ class Tables:
     county_tiers: pl.LazyFrame | None = None
     calendar: pl.LazyFrame | None = None
     regions: pl.LazyFrame | None = None
+    quarantine: pl.LazyFrame | None = None
     notes: dict[str, str] = field(default_factory=dict)
     # sub-results several checks share, computed once per Tables (see :meth:`shared`); not an init
     # field, so ``dataclasses.replace`` with other frames starts with an empty store

@@ -54,10 +54,11 @@ def with_claims(found: pl.LazyFrame, matched: pl.LazyFrame, keys: list[str]) -> 
     )
 
 
-def claim_rows(t: Tables) -> pl.LazyFrame:
-    """The claim columns a finding's evidence and money read."""
+def claim_rows(t: Tables, *extra: str) -> pl.LazyFrame:
+    """The claim columns a finding's evidence and money read (and the ``extra`` ones a rule needs)."""
     return t.claims.select(
-        "claim_id", "unit_id", "person_id", "claim_month", "claim_type", "amount", "insurance_amount", "_file", "_line"
+        "claim_id", "unit_id", "person_id", "claim_month", "claim_type", "amount", "insurance_amount", "_file", "_line",
+        *extra,
     )
 
 

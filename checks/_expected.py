@@ -19,6 +19,7 @@ from audit.policy import Policy
 from audit.reference import attach_min_wage
 from audit.schema import province_of
 from audit.tables import Tables, shared
+from checks._internships import chain_agreements
 
 MONTHLY = "月度"
 DIFFERENCE = "差额"
@@ -43,6 +44,12 @@ CLAIM_PARAMS: tuple[tuple[str, bool], ...] = (
     ("remaining_period.requires_social_insurance", False),
     ("remaining_period.min_internship_months", False),
 )
+# Parameters whose ``<name>_why`` (why unset, naming the province: Policy.unset_reason) the rules
+# give as their skip reason.
+REASONED: frozenset[str] = frozenset({
+    "rate.kind", "rate.standard_share", "rate.raised_share", "rate.standard_flat", "rate.raised_extra_flat",
+    "mode.one_plus_one", "duration.max_months", "insurance.separately_reimbursed", "remaining_period.window_end",
+})
 
 
 def col(name: str) -> str:
@@ -61,14 +68,15 @@ def tolerance(policy: Policy) -> float:
 
 
 def attach_params(lf: pl.LazyFrame, policy: Policy, *, on: str, names: tuple[tuple[str, bool], ...] = CLAIM_PARAMS,
-                  province: str = "province_code") -> pl.LazyFrame:
-    """Add the parameters in force for each row's province on date column ``on``.
+                  province: str = "province_code", reasons: frozenset[str] = REASONED) -> pl.LazyFrame:
+    """Add the parameters in force for each row's province on date column ``on`` (with their
+    reference where asked, and ``<name>_why``, why unset, for those in ``reasons``).
 
     The as-of lookups run on the distinct (province, date) keys only and are joined back.
     """
     keys = lf.select(province, on).unique()
     for name, ref in names:
-        keys = policy.attach(keys, name, on=on, province=province, with_reference=ref)
+        keys = policy.attach(keys, name, on=on, province=province, with_reference=ref, with_reason=name in reasons)
     return lf.join(keys, on=[province, on], how="left")
 
 
@@ -104,7 +112,9 @@ def rate_exprs(wage: str = "mw_yuan") -> dict[str, pl.Expr]:
 
 
 def rate_skip_reason(*, raised: bool = False) -> pl.Expr:
-    """Why a claim's standard (or, with ``raised``, its raised) rate cannot be priced.
+    """Why a claim's standard (or, with ``raised``, its raised) rate cannot be priced: an unset
+    rate parameter says why in Chinese, naming the province (``<param>_why``: before its notice,
+    after it expired, or left open by it); a missing tier or wage says which.
 
     Evaluate it on the rows being skipped only: formatting a sentence for 8 M rows is not free.
     """
@@ -112,11 +122,9 @@ def rate_skip_reason(*, raised: bool = False) -> pl.Expr:
     flat = pl.col("rate_kind") == "flat"
     reason = (
         pl.when(pl.col("rate_kind").is_null())
-        .then(pl.format("no subsidy rate in force (rate.kind unset) for province {} in {}",
-                        pl.col("province_code"), pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_kind_why"))
         .when(share & pl.col("rate_standard_share").is_null())
-        .then(pl.format("rate.standard_share unset for province {} in {}: the notice leaves the standard rate open",
-                        pl.col("province_code"), pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_standard_share_why"))
         .when(share & pl.col("mw_tier").is_null())
         .then(pl.format("county {} has no minimum-wage tier in force in {}", pl.col("county_code"),
                         pl.col("claim_month").dt.strftime("%Y-%m")))
@@ -124,16 +132,13 @@ def rate_skip_reason(*, raised: bool = False) -> pl.Expr:
         .then(pl.format("no usable minimum wage for province {} tier {} in {}", pl.col("province_code"),
                         pl.col("mw_tier"), pl.col("claim_month").dt.strftime("%Y-%m")))
         .when(flat & pl.col("rate_standard_flat").is_null())
-        .then(pl.format("rate.standard_flat unset for province {} in {}", pl.col("province_code"),
-                        pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_standard_flat_why"))
     )
     raised_reason = (
         pl.when(share & pl.col("rate_raised_share").is_null())
-        .then(pl.format("rate.raised_share unset for province {} in {}", pl.col("province_code"),
-                        pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_raised_share_why"))
         .when(flat & pl.col("rate_raised_extra_flat").is_null())
-        .then(pl.format("rate.raised_extra_flat unset for province {} in {}", pl.col("province_code"),
-                        pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.col("rate_raised_extra_flat_why"))
     )
     return pl.coalesce(reason, raised_reason) if raised else reason
 
@@ -187,6 +192,10 @@ def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     one named by the claim that covers the claim month, else one covering the month, else the one
     named, else the earliest. ``covered`` says whether any agreement of the person at the unit has
     the claim month among its internship months (a 剩余期限 month counts up to the planned end).
+    A 差额 is no month of internship: it resolves to the internship it pays for
+    (:func:`_difference_internships`), its agreement columns those of the agreement that ends it,
+    ``difference_internship_start`` its first day, and ``covered`` whether it started by the claim
+    month. ``difference_internship_start`` is null on the other claims.
     """
     # On narrow columns: each claim first gets the row number ``_aid`` of its agreement — by one
     # join on the agreement id where the named agreement covers it (nearly all), by a search
@@ -211,21 +220,76 @@ def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     )
     is_named = (pl.col("ag_id") == pl.col("claim_agreement_id")).fill_null(False)
     priority = pl.when(is_named & covers).then(0).when(covers).then(1).when(is_named).then(2).otherwise(3)
+    is_difference = pl.col("claim_type") == DIFFERENCE
+    columns = ["_r", "person_id", "unit_id", "claim_month", "claim_type", "claim_agreement_id"]
     searched = (
-        named.filter(~pl.col("covered")).select("_r", "person_id", "unit_id", "claim_month", "claim_type",
-                                                "claim_agreement_id")
+        named.filter(~pl.col("covered") & ~is_difference).select(columns)
         .join(numbered.select("_aid", "ag_id", "person_id", "unit_id", *spans), on=["person_id", "unit_id"])
         .with_columns((priority.cast(pl.Int64) * 1_000_000 + pl.col("ag_start").cast(pl.Int64)).alias("_key"))
         .sort("_r", "_key", "_aid", nulls_last=True)
         .group_by("_r", maintain_order=True)
         .agg(pl.col("_aid").first().alias("_aid_searched"), (pl.col("_key").first() < 2_000_000).alias("_covers"))
     )
+    # the searched claims and the 差额 (disjoint sets of claims) joined back in one join
+    # (one more pass over the claims picks the 差额: caching a pass shared with the search cost more)
+    resolved = pl.concat([searched, _difference_internships(named.filter(is_difference).select(columns), numbered)],
+                         how="diagonal")
+    difference = pl.col("_aid_difference").is_not_null()
     return (
-        named.join(searched, on="_r", how="left")
-        .select(*claim_cols, pl.when(pl.col("covered")).then(pl.col("_aid")).otherwise(pl.col("_aid_searched")).alias("_aid"),
-                (pl.col("covered") | pl.col("_covers").fill_null(False)).alias("covered"))
+        named.join(resolved, on="_r", how="left")
+        .select(
+            *claim_cols,
+            pl.when(difference).then(pl.col("_aid_difference"))
+            .when(pl.col("covered")).then(pl.col("_aid")).otherwise(pl.col("_aid_searched")).alias("_aid"),
+            pl.when(difference).then(pl.col("_started"))
+            .otherwise(pl.col("covered") | pl.col("_covers").fill_null(False)).alias("covered"),
+            "difference_internship_start",
+        )
         .join(numbered.select("_aid", *ag_cols), on="_aid", how="left")
         .drop("_r", "_aid")
+    )
+
+
+def _difference_internships(diffs: pl.LazyFrame, numbered: pl.LazyFrame) -> pl.LazyFrame:
+    """The internship each 差额 pays for, whichever month the export dates it in (RULES.md §8,
+    "差额 claims": the last internship month, or the month it was claimed or paid — Jiangxi pays
+    次年初), among the internships of the person at the unit (agreements chained without a gap,
+    :func:`checks._internships.chain_agreements`, no cap — as the retention rules chain them), in
+    this order: the one holding the agreement the claim names, if it started by the claim month;
+    the latest one ended by the claim month (its last month at the latest); the latest one started
+    by then (a 差额 before its end); the named one; the earliest. Per claim row ``_r``:
+    ``_aid_difference``, the agreement that ends that internship (so ``ag_end`` is the
+    internship's end, whatever agreement the claim names), ``difference_internship_start`` and
+    ``_started`` (the internship started by the claim month: the claim pays for an internship
+    month or one before it, never for none)."""
+    # ``diffs``: the 差额 rows (_r, person_id, unit_id, claim_month, claim_agreement_id), a few
+    # thousand of millions of claims: only their persons' agreements are chained
+    agreements = numbered.join(diffs.select("person_id", "unit_id").unique(), on=["person_id", "unit_id"], how="semi")
+    chained = chain_agreements(agreements.select(
+        "_aid", "person_id", "unit_id", pl.col("ag_id").alias("agreement_id"), pl.col("ag_start").alias("start_date"),
+        pl.col("ag_end").alias("end")))
+    internships = chained.group_by("internship").agg(
+        pl.col("person_id").first(), pl.col("unit_id").first(), pl.col("internship_start").first(),
+        pl.col("internship_end").first(),
+        pl.col("_aid").filter(pl.col("ends_internship")).first().alias("_aid_difference"),
+        pl.col("agreement_id").alias("_agreement_ids"),
+    )
+    started = (pl.col("internship_start").dt.month_start() <= pl.col("claim_month")).fill_null(False)
+    ended = (pl.col("internship_end").dt.month_start() <= pl.col("claim_month")).fill_null(False)
+    named_in = pl.col("_agreement_ids").list.contains(pl.col("claim_agreement_id")).fill_null(False)
+    start, end = pl.col("internship_start").cast(pl.Int64), pl.col("internship_end").cast(pl.Int64)
+    # the priority in the tens of millions, a day number below it: the latest end or start
+    # first where the order above says latest, the earliest start otherwise
+    priority = (pl.when(named_in & started).then(0).when(ended).then(1).when(started).then(2).when(named_in).then(3)
+                .otherwise(4))
+    within = pl.when(priority == 1).then(5_000_000 - end).when(priority == 2).then(5_000_000 - start).otherwise(start)
+    return (
+        diffs.join(internships, on=["person_id", "unit_id"])
+        .with_columns((priority * 10_000_000 + within.fill_null(0)).alias("_key"), started.alias("_started"))
+        .sort("_r", "_key")
+        .group_by("_r", maintain_order=True)
+        .agg(pl.col("_aid_difference", "_started").first(),
+             pl.col("internship_start").first().alias("difference_internship_start"))
     )
 
 

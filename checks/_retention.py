@@ -21,8 +21,13 @@ Definitions (the evidence of every retention finding records them):
   month of the planned term, or whose person has a contract with the unit in the window or the
   unit's insurance in the months right after the end.
 
-Everything is per unit and calendar year of the internship end (``retention.year_basis`` is
-calendar_year where a province sets it; no province sets another basis).
+The definition's law is read per unit's province (RULES.md §5, §8): ``retention.requires_labour_contract``
+and ``retention.requires_social_insurance`` on the internship's end (a province whose notice sets
+one false drops that half of the test; unset, the project's reading of §8 requires both), and
+``retention.year_basis`` and ``retention.denominator`` on the year's end (unset, the detection
+``retention.default_year_basis`` and the 汇总表's completed_or_hired_early). Everything is per unit
+and calendar year of the internship end: a unit-year whose province sets another basis or
+denominator is not judged (``definition_supported`` false; the rules skip it with the reason).
 """
 
 from __future__ import annotations
@@ -50,7 +55,19 @@ EARLY_LEAVE = "提前离岗"
 YEAR_PARAMS: tuple[tuple[str, bool], ...] = (
     ("retention.raised_threshold", True),
     ("retention.benchmark_qualifies", True),
+    ("retention.year_basis", True),
+    ("retention.denominator", True),
 )
+PERSON_PARAMS: tuple[tuple[str, bool], ...] = (
+    ("retention.requires_labour_contract", True),
+    ("retention.requires_social_insurance", True),
+)
+YEAR_BASIS = "calendar_year"  # the only basis the recomputation implements
+# every parameter of the definition, as the rules that rest on it list them
+DEFINITION_PARAMS = ("retention.year_basis", "retention.denominator", "retention.requires_labour_contract",
+                     "retention.requires_social_insurance")
+UNSUPPORTED_DEFINITION = "该省留用率定义（计算期间或分母）与本审计按自然年、完成见习人数重算的口径不同，未判断"
+DENOMINATOR = "completed_or_hired_early"  # the 汇总表's 完成见习 (COMPLETED_REASONS)
 
 
 def month_index(expr: pl.Expr) -> pl.Expr:
@@ -62,9 +79,11 @@ def index_month(expr: pl.Expr) -> pl.Expr:
 
 
 def definition(t: Tables, policy: Policy) -> pl.Expr:
-    """The retention definition used, as evidence."""
+    """The retention definition used, as evidence (on unit-year rows of :func:`unit_years`)."""
     return pl.struct(
-        pl.lit("calendar_year").alias("year_basis"),
+        pl.col("year_basis"),
+        pl.col("year_basis_source"),
+        pl.col("denominator"),
         pl.lit(list(COMPLETED_REASONS)).alias("completed_end_reasons"),
         pl.lit(policy.detect("retention.contract_window_days")).alias("contract_window_days"),
         pl.lit(policy.detect("retention.min_contract_months")).alias("min_contract_months"),
@@ -95,7 +114,8 @@ def ended_internships(t: Tables) -> pl.LazyFrame:
 
 
 @shared(
-    tables=("agreements", "employment", "social_insurance"),
+    tables=("agreements", "employment", "social_insurance", "units"),
+    params=tuple(name for name, _ in PERSON_PARAMS),
     detection=("retention.contract_window_days", "retention.min_contract_months",
                "retention.min_insured_months_after"),
     context=("audit_month", "si_as_of"),
@@ -108,7 +128,8 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     the window), contract_in_window, contract_ok; insured_from (first unit-insured month from the
     end month on), insured_run_months, insurance_stop_month (first month of the visible stop, null
     where the run reaches si_as_of), insured_right_after, insurance_judged, insurance_ok;
-    really_retained; relabelled.
+    requires_contract, requires_insurance (the province's law on the internship's end; unset:
+    both required, RULES.md §8); really_retained; relabelled.
     """
     window = int(policy.detect("retention.contract_window_days"))
     min_contract = int(policy.detect("retention.min_contract_months"))
@@ -183,7 +204,9 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
             judged.alias("insurance_judged"),
             insurance_ok.alias("insurance_ok"),
         )
-        .with_columns((pl.col("contract_ok") & pl.col("insurance_ok")).alias("really_retained"))
+        .pipe(_with_requirements, t, policy)
+        .with_columns(((pl.col("contract_ok") | ~pl.col("requires_contract"))
+                       & (pl.col("insurance_ok") | ~pl.col("requires_insurance"))).alias("really_retained"))
         .with_columns(
             (
                 (pl.col("ag_end_reason") == EARLY_LEAVE)
@@ -198,9 +221,30 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
 
 
+def _with_requirements(ended: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Whether the unit's province requires a labour contract and the unit's insurance of a
+    retained trainee, on the internship's end (unset: required — RULES.md §8's reading)."""
+    units = t.units.select("unit_id", "county_code").unique("unit_id", keep="first")
+    return (
+        ended.join(units, on="unit_id", how="left")
+        .with_columns(province_of(pl.col("county_code")).alias("_province"))
+        .pipe(attach_params, policy, on="ag_end", names=PERSON_PARAMS, province="_province", reasons=frozenset())
+        .with_columns(
+            pl.col("retention_requires_labour_contract").fill_null(True).alias("requires_contract"),
+            pl.col("retention_requires_social_insurance").fill_null(True).alias("requires_insurance"),
+        )
+        .drop("county_code", "_province", "retention_requires_labour_contract", "retention_requires_social_insurance",
+              "retention_requires_labour_contract_ref", "retention_requires_social_insurance_ref")
+    )
+
+
 def difference_claims(t: Tables, policy: Policy) -> pl.LazyFrame:
     """差额 claims with the internship they pay for and the year it ended (the retention year):
-    the 差额 rows of the claims in context (:func:`checks._expected.claim_context`)."""
+    the 差额 rows of the claims in context (:func:`checks._expected.claim_context`), whose
+    agreement columns are those of the agreement that ends the internship the 差额 pays for —
+    so the year is the same whether the export dates the 差额 in the last internship month or
+    in the month it was claimed or paid (RULES.md §8). Only a 差额 with no agreement of the person
+    at the unit takes the year of its own month."""
     return (
         claim_context(t, policy).filter(pl.col("claim_type") == DIFFERENCE)
         .with_columns(pl.coalesce("ag_end", "claim_month").dt.year().cast(pl.Int32).alias("year"))
@@ -208,7 +252,7 @@ def difference_claims(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 
 @shared(tables=("units", "retention_declarations"), params=tuple(name for name, _ in YEAR_PARAMS),
-        uses=(person_retention, claims_in_agreement, claim_rate_keys))
+        detection=("retention.default_year_basis",), uses=(person_retention, claims_in_agreement, claim_rate_keys))
 def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Per unit and year: completed, really retained, declared, rates, threshold, benchmark exemption
     and that unit-year's 差额 claims (all, and those the real rate does not support)."""
@@ -247,7 +291,13 @@ def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
             (pl.col("completed") + pl.col("relabelled")).alias("corrected_completed"),
             (pl.col("really_retained") + pl.col("relabelled_retained")).alias("corrected_retained"),
             (pl.col("retention_benchmark_qualifies").fill_null(False) & pl.col("is_benchmark")).alias("benchmark_exempt"),
+            pl.coalesce("retention_year_basis", pl.lit(policy.detect("retention.default_year_basis"))).alias("year_basis"),
+            pl.when(pl.col("retention_year_basis").is_not_null()).then(pl.lit("法规"))
+            .otherwise(pl.lit("审计判断（retention.default_year_basis）")).alias("year_basis_source"),
+            pl.coalesce("retention_denominator", pl.lit(DENOMINATOR)).alias("denominator"),
         )
+        .with_columns(((pl.col("year_basis") == YEAR_BASIS) & (pl.col("denominator") == DENOMINATOR))
+                      .alias("definition_supported"))
         .with_columns(
             pl.max_horizontal("declared_rate_flags", "declared_rate_declarations").alias("declared_rate"),
             rate("corrected_retained", "corrected_completed").alias("corrected_rate"),

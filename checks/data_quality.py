@@ -12,16 +12,21 @@ from __future__ import annotations
 
 import polars as pl
 
+from audit.normalise import uscc_structure_faults
 from audit.policy import Policy
 from audit.rules import ONGOING, Check, Severity, rule
 from audit.tables import Tables, shared
+from checks._citations import CLAIMS, DATA_COMPARISON, citing
 from checks._identity import identity_links, raw_id, with_person_key
 from checks._joins import first_by_key, repeated_rows
 
-CITE_ID = "GB 11643-1999 公民身份号码 (校验码); 赣人社发〔2023〕9号 五(三)"
-CITE_USCC = "GB 32100-2015 法人和其他组织统一社会信用代码编码规则 (校验码); 赣人社发〔2023〕9号 五(三)"
-CITE_CLAIM = "赣人社发〔2023〕9号 四(二)"
-CITE_CHECK = "赣人社发〔2023〕9号 五(三)"
+# the standard, then the province's own duty to compare registries (checks._citations)
+ID_STANDARD = "GB 11643-1999 公民身份号码 (校验码); "
+USCC_STANDARD = "GB 32100-2015 法人和其他组织统一社会信用代码编码规则 (校验码); "
+CITE_ID = tuple(ID_STANDARD + c for c in DATA_COMPARISON)
+CITE_USCC = tuple(USCC_STANDARD + c for c in DATA_COMPARISON)
+CITE_CLAIM = CLAIMS
+CITE_CHECK = DATA_COMPARISON
 _MAX_ROWS = 20  # rows listed in one finding's evidence (the count says how many there are)
 _INTERNSHIP_TABLES = ("trainees", "agreements", "claims")
 _UNIT_TABLES = ("units", "agreements", "claims", "positions", "market_registry")
@@ -70,9 +75,10 @@ def _present(t: Tables, names: tuple[str, ...]) -> list[tuple[str, pl.LazyFrame]
     facts=("raw_ids",),
     title="使用15位旧身份证号",
     severity=Severity.LOW,
-    citation=CITE_ID,
+    citations=CITE_ID,
     needs=("trainees", "agreements", "claims"),
 )
+@citing(DATA_COMPARISON, prefix=ID_STANDARD)
 def legacy_id(t: Tables, policy: Policy) -> pl.LazyFrame:
     """An ID recorded in its legacy 15-digit form in the trainees, agreements or claims: the
     loader converted it to 18 digits (the two forms are one person), and matching against
@@ -90,10 +96,11 @@ def legacy_id(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("raw_ids",),
     title="身份证号校验码错误或格式不符",
     severity=Severity.MEDIUM,
-    citation=CITE_ID,
+    citations=CITE_ID,
     detection_params=("duplicate.max_transpositions",),
     needs=("trainees", "agreements", "claims"),
 )
+@citing(DATA_COMPARISON, prefix=ID_STANDARD)
 def id_check_failed(t: Tables, policy: Policy) -> pl.LazyFrame:
     """An ID in the trainees, agreements or claims whose GB 11643 check digit fails (or that is
     malformed): it cannot be matched to the population and insurance registries as it stands.
@@ -114,9 +121,10 @@ def id_check_failed(t: Tables, policy: Policy) -> pl.LazyFrame:
     id="DATA_QUALITY.uscc_check_failed",
     title="统一社会信用代码校验码错误或格式不符",
     severity=Severity.MEDIUM,
-    citation=CITE_USCC,
+    citations=CITE_USCC,
     needs=("units", "agreements", "claims"),
 )
+@citing(DATA_COMPARISON, prefix=USCC_STANDARD)
 def uscc_check_failed(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A unit code in the units, agreements, claims, positions or market registry whose GB 32100
     check character fails (or that is malformed): it cannot be matched to the market registry
@@ -126,6 +134,40 @@ def uscc_check_failed(t: Tables, policy: Policy) -> pl.LazyFrame:
         pl.col("id").alias("unit_id"),
         pl.struct("statuses", "row_count", "rows").alias("evidence"),
     )
+
+
+@rule(
+    id="DATA_QUALITY.uscc_structure",
+    title="统一社会信用代码结构不符（登记管理部门、机构类别或行政区划码）",
+    severity=Severity.LOW,
+    citation="GB 32100-2015 法人和其他组织统一社会信用代码编码规则 4 代码结构、表1; 赣人社发〔2023〕9号 五(三)",
+    needs=("units", "agreements", "claims"),
+)
+def uscc_structure(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A unit code in the units, agreements, claims, positions or market registry whose check
+    character holds but whose structure does not (GB 32100-2015): a registration-authority code
+    (1st character) the standard does not list, an organisation-type code (2nd) its authority does
+    not assign — 1 (机构编制) 1/2/3/9, 5 (民政) 1/2/3/9, 9 (工商) 1/2/3 … — or a registration
+    division code (3rd–8th) that is not six digits. A fact for the investigator: the code may be
+    keyed wrongly and match no registry; no money at risk, no row stopped. One finding per code,
+    any period."""
+    tables = _present(t, _UNIT_TABLES)
+    # the distinct codes of each table first (a few thousand of millions of claim rows), then the
+    # structure of each code once, then the rows of the few faulty codes
+    codes = pl.concat([lf.filter(pl.col("unit_id_status") == "ok").select("unit_id").unique() for _, lf in tables]).unique()
+    faulty = codes.with_columns(uscc_structure_faults(pl.col("unit_id")).alias("faults")).filter(
+        pl.col("faults").list.len() > 0).cache()  # read once per table below, and for the findings
+    rows = pl.concat([
+        lf.join(faulty.select("unit_id"), on="unit_id", how="semi").select(
+            "unit_id", pl.lit(name).alias("table"), pl.col("_file").cast(pl.String), pl.col("_line").cast(pl.Int64))
+        for name, lf in tables
+    ])
+    per_code = rows.group_by("unit_id").agg(
+        pl.len().alias("row_count"),
+        pl.struct("table", "_file", "_line").sort_by("table", "_file", "_line").head(_MAX_ROWS).alias("rows"),
+    )
+    return faulty.join(per_code, on="unit_id").select(
+        "unit_id", pl.struct("faults", "row_count", "rows").alias("evidence"))
 
 
 _CLAIM_ROW = ("claim_id", "unit_id", "person_id", "person_id_raw", "agreement_id", "claim_month", "claim_type",
@@ -221,9 +263,10 @@ def claim_references(t: Tables, policy: Policy) -> pl.LazyFrame:
     id="DATA_QUALITY.orphan_claim",
     title="申领记录对应的协议、人员或单位不存在",
     severity=Severity.MEDIUM,
-    citation=CITE_CLAIM,
+    citations=CITE_CLAIM,
     needs=("trainees", "units", "agreements", "claims"),
 )
+@citing(CLAIMS)
 def orphan_claim(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A claim naming an agreement, a person or a unit that the agreements, trainees or units
     registers do not hold: a subsidy is claimed against an agreement approved through the
@@ -254,9 +297,10 @@ def orphan_claim(t: Tables, policy: Policy) -> pl.LazyFrame:
     identity=ONGOING,
     title="见习协议对应的人员或单位不存在",
     severity=Severity.LOW,
-    citation=CITE_CLAIM,
+    citations=CITE_CLAIM,
     needs=("trainees", "units", "agreements"),
 )
+@citing(CLAIMS)
 def orphan_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     """An agreement naming a person or a unit that the trainees or units registers do not hold.
     One finding per agreement row, over the agreement's dates."""
@@ -308,9 +352,10 @@ def _duplicates(rows: pl.LazyFrame, table: str, key: list[str], values: list[str
     id="DATA_QUALITY.duplicate_key",
     title="主键重复且内容不一致",
     severity=Severity.MEDIUM,
-    citation=CITE_CHECK,
+    citations=CITE_CHECK,
     needs=("trainees", "units", "agreements", "claims"),
 )
+@citing(DATA_COMPARISON)
 def duplicate_key(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The same claim_id, agreement_id, unit_id or person ID on two or more rows whose content
     differs (exact export duplicates are collapsed by the loader and counted by
@@ -343,9 +388,10 @@ def duplicate_key(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("tables.table",),
     title="导出数据存在完全重复的行（已合并计数）",
     severity=Severity.LOW,
-    citation=CITE_CHECK,
+    citations=CITE_CHECK,
     needs=("trainees", "units", "agreements", "claims"),
 )
+@citing(DATA_COMPARISON)
 def export_duplicate_rows(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Identical rows repeated in an export were collapsed by the loader (``_dup_rows`` > 1). An
     export artefact, not a double payment (a claim paid twice has two claim ids or a duplicated
@@ -375,10 +421,11 @@ def export_duplicate_rows(t: Tables, policy: Policy) -> pl.LazyFrame:
     id="DATA_QUALITY.claim_agreement_mismatch",
     title="申领记录与所引协议的人员或单位不一致",
     severity=Severity.MEDIUM,
-    citation=CITE_CLAIM,
+    citations=CITE_CLAIM,
     detection_params=("duplicate.max_transpositions",),
     needs=("trainees", "agreements", "claims"),
 )
+@citing(CLAIMS)
 def claim_agreement_mismatch(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A claim whose agreement exists but belongs to another person (another natural person, not
     a linked ID variant) or another unit. One finding per claim row, in the claim month;
@@ -414,9 +461,10 @@ def claim_agreement_mismatch(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("internship_system_value", "market_registry_value"),
     title="见习单位信息与市场主体登记不一致（法定代表人）",
     severity=Severity.MEDIUM,
-    citation=CITE_CHECK,
+    citations=CITE_CHECK,
     needs=("units", "market_registry"),
 )
+@citing(DATA_COMPARISON)
 def registry_disagreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The internship system's legal representative of a unit differs from the market registry's,
     the authority for it (RULES.md §8): the registry's value is the one the other rules use, and
@@ -452,6 +500,7 @@ CHECKS: tuple[Check, ...] = (
     legacy_id,
     id_check_failed,
     uscc_check_failed,
+    uscc_structure,
     orphan_claim,
     orphan_agreement,
     duplicate_key,

@@ -1,6 +1,13 @@
 """DORMANT_UNIT: a unit that has offered no position and run no internship for more than a year
 (赣人社发〔2023〕9号 二(五), 清退; it also fails exit condition ① of 四(一)2(5), since every unit
-commits to take at least one trainee a year). See docs/semantics.md, "Units"."""
+commits to take at least one trainee a year). See docs/semantics.md, "Units".
+
+What the mission asks everywhere (RULES.md §8): the rule runs in every province — as law where
+the province's notice in force at the end of the audit month sets ``unit.dormancy_months``
+(Jiangxi), elsewhere as the audit office's judgement (detection ``judgement.dormancy_months``,
+under 人社部发〔2023〕27号 二(五) and the province's own management clause). The finding says
+which (evidence ``basis``: 法规 / 审计判断, with the clause or the detection parameter), and so
+does its citation."""
 
 from __future__ import annotations
 
@@ -11,9 +18,11 @@ import polars as pl
 from audit.policy import Policy
 from audit.rules import Check, CheckResult, Severity, rule
 from audit.tables import Tables
+from checks._citations import JUDGEMENT, LAW, MANAGEMENT, cited, judgement
 from checks._units import latest_units, not_exited
 
 OPEN_END = dt.date(9999, 12, 31)  # a position never closed
+LAW_CLAUSE = "赣人社发〔2023〕9号 二(五) (超过一年未提供见习岗位、未开展见习活动的见习单位及时清退); 四(一)2(5)①"
 
 
 @rule(
@@ -22,8 +31,9 @@ OPEN_END = dt.date(9999, 12, 31)  # a position never closed
     facts=("approved_date", "last_position_posted", "last_position_closed", "last_agreement_start", "last_agreement_end", "last_claim_month"),
     title="见习单位超过一年未提供见习岗位、未开展见习活动（应清退）",
     severity=Severity.MEDIUM,
-    citation="赣人社发〔2023〕9号 二(五) (超过一年未提供见习岗位、未开展见习活动的见习单位及时清退); 四(一)2(5)①",
+    citations=(LAW_CLAUSE, *(judgement("judgement.dormancy_months", "N") + c for c in MANAGEMENT)),
     params=("unit.dormancy_months",),
+    detection_params=("judgement.dormancy_months",),
     needs=("positions",),
     exit_condition=1,
 )
@@ -33,12 +43,17 @@ def no_activity(t: Tables, policy: Policy) -> CheckResult:
     no position posted or still open, no agreement running and no claim (by claim month or by
     submission), is dormant and is to be cleared out; it also fails exit condition ① (a unit
     takes at least one trainee a year). The parameter is read for the unit's province at the end
-    of the audit month; units of provinces where it is unset are skipped. Period: the dormancy
-    window. No money is at risk."""
+    of the audit month (a unit's standing); where the province's notice does not set it, the
+    audit office's judgement.dormancy_months applies and the finding says so. Period: the
+    dormancy window. No money is at risk."""
     month_end = t.month_end
+    judged_months = int(policy.detect("judgement.dormancy_months"))
     units = policy.attach(
         latest_units(t).filter(not_exited(t)).with_columns(pl.lit(month_end).alias("_as_of")),
-        "unit.dormancy_months", on="_as_of", alias="dormancy_months", with_reference=True,
+        "unit.dormancy_months", on="_as_of", alias="_law_months", with_reference=True,
+    ).with_columns(
+        pl.coalesce(pl.col("_law_months"), pl.lit(judged_months)).alias("dormancy_months"),
+        pl.when(pl.col("_law_months").is_not_null()).then(pl.lit(LAW)).otherwise(pl.lit(JUDGEMENT)).alias("basis"),
     )
     units = units.with_columns(
         pl.lit(t.audit_month).dt.offset_by(pl.format("-{}mo", pl.col("dormancy_months") - 1)).alias("window_start")
@@ -60,7 +75,7 @@ def no_activity(t: Tables, policy: Policy) -> CheckResult:
             pl.coalesce("actual_end_date", "planned_end_date").max().alias("last_agreement_end"),
         )
     )
-    judged = units.filter(pl.col("dormancy_months").is_not_null())
+    judged = units
 
     def active(*columns: str) -> pl.Expr:
         return pl.any_horizontal((pl.col(c) >= pl.col("window_start")).fill_null(False) for c in columns)
@@ -81,25 +96,36 @@ def no_activity(t: Tables, policy: Policy) -> CheckResult:
         pl.col("submitted_date").max().alias("last_claim_submitted"),
     )
     found = candidates.join(claims, on="unit_id", how="left").filter(~active("last_claim_month", "last_claim_submitted"))
+    law = pl.col("basis") == LAW
     findings = found.select(
         "unit_id",
         "county_code",
         pl.col("window_start").alias("period_start"),
         pl.lit(month_end).alias("period_end"),
         pl.lit(0.0).alias("amount_at_risk"),
+        "basis",
+        pl.col("_law_months_ref"),
         pl.struct(
             "unit_name", "approved_date", "window_start", pl.lit(month_end).alias("window_end"),
             "last_position_posted", "last_position_closed", "last_agreement_start", "last_agreement_end",
             "last_claim_month", "last_claim_submitted",
-            pl.struct(pl.col("dormancy_months").alias("value"), pl.col("dormancy_months_ref").alias("reference"))
-            .alias("param_unit_dormancy_months"),
+            "basis",
+            pl.struct(
+                pl.col("dormancy_months").alias("value"),
+                pl.when(law).then(pl.col("_law_months_ref")).alias("reference"),
+                pl.when(law).then(pl.lit("unit.dormancy_months")).otherwise(pl.lit("judgement.dormancy_months"))
+                .alias("parameter"),
+            ).alias("param_unit_dormancy_months"),
             "_file", "_line",
         ).alias("evidence"),
     )
-    skipped = units.filter(pl.col("dormancy_months").is_null()).select(
-        "unit_id", pl.lit("unit.dormancy_months 在该省未设定，无法判断是否长期未开展见习").alias("reason")
-    )
-    return CheckResult(findings, skipped)
+    # the unit's standing is judged at the end of the audit month: the clause in force then
+    findings = cited(findings, policy, MANAGEMENT, on=month_end,
+                     prefix=judgement("judgement.dormancy_months", judged_months), alias="_judged")
+    findings = findings.with_columns(
+        pl.when(pl.col("basis") == LAW).then(pl.col("_law_months_ref")).otherwise(pl.col("_judged")).alias("citation")
+    ).drop("_judged", "_law_months_ref", "basis")
+    return CheckResult(findings)
 
 
 CHECKS: tuple[Check, ...] = (no_activity,)

@@ -17,12 +17,10 @@ import polars as pl
 from audit.policy import Policy
 from audit.rules import Check, Severity, rule
 from audit.tables import Tables
+from checks._citations import DATA_COMPARISON, citing
 from checks._identity import identity_links, raw_id, rows_of_persons, with_person_key
 from checks._joins import repeated_rows
 from checks._units import unit_counties
-
-CITATION_IDENTITY = "赣人社发〔2023〕9号 四(二)、五(三)"
-CITATION_CLAIM = "赣人社发〔2023〕9号 四(二)、五(三)"
 
 
 @rule(
@@ -30,10 +28,11 @@ CITATION_CLAIM = "赣人社发〔2023〕9号 四(二)、五(三)"
     facts=("ids.raw_id",),
     title="同一自然人以多个身份证号登记为见习人员",
     severity=Severity.MEDIUM,
-    citation=CITATION_IDENTITY,
+    citations=DATA_COMPARISON,
     detection_params=("duplicate.max_transpositions",),
     needs=("trainees",),
 )
+@citing(DATA_COMPARISON)
 def id_variant(t: Tables, policy: Policy) -> pl.LazyFrame:
     """One natural person registered as a trainee under more than one ID number: the 15- and
     18-digit forms of one ID as two trainee rows, or an ID failing its check digit (or one
@@ -132,10 +131,11 @@ def _repeated(t: Tables, identity: pl.LazyFrame, key: list[str]) -> pl.LazyFrame
     id="DUPLICATE_TRAINEE.same_month_claimed_twice",
     title="同一人员同一月份重复申领见习补贴",
     severity=Severity.HIGH,
-    citation=CITATION_CLAIM,
+    citations=DATA_COMPARISON,
     detection_params=("duplicate.max_transpositions",),
     needs=("trainees", "agreements", "claims"),
 )
+@citing(DATA_COMPARISON)
 def same_month_claimed_twice(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The same person-month claimed more than once, by the same or another unit, under the same
     or a linked ID: two 月度 claims, or a 月度 and a 剩余期限 claim for one month (they exclude each

@@ -19,6 +19,7 @@ import polars as pl
 from audit.policy import Policy
 from audit.rules import ONGOING, Check, CheckResult, Severity, rule
 from audit.tables import Tables, shared
+from checks._citations import ALLOWANCE, DATA_COMPARISON, TARGET_GROUPS, cited
 from checks._claims import claim_rows, claims_of_internship, claims_of_persons, with_claims
 from checks._internships import INTERNSHIP_KEYS as KEYS
 from checks._internships import unit_internships
@@ -44,8 +45,8 @@ def _spans_of(spans: pl.LazyFrame, found: pl.LazyFrame) -> pl.LazyFrame:
     return of_persons(spans, found).join(found, on=KEYS).cache()
 
 
-def _finding(found: pl.LazyFrame, evidence: list[pl.Expr | str]) -> pl.LazyFrame:
-    """The raw findings frame of a ghost rule (keys, period, money, evidence)."""
+def _finding(found: pl.LazyFrame, evidence: list[pl.Expr | str], *extra: pl.Expr) -> pl.LazyFrame:
+    """The raw findings frame of a ghost rule (keys, period, money, evidence, and ``extra``)."""
     return found.select(
         "person_id",
         "unit_id",
@@ -57,6 +58,7 @@ def _finding(found: pl.LazyFrame, evidence: list[pl.Expr | str]) -> pl.LazyFrame
         pl.struct(
             "internship_start", "internship_end", "agreements", *evidence, "claims"
         ).alias("evidence"),
+        *extra,
     )
 
 
@@ -86,6 +88,24 @@ def insurance_near_internships(t: Tables, policy: Policy) -> pl.LazyFrame:
         "_start_month", "_window_from")
 
 
+def _next_job(hits: pl.LazyFrame) -> pl.LazyFrame:
+    """The rows of another employer (``hits``: insurance rows in the internship's months) that are
+    the next job, not employment during the internship (RULES.md §8, "Boundary months"): in the
+    month the internship ended, when it ended before that month's last day, from an employer that
+    did not insure the person the month before — insurance is monthly, so a job starting after
+    the last day looks the same as one during it, and the month is the next job's. An employer
+    already paying the month before was paying during the internship: its row still counts.
+    Keys: the internship's, employer_id and month."""
+    end_month = pl.col("internship_end").dt.month_start()
+    ended_mid_month = pl.col("internship_end") < pl.col("internship_end").dt.month_end()
+    month_before = hits.select(*KEYS, "employer_id", pl.col("month").dt.offset_by("1mo")).unique()
+    return (
+        hits.filter((pl.col("month") == end_month) & ended_mid_month)
+        .select(*KEYS, "employer_id", "month").unique()
+        .join(month_before, on=[*KEYS, "employer_id", "month"], how="anti")
+    )
+
+
 # ------------------------------------------------------------------------------ the rules --
 
 
@@ -95,7 +115,7 @@ def insurance_near_internships(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("other_employers",),
     title="见习期间由其他单位缴纳社会保险（已就业）",
     severity=Severity.HIGH,
-    citation="人社部发〔2023〕27号 一 (离校两年内未就业高校毕业生); 赣人社发〔2023〕9号 五(三) (部门间信息比对)",
+    citations=TARGET_GROUPS,
     detection_params=("ghost.min_overlap_months",),
 )
 def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
@@ -103,6 +123,8 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     least ghost.min_overlap_months of the internship's months was employed, not an unemployed
     trainee. Only employer-paid rows count (灵活就业 and 城乡居民 are self-paid); a 补充工伤 row
     paid by a unit the person is interning at in that month is trainee cover, not employment.
+    An employer that starts paying in the month the internship ended, when it ended before that
+    month's last day (typically an early leave), is the next job (:func:`_next_job`).
     Period: the internship's months (start month to end, capped at the audit month). Money at
     risk: the claims of the person at the unit for the months insured elsewhere."""
     min_months = int(policy.detect("ghost.min_overlap_months"))
@@ -124,6 +146,7 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
         .unique()
     )
     hits = hits.join(cover, on=["person_id", "employer_id", "month", "insurance_type"], how="anti")
+    hits = hits.join(_next_job(hits), on=[*KEYS, "employer_id", "month"], how="anti")
     per_internship = (
         hits.group_by(KEYS)
         .agg(
@@ -139,11 +162,11 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     found = _spans_of(spans, per_internship)
     months = found.select(*KEYS, pl.col("months_insured_elsewhere").alias("claim_month")).explode("claim_month")
     matched = claims_of_persons(t, months).join(months, on=["person_id", "unit_id", "claim_month"])
-    return _finding(
+    return cited(_finding(
         with_claims(found, matched, KEYS),
         ["other_employers", "months_insured_elsewhere", "overlap_months", "insurance_rows",
          pl.lit(min_months).alias("param_ghost_min_overlap_months")],
-    )
+    ), policy, TARGET_GROUPS)
 
 
 @rule(
@@ -152,7 +175,7 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("other_employers", "contracts.employer_id", "contracts.contract_start"),
     title="见习期间与其他单位存在劳动合同（已就业）",
     severity=Severity.HIGH,
-    citation="人社部发〔2023〕27号 一 (离校两年内未就业高校毕业生); 赣人社发〔2023〕9号 五(三) (部门间信息比对)",
+    citations=TARGET_GROUPS,
     needs=("employment",),
 )
 def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
@@ -186,7 +209,7 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
         claims_of_persons(t, found).join(hits.select(*KEYS, "overlap_from", "overlap_to"), on=["person_id", "unit_id"])
         .filter(pl.col("claim_month").is_between(pl.col("overlap_from").dt.month_start(), pl.col("overlap_to")))
     )
-    return _finding(with_claims(found, matched, KEYS), ["other_employers", "contracts"])
+    return cited(_finding(with_claims(found, matched, KEYS), ["other_employers", "contracts"]), policy, TARGET_GROUPS)
 
 
 @rule(
@@ -195,7 +218,8 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("months_insured_before", "contracts.contract_start"),
     title="见习单位将本单位在职职工申报为见习人员",
     severity=Severity.HIGH,
-    citation="人社部发〔2023〕27号 一 (离校两年内未就业高校毕业生); 赣人社发〔2023〕9号 五(三) (防止虚报、冒领)",
+    citations=DATA_COMPARISON,
+    exit_condition=3,  # its own employees relabelled: money the unit knew was not due (RULES.md §8)
     detection_params=("ghost.own_employee_lookback_months",),
 )
 def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
@@ -246,11 +270,11 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
         .join(insured, on=KEYS, how="left")
         .join(contracted, on=KEYS, how="left")
     )
-    return _finding(
+    return cited(_finding(
         with_claims(found, claims_of_internship(t, found), KEYS),
         ["months_insured_before", "insurance_rows", "contracts",
          pl.lit(lookback).alias("param_ghost_own_employee_lookback_months")],
-    )
+    ), policy, DATA_COMPARISON)
 
 
 _ELIGIBILITY = (
@@ -289,7 +313,7 @@ def _trainee_rows(t: Tables) -> pl.LazyFrame:
     facts=("education", "graduation_date", "unemployment_reg_date", "birth_date", "graduate_test", "youth_test"),
     title="见习开始时不属于见习对象（离校年限、学历或失业青年年龄不符）",
     severity=Severity.HIGH,
-    citation="人社部发〔2023〕27号 一; 湘人社规〔2023〕9号 二(一); 云人社发〔2023〕18号 三",
+    citations=TARGET_GROUPS,
     params=(*_ELIGIBILITY, "eligibility.education_in_designated_areas"),
 )
 def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
@@ -369,6 +393,9 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
          "graduate_eligible_until", "graduate_test", "youth_test", "trainee_file", "trainee_line",
          *[pl.struct(pl.col(c).alias("value"), pl.col(f"{c}_ref").alias("reference")).alias(f"param_{c}")
            for c in (years, edu, lo, hi)]],
+        # the clause in force for the unit's province on the internship's first day: the
+        # reference of the target-group parameter the finding rests on
+        pl.col(f"{years}_ref").alias("citation"),
     )
     return CheckResult(findings, skipped)
 
@@ -379,7 +406,7 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     facts=("education", "graduation_date"),
     title="见习开始时尚未毕业离校（在校学生）",
     severity=Severity.HIGH,
-    citation="人社部发〔2023〕27号 一、二(一) (离校未就业毕业生)",
+    citations=TARGET_GROUPS,
 )
 def still_student(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A trainee whose graduation (leaving school) date is after the internship's first day was a
@@ -392,10 +419,10 @@ def still_student(t: Tables, policy: Policy) -> pl.LazyFrame:
                                    narrow=lambda rows: rows.filter(still_at_school)))
     matched = claims_of_internship(t, found.with_columns(
         pl.min_horizontal("claims_end", pl.col("graduation_date") - pl.duration(days=1)).alias("claims_end")))
-    return _finding(
+    return cited(_finding(
         with_claims(found, matched, KEYS),
         ["education", "graduation_date", "trainee_file", "trainee_line"],
-    )
+    ), policy, TARGET_GROUPS)
 
 
 @rule(
@@ -404,8 +431,9 @@ def still_student(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("death_date",),
     title="见习人员死亡后仍申领见习补贴",
     severity=Severity.HIGH,
-    citation="赣人社发〔2023〕9号 五(三) (防止补贴资金骗取、冒领); 人社部发〔2023〕27号 四(二)",
+    citations=DATA_COMPARISON,
     needs=("deaths",),
+    exit_condition=3,  # claims for a trainee it could not have had: money it knew was not due
 )
 def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Claims for a trainee for months after the month of death (death registry) pay for an
@@ -436,7 +464,7 @@ def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
         "amount_at_risk",
         "claims_at_risk",
         pl.struct("death_date", "death_record", "claims").alias("evidence"),
-    )
+    ).pipe(cited, policy, DATA_COMPARISON)
 
 
 def _masked(account: str) -> pl.Expr:
@@ -452,8 +480,9 @@ def _masked(account: str) -> pl.Expr:
     facts=("payments_not_to_trainee.account_masked",),
     title="申领月份未向见习人员本人账户发放基本生活费",
     severity=Severity.HIGH,
-    citation="赣人社发〔2023〕9号 四(二) (先垫后补，按月足额发放后申领); 湘人社规〔2023〕9号 三(一) (通过银行卡或者社保卡)",
+    citations=ALLOWANCE,
     needs=("allowance_payments",),
+    exit_condition=3,  # its own ledger shows no allowance paid for the months it claimed
 )
 def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A unit claims a month's subsidy only after paying the trainee's allowance for that month
@@ -517,7 +546,7 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
         "amount_at_risk",
         "claims_at_risk",
         pl.struct("months_without_payment", "payments_not_to_trainee", "claims").alias("evidence"),
-    )
+    ).pipe(cited, policy, ALLOWANCE)
 
 
 CHECKS: tuple[Check, ...] = (

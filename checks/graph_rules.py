@@ -17,11 +17,12 @@ from audit.masking import mask_card_expr, mask_phone_expr
 from audit.policy import Policy
 from audit.rules import ONGOING, Check, Severity, rule
 from audit.tables import Tables, shared
+from checks._citations import DATA_COMPARISON, MONTH_END, citing
 
-_INFO_CLAUSES = (
-    "赣人社发〔2023〕9号 五(三); 湘人社规〔2023〕9号 四(二); 豫人社函〔2023〕138号 四(二); 人社部发〔2023〕27号 四(二)"
-)
-_UNIT_EXIT_CLAUSE = "赣人社发〔2023〕9号 四(一)2(5)③"
+_INFO_CLAUSES = DATA_COMPARISON
+# Jiangxi's own clauses where they are in force; elsewhere the province's duty to compare registries
+_UNIT_CLAUSES = ("赣人社发〔2023〕9号 四(一)2(5)③; 五(三) (防止补贴资金骗取、挪用、虚报、冒领)", *DATA_COMPARISON[1:])
+_ROTATION_CLAUSES = ("赣人社发〔2023〕9号 四(二) (同一见习人员只能参加一次); 五(三)", *DATA_COMPARISON[1:])
 LOUVAIN_SEED = 20230816  # fixed, so communities are the same on every run (赣人社发〔2023〕9号's date)
 
 
@@ -219,10 +220,11 @@ def _linked_units(t: Tables, large: int) -> pl.DataFrame:
     facts=("card", "units", "trainees_sharing"),
     title="多名见习人员共用同一银行卡（跨单位）",
     severity=Severity.HIGH,
-    citation=_INFO_CLAUSES,
+    citations=_INFO_CLAUSES,
     detection_params=("graph.shared_card_min_units",),
     signal_only=True,
 )
+@citing(_INFO_CLAUSES)
 def shared_card_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A bank or social-security card is one person's: when trainees at ``graph.shared_card_min_units``
     or more different units give the same card, or a trainee's card is a unit's basic account,
@@ -250,10 +252,11 @@ def shared_card_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("phone", "units", "trainees_sharing"),
     title="多名见习人员共用同一手机号（跨单位）",
     severity=Severity.MEDIUM,
-    citation=_INFO_CLAUSES,
+    citations=_INFO_CLAUSES,
     detection_params=("graph.shared_card_min_units", "graph.shared_phone_min_trainees"),
     signal_only=True,
 )
+@citing(_INFO_CLAUSES)
 def shared_phone_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
     """One mobile number given by ``graph.shared_phone_min_trainees`` or more trainees placed at
     ``graph.shared_card_min_units`` or more different units suggests an intermediary filling in
@@ -282,10 +285,11 @@ def shared_phone_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("units", "shared_kinds"),
     title="多家见习单位共用法定代表人/电话/地址/账户（疑似空壳集群）",
     severity=Severity.MEDIUM,
-    citation=f"{_UNIT_EXIT_CLAUSE}; {_INFO_CLAUSES}",
+    citations=_UNIT_CLAUSES,
     detection_params=("graph.shell_min_units", "graph.shell_min_trainees", "graph.large_employer_staff"),
     signal_only=True,
 )
+@citing(_UNIT_CLAUSES, on=MONTH_END)
 def shell_cluster(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Units linked (directly or through each other) by a shared legal representative, phone, bank
     account or address form a cluster; a cluster of ``graph.shell_min_units`` or more units through
@@ -332,10 +336,11 @@ def shell_cluster(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("units",),
     title="见习人员在关联单位之间轮转见习",
     severity=Severity.MEDIUM,
-    citation=f"赣人社发〔2023〕9号 四(二); {_INFO_CLAUSES}",
+    citations=_ROTATION_CLAUSES,
     detection_params=("graph.large_employer_staff",),
     signal_only=True,
 )
+@citing(_ROTATION_CLAUSES)
 def rotation_linked_units(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A trainee with agreements or claims at two or more units that share a legal representative,
     phone, bank account or address is being rotated among one owner's units — the one-internship
@@ -396,11 +401,12 @@ def _red_flag_trainees(t: Tables, policy: Policy, cards: pl.LazyFrame, phones: p
     facts=("units",),
     title="高度集中图谱疑点的关联社区（Louvain）",
     severity=Severity.MEDIUM,
-    citation=f"{_UNIT_EXIT_CLAUSE}; {_INFO_CLAUSES}",
+    citations=_UNIT_CLAUSES,
     detection_params=("graph.community_min_flagged", "graph.community_min_share", "graph.shared_card_min_units",
                       "graph.shared_phone_min_trainees", "graph.large_employer_staff"),
     signal_only=True,
 )
+@citing(_UNIT_CLAUSES, on=MONTH_END)
 def flagged_community(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Communities of the graph of red-flagged trainees (card or phone ring, rotation among linked
     units, several units), their units and the identifiers they share — connected clusters, split

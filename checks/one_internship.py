@@ -8,6 +8,13 @@ internship. The person is the natural person of :mod:`checks._identity` (ID vari
 with corroboration count as one). The first internship (earliest start) is the legitimate one;
 the claims of every later internship are at risk. Two internships whose date ranges overlap are
 the aggravated form (one of them is fictitious).
+
+What the mission asks everywhere (RULES.md §8): one internship per person is found in every
+province — as law where the notice of the later internship's province in force on its first
+day says so (``trainee.max_internships``: 赣人社发〔2023〕9号 四(二)), elsewhere as the audit
+office's judgement (detection ``judgement.max_internships``, under 人社部发〔2023〕27号 二(五) and
+the province's own management clause). The finding says which (evidence ``basis``) and cites
+accordingly. A trainee's earlier internship is a fact the unit could not know: no exit condition.
 """
 
 from __future__ import annotations
@@ -16,14 +23,26 @@ import polars as pl
 
 from audit.policy import Policy
 from audit.rules import ONGOING, Check, Severity, rule
+from audit.schema import province_of
 from audit.tables import Tables, shared
+from checks._citations import JUDGEMENT, LAW, cited, judgement
 from checks._claims import claims_at_risk
 from checks._identity import identity_links, rows_of_persons, with_person_key
 from checks._internships import agreement_end, chain_agreements, claims_end, end_seen_at
 from checks._runs import first_in_run, new_run
 from checks._units import unit_counties
 
-CITATION = "赣人社发〔2023〕9号 四(二)"
+CITATION = "赣人社发〔2023〕9号 四(二) (同一见习人员只能参加一次就业见习活动)"
+# the general duty to manage internships (and, in Yunnan, 严格就业见习对象): the basis of the
+# audit office's judgement where the province's notice does not limit internships
+JUDGEMENT_CLAUSES = (
+    "湘人社规〔2023〕9号 二(五) (强化见习规范管理)",
+    "豫人社函〔2023〕138号 二(五) (强化见习规范管理)",
+    "云人社发〔2023〕18号 三 (严格就业见习岗位、就业见习对象)",
+    "人社部发〔2023〕27号 二(五) (强化见习规范管理)",
+    "人社部发〔2022〕11号 四(五) (强化组织实施)",
+)
+CITATIONS = (CITATION, *(judgement("judgement.max_internships", "N") + c for c in JUDGEMENT_CLAUSES))
 
 
 @shared(tables=("agreements",), detection=("one_internship.extension_max_months",), context=("audit_month",),
@@ -137,21 +156,50 @@ def _with_context(t: Tables, policy: Policy, rows: pl.LazyFrame, every: pl.LazyF
     )
 
 
+def _with_basis(policy: Policy, rows: pl.LazyFrame) -> pl.LazyFrame:
+    """Rows of later internships (``start``, ``county_code`` of their unit) with the limit in force:
+    ``max_internships`` (the province's law on the internship's first day, else the audit office's
+    judgement), ``basis`` (法规 / 审计判断) and ``citation`` (the clause, or the judgement and the
+    province's management clause)."""
+    judged = int(policy.detect("judgement.max_internships"))
+    rows = policy.attach(rows.with_columns(province_of(pl.col("county_code")).alias("_province")),
+                         "trainee.max_internships", on="start", province="_province", alias="_law_max",
+                         with_reference=True)
+    rows = cited(rows, policy, JUDGEMENT_CLAUSES, on="start", prefix=judgement("judgement.max_internships", judged),
+                 alias="_judged")
+    law = pl.col("_law_max").is_not_null()
+    return rows.with_columns(
+        pl.coalesce(pl.col("_law_max"), pl.lit(judged)).alias("max_internships"),
+        pl.when(law).then(pl.lit(LAW)).otherwise(pl.lit(JUDGEMENT)).alias("basis"),
+        pl.when(law).then(pl.col("_law_max_ref")).otherwise(pl.col("_judged")).alias("citation"),
+        pl.when(law).then(pl.lit("trainee.max_internships")).otherwise(pl.lit("judgement.max_internships"))
+        .alias("basis_parameter"),
+    ).drop("_province", "_law_max", "_law_max_ref", "_judged")
+
+
+def _basis_evidence() -> pl.Expr:
+    return pl.struct("basis", "max_internships", pl.col("basis_parameter").alias("parameter"),
+                     pl.col("citation").alias("clause")).alias("basis")
+
+
 @rule(
     id="ONE_INTERNSHIP.second_internship",
     identity=ONGOING,
     facts=("this_internship.agreement_ids", "first_internship.agreement_ids"),
     title="同一人员参加第二次就业见习",
     severity=Severity.MEDIUM,
-    citation=CITATION,
-    detection_params=("one_internship.extension_max_months", "duplicate.max_transpositions"),
+    citations=CITATIONS,
+    params=("trainee.max_internships",),
+    detection_params=("one_internship.extension_max_months", "duplicate.max_transpositions", "judgement.max_internships"),
     needs=("trainees", "agreements", "claims"),
 )
 def second_internship(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A person (one natural person across linked ID variants) may take part in one internship,
     ever: every internship after the first — at another unit, county or province, or at the same
-    unit after a gap or beyond the extension cap — is a violation. Period: the later
-    internship's dates; money at risk: all claims of that later internship (amount + insurance)."""
+    unit after a gap or beyond the extension cap — is a violation (beyond trainee.max_internships
+    of the later internship's province on its first day, else judgement.max_internships). Period:
+    the later internship's dates; money at risk: all claims of that later internship (amount +
+    insurance)."""
     every = person_internships(t, policy).filter(pl.col("internships") > 1)
     later = every.filter(pl.col("internship_no") > 1)
     first = every.filter(pl.col("internship_no") == 1).select(
@@ -163,7 +211,9 @@ def second_internship(t: Tables, policy: Policy) -> pl.LazyFrame:
         .join(at_risk, on=["person_key", "internship_no"], how="left")
         .with_columns(pl.col("amount_at_risk").fill_null(0.0))
     )
-    return _with_context(t, policy, rows, every).select(
+    return _with_basis(policy, _with_context(t, policy, rows, every)).filter(
+        pl.col("internship_no") > pl.col("max_internships")
+    ).select(
         pl.col("person_key").alias("person_id"),
         "unit_id",
         "county_code",
@@ -179,7 +229,9 @@ def second_internship(t: Tables, policy: Policy) -> pl.LazyFrame:
             "all_internships",
             "identity_links",
             pl.lit(int(policy.detect("one_internship.extension_max_months"))).alias("extension_max_months"),
+            _basis_evidence(),
         ).alias("evidence"),
+        "citation",
     )
 
 
@@ -189,8 +241,9 @@ def second_internship(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("later_internship.agreement_ids", "overlapped_internship.agreement_ids"),
     title="同一人员同时参加两段就业见习（时间重叠）",
     severity=Severity.HIGH,
-    citation=CITATION,
-    detection_params=("one_internship.extension_max_months", "duplicate.max_transpositions"),
+    citations=CITATIONS,
+    params=("trainee.max_internships",),
+    detection_params=("one_internship.extension_max_months", "duplicate.max_transpositions", "judgement.max_internships"),
     needs=("trainees", "agreements", "claims"),
 )
 def overlapping(t: Tables, policy: Policy) -> pl.LazyFrame:
@@ -222,7 +275,7 @@ def overlapping(t: Tables, policy: Policy) -> pl.LazyFrame:
         pairs.join(at_risk, on=["person_key", "internship_no", "e_internship_no"], how="left")
         .with_columns(pl.col("amount_at_risk").fill_null(0.0))
     )
-    return _with_context(t, policy, rows, every).select(
+    return _with_basis(policy, _with_context(t, policy, rows, every)).select(
         pl.col("person_key").alias("person_id"),
         "unit_id",
         "county_code",
@@ -237,7 +290,9 @@ def overlapping(t: Tables, policy: Policy) -> pl.LazyFrame:
             pl.col("overlap_stop").alias("overlap_end"),
             "all_internships",
             "identity_links",
+            _basis_evidence(),
         ).alias("evidence"),
+        "citation",
     )
 
 

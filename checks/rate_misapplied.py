@@ -16,12 +16,14 @@ from audit.policy import Policy
 from audit.reference import attach_workdays
 from audit.rules import Check, CheckResult, Severity, rule
 from audit.tables import Tables
+from checks._citations import SUBSIDY, cited
 from checks._expected import (
     DIFFERENCE,
     MONTHLY,
     RAISED,
     REMAINING,
     agreements_frame,
+    attach_params,
     claim_context,
     claim_keys,
     fen,
@@ -32,13 +34,30 @@ from checks._expected import (
     wage_evidence,
     whole_claim,
 )
-from checks._joins import hash_key, keys_with_more_rows_than, of_persons
+from checks._internships import chain_agreements
+from checks._joins import hash_key, keys_with_more_rows_than, of_persons, repeated_rows
 from checks._registries import employer_insurance, labour_contracts
-from checks._retention import definition, difference_claims, unit_years
+from checks._retention import DEFINITION_PARAMS, UNSUPPORTED_DEFINITION, definition, difference_claims, unit_years
 
 RATE_PARAMS = ("rate.kind", "rate.standard_share", "rate.raised_share", "rate.standard_flat", "rate.raised_extra_flat")
-RATE_CITATION = "赣人社发〔2023〕9号 三(一); 豫人社函〔2023〕138号 三(一); 湘人社规〔2023〕9号 三(一); 云人社发〔2023〕18号 三"
-ONE_PLUS_ONE = "人社部发〔2023〕27号 四(二); 赣人社发〔2023〕9号 五(三)"
+# Each finding cites the reference of the parameter it rests on, as in force for the unit's
+# province in the claim month (RULES.md §8); these are the clauses the shipped files give.
+RATE_CITATIONS = ("赣人社发〔2023〕9号 三(一)", "豫人社函〔2023〕138号 三(一)", "湘人社规〔2023〕9号 三(一)", "云人社发〔2023〕18号 三")
+ONE_PLUS_ONE = ("人社部发〔2023〕27号 四(二)", "赣人社发〔2023〕9号 五(三)", "湘人社规〔2023〕9号 四(二)", "豫人社函〔2023〕138号 三(四)")
+RETENTION_THRESHOLD = ("人社部发〔2022〕11号 三(一)", "人社部发〔2023〕27号 三(一)", "赣人社发〔2023〕9号 三(一)",
+                       "湘人社规〔2023〕9号 三(一)", "豫人社函〔2023〕138号 三(一)", "云人社发〔2023〕18号 三",
+                       "甘人社通〔2022〕134号 二")
+REMAINING_WINDOW = ("人社部发〔2022〕11号 三(一)", "人社部发〔2023〕27号 三(一)", "赣人社发〔2023〕9号 三(一)",
+                    "湘人社规〔2023〕9号 三(一)", "豫人社函〔2023〕138号 三(一)", "云人社发〔2023〕18号 三",
+                    "甘人社通〔2022〕134号 二")
+INSURANCE = ("赣人社发〔2023〕9号 三(一)", "湘人社规〔2023〕9号 三(一)", "豫人社函〔2023〕138号 三(一)", "云人社发〔2023〕18号 三",
+             "甘人社通〔2022〕134号 二")
+DURATION = ("人社部发〔2023〕27号 三(三)", "赣人社发〔2023〕9号 三(三)", "湘人社规〔2023〕9号 三(三)", "豫人社函〔2023〕138号 三(三)")
+APPROVAL_JX = "赣人社发〔2023〕9号 四(一)1、四(二) (开展见习活动前申请成为见习单位；见习协议经人社部门审核后生效)"
+WINDOW_CLOSED = "窗口期后政策未知"
+RETENTION_PARAMS = ("retention.raised_threshold", "retention.benchmark_qualifies", *DEFINITION_PARAMS)
+RETENTION_DETECTION = ("retention.contract_window_days", "retention.min_contract_months",
+                       "retention.min_insured_months_after", "retention.default_year_basis")
 
 
 def _monthly(ctx: pl.LazyFrame) -> pl.LazyFrame:
@@ -93,7 +112,7 @@ def _matches(found: pl.LazyFrame, t: Tables, tol: float) -> pl.LazyFrame:
     id="RATE_MISAPPLIED.wrong_amount",
     title="月度补贴金额与所在地最低工资档次及补贴标准不符",
     severity=Severity.MEDIUM,
-    citation=RATE_CITATION,
+    citations=RATE_CITATIONS,
     params=RATE_PARAMS,
     detection_params=("money.tolerance_yuan",),
 )
@@ -119,6 +138,7 @@ def wrong_amount(t: Tables, policy: Policy) -> CheckResult:
             pl.col("expected_standard").alias("expected"), wage_evidence(), rate_evidence(),
             pl.col("matches").fill_null([]), pl.col("working_days").alias("declared_working_days"),
         ),
+        pl.col("rate_reference").alias("citation"),
     )
     skip = skipped(monthly.filter(pl.col("expected_standard").is_null()), rate_skip_reason())
     return CheckResult(findings, skip)
@@ -128,7 +148,7 @@ def wrong_amount(t: Tables, policy: Policy) -> CheckResult:
     id="RATE_MISAPPLIED.raised_rate_monthly",
     title="“1+1”模式下按提高标准按月申领",
     severity=Severity.HIGH,
-    citation=ONE_PLUS_ONE,
+    citations=ONE_PLUS_ONE,
     params=(*RATE_PARAMS, "mode.one_plus_one"),
     detection_params=("money.tolerance_yuan",),
 )
@@ -148,6 +168,7 @@ def raised_rate_monthly(t: Tables, policy: Policy) -> CheckResult:
             pl.col("mode_one_plus_one").alias("one_plus_one"), pl.col("mode_one_plus_one_ref").alias("mode_reference"),
             wage_evidence(), rate_evidence(),
         ),
+        pl.col("mode_one_plus_one_ref").alias("citation"),
     )
     skip = skipped(
         monthly.filter(pl.col("expected_standard").is_null() & pl.col("mode_one_plus_one").fill_null(False)),
@@ -198,14 +219,19 @@ def partial_month(t: Tables, policy: Policy) -> CheckResult:
     id="RATE_MISAPPLIED.outside_agreement",
     title="申领月份不在见习协议期限内",
     severity=Severity.HIGH,
-    citation="人社部发〔2023〕27号 三(一); 赣人社发〔2023〕9号 四(二)",
+    citations=SUBSIDY,
+    exit_condition=3,  # claims for months after the trainee left (RULES.md §8, "Exit conditions")
 )
 def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A claim month before the start or after the end (actual, else planned; the planned end for a
     剩余期限 month) of every agreement of the person at that unit pays for no internship month:
-    the whole claim is at risk. Claims with no agreement at all are DATA_QUALITY's orphans.
-    Period: the claim month."""
-    ctx = claim_context(t, policy).filter(pl.col("ag_id").is_not_null() & ~pl.col("covered"))
+    the whole claim is at risk. Claims with no agreement at all are DATA_QUALITY's orphans. A 差额
+    is no month of internship: its claim_month may be the last internship month or the month it
+    was claimed or paid (RULES.md §8), and its timing is judged by the 差额 rules
+    (lump_sum_after_end, difference_amount, difference_without_retention). Period: the claim
+    month."""
+    ctx = claim_context(t, policy).filter(
+        pl.col("ag_id").is_not_null() & ~pl.col("covered") & (pl.col("claim_type") != DIFFERENCE))
     # the agreements of the few persons found only, not a list per (person, unit) of the million
     persons = ctx.select("person_id").unique()
     spans = agreements_frame(t).join(persons, on="person_id", how="semi").group_by("person_id", "unit_id").agg(
@@ -213,16 +239,17 @@ def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
                   pl.col("ag_end").alias("end"), pl.col("ag_planned_end").alias("planned_end"))
         .sort_by("ag_start").alias("agreements")
     )
-    return ctx.join(spans, on=["person_id", "unit_id"], how="left").select(
+    found = ctx.join(spans, on=["person_id", "unit_id"], how="left").select(
         *claim_keys(), whole_claim(), _claim_evidence(pl.col("agreements")),
     )
+    return cited(found, policy, SUBSIDY)
 
 
 @rule(
     id="RATE_MISAPPLIED.beyond_max_months",
     title="补贴月数超过最长期限",
     severity=Severity.HIGH,
-    citation="人社部发〔2023〕27号 三(三); 豫人社函〔2023〕138号 三(一)",
+    citations=DURATION,
     params=("duration.max_months",),
 )
 def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
@@ -246,72 +273,110 @@ def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
             pl.col("month_number"), pl.col("months_claimed"), pl.col("duration_max_months").alias("max_months"),
             pl.col("duration_max_months_ref").alias("reference"),
         ),
+        pl.col("duration_max_months_ref").alias("citation"),
     )
-    skip = skipped(monthly.filter(pl.col("duration_max_months").is_null()),
-                   pl.format("duration.max_months unset for province {} in {}", pl.col("province_code"),
-                             pl.col("claim_month").dt.strftime("%Y-%m")))
+    skip = skipped(monthly.filter(pl.col("duration_max_months").is_null()), pl.col("duration_max_months_why"))
     return CheckResult(findings, skip)
+
+
+def _ended_before_submission(late: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
+    """The rows of ``late`` (monthly claims submitted after their agreement's end) submitted after
+    the whole internship ended: an agreement followed by an extension without a gap
+    (:func:`checks._internships.chain_agreements`, no cap) has not ended the internship. Adds
+    ``internship_end``."""
+    # the agreements of the few persons whose submissions look lumped only
+    agreements = agreements_frame(t).join(late.select("person_id", "unit_id").unique(), on=["person_id", "unit_id"],
+                                          how="semi")
+    ends = chain_agreements(agreements.select(
+        "person_id", "unit_id", pl.col("ag_id").alias("agreement_id"), pl.col("ag_start").alias("start_date"),
+        pl.col("ag_end").alias("end"))).select(pl.col("agreement_id").alias("ag_id"), "internship_end").unique("ag_id")
+    return late.join(ends, on="ag_id", how="left").filter(
+        pl.col("submitted_date") > pl.coalesce("internship_end", "ag_end"))
 
 
 @rule(
     id="RATE_MISAPPLIED.lump_sum_after_end",
     title="见习结束后集中申领或提前申领差额补贴",
     severity=Severity.MEDIUM,
-    citation=ONE_PLUS_ONE,
+    citations=ONE_PLUS_ONE,
     params=(*RATE_PARAMS, "mode.one_plus_one"),
-    detection_params=("money.tolerance_yuan",),
+    detection_params=("money.tolerance_yuan", "lump_sum.min_months"),
 )
 def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
-    """不得见习结束后集中发放: a single monthly claim covering several months (amount ≥ 2× the
-    monthly standard) submitted after the internship ended is a lump sum; a 差额, paid once after
-    the internship, submitted before it ended is one before its time. Either way the whole claim is
-    at risk (the notice forbids paying it so). A late claim for one month is fine. Period: the
-    claim month."""
+    """不得见习结束后集中发放: the monthly claims of an internship first submitted on one day after
+    it ended (the internship's last day, extensions included) that hold lump_sum.min_months (2)
+    months or more are a lump sum — however the export writes them: several rows (distinct claim
+    months), or one row worth several months (its amount over the month's standard, rounded
+    down). Every claim of the submission is at risk in full (the notice forbids paying them so).
+    A last month claimed in the month after the end, or any single late month, is the ordinary
+    lag of monthly claims. A 差额, paid once after the internship, submitted on or before the
+    internship's end is one before its time: the whole claim is at risk. A single row whose
+    month's standard is unset cannot be counted in months and is skipped. Period: the claim
+    month."""
     tol = tolerance(policy)
-    # Whole amount at risk for a lump sum: semantics.md does not say whether the one month it
-    # names would be payable on its own; we read 不得…集中发放 as making the row itself unpayable.
+    min_months = int(policy.detect("lump_sum.min_months"))
     ctx = claim_context(t, policy).filter(pl.col("ag_id").is_not_null())
-    after_end = pl.col("submitted_date") > pl.col("ag_end")
-    monthly = _monthly(ctx).filter(after_end)
-    lump = monthly.filter(
-        pl.col("expected_standard").is_not_null() & (pl.col("amount") >= 2 * pl.col("expected_standard") - tol)
-    ).with_columns(pl.lit("lump sum after the end").alias("_kind"))
-    early = ctx.filter((pl.col("claim_type") == DIFFERENCE) & ~after_end).with_columns(
-        pl.lit("差额 before the end").alias("_kind")
+    submission = ["person_id", "unit_id", "submitted_date"]
+    # months a row is worth: one, or its amount in whole months of the standard where priced
+    worth = pl.when(pl.col("expected_standard") > 0).then(
+        ((pl.col("amount") + tol) / pl.col("expected_standard")).floor().clip(lower_bound=1)).otherwise(1)
+    months = pl.col("claim_month").n_unique() + (pl.col("_worth") - 1).sum()
+    # monthly claims submitted after their agreement's end: mostly each internship's last month
+    late = _monthly(ctx).filter(pl.col("submitted_date") > pl.col("ag_end")).with_columns(
+        worth.cast(pl.Int64).alias("_worth")).with_row_index("_l").cache()
+    # a submission of enough months has a row worth them all or several rows: only those (a few of
+    # the last months of every internship) are grouped (bench/NOTES.md, "Repeated keys")
+    maybe = pl.concat([late.filter(pl.col("_worth") >= min_months), repeated_rows(late, submission)]).unique("_l")
+    confirmed = _ended_before_submission(maybe, t).cache()  # counted on the rows confirmed
+    per_submission = confirmed.group_by(submission).agg(
+        months.alias("months_in_submission"),
+        pl.col("claim_id").sort().alias("claims_in_submission"),
+    ).filter(pl.col("months_in_submission") >= min_months)
+    lump = confirmed.join(per_submission, on=submission).with_columns(
+        pl.lit("lump sum after the end").alias("_kind"))
+    early = ctx.filter((pl.col("claim_type") == DIFFERENCE) & (pl.col("submitted_date") <= pl.col("ag_end"))).with_columns(
+        pl.lit("差额 before the end").alias("_kind"), pl.col("ag_end").alias("internship_end"),
+        pl.lit(None, pl.Int64).alias("months_in_submission"), pl.lit(None, pl.List(pl.String)).alias("claims_in_submission"),
     )
-    findings = pl.concat([lump, early], how="vertical_relaxed").select(
+    findings = pl.concat([lump, early], how="diagonal_relaxed").select(
         *claim_keys(), whole_claim(),
         _claim_evidence(
-            pl.col("_kind").alias("finding"), pl.col("ag_end").alias("internship_end"),
+            pl.col("_kind").alias("finding"), pl.col("internship_end"),
             pl.col("expected_standard").alias("monthly_standard"),
             (pl.col("amount") / pl.col("expected_standard")).round(2).alias("months_equivalent"),
+            pl.col("months_in_submission"), pl.col("claims_in_submission"),
+            pl.lit(min_months).alias("param_lump_sum_min_months"),
         ),
+        pl.col("mode_one_plus_one_ref").alias("citation"),
     )
-    return CheckResult(findings, skipped(monthly.filter(pl.col("expected_standard").is_null()), rate_skip_reason()))
+    unpriced = late.filter(pl.col("expected_standard").is_null()).join(lump.select("claim_id"), on="claim_id", how="anti")
+    return CheckResult(findings, skipped(unpriced, rate_skip_reason()))
 
 
 @rule(
     id="RATE_MISAPPLIED.difference_without_retention",
     title="留用率未达标仍申领差额补贴",
     severity=Severity.HIGH,
-    citation="赣人社发〔2023〕9号 三(一)、五(三); 人社部发〔2023〕27号 三(一)",
-    params=("retention.raised_threshold", "retention.benchmark_qualifies"),
-    detection_params=("retention.contract_window_days", "retention.min_contract_months", "retention.min_insured_months_after"),
+    citations=RETENTION_THRESHOLD,
+    params=RETENTION_PARAMS,
+    detection_params=RETENTION_DETECTION,
     needs=("employment",),
 )
 def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     """A 差额 is payable only when the unit's real retention rate (recomputed from contracts and
     insurance, checks/_retention.py) for the year the internship ended reaches
     retention.raised_threshold — or, where retention.benchmark_qualifies (Jiangxi), the unit is a
-    标杆 unit. Otherwise the whole 差额 is at risk. Period: the claim month (the last internship
-    month)."""
+    标杆 unit. Otherwise the whole 差额 is at risk. The year is that of the internship the 差额
+    pays for, whichever month the export dates the 差额 in. Period: the claim month."""
     years = unit_years(t, policy).select(
         "unit_id", "year", "completed", "really_retained", "declared_retained", "real_rate", "declared_rate",
         "retention_raised_threshold", "retention_raised_threshold_ref", "is_benchmark", "retention_benchmark_qualifies",
-        "qualifies",
+        "qualifies", "year_basis", "year_basis_source", "denominator", "definition_supported",
     )
     claims = difference_claims(t, policy).join(years, on=["unit_id", "year"], how="left")
-    findings = claims.filter(pl.col("qualifies").not_() & pl.col("retention_raised_threshold").is_not_null()).select(
+    supported = pl.col("definition_supported").fill_null(True)
+    findings = claims.filter(pl.col("qualifies").not_() & pl.col("retention_raised_threshold").is_not_null()
+                             & supported).select(
         *claim_keys(), whole_claim(),
         _claim_evidence(
             pl.col("year").alias("retention_year"), pl.col("completed").fill_null(0).alias("completed"),
@@ -321,9 +386,13 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
             pl.col("is_benchmark"), pl.col("retention_benchmark_qualifies").alias("benchmark_qualifies"),
             definition(t, policy),
         ),
+        pl.col("retention_raised_threshold_ref").alias("citation"),
     )
-    skip = skipped(claims.filter(pl.col("retention_raised_threshold").is_null()),
-                   "retention.raised_threshold unset for the unit's province and year")
+    skip = pl.concat([
+        skipped(claims.filter(pl.col("retention_raised_threshold").is_null()),
+                "留用率达标线（retention.raised_threshold）在该省该年未设定"),
+        skipped(claims.filter(pl.col("retention_raised_threshold").is_not_null() & ~supported), UNSUPPORTED_DEFINITION),
+    ])
     return CheckResult(findings, skip)
 
 
@@ -331,30 +400,45 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     id="RATE_MISAPPLIED.difference_amount",
     title="差额补贴金额超过按月差额之和",
     severity=Severity.MEDIUM,
-    citation="赣人社发〔2023〕9号 三(一); 人社部发〔2023〕27号 四(二)",
+    citations=RATE_CITATIONS,
     params=RATE_PARAMS,
     detection_params=("money.tolerance_yuan",),
 )
 def difference_amount(t: Tables, policy: Policy) -> CheckResult:
-    """A 差额 pays, for each distinct month of the trainee's monthly claims at the unit up to the
-    差额's month (since any earlier 差额), the raised rate minus the standard rate of that month
-    ((raised_share − standard_share) × that month's minimum wage, or the flat addition). A 差额
-    above that sum is overpaid by the excess. Period: the claim month."""
+    """A 差额 pays, once per internship, for each distinct month of the trainee's monthly claims at
+    the unit within the internship it pays for (its first to its last month, extensions included;
+    checks/_expected.py resolves the internship whichever month the export dates the 差额 in), the
+    raised rate minus the standard rate of that month ((raised_share − standard_share) × that
+    month's minimum wage, or the flat addition). A 差额 above that sum is overpaid by the excess;
+    a second 差额 of the same internship pays for no month (the first, by claim month, submission
+    and id, pays for all). A 差额 with no agreement of the person at the unit pays for the months
+    up to its own. Period: the claim month."""
     tol = tolerance(policy)
     ctx = claim_context(t, policy)
-    diffs = ctx.filter(pl.col("claim_type") == DIFFERENCE).with_columns(
-        pl.col("claim_month").shift(1).over(["person_id", "unit_id"], order_by="claim_month").alias("_previous")
-    ).cache()  # a few thousand 差额 read three times
+    internship = ["person_id", "unit_id", "_from"]
+    diffs = (
+        ctx.filter(pl.col("claim_type") == DIFFERENCE)
+        .with_columns(
+            pl.col("difference_internship_start").dt.month_start().alias("_from"),
+            pl.when(pl.col("difference_internship_start").is_not_null()).then(pl.col("ag_end").dt.month_start())
+            .otherwise(pl.col("claim_month")).alias("_to"),
+        )
+        .sort(*internship, "claim_month", "submitted_date", "claim_id", nulls_last=True)
+        .with_row_index("_d")
+        .with_columns(pl.col("claim_id").first().over(internship).alias("_first_difference"),
+                      (pl.int_range(pl.len()).over(internship) == 0).alias("_pays"))
+        .cache()  # a few thousand 差额 read three times
+    )
     # the monthly claims of the persons with a 差额 only (a few thousand of a million)
     months = _monthly(ctx).join(diffs.select("person_id").unique(), on="person_id", how="semi").select(
         "person_id", "unit_id", pl.col("claim_month").alias("_month"), "expected_difference", "province_code"
     )
     summed = (
-        diffs.select("claim_id", "person_id", "unit_id", "claim_month", "_previous")
+        diffs.filter(pl.col("_pays")).select("_d", "person_id", "unit_id", "_from", "_to")
         .join(months, on=["person_id", "unit_id"])
-        .filter((pl.col("_month") <= pl.col("claim_month")) & (pl.col("_previous").is_null() | (pl.col("_month") > pl.col("_previous"))))
-        .unique(["claim_id", "_month"], keep="first")
-        .group_by("claim_id")
+        .filter((pl.col("_month") <= pl.col("_to")) & (pl.col("_from").is_null() | (pl.col("_month") >= pl.col("_from"))))
+        .unique(["_d", "_month"], keep="first")
+        .group_by("_d")
         .agg(
             pl.col("expected_difference").sum().alias("expected"),
             pl.len().alias("months_paid"),
@@ -365,12 +449,19 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
             .sort_by("_month").alias("per_month"),
         )
     )
-    judged = diffs.join(summed, on="claim_id", how="left").with_columns(
+    judged = diffs.join(summed, on="_d", how="left").with_columns(
         pl.col("expected").fill_null(0.0), pl.col("months_paid").fill_null(0), pl.col("per_month").fill_null([])
     )
     findings = judged.filter(pl.col("_unpriced").is_null() & ((pl.col("amount") - pl.col("expected")) > tol)).select(
         *claim_keys(), (pl.col("amount") - pl.col("expected")).alias("amount_at_risk"),
-        _claim_evidence(pl.col("expected"), pl.col("months_paid"), pl.col("per_month"), rate_evidence()),
+        _claim_evidence(
+            pl.col("expected"), pl.col("months_paid"), pl.col("per_month"),
+            pl.struct(pl.col("difference_internship_start").alias("start"), pl.col("ag_end").alias("end"))
+            .alias("internship_paid_for"),
+            pl.when(~pl.col("_pays")).then(pl.col("_first_difference")).alias("earlier_difference_of_internship"),
+            rate_evidence(),
+        ),
+        pl.col("rate_reference").alias("citation"),
     )
     why = pl.format("the raised or standard rate of {} is unset for province {} (a month the 差额 pays for)",
                     pl.col("_unpriced").dt.strftime("%Y-%m"), pl.col("_province"))
@@ -407,7 +498,7 @@ def _hire(ctx: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     id="RATE_MISAPPLIED.remaining_period_ineligible",
     title="剩余期限见习补贴不符合所在省份条件",
     severity=Severity.HIGH,
-    citation="湘人社规〔2023〕9号 三(一); 赣人社发〔2023〕9号 三(一); 豫人社函〔2023〕138号 三(一); 人社部发〔2023〕27号 三(一); 云人社发〔2023〕18号 三; 甘人社通〔2022〕134号 二",
+    citations=REMAINING_WINDOW,
     params=("remaining_period.window_start", "remaining_period.window_end", "remaining_period.min_contract_months",
             "remaining_period.requires_social_insurance", "remaining_period.min_internship_months"),
     needs=("employment",),
@@ -415,14 +506,29 @@ def _hire(ctx: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
 def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
     """A 剩余期限 month is payable only if the agreement ended early with end_reason 提前留用, the
     unit hired the trainee (a labour contract with the unit) before the planned end, the contract
-    starts within the province's window, is long enough where a minimum is set (open-ended counts),
-    the unit insures the person from the hire where required (months after si_as_of not judged),
-    the trainee interned the minimum months before the hire where set, and the month lies between
-    the leaving and the planned end. The amount has no formula: a failing row puts its whole amount
-    at risk. Period: the claim month."""
+    starts within the window in force for the province on the day it was signed, is long enough
+    where a minimum is set (open-ended counts), the unit insures the person from the hire where
+    required (months after si_as_of not judged), the trainee interned the minimum months before
+    the hire where set, and the month lies between the leaving and the planned end. The amount has
+    no formula: a failing row puts its whole amount at risk. Period: the claim month.
+
+    A window that closed (延续至2023年底) with no later notice in the law base: a hire signed
+    after it is under a policy the law base does not know (RULES.md §8, "A window that closed"),
+    so its claims are skipped ("窗口期后政策未知"), not failed."""
     ctx = claim_context(t, policy).filter((pl.col("claim_type") == REMAINING) & pl.col("ag_id").is_not_null())
     judged = ctx.filter(pl.col("remaining_period_window_end").is_not_null())
     hired = _hire(judged, t)
+    # the window in force on the day the contract was signed (per province), not in the claim month
+    window = ("remaining_period_window_start", "remaining_period_window_end", "remaining_period_window_end_ref")
+    hired = attach_params(
+        hired.rename({c: f"{c}_claim" for c in window})
+        .with_columns(pl.coalesce("contract_start", "claim_month").alias("_hire_day")), policy,
+        on="_hire_day", names=(("remaining_period.window_start", False), ("remaining_period.window_end", True)),
+        reasons=frozenset(),
+    ).cache()  # read by the findings and the skipped rows
+    window_closed = pl.col("contract_start").is_not_null() & (
+        pl.col("remaining_period_window_end").is_null() | (pl.col("contract_start") > pl.col("remaining_period_window_end"))
+    )
     min_contract = pl.col("remaining_period_min_contract_months")
     min_months = pl.col("remaining_period_min_internship_months")
     hire_month = pl.col("contract_start").dt.month_start()
@@ -445,7 +551,7 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
     reasons = pl.concat_list(
         [pl.when(ok.fill_null(False).not_()).then(pl.lit(why)) for why, ok in failures.items()]
     ).list.drop_nulls()
-    findings = hired.with_columns(reasons.alias("failed")).filter(pl.col("failed").list.len() > 0).select(
+    findings = hired.filter(~window_closed).with_columns(reasons.alias("failed")).filter(pl.col("failed").list.len() > 0).select(
         *claim_keys(), whole_claim(),
         _claim_evidence(
             pl.col("failed"), pl.col("ag_start").alias("agreement_start"), pl.col("ag_planned_end").alias("planned_end"),
@@ -460,10 +566,12 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
                 pl.col("remaining_period_min_internship_months").alias("min_internship_months"),
             ).alias("conditions"),
         ),
+        pl.coalesce("remaining_period_window_end_ref", "remaining_period_window_end_ref_claim").alias("citation"),
     )
-    skip = skipped(ctx.filter(pl.col("remaining_period_window_end").is_null()),
-                   pl.format("no remaining-period policy (remaining_period.window_end unset) for province {} in {}",
-                             pl.col("province_code"), pl.col("claim_month").dt.strftime("%Y-%m")))
+    skip = pl.concat([
+        skipped(ctx.filter(pl.col("remaining_period_window_end").is_null()), pl.col("remaining_period_window_end_why")),
+        skipped(hired.filter(window_closed), pl.lit(WINDOW_CLOSED)),
+    ])
     return CheckResult(findings, skip)
 
 
@@ -471,22 +579,27 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
     id="RATE_MISAPPLIED.insurance_inside_subsidy",
     title="意外伤害保险已含在见习补贴内仍另行申领保险补贴",
     severity=Severity.MEDIUM,
-    citation="人社部发〔2023〕27号 三(一)",
+    citations=INSURANCE,
     params=("insurance.separately_reimbursed",),
     detection_params=("money.tolerance_yuan",),
 )
 def insurance_inside_subsidy(t: Tables, policy: Policy) -> CheckResult:
     """The subsidy already pays the trainee's accident insurance everywhere but Jiangxi (which
-    reimburses 见习综合保险 at cost): an insurance_amount claimed where
-    insurance.separately_reimbursed is false is paid twice and is at risk. Period: the claim month."""
+    reimburses 见习综合保险 at cost): an insurance_amount claimed where the province's own notice
+    in force in the claim month says the subsidy covers it (insurance.separately_reimbursed
+    false) is paid twice and is at risk. Whether insurance is paid on top is a province's choice
+    (RULES.md §8): before its notice, after it expired, or where it is silent, nothing is known
+    and the claim is skipped with the reason — never judged by the national notice (Jiangxi's
+    claims before 2023-08-16). Period: the claim month."""
     ctx = claim_context(t, policy).filter(pl.col("insurance_amount") > tolerance(policy))
     findings = ctx.filter(pl.col("insurance_separately_reimbursed").not_()).select(
         *claim_keys(), pl.col("insurance_amount").alias("amount_at_risk"),
         _claim_evidence(pl.col("insurance_separately_reimbursed").alias("separately_reimbursed"),
                         pl.col("insurance_separately_reimbursed_ref").alias("reference")),
+        pl.col("insurance_separately_reimbursed_ref").alias("citation"),
     )
     skip = skipped(ctx.filter(pl.col("insurance_separately_reimbursed").is_null()),
-                   "insurance.separately_reimbursed unset for the unit's province in the claim month")
+                   pl.col("insurance_separately_reimbursed_why"))
     return CheckResult(findings, skip)
 
 
@@ -494,22 +607,26 @@ def insurance_inside_subsidy(t: Tables, policy: Policy) -> CheckResult:
     id="RATE_MISAPPLIED.before_approval",
     title="见习单位或见习协议审核通过前的月份申领补贴",
     severity=Severity.HIGH,
-    citation="赣人社发〔2023〕9号 四(一)1、四(二)",
+    citations=(APPROVAL_JX, *SUBSIDY[1:]),
 )
 def before_approval(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A unit may claim only for months from the month its admission (units.approved_date) was
     approved, and for a trainee only from the month the agreement was approved
     (agreements.approved_date, where recorded). A claim for an earlier month is wholly at risk.
+    Judged in every province on the approvals the office itself recorded (RULES.md §9): the
+    subsidy is for 见习单位 and their agreed internships; Jiangxi's notice states the approvals
+    (四(一)1、四(二)) and is cited there while in force, elsewhere the province's subsidy clause.
     Period: the claim month."""
     ctx = claim_context(t, policy)
     before_unit = (pl.col("claim_month") < pl.col("unit_approved").dt.month_start()).fill_null(False)
     before_agreement = (pl.col("claim_month") < pl.col("ag_approved").dt.month_start()).fill_null(False)
-    return ctx.filter(before_unit | before_agreement).select(
+    found = ctx.filter(before_unit | before_agreement).select(
         *claim_keys(), whole_claim(),
         _claim_evidence(pl.col("unit_approved").alias("unit_approved_date"),
                         pl.col("ag_approved").alias("agreement_approved_date"),
                         before_unit.alias("before_unit_approval"), before_agreement.alias("before_agreement_approval")),
     )
+    return cited(found, policy, (APPROVAL_JX, *SUBSIDY[1:]))
 
 
 def _with_allowance(claims: pl.LazyFrame) -> pl.LazyFrame:

@@ -16,21 +16,48 @@ from __future__ import annotations
 import polars as pl
 
 from audit.policy import Policy
-from audit.rules import Check, Severity, rule
+from audit.rules import Check, CheckResult, Severity, rule
 from audit.tables import Tables
-from checks._retention import definition, difference_claims, person_retention, unit_years
+from checks._citations import RETENTION, citing
+from checks._retention import (
+    DEFINITION_PARAMS,
+    UNSUPPORTED_DEFINITION,
+    definition,
+    difference_claims,
+    person_retention,
+    unit_years,
+)
 
-DETECTION = ("retention.contract_window_days", "retention.min_contract_months", "retention.min_insured_months_after")
-PARAMS = ("retention.raised_threshold", "retention.benchmark_qualifies")
-CITATION = "湘人社规〔2023〕9号 二(六); 赣人社发〔2023〕9号 三(一)、四(二)1、五(三)"
+DETECTION = ("retention.contract_window_days", "retention.min_contract_months", "retention.min_insured_months_after",
+             "retention.default_year_basis")
+PARAMS = ("retention.raised_threshold", "retention.benchmark_qualifies", *DEFINITION_PARAMS)
+CITATION = RETENTION  # the province's retention clause in force at the year's end (period_end)
+RELABELLED = tuple(c + "; 汇总表 指标8说明 (个人原因提前结束见习的不算在内)" for c in RETENTION)
 
 
 def _examined(t: Tables, policy: Policy) -> pl.LazyFrame:
-    """Unit-years whose retention pays: a 差额 claimed, not benchmark-exempt, threshold set."""
+    """Unit-years whose retention pays: a 差额 claimed, not benchmark-exempt, threshold set, and a
+    definition the recomputation implements (:data:`checks._retention.UNSUPPORTED_DEFINITION`)."""
+    return _paying(t, policy).filter(pl.col("definition_supported"))
+
+
+def _paying(t: Tables, policy: Policy) -> pl.LazyFrame:
     return unit_years(t, policy).filter(
         (pl.col("difference_count") > 0) & ~pl.col("benchmark_exempt")
         & pl.col("retention_raised_threshold").is_not_null()
     )
+
+
+def _skipping_other_definitions(fn):  # noqa: ANN001, ANN202 — a decorator of this module's checks
+    """The unit-years a rule leaves unjudged because their province defines retention otherwise."""
+
+    def check(t: Tables, policy: Policy) -> CheckResult:
+        unjudged = _paying(t, policy).filter(~pl.col("definition_supported")).select(
+            "unit_id", pl.lit(UNSUPPORTED_DEFINITION).alias("reason"))
+        return CheckResult(fn(t, policy), unjudged)
+
+    check.__name__, check.__doc__ = fn.__name__, fn.__doc__
+    return check
 
 
 def _person_evidence() -> pl.Expr:
@@ -79,11 +106,14 @@ def _unit_finding(t: Tables, policy: Policy, *extra: pl.Expr, claims: str = "uns
     facts=("declared_not_real.person_id",),
     title="申报留用率高于核实留用率并据此申领差额补贴",
     severity=Severity.HIGH,
-    citation=CITATION,
+    citations=CITATION,
     params=PARAMS,
     detection_params=DETECTION,
+    exit_condition=3,  # retention it invented: money the unit knew was not due (RULES.md §8)
     needs=("employment",),
 )
+@citing(CITATION, on="period_end")
+@_skipping_other_definitions
 def declared_above_real(t: Tables, policy: Policy) -> pl.LazyFrame:
     """For a unit and year with 差额 claims, the declared retention (agreements' retained flags over
     the completed internships, or retention_declarations — the larger) reaches
@@ -106,19 +136,22 @@ def declared_above_real(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("without_contract.person_id",),
     title="申报留用人员无本单位劳动合同",
     severity=Severity.HIGH,
-    citation=CITATION,
+    citations=CITATION,
     params=PARAMS,
     detection_params=DETECTION,
+    exit_condition=3,  # retention it invented: money the unit knew was not due (RULES.md §8)
     needs=("employment",),
 )
+@citing(CITATION, on="period_end")
+@_skipping_other_definitions
 def retained_without_contract(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A trainee flagged retained after a completed internship has no labour contract with the unit
     starting within the window after the end of at least the minimum length (or open-ended). One
     finding per unit and year with 差额 claims, the people listed. Money: the 差额 claims the real
     rate does not support (0 where it still reaches the threshold). Period: the year the
     internships ended."""
-    people = _people(t, policy, pl.col("completed") & pl.col("declared_retained") & ~pl.col("contract_ok"),
-                     "without_contract")
+    people = _people(t, policy, pl.col("completed") & pl.col("declared_retained") & ~pl.col("contract_ok")
+                     & pl.col("requires_contract"), "without_contract")
     return _examined(t, policy).join(people, on=["unit_id", "year"]).select(
         _unit_finding(t, policy, pl.col("without_contract"))
     )
@@ -129,11 +162,14 @@ def retained_without_contract(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("without_insurance.person_id",),
     title="申报留用人员见习结束后无本单位社会保险",
     severity=Severity.HIGH,
-    citation=CITATION,
+    citations=CITATION,
     params=PARAMS,
     detection_params=DETECTION,
+    exit_condition=3,  # retention it invented: money the unit knew was not due (RULES.md §8)
     needs=("employment",),
 )
+@citing(CITATION, on="period_end")
+@_skipping_other_definitions
 def retained_without_insurance(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A trainee flagged retained after a completed internship is not insured by the unit
     (employer-paid, not 补充工伤) for the minimum run of months starting in the end month or the
@@ -142,7 +178,8 @@ def retained_without_insurance(t: Tables, policy: Policy) -> pl.LazyFrame:
     support. Period: the year the internships ended."""
     people = _people(
         t, policy,
-        pl.col("completed") & pl.col("declared_retained") & pl.col("insurance_judged") & ~pl.col("insurance_ok"),
+        pl.col("completed") & pl.col("declared_retained") & pl.col("insurance_judged") & ~pl.col("insurance_ok")
+        & pl.col("requires_insurance"),
         "without_insurance",
     )
     return _examined(t, policy).join(people, on=["unit_id", "year"]).select(
@@ -155,11 +192,13 @@ def retained_without_insurance(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("stopped.person_id",),
     title="差额补贴拨付后留用人员短期内停保",
     severity=Severity.MEDIUM,
-    citation=CITATION,
+    citations=CITATION,
     params=PARAMS,
     detection_params=(*DETECTION, "retention.insurance_stop_months_after_difference"),
     needs=("employment",),
 )
+@citing(CITATION, on="period_end")
+@_skipping_other_definitions
 def insurance_stopped_after_difference(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A retained trainee (flagged, or really retained) whose unit insurance, running since the
     internship end, stops in the month the 差额 was paid or within
@@ -201,11 +240,14 @@ def insurance_stopped_after_difference(t: Tables, policy: Policy) -> pl.LazyFram
     facts=("relabelled_people.person_id",),
     title="见习期满人员改报提前离岗以缩小留用率分母",
     severity=Severity.HIGH,
-    citation=CITATION + "; 赣人社发〔2023〕9号 附件 指标9说明",
+    citations=RELABELLED,
     params=PARAMS,
     detection_params=DETECTION,
+    exit_condition=3,  # retention it invented: money the unit knew was not due (RULES.md §8)
     needs=("employment",),
 )
+@citing(RELABELLED, on="period_end")
+@_skipping_other_definitions
 def early_leave_relabelled(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Internships ended 提前离岗 that look completed — ended within the last month of the planned
     term, or followed by a contract with the unit or the unit's insurance right after — are outside

@@ -26,11 +26,23 @@ from audit.policy import Policy
 from audit.rules import ONGOING, Check, CheckResult, Severity, rule
 from audit.schema import province_of
 from audit.tables import Tables
+from checks._citations import CLAIMS, DATA_COMPARISON, MANAGEMENT, MONTH_END, citing
 from checks._claims import claim_rows, with_claims
 from checks._units import latest_units, not_exited, unit_counties
 
-DEREGISTERED = ("吊销", "注销", "撤销")
+# Canonical statuses (audit/schema.py REG_STATUSES; the loader reads every long form, e.g.
+# 吊销，未注销, into them). 责令关闭 (ordered closed) ends lawful operation like 吊销 and 撤销: the
+# three are the administrative causes of dissolution (公司法 第二百二十九条). 停业, 歇业, 清算 and
+# 迁出 are not: the unit still exists in law.
+DEREGISTERED = ("吊销", "责令关闭", "注销", "撤销")
 _BAN_PARAMS = ("unit.exit_ban_years", "unit.exit_ban_conditions")
+# Jiangxi's admission conditions and exit clause where its notice is in force (the unit's standing,
+# at the audit month's end); elsewhere the province's own duty to manage and clear out units
+DEREGISTERED_CLAIMING = ("赣人社发〔2023〕9号 四(一)1(1) (依法成立、合法经营); 四(一)2(5)③", *DATA_COMPARISON[1:])
+DEREGISTERED_LISTED = ("赣人社发〔2023〕9号 四(一)1(1) (依法成立、合法经营); 四(一)2(5)①", *MANAGEMENT)
+SERIOUS = ("赣人社发〔2023〕9号 四(一)1(1) (无不良信用记录); 四(一)2(5)④ (有其他经营违法行为)", *MANAGEMENT)
+ABNORMAL = ("赣人社发〔2023〕9号 四(一)1(1) (无不良信用记录，合法经营)", *MANAGEMENT)
+PAYING_OFFICE = ("赣人社发〔2023〕9号 四(二)1 (就业见习补贴实行属地管理原则，向当地市、县（区）人社部门申请)", *CLAIMS[1:])
 
 
 def _masked(col: str) -> pl.Expr:
@@ -38,9 +50,13 @@ def _masked(col: str) -> pl.Expr:
 
 
 def _registry_rows(t: Tables) -> pl.LazyFrame:
+    """The registry rows the rules read; ``reg_status_raw`` is the status as exported (the loader
+    reads it to the canonical ``reg_status``), the canonical one where a table has no raw column."""
     assert t.market_registry is not None
+    raw = "reg_status_raw" if "reg_status_raw" in t.market_registry.collect_schema() else "reg_status"
     return t.market_registry.select(
-        "unit_id", "reg_status", "status_date", "abnormal_listed", "serious_violation_listed", "_file", "_line"
+        "unit_id", "reg_status", pl.col(raw).alias("reg_status_raw"), "status_date", "abnormal_listed",
+        "serious_violation_listed", "_file", "_line"
     )
 
 
@@ -53,7 +69,7 @@ def _deregistrations(t: Tables) -> pl.LazyFrame:
         .group_by("unit_id")
         .agg(
             pl.col("status_date").first(),
-            pl.struct("reg_status", "status_date", "_file", "_line").first().alias("registry_row"),
+            pl.struct("reg_status", "reg_status_raw", "status_date", "_file", "_line").first().alias("registry_row"),
         )
     )
 
@@ -64,24 +80,34 @@ def _deregistrations(t: Tables) -> pl.LazyFrame:
     facts=("registry_row",),
     title="市场主体已吊销/注销/撤销后仍申领见习补贴",
     severity=Severity.HIGH,
-    citation="赣人社发〔2023〕9号 四(一)1(1) (依法成立、合法经营); 四(一)2(5)③",
+    citations=DEREGISTERED_CLAIMING,
     needs=("market_registry",),
     exit_condition=3,
 )
+@citing(DEREGISTERED_CLAIMING, on=MONTH_END)
 def deregistered_while_claiming(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A unit whose market registration was revoked (吊销), cancelled (注销) or annulled (撤销)
     cannot run internships: claims for months beginning on or after the status date (claim
-    month ≥ status_date) pay a unit that no longer exists in law. A status without a date
-    cannot be placed in time and is left to deregistered_still_listed. Period: from the status
-    date to the last such claim month. Money at risk: those claims."""
+    month ≥ status_date) pay a unit that no longer exists in law. A 差额 pays for no month of its
+    own — its claim_month may be the last internship month or the month it was claimed or paid
+    (RULES.md §8) — so it is judged on the day it was claimed: a 差额 submitted on or after the
+    status date, whichever month dates it. A status without a date cannot be placed in time and
+    is left to deregistered_still_listed. Period: from the status date to the last such claim
+    month (a 差额's, the month it was submitted). Money at risk: those claims."""
     keys = ["unit_id"]
-    matched = claim_rows(t).join(_deregistrations(t), on="unit_id").filter(pl.col("claim_month") >= pl.col("status_date"))
+    judged_on = pl.when(pl.col("claim_type") == "差额").then(pl.col("submitted_date")).otherwise(pl.col("claim_month"))
+    matched = (
+        claim_rows(t, "submitted_date")
+        .join(_deregistrations(t), on="unit_id")
+        .filter(judged_on >= pl.col("status_date"))
+        .with_columns(judged_on.dt.month_start().alias("_month"))
+    )
     found = (
         matched.group_by(keys)
-        .agg(pl.col("status_date").first(), pl.col("registry_row").first(), pl.col("claim_month").max().alias("_last"))
+        .agg(pl.col("status_date").first(), pl.col("registry_row").first(), pl.col("_month").max().alias("_last"))
         .join(unit_counties(t), on="unit_id", how="left")
     )
-    return with_claims(found, matched.drop("status_date", "registry_row"), keys).select(
+    return with_claims(found, matched.drop("status_date", "registry_row", "submitted_date", "_month"), keys).select(
         "unit_id",
         "county_code",
         pl.col("status_date").alias("period_start"),
@@ -98,10 +124,11 @@ def deregistered_while_claiming(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("registry_row", "exit_date"),
     title="市场主体已吊销/注销/撤销但仍在见习单位名单中（未退出）",
     severity=Severity.MEDIUM,
-    citation="赣人社发〔2023〕9号 四(一)1(1) (依法成立、合法经营); 四(一)2(5)①",
+    citations=DEREGISTERED_LISTED,
     needs=("market_registry",),
     exit_condition=1,
 )
+@citing(DEREGISTERED_LISTED, on=MONTH_END)
 def deregistered_still_listed(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A unit revoked, cancelled or annulled in the market registry (status date on or before the
     end of the audit month, or undated) that is still an approved 见习单位 with no exit at the
@@ -125,7 +152,8 @@ def _listed(t: Tables, flag: str) -> pl.LazyFrame:
     listed = (
         _registry_rows(t).filter(pl.col(flag).fill_null(False))
         .group_by("unit_id")
-        .agg(pl.struct("reg_status", "status_date", flag, "_file", "_line").first().alias("registry_row"))
+        .agg(pl.struct("reg_status", "reg_status_raw", "status_date", flag, "_file", "_line").first()
+             .alias("registry_row"))
     )
     found = latest_units(t).filter(not_exited(t)).join(listed, on="unit_id")
     return found.select(
@@ -145,10 +173,11 @@ def _listed(t: Tables, flag: str) -> pl.LazyFrame:
     facts=("registry_row",),
     title="见习单位列入严重违法失信名单（其他经营违法行为，应退出）",
     severity=Severity.HIGH,
-    citation="赣人社发〔2023〕9号 四(一)1(1) (无不良信用记录); 四(一)2(5)④ (有其他经营违法行为)",
+    citations=SERIOUS,
     needs=("market_registry",),
     exit_condition=4,
 )
+@citing(SERIOUS, on=MONTH_END)
 def serious_violation(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A unit still approved (not exited) at the end of the audit month that the market registry
     lists as a serious violator (严重违法失信名单) has a bad credit record (admission condition
@@ -164,10 +193,11 @@ def serious_violation(t: Tables, policy: Policy) -> pl.LazyFrame:
     facts=("registry_row",),
     title="见习单位列入经营异常名录（信用风险提示）",
     severity=Severity.LOW,
-    citation="赣人社发〔2023〕9号 四(一)1(1) (无不良信用记录，合法经营)",
+    citations=ABNORMAL,
     needs=("market_registry",),
     signal_only=True,
 )
+@citing(ABNORMAL, on=MONTH_END)
 def abnormal_listed(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A unit still approved (not exited) at the end of the audit month that the market registry
     lists as operating abnormally (经营异常名录: usually an annual report not filed or an
@@ -349,8 +379,9 @@ def banned_owner_new_unit(t: Tables, policy: Policy) -> CheckResult:
     id="UNIT_INELIGIBLE.wrong_paying_office",
     title="见习补贴由非单位所在地经办机构拨付（属地管理失控）",
     severity=Severity.MEDIUM,
-    citation="赣人社发〔2023〕9号 四(二)1 (就业见习补贴实行属地管理原则，向当地市、县（区）人社部门申请)",
+    citations=PAYING_OFFICE,
 )
+@citing(PAYING_OFFICE)
 def wrong_paying_office(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A claim must be handled and paid by the office of the unit's own county (属地管理; RULES.md
     §8 "Where a claim belongs"). A claim whose handling_county_code is given and differs from

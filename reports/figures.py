@@ -59,13 +59,15 @@ def by_family(rf: RunFiles) -> list[dict[str, Any]]:
 def by_rule(rf: RunFiles) -> list[dict[str, Any]]:
     money = money_by(rf, "rule_id")
     groups = rf.findings.group_by("rule_id", maintain_order=True).agg(
-        pl.len().alias("findings"), pl.col("citation").first(), pl.col("severity").first())
+        pl.len().alias("findings"), pl.col("citation").drop_nulls().unique().sort().str.join("；").alias("citation"),
+        pl.col("severity").first())
     rows = []
     for r in groups.to_dicts():
         rule_id = str(r["rule_id"])
         info = rf.rule(rule_id)
         rows.append({
-            "rule_id": rule_id, "title": info.title, "citation": info.citation or r["citation"],
+            # the clauses its findings cite (each the one in force for its province and date)
+            "rule_id": rule_id, "title": info.title, "citation": r["citation"] or info.citation,
             "family_zh": family_zh(info.family), "severity": SEVERITY_ZH.get(r["severity"], r["severity"]),
             "signal_only": info.signal_only, "findings": r["findings"], "money": money[r["rule_id"]],
         })

@@ -56,8 +56,9 @@ def _with_titles(rows: pl.DataFrame, fids: pl.Expr, rules: pl.DataFrame, finding
         rows.select("_row", fids.alias("finding_id")).explode("finding_id")
         .join(findings.select("finding_id", "rule_id", "citation", "status"), on="finding_id")
         .join(rules, on="rule_id", how="left")
-        .with_columns(pl.when(pl.col("_rule_citation").fill_null("") != "").then(pl.col("_rule_citation"))
-                      .otherwise(pl.col("citation").fill_null("")).alias("_citation"))
+        # each finding's own citation: the clause in force for its province and date (RULES.md §8)
+        .with_columns(pl.when(pl.col("citation").fill_null("") != "").then(pl.col("citation"))
+                      .otherwise(pl.col("_rule_citation").fill_null("")).alias("_citation"))
     )
     titles = per.unique(["_row", "rule_id"]).group_by("_row").agg(
         pl.col("_title").sort_by("rule_id").str.join("；").alias("rules"))

@@ -16,7 +16,7 @@ from audit.masking import mask
 from audit.policy import Policy
 from reports import charts, figures, history
 from reports.data import RunFiles
-from reports.exit_list import CONDITIONS, exit_units
+from reports.exit_list import CONDITIONS, JUDGEMENT, JUDGEMENT_TEXT, exit_units
 
 
 def environment() -> Environment:
@@ -68,7 +68,7 @@ def context(rf: RunFiles, policy: Policy, pdf_note: str, exits: list[dict[str, A
         "rules_skipped": figures.rules_skipped(rf),
         "skipped_keys": figures.skipped_keys(rf),
         "exit_counts": [{"condition": text, "units": sum(1 for e in exits if e["_headline"] == number)}
-                        for number, text in CONDITIONS.items()],
+                        for number, text in [*CONDITIONS.items(), (JUDGEMENT, JUDGEMENT_TEXT)]],
         "exit_top": sorted(exits, key=lambda e: (-e["recover"], e["unit_id"]))[:n_top],
         "exit_total": len(exits),
         "pdf_note": pdf_note,

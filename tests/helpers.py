@@ -22,6 +22,7 @@ from typing import Any
 import polars as pl
 
 from audit.findings import finalise, finalise_skipped
+from audit.loader import QUARANTINED_ROWS_SCHEMA
 from audit.policy import Policy
 from audit.rules import Check
 from audit.schema import SPECS, Kind
@@ -193,7 +194,11 @@ def tables(
         pl.lit("VERIFIED").alias("status"), pl.lit("test").alias("source"))
     ct = frame("county_tiers", county_tiers if county_tiers is not None else TEST_COUNTY_TIERS).with_columns(
         pl.lit(None, pl.Date).alias("effective_to"), pl.lit("VERIFIED").alias("status"), pl.lit("test").alias("source"))
+    quarantine = optional.pop("quarantine", None)
     opt = {k: (frame(k, v).lazy() if v is not None else None) for k, v in optional.items()}
+    if quarantine is not None:  # the unreadable rows, placed (not an input table: no spec)
+        opt["quarantine"] = pl.DataFrame([{k: _d(r.get(k)) for k in QUARANTINED_ROWS_SCHEMA} for r in quarantine],
+                                         schema=QUARANTINED_ROWS_SCHEMA).lazy()
     return Tables(
         units=frame("units", list(units)).lazy(),
         trainees=frame("trainees", list(trainees)).lazy(),

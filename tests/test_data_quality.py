@@ -217,3 +217,64 @@ def test_row_order_changes_nothing(rnd) -> None:
         moved, _ = run(check, t)
         cols = [c for c in base.columns if c != "_claims"]
         assert base.sort(cols).select(cols).equals(moved.sort(cols).select(cols)), check.rule.id
+
+
+# --------------------------------------------------------------------------------------------
+# DATA_QUALITY.uscc_structure — GB 32100-2015 beyond the check character (table 1, the division code)
+def code(first17: str) -> str:
+    """A 统一社会信用代码 with this body and its right check character."""
+    from tests.helpers import uscc_check
+
+    return first17 + uscc_check(first17)
+
+
+STRUCTURE = [
+    # faults: the check character holds, the structure does not
+    ("authority code 0 is not in table 1", code("01360102MA35R0001"), ["第1位登记管理部门代码 0"]),
+    ("authority code B is in the alphabet but not in table 1", code("B1360102MA35R0002"), ["第1位登记管理部门代码 B"]),
+    ("工商 (9) assigns types 1/2/3 only: 95", code("95360102MA35R0003"), ["第2位机构类别代码 5 不属于登记管理部门 9"]),
+    ("机构编制 (1) assigns 1/2/3/9: 14", code("14360102MB1234567"), ["第2位机构类别代码 4 不属于登记管理部门 1"]),
+    ("民政 (5) assigns 1/2/3/9: 58", code("58360100MJ1234567"), ["第2位机构类别代码 8 不属于登记管理部门 5"]),
+    ("其他 (Y) assigns 1 only: Y9", code("Y9360102MA35R0004"), ["第2位机构类别代码 9 不属于登记管理部门 Y"]),
+    ("division code with a letter (3601B2)", code("913601B2MA35R0005"), ["第3–8位登记管理机关行政区划码 3601B2"]),
+    ("two faults at once: authority W, division 36A10X", code("W136A10XMA35R0006"),
+     ["第1位登记管理部门代码 W", "第3–8位登记管理机关行政区划码 36A10X"]),
+    # look-alikes: valid structures of other kinds of unit
+    ("a company (91)", code("91360102MA35R0007"), []),
+    ("a 事业单位 code starting with 12", code("12360000MB1234567"), []),
+    ("a 机关 code starting with 11", code("11360100MB0123456"), []),
+    ("a 社会团体 code starting with 51", code("51360100MJ1234567"), []),
+    ("a 民办非企业单位 (社会服务机构) code starting with 52", code("52360102MJ1234567"), []),
+    ("a 基金会 code starting with 53", code("53360000MJ1234567"), []),
+    ("a 个体工商户 code starting with 92", code("92360102MA35R0008"), []),
+    ("a 农民专业合作社 code starting with 93", code("93360121MA35R0009"), []),
+    ("a 村级集体经济组织 code starting with N2", code("N2360121MF1234567"), []),
+    ("a centrally registered company (division 100000)", code("91100000MA00R0001"), []),
+]
+
+
+@pytest.mark.parametrize("desc, unit_id, faults", STRUCTURE, ids=[c[0] for c in STRUCTURE])
+def test_uscc_structure(desc: str, unit_id: str, faults: list[str]) -> None:
+    """DATA_QUALITY.uscc_structure: a LOW fact per code, with the faults named."""
+    rows = world(units=[unit("U1"), {**unit("U2"), "unit_id": unit_id}],
+                 claims=[claim("C1", "U1", "P1", "2023-07", 1480.0, agreement_id="A1"),
+                         {**claim("C2", "U1", "P1", "2023-08", 1480.0), "unit_id": unit_id}])
+    found, _ = run(data_quality.uscc_structure, tables(**rows))
+    if not faults:
+        assert found.height == 0
+        return
+    assert found["unit_id"].to_list() == [unit_id] and found["severity"].to_list() == ["low"]
+    ev = json.loads(found["evidence"][0])
+    assert len(ev["faults"]) == len(faults)
+    assert all(f.startswith(prefix) for f, prefix in zip(ev["faults"], faults))
+    assert ev["row_count"] == 2 and {r["table"] for r in ev["rows"]} == {"units", "claims"}
+    assert (found["amount_at_risk"] == 0).all()
+
+
+def test_uscc_structure_leaves_a_failed_check_character_to_uscc_check_failed() -> None:
+    bad = code("95360102MA35R0003")[:17] + "0"
+    if bad == code("95360102MA35R0003"):
+        bad = bad[:17] + "1"
+    rows = world(units=[unit("U1"), {**unit("U2"), "unit_id": bad, "unit_id_status": "bad_check"}])
+    found, _ = run(data_quality.uscc_structure, tables(**rows))
+    assert found.height == 0

@@ -55,7 +55,10 @@ CASES = [
      dict(OLD_ACTIVITY, claims=[("2023-06", "2023-08-10")]), False),
     ("look-alike: already exited (2023-12-31)", dict(exit_date="2023-12-31"), False),
     ("exit recorded after the audit month: still listed at its end, dormant", dict(exit_date="2024-09-30"), True),
-    ("look-alike: a Hunan unit (unit.dormancy_months unset there): skipped, not fired", dict(county="430102"), False),
+    ("a Hunan unit dormant the same way: found everywhere, as the audit office's judgement", dict(county="430102"), True),
+    ("look-alike: a Henan unit with a claim submitted in August 2023", dict(OLD_ACTIVITY, county="410102",
+                                                                         claims=[("2023-06", "2023-08-10")]), False),
+    ("a Yunnan unit never active since 2022: judgement", dict(approved="2022-01-01", county="530102"), True),
 ]
 
 
@@ -70,11 +73,27 @@ def test_no_activity(history: dict, fires: bool) -> None:
         assert str(row["period_start"]) == "2023-07-01" and str(row["period_end"]) == "2024-06-30"
 
 
-def test_no_activity_skips_units_where_the_parameter_is_unset() -> None:
-    found, skipped = run(d.no_activity, world(county="430102"))
-    assert found.height == 0
-    assert skipped["unit_id"].to_list() == [uscc("U1")]
-    assert "unit.dormancy_months" in skipped["reason"][0]
+BASIS = [
+    # county, basis, the citation starts with, the detection parameter named (judgement only)
+    ("360102", "法规", "赣人社发〔2023〕9号 二(五)", None),
+    ("430102", "审计判断", "审计判断（检测参数 judgement.dormancy_months = 12", "湘人社规〔2023〕9号 二(五)"),
+    ("410102", "审计判断", "审计判断（检测参数 judgement.dormancy_months = 12", "豫人社函〔2023〕138号 二(五)"),
+    ("530102", "审计判断", "审计判断（检测参数 judgement.dormancy_months = 12", "云人社发〔2023〕18号 三"),
+    ("620102", "审计判断", "审计判断（检测参数 judgement.dormancy_months = 12", "人社部发〔2023〕27号 二(五)"),
+]
+
+
+@pytest.mark.parametrize("county, basis, starts, clause", BASIS, ids=[b[0] for b in BASIS])
+def test_no_activity_says_law_or_judgement_and_cites_the_units_province(county, basis, starts, clause) -> None:
+    """As law where the province's notice sets unit.dormancy_months (Jiangxi), elsewhere as the audit
+    office's judgement; the citation is the province's own clause (never Jiangxi's outside it)."""
+    found, skipped = run(d.no_activity, world(**OLD_ACTIVITY, county=county))
+    assert found.height == 1 and skipped.height == 0
+    row = found.row(0, named=True)
+    assert f'"basis":"{basis}"' in row["evidence"]
+    assert row["citation"].startswith(starts)
+    if clause:
+        assert clause in row["citation"] and "赣人社发" not in row["citation"]
 
 
 def test_no_activity_rule_metadata() -> None:
@@ -82,6 +101,7 @@ def test_no_activity_rule_metadata() -> None:
     assert r.exit_condition == 1  # fails 四(一)2(5)①: at least one trainee a year
     assert r.needs == ("positions",)
     assert r.params == ("unit.dormancy_months",)
+    assert r.detection_params == ("judgement.dormancy_months",)
 
 
 def test_no_activity_evidence_shows_the_last_activity() -> None:

@@ -65,6 +65,8 @@ def test_recall_precision_and_no_lookalike_flagged(tmp_path: Path, seed: int) ->
             failures.append(f"{family}: precision {precision:.3f} < {min_precision} ({s['false_positives']} false positives)")
         if s["lookalikes_flagged"] > MAX_LOOKALIKES_FLAGGED:
             failures.append(f"{family}: {s['lookalikes_flagged']} look-alike(s) flagged")
+        if s["expected_skip_flagged"]:  # a notice not in force, a county-month with lost rows: skipped, not flagged
+            failures.append(f"{family}: {s['expected_skip_flagged']} expected skip(s) flagged")
     rate = result["families"]["RATE_MISAPPLIED"]
     if rate["found"] and rate["amount_exact"] / rate["found"] < MIN_EXACT_AMOUNT_SHARE:
         failures.append(f"RATE_MISAPPLIED: amount exact on {rate['amount_exact']}/{rate['found']} found claims")

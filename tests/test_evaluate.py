@@ -22,6 +22,10 @@ TRUTH = [
     ("R3", "RATE_MISAPPLIED", "wrong_amount_unpriced", "P7", None, "C3", None, None, 10.0, False, True),
     ("O1", "ONE_INTERNSHIP", "sequential_two_units", "P8", None, None, None, None, None, False, False),
     ("S1", "REPORT_INCONSISTENT", "units_lt_new", None, None, None, "360102", "2024-03", None, False, False),
+    # expected skips: a county-month with lost rows (skipped by key), a claim under no notice (flagged: wrong)
+    ("Q1", "REPORT_INCONSISTENT", "quarantined_claim_rows", None, None, None, "360121", "2024-05", None, False, True),
+    ("Q1", "REPORT_INCONSISTENT", "quarantined_claim_rows", None, None, None, "360121", "2024-06", None, False, True),
+    ("R4", "RATE_MISAPPLIED", "insurance_after_expiry", "P11", None, "C4", None, None, 25.0, False, True),
 ]
 FINDINGS = [
     # rule_id, family, person, unit, claim, county, period_start, amount
@@ -34,6 +38,7 @@ FINDINGS = [
     ("RATE_MISAPPLIED.wrong_amount", "RATE_MISAPPLIED", "P6", "U1", "C2", None, None, 39.0),
     ("RATE_MISAPPLIED.wrong_amount", "RATE_MISAPPLIED", "P10", "U1", "C9", None, None, 5.0),  # FP
     ("REPORT_INCONSISTENT.relation", "REPORT_INCONSISTENT", None, None, None, "360102", dt.date(2024, 3, 1), 0.0),
+    ("RATE_MISAPPLIED.insurance_inside_subsidy", "RATE_MISAPPLIED", "P11", "U1", "C4", None, None, 25.0),  # should skip
 ]
 
 
@@ -48,8 +53,12 @@ def _write(tmp_path: Path) -> tuple[Path, Path]:
              "claim_id": r[4], "county_code": r[5], "period_start": r[6], "period_end": None, "amount_at_risk": r[7],
              "evidence": "{}", "citation": ""} for i, r in enumerate(FINDINGS)]
     pl.DataFrame(rows, schema=FINDINGS_SCHEMA).write_parquet(run / "findings.parquet")
-    pl.DataFrame([{"rule_id": "RATE_MISAPPLIED.wrong_amount", "family": "RATE_MISAPPLIED", "person_id": "P7", "unit_id": None,
-                   "claim_id": "C3", "reason": "unpriced"}], schema=SKIPPED_SCHEMA).write_parquet(run / "skipped.parquet")
+    pl.DataFrame([
+        {"rule_id": "RATE_MISAPPLIED.wrong_amount", "family": "RATE_MISAPPLIED", "person_id": "P7", "unit_id": None,
+         "claim_id": "C3", "reason": "unpriced"},
+        {"rule_id": "REPORT_INCONSISTENT.differs_from_micro_data", "family": "REPORT_INCONSISTENT",
+         "county_code": "360121", "period_start": dt.date(2024, 6, 1), "reason": "该县区当月有申领记录未能读取（隔离1行），无法精确核对"},
+    ], schema=SKIPPED_SCHEMA).write_parquet(run / "skipped.parquet")
     return run, truth
 
 
@@ -63,9 +72,13 @@ def test_per_family_scores(tmp_path: Path) -> None:
     dup = result["families"]["DUPLICATE_TRAINEE"]
     assert (dup["planted"], dup["found"], dup["false_positives"]) == (1, 1, 0)  # found through either identity
     rate = result["families"]["RATE_MISAPPLIED"]
-    assert (rate["planted"], rate["found"], rate["skipped"], rate["expected_skip"]) == (3, 2, 1, 1)
-    assert rate["recall"] == 1.0 and rate["false_positives"] == 1 and rate["amount_exact"] == 1
-    assert result["families"]["REPORT_INCONSISTENT"]["found"] == 1
+    # expected skips are scored as skips: out of planted and recall; skipped as expected, or flagged (a wrong finding)
+    assert (rate["planted"], rate["found"], rate["skipped"], rate["expected_skip"]) == (2, 2, 0, 2)
+    assert (rate["skipped_as_expected"], rate["expected_skip_flagged"]) == (1, 1)
+    assert rate["recall"] == 1.0 and rate["false_positives"] == 2 and rate["amount_exact"] == 1  # C9, and C4 flagged
+    report = result["families"]["REPORT_INCONSISTENT"]
+    assert report["found"] == 1 and report["planted"] == 1
+    assert (report["expected_skip"], report["skipped_as_expected"], report["expected_skip_flagged"]) == (1, 1, 0)
     assert result["families"]["ONE_INTERNSHIP"]["recall"] == 0.0
 
 

@@ -1,9 +1,11 @@
 """exit_list.xlsx and exit_lists/<county>.xlsx: which units, under which condition, with the ban,
 reasons, evidence and amount — opened with openpyxl as a county would open them.
 
-The synthetic run (tests/test_reports.py) has: U1 (360102) with trainee fraud on claims C1 and C2
-(2960 yuan at risk) → ③ with the ban; U2 (360102) with a rule of exit condition ④ → ④ with the
-ban; U3 (360121) dormant → ①, no ban; U4 (360121) only an investigative signal → not listed.
+The synthetic run (tests/test_reports.py) has: U1 (360102) with its own employee relabelled as a
+trainee on claims C1 and C2 (2960 yuan at risk) → ③ with the ban; U2 (360102) with a rule of exit
+condition ④ → ④ with the ban; U3 (360121) dormant → ①, no ban; U4 (360121) an investigative
+signal and a trainee's second internship (a trainee-level fact) → not listed; U5 (410102, Henan)
+dormant by the audit office's judgement → "建议清退（审计判断…）", no condition number, no ban.
 """
 
 from __future__ import annotations
@@ -16,11 +18,11 @@ import pytest
 
 from reports import render_run
 from tests.helpers import uscc
-from tests.test_reports import DORMANT, GHOST, OTHER_ILLEGAL, synthetic_run
+from tests.test_reports import DORMANT, GHOST, OTHER_ILLEGAL, SECOND, synthetic_run
 
 HEADERS = ["县区", "区划代码", "单位名称", "统一社会信用代码", "建议退出情形", "涉及情形", "规定年限内不得再次申请",
-           "禁止申请截止日期（暂计）", "当前状态", "问题及依据", "证据摘要", "问题数", "应追缴金额（元）", "审计状态",
-           "县区核实结论", "摘牌日期（县区填写）"]
+           "禁止申请截止日期（暂计）", "当前状态", "问题及依据", "证据摘要", "问题数", "问题编号", "应追缴金额（元）",
+           "审计状态", "县区核实结论", "摘牌日期（县区填写）"]
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,7 @@ def rows(ws) -> dict[str, dict]:
 
 def test_sheets_summary_then_one_per_county(run_dir: Path) -> None:
     book = openpyxl.load_workbook(run_dir / "exit_list.xlsx")
-    assert book.sheetnames == ["汇总", "360102 南昌市东湖区", "360121 南昌市南昌县"]
+    assert book.sheetnames == ["汇总", "360102 南昌市东湖区", "360121 南昌市南昌县", "410102 郑州市中原区"]
     for ws in book.worksheets:
         assert ws.freeze_panes == "A3", ws.title
         assert ws.auto_filter.ref and ws.auto_filter.ref.startswith("A2")
@@ -56,11 +58,22 @@ def test_county_sheet_headers_and_widths(run_dir: Path) -> None:
     assert ws.column_dimensions["J"].width >= 40
 
 
+def test_each_county_is_sent_its_own_provinces_basis(run_dir: Path) -> None:
+    """A Jiangxi county's sheet names Jiangxi's exit clause; a Henan county's names no Jiangxi clause."""
+    book = openpyxl.load_workbook(run_dir / "exit_list.xlsx")
+    assert "赣人社发〔2023〕9号 四(一)2(5)" in book["360102 南昌市东湖区"]["A1"].value
+    henan = book["410102 郑州市中原区"]
+    assert "赣人社发" not in henan["A1"].value and "审计判断" in henan["A1"].value
+    record = rows(henan)[uscc("U5")]
+    assert "赣人社发" not in record["问题及依据"] and "豫人社函〔2023〕138号 二(五)" in record["问题及依据"]
+
+
 EXPECTED = [
     # unit, headline condition, ban, in which county sheet
     ("U1", "③有骗取、套取就业见习补贴资金等违纪违法行为", "是（5年）", "360102 南昌市东湖区"),
     ("U2", "④有其他经营违法行为", "是（5年）", "360102 南昌市东湖区"),
     ("U3", "①一年内提供的见习岗位数量和接收的见习人员未达当地最低标准", "否", "360121 南昌市南昌县"),
+    ("U5", "建议清退（审计判断，本省通知未规定退出情形）", "否", "410102 郑州市中原区"),
 ]
 
 
@@ -80,16 +93,18 @@ def test_known_row_in_full(run_dir: Path) -> None:
     record = rows(openpyxl.load_workbook(run_dir / "exit_list.xlsx")["360102 南昌市东湖区"])[uscc("U1")]
     assert record["单位名称"] == "南昌甲科技有限公司" and record["区划代码"] == "360102" and record["县区"] == "南昌市东湖区"
     assert record["应追缴金额（元）"] == 2960.0
-    assert GHOST.title in record["问题及依据"] and GHOST.citation in record["问题及依据"]
+    assert GHOST.title in record["问题及依据"] and GHOST.citations[0] in record["问题及依据"]
+    assert record["问题数"] == 1 and len(record["问题编号"]) == 16  # the finding behind the proposal, by id
     assert "2024-03" in record["证据摘要"] and "6222" in record["证据摘要"] and "6222020200112341234" not in record["证据摘要"]
     assert record["当前状态"] == "在册"
 
 
-def test_signal_only_units_are_not_listed(run_dir: Path) -> None:
+def test_signal_only_and_trainee_level_units_are_not_listed(run_dir: Path) -> None:
     book = openpyxl.load_workbook(run_dir / "exit_list.xlsx")
     listed = {k for ws in book.worksheets[1:] for k in rows(ws)}
-    assert uscc("U4") not in listed
-    assert listed == {uscc("U1"), uscc("U2"), uscc("U3")}
+    assert uscc("U4") not in listed  # a signal, and a trainee's earlier internship the unit could not know
+    assert listed == {uscc("U1"), uscc("U2"), uscc("U3"), uscc("U5")}
+    assert SECOND.exit_condition is None
 
 
 def test_summary_counts_per_county(run_dir: Path) -> None:
@@ -99,11 +114,12 @@ def test_summary_counts_per_county(run_dir: Path) -> None:
     assert data["360102"]["建议退出单位数"] == 2 and data["360102"]["情形③"] == 1 and data["360102"]["情形④"] == 1
     assert data["360121"]["情形①"] == 1 and data["360121"]["不得再次申请单位数"] == 0
     assert data["360102"]["应追缴金额（元）"] == 2960.0
+    assert data["410102"]["审计判断（本省未规定退出情形）"] == 1 and data["410102"]["不得再次申请单位数"] == 0
 
 
 def test_one_file_per_county_to_send(run_dir: Path) -> None:
     files = sorted(p.name for p in (run_dir / "exit_lists").glob("*.xlsx"))
-    assert files == ["360102.xlsx", "360121.xlsx"]
+    assert files == ["360102.xlsx", "360121.xlsx", "410102.xlsx"]
     book = openpyxl.load_workbook(run_dir / "exit_lists" / "360121.xlsx")
     assert book.sheetnames == ["汇总", "360121 南昌市南昌县"]
     assert set(rows(book["360121 南昌市南昌县"])) == {uscc("U3")}

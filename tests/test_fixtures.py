@@ -104,8 +104,11 @@ def test_unplanted_monthly_claims_are_exactly_what_the_rules_give(world: Path) -
     planted_claims = set(truth["claim_id"].drop_nulls())
     planted_people = set(truth.filter(pl.col("family") != "RATE_MISAPPLIED")["person_id"].drop_nulls())
     units = _read(world, "units").select("unit_id", "county_code")
+    from fixtures.export import SPOILED_AMOUNT
+
     claims = (_read(world, "claims").filter((pl.col("claim_type") == "月度") & ~pl.col("claim_id").is_in(planted_claims)
-                                            & ~pl.col("person_id").is_in(planted_people))
+                                            & ~pl.col("person_id").is_in(planted_people)
+                                            & (pl.col("amount") != SPOILED_AMOUNT))  # lost to the quarantine
               .join(units, on="unit_id").with_columns(pl.col("claim_month").str.to_date("%Y-%m-%d"), pl.col("amount").cast(pl.Float64)))
     claims = claims.filter(pl.col("claim_id").is_unique())
     ct, mw = ref.county_tiers, ref.min_wage
@@ -159,3 +162,22 @@ def test_mess_rows_land_in_the_quarantine_the_truth_expects(tmp_path: Path) -> N
     clean = load_inputs(tmp_path / "clean")
     for name, frame in clean.tables.items():
         assert loaded.tables[name].height == frame.height, name
+
+
+def test_the_law_in_force_is_planted(world: Path) -> None:
+    """Issue #11: dormant units and second internships in every province, Jiangxi claims with insurance
+    before its notice (look-alikes), hires after the remaining-period window and county-months whose
+    claim rows are unreadable (expected skips)."""
+    truth = pl.read_csv(world / "truth" / "planted.csv", infer_schema=False)
+    kinds = {k: g for (k,), g in truth.group_by("kind")}
+    second = kinds["second_internship_each_province"]
+    trainees = _read(world, "agreements").select("person_id", pl.col("unit_id").str.slice(2, 2).alias("p"))
+    provinces = set(second.join(trainees, on="person_id")["p"])
+    assert provinces == {"36", "41", "43", "53", "62"}
+    dormant = kinds["dormant_judgement"]
+    assert set(dormant["county_code"].str.slice(0, 2)) == {"41", "43", "53", "62"}  # Jiangxi's is law
+    assert set(kinds["insurance_before_notice"]["lookalike"]) == {"true"}
+    for kind in ("remaining_after_window", "quarantined_claim_rows"):
+        assert set(kinds[kind]["expect_skip"]) == {"true"}, kind
+    spoiled = pl.read_csv(world / "truth" / "expected_quarantine.csv").filter(pl.col("table") == "claims")
+    assert spoiled.height >= 1  # a real claim the county's report counted, written unreadably

@@ -57,7 +57,8 @@ def world(
     return tables(
         units=[unit("U1", county=county), unit("X"), unit("Y")],
         trainees=[trainee(p1, birth=birth, **kw)],
-        agreements=[agreement(aid, p1, "U1", start, end) for aid, start, end in spans],
+        agreements=[agreement(aid, p1, "U1", start, end, **({"actual_end_date": rest[0], "end_reason": "提前离岗"} if rest else {}))
+                    for aid, start, end, *rest in spans],
         claims=[claim(f"M{m}", "U1", p1, m, 1480.0) for m in claim_months],
         social_insurance=[
             {"person_id": p1, "employer_id": uscc(e) if e else None, "month": m, "insurance_type": kind,
@@ -133,6 +134,23 @@ INSURED_ELSEWHERE = [
          [("U1", 2960.0, ["M2023-10", "M2023-11"])], ghost__min_overlap_months=2),
     case("a month insured elsewhere with no claim still fires, with nothing at risk",
          {"claim_months": ["2023-09"], "social_insurance": [("X", "2023-12", "养老", "单位")]}, [("U1", 0.0, [])]),
+    # RULES.md §8 "Boundary months": left early on 2023-12-10, X insures from December on
+    case("look-alike: left early on 2023-12-10, the next job's insurance starts in December",
+         {"agreements": [("A1", "2023-09-01", "2024-02-29", "2023-12-10")], "claim_months": MONTHS[:4],
+          "social_insurance": [("X", m, "养老", "单位") for m in ("2023-12", "2024-01", "2024-02")]}, []),
+    case("left early on 2023-12-10, insured by X in November and December: both months during it",
+         {"agreements": [("A1", "2023-09-01", "2024-02-29", "2023-12-10")], "claim_months": MONTHS[:4],
+          "social_insurance": [("X", m, "养老", "单位") for m in ("2023-11", "2023-12", "2024-01")]},
+         [("U1", 2960.0, ["M2023-11", "M2023-12"])]),
+    case("left early on 2023-12-10: X's insurance in November, a month fully inside, still fires",
+         {"agreements": [("A1", "2023-09-01", "2024-02-29", "2023-12-10")], "claim_months": MONTHS[:4],
+          "social_insurance": [("X", "2023-11", "养老", "单位"), ("Y", "2023-12", "养老", "单位")]},
+         [("U1", 1480.0, ["M2023-11"])]),
+    case("left early on the month's last day (2023-12-31): December is fully inside, X's row fires",
+         {"agreements": [("A1", "2023-09-01", "2024-02-29", "2023-12-31")], "claim_months": MONTHS[:4],
+          "social_insurance": [("X", "2023-12", "养老", "单位")]}, [("U1", 1480.0, ["M2023-12"])]),
+    case("look-alike: ran to term on 2024-02-29, the next job insured from March",
+         {"social_insurance": [("X", m, "养老", "单位") for m in ("2024-03", "2024-04")]}, []),
 ]
 
 
@@ -163,6 +181,12 @@ CONTRACTED_ELSEWHERE = [
          {"employment": [{"employer_id": "X", "contract_start": "2024-03-01"}]}, []),
     case("look-alike: a labour contract with the internship unit itself (hired at the end)",
          {"employment": [{"employer_id": "U1", "contract_start": "2024-02-01"}]}, []),
+    case("look-alike: left early on 2023-12-10, the next job's contract starts 2023-12-11 (same month)",
+         {"agreements": [("A1", "2023-09-01", "2024-02-29", "2023-12-10")], "claim_months": MONTHS[:4],
+          "employment": [{"employer_id": "X", "contract_start": "2023-12-11"}]}, []),
+    case("left early on 2023-12-10, a contract with X from 2023-12-01: the ten days overlap",
+         {"agreements": [("A1", "2023-09-01", "2024-02-29", "2023-12-10")], "claim_months": MONTHS[:4],
+          "employment": [{"employer_id": "X", "contract_start": "2023-12-01"}]}, [("U1", 1480.0, ["M2023-12"])]),
 ]
 
 
@@ -253,10 +277,20 @@ INELIGIBLE_AT_START = [
     case("Jiangxi internship before its notice (2023-08-16): the national parameters apply",
          {"trainee_kw": {"graduation_date": "2019-06-30"}, "agreements": [("A1", "2023-07-01", "2023-12-31")],
           "claim_months": ["2023-07"]}, [("U1", 1480.0, ["M2023-07"])]),
-    case("Hunan after its notice expired (2026-07-25, parameters unset): skipped, not fired",
+    case("Hunan after its notice expired (2026-07-25): the target groups are national (RULES.md §8), so the "
+         "national notice judges the internship",
          {"trainee_kw": {"graduation_date": "2019-06-30"}, "county": HUNAN, "audit_month": "2026-12",
-          "agreements": [("A1", "2026-08-01", "2026-12-31")]}, []),
+          "agreements": [("A1", "2026-08-01", "2026-12-31")], "claim_months": []}, [("U1", 0.0, [])]),
 ]
+
+
+def test_ineligible_at_start_cites_the_clause_in_force_for_the_unit() -> None:
+    """Jiangxi's trainee cites Jiangxi's notice, Hunan's Hunan's — never the other's."""
+    cites = {}
+    for county in ("360102", HUNAN):
+        found, _ = run(g.ineligible_at_start, world(trainee_kw={"graduation_date": "2019-06-30"}, county=county))
+        cites[county] = found["citation"][0]
+    assert cites["360102"].startswith("赣人社发〔2023〕9号") and cites[HUNAN].startswith("湘人社规〔2023〕9号")
 
 
 @pytest.mark.parametrize("changes, expected, detection", INELIGIBLE_AT_START)
@@ -268,8 +302,6 @@ def test_ineligible_at_start(changes: dict, expected: list, detection: dict) -> 
     "changes, reason",
     [
         pytest.param({"trainee_kw": {"education": "中职"}, "county": HUNAN}, "指定地区", id="Hunan 中职"),
-        pytest.param({"trainee_kw": {"graduation_date": "2019-06-30"}, "county": HUNAN, "audit_month": "2026-12",
-                      "agreements": [("A1", "2026-08-01", "2026-12-31")]}, "未设定", id="Hunan after its notice expired"),
     ],
 )
 def test_ineligible_at_start_skips_what_it_cannot_judge(changes: dict, reason: str) -> None:

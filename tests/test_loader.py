@@ -267,6 +267,47 @@ def test_uscc_status_is_kept_not_quarantined(tmp_path: Path) -> None:
     assert loaded.tables["units"]["unit_id"].to_list()[0] == U1
 
 
+# market_registry.reg_status as registries export it (contract.md): read to the canonical status
+REG_STATUS_SPELLINGS = [
+    ("存续", "存续"), ("在业", "在业"), ("存续（在营、开业、在册）", "存续"), ("存续(在营、开业、在册)", "存续"),
+    ("在营", "存续"), ("开业", "存续"), ("在册", "存续"), ("吊销，未注销", "吊销"), ("吊销,未注销", "吊销"),
+    ("吊销", "吊销"), ("吊销，已注销", "注销"), ("注销", "注销"), ("已注销", "注销"), ("撤销", "撤销"),
+    ("迁出", "迁出"), ("停业", "停业"), ("歇业", "歇业"), ("清算", "清算"), ("责令关闭", "责令关闭"),
+    (" 吊销 ，未注销 ", "吊销"),
+]
+
+
+@pytest.mark.parametrize("raw, status", REG_STATUS_SPELLINGS, ids=[r for r, _ in REG_STATUS_SPELLINGS])
+def test_registry_status_spellings_are_read_to_canonical_statuses(tmp_path: Path, raw: str, status: str) -> None:
+    content = f'统一社会信用代码,登记状态,状态日期\n{U1},"{raw}",2023-10-15\n'
+    loaded = load_inputs(write_inputs(tmp_path, market_registry=content))
+    m = loaded.tables["market_registry"]
+    assert m["reg_status"].to_list() == [status]
+    assert m["reg_status_raw"].to_list() == [raw.strip()]  # the value as exported stays visible
+    assert loaded.quarantine.height == 0
+
+
+def test_an_unknown_registry_status_is_quarantined_not_guessed(tmp_path: Path) -> None:
+    content = f"统一社会信用代码,登记状态\n{U1},迁入\n{U2},存续（在营、开业、在册）\n"
+    loaded = load_inputs(write_inputs(tmp_path, market_registry=content))
+    assert loaded.tables["market_registry"]["unit_id"].to_list() == [U2]
+    q = loaded.quarantine.row(0, named=True)
+    assert (q["table"], q["line"], q["column"], q["value"]) == ("market_registry", 2, "reg_status", "迁入")
+    assert "取值" in q["reason"] and loaded.quarantine.height == 1
+    assert reconciles(loaded.counts)
+
+
+def test_a_credit_code_breaking_gb32100_structure_is_kept(tmp_path: Path) -> None:
+    """A code whose check character holds but whose authority/type/division does not is read as
+    it is (DATA_QUALITY.uscc_structure reports it): never quarantined, never a reason to stop."""
+    odd = uscc("95360102MA35R0003")  # 工商 assigns no type 5
+    content = f"unit_id,unit_name,county_code,approved_date\n{odd},甲,360102,2023-01-05\n"
+    loaded = load_inputs(write_inputs(tmp_path, units=content))
+    assert loaded.tables["units"]["unit_id"].to_list() == [odd]
+    assert loaded.tables["units"]["unit_id_status"].to_list() == ["ok"]
+    assert loaded.quarantine.height == 0
+
+
 def test_values_are_parsed_to_spec_types(tmp_path: Path) -> None:
     content = (
         "申领编号,统一社会信用代码,身份证号,补贴所属月份,当月见习工作日数,申领金额（元）,综合保险补贴,申领日期\n"
@@ -328,6 +369,27 @@ def test_every_failing_cell_is_reported_and_the_row_counted_once(tmp_path: Path)
     counts = loaded.counts.filter(pl.col("table") == "claims").row(0, named=True)
     assert (counts["rows_read"], counts["rows_kept"], counts["rows_quarantined"]) == (3, 1, 2)
     assert reconciles(loaded.counts)
+
+
+def test_quarantined_rows_are_placed_by_the_cells_that_could_be_read(tmp_path: Path) -> None:
+    """One row per quarantined row (not per cell), with the unit, person, county, own date and
+    payment date its readable cells give: what a rule needs to know which county-month lost micro
+    data (RULES.md §8, "Unreadable rows do not accuse"); written beside quarantine.csv."""
+    content = (
+        "claim_id,unit_id,person_id,claim_month,amount,submitted_date,paid_date,handling_county_code\n"
+        f"C1,{U1},{P1},2023-07,1500,2023-08-05,2023-08-20,430102\n"
+        f"C2,{U1},{P1},2023-08,壹仟元,2023-09-05,2023-09-20,430102\n"  # the amount alone is unreadable
+        f"C3,{U2},{P2},2023-13,abc,,someday,\n"  # month, amount and dates unreadable
+    )
+    loaded = load_inputs(write_inputs(tmp_path / "in", claims=content))
+    placed = loaded.quarantined_rows.filter(pl.col("table") == "claims").sort("line")
+    assert placed.select("line", "unit_id", "person_id", "county_code", "day", "paid_date").rows() == [
+        (3, U1, P1, "430102", dt.date(2023, 8, 1), dt.date(2023, 9, 20)),
+        (4, U2, P2, None, None, None),
+    ]
+    assert "amount" in placed["reasons"][0] and "claim_month" in placed["reasons"][1]
+    loaded.write(tmp_path / "out")
+    assert pl.read_parquet(tmp_path / "out" / "quarantine.parquet").height == 2
 
 
 def test_exact_duplicates_collapse_and_duplicate_keys_are_kept(tmp_path: Path) -> None:

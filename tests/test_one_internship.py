@@ -274,3 +274,57 @@ def test_row_order_changes_nothing(order: list[int]) -> None:
         cols = [c for c in base.columns if c != "_claims"]
         assert base.sort(cols).select(cols).equals(moved.sort(cols).select(cols))
         assert base.height > 0
+
+
+# ------------------------------------------------------------------ law or judgement ------------
+BASIS = [
+    # the later internship's unit and start, basis, the citation starts with, contains
+    ("Jiangxi after its notice: law", "360102", "2023-09-01", "法规", "赣人社发〔2023〕9号 四(二)", None),
+    ("Jiangxi before its notice (2023-08-16): judgement under the national clause", "360102", "2023-07-01",
+     "审计判断", "审计判断（检测参数 judgement.max_internships = 1", "人社部发〔2023〕27号 二(五)"),
+    ("Hunan: judgement, Hunan's own clause — never Jiangxi's", "430102", "2023-09-01",
+     "审计判断", "审计判断", "湘人社规〔2023〕9号 二(五)"),
+    ("Henan: judgement", "410102", "2023-09-01", "审计判断", "审计判断", "豫人社函〔2023〕138号 二(五)"),
+    ("Yunnan: judgement", "530102", "2023-09-01", "审计判断", "审计判断", "云人社发〔2023〕18号 三"),
+    ("Gansu: judgement under the national clause", "620102", "2023-09-01", "审计判断", "审计判断",
+     "人社部发〔2023〕27号 二(五)"),
+]
+
+
+@pytest.mark.parametrize("county, start, basis, starts, contains", [b[1:] for b in BASIS], ids=[b[0] for b in BASIS])
+def test_second_internship_is_found_everywhere_as_law_or_judgement(county, start, basis, starts, contains) -> None:
+    t = tables(
+        units=[unit("U1"), unit("X1", county=county)],
+        trainees=[trainee("P1")],
+        agreements=[agreement("A1", "P1", "U1", "2023-01-01", "2023-03-31"),
+                    agreement("A2", "P1", "X1", start, "2023-12-31")],
+        claims=[_monthly("C1", "X1", "P1", start[:7], agreement_id="A2")],
+    )
+    found, _ = run(one_internship.second_internship, t)
+    assert found.height == 1
+    row = found.row(0, named=True)
+    assert f'"basis":"{basis}"' in row["evidence"]
+    assert row["citation"].startswith(starts)
+    if contains:
+        assert contains in row["citation"] and "赣人社发" not in row["citation"]
+
+
+def test_a_province_allowing_two_internships_by_law_is_obeyed() -> None:
+    """A reviewer who edits a province's trainee.max_internships sees the effect: with 2 allowed in
+    Jiangxi, a second internship there is no finding (a third still is)."""
+    import dataclasses
+
+    from audit.policy import Policy
+
+    base = Policy.load()
+    values = [dataclasses.replace(v, value=2) if v.name == "trainee.max_internships" else v for v in base.values]
+    two = Policy(base.catalogue, values, base.detection, base.jurisdictions, base.documents)
+    t = tables(
+        units=UNITS, trainees=[trainee("P1")],
+        agreements=[agreement("A1", "P1", "U1", "2023-09-01", "2023-10-31"),
+                    agreement("A2", "P1", "U2", "2023-12-01", "2024-01-31"),
+                    agreement("A3", "P1", "U3", "2024-03-01", "2024-04-30")],
+        claims=[],
+    )
+    found, _ = run(one_internship.second_internship, t, two)
+    assert found["unit_id"].to_list() == [uscc("U3")]

@@ -25,10 +25,14 @@ rate.standard_share:
   description: standard rate
   unit: share
   type: ratio
+  scope: provincial
+  source: a rate is the province's choice
 duration.max_months:
   description: longest internship
   unit: months
   type: months
+  scope: national
+  source: 国家文件1号 三
 """
 
 NATIONAL_FILE = """\
@@ -167,6 +171,24 @@ def test_loader_refuses_with_file_and_line(tmp_path, what, text, line_text, word
     assert f"province.yaml:{_line_of(text, line_text)}" in message, message
 
 
+def test_loader_refuses_a_catalogue_entry_without_scope(tmp_path):
+    catalogue = CATALOGUE.replace("  scope: provincial\n", "")
+    with pytest.raises(PolicyError, match=r"catalogue.yaml:1: rate.standard_share: 'scope' must be national .* or provincial"):
+        Policy.load(_write(tmp_path, catalogue=catalogue))
+
+
+def test_loader_refuses_a_scope_without_its_source(tmp_path):
+    catalogue = CATALOGUE.replace("  source: a rate is the province's choice\n", "")
+    with pytest.raises(PolicyError, match=r"rate.standard_share: no 'source'"):
+        Policy.load(_write(tmp_path, catalogue=catalogue))
+
+
+def test_loader_refuses_an_informational_parameter_without_a_note(tmp_path):
+    catalogue = CATALOGUE.replace("  scope: national\n", "  scope: national\n  informational: true\n")
+    with pytest.raises(PolicyError, match=r"duration.max_months is informational without a 'note'"):
+        Policy.load(_write(tmp_path, catalogue=catalogue))
+
+
 def test_loader_refuses_an_unknown_catalogue_key(tmp_path):
     catalogue = CATALOGUE.replace("  type: ratio", "  type: ratio\n  units: share")
     with pytest.raises(PolicyError, match=rf"catalogue.yaml:{_line_of(catalogue, 'units:')}: unknown key 'units'"):
@@ -212,6 +234,7 @@ LOOKUPS = [
     ("rate.standard_share", "990000", D(2024, 1, 1), None, "a null ends the parameter"),
     ("duration.max_months", "990000", D(2023, 8, 15), 12, "before its own date the province uses the national value"),
     ("duration.max_months", "990000", D(2023, 8, 16), 6, "from its own date the province's value wins"),
+    ("rate.standard_share", "880000", D(2023, 8, 16), None, "provincial: a province without a notice has none"),
     ("duration.max_months", "880000", D(2023, 8, 16), 12, "a jurisdiction without a file: national"),
     ("duration.max_months", "990000", D(2021, 12, 31), None, "before any notice: unset"),
 ]
@@ -262,6 +285,100 @@ def test_every_parameter_of_the_catalogue_is_used_somewhere(shipped):
     assert set(shipped.catalogue) - used == set()
 
 
+# Read by the exit lists (reports/exit_list.py), not by a rule: the province's exit conditions.
+READ_BY_THE_EXIT_LISTS = ("unit.exit_conditions", "unit.exit_ban_conditions", "unit.exit_ban_years")
+
+
+def test_every_parameter_is_read_by_a_rule_or_marked_informational(shipped):
+    """A declared parameter that is not informational is listed by a rule (or a shared sub-result)
+    in its ``params`` and read in checks/ — so a reviewer who edits a province's file sees the
+    effect; one that no rule reads says why (``informational: true`` with a note)."""
+    import checks
+
+    listed = {n for c in checks.CHECKS for n in c.rule.params} | {n for r in checks.SHARED for n in r.reads()[1]}
+    source = "\n".join(p.read_text(encoding="utf-8") for p in Path(checks.__file__).parent.glob("*.py"))
+    exit_lists = (Path(__file__).parents[1] / "reports" / "exit_list.py").read_text(encoding="utf-8")
+    unread = []
+    for name, spec in shipped.catalogue.items():
+        if spec.informational:
+            assert spec.note, name
+            continue
+        if name in READ_BY_THE_EXIT_LISTS:
+            assert f'"{name}"' in exit_lists, name
+            continue
+        if name not in listed or f'"{name}"' not in source:
+            unread.append(name)
+    assert unread == [], f"declared, not informational, read by no rule: {unread}"
+
+
+SCOPES = [
+    # what RULES.md §8 fixes as national, and the provincial choices it names
+    ("eligibility.graduate_years_since_leaving", "national"), ("eligibility.youth_max_age", "national"),
+    ("duration.max_months", "national"), ("remaining_period.window_end", "national"),
+    ("retention.raised_threshold", "national"), ("rate.standard_share", "provincial"),
+    ("rate.raised_share", "provincial"), ("insurance.separately_reimbursed", "provincial"),
+    ("unit.exit_ban_years", "provincial"), ("unit.exit_conditions", "provincial"),
+    ("unit.dormancy_months", "provincial"), ("retention.year_basis", "provincial"),
+    ("trainee.max_internships", "provincial"),
+]
+
+
+@pytest.mark.parametrize("name, scope", SCOPES, ids=[s[0] for s in SCOPES])
+def test_scope_as_rules_md_reads_it(shipped, name, scope):
+    assert shipped.catalogue[name].scope == scope and shipped.catalogue[name].source
+
+
+LAW_IN_FORCE = [
+    # (parameter, province, date, expected, reason the value is unset, or None)
+    ("insurance.separately_reimbursed", JX, D(2023, 8, 15), None,
+     "江西省通知（赣人社发〔2023〕9号）自2023-08-16起施行，此前政策未知"),
+    ("insurance.separately_reimbursed", JX, D(2023, 8, 16), True, None),
+    ("insurance.separately_reimbursed", HEN, D(2023, 6, 1), None,
+     "河南省通知（豫人社函〔2023〕138号）自2023-06-20起施行，此前政策未知"),
+    ("insurance.separately_reimbursed", HN, D(2026, 7, 25), None, "湖南省通知已于2026-07-24到期，此后政策未知"),
+    ("rate.raised_share", HN, D(2026, 8, 1), None, "湖南省通知已于2026-07-24到期，此后政策未知"),
+    ("unit.dormancy_months", HEN, D(2024, 1, 1), None,
+     "河南省通知未规定超过N个月未提供见习岗位、未开展见习活动的见习单位及时清退"),
+    # national: the province's own value while its notice gives one, the national value otherwise
+    ("eligibility.youth_max_age", HN, D(2026, 8, 1), 24, None),
+    ("eligibility.education", HN, D(2026, 8, 1), ["研究生", "本科", "专科"], None),
+    ("remaining_period.window_end", JX, D(2023, 3, 1), D(2023, 12, 31), None),
+]
+
+
+@pytest.mark.parametrize("name, province, when, expected, why", LAW_IN_FORCE,
+                         ids=[f"{r[0]} {r[1]} {r[2]}" for r in LAW_IN_FORCE])
+def test_law_in_force_by_scope(shipped, name, province, when, expected, why):
+    assert shipped.value(name, province, when) == expected
+    assert shipped.unset_reason(name, province, when) == why
+
+
+def test_attach_gives_the_reason_a_value_is_unset(shipped):
+    rows = pl.LazyFrame({"province_code": [JX, JX, HN], "day": [D(2023, 7, 1), D(2023, 9, 1), D(2026, 8, 1)]})
+    out = shipped.attach(rows, "insurance.separately_reimbursed", on="day", with_reason=True).collect().sort("day")
+    assert out["insurance_separately_reimbursed"].to_list() == [None, True, None]
+    assert out["insurance_separately_reimbursed_why"].to_list() == [
+        "江西省通知（赣人社发〔2023〕9号）自2023-08-16起施行，此前政策未知", None, "湖南省通知已于2026-07-24到期，此后政策未知"]
+
+
+CITES = [
+    # province, date, the clause cited
+    (JX, D(2023, 9, 1), "赣人社发〔2023〕9号 一"),
+    (JX, D(2023, 7, 1), "人社部发〔2023〕27号 一"),  # before Jiangxi's notice: the national clause, never another's
+    (HN, D(2023, 9, 1), "湘人社规〔2023〕9号 二(一)"),
+    (HN, D(2026, 8, 1), "人社部发〔2023〕27号 一"),  # after Hunan's notice expired
+    (GS, D(2022, 9, 1), "人社部发〔2022〕11号 三(一)"),
+    ("440000", D(2023, 9, 1), "人社部发〔2023〕27号 一"),  # a province the law base does not know
+]
+
+
+@pytest.mark.parametrize("province, when, clause", CITES, ids=[f"{c[0]} {c[1]}" for c in CITES])
+def test_cite_gives_the_clause_in_force_for_the_province(shipped, province, when, clause):
+    clauses = ("人社部发〔2022〕11号 三(一)", "人社部发〔2023〕27号 一", "赣人社发〔2023〕9号 一", "湘人社规〔2023〕9号 二(一)")
+    out = shipped.cite(pl.LazyFrame({"province_code": [province], "day": [when]}), clauses, on="day").collect()
+    assert out["citation"].to_list() == [clause]
+
+
 SHIPPED = [
     # (parameter, province, date, expected, what RULES.md / the notice says)
     ("rate.standard_share", JX, D(2024, 3, 1), 0.8, "Jiangxi 80 % 赣人社发〔2023〕9号 三(一)"),
@@ -308,6 +425,7 @@ SHIPPED = [
     ("remaining_period.window_end", GS, D(2023, 6, 1), D(2023, 12, 31), "national 2023 in Gansu"),
     ("insurance.separately_reimbursed", JX, D(2024, 1, 1), True, "Jiangxi reimburses insurance at cost"),
     ("insurance.separately_reimbursed", HEN, D(2024, 1, 1), False, "inside the subsidy elsewhere"),
+    ("insurance.separately_reimbursed", GS, D(2022, 6, 1), False, "Gansu's notice implements 人社部发〔2022〕11号 三(一)"),
     ("unit.dormancy_months", JX, D(2024, 1, 1), 12, "超过一年"),
     ("unit.exit_ban_years", JX, D(2024, 1, 1), 5, "5-year ban"),
     ("unit.exit_ban_conditions", JX, D(2024, 1, 1), ["3", "4"], "conditions 3 and 4"),
@@ -350,12 +468,20 @@ def test_policy_show_prints_values_and_their_sources():
     result = CliRunner().invoke(main, ["policy", "show", "江西", "--date", "2024-03-01"])
     assert result.exit_code == 0, result.output
     out = result.output
-    assert re.search(r"rate\.standard_share\s+0\.8\s+赣人社发〔2023〕9号 三\(一\)", out)
+    assert re.search(r"rate\.standard_share\s+provincial\s+0\.8\s+赣人社发〔2023〕9号 三\(一\)", out)
     assert "来源文件 / sources:" in out
     sources = out.split("来源文件 / sources:")[1]
     assert "赣人社发〔2023〕9号" in sources and "2023-08-16" in sources
     assert "人社部发〔2023〕27号" in sources
     assert "judgement, not law" in out
+
+
+def test_policy_show_prints_the_scope():
+    result = CliRunner().invoke(main, ["policy", "show", "江西", "--date", "2024-03-01"])
+    line = next(x for x in result.output.splitlines() if x.strip().startswith("rate.standard_share"))
+    assert "provincial" in line
+    line = next(x for x in result.output.splitlines() if x.strip().startswith("eligibility.youth_max_age"))
+    assert "national" in line
 
 
 def test_policy_show_says_why_a_value_is_unset():

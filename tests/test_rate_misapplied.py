@@ -9,6 +9,8 @@ raised); Hunan's and Gansu's standard rates are unset (skipped, never guessed).
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from checks import rate_misapplied as rm
@@ -171,6 +173,14 @@ OUTSIDE = [
      [claim("C1", JX, "P1", "2024-01", 1480.0, claim_type="剩余期限")], {}),
     ("a 剩余期限 month after the planned end", [term(actual_end_date="2023-11-30", end_reason="提前留用")],
      [claim("C1", JX, "P1", "2024-03", 1600.0, claim_type="剩余期限")], {"C1": 1600.0}),
+    # RULES.md §8 "差额 claims": claim_month is the last internship month or the month claimed or paid
+    ("a 差额 dated in the month it was claimed (2024-03), after the internship",
+     [term()], [claim("D1", JX, "P1", "2024-03", 2220.0, claim_type="差额", submitted="2024-03-20")], {}),
+    ("a 差额 dated in the month Jiangxi pays it, early the next year (次年初)",
+     [term(start="2023-05-01", end="2023-10-31")],
+     [claim("D1", JX, "P1", "2024-02", 2220.0, claim_type="差额", submitted="2024-02-05", agreement_id="A1")], {}),
+    ("the fraud beside it: a monthly claim dated after the internship still pays for no month",
+     [term()], [claim("C1", JX, "P1", "2024-03", 1600.0, submitted="2024-03-20")], {"C1": 1600.0}),
 ]
 
 
@@ -231,8 +241,33 @@ LUMP = [
      [claim("C1", JX, "P1", "2024-02", 2220.0, claim_type="差额", submitted="2024-02-10")], {"C1": 2220.0}, set()),
     ("a 差额 submitted after the end is the 1+1 mode",
      [claim("C1", JX, "P1", "2024-02", 2220.0, claim_type="差额", submitted="2024-03-10")], {}, set()),
-    ("Hunan lump sum: the monthly rate is unset, skipped",
+    ("a 差额 dated in the month it was claimed, after the end, is the 1+1 mode too",
+     [claim("C1", JX, "P1", "2024-03", 2220.0, claim_type="差额", submitted="2024-03-10")], {}, set()),
+    ("Hunan lump sum in one row: the monthly rate is unset, its months cannot be counted: skipped",
      [claim("C1", HU, "P1", "2024-02", 5000.0, submitted="2024-04-15")], {}, {"C1"}),
+    # RULES.md §8 "Lump sums under 1+1": several rows submitted together after the end
+    ("the last three months as three rows, all submitted on 2024-04-15 after the end",
+     [claim(f"C{m}", JX, "P1", m, 1480.0 if m < "2024-03" else 1600.0, submitted="2024-04-15")
+      for m in ("2023-12", "2024-01", "2024-02")], {"C2023-12": 1480.0, "C2024-01": 1480.0, "C2024-02": 1480.0}, set()),
+    ("two months submitted together after the end reach lump_sum.min_months (2)",
+     [claim("C1", JX, "P1", "2024-01", 1480.0, submitted="2024-03-05"),
+      claim("C2", JX, "P1", "2024-02", 1480.0, submitted="2024-03-05", insurance_amount=20.0)],
+     {"C1": 1480.0, "C2": 1500.0}, set()),
+    ("look-alike: each month submitted in the month after it, the last one after the end",
+     [claim("C1", JX, "P1", "2024-01", 1480.0, submitted="2024-02-05"),
+      claim("C2", JX, "P1", "2024-02", 1480.0, submitted="2024-03-05")], {}, set()),
+    ("look-alike: two months submitted together during the internship",
+     [claim("C1", JX, "P1", "2023-10", 1480.0, submitted="2023-12-05"),
+      claim("C2", JX, "P1", "2023-11", 1480.0, submitted="2023-12-05")], {}, set()),
+    ("look-alike: one month submitted months after the end, alone",
+     [claim("C1", JX, "P1", "2024-01", 1480.0, submitted="2024-02-05"),
+      claim("C2", JX, "P1", "2024-02", 1480.0, submitted="2024-05-20")], {}, set()),
+    ("look-alike: one month claimed twice on one day is one month (a duplicate, not a lump)",
+     [claim("C1", JX, "P1", "2024-02", 1480.0, submitted="2024-03-05"),
+      claim("C2", JX, "P1", "2024-02", 1480.0, submitted="2024-03-05")], {}, set()),
+    ("Hunan: three rows after the end are three months, priced or not",
+     [claim(f"C{m}", HU, "P1", m, 1600.0, submitted="2024-04-15") for m in ("2023-12", "2024-01", "2024-02")],
+     {"C2023-12": 1600.0, "C2024-01": 1600.0, "C2024-02": 1600.0}, set()),
 ]
 
 
@@ -246,22 +281,78 @@ def test_lump_sum_after_end(desc, claims, expected, skipped):
     assert skips == skipped
 
 
+EXTENSION = [term(end="2023-11-30"), term("A2", start="2023-12-01", end="2024-02-29")]
+LUMP_EXTENDED = [
+    ("look-alike: A1's last two months submitted together after A1 ended, during its extension A2",
+     [claim("C1", JX, "P1", "2023-10", 1480.0, submitted="2023-12-10", agreement_id="A1"),
+      claim("C2", JX, "P1", "2023-11", 1480.0, submitted="2023-12-10", agreement_id="A1")], {}),
+    ("the same two months submitted after the extension ended are a lump sum",
+     [claim("C1", JX, "P1", "2023-10", 1480.0, submitted="2024-03-10", agreement_id="A1"),
+      claim("C2", JX, "P1", "2023-11", 1480.0, submitted="2024-03-10", agreement_id="A1")],
+     {"C1": 1480.0, "C2": 1480.0}),
+    ("a 差额 naming A1, submitted after A1 ended but before the extension ended, is before its time",
+     [claim("D1", JX, "P1", "2023-11", 2220.0, claim_type="差额", submitted="2023-12-20", agreement_id="A1")],
+     {"D1": 2220.0}),
+    ("a 差额 naming A1, dated and submitted after the extension ended, is the 1+1 mode",
+     [claim("D1", JX, "P1", "2024-03", 2220.0, claim_type="差额", submitted="2024-03-20", agreement_id="A1")], {}),
+]
+
+
+def test_a_difference_paid_during_a_later_internship_pays_for_the_one_that_ended():
+    """P1 interned at JX in 2023 and again from 2024-03 (after a gap); a 差额 dated and submitted
+    2024-04, naming no agreement, pays for the internship that ended, not the one running."""
+    agreements = [term(start="2023-05-01", end="2023-12-31"), term("A2", start="2024-03-01", end="2024-08-31")]
+    claims = [claim("D1", JX, "P1", "2024-04", 2220.0, claim_type="差额", submitted="2024-04-10")]
+    amounts, _, _ = flagged(rm.lump_sum_after_end, world(agreements=agreements, claims=claims))
+    assert amounts == {}
+    amounts, _, _ = flagged(rm.outside_agreement, world(agreements=agreements, claims=claims))
+    assert amounts == {}
+
+
+@pytest.mark.parametrize("desc, claims, expected", LUMP_EXTENDED, ids=[c[0] for c in LUMP_EXTENDED])
+def test_lump_sum_after_end_of_an_extended_internship(desc, claims, expected):
+    """The end is the internship's: an agreement followed by an extension without a gap has not ended it."""
+    amounts, _, _ = flagged(rm.lump_sum_after_end, world(agreements=EXTENSION, claims=claims))
+    assert amounts == expected
+
+
+def test_lump_sum_min_months_is_a_detection_parameter():
+    """lump_sum.min_months = 3: two months submitted together after the end are no lump sum, three are."""
+    import dataclasses
+
+    from audit.policy import Policy
+    from tests.helpers import policy
+
+    base = policy()
+    detection = {**base.detection, "lump_sum.min_months": dataclasses.replace(base.detection["lump_sum.min_months"], value=3)}
+    pol = Policy(base.catalogue, base.values, detection, base.jurisdictions, base.documents)
+    two = [claim(f"C{m}", JX, "P1", m, 1480.0, submitted="2024-03-05") for m in ("2024-01", "2024-02")]
+    three = [claim("C2023-12", JX, "P1", "2023-12", 1480.0, submitted="2024-03-05"), *two]
+    for claims, expected in ((two, set()), (three, {"C2023-12", "C2024-01", "C2024-02"})):
+        found, _ = run(rm.lump_sum_after_end, world(agreements=[term()], claims=claims), pol)
+        assert set(found["claim_id"].to_list()) == expected
+
+
 # ------------------------------------------------------------------ difference_without_retention
 def contract(person: str, unit_label: str, start: str, end: str | None = None) -> dict:
     return {"person_id": pid(person), "employer_id": uscc(unit_label), "contract_start": start, "contract_end": end}
 
 
 def retained_world(unit_label: str, retained: list[bool], *, si_months=("2024-03", "2024-04", "2024-05"),
-                   si_as_of: str | None = None, diff_amount: float = 2220.0) -> dict:
+                   si_as_of: str | None = None, diff_amount: float = 2220.0, diff_month: str = "2024-02",
+                   start: str = "2023-09-01", end: str = "2024-02-29", submitted: str = "2024-03-20") -> dict:
     """Trainees P0…Pn at one unit, 2023-09-01 → 2024-02-29 completed; those marked True are really
-    retained (open-ended contract 2024-03-01 and the unit's insurance in ``si_months``); every one is
-    flagged retained and the unit claims a 差额 for each, submitted after the end."""
+    retained (open-ended contract the day after the end and the unit's insurance in ``si_months``);
+    every one is flagged retained and the unit claims a 差额 for each (dated ``diff_month``: the last
+    internship month, or the month it was claimed or paid), submitted after the end."""
     people = [f"P{i}" for i in range(len(retained))]
+    hired = (dt.date.fromisoformat(end) + dt.timedelta(days=1)).isoformat()
     return dict(
-        agreements=[term(f"A{i}", p, unit_label, end_reason="期满", retained=True) for i, p in enumerate(people)],
-        claims=[claim(f"D{i}", unit_label, p, "2024-02", diff_amount, claim_type="差额", submitted="2024-03-20",
-                      paid_date="2024-04-02") for i, p in enumerate(people)],
-        employment=[contract(p, unit_label, "2024-03-01") for p, r in zip(people, retained) if r],
+        agreements=[term(f"A{i}", p, unit_label, start=start, end=end, end_reason="期满", retained=True)
+                    for i, p in enumerate(people)],
+        claims=[claim(f"D{i}", unit_label, p, diff_month, diff_amount, claim_type="差额", submitted=submitted,
+                      paid_date=submitted) for i, p in enumerate(people)],
+        employment=[contract(p, unit_label, hired) for p, r in zip(people, retained) if r],
         social_insurance=[insured(p, unit_label, m) for p, r in zip(people, retained) if r for m in si_months],
         si_as_of=si_as_of,
     )
@@ -278,6 +369,20 @@ DIFFERENCE = [
      retained_world("UHNBENCH", [False], diff_amount=800.0), {"D0": 800.0}),
     ("insurance months after si_as_of cannot be judged: the contract alone counts",
      retained_world(JX, [True, False], si_months=(), si_as_of="2024-02"), {}),
+    # RULES.md §8 "差额 claims": the retention year is the internship's, whichever month dates the 差额
+    ("dated in the month claimed (2024-03): half retained in 2024 still qualifies",
+     retained_world(JX, [True, False], diff_month="2024-03"), {}),
+    ("dated in the month claimed (2024-03): none retained is still at risk",
+     retained_world(JX, [False, False], diff_month="2024-03"), {"D0": 2220.0, "D1": 2220.0}),
+    ("ended 2023-12-31, paid 次年初 and dated 2024-02: judged on 2023, when half were retained",
+     retained_world(JX, [True, False], start="2023-07-01", end="2023-12-31", diff_month="2024-02",
+                    submitted="2024-02-05", si_months=("2024-01", "2024-02", "2024-03")), {}),
+    ("ended 2023-12-31, dated 2023-12 (the last month): the same 2023 judgement",
+     retained_world(JX, [True, False], start="2023-07-01", end="2023-12-31", diff_month="2023-12",
+                    submitted="2024-02-05", si_months=("2024-01", "2024-02", "2024-03")), {}),
+    ("ended 2023-12-31, paid 次年初: none retained in 2023 is at risk",
+     retained_world(JX, [False, False], start="2023-07-01", end="2023-12-31", diff_month="2024-02",
+                    submitted="2024-02-05"), {"D0": 2220.0, "D1": 2220.0}),
 ]
 
 
@@ -320,6 +425,34 @@ def test_difference_amount(desc, claims, expected, skipped):
     assert skips == skipped
 
 
+# the internship the 差额 pays for: P1 at JX 2023-09-01 → 2024-02-29, monthly claims for its six months
+DIFF_IN_INTERNSHIP = [
+    ("dated in the last internship month (2024-02): six months, 2220", [term()],
+     [claim("D", JX, "P1", "2024-02", 2220.0, claim_type="差额", submitted="2024-03-20")], {}),
+    ("dated in the month claimed (2024-04): the same six months, 2220", [term()],
+     [claim("D", JX, "P1", "2024-04", 2220.0, claim_type="差额", submitted="2024-04-20")], {}),
+    ("dated 2024-04 but worth seven months: one month too many", [term()],
+     [claim("D", JX, "P1", "2024-04", 2590.0, claim_type="差额", submitted="2024-04-20")], {"D": 370.0}),
+    ("a monthly claim after the end is no internship month the 差额 pays for", [term()],
+     [claim("M2024-03", JX, "P1", "2024-03", 1600.0),
+      claim("D", JX, "P1", "2024-04", 2620.0, claim_type="差额", submitted="2024-04-20")], {"D": 400.0}),
+    ("a second 差额 of the same internship pays for no month (the first, by month, pays for all)", [term()],
+     [claim("D1", JX, "P1", "2024-02", 2220.0, claim_type="差额", submitted="2024-03-20"),
+      claim("D2", JX, "P1", "2024-04", 2220.0, claim_type="差额", submitted="2024-04-20")], {"D2": 2220.0}),
+    ("an extension is one internship: its 差额 pays for both agreements' months",
+     [term(end="2023-11-30"), term("A2", start="2023-12-01", end="2024-02-29")],
+     [claim("D", JX, "P1", "2024-04", 2220.0, claim_type="差额", submitted="2024-04-20", agreement_id="A1")], {}),
+]
+
+
+@pytest.mark.parametrize("desc, agreements, diffs, expected", DIFF_IN_INTERNSHIP, ids=[c[0] for c in DIFF_IN_INTERNSHIP])
+def test_difference_amount_pays_for_its_internship(desc, agreements, diffs, expected):
+    """RATE_MISAPPLIED.difference_amount: the months of the internship the 差额 pays for, once."""
+    claims = monthly_run(JX, "P1", SIX, 1480.0) + diffs
+    amounts, _, _ = flagged(rm.difference_amount, world(agreements=agreements, claims=claims))
+    assert amounts == expected
+
+
 # ------------------------------------------------------------------ remaining_period_ineligible
 def hire_case(unit_label=JX, *, end_reason="提前留用", actual_end="2023-11-30", start="2023-09-01",
               contract_start="2023-12-01", contract_end="2024-11-30", si=("2023-12",), claim_month="2024-01",
@@ -334,29 +467,43 @@ def hire_case(unit_label=JX, *, end_reason="提前留用", actual_end="2023-11-3
 
 
 REMAINING = [
-    ("Jiangxi: hired with a 12-month contract in 2023 after 3 months of internship", hire_case(), {}),
-    ("Jiangxi: an open-ended contract is long enough", hire_case(contract_end=None), {}),
-    ("Jiangxi: a 6-month contract is too short", hire_case(contract_end="2024-05-31"), {"R1": 1480.0}),
-    ("Jiangxi: the contract signed after the 2023-12-31 window",
+    # description, rows, flagged {claim: amount}, skipped {claim: reason starts with}
+    ("Jiangxi: hired with a 12-month contract in 2023 after 3 months of internship", hire_case(), {}, {}),
+    ("Jiangxi: an open-ended contract is long enough", hire_case(contract_end=None), {}, {}),
+    ("Jiangxi: a 6-month contract is too short", hire_case(contract_end="2024-05-31"), {"R1": 1480.0}, {}),
+    ("look-alike: Jiangxi, the contract signed after the 2023-12-31 window: what applies after it is unknown, "
+     "skipped, not failed",
      hire_case(actual_end="2024-01-01", contract_start="2024-01-02", contract_end="2025-01-01", claim_month="2024-02"),
-     {"R1": 1480.0}),
+     {}, {"R1": "窗口期后政策未知"}),
+    ("Henan: a contract signed in 2024, after the national window closed: skipped",
+     hire_case(HN, actual_end="2024-01-10", contract_start="2024-01-11", contract_end="2024-03-31", si=(),
+               claim_month="2024-02"),
+     {}, {"R1": "窗口期后政策未知"}),
+    ("Henan: hired in December 2023, a remaining month claimed in 2024 is inside the window",
+     hire_case(HN, actual_end="2023-12-10", contract_start="2023-12-11", contract_end="2024-03-31", si=(),
+               claim_month="2024-01"),
+     {}, {}),
     ("Jiangxi: hired before a full month of internship",
      hire_case(start="2023-09-10", actual_end="2023-09-30", contract_start="2023-10-01", contract_end="2024-09-30"),
-     {"R1": 1480.0}),
-    ("the agreement ended 提前离岗, not a hire", hire_case(end_reason="提前离岗"), {"R1": 1480.0}),
-    ("no labour contract with the unit at all", hire_case(contract_start=None), {"R1": 1480.0}),
-    ("Hunan: hired without the unit's social insurance", hire_case(HU, si=()), {"R1": 1480.0}),
-    ("Hunan: hired and insured", hire_case(HU), {}),
-    ("Hunan: the insurance month is after si_as_of, not judged", hire_case(HU, si=(), si_as_of="2023-11"), {}),
-    ("Henan: any contract before the planned end will do", hire_case(HN, contract_end="2024-03-31", si=()), {}),
+     {"R1": 1480.0}, {}),
+    ("the agreement ended 提前离岗, not a hire", hire_case(end_reason="提前离岗"), {"R1": 1480.0}, {}),
+    ("no labour contract with the unit at all", hire_case(contract_start=None), {"R1": 1480.0}, {}),
+    ("Hunan: hired without the unit's social insurance", hire_case(HU, si=()), {"R1": 1480.0}, {}),
+    ("Hunan: hired and insured", hire_case(HU), {}, {}),
+    ("Hunan: the insurance month is after si_as_of, not judged", hire_case(HU, si=(), si_as_of="2023-11"), {}, {}),
+    ("Henan: any contract before the planned end will do", hire_case(HN, contract_end="2024-03-31", si=()), {}, {}),
 ]
 
 
-@pytest.mark.parametrize("desc, rows, expected", REMAINING, ids=[c[0] for c in REMAINING])
-def test_remaining_period_ineligible(desc, rows, expected):
+@pytest.mark.parametrize("desc, rows, expected, skipped", REMAINING, ids=[c[0] for c in REMAINING])
+def test_remaining_period_ineligible(desc, rows, expected, skipped):
     """RATE_MISAPPLIED.remaining_period_ineligible"""
-    amounts, _, _ = flagged(rm.remaining_period_ineligible, world(**rows))
-    assert amounts == expected
+    found, skips = run(rm.remaining_period_ineligible, world(**rows))
+    assert dict(zip(found["claim_id"].to_list(), found["amount_at_risk"].to_list())) == expected
+    reasons = dict(zip(skips["claim_id"].to_list(), skips["reason"].to_list())) if skips.height else {}
+    assert set(reasons) == set(skipped)
+    for claim_id, start in skipped.items():
+        assert reasons[claim_id].startswith(start)
 
 
 # ------------------------------------------------------------------ insurance_inside_subsidy ---
@@ -366,9 +513,32 @@ INSURANCE = [
     ("Yunnan: the same", [claim("C1", YN, "P1", "2023-10", 1500.0, insurance_amount=20.0)], {"C1": 20.0}, set()),
     ("Jiangxi reimburses 见习综合保险 at cost", [claim("C1", JX, "P1", "2023-10", 1480.0, insurance_amount=35.5)], {}, set()),
     ("no insurance claimed", [claim("C1", HN, "P1", "2023-10", 1400.0, insurance_amount=0.0)], {}, set()),
-    ("Jiangxi before its own notice (2023-08-16): the national rule applies, insurance inside",
-     [claim("C1", JX, "P1", "2023-07", 1480.0, insurance_amount=35.5)], {"C1": 35.5}, set()),
+    ("look-alike: Jiangxi before its own notice (2023-08-16): insurance on top is Jiangxi's choice, unknown "
+     "before it — skipped, never judged by the national notice",
+     [claim("C1", JX, "P1", "2023-07", 1480.0, insurance_amount=35.5)], {}, {"C1"}),
+    ("Henan before its notice (2023-06-20): skipped the same way",
+     [claim("C1", HN, "P1", "2023-05", 1400.0, insurance_amount=35.5)], {}, {"C1"}),
+    ("Hunan after its notice expired (2026-07-24): skipped",
+     [claim("C1", HU, "P1", "2026-08", 1400.0, insurance_amount=35.5)], {}, {"C1"}),
 ]
+
+
+def test_insurance_skip_reasons_name_the_province():
+    """The skipped claims say why, in Chinese, naming the province and the notice's date."""
+    t = world(claims=[claim("C1", JX, "P1", "2023-07", 1480.0, insurance_amount=35.5),
+                      claim("C2", HU, "P1", "2026-08", 1400.0, insurance_amount=35.5)])
+    _, skips = run(rm.insurance_inside_subsidy, t)
+    reasons = dict(zip(skips["claim_id"].to_list(), skips["reason"].to_list()))
+    assert reasons["C1"] == "江西省通知（赣人社发〔2023〕9号）自2023-08-16起施行，此前政策未知"
+    assert reasons["C2"] == "湖南省通知已于2026-07-24到期，此后政策未知"
+
+
+def test_insurance_finding_cites_its_own_province():
+    found, _ = run(rm.insurance_inside_subsidy, world(claims=[
+        claim("C1", HN, "P1", "2023-10", 1400.0, insurance_amount=35.5),
+        claim("C2", YN, "P1", "2023-10", 1500.0, insurance_amount=20.0)]))
+    cites = dict(zip(found["claim_id"].to_list(), found["citation"].to_list()))
+    assert cites["C1"].startswith("豫人社函〔2023〕138号") and cites["C2"].startswith("云人社发〔2023〕18号")
 
 
 @pytest.mark.parametrize("desc, claims, expected, skipped", INSURANCE, ids=[c[0] for c in INSURANCE])

@@ -114,7 +114,7 @@ def test_report_renders_offline_without_errors_and_shows_headline(report: Path, 
         assert errors == []
         money = driver.find_element(By.ID, "h-money")
         assert money.text == "2,960.00" and money.is_displayed()
-        assert driver.find_element(By.ID, "h-findings").text == "8"
+        assert driver.find_element(By.ID, "h-findings").text == "10"
         rect = driver.execute_script("return document.getElementById('headline').getBoundingClientRect().toJSON()")
         assert rect["right"] <= 1280 and rect["top"] < 900  # in the first screen at 1280 px
         assert driver.execute_script("return document.documentElement.scrollWidth") <= 1280  # no sideways scroll

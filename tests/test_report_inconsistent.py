@@ -86,7 +86,8 @@ def test_relation_evidence_names_the_values_and_period() -> None:
     assert row["county_code"] == "360102"
     assert str(row["period_start"]) == "2024-06-01" and str(row["period_end"]) == "2024-06-30"
     assert '"指标1":0.0' in row["evidence"] and '"指标2":1.0' in row["evidence"]
-    assert row["amount_at_risk"] == 0.0 and "人社部发〔2023〕27号" in row["citation"]
+    # a Jiangxi county is sent Jiangxi's own form (附件3), the one in force in the report's month
+    assert row["amount_at_risk"] == 0.0 and row["citation"].startswith("赣人社发〔2023〕9号 附件3")
 
 
 def test_difference_evidence_lists_reported_beside_recomputed() -> None:
@@ -154,16 +155,22 @@ def test_planted_report_violations_of_a_generated_world_are_all_found(tmp_path) 
     reference = load_reference(world, loaded)
     write_reference(tmp_path / "run", {name: getattr(reference, name) for name in REFERENCE_TABLES})
     t = scan_tables(tmp_path / "run", month, month, present=loaded.tables)
-    found = set()
+    found, skipped = set(), set()
     for check in ALL_RULES:
-        rows, _ = run(check, t)
+        rows, skips = run(check, t)
         found |= {(c, m.strftime("%Y-%m")) for c, m in zip(rows["county_code"], rows["period_start"])}
+        if check is ri.differs_from_micro_data and skips.height:
+            skipped |= {(c, m.strftime("%Y-%m")) for c, m in zip(skips["county_code"], skips["period_start"])}
     truth = pl.read_csv(world / "truth" / "planted.csv", infer_schema=False).filter(
         pl.col("family") == "REPORT_INCONSISTENT")
-    planted = {(r["county_code"], r["month"]) for r in truth.filter(pl.col("lookalike") == "false").to_dicts()}
+    real = truth.filter((pl.col("lookalike") == "false") & (pl.col("expect_skip") == "false"))
+    planted = {(r["county_code"], r["month"]) for r in real.to_dicts()}
     lookalikes = {(r["county_code"], r["month"]) for r in truth.filter(pl.col("lookalike") == "true").to_dicts()}
+    # county-months whose claim rows the export spoiled: reconciliation skipped, never a finding
+    lost = {(r["county_code"], r["month"]) for r in truth.filter(pl.col("expect_skip") == "true").to_dicts()}
     assert planted and planted <= found
     assert not (found & lookalikes)
+    assert lost and lost <= skipped and not (found & lost)
     assert found == planted, f"findings on consistent reports: {sorted(found - planted)}"
 
 
@@ -185,3 +192,61 @@ def test_a_person_with_two_agreements_is_counted_once() -> None:
     table = indicators(t, policy()).collect()
     june = table.filter(table["month"].dt.month() == 6).row(0, named=True)
     assert (june["i6"], june["i7"], june["i13"]) == (1, 1, 2)
+
+
+# ------------------------------------------------------------------ unreadable rows do not accuse
+def lost_claim(unit_label: str | None = "U2", month: str | None = "2024-05", paid: str | None = None,
+               office: str | None = None) -> dict:
+    """A claim row the loader quarantined, placed by the cells it could read."""
+    return {"table": "claims", "file": "claims.csv", "line": 9, "unit_id": uscc(unit_label) if unit_label else None,
+            "county_code": office, "day": month, "paid_date": paid, "reasons": "amount: 金额无法解析"}
+
+
+def skipped_of(t: object) -> tuple[int, list[str]]:
+    found, skipped = run(ri.differs_from_micro_data, t)
+    return found.height, (skipped["reason"].to_list() if skipped.height else [])
+
+
+QUARANTINE = [
+    # description, reported overrides, the quarantined rows, findings, the skip reason (or None)
+    ("funds reported above the micro data, a claim row of the county unreadable: skipped, not flagged",
+     {"i14": 0.30}, [lost_claim()], 0, "该县区当月有申领记录未能读取（隔离1行），无法精确核对"),
+    ("the fraud beside it: the same difference with nothing quarantined is a finding",
+     {"i14": 0.30}, [], 1, None),
+    ("a lost claim of another county does not excuse this one",
+     {"i14": 0.30}, [lost_claim("U3")], 1, None),
+    ("a lost claim paid last year does not touch this year's funds",
+     {"i14": 0.30}, [lost_claim(month="2023-11", paid="2023-12-20")], 1, None),
+    ("a lost claim row with no readable unit or county: every county-month it may touch is skipped",
+     {"i14": 0.30}, [lost_claim(None, None)], 0, "该县区当月有申领记录未能读取（隔离1行），无法精确核对"),
+    ("a lost claim row placed by its paying office when its unit is unreadable",
+     {"i14": 0.30}, [lost_claim(None, office="360102")], 0, "该县区当月有申领记录未能读取（隔离1行），无法精确核对"),
+    ("a lost claim excuses only indicator 14: arrivals over-reported are still a finding",
+     {"i14": 0.30, "i6": 3, "i5": 5}, [lost_claim()], 1, None),
+]
+
+
+@pytest.mark.parametrize("description, reported, lost, findings, reason", QUARANTINE, ids=[c[0] for c in QUARANTINE])
+def test_unreadable_rows_do_not_accuse(description, reported, lost, findings, reason) -> None:
+    t = world(**reported)
+    t.quarantine = tables(quarantine=lost).quarantine
+    found, reasons = skipped_of(t)
+    assert found == findings
+    assert reasons == ([reason] if reason else [])
+
+
+def test_the_skipped_county_month_is_keyed() -> None:
+    t = world(i14=0.30)
+    t.quarantine = tables(quarantine=[lost_claim()]).quarantine
+    _, skipped = run(ri.differs_from_micro_data, t)
+    row = skipped.row(0, named=True)
+    assert row["county_code"] == "360102" and str(row["period_start"]) == "2024-06-01"
+
+
+def test_a_finding_beside_a_lost_row_says_what_it_could_not_verify() -> None:
+    t = world(i14=0.30, i6=3, i5=5)
+    t.quarantine = tables(quarantine=[lost_claim()]).quarantine
+    found, _ = run(ri.differs_from_micro_data, t)
+    evidence = found["evidence"][0]
+    assert '"indicator":"指标6"' in evidence
+    assert '"not_verifiable_rows_quarantined":[{"indicator":"指标14"' in evidence

@@ -40,7 +40,10 @@ def pick(test: Callable[[Rule], bool]) -> Rule:
     return next(c.rule for c in checks.CHECKS if test(c.rule))
 
 
-GHOST = pick(lambda r: r.family is Family.GHOST_TRAINEE and not r.signal_only)
+# a ghost rule whose findings show the unit itself took money it knew was not due (exit ③)
+GHOST = pick(lambda r: r.family is Family.GHOST_TRAINEE and not r.signal_only and r.exit_condition == 3)
+# a trainee-level fact the unit could not know: never an exit proposal
+SECOND = pick(lambda r: r.family is Family.ONE_INTERNSHIP)
 DUPLICATE = pick(lambda r: r.family is Family.DUPLICATE_TRAINEE and not r.signal_only)
 DORMANT = pick(lambda r: r.exit_condition == 1)
 OTHER_ILLEGAL = pick(lambda r: r.exit_condition == 4)
@@ -51,6 +54,7 @@ UNITS = [
     unit("U2", county="360102", unit_name="南昌乙商贸有限公司", approved="2023-01-01"),
     unit("U3", county="360121", unit_name="南昌县丙农业合作社", approved="2022-01-01"),
     unit("U4", county="360121", unit_name="南昌县丁物流有限公司", approved="2022-01-01"),
+    unit("U5", county="410102", unit_name="郑州戊贸易有限公司", approved="2022-01-01"),
 ]
 TRAINEES = [trainee("P1", name="张三", bank_card=CARD, phone="13800138000"), trainee("P2", name="李四"),
             trainee("P3", name="王五")]
@@ -75,8 +79,10 @@ REPORTS = [
 def _raw(rule: Rule, rows: list[dict]) -> pl.DataFrame:
     schema = {"person_id": pl.String, "unit_id": pl.String, "claim_id": pl.String, "county_code": pl.String,
               "period_start": pl.Date, "period_end": pl.Date, "amount_at_risk": pl.Float64, "evidence": pl.String,
+              "citation": pl.String,
               "claims_at_risk": pl.List(pl.Struct({"claim_id": pl.String, "amount": pl.Float64}))}
-    full = [{k: r.get(k) for k in schema} for r in rows]
+    # a finding cites one clause: the one given, else the rule's first (a Jiangxi clause for most)
+    full = [{k: r.get(k) for k in schema} | {"citation": r.get("citation") or rule.citations[0]} for r in rows]
     if not any(r.get("claims_at_risk") for r in rows):
         schema.pop("claims_at_risk")
         full = [{k: v for k, v in r.items() if k != "claims_at_risk"} for r in full]
@@ -122,6 +128,15 @@ def synthetic_run(run_dir: Path, month: str = MONTH, extra_findings: bool = True
             # a signal only: no exit, no money
             _raw(SIGNAL, [{"person_id": pid("P3"), "unit_id": uscc("U4"), "county_code": "360121",
                            "evidence": json.dumps({"bank_card": CARD})}]),
+            # the trainee's earlier internship elsewhere: a trainee-level fact, no exit for U4
+            _raw(SECOND, [{"person_id": pid("P3"), "unit_id": uscc("U4"), "county_code": "360121",
+                           "period_start": d(2024, 2, 1), "period_end": d(2024, 7, 31),
+                           "evidence": json.dumps({"internship_no": 2})}]),
+            # a dormant Henan unit: the audit office's judgement, no condition number, no ban
+            _raw(DORMANT, [{"unit_id": uscc("U5"), "county_code": "410102", "period_start": d(2023, 7, 1),
+                            "period_end": d(2024, 6, 30), "evidence": json.dumps({"basis": "审计判断"}),
+                            "citation": "审计判断（检测参数 judgement.dormancy_months = 12，本省通知未规定）；依据 "
+                                        "豫人社函〔2023〕138号 二(五) (强化见习规范管理)"}]),
         ]
     for check in ri.CHECKS:
         result = check(t, _policy())
@@ -218,8 +233,8 @@ def test_report_is_self_contained_and_chinese(run_dir: Path) -> None:
     assert "<svg" in html and "@media print" in html
     for text in ("就业见习补贴资金审计报告（2024年6月）", "分县区统计", "南昌市东湖区", "重点问题线索",
                  "检测参数（审计机关的判断，非政策规定）", "政策参数", "隔离", "未运行的规则", "缺少输入表: employment",
-                 GHOST.title, GHOST.citation, "须由所在县区人社部门逐项核实确认", "退出（摘牌）建议",
-                 "建议 3 家见习单位退出", "南昌甲科技有限公司"):
+                 GHOST.title, GHOST.citations[0], "须由所在县区人社部门逐项核实确认", "退出（摘牌）建议",
+                 "建议 4 家见习单位退出", "南昌甲科技有限公司", "建议清退（审计判断，本省通知未规定退出情形）"):
         assert text in html, text
 
 
@@ -323,7 +338,7 @@ def test_audit_report_rerenders_from_the_run_files(tmp_path: Path) -> None:
     for name in ("report.html", "exit_list.xlsx", "recovery.xlsx", "summary_table.xlsx", "render.json"):
         assert (path / name).exists(), name
     status = json.loads((path / "render.json").read_text(encoding="utf-8"))
-    assert status["exit_lists"] == ["360102.xlsx", "360121.xlsx"]
+    assert status["exit_lists"] == ["360102.xlsx", "360121.xlsx", "410102.xlsx"]
     assert status["report_pdf"] is False and not (path / "report.pdf").exists()
 
 

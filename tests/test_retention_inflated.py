@@ -9,10 +9,12 @@ insurance), ``end_reason`` and ``actual_end``. The retention year is 2024; the t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
+from audit.policy import Policy
 from checks import retention_inflated as ri
 from checks._retention import person_retention, unit_years
 from tests.helpers import agreement, claim, insured, pid, policy, run, tables, trainee, unit, uscc
@@ -25,7 +27,7 @@ FLAG_ONLY = {"retained": True}  # declared retained, no contract, no insurance
 
 def world(people: list[dict], *, unit_label: str = "U1", county: str = "360102", benchmark: bool = False,
           claims_difference: bool = True, si_as_of: str | None = None, declarations: list[dict] | None = None,
-          paid_date: str = "2024-04-02") -> object:
+          paid_date: str = "2024-04-02", difference_month: str = "2024-02") -> object:
     units = [unit(unit_label, county=county, is_benchmark=benchmark)]
     agreements, claims, employment, insurance = [], [], [], []
     for i, spec in enumerate(people):
@@ -42,7 +44,7 @@ def world(people: list[dict], *, unit_label: str = "U1", county: str = "360102",
         kind = spec.get("kind", "养老")
         insurance += [insured(person, unit_label, m, payer=payer, kind=kind) for m in spec.get("insured", ())]
         if claims_difference and kw["end_reason"] != "提前离岗":
-            claims.append(claim(f"D{i}", unit_label, person, "2024-02", 2220.0, claim_type="差额",
+            claims.append(claim(f"D{i}", unit_label, person, difference_month, 2220.0, claim_type="差额",
                                 submitted="2024-03-20", paid_date=paid_date))
     return tables(units=units, trainees=[trainee(f"P{i}") for i in range(len(people))], agreements=agreements,
                   claims=claims, employment=employment, social_insurance=insurance, si_as_of=si_as_of,
@@ -73,6 +75,11 @@ DECLARED = [
     ("a Jiangxi 标杆 unit gets the 差额 whatever its retention", [FLAG_ONLY, FLAG_ONLY], {"benchmark": True}, {}),
     ("insurance months after si_as_of are not yet visible: the contract alone counts",
      [{"retained": True, "contract": ("2024-03-01", None)}, FLAG_ONLY], {"si_as_of": "2024-02"}, {}),
+    # RULES.md §8: a 差额 dated in the month it was claimed or paid belongs to the year its internship ended
+    ("差额 dated in the month claimed (2024-03): declared 100%, real 0% — the same 2024 finding",
+     [FLAG_ONLY, FLAG_ONLY], {"difference_month": "2024-03"}, {(U1, 2024): 4440.0}),
+    ("差额 dated in the month claimed (2024-03), really retained: nothing",
+     [REAL, REAL], {"difference_month": "2024-03"}, {}),
 ]
 
 
@@ -193,7 +200,8 @@ def test_evidence_records_the_definition_used():
     found, _ = run(ri.declared_above_real, world([FLAG_ONLY, FLAG_ONLY]))
     evidence = json.loads(found["evidence"][0])
     assert evidence["definition"] == {
-        "year_basis": "calendar_year", "completed_end_reasons": ["期满", "提前留用"], "contract_window_days": 90,
+        "year_basis": "calendar_year", "year_basis_source": "法规", "denominator": "completed_or_hired_early",
+        "completed_end_reasons": ["期满", "提前留用"], "contract_window_days": 90,
         "min_contract_months": 12, "min_insured_months_after": 3, "si_as_of": "2024-12-01",
     }
     assert evidence["completed"] == 2 and evidence["really_retained"] == 0 and evidence["declared_rate_flags"] == 1.0
@@ -212,3 +220,26 @@ def test_an_extension_is_one_internship_not_a_completion():
     assert people["ag_id"].to_list() == ["A1"]
     years = unit_years(t, policy()).collect()
     assert years.select("year", "completed").rows() == [(2024, 1)]
+
+
+# ------------------------------------------------------------------ the definition's law ------
+def _edited(name: str, value: object) -> Policy:
+    """The shipped policy with every value of ``name`` replaced: a reviewer editing the files."""
+    base = policy()
+    values = [dataclasses.replace(v, value=value) if v.name == name and v.value is not None else v for v in base.values]
+    return Policy(base.catalogue, values, base.detection, base.jurisdictions, base.documents)
+
+
+def test_a_province_that_does_not_require_insurance_is_obeyed():
+    """retention.requires_social_insurance false: a hire with a contract and no insurance is retained."""
+    people = [{"retained": True, "contract": ("2024-03-01", None)}]
+    assert flagged(ri.retained_without_insurance, world(people)) == {(U1, 2024): 2220.0}
+    found, _ = run(ri.retained_without_insurance, world(people), _edited("retention.requires_social_insurance", False))
+    assert found.height == 0
+
+
+def test_a_province_counting_retention_otherwise_is_skipped_not_judged():
+    """retention.year_basis other than calendar_year: the recomputation does not apply; skipped with why."""
+    found, skipped = run(ri.declared_above_real, world([FLAG_ONLY, FLAG_ONLY]), _edited("retention.year_basis", "internship"))
+    assert found.height == 0
+    assert skipped["unit_id"].to_list() == [U1] and "留用率定义" in skipped["reason"][0]

@@ -73,6 +73,16 @@ DEREGISTERED_WHILE_CLAIMING = [
     case("look-alike: deregistered after the last claimed month", {"registry": [reg("注销", "2024-05-01")]}, []),
     case("look-alike: a deregistration without a date cannot be placed in time (left to still_listed)",
          {"registry": [reg("注销")]}, []),
+    # a 差额 is judged on the day it was claimed, whichever month dates it (RULES.md §8)
+    case("注销 on 2024-03-10: a 差额 dated in the last internship month (2024-02), claimed 2024-03-20",
+         {"registry": [reg("注销", "2024-03-10")],
+          "claims": [("U1", "2024-02", {"claim_type": "差额", "submitted": "2024-03-20"})]}, [("U1", 1480.0, ["U1-2024-02"])]),
+    case("注销 on 2024-03-10: the same 差额 dated in the month claimed (2024-03)",
+         {"registry": [reg("注销", "2024-03-10")],
+          "claims": [("U1", "2024-03", {"claim_type": "差额", "submitted": "2024-03-20"})]}, [("U1", 1480.0, ["U1-2024-03"])]),
+    case("look-alike: a 差额 claimed before the 注销 (2024-03-10) though dated 2024-03 when paid",
+         {"registry": [reg("注销", "2024-03-10")],
+          "claims": [("U1", "2024-03", {"claim_type": "差额", "submitted": "2024-03-05"})]}, []),
 ]
 
 
@@ -97,6 +107,59 @@ DEREGISTERED_STILL_LISTED = [
 @pytest.mark.parametrize("world_kw, expected", DEREGISTERED_STILL_LISTED)
 def test_deregistered_still_listed(world_kw: dict, expected: list) -> None:
     assert findings(u.deregistered_still_listed, world(**world_kw)) == sorted(expected)
+
+
+# --------------------------------------------------------------------------------------------
+# reg_status as the national enterprise credit system writes it (contract.md), read by the loader
+# (audit.normalise.read_vocabulary) into the canonical statuses; status date 2024-02-10
+AFTER_FEB = ["U1-2024-03", "U1-2024-04"]
+SPELLED_STATUSES = [
+    ("吊销，未注销", [("U1", 2960.0, AFTER_FEB)]),
+    ("吊销，已注销", [("U1", 2960.0, AFTER_FEB)]),
+    ("吊销", [("U1", 2960.0, AFTER_FEB)]),
+    ("已注销", [("U1", 2960.0, AFTER_FEB)]),
+    ("注销", [("U1", 2960.0, AFTER_FEB)]),
+    ("撤销", [("U1", 2960.0, AFTER_FEB)]),
+    ("责令关闭", [("U1", 2960.0, AFTER_FEB)]),
+    ("存续（在营、开业、在册）", []),
+    ("存续(在营、开业、在册)", []),
+    ("在业", []),
+    ("迁出", []),
+    ("停业", []),
+    ("歇业", []),
+    ("清算", []),
+]
+
+
+def spelled(raw: str) -> dict:
+    """A registry row as the loader reads it: the canonical status beside the raw one."""
+    import polars as pl
+
+    from audit.normalise import read_vocabulary
+    from audit.schema import REG_STATUS_SPELLINGS
+
+    status = pl.select(read_vocabulary(pl.lit(raw), REG_STATUS_SPELLINGS)).item()
+    assert status is not None, raw
+    return {**reg(status, "2024-02-10"), "reg_status_raw": raw}
+
+
+@pytest.mark.parametrize("raw, expected", SPELLED_STATUSES, ids=[r for r, _ in SPELLED_STATUSES])
+def test_registry_spellings_while_claiming(raw: str, expected: list) -> None:
+    """UNIT_INELIGIBLE.deregistered_while_claiming on each spelling; the raw value in the evidence."""
+    import json
+
+    t = world(registry=[spelled(raw)])
+    assert findings(u.deregistered_while_claiming, t) == expected
+    found, _ = run(u.deregistered_while_claiming, t)
+    for ev in found["evidence"].to_list():
+        assert json.loads(ev)["registry_row"]["reg_status_raw"] == raw
+
+
+@pytest.mark.parametrize("raw, expected", SPELLED_STATUSES, ids=[r for r, _ in SPELLED_STATUSES])
+def test_registry_spellings_still_listed(raw: str, expected: list) -> None:
+    """UNIT_INELIGIBLE.deregistered_still_listed on each spelling."""
+    assert findings(u.deregistered_still_listed, world(registry=[spelled(raw)])) == [
+        ("U1", 0.0, []) for _ in expected[:1]]
 
 
 # --------------------------------------------------------------------------------------------

@@ -185,16 +185,19 @@ def policy_show(province: str, when: str | None, policy_dir: Path | None) -> Non
     click.echo(f"{policy.jurisdictions.get(code, code)} ({code}) — 在 {day} 生效的政策参数 / parameters in force on {day}")
     rows = policy.describe(code, day)
     cited: set[str] = set()
+    click.echo("  (scope: national — 全国通知统一规定，本省通知另有规定的从其规定; provincial — 仅依本省通知，"
+               "本省通知施行前或到期后未知; informational — 无规则读取)")
     for row in rows:
+        scope = row["scope"] + (", informational" if row.get("informational") else "")
         if row["value"] is None:
             why = f" — {row['note']}" if row.get("note") else ""
             value = "未设定 (unset)"
-            src = f"[{row['from']} since {row['effective_from']}]{why}" if row["effective_from"] else "(no notice sets it)"
+            src = f"[{row['from']} since {row['effective_from']}]{why}" if row["effective_from"] else f"(no notice sets it){why}"
         else:
             value = row["value"]
             src = f"{row['reference']} [{row['from']} since {row['effective_from']}]"
             cited.update(doc for doc in policy.documents if str(row["reference"]).startswith(doc))
-        click.echo(f"  {row['name']:<44} {value!s:<28} {src}")
+        click.echo(f"  {row['name']:<44} {scope:<12} {value!s:<28} {src}")
     click.echo("")
     click.echo("来源文件 / sources:")
     for doc_no in sorted(cited):

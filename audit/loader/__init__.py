@@ -32,11 +32,19 @@ from audit.loader.discovery import SUFFIXES, InputError, digest_files, discover,
 from audit.loader.duplicates import find_duplicates
 from audit.loader.headers import check_required_columns, header_key, header_lookup, map_headers
 from audit.loader.load import PARQUET_OPTIONS, STAGE_DIR, LoadResult, StagedTables, load_inputs
-from audit.loader.normalised import COUNTS_SCHEMA, QUARANTINE_SCHEMA, NormalisedTable, normalise, normalise_table
+from audit.loader.normalised import (
+    COUNTS_SCHEMA,
+    QUARANTINE_SCHEMA,
+    QUARANTINED_ROWS_SCHEMA,
+    NormalisedTable,
+    normalise,
+    normalise_table,
+)
 from audit.loader.readers import MAX_TITLE_ROWS, READERS, RawSource, read_csv, read_parquet, read_xlsx
 
 __all__ = [
     "COMPACT_MAX", "COUNTS_SCHEMA", "MAX_TITLE_ROWS", "MISSING", "PARQUET_OPTIONS", "PARSERS", "QUARANTINE_SCHEMA",
+    "QUARANTINED_ROWS_SCHEMA",
     "READERS", "REASONS", "STAGE_DIR", "STATUS", "SUFFIXES", "TRUNCATED", "InputError", "LoadResult",
     "NormalisedTable", "RawSource", "StagedTables", "check_required_columns", "digest_files", "discover", "sha256_file", "find_duplicates",
     "header_key", "header_lookup", "load_inputs", "map_headers", "normalise", "normalise_table", "parse_series",

@@ -16,6 +16,7 @@ REASONS: dict[Kind, str] = {
     Kind.BOOL: "无法识别的是/否 / unreadable yes-no",
 }
 MISSING = "必填值缺失 / required value missing"
+UNKNOWN_VALUE = "无法识别的取值（不在可识别的写法之列）/ value not among the accepted spellings"
 TRUNCATED = "行不完整（文件截断）/ truncated line"
 
 
@@ -51,7 +52,8 @@ def _parse_column(spec: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> pl.Ser
         return nz.clean_text_series(text)
     codes, distinct = nz.encode(text)  # parse each distinct value once
     row_hash.add(codes)
-    parsed = pl.DataFrame({"v": distinct}).select(v=PARSERS[spec.kind](pl.col("v"))).to_series().cast(spec.dtype)
+    parser = PARSERS[spec.kind] if spec.spellings is None else (lambda v: nz.read_vocabulary(v, spec.spellings))
+    parsed = pl.DataFrame({"v": distinct}).select(v=parser(pl.col("v"))).to_series().cast(spec.dtype)
     if spec.dtype == pl.String:
         return _spread_text(parsed, codes, distinct, text).alias(raw.name)
     return parsed.gather(codes).alias(raw.name)
@@ -147,9 +149,10 @@ def _cell_reasons(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> list[pl.Da
     Cheap null tests pick the candidate rows; only those are checked for blankness, so a
     whitespace-only optional cell is not mistaken for an unreadable one.
     """
+    unreadable = REASONS.get(c.kind) if c.spellings is None else UNKNOWN_VALUE
     if c.not_null:
         suspect = value.is_null()
-    elif c.kind in REASONS:
+    elif unreadable is not None:
         suspect = value.is_null() & raw.is_not_null()
     else:
         return []
@@ -162,8 +165,8 @@ def _cell_reasons(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> list[pl.Da
     if c.not_null:
         out.append(pl.DataFrame({"_pos": pos.filter(blank)}).with_columns(
             column=pl.lit(c.name), value=pl.lit(None, pl.String), reason=pl.lit(MISSING)))
-    if c.kind in REASONS:
+    if unreadable is not None:
         bad = ~blank & sub_value.is_null()
         out.append(pl.DataFrame({"_pos": pos.filter(bad), "value": sub_raw.filter(bad).cast(pl.String)}).with_columns(
-            column=pl.lit(c.name), reason=pl.lit(REASONS[c.kind])).select("_pos", "column", "value", "reason"))
+            column=pl.lit(c.name), reason=pl.lit(unreadable)).select("_pos", "column", "value", "reason"))
     return out

@@ -15,7 +15,14 @@ from typing import Any
 import polars as pl
 
 from audit.loader.discovery import InputError, digest_files, discover
-from audit.loader.normalised import COUNTS_SCHEMA, QUARANTINE_SCHEMA, NormalisedTable, normalise, rss_gb
+from audit.loader.normalised import (
+    COUNTS_SCHEMA,
+    QUARANTINE_SCHEMA,
+    QUARANTINED_ROWS_SCHEMA,
+    NormalisedTable,
+    normalise,
+    rss_gb,
+)
 from audit.loader.readers import READERS, RawSource
 from audit.schema import SPECS
 
@@ -66,6 +73,9 @@ class LoadResult:
     input_files: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     heights: dict[str, int] = field(default_factory=dict)  # rows kept per table
+    #: one row per quarantined row, placed by its readable cells (QUARANTINED_ROWS_SCHEMA): written
+    #: as quarantine.parquet beside quarantine.csv, the rules' ``Tables.quarantine``
+    quarantined_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINED_ROWS_SCHEMA))
 
     def __post_init__(self) -> None:
         if not self.heights and isinstance(self.tables, dict):
@@ -103,6 +113,7 @@ class LoadResult:
                 tmp = norm / f".{name}.parquet.tmp"
                 frame.write_parquet(tmp, **PARQUET_OPTIONS)
                 tmp.replace(norm / f"{name}.parquet")
+        self.quarantined_rows.write_parquet(out_dir / "quarantine.parquet")
         with open(out_dir / "quarantine.csv", "wb") as fh:
             fh.write(codecs.BOM_UTF8)
             self.quarantine.write_csv(fh)
@@ -193,6 +204,8 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
     quarantines = [loaded[t].quarantine for t in order]
     counts = [loaded[t].counts for t in order]
     quarantine = pl.concat(quarantines) if quarantines else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    placed = [loaded[t].quarantined_rows for t in order if loaded[t].quarantined_rows is not None]
+    quarantined_rows = pl.concat(placed) if placed else pl.DataFrame(schema=QUARANTINED_ROWS_SCHEMA)
     heights = {t: loaded[t].height for t in order}
     return LoadResult(
         tables={t: tables[t] for t in order} if stage is None else StagedTables(stage.path, order),
@@ -203,6 +216,7 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
         input_files=input_files,
         notes=notes,
         heights=heights,
+        quarantined_rows=quarantined_rows,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from dataclasses import dataclass
@@ -19,6 +20,22 @@ log = logging.getLogger("audit.loader")
 QUARANTINE_SCHEMA = {
     "table": pl.String(), "file": pl.String(), "line": pl.Int64(), "column": pl.String(),
     "value": pl.String(), "reason": pl.String(),
+}
+# One row per quarantined row (not per cell): where it belongs, from its cells that could be read —
+# which unit, person and county it names, its own date (a claim's month, an agreement's start …)
+# and a claim's payment date — so that a rule can tell which county-months lost micro data
+# (RULES.md §8, "Unreadable rows do not accuse"). Null where the cell was unreadable or absent.
+QUARANTINED_ROWS_SCHEMA = {
+    "table": pl.String(), "file": pl.String(), "line": pl.Int64(), "unit_id": pl.String(),
+    "person_id": pl.String(), "county_code": pl.String(), "day": pl.Date(), "paid_date": pl.Date(),
+    "reasons": pl.String(),
+}
+# which columns place a row, first present wins (claims: the paying office is the county)
+_PLACED_BY = {
+    "unit_id": ("unit_id",), "person_id": ("person_id",),
+    "county_code": ("handling_county_code", "county_code"),
+    "day": ("claim_month", "start_date", "posted_date", "approved_date", "month", "contract_start", "death_date"),
+    "paid_date": ("paid_date",),
 }
 COUNTS_SCHEMA = {
     "table": pl.String(), "file": pl.String(), "rows_read": pl.Int64(), "rows_kept": pl.Int64(),
@@ -45,6 +62,8 @@ class NormalisedTable:
     quarantine: pl.DataFrame
     counts: pl.DataFrame
     height: int  # rows kept
+    #: the quarantined rows, one each, placed by their readable cells (QUARANTINED_ROWS_SCHEMA)
+    quarantined_rows: pl.DataFrame | None = None
 
     def plan(self) -> pl.LazyFrame:
         schema = self.columns.schema
@@ -110,6 +129,9 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
             del more
         else:
             value = _parse_column(c, col, row_hash)
+            if c.spellings is not None:  # the value as exported, beside the canonical one
+                derived[f"{c.name}_raw"] = _parse_column(dataclasses.replace(c, kind=Kind.STR, spellings=None), col,
+                                                         RowHash()).alias(f"{c.name}_raw")
         values[c.name] = value.alias(c.name)
         reasons += _cell_reasons(c, col, value)
         del col, value
@@ -136,6 +158,7 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     derived_names = list(derived)
     del values, derived, columns, extra_cols
     bad_pos = qlines["_pos"].unique()
+    placed = _quarantined_rows(spec, table, qlines, labels)
     good = pl.repeat(True, n, eager=True).scatter(bad_pos, False) if bad_pos.len() else None
     data_cols = [c for c in table.columns if c not in ("_src", "_line")]
     dup_rows, not_copy, removed = find_duplicates(table, data_cols, row_hash.value, good)
@@ -151,7 +174,33 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     kept_src = table["_src"] if keep is None else table["_src"].filter(keep)
     counts = _counts(spec, sources, read_per_src, qlines, kept_src.value_counts(name="rows_kept"), removed)
     order = [*spec.names, "_file", "_line", "_dup_rows", *derived_names, *extras]
-    return NormalisedTable(spec, table, labels, order, quarantine, counts, kept_src.len())
+    return NormalisedTable(spec, table, labels, order, quarantine, counts, kept_src.len(), placed)
+
+
+def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
+    """The quarantined rows of ``table`` (the positions in ``qlines``), one each, with the parsed
+    values of the cells that place them (:data:`_PLACED_BY`; null where unreadable or absent) and
+    every reason on one line."""
+    if not qlines.height:
+        return pl.DataFrame(schema=QUARANTINED_ROWS_SCHEMA)
+    reasons = qlines.group_by("_pos").agg(
+        pl.format("{}: {}", pl.col("column"), pl.col("reason")).sort().str.join("; ").alias("reasons"))
+    rows = table.with_row_index("_pos").join(reasons.with_columns(pl.col("_pos").cast(pl.UInt32)), on="_pos")
+    names = set(spec.names)
+
+    def cell(kind: str, dtype: pl.DataType) -> pl.Expr:
+        col = next((c for c in _PLACED_BY[kind] if c in names), None)
+        if col is None:
+            return pl.lit(None, dtype).alias(kind)
+        value = pl.col(col)
+        value = value.cast(pl.String) if dtype == pl.String() else value.cast(pl.Date, strict=False)
+        return value.alias(kind)
+
+    return rows.sort("_pos").select(
+        pl.lit(spec.name).alias("table"), _label_of_src(labels).alias("file"), pl.col("_line").cast(pl.Int64).alias("line"),
+        cell("unit_id", pl.String()), cell("person_id", pl.String()), cell("county_code", pl.String()),
+        cell("day", pl.Date()), cell("paid_date", pl.Date()), "reasons",
+    ).cast(QUARANTINED_ROWS_SCHEMA)  # type: ignore[arg-type]
 
 
 def rss_gb() -> float:
