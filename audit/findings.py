@@ -55,7 +55,19 @@ SKIPPED_SCHEMA: dict[str, pl.DataType] = {
     # a key that is a county-month (a county's report left unreconciled): county and month
     "county_code": pl.String(),
     "period_start": pl.Date(),
+    "gap": pl.String(),
 }
+
+# What a skipped key lacks, in a few words (``skipped.gap``): the report and the run's coverage
+# count unjudged keys by it, per province, where the reason sentence names the county and month.
+GAP_TIER = "县区无最低工资档次"
+GAP_WAGE = "无可用最低工资标准"
+GAP_CALENDAR = "法定工作日历缺少日期"
+
+
+def gap_unset(param: str) -> str:
+    """The gap of a key whose rule needs a policy parameter unset where and when it applies."""
+    return f"政策参数未设定：{param}"
 
 # Which claims a finding puts money at risk on: one row per (finding, claim). A claim-level
 # finding links its own claim; a trainee- or unit-level finding links the claims it lists in
@@ -140,7 +152,7 @@ def finalise(raw: pl.LazyFrame, rule: Rule) -> pl.LazyFrame:
 def finalise_skipped(raw: pl.LazyFrame, rule: Rule) -> pl.LazyFrame:
     have = raw.collect_schema()
     cols = [pl.lit(rule.id).alias("rule_id"), pl.lit(rule.family.value).alias("family")]
-    for name in ("person_id", "unit_id", "claim_id", "reason", "county_code", "period_start"):
+    for name in ("person_id", "unit_id", "claim_id", "reason", "county_code", "period_start", "gap"):
         dtype = SKIPPED_SCHEMA[name]
         cols.append(pl.col(name).cast(dtype) if name in have else pl.lit(None, dtype).alias(name))
     return raw.select(cols)

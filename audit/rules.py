@@ -14,8 +14,10 @@ rule fire — rows, dates, computed values, parameters used; JSON-encoded on the
 
 A check that must leave some keys unjudged (a province whose rate is unset, a month with no
 usable minimum wage) returns ``CheckResult(findings, skipped)`` where ``skipped`` has columns
-``person_id, unit_id, claim_id`` (any present; str) and ``reason`` (str, Chinese or English,
-one plain sentence). The pipeline writes these to ``skipped.parquet`` and the report counts them.
+``person_id, unit_id, claim_id`` (any present; str), ``reason`` (str, Chinese or English,
+one plain sentence) and, optionally, ``gap`` (what was missing, in a few words:
+``audit.findings.GAP_*``). The pipeline writes these to ``skipped.parquet``; the run's coverage
+(:mod:`audit.coverage`) and the report count them per province, rule and gap.
 """
 
 from __future__ import annotations

@@ -293,7 +293,9 @@ class RunDir:
         return pl.read_parquet(path) if path.is_file() else None
 
     def skipped(self) -> pl.DataFrame:
-        return self._read("skipped.parquet", SKIPPED_SCHEMA)
+        """Keys the rules left unjudged; a run made before ``gap`` was recorded gets it null."""
+        frame = self._read("skipped.parquet", SKIPPED_SCHEMA)
+        return frame.with_columns(pl.lit(None, pl.String).alias(c) for c in SKIPPED_SCHEMA if c not in frame.columns)
 
     def cases(self) -> pl.DataFrame | None:
         path = self.path / "cases.parquet"

@@ -332,6 +332,10 @@ BANS = TableSpec(
     ),
 )
 
+# The operator's reference tables (optional): where the shipped reference data (audit/reference/)
+# has a gap or is wrong, an operator supplies rows from the notice itself, with its source. Each row
+# is used in its own span and wins there over the shipped rows (audit/reference/__init__.py);
+# `audit reference check` writes a workbook with these columns, one row per gap.
 MIN_WAGE = TableSpec(
     "min_wage",
     "最低工资标准",
@@ -340,6 +344,7 @@ MIN_WAGE = TableSpec(
         C("tier", "档次", K.INT, required=True, not_null=True),
         C("effective_from", "执行日期", K.DATE, required=True, not_null=True),
         C("monthly_yuan", "月最低工资标准", K.MONEY, required=True, not_null=True),
+        C("source", "来源", K.STR, aliases=("依据", "文件")),
     ),
     key=("province_code", "tier", "effective_from"),
 )
@@ -351,8 +356,21 @@ COUNTY_TIERS = TableSpec(
         C("county_code", "区划代码", K.COUNTY, required=True, not_null=True),
         C("tier", "档次", K.INT, required=True, not_null=True),
         C("effective_from", "执行日期", K.DATE, required=True, not_null=True),
+        C("effective_to", "截止日期", K.DATE, aliases=("失效日期",)),
+        C("source", "来源", K.STR, aliases=("依据", "文件")),
     ),
     key=("county_code", "effective_from"),
+)
+
+CALENDAR = TableSpec(
+    "calendar",
+    "法定工作日历",
+    (
+        C("date", "日期", K.DATE, required=True, not_null=True),
+        C("is_workday", "是否工作日", K.BOOL, required=True, not_null=True, aliases=("工作日",)),
+        C("source", "来源", K.STR, aliases=("依据", "文件")),
+    ),
+    key=("date",),
 )
 
 TABLES: tuple[TableSpec, ...] = (
@@ -370,7 +388,7 @@ TABLES: tuple[TableSpec, ...] = (
     ALLOWANCE_PAYMENTS,
     BANS,
 )
-REFERENCE_TABLES: tuple[TableSpec, ...] = (MIN_WAGE, COUNTY_TIERS)
+REFERENCE_TABLES: tuple[TableSpec, ...] = (MIN_WAGE, COUNTY_TIERS, CALENDAR)
 SPECS: dict[str, TableSpec] = {t.name: t for t in (*TABLES, *REFERENCE_TABLES)}
 REQUIRED_TABLES = tuple(t.name for t in TABLES if t.required)
 

@@ -27,7 +27,8 @@ class Tables:
 
     Required tables are always present; an optional table the input lacks is ``None`` (a check
     that needs it is skipped and the report says so). Reference tables are always present: the
-    project's shipped ones, or the operator's ``min_wage``/``county_tiers`` from the input.
+    project's shipped ones, with the operator's ``min_wage``/``county_tiers``/``calendar`` rows
+    from the input (audit/reference/__init__.py says how they combine).
 
     ``audit_month`` is the first day of the audited month M: the run audits everything recorded
     up to the end of M (RULES.md §8). ``si_as_of`` is the first day of the last month the
@@ -40,9 +41,11 @@ class Tables:
       ones; a shipped standard that is not usable (UNVERIFIED, unconfirmed) has a null
       monthly_yuan, so the standard before it stops at its date (those months are skipped).
     - ``county_tiers``: county_code, tier, effective_from, effective_to (exclusive, null = open),
-      status, source.
+      status (OPERATOR for the operator's rows, which win in their span), source.
     - ``calendar``: date, is_workday (statutory holidays off, make-up 调休 weekend days on),
       workday_seq (number of workdays from the calendar's first day up to and including date).
+      It may have gaps (an operator's days of a year the package does not cover): a day missing
+      is unknown, and a count over it is null (``audit.reference.attach_workdays``).
     - ``regions``: county_code, county_name, city_name, province_code, province_name.
 
     ``bans`` (optional, :data:`audit.schema.BANS`): units that exited and the legal

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import polars as pl
 
+from audit.findings import GAP_TIER, GAP_WAGE, gap_unset
 from audit.policy import Policy
-from audit.reference import attach_min_wage
+from audit.reference import SECONDARY_STATUSES, attach_min_wage
+from audit.reference.gaps import place_names
 from audit.schema import province_of
 from audit.tables import Tables, shared
 from checks._internships import chain_agreements
@@ -111,26 +113,37 @@ def rate_exprs(wage: str = "mw_yuan") -> dict[str, pl.Expr]:
     }
 
 
+def _where_and_when() -> tuple[pl.Expr, pl.Expr, pl.Expr]:
+    """(province, county, month) of a claim as a reason names them: 河南省, 洛阳市老城区（410302）, 2026-11."""
+    province = pl.coalesce(pl.col("province_name"), pl.col("province_code"))
+    county = pl.format("{}（{}）", pl.col("county_label").fill_null(""), pl.col("county_code"))
+    return province, county, pl.col("claim_month").dt.strftime("%Y-%m")
+
+
 def rate_skip_reason(*, raised: bool = False) -> pl.Expr:
     """Why a claim's standard (or, with ``raised``, its raised) rate cannot be priced: an unset
     rate parameter says why in Chinese, naming the province (``<param>_why``: before its notice,
     after it expired, or left open by it); a missing tier or wage says which.
 
     Evaluate it on the rows being skipped only: formatting a sentence for 8 M rows is not free.
+    The reference gaps (no tier, no usable wage) are said in Chinese with the province, the
+    county and the month, and what would fill them; :func:`rate_skip_gap` names the gap.
     """
     share = pl.col("rate_kind") == "min_wage_share"
     flat = pl.col("rate_kind") == "flat"
+    province, county, month = _where_and_when()
     reason = (
         pl.when(pl.col("rate_kind").is_null())
         .then(pl.col("rate_kind_why"))
         .when(share & pl.col("rate_standard_share").is_null())
         .then(pl.col("rate_standard_share_why"))
         .when(share & pl.col("mw_tier").is_null())
-        .then(pl.format("county {} has no minimum-wage tier in force in {}", pl.col("county_code"),
-                        pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.format("{}{} {} 无最低工资档次：县区档次表未覆盖该县区该月，补贴标准无法核算"
+                        "（请在 county_tiers 表中补充，见 audit reference check）", province, county, month))
         .when(share & pl.col("mw_yuan").is_null())
-        .then(pl.format("no usable minimum wage for province {} tier {} in {}", pl.col("province_code"),
-                        pl.col("mw_tier"), pl.col("claim_month").dt.strftime("%Y-%m")))
+        .then(pl.format("{} {}类地区 {} 无可用最低工资标准（{}），补贴标准无法核算"
+                        "（请在 min_wage 表中补充）", province, pl.col("mw_tier"), month,
+                        pl.coalesce(pl.col("mw_status"), pl.lit("无标准"))))
         .when(flat & pl.col("rate_standard_flat").is_null())
         .then(pl.col("rate_standard_flat_why"))
     )
@@ -141,6 +154,41 @@ def rate_skip_reason(*, raised: bool = False) -> pl.Expr:
         .then(pl.col("rate_raised_extra_flat_why"))
     )
     return pl.coalesce(reason, raised_reason) if raised else reason
+
+
+def rate_skip_gap(*, raised: bool = False) -> pl.Expr:
+    """What :func:`rate_skip_reason` says is missing, in a few words (``skipped.gap``)."""
+    share = pl.col("rate_kind") == "min_wage_share"
+    flat = pl.col("rate_kind") == "flat"
+    gap = (
+        pl.when(pl.col("rate_kind").is_null()).then(pl.lit(gap_unset("rate.kind")))
+        .when(share & pl.col("rate_standard_share").is_null()).then(pl.lit(gap_unset("rate.standard_share")))
+        .when(share & pl.col("mw_tier").is_null()).then(pl.lit(GAP_TIER))
+        .when(share & pl.col("mw_yuan").is_null()).then(pl.lit(GAP_WAGE))
+        .when(flat & pl.col("rate_standard_flat").is_null()).then(pl.lit(gap_unset("rate.standard_flat")))
+    )
+    raised_gap = (
+        pl.when(share & pl.col("rate_raised_share").is_null()).then(pl.lit(gap_unset("rate.raised_share")))
+        .when(flat & pl.col("rate_raised_extra_flat").is_null()).then(pl.lit(gap_unset("rate.raised_extra_flat")))
+    )
+    return pl.coalesce(gap, raised_gap) if raised else gap
+
+
+def wage_skip_reason() -> pl.Expr:
+    """Why a rule that needs only the minimum wage (not a rate) cannot judge a claim."""
+    province, county, month = _where_and_when()
+    return (
+        pl.when(pl.col("mw_tier").is_null())
+        .then(pl.format("{}{} {} 无最低工资档次：县区档次表未覆盖该县区该月，无法与最低工资比较"
+                        "（请在 county_tiers 表中补充，见 audit reference check）", province, county, month))
+        .otherwise(pl.format("{} {}类地区 {} 无可用最低工资标准（{}），无法与最低工资比较"
+                             "（请在 min_wage 表中补充）", province, pl.col("mw_tier"), month,
+                             pl.coalesce(pl.col("mw_status"), pl.lit("无标准"))))
+    )
+
+
+def wage_skip_gap() -> pl.Expr:
+    return pl.when(pl.col("mw_tier").is_null()).then(pl.lit(GAP_TIER)).otherwise(pl.lit(GAP_WAGE))
 
 
 def agreements_frame(t: Tables) -> pl.LazyFrame:
@@ -317,10 +365,12 @@ def claims_in_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     return with_agreement(claims_base(t), t).with_columns(key.alias("_ck")).drop("_county_no")
 
 
-@shared(tables=("county_tiers", "min_wage"), params=tuple(name for name, _ in CLAIM_PARAMS), uses=(claims_in_agreement,))
+@shared(tables=("county_tiers", "min_wage", "regions"), params=tuple(name for name, _ in CLAIM_PARAMS),
+        uses=(claims_in_agreement,))
 def claim_rate_keys(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Per (county, claim month) key ``_ck`` of the claims: the minimum wage, the parameters
-    (:data:`CLAIM_PARAMS`) and the expected amounts (:func:`rate_exprs`)."""
+    (:data:`CLAIM_PARAMS`), the expected amounts (:func:`rate_exprs`), and the names of the
+    province and county (``province_name``, ``county_label``) the skip reasons say."""
     keys = (
         claims_in_agreement(t, policy).select("_ck", "county_code", "claim_month").unique("_ck").drop_nulls("_ck")
         .with_columns(province_of(pl.col("county_code")).alias("province_code"))
@@ -328,18 +378,40 @@ def claim_rate_keys(t: Tables, policy: Policy) -> pl.LazyFrame:
     looked_up = attach_params(
         attach_min_wage(keys, t.county_tiers, t.min_wage, county="county_code", on="claim_month"), policy,
         on="claim_month",
-    )
+    ).join(place_names(t.regions), on="county_code", how="left")
     return looked_up.with_columns(**rate_exprs()).drop("county_code", "claim_month", "province_code")
 
 
-def wage_evidence() -> pl.Expr:
-    """The minimum wage used, as evidence: tier, yuan, effective date, status, source."""
+def secondary_note(used: pl.Expr | None = None) -> pl.Expr:
+    """Where the minimum wage was ``used`` (default: the rate is a share of it) and its tier row
+    or standard has only a secondary source (VERIFIED_SECONDARY, PARTIAL: used because nothing
+    better exists), a sentence naming both rows; else null."""
+    tier_weak = pl.col("mw_tier_status").is_in(SECONDARY_STATUSES).fill_null(False)
+    wage_weak = pl.col("mw_status").is_in(SECONDARY_STATUSES).fill_null(False)
+    used = (pl.col("rate_kind") == "min_wage_share").fill_null(False) if used is None else used
+    return (
+        pl.when(used & pl.col("mw_yuan").is_not_null() & (tier_weak | wage_weak))
+        .then(pl.format("所用参照数据仅有二手来源，核实前请对照原文件：县区档次 {} 档（{} 起，{}），"
+                        "最低工资标准 {} 元（{} 起，{}）",
+                        pl.col("mw_tier"), pl.col("mw_tier_from"), pl.col("mw_tier_status"),
+                        pl.col("mw_yuan"), pl.col("mw_effective_from"), pl.col("mw_status")))
+    )
+
+
+def wage_evidence(used: pl.Expr | None = None) -> pl.Expr:
+    """The minimum wage used, as evidence: the standard (tier, yuan, effective date, status,
+    source), the county's tier row (its date, status, source), and ``secondary_source`` where
+    either has only a secondary source (:func:`secondary_note`, with ``used``)."""
     return pl.struct(
         pl.col("mw_tier").alias("tier"),
         pl.col("mw_yuan").alias("monthly_yuan"),
         pl.col("mw_effective_from").alias("effective_from"),
         pl.col("mw_status").alias("status"),
         pl.col("mw_source").alias("source"),
+        pl.col("mw_tier_from").alias("tier_effective_from"),
+        pl.col("mw_tier_status").alias("tier_status"),
+        pl.col("mw_tier_source").alias("tier_source"),
+        secondary_note(used).alias("secondary_source"),
     ).alias("minimum_wage")
 
 
@@ -369,7 +441,9 @@ def whole_claim() -> pl.Expr:
     return (pl.col("amount") + pl.col("insurance_amount")).alias("amount_at_risk")
 
 
-def skipped(lf: pl.LazyFrame, reason: pl.Expr | str) -> pl.LazyFrame:
-    """Rows a rule could not judge, in the skipped schema."""
+def skipped(lf: pl.LazyFrame, reason: pl.Expr | str, gap: pl.Expr | str | None = None) -> pl.LazyFrame:
+    """Rows a rule could not judge, in the skipped schema; ``gap`` names what is missing in a few
+    words (``audit.findings.GAP_*``), so the run can count unjudged keys by it."""
     why = pl.lit(reason) if isinstance(reason, str) else reason
-    return lf.select("claim_id", "person_id", "unit_id", why.alias("reason"))
+    what = pl.lit(gap, pl.String) if gap is None or isinstance(gap, str) else gap
+    return lf.select("claim_id", "person_id", "unit_id", why.alias("reason"), what.alias("gap"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from audit.findings import GAP_CALENDAR, gap_unset
 from audit.policy import Policy
 from audit.reference import attach_workdays
 from audit.rules import Check, CheckResult, Severity, rule
@@ -28,10 +29,14 @@ from checks._expected import (
     claim_keys,
     fen,
     rate_evidence,
+    rate_skip_gap,
     rate_skip_reason,
+    secondary_note,
     skipped,
     tolerance,
     wage_evidence,
+    wage_skip_gap,
+    wage_skip_reason,
     whole_claim,
 )
 from checks._internships import chain_agreements
@@ -140,7 +145,7 @@ def wrong_amount(t: Tables, policy: Policy) -> CheckResult:
         ),
         pl.col("rate_reference").alias("citation"),
     )
-    skip = skipped(monthly.filter(pl.col("expected_standard").is_null()), rate_skip_reason())
+    skip = skipped(monthly.filter(pl.col("expected_standard").is_null()), rate_skip_reason(), rate_skip_gap())
     return CheckResult(findings, skip)
 
 
@@ -172,7 +177,7 @@ def raised_rate_monthly(t: Tables, policy: Policy) -> CheckResult:
     )
     skip = skipped(
         monthly.filter(pl.col("expected_standard").is_null() & pl.col("mode_one_plus_one").fill_null(False)),
-        rate_skip_reason(),
+        rate_skip_reason(), rate_skip_gap(),
     )
     return CheckResult(findings, skip)
 
@@ -211,7 +216,12 @@ def partial_month(t: Tables, policy: Policy) -> CheckResult:
             pl.lit("statutory calendar, make-up workdays included").alias("calendar"),
         ),
     )
-    skip = skipped(counted.filter(pl.col("workdays").is_null()), "working days cannot be counted: dates outside the calendar")
+    province = pl.coalesce(pl.col("province_name"), pl.col("province_code"))
+    why = pl.format("{}{}（{}）{}：法定工作日历缺少 {} 至 {} 之间的日期，无法计算提前离岗当月的工作日"
+                    "（请在 calendar 表中补充该月每一天，见 audit reference check）",
+                    province, pl.col("county_label").fill_null(""), pl.col("county_code"),
+                    pl.col("claim_month").dt.strftime("%Y-%m"), pl.col("_from"), pl.col("ag_actual_end"))
+    skip = skipped(counted.filter(pl.col("workdays").is_null()), why, GAP_CALENDAR)
     return CheckResult(findings, skip)
 
 
@@ -275,7 +285,8 @@ def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
         ),
         pl.col("duration_max_months_ref").alias("citation"),
     )
-    skip = skipped(monthly.filter(pl.col("duration_max_months").is_null()), pl.col("duration_max_months_why"))
+    skip = skipped(monthly.filter(pl.col("duration_max_months").is_null()), pl.col("duration_max_months_why"),
+                   gap_unset("duration.max_months"))
     return CheckResult(findings, skip)
 
 
@@ -346,11 +357,12 @@ def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
             (pl.col("amount") / pl.col("expected_standard")).round(2).alias("months_equivalent"),
             pl.col("months_in_submission"), pl.col("claims_in_submission"),
             pl.lit(min_months).alias("param_lump_sum_min_months"),
+            wage_evidence(),
         ),
         pl.col("mode_one_plus_one_ref").alias("citation"),
     )
     unpriced = late.filter(pl.col("expected_standard").is_null()).join(lump.select("claim_id"), on="claim_id", how="anti")
-    return CheckResult(findings, skipped(unpriced, rate_skip_reason()))
+    return CheckResult(findings, skipped(unpriced, rate_skip_reason(), rate_skip_gap()))
 
 
 @rule(
@@ -390,8 +402,9 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     )
     skip = pl.concat([
         skipped(claims.filter(pl.col("retention_raised_threshold").is_null()),
-                "留用率达标线（retention.raised_threshold）在该省该年未设定"),
-        skipped(claims.filter(pl.col("retention_raised_threshold").is_not_null() & ~supported), UNSUPPORTED_DEFINITION),
+                "留用率达标线（retention.raised_threshold）在该省该年未设定", gap_unset("retention.raised_threshold")),
+        skipped(claims.filter(pl.col("retention_raised_threshold").is_not_null() & ~supported), UNSUPPORTED_DEFINITION,
+                "留用率定义与审计口径不同"),
     ])
     return CheckResult(findings, skip)
 
@@ -431,7 +444,8 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     )
     # the monthly claims of the persons with a 差额 only (a few thousand of a million)
     months = _monthly(ctx).join(diffs.select("person_id").unique(), on="person_id", how="semi").select(
-        "person_id", "unit_id", pl.col("claim_month").alias("_month"), "expected_difference", "province_code"
+        "person_id", "unit_id", pl.col("claim_month").alias("_month"), "expected_difference", "province_code",
+        secondary_note().alias("_secondary"),
     )
     summed = (
         diffs.filter(pl.col("_pays")).select("_d", "person_id", "unit_id", "_from", "_to")
@@ -445,8 +459,10 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
             # the earliest unpriced month (first() named whichever came first from the join)
             pl.col("_month").filter(pl.col("expected_difference").is_null()).min().alias("_unpriced"),
             pl.col("province_code").first().alias("_province"),
-            pl.struct(pl.col("_month").alias("month"), pl.col("expected_difference").alias("difference"))
+            pl.struct(pl.col("_month").alias("month"), pl.col("expected_difference").alias("difference"),
+                      pl.col("_secondary").alias("secondary_source"))
             .sort_by("_month").alias("per_month"),
+            pl.col("_secondary").drop_nulls().first().alias("_secondary"),
         )
     )
     judged = diffs.join(summed, on="_d", how="left").with_columns(
@@ -459,13 +475,14 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
             pl.struct(pl.col("difference_internship_start").alias("start"), pl.col("ag_end").alias("end"))
             .alias("internship_paid_for"),
             pl.when(~pl.col("_pays")).then(pl.col("_first_difference")).alias("earlier_difference_of_internship"),
-            rate_evidence(),
+            rate_evidence(), pl.col("_secondary").alias("secondary_source"),
         ),
         pl.col("rate_reference").alias("citation"),
     )
     why = pl.format("the raised or standard rate of {} is unset for province {} (a month the 差额 pays for)",
                     pl.col("_unpriced").dt.strftime("%Y-%m"), pl.col("_province"))
-    return CheckResult(findings, skipped(judged.filter(pl.col("_unpriced").is_not_null()), why))
+    return CheckResult(findings, skipped(judged.filter(pl.col("_unpriced").is_not_null()), why,
+                                         "差额所含月份的补贴标准无法核算"))
 
 
 def _hire(ctx: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
@@ -569,8 +586,9 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
         pl.coalesce("remaining_period_window_end_ref", "remaining_period_window_end_ref_claim").alias("citation"),
     )
     skip = pl.concat([
-        skipped(ctx.filter(pl.col("remaining_period_window_end").is_null()), pl.col("remaining_period_window_end_why")),
-        skipped(hired.filter(window_closed), pl.lit(WINDOW_CLOSED)),
+        skipped(ctx.filter(pl.col("remaining_period_window_end").is_null()), pl.col("remaining_period_window_end_why"),
+                gap_unset("remaining_period.window_end")),
+        skipped(hired.filter(window_closed), pl.lit(WINDOW_CLOSED), WINDOW_CLOSED),
     ])
     return CheckResult(findings, skip)
 
@@ -599,7 +617,7 @@ def insurance_inside_subsidy(t: Tables, policy: Policy) -> CheckResult:
         pl.col("insurance_separately_reimbursed_ref").alias("citation"),
     )
     skip = skipped(ctx.filter(pl.col("insurance_separately_reimbursed").is_null()),
-                   pl.col("insurance_separately_reimbursed_why"))
+                   pl.col("insurance_separately_reimbursed_why"), gap_unset("insurance.separately_reimbursed"))
     return CheckResult(findings, skip)
 
 
@@ -689,10 +707,10 @@ def allowance_below_min_wage(t: Tables, policy: Policy) -> CheckResult:
         found = _with_allowance(maybe.join(paid, on=keys, how="left")).filter(below)
     findings = found.select(
         *claim_keys(), whole_claim(),
-        _claim_evidence(pl.col("allowance"), pl.col("allowance_source"), wage_evidence(),
+        _claim_evidence(pl.col("allowance"), pl.col("allowance_source"), wage_evidence(used=pl.lit(True)),
                         pl.col("allowance_min_wage_floor_ref").alias("reference")),
     )
-    return CheckResult(findings, skipped(judged.filter(pl.col("mw_yuan").is_null()), rate_skip_reason()))
+    return CheckResult(findings, skipped(judged.filter(pl.col("mw_yuan").is_null()), wage_skip_reason(), wage_skip_gap()))
 
 
 CHECKS: tuple[Check, ...] = (

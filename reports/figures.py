@@ -11,6 +11,7 @@ from typing import Any
 
 import polars as pl
 
+from audit.coverage import run_coverage
 from audit.masking import mask
 from audit.policy import Policy
 from audit.rundir import sibling_runs
@@ -241,6 +242,7 @@ REFERENCE_LABELS = {
     "operator_file": "使用操作员提供的文件", "operator_provinces": "操作员覆盖的省份", "counties_by_province": "各省县区数",
     "excluded_maps": "未使用的档次划分（未核实）", "package_years": "内置年份", "operator_days": "操作员提供的日期数",
     "years_covered": "覆盖年份", "years_needed": "需要的年份", "province_code": "省份代码", "tier": "档次",
+    "operator_rows": "操作员提供的行数", "covered": "覆盖的日期", "reason": "原因", "monthly_yuan": "月最低工资标准",
     "effective_from": "执行日期", "effective_to": "截止日期", "status": "状态", "month": "月份", "counties": "县区数",
     "priceable": "可定价县区数",
 }
@@ -309,3 +311,54 @@ def skipped_keys(rf: RunFiles) -> list[dict[str, Any]]:
     return [{"rule_id": r["rule_id"], "title": rf.rule(r["rule_id"]).title, "reason": mask(r["reason"]),
              "count": r["len"]} for r in table.to_dicts()]
 
+
+
+def _pct(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "—"
+
+
+def coverage(rf: RunFiles) -> dict[str, Any] | None:
+    """How much the run judged, from run.json's ``coverage`` (computed once by the pipeline,
+    :mod:`audit.coverage`); a run made before it was recorded gets it computed from its files."""
+    cov = rf.run.get("coverage")
+    if not isinstance(cov, dict):
+        try:
+            cov = run_coverage(rf.rundir)
+        except Exception:  # noqa: BLE001 — an old run renders without it, saying so
+            return None
+    m = cov["monthly"]
+    provinces = []
+    for p in cov["provinces"]:
+        provinces.append(p | {
+            "share": _pct(p["priced"], p["judged"]),
+            "gaps": "；".join(f"{g['gap']} {g['claims']:,} 笔" for g in p["unpriced_by_gap"]) or "—",
+        })
+    skipped = {}
+    for row in cov.get("skipped", []):
+        skipped.setdefault(row["province_code"], []).append(row)
+    policy = []
+    known = {p["province_code"] for p in cov.get("policy", [])}
+    for prov in cov.get("policy", []):
+        policy.append(prov | {
+            "notices_text": "；".join(f"{n['document']}（{n['state_zh']}{'，' + str(n['expires']) + ' 到期' if n['expires'] else ''}）"
+                                     for n in prov["notices"]) or "法规库中无本省文件",
+            "unset": [u | {"description": u["description"].split(" — ")[0]} for u in prov["unset"]],
+            "skipped": skipped.get(prov["province_code"], []),
+        })
+    for code, rows in skipped.items():  # keys of a province the policy table does not list (unknown county)
+        if code not in known:
+            policy.append({"province_code": code, "province_name": rows[0]["province_name"], "notices_text": "—",
+                           "unset": [], "skipped": rows})
+    gaps = cov.get("reference_gaps") or {}
+    return {
+        "judged": m["judged"], "priced": m["priced"], "unpriced": m["unpriced"], "share": _pct(m["priced"], m["judged"]),
+        "secondary": m.get("priced_on_secondary", 0),
+        "complete": m["unpriced"] == 0 and not cov.get("skipped_total"),
+        "provinces": provinces,
+        "skipped_total": cov.get("skipped_total", 0),
+        "secondary_findings": (cov.get("secondary_findings") or {}).get("total", 0),
+        "policy": policy,
+        "gaps": gaps,
+        "expired": [f"{prov['province_name']} {n['document']}（{n['expires']} 失效）"
+                    for prov in cov.get("policy", []) for n in prov["notices"] if n["state"] == "expired"],
+    }

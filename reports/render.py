@@ -50,6 +50,7 @@ def context(rf: RunFiles, policy: Policy, pdf_note: str, exits: list[dict[str, A
         },
         "rendered_at": dt.datetime.now().replace(microsecond=0).isoformat(sep=" "),
         "headline": figures.headline(rf),
+        "coverage": figures.coverage(rf),
         "families": families,
         "family_chart": charts.horizontal_bars(families, "family_zh", "money", "各类问题涉及金额"),
         "rules": figures.by_rule(rf),

@@ -24,6 +24,7 @@ import polars as pl
 from audit.findings import finalise, finalise_skipped
 from audit.loader import QUARANTINED_ROWS_SCHEMA
 from audit.policy import Policy
+from audit.reference import shipped_regions
 from audit.rules import Check
 from audit.schema import SPECS, Kind
 from audit.tables import Tables
@@ -190,10 +191,13 @@ def tables(
     **optional: list[dict] | None,
 ) -> Tables:
     """Tables for a rule test. Optional tables are absent (None) unless given (a list, maybe [])."""
-    mw = frame("min_wage", min_wage if min_wage is not None else TEST_MIN_WAGE).with_columns(
-        pl.lit("VERIFIED").alias("status"), pl.lit("test").alias("source"))
-    ct = frame("county_tiers", county_tiers if county_tiers is not None else TEST_COUNTY_TIERS).with_columns(
-        pl.lit(None, pl.Date).alias("effective_to"), pl.lit("VERIFIED").alias("status"), pl.lit("test").alias("source"))
+    mw_rows = min_wage if min_wage is not None else TEST_MIN_WAGE
+    ct_rows = county_tiers if county_tiers is not None else TEST_COUNTY_TIERS
+    # a row may say its own status (VERIFIED by default); the frame keeps only the table's columns
+    mw = frame("min_wage", mw_rows).with_columns(
+        pl.Series("status", [r.get("status", "VERIFIED") for r in mw_rows], pl.String), pl.lit("test").alias("source"))
+    ct = frame("county_tiers", ct_rows).with_columns(
+        pl.Series("status", [r.get("status", "VERIFIED") for r in ct_rows], pl.String), pl.lit("test").alias("source"))
     quarantine = optional.pop("quarantine", None)
     opt = {k: (frame(k, v).lazy() if v is not None else None) for k, v in optional.items()}
     if quarantine is not None:  # the unreadable rows, placed (not an input table: no spec)
@@ -210,8 +214,7 @@ def tables(
         min_wage=mw.lazy(),
         county_tiers=ct.lazy(),
         calendar=calendar_frame().lazy(),
-        regions=pl.LazyFrame(schema={"county_code": pl.String, "county_name": pl.String, "city_name": pl.String,
-                                     "province_code": pl.String, "province_name": pl.String}),
+        regions=shipped_regions().lazy(),  # names only: what a skip reason says of a county
         **opt,
     )
 

@@ -118,6 +118,8 @@ def test_unplanted_monthly_claims_are_exactly_what_the_rules_give(world: Path) -
         kind = policy.value("rate.kind", prov, month)
         tier = ct.filter((pl.col("county_code") == row["county_code"]) & (pl.col("effective_from") <= month)
                          & (pl.col("effective_to").is_null() | (pl.col("effective_to") > month))).sort("effective_from")
+        if (tier["status"] == "OPERATOR").any():  # the operator's row in force wins over the shipped maps
+            tier = tier.filter(pl.col("status") == "OPERATOR")
         if kind is None or tier.height == 0:
             continue
         wage = mw.filter((pl.col("province_code") == prov) & (pl.col("tier") == tier["tier"][-1])

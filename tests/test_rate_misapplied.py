@@ -25,6 +25,7 @@ UNITS = [
     unit(YN, county="530102"),  # Yunnan: flat rate
     unit(GS, county="620102"),  # Gansu: rate unset
     unit("UNOTIER", county="360999"),  # a Jiangxi county with no tier
+    unit("URJ", county="360781"),  # 赣州 瑞金市: a real county, with no tier in the test world
     unit("ULATE", county="360102", approved="2023-10-15"),
     unit("UBENCH", county="360102", is_benchmark=True),
     unit("UHNBENCH", county="410102", is_benchmark=True),
@@ -610,3 +611,65 @@ def test_every_finding_carries_its_claim_and_period():
         row = found.row(0, named=True)
         assert row["claim_id"] and row["unit_id"] and row["county_code"]
         assert str(row["period_start"]) == "2023-10-01" and str(row["period_end"]) == "2023-10-31"
+
+
+# ------------------------------------------------------------------ reference gaps: skip, say where ---
+def test_a_county_without_a_tier_is_skipped_naming_province_county_and_month():
+    """A reference gap is said in Chinese with the place and month, and what would fill it."""
+    from audit.findings import GAP_TIER
+
+    _, skipped = run(rm.wrong_amount, world(claims=[claim("C1", "URJ", "P1", "2023-10", 1480.0)]))
+    row = skipped.row(0, named=True)
+    assert row["gap"] == GAP_TIER
+    assert row["reason"].startswith("江西省赣州市瑞金市（360781） 2023-10 无最低工资档次")
+    assert "county_tiers" in row["reason"]
+
+
+def test_a_tier_without_a_usable_standard_is_skipped_naming_the_tier():
+    from audit.findings import GAP_WAGE
+
+    wages = [{"province_code": "360000", "tier": 1, "effective_from": "2018-01-01", "monthly_yuan": 1850.0},
+             {"province_code": "360000", "tier": 1, "effective_from": "2023-06-01", "monthly_yuan": None,
+              "status": "UNVERIFIED"}]
+    _, skipped = run(rm.wrong_amount, world(claims=[claim("C1", JX, "P1", "2023-10", 1480.0)], min_wage=wages))
+    row = skipped.row(0, named=True)
+    assert row["gap"] == GAP_WAGE
+    assert row["reason"].startswith("江西省 1类地区 2023-10 无可用最低工资标准（UNVERIFIED）")
+
+
+def test_a_month_the_calendar_lacks_is_skipped_not_judged():
+    """The 15-working-day rule needs every day of the month of leaving; a month the calendar does
+    not hold (here 2026-03: the test calendar ends in 2025) is skipped, saying so."""
+    from audit.findings import GAP_CALENDAR
+
+    t = world(agreements=[term(start="2025-10-01", end="2026-06-30", actual_end_date="2026-03-06", end_reason="提前离岗")],
+              claims=[claim("C1", JX, "P1", "2026-03", 1480.0)], audit_month="2026-03")
+    found, skipped = run(rm.partial_month, t)
+    assert found.height == 0
+    row = skipped.row(0, named=True)
+    assert row["claim_id"] == "C1" and row["gap"] == GAP_CALENDAR
+    assert row["reason"].startswith("江西省南昌市东湖区（360102）2026-03：法定工作日历缺少 2026-03-01 至 2026-03-06")
+
+
+@pytest.mark.parametrize("status, secondary", [("VERIFIED", False), ("VERIFIED_SECONDARY", True), ("PARTIAL", True)])
+def test_a_finding_priced_on_a_secondary_source_says_so(status, secondary):
+    """Rows with only a secondary source are used when nothing better exists, and every finding
+    priced on one says which row, which status and which source."""
+    import json
+
+    tiers = [{"county_code": "360121", "tier": 2, "effective_from": "2018-01-01", "status": status}]
+    _, _, found = flagged(rm.wrong_amount, world(claims=[claim("C1", JX2, "P1", "2023-10", 1480.0)], county_tiers=tiers))
+    wage = json.loads(found["evidence"][0])["minimum_wage"]
+    assert wage["tier_status"] == status and wage["tier_source"] == "test" and wage["status"] == "VERIFIED"
+    assert (wage["secondary_source"] is not None) == secondary
+    if secondary:
+        assert f"县区档次 2 档（2018-01-01 起，{status}）" in wage["secondary_source"]
+
+
+def test_a_flat_rate_never_says_its_wage_is_secondary():
+    """Yunnan's flat rate does not use the minimum wage: no caveat on it."""
+    import json
+
+    tiers = [{"county_code": "530102", "tier": 1, "effective_from": "2018-01-01", "status": "PARTIAL"}]
+    _, _, found = flagged(rm.wrong_amount, world(claims=[claim("C1", YN, "P1", "2023-10", 1550.5)], county_tiers=tiers))
+    assert json.loads(found["evidence"][0])["minimum_wage"]["secondary_source"] is None

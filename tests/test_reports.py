@@ -394,3 +394,60 @@ def test_evidence_one_line_is_short_and_masked() -> None:
                              limit=60)
     assert len(line) == 60 and line.endswith("…") and CARD not in line and "6222" in line
     assert evidence.one_line("not json") == "evidence: not json"
+
+
+# ---------------------------------------------------------------- coverage on the first screen --
+
+COVERAGE = {
+    "audit_month": MONTH, "monthly_rule": "RATE_MISAPPLIED.wrong_amount",
+    "monthly": {"judged": 100, "priced": 60, "unpriced": 40, "priced_share": 0.6, "priced_on_secondary": 25},
+    "provinces": [
+        {"province_code": "410000", "province_name": "河南省", "judged": 70, "priced": 30, "unpriced": 40,
+         "priced_share": 0.4286, "priced_on_secondary": 25,
+         "unpriced_by_gap": [{"gap": "县区无最低工资档次", "claims": 40}]},
+        {"province_code": "360000", "province_name": "江西省", "judged": 30, "priced": 30, "unpriced": 0,
+         "priced_share": 1.0, "priced_on_secondary": 0, "unpriced_by_gap": []},
+    ],
+    "skipped_total": 52,
+    "skipped": [{"province_code": "410000", "province_name": "河南省", "rule_id": "RATE_MISAPPLIED.wrong_amount",
+                 "title": "月度补贴金额与所在地最低工资档次及补贴标准不符", "gap": "县区无最低工资档次", "keys": 40},
+                {"province_code": "430000", "province_name": "湖南省", "rule_id": "GHOST_TRAINEE.ineligible_at_start",
+                 "title": "见习开始时不属于见习对象", "gap": "见习对象资格参数未设定", "keys": 12}],
+    "secondary_findings": {"total": 3, "by_rule": {"RATE_MISAPPLIED.wrong_amount": 3}},
+    "policy": [{"province_code": "430000", "province_name": "湖南",
+                "notices": [{"document": "湘人社规〔2023〕9号", "title": "…", "in_force": "2023-07-25",
+                             "expires": "2026-07-24", "state": "expired", "state_zh": "已失效"}],
+                "unset": [{"param": "rate.kind", "description": "补贴标准的计算方式 — kind", "kind": "expired",
+                           "kind_zh": "通知已失效", "why": "有效期3年届满", "since": "2026-07-25", "national": False}]}],
+    "reference_gaps": {"counties_without_tier": 7, "wage_rows": 0, "calendar_days": 31, "calendar_months": ["2027-01"]},
+}
+
+
+def _with_run_json(path: Path, **changes) -> None:
+    run = json.loads((path / "run.json").read_text(encoding="utf-8"))
+    write_json(path / "run.json", run | changes)
+
+
+def test_the_first_screen_says_how_much_was_judged(tmp_path: Path) -> None:
+    path = synthetic_run(tmp_path / "run")
+    _with_run_json(path, coverage=COVERAGE)
+    render_run(path, pdf=False)
+    html = (path / "report.html").read_text(encoding="utf-8")
+    first = html[html.index('id="headline"'):html.index('id="families"')]
+    assert "本次判断月度申领 <strong>100</strong> 笔，已按补贴标准核算 <strong>60</strong> 笔（60.0%）" in first
+    assert "<strong>40</strong> 笔因政策参数或参照数据缺失未能核算" in first
+    assert "县区无最低工资档次 40 笔" in first and "湘人社规〔2023〕9号（2026-07-24 失效）" in first
+    assert "仅有二手来源" in first and "问题 3 条" in first
+    assert "7 个县区无最低工资档次" in first and "法定工作日历缺 31 天（2027-01）" in first
+    table = html[html.index('<section id="coverage">'):]
+    assert "湖南" in table and "rate.kind" in table and "通知已失效（2026-07-25 起）" in table
+    assert "见习对象资格参数未设定" in table  # unjudged keys per province, rule and gap
+
+
+def test_never_every_rule_ran_while_keys_were_skipped(tmp_path: Path) -> None:
+    path = synthetic_run(tmp_path / "run")
+    _with_run_json(path, rules_skipped={})  # no rule skipped whole, but skipped.parquet has a key
+    render_run(path, pdf=False)
+    html = (path / "report.html").read_text(encoding="utf-8")
+    assert "所有规则均已运行" not in html and "均已" not in html
+    assert "有 1 条记录未能判断" in html and "审计结论不完整" in html

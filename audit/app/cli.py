@@ -17,6 +17,7 @@ import click
 from audit.app.cycle_cli import diff_cmd, history_cmd, outcomes_group
 from audit.app.graph_cli import graph_cmd
 from audit.app.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_INVALID, run_audit
+from audit.app.reference_check import WORKBOOK, check_reference, format_check, write_workbook
 from audit.loader import InputError, load_inputs
 from audit.policy import Policy, PolicyError
 from audit.rundir import parse_month
@@ -147,12 +148,59 @@ def format_summary(summary: dict) -> str:
             f"{row['family']:<22}{row['findings']:>9}{row['persons']:>9}{row['units']:>7}{row['claims']:>8}"
             f"{row['amount_at_risk']:>17,.2f}"
         )
+    if summary.get("coverage"):
+        lines.append("")
+        lines.extend(coverage_lines(summary["coverage"]))
     if summary.get("rules_skipped"):
         lines.append("")
         lines.append("未运行的规则 / rules skipped:")
         for rid, why in summary["rules_skipped"].items():
             lines.append(f"  {rid}: {why}")
     return "\n".join(lines)
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.1%}" if whole else "—"
+
+
+def coverage_lines(coverage: dict) -> list[str]:
+    """How much the run judged, as run.json's ``coverage`` says (audit.coverage): the monthly claims
+    priced and not, per province and by what was missing; the policy and reference gaps."""
+    m = coverage["monthly"]
+    lines = [f"审计覆盖 / coverage：判断月度申领 {m['judged']:,} 笔，已核算补贴标准 {m['priced']:,} 笔"
+             f"（{_share(m['priced'], m['judged'])}），未能核算 {m['unpriced']:,} 笔"]
+    for p in coverage["provinces"]:
+        text = f"  {p['province_name']:<6}{p['judged']:>8,} 笔  已核算 {p['priced']:>7,}（{_share(p['priced'], p['judged'])}）"
+        if p["priced_on_secondary"]:
+            text += f"  其中依据仅有二手来源的参照数据 {p['priced_on_secondary']:,}"
+        if p["unpriced_by_gap"]:
+            text += "  未核算：" + "；".join(f"{g['gap']} {g['claims']:,}" for g in p["unpriced_by_gap"])
+        lines.append(text)
+    for prov in coverage.get("policy", []):
+        for n in prov["notices"]:
+            if n["state"] == "expired":
+                lines.append(f"  政策：{prov['province_name']} {n['document']} 已于 {n['expires']} 失效，"
+                             f"{sum(u['kind'] == 'expired' for u in prov['unset'])} 项参数未设定，依赖它们的判断跳过")
+        for u in prov["unset"]:
+            if u["kind"] == "window_closed":
+                lines.append(f"  政策：{prov['province_name']} {u['param']} 窗口期已于 {u['since']} 结束，其后的政策未知")
+    gaps = coverage.get("reference_gaps") or {}
+    parts = []
+    if gaps.get("counties_without_tier"):
+        parts.append(f"{gaps['counties_without_tier']} 个县区无最低工资档次（" + "、".join(
+            f"{p['province_name']} {p['counties']}" for p in gaps.get("by_province", [])) + "）")
+    if gaps.get("wage_rows"):
+        parts.append(f"{gaps['wage_rows']} 个档次无可用最低工资标准")
+    if gaps.get("calendar_days"):
+        parts.append(f"法定工作日历缺 {gaps['calendar_days']} 天（{'、'.join(gaps['calendar_months'])}）")
+    if parts:
+        lines.append("  参照数据缺口：" + "；".join(parts) + f" — 运行 audit reference check INPUT_DIR --month "
+                     f"{coverage['audit_month']} 列出并生成待填表")
+    if coverage.get("secondary_findings", {}).get("total"):
+        lines.append(f"  依据仅有二手来源的参照数据核算的问题 {coverage['secondary_findings']['total']:,} 条（证据中注明）")
+    if coverage.get("skipped_total"):
+        lines.append(f"  规则未能判断的记录共 {coverage['skipped_total']:,} 条，按省份、规则和原因见报告“政策与参照数据覆盖”")
+    return lines
 
 
 @main.group("policy")
@@ -222,6 +270,53 @@ def _province_code(policy, text: str) -> str:
         + ", ".join(f"{n} ({c})" for c, n in sorted(policy.jurisdictions.items()) if c != "000000"),
         param_hint="PROVINCE",
     )
+
+
+@main.group("reference")
+def reference_group() -> None:
+    """The reference data a month's run needs: minimum wages, county tiers, the working-day calendar.
+
+    \b
+    Example:
+      audit reference check fixtures/demo --month 2024-06 --out out/gaps
+    """
+
+
+@reference_group.command("check", epilog="""\b
+Exit codes: 0 nothing missing, 1 gaps listed, 2 invalid input.
+""")
+@click.argument("input_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--month", required=True, help="The month the run is for, YYYY-MM.")
+@click.option("--out", "out_dir", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where to write reference_gaps.xlsx.")
+@click.option("--policy-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="The parameter files the run will use instead of the shipped ones.")
+def reference_check_cmd(input_dir: Path, month: str, out_dir: Path, policy_dir: Path | None) -> None:
+    """List in Chinese every gap the month's run would hit, and write reference_gaps.xlsx to fill them.
+
+    Gaps: counties without a minimum-wage tier, tiers without a usable standard, days without
+    the working-day calendar, provinces whose notice has expired or whose parameters are unset.
+    The workbook has a sheet per operator table (county_tiers, min_wage, calendar), one row per
+    gap with its key and first date needed filled in: fill the value and its source (来源), and
+    put the workbook in INPUT_DIR as county_tiers.xlsx (min_wage.xlsx, calendar.xlsx) — it is
+    read and validated like any input. Policy gaps take newer parameter files (--policy-dir).
+
+    \b
+    Example:
+      audit reference check data/2026-11 --month 2026-11 --out out/gaps
+    """
+    try:
+        parse_month(month)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--month") from None
+    result = check_reference(input_dir, month, policy_dir)
+    click.echo(format_check(result))
+    path = write_workbook(result, Path(out_dir) / WORKBOOK)
+    sizes = {"county_tiers": result.gaps.county_tiers.height, "min_wage": result.gaps.min_wage.height,
+             "calendar": result.gaps.calendar.height}
+    click.echo("")
+    click.echo(f"→ {path}（待填：" + "，".join(f"{k} {v} 行" for k, v in sizes.items()) + "）")
+    sys.exit(0 if result.empty else 1)
 
 
 # commands that live beside their subject: fixtures, evaluation, reports, graphs

@@ -29,6 +29,7 @@ from audit import rundir
 from audit.app.cases import write_run_cases
 from audit.app.cycle import Cycle
 from audit.app.provenance import code_version, input_files
+from audit.coverage import run_coverage
 from audit.findings import (
     CLAIM_LINK_DTYPE,
     DISMISSED,
@@ -43,6 +44,7 @@ from audit.findings import (
 from audit.loader import load_inputs
 from audit.policy import Policy
 from audit.reference import load_reference
+from audit.reference.gaps import reference_gaps
 from audit.rules import Check
 from audit.rundir import parse_month
 from audit.tables import Tables, month_end
@@ -222,7 +224,7 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
     timings["validate"] = time.perf_counter() - t1
 
     t1 = time.perf_counter()
-    reference = load_reference(Path(input_dir), loaded)
+    reference = load_reference(Path(input_dir), loaded)  # reads no claim: a gap never refuses the run
     timings["reference"] = time.perf_counter() - t1
     # what is in force, written before the checks: the checks read the reference tables from it
     t1 = time.perf_counter()
@@ -238,6 +240,10 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
     if cycle is not None:  # the bans the workspace remembers, read by the rules as a table like any other
         present = cycle.give_bans(out_dir, present)
     tables = rundir.scan_tables(out_dir, audit_month, si_month, present=present)
+    t1 = time.perf_counter()
+    # what the claims judged (restricted to the month end above) need of the reference, and lack
+    gaps = reference_gaps(tables, policy)
+    timings["reference_gaps"] = time.perf_counter() - t1
     if progress:
         progress("共用中间结果 / shared intermediates")
     timings["shared"] = prepare_shared(tables, policy)
@@ -267,6 +273,12 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
     summary_table = family_summary(counted, counted_links, claims_df)
     summary_table.write_csv(out_dir / "summary_by_family.csv")
     timings["findings_out"] = time.perf_counter() - t3
+    t3 = time.perf_counter()
+    # how much was judged, once: the terminal summary and the report read it from run.json
+    written = rundir.RunDir(out_dir, {"audit_month": audit_month.strftime("%Y-%m"), "si_as_of": si_month.strftime("%Y-%m"),
+                                      "inputs": loaded.counts_dict()})
+    coverage = run_coverage(written, gaps)
+    timings["coverage"] = time.perf_counter() - t3
     summary = {
         "audit_month": audit_month.strftime("%Y-%m"),
         "month_end": month_end(audit_month),
@@ -282,6 +294,7 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
         "rules_skipped": outcome.rules_skipped,
         "skipped_keys": outcome.skipped.group_by("rule_id", "reason").len().sort("rule_id").to_dicts(),
         "by_family": summary_table.to_dicts(),
+        "coverage": coverage,
         "reference": reference.status(),
         "timings_s": {k: round(v, 2) for k, v in timings.items()},
     }

@@ -17,23 +17,26 @@ class InputError(Exception):
     """An input that cannot be used at all (exit code 2): names the file and the column."""
 
 
-def discover(input_dir: Path) -> tuple[dict[str, Path], list[str]]:
-    """table name → its file; notes about files that were ignored. Two files for a table is an error."""
+def discover(input_dir: Path, only: Iterable[str] | None = None) -> tuple[dict[str, Path], list[str]]:
+    """table name → its file; notes about files that were ignored. Two files for a table is an error.
+    With ``only``, the files of the other tables are passed over (and not required)."""
     found: dict[str, list[Path]] = {}
     notes: list[str] = []
+    wanted = set(only) if only is not None else None
     for path in sorted(Path(input_dir).iterdir()):
         if path.name.startswith((".", "~$")) or not path.is_file():
             continue
         table = path.stem.strip().lower()
         if path.suffix.lower() in SUFFIXES and table in SPECS:
-            found.setdefault(table, []).append(path)
+            if wanted is None or table in wanted:
+                found.setdefault(table, []).append(path)
         else:
             notes.append(f"忽略未知文件 / ignored file not in the contract: {path.name}")
     for table, paths in found.items():
         if len(paths) > 1:
             names = " and ".join(p.name for p in paths)
             raise InputError(f"{names}: two files for table {table} ({SPECS[table].zh}); keep one")
-    missing = [t for t in REQUIRED_TABLES if t not in found]
+    missing = [t for t in REQUIRED_TABLES if t not in found and (wanted is None or t in wanted)]
     if missing:
         listed = "; ".join(f"{t} ({SPECS[t].zh}): expected {t}.csv, {t}.xlsx or {t}.parquet" for t in missing)
         raise InputError(f"{input_dir}: required table missing — {listed}")

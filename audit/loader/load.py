@@ -6,7 +6,7 @@ import codecs
 import logging
 import shutil
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -139,7 +139,7 @@ class LoadResult:
         return "\n".join(lines)
 
 
-def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
+def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str] | None = None) -> LoadResult:
     """Read and normalise every table of the contract found in ``input_dir``.
 
     Raises :class:`InputError` (one message, all structural problems listed) when the input
@@ -151,12 +151,13 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None) -> LoadResult:
     it — the run's output directory — each table is written to Parquet as soon as it is
     normalised, into the hidden ``out_dir/.normalised.partial/``, and dropped from memory; only
     :meth:`LoadResult.write` moves the files into ``out_dir/normalised/``. If loading fails, the
-    stage is removed again: nothing of the load is left in ``out_dir``.
+    stage is removed again: nothing of the load is left in ``out_dir``. With ``only``, just those
+    tables are read (``audit reference check`` reads the claims, units and reference tables).
     """
     input_dir = Path(input_dir)
     if not input_dir.is_dir():
         raise InputError(f"{input_dir}: not a directory")
-    paths, notes = discover(input_dir)
+    paths, notes = discover(input_dir, only)
     input_files = digest_files(input_dir, paths.values())  # 0.2 s for 250 MB (bench/NOTES.md)
     errors: list[str] = []
     raw: dict[str, list[RawSource]] = {}

@@ -139,12 +139,21 @@ def read_parquet(path: Path, spec: TableSpec, notes: list[str], errors: list[str
 
 
 def read_xlsx(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) -> list[RawSource]:
-    """Every sheet with a recognisable header row is part of the table; title rows are skipped."""
+    """Every sheet with a recognisable header row is part of the table; title rows are skipped.
+
+    A workbook with a sheet named after the table (``county_tiers`` or 县区最低工资档次) is read
+    from that sheet only: the workbook ``audit reference check`` writes holds a sheet per table,
+    and each may be put in the input directory whole under its table's name.
+    """
     try:
         reader = fastexcel.read_excel(str(path))
+        own = [n for n in reader.sheet_names if n.strip().lower() in (spec.name, spec.zh)]
+        if own:
+            notes.extend(f"{path.name}#{n}: not read (the sheet {own[0]!r} is the table {spec.name})"
+                         for n in reader.sheet_names if n not in own)
         sheets = [
             (name, reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0).to_polars())
-            for name in reader.sheet_names
+            for name in (own or reader.sheet_names)
         ]
     except Exception as exc:  # noqa: BLE001 — fastexcel raises its own error family for bad files
         raise InputError(f"{path.name}: not a readable XLSX workbook ({str(exc).splitlines()[0]})") from None

@@ -1,9 +1,9 @@
-"""The operator's own reference tables: min_wage and county_tiers (normalised by the loader),
-and calendar.csv (read here, every row or none)."""
+"""The operator's own reference tables — min_wage, county_tiers, calendar — as the loader read them
+(normalised, every row located; unreadable rows are in the quarantine like any input's), in the
+shapes of the shipped tables. Each row keeps where it came from: the operator's ``source`` (来源)
+where given, and the file and line."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import polars as pl
 
@@ -13,22 +13,20 @@ OPERATOR = "OPERATOR"
 
 
 class ReferenceDataError(InputError):
-    """Reference data the run cannot do without (e.g. a calendar year), with what to supply."""
-
-
-_TRUE = ("1", "true", "t", "yes", "y", "是", "工作日", "班")
-_FALSE = ("0", "false", "f", "no", "n", "否", "休息日", "休", "节假日")
-_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y年%m月%d日", "%Y.%m.%d")
+    """Reference data that cannot be used at all, with what to supply instead."""
 
 
 def _source_of(frame: pl.DataFrame, fallback: str) -> pl.Expr:
-    if "_file" in frame.columns and "_line" in frame.columns:
-        return pl.concat_str([pl.col("_file"), pl.lit(":"), pl.col("_line").cast(pl.String)])
-    return pl.lit(fallback)
+    where = (pl.concat_str([pl.col("_file"), pl.lit(":"), pl.col("_line").cast(pl.String)])
+             if "_file" in frame.columns and "_line" in frame.columns else pl.lit(fallback))
+    if "source" not in frame.columns:
+        return where
+    given = pl.col("source").cast(pl.String).str.strip_chars()
+    return pl.when(given.is_null() | (given == "")).then(where).otherwise(pl.concat_str([where, pl.lit(" "), given]))
 
 
 def operator_min_wage(frame: pl.DataFrame) -> pl.DataFrame:
-    """The operator's min_wage table (normalised by the loader) in the reference shape."""
+    """The operator's min_wage table in the reference shape (status OPERATOR)."""
     return frame.select(
         pl.col("province_code").cast(pl.String),
         pl.col("tier").cast(pl.Int64),
@@ -52,28 +50,10 @@ def operator_county_tiers(frame: pl.DataFrame) -> pl.DataFrame:
     ).filter(pl.col("county_code").is_not_null() & pl.col("tier").is_not_null() & pl.col("effective_from").is_not_null())
 
 
-def read_operator_calendar(path: Path) -> pl.DataFrame:
-    """calendar.csv (date, is_workday): every row must read, else an error naming its lines."""
-    try:
-        raw = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
-    except Exception as exc:  # noqa: BLE001 — any unreadable file is the same refusal
-        raise ReferenceDataError(f"{path}: cannot be read as a CSV table ({exc})") from None
-    raw = raw.rename({c: c.strip().lstrip("\ufeff") for c in raw.columns})
-    missing = [c for c in ("date", "is_workday") if c not in raw.columns]
-    if missing:
-        raise ReferenceDataError(f"{path}: missing column(s) {', '.join(missing)}; calendar.csv needs date, is_workday")
-    flag = pl.col("is_workday").str.strip_chars().str.to_lowercase()
-    parsed = raw.with_row_index("_line", offset=2).select(
-        "_line",
-        pl.col("date").alias("_date_raw"),
-        pl.col("is_workday").alias("_flag_raw"),
-        pl.coalesce([pl.col("date").str.strip_chars().str.to_date(f, strict=False) for f in _DATE_FORMATS]).alias("date"),
-        pl.when(flag.is_in(_TRUE)).then(True).when(flag.is_in(_FALSE)).then(False).otherwise(None).alias("is_workday"),
+def operator_calendar(frame: pl.DataFrame) -> pl.DataFrame:
+    """The operator's calendar table: date, is_workday (a date given twice: its last row)."""
+    return (
+        frame.select(pl.col("date").cast(pl.Date), pl.col("is_workday").cast(pl.Boolean))
+        .filter(pl.col("date").is_not_null() & pl.col("is_workday").is_not_null())
+        .unique("date", keep="last", maintain_order=True)
     )
-    bad = parsed.filter(pl.col("date").is_null() | pl.col("is_workday").is_null())
-    if bad.height:
-        where = ", ".join(f"line {r['_line']} ({r['_date_raw']!r}, {r['_flag_raw']!r})" for r in bad.head(5).to_dicts())
-        raise ReferenceDataError(
-            f"{path}: {bad.height} row(s) cannot be read — {where}; write date as YYYY-MM-DD and is_workday as 1/0"
-        )
-    return parsed.select("date", "is_workday").unique("date", keep="last")

@@ -16,6 +16,8 @@ from chinese_calendar import constants
 #: this package's folder, where the shipped files are.
 REFERENCE_DIR = Path(__file__).parent
 USABLE_STATUSES = ("VERIFIED", "VERIFIED_SECONDARY", "PARTIAL")
+#: used when nothing better exists; a finding priced on one says so in its evidence
+SECONDARY_STATUSES = ("VERIFIED_SECONDARY", "PARTIAL")
 
 MIN_WAGE_SCHEMA = {
     "province_code": pl.String(), "tier": pl.Int64(), "effective_from": pl.Date(), "monthly_yuan": pl.Float64(),
@@ -39,14 +41,21 @@ def shipped_regions() -> pl.DataFrame:
 
 @functools.lru_cache(maxsize=1)
 def shipped_min_wage() -> tuple[pl.DataFrame, tuple[dict[str, Any], ...]]:
-    """The shipped standards: usable rows, null-amount rows for unusable ones, and the undated.
+    """The shipped standards: usable rows, and null-amount rows where no amount may be used.
 
-    Returns (frame, undated) where ``undated`` are rows without an effective date: they cannot
-    even mark where an older standard stops, so they are only reported.
+    Returns (frame, undated) where ``undated`` are the rows without an effective date. A row that
+    is not used still marks where the standard before it stops, with a null ``monthly_yuan`` (so
+    the months it governs are not priced at an older amount):
+
+    - an UNVERIFIED row, on its own date;
+    - an undated row, the day after the dated standard before it of its province and tier took
+      effect (it took effect at an unknown date after that one: every month since is unknown);
+    - a tier that a province's new standard no longer lists (Hunan's fourth tier in 2022,
+      Gansu's in 2025-12), on the new standard's date.
     """
     raw = yaml.safe_load((REFERENCE_DIR / "min_wage.yaml").read_text(encoding="utf-8"))
-    rows, undated = [], []
-    for item in raw["standards"]:  # a config list of some sixty rows, not table data
+    rows, undated, markers = [], [], []
+    for item in raw["standards"]:  # a config list of some seventy rows, not table data
         status = str(item["status"])
         source = " | ".join(str(x) for x in (item.get("document"), item.get("source"), item.get("note")) if x)
         row = {
@@ -56,11 +65,28 @@ def shipped_min_wage() -> tuple[pl.DataFrame, tuple[dict[str, Any], ...]]:
         }
         if row["effective_from"] is None:
             undated.append(row | {"reason": "no effective date"})
+            # the file lists a province's standards in time order: the one before is the last so far
+            before = [r["effective_from"] for r in rows if (r["province_code"], r["tier"]) == (row["province_code"], row["tier"])]
+            if before:
+                markers.append(row | {"effective_from": max(before) + dt.timedelta(days=1), "monthly_yuan": None,
+                                      "source": f"not used (no effective date): {source}"})
             continue
         if status not in USABLE_STATUSES:
             row = row | {"monthly_yuan": None, "source": f"not used ({status}): {source}"}
         rows.append(row)
-    return pl.DataFrame(rows, schema=MIN_WAGE_SCHEMA), tuple(undated)
+    ended = []
+    for province in {r["province_code"] for r in rows}:
+        own = [r for r in rows if r["province_code"] == province]
+        days = sorted({r["effective_from"] for r in own})
+        for previous, day in zip(days, days[1:]):
+            listed = {r["tier"] for r in own if r["effective_from"] == day}
+            status = next(r["status"] for r in own if r["effective_from"] == day)
+            earlier = {r["tier"] for r in own if r["effective_from"] == previous}
+            ended += [{"province_code": province, "tier": tier, "effective_from": day, "monthly_yuan": None,
+                       "status": status, "source": f"the standard of {day} has no tier {tier}"}
+                      for tier in sorted(earlier - listed)]
+    frame = pl.DataFrame(rows + markers + ended, schema=MIN_WAGE_SCHEMA).sort("province_code", "tier", "effective_from")
+    return frame, tuple(undated)
 
 
 @functools.lru_cache(maxsize=1)
