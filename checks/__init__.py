@@ -50,6 +50,7 @@ CHECKS: tuple[Check, ...] = tuple(c for m in MODULES for c in m.CHECKS)
 # declare.
 SHARED: tuple[Shared, ...] = (
     _identity.identity_links,
+    _identity.person_aliases,  # every ID of each person known under several
     one_internship.person_internships,
     _internships.unit_internships,
     ghost_trainee.insurance_near_internships,

@@ -12,8 +12,9 @@ from __future__ import annotations
 import polars as pl
 
 from audit.findings import CLAIM_LINK_DTYPE
+from audit.policy import Policy
 from audit.tables import Tables
-from checks._joins import of_persons
+from checks._identity import rows_under_ids
 
 
 def claim_money() -> pl.Expr:
@@ -62,16 +63,20 @@ def claim_rows(t: Tables, *extra: str) -> pl.LazyFrame:
     )
 
 
-def claims_of_persons(t: Tables, found: pl.LazyFrame) -> pl.LazyFrame:
-    """The claim rows (:func:`claim_rows`) of the persons in ``found``."""
-    return of_persons(claim_rows(t), found)
+def claims_of_persons(t: Tables, policy: Policy, found: pl.LazyFrame) -> pl.LazyFrame:
+    """The claim rows (:func:`claim_rows`) of the persons in ``found``, under any ID of the person
+    (:func:`checks._identity.rows_under_ids`): ``person_id`` is the ID ``found`` names them by,
+    ``claim_person_id`` the ID on the claim."""
+    return rows_under_ids(claim_rows(t), found, t, policy).rename(
+        {"person_id": "claim_person_id", "_of": "person_id"})
 
 
-def claims_of_internship(t: Tables, found: pl.LazyFrame) -> pl.LazyFrame:
+def claims_of_internship(t: Tables, policy: Policy, found: pl.LazyFrame) -> pl.LazyFrame:
     """All claims of each internship in ``found`` (person_id, unit_id, internship_start,
-    claims_end): any type, for months from the internship's start month to its claims_end."""
+    claims_end), under any ID of the person: any type, for months from the internship's start
+    month to its claims_end."""
     return (
-        claims_of_persons(t, found)
+        claims_of_persons(t, policy, found)
         .join(found.select("person_id", "unit_id", "internship_start", "claims_end"), on=["person_id", "unit_id"])
         .filter(
             (pl.col("claim_month") >= pl.col("internship_start").dt.month_start())

@@ -21,6 +21,7 @@ from audit.reference import SECONDARY_STATUSES, attach_min_wage
 from audit.reference.gaps import place_names
 from audit.schema import province_of
 from audit.tables import Tables, shared
+from checks._identity import person_aliases, with_aliases
 from checks._internships import chain_agreements
 
 MONTHLY = "月度"
@@ -235,11 +236,14 @@ def claims_base(t: Tables) -> pl.LazyFrame:
     )
 
 
-def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
+def with_agreement(claims: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
     """Resolve the agreement each claim pays for: among the person's agreements at the unit, the
     one named by the claim that covers the claim month, else one covering the month, else the one
     named, else the earliest. ``covered`` says whether any agreement of the person at the unit has
     the claim month among its internship months (a 剩余期限 month counts up to the planned end).
+    The person is the natural person (:mod:`checks._identity`): a claim under a corroborated
+    variant of the agreement's ID finds that agreement.
+
     A 差额 is no month of internship: it resolves to the internship it pays for
     (:func:`_difference_internships`), its agreement columns those of the agreement that ends it,
     ``difference_internship_start`` its first day, and ``covered`` whether it started by the claim
@@ -270,9 +274,12 @@ def with_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     priority = pl.when(is_named & covers).then(0).when(covers).then(1).when(is_named).then(2).otherwise(3)
     is_difference = pl.col("claim_type") == DIFFERENCE
     columns = ["_r", "person_id", "unit_id", "claim_month", "claim_type", "claim_agreement_id"]
+    # the few claims their named agreement does not cover are searched for among the agreements
+    # at the unit of every ID of the person (a 差额 resolves to the internship it pays for instead)
     searched = (
-        named.filter(~pl.col("covered") & ~is_difference).select(columns)
-        .join(numbered.select("_aid", "ag_id", "person_id", "unit_id", *spans), on=["person_id", "unit_id"])
+        with_aliases(named.filter(~pl.col("covered") & ~is_difference).select(columns), t, policy, alias="_pid")
+        .join(numbered.select("_aid", "ag_id", pl.col("person_id").alias("_pid"), "unit_id", *spans),
+              on=["_pid", "unit_id"])
         .with_columns((priority.cast(pl.Int64) * 1_000_000 + pl.col("ag_start").cast(pl.Int64)).alias("_key"))
         .sort("_r", "_key", "_aid", nulls_last=True)
         .group_by("_r", maintain_order=True)
@@ -341,19 +348,23 @@ def _difference_internships(diffs: pl.LazyFrame, numbered: pl.LazyFrame) -> pl.L
     )
 
 
-def claim_context(t: Tables, policy: Policy) -> pl.LazyFrame:
+def claim_context(t: Tables, policy: Policy, *, only: pl.Expr | None = None) -> pl.LazyFrame:
     """Every claim with unit, agreement, minimum wage, parameters and expected amounts (see module doc).
 
     The join of two shared results, built once per run: the claims resolved to their agreements
     (:func:`claims_in_agreement`) and, per (county, claim month), the minimum wage, every
     parameter in force and the expected amounts (:func:`claim_rate_keys`), which depend on
     nothing else. Left lazy: a rule that reads two parameters gathers two columns for its
-    claims, not forty for all of them.
+    claims, not forty for all of them. ``only``: a filter on the claims' own columns, applied
+    before the join (a rule that wants a few claims does not join them all).
     """
-    return claims_in_agreement(t, policy).join(claim_rate_keys(t, policy), on="_ck", how="left").drop("_ck")
+    claims = claims_in_agreement(t, policy)
+    if only is not None:
+        claims = claims.filter(only)
+    return claims.join(claim_rate_keys(t, policy), on="_ck", how="left").drop("_ck")
 
 
-@shared(tables=("claims", "units", "agreements"))
+@shared(tables=("claims", "units", "agreements"), uses=(person_aliases,))
 def claims_in_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The claims resolved to their agreements (:func:`with_agreement`), each with ``_ck``, an
     integer naming its (county, claim month): the key of :func:`claim_rate_keys`."""
@@ -362,7 +373,7 @@ def claims_in_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     # claim on a string and a date (bench/NOTES.md, "The key of the claims in context")
     day = pl.col("claim_month").cast(pl.Int32).cast(pl.Int64) + 2**31  # a date is an Int32 of days
     key = pl.col("_county_no").cast(pl.Int64) * 2**32 + day
-    return with_agreement(claims_base(t), t).with_columns(key.alias("_ck")).drop("_county_no")
+    return with_agreement(claims_base(t), t, policy).with_columns(key.alias("_ck")).drop("_county_no")
 
 
 @shared(tables=("county_tiers", "min_wage", "regions"), params=tuple(name for name, _ in CLAIM_PARAMS),

@@ -16,8 +16,21 @@ family phone): name and birth date alone never make one person. Linking is by eq
 blocks — (name, bank_card), (name, phone), and the ≤17 adjacent-swap variants of each suspect ID
 — so it stays linear in the number of trainees, never pairwise.
 
-The result maps every ``person_id`` seen in trainees, agreements or claims to a ``person_key``
-(the canonical ID of the natural person), with how it was linked.
+Every registry spells IDs its own way (RULES.md §8, "One person across registries"): a 15-digit
+legacy form, full-width digits, spaces or tabs, a lower-case x. The loader reads every ID column
+of every table — trainees, agreements, claims, social_insurance, employment, deaths,
+allowance_payments and the legal representatives of units and market_registry — to one
+normalised 18-character ID (:func:`audit.normalise.person_id_table`), so those spellings already
+meet as one ``person_id``. What is left is the corroborated typo: :func:`identity_links` (a tiny
+table, built once per run) links it to the valid ID, and :func:`person_aliases` lists, for each
+person known under several IDs, all of them. A rule that joins people across tables matches a
+row under ANY ID of the person — :func:`with_aliases` multiplies the few linked rows of the
+smaller side, :func:`rows_under_ids` fetches a few persons' rows of a large table, and
+:func:`under_every_id` / :func:`with_person_key_few` touch only the linked rows of a large table
+(a million-row table is never joined whole to the links); a spelling difference is no finding of
+its own. A legal
+representative's ID has nothing to corroborate a typo with (no name, card or phone), so it is
+resolved through its spellings only: the loader's normalised ID, never these links.
 """
 
 from __future__ import annotations
@@ -131,6 +144,104 @@ def identity_links(t: Tables, policy: Policy) -> pl.LazyFrame:
         .filter(pl.col("_prio") == pl.col("_prio").min().over("person_id"))
         .filter(pl.len().over("person_id") == 1)
         .select("person_id", "person_key", "link", "link_via", "name")
+    )
+
+
+@shared(uses=(identity_links,))
+def person_aliases(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """Every ID of a natural person known under more than one ID, paired with each of that
+    person's IDs (itself included): person_id, alias, person_key, link and link_via — how the two
+    are one person: the link (:func:`identity_links`) of whichever of them is not the valid ID
+    ``person_key`` (of ``alias`` where neither is), ``self`` for an ID paired with itself. A few
+    rows per linked person; an ID absent from it has no other ID."""
+    links = identity_links(t, policy)
+    members = pl.concat([
+        links.select("person_key", "person_id", "link", "link_via"),
+        links.select("person_key", pl.col("person_key").alias("person_id"), pl.lit("self").alias("link"),
+                     pl.lit(None, pl.String).alias("link_via")).unique(),
+    ])
+    pairs = members.rename({"link": "_own", "link_via": "_own_via"}).join(
+        members.rename({"person_id": "alias"}), on="person_key")
+    alias_is_key = pl.col("alias") == pl.col("person_key")
+    return (
+        pairs.with_columns(
+            pl.when(pl.col("person_id") == pl.col("alias")).then(pl.lit("self"))
+            .when(alias_is_key).then(pl.col("_own")).otherwise(pl.col("link")).alias("link"),
+            pl.when(pl.col("person_id") == pl.col("alias")).then(pl.lit(None, pl.String))
+            .when(alias_is_key).then(pl.col("_own_via")).otherwise(pl.col("link_via")).alias("link_via"),
+        )
+        .select("person_id", "alias", "person_key", "link", "link_via")
+        .sort("person_id", "alias")
+    )
+
+
+def with_aliases(lf: pl.LazyFrame, t: Tables, policy: Policy, *, on: str = "person_id",
+                 alias: str = "_alias") -> pl.LazyFrame:
+    """``lf`` with each row once per ID of its person (column ``alias``): the ID itself, and for a
+    person known under several IDs (:func:`person_aliases`) each of them. Join ``alias`` to
+    another table's ID column to find that person's rows there under any of their IDs; the
+    larger table is left as it is (only the few linked rows are multiplied)."""
+    pairs = person_aliases(t, policy).select(pl.col("person_id").alias("_alias_of"), pl.col("alias").alias(alias))
+    return lf.join(pairs, left_on=on, right_on="_alias_of", how="left").with_columns(pl.coalesce(alias, on).alias(alias))
+
+
+def rows_under_ids(rows: pl.LazyFrame, ids: pl.LazyFrame, t: Tables, policy: Policy, *, on: str = "person_id",
+                   of: str = "_of") -> pl.LazyFrame:
+    """The rows of ``rows`` (a large table whose ID column is ``on``) of the persons whose IDs are
+    listed in ``ids`` (column ``person_id``, a few thousand), under any of their IDs; column ``of``
+    says which ID of ``ids`` a row belongs to (a row belongs to two where ``ids`` lists two IDs of
+    one person). Filtering the large table on the wanted IDs first keeps it from being joined whole."""
+    wanted = with_aliases(ids.select("person_id").unique(), t, policy, alias="_alias")
+    return rows.join(wanted.select("_alias").unique(), left_on=on, right_on="_alias", how="semi").join(
+        wanted.select(pl.col("person_id").alias(of), "_alias"), left_on=on, right_on="_alias")
+
+
+def under_every_id(rows: pl.LazyFrame, t: Tables, policy: Policy, *, on: str = "person_id",
+                   original: str = "row_person_id") -> pl.LazyFrame:
+    """``rows`` (a large table whose ID column is ``on``) with, for each row of a person known
+    under several IDs, a copy under each of that person's other IDs (``on`` set to it);
+    ``original`` keeps the ID the row carries. A join or a sum on ``on`` then sees each person's
+    rows under every ID of the person; only the few rows of linked IDs are copied."""
+    ids = linked_ids(t, policy).collect().to_series()
+    rows = rows.with_columns(pl.col(on).alias(original))
+    copies = (
+        rows.filter(pl.col(on).is_in(ids.implode()))
+        .join(person_aliases(t, policy).select(pl.col("person_id").alias("_alias_of"), "alias"),
+              left_on=on, right_on="_alias_of")
+        .filter(pl.col("alias") != pl.col(on))
+        .with_columns(pl.col("alias").alias(on))
+        .drop("alias")
+    )
+    return pl.concat([rows, copies])
+
+
+def with_person_key_few(lf: pl.LazyFrame, t: Tables, policy: Policy, *, on: str = "person_id",
+                        alias: str = "person_key") -> pl.LazyFrame:
+    """:func:`with_person_key` for a large table: only the rows of linked IDs (a few) are joined to
+    the links; every other row's key is its own ID. The row order changes."""
+    ids = linked_ids(t, policy).collect().to_series()
+    linked = pl.col(on).is_in(ids.implode())
+    keys = person_aliases(t, policy).select(pl.col("person_id").alias("_key_of"), pl.col("person_key").alias(alias)).unique()
+    return pl.concat([
+        lf.filter(~linked.fill_null(False)).with_columns(pl.col(on).alias(alias)),
+        lf.filter(linked).join(keys, left_on=on, right_on="_key_of"),
+    ])
+
+
+def linked_ids(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """``person_id``: the IDs of the persons known under several IDs (a few hundred of a million):
+    the only rows a count per person by raw ID would split."""
+    return person_aliases(t, policy).select("person_id").unique()
+
+
+def identity_evidence(t: Tables, policy: Policy, on: str = "person_id") -> pl.LazyFrame:
+    """``on`` → ``identity_links``: the person's other IDs (person_id, link, link_via), for the
+    evidence of a finding that matched rows under them; only IDs that have any."""
+    return (
+        person_aliases(t, policy).filter(pl.col("alias") != pl.col("person_id"))
+        .group_by("person_id")
+        .agg(pl.struct(pl.col("alias").alias("person_id"), "link", "link_via").sort_by("alias").alias("identity_links"))
+        .rename({"person_id": on})
     )
 
 

@@ -12,7 +12,8 @@ Three families read internships, and differ on purpose in two ways, both paramet
 
 - the person: ONE_INTERNSHIP chains the agreements of the natural person
   (:mod:`checks._identity`, ``person="person_key"``); GHOST_TRAINEE and the retention rules the
-  ID as recorded, which is whose insurance, contracts and claims they compare;
+  ID as recorded, the one their findings name — and read the insurance, contracts, deaths and
+  claims they compare under every ID of that person (:func:`checks._identity.with_aliases`);
 - the cap: ONE_INTERNSHIP cuts a chain longer than ``one_internship.extension_max_months`` into
   internships (the part beyond the cap is a second internship, its finding); for GHOST_TRAINEE
   (:func:`unit_internships`) and the retention rules (:func:`checks._retention.ended_internships`)

@@ -14,7 +14,9 @@ Definitions (the evidence of every retention finding records them):
   or open-ended; AND the unit's employer-paid insurance (payer 单位 or null, not 补充工伤) for
   ``retention.min_insured_months_after`` consecutive months starting in the end month or the
   month after. Months after ``si_as_of`` cannot be judged: a run that reaches ``si_as_of``
-  passes, and with nothing visible after the end the contract alone counts.
+  passes, and with nothing visible after the end the contract alone counts. Contracts and
+  insurance count under any ID of the person (:mod:`checks._identity`): a trainee registered
+  under a corroborated typo whose contract and insurance carry the valid ID is retained.
 - Real rate = really retained / completed; declared rate = the agreements' ``retained`` flags
   over the same completed internships, and ``retention_declarations`` where given (the larger).
 - *Relabelled* early leave: an internship ended 提前离岗 whose actual end falls within the last
@@ -46,6 +48,7 @@ from checks._expected import (
     claim_rate_keys,
     claims_in_agreement,
 )
+from checks._identity import person_aliases, with_aliases
 from checks._internships import chain_agreements
 from checks._registries import employer_insurance, labour_contracts
 from checks._runs import first_in_run, new_run
@@ -119,6 +122,7 @@ def ended_internships(t: Tables) -> pl.LazyFrame:
     detection=("retention.contract_window_days", "retention.min_contract_months",
                "retention.min_insured_months_after"),
     context=("audit_month", "si_as_of"),
+    uses=(person_aliases,),
 )
 def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Each ended internship (:func:`ended_internships`) with its contract and insurance evidence
@@ -136,13 +140,15 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     min_run = int(policy.detect("retention.min_insured_months_after"))
     ended = ended_internships(t)
     keys = ended.select("_iid", "person_id", "unit_id", "internship_start", "ag_end")
+    # each internship once per ID of its person: the registries' rows under any of them count
+    by_id = with_aliases(keys, t, policy, alias="_pid").drop("person_id")
 
     if t.employment is not None:
         contracts = (
-            keys.join(
-                labour_contracts(t).select("person_id", pl.col("employer_id").alias("unit_id"), "contract_start",
-                                           "contract_end"),
-                on=["person_id", "unit_id"],
+            by_id.join(
+                labour_contracts(t).select(pl.col("person_id").alias("_pid"), pl.col("employer_id").alias("unit_id"),
+                                           "contract_start", "contract_end"),
+                on=["_pid", "unit_id"],
             )
             .filter(
                 (pl.col("contract_start") >= pl.col("internship_start"))
@@ -169,9 +175,10 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
 
     end_idx = month_index(pl.col("ag_end"))
     insurance = (
-        keys.join(employer_insurance(t.social_insurance, t.si_as_of), on=["person_id", "unit_id"])
+        by_id.join(employer_insurance(t.social_insurance, t.si_as_of).rename({"person_id": "_pid"}), on=["_pid", "unit_id"])
         .with_columns((month_index(pl.col("month")) - end_idx).alias("_off"))
         .filter(pl.col("_off") >= 0)
+        .unique(["_iid", "_off"])  # one month insured under two IDs of the person is one month
         .sort("_iid", "_off")
         .with_columns(pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"))
         # the month's rank within its internship: rows sorted by (internship, month), so the row

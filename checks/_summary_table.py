@@ -61,6 +61,7 @@ from audit.schema import province_of
 # the form's definition (RULES.md §7); INDICATOR_NAMES is read from here by report_inconsistent
 from audit.summary_form import INDICATOR_NAMES, INDICATORS, NO_SOURCE  # noqa: F401
 from audit.tables import shared
+from checks import _joins
 
 if TYPE_CHECKING:
     from audit.policy import Policy
@@ -187,7 +188,7 @@ def _agreements(t: Tables) -> pl.LazyFrame:
         completed.alias("completed"),
         kept.alias("kept"),
         (ended_early & ~kept & (pl.col("end_reason") != HIRED_EARLY).fill_null(True)).alias("abnormal"),
-        pl.col("person_id").hash().is_unique().alias("_single"),
+        _joins._key_hash(["person_id"]).is_unique().alias("_single"),
     )
 
 

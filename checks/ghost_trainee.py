@@ -7,8 +7,11 @@ payroll before the start, the trainee's own record (education, graduation, unemp
 registration, age), deaths and the unit's allowance ledger.
 
 Every finding is about one internship: one person at one unit, agreements chained without a
-gap (:mod:`checks._internships`); its keys are person_id, unit_id and the internship's first day
-(period_start). Money at risk is listed per claim in ``claims_at_risk`` (:mod:`checks._claims`);
+gap (:mod:`checks._internships`); its keys are person_id (the ID the agreements name the trainee
+by), unit_id and the internship's first day (period_start). The registries are read for the
+natural person (:mod:`checks._identity`): their rows under any ID of the person count, each
+listed with the ID it carries, and ``identity_links`` in the evidence names the person's other
+IDs. Money at risk is listed per claim in ``claims_at_risk`` (:mod:`checks._claims`);
 a claim that should not have been paid puts its whole amount plus its insurance_amount at risk.
 """
 
@@ -21,6 +24,7 @@ from audit.rules import ONGOING, Check, CheckResult, Severity, rule
 from audit.tables import Tables, shared
 from checks._citations import ALLOWANCE, DATA_COMPARISON, TARGET_GROUPS, cited
 from checks._claims import claim_rows, claims_of_internship, claims_of_persons, with_claims
+from checks._identity import identity_evidence, person_aliases, rows_under_ids, with_aliases
 from checks._internships import INTERNSHIP_KEYS as KEYS
 from checks._internships import unit_internships
 from checks._joins import hash_key, hashed_join, hjoin, of_persons
@@ -45,9 +49,12 @@ def _spans_of(spans: pl.LazyFrame, found: pl.LazyFrame) -> pl.LazyFrame:
     return of_persons(spans, found).join(found, on=KEYS).cache()
 
 
-def _finding(found: pl.LazyFrame, evidence: list[pl.Expr | str], *extra: pl.Expr) -> pl.LazyFrame:
-    """The raw findings frame of a ghost rule (keys, period, money, evidence, and ``extra``)."""
-    return found.select(
+def _finding(t: Tables, policy: Policy, found: pl.LazyFrame, evidence: list[pl.Expr | str],
+             *extra: pl.Expr) -> pl.LazyFrame:
+    """The raw findings frame of a ghost rule (keys, period, money, evidence, and ``extra``): the
+    evidence ends with ``identity_links``, the trainee's other IDs (null for a trainee known under
+    one)."""
+    return found.join(identity_evidence(t, policy), on="person_id", how="left").select(
         "person_id",
         "unit_id",
         "county_code",
@@ -56,36 +63,46 @@ def _finding(found: pl.LazyFrame, evidence: list[pl.Expr | str], *extra: pl.Expr
         "amount_at_risk",
         "claims_at_risk",
         pl.struct(
-            "internship_start", "internship_end", "agreements", *evidence, "claims"
+            "internship_start", "internship_end", "agreements", *evidence, "claims", "identity_links"
         ).alias("evidence"),
         *extra,
     )
 
 
 @shared(tables=("social_insurance",), detection=("ghost.own_employee_lookback_months",), context=("audit_month",),
-        uses=(unit_internships,))
+        uses=(unit_internships, person_aliases))
 def insurance_near_internships(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The employer-paid insurance rows the two insurance rules read, with the internship's keys
     and end: rows of another employer in the internship's months (insured_elsewhere), and rows
     of the internship unit itself other than 补充工伤 trainee cover from
     ghost.own_employee_lookback_months before the start month up to it (own_employee). Each
     rule applies its own filter again, so insured_elsewhere's result does not depend on the
-    lookback."""
+    lookback. A row counts under any ID of the person (:func:`checks._identity.with_aliases`):
+    ``person_id`` is the internship's, ``row_person_id`` the row's own."""
     months_before = int(policy.detect("ghost.own_employee_lookback_months"))
     insurance = t.social_insurance.filter(employer_paid() & (pl.col("month") <= t.month_end)).select(
-        "person_id", "employer_id", "month", "insurance_type", "payer_type", "_file", "_line"
+        pl.col("person_id").alias("_pid"), "employer_id", "month", "insurance_type", "payer_type", "_file", "_line",
     )
-    # the start month and the lookback's, on the internships, not on the insurance rows they pair with
-    spans = unit_internships(t, policy).select(
+    # the start month and the lookback's, on the internships, not on the insurance rows they pair
+    # with; each internship once per ID of its person (the insurance registry is left as it is)
+    spans = with_aliases(unit_internships(t, policy).select(
         *KEYS, "internship_end", pl.col("internship_start").dt.month_start().alias("_start_month")
-    ).with_columns(pl.col("_start_month").dt.offset_by(f"-{months_before}mo").alias("_window_from"))
+    ), t, policy, alias="_pid").with_columns(pl.col("_start_month").dt.offset_by(f"-{months_before}mo").alias("_window_from"))
     other_in_months = (pl.col("month") >= pl.col("_start_month")) & (pl.col("employer_id") != pl.col("unit_id"))
     own_before = (
         (pl.col("employer_id") == pl.col("unit_id")) & not_trainee_cover() & (pl.col("month") < pl.col("_start_month"))
     )
     near = pl.col("month").is_between(pl.col("_window_from"), pl.col("internship_end")) & (other_in_months | own_before)
-    return hjoin(insurance, spans, "person_id", narrow=lambda rows: rows.filter(near)).drop(
-        "_start_month", "_window_from")
+    # the key columns of an hjoin are the left side's: _pid is the insurance row's own ID
+    return hjoin(insurance, spans, "_pid", narrow=lambda rows: rows.filter(near)).drop(
+        "_start_month", "_window_from").rename({"_pid": "row_person_id"})
+
+
+def _contracts_by_id(t: Tables) -> pl.LazyFrame:
+    """The labour contracts (:func:`checks._registries.labour_contracts`) keyed on ``_pid``, for a
+    join to internships taken once per ID of their person (:func:`checks._identity.with_aliases`);
+    ``row_person_id`` keeps the ID the contract carries."""
+    return labour_contracts(t).with_columns(pl.col("person_id").alias("_pid")).rename({"person_id": "row_person_id"})
 
 
 def _next_job(hits: pl.LazyFrame) -> pl.LazyFrame:
@@ -135,11 +152,14 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     # Semantics, read literally: another employer's 补充工伤 (no internship there) still counts, and
     # so does the old employer's row for the month a job ended and the internship began — with
     # ghost.min_overlap_months = 1 that month alone fires (raise the threshold to spare it).
+    # (an internship under another ID of the person is the person's too)
+    interning = rows_under_ids(spans.select("person_id", "unit_id", "internship_start", "internship_end"),
+                               hits.select("person_id").unique(), t, policy)
     cover = (
         hits.filter(pl.col("insurance_type") == TRAINEE_COVER)
         .select("person_id", "employer_id", "month")
-        .join(spans.join(hits.select("person_id").unique(), on="person_id", how="semi")
-              .select("person_id", pl.col("unit_id").alias("employer_id"), "internship_start", "internship_end"),
+        .join(interning.select(pl.col("_of").alias("person_id"), pl.col("unit_id").alias("employer_id"),
+                               "internship_start", "internship_end"),
               on=["person_id", "employer_id"])
         .filter(in_months)
         .select("person_id", "employer_id", "month", pl.lit(TRAINEE_COVER).alias("insurance_type"))
@@ -152,8 +172,9 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
         .agg(
             pl.col("month").unique().sort().alias("months_insured_elsewhere"),
             pl.col("employer_id").unique().sort().alias("other_employers"),
-            pl.struct("employer_id", "month", "insurance_type", "payer_type", "_file", "_line")
-            .sort_by("month", "employer_id", "insurance_type", "_line")
+            pl.struct("employer_id", "month", "insurance_type", "payer_type",
+                      pl.col("row_person_id").alias("person_id"), "_file", "_line")
+            .sort_by("month", "employer_id", "insurance_type", "_file", "_line")
             .alias("insurance_rows"),
         )
         .with_columns(pl.col("months_insured_elsewhere").list.len().alias("overlap_months"))
@@ -161,9 +182,9 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
     found = _spans_of(spans, per_internship)
     months = found.select(*KEYS, pl.col("months_insured_elsewhere").alias("claim_month")).explode("claim_month")
-    matched = claims_of_persons(t, months).join(months, on=["person_id", "unit_id", "claim_month"])
+    matched = claims_of_persons(t, policy, months).join(months, on=["person_id", "unit_id", "claim_month"])
     return cited(_finding(
-        with_claims(found, matched, KEYS),
+        t, policy, with_claims(found, matched, KEYS),
         ["other_employers", "months_insured_elsewhere", "overlap_months", "insurance_rows",
          pl.lit(min_months).alias("param_ghost_min_overlap_months")],
     ), policy, TARGET_GROUPS)
@@ -192,7 +213,7 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
         & (pl.col("contract_until") >= pl.col("internship_start"))
     )
     hits = (
-        hjoin(labour_contracts(t), spans.select(*KEYS, "internship_end"), "person_id",
+        hjoin(_contracts_by_id(t), with_aliases(spans.select(*KEYS, "internship_end"), t, policy, alias="_pid"), "_pid",
               narrow=lambda rows: rows.filter(overlaps))
         .with_columns(
             pl.max_horizontal("contract_start", "internship_start").alias("overlap_from"),
@@ -202,14 +223,17 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     per_internship = hits.group_by(KEYS).agg(
         pl.col("employer_id").unique().sort().alias("other_employers"),
         pl.struct("employer_id", "contract_start", "contract_end", "terminated_date", "overlap_from", "overlap_to",
-                  "_file", "_line").sort_by("contract_start", "_line").alias("contracts"),
+                  pl.col("row_person_id").alias("person_id"), "_file", "_line")
+        .sort_by("contract_start", "_file", "_line").alias("contracts"),
     )
     found = _spans_of(spans, per_internship)
     matched = (
-        claims_of_persons(t, found).join(hits.select(*KEYS, "overlap_from", "overlap_to"), on=["person_id", "unit_id"])
+        claims_of_persons(t, policy, found)
+        .join(hits.select(*KEYS, "overlap_from", "overlap_to"), on=["person_id", "unit_id"])
         .filter(pl.col("claim_month").is_between(pl.col("overlap_from").dt.month_start(), pl.col("overlap_to")))
     )
-    return cited(_finding(with_claims(found, matched, KEYS), ["other_employers", "contracts"]), policy, TARGET_GROUPS)
+    return cited(_finding(t, policy, with_claims(found, matched, KEYS), ["other_employers", "contracts"]), policy,
+                 TARGET_GROUPS)
 
 
 @rule(
@@ -242,8 +266,9 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
         .group_by(KEYS)
         .agg(
             pl.col("month").unique().sort().alias("months_insured_before"),
-            pl.struct("month", "insurance_type", "payer_type", "_file", "_line")
-            .sort_by("month", "insurance_type", "_line").alias("insurance_rows"),
+            pl.struct("month", "insurance_type", "payer_type", pl.col("row_person_id").alias("person_id"),
+                      "_file", "_line")
+            .sort_by("month", "insurance_type", "_file", "_line").alias("insurance_rows"),
         )
     )
     parts = [insured.select(KEYS)]
@@ -253,17 +278,20 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
             & (pl.col("contract_until") >= pl.col("internship_start").dt.offset_by(f"-{lookback}mo"))
         )
         contracted = (
-            hjoin(labour_contracts(t).rename({"employer_id": "unit_id"}), spans.select(*KEYS), ["person_id", "unit_id"],
+            hjoin(_contracts_by_id(t).rename({"employer_id": "unit_id"}),
+                  with_aliases(spans.select(*KEYS), t, policy, alias="_pid"), ["_pid", "unit_id"],
                   narrow=lambda rows: rows.filter(before_start))
             .group_by(KEYS)
-            .agg(pl.struct("contract_start", "contract_end", "terminated_date", "_file", "_line")
-                 .sort_by("contract_start", "_line").alias("contracts"))
+            .agg(pl.struct("contract_start", "contract_end", "terminated_date",
+                           pl.col("row_person_id").alias("person_id"), "_file", "_line")
+                 .sort_by("contract_start", "_file", "_line").alias("contracts"))
         )
         parts.append(contracted.select(KEYS))
     else:
         contracted = spans.select(*KEYS).head(0).with_columns(
             pl.lit(None, pl.List(pl.Struct({"contract_start": pl.Date(), "contract_end": pl.Date(),
-                                            "terminated_date": pl.Date(), "_file": pl.String(), "_line": pl.Int64()})))
+                                            "terminated_date": pl.Date(), "person_id": pl.String(),
+                                            "_file": pl.String(), "_line": pl.Int64()})))
             .alias("contracts"))
     found = (
         _spans_of(spans, pl.concat(parts).unique())
@@ -271,7 +299,7 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
         .join(contracted, on=KEYS, how="left")
     )
     return cited(_finding(
-        with_claims(found, claims_of_internship(t, found), KEYS),
+        t, policy, with_claims(found, claims_of_internship(t, policy, found), KEYS),
         ["months_insured_before", "insurance_rows", "contracts",
          pl.lit(lookback).alias("param_ghost_own_employee_lookback_months")],
     ), policy, DATA_COMPARISON)
@@ -388,7 +416,7 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
         .otherwise(pl.lit("身份证号无法推出出生日期，无法判断失业青年年龄")).alias("reason"),
     )
     findings = _finding(
-        with_claims(found, claims_of_internship(t, found), KEYS),
+        t, policy, with_claims(found, claims_of_internship(t, policy, found), KEYS),
         ["province_code", "education", "graduation_date", "unemployment_reg_date", "birth_date", "age_at_start",
          "graduate_eligible_until", "graduate_test", "youth_test", "trainee_file", "trainee_line",
          *[pl.struct(pl.col(c).alias("value"), pl.col(f"{c}_ref").alias("reference")).alias(f"param_{c}")
@@ -417,10 +445,10 @@ def still_student(t: Tables, policy: Policy) -> pl.LazyFrame:
     still_at_school = pl.col("graduation_date") > pl.col("internship_start")
     found = _spans_of(spans, hjoin(spans.select(*KEYS), _trainee_rows(t), "person_id",
                                    narrow=lambda rows: rows.filter(still_at_school)))
-    matched = claims_of_internship(t, found.with_columns(
+    matched = claims_of_internship(t, policy, found.with_columns(
         pl.min_horizontal("claims_end", pl.col("graduation_date") - pl.duration(days=1)).alias("claims_end")))
     return cited(_finding(
-        with_claims(found, matched, KEYS),
+        t, policy, with_claims(found, matched, KEYS),
         ["education", "graduation_date", "trainee_file", "trainee_line"],
     ), policy, TARGET_GROUPS)
 
@@ -437,23 +465,31 @@ def still_student(t: Tables, policy: Policy) -> pl.LazyFrame:
 )
 def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Claims for a trainee for months after the month of death (death registry) pay for an
-    internship nobody could do. The month of death itself is not questioned. Period: from the
-    death date to the last such claim month. Money at risk: those claims. One finding per
-    person and unit."""
+    internship nobody could do. The month of death itself is not questioned. The death counts
+    under any ID of the person (the claims may name the trainee by a corroborated variant of the
+    ID the death registry holds); the finding names the trainee by the claims' ID. Period: from
+    the death date to the last such claim month. Money at risk: those claims. One finding per
+    person (as the claims name them) and unit."""
     assert t.deaths is not None
     deaths = t.deaths.group_by("person_id").agg(
         pl.col("death_date").min(),
-        pl.struct("death_date", "_file", "_line").sort_by("death_date", "_line").first().alias("death_record"),
+        pl.struct("death_date", "person_id", "_file", "_line")
+        .sort_by("death_date", "_file", "_line").first().alias("death_record"),
     )
     keys = ["person_id", "unit_id"]
     matched = (
-        claims_of_persons(t, deaths).join(deaths, on="person_id")
+        claims_of_persons(t, policy, deaths).join(deaths, on="person_id")
         .filter(pl.col("claim_month") > pl.col("death_date").dt.month_start())
+        .drop("person_id").rename({"claim_person_id": "person_id"})
     )
     found = (
         matched.group_by(keys)
-        .agg(pl.col("death_date").first(), pl.col("death_record").first(), pl.col("claim_month").max().alias("_last"))
+        .agg(pl.col("death_date").min(),
+             pl.col("death_record").sort_by(pl.col("death_record").struct.field("death_date"),
+                                            pl.col("death_record").struct.field("person_id")).first(),
+             pl.col("claim_month").max().alias("_last"))
         .join(unit_counties(t), on="unit_id", how="left")
+        .join(identity_evidence(t, policy), on="person_id", how="left")
     )
     out = with_claims(found, matched.drop("death_date", "death_record"), keys)
     return out.select(
@@ -463,7 +499,7 @@ def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
         pl.col("_last").dt.month_end().alias("period_end"),
         "amount_at_risk",
         "claims_at_risk",
-        pl.struct("death_date", "death_record", "claims").alias("evidence"),
+        pl.struct("death_date", "death_record", "claims", "identity_links").alias("evidence"),
     ).pipe(cited, policy, DATA_COMPARISON)
 
 
@@ -488,9 +524,11 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A unit claims a month's subsidy only after paying the trainee's allowance for that month
     (先垫后补). A monthly (月度) claim with no positive payment from the unit to the trainee for
     the claimed month — or only payments to an account that is not the trainee's own
-    bank_card, where both are known — was not paid to the trainee. Only months within the span
-    the payment ledger covers (its first to its last month) are judged. Period: the claimed
-    months. Money at risk: those claims. One finding per person and unit."""
+    bank_card, where both are known — was not paid to the trainee. A payment counts under any ID
+    of the trainee, and to the card of any of the trainee's registrations (:mod:`checks._identity`).
+    Only months within the span the payment ledger covers (its first to its last month) are
+    judged. Period: the claimed months. Money at risk: those claims. One finding per person and
+    unit."""
     assert t.allowance_payments is not None
     keys = ["person_id", "unit_id"]
     month_keys = [*keys, "claim_month"]
@@ -517,16 +555,27 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
         .select(hash_key(month_keys))
     )
     maybe_unpaid = monthly.with_columns(hash_key(month_keys)).join(paid_hashed, on="_k", how="anti").drop("_k").cache()
-    payments = of_persons(ledger, maybe_unpaid).join(of_persons(cards, maybe_unpaid), on="person_id", how="left")
+    # A payment under the claim's own ID to that ID's card is a payment under any ID of the person
+    # to one of its cards: the few claims left are judged with every ID and card of the person.
+    trainee_cards = rows_under_ids(cards, maybe_unpaid, t, policy).group_by("_of").agg(
+        pl.col("bank_card").drop_nulls().unique().sort().alias("cards")).rename({"_of": "person_id"})
+    payments = (
+        rows_under_ids(ledger, maybe_unpaid, t, policy).drop("person_id").rename({"_of": "person_id"})
+        .join(trainee_cards, on="person_id", how="left")
+    )
     payments = payments.cache()  # read twice: the payments that count, and those seen
-    paid = payments.filter((pl.col("amount") > 0) & to_trainee).select(month_keys).unique()
+    no_card = pl.col("cards").list.len().fill_null(0) == 0
+    to_card = pl.col("account").is_null() | no_card | pl.col("cards").list.contains(pl.col("account"))
+    paid = payments.filter((pl.col("amount") > 0) & to_card).select(month_keys).unique()
     matched = maybe_unpaid.join(paid, on=month_keys, how="anti").cache()  # read three times, computed once
     unpaid = matched.select(month_keys).unique()
     seen = (
         payments.join(unpaid, on=month_keys)
         .group_by(keys)
         .agg(pl.struct("claim_month", "amount", "paid_date", _masked("account").alias("account_masked"),
-                       (pl.col("account") == pl.col("bank_card")).alias("account_is_trainee_card"), "_file", "_line")
+                       pl.when(pl.col("account").is_not_null() & ~no_card)
+                       .then(pl.col("cards").list.contains(pl.col("account"))).alias("account_is_trainee_card"),
+                       "_file", "_line")
              # by month, then ledger line: two payments of one month came in no fixed order
              .sort_by("claim_month", "_line").alias("payments_not_to_trainee"))
     )

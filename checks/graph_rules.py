@@ -18,6 +18,7 @@ from audit.policy import Policy
 from audit.rules import ONGOING, Check, Severity, rule
 from audit.tables import Tables, shared
 from checks._citations import DATA_COMPARISON, MONTH_END, citing
+from checks._identity import identity_links, with_person_key
 
 _INFO_CLAUSES = DATA_COMPARISON
 # Jiangxi's own clauses where they are in force; elsewhere the province's duty to compare registries
@@ -72,15 +73,16 @@ _GROUP_SCHEMA = {
 
 
 @shared(tables=("trainees", "agreements", "claims", "units", "market_registry"),
-        detection=("graph.large_employer_staff", "graph.shared_phone_min_trainees"))
+        detection=("graph.large_employer_staff", "graph.shared_phone_min_trainees"), uses=(identity_links,))
 def graph_groups(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The parties one identifier ties together, computed once per run:
 
     - ``kind = "card"`` / ``"phone"``: a card or phone (normalised, :func:`audit.graph.card_key`
       / :func:`~audit.graph.phone_key`) given by two or more trainees — fewer where
       ``graph.shared_phone_min_trainees`` asks fewer — and any trainee's card that is a unit's
-      basic account (``account_of_units``); ``persons`` who give it and ``units`` they have
-      agreements or claims with, and their counts;
+      basic account (``account_of_units``); ``persons`` who give it (their IDs) and ``units``
+      they have agreements or claims with, and their counts (``n_persons``: natural persons,
+      :mod:`checks._identity` — one trainee registered under two IDs with one card is one);
     - ``kind = "cluster"``: units linked by a shared legal representative, phone, bank account or
       address (:func:`linked_units`), ``key`` the cluster's smallest unit id, ``units`` its members,
       ``shared_kinds`` what links them, ``placements`` the (person_id, unit_id) pairs of agreements
@@ -108,11 +110,13 @@ def graph_groups(t: Tables, policy: Policy) -> pl.LazyFrame:
             rows = pl.concat(kept)
         return rows.unique().select("person_id", pl.lit(kind).alias("kind"), "key")
 
-    ids = pl.concat([given("card", graph.card_key(pl.col("bank_card")), 2),
-                     given("phone", graph.phone_key(pl.col("phone")), min_phone)]).cache()
+    ids = with_person_key(pl.concat([given("card", graph.card_key(pl.col("bank_card")), 2),
+                                     given("phone", graph.phone_key(pl.col("phone")), min_phone)]),
+                          identity_links(t, policy)).cache()
     min_persons = pl.when(pl.col("kind") == "card").then(2).otherwise(min_phone)
     shared = pl.concat([
-        ids.group_by("kind", "key").agg(pl.len().alias("n")).filter(pl.col("n") >= min_persons).select("kind", "key"),
+        ids.group_by("kind", "key").agg(pl.col("person_key").n_unique().alias("n"))
+        .filter(pl.col("n") >= min_persons).select("kind", "key"),
         accounts.select(pl.lit("card").alias("kind"), "key"),
     ]).unique()
     ids = ids.join(shared, on=["kind", "key"], how="semi").cache()
@@ -122,8 +126,9 @@ def graph_groups(t: Tables, policy: Policy) -> pl.LazyFrame:
         .agg(
             pl.col("person_id").unique().sort().alias("persons"),
             pl.col("unit_id").drop_nulls().unique().sort().alias("units"),
+            pl.col("person_key").n_unique().alias("n_persons"),
         )
-        .with_columns(pl.col("persons").list.len().alias("n_persons"), pl.col("units").list.len().alias("n_units"))
+        .with_columns(pl.col("units").list.len().alias("n_units"))
         .join(accounts, on="key", how="left")
         .with_columns(pl.when(pl.col("kind") == "card").then(pl.col("account_of_units")).alias("account_of_units"))
     )

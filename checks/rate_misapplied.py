@@ -39,8 +39,16 @@ from checks._expected import (
     wage_skip_reason,
     whole_claim,
 )
+from checks._identity import (
+    identity_evidence,
+    linked_ids,
+    person_aliases,
+    rows_under_ids,
+    under_every_id,
+    with_aliases,
+)
 from checks._internships import chain_agreements
-from checks._joins import hash_key, keys_with_more_rows_than, of_persons, repeated_rows
+from checks._joins import hash_key, keys_with_more_rows_than, repeated_rows
 from checks._registries import employer_insurance, labour_contracts
 from checks._retention import DEFINITION_PARAMS, UNSUPPORTED_DEFINITION, definition, difference_claims, unit_years
 
@@ -235,7 +243,8 @@ def partial_month(t: Tables, policy: Policy) -> CheckResult:
 def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A claim month before the start or after the end (actual, else planned; the planned end for a
     剩余期限 month) of every agreement of the person at that unit pays for no internship month:
-    the whole claim is at risk. Claims with no agreement at all are DATA_QUALITY's orphans. A 差额
+    the whole claim is at risk. The person's agreements under any of their IDs count
+    (:mod:`checks._identity`). Claims with no agreement at all are DATA_QUALITY's orphans. A 差额
     is no month of internship: its claim_month may be the last internship month or the month it
     was claimed or paid (RULES.md §8), and its timing is judged by the 差额 rules
     (lump_sum_after_end, difference_amount, difference_without_retention). Period: the claim
@@ -244,10 +253,13 @@ def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
         pl.col("ag_id").is_not_null() & ~pl.col("covered") & (pl.col("claim_type") != DIFFERENCE))
     # the agreements of the few persons found only, not a list per (person, unit) of the million
     persons = ctx.select("person_id").unique()
-    spans = agreements_frame(t).join(persons, on="person_id", how="semi").group_by("person_id", "unit_id").agg(
-        pl.struct(pl.col("ag_id").alias("agreement_id"), pl.col("ag_start").alias("start"),
-                  pl.col("ag_end").alias("end"), pl.col("ag_planned_end").alias("planned_end"))
-        .sort_by("ag_start").alias("agreements")
+    spans = (
+        rows_under_ids(agreements_frame(t), persons, t, policy).drop("person_id").rename({"_of": "person_id"})
+        .group_by("person_id", "unit_id").agg(
+            pl.struct(pl.col("ag_id").alias("agreement_id"), pl.col("ag_start").alias("start"),
+                      pl.col("ag_end").alias("end"), pl.col("ag_planned_end").alias("planned_end"))
+            .sort_by("ag_start", "ag_id").alias("agreements")
+        )
     )
     found = ctx.join(spans, on=["person_id", "unit_id"], how="left").select(
         *claim_keys(), whole_claim(), _claim_evidence(pl.col("agreements")),
@@ -264,24 +276,30 @@ def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
 )
 def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
     """No subsidy beyond duration.max_months (12) per trainee: counting the distinct months of the
-    person's monthly claims across all units in month order, the claims of the 13th and later
-    months are not payable (whole claim at risk). Period: the claim month."""
+    person's monthly claims across all units and all of the person's IDs (:mod:`checks._identity`)
+    in month order, the claims of the 13th and later months are not payable (whole claim at
+    risk). Period: the claim month."""
     # Only 月度 months count: a 差额's month is already one of them, and a 剩余期限 month is not
     # interned (semantics.md says "claimed internship months" without naming the types).
     monthly = _monthly(claim_context(t, policy))
     # A month numbered above the maximum needs more monthly claims than the smallest maximum in
-    # force: only the persons with that many are ranked (bench/NOTES.md, "Repeated keys")
-    enough = keys_with_more_rows_than(monthly, ["person_id"], pl.col("duration_max_months").min())
-    ranked = enough.with_columns(
-        pl.col("claim_month").rank("dense").over("person_id").cast(pl.Int64).alias("month_number"),
-        pl.col("claim_month").n_unique().over("person_id").alias("months_claimed"),
+    # force: only the persons with that many are ranked (bench/NOTES.md, "Repeated keys"); a
+    # person known under several IDs (a few) is counted over all of them, whatever their number
+    keys = person_aliases(t, policy).select("person_id", "person_key").unique()
+    enough = keys_with_more_rows_than(monthly, ["person_id"], pl.col("duration_max_months").min()).join(
+        keys, on="person_id", how="anti").with_columns(pl.col("person_id").alias("person_key"))
+    of_linked = pl.col("person_id").is_in(linked_ids(t, policy).collect().to_series().implode())
+    several = _monthly(claim_context(t, policy, only=of_linked)).join(keys, on="person_id")
+    ranked = pl.concat([enough, several]).with_columns(
+        pl.col("claim_month").rank("dense").over("person_key").cast(pl.Int64).alias("month_number"),
+        pl.col("claim_month").n_unique().over("person_key").alias("months_claimed"),
     )
     over = ranked.filter(pl.col("month_number") > pl.col("duration_max_months"))
-    findings = over.select(
+    findings = over.join(identity_evidence(t, policy), on="person_id", how="left").select(
         *claim_keys(), whole_claim(),
         _claim_evidence(
             pl.col("month_number"), pl.col("months_claimed"), pl.col("duration_max_months").alias("max_months"),
-            pl.col("duration_max_months_ref").alias("reference"),
+            pl.col("duration_max_months_ref").alias("reference"), pl.col("identity_links"),
         ),
         pl.col("duration_max_months_ref").alias("citation"),
     )
@@ -485,16 +503,17 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
                                          "差额所含月份的补贴标准无法核算"))
 
 
-def _hire(ctx: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
+def _hire(ctx: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
     """The hiring contract of each 剩余期限 claim: the first contract with the unit starting between the
-    internship start and the planned end; and whether the unit insured the person from the hire on."""
+    internship start and the planned end; and whether the unit insured the person from the hire on.
+    Contracts and insurance count under any ID of the person (:mod:`checks._identity`)."""
     contracts = (
-        ctx.select("claim_id", "person_id", "unit_id", "ag_start", "ag_planned_end")
-        .join(labour_contracts(t).select("person_id", pl.col("employer_id").alias("unit_id"), "contract_start",
-                                         "contract_end"),
-              on=["person_id", "unit_id"])
+        with_aliases(ctx.select("claim_id", "person_id", "unit_id", "ag_start", "ag_planned_end"), t, policy, alias="_pid")
+        .join(labour_contracts(t).select(pl.col("person_id").alias("_pid"), pl.col("employer_id").alias("unit_id"),
+                                         "contract_start", "contract_end"),
+              on=["_pid", "unit_id"])
         .filter((pl.col("contract_start") >= pl.col("ag_start")) & (pl.col("contract_start") < pl.col("ag_planned_end")))
-        .sort("contract_start")
+        .sort("contract_start", "contract_end", nulls_last=True)
         .group_by("claim_id")
         .agg(pl.col("contract_start").first(), pl.col("contract_end").first())
         .cache()
@@ -503,7 +522,8 @@ def _hire(ctx: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     # the insurance of the hired persons only, before it is de-duplicated (bench/NOTES.md)
     insured = (
         hired
-        .join(employer_insurance(of_persons(t.social_insurance, hired), t.si_as_of), on=["person_id", "unit_id"])
+        .join(employer_insurance(rows_under_ids(t.social_insurance, hired, t, policy).drop("person_id")
+                                 .rename({"_of": "person_id"}), t.si_as_of), on=["person_id", "unit_id"])
         .filter(pl.col("month") >= pl.col("contract_start").dt.month_start())
         .group_by("claim_id")
         .agg(pl.col("month").min().alias("insured_from"))
@@ -534,7 +554,7 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
     so its claims are skipped ("窗口期后政策未知"), not failed."""
     ctx = claim_context(t, policy).filter((pl.col("claim_type") == REMAINING) & pl.col("ag_id").is_not_null())
     judged = ctx.filter(pl.col("remaining_period_window_end").is_not_null())
-    hired = _hire(judged, t)
+    hired = _hire(judged, t, policy)
     # the window in force on the day the contract was signed (per province), not in the claim month
     window = ("remaining_period_window_start", "remaining_period_window_end", "remaining_period_window_end_ref")
     hired = attach_params(
@@ -692,8 +712,11 @@ def allowance_below_min_wage(t: Tables, policy: Policy) -> CheckResult:
         # claims found are then judged again on their payments summed on the keys themselves.
         keys = ["person_id", "unit_id", "claim_month"]
         monthly = monthly.with_columns(hash_key(keys)).cache()  # read twice: which payments, and their sums
+        # (a payment under another ID of the trainee counts: the few rows of linked IDs are copied
+        # under each ID of the person, :func:`checks._identity.under_every_id`)
         payments = (
-            t.allowance_payments.select("person_id", "unit_id", pl.col("month").alias("claim_month"), "amount")
+            under_every_id(t.allowance_payments.select("person_id", "unit_id", pl.col("month").alias("claim_month"),
+                                                       "amount"), t, policy).drop("row_person_id")
             .drop_nulls(keys)  # a null key matches no claim
             .with_columns(hash_key(keys))
             .join(monthly.select("_k"), on="_k", how="semi")

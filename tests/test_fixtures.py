@@ -166,6 +166,59 @@ def test_mess_rows_land_in_the_quarantine_the_truth_expects(tmp_path: Path) -> N
         assert loaded.tables[name].height == frame.height, name
 
 
+# ---------------------------------------------------------------- one person, spelled many ways
+
+
+def _normalised(frame: pl.DataFrame, col: str) -> pl.DataFrame:
+    from audit.normalise import person_id_table
+
+    ids = person_id_table(frame[col])
+    return frame.with_columns(ids["id"].alias("_id"), ids["status"].alias("_status"))
+
+
+@pytest.mark.parametrize(("table", "col", "legacy"), [
+    ("trainees", "person_id", False), ("agreements", "person_id", False), ("claims", "person_id", False),
+    ("social_insurance", "person_id", True), ("employment", "person_id", True), ("allowance_payments", "person_id", True),
+    ("units", "legal_rep_id", True), ("market_registry", "legal_rep_id", True)])
+def test_each_registry_writes_some_ids_its_own_way(world: Path, table: str, col: str, legacy: bool) -> None:
+    """Full-width, spaced or tabbed, lower-case x — and the 15-digit form only outside the
+    internship system's own tables — each reading to an 18-digit ID."""
+    rows = _normalised(_read(world, table), col).drop_nulls(col)
+    other = rows.filter(pl.col(col) != pl.col("_id"))
+    assert other.height > 0, f"{table}: every ID written plainly"
+    forms = set(other["_status"])
+    assert "ok" in forms, (table, forms)  # full-width, spaced, tabbed, lower x: read as they are
+    if not legacy:  # a 15-digit ID there is a planted DATA_QUALITY or DUPLICATE_TRAINEE case, never background
+        truth = set(pl.read_csv(world / "truth" / "planted.csv", infer_schema=False)["person_id"].drop_nulls())
+        assert set(other.filter(pl.col("_status") == "legacy15")["_id"]) <= truth
+
+
+def test_the_registries_write_some_ids_in_the_15_digit_form(world: Path) -> None:
+    forms = set()
+    for table in ("social_insurance", "employment", "deaths", "allowance_payments"):
+        forms |= set(_normalised(_read(world, table), "person_id")["_status"])
+    assert "legacy15" in forms
+
+
+def test_a_corroborated_typo_is_registered_twice_and_used_by_the_internship_system(world: Path) -> None:
+    """Each typo case: the trainee register holds the valid ID and the typo with the same name and
+    the same card or phone; the agreement names the typo; the registry names the valid ID."""
+    truth = pl.read_csv(world / "truth" / "planted.csv", infer_schema=False)
+    trainees = _normalised(_read(world, "trainees"), "person_id")
+    agreements = _normalised(_read(world, "agreements"), "person_id")
+    cases = truth.filter(pl.col("kind") == "insured_elsewhere_typo").group_by("case_id").agg(pl.col("person_id"))
+    assert cases.height > 0
+    insured = set(_normalised(_read(world, "social_insurance"), "person_id")["_id"])
+    for ids in cases["person_id"].to_list():
+        rows = trainees.filter(pl.col("_id").is_in(ids))
+        assert rows.height == 2 and rows["name"].n_unique() == 1
+        assert rows["bank_card"].n_unique() == 1 or rows["phone"].n_unique() == 1
+        typo = rows.filter(pl.col("_status") == "bad_check")["_id"].item()
+        valid = rows.filter(pl.col("_status") != "bad_check")["_id"].item()
+        assert typo in set(agreements["_id"]) and valid not in set(agreements["_id"])
+        assert valid in insured and typo not in insured
+
+
 def test_the_law_in_force_is_planted(world: Path) -> None:
     """Issue #11: dormant units and second internships in every province, Jiangxi claims with insurance
     before its notice (look-alikes), hires after the remaining-period window and county-months whose

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from checks._identity import person_identity
+from checks._identity import identity_links, person_identity
 from tests.helpers import agreement, claim, pid, policy, tables, trainee
 
 # 15-digit IDs exist only for people born before 2000
@@ -145,3 +145,61 @@ def test_ids_seen_only_in_claims_and_agreements_are_mapped() -> None:
     found = person_identity(t, policy()).collect()
     assert set(found["person_id"]) == {pid("P1"), pid("P2"), pid("P3")}
     assert (found["person_id"] == found["person_key"]).all()
+
+
+# ---------------------------------------------------------------- the helpers the rules join with
+
+
+def _linked_world():
+    """P1 and its corroborated variant, P2 and its transposed variant, P3 alone."""
+    register = [
+        trainee("P1", name="张三", bank_card=CARD), variant_trainee(bad_check_id("P1"), "bad_check", "张三", bank_card=CARD),
+        trainee("P2", name="李四", phone=PHONE), variant_trainee(swapped_id("P2"), "bad_check", "李四", phone=PHONE),
+        trainee("P3", name="王五"),
+    ]
+    return tables(trainees=register)
+
+
+_IDS = [pid("P1"), bad_check_id("P1"), pid("P2"), swapped_id("P2"), pid("P3"), pid("P9")]
+
+
+def _rows(ids: list[str]) -> pl.LazyFrame:
+    return pl.LazyFrame({"person_id": ids, "n": list(range(len(ids)))})
+
+
+def _plain_key(t) -> dict[str, str]:
+    """Every ID's natural person, the plain way: its key from the links, else itself."""
+    links = dict(person_identity(t, policy()).select("person_id", "person_key").collect().iter_rows())
+    return {i: links.get(i, i) for i in _IDS}
+
+
+def test_with_aliases_is_every_id_of_the_person():
+    from checks._identity import with_aliases
+
+    t = _linked_world()
+    key = _plain_key(t)
+    got = with_aliases(_rows(_IDS), t, policy()).collect()
+    expected = {(i, a) for i in _IDS for a in _IDS if key[i] == key[a]}
+    assert {(r["person_id"], r["_alias"]) for r in got.iter_rows(named=True)} == expected
+    assert got.height == len(expected)
+
+
+def test_rows_under_ids_and_under_every_id_are_the_plain_joins_on_the_person():
+    from checks._identity import rows_under_ids, under_every_id, with_person_key, with_person_key_few
+
+    t = _linked_world()
+    key = _plain_key(t)
+    rows = _rows(_IDS * 2)
+    wanted = pl.LazyFrame({"person_id": [pid("P1"), swapped_id("P2"), pid("P9")]})
+    got = rows_under_ids(rows, wanted, t, policy()).collect()
+    expected = sorted((r, w) for r in _IDS * 2 for w in wanted.collect()["person_id"] if key[r] == key[w])
+    assert sorted(zip(got["person_id"], got["_of"])) == expected
+
+    every = under_every_id(rows, t, policy()).collect()
+    assert sorted(zip(every["person_id"], every["row_person_id"])) == sorted(
+        (a, r) for r in _IDS * 2 for a in _IDS if key[a] == key[r])
+
+    few = with_person_key_few(rows, t, policy()).collect()
+    plain = with_person_key(rows, identity_links(t, policy())).collect()
+    assert sorted(few.rows()) == sorted(plain.select(few.columns).rows())
+    assert sorted(zip(few["person_id"], few["person_key"])) == sorted((i, key[i]) for i in _IDS * 2)

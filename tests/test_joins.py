@@ -193,3 +193,60 @@ def test_allowance_below_min_wage_decides_on_the_keys(seed, monkeypatch):
     assert set(colliding["claim_id"]) <= set(plain["claim_id"])
     assert colliding.select(cols).sort(cols).equals(plain.filter(pl.col("claim_id").is_in(colliding["claim_id"].implode()))
                                                    .select(cols).sort(cols))
+
+
+# ---------------------------------------------------------------- rules joined through hjoin
+
+
+def _ghost_world():
+    """Six trainees at U1 with insurance, contracts and register rows that several rules read."""
+    from tests.helpers import agreement
+
+    people = [f"P{i}" for i in range(6)]
+    insurance = [{"person_id": pid(p), "employer_id": uscc(e), "month": m, "insurance_type": "养老", "payer_type": "单位"}
+                 for p, e, m in (("P0", "X", "2023-10"), ("P1", "U1", "2023-06"), ("P2", "X", "2023-08"),
+                                 ("P3", "Y", "2024-01"), ("P3", "U1", "2023-07"))]
+    employment = [{"person_id": pid(p), "employer_id": uscc(e), "contract_start": s, "contract_end": None}
+                  for p, e, s in (("P4", "X", "2023-01-01"), ("P5", "U1", "2023-03-01"), ("P0", "Y", "2024-05-01"))]
+    register = [trainee(p, graduation_date=g) for p, g in zip(people, ["2023-06-30", "2023-06-30", "2024-07-01",
+                                                                       "2019-06-30", "2023-06-30", None])]
+    return tables(units=[unit("U1"), unit("X"), unit("Y")], trainees=register, social_insurance=insurance,
+                  employment=employment,
+                  agreements=[agreement(f"A{p}", p, "U1", "2023-09-01", "2024-02-29") for p in people],
+                  claims=[claim(f"C{p}{m}", "U1", p, m, 1480.0, agreement_id=f"A{p}")
+                          for p in people for m in ("2023-09", "2023-10", "2023-11", "2023-12", "2024-01", "2024-02")])
+
+
+@pytest.mark.parametrize("rule", ["insured_elsewhere", "contracted_elsewhere", "own_employee", "ineligible_at_start",
+                                  "still_student"])
+def test_ghost_rules_joined_on_a_hash_decide_on_the_keys(rule, monkeypatch):
+    """The rules that join through hjoin/hashed_join give the same findings under a hash made to
+    collide: the hash narrows, the keys decide (a fresh Tables each time: shared results are
+    held per Tables)."""
+    check = getattr(g, rule)
+    real, _ = run(check, _ghost_world())
+    with monkeypatch.context() as m:
+        m.setattr(_joins, "hash_key", _colliding_hash_key)
+        colliding, _ = run(check, _ghost_world())
+    assert real.height > 0, rule
+    cols = ["person_id", "unit_id", "period_start", "amount_at_risk", "evidence"]
+    assert colliding.select(cols).sort(cols).equals(real.select(cols).sort(cols))
+
+
+def test_indicators_count_people_on_the_ids(monkeypatch):
+    """The 汇总表's ``_single`` (a person with one agreement row) is found on a hash of the ID: a
+    colliding hash sends people to the exact count, never miscounts them."""
+    from checks import _summary_table
+    from tests.helpers import agreement, policy
+
+    agreements = [agreement(f"A{i}", f"P{i % 5}", "U1", f"2023-{1 + i % 9:02d}-01", f"2023-{3 + i % 9:02d}-28",
+                            end_reason="期满") for i in range(9)]
+    t = lambda: tables(units=[unit("U1")], trainees=[trainee(f"P{i}") for i in range(5)],  # noqa: E731
+                       agreements=agreements, audit_month="2023-12")
+    real = _summary_table.indicators(t(), policy()).collect()
+    with monkeypatch.context() as m:
+        m.setattr(_joins, "_key_hash", _colliding_key_hash)
+        colliding = _summary_table.indicators(t(), policy()).collect()
+    assert real.height > 0
+    keys = ["county_code", "month"]
+    assert colliding.sort(keys).equals(real.sort(keys))
