@@ -2,7 +2,7 @@
 
     python bench/bench_run.py                          # 100 k trainees
     python bench/bench_run.py --trainees 1000000       # national scale: ~8 M claims, ~30 M insurance rows
-    python bench/bench_run.py --workspace              # the same run as one month of the monthly cycle
+    python bench/bench_run.py --workspace [DIR]        # the same run as one month of the monthly cycle
 
 The world is generated once into bench/out/world_<N>_<seed>/ (Parquet) and reused. The run is
 made in a child process so that its peak memory (ru_maxrss of the child) is the run's alone;
@@ -34,8 +34,9 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--month", default="2024-06")
     ap.add_argument("--render", action="store_true", help="also render reports, exit lists and graphs")
-    ap.add_argument("--workspace", action="store_true",
-                    help="run as a month of the monthly cycle, with a workspace holding the month before")
+    ap.add_argument("--workspace", nargs="?", type=Path, const=Path(), default=None, metavar="DIR",
+                    help="run as a month of the monthly cycle, with a workspace holding the month before "
+                         "(in DIR, emptied first; default bench/out/ws_<N>_<seed>)")
     ap.add_argument("--out", type=Path, default=HERE / "results_run.json")
     args = ap.parse_args()
 
@@ -49,14 +50,17 @@ def main() -> None:
     cmd = [sys.executable, "-m", "audit", "run", str(world), "--month", args.month, "--out", str(run_dir), "--quiet"]
     if not args.render:
         cmd.append("--no-render")
-    if args.workspace:
-        workspace = HERE / "out" / f"ws_{args.trainees}_{args.seed}"
+    if args.workspace is not None:
+        workspace = args.workspace if args.workspace != Path() else HERE / "out" / f"ws_{args.trainees}_{args.seed}"
         shutil.rmtree(workspace, ignore_errors=True)
         year, month = map(int, args.month.split("-"))
-        before = f"{year - (month == 1)}-{(month - 2) % 12 + 1:02d}"
-        subprocess.run([sys.executable, "-m", "audit", "run", str(world), "--month", before, "--out",
-                        str(HERE / "out" / f"run_{args.trainees}_{args.seed}_{before}"), "--quiet", "--no-render",
-                        "--workspace", str(workspace)], check=False, capture_output=True)
+        prior = f"{year - (month == 1)}-{(month - 2) % 12 + 1:02d}"
+        first = subprocess.run([sys.executable, "-m", "audit", "run", str(world), "--month", prior, "--out",
+                                str(HERE / "out" / f"run_{args.trainees}_{args.seed}_{prior}"), "--quiet",
+                                "--no-render", "--workspace", str(workspace)], capture_output=True, text=True)
+        if first.returncode not in (0, 1):  # 1: findings, as every month has
+            sys.stderr.write(first.stdout + first.stderr)
+            raise SystemExit(f"the month before ({prior}) failed with exit code {first.returncode}")
         cmd += ["--workspace", str(workspace)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     t0 = time.perf_counter()
@@ -76,7 +80,7 @@ def main() -> None:
         "rows": rows,
         "findings": next((r["findings"] for r in run.get("by_family", []) if r["family"] == "TOTAL"), None),
         "render": args.render,
-        "workspace": args.workspace,
+        "workspace": args.workspace is not None,
         "workspace_s": round(sum(v for k, v in run.get("timings_s", {}).items()
                                  if k in ("statuses", "workspace", "workspace_commit")), 2),
     }
