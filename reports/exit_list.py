@@ -120,11 +120,14 @@ def exit_units(rf: RunFiles, policy: Policy, with_evidence: bool = True) -> list
     end = rf.month_end
     law_of: dict[str, tuple[set[int], set[int], Any]] = {}
     one_line: dict[str | None, str] = {}
+    province_of_county: dict[str | None, str] = {}
     rows = []
     for r in per_unit.to_dicts():
         unit_id = r["unit_id"]
         county = r["county_code"] or r["_finding_county"]
-        province = pl.select(province_of(pl.lit(county or "", pl.String))).item() or ""
+        if county not in province_of_county:  # once per county, not per unit (a polars call each)
+            province_of_county[county] = pl.select(province_of(pl.lit(county or "", pl.String))).item() or ""
+        province = province_of_county[county]
         if province not in law_of:
             law_of[province] = _province_law(policy, province, end)
         numbered, ban_conditions, years = law_of[province]
