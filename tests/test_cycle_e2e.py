@@ -180,7 +180,9 @@ def test_persisting_findings_keep_their_ids(cycle: dict[str, Any]) -> None:
     # month 2 runs on month 1's export: every fact of month 1 is still there, so is every id (the
     # false alarm too, kept in the findings file with its status) — a dormant unit's included,
     # though its twelve-month window moved on with the audit month
-    assert set(f1["finding_id"]) <= set(f2["finding_id"])
+    lost = f1.filter(~pl.col("finding_id").is_in(f2["finding_id"].implode()))
+    assert lost.height == 0, ("ids that moved with the audit month — declare the rule's identity (audit/rules.py, "
+                              f"ONGOING): {sorted(set(lost['rule_id']))}")
     dormant = f1.filter(pl.col("rule_id") == "DORMANT_UNIT.no_activity").join(f2, on="finding_id", suffix="_2")
     assert dormant.height > 0 and (dormant["period_end"] < dormant["period_end_2"]).all()
 
