@@ -22,10 +22,13 @@ from checks import (
     duplicate_trainee,
     ghost_trainee,
     graph_rules,
+    legal_representatives,
     one_internship,
+    own_hire,
     rate_misapplied,
     report_inconsistent,
     retention_inflated,
+    shell_units,
     unit_ineligible,
 )
 
@@ -40,6 +43,9 @@ MODULES = (
     report_inconsistent,
     graph_rules,
     data_quality,
+    own_hire,  # issue #16: the typologies of real cases no rule above caught
+    legal_representatives,
+    shell_units,
 )
 
 CHECKS: tuple[Check, ...] = tuple(c for m in MODULES for c in m.CHECKS)

@@ -11,7 +11,8 @@ Definitions (the evidence of every retention finding records them):
   汇总表's 完成见习; 提前离岗 is outside it).
 - *Really retained*: a labour contract with the unit starting between the internship's first day and
   ``retention.contract_window_days`` after its end, at least ``retention.min_contract_months`` long
-  or open-ended; AND the unit's employer-paid insurance (payer 单位 or null, not 补充工伤) for
+  or open-ended — a contract terminated by the audit month (``terminated_date``) lasting only
+  until then; AND the unit's employer-paid insurance (payer 单位 or null, not 补充工伤) for
   ``retention.min_insured_months_after`` consecutive months starting in the end month or the
   month after. Months after ``si_as_of`` cannot be judged: a run that reaches ``si_as_of``
   passes, and with nothing visible after the end the contract alone counts. Contracts and
@@ -128,10 +129,11 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Each ended internship (:func:`ended_internships`) with its contract and insurance evidence
     and ``really_retained``.
 
-    Columns added: contract_start/contract_end (the qualifying contract, else the first one in
-    the window), contract_in_window, contract_ok; insured_from (first unit-insured month from the
-    end month on), insured_run_months, insurance_stop_month (first month of the visible stop, null
-    where the run reaches si_as_of), insured_right_after, insurance_judged, insurance_ok;
+    Columns added: contract_start/contract_end/contract_terminated (the qualifying contract, else
+    the first one in the window; its termination by the audit month), contract_in_window,
+    contract_ok; insured_from (first unit-insured month from the end month on), insured_run_months,
+    insurance_stop_month (first month of the visible stop, null where the run reaches si_as_of),
+    insured_right_after, insurance_judged, insurance_ok;
     requires_contract, requires_insurance (the province's law on the internship's end; unset:
     both required, RULES.md §8); really_retained; relabelled.
     """
@@ -147,17 +149,21 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
         contracts = (
             by_id.join(
                 labour_contracts(t).select(pl.col("person_id").alias("_pid"), pl.col("employer_id").alias("unit_id"),
-                                           "contract_start", "contract_end"),
+                                           "contract_start", "contract_end", "terminated_date"),
                 on=["_pid", "unit_id"],
             )
             .filter(
                 (pl.col("contract_start") >= pl.col("internship_start"))
                 & (pl.col("contract_start") <= pl.col("ag_end") + pl.duration(days=window))
             )
+            # a contract terminated (by the audit month) binds until then, whatever it was signed for:
+            # a "retained" contract ended weeks after the 差额 was paid is no year-long hire (issue #16)
+            .with_columns(pl.coalesce(pl.when(pl.col("terminated_date") <= t.month_end).then(pl.col("terminated_date")),
+                                      "contract_end").alias("_binds_to"))
             .with_columns(
                 (
-                    pl.col("contract_end").is_null()
-                    | (pl.col("contract_end").dt.offset_by("1d") >= pl.col("contract_start").dt.offset_by(f"{min_contract}mo"))
+                    pl.col("_binds_to").is_null()
+                    | (pl.col("_binds_to").dt.offset_by("1d") >= pl.col("contract_start").dt.offset_by(f"{min_contract}mo"))
                 ).alias("_long")
             )
             .sort("_iid", "_long", "contract_start", descending=[False, True, False])
@@ -165,13 +171,16 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
             .agg(
                 pl.col("contract_start").first(),
                 pl.col("contract_end").first(),
+                pl.when(pl.col("terminated_date") <= t.month_end).then(pl.col("terminated_date")).first()
+                .alias("contract_terminated"),
                 pl.col("_long").any().alias("contract_ok"),
             )
             .with_columns(pl.lit(True).alias("contract_in_window"))
         )
     else:
         contracts = pl.LazyFrame(schema={"_iid": pl.Int64, "contract_start": pl.Date, "contract_end": pl.Date,
-                                         "contract_ok": pl.Boolean, "contract_in_window": pl.Boolean})
+                                         "contract_terminated": pl.Date, "contract_ok": pl.Boolean,
+                                         "contract_in_window": pl.Boolean})
 
     end_idx = month_index(pl.col("ag_end"))
     insurance = (

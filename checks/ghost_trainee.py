@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from audit.graph import card_digits
 from audit.policy import Policy
 from audit.rules import ONGOING, Check, CheckResult, Severity, rule
 from audit.tables import Tables, shared
@@ -524,8 +525,9 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A unit claims a month's subsidy only after paying the trainee's allowance for that month
     (先垫后补). A monthly (月度) claim with no positive payment from the unit to the trainee for
     the claimed month — or only payments to an account that is not the trainee's own
-    bank_card, where both are known — was not paid to the trainee. A payment counts under any ID
-    of the trainee, and to the card of any of the trainee's registrations (:mod:`checks._identity`).
+    bank_card, where both are known (compared as digits: spaces and dashes are how a ledger writes
+    a card, not another card) — was not paid to the trainee. A payment counts under any ID of the
+    trainee, and to the card of any of the trainee's registrations (:mod:`checks._identity`).
     Only months within the span the payment ledger covers (its first to its last month) are
     judged. Period: the claimed months. Money at risk: those claims. One finding per person and
     unit."""
@@ -535,7 +537,10 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
     ledger = t.allowance_payments.select(*keys, pl.col("month").alias("claim_month"), "amount", "paid_date", "account",
                                          "_file", "_line")
     cards = _first_trainee_rows(t).select("person_id", "bank_card").cache()  # read twice
-    to_trainee = pl.col("account").is_null() | pl.col("bank_card").is_null() | (pl.col("account") == pl.col("bank_card"))
+    # cards compared as digits: a ledger writing the trainee's own card "6217 3257 …" or
+    # "6217-3257-…" paid the trainee (issue #16); only rows whose text differs need normalising
+    as_written = pl.col("account").is_null() | pl.col("bank_card").is_null() | (pl.col("account") == pl.col("bank_card"))
+    same_card = (card_digits(pl.col("account")) == card_digits(pl.col("bank_card"))).fill_null(False)
     # docs/semantics.md does not define this rule; a ledger extract may cover only some months,
     # so only claim months within its first..last month are judged.
     covered = ledger.select(pl.col("claim_month").min().alias("_from"), pl.col("claim_month").max().alias("_to"))
@@ -551,21 +556,23 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
     paid_hashed = (
         ledger.filter(pl.col("amount") > 0).select(*keys, "claim_month", "account").with_columns(hash_key(["person_id"]))
         .join(cards.with_columns(hash_key(["person_id"])).drop("person_id"), on="_k", how="left")
-        .filter(to_trainee)
-        .select(hash_key(month_keys))
+        .cache()
     )
+    # the digits of the few rows whose text differs only (filtered first, then compared)
+    differs = paid_hashed.filter(~as_written).with_columns(same_card.alias("_same")).filter(pl.col("_same")).drop("_same")
+    paid_hashed = pl.concat([paid_hashed.filter(as_written), differs]).select(hash_key(month_keys))
     maybe_unpaid = monthly.with_columns(hash_key(month_keys)).join(paid_hashed, on="_k", how="anti").drop("_k").cache()
     # A payment under the claim's own ID to that ID's card is a payment under any ID of the person
     # to one of its cards: the few claims left are judged with every ID and card of the person.
     trainee_cards = rows_under_ids(cards, maybe_unpaid, t, policy).group_by("_of").agg(
-        pl.col("bank_card").drop_nulls().unique().sort().alias("cards")).rename({"_of": "person_id"})
+        card_digits(pl.col("bank_card")).drop_nulls().unique().sort().alias("cards")).rename({"_of": "person_id"})
     payments = (
         rows_under_ids(ledger, maybe_unpaid, t, policy).drop("person_id").rename({"_of": "person_id"})
         .join(trainee_cards, on="person_id", how="left")
     )
     payments = payments.cache()  # read twice: the payments that count, and those seen
     no_card = pl.col("cards").list.len().fill_null(0) == 0
-    to_card = pl.col("account").is_null() | no_card | pl.col("cards").list.contains(pl.col("account"))
+    to_card = pl.col("account").is_null() | no_card | pl.col("cards").list.contains(card_digits(pl.col("account")))
     paid = payments.filter((pl.col("amount") > 0) & to_card).select(month_keys).unique()
     matched = maybe_unpaid.join(paid, on=month_keys, how="anti").cache()  # read three times, computed once
     unpaid = matched.select(month_keys).unique()
@@ -574,7 +581,8 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
         .group_by(keys)
         .agg(pl.struct("claim_month", "amount", "paid_date", _masked("account").alias("account_masked"),
                        pl.when(pl.col("account").is_not_null() & ~no_card)
-                       .then(pl.col("cards").list.contains(pl.col("account"))).alias("account_is_trainee_card"),
+                       .then(pl.col("cards").list.contains(card_digits(pl.col("account"))).fill_null(False))
+                       .alias("account_is_trainee_card"),
                        "_file", "_line")
              # by month, then ledger line: two payments of one month came in no fixed order
              .sort_by("claim_month", "_line").alias("payments_not_to_trainee"))

@@ -3,9 +3,11 @@
 Every 2023 notice requires 部门间信息比对 to prevent 骗取、挪用、虚报、冒领; organised fraud shows
 in the links between parties rather than in one row. These rules are investigative SIGNALS
 (``signal_only=True``): they say where to look, they do not by themselves prove a violation,
-and they put no money at risk (the money passing through is in the evidence). Shared identifiers
-are joined in polars; connected components and Louvain communities run in :mod:`audit.graph` on
-the small graph of linked units and flagged trainees only.
+and they put no money at risk (the money passing through is in the evidence) — all but one:
+``GHOST_TRAINEE.card_shared_in_unit``, a unit paying several trainees' allowances into one card
+or into its own account, is a finding with the months paid there at risk (issue #16). Shared
+identifiers are joined in polars; connected components and Louvain communities run in
+:mod:`audit.graph` on the small graph of linked units and flagged trainees only.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ from audit.masking import mask_card_expr, mask_phone_expr
 from audit.policy import Policy
 from audit.rules import ONGOING, Check, Severity, rule
 from audit.tables import Tables, shared
-from checks._citations import DATA_COMPARISON, MONTH_END, citing
-from checks._identity import identity_links, with_person_key
+from checks._citations import ALLOWANCE, DATA_COMPARISON, MONTH_END, citing
+from checks._claims import claim_rows, with_claims
+from checks._identity import identity_links, rows_of_persons, with_person_key
+from checks._runs import new_run
 
 _INFO_CLAUSES = DATA_COMPARISON
 # Jiangxi's own clauses where they are in force; elsewhere the province's duty to compare registries
@@ -83,8 +87,9 @@ def graph_groups(t: Tables, policy: Policy) -> pl.LazyFrame:
       basic account (``account_of_units``); ``persons`` who give it (their IDs) and ``units``
       they have agreements or claims with, and their counts (``n_persons``: natural persons,
       :mod:`checks._identity` — one trainee registered under two IDs with one card is one);
-    - ``kind = "cluster"``: units linked by a shared legal representative, phone, bank account or
-      address (:func:`linked_units`), ``key`` the cluster's smallest unit id, ``units`` its members,
+    - ``kind = "cluster"``: units linked by a shared legal representative, phone or bank account,
+      or by an address together with a trainee placed at both (:func:`linked_units`), ``key`` the
+      cluster's smallest unit id, ``units`` its members,
       ``shared_kinds`` what links them, ``placements`` the (person_id, unit_id) pairs of agreements
       and claims at its units (:func:`placements`).
 
@@ -132,7 +137,7 @@ def graph_groups(t: Tables, policy: Policy) -> pl.LazyFrame:
         .join(accounts, on="key", how="left")
         .with_columns(pl.when(pl.col("kind") == "card").then(pl.col("account_of_units")).alias("account_of_units"))
     )
-    linked = _linked_units(t, large).lazy()
+    linked = _linked_units(t, large, identity_links(t, policy)).lazy()
     placed = _pairs(t, units=linked.select("unit_id")).join(linked.select("unit_id", "component"), on="unit_id") \
         .group_by("component").agg(pl.struct("person_id", "unit_id").sort().alias("placements"))
     clusters = (
@@ -170,9 +175,10 @@ def _person_findings(t: Tables, rings: pl.LazyFrame, evidence: list[pl.Expr]) ->
 
 
 def linked_units(t: Tables, policy: Policy) -> pl.LazyFrame:
-    """``unit_id, component, shared_kinds``: units linked by a shared legal representative, phone,
-    bank account or address, with the smallest unit id of their connected cluster as its label
-    (the ``cluster`` groups of :func:`graph_groups`, one row per unit)."""
+    """``unit_id, component, shared_kinds``: units linked by a shared legal representative, phone or
+    bank account, or by an address and a trainee placed at both, with the smallest unit id of
+    their connected cluster as its label (the ``cluster`` groups of :func:`graph_groups`, one row
+    per unit)."""
     return (
         graph_groups(t, policy).filter(pl.col("kind") == "cluster")
         .select(pl.col("units").alias("unit_id"), pl.col("key").alias("component"), "shared_kinds")
@@ -192,11 +198,14 @@ def placements(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
 
 
-def _linked_units(t: Tables, large: int) -> pl.DataFrame:
+def _linked_units(t: Tables, large: int, links: pl.LazyFrame) -> pl.DataFrame:
     """Build the unit clusters of :func:`linked_units` (networkx on the few linked units).
 
     Large employers (staff ≥ ``graph.large_employer_staff``) are left out: they legitimately share
-    switchboards, addresses and owners with their branches.
+    switchboards, addresses and owners with their branches. An address alone links nothing: an
+    incubator or an office building hosts unrelated firms at one address. Units at one address
+    are linked only through a trainee (a natural person, ``links``: :mod:`checks._identity`)
+    placed at two or more of them.
     """
     ids = graph.unit_identifiers(t, large).collect()
     shared = (
@@ -204,6 +213,19 @@ def _linked_units(t: Tables, large: int) -> pl.DataFrame:
         .filter(pl.col("unit_id").list.len() >= 2)
         .explode("unit_id")
     )
+    at_address = shared.filter(pl.col("kind") == "address").lazy()
+    through_trainees = (
+        with_person_key(_pairs(t, units=at_address.select("unit_id").unique()), links)
+        .join(at_address.select("unit_id", "key"), on="unit_id")
+        .group_by("key", "person_key").agg(pl.col("unit_id").unique())
+        .filter(pl.col("unit_id").list.len() >= 2)
+        .explode("unit_id")
+        .select(pl.lit("address").alias("kind"), pl.concat_str([pl.col("key"), pl.lit("|"), pl.col("person_key")]).alias("key"),
+                "unit_id")
+        .unique()
+        .collect()
+    )
+    shared = pl.concat([shared.filter(pl.col("kind") != "address"), through_trainees.select(shared.columns)])
     if shared.height == 0:
         return pl.DataFrame(schema={"unit_id": pl.String, "component": pl.String, "shared_kinds": pl.List(pl.String)})
     comps = graph.components(
@@ -296,18 +318,28 @@ def shared_phone_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
 )
 @citing(_UNIT_CLAUSES, on=MONTH_END)
 def shell_cluster(t: Tables, policy: Policy) -> pl.LazyFrame:
-    """Units linked (directly or through each other) by a shared legal representative, phone, bank
-    account or address form a cluster; a cluster of ``graph.shell_min_units`` or more units through
-    which ``graph.shell_min_trainees`` or more trainees pass is a candidate shell cluster, weighted by
-    its trainees and the yuan claimed through it. Large employers (``graph.large_employer_staff``)
-    are not linked by what they share. Signal; one finding per unit of the cluster.
+    """Units linked (directly or through each other) by a shared legal representative, phone or bank
+    account — or by an address, only together with a trainee placed at both (incubators host
+    unrelated firms at one address) — form a cluster; a cluster of ``graph.shell_min_units`` or
+    more units, with shared trainees (a natural person placed at two or more of its units) and
+    ``graph.shell_min_trainees`` or more trainees passing through it, is a candidate shell
+    cluster, weighted by its trainees and the yuan claimed through it. Large employers
+    (``graph.large_employer_staff``) are not linked by what they share. Signal; one finding per
+    unit of the cluster.
     """
     min_units = int(policy.detect("graph.shell_min_units"))
     min_trainees = int(policy.detect("graph.shell_min_trainees"))
     linked = linked_units(t, policy)
     units = linked.select("unit_id")
     members = linked.group_by("component").agg(pl.col("unit_id").sort().alias("units"))
-    through = placements(t, policy).group_by("component").agg(pl.col("person_id").n_unique().alias("trainees"))
+    people = with_person_key(placements(t, policy), identity_links(t, policy))
+    shared_trainees = (
+        people.group_by("component", "person_key").agg(pl.col("unit_id").n_unique().alias("_units"))
+        .filter(pl.col("_units") >= 2)
+        .group_by("component").agg(pl.len().cast(pl.Int64).alias("shared_trainees"))
+    )
+    through = people.group_by("component").agg(pl.col("person_key").n_unique().alias("trainees")).join(
+        shared_trainees, on="component", how="left")
     # the linked units' claims, read once for the money and the months
     per_unit = t.claims.join(units, on="unit_id", how="semi").group_by("unit_id").agg(
         (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).sum().round(2).alias("claimed_yuan"),
@@ -317,9 +349,10 @@ def shell_cluster(t: Tables, policy: Policy) -> pl.LazyFrame:
     spans = per_unit.select("unit_id", "period_start", "period_end")
     clusters = (
         members.join(through, on="component", how="left").join(money, on="component", how="left")
-        .with_columns(pl.col("trainees").fill_null(0), pl.col("claimed_yuan").fill_null(0.0),
-                      pl.col("units").list.len().alias("units_count"))
-        .filter((pl.col("units_count") >= min_units) & (pl.col("trainees") >= min_trainees))
+        .with_columns(pl.col("trainees").fill_null(0), pl.col("shared_trainees").fill_null(0),
+                      pl.col("claimed_yuan").fill_null(0.0), pl.col("units").list.len().alias("units_count"))
+        .filter((pl.col("units_count") >= min_units) & (pl.col("trainees") >= min_trainees)
+                & (pl.col("shared_trainees") >= 1))
     )
     return (
         linked.join(clusters, on="component")
@@ -328,7 +361,7 @@ def shell_cluster(t: Tables, policy: Policy) -> pl.LazyFrame:
         .select("unit_id", "county_code", "period_start", "period_end", pl.lit(0.0).alias("amount_at_risk"),
                 pl.struct(
                     pl.col("component").alias("cluster"), "units", "units_count", "shared_kinds",
-                    pl.col("trainees").alias("trainees_through_cluster"), "claimed_yuan",
+                    pl.col("trainees").alias("trainees_through_cluster"), "shared_trainees", "claimed_yuan",
                     pl.lit(min_units).alias("graph_shell_min_units"),
                     pl.lit(min_trainees).alias("graph_shell_min_trainees"),
                 ).alias("evidence"))
@@ -373,6 +406,155 @@ def rotation_linked_units(t: Tables, policy: Policy) -> pl.LazyFrame:
                 pl.lit(0.0).alias("amount_at_risk"),
                 pl.struct(pl.col("component").alias("cluster"), "units", "shared_kinds",
                           pl.col("agreements").fill_null(0), pl.col("claimed_yuan").fill_null(0.0)).alias("evidence"))
+    )
+
+
+def _internship_spans(t: Tables, pairs: pl.LazyFrame) -> pl.LazyFrame:
+    """``person_id, unit_id, period_start, period_end``: the first start and last end (actual, else
+    planned) of the agreements of each given trainee at each given unit."""
+    return t.agreements.join(pairs.select("person_id", "unit_id").unique(), on=["person_id", "unit_id"], how="semi").group_by(
+        "person_id", "unit_id").agg(
+        pl.col("start_date").min().alias("period_start"),
+        pl.coalesce("actual_end_date", "planned_end_date").max().alias("period_end"),
+    )
+
+
+@rule(
+    id="GHOST_TRAINEE.card_shared_in_unit",
+    identity=ONGOING,
+    facts=("card", "trainees_sharing", "card_is_unit_account"),
+    title="同一单位多名见习人员登记同一银行卡或登记单位基本账户（生活费未发至见习人员本人）",
+    severity=Severity.HIGH,
+    citations=ALLOWANCE,
+    exit_condition=3,  # the unit paid several trainees' allowances into one account: it knew
+)
+@citing(ALLOWANCE)
+def card_shared_in_unit(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A bank or social-security card is one person's, and the unit pays each trainee's allowance
+    to the trainee (先垫后补; Hunan: 通过银行卡或者社保卡). Two or more trainees of one unit —
+    natural persons (:mod:`checks._identity`), with an agreement or a claim there — registered with
+    one card (normalised: digits only), or a trainee registered with the unit's own basic account,
+    were not paid: the allowances of the unit's trainees went to one pocket (the legal
+    representative's, another trainee's, the unit's). The same card at two units is
+    shared_card_ring's signal. One finding per trainee and unit. Period: the trainee's
+    agreements at the unit. Money at risk: the trainee's monthly claims at the unit for the months
+    whose allowance the unit's ledger (allowance_payments) shows paid to that card or account;
+    without the ledger nothing is priced and the evidence says so.
+    """
+    cards = graph_groups(t, policy).filter(pl.col("kind") == "card").select("key", "persons", "account_of_units")
+    members = cards.explode("persons").rename({"persons": "person_id"}).drop_nulls("person_id")
+    links = identity_links(t, policy)
+    placed = with_person_key(
+        members.join(_pairs(t, persons=members.select("person_id").unique()), on="person_id"), links).cache()
+    sharers = placed.group_by("key", "unit_id").agg(pl.col("person_key").n_unique().alias("trainees_sharing"))
+    is_account = pl.col("account_of_units").list.contains(pl.col("unit_id")).fill_null(False)
+    hits = (
+        placed.join(sharers, on=["key", "unit_id"])
+        .with_columns(is_account.alias("card_is_unit_account"))
+        .filter((pl.col("trainees_sharing") >= 2) | pl.col("card_is_unit_account"))
+        .select("person_id", "person_key", "unit_id", "key", "trainees_sharing", "card_is_unit_account")
+        .unique(["person_id", "unit_id"])
+        .cache()
+    )
+    claims = (
+        rows_of_persons(claim_rows(t), hits.select("person_key"), links)
+        .filter(pl.col("claim_type") == "月度")
+        .join(hits.select("person_key", "unit_id", "key"), on=["person_key", "unit_id"])
+    )
+    if t.allowance_payments is not None:
+        to_card = (
+            rows_of_persons(t.allowance_payments.select("person_id", "unit_id", "month", "amount", "account"),
+                            hits.select("person_key"), links)
+            .filter(pl.col("amount") > 0)
+            .join(hits.select("person_key", "unit_id", "key"), on=["person_key", "unit_id"])
+            .filter(graph.card_key(pl.col("account")) == pl.col("key"))
+            .select("person_key", "unit_id", pl.col("month").alias("claim_month"))
+            .unique()
+        )
+        claims = claims.join(to_card, on=["person_key", "unit_id", "claim_month"], how="semi")
+    else:
+        claims = claims.head(0)
+    matched = claims.join(hits.select("person_id", "person_key", "unit_id"), on=["person_key", "unit_id"],
+                          suffix="_trainee").drop("person_id").rename({"person_id_trainee": "person_id"})
+    found = (
+        hits.join(_internship_spans(t, hits), on=["person_id", "unit_id"], how="left")
+        .join(t.units.select("unit_id", "county_code").unique("unit_id"), on="unit_id", how="left")
+    )
+    months = matched.group_by("person_id", "unit_id").agg(
+        pl.col("claim_month").unique().sort().alias("months_paid_to_card"))
+    return (
+        with_claims(found, matched, ["person_id", "unit_id"])
+        .join(months, on=["person_id", "unit_id"], how="left")
+        .select(
+            "person_id", "unit_id", "county_code", "period_start", "period_end", "amount_at_risk", "claims_at_risk",
+            pl.struct(
+                mask_card_expr(pl.col("key")).alias("card"), "trainees_sharing", "card_is_unit_account",
+                pl.lit(t.allowance_payments is not None).alias("ledger_given"),
+                pl.col("months_paid_to_card").fill_null([]), "claims",
+            ).alias("evidence"),
+        )
+    )
+
+
+@rule(
+    id="GHOST_TRAINEE.batch_paperwork",
+    identity=ONGOING,
+    facts=("batch_agreements",),
+    title="【调查线索】同一单位多名见习人员登记单位电话，协议同日审核且编号连续（疑似中介批量代办）",
+    severity=Severity.MEDIUM,
+    citations=_INFO_CLAUSES,
+    detection_params=("batch.min_trainees",),
+    signal_only=True,
+)
+@citing(_INFO_CLAUSES)
+def batch_paperwork(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """An investigative signal, not a finding of a violation: batch.min_trainees or more trainees
+    (natural persons) of one unit who all give the unit's own phone (normalised) as theirs, and
+    whose agreements with it were approved on the same day under consecutive numbers (the same
+    prefix, the trailing numbers one apart), were filled in by one hand — an intermediary's, the
+    real cases' supplied identities. A cohort approved together under their own phones, or two
+    siblings sharing a home phone, is not. One finding per trainee of the batch. Period: the
+    trainee's agreements at the unit. No money at risk; the yuan claimed is in the evidence.
+    """
+    min_trainees = int(policy.detect("batch.min_trainees"))
+    phones = graph_groups(t, policy).filter(pl.col("kind") == "phone").select("key", "persons")
+    unit_phones = t.units.select("unit_id", graph.phone_key(pl.col("phone")).alias("key")).drop_nulls().unique()
+    givers = (
+        phones.join(unit_phones, on="key").explode("persons").rename({"persons": "person_id"})
+        .select("person_id", "unit_id", "key")
+    )
+    number = pl.col("agreement_id").str.extract(r"(\d+)$").cast(pl.Int64, strict=False)
+    batch = pl.col("unit_id").cast(pl.String) + "|" + pl.col("approved_date").cast(pl.String) + "|" + pl.col("_prefix")
+    agreements = with_person_key(
+        t.agreements.select("agreement_id", "person_id", "unit_id", "approved_date").join(
+            givers, on=["person_id", "unit_id"]), identity_links(t, policy),
+    ).with_columns(
+        number.alias("_number"), pl.col("agreement_id").str.replace(r"\d+$", "").alias("_prefix"),
+    ).drop_nulls(["approved_date", "_number"]).sort("unit_id", "approved_date", "_prefix", "_number")
+    runs = (
+        agreements.with_columns(batch.alias("_batch"))
+        .with_columns(
+            (new_run("_batch") | (pl.col("_number") - pl.col("_number").shift(1) > 1)).cum_sum().alias("_run"))
+        .with_columns(pl.col("person_key").n_unique().over("_run").alias("batch_trainees"),
+                      pl.col("_number").min().over("_run").alias("_first"),
+                      pl.col("_number").max().over("_run").alias("_last"),
+                      pl.col("agreement_id").sort_by("_number").over("_run", mapping_strategy="join").alias("batch_agreements"))
+        .filter(pl.col("batch_trainees") >= min_trainees)
+        .unique(["person_id", "unit_id"], keep="first", maintain_order=True)
+    )
+    return (
+        runs.join(_internship_spans(t, runs), on=["person_id", "unit_id"], how="left")
+        .join(_claimed(t, "person_id", runs.select("person_id").unique()), on="person_id", how="left")
+        .join(t.units.select("unit_id", "county_code").unique("unit_id"), on="unit_id", how="left")
+        .select(
+            "person_id", "unit_id", "county_code", "period_start", "period_end", pl.lit(0.0).alias("amount_at_risk"),
+            pl.struct(
+                pl.lit("调查线索：多名见习人员登记单位电话，协议同日审核、编号连续 (investigative signal)").alias("label"),
+                mask_phone_expr(pl.col("key")).alias("unit_phone"), "approved_date", "batch_trainees",
+                "batch_agreements", pl.col("claimed_yuan").fill_null(0.0),
+                pl.lit(min_trainees).alias("batch_min_trainees"),
+            ).alias("evidence"),
+        )
     )
 
 
@@ -479,4 +661,6 @@ CHECKS: tuple[Check, ...] = (
     shell_cluster,
     rotation_linked_units,
     flagged_community,
+    card_shared_in_unit,
+    batch_paperwork,
 )

@@ -64,7 +64,7 @@ def _person_evidence() -> pl.Expr:
     return pl.struct(
         "person_id", pl.col("ag_id").alias("agreement_id"), pl.col("ag_start").alias("start"),
         pl.col("ag_end").alias("end"), pl.col("ag_end_reason").alias("end_reason"),
-        pl.col("declared_retained"), "contract_start", "contract_end", "contract_ok", "insured_from",
+        pl.col("declared_retained"), "contract_start", "contract_end", "contract_terminated", "contract_ok", "insured_from",
         "insured_run_months", "insurance_judged", "insurance_ok", "insurance_stop_month",
     )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from audit.masking import mask
+from reports.labels_typologies import TYPOLOGY_LABELS
 
 LABELS: dict[str, str] = {
     "person_id": "身份证号", "person_ids": "身份证号", "name": "姓名", "names": "姓名",
@@ -43,6 +44,8 @@ LABELS: dict[str, str] = {
     "reference": "依据", "value": "取值", "params": "参数", "parameters": "参数",
     "retention_rate": "留用率", "declared_rate": "申报留用率", "threshold": "标准",
 }
+# the evidence fields of the typologies of real cases (issue #16)
+LABELS.update(TYPOLOGY_LABELS)
 
 MAX_ROWS = 20  # rows of an evidence table shown in the report; the rest are counted
 

@@ -31,8 +31,9 @@ def _place(person: str, unit_label: str) -> tuple[dict, dict]:
             claim(f"CL_{person}_{unit_label}", unit_label, person, "2023-09", 1480.0))
 
 
-PLACEMENTS = [("P1", "U1"), ("P2", "U2"), ("P3", "U3"), ("P4", "U3"), ("P9", "U9"), ("Q1", "BIG"), ("Q2", "BIG"),
-              ("P5", "U5"), ("P6", "U6"), ("Z", "U7")]
+# P2 is placed at U2 and at U3: the shared address links the two only through a shared trainee (issue #16)
+PLACEMENTS = [("P1", "U1"), ("P2", "U2"), ("P2", "U3"), ("P3", "U3"), ("P4", "U3"), ("P9", "U9"), ("Q1", "BIG"),
+              ("Q2", "BIG"), ("P5", "U5"), ("P6", "U6"), ("Z", "U7")]
 
 
 def world_tables():
@@ -148,8 +149,8 @@ def test_money_counted_once_per_claim(run_dir):
     assert ring["amount_at_risk"] == pytest.approx(1480.0)
     assert ring["n_claims"] == 1
     assert _case_of(cases, person="P9")["amount_at_risk"] == pytest.approx(300.0)
-    # what passed through the ring: four claims of 1480
-    assert ring["amount_claimed"] == pytest.approx(4 * 1480.0)
+    # what passed through the ring: five claims of 1480
+    assert ring["amount_claimed"] == pytest.approx(5 * 1480.0)
 
 
 def test_case_ids_stable_across_reruns(tmp_path):

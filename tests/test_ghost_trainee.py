@@ -375,6 +375,15 @@ ALLOWANCE_NOT_PAID = [
          {"allowance": paid("2024-02")}, []),
     case("December and January unpaid: two claims at risk",
          {"allowance": paid("2023-12", "2024-01")}, [("U1", 2960.0, ["M2023-12", "M2024-01"])]),
+    # a card is compared as its digits: how a ledger writes it is not another card (issue #16)
+    case("look-alike: the ledger writes the trainee's own card as '6222 0000 1111 2222'",
+         {"allowance": paid(account="6222 0000 1111 2222")}, []),
+    case("look-alike: the ledger writes the trainee's own card as '6222-0000-1111-2222'",
+         {"allowance": paid(account="6222-0000-1111-2222")}, []),
+    case("look-alike: the trainee registered the card with spaces, the ledger without",
+         {"allowance": paid(), "trainee_kw": {"bank_card": "6222 0000 1111 2222"}}, []),
+    case("October to another card, written with spaces: still another card",
+         {"allowance": paid(**{"2023_10": {"account": "6222 9999 8888 7777"}})}, [("U1", 1480.0, ["M2023-10"])]),
 ]
 
 

@@ -27,7 +27,7 @@ FLAG_ONLY = {"retained": True}  # declared retained, no contract, no insurance
 
 def world(people: list[dict], *, unit_label: str = "U1", county: str = "360102", benchmark: bool = False,
           claims_difference: bool = True, si_as_of: str | None = None, declarations: list[dict] | None = None,
-          paid_date: str = "2024-04-02", difference_month: str = "2024-02") -> object:
+          paid_date: str | None = "2024-04-02", difference_month: str = "2024-02", audit_month: str = "2024-12") -> object:
     units = [unit(unit_label, county=county, is_benchmark=benchmark)]
     agreements, claims, employment, insurance = [], [], [], []
     for i, spec in enumerate(people):
@@ -37,9 +37,9 @@ def world(people: list[dict], *, unit_label: str = "U1", county: str = "360102",
             kw["actual_end_date"] = spec["actual_end"]
         agreements.append(agreement(f"A{i}", person, unit_label, "2023-09-01", "2024-02-29", **kw))
         if "contract" in spec:
-            start, end = spec["contract"]
+            start, end, *terminated = spec["contract"]  # (start, end) or (start, end, terminated)
             employment.append({"person_id": pid(person), "employer_id": uscc(unit_label), "contract_start": start,
-                               "contract_end": end})
+                               "contract_end": end, "terminated_date": terminated[0] if terminated else None})
         payer = spec.get("payer", "单位")
         kind = spec.get("kind", "养老")
         insurance += [insured(person, unit_label, m, payer=payer, kind=kind) for m in spec.get("insured", ())]
@@ -48,7 +48,7 @@ def world(people: list[dict], *, unit_label: str = "U1", county: str = "360102",
                                 submitted="2024-03-20", paid_date=paid_date))
     return tables(units=units, trainees=[trainee(f"P{i}") for i in range(len(people))], agreements=agreements,
                   claims=claims, employment=employment, social_insurance=insurance, si_as_of=si_as_of,
-                  audit_month="2024-12", retention_declarations=declarations)
+                  audit_month=audit_month, retention_declarations=declarations)
 
 
 def flagged(check, t) -> dict[tuple[str, int], float]:
@@ -104,6 +104,18 @@ CONTRACT = [
      [{"retained": True, "contract": ("2024-04-29", None), "insured": AFTER}], {}, {}),
     ("not flagged retained: nothing declared, nothing inflated", [NOT_RETAINED, REAL], {}, {}),
     ("a unit that claims no 差额", [FLAG_ONLY], {"claims_difference": False}, {}),
+    # a contract binds until it is terminated (employment.terminated_date), whatever it was signed for
+    ("an open-ended contract terminated 2024-05-10, weeks after the 差额 (the export has no 拨付日期)",
+     [{"retained": True, "contract": ("2024-03-01", None, "2024-05-10"), "insured": AFTER}], {"paid_date": None},
+     {(U1, 2024): 2220.0}),
+    ("a three-year contract terminated after eleven months (2025-01-31)",
+     [{"retained": True, "contract": ("2024-03-01", "2027-02-28", "2025-01-31"), "insured": AFTER}],
+     {"audit_month": "2025-06"}, {(U1, 2024): 2220.0}),
+    ("look-alike: terminated after a year and more (2025-03-15): the hire was real",
+     [{"retained": True, "contract": ("2024-03-01", None, "2025-03-15"), "insured": AFTER}],
+     {"audit_month": "2025-06"}, {}),
+    ("look-alike: a termination dated after the audit month is not yet a fact",
+     [{"retained": True, "contract": ("2024-03-01", None, "2025-01-15"), "insured": AFTER}], {}, {}),
 ]
 
 

@@ -31,7 +31,7 @@ from __future__ import annotations
 from audit.graph.algorithms import components, layout, louvain, node_components
 from audit.graph.edges import claimed_by_pair, link_edges, registry_edges, trainee_units, unit_identifiers
 from audit.graph.export import to_networkx, write_export
-from audit.graph.keys import address_key, card_key, first_rows, node_id, person_key, phone_key, stable_id
+from audit.graph.keys import address_key, card_digits, card_key, first_rows, node_id, person_key, phone_key, stable_id
 from audit.graph.kinds import (
     EDGE_KINDS,
     EDGE_SCHEMA,
@@ -57,7 +57,7 @@ from audit.graph.views import (
 
 __all__ = [
     "EDGE_KINDS", "EDGE_SCHEMA", "LINK_EDGE_KINDS", "NODE_KINDS", "UNIT_IDENTIFIER_KINDS", "EdgeKind", "GraphView",
-    "NodeKind", "address_key", "build_view", "build_views", "card_key", "claimed_by_pair", "components", "degrees",
+    "NodeKind", "address_key", "build_view", "build_views", "card_digits", "card_key", "claimed_by_pair", "components", "degrees",
     "edges_within", "finding_entities", "first_rows", "layout", "link_edges", "louvain", "neighbourhood",
     "neighbourhoods", "node_components", "node_id", "node_table", "person_key", "phone_key", "prefix_of",
     "registry_edges", "resolve_entity", "stable_id", "to_networkx", "trainee_units", "unit_identifiers",

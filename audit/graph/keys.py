@@ -23,6 +23,15 @@ def phone_key(expr: pl.Expr) -> pl.Expr:
     return _usable(digits.str.replace(r"^(?:0086|86)(1\d{10})$", "$1"), 7)
 
 
+def card_digits(expr: pl.Expr) -> pl.Expr:
+    """A bank card or account number as its digits only (full-width folded; spaces, dashes and any
+    other separators dropped): ``6217 3257 …`` and ``6217-3257-…`` are one card. Null when no
+    digit is left; unlike :func:`card_key`, a short number stays (two numbers are compared, not
+    made a node)."""
+    digits = expr.cast(pl.String).str.normalize("NFKC").str.replace_all(r"\D", "")
+    return pl.when(digits.str.len_chars() > 0).then(digits)
+
+
 def card_key(expr: pl.Expr) -> pl.Expr:
     """A bank card or account number as digits only; null when too short to identify an account."""
     return _usable(expr.cast(pl.String).str.normalize("NFKC").str.replace_all(r"\D", ""), 10)
