@@ -6,7 +6,7 @@ compares that with the raw value to send the row to the quarantine. The accepted
 those of real 人社/社保/市场监管 exports (``shared/contract.md``): dates ``2023-07-05``,
 ``2023/7/5``, ``20230705``, ``2023年7月5日``, ``2023.7.5`` and Excel serial numbers; months
 ``2023-07``, ``202307``, ``2023年7月``, ``2023.07``, ``2023/7`` (a full date gives its month);
-money ``1,500.00``, ``1500元``, ``¥1500``, ``￥1,500``; booleans 是/否/Y/N/1/0/true/false/√/×.
+money ``1,500.00``, ``1500元``, ``¥1500``, ``￥1,500`` (never ``12,88`` or ``1.288,00``: ambiguous); booleans 是/否/Y/N/1/0/true/false/√/×.
 Full-width characters (``２０２３``, ``（``) are read as their ASCII forms.
 
 Identity numbers: 居民身份证号 follow GB 11643-1999 (17 digits and an ISO 7064 MOD 11-2 check
@@ -124,22 +124,31 @@ def parse_month(expr: pl.Expr) -> pl.Expr:
     return pl.coalesce(as_month, parse_date(expr).dt.month_start())
 
 
+#: an amount whose commas group thousands (``1,288.00``, ``12,345``), or that has none
+_THOUSANDS = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?$"
+
+
 def parse_money(expr: pl.Expr) -> pl.Expr:
     """Yuan from ``1,500.00``, ``1500元``, ``¥1500``, ``￥1,500``: exact to the fen, half a fen up;
-    null for more than 15 digits of yuan.
+    null for more than 15 digits of yuan, and for an amount whose separators are ambiguous — a
+    comma that does not group thousands before the point (``12,88``, ``1.288,00``: a decimal
+    comma, or a typo) is not guessed at.
 
     The digits are read as integers (yuan and fen apart), never through a binary float, so
-    ``1.005`` is 1.01 yuan; the result is a Float64 of whole fen / 100.
+    ``1.005`` is 1.01 yuan; the result is the Float64 nearest to whole fen / 100, read from its
+    decimal text (``1999e-2`` is 19.99 exactly as written, where 1999 / 100 in polars — a
+    multiplication by 0.01 — is 19.990000000000002).
     """
     text = clean_text(to_ascii(expr))
-    text = text.str.replace_all(r"[\s,¥￥$]|元|人民币|RMB|CNY", "")
+    text = text.str.replace_all(r"[\s¥￥$]|元|人民币|RMB|CNY", "")
+    text = pl.when(text.str.contains(_THOUSANDS)).then(text.str.replace_all(",", "", literal=True))
     ok = text.str.contains(r"^[+-]?(\d{1,15}(\.\d*)?|\.\d+)$")  # at most 15 digits of yuan
     body = pl.when(ok).then(text.str.strip_prefix("+").str.strip_prefix("-"))
     yuan = body.str.extract(r"^(\d*)").str.replace(r"^$", "0").cast(pl.Int64)
     frac = (body.str.extract(r"\.(\d*)$").fill_null("") + "000").str.slice(0, 3)
     fen = frac.str.slice(0, 2).cast(pl.Int64) + (frac.str.slice(2, 1).cast(pl.Int64) >= 5).cast(pl.Int64)
     sign = pl.when(text.str.starts_with("-")).then(-1).otherwise(1)
-    return ((yuan * 100 + fen) * sign) / 100
+    return pl.format("{}e-2", (yuan * 100 + fen) * sign).cast(pl.Float64)
 
 
 def parse_int(expr: pl.Expr) -> pl.Expr:

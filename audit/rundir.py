@@ -47,8 +47,10 @@ import polars as pl
 
 from audit.findings import CLAIM_LINK_SCHEMA, DISMISSED, FINDINGS_SCHEMA, SKIPPED_SCHEMA
 from audit.loader import InputError, sha256_file
+from audit.outpaths import inside
 from audit.policy import PARAMS_DIR, Policy
 from audit.rules import RuleInfo
+from audit.schema import SPECS, TableSpec, normalised_columns
 from audit.tables import Tables, month_end
 
 RUN_JSON = "run.json"
@@ -86,33 +88,34 @@ def parse_month(text: str) -> dt.date:
 def write_rules(run_dir: Path, rules: Iterable[RuleInfo]) -> None:
     """``rules.json``: the metadata of every registered rule, in registry order."""
     payload = {"rules": [r.to_dict() for r in rules]}
-    (Path(run_dir) / RULES_JSON).write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
+    inside(Path(run_dir), RULES_JSON).write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")
 
 
 def write_policy(run_dir: Path, source: Path | None) -> dict[str, Any]:
     """Copy the parameter files in force (``source``, or the shipped ones) to ``policy/``; returns
     what run.json records of them: where they came from and each file's SHA-256."""
-    folder = Path(run_dir) / POLICY_DIR
+    folder = inside(Path(run_dir), POLICY_DIR)
     if folder.exists():
         shutil.rmtree(folder)  # a file left by an earlier run in the same directory is not in force
     folder.mkdir(parents=True)
     directory = Path(source) if source else PARAMS_DIR
     files = []
     for path in sorted(directory.glob("*.yaml")):
-        shutil.copyfile(path, folder / path.name)
-        files.append({"name": path.name, "sha256": sha256_file(folder / path.name)[1]})
+        target = inside(folder, path.name)
+        shutil.copyfile(path, target)
+        files.append({"name": path.name, "sha256": sha256_file(target)[1]})
     return {"source": str(directory.resolve()) if source else "shipped", "files": files}
 
 
 def write_reference(run_dir: Path, frames: dict[str, pl.DataFrame]) -> list[dict[str, Any]]:
     """``reference/<name>.parquet`` for each reference table in force; returns their SHA-256."""
-    folder = Path(run_dir) / REFERENCE_DIR
+    folder = inside(Path(run_dir), REFERENCE_DIR)
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     out = []
     for name in REFERENCE_TABLES:
-        path = folder / f"{name}.parquet"
+        path = inside(folder, f"{name}.parquet")
         frames[name].write_parquet(path)
         out.append({"name": path.name, "sha256": sha256_file(path)[1]})
     return out
@@ -120,7 +123,7 @@ def write_reference(run_dir: Path, frames: dict[str, pl.DataFrame]) -> list[dict
 
 def write_indicators(run_dir: Path, indicators: pl.DataFrame) -> None:
     """``indicators.parquet``: county_code, month, i1 … i14 (:mod:`audit.summary_form`)."""
-    indicators.write_parquet(Path(run_dir) / INDICATORS_FILE)
+    indicators.write_parquet(inside(Path(run_dir), INDICATORS_FILE))
 
 
 def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
@@ -141,12 +144,23 @@ def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
             if loaded is not None and name not in loaded:
                 path = None
         frames[name] = pl.scan_parquet(path) if path is not None and path.exists() else None
+        if frames[name] is not None and name in SPECS and name not in REFERENCE_TABLES:
+            # the input's extra columns are not the rules' to read
+            frames[name] = _known_columns(frames[name], SPECS[name])
     missing = [name for name in REQUIRED_TABLES if frames[name] is None]
     if missing:
         raise NotARunError(f"{run_dir / NORMALISED_DIR} lacks {', '.join(f'{m}.parquet' for m in missing)}: "
                            "is it the output directory of `audit run`?")
     frames["claims"] = frames["claims"].filter(pl.col("submitted_date") <= month_end(audit_month))  # type: ignore[union-attr]
     return Tables(audit_month=audit_month, si_as_of=si_as_of, **frames)  # type: ignore[arg-type]
+
+
+def _known_columns(frame: pl.LazyFrame, spec: TableSpec) -> pl.LazyFrame:
+    """The normalised table without the input's extra columns (an extra column named like a
+    column a rule makes — ``first_claim``, ``dormancy_months`` — would meet it in a join)."""
+    have = frame.collect_schema().names()
+    known = [c for c in normalised_columns(spec) if c in have]
+    return frame.select(known) if len(known) < len(have) else frame
 
 
 # ---------------------------------------------------------------------------------------------
@@ -314,6 +328,16 @@ class RunDir:
         if not path.exists():
             return 0
         return pl.scan_csv(path, infer_schema=False).select(pl.len()).collect().item()
+
+    def validation(self) -> dict[str, Any] | None:
+        """The data-contract results the run wrote (``validation.json``: every expectation with
+        its outcome), or None for a run without them or with an unreadable file."""
+        path = self.path / "validation.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
 
     def county_names(self) -> dict[str, str]:
         """county_code → 'city county', from the run's regions table."""

@@ -22,8 +22,10 @@ Normalised tables (what the loader hands to the checks) have, besides the canoni
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
 import polars as pl
 
@@ -57,6 +59,17 @@ POLARS_DTYPE: dict[Kind, pl.DataType] = {
 }
 
 
+#: the range a value of each kind must fall in when it is read, or its row is quarantined (a
+#: value that does not fit its type, or no sane one: an amount beyond ±100 million yuan, a date
+#: outside 1950–2100, a whole number beyond ±1 billion); a column's own ``bounds`` narrow it.
+KIND_BOUNDS: dict[Kind, tuple[Any, Any]] = {
+    Kind.MONEY: (-100_000_000.0, 100_000_000.0),
+    Kind.DATE: (dt.date(1950, 1, 1), dt.date(2100, 12, 31)),
+    Kind.MONTH: (dt.date(1950, 1, 1), dt.date(2100, 12, 1)),
+    Kind.INT: (-1_000_000_000, 1_000_000_000),
+}
+
+
 @dataclass(frozen=True)
 class ColumnSpec:
     name: str
@@ -70,10 +83,16 @@ class ColumnSpec:
     # ``<name>_raw`` and quarantines a value it does not list
     spellings: dict[str, str] | None = field(default=None, hash=False, compare=False)
     aliases: tuple[str, ...] = ()  # other header spellings seen in exports
+    bounds: tuple[Any, Any] | None = None  # the column's own range (else its kind's: KIND_BOUNDS)
 
     @property
     def dtype(self) -> pl.DataType:
         return POLARS_DTYPE[self.kind]
+
+    @property
+    def value_range(self) -> tuple[Any, Any] | None:
+        """(lowest, highest) a value read may be, both included; None for text."""
+        return self.bounds or KIND_BOUNDS.get(self.kind)
 
 
 @dataclass(frozen=True)
@@ -287,7 +306,7 @@ RETENTION_DECLARATIONS = TableSpec(
     "留用申报",
     (
         C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
-        C("year", "年度", K.INT, required=True, not_null=True),
+        C("year", "年度", K.INT, required=True, not_null=True, bounds=(1990, 2100)),
         C("completed_count", "见习期满人数", K.INT, required=True),
         C("retained_count", "留用人数", K.INT, required=True),
     ),
@@ -391,6 +410,48 @@ TABLES: tuple[TableSpec, ...] = (
 REFERENCE_TABLES: tuple[TableSpec, ...] = (MIN_WAGE, COUNTY_TIERS, CALENDAR)
 SPECS: dict[str, TableSpec] = {t.name: t for t in (*TABLES, *REFERENCE_TABLES)}
 REQUIRED_TABLES = tuple(t.name for t in TABLES if t.required)
+
+#: columns the loader and the stages after it add to a table (besides each ID column's ``_raw``
+#: and ``_status``; ``effective_to``, ``status``, ``source``: the reference tables'): an input
+#: column of one of these names is kept as an extra column with a suffix, as is one named like a
+#: column of any table, or starting with ``_``.
+LOADER_COLUMNS = ("_file", "_line", "_dup_rows", "_src", "_keep", "_row", "_pos", "_row_hash", "birth_date", "sex",
+                  "effective_to", "status", "source")
+
+
+def normalised_columns(spec: TableSpec) -> tuple[str, ...]:
+    """The columns of a normalised table the rules may read (module docstring): the spec's, the
+    row's file, line and duplicate count, each ID's derived columns; not the extra columns an
+    input carried, which stay in ``normalised/`` for a person to look at and never meet a
+    rule's own names."""
+    born = ["birth_date", "sex"] if spec.name == "trainees" else []
+    return (*spec.names, "_file", "_line", "_dup_rows", *_derived_columns(spec), *born)
+
+
+def _derived_columns(spec: TableSpec) -> list[str]:
+    """The columns the loader derives from a table's columns: each person ID's ``_raw`` and
+    ``_status``, each credit code's ``_status``, each column read through spellings' ``_raw``."""
+    out = []
+    for c in spec.columns:
+        if c.kind is Kind.PERSON_ID:
+            out += [f"{c.name}_raw", f"{c.name}_status"]
+        elif c.kind is Kind.USCC:
+            out.append(f"{c.name}_status")
+        if c.spellings is not None:
+            out.append(f"{c.name}_raw")
+    return out
+
+
+def reserved_column_names() -> frozenset[str]:
+    """Every name an input column may not keep as an extra column (see :data:`LOADER_COLUMNS`):
+    the columns of every table, their derived ``_raw``/``_status`` columns, the loader's own."""
+    names = set(LOADER_COLUMNS)
+    for spec in SPECS.values():
+        names.update(spec.names)
+        names.update(_derived_columns(spec))
+        names.update(f"{c.name}_raw" for c in spec.columns if c.kind is Kind.USCC)  # kept free for one
+    return frozenset(names)
+
 
 # ---------------------------------------------------------------------------------------------
 # What comes back (contract.md, "The monthly cycle: what comes back"): read by

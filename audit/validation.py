@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from audit.masking import mask_card, mask_id, mask_phone
+from audit.masking import key_role, mask_as, mask_id
+from audit.outpaths import inside
 from audit.schema import SPECS, Kind, TableSpec
 
 if TYPE_CHECKING:
@@ -270,13 +271,9 @@ def _mask(column: str, value: Any) -> Any:
     col = column.lower()
     if col.endswith("_status"):
         return text
-    if col.startswith(("person_id", "legal_rep_id")) or col.endswith("_raw"):
+    if col.endswith("_raw"):
         return mask_id(text)
-    if "bank" in col or col == "account":
-        return mask_card(text)
-    if "phone" in col:
-        return mask_phone(text)
-    return text
+    return mask_as(key_role(col), text)  # an ID, card or phone column by its role; the text net for the rest
 
 
 def _ge_context() -> Any:
@@ -462,10 +459,10 @@ def write_validation(out_dir: Path, report: ValidationReport) -> None:
     """validation.json (every expectation's outcome) and validation.html (the same, readable)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    (out_dir / "validation.json").write_text(
+    inside(out_dir, "validation.json").write_text(
         json.dumps(report.to_dict(), ensure_ascii=False, indent=2, default=str), encoding="utf-8"
     )
-    (out_dir / "validation.html").write_text(render_html(report), encoding="utf-8")
+    inside(out_dir, "validation.html").write_text(render_html(report), encoding="utf-8")
 
 
 def render_html(report: ValidationReport) -> str:

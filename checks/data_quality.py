@@ -27,6 +27,8 @@ CITE_ID = tuple(ID_STANDARD + c for c in DATA_COMPARISON)
 CITE_USCC = tuple(USCC_STANDARD + c for c in DATA_COMPARISON)
 CITE_CLAIM = CLAIMS
 CITE_CHECK = DATA_COMPARISON
+COUNTY_STANDARD = "GB/T 2260 中华人民共和国行政区划代码; "
+CITE_COUNTY = tuple(COUNTY_STANDARD + c for c in DATA_COMPARISON)
 _MAX_ROWS = 20  # rows listed in one finding's evidence (the count says how many there are)
 _INTERNSHIP_TABLES = ("trainees", "agreements", "claims")
 _UNIT_TABLES = ("units", "agreements", "claims", "positions", "market_registry")
@@ -496,6 +498,63 @@ def registry_disagreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     )
 
 
+@rule(
+    id="DATA_QUALITY.county_code_invalid",
+    title="区划代码不是6位数字（GB/T 2260）",
+    severity=Severity.MEDIUM,
+    citations=CITE_COUNTY,
+    needs=("units",),
+)
+@citing(DATA_COMPARISON, prefix=COUNTY_STANDARD)
+def county_code_invalid(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A county code that is not six digits — a unit's county, the office that paid a claim, a
+    county report's county — in any period: GB/T 2260 codes are six digits, and the county
+    decides the province, the minimum wage and the rules in force. The row is kept (money was
+    paid against it) and the code never names an output file (the unit's exit list is
+    ``exit_lists/unknown.xlsx``). One finding per row; evidence: the table, column, value and
+    row."""
+    def bad(name: str, column: str, keys: tuple[str, ...], period: str | None) -> pl.LazyFrame | None:
+        lf = getattr(t, name, None)
+        if lf is None or column not in lf.collect_schema():
+            return None
+        code = pl.col(column)
+        return lf.filter(code.is_not_null() & ~code.str.contains(r"^\d{6}$")).select(
+            *keys,
+            *([pl.col(period).alias("period_start"), pl.col(period).dt.month_end().alias("period_end")] if period else []),
+            # encoded here: the tables' rows have different keys, and are concatenated below
+            pl.struct(pl.lit(name).alias("table"), pl.lit(column).alias("column"), code.alias("value"),
+                      "_file", "_line").struct.json_encode().alias("evidence"),
+        )
+
+    parts = [p for p in (
+        bad("units", "county_code", ("unit_id",), None),
+        bad("claims", "handling_county_code", ("claim_id", "unit_id", "person_id"), "claim_month"),
+        bad("county_reports", "county_code", (), "month"),
+    ) if p is not None]
+    return pl.concat(parts, how="diagonal_relaxed")
+
+
+@rule(
+    id="DATA_QUALITY.negative_amount",
+    title="申领金额为负数（冲销）",
+    severity=Severity.LOW,
+    citations=CITE_CLAIM,
+    needs=("claims",),
+)
+@citing(CLAIMS)
+def negative_amount(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """A claim whose amount or insurance amount is negative, in its claim month: a reversal
+    (冲销) of an earlier payment, or a keying error. The row is kept — the money it reverses was
+    paid — and shown so that the reversal can be matched with the payment it undoes; no money is
+    put at risk by it. One finding per claim row; evidence: the amounts and the row."""
+    negative = (pl.col("amount") < 0).fill_null(False) | (pl.col("insurance_amount") < 0).fill_null(False)
+    return t.claims.filter(negative).select(
+        "claim_id", "unit_id", "person_id",
+        pl.col("claim_month").alias("period_start"), pl.col("claim_month").dt.month_end().alias("period_end"),
+        pl.struct("claim_type", "amount", "insurance_amount", "_file", "_line").alias("evidence"),
+    )
+
+
 CHECKS: tuple[Check, ...] = (
     legacy_id,
     id_check_failed,
@@ -507,4 +566,6 @@ CHECKS: tuple[Check, ...] = (
     export_duplicate_rows,
     claim_agreement_mismatch,
     registry_disagreement,
+    county_code_invalid,
+    negative_amount,
 )

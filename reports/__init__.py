@@ -19,6 +19,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from audit.outpaths import inside
 from reports.data import load_run
 from reports.exit_list import exit_units, write_exit_lists
 from reports.outcomes_form import write_outcome_forms
@@ -45,7 +46,7 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
     run_dir = Path(run_dir)
     rf = load_run(run_dir)
     policy = rf.policy
-    html_path, pdf_path = run_dir / "report.html", run_dir / "report.pdf"
+    html_path, pdf_path = inside(run_dir, "report.html"), inside(run_dir, "report.pdf")
     if not pdf:
         note = "本次未生成 PDF 版本。"
     else:
@@ -74,5 +75,5 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
     }
     if rf.rundir.notes:  # a run made before a snapshot existed: what was read instead
         status["notes"] = list(rf.rundir.notes)
-    (run_dir / "render.json").write_text(json.dumps(status, ensure_ascii=False, indent=2), encoding="utf-8")
+    inside(run_dir, "render.json").write_text(json.dumps(status, ensure_ascii=False, indent=2), encoding="utf-8")
     return status

@@ -1,8 +1,9 @@
 """A finding's evidence (JSON) made readable: labelled items for the report, one line for a sheet.
 
 Evidence is whatever facts a rule recorded; keys become Chinese labels where we know them and
-stay as they are otherwise. Every value passes through :func:`audit.masking.mask`, except values
-under keys that name a unit (a 统一社会信用代码 is public and the county needs it).
+stay as they are otherwise. Every value is masked by its key's role (:func:`audit.masking.key_role`:
+a person ID, card or phone whatever its spelling), or through :func:`audit.masking.mask`, except
+values under keys that name a unit, claim, agreement or county (public codes the county needs).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from audit.masking import mask
+from audit.masking import key_role, mask, mask_as
 from reports.labels_typologies import TYPOLOGY_LABELS
 
 LABELS: dict[str, str] = {
@@ -49,17 +50,8 @@ LABELS.update(TYPOLOGY_LABELS)
 
 MAX_ROWS = 20  # rows of an evidence table shown in the report; the rest are counted
 
-# Keys whose values are unit codes (public, needed by the county): not masked.
-_UNIT_KEYS = ("unit", "employer", "uscc")
-
-
 def label(key: str) -> str:
     return LABELS.get(key, key)
-
-
-@functools.lru_cache(maxsize=4096)
-def _unmasked(key: str) -> bool:
-    return any(k in key.lower() for k in _UNIT_KEYS)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -77,7 +69,10 @@ def _scalar(key: str, value: Any) -> str:
         text = f"{value:,.2f}" if abs(value) >= 1000 or value != int(value) else f"{value:.0f}"
         return text
     text = str(value)
-    return text if _unmasked(key) else _masked(text)
+    role = key_role(key) if key else None
+    if role is None:
+        return _masked(text)
+    return mask_as(role, text)  # an ID, card or phone by its key whatever its spelling; public codes as they are
 
 
 @dataclass

@@ -39,6 +39,7 @@ from typing import Any
 import polars as pl
 
 from audit.findings import STATUSES
+from audit.outpaths import county_file_stem, inside
 from audit.policy import Policy
 from audit.schema import province_of
 from reports import evidence
@@ -231,11 +232,16 @@ def write_exit_lists(rf: RunFiles, policy: Policy, rows: list[dict[str, Any]] | 
         by_county.setdefault(r["county_code"], []).append(r)
     counties = sorted(by_county)
     summary = _summary_rows(rows)
-    _write_book(rf.run_dir / "exit_list.xlsx", rf, by_county, summary, counties)
-    folder = rf.run_dir / "exit_lists"
+    _write_book(inside(rf.run_dir, "exit_list.xlsx"), rf, by_county, summary, counties)
+    folder = inside(rf.run_dir, "exit_lists")
     folder.mkdir(exist_ok=True)
     for old in folder.glob("*.xlsx"):
         old.unlink()
+    # a file per six-digit county code; the rows of every other code (none, or not GB/T 2260:
+    # a data-quality finding of its own) share unknown.xlsx, a sheet per code
+    files: dict[str, list[str]] = {}
     for code in counties:
-        _write_book(folder / f"{code or 'unknown'}.xlsx", rf, by_county, summary, [code])
+        files.setdefault(county_file_stem(code), []).append(code)
+    for stem, codes in files.items():
+        _write_book(inside(folder, f"{stem}.xlsx"), rf, by_county, summary, codes)
     return rows

@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from audit.coverage import run_coverage
-from audit.masking import mask
+from audit.masking import mask, mask_id
 from audit.policy import Policy
 from audit.rundir import sibling_runs
 from audit.schema import SPECS
@@ -126,7 +126,7 @@ def top_findings(rf: RunFiles, n: int) -> list[dict[str, Any]]:
 def _person(name: str | None, person_id: str | None) -> str:
     if not person_id:
         return ""
-    return f"{name or ''} {mask(person_id)}".strip()
+    return f"{name or ''} {mask_id(person_id)}".strip()
 
 
 def _period(start: Any, end: Any) -> str:
@@ -362,3 +362,28 @@ def coverage(rf: RunFiles) -> dict[str, Any] | None:
         "expired": [f"{prov['province_name']} {n['document']}（{n['expires']} 失效）"
                     for prov in cov.get("policy", []) for n in prov["notices"] if n["state"] == "expired"],
     }
+
+
+_CONTRACTS_SHOWN = 20  # failed expectations listed on the first screen; the rest are counted
+
+
+def contracts(rf: RunFiles) -> dict[str, Any] | None:
+    """The data contracts the inputs failed (great-expectations, ``validation.json``), for the
+    report's first screen: how many expectations ran, and each failed one with its table, what
+    it expects and how many rows fail it, most rows first. None for a run without the file."""
+    data = rf.rundir.validation()
+    if data is None:
+        return None
+    expectations = [e for e in data.get("expectations") or [] if isinstance(e, dict)]
+    failed = sorted((e for e in expectations if not e.get("success")),
+                    key=lambda e: (-int(e.get("unexpected_rows") or 0), str(e.get("table")), str(e.get("description"))))
+    rows = []
+    for e in failed[:_CONTRACTS_SHOWN]:
+        table = str(e.get("table", ""))
+        spec = SPECS.get(table)
+        rows.append({
+            "table": table, "table_zh": spec.zh if spec else table, "description": str(e.get("description", "")),
+            "rows": int(e.get("unexpected_rows") or 0), "checked": int(e.get("rows_checked") or 0),
+            "error": str(e.get("error") or ""),
+        })
+    return {"total": len(expectations), "failed": len(failed), "rows": rows, "more": max(len(failed) - _CONTRACTS_SHOWN, 0)}

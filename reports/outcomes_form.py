@@ -18,7 +18,6 @@ not listed again.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -26,6 +25,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from audit.findings import CONFIRMED, NEW, ONGOING_STATUS
 from audit.masking import mask_id_expr
+from audit.outpaths import county_file_stem, inside
 from audit.rundir import OUTCOMES_DIR
 from audit.schema import OUTCOME_VALUES
 from reports.data import RunFiles, family_zh, finding_money, with_county
@@ -136,7 +136,7 @@ def _fill_in(ws: Worksheet, columns: list[Column], rows: int) -> None:
 def write_outcome_forms(rf: RunFiles) -> list[dict[str, Any]]:
     """``outcomes/<county_code>.xlsx`` for every county with open findings or sampled claims;
     returns per county the file and its rows. Nothing for a run made without a workspace."""
-    folder = rf.run_dir / OUTCOMES_DIR
+    folder = inside(rf.run_dir, OUTCOMES_DIR)
     if not rf.rundir.has_history:
         return []
     facts = rf.rundir.history_facts()
@@ -149,20 +149,26 @@ def write_outcome_forms(rf: RunFiles) -> list[dict[str, Any]]:
     by_county = findings.partition_by("county_code", as_dict=True, include_key=False)
     drawn_by = sample.partition_by("county_code", as_dict=True, include_key=False)
     counties = sorted({k[0] for k in by_county} | {k[0] for k in drawn_by})
-    made = []
+    # a form per six-digit county code; the rows of every other code (none, or not GB/T 2260)
+    # share unknown.xlsx — a code never becomes a path (audit.outpaths)
+    stems: dict[str, list[str | None]] = {}
     for code in counties:
-        mine = by_county.get((code,), findings.clear().drop("county_code"))
-        drawn = drawn_by.get((code,), sample.clear().drop("county_code"))
-        path = Path(folder / f"{code or 'unknown'}.xlsx")
+        stems.setdefault(county_file_stem(code), []).append(code)
+    made = []
+    for stem, codes in stems.items():
+        mine = pl.concat([by_county.get((c,), findings.clear().drop("county_code")) for c in codes])
+        drawn = pl.concat([drawn_by.get((c,), sample.clear().drop("county_code")) for c in codes])
+        code = codes[0] if len(codes) == 1 else None
+        path = inside(folder, f"{stem}.xlsx")
         book, fmt = workbook(str(path))
         used: set[str] = set()
-        name = rf.county_name(code)
+        name = rf.county_name(code) if code is not None else "、".join(str(c or "（无区划代码）") for c in codes)
         ws = write_table(book, fmt, sheet_name("核查结果", used), _notice(rf, name, due), FINDING_COLUMNS, mine)
         _fill_in(ws[0], FINDING_COLUMNS, mine.height)
         ws = write_table(book, fmt, sheet_name("随机抽查", used), f"{rf.month_label} {name} " + SAMPLE_NOTICE,
                          SAMPLE_COLUMNS, drawn)
         _fill_in(ws[0], SAMPLE_COLUMNS, drawn.height)
         book.close()
-        made.append({"county_code": code, "file": f"{OUTCOMES_DIR}/{path.name}", "findings": mine.height,
-                     "sample": drawn.height})
+        made.append({"county_code": code if code is not None else stem, "file": f"{OUTCOMES_DIR}/{path.name}",
+                     "findings": mine.height, "sample": drawn.height})
     return made

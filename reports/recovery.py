@@ -15,7 +15,8 @@ from __future__ import annotations
 import polars as pl
 
 from audit.findings import STATUSES
-from audit.masking import mask
+from audit.masking import mask_id
+from audit.outpaths import inside
 from reports.data import RunFiles, claim_money, unlinked_money, with_county
 from reports.xlsx import Column, sheet_name, workbook, write_table
 
@@ -77,7 +78,8 @@ def recovery_rows(rf: RunFiles) -> pl.DataFrame:
     """One row per claim at risk (and per claim-less finding with money), biggest first per unit.
 
     Columns: the keys of :data:`CLAIM_COLUMNS`. Built in polars over the claims at risk; only the
-    distinct ID numbers pass through :func:`audit.masking.mask`.
+    distinct ID numbers pass through :func:`audit.masking.mask_id` (the column is an ID column,
+    whatever its values look like).
     """
     rules = _rule_table(rf)
     per_claim = claim_money(rf).filter(pl.col("amount_at_risk") > 0).with_row_index("_row")
@@ -99,7 +101,7 @@ def recovery_rows(rf: RunFiles) -> pl.DataFrame:
     )
     rows = pl.concat([claim_rows, loose_rows], how="vertical_relaxed")
     people = rows["person_id"].drop_nulls().unique().to_list()
-    masked = pl.DataFrame({"person_id": people, "person": [mask(v) for v in people]},
+    masked = pl.DataFrame({"person_id": people, "person": [mask_id(v) for v in people]},
                           schema={"person_id": pl.String, "person": pl.String})
     rows = (
         rows.join(rf.units.select("unit_id", "unit_name"), on="unit_id", how="left", maintain_order="left")
@@ -137,7 +139,7 @@ def person_rows(rows: pl.DataFrame) -> pl.DataFrame:
 
 def write_recovery(rf: RunFiles) -> pl.DataFrame:
     rows = recovery_rows(rf)
-    book, fmt = workbook(str(rf.run_dir / "recovery.xlsx"))
+    book, fmt = workbook(str(inside(rf.run_dir, "recovery.xlsx")))
     used: set[str] = set()
     write_table(book, fmt, sheet_name("按单位和人员", used), f"{rf.month_label} " + NOTICE, PERSON_COLUMNS,
                 person_rows(rows), total_of=("claims", "recover"))

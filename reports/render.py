@@ -7,16 +7,31 @@ self-contained: styles inline, charts as inline SVG, no script, nothing from the
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
 from audit.masking import mask
 from audit.policy import Policy
 from reports import charts, figures, history
 from reports.data import RunFiles
 from reports.exit_list import CONDITIONS, JUDGEMENT, JUDGEMENT_TEXT, exit_units
+
+# a finding or case id the run made (a hex hash with a letter in it): shown as it is
+_RUN_ID = re.compile(r"^C?(?=[0-9a-f]*[a-f])[0-9a-f]{12,16}$")
+
+
+def _masked_output(value: Any) -> Any:
+    """Every text the page prints passes the masking net (:func:`audit.masking.mask`): an ID
+    that reached a name, an address or a note is masked too. The run's own finding and case
+    ids are not personal, and are printed as they are."""
+    if isinstance(value, str) and not _RUN_ID.match(value):
+        masked = mask(value)
+        return Markup(masked) if isinstance(value, Markup) else masked
+    return value
 
 
 def environment() -> Environment:
@@ -26,6 +41,7 @@ def environment() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_masked_output,
     )
     env.filters["yuan"] = lambda v: f"{float(v or 0):,.2f}"
     env.filters["money"] = lambda v: charts.money_text(float(v or 0))
@@ -74,6 +90,7 @@ def context(rf: RunFiles, policy: Policy, pdf_note: str, exits: list[dict[str, A
         "exit_total": len(exits),
         "pdf_note": pdf_note,
         "has_validation": rf.rundir.has("validation.html"),
+        "contracts": figures.contracts(rf),
         "history": history.context(rf, n_top),  # the monthly cycle (None without a workspace)
     }
 

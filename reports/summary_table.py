@@ -17,6 +17,8 @@ from typing import Any
 
 import polars as pl
 
+from audit.masking import mask
+from audit.outpaths import inside
 from audit.summary_form import INDICATORS, NO_SOURCE
 from reports.data import RunFiles
 from reports.xlsx import Column, sheet_name, workbook, write_table
@@ -58,8 +60,9 @@ def _form_sheet(book: Any, fmt: Any, name: str, rf: RunFiles, month: dt.date, ta
     ws.set_row(2, 78)
     rows = table.filter(pl.col("month") == month).sort("county_code").to_dicts()
     for i, r in enumerate(rows, start=4):
-        ws.write_string(i, 0, rf.county_name(r["county_code"]), fmt.text)
-        ws.write_string(i, 1, r["county_code"], fmt.text)
+        # the masking net: a county code that is not one (an ID in the wrong column) is not shown in full
+        ws.write_string(i, 0, mask(rf.county_name(r["county_code"])), fmt.text)
+        ws.write_string(i, 1, mask(r["county_code"]), fmt.text)
         for j, (key, _) in enumerate(INDICATORS, start=2):
             _cell(ws, fmt, i, j, key, r[key])
     total = 4 + len(rows)
@@ -120,7 +123,7 @@ def write_summary_table(rf: RunFiles) -> Path | None:
     if result is None:
         return None
     table, reports = result
-    path = rf.run_dir / "summary_table.xlsx"
+    path = inside(rf.run_dir, "summary_table.xlsx")
     book, fmt = workbook(str(path))
     used: set[str] = set()
     months = sorted(set(table["month"].to_list()), reverse=True)

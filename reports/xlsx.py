@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,18 @@ from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
+from audit.masking import mask, mask_code, mask_unit
+
 HEADER_ROW = 1  # row 0 carries the sheet's notice; data start below the header
+#: columns whose values are codes a county looks up as they are: a claim, agreement or finding
+#: number is masked only where shaped like a person ID (:func:`audit.masking.mask_code`: a
+#: mislabelled column), a unit's code where it is not shaped like one
+#: (:func:`audit.masking.mask_unit`); every other text column — county codes too, which are six
+#: digits — passes the masking net (:func:`audit.masking.mask`)
+CODE_KEYS: dict[str, Callable[[Any], str]] = {
+    "claim_id": mask_code, "agreement_id": mask_code, "finding_id": mask_code, "finding_ids": mask_code,
+    "case_id": mask_code, "unit_id": mask_unit,
+}
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
 
@@ -325,6 +337,7 @@ def write_table(book: Workbook, fmt: Formats, name: str, notice: str, columns: l
     frame = rows if isinstance(rows, pl.DataFrame) else None
     n = len(rows)
     series = [frame[c.key] if frame is not None else _column(rows, c.key) for c in columns]  # type: ignore[arg-type]
+    series = [_masked_text(s, CODE_KEYS.get(c.key, mask)) for c, s in zip(columns, series)]
     widths = [_display_width(c.header) + 2 for c in columns]
     for j, values in enumerate(series):
         widths[j] = max(widths[j], min(_shown_width(values) + 2, 60))
@@ -365,6 +378,21 @@ def write_table(book: Workbook, fmt: Formats, name: str, notice: str, columns: l
         ws.autofilter(HEADER_ROW, 0, max(last, HEADER_ROW), max(len(columns) - 1, 0))
         sheets.append(ws)
     return sheets
+
+
+def _masked_text(values: pl.Series, masked: Callable[[Any], str]) -> pl.Series:
+    """A text column through a mask (:func:`audit.masking.mask`, or ``mask_code`` for a code
+    column): an ID or card number that reached a name, an address or a note is masked. Only the
+    cells with a long run of digits are looked at in Python."""
+    if values.dtype == pl.Object:
+        return pl.Series(values.name, [masked(v) if isinstance(v, str) else v for v in values.to_list()], dtype=pl.Object)
+    if values.dtype != pl.String:
+        return values
+    hits = values.str.contains(r"\d(?:[ \-]?\d){10,}").fill_null(False)
+    if not hits.any():
+        return values
+    rows = hits.arg_true()
+    return values.scatter(rows, pl.Series([masked(v) for v in values.gather(rows).to_list()], dtype=pl.String))
 
 
 def _block_column(fmt: Formats, kind: str, values: pl.Series) -> tuple[str, Any, Any, pl.Series] | None:

@@ -31,6 +31,10 @@ def _undecodable(d: Path) -> None:
     (d / "claims.csv").write_bytes((d / "claims.csv").read_bytes().replace(b"1500", b"\xff\xfe\x80\x80"))
 
 
+def _undecodable_header(d: Path) -> None:
+    (d / "claims.csv").write_bytes((d / "claims.csv").read_bytes().replace("申领编号".encode(), b"\xff\xfe\x80\x80", 1))
+
+
 def _xlsx_title_row(d: Path) -> None:
     import openpyxl
 
@@ -45,14 +49,15 @@ def _xlsx_title_row(d: Path) -> None:
     wb.save(d / "claims.xlsx")
 
 
-GENERATED = {"binary_csv": _binary_csv, "undecodable_encoding": _undecodable, "xlsx_title_row": _xlsx_title_row}
+GENERATED = {"binary_csv": _binary_csv, "undecodable_encoding": _undecodable, "undecodable_header": _undecodable_header,
+             "xlsx_title_row": _xlsx_title_row}
 
 REFUSED = [
     ("empty_file", r"claims\.csv: the file is empty"),
     ("header_only", r"claims\.csv: required table claims \(补贴申领明细\) has no rows"),
     ("missing_required_column", r"claims\.csv: required column claim_month \(补贴所属月份\) is missing"),
     ("binary_csv", r"claims\.csv: not a text table \(binary content\)"),
-    ("undecodable_encoding", r"claims\.csv: cannot decode the file as UTF-8 or GBK/GB18030"),
+    ("undecodable_header", r"claims\.csv: cannot decode line 1 \(the header\) as UTF-8"),
 ]
 
 
@@ -104,6 +109,14 @@ def check_read_normally(out: Path) -> None:
     assert _quarantine(out).height == 0
 
 
+def check_undecodable_lines(out: Path) -> None:
+    """Both data lines carry bytes that are neither UTF-8 nor GB18030 (the header is UTF-8): each
+    is quarantined with its line, the file read as UTF-8 — never re-decoded as a whole."""
+    q = _quarantine(out).filter(pl.col("reason").str.contains("not valid UTF-8"))
+    assert q["line"].to_list() == ["2", "3"]
+    assert _claims(out).height == 0
+
+
 def check_xlsx(out: Path) -> None:
     claims = _claims(out)
     assert claims["claim_id"].to_list() == ["C1", "C2"]
@@ -111,19 +124,21 @@ def check_xlsx(out: Path) -> None:
     assert claims["_file"].to_list() == ["claims.xlsx#Sheet"] * 2
 
 
+# (case, check, exit code: 1 where a data contract fails — the rows are kept and flagged)
 ACCEPTED = [
-    ("truncated_last_line", check_truncated),
-    ("duplicate_keys", check_duplicate_keys),
-    ("bom", check_read_normally),
-    ("trailing_blank_lines", check_read_normally),
-    ("xlsx_title_row", check_xlsx),
+    ("truncated_last_line", check_truncated, 0),
+    ("duplicate_keys", check_duplicate_keys, 1),
+    ("bom", check_read_normally, 0),
+    ("trailing_blank_lines", check_read_normally, 0),
+    ("xlsx_title_row", check_xlsx, 0),
+    ("undecodable_encoding", check_undecodable_lines, 0),
 ]
 
 
-@pytest.mark.parametrize("case,check", ACCEPTED, ids=[c[0] for c in ACCEPTED])
-def test_recoverable_problems_run_and_are_reported(tmp_path: Path, case: str, check) -> None:
+@pytest.mark.parametrize("case,check,code", ACCEPTED, ids=[c[0] for c in ACCEPTED])
+def test_recoverable_problems_run_and_are_reported(tmp_path: Path, case: str, check, code: int) -> None:
     result, out = _run(case, tmp_path)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == code, result.output
     assert "Traceback" not in result.output
     assert "rows read = kept + quarantined + duplicates collapsed" in result.output
     check(out)

@@ -71,12 +71,30 @@ MONEY = [
     ("spaces", " 1 500 ", 1500.0),
     ("words", "一千五", None),
     ("two points", "1.5.0", None),
+    ("thousands, no decimals", "1,288", 1288.0),
+    ("thousands and fen", "1,288.00", 1288.0),
+    ("two groups of thousands", "12,345,678.90", 12345678.9),
+    ("plain", "1288", 1288.0),
+    ("European: point groups, comma decimal", "1.288,00", None),
+    ("decimal comma", "12,88", None),
+    ("a comma after the point", "1288.0,0", None),
+    ("a group of two", "1,28,800", None),
+    ("negative (a reversal)", "-1,500.00", -1500.0),
+    ("exact: the nearest double to 19.99", "19.99", 19.99),
+    ("exact: the nearest double to 0.07", "0.07", 0.07),
 ]
 
 
 @pytest.mark.parametrize("text,expected", [c[1:] for c in MONEY], ids=[c[0] for c in MONEY])
 def test_parse_money(text: str, expected: float | None) -> None:
     assert run(nz.parse_money, [text]) == [expected]
+
+
+def test_parse_money_is_the_nearest_double_of_every_fen_amount() -> None:
+    """Every amount of whole fen reads as the double nearest to it — what Python's float() of
+    its text gives — not a product with 0.01 one bit away (19.99 was 19.990000000000002)."""
+    texts = [f"{yuan}.{fen:02d}" for yuan in (0, 1, 19, 1288, 99999, 12345678) for fen in range(100)]
+    assert run(nz.parse_money, texts) == [float(t) for t in texts]
 
 
 INTS = [("plain", "22", 22), ("spreadsheet float", "22.0", 22), ("full-width", "２２", 22),

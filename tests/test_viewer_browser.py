@@ -15,7 +15,7 @@ import polars as pl
 import pytest
 
 from audit.app.cases import write_run_cases
-from tests.helpers import pid, policy
+from tests.helpers import pid, policy, uscc
 from tests.test_cases import write_world
 
 pytestmark = pytest.mark.browser
@@ -151,3 +151,34 @@ def test_screenshot_is_not_blank(browser, case_page):
         img.src = 'data:image/png;base64,' + arguments[0];""", shot)
     distinct, ink = colours
     assert distinct > 20 and ink > 500, f"graph area looks blank: {distinct} colours, {ink} inked pixels"
+
+
+HOSTILE_TRAINEE = "<!--<script>"
+HOSTILE_UNIT = "</script><script>alert(1)</script> __DATA__ /*__VIS_JS__*/ __TITLE__"
+
+
+@pytest.fixture(scope="module")
+def hostile_page(tmp_path_factory) -> Path:
+    """The ring's case page where a trainee is named ``<!--<script>`` and a unit after the
+    page's own placeholders and a closing script tag (issue #15: such names stopped every
+    viewer loading, and one spliced the library into the page's title)."""
+    run_dir = write_world(tmp_path_factory.mktemp("viewer-hostile") / "run")
+    norm = run_dir / "normalised"
+    trainees = pl.read_parquet(norm / "trainees.parquet")
+    trainees.with_columns(pl.when(pl.col("person_id") == pid("P1")).then(pl.lit(HOSTILE_TRAINEE))
+                          .otherwise(pl.col("name")).alias("name")).write_parquet(norm / "trainees.parquet")
+    units = pl.read_parquet(norm / "units.parquet")
+    units.with_columns(pl.when(pl.col("unit_id") == uscc("U1")).then(pl.lit(HOSTILE_UNIT))
+                       .otherwise(pl.col("unit_name")).alias("unit_name")).write_parquet(norm / "units.parquet")
+    cases = write_run_cases(run_dir, policy())
+    ring = cases.filter(pl.col("person_ids").list.contains(pid("P1"))).row(0, named=True)
+    return run_dir / ring["graph_file"]
+
+
+def test_hostile_names_are_shown_as_text(browser, hostile_page):
+    _load(browser, hostile_page)  # it loads at all: no name ends the data's script
+    labels = browser.execute_script("return auditGraph.data.nodes.map(n => n.label)")
+    assert any(HOSTILE_TRAINEE in label for label in labels)
+    assert HOSTILE_UNIT in labels
+    assert browser.execute_script("return document.querySelectorAll('script').length") == 3
+    assert len(browser.title) < 300  # nothing spliced into the title

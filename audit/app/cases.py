@@ -26,6 +26,7 @@ import polars as pl
 
 from audit import graph
 from audit.app.viewer import render_html
+from audit.outpaths import inside, safe_stem
 from audit.policy import Policy
 from audit.rules import FAMILY_ZH, Family
 from audit.rundir import RunDir
@@ -246,7 +247,7 @@ def write_run_cases(run_dir: Path, policy: Policy | None = None) -> pl.DataFrame
     cases, t, findings, edges = built.cases, built.tables, built.findings, built.edges
     top = int(policy.detect("report.top_cases"))
     hub = int(policy.detect("graph.case_hub_max_degree"))
-    graphs = run_dir / "graphs"
+    graphs = inside(run_dir, "graphs")
     graphs.mkdir(exist_ok=True)
     files: dict[str, str] = {}
     chosen = cases.head(top)
@@ -260,10 +261,10 @@ def write_run_cases(run_dir: Path, policy: Policy | None = None) -> pl.DataFrame
         views = graph.build_views(t, edges, findings, built.entities, seeds, hops=1, titles=titles,
                                   max_nodes=CASE_GRAPH_MAX_NODES, hub_degree=hub)
         for case_id, view in views.items():
-            name = f"case_{case_id}.html"
-            render_html(view, graphs / name, signals=built.signals)
+            name = f"case_{safe_stem(case_id)}.html"  # a hash the run made; sanitised all the same
+            render_html(view, inside(graphs, name), signals=built.signals)
             files[case_id] = f"graphs/{name}"
     cases = cases.with_columns(pl.col("case_id").replace_strict(files, default=None, return_dtype=pl.String).alias("graph_file"))
-    cases.write_parquet(run_dir / "cases.parquet")
+    cases.write_parquet(inside(run_dir, "cases.parquet"))
     log.info("cases: %d (%d graphs) in %.1fs", cases.height, len(files), time.perf_counter() - t0)
     return cases

@@ -1,7 +1,8 @@
 """The ``audit`` command line: a thin layer over functions in :mod:`audit` (``python -m audit``).
 
 Exit codes (documented in the README and in ``audit --help``):
-0 clean, 1 findings, 2 invalid input, 3 run error.
+0 clean, 1 findings, 2 invalid input, 3 run error; ``audit validate``: 0 every data contract met,
+1 some not met.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import click
 
 from audit.app.cycle_cli import diff_cmd, history_cmd, outcomes_group
 from audit.app.graph_cli import graph_cmd
-from audit.app.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_INVALID, run_audit
+from audit.app.pipeline import EXIT_BUSY, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INVALID, run_audit
 from audit.app.reference_check import WORKBOOK, check_reference, format_check, write_workbook
 from audit.loader import InputError, load_inputs
+from audit.masking import MaskedFormatter, mask
 from audit.policy import Policy, PolicyError
 from audit.rundir import parse_month
 from audit.validation import validate, write_validation
@@ -30,6 +32,10 @@ EPILOG = """\b
 Exit codes: 0 clean (no findings), 1 findings, 2 invalid input, 3 run error,
 4 workspace busy (another process is writing the workspace).
 """
+VALIDATE_EPILOG = """\b
+Exit codes: 0 every data contract met, 1 some not met (the rows are kept and flagged; the
+failed expectations are listed), 2 invalid input, 3 run error.
+"""
 
 
 class AuditGroup(click.Group):
@@ -39,10 +45,10 @@ class AuditGroup(click.Group):
         try:
             return super().invoke(ctx)
         except InputError as exc:
-            click.echo(f"输入无法使用 / invalid input: {exc}", err=True)
+            click.echo(f"输入无法使用 / invalid input: {mask(str(exc))}", err=True)
             ctx.exit(EXIT_INVALID)
         except PolicyError as exc:
-            click.echo(f"参数文件错误 / policy file error: {exc}", err=True)
+            click.echo(f"参数文件错误 / policy file error: {mask(str(exc))}", err=True)
             ctx.exit(EXIT_INVALID)
         except WorkspaceBusy as exc:
             click.echo(str(exc), err=True)
@@ -54,7 +60,8 @@ class AuditGroup(click.Group):
             raise
         except Exception as exc:  # noqa: BLE001 — a run error must still exit 3 with a message
             logging.getLogger("audit").debug("run error", exc_info=True)
-            click.echo(f"运行错误 / run error: {type(exc).__name__}: {exc}", err=True)
+            # masked: a library's message may quote a value of the data
+            click.echo(f"运行错误 / run error: {type(exc).__name__}: {mask(str(exc))[:500]}", err=True)
             click.echo("Re-run with AUDIT_DEBUG=1 for the traceback.", err=True)
             if _debug():
                 raise
@@ -74,7 +81,9 @@ def main() -> None:
     Example:
       audit run fixtures/demo --month 2024-06 --out out/demo
     """
-    logging.basicConfig(level=logging.DEBUG if _debug() else logging.WARNING, format="%(levelname)s %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(MaskedFormatter("%(levelname)s %(message)s"))  # a log is read by a person: no full ID
+    logging.basicConfig(level=logging.DEBUG if _debug() else logging.WARNING, handlers=[handler])
 
 
 def _progress(quiet: bool):
@@ -87,12 +96,15 @@ def _progress(quiet: bool):
     return say
 
 
-@main.command("validate", epilog=EPILOG)
+@main.command("validate", epilog=VALIDATE_EPILOG)
 @click.argument("input_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Where to write normalised/*.parquet, quarantine.csv and the validation summary.")
 def validate_cmd(input_dir: Path, out_dir: Path) -> None:
     """Read, normalise and validate the input tables, without running the rules.
+
+    Exits 1 when an input fails a data contract (great-expectations): every failed expectation
+    is printed with the rows that fail it.
 
     \b
     Example:
@@ -105,6 +117,7 @@ def validate_cmd(input_dir: Path, out_dir: Path) -> None:
     click.echo(loaded.counts_text())
     click.echo(report.text())
     click.echo(f"→ {out_dir}")
+    sys.exit(EXIT_FINDINGS if report.failed() else EXIT_CLEAN)
 
 
 @main.command("run", epilog=EPILOG)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import getpass
+import json
+import os
 from pathlib import Path
 
 import click
@@ -23,7 +27,8 @@ from audit.rundir import RunDir
               help="File to write (FILE.html, or .graphml/.gexf with --format).")
 @click.option("--format", "fmt", type=click.Choice(["html", "graphml", "gexf"]), default="html", show_default=True,
               help="html: the offline viewer; graphml/gexf: for Gephi.")
-@click.option("--unmasked", is_flag=True, help="Show full ID, card and phone numbers (investigators only).")
+@click.option("--unmasked", is_flag=True, help="Show full ID, card and phone numbers (investigators only); who asked "
+              "and when is recorded beside the file, in FILE.access.json.")
 @click.option("--max-nodes", default=2000, show_default=True, type=click.IntRange(10, 100_000),
               help="Stop expanding the neighbourhood at this many nodes.")
 def graph_cmd(run_dir: Path, case_id: str | None, entity: str | None, hops: int, out_path: Path, fmt: str,
@@ -32,7 +37,8 @@ def graph_cmd(run_dir: Path, case_id: str | None, entity: str | None, hops: int,
 
     The HTML file is self-contained and works offline: click a node for its details and
     findings, search by name or number, double-click to expand neighbours. IDs, cards and
-    phones are masked unless --unmasked.
+    phones are masked unless --unmasked (then FILE.access.json records the OS user, the time
+    and the command).
 
     \b
     Examples:
@@ -66,6 +72,10 @@ def graph_cmd(run_dir: Path, case_id: str | None, entity: str | None, hops: int,
         title = "关系图谱：" + ("指定对象" if not unmasked else str(entity))
     view = graph.build_view(t, edges, findings, focus, hops=hops, core=core, title=title, max_nodes=max_nodes,
                             hub_degree=hub)
+    if unmasked:  # on record before the file exists
+        asked = ["audit", "graph", str(run_dir), *(["--case", case_id] if case_id else ["--entity", str(entity)]),
+                 "--hops", str(hops), "--format", fmt, "--max-nodes", str(max_nodes), "--out", str(out_path), "--unmasked"]
+        record_unmasked(out_path, run_dir, asked)
     if fmt == "html":
         render_html(view, out_path, signals=run.signal_rules, unmasked=unmasked)
     else:
@@ -75,3 +85,21 @@ def graph_cmd(run_dir: Path, case_id: str | None, entity: str | None, hops: int,
     shown = view.nodes.filter(pl.col("hop") <= hops).height
     click.echo(f"{shown} nodes shown, {view.nodes.height} embedded, {view.edges.height} edges"
                + (" (truncated at --max-nodes)" if view.truncated else "") + f" → {out_path}")
+
+
+def record_unmasked(out_path: Path, run_dir: Path, command: list[str]) -> Path:
+    """``<out>.access.json`` beside a file written with ``--unmasked``: who asked (the OS user),
+    when, from which run and with which command — full ID numbers leave the audit only on record."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no name for the uid (a container): the uid says who
+        user = f"uid {os.getuid()}"
+    record = {
+        "file": out_path.name, "unmasked": True, "user": user,
+        "at": dt.datetime.now().astimezone().replace(microsecond=0).isoformat(),
+        "run_dir": str(Path(run_dir).resolve()), "command": command,
+    }
+    sidecar = out_path.with_name(out_path.name + ".access.json")
+    sidecar.parent.mkdir(parents=True, exist_ok=True)
+    sidecar.write_text(json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8")
+    return sidecar

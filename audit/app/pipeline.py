@@ -42,6 +42,7 @@ from audit.findings import (
     split_claim_links,
 )
 from audit.loader import load_inputs
+from audit.outpaths import inside, write_csv
 from audit.policy import Policy
 from audit.reference import load_reference
 from audit.reference.gaps import reference_gaps
@@ -165,10 +166,10 @@ def family_summary(findings: pl.DataFrame, links: pl.DataFrame, claims: pl.DataF
 
 def write_findings(out_dir: Path, outcome: CheckOutcome) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    outcome.findings.write_parquet(out_dir / "findings.parquet")
-    outcome.findings.write_csv(out_dir / "findings.csv")
-    outcome.skipped.write_parquet(out_dir / "skipped.parquet")
-    outcome.claim_links.write_parquet(out_dir / "finding_claims.parquet")
+    outcome.findings.write_parquet(inside(out_dir, "findings.parquet"))
+    write_csv(outcome.findings, inside(out_dir, "findings.csv"))  # formula-safe: a clerk opens it in Excel
+    outcome.skipped.write_parquet(inside(out_dir, "skipped.parquet"))
+    outcome.claim_links.write_parquet(inside(out_dir, "finding_claims.parquet"))
 
 
 def json_default(value: Any) -> Any:
@@ -271,7 +272,7 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
         .collect()
     )
     summary_table = family_summary(counted, counted_links, claims_df)
-    summary_table.write_csv(out_dir / "summary_by_family.csv")
+    summary_table.write_csv(inside(out_dir, "summary_by_family.csv"))
     timings["findings_out"] = time.perf_counter() - t3
     t3 = time.perf_counter()
     # how much was judged, once: the terminal summary and the report read it from run.json
@@ -298,14 +299,14 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
         "reference": reference.status(),
         "timings_s": {k: round(v, 2) for k, v in timings.items()},
     }
-    write_json(out_dir / "run.json", summary)
+    write_json(inside(out_dir, "run.json"), summary)
     if cycle is not None:
         if progress:
             progress("工作区：状态、抽样、摘牌进度 / workspace: statuses, sample, exits")
         t4 = time.perf_counter()
         summary["workspace"] = cycle.prepare(out_dir, policy)
         summary["timings_s"]["workspace"] = round(time.perf_counter() - t4, 2)
-        write_json(out_dir / "run.json", summary)
+        write_json(inside(out_dir, "run.json"), summary)
     if render:
         if progress:
             progress("生成报告 / rendering reports")
@@ -318,7 +319,7 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
         cycle.commit()
         summary["timings_s"]["workspace_commit"] = round(time.perf_counter() - t5, 2)
     summary["timings_s"]["total"] = round(time.perf_counter() - t0, 2)
-    write_json(out_dir / "run.json", summary)
+    write_json(inside(out_dir, "run.json"), summary)
     return RunResult(out_dir, counted, summary)
 
 

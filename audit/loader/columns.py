@@ -16,6 +16,7 @@ REASONS: dict[Kind, str] = {
     Kind.BOOL: "无法识别的是/否 / unreadable yes-no",
 }
 MISSING = "必填值缺失 / required value missing"
+OUT_OF_RANGE = "超出合理范围 / outside the range"
 UNKNOWN_VALUE = "无法识别的取值（不在可识别的写法之列）/ value not among the accepted spellings"
 TRUNCATED = "行不完整（文件截断）/ truncated line"
 
@@ -141,6 +142,21 @@ def _blank(raw: pl.Series) -> pl.Series:
 
 def _as_text(series: pl.Series) -> pl.Series:
     return series.cast(pl.String) if isinstance(series.dtype, (pl.Enum, pl.Categorical)) else series
+
+
+def _range_reasons(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> list[pl.DataFrame]:
+    """Quarantine lines (``_pos``, column, value, reason) for the values read that fall outside
+    the column's range (:attr:`audit.schema.ColumnSpec.value_range`)."""
+    bounds = c.value_range
+    if bounds is None or value.dtype != c.dtype:
+        return []
+    lo, hi = bounds
+    outside = (value < lo) | (value > hi)
+    if not outside.any():
+        return []
+    pos = outside.fill_null(False).arg_true()
+    return [pl.DataFrame({"_pos": pos, "value": raw.gather(pos).cast(pl.String)}).with_columns(
+        column=pl.lit(c.name), reason=pl.lit(f"{OUT_OF_RANGE} {lo} … {hi}")).select("_pos", "column", "value", "reason")]
 
 
 def _cell_reasons(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> list[pl.DataFrame]:

@@ -23,11 +23,22 @@ def discover(input_dir: Path, only: Iterable[str] | None = None) -> tuple[dict[s
     found: dict[str, list[Path]] = {}
     notes: list[str] = []
     wanted = set(only) if only is not None else None
-    for path in sorted(Path(input_dir).iterdir()):
-        if path.name.startswith((".", "~$")) or not path.is_file():
+    try:
+        entries = sorted(Path(input_dir).iterdir())
+    except OSError as exc:
+        raise InputError(f"{input_dir}: the input directory cannot be read ({exc.strerror or type(exc).__name__})") from None
+    for path in entries:
+        if path.name.startswith((".", "~$")):
             continue
         table = path.stem.strip().lower()
-        if path.suffix.lower() in SUFFIXES and table in SPECS:
+        named_like_table = path.suffix.lower() in SUFFIXES and table in SPECS
+        if not path.is_file():
+            if named_like_table and (wanted is None or table in wanted):
+                # a directory (or a device) where the table's file should be
+                raise InputError(f"{path.name}: not a file (a directory or special file named like the table "
+                                 f"{table} ({SPECS[table].zh})); put the table's file there")
+            continue
+        if named_like_table:
             if wanted is None or table in wanted:
                 found.setdefault(table, []).append(path)
         else:

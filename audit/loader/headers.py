@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import functools
+
 from audit import normalise as nz
-from audit.schema import TableSpec
+from audit.masking import mask
+from audit.schema import TableSpec, reserved_column_names
+
+#: how many characters of an extra column's name a note prints.
+NOTE_NAME_CHARS = 30
 
 
 def header_key(text: str) -> str:
@@ -32,7 +38,12 @@ def header_lookup(spec: TableSpec) -> dict[str, tuple[str, int]]:
 
 
 def map_headers(spec: TableSpec, headers: list[str], label: str, notes: list[str]) -> dict[str, str]:
-    """Header as found → canonical name, or the cleaned header for an unknown extra column."""
+    """Header as found → canonical name, or the cleaned header for an unknown extra column.
+
+    An extra column named like a column the loader or a later stage uses (a column of any table,
+    an ID's ``_raw``/``_status``, ``_line``…, anything starting with ``_``) is kept under its
+    name with ``_extra`` appended. Linear in the headers: one dict lookup each.
+    """
     lookup = header_lookup(spec)
     claims: dict[str, tuple[int, str]] = {}
     for header in headers:
@@ -41,18 +52,32 @@ def map_headers(spec: TableSpec, headers: list[str], label: str, notes: list[str
         if hit and (hit[0] not in claims or hit[1] < claims[hit[0]][0]):
             claims[hit[0]] = (hit[1], header)
     mapping: dict[str, str] = {header: canonical for canonical, (_, header) in claims.items()}
-    # the loader's and the validation's own columns too (_src, _keep while loading; _row)
-    reserved = set(spec.names) | {"_file", "_line", "_dup_rows", "birth_date", "sex", "_src", "_keep", "_row"}
+    used = set(mapping.values())
+    reserved = _reserved()
     for header in headers:
         if header in mapping:
             continue
         name = " ".join(str(header).split()) or "unnamed"
-        while name in reserved or name in mapping.values():
+        while name in used or name in reserved or name.startswith("_") and not name.endswith("_extra"):
             name += "_extra"
         mapping[header] = name
+        used.add(name)
         if header_key(header) in lookup:
-            notes.append(f"{label}: column {header!r} repeats {lookup[header_key(header)][0]}; kept as extra column {name!r}")
+            notes.append(f"{label}: column {shown_name(header)!r} repeats {lookup[header_key(header)][0]}; "
+                         f"kept as extra column {shown_name(name)!r}")
     return mapping
+
+
+@functools.cache
+def _reserved() -> frozenset[str]:
+    return reserved_column_names()
+
+
+def shown_name(name: str) -> str:
+    """A column name as a message prints it: masked where it looks like an ID, bank card or
+    phone (a headerless file's first row is data), cut to :data:`NOTE_NAME_CHARS`."""
+    text = mask(str(name))
+    return text if len(text) <= NOTE_NAME_CHARS else text[: NOTE_NAME_CHARS - 1] + "…"
 
 
 def check_required_columns(spec: TableSpec, present: set[str], label: str) -> list[str]:

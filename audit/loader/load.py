@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import codecs
+import contextlib
 import logging
 import shutil
 import time
@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from audit.loader.discovery import InputError, digest_files, discover
+from audit.loader.headers import shown_name
 from audit.loader.normalised import (
     COUNTS_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -24,10 +25,14 @@ from audit.loader.normalised import (
     rss_gb,
 )
 from audit.loader.readers import READERS, RawSource
+from audit.masking import mask
+from audit.outpaths import inside, write_csv
 from audit.schema import SPECS
 
 log = logging.getLogger("audit.loader")
 
+#: how many unknown columns of a table the reconciliation names (the rest are counted).
+_NOTE_COLUMNS = 20
 #: where a staged load writes its tables until :meth:`LoadResult.write` (inside the output dir).
 STAGE_DIR = ".normalised.partial"
 #: how normalised tables are written (lz4: fast to write and to scan).
@@ -92,13 +97,14 @@ class LoadResult:
         return self.tables[name].lazy()
 
     def write(self, out_dir: Path) -> None:
-        """normalised/<table>.parquet, quarantine.csv (UTF-8 with BOM, for Excel), load_counts.csv.
+        """normalised/<table>.parquet, quarantine.csv (UTF-8 with BOM, for Excel; formula-safe:
+        :func:`audit.outpaths.write_csv`), load_counts.csv.
 
         A staged load's files are moved from the stage into ``normalised/`` (a rename each), and
         the stage removed.
         """
         out_dir = Path(out_dir)
-        norm = out_dir / "normalised"
+        norm = inside(out_dir, "normalised")
         norm.mkdir(parents=True, exist_ok=True)
         if isinstance(self.tables, StagedTables):
             stage = self.tables.directory
@@ -110,14 +116,13 @@ class LoadResult:
                     shutil.rmtree(stage, ignore_errors=True)
         else:
             for name, frame in self.tables.items():
-                tmp = norm / f".{name}.parquet.tmp"
+                tmp = inside(norm, f".{name}.parquet.tmp")
                 frame.write_parquet(tmp, **PARQUET_OPTIONS)
-                tmp.replace(norm / f"{name}.parquet")
-        self.quarantined_rows.write_parquet(out_dir / "quarantine.parquet")
-        with open(out_dir / "quarantine.csv", "wb") as fh:
-            fh.write(codecs.BOM_UTF8)
-            self.quarantine.write_csv(fh)
-        self.counts.write_csv(out_dir / "load_counts.csv")
+                tmp.replace(inside(norm, f"{name}.parquet"))
+        self.quarantined_rows.write_parquet(inside(out_dir, "quarantine.parquet"))
+        # formula-safe: a clerk opens the quarantine in Excel (a value may begin with =)
+        write_csv(self.quarantine, inside(out_dir, "quarantine.csv"), bom=True)
+        write_csv(self.counts, inside(out_dir, "load_counts.csv"))
 
     def counts_dict(self) -> list[dict]:
         return self.counts.to_dicts()
@@ -134,8 +139,10 @@ class LoadResult:
             )
         for table, cols in self.unknown_columns.items():
             if cols:
-                lines.append(f"未知列（保留为文本）/ unknown columns kept as text: {table}: {', '.join(cols)}")
-        lines.extend(self.notes)
+                shown = ", ".join(shown_name(c) for c in cols[:_NOTE_COLUMNS])
+                more = f" … (+{len(cols) - _NOTE_COLUMNS})" if len(cols) > _NOTE_COLUMNS else ""
+                lines.append(f"未知列（保留为文本）/ unknown columns kept as text: {table}: {shown}{more}")
+        lines.extend(mask(note) for note in self.notes)  # a note names files and columns, never data: masked anyway
         return "\n".join(lines)
 
 
@@ -158,13 +165,15 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str
     if not input_dir.is_dir():
         raise InputError(f"{input_dir}: not a directory")
     paths, notes = discover(input_dir, only)
-    input_files = digest_files(input_dir, paths.values())  # 0.2 s for 250 MB (bench/NOTES.md)
+    with _unreadable_is_input_error():
+        input_files = digest_files(input_dir, paths.values())  # 0.2 s for 250 MB (bench/NOTES.md)
     errors: list[str] = []
     raw: dict[str, list[RawSource]] = {}
     for table, path in paths.items():
         spec = SPECS[table]
         reader = READERS[path.suffix.lower()]
-        sources = reader(path, spec, notes, errors)
+        with _unreadable_is_input_error(path):
+            sources = reader(path, spec, notes, errors)
         if sources:
             raw[table] = sources
     for table, sources in raw.items():
@@ -219,6 +228,33 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str
         heights=heights,
         quarantined_rows=quarantined_rows,
     )
+
+
+@contextlib.contextmanager
+def _unreadable_is_input_error(path: Path | None = None) -> Iterator[None]:
+    """A file that cannot be read (permissions, an I/O error) is the input's fault: exit code 2,
+    the file named."""
+    try:
+        yield
+    except OSError as exc:
+        name = path.name if path is not None else Path(exc.filename or "?").name
+        raise InputError(f"{name}: the file cannot be read ({exc.strerror or type(exc).__name__})") from None
+
+
+def load_table(path: Path, table: str | None = None) -> tuple[NormalisedTable, list[str]]:
+    """One input file read and normalised exactly as :func:`load_inputs` reads each table (the
+    table named by the file unless given), with the notes about it; :class:`InputError` when
+    the file cannot be used. For tools and tests that look at one file without a whole input
+    directory around it."""
+    path = Path(path)
+    spec = SPECS[table or path.stem.strip().lower()]
+    notes: list[str] = []
+    errors: list[str] = []
+    with _unreadable_is_input_error(path):
+        sources = READERS[path.suffix.lower()](path, spec, notes, errors)
+    if errors or not sources:
+        raise InputError("\n".join(errors) or f"{path.name}: no table of {spec.name} in it")
+    return normalise(spec, sources), notes
 
 
 def _stage_table(table: NormalisedTable, path: Path) -> None:

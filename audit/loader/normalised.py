@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from audit import normalise as nz
-from audit.loader.columns import TRUNCATED, _cell_reasons, _id_column, _parse_column
+from audit.loader.columns import _cell_reasons, _id_column, _parse_column, _range_reasons
 from audit.loader.duplicates import RowHash, find_duplicates
 from audit.loader.readers import RawSource
 from audit.schema import Kind, TableSpec
@@ -110,10 +110,6 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
         extras += [e for e in src.extras if e not in extras]
     columns = _Columns(sources)
     n = columns.height
-    truncated = pl.repeat(False, n, eager=True)
-    for i, src in enumerate(sources):
-        if src.truncated_line is not None:
-            truncated = truncated | ((columns["_src"] == i) & (columns["_line"] == src.truncated_line))
 
     values: dict[str, pl.Series] = {}
     derived: dict[str, pl.Series] = {}
@@ -134,12 +130,11 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
                                                          RowHash()).alias(f"{c.name}_raw")
         values[c.name] = value.alias(c.name)
         reasons += _cell_reasons(c, col, value)
+        reasons += _range_reasons(c, col, value)
         del col, value
         log.debug("%s.%s: %.1f s, cpu %.1f s, rss %.2f GB", spec.name, c.name, time.perf_counter() - t0,
                   time.process_time() - c0, rss_gb())
-    reasons.append(pl.DataFrame({"_pos": truncated.arg_true()}).with_columns(
-        column=pl.lit(""), value=pl.lit(None, pl.String), reason=pl.lit(TRUNCATED)))
-    del truncated
+    reasons.append(_row_problems(sources, columns))
     qlines = pl.concat(reasons).sort("_pos", maintain_order=True)
     qlines = qlines.with_columns(_src=columns["_src"].gather(qlines["_pos"]), _line=columns["_line"].gather(qlines["_pos"]))
     labels = [s.label for s in sources]
@@ -201,6 +196,19 @@ def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame
         cell("unit_id", pl.String()), cell("person_id", pl.String()), cell("county_code", pl.String()),
         cell("day", pl.Date()), cell("paid_date", pl.Date()), "reasons",
     ).cast(QUARANTINED_ROWS_SCHEMA)  # type: ignore[arg-type]
+
+
+def _row_problems(sources: list[RawSource], columns: _Columns) -> pl.DataFrame:
+    """Quarantine lines (``_pos``, column, value, reason) for the rows a reader marked as a whole
+    (:attr:`RawSource.problems`: a field count that differs from the header, undecodable bytes)."""
+    marked = [(i, line, reason) for i, src in enumerate(sources) for line, reason in src.problems.items()]
+    out = pl.DataFrame(schema={"_pos": pl.UInt32, "column": pl.String, "value": pl.String, "reason": pl.String})
+    if not marked:
+        return out
+    problems = pl.DataFrame(marked, schema={"_src": pl.UInt16, "_line": pl.Int64, "reason": pl.String}, orient="row")
+    rows = pl.DataFrame({"_src": columns["_src"], "_line": columns["_line"]}).with_row_index("_pos")
+    return rows.join(problems, on=["_src", "_line"]).select(
+        pl.col("_pos").cast(pl.UInt32), column=pl.lit(""), value=pl.lit(None, pl.String), reason="reason")
 
 
 def rss_gb() -> float:

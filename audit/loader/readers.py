@@ -6,21 +6,27 @@ read one at a time while the table is normalised.
 
 from __future__ import annotations
 
-import codecs
-import csv
-import io
+import re
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import fastexcel
 import polars as pl
 
+from audit.loader.csvtext import MAX_COLUMNS, read_csv_text, without_line_column
 from audit.loader.discovery import InputError
 from audit.loader.headers import check_required_columns, header_key, header_lookup, map_headers, strip_unit
+from audit.masking import mask
 from audit.schema import TableSpec
 
 #: how many rows at the top of a sheet may be titles before the header row.
 MAX_TITLE_ROWS = 30
+#: the largest used range of a sheet read (rows, columns, cells): the XLSX reader allocates the
+#: whole range, so one cell at XFD1048576 would ask for 17 billion cells
+MAX_SHEET_ROWS, MAX_SHEET_CELLS = 1_100_000, 40_000_000
+#: the most a workbook's parts may unpack to, together (a 1 M-row sheet is some 500 MB)
+MAX_XLSX_BYTES = 4 << 30
 
 
 @dataclass
@@ -28,7 +34,8 @@ class RawSource:
     label: str  # "claims.csv" or "claims.xlsx#Sheet1"
     frame: pl.DataFrame  # canonical or extra column names, plus _line; values as read
     extras: list[str]
-    truncated_line: int | None = None  # a last line with fewer fields than the header
+    #: line → why the row starting on it is quarantined whatever its values (field count, bytes)
+    problems: dict[int, str] = field(default_factory=dict)
     blank_lines: int = 0
     parquet: Path | None = None  # columns read one at a time from here (frame holds _line only)
     names: dict[str, str] = field(default_factory=dict)  # canonical → name in the Parquet file
@@ -42,89 +49,28 @@ class RawSource:
         return None
 
 
-def _decode_csv(path: Path) -> tuple[bytes | Path, str]:
-    """The CSV as UTF-8 (the path itself when it already is), and the encoding found."""
-    with open(path, "rb") as fh:
-        head = fh.read(1 << 16)
-    if not head.strip(b" \t\r\n\xef\xbb\xbf"):
-        raise InputError(f"{path.name}: the file is empty")
-    if b"\x00" in head:
-        raise InputError(f"{path.name}: not a text table (binary content); export it as CSV, XLSX or Parquet")
-    try:
-        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
-        return path, "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = path.read_bytes().decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path.name}: cannot decode the file as UTF-8 or GBK/GB18030 (bad byte at offset {exc.start}); "
-            "save it as UTF-8"
-        ) from None
-    return text.encode("utf-8"), "gb18030"
-
-
-def _last_line_fields(data: bytes) -> int | None:
-    """Number of fields on the last non-blank line (None for a file without data lines)."""
-    tail = data[-(1 << 16):].decode("utf-8", errors="replace")
-    lines = [ln for ln in tail.splitlines() if ln.strip(" \t\r\ufeff,")]
-    if len(lines) < 2 and len(tail) == len(data.decode("utf-8", errors="replace")):
-        return None
-    return len(next(csv.reader([lines[-1]])))
-
-
 def read_csv(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) -> list[RawSource]:
-    source, encoding = _decode_csv(path)
-    try:
-        frame = pl.read_csv(source, infer_schema=False, truncate_ragged_lines=True, raise_if_empty=False)
-    except pl.exceptions.ComputeError as exc:
-        if "utf-8" in str(exc) and encoding == "utf-8":  # UTF-8 at the head, something else later
-            source, encoding = _decode_csv_fallback(path)
-            frame = pl.read_csv(source, infer_schema=False, truncate_ragged_lines=True, raise_if_empty=False)
-        else:
-            raise InputError(f"{path.name}: not a readable CSV table ({str(exc).splitlines()[0]})") from None
-    except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"{path.name}: not a readable CSV table ({str(exc).splitlines()[0]})") from None
-    if encoding != "utf-8":
-        notes.append(f"{path.name}: read as {encoding.upper()} (GBK-compatible)")
-    data = source if isinstance(source, bytes) else _tail_bytes(path)
-    frame = frame.with_row_index("_line", offset=2).with_columns(pl.col("_line").cast(pl.Int64))
-    src = _raw_source(frame, spec, path.name, notes, errors)
+    """The file's records (:mod:`audit.loader.csvtext`: encoding, line ends, field counts), each
+    record with a problem (more or fewer fields than the header, bytes not in the file's
+    encoding) marked for the quarantine."""
+    text = read_csv_text(path)
+    notes.extend(text.notes)
+    src = _raw_source(text.frame, spec, path.name, notes, errors)
     if src is None:
         return []
-    n_fields = _last_line_fields(data)
-    header_width = len([c for c in frame.columns if c != "_line"])
-    if n_fields is not None and n_fields < header_width and src.frame.height:
-        src.truncated_line = int(src.frame["_line"][-1])
+    src.problems = text.problems
     return [src]
-
-
-def _decode_csv_fallback(path: Path) -> tuple[bytes, str]:
-    try:
-        return path.read_bytes().decode("gb18030").encode("utf-8"), "gb18030"
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            f"{path.name}: cannot decode the file as UTF-8 or GBK/GB18030 (bad byte at offset {exc.start}); "
-            "save it as UTF-8"
-        ) from None
-
-
-def _tail_bytes(path: Path) -> bytes:
-    with open(path, "rb") as fh:
-        fh.seek(0, io.SEEK_END)
-        size = fh.tell()
-        fh.seek(max(0, size - (1 << 16)))
-        return fh.read()
 
 
 def read_parquet(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) -> list[RawSource]:
     """Only the schema and row count now: the columns are read one at a time while normalising."""
     try:
         schema = pl.read_parquet_schema(path)
+        if len(schema) > MAX_COLUMNS:
+            raise InputError(f"{path.name}: {len(schema):,} columns, more than {MAX_COLUMNS:,}; not a table of the contract")
         height = pl.scan_parquet(path).select(pl.len()).collect().item()
     except (pl.exceptions.PolarsError, OSError) as exc:
-        raise InputError(f"{path.name}: not a readable Parquet file ({str(exc).splitlines()[0]})") from None
+        raise InputError(f"{path.name}: not a readable Parquet file ({_reason(exc)})") from None
     mapping = map_headers(spec, list(schema), path.name, notes)
     if not any(v in spec.names for v in mapping.values()):
         errors.append(f"{path.name}: not a table of {spec.name} ({spec.zh}): none of its columns is a column of it")
@@ -143,8 +89,11 @@ def read_xlsx(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) 
 
     A workbook with a sheet named after the table (``county_tiers`` or 县区最低工资档次) is read
     from that sheet only: the workbook ``audit reference check`` writes holds a sheet per table,
-    and each may be put in the input directory whole under its table's name.
+    and each may be put in the input directory whole under its table's name. A workbook whose
+    sheets' used range is beyond the bounds (:func:`check_xlsx_extent`) is refused before it is
+    read.
     """
+    check_xlsx_extent(path)
     try:
         reader = fastexcel.read_excel(str(path))
         own = [n for n in reader.sheet_names if n.strip().lower() in (spec.name, spec.zh)]
@@ -156,7 +105,7 @@ def read_xlsx(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) 
             for name in (own or reader.sheet_names)
         ]
     except Exception as exc:  # noqa: BLE001 — fastexcel raises its own error family for bad files
-        raise InputError(f"{path.name}: not a readable XLSX workbook ({str(exc).splitlines()[0]})") from None
+        raise InputError(f"{path.name}: not a readable XLSX workbook ({_reason(exc)})") from None
     lookup = header_lookup(spec)
     sources: list[RawSource] = []
     for name, sheet in sheets:
@@ -172,13 +121,101 @@ def read_xlsx(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) 
         body = sheet.slice(header_idx + 1).select([sheet.columns[i] for i in keep])
         names = _unique_headers([header[i].strip() or f"未命名列{i + 1}" for i in keep])
         body = body.rename(dict(zip(body.columns, names)))
-        body = body.with_row_index("_line", offset=header_idx + 2).with_columns(pl.col("_line").cast(pl.Int64))
+        body = without_line_column(body).with_row_index("_line", offset=header_idx + 2).with_columns(pl.col("_line").cast(pl.Int64))
         src = _raw_source(body, spec, label, notes, errors)
         if src is not None:
             sources.append(src)
     if not sources and not errors:
         raise InputError(f"{path.name}: no sheet has a header row of {spec.name} ({spec.zh}); not a table of it")
     return sources
+
+
+_ROW_REF = re.compile(rb"<row\b[^>]*?\sr=\"(\d+)\"")
+_ROW_TAG = re.compile(rb"<row[\s>/]")
+_WIDE_CELL = re.compile(rb"<c\b[^>]*?\sr=\"([A-Z]{3,})\d")  # a column of three letters: AAA (703) and beyond
+_CELL_TAG = re.compile(rb"<c[\s>/]")
+_CELL_REF = re.compile(rb"<c\b[^>]*?\sr=\"")
+
+
+def check_xlsx_extent(path: Path) -> None:
+    """Refuse a workbook a reader would have to allocate too much for: a sheet whose used range
+    passes :data:`MAX_SHEET_ROWS` rows, :data:`audit.loader.csvtext.MAX_COLUMNS` columns or
+    :data:`MAX_SHEET_CELLS` cells, or parts that unpack to more than :data:`MAX_XLSX_BYTES`.
+
+    The cell references themselves are read (streamed, never the sheet's own ``<dimension>``,
+    which may lie), in C-speed scans: the last row, the columns of three letters (the only ones
+    beyond 702), and the rows and cells written without a reference (numbered in order).
+    """
+    try:
+        with zipfile.ZipFile(path) as book:
+            parts = book.infolist()
+            if sum(p.file_size for p in parts) > MAX_XLSX_BYTES:
+                raise InputError(f"{path.name}: the workbook unpacks to more than {MAX_XLSX_BYTES >> 30} GB; "
+                                 "export the table as CSV or Parquet")
+            for part in parts:
+                if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                    rows, columns = _sheet_extent(book, part)
+                    if rows > MAX_SHEET_ROWS or columns > MAX_COLUMNS or rows * columns > MAX_SHEET_CELLS:
+                        raise InputError(
+                            f"{path.name}: a sheet ({part.filename.rsplit('/', 1)[-1]}) spans {rows:,} rows × "
+                            f"{columns:,} columns, beyond what is read ({MAX_SHEET_ROWS:,} rows, {MAX_COLUMNS:,} "
+                            f"columns, {MAX_SHEET_CELLS:,} cells); remove the stray cells or export it as CSV")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(f"{path.name}: not a readable XLSX workbook ({_reason(exc)})") from None
+
+
+def _sheet_extent(book: zipfile.ZipFile, part: zipfile.ZipInfo) -> tuple[int, int]:
+    """(last row, last column) a sheet's cells reach, from its XML a buffer at a time."""
+    last_row = row_tags = 0
+    last_column = 702  # two letters at most, unless a reference of three is found
+    unreferenced = False
+    tail = b""
+    with book.open(part) as fh:
+        while chunk := fh.read(1 << 22):
+            data = tail + chunk
+            cut = data.rfind(b"<")  # a tag cut by the buffer's end is read with the next one
+            data, tail = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
+            refs = _ROW_REF.findall(data)
+            if refs:
+                last_row = max(last_row, max(int(r) for r in refs))
+            row_tags += len(_ROW_TAG.findall(data))
+            for letters in _WIDE_CELL.findall(data):
+                last_column = max(last_column, _column_number(letters))
+            if len(_CELL_TAG.findall(data)) != len(_CELL_REF.findall(data)):
+                unreferenced = True
+    if unreferenced:  # cells numbered by their order: the widest row counts them
+        last_column = max(last_column, _widest_row(book, part))
+    return max(last_row, row_tags), last_column
+
+
+def _widest_row(book: zipfile.ZipFile, part: zipfile.ZipInfo) -> int:
+    widest, cells, tail = 0, 0, b""
+    with book.open(part) as fh:
+        while chunk := fh.read(1 << 22):
+            data = tail + chunk
+            cut = data.rfind(b"<")
+            data, tail = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
+            first, *rows = _ROW_TAG.split(data)
+            cells += len(_CELL_TAG.findall(first))  # the row the last buffer ended in
+            for piece in rows:
+                widest = max(widest, cells)
+                cells = len(_CELL_TAG.findall(piece))
+    return max(widest, cells)
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters:
+        number = number * 26 + ch - 64
+    return number
+
+
+def _reason(exc: BaseException) -> str:
+    """A library's error, as a message quotes it: first line, masked, short (it may quote data)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return mask(text)[:160]
 
 
 def _find_header_row(sheet: pl.DataFrame, lookup: dict[str, tuple[str, int]]) -> int | None:
@@ -206,9 +243,11 @@ def _raw_source(frame: pl.DataFrame, spec: TableSpec, label: str, notes: list[st
     headers = [c for c in frame.columns if c != "_line"]
     mapping = map_headers(spec, headers, label, notes)
     if not any(v in spec.names for v in mapping.values()):
-        shown = ", ".join(repr(h) for h in headers[:6])
+        # the cells are not quoted: in a file without a header line they are its first row's data
         errors.append(
-            f"{label}: not a table of {spec.name} ({spec.zh}): none of its headers is a column of it (found {shown})"
+            f"{label}: not a table of {spec.name} ({spec.zh}): none of the {len(headers)} cells of its first line is a "
+            f"column of it — a file needs a header line naming its columns (e.g. {spec.columns[0].name} or "
+            f"{spec.columns[0].zh})"
         )
         return None
     missing = check_required_columns(spec, set(mapping.values()), label)

@@ -15,17 +15,19 @@ Person IDs, bank numbers and phones are masked (:mod:`audit.masking`) unless ``u
 from __future__ import annotations
 
 import functools
+import html
 import importlib.util
 import json
 import math
 import re
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from audit import graph
-from audit.masking import mask, mask_card, mask_id, mask_phone
+from audit.masking import mask, mask_card, mask_evidence, mask_id, mask_phone, mask_unit
 from audit.rules import FAMILY_ZH, Family
 
 FAMILY_COLOURS: dict[str, str] = {
@@ -72,7 +74,7 @@ def vis_assets() -> tuple[str, str]:
 
 
 def mask_text(text: str) -> str:
-    """Mask person IDs, bank numbers and mobiles inside free text (evidence) as the reports do."""
+    """Mask person IDs, bank numbers and mobiles inside free text as the reports do."""
     return mask(text)
 
 
@@ -85,7 +87,9 @@ def _mask_key(kind: str, key: str | None, unmasked: bool) -> str:
         return mask_card(key) or ""
     if kind == "phone":
         return mask_phone(key) or ""
-    return key  # units' credit codes and addresses are public registry data
+    if kind == "unit":  # a unit's credit code is public registry data, unless it is an ID in the wrong column
+        return mask_unit(key)
+    return mask(key)  # an address is public too; the net masks an ID or card number in it
 
 
 def _money(x: float | None) -> str:
@@ -110,38 +114,41 @@ def view_payload(view: graph.GraphView, *, signals: frozenset[str] = frozenset()
     for row in nodes.to_dicts():
         kind, key = row["kind"], row["key"]
         shown_key = _mask_key(kind, key, unmasked)
+        name = row["name"] if unmasked else mask(row["name"]) if row["name"] else row["name"]
+        info = row.get("info") if unmasked else mask(row.get("info")) if row.get("info") else None
         found = findings_by_node.get(row["node"], [])
         at_risk = sum(f["amount_at_risk"] or 0 for f in found)
         money = at_risk or row["claimed"] or 0
         families = sorted({f["family"] for f in found}, key=lambda fam: list(FAMILY_COLOURS).index(fam) if fam in FAMILY_COLOURS else 99)
         if kind in ("trainee", "legal_rep"):
-            label = f"{row['name'] or ''} {shown_key}".strip()
+            label = f"{name or ''} {shown_key}".strip()
         elif kind == "unit":
-            label = row["name"] or shown_key
+            label = name or shown_key
         else:
             label = shown_key
         details = {"类型": graph.NODE_KINDS[kind].zh if kind in graph.NODE_KINDS else kind, "编号": shown_key}
-        if row.get("name"):
-            details["名称"] = row["name"]
-        if row.get("info"):
-            details["信息"] = row["info"]
+        if name:
+            details["名称"] = name
+        if info:
+            details["信息"] = info
         details["经手申领(元)"] = _money(row["claimed"])
         details["风险金额(元)"] = _money(at_risk)
         details["距焦点(跳)"] = str(row["hop"])
         digits = re.sub(r"\D", "", key or "")
-        search = " ".join(x for x in (label, row["name"] or "", shown_key, digits[-4:] if digits else "",
+        search = " ".join(x for x in (label, name or "", shown_key, digits[-4:] if digits else "",
                                       (key or "") if unmasked else "") if x).lower()
         x, y = pos.get(row["node"], (0.0, 0.0))
         out_nodes.append({
             "id": opaque[row["node"]], "label": label, "kind": kind, "families": families,
-            "size": round(10 + 4 * math.log10(1 + money), 1), "x": round(x * spread, 1), "y": round(y * spread, 1),
+            # a negative amount (a reversal) draws the smallest node, as no money does
+            "size": round(10 + 4 * math.log10(1 + max(money, 0)), 1), "x": round(x * spread, 1), "y": round(y * spread, 1),
             "hidden": row["hop"] > view.initial_hops and not row["focus"], "focus": bool(row["focus"]),
             "details": details, "search": search,
             "findings": [{
                 "rule_id": f["rule_id"], "family": f["family"], "family_zh": FAMILY_ZH.get(Family(f["family"]), f["family"]),
                 "severity": f["severity"], "amount": _money(f["amount_at_risk"]), "signal": f["rule_id"] in signals,
                 "period": f"{f['period_start'] or ''} – {f['period_end'] or ''}", "citation": f["citation"] or "",
-                "evidence": f["evidence"] if unmasked else mask_text(f["evidence"] or ""),
+                "evidence": f["evidence"] if unmasked else mask_evidence(f["evidence"] or ""),
             } for f in found],
         })
     out_edges = [
@@ -149,7 +156,7 @@ def view_payload(view: graph.GraphView, *, signals: frozenset[str] = frozenset()
         for i, e in enumerate(view.edges.to_dicts()) if e["src"] in opaque and e["dst"] in opaque
     ]
     return {
-        "title": view.title,
+        "title": view.title if unmasked else mask(view.title),
         "truncated": view.truncated,
         "nodes": out_nodes,
         "edges": out_edges,
@@ -166,15 +173,35 @@ def render_html(view: graph.GraphView, path: Path, *, signals: frozenset[str] = 
     :func:`view_payload`)."""
     js, css = vis_assets()
     template = (resources.files(__name__) / "template.html").read_text(encoding="utf-8")
-    payload = json.dumps(view_payload(view, signals=signals, unmasked=unmasked), ensure_ascii=False, default=str)
-    payload = payload.replace("</", "<\\/")  # the data cannot close its <script> element
-    title = view.title.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    html = (template.replace("/*__VIS_CSS__*/", css).replace("__TITLE__", title)
-            .replace("__DATA__", payload).replace("/*__VIS_JS__*/", js))
+    payload = script_json(view_payload(view, signals=signals, unmasked=unmasked))
+    title = view.title if unmasked else mask(view.title)
+    parts = {"/*__VIS_CSS__*/": css, "__TITLE__": html_text(title), "__DATA__": payload, "/*__VIS_JS__*/": js}
+    # one pass over the template: what is put in is never searched for placeholders again, so a
+    # name that spells one splices nothing
+    page = _PLACEHOLDER.sub(lambda found: parts[found.group(0)], template)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
+    path.write_text(page, encoding="utf-8")
     return path
+
+
+_PLACEHOLDER = re.compile(r"/\*__VIS_CSS__\*/|/\*__VIS_JS__\*/|__TITLE__|__DATA__")
+
+
+def script_json(payload: Any) -> str:
+    """``payload`` as JSON that is safe inside a ``<script>`` element: every ``<``, ``>`` and
+    ``&`` is written as its ``\\u`` escape, so no ``</script>``, ``<!--`` or ``<script`` in the data
+    can end the element or change how the browser parses it; U+2028/2029 escaped as well."""
+    text = json.dumps(payload, ensure_ascii=False, default=str)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"), ("\u2028", "\\u2028"),
+                         ("\u2029", "\\u2029")):
+        text = text.replace(char, escape)
+    return text
+
+
+def html_text(text: str) -> str:
+    """Text for an HTML element's content (the page's title)."""
+    return html.escape(text, quote=True)
 
 
 def frame_for_export(view: graph.GraphView, *, unmasked: bool = False) -> tuple[pl.DataFrame, pl.DataFrame]:
