@@ -4,7 +4,8 @@
 RUN_DIR`` calls to re-render a finished run without re-running the checks. It writes
 ``report.html`` (self-contained), ``report.pdf`` (headless Chromium; skipped with a note when
 Chromium is missing), ``exit_list.xlsx`` and ``exit_lists/<county_code>.xlsx``, ``recovery.xlsx``,
-``summary_table.xlsx``, and ``render.json`` saying what was made (and why not, for the PDF).
+``summary_table.xlsx``, for a run made with a workspace ``outcomes/<county_code>.xlsx`` (the
+outcomes forms), and ``render.json`` saying what was made (and why not, for the PDF).
 
 Everything is read from the run directory through :class:`audit.rundir.RunDir`: the rules,
 parameters and indicators the run recorded, not today's code, so an old run renders as it was.
@@ -21,6 +22,7 @@ from typing import Any
 from audit.outpaths import inside
 from reports.data import load_run
 from reports.exit_list import exit_units, write_exit_lists
+from reports.outcomes_form import write_outcome_forms
 from reports.pdf import find_chromium, print_pdf
 from reports.recovery import write_recovery
 from reports.render import render_report
@@ -59,6 +61,7 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
     write_exit_lists(rf, policy, exits)
     recovery = write_recovery(rf)
     summary = write_summary_table(rf)
+    forms = write_outcome_forms(rf)  # a run made with a workspace: the outcomes form per county
     status = {
         "rendered_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "report_html": html_path.name,
@@ -68,6 +71,7 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
         "exit_lists": sorted(p.name for p in (run_dir / "exit_lists").glob("*.xlsx")),
         "recovery_rows": len(recovery),
         "summary_table": summary is not None,
+        "outcome_forms": len(forms),
     }
     if rf.rundir.notes:  # a run made before a snapshot existed: what was read instead
         status["notes"] = list(rf.rundir.notes)

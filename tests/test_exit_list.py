@@ -22,7 +22,7 @@ from tests.test_reports import DORMANT, GHOST, OTHER_ILLEGAL, SECOND, synthetic_
 
 HEADERS = ["县区", "区划代码", "单位名称", "统一社会信用代码", "建议退出情形", "涉及情形", "规定年限内不得再次申请",
            "禁止申请截止日期（暂计）", "当前状态", "问题及依据", "证据摘要", "问题数", "问题编号", "应追缴金额（元）",
-           "县区核实结论"]
+           "审计状态", "县区核实结论", "摘牌日期（县区填写）"]
 
 
 @pytest.fixture(scope="module")
