@@ -2,16 +2,31 @@
 
 Every check's raw output passes through :func:`finalise`, which adds the rule's metadata, fills
 the columns the check did not produce, JSON-encodes the evidence and casts to the schema.
-:func:`assign_ids` gives each finding a ``finding_id`` stable across reruns on the same data.
+:func:`assign_ids` gives each finding a ``finding_id`` that says what it is about (the rule's
+``identity``), so reruns on the same data and the same facts next month keep it.
+
+``status`` says where a finding stands in the monthly cycle (:data:`STATUSES`): a run without a
+workspace knows no history, and every finding is 新发现; with one (:mod:`audit.workspace`) it is
+read from the earlier runs and the outcomes recorded. A 不属实 finding (a false alarm the county
+rejected, on facts that have not changed) stays in the findings file but out of every count,
+list and exit proposal.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
 
 import polars as pl
 
-from audit.rules import CLAIM_FAMILIES, PERSON_FAMILIES, UNIT_FAMILIES, Rule
+from audit.rules import CLAIM_FAMILIES, KEY_COLUMNS, PERSON_FAMILIES, UNIT_FAMILIES, Rule
+
+NEW, ONGOING_STATUS, CONFIRMED, RECOVERED, DISMISSED = "新发现", "持续", "属实待追回", "已追回", "不属实"
+#: a finding's place in the monthly cycle: new this month; seen before with no decision (or 待核实);
+#: confirmed or partly confirmed with money not yet back; recovered; a false alarm (out of the counts)
+STATUSES = (NEW, ONGOING_STATUS, CONFIRMED, RECOVERED, DISMISSED)
 
 FINDINGS_SCHEMA: dict[str, pl.DataType] = {
     "finding_id": pl.String(),
@@ -27,6 +42,7 @@ FINDINGS_SCHEMA: dict[str, pl.DataType] = {
     "amount_at_risk": pl.Float64(),
     "evidence": pl.String(),
     "citation": pl.String(),
+    "status": pl.String(),
 }
 
 SKIPPED_SCHEMA: dict[str, pl.DataType] = {
@@ -52,9 +68,6 @@ GAP_CALENDAR = "法定工作日历缺少日期"
 def gap_unset(param: str) -> str:
     """The gap of a key whose rule needs a policy parameter unset where and when it applies."""
     return f"政策参数未设定：{param}"
-
-
-KEY_COLUMNS = ("person_id", "unit_id", "claim_id", "county_code", "period_start", "period_end")
 
 # Which claims a finding puts money at risk on: one row per (finding, claim). A claim-level
 # finding links its own claim; a trainee- or unit-level finding links the claims it lists in
@@ -149,22 +162,81 @@ def _digest(text: str) -> str:
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:16]
 
 
-def assign_ids(findings: pl.DataFrame) -> pl.DataFrame:
-    """Add ``finding_id``: a hash of rule_id and the finding's keys, stable across reruns.
+def assign_ids(findings: pl.DataFrame, identity: Mapping[str, tuple[str, ...]] | None = None) -> pl.DataFrame:
+    """Add ``finding_id`` — a hash of rule_id and the key columns that identify the finding — and
+    ``status`` (新发现 until a workspace says otherwise).
+
+    ``identity``: rule id → the key columns its findings are identified by (:attr:`Rule.identity`);
+    a rule not named there is identified by all of :data:`KEY_COLUMNS`, as every rule was before
+    identities were declared, so its ids are unchanged.
 
     Findings are few (thousands, not millions), so hashing them in Python after the one collect
     is cheap and gives an id that does not depend on polars' internal hash seed or version.
     """
-    keys = findings.select(
-        pl.concat_str(
-            [pl.col("rule_id"), *[pl.col(k).cast(pl.String).fill_null("") for k in KEY_COLUMNS]],
-            separator="|",
-        )
-    ).to_series()
+    identity = {r: cols for r, cols in (identity or {}).items() if tuple(cols) != KEY_COLUMNS}
+    key_of = [pl.col(k).cast(pl.String).fill_null("") for k in KEY_COLUMNS]
+    text = pl.concat_str([pl.col("rule_id"), *key_of], separator="|")
+    for rule_id, cols in identity.items():
+        own = pl.concat_str([pl.col("rule_id"), *[pl.col(k).cast(pl.String).fill_null("") for k in cols]], separator="|")
+        text = pl.when(pl.col("rule_id") == rule_id).then(own).otherwise(text)
+    keys = findings.select(text).to_series()
     ids = pl.Series("finding_id", [_digest(k) for k in keys.to_list()], dtype=pl.String)
     extra = ["_claims"] if "_claims" in findings.columns else []
-    out = findings.with_columns(ids).select([*FINDINGS_SCHEMA, *extra])
+    out = findings.with_columns(ids, pl.lit(NEW).alias("status")).select([*FINDINGS_SCHEMA, *extra])
     return out.unique("finding_id", keep="first", maintain_order=True).sort(["family", "rule_id", "finding_id"])
+
+
+# ---------------------------------------------------------------------------------------------
+# the facts a decision rests on
+
+_POSITION = ("_file", "_line", "file", "line")
+
+
+def _strip_positions(value: Any) -> Any:
+    """A value without file and line positions (an export's line numbers move; its facts do not)."""
+    if isinstance(value, dict):
+        return {k: _strip_positions(v) for k, v in value.items()
+                if not (k.startswith("_") or k in _POSITION or k.endswith(("_file", "_line")))}
+    if isinstance(value, list):
+        return [_strip_positions(v) for v in value]
+    return value
+
+
+def _pick(value: Any, path: list[str]) -> Any:
+    if not path:
+        return _strip_positions(value)
+    if isinstance(value, list):
+        return [_pick(v, path) for v in value]
+    if isinstance(value, dict):
+        return _pick(value.get(path[0]), path[1:])
+    return None
+
+
+def _as_set(value: Any) -> Any:
+    """Lists as sets (sorted, each element once, nested lists flattened), at every depth."""
+    if isinstance(value, dict):
+        return {k: _as_set(v) for k, v in value.items()}
+    if isinstance(value, list):
+        flat: list[Any] = []
+        for v in value:
+            v = _as_set(v)
+            flat.extend(v if isinstance(v, list) else [v])
+        return sorted({json.dumps(v, ensure_ascii=False, sort_keys=True) for v in flat if v is not None})
+    return value
+
+
+def facts_key(evidence: str | None, facts: tuple[str, ...]) -> str:
+    """The fingerprint of the facts a decision on a finding rests on: the evidence fields named by
+    its rule's ``facts`` (:attr:`Rule.facts`), lists read as sets, file and line positions left
+    out. Empty ``facts``: the finding's identity is its facts, and the key is constant."""
+    if not facts:
+        return ""
+    try:
+        data = json.loads(evidence or "{}")
+    except ValueError:
+        data = {}
+    picked = {path: _as_set(_pick(data, path.split("."))) for path in facts}
+    return _digest(json.dumps(picked, ensure_ascii=False, sort_keys=True))
 
 
 def split_claim_links(findings: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:

@@ -69,6 +69,14 @@ PERSON_FAMILIES = frozenset({Family.ONE_INTERNSHIP, Family.DUPLICATE_TRAINEE, Fa
 UNIT_FAMILIES = frozenset({Family.RETENTION_INFLATED, Family.DORMANT_UNIT, Family.UNIT_INELIGIBLE})
 CLAIM_FAMILIES = frozenset({Family.RATE_MISAPPLIED})
 
+# The key columns of a finding (contract.md, "Output of a run"); by default its ``finding_id`` is a
+# hash of the rule id and all of them.
+KEY_COLUMNS = ("person_id", "unit_id", "claim_id", "county_code", "period_start", "period_end")
+# The keys of an ongoing finding — an internship, a unit's standing, a run of months — whose
+# period_end is the end of the audit month or the last month claimed so far: the same facts
+# next month end later, so the end cannot be part of what the finding is about.
+ONGOING = tuple(k for k in KEY_COLUMNS if k != "period_end")
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -90,6 +98,14 @@ class Rule:
     the audit office's judgement, with no condition number and no ban (RULES.md §8, "Exits
     outside Jiangxi"). Condition ③ is set only on rules whose findings show the unit itself took
     money it knew was not due.
+
+    ``identity`` names the key columns (:data:`KEY_COLUMNS`) that say what a finding is about:
+    its ``finding_id`` hashes the rule id and them, so the same facts next month keep the id
+    (None: all key columns — a claim, a county-month, a unit-year). ``facts`` names the evidence
+    fields a decision on the finding rests on (``a`` a field, ``a.b`` field b of a or of each
+    element of a; file and line positions are left out): a 不属实 decision stands until they
+    change — another employer's insurance, another agreement — never for one more monthly claim
+    of the same internship, since claims and amounts accrue (empty: the identity alone).
     """
 
     id: str
@@ -102,12 +118,17 @@ class Rule:
     exit_condition: int | None = None
     signal_only: bool = False  # an investigative signal, not a finding of a violation
     citations: tuple[str, ...] = ()  # the clauses a finding may cite, by province and date
+    identity: tuple[str, ...] | None = None
+    facts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.citation and self.citations:
             object.__setattr__(self, "citation", "; ".join(self.citations))
         if not self.citation:
             raise ValueError(f"rule {self.id}: no citation")
+        unknown = [k for k in self.identity or () if k not in KEY_COLUMNS]
+        if unknown:
+            raise ValueError(f"rule {self.id}: identity names {', '.join(unknown)}, not key columns {KEY_COLUMNS}")
 
     @property
     def family(self) -> Family:
@@ -122,7 +143,7 @@ class Rule:
         """The rule's metadata as a run records it (``rules.json``)."""
         return RuleInfo(self.id, self.title, self.severity.value, self.citation, self.family.value, self.params,
                         self.detection_params, self.needs, self.exit_condition, self.signal_only,
-                        self.citations or (self.citation,))
+                        self.citations or (self.citation,), self.identity, self.facts)
 
 
 @dataclass(frozen=True)
@@ -145,15 +166,23 @@ class RuleInfo:
     #: every clause a finding of the rule may cite (the finding's own ``citation`` is one of them);
     #: a run made before this field existed reads as its one ``citation``
     citations: tuple[str, ...] = ()
+    identity: tuple[str, ...] | None = None  # None: all of KEY_COLUMNS (a run made before it was recorded)
+    facts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not self.citations and self.citation:
             object.__setattr__(self, "citations", (self.citation,))
 
+    @property
+    def identity_columns(self) -> tuple[str, ...]:
+        return KEY_COLUMNS if self.identity is None else self.identity
+
     def to_dict(self) -> dict[str, object]:
         out = asdict(self)
-        for key in ("params", "detection_params", "needs", "citations"):
+        for key in ("params", "detection_params", "needs", "citations", "facts"):
             out[key] = list(out[key])
+        if out["identity"] is not None:
+            out["identity"] = list(out["identity"])
         return out
 
     @classmethod
@@ -164,8 +193,10 @@ class RuleInfo:
         if unknown:
             raise ValueError(f"rule {data.get('id')!r}: unknown keys {', '.join(unknown)}")
         values = dict(data)
-        for key in ("params", "detection_params", "needs", "citations"):
+        for key in ("params", "detection_params", "needs", "citations", "facts"):
             values[key] = tuple(values.get(key) or ())  # type: ignore[arg-type]
+        if values.get("identity") is not None:
+            values["identity"] = tuple(values["identity"])  # type: ignore[arg-type]
         return cls(**values)  # type: ignore[arg-type]
 
 

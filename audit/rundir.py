@@ -15,7 +15,17 @@ needs to read the run as it was made, so that no stage reaches back into live co
 - ``quarantine.parquet`` — the unreadable input rows, one each, placed by their readable cells
   (the rules' ``Tables.quarantine``);
 - ``findings.parquet``, ``finding_claims.parquet``, ``skipped.parquet``, ``quarantine.csv``, and
-  after rendering ``cases.parquet``.
+  after rendering ``cases.parquet``;
+- with a workspace (:mod:`audit.workspace`), ``history/*.parquet`` and ``history/history.json``:
+  where the run stands in the monthly cycle — each finding's history, the findings resolved
+  since the last run, hit rates and recoveries per rule and county, replies overdue, the random
+  sample of unflagged claims, the units in the 摘牌 workflow — and ``outcomes/<county>.xlsx``,
+  the forms that go out to the counties.
+
+Findings a county rejected (status 不属实, on facts that have not changed) stay in
+``findings.parquet`` but are kept out of every count, list and exit proposal:
+:meth:`RunDir.findings` and :meth:`RunDir.claim_links` leave them out, :meth:`RunDir.dismissed`
+gives them.
 
 :class:`RunDir` reads it back: reports, exit lists, cases and the graph viewer open a run only
 through it. A run made before a file existed is still read: what it lacks is replaced by the
@@ -35,7 +45,7 @@ from typing import Any
 
 import polars as pl
 
-from audit.findings import CLAIM_LINK_SCHEMA, FINDINGS_SCHEMA, SKIPPED_SCHEMA
+from audit.findings import CLAIM_LINK_SCHEMA, DISMISSED, FINDINGS_SCHEMA, SKIPPED_SCHEMA
 from audit.loader import InputError, sha256_file
 from audit.outpaths import UnsafePathError, inside
 from audit.policy import PARAMS_DIR, Policy
@@ -49,6 +59,9 @@ POLICY_DIR = "policy"
 REFERENCE_DIR = "reference"
 INDICATORS_FILE = "indicators.parquet"
 NORMALISED_DIR = "normalised"
+HISTORY_DIR = "history"
+HISTORY_JSON = "history.json"
+OUTCOMES_DIR = "outcomes"
 REFERENCE_TABLES = ("min_wage", "county_tiers", "calendar", "regions")
 QUARANTINE = "quarantine"  # quarantine.parquet: the unreadable rows, placed (Tables.quarantine)
 REQUIRED_TABLES = ("units", "trainees", "agreements", "claims", "social_insurance")
@@ -80,6 +93,7 @@ OUTPUT_PATTERNS = (
     "validation.html", "summary_by_family.csv", "indicators.parquet", "cases.parquet", "report.html", "report.pdf",
     "exit_list.xlsx", "recovery.xlsx", "summary_table.xlsx", f"{NORMALISED_DIR}/*.parquet", f"{POLICY_DIR}/*.yaml",
     f"{REFERENCE_DIR}/*.parquet", "graphs/case_*.html", "exit_lists/*.xlsx", "recovery_lists/*.xlsx",
+    f"{HISTORY_DIR}/*.parquet", f"{HISTORY_DIR}/{HISTORY_JSON}", f"{OUTCOMES_DIR}/*.xlsx",
 )
 MANIFEST_KEY = "written"  # run.json and render.json: the files that run (that render) wrote
 
@@ -145,7 +159,8 @@ def remove_outputs(run_dir: Path, listed: Iterable[str], keep_since: float | Non
         except (OSError, UnsafePathError):
             continue
         removed.append(relative.as_posix())
-    for folder in ("graphs", "exit_lists", "recovery_lists", NORMALISED_DIR, POLICY_DIR, REFERENCE_DIR):
+    for folder in ("graphs", "exit_lists", "recovery_lists", NORMALISED_DIR, POLICY_DIR, REFERENCE_DIR, HISTORY_DIR,
+                   OUTCOMES_DIR):
         try:
             (run_dir / folder).rmdir()  # only when empty: an operator's file keeps its folder
         except OSError:
@@ -345,11 +360,50 @@ class RunDir:
         path = self.path / name
         return pl.read_parquet(path) if path.exists() else pl.DataFrame(schema=schema)
 
+    def all_findings(self) -> pl.DataFrame:
+        """Every finding of the run, the dismissed (不属实) included; a run made before findings
+        had a status gets a null one."""
+        found = self._read("findings.parquet", FINDINGS_SCHEMA)
+        if "status" not in found.columns:
+            found = found.with_columns(pl.lit(None, pl.String).alias("status"))
+        return found
+
     def findings(self) -> pl.DataFrame:
-        return self._read("findings.parquet", FINDINGS_SCHEMA)
+        """The findings that count: all but those a county rejected on unchanged facts (不属实)."""
+        found = self.all_findings()
+        return found.filter(pl.col("status").is_null() | (pl.col("status") != DISMISSED))
+
+    def dismissed(self) -> pl.DataFrame:
+        """The findings kept out of the counts, lists and exit proposals (status 不属实)."""
+        return self.all_findings().filter(pl.col("status") == DISMISSED)
 
     def claim_links(self) -> pl.DataFrame:
-        return self._read("finding_claims.parquet", CLAIM_LINK_SCHEMA)
+        """Which claims the counted findings (:meth:`findings`) put money at risk on."""
+        links = self._read("finding_claims.parquet", CLAIM_LINK_SCHEMA)
+        dismissed = self.dismissed().select("finding_id")
+        return links.join(dismissed, on="finding_id", how="anti") if dismissed.height else links
+
+    # -- the monthly cycle ------------------------------------------------------------------
+    @property
+    def has_history(self) -> bool:
+        """Whether the run was made with a workspace (``history/``)."""
+        return (self.path / HISTORY_DIR / HISTORY_JSON).is_file()
+
+    def history_facts(self) -> dict[str, Any]:
+        """``history/history.json``: the workspace, the months it holds, the office settings used."""
+        path = self.path / HISTORY_DIR / HISTORY_JSON
+        if not path.is_file():
+            return {}
+        try:
+            facts = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise NotARunError(f"{path}: not readable as JSON ({exc})") from None
+        return facts if isinstance(facts, dict) else {}
+
+    def history(self, name: str) -> pl.DataFrame | None:
+        """``history/<name>.parquet`` (None for a run made without a workspace)."""
+        path = self.path / HISTORY_DIR / f"{name}.parquet"
+        return pl.read_parquet(path) if path.is_file() else None
 
     def skipped(self) -> pl.DataFrame:
         """Keys the rules left unjudged; a run made before ``gap`` was recorded gets it null."""

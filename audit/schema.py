@@ -336,6 +336,21 @@ DEATHS = TableSpec(
     ),
 )
 
+BANS = TableSpec(
+    "bans",
+    "禁入单位名单",
+    (
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("unit_name", "单位名称", K.STR),
+        C("county_code", "所在地区划代码", K.COUNTY, required=True, not_null=True, aliases=("区划代码", "所属地区")),
+        C("legal_rep_id", "法定代表人身份证号", K.PERSON_ID),
+        C("legal_rep_name", "法定代表人", K.STR, aliases=("法定代表人姓名",)),
+        C("exit_date", "退出日期", K.DATE, required=True, not_null=True, aliases=("摘牌日期",)),
+        C("exit_reason", "退出情形", K.INT, required=True, not_null=True),
+        C("source", "来源", K.STR),
+    ),
+)
+
 # The operator's reference tables (optional): where the shipped reference data (audit/reference/)
 # has a gap or is wrong, an operator supplies rows from the notice itself, with its source. Each row
 # is used in its own span and wins there over the shipped rows (audit/reference/__init__.py);
@@ -390,6 +405,7 @@ TABLES: tuple[TableSpec, ...] = (
     COUNTY_REPORTS,
     DEATHS,
     ALLOWANCE_PAYMENTS,
+    BANS,
 )
 REFERENCE_TABLES: tuple[TableSpec, ...] = (MIN_WAGE, COUNTY_TIERS, CALENDAR)
 SPECS: dict[str, TableSpec] = {t.name: t for t in (*TABLES, *REFERENCE_TABLES)}
@@ -436,6 +452,56 @@ def reserved_column_names() -> frozenset[str]:
         names.update(f"{c.name}_raw" for c in spec.columns if c.kind is Kind.USCC)  # kept free for one
     return frozenset(names)
 
+
+# ---------------------------------------------------------------------------------------------
+# What comes back (contract.md, "The monthly cycle: what comes back"): read by
+# ``audit outcomes import``, never from a run's input directory (so not in SPECS).
+
+#: the contract's vocabulary of 核实结论
+OUTCOME_VALUES = ("属实", "部分属实", "不属实", "待核实")
+
+OUTCOMES = TableSpec(
+    "outcomes",
+    "核查结果",
+    (
+        C("finding_id", "问题编号", K.STR, required=True, not_null=True),
+        C("outcome", "核实结论", K.ENUM, required=True, values=OUTCOME_VALUES, aliases=("核查结论",)),
+        C("amount_recovered", "追回金额", K.MONEY, aliases=("本次追回金额", "已追回金额")),
+        C("decided_date", "核实日期", K.DATE, aliases=("核查日期",)),
+        C("decided_by", "核实单位", K.STR, aliases=("核查单位",)),
+        C("note", "备注", K.STR),
+    ),
+)
+
+#: outcomes of the random sample of claims no rule flagged (the outcomes form's second sheet)
+SAMPLE_OUTCOMES = TableSpec(
+    "sample_outcomes",
+    "抽查结果",
+    (
+        C("claim_id", "申领编号", K.STR, required=True, not_null=True),
+        C("outcome", "核实结论", K.ENUM, required=True, values=OUTCOME_VALUES, aliases=("核查结论",)),
+        C("amount_recovered", "追回金额", K.MONEY, aliases=("本次追回金额", "已追回金额")),
+        C("decided_date", "核实日期", K.DATE, aliases=("核查日期",)),
+        C("decided_by", "核实单位", K.STR, aliases=("核查单位",)),
+        C("note", "备注", K.STR),
+    ),
+)
+
+#: an exit list a county sends back: its 县区核实结论 per unit, and the 摘牌 date where done
+EXIT_REPLY_VALUES = (*OUTCOME_VALUES, "确认退出", "不予退出")
+EXIT_REPLIES = TableSpec(
+    "exit_replies",
+    "退出名单县区核实结论",
+    (
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("conclusion", "县区核实结论", K.ENUM, required=True, values=EXIT_REPLY_VALUES),
+        C("exit_date", "摘牌日期", K.DATE, aliases=("退出日期",)),
+        C("decided_date", "核实日期", K.DATE),
+        C("decided_by", "核实单位", K.STR),
+        C("note", "备注", K.STR),
+    ),
+)
+RETURNED: tuple[TableSpec, ...] = (OUTCOMES, SAMPLE_OUTCOMES, EXIT_REPLIES)
 
 PROVINCES: dict[str, str] = {
     "430000": "湖南",

@@ -48,6 +48,11 @@ class Tables:
       is unknown, and a count over it is null (``audit.reference.attach_workdays``).
     - ``regions``: county_code, county_name, city_name, province_code, province_name.
 
+    ``bans`` (optional, :data:`audit.schema.BANS`): units that exited and the legal
+    representative behind each — supplied by an operator, or given by a workspace from the exits
+    of earlier months (:mod:`audit.workspace`), so that a ban outlives an export that no longer
+    carries the old unit.
+
     ``quarantine``: the input rows the loader could not read, one row each, placed by the cells
     that could be read (``audit.loader.QUARANTINED_ROWS_SCHEMA``: table, file, line, unit_id,
     person_id, county_code, day, paid_date, reasons) — the micro data a rule knows is missing
@@ -68,6 +73,7 @@ class Tables:
     county_reports: pl.LazyFrame | None = None
     deaths: pl.LazyFrame | None = None
     allowance_payments: pl.LazyFrame | None = None
+    bans: pl.LazyFrame | None = None
     min_wage: pl.LazyFrame | None = None
     county_tiers: pl.LazyFrame | None = None
     calendar: pl.LazyFrame | None = None

@@ -14,7 +14,7 @@ import polars as pl
 
 from audit.normalise import uscc_structure_faults
 from audit.policy import Policy
-from audit.rules import Check, Severity, rule
+from audit.rules import ONGOING, Check, Severity, rule
 from audit.tables import Tables, shared
 from checks._citations import CLAIMS, DATA_COMPARISON, citing
 from checks._identity import identity_links, raw_id, with_person_key
@@ -74,6 +74,7 @@ def _present(t: Tables, names: tuple[str, ...]) -> list[tuple[str, pl.LazyFrame]
 
 @rule(
     id="DATA_QUALITY.legacy_id",
+    facts=("raw_ids",),
     title="使用15位旧身份证号",
     severity=Severity.LOW,
     citations=CITE_ID,
@@ -94,6 +95,7 @@ def legacy_id(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="DATA_QUALITY.id_check_failed",
+    facts=("raw_ids",),
     title="身份证号校验码错误或格式不符",
     severity=Severity.MEDIUM,
     citations=CITE_ID,
@@ -294,6 +296,7 @@ def orphan_claim(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="DATA_QUALITY.orphan_agreement",
+    identity=ONGOING,
     title="见习协议对应的人员或单位不存在",
     severity=Severity.LOW,
     citations=CITE_CLAIM,
@@ -384,6 +387,7 @@ def duplicate_key(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="DATA_QUALITY.export_duplicate_rows",
+    facts=("tables.table",),
     title="导出数据存在完全重复的行（已合并计数）",
     severity=Severity.LOW,
     citations=CITE_CHECK,
@@ -456,6 +460,7 @@ def claim_agreement_mismatch(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="DATA_QUALITY.registry_disagreement",
+    facts=("internship_system_value", "market_registry_value"),
     title="见习单位信息与市场主体登记不一致（法定代表人）",
     severity=Severity.MEDIUM,
     citations=CITE_CHECK,

@@ -27,6 +27,8 @@ LAW_CLAUSE = "赣人社发〔2023〕9号 二(五) (超过一年未提供见习�
 
 @rule(
     id="DORMANT_UNIT.no_activity",
+    identity=("unit_id", "county_code"),
+    facts=("approved_date", "last_position_posted", "last_position_closed", "last_agreement_start", "last_agreement_end", "last_claim_month"),
     title="见习单位超过一年未提供见习岗位、未开展见习活动（应清退）",
     severity=Severity.MEDIUM,
     citations=(LAW_CLAUSE, *(judgement("judgement.dormancy_months", "N") + c for c in MANAGEMENT)),

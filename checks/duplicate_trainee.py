@@ -25,6 +25,7 @@ from checks._units import unit_counties
 
 @rule(
     id="DUPLICATE_TRAINEE.id_variant",
+    facts=("ids.raw_id",),
     title="同一自然人以多个身份证号登记为见习人员",
     severity=Severity.MEDIUM,
     citations=DATA_COMPARISON,

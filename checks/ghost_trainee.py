@@ -21,7 +21,7 @@ import polars as pl
 
 from audit.graph import card_digits
 from audit.policy import Policy
-from audit.rules import Check, CheckResult, Severity, rule
+from audit.rules import ONGOING, Check, CheckResult, Severity, rule
 from audit.tables import Tables, shared
 from checks._citations import ALLOWANCE, DATA_COMPARISON, TARGET_GROUPS, cited
 from checks._claims import claim_rows, claims_of_internship, claims_of_persons, with_claims
@@ -129,6 +129,8 @@ def _next_job(hits: pl.LazyFrame) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.insured_elsewhere",
+    identity=ONGOING,
+    facts=("other_employers",),
     title="见习期间由其他单位缴纳社会保险（已就业）",
     severity=Severity.HIGH,
     citations=TARGET_GROUPS,
@@ -191,6 +193,8 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.contracted_elsewhere",
+    identity=ONGOING,
+    facts=("other_employers", "contracts.employer_id", "contracts.contract_start"),
     title="见习期间与其他单位存在劳动合同（已就业）",
     severity=Severity.HIGH,
     citations=TARGET_GROUPS,
@@ -235,6 +239,8 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.own_employee",
+    identity=ONGOING,
+    facts=("months_insured_before", "contracts.contract_start"),
     title="见习单位将本单位在职职工申报为见习人员",
     severity=Severity.HIGH,
     citations=DATA_COMPARISON,
@@ -332,6 +338,8 @@ def _trainee_rows(t: Tables) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.ineligible_at_start",
+    identity=ONGOING,
+    facts=("education", "graduation_date", "unemployment_reg_date", "birth_date", "graduate_test", "youth_test"),
     title="见习开始时不属于见习对象（离校年限、学历或失业青年年龄不符）",
     severity=Severity.HIGH,
     citations=TARGET_GROUPS,
@@ -423,6 +431,8 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
 
 @rule(
     id="GHOST_TRAINEE.still_student",
+    identity=ONGOING,
+    facts=("education", "graduation_date"),
     title="见习开始时尚未毕业离校（在校学生）",
     severity=Severity.HIGH,
     citations=TARGET_GROUPS,
@@ -446,6 +456,8 @@ def still_student(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.claims_after_death",
+    identity=ONGOING,
+    facts=("death_date",),
     title="见习人员死亡后仍申领见习补贴",
     severity=Severity.HIGH,
     citations=DATA_COMPARISON,
@@ -501,6 +513,8 @@ def _masked(account: str) -> pl.Expr:
 
 @rule(
     id="GHOST_TRAINEE.allowance_not_paid",
+    identity=("person_id", "unit_id", "county_code"),
+    facts=("payments_not_to_trainee.account_masked",),
     title="申领月份未向见习人员本人账户发放基本生活费",
     severity=Severity.HIGH,
     citations=ALLOWANCE,

@@ -17,7 +17,7 @@ import polars as pl
 from audit import graph
 from audit.masking import mask_card_expr, mask_phone_expr
 from audit.policy import Policy
-from audit.rules import Check, Severity, rule
+from audit.rules import ONGOING, Check, Severity, rule
 from audit.tables import Tables, shared
 from checks._citations import ALLOWANCE, DATA_COMPARISON, MONTH_END, citing
 from checks._claims import claim_rows, with_claims
@@ -243,6 +243,8 @@ def _linked_units(t: Tables, large: int, links: pl.LazyFrame) -> pl.DataFrame:
 
 @rule(
     id="GHOST_TRAINEE.shared_card_ring",
+    identity=ONGOING,
+    facts=("card", "units", "trainees_sharing"),
     title="多名见习人员共用同一银行卡（跨单位）",
     severity=Severity.HIGH,
     citations=_INFO_CLAUSES,
@@ -273,6 +275,8 @@ def shared_card_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.shared_phone_ring",
+    identity=ONGOING,
+    facts=("phone", "units", "trainees_sharing"),
     title="多名见习人员共用同一手机号（跨单位）",
     severity=Severity.MEDIUM,
     citations=_INFO_CLAUSES,
@@ -304,6 +308,8 @@ def shared_phone_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="UNIT_INELIGIBLE.shell_cluster",
+    identity=ONGOING,
+    facts=("units", "shared_kinds"),
     title="多家见习单位共用法定代表人/电话/地址/账户（疑似空壳集群）",
     severity=Severity.MEDIUM,
     citations=_UNIT_CLAUSES,
@@ -364,6 +370,8 @@ def shell_cluster(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.rotation_linked_units",
+    identity=ONGOING,
+    facts=("units",),
     title="见习人员在关联单位之间轮转见习",
     severity=Severity.MEDIUM,
     citations=_ROTATION_CLAUSES,
@@ -413,6 +421,8 @@ def _internship_spans(t: Tables, pairs: pl.LazyFrame) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.card_shared_in_unit",
+    identity=ONGOING,
+    facts=("card", "trainees_sharing", "card_is_unit_account"),
     title="同一单位多名见习人员登记同一银行卡或登记单位基本账户（生活费未发至见习人员本人）",
     severity=Severity.HIGH,
     citations=ALLOWANCE,
@@ -488,6 +498,8 @@ def card_shared_in_unit(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.batch_paperwork",
+    identity=ONGOING,
+    facts=("batch_agreements",),
     title="【调查线索】同一单位多名见习人员登记单位电话，协议同日审核且编号连续（疑似中介批量代办）",
     severity=Severity.MEDIUM,
     citations=_INFO_CLAUSES,
@@ -573,6 +585,7 @@ def _red_flag_trainees(t: Tables, policy: Policy, cards: pl.LazyFrame, phones: p
 
 @rule(
     id="UNIT_INELIGIBLE.flagged_community",
+    facts=("units",),
     title="高度集中图谱疑点的关联社区（Louvain）",
     severity=Severity.MEDIUM,
     citations=_UNIT_CLAUSES,

@@ -21,7 +21,7 @@ from __future__ import annotations
 import polars as pl
 
 from audit.policy import Policy
-from audit.rules import Check, Severity, rule
+from audit.rules import ONGOING, Check, Severity, rule
 from audit.tables import Tables
 from checks._citations import DATA_COMPARISON, TARGET_GROUPS, cited
 from checks._claims import claims_of_internship, with_claims
@@ -52,6 +52,8 @@ def _internships_of_people(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.trainee_is_legal_rep",
+    identity=ONGOING,
+    facts=("agreements.agreement_id",),
     title="见习人员为见习单位本单位的法定代表人（本单位负责人申报为见习人员）",
     severity=Severity.HIGH,
     citations=DATA_COMPARISON,
@@ -82,6 +84,8 @@ def trainee_is_legal_rep(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="GHOST_TRAINEE.trainee_owns_company",
+    identity=ONGOING,
+    facts=("companies.company_id",),
     title="【调查线索】见习人员为其他存续企业的法定代表人（是否未就业待核实）",
     severity=Severity.MEDIUM,
     citations=TARGET_GROUPS,

@@ -22,7 +22,7 @@ from __future__ import annotations
 import polars as pl
 
 from audit.policy import Policy
-from audit.rules import Check, Severity, rule
+from audit.rules import ONGOING, Check, Severity, rule
 from audit.schema import province_of
 from audit.tables import Tables, shared
 from checks._citations import JUDGEMENT, LAW, cited, judgement
@@ -184,6 +184,8 @@ def _basis_evidence() -> pl.Expr:
 
 @rule(
     id="ONE_INTERNSHIP.second_internship",
+    identity=ONGOING,
+    facts=("this_internship.agreement_ids", "first_internship.agreement_ids"),
     title="同一人员参加第二次就业见习",
     severity=Severity.MEDIUM,
     citations=CITATIONS,
@@ -235,6 +237,8 @@ def second_internship(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="ONE_INTERNSHIP.overlapping",
+    identity=ONGOING,
+    facts=("later_internship.agreement_ids", "overlapped_internship.agreement_ids"),
     title="同一人员同时参加两段就业见习（时间重叠）",
     severity=Severity.HIGH,
     citations=CITATIONS,

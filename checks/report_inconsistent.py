@@ -178,6 +178,7 @@ def _lost_per_report(reports: pl.LazyFrame, lost: pl.LazyFrame) -> pl.LazyFrame:
 
 @rule(
     id="REPORT_INCONSISTENT.differs_from_micro_data",
+    facts=("differences",),
     title="汇总表上报数与业务明细数据重算结果不一致",
     severity=Severity.MEDIUM,
     citations=DEFINITION_CITATIONS,

@@ -103,6 +103,7 @@ def _unit_finding(t: Tables, policy: Policy, *extra: pl.Expr, claims: str = "uns
 
 @rule(
     id="RETENTION_INFLATED.declared_above_real",
+    facts=("declared_not_real.person_id",),
     title="申报留用率高于核实留用率并据此申领差额补贴",
     severity=Severity.HIGH,
     citations=CITATION,
@@ -132,6 +133,7 @@ def declared_above_real(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="RETENTION_INFLATED.retained_without_contract",
+    facts=("without_contract.person_id",),
     title="申报留用人员无本单位劳动合同",
     severity=Severity.HIGH,
     citations=CITATION,
@@ -157,6 +159,7 @@ def retained_without_contract(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="RETENTION_INFLATED.retained_without_insurance",
+    facts=("without_insurance.person_id",),
     title="申报留用人员见习结束后无本单位社会保险",
     severity=Severity.HIGH,
     citations=CITATION,
@@ -186,6 +189,7 @@ def retained_without_insurance(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="RETENTION_INFLATED.insurance_stopped_after_difference",
+    facts=("stopped.person_id",),
     title="差额补贴拨付后留用人员短期内停保",
     severity=Severity.MEDIUM,
     citations=CITATION,
@@ -233,6 +237,7 @@ def insurance_stopped_after_difference(t: Tables, policy: Policy) -> pl.LazyFram
 
 @rule(
     id="RETENTION_INFLATED.early_leave_relabelled",
+    facts=("relabelled_people.person_id",),
     title="见习期满人员改报提前离岗以缩小留用率分母",
     severity=Severity.HIGH,
     citations=RELABELLED,

@@ -18,7 +18,7 @@ from __future__ import annotations
 import polars as pl
 
 from audit.policy import Policy
-from audit.rules import Check, CheckResult, Severity, rule
+from audit.rules import ONGOING, Check, CheckResult, Severity, rule
 from audit.tables import Tables
 from checks._citations import DATA_COMPARISON, MANAGEMENT, MONTH_END, citing
 from checks._claims import claim_rows, with_claims
@@ -38,6 +38,7 @@ SHELL = "调查线索：年度见习人数远超单位申报及参保职工人�
 
 @rule(
     id="UNIT_INELIGIBLE.enterprise_not_registered",
+    identity=ONGOING,
     title="企业类见习单位在市场主体登记中查无记录（疑似伪造或借用营业执照）",
     severity=Severity.HIGH,
     citations=NOT_REGISTERED,
@@ -96,6 +97,7 @@ def enterprise_not_registered(t: Tables, policy: Policy) -> CheckResult:
 
 @rule(
     id="UNIT_INELIGIBLE.trainees_exceed_staff",
+    identity=ONGOING,
     title="【调查线索】年度见习人数远超单位申报及参保职工人数（疑似空壳单位）",
     severity=Severity.MEDIUM,
     citations=HEADCOUNT,

@@ -23,7 +23,7 @@ from __future__ import annotations
 import polars as pl
 
 from audit.policy import Policy
-from audit.rules import Check, CheckResult, Severity, rule
+from audit.rules import ONGOING, Check, CheckResult, Severity, rule
 from audit.schema import province_of
 from audit.tables import Tables
 from checks._citations import CLAIMS, DATA_COMPARISON, MANAGEMENT, MONTH_END, citing
@@ -76,6 +76,8 @@ def _deregistrations(t: Tables) -> pl.LazyFrame:
 
 @rule(
     id="UNIT_INELIGIBLE.deregistered_while_claiming",
+    identity=ONGOING,
+    facts=("registry_row",),
     title="市场主体已吊销/注销/撤销后仍申领见习补贴",
     severity=Severity.HIGH,
     citations=DEREGISTERED_CLAIMING,
@@ -118,6 +120,8 @@ def deregistered_while_claiming(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="UNIT_INELIGIBLE.deregistered_still_listed",
+    identity=ONGOING,
+    facts=("registry_row", "exit_date"),
     title="市场主体已吊销/注销/撤销但仍在见习单位名单中（未退出）",
     severity=Severity.MEDIUM,
     citations=DEREGISTERED_LISTED,
@@ -165,6 +169,8 @@ def _listed(t: Tables, flag: str) -> pl.LazyFrame:
 
 @rule(
     id="UNIT_INELIGIBLE.serious_violation",
+    identity=ONGOING,
+    facts=("registry_row",),
     title="见习单位列入严重违法失信名单（其他经营违法行为，应退出）",
     severity=Severity.HIGH,
     citations=SERIOUS,
@@ -183,6 +189,8 @@ def serious_violation(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 @rule(
     id="UNIT_INELIGIBLE.abnormal_listed",
+    identity=ONGOING,
+    facts=("registry_row",),
     title="见习单位列入经营异常名录（信用风险提示）",
     severity=Severity.LOW,
     citations=ABNORMAL,
@@ -199,14 +207,26 @@ def abnormal_listed(t: Tables, policy: Policy) -> pl.LazyFrame:
     return _listed(t, "abnormal_listed")
 
 
+def _exit_rows(t: Tables) -> pl.LazyFrame:
+    """Every recorded exit: the units table's, and the ``bans`` table's (an operator's list, or the
+    exits a workspace remembers from earlier exports) where the units table does not carry it."""
+    cols = ["unit_id", "unit_name", "county_code", "approved_date", "exit_date", "exit_reason", "_file", "_line"]
+    exits = t.units.filter(pl.col("exit_date").is_not_null() & pl.col("exit_reason").is_not_null()).select(cols)
+    if t.bans is None:
+        return exits
+    listed = t.bans.filter(pl.col("exit_date").is_not_null() & pl.col("exit_reason").is_not_null()).select(
+        *[pl.lit(None, pl.Date).alias(c) if c == "approved_date" else pl.col(c) for c in cols])
+    return pl.concat([exits, listed.join(exits, on=["unit_id", "exit_date", "exit_reason"], how="anti")])
+
+
 def _banned_exits(t: Tables, policy: Policy) -> pl.LazyFrame:
-    """Every recorded exit with the ban parameters in force on its exit date.
+    """Every recorded exit (:func:`_exit_rows`) with the ban parameters in force on its exit date.
 
     Columns: unit_id, county_code, exit_date, exit_reason, ban_years, ban_conditions (null where
     the province has not set them), banned (the exit carries a ban), ban_until, exit_row.
     """
     exits = (
-        t.units.filter(pl.col("exit_date").is_not_null() & pl.col("exit_reason").is_not_null())
+        _exit_rows(t)
         .select("unit_id", "county_code", "exit_date", "exit_reason",
                 pl.struct("unit_name", "approved_date", "exit_date", "exit_reason", "_file", "_line").alias("exit_row"))
         .with_columns(province_of(pl.col("county_code")).alias("province_code"))
@@ -228,6 +248,8 @@ _BAN_UNSET = "unit.exit_ban_years / unit.exit_ban_conditions 在退出日期该�
 
 @rule(
     id="UNIT_INELIGIBLE.banned_reentry",
+    identity=ONGOING,
+    facts=("exit_date", "exit_reason", "readmitted_date"),
     title="因骗取补贴或经营违法退出的单位在禁入期内再次被认定为见习单位",
     severity=Severity.HIGH,
     citation="赣人社发〔2023〕9号 四(一)2(5) (出现情形3或4的，予以退出，5年内不得再次申请)",
@@ -285,8 +307,11 @@ def banned_reentry(t: Tables, policy: Policy) -> CheckResult:
 
 
 def _owners(t: Tables) -> pl.LazyFrame:
-    """unit_id → legal_rep_id, from the units table and, where given, the market registry."""
+    """unit_id → legal_rep_id, from the units table and, where given, the bans table and the
+    market registry."""
     parts = [t.units.select("unit_id", "legal_rep_id")]
+    if t.bans is not None:  # the legal representative of a banned unit the export no longer carries
+        parts.append(t.bans.select("unit_id", "legal_rep_id"))
     if t.market_registry is not None:
         parts.append(t.market_registry.select("unit_id", "legal_rep_id"))
     return pl.concat(parts).drop_nulls().unique()
@@ -294,6 +319,8 @@ def _owners(t: Tables) -> pl.LazyFrame:
 
 @rule(
     id="UNIT_INELIGIBLE.banned_owner_new_unit",
+    identity=ONGOING,
+    facts=("banned_units.banned_unit_id", "banned_units.exit_date"),
     title="【调查线索】禁入期内单位的法定代表人名下新单位被认定为见习单位",
     severity=Severity.MEDIUM,
     citation="赣人社发〔2023〕9号 四(一)2(5) (出现情形3或4的，予以退出，5年内不得再次申请)",

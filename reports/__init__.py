@@ -4,9 +4,9 @@
 RUN_DIR`` calls to re-render a finished run without re-running the checks. It writes
 ``report.html`` (self-contained), ``report.pdf`` (headless Chromium; skipped with a note when
 Chromium is missing), ``exit_list.xlsx`` and ``exit_lists/<code>_<name>.xlsx``, ``recovery.xlsx``
-and ``recovery_lists/<code>_<name>.xlsx``, ``summary_table.xlsx``, and ``render.json`` saying what
-was made (and why not, for the PDF) with the manifest of the files it wrote: a re-render removes
-exactly those first.
+and ``recovery_lists/<code>_<name>.xlsx``, ``summary_table.xlsx``, for a run made with a workspace
+``outcomes/<county_code>.xlsx`` (the outcomes forms), and ``render.json`` saying what was made (and
+why not, for the PDF) with the manifest of the files it wrote: a re-render removes exactly those first.
 
 Everything is read from the run directory through :class:`audit.rundir.RunDir`: the rules,
 parameters and indicators the run recorded, not today's code, so an old run renders as it was.
@@ -25,6 +25,7 @@ from audit.outpaths import inside
 from audit.rundir import MANIFEST_KEY, previous_outputs, remove_outputs, written_since
 from reports.data import load_run
 from reports.exit_list import exit_units, write_exit_lists
+from reports.outcomes_form import write_outcome_forms
 from reports.pdf import find_chromium, print_pdf
 from reports.recovery import write_recovery
 from reports.render import render_report
@@ -34,7 +35,7 @@ log = logging.getLogger("audit")
 
 #: what a render writes (the manifest render.json keeps, :mod:`audit.rundir`)
 RENDER_OUTPUTS = ("render.json", "report.html", "report.pdf", "exit_list.xlsx", "recovery.xlsx", "summary_table.xlsx",
-                  "exit_lists/*.xlsx", "recovery_lists/*.xlsx")
+                  "exit_lists/*.xlsx", "recovery_lists/*.xlsx", "outcomes/*.xlsx")
 
 
 def render_all(run_dir: Path) -> None:
@@ -71,6 +72,7 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
     write_exit_lists(rf, policy, exits)
     recovery = write_recovery(rf)
     summary = write_summary_table(rf)
+    forms = write_outcome_forms(rf)  # a run made with a workspace: the outcomes form per county
     written = sorted({*written_since(run_dir, started, RENDER_OUTPUTS), "render.json"})
     status = {
         "rendered_at": dt.datetime.now().replace(microsecond=0).isoformat(),
@@ -83,6 +85,7 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
         "stop_payment_rows": int((~recovery["is_paid"]).sum()),
         "recovery_lists": [Path(w).name for w in written if w.startswith("recovery_lists/")],
         "summary_table": summary is not None,
+        "outcome_forms": len(forms),
     }
     if rf.rundir.notes:  # a run made before a snapshot existed: what was read instead
         status["notes"] = list(rf.rundir.notes)

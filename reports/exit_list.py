@@ -24,8 +24,11 @@ Which units, and on what (the mapping):
 
 The money is the money at risk on all the unit's claims (each claim once, RULES.md §8), whatever
 the finding, split as RULES.md §8 "Unpaid claims" says: 应追回 on the claims paid (with a 拨付日期),
-应停止拨付 on those not yet paid. These are recommendations: every sheet says a county must
-confirm them.
+应停止拨付 on those not yet paid. These are recommendations: every sheet says a county must confirm
+them, in its 县区核实结论 column (and the 摘牌 date once done); ``audit outcomes import`` reads the
+list back. 审计状态 gives the statuses of the unit's findings in the monthly cycle (新发现, 持续 …);
+findings a county rejected (不属实) are not read (:meth:`audit.rundir.RunDir.findings`), so they
+propose nothing.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from typing import Any
 
 import polars as pl
 
+from audit.findings import STATUSES
 from audit.outpaths import inside
 from audit.policy import Policy
 from audit.schema import province_of
@@ -68,7 +72,7 @@ COLUMNS = [
     Column("reasons", "问题及依据", "wrap", 50), Column("evidence", "证据摘要", "wrap", 60),
     Column("findings", "问题数", "int"), Column("finding_ids", "问题编号", "wrap", 24),
     Column("recover", "应追回金额（元，已拨付）", "money"), Column("stop_payment", "应停止拨付金额（元，未拨付）", "money"),
-    Column("confirm", "县区核实结论"),
+    Column("audit_status", "审计状态"), Column("confirm", "县区核实结论"), Column("exit_done", "摘牌日期（县区填写）", "date"),
 ]
 
 
@@ -80,8 +84,9 @@ def _province_law(policy: Policy, province: str, day: dt.date) -> tuple[set[int]
     return {int(c) for c in numbers}, {int(c) for c in banned}, policy.value("unit.exit_ban_years", province, day)
 
 
-def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
-    """One row per unit proposed for exit (see the module docstring for the mapping)."""
+def exit_units(rf: RunFiles, policy: Policy, with_evidence: bool = True) -> list[dict[str, Any]]:
+    """One row per unit proposed for exit (see the module docstring for the mapping); without
+    ``with_evidence`` the evidence summaries (the costly part) are left empty."""
     signals = [r for r, i in rf.rules.items() if i.signal_only]
     cond_of = {r: i.exit_condition for r, i in rf.rules.items() if i.exit_condition and not i.signal_only}
     if not cond_of:
@@ -102,7 +107,8 @@ def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
         pl.col("condition").unique().sort().alias("conditions"),
         pl.col("finding_id").n_unique().alias("findings"),
         pl.col("finding_id").unique(maintain_order=True).alias("_ids"),
-        pl.col("evidence").head(_EVIDENCE_LIMIT).alias("_evidence"),
+        pl.col("status").drop_nulls().unique().alias("_statuses"),
+        pl.col("evidence").head(_EVIDENCE_LIMIT if with_evidence else 0).alias("_evidence"),
         pl.len().alias("_rows"),
     ).join(rf.units.select("unit_id", "unit_name", "county_code", "exit_date"), on="unit_id", how="left",
            maintain_order="left")
@@ -116,11 +122,14 @@ def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
     end = rf.month_end
     law_of: dict[str, tuple[set[int], set[int], Any]] = {}
     one_line: dict[str | None, str] = {}
+    province_of_county: dict[str | None, str] = {}
     rows = []
     for r in per_unit.to_dicts():
         unit_id = r["unit_id"]
         county = r["county_code"] or r["_finding_county"]
-        province = pl.select(province_of(pl.lit(county or "", pl.String))).item() or ""
+        if county not in province_of_county:  # once per county, not per unit (a polars call each)
+            province_of_county[county] = pl.select(province_of(pl.lit(county or "", pl.String))).item() or ""
+        province = province_of_county[county]
         if province not in law_of:
             law_of[province] = _province_law(policy, province, end)
         numbered, ban_conditions, years = law_of[province]
@@ -138,10 +147,13 @@ def exit_units(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
             "ban": (f"是（{years}年）" if years else "是（年限参数未设定）") if banned else "否",
             "ban_until": _add_years(start, int(years)) if banned and years else None,
             "status": f"已于{r['exit_date']}退出" if r["exit_date"] else "在册",
-            "reasons": "；".join(why[unit_id]), "evidence": _evidence(r["_evidence"], r["_rows"], one_line),
+            "reasons": "；".join(why[unit_id]),
+            "evidence": _evidence(r["_evidence"], r["_rows"], one_line) if with_evidence else "",
             "findings": r["findings"], "finding_ids": "、".join(r["_ids"]),
             "recover": recover.get(unit_id, (0.0, 0.0))[0], "stop_payment": recover.get(unit_id, (0.0, 0.0))[1],
-            "confirm": "", "_headline": headline, "_numbered": bool(numbered),
+            "audit_status": "、".join(x for x in STATUSES if x in r["_statuses"]), "confirm": "", "exit_done": None,
+            "_headline": headline, "_numbered": bool(numbered), "_finding_ids": list(r["_ids"]),
+            "_ban_years": int(years) if banned and years else None,
         })
     order = (*PRIORITY, JUDGEMENT)
     return sorted(rows, key=lambda r: (r["county_code"], order.index(r["_headline"]), -r["recover"], r["unit_id"]))

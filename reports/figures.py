@@ -138,6 +138,7 @@ def top_findings(rf: RunFiles, n: int) -> list[dict[str, Any]]:
             "county": rf.county_name(r["county_code"]), "unit": r["unit_name"] or r["unit_id"] or "",
             "unit_id": r["unit_id"] or "", "person": _person(r["name"], r["person_id"]),
             "claim_id": r["claim_id"] or "", "period": _period(r["period_start"], r["period_end"]),
+            "status": r.get("status") or "",
             "evidence": evidence.items(r["evidence"]), "also": also,
         })
     return rows

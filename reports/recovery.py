@@ -24,6 +24,7 @@ from pathlib import Path
 
 import polars as pl
 
+from audit.findings import STATUSES
 from audit.masking import mask_id
 from audit.outpaths import inside
 from reports.data import RunFiles, claim_money, unlinked_money, with_county
@@ -44,7 +45,7 @@ CLAIM_COLUMNS = [
     Column("claim_id", "申领编号"), Column("agreement_id", "协议编号"), Column("claim_month", "补贴所属月份", "date"),
     Column("claim_type", "补贴类型"), Column("paid", "申领金额（元）", "money"), Column("paid_date", "拨付日期", "date"),
     Column("recover", "应追回金额（元）", "money"), Column("rules", "问题", "wrap", 40),
-    Column("citations", "依据", "wrap", 36), Column("finding_ids", "问题编号", "wrap", 20),
+    Column("citations", "依据", "wrap", 36), Column("finding_ids", "问题编号", "wrap", 20), Column("status", "审计状态"),
 ]
 STOP_COLUMNS = [c if c.key != "recover" else Column("recover", "应停止拨付金额（元）", "money")
                 for c in CLAIM_COLUMNS if c.key != "paid_date"]
@@ -78,7 +79,7 @@ def _with_titles(rows: pl.DataFrame, fids: pl.Expr, rules: pl.DataFrame, finding
     ``citations`` (each citation once, sorted): ``fids`` is a list of finding ids per row."""
     per = (
         rows.select("_row", fids.alias("finding_id")).explode("finding_id")
-        .join(findings.select("finding_id", "rule_id", "citation"), on="finding_id")
+        .join(findings.select("finding_id", "rule_id", "citation", "status"), on="finding_id")
         .join(rules, on="rule_id", how="left")
         # each finding's own citation: the clause in force for its province and date (RULES.md §8)
         .with_columns(pl.when(pl.col("citation").fill_null("") != "").then(pl.col("citation"))
@@ -87,8 +88,14 @@ def _with_titles(rows: pl.DataFrame, fids: pl.Expr, rules: pl.DataFrame, finding
     titles = per.unique(["_row", "rule_id"]).group_by("_row").agg(
         pl.col("_title").sort_by("rule_id").str.join("；").alias("rules"))
     citations = per.group_by("_row").agg(pl.col("_citation").unique().sort().str.join("；").alias("citations"))
-    return rows.join(titles, on="_row", how="left").join(citations, on="_row", how="left").with_columns(
-        pl.col("rules").fill_null(""), pl.col("citations").fill_null("")).sort("_row")
+    # the statuses of the row's findings in the monthly cycle, in the order of STATUSES
+    order = pl.col("status").replace_strict(list(STATUSES), list(range(len(STATUSES))), default=len(STATUSES),
+                                            return_dtype=pl.Int64)
+    statuses = per.filter(pl.col("status").is_not_null()).unique(["_row", "status"]).group_by("_row").agg(
+        pl.col("status").sort_by(order).str.join("、").alias("status"))
+    return rows.join(titles, on="_row", how="left").join(citations, on="_row", how="left").join(
+        statuses, on="_row", how="left").with_columns(
+        pl.col("rules").fill_null(""), pl.col("citations").fill_null(""), pl.col("status").fill_null("")).sort("_row")
 
 
 def recovery_rows(rf: RunFiles) -> pl.DataFrame:
@@ -107,14 +114,16 @@ def recovery_rows(rf: RunFiles) -> pl.DataFrame:
         pl.when(pl.col("amount").is_null()).then(None)
         .otherwise(pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).round(2).alias("paid"),
         "paid_date", pl.col("amount_at_risk").cast(pl.Float64).round(2).alias("recover"),
-        pl.col("finding_ids").list.join("、").fill_null("").alias("finding_ids"), "rules", "citations", pl.col("paid").alias("is_paid"),
+        pl.col("finding_ids").list.join("、").fill_null("").alias("finding_ids"), "rules", "citations", "status",
+        pl.col("paid").alias("is_paid"),
     )
-    loose = with_county(rf, unlinked_money(rf, rf.findings)).with_row_index("_row", offset=per_claim.height)
+    loose = with_county(rf, unlinked_money(rf, rf.findings)).drop("status", strict=False).with_row_index(
+        "_row", offset=per_claim.height)
     loose_rows = _with_titles(loose, pl.concat_list("finding_id"), rules, rf.findings).select(
         "_row", "county_code", "unit_id", "person_id", pl.lit(NO_CLAIM).alias("claim_id"), pl.lit("").alias("agreement_id"),
         pl.col("period_start").alias("claim_month"), pl.lit("").alias("claim_type"), pl.lit(None, pl.Float64).alias("paid"),
         pl.lit(None, pl.Date).alias("paid_date"), pl.col("amount_at_risk").cast(pl.Float64).round(2).alias("recover"),
-        pl.col("finding_id").alias("finding_ids"), "rules", "citations", pl.lit(True).alias("is_paid"),
+        pl.col("finding_id").alias("finding_ids"), "rules", "citations", "status", pl.lit(True).alias("is_paid"),
     )
     rows = pl.concat([claim_rows, loose_rows], how="vertical_relaxed")
     people = rows["person_id"].drop_nulls().unique().to_list()

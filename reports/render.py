@@ -16,7 +16,7 @@ from markupsafe import Markup
 
 from audit.masking import mask
 from audit.policy import Policy
-from reports import charts, figures
+from reports import charts, figures, history
 from reports.data import RunFiles
 from reports.exit_list import CONDITIONS, JUDGEMENT, JUDGEMENT_TEXT, exit_units
 
@@ -91,6 +91,7 @@ def context(rf: RunFiles, policy: Policy, pdf_note: str, exits: list[dict[str, A
         "pdf_note": pdf_note,
         "has_validation": rf.rundir.has("validation.html"),
         "contracts": figures.contracts(rf),
+        "history": history.context(rf, n_top),  # the monthly cycle (None without a workspace)
     }
 
 

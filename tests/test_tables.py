@@ -211,7 +211,7 @@ def _full_world() -> Tables:
         employment=[{"person_id": p, "employer_id": u, "contract_start": "2023-09-01"}],
         market_registry=[{"unit_id": u, "reg_status": "存续", "legal_rep_id": pid("R1")}],
         retention_declarations=[{"unit_id": u, "year": 2023, "completed_count": 1, "retained_count": 1}],
-        positions=[], deaths=[], allowance_payments=[], county_reports=[], quarantine=[],
+        positions=[], deaths=[], allowance_payments=[], county_reports=[], bans=[], quarantine=[],
     )
 
 

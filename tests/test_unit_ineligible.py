@@ -20,14 +20,17 @@ CLAIM_MONTHS = ["2023-09", "2023-10", "2023-11", "2023-12", "2024-01", "2024-02"
 
 def world(*, units: list[tuple[str, dict]] = (("U1", {}),),  # type: ignore[assignment]
           registry: list[dict] | None = None, claims: list[tuple[str, str, dict]] | None = None,
-          audit_month: str = "2024-06") -> Any:
-    """units: (label, fields); registry: rows with ``unit`` as a label; claims: (unit, month, fields)."""
+          audit_month: str = "2024-06", bans: list[tuple[str, dict]] | None = None) -> Any:
+    """units: (label, fields); registry: rows with ``unit`` as a label; claims: (unit, month, fields);
+    bans: (label, fields) rows of the bans table (a workspace's or an operator's)."""
     if claims is None:
         claims = [("U1", m, {}) for m in CLAIM_MONTHS]
     extra: dict[str, Any] = {}
     if registry is not None:
         extra["market_registry"] = [{**{k: v for k, v in r.items() if k != "unit"}, "unit_id": uscc(r["unit"])}
                                     for r in registry]
+    if bans is not None:
+        extra["bans"] = [{"unit_id": uscc(label), "county_code": "360102", **fields} for label, fields in bans]
     return tables(
         units=[unit(label, **fields) for label, fields in units],
         trainees=[trainee("P1")],
@@ -219,6 +222,16 @@ BANNED_REENTRY = [
          {"units": [("B1", exited(3)), ("B1", {"approved": "2026-09-01"})], "claims": [], "audit_month": "2026-06"}, []),
     case("look-alike: an exit under ③ with no later approval",
          {"units": [("B1", exited(3))], "claims": B1_CLAIMS[:1], "audit_month": "2026-06"}, []),
+    case("the exit under ③ is known only from the bans table (an export that no longer carries it)",
+         {"units": [("B1", {"approved": "2025-03-01"})], "bans": [("B1", {"exit_date": "2024-01-31", "exit_reason": 3})],
+          "claims": B1_CLAIMS, "audit_month": "2026-06"}, [("B1", 2960.0, ["B1-2025-03", "B1-2025-04"])]),
+    case("the same exit in the units table and in the bans table is one exit: one finding",
+         {"units": [("B1", exited(3)), ("B1", {"approved": "2025-03-01"})],
+          "bans": [("B1", {"exit_date": "2024-01-31", "exit_reason": 3})],
+          "claims": B1_CLAIMS, "audit_month": "2026-06"}, [("B1", 2960.0, ["B1-2025-03", "B1-2025-04"])]),
+    case("look-alike: the bans table's exit under ① carries no ban",
+         {"units": [("B1", {"approved": "2025-03-01"})], "bans": [("B1", {"exit_date": "2024-01-31", "exit_reason": 1})],
+          "claims": B1_CLAIMS, "audit_month": "2026-06"}, []),
 ]
 
 
@@ -258,6 +271,14 @@ BANNED_OWNER_NEW_UNIT = [
     case("look-alike: the new unit approved after the ban ran out",
          {"units": [("B1", {**exited(3), "legal_rep_id": BOSS}), ("N1", {"approved": "2029-03-01", "legal_rep_id": BOSS})],
           "claims": [], "audit_month": "2029-06"}, []),
+    case("B1 is gone from the export; the bans table keeps its exit and its legal representative BOSS",
+         {"units": [("N1", {"approved": "2024-06-01", "legal_rep_id": BOSS})],
+          "bans": [("B1", {"exit_date": "2024-01-31", "exit_reason": 3, "legal_rep_id": BOSS})],
+          "claims": [], "audit_month": "2026-06"}, [("N1", 0.0, [])]),
+    case("look-alike: the bans table's unit has another legal representative",
+         {"units": [("N1", {"approved": "2024-06-01", "legal_rep_id": BOSS})],
+          "bans": [("B1", {"exit_date": "2024-01-31", "exit_reason": 3, "legal_rep_id": OTHER})],
+          "claims": [], "audit_month": "2026-06"}, []),
     case("look-alike: the banned unit's own re-admission is banned_reentry's, not this signal's",
          {"units": [("B1", {**exited(3), "legal_rep_id": BOSS}), ("B1", {"approved": "2025-03-01", "legal_rep_id": BOSS})],
           "claims": [], "audit_month": "2026-06"}, []),

@@ -17,8 +17,9 @@ import click
 
 from audit import totals
 from audit.app import messages
+from audit.app.cycle_cli import diff_cmd, history_cmd, outcomes_group
 from audit.app.graph_cli import graph_cmd
-from audit.app.pipeline import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INVALID, run_audit
+from audit.app.pipeline import EXIT_BUSY, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INVALID, run_audit
 from audit.app.reference_check import WORKBOOK, check_reference, format_check, write_workbook
 from audit.loader import InputError, load_inputs
 from audit.masking import MaskedFormatter, mask
@@ -26,12 +27,13 @@ from audit.policy import Policy, PolicyError
 from audit.rules import FAMILY_ZH, Family
 from audit.rundir import parse_month
 from audit.validation import validate, write_validation
+from audit.workspace import WorkspaceBusy, WorkspaceError
 from fixtures.cli import evaluate_cmd, fixtures_group
 from reports.cli import report_cmd
 
 EPILOG = """\b
 退出码 / Exit codes: 0 clean 无问题, 1 findings 发现问题, 2 invalid input 输入无法使用,
-3 run error 运行错误.
+3 run error 运行错误, 4 workspace busy 工作区被其他进程占用.
 """
 VALIDATE_EPILOG = """\b
 Exit codes: 0 every data contract met, 1 some not met (the rows are kept and flagged; the
@@ -71,6 +73,12 @@ class AuditGroup(click.Group):
             ctx.exit(EXIT_INVALID)
         except PolicyError as exc:
             click.echo(f"参数文件错误 / policy file error: {mask(str(exc))}", err=True)
+            ctx.exit(EXIT_INVALID)
+        except WorkspaceBusy as exc:
+            click.echo(str(exc), err=True)
+            ctx.exit(EXIT_BUSY)
+        except WorkspaceError as exc:
+            click.echo(f"工作区无法使用 / workspace unusable: {exc}", err=True)
             ctx.exit(EXIT_INVALID)
         except (click.ClickException, click.exceptions.Exit, click.exceptions.Abort, SystemExit):
             raise
@@ -156,9 +164,13 @@ def validate_cmd(input_dir: Path, out_dir: Path) -> None:
 @click.option("--policy-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="使用此目录的政策参数文件代替内置文件 / Use these parameter files instead of the shipped ones.")
 @click.option("--no-render", is_flag=True, help="只写问题清单，不生成报告、名单和图谱 / Write findings only; skip reports, exit lists and graphs.")
+@click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="在此目录保存月度循环的历史（不存在则创建）：状态、核查结果、摘牌流程、禁入期和各县区的核查结果表 / "
+                   "Keep the monthly cycle's history in this directory (created if new): statuses, outcomes, "
+                   "the 摘牌 workflow, bans, and an outcomes form per county.")
 @click.option("--quiet", is_flag=True, help="不显示进度 / No progress lines.")
 def run_cmd(input_dir: Path, month: str, out_dir: Path, si_as_of: str | None, policy_dir: Path | None,
-            no_render: bool, quiet: bool) -> None:
+            no_render: bool, workspace: Path | None, quiet: bool) -> None:
     """运行月度审计：校验数据、运行全部规则，生成问题清单、报告、名单和图谱。
 
     Run the monthly audit: validate, run every rule, write findings and reports.
@@ -166,13 +178,14 @@ def run_cmd(input_dir: Path, month: str, out_dir: Path, si_as_of: str | None, po
     \b
     示例 / Example:
       audit run fixtures/demo --month 2024-06 --out out/demo
+      audit run exports/2024-06 --month 2024-06 --out out/2024-06 --workspace ws
     """
     try:
         parse_month(month)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--month") from None
     result = run_audit(input_dir, month, out_dir, si_as_of=si_as_of, policy_dir=policy_dir,
-                       progress=_progress(quiet), render=not no_render)
+                       progress=_progress(quiet), render=not no_render, workspace=workspace)
     click.echo(format_summary(result.summary))
     click.echo(f"→ {out_dir}")
     sys.exit(result.exit_code)
@@ -411,7 +424,7 @@ def reference_check_cmd(input_dir: Path, month: str, out_dir: Path, policy_dir: 
 
 
 # commands that live beside their subject: fixtures, evaluation, reports, graphs
-for _command in (fixtures_group, evaluate_cmd, report_cmd, graph_cmd):
+for _command in (fixtures_group, evaluate_cmd, report_cmd, graph_cmd, outcomes_group, history_cmd, diff_cmd):
     main.add_command(_command)
 messages.localise(main)  # help headings, the help option and usage errors in Chinese first
 

@@ -27,10 +27,12 @@ import polars as pl
 import checks as registered  # the registry; run_checks' argument `checks` is a selection of it
 from audit import rundir, totals
 from audit.app.cases import write_run_cases
+from audit.app.cycle import Cycle
 from audit.app.provenance import code_version, input_files
 from audit.coverage import run_coverage
 from audit.findings import (
     CLAIM_LINK_DTYPE,
+    DISMISSED,
     FINDINGS_SCHEMA,
     SKIPPED_SCHEMA,
     assign_ids,
@@ -51,7 +53,7 @@ from reports import render_all
 
 log = logging.getLogger("audit")
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_ERROR = 0, 1, 2, 3
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_INVALID, EXIT_ERROR, EXIT_BUSY = 0, 1, 2, 3, 4
 
 
 class RunError(RuntimeError):
@@ -115,9 +117,9 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
     skipped = [f for f in skip_plans if f.height]
     findings = pl.concat(found, how="vertical_relaxed") if found else None
     if findings is None:
-        findings = pl.DataFrame(schema={k: v for k, v in FINDINGS_SCHEMA.items() if k != "finding_id"})
+        findings = pl.DataFrame(schema={k: v for k, v in FINDINGS_SCHEMA.items() if k not in ("finding_id", "status")})
         findings = findings.with_columns(pl.lit(None, CLAIM_LINK_DTYPE).alias("_claims"))
-    findings = assign_ids(findings)
+    findings = assign_ids(findings, {c.rule.id: c.rule.identity for c in checks if c.rule.identity is not None})
     findings, links = split_claim_links(findings)
     skipped_df = (pl.concat(skipped, how="vertical_relaxed") if skipped else pl.DataFrame(schema=SKIPPED_SCHEMA)).unique(maintain_order=True)
     return CheckOutcome(findings, skipped_df, links, rules_run, rules_skipped, time.perf_counter() - t0)
@@ -163,14 +165,30 @@ def write_json(path: Path, payload: Any) -> None:
 
 def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | None = None,
               policy_dir: Path | None = None, progress: Callable[[str], None] | None = None,
-              render: bool = True) -> RunResult:
-    """The whole monthly run. Raises ``audit.loader.InputError`` for unusable input (exit 2)."""
-    t0, started = time.perf_counter(), time.time()
+              render: bool = True, workspace: Path | None = None) -> RunResult:
+    """The whole monthly run. Raises ``audit.loader.InputError`` for unusable input (exit 2).
+
+    With ``workspace`` the run is one month of the monthly cycle (:mod:`audit.app.cycle`): the
+    workspace is locked from the start (:class:`audit.workspace.WorkspaceBusy` when another
+    process holds it) and written in one transaction at the end.
+    """
     audit_month = parse_month(month)
+    policy = Policy.load(policy_dir)  # from the operator's files: an error names them, not the copy
+    if workspace is None:
+        return _run(input_dir, audit_month, out_dir, si_as_of, policy_dir, policy, progress, render, None)
+    cycle = Cycle.open(Path(workspace), audit_month)
+    try:
+        return _run(input_dir, audit_month, out_dir, si_as_of, policy_dir, policy, progress, render, cycle)
+    finally:
+        cycle.close()
+
+
+def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | None, policy_dir: Path | None,
+         policy: Policy, progress: Callable[[str], None] | None, render: bool, cycle: Cycle | None) -> RunResult:
+    t0, started = time.perf_counter(), time.time()
     si_month = parse_month(si_as_of) if si_as_of else audit_month
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    policy = Policy.load(policy_dir)  # from the operator's files: an error names them, not the copy
     timings: dict[str, float] = {}
 
     if progress:
@@ -202,7 +220,10 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
     })
     provenance = {"input_files": input_files(Path(input_dir), loaded.input_files), "code": code_version()}
     timings["snapshot"] = time.perf_counter() - t1
-    tables = rundir.scan_tables(out_dir, audit_month, si_month, present=loaded.tables)
+    present = list(loaded.tables)
+    if cycle is not None:  # the bans the workspace remembers, read by the rules as a table like any other
+        present = cycle.give_bans(out_dir, present)
+    tables = rundir.scan_tables(out_dir, audit_month, si_month, present=present)
     t1 = time.perf_counter()
     # what the claims judged (restricted to the month end above) need of the reference, and lack
     gaps = reference_gaps(tables, policy)
@@ -217,14 +238,21 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
     rundir.write_indicators(out_dir, registered.county_indicators(tables, policy).collect())
     timings["indicators"] = time.perf_counter() - t2
     del tables
+    if cycle is not None:
+        t3 = time.perf_counter()
+        outcome.findings = cycle.statuses(outcome.findings, [c.rule for c in registered.CHECKS],
+                                          int(policy.detect("office.reply_days")))
+        timings["statuses"] = time.perf_counter() - t3
     t3 = time.perf_counter()
     write_findings(out_dir, outcome)
+    counted = outcome.findings.filter(pl.col("status") != DISMISSED)  # a county's 不属实 counts nowhere
+    counted_links = outcome.claim_links.join(counted.select("finding_id"), on="finding_id", how="semi")
 
     # what the linked claims paid (each family's money is capped by it), and whether they were paid
     claims_df = totals.claims_for_figures(pl.scan_parquet(out_dir / "normalised" / "claims.parquet"),
-                                          outcome.claim_links)
+                                          counted_links)
     paid_date_exported = "paid_date" not in loaded.absent_columns.get("claims", [])
-    summary_table = family_summary(outcome.findings, outcome.claim_links, claims_df, paid_date_exported)
+    summary_table = family_summary(counted, counted_links, claims_df, paid_date_exported)
     summary_table.write_csv(inside(out_dir, "summary_by_family.csv"))
     timings["findings_out"] = time.perf_counter() - t3
     t3 = time.perf_counter()
@@ -255,6 +283,13 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
         "timings_s": {k: round(v, 2) for k, v in timings.items()},
     }
     write_json(inside(out_dir, "run.json"), summary)
+    if cycle is not None:
+        if progress:
+            progress("工作区：状态、抽样、摘牌进度 / workspace: statuses, sample, exits")
+        t4 = time.perf_counter()
+        summary["workspace"] = cycle.prepare(out_dir, policy)
+        summary["timings_s"]["workspace"] = round(time.perf_counter() - t4, 2)
+        write_json(inside(out_dir, "run.json"), summary)
     if render:
         if progress:
             progress("生成报告 / rendering reports")
@@ -262,10 +297,14 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
         rendered = out_dir / "render.json"  # what the reports made (report.pdf needs Chromium)
         if rendered.exists():
             summary["outputs"] = json.loads(rendered.read_text(encoding="utf-8"))
+    if cycle is not None:  # last: a run that failed before here left the workspace as it was
+        t5 = time.perf_counter()
+        cycle.commit()
+        summary["timings_s"]["workspace_commit"] = round(time.perf_counter() - t5, 2)
     summary["timings_s"]["total"] = round(time.perf_counter() - t0, 2)
     summary[rundir.MANIFEST_KEY] = sorted({*rundir.written_since(out_dir, started), rundir.RUN_JSON})
     write_json(inside(out_dir, "run.json"), summary)
-    return RunResult(out_dir, outcome.findings, summary)
+    return RunResult(out_dir, counted, summary)
 
 
 def render_outputs(run_dir: Path) -> None:
