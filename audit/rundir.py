@@ -47,7 +47,7 @@ import polars as pl
 
 from audit.findings import CLAIM_LINK_SCHEMA, DISMISSED, FINDINGS_SCHEMA, SKIPPED_SCHEMA
 from audit.loader import InputError, sha256_file
-from audit.outpaths import inside
+from audit.outpaths import UnsafePathError, inside
 from audit.policy import PARAMS_DIR, Policy
 from audit.rules import RuleInfo
 from audit.schema import SPECS, TableSpec, normalised_columns
@@ -79,6 +79,93 @@ def parse_month(text: str) -> dt.date:
         return dt.date(int(year), int(month), 1)
     except ValueError:
         raise ValueError(f"month {text!r} is not of the form YYYY-MM (e.g. 2024-06)") from None
+
+
+# ---------------------------------------------------------------------------------------------
+# what a run writes: its manifest, and the previous run's outputs cleared before a rerun
+
+#: every output a run or a render writes, as paths relative to the run directory (globs). A
+#: manifest lists only files that match these *and* were written by the run, so a workspace or an
+#: operator's file kept in the run directory is never listed, and never removed.
+OUTPUT_PATTERNS = (
+    "run.json", "render.json", "rules.json", "findings.parquet", "findings.csv", "finding_claims.parquet",
+    "skipped.parquet", "quarantine.csv", "quarantine.parquet", "load_counts.csv", "validation.json",
+    "validation.html", "summary_by_family.csv", "indicators.parquet", "cases.parquet", "report.html", "report.pdf",
+    "exit_list.xlsx", "recovery.xlsx", "summary_table.xlsx", f"{NORMALISED_DIR}/*.parquet", f"{POLICY_DIR}/*.yaml",
+    f"{REFERENCE_DIR}/*.parquet", "graphs/case_*.html", "exit_lists/*.xlsx", "recovery_lists/*.xlsx",
+    f"{HISTORY_DIR}/*.parquet", f"{HISTORY_DIR}/{HISTORY_JSON}", f"{OUTCOMES_DIR}/*.xlsx",
+)
+MANIFEST_KEY = "written"  # run.json and render.json: the files that run (that render) wrote
+
+
+def written_since(run_dir: Path, since: float, patterns: Iterable[str] = OUTPUT_PATTERNS) -> list[str]:
+    """The run's outputs (``patterns``) written or rewritten at or after ``since`` (a time.time()),
+    relative to ``run_dir``, sorted: the manifest of what a run (a render) wrote."""
+    run_dir = Path(run_dir)
+    found = set()
+    for pattern in patterns:
+        for path in run_dir.glob(pattern):
+            if path.is_file() and not path.is_symlink() and path.stat().st_mtime >= since - 1.0:
+                found.add(path.relative_to(run_dir).as_posix())
+    return sorted(found)
+
+
+def previous_outputs(run_dir: Path, *names: str) -> list[str]:
+    """What the previous run (render) in ``run_dir`` wrote, from the manifests in ``names``
+    (run.json, render.json); a file with no manifest lists nothing."""
+    out: set[str] = set()
+    for name in names:
+        try:
+            payload = json.loads((Path(run_dir) / name).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        listed = payload.get(MANIFEST_KEY) if isinstance(payload, dict) else None
+        if isinstance(listed, list):
+            out.update(str(x) for x in listed)
+        elif isinstance(payload, dict):  # a run made before manifests: the outputs it named itself
+            out.update(f"exit_lists/{x}" for x in payload.get("exit_lists") or [] if isinstance(x, str))
+            if name == RUN_JSON:
+                out.update(_legacy_graphs(Path(run_dir)))
+    return sorted(out)
+
+
+def _legacy_graphs(run_dir: Path) -> list[str]:
+    """The case graphs an earlier run wrote, as its cases.parquet names them."""
+    try:
+        cases = pl.read_parquet(run_dir / "cases.parquet", columns=["graph_file"])
+    except Exception:  # noqa: BLE001 — no cases, or none named: nothing to clear
+        return []
+    return [str(x) for x in cases["graph_file"].drop_nulls().to_list()]
+
+
+def remove_outputs(run_dir: Path, listed: Iterable[str], keep_since: float | None = None) -> list[str]:
+    """Remove the files ``listed`` (a previous manifest) from ``run_dir``: only those that are
+    still one of the run's outputs by name (:data:`OUTPUT_PATTERNS`), regular files inside the run
+    directory, and not written at or after ``keep_since`` (this run's own). Emptied output folders
+    go too. Returns what was removed."""
+    run_dir = Path(run_dir)
+    removed = []
+    for name in listed:
+        relative = Path(name)
+        if relative.is_absolute() or ".." in relative.parts or not any(relative.match(p) for p in OUTPUT_PATTERNS):
+            continue
+        try:
+            path = inside(run_dir, *relative.parts)  # a listed name never reaches outside the run
+            if path.is_symlink() or not path.is_file():
+                continue
+            if keep_since is not None and path.stat().st_mtime >= keep_since - 1.0:
+                continue
+            path.unlink()
+        except (OSError, UnsafePathError):
+            continue
+        removed.append(relative.as_posix())
+    for folder in ("graphs", "exit_lists", "recovery_lists", NORMALISED_DIR, POLICY_DIR, REFERENCE_DIR, HISTORY_DIR,
+                   OUTCOMES_DIR):
+        try:
+            (run_dir / folder).rmdir()  # only when empty: an operator's file keeps its folder
+        except OSError:
+            pass
+    return removed
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,6 +319,18 @@ class RunDir:
     def si_as_of(self) -> dt.date:
         text = self.run.get("si_as_of")
         return parse_month(str(text)) if text else self.audit_month
+
+    @cached_property
+    def paid_date_exported(self) -> bool:
+        """Whether the claims export had a 拨付日期 column (RULES.md §8, "Unpaid claims": without
+        one every claim is taken as paid). A run made before this was recorded: whether any claim
+        has a 拨付日期."""
+        if isinstance(self.run.get("paid_date_exported"), bool):
+            return bool(self.run["paid_date_exported"])
+        claims = self.scan("claims")
+        if claims is None or "paid_date" not in claims.collect_schema().names():
+            return False
+        return bool(claims.select(pl.col("paid_date").is_not_null().any()).collect().item())
 
     # -- tables ---------------------------------------------------------------------------
     @property

@@ -7,7 +7,8 @@
 RUN_DIR is the output directory of ``audit run`` (``--no-render`` is enough); its outputs are
 overwritten, so give it a copy. Stages, in the pipeline's order: ``write_run_graphs`` (edges,
 cases.parquet, the top cases' viewers), then the steps of ``reports.render_run``: loading the
-run's files, the exit units, report.html, the exit lists, recovery.xlsx, summary_table.xlsx and,
+run's files, the exit units, report.html, the exit lists (the province's and one per county), the
+recovery lists (recovery.xlsx and one per county), summary_table.xlsx and,
 with ``--pdf``, the Chromium print (a child process: its CPU is shown apart, and its memory is
 not in the peak). Each line gives wall seconds, CPU seconds of this process (all its threads)
 and the peak resident memory of this process during the stage (sampled every 20 ms). A benchmark, not a test: nothing here
@@ -103,11 +104,14 @@ def main() -> None:
             html.write_text(render_report(rf, policy, "本次未生成 PDF 版本。" if not args.pdf else "", exits), encoding="utf-8")
         with stage("exit lists", peak):
             write_exit_lists(rf, policy, exits)
-        with stage("recovery.xlsx", peak):
+        with stage("recovery lists", peak):
             rows = write_recovery(rf)
         with stage("summary_table.xlsx", peak):
             write_summary_table(rf)
-        print(f"  {len(exits):,} exit units, {len(rows):,} recovery rows", flush=True)
+        counties = len(list((run_dir / "recovery_lists").glob("*.xlsx")))
+        print(f"  {len(exits):,} exit units in {len(list((run_dir / 'exit_lists').glob('*.xlsx'))):,} county files, "
+              f"{int(rows['is_paid'].sum()):,} recovery rows and {int((~rows['is_paid']).sum()):,} to stop paying "
+              f"in {counties:,} county files", flush=True)
         if args.pdf:
             from reports.pdf import print_pdf
 

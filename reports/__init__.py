@@ -3,9 +3,10 @@
 :func:`render_all` is what the pipeline calls after writing findings, and what ``audit report
 RUN_DIR`` calls to re-render a finished run without re-running the checks. It writes
 ``report.html`` (self-contained), ``report.pdf`` (headless Chromium; skipped with a note when
-Chromium is missing), ``exit_list.xlsx`` and ``exit_lists/<county_code>.xlsx``, ``recovery.xlsx``,
-``summary_table.xlsx``, for a run made with a workspace ``outcomes/<county_code>.xlsx`` (the
-outcomes forms), and ``render.json`` saying what was made (and why not, for the PDF).
+Chromium is missing), ``exit_list.xlsx`` and ``exit_lists/<code>_<name>.xlsx``, ``recovery.xlsx``
+and ``recovery_lists/<code>_<name>.xlsx``, ``summary_table.xlsx``, for a run made with a workspace
+``outcomes/<county_code>.xlsx`` (the outcomes forms), and ``render.json`` saying what was made (and
+why not, for the PDF) with the manifest of the files it wrote: a re-render removes exactly those first.
 
 Everything is read from the run directory through :class:`audit.rundir.RunDir`: the rules,
 parameters and indicators the run recorded, not today's code, so an old run renders as it was.
@@ -16,10 +17,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 from audit.outpaths import inside
+from audit.rundir import MANIFEST_KEY, previous_outputs, remove_outputs, written_since
 from reports.data import load_run
 from reports.exit_list import exit_units, write_exit_lists
 from reports.outcomes_form import write_outcome_forms
@@ -29,6 +32,10 @@ from reports.render import render_report
 from reports.summary_table import write_summary_table
 
 log = logging.getLogger("audit")
+
+#: what a render writes (the manifest render.json keeps, :mod:`audit.rundir`)
+RENDER_OUTPUTS = ("render.json", "report.html", "report.pdf", "exit_list.xlsx", "recovery.xlsx", "summary_table.xlsx",
+                  "exit_lists/*.xlsx", "recovery_lists/*.xlsx", "outcomes/*.xlsx")
 
 
 def render_all(run_dir: Path) -> None:
@@ -44,7 +51,11 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
     Raises :class:`audit.rundir.NotARunError` when ``run_dir`` is not the output of ``audit run``.
     """
     run_dir = Path(run_dir)
+    started = time.time()
     rf = load_run(run_dir)
+    # what the previous render wrote goes first (by its manifest): a county no longer listed
+    # leaves no file behind, and nothing else in the directory is touched
+    remove_outputs(run_dir, previous_outputs(run_dir, "render.json"), keep_since=started)
     policy = rf.policy
     html_path, pdf_path = inside(run_dir, "report.html"), inside(run_dir, "report.pdf")
     if not pdf:
@@ -62,18 +73,22 @@ def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
     recovery = write_recovery(rf)
     summary = write_summary_table(rf)
     forms = write_outcome_forms(rf)  # a run made with a workspace: the outcomes form per county
+    written = sorted({*written_since(run_dir, started, RENDER_OUTPUTS), "render.json"})
     status = {
         "rendered_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "report_html": html_path.name,
         "report_pdf": why is None,
         "pdf_note": why or "",
         "exit_units": len(exits),
-        "exit_lists": sorted(p.name for p in (run_dir / "exit_lists").glob("*.xlsx")),
-        "recovery_rows": len(recovery),
+        "exit_lists": [Path(w).name for w in written if w.startswith("exit_lists/")],
+        "recovery_rows": int(recovery["is_paid"].sum()),
+        "stop_payment_rows": int((~recovery["is_paid"]).sum()),
+        "recovery_lists": [Path(w).name for w in written if w.startswith("recovery_lists/")],
         "summary_table": summary is not None,
         "outcome_forms": len(forms),
     }
     if rf.rundir.notes:  # a run made before a snapshot existed: what was read instead
         status["notes"] = list(rf.rundir.notes)
+    status[MANIFEST_KEY] = written
     inside(run_dir, "render.json").write_text(json.dumps(status, ensure_ascii=False, indent=2), encoding="utf-8")
     return status

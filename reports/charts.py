@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from audit.totals import yuan_text
+
 
 @dataclass(frozen=True)
 class Bar:
@@ -31,10 +33,8 @@ class Chart:
 
 
 def money_text(value: float) -> str:
-    """Yuan, readable: 万元 from ten thousand up."""
-    if abs(value) >= 10_000:
-        return f"{value / 10_000:,.2f}万元"
-    return f"{value:,.2f}元"
+    """Yuan as every output writes it (:func:`audit.totals.yuan_text`): ``9,106.00 元``."""
+    return yuan_text(value)
 
 
 def horizontal_bars(rows: list[dict[str, Any]], label: str, value: str, title: str,

@@ -18,7 +18,7 @@ from typing import Any
 
 import polars as pl
 
-from audit.findings import money_at_risk
+from audit import totals
 from audit.policy import Policy
 from audit.rules import FAMILY_ZH, Family, RuleInfo
 from audit.rundir import RunDir
@@ -82,6 +82,11 @@ class RunFiles:
         return self.rundir.policy
 
     @property
+    def paid_date_exported(self) -> bool:
+        """Whether the claims export had a 拨付日期 column (:attr:`RunDir.paid_date_exported`)."""
+        return self.rundir.paid_date_exported
+
+    @property
     def month_label(self) -> str:
         m = self.audit_month
         return f"{m.year}年{m.month}月"
@@ -135,13 +140,14 @@ def _with_columns(frame: pl.DataFrame | None, cols: dict[str, type[pl.DataType] 
 
 def claim_money(rf: RunFiles, findings: pl.DataFrame | None = None) -> pl.DataFrame:
     """Per claim at risk (from ``findings``, default all): claim_id, amount_at_risk, finding_ids,
-    and the claim's unit, person, month, type, paid amount and the unit's county."""
+    ``paid`` (:func:`audit.totals.claim_money`: 应追回 when true, 应停止拨付 when not), and the
+    claim's unit, person, month, type, paid amount, 拨付日期 and the unit's county."""
     everything = findings is None or findings is rf.findings
     if everything and "claim_money" in rf.memo:
         return rf.memo["claim_money"]
     findings = rf.findings if findings is None else findings
     links = rf.links.join(findings.select("finding_id"), on="finding_id", how="semi")
-    per_claim = money_at_risk(findings, links, rf.claims if rf.claims.height else None)
+    per_claim = totals.claim_money(findings, links, rf.claims, rf.paid_date_exported).drop("unit_id", "person_id")
     out = (
         per_claim.join(rf.claims, on="claim_id", how="left", maintain_order="left")
         .join(rf.units.select("unit_id", "county_code"), on="unit_id", how="left", maintain_order="left")

@@ -22,10 +22,11 @@ Which units, and on what (the mapping):
 - each proposal lists its findings (ids) and the clauses they cite — each finding's own citation,
   the one in force for the unit's province (a Henan county's sheet never cites Jiangxi's notice).
 
-The amount to recover is the money at risk on all the unit's claims (each claim once, RULES.md
-§8), whatever the finding. These are recommendations: every sheet says a county must confirm them,
-in its 县区核实结论 column (and the 摘牌 date once done); ``audit outcomes import`` reads the list
-back. 审计状态 gives the statuses of the unit's findings in the monthly cycle (新发现, 持续 …);
+The money is the money at risk on all the unit's claims (each claim once, RULES.md §8), whatever
+the finding, split as RULES.md §8 "Unpaid claims" says: 应追回 on the claims paid (with a 拨付日期),
+应停止拨付 on those not yet paid. These are recommendations: every sheet says a county must confirm
+them, in its 县区核实结论 column (and the 摘牌 date once done); ``audit outcomes import`` reads the
+list back. 审计状态 gives the statuses of the unit's findings in the monthly cycle (新发现, 持续 …);
 findings a county rejected (不属实) are not read (:meth:`audit.rundir.RunDir.findings`), so they
 propose nothing.
 """
@@ -39,12 +40,12 @@ from typing import Any
 import polars as pl
 
 from audit.findings import STATUSES
-from audit.outpaths import county_file_stem, inside
+from audit.outpaths import inside
 from audit.policy import Policy
 from audit.schema import province_of
 from reports import evidence
 from reports.data import RunFiles, claim_money, unlinked_money
-from reports.xlsx import Column, sheet_name, workbook, write_table
+from reports.xlsx import Column, county_file_name, sheet_name, workbook, write_table
 
 CONDITIONS: dict[int, str] = {
     1: "①一年内提供的见习岗位数量和接收的见习人员未达当地最低标准",
@@ -70,8 +71,8 @@ COLUMNS = [
     Column("ban_until", "禁止申请截止日期（暂计）", "date"), Column("status", "当前状态"),
     Column("reasons", "问题及依据", "wrap", 50), Column("evidence", "证据摘要", "wrap", 60),
     Column("findings", "问题数", "int"), Column("finding_ids", "问题编号", "wrap", 24),
-    Column("recover", "应追缴金额（元）", "money"), Column("audit_status", "审计状态"), Column("confirm", "县区核实结论"),
-    Column("exit_done", "摘牌日期（县区填写）", "date"),
+    Column("recover", "应追回金额（元，已拨付）", "money"), Column("stop_payment", "应停止拨付金额（元，未拨付）", "money"),
+    Column("audit_status", "审计状态"), Column("confirm", "县区核实结论"), Column("exit_done", "摘牌日期（县区填写）", "date"),
 ]
 
 
@@ -148,7 +149,8 @@ def exit_units(rf: RunFiles, policy: Policy, with_evidence: bool = True) -> list
             "status": f"已于{r['exit_date']}退出" if r["exit_date"] else "在册",
             "reasons": "；".join(why[unit_id]),
             "evidence": _evidence(r["_evidence"], r["_rows"], one_line) if with_evidence else "",
-            "findings": r["findings"], "finding_ids": "、".join(r["_ids"]), "recover": recover.get(unit_id, 0.0),
+            "findings": r["findings"], "finding_ids": "、".join(r["_ids"]),
+            "recover": recover.get(unit_id, (0.0, 0.0))[0], "stop_payment": recover.get(unit_id, (0.0, 0.0))[1],
             "audit_status": "、".join(x for x in STATUSES if x in r["_statuses"]), "confirm": "", "exit_done": None,
             "_headline": headline, "_numbered": bool(numbered), "_finding_ids": list(r["_ids"]),
             "_ban_years": int(years) if banned and years else None,
@@ -157,11 +159,17 @@ def exit_units(rf: RunFiles, policy: Policy, with_evidence: bool = True) -> list
     return sorted(rows, key=lambda r: (r["county_code"], order.index(r["_headline"]), -r["recover"], r["unit_id"]))
 
 
-def _recover_by_unit(rf: RunFiles) -> dict[str, float]:
-    per_claim = claim_money(rf).group_by("unit_id").agg(pl.col("amount_at_risk").sum())
-    extra = unlinked_money(rf, rf.findings).group_by("unit_id").agg(pl.col("amount_at_risk").sum())
-    both = pl.concat([per_claim, extra]).drop_nulls("unit_id").group_by("unit_id").agg(pl.col("amount_at_risk").sum())
-    return {r["unit_id"]: round(float(r["amount_at_risk"]), 2) for r in both.to_dicts()}
+def _recover_by_unit(rf: RunFiles) -> dict[str, tuple[float, float]]:
+    """unit_id → (应追回, 应停止拨付): the money at risk on its paid and its unpaid claims (each claim
+    once); findings that name no claim count as to recover."""
+    per_claim = claim_money(rf).group_by("unit_id").agg(
+        pl.col("amount_at_risk").filter(pl.col("paid")).sum().alias("recover"),
+        pl.col("amount_at_risk").filter(~pl.col("paid")).sum().alias("stop"))
+    extra = unlinked_money(rf, rf.findings).group_by("unit_id").agg(
+        pl.col("amount_at_risk").sum().alias("recover"), pl.lit(0.0).alias("stop"))
+    both = pl.concat([per_claim, extra], how="vertical_relaxed").drop_nulls("unit_id").group_by("unit_id").agg(
+        pl.col("recover", "stop").sum())
+    return {r["unit_id"]: (round(float(r["recover"]), 2), round(float(r["stop"]), 2)) for r in both.to_dicts()}
 
 
 _EVIDENCE_LIMIT = 3  # findings' evidence quoted per unit; the rest are counted
@@ -190,11 +198,12 @@ def _summary_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for r in rows:
         s = out.setdefault(r["county_code"], {"county": r["county"], "county_code": r["county_code"], "units": 0,
                                               **{f"c{c}": 0 for c in (*CONDITIONS, JUDGEMENT)}, "banned": 0,
-                                              "recover": 0.0})
+                                              "recover": 0.0, "stop_payment": 0.0})
         s["units"] += 1
         s[f"c{r['_headline']}"] += 1
         s["banned"] += r["ban"].startswith("是")
         s["recover"] = round(s["recover"] + r["recover"], 2)
+        s["stop_payment"] = round(s["stop_payment"] + r["stop_payment"], 2)
     return [out[k] for k in sorted(out)]
 
 
@@ -203,29 +212,31 @@ SUMMARY_COLUMNS = [
     Column("c1", "情形①", "int"), Column("c2", "情形②", "int"), Column("c3", "情形③", "int"),
     Column("c4", "情形④", "int"), Column("c0", "审计判断（本省未规定退出情形）", "int"),
     Column("banned", "不得再次申请单位数", "int"),
-    Column("recover", "应追缴金额（元）", "money"),
+    Column("recover", "应追回金额（元，已拨付）", "money"), Column("stop_payment", "应停止拨付金额（元，未拨付）", "money"),
 ]
 
 
-def _write_book(path: Path, rf: RunFiles, by_county: dict[str, list[dict[str, Any]]], summary: list[dict[str, Any]],
+def _write_book(path: Path, rf: RunFiles, by_county: dict[str, list[dict[str, Any]]], summary: list[dict[str, Any]] | None,
                 counties: list[str]) -> None:
+    """A workbook: the summary sheet (when ``summary`` is given), then a sheet per county."""
     book, fmt = workbook(str(path))
     used: set[str] = set()
-    write_table(book, fmt, sheet_name("汇总", used), f"{rf.month_label} " + NOTICE_SUMMARY, SUMMARY_COLUMNS,
-                summary, total_of=("units", "c1", "c2", "c3", "c4", "c0", "banned", "recover"))
+    if summary is not None:
+        write_table(book, fmt, sheet_name("汇总", used), f"{rf.month_label} " + NOTICE_SUMMARY, SUMMARY_COLUMNS,
+                    summary, total_of=("units", "c1", "c2", "c3", "c4", "c0", "banned", "recover", "stop_payment"))
     for code in counties:
         name = f"{code} {rf.county_name(code)}" if rf.county_name(code) != code else code or "未知县区"
         # each county is sent its own province's basis: Jiangxi's exit clause only where it is in force
         notice = NOTICE if any(r["_numbered"] for r in by_county[code]) else NOTICE_JUDGEMENT
         write_table(book, fmt, sheet_name(name, used), f"{rf.month_label} {rf.county_name(code)} " + notice,
-                    COLUMNS, by_county[code], total_of=("recover",))
+                    COLUMNS, by_county[code], total_of=("findings", "recover", "stop_payment"))
     book.close()
 
 
 def write_exit_lists(rf: RunFiles, policy: Policy, rows: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """exit_list.xlsx (summary + one sheet per county) and exit_lists/<county_code>.xlsx.
-
-    Every county's file carries the province's summary sheet (all counties), then its own sheet."""
+    """exit_list.xlsx (the summary of every county, then one sheet per county) and, for each
+    county, exit_lists/<code>_<name>.xlsx holding that county's sheet alone (no other county's
+    rows, no summary of the others): what the county office receives and prints."""
     rows = exit_units(rf, policy) if rows is None else rows
     by_county: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
@@ -235,13 +246,11 @@ def write_exit_lists(rf: RunFiles, policy: Policy, rows: list[dict[str, Any]] | 
     _write_book(inside(rf.run_dir, "exit_list.xlsx"), rf, by_county, summary, counties)
     folder = inside(rf.run_dir, "exit_lists")
     folder.mkdir(exist_ok=True)
-    for old in folder.glob("*.xlsx"):
-        old.unlink()
-    # a file per six-digit county code; the rows of every other code (none, or not GB/T 2260:
-    # a data-quality finding of its own) share unknown.xlsx, a sheet per code
+    # a file per six-digit county code, named with its code and name; the rows of every other code
+    # (none, or not GB/T 2260: a data-quality finding of its own) share unknown.xlsx, a sheet per code
     files: dict[str, list[str]] = {}
     for code in counties:
-        files.setdefault(county_file_stem(code), []).append(code)
-    for stem, codes in files.items():
-        _write_book(inside(folder, f"{stem}.xlsx"), rf, by_county, summary, codes)
+        files.setdefault(county_file_name(code, rf.county_names.get(code)), []).append(code)
+    for name, codes in files.items():
+        _write_book(inside(folder, name), rf, by_county, None, codes)
     return rows

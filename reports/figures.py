@@ -7,10 +7,12 @@ parameters and reference tables in force, rules and keys skipped).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import polars as pl
 
+from audit import totals
 from audit.coverage import run_coverage
 from audit.masking import mask, mask_id
 from audit.policy import Policy
@@ -23,37 +25,27 @@ from reports.data import (
     family_zh,
     finding_money,
     money_by,
-    total_money,
     unlinked_money,
     with_county,
 )
+from reports.labels import value_label
 
 SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
 
 
 def headline(rf: RunFiles) -> dict[str, Any]:
-    """Findings, units, trainees and money at risk (each claim once)."""
+    """The headline figures (:func:`audit.totals.figures`, the one definition the terminal reads too)."""
     f = rf.findings
-    money = claim_money(rf)
-    units = set(f["unit_id"].drop_nulls().to_list()) | set(money["unit_id"].drop_nulls().to_list())
-    persons = set(f["person_id"].drop_nulls().to_list()) | set(money["person_id"].drop_nulls().to_list())
-    return {
-        "findings": f.height,
-        "high": f.filter(pl.col("severity") == "high").height,
-        "units": len(units),
-        "trainees": len(persons),
-        "claims": money.filter(pl.col("amount_at_risk") > 0).height,
-        "money": total_money(rf, f),
-    }
+    out = totals.figures(f, rf.links, rf.claims, rf.paid_date_exported, per_claim=claim_money(rf))
+    return out | {"trainees": out["persons"], "money": out["amount_at_risk"],
+                  "paid_date_exported": rf.paid_date_exported}
 
 
 def by_family(rf: RunFiles) -> list[dict[str, Any]]:
-    money = money_by(rf, "family")
-    groups = rf.findings.group_by("family", maintain_order=True).agg(
-        pl.len().alias("findings"), pl.col("person_id").drop_nulls().n_unique().alias("persons"),
-        pl.col("unit_id").drop_nulls().n_unique().alias("units"))
-    rows = [{"family": str(r["family"]), "family_zh": family_zh(str(r["family"])), "findings": r["findings"],
-             "persons": r["persons"], "units": r["units"], "money": money[r["family"]]} for r in groups.to_dicts()]
+    """:func:`audit.totals.by_family` (the total row apart), biggest money first."""
+    rows = [r | {"family_zh": family_zh(str(r["family"])), "money": r["amount_at_risk"]}
+            for r in totals.by_family(rf.findings, rf.links, rf.claims, rf.paid_date_exported)
+            if r["family"] != totals.TOTAL]
     return sorted(rows, key=lambda r: (-r["money"], -r["findings"]))
 
 
@@ -81,35 +73,64 @@ def by_county(rf: RunFiles) -> list[dict[str, Any]]:
     counts = f.group_by("county_code").agg(
         pl.len().alias("findings"), pl.col("unit_id").drop_nulls().n_unique().alias("units"),
         pl.col("person_id").drop_nulls().n_unique().alias("persons"))
-    money = claim_money(rf).group_by("county_code").agg(pl.col("amount_at_risk").sum().alias("money"))
+    money = claim_money(rf).group_by("county_code").agg(
+        pl.col("amount_at_risk").sum().alias("money"),
+        pl.col("amount_at_risk").filter(~pl.col("paid")).sum().alias("stop_payment"))
     extra = with_county(rf, unlinked_money(rf, rf.findings)).group_by("county_code").agg(
         pl.col("amount_at_risk").sum().alias("extra"))
     table = (counts.join(money, on="county_code", how="full", coalesce=True)
              .join(extra, on="county_code", how="full", coalesce=True)
              .with_columns(pl.col("findings", "units", "persons").fill_null(0),
-                           (pl.col("money").fill_null(0) + pl.col("extra").fill_null(0)).round(2).alias("money"))
+                           (pl.col("money").fill_null(0) + pl.col("extra").fill_null(0)).round(2).alias("money"),
+                           pl.col("stop_payment").fill_null(0).round(2))
              .sort(["money", "findings", "county_code"], descending=[True, True, False], nulls_last=True))
     return [
         {"county_code": r["county_code"] or "", "county": rf.county_name(r["county_code"]), "findings": r["findings"],
-         "units": r["units"], "persons": r["persons"], "money": r["money"]}
+         "units": r["units"], "persons": r["persons"], "money": r["money"], "stop_payment": r["stop_payment"],
+         "recover": round(r["money"] - r["stop_payment"], 2)}
         for r in table.to_dicts()
     ]
 
 
 def top_findings(rf: RunFiles, n: int) -> list[dict[str, Any]]:
-    """The ``n`` findings with the most money at risk (then high severity), evidence readable."""
+    """The ``n`` entries with the most money at risk (then high severity), evidence readable.
+
+    Findings about the same money make one entry: those that put money on exactly the same
+    claims, or — naming no claim — the same unit, person, year and amount (two rules seeing one
+    10,800 yuan). The entry leads with the finding ranked first and names the others' rules
+    (``also``), so a reader never counts the same money twice."""
     if not rf.findings.height:
         return []
+    claim_sets = rf.links.group_by("finding_id").agg(pl.col("claim_id").unique().sort().str.join(",").alias("_claims"))
     ranked = (
         with_county(rf, rf.findings).join(finding_money(rf), on="finding_id", how="left")
-        .with_columns(pl.col("severity").replace({"high": 0, "medium": 1, "low": 2}).cast(pl.Int64).alias("_sev"))
-        .sort(["money", "_sev", "finding_id"], descending=[True, False, False]).head(n)
-        .join(rf.units.select("unit_id", "unit_name"), on="unit_id", how="left")
-        .join(rf.trainees.select("person_id", "name"), on="person_id", how="left")
+        .join(claim_sets, on="finding_id", how="left")
+        .with_columns(pl.col("severity").replace({"high": 0, "medium": 1, "low": 2}).cast(pl.Int64).alias("_sev"),
+                      pl.when(pl.col("_claims").is_not_null()).then(pl.concat_str([pl.lit("c:"), pl.col("_claims")]))
+                      .otherwise(pl.concat_str([pl.lit("u:"), pl.col("unit_id").fill_null(""), pl.lit("|"),
+                                                pl.col("person_id").fill_null(""), pl.lit("|"),
+                                                pl.col("period_start").dt.year().cast(pl.String).fill_null(""),
+                                                pl.lit("|"), pl.col("money").round(2).cast(pl.String)]))
+                      .alias("_money_key"))
+        .sort(["money", "_sev", "finding_id"], descending=[True, False, False])
+    )
+    # a finding with no money is about no money: it groups with nothing
+    ranked = ranked.with_columns(pl.when(pl.col("money") > 0).then(pl.col("_money_key"))
+                                 .otherwise(pl.col("finding_id")).alias("_money_key"))
+    groups = ranked.group_by("_money_key", maintain_order=True).agg(
+        pl.col("finding_id").first().alias("_lead"), pl.col("rule_id").slice(1).alias("_also_rules"),
+        pl.col("finding_id").slice(1).alias("_also_ids")).head(n)
+    lead = (
+        groups.join(ranked.drop("_money_key"), left_on="_lead", right_on="finding_id", how="left", maintain_order="left")
+        .rename({"_lead": "finding_id"})
+        .join(rf.units.select("unit_id", "unit_name"), on="unit_id", how="left", maintain_order="left")
+        .join(rf.trainees.select("person_id", "name"), on="person_id", how="left", maintain_order="left")
     )
     rows = []
-    for r in ranked.to_dicts():
+    for r in lead.to_dicts():
         info = rf.rule(r["rule_id"])
+        also = [{"title": rf.rule(rule).title, "rule_id": rule, "finding_id": fid}
+                for rule, fid in zip(r["_also_rules"], r["_also_ids"])]
         rows.append({
             "finding_id": r["finding_id"], "rule_id": r["rule_id"], "title": info.title,
             "citation": r["citation"] or info.citation, "severity": SEVERITY_ZH.get(r["severity"], r["severity"]),
@@ -118,7 +139,7 @@ def top_findings(rf: RunFiles, n: int) -> list[dict[str, Any]]:
             "unit_id": r["unit_id"] or "", "person": _person(r["name"], r["person_id"]),
             "claim_id": r["claim_id"] or "", "period": _period(r["period_start"], r["period_end"]),
             "status": r.get("status") or "",
-            "evidence": evidence.items(r["evidence"]),
+            "evidence": evidence.items(r["evidence"]), "also": also,
         })
     return rows
 
@@ -211,7 +232,8 @@ def parameters(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
         for p in policy.describe(code, when):
             value = p["value"]
             rows.append({
-                "name": p["name"], "description": p["description"], "unit": p["unit"],
+                # the catalogue's description is "中文 — English": a clerk reads the Chinese
+                "name": p["name"], "description": str(p["description"] or "").split(" — ")[0], "unit": p["unit"],
                 "value": "未设定（相关规则跳过）" if value is None else _param_value(value),
                 "reference": p["reference"] or "", "since": str(p["effective_from"] or ""),
                 "from": "全国" if p["from"] == "national" else ("本省" if p["from"] else ""),
@@ -224,13 +246,16 @@ def _param_value(value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):
-        return "、".join(map(str, value))
-    return str(value)
+        return "、".join(value_label(str(v)) for v in value)
+    return value_label(str(value))
 
 
 def detection(policy: Policy) -> list[dict[str, Any]]:
-    return [{"name": d.name, "value": _param_value(d.value), "unit": d.unit, "description": d.description,
-             "rationale": d.rationale} for d in policy.detection.values()]
+    return [{"name": d.name, "value": _param_value(d.value), "unit": d.unit,
+             "description": str(d.description or "").split(" — ")[0],
+             # the project's own copy of the readings, which a clone of the project carries
+             "rationale": str(d.rationale or "").replace("RULES.md §8", "docs/readings.md"),
+             } for d in policy.detection.values()]
 
 
 REFERENCE_ZH = {
@@ -244,8 +269,9 @@ REFERENCE_LABELS = {
     "years_covered": "覆盖年份", "years_needed": "需要的年份", "province_code": "省份代码", "tier": "档次",
     "operator_rows": "操作员提供的行数", "covered": "覆盖的日期", "reason": "原因", "monthly_yuan": "月最低工资标准",
     "effective_from": "执行日期", "effective_to": "截止日期", "status": "状态", "month": "月份", "counties": "县区数",
-    "priceable": "可定价县区数",
+    "priceable": "可定价县区数", "warnings": "提示",
 }
+_CODE = re.compile(r"(?<![\w.])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w./])")
 _LONG_TEXT = 120
 _MAX_ROWS = 30
 
@@ -263,7 +289,7 @@ def reference_status(rf: RunFiles) -> list[dict[str, Any]]:
             items = [_ref_item(k, v, month) for k, v in value.items()]
         else:
             items = [_ref_item(name, value, month)]
-        out.append({"name": f"{REFERENCE_ZH.get(name, name)}（{name}）", "items": items})
+        out.append({"name": REFERENCE_ZH.get(name, name), "items": items})
     return out
 
 
@@ -293,7 +319,8 @@ def _text(value: Any) -> str:
         return "；".join(f"{REFERENCE_LABELS.get(k, k)}: {_text(v)}" for k, v in value.items())
     if isinstance(value, list):
         return "、".join(_text(v) for v in value) if value else "无"
-    text = mask(value)
+    # a table's or field's name inside a message (min_wage 620000 tier 1 …) in Chinese
+    text = _CODE.sub(lambda m: REFERENCE_ZH.get(m.group(0)) or value_label(m.group(0)), mask(value))
     return text if len(text) <= _LONG_TEXT else text[: _LONG_TEXT - 1] + "…"
 
 
@@ -381,8 +408,12 @@ def contracts(rf: RunFiles) -> dict[str, Any] | None:
     for e in failed[:_CONTRACTS_SHOWN]:
         table = str(e.get("table", ""))
         spec = SPECS.get(table)
+        columns_zh = {c.name: c.zh for c in spec.columns} if spec else {}
         rows.append({
-            "table": table, "table_zh": spec.zh if spec else table, "description": str(e.get("description", "")),
+            # a column named in the expectation reads as its Chinese header (person_id → 身份证号)
+            "table": table, "table_zh": spec.zh if spec else table,
+            "description": _CODE.sub(lambda m, zh=columns_zh: zh.get(m.group(0)) or value_label(m.group(0)),
+                                     str(e.get("description", ""))),
             "rows": int(e.get("unexpected_rows") or 0), "checked": int(e.get("rows_checked") or 0),
             "error": str(e.get("error") or ""),
         })

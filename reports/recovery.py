@@ -1,8 +1,16 @@
-"""recovery.xlsx: per unit and trainee, the claims that should not have been paid.
+"""recovery.xlsx and recovery_lists/<code>_<name>.xlsx: the claims that should not have been
+paid (应追回) and those that should not be (应停止拨付), per county.
 
 Each claim appears once, with its money at risk (the largest amount any finding puts on it,
 never more than was paid — RULES.md §8), the rules that put it at risk and their citations.
-Findings that put money at risk without naming claims are listed with their own amount.
+Findings that put money at risk without naming claims are listed with their own amount, as to
+recover. A claim without a 拨付日期 was not paid (RULES.md §8, "Unpaid claims"): there is nothing
+to recover, it is listed apart as 应停止拨付 — never on the recovery list. Where the export has no
+拨付日期 column at all every claim is taken as paid, and the notice says so.
+
+``recovery.xlsx`` is the province's summary, one row per county; each county is sent its own
+file, ``recovery_lists/<code>_<name>.xlsx`` (a county reads its own lines, not a national list):
+the paid claims by unit and trainee, then claim by claim, then the unpaid claims.
 
 ID numbers are masked here too, although this is an internal working file: subsidies are
 recovered from the unit that claimed them, the county identifies every line by its 申领编号 and
@@ -12,30 +20,46 @@ USB stick far more easily than the system it came from. So no full ID leaves the
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 
 from audit.findings import STATUSES
 from audit.masking import mask_id
 from audit.outpaths import inside
 from reports.data import RunFiles, claim_money, unlinked_money, with_county
-from reports.xlsx import Column, sheet_name, workbook, write_table
+from reports.xlsx import Column, county_file_name, sheet_name, workbook, write_table
 
-NOTICE = ("追缴清单 — 审计线索与建议，须由县区人社部门核实确认后依规追缴。每笔申领只列一次，金额为各问题中最大者且不超过实际申领额。"
-          "身份证号已脱敏：请按申领编号、协议编号在经办系统中查询。")
+NOTICE = ("应追回清单（已拨付的申领）— 审计线索与建议，须由县区人社部门核实确认后依规追回。每笔申领只列一次，金额为各问题中最大者"
+          "且不超过实际申领额。身份证号已脱敏：请按申领编号、协议编号在经办系统中查询。")
+NOTICE_STOP = ("应停止拨付清单（尚无拨付日期的申领）— 资金尚未拨出，无需追回：须由县区人社部门核实确认后停止拨付。每笔申领只列一次，"
+               "金额为各问题中最大者且不超过申领额。身份证号已脱敏：请按申领编号、协议编号在经办系统中查询。")
+NOTICE_SUMMARY = ("应追回与应停止拨付汇总 — 审计线索与建议，各县区明细见 recovery_lists/ 下本县区的文件，须由县区人社部门核实确认。"
+                  "已拨付（有拨付日期）的申领应追回，尚未拨付的应停止拨付。")
+NOTICE_NO_PAID_DATE = "本次申领数据没有“拨付日期”一列，无法区分是否已拨付：全部按已拨付列入应追回。"
+RECOVERY_DIR = "recovery_lists"
 
 CLAIM_COLUMNS = [
     Column("county", "县区"), Column("county_code", "区划代码"), Column("unit_name", "单位名称"),
     Column("unit_id", "统一社会信用代码"), Column("name", "见习人员姓名"), Column("person", "身份证号（脱敏）"),
     Column("claim_id", "申领编号"), Column("agreement_id", "协议编号"), Column("claim_month", "补贴所属月份", "date"),
     Column("claim_type", "补贴类型"), Column("paid", "申领金额（元）", "money"), Column("paid_date", "拨付日期", "date"),
-    Column("recover", "应追缴金额（元）", "money"), Column("rules", "问题", "wrap", 40),
+    Column("recover", "应追回金额（元）", "money"), Column("rules", "问题", "wrap", 40),
     Column("citations", "依据", "wrap", 36), Column("finding_ids", "问题编号", "wrap", 20), Column("status", "审计状态"),
 ]
+STOP_COLUMNS = [c if c.key != "recover" else Column("recover", "应停止拨付金额（元）", "money")
+                for c in CLAIM_COLUMNS if c.key != "paid_date"]
 PERSON_COLUMNS = [
     Column("county", "县区"), Column("county_code", "区划代码"), Column("unit_name", "单位名称"),
     Column("unit_id", "统一社会信用代码"), Column("name", "见习人员姓名"), Column("person", "身份证号（脱敏）"),
     Column("claims", "申领笔数", "int"), Column("first_month", "最早月份", "date"), Column("last_month", "最晚月份", "date"),
-    Column("recover", "应追缴金额（元）", "money"), Column("rules", "问题", "wrap", 40),
+    Column("recover", "应追回金额（元）", "money"), Column("rules", "问题", "wrap", 40),
+]
+SUMMARY_COLUMNS = [
+    Column("county", "县区"), Column("county_code", "区划代码"), Column("units", "涉及单位数", "int"),
+    Column("persons", "涉及人员数", "int"), Column("recover_claims", "应追回申领笔数", "int"),
+    Column("recover", "应追回金额（元）", "money"), Column("stop_claims", "应停止拨付申领笔数", "int"),
+    Column("stop_payment", "应停止拨付金额（元）", "money"), Column("file", "本县区明细文件"),
 ]
 
 
@@ -77,7 +101,8 @@ def _with_titles(rows: pl.DataFrame, fids: pl.Expr, rules: pl.DataFrame, finding
 def recovery_rows(rf: RunFiles) -> pl.DataFrame:
     """One row per claim at risk (and per claim-less finding with money), biggest first per unit.
 
-    Columns: the keys of :data:`CLAIM_COLUMNS`. Built in polars over the claims at risk; only the
+    Columns: the keys of :data:`CLAIM_COLUMNS`, and ``is_paid`` (应追回 when true, 应停止拨付 when
+    not: :func:`audit.totals.claim_money`). Built in polars over the claims at risk; only the
     distinct ID numbers pass through :func:`audit.masking.mask_id` (the column is an ID column,
     whatever its values look like).
     """
@@ -90,6 +115,7 @@ def recovery_rows(rf: RunFiles) -> pl.DataFrame:
         .otherwise(pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).round(2).alias("paid"),
         "paid_date", pl.col("amount_at_risk").cast(pl.Float64).round(2).alias("recover"),
         pl.col("finding_ids").list.join("、").fill_null("").alias("finding_ids"), "rules", "citations", "status",
+        pl.col("paid").alias("is_paid"),
     )
     loose = with_county(rf, unlinked_money(rf, rf.findings)).drop("status", strict=False).with_row_index(
         "_row", offset=per_claim.height)
@@ -97,7 +123,7 @@ def recovery_rows(rf: RunFiles) -> pl.DataFrame:
         "_row", "county_code", "unit_id", "person_id", pl.lit(NO_CLAIM).alias("claim_id"), pl.lit("").alias("agreement_id"),
         pl.col("period_start").alias("claim_month"), pl.lit("").alias("claim_type"), pl.lit(None, pl.Float64).alias("paid"),
         pl.lit(None, pl.Date).alias("paid_date"), pl.col("amount_at_risk").cast(pl.Float64).round(2).alias("recover"),
-        pl.col("finding_id").alias("finding_ids"), "rules", "citations", "status",
+        pl.col("finding_id").alias("finding_ids"), "rules", "citations", "status", pl.lit(True).alias("is_paid"),
     )
     rows = pl.concat([claim_rows, loose_rows], how="vertical_relaxed")
     people = rows["person_id"].drop_nulls().unique().to_list()
@@ -115,7 +141,7 @@ def recovery_rows(rf: RunFiles) -> pl.DataFrame:
         # the order of the list, and among equal keys the order of the claims, then the findings
         .sort("county_code", "unit_id", "person", pl.col("claim_month").cast(pl.String).fill_null(""), "_row")
     )
-    return rows.select([c.key for c in CLAIM_COLUMNS])
+    return rows.select([c.key for c in CLAIM_COLUMNS] + ["is_paid"])
 
 
 def _county_name(rf: RunFiles, code: pl.Expr) -> pl.Expr:
@@ -137,13 +163,52 @@ def person_rows(rows: pl.DataFrame) -> pl.DataFrame:
                     maintain_order=True).select([c.key for c in PERSON_COLUMNS])
 
 
-def write_recovery(rf: RunFiles) -> pl.DataFrame:
-    rows = recovery_rows(rf)
-    book, fmt = workbook(str(inside(rf.run_dir, "recovery.xlsx")))
+def summary_rows(rows: pl.DataFrame, files: dict[str, str]) -> pl.DataFrame:
+    """Per county: units, persons, and the claims and money to recover and to stop paying."""
+    paid = pl.col("is_paid")
+    return rows.group_by("county_code", maintain_order=True).agg(
+        pl.col("county").first(), pl.col("unit_id").filter(pl.col("unit_id") != "").n_unique().alias("units"),
+        pl.col("person").filter(pl.col("person") != "").n_unique().alias("persons"),
+        (paid & (pl.col("claim_id") != NO_CLAIM)).sum().cast(pl.Int64).alias("recover_claims"),
+        pl.col("recover").filter(paid).sum().round(2).alias("recover"),
+        (~paid).sum().cast(pl.Int64).alias("stop_claims"),
+        pl.col("recover").filter(~paid).sum().round(2).alias("stop_payment"),
+    ).sort("county_code").with_columns(
+        pl.col("county_code").replace_strict(files, default="", return_dtype=pl.String).alias("file")
+    ).select([c.key for c in SUMMARY_COLUMNS])
+
+
+def _write_county(path: Path, rf: RunFiles, rows: pl.DataFrame, extra: str) -> None:
+    """One county's file: the paid claims by unit and trainee and claim by claim, the unpaid apart."""
+    name = rows["county"][0] if rows.height else ""
+    paid, unpaid = rows.filter(pl.col("is_paid")), rows.filter(~pl.col("is_paid"))
+    book, fmt = workbook(str(path))
     used: set[str] = set()
-    write_table(book, fmt, sheet_name("按单位和人员", used), f"{rf.month_label} " + NOTICE, PERSON_COLUMNS,
-                person_rows(rows), total_of=("claims", "recover"))
-    write_table(book, fmt, sheet_name("申领明细", used), f"{rf.month_label} " + NOTICE, CLAIM_COLUMNS, rows,
-                total_of=("recover",))
+    head = f"{rf.month_label} {name} "
+    write_table(book, fmt, sheet_name("应追回（按单位和人员）", used), head + NOTICE + extra, PERSON_COLUMNS,
+                person_rows(paid), total_of=("claims", "recover"))
+    write_table(book, fmt, sheet_name("应追回申领明细", used), head + NOTICE + extra, CLAIM_COLUMNS,
+                paid.select([c.key for c in CLAIM_COLUMNS]), total_of=("recover",))
+    write_table(book, fmt, sheet_name("应停止拨付", used), head + NOTICE_STOP, STOP_COLUMNS,
+                unpaid.select([c.key for c in STOP_COLUMNS]), total_of=("recover",))
+    book.close()
+
+
+def write_recovery(rf: RunFiles) -> pl.DataFrame:
+    """recovery.xlsx (the summary per county) and recovery_lists/<code>_<name>.xlsx per county;
+    returns the rows (every claim at risk, paid or not)."""
+    rows = recovery_rows(rf)
+    extra = "" if rf.paid_date_exported else NOTICE_NO_PAID_DATE
+    folder = inside(rf.run_dir, RECOVERY_DIR)
+    folder.mkdir(exist_ok=True)
+    # a file per six-digit county code; every other code (none, or not GB/T 2260) shares unknown.xlsx
+    files = {code: county_file_name(code, rf.county_names.get(code)) for code in rows["county_code"].unique().to_list()}
+    by_file = rows.with_columns(pl.col("county_code").replace_strict(files, return_dtype=pl.String).alias("_file"))
+    for (name,), part in by_file.partition_by("_file", as_dict=True, maintain_order=True).items():
+        _write_county(inside(folder, name), rf, part.drop("_file"), extra)
+    book, fmt = workbook(str(inside(rf.run_dir, "recovery.xlsx")))
+    write_table(book, fmt, sheet_name("汇总", set()), f"{rf.month_label} " + NOTICE_SUMMARY + extra, SUMMARY_COLUMNS,
+                summary_rows(rows, {k: f"{RECOVERY_DIR}/{v}" for k, v in files.items()}),
+                total_of=("units", "persons", "recover_claims", "recover", "stop_claims", "stop_payment"))
     book.close()
     return rows

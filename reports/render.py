@@ -86,7 +86,7 @@ def context(rf: RunFiles, policy: Policy, pdf_note: str, exits: list[dict[str, A
         "skipped_keys": figures.skipped_keys(rf),
         "exit_counts": [{"condition": text, "units": sum(1 for e in exits if e["_headline"] == number)}
                         for number, text in [*CONDITIONS.items(), (JUDGEMENT, JUDGEMENT_TEXT)]],
-        "exit_top": sorted(exits, key=lambda e: (-e["recover"], e["unit_id"]))[:n_top],
+        "exit_top": sorted(exits, key=lambda e: (-(e["recover"] + e["stop_payment"]), e["unit_id"]))[:n_top],
         "exit_total": len(exits),
         "pdf_note": pdf_note,
         "has_validation": rf.rundir.has("validation.html"),

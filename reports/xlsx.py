@@ -16,6 +16,7 @@ from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
 
 from audit.masking import mask, mask_code, mask_unit
+from audit.outpaths import UNKNOWN_STEM, county_file_stem, safe_stem
 
 HEADER_ROW = 1  # row 0 carries the sheet's notice; data start below the header
 #: columns whose values are codes a county looks up as they are: a claim, agreement or finding
@@ -50,6 +51,7 @@ class Formats:
         self.text = book.add_format({"valign": "top"})
         self.wrap = book.add_format({"text_wrap": True, "valign": "top"})
         self.total = book.add_format({"bold": True, "num_format": "#,##0.00", "top": 1})
+        self.total_int = book.add_format({"bold": True, "num_format": "#,##0", "top": 1})
         self.total_label = book.add_format({"bold": True, "top": 1})
 
 
@@ -231,6 +233,30 @@ class BulkWorksheet(Worksheet):
         self.fh.write("".join(out))
 
 
+def print_setup(ws: Worksheet, last_row: int, n_columns: int) -> None:
+    """A county prints the list: A4 landscape, every column on the page's width (as many pages
+    down as it takes), the notice and header rows repeated on every page, the table as print area."""
+    ws.set_paper(9)  # A4
+    ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(0, HEADER_ROW)
+    ws.print_area(0, 0, max(last_row, HEADER_ROW), max(n_columns - 1, 0))
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+def county_file_name(code: str | None, name: str | None) -> str:
+    """``<code>_<name>.xlsx`` for a county's own file (e.g. ``360102_南昌市东湖区.xlsx``): the code
+    only when it is six digits (:func:`audit.outpaths.county_file_stem`; any other code's rows
+    share ``unknown.xlsx``), the name sanitised (:func:`audit.outpaths.safe_stem`): no separator,
+    no ``..``, nothing hidden. The writer still asks :func:`audit.outpaths.inside` for the path."""
+    stem = county_file_stem(code)
+    if stem == UNKNOWN_STEM:
+        return f"{UNKNOWN_STEM}.xlsx"
+    named = safe_stem(name, fallback="")
+    return f"{stem}_{named}.xlsx" if named and named != stem else f"{stem}.xlsx"
+
+
 def workbook(path: str) -> tuple[Workbook, Formats]:
     # in memory: xlsxwriter otherwise writes and removes a temporary file per part (a county's
     # exit list is a dozen parts, and there is a file per county)
@@ -367,15 +393,20 @@ def write_table(book: Workbook, fmt: Formats, name: str, notice: str, columns: l
                 _write_column(ws, fmt, j, col.kind, series[j].slice(lo, hi - lo))
         last = HEADER_ROW + (hi - lo)
         if total_of and n and part == parts - 1:
-            ws.write_string(last + 1, 0, "合计", fmt.total_label)
+            last += 1
+            ws.write_string(last, 0, "合计", fmt.total_label)
             for j, col in enumerate(columns):
                 if col.key in total_of:
-                    ws.write_number(last + 1, j, round(sum(float(v or 0) for v in series[j].to_list()), 2), fmt.total)
+                    total = round(float(series[j].cast(pl.Float64, strict=False).fill_null(0).sum()), 2)
+                    # counts add up to whole numbers and show as such, money with its two decimals
+                    ws.write_number(last, j, int(total) if col.kind == "int" else total,
+                                    fmt.total_int if col.kind == "int" else fmt.total)
         for j, col in enumerate(columns):
             ws.set_column(j, j, col.width or max(8.0, min(widths[j], 60.0)),
                           fmt.wrap if col.kind == "wrap" else None)
         ws.freeze_panes(HEADER_ROW + 1, 0)
-        ws.autofilter(HEADER_ROW, 0, max(last, HEADER_ROW), max(len(columns) - 1, 0))
+        ws.autofilter(HEADER_ROW, 0, max(HEADER_ROW + (hi - lo), HEADER_ROW), max(len(columns) - 1, 0))
+        print_setup(ws, last, len(columns))
         sheets.append(ws)
     return sheets
 

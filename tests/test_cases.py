@@ -190,3 +190,17 @@ def test_a_run_without_findings_writes_an_empty_case_table(tmp_path):
     cases = write_run_cases(run_dir, policy())
     assert cases.height == 0
     assert pl.read_parquet(run_dir / "cases.parquet").columns == list(CASE_SCHEMA)
+
+
+def test_a_case_summary_reads_naturally() -> None:
+    """Amounts as every output writes them; a count of zero is left out, not written as 0人."""
+    from audit.app.cases import _summary
+
+    frame = pl.DataFrame({
+        "unit_names": [["甲公司"], []], "n_units": [1, 0], "n_persons": [0, 2], "n_findings": [3, 1],
+        "n_signals": [0, 1], "families": [["DORMANT_UNIT"], ["GHOST_TRAINEE"]],
+        "amount_at_risk": [47144.0, 0.0], "amount_claimed": [0.0, 9106.0],
+    })
+    first, second = frame.select(_summary().alias("s"))["s"].to_list()
+    assert first == "甲公司：见习单位1家，问题线索3条，涉及长期未开展见习；风险金额 47,144.00 元"
+    assert second == "未涉及见习单位：见习人员2人，问题线索1条（其中图谱信号1条），涉及虚假见习人员；风险金额 0.00 元，经手申领 9,106.00 元"

@@ -134,9 +134,10 @@ def cycle(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         book.save(replies[-1])
     audit("outcomes", "import", *map(str, replies), "--workspace", str(ws), ok=(0,))
 
-    path = m1 / "exit_lists" / f"{exit_county}.xlsx"
-    book, col, rows = sheet_rows(path, 1)
-    sheet = book.worksheets[1]
+    # the county's own file (issue #14: <code>_<name>.xlsx, its own sheet alone)
+    path = next((m1 / "exit_lists").glob(f"{exit_county}_*.xlsx"))
+    book, col, rows = sheet_rows(path, 0)
+    sheet = book.worksheets[0]
     for r in rows:
         unit = sheet.cell(r, col["统一社会信用代码"]).value
         if unit == confirm:
@@ -214,8 +215,9 @@ def test_false_alarms_are_out_of_counts_lists_and_exit_proposals(cycle: dict[str
     assert next(r for r in run["by_family"] if r["family"] == "TOTAL")["findings"] == counted
     report = (m2 / "report.html").read_text(encoding="utf-8")
     assert re.search(r'id="h-findings">' + f"{counted:,}" + "<", report)
-    recovery = openpyxl.load_workbook(m2 / "recovery.xlsx")["申领明细"]
-    listed = " ".join(str(c.value) for row in recovery.iter_rows() for c in row if c.value)
+    # the recovery lines: each county's file (issue #14), every sheet (paid and not yet paid)
+    listed = " ".join(str(c.value) for p in (m2 / "recovery_lists").glob("*.xlsx")
+                      for ws in openpyxl.load_workbook(p).worksheets for row in ws.iter_rows() for c in row if c.value)
     for fid in dismissed["finding_id"]:
         assert fid not in listed and fid not in report
     exits = openpyxl.load_workbook(m2 / "exit_list.xlsx")

@@ -15,14 +15,15 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils import get_column_letter
 
 from reports import render_run
 from tests.helpers import uscc
 from tests.test_reports import DORMANT, GHOST, OTHER_ILLEGAL, SECOND, synthetic_run
 
 HEADERS = ["县区", "区划代码", "单位名称", "统一社会信用代码", "建议退出情形", "涉及情形", "规定年限内不得再次申请",
-           "禁止申请截止日期（暂计）", "当前状态", "问题及依据", "证据摘要", "问题数", "问题编号", "应追缴金额（元）",
-           "审计状态", "县区核实结论", "摘牌日期（县区填写）"]
+           "禁止申请截止日期（暂计）", "当前状态", "问题及依据", "证据摘要", "问题数", "问题编号", "应追回金额（元，已拨付）",
+           "应停止拨付金额（元，未拨付）", "审计状态", "县区核实结论", "摘牌日期（县区填写）"]
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +93,7 @@ def test_units_and_conditions(run_dir: Path, label: str, condition: str, ban: st
 def test_known_row_in_full(run_dir: Path) -> None:
     record = rows(openpyxl.load_workbook(run_dir / "exit_list.xlsx")["360102 南昌市东湖区"])[uscc("U1")]
     assert record["单位名称"] == "南昌甲科技有限公司" and record["区划代码"] == "360102" and record["县区"] == "南昌市东湖区"
-    assert record["应追缴金额（元）"] == 2960.0
+    assert record["应追回金额（元，已拨付）"] == 2960.0 and record["应停止拨付金额（元，未拨付）"] == 0
     assert GHOST.title in record["问题及依据"] and GHOST.citations[0] in record["问题及依据"]
     assert record["问题数"] == 1 and len(record["问题编号"]) == 16  # the finding behind the proposal, by id
     assert "2024-03" in record["证据摘要"] and "6222" in record["证据摘要"] and "6222020200112341234" not in record["证据摘要"]
@@ -113,15 +114,38 @@ def test_summary_counts_per_county(run_dir: Path) -> None:
     data = {r[1]: dict(zip(header, r)) for r in ws.iter_rows(min_row=3, values_only=True) if r[1]}
     assert data["360102"]["建议退出单位数"] == 2 and data["360102"]["情形③"] == 1 and data["360102"]["情形④"] == 1
     assert data["360121"]["情形①"] == 1 and data["360121"]["不得再次申请单位数"] == 0
-    assert data["360102"]["应追缴金额（元）"] == 2960.0
+    assert data["360102"]["应追回金额（元，已拨付）"] == 2960.0
     assert data["410102"]["审计判断（本省未规定退出情形）"] == 1 and data["410102"]["不得再次申请单位数"] == 0
 
 
 def test_one_file_per_county_to_send(run_dir: Path) -> None:
+    """A county's file is named with its code and name and holds its own rows alone: no summary
+    of the other counties, no other county's sheet."""
     files = sorted(p.name for p in (run_dir / "exit_lists").glob("*.xlsx"))
-    assert files == ["360102.xlsx", "360121.xlsx", "410102.xlsx"]
-    book = openpyxl.load_workbook(run_dir / "exit_lists" / "360121.xlsx")
-    assert book.sheetnames == ["汇总", "360121 南昌市南昌县"]
-    assert set(rows(book["360121 南昌市南昌县"])) == {uscc("U3")}
-    assert DORMANT.title in rows(book["360121 南昌市南昌县"])[uscc("U3")]["问题及依据"]
+    assert files == ["360102_南昌市东湖区.xlsx", "360121_南昌市南昌县.xlsx", "410102_郑州市中原区.xlsx"]
+    book = openpyxl.load_workbook(run_dir / "exit_lists" / "360121_南昌市南昌县.xlsx")
+    assert book.sheetnames == ["360121 南昌市南昌县"]
+    listed = rows(book["360121 南昌市南昌县"])
+    assert set(listed) == {uscc("U3")}
+    assert {r["区划代码"] for r in listed.values()} == {"360121"}
+    assert DORMANT.title in listed[uscc("U3")]["问题及依据"]
     assert OTHER_ILLEGAL.exit_condition == 4
+
+
+def test_a_county_file_prints_on_a4_landscape_one_page_wide(run_dir: Path) -> None:
+    """Landscape, fit to the page's width, notice and header repeated on every page, the table as
+    print area; counts are whole numbers (the total row's too)."""
+    for path in sorted((run_dir / "exit_lists").glob("*.xlsx")):
+        book = openpyxl.load_workbook(path)
+        for ws in book.worksheets:
+            assert ws.page_setup.orientation == "landscape", path.name
+            assert ws.page_setup.paperSize in (9, "9")
+            # fitToWidth left out means 1 (its default in the OOXML schema), and 0 pages high means "as many as needed"
+            assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth in (None, 1, "1")
+            assert ws.page_setup.fitToHeight in (0, "0")
+            assert ws.print_title_rows == "$1:$2"
+            last = ws.max_row
+            assert str(ws.print_area).endswith(f"!$A$1:${get_column_letter(len(HEADERS))}${last}"), ws.print_area
+            counts = [ws.cell(r, 12) for r in range(3, last + 1)]
+            assert all(isinstance(c.value, int) for c in counts if c.value is not None)
+            assert all(c.number_format in ("0", "#,##0") for c in counts if c.value is not None)

@@ -364,8 +364,10 @@ def test_nothing_is_written_outside_the_run(hostile_run) -> None:
     data, out, _ = hostile_run
     assert sorted(p.name for p in out.parent.iterdir()) == ["run"]
     assert not Path("/tmp/audit-escape.xlsx").exists()
-    lists = sorted(p.name for p in (out / "exit_lists").iterdir())
-    assert all(re.fullmatch(r"\d{6}\.xlsx|unknown\.xlsx", name) for name in lists), lists
+    # a county's file: its six-digit code and its name from the regions table, sanitised (issue #14)
+    for folder in ("exit_lists", "recovery_lists"):
+        lists = sorted(p.name for p in (out / folder).iterdir())
+        assert all(re.fullmatch(r"\d{6}(?:_[0-9A-Za-z_\-\u4e00-\u9fff]+)?\.xlsx|unknown\.xlsx", name) for name in lists), lists
     findings = pl.read_parquet(out / "findings.parquet")
     flagged = findings.filter(pl.col("rule_id") == "DATA_QUALITY.county_code_invalid")
     assert flagged.height >= len(HOSTILE_COUNTIES)

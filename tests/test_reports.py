@@ -205,7 +205,8 @@ def test_no_full_id_or_card_in_any_output(run_dir: Path) -> None:
     html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert not FULL_ID.findall(html)
     assert CARD not in html and "13800138000" not in html
-    for book_path in [run_dir / "exit_list.xlsx", run_dir / "recovery.xlsx", *sorted((run_dir / "exit_lists").glob("*.xlsx"))]:
+    for book_path in [run_dir / "exit_list.xlsx", run_dir / "recovery.xlsx", *sorted((run_dir / "exit_lists").glob("*.xlsx")),
+                      *sorted((run_dir / "recovery_lists").glob("*.xlsx"))]:
         book = openpyxl.load_workbook(book_path)
         for ws in book.worksheets:
             for row in ws.iter_rows(values_only=True):
@@ -281,23 +282,84 @@ def test_report_links_cases_to_their_graphs(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- recovery and summary -------
 
 
+def _sheet_rows(ws) -> list[dict]:
+    header = [c.value for c in ws[2]]
+    return [dict(zip(header, r)) for r in ws.iter_rows(min_row=3, values_only=True) if r[0] != "合计"]
+
+
 def test_recovery_lists_each_claim_once_with_rules(run_dir: Path) -> None:
-    book = openpyxl.load_workbook(run_dir / "recovery.xlsx")
-    assert book.sheetnames == ["按单位和人员", "申领明细"]
-    ws = book["申领明细"]
+    book = openpyxl.load_workbook(run_dir / "recovery_lists" / "360102_南昌市东湖区.xlsx")
+    assert book.sheetnames == ["应追回（按单位和人员）", "应追回申领明细", "应停止拨付"]
+    ws = book["应追回申领明细"]
     assert ws.freeze_panes == "A3" and ws.auto_filter.ref
     header = [c.value for c in ws[2]]
     assert header[:7] == ["县区", "区划代码", "单位名称", "统一社会信用代码", "见习人员姓名", "身份证号（脱敏）", "申领编号"]
-    rows = [dict(zip(header, r)) for r in ws.iter_rows(min_row=3, values_only=True) if r[0] != "合计"]
+    rows = _sheet_rows(ws)
     claims = sorted(r["申领编号"] for r in rows)
     assert claims == ["C1", "C2"]
     c2 = next(r for r in rows if r["申领编号"] == "C2")
-    assert c2["应追缴金额（元）"] == 1480.0 and c2["身份证号（脱敏）"] == mask(pid("P1"))
+    assert c2["应追回金额（元）"] == 1480.0 and c2["身份证号（脱敏）"] == mask(pid("P1"))
     assert GHOST.title in c2["问题"] and DUPLICATE.title in c2["问题"]
     assert isinstance(c2["补贴所属月份"], dt.datetime) and c2["补贴所属月份"].date() == dt.date(2024, 4, 1)
-    person = book["按单位和人员"]
+    person = book["应追回（按单位和人员）"]
     prow = [c.value for c in person[3]]
     assert "张三" in prow and 2960.0 in prow
+    assert _sheet_rows(book["应停止拨付"]) == []  # every claim of the run was paid
+    for sheet in book.worksheets:  # printable like the exit lists
+        assert sheet.page_setup.orientation == "landscape" and sheet.print_title_rows == "$1:$2" and sheet.print_area
+
+
+def test_recovery_summary_is_per_county(run_dir: Path) -> None:
+    """recovery.xlsx is the province's summary, one row per county, naming each county's file."""
+    book = openpyxl.load_workbook(run_dir / "recovery.xlsx")
+    assert book.sheetnames == ["汇总"]
+    data = {r["区划代码"]: r for r in _sheet_rows(book["汇总"])}
+    assert data["360102"]["应追回金额（元）"] == 2960.0 and data["360102"]["应追回申领笔数"] == 2
+    assert data["360102"]["应停止拨付金额（元）"] == 0 and data["360102"]["本县区明细文件"] == \
+        "recovery_lists/360102_南昌市东湖区.xlsx"
+    for name in {r["本县区明细文件"] for r in data.values()}:
+        assert (run_dir / name).exists(), name
+
+
+def test_an_unpaid_claim_is_stopped_not_recovered(tmp_path: Path) -> None:
+    """RULES.md §8 "Unpaid claims": C2 has no 拨付日期 — its 1,480 yuan are to stop paying, listed
+    apart, never on the recovery list; the headline shows both parts."""
+    path = synthetic_run(tmp_path / "run")
+    claims_path = path / "normalised" / "claims.parquet"
+    pl.read_parquet(claims_path).with_columns(
+        pl.when(pl.col("claim_id") == "C2").then(None).otherwise(pl.col("paid_date")).alias("paid_date")
+    ).write_parquet(claims_path)
+    _with_run_json(path, paid_date_exported=True)
+    render_run(path, pdf=False)
+    html = (path / "report.html").read_text(encoding="utf-8")
+    assert re.search(r'id="h-money">([^<]+)<', html).group(1) == "2,960.00"
+    assert re.search(r'id="h-recover">([^<]+)<', html).group(1) == "1,480.00"
+    assert re.search(r'id="h-stop">([^<]+)<', html).group(1) == "1,480.00"
+    for book_path in [path / "recovery.xlsx", *sorted((path / "recovery_lists").glob("*.xlsx"))]:
+        book = openpyxl.load_workbook(book_path)
+        for ws in book.worksheets:
+            if ws.title == "应停止拨付":
+                continue
+            assert not any("C2" in str(v) for row in ws.iter_rows(values_only=True) for v in row), (book_path, ws.title)
+    book = openpyxl.load_workbook(path / "recovery_lists" / "360102_南昌市东湖区.xlsx")
+    assert [r["申领编号"] for r in _sheet_rows(book["应追回申领明细"])] == ["C1"]
+    stopped = _sheet_rows(book["应停止拨付"])
+    assert [(r["申领编号"], r["应停止拨付金额（元）"]) for r in stopped] == [("C2", 1480.0)]
+    exits = openpyxl.load_workbook(path / "exit_lists" / "360102_南昌市东湖区.xlsx").worksheets[0]
+    u1 = next(r for r in _sheet_rows(exits) if r["统一社会信用代码"] == uscc("U1"))
+    assert u1["应追回金额（元，已拨付）"] == 1480.0 and u1["应停止拨付金额（元，未拨付）"] == 1480.0
+
+
+def test_without_a_paid_date_column_every_claim_counts_as_paid(tmp_path: Path) -> None:
+    path = synthetic_run(tmp_path / "run")
+    claims_path = path / "normalised" / "claims.parquet"
+    pl.read_parquet(claims_path).with_columns(pl.lit(None, pl.Date).alias("paid_date")).write_parquet(claims_path)
+    _with_run_json(path, paid_date_exported=False)
+    render_run(path, pdf=False)
+    html = (path / "report.html").read_text(encoding="utf-8")
+    assert re.search(r'id="h-recover">([^<]+)<', html).group(1) == "2,960.00"
+    assert re.search(r'id="h-stop">([^<]+)<', html).group(1) == "0.00"
+    assert "没有“拨付日期”一列" in html
 
 
 def test_summary_table_is_laid_out_like_the_form(run_dir: Path) -> None:
@@ -338,7 +400,7 @@ def test_audit_report_rerenders_from_the_run_files(tmp_path: Path) -> None:
     for name in ("report.html", "exit_list.xlsx", "recovery.xlsx", "summary_table.xlsx", "render.json"):
         assert (path / name).exists(), name
     status = json.loads((path / "render.json").read_text(encoding="utf-8"))
-    assert status["exit_lists"] == ["360102.xlsx", "360121.xlsx", "410102.xlsx"]
+    assert status["exit_lists"] == ["360102_南昌市东湖区.xlsx", "360121_南昌市南昌县.xlsx", "410102_郑州市中原区.xlsx"]
     assert status["report_pdf"] is False and not (path / "report.pdf").exists()
 
 
@@ -384,7 +446,7 @@ def test_evidence_items_label_mask_and_tabulate() -> None:
     assert items["缴费/用人单位"].text == "913601020000000017"  # a unit's code is public
     assert items["是否留用"].text == "是"
     assert items["相关申领"].columns == ["申领编号", "金额（元）"] and items["相关申领"].rows[1] == ["C2", "1,480.00"]
-    assert items["认定口径"].text == "contract_window_days: 90"
+    assert items["认定口径"].text == "签订合同的期限（天）: 90"
 
 
 def test_evidence_one_line_is_short_and_masked() -> None:
@@ -393,7 +455,7 @@ def test_evidence_one_line_is_short_and_masked() -> None:
     line = evidence.one_line(json.dumps({"bank_card": CARD, "months": [f"2024-{m:02d}" for m in range(1, 13)] * 10}),
                              limit=60)
     assert len(line) == 60 and line.endswith("…") and CARD not in line and "6222" in line
-    assert evidence.one_line("not json") == "evidence: not json"
+    assert evidence.one_line("not json") == "证据: not json"
 
 
 # ---------------------------------------------------------------- coverage on the first screen --
@@ -451,3 +513,29 @@ def test_never_every_rule_ran_while_keys_were_skipped(tmp_path: Path) -> None:
     html = (path / "report.html").read_text(encoding="utf-8")
     assert "所有规则均已运行" not in html and "均已" not in html
     assert "有 1 条记录未能判断" in html and "审计结论不完整" in html
+
+
+def test_findings_about_the_same_money_are_one_entry_of_the_top_list(tmp_path: Path) -> None:
+    """A second rule putting money on the same claims C1 and C2 joins the first's entry, saying so;
+    the 2,960 yuan appear once in the top list."""
+    from reports import figures
+    from reports.data import load_run
+
+    path = synthetic_run(tmp_path / "run")
+    findings = pl.read_parquet(path / "findings.parquet")
+    links = pl.read_parquet(path / "finding_claims.parquet")
+    ghost = findings.filter(pl.col("rule_id") == GHOST.id)
+    twin = ghost.with_columns(pl.lit(DUPLICATE.id).alias("rule_id"), pl.lit("ffffffffffffffff").alias("finding_id"))
+    findings = pl.concat([findings, twin])
+    links = pl.concat([links, links.filter(pl.col("finding_id") == ghost["finding_id"][0])
+                       .with_columns(pl.lit("ffffffffffffffff").alias("finding_id"))])
+    findings.write_parquet(path / "findings.parquet")
+    links.write_parquet(path / "finding_claims.parquet")
+    top = figures.top_findings(load_run(path), 20)
+    entry = next(t for t in top if t["finding_id"] in (ghost["finding_id"][0], "ffffffffffffffff"))
+    assert entry["money"] == 2960.0 and [a["finding_id"] for a in entry["also"]] in (
+        [["ffffffffffffffff"]][0], [ghost["finding_id"][0]])
+    assert sum(t["money"] == 2960.0 for t in top) == 1
+    render_run(path, pdf=False)
+    html = (path / "report.html").read_text(encoding="utf-8")
+    assert "同一笔资金另有 1 条问题指向（金额只计一次）" in html

@@ -31,6 +31,7 @@ from audit.policy import Policy
 from audit.rules import FAMILY_ZH, Family
 from audit.rundir import RunDir
 from audit.tables import Tables
+from audit.totals import yuan_expr
 
 log = logging.getLogger("audit")
 
@@ -191,18 +192,29 @@ def case_table(t: Tables, findings: pl.DataFrame, links: pl.DataFrame, of_findin
 
 
 def _summary() -> pl.Expr:
-    """A one-line Chinese summary: who, how many, which problems, how much."""
+    """A one-line Chinese summary: who, how many, which problems, how much — a part whose count
+    is zero is left out ("见习人员0人" is never written), amounts as every output writes them."""
     zh = {f.value: z for f, z in FAMILY_ZH.items()}
     families = pl.col("families").list.eval(pl.element().replace_strict(zh, default=pl.element())).list.join("、")
     lead = pl.when(pl.col("unit_names").list.len() > 0).then(
         pl.concat_str([pl.col("unit_names").list.first(),
                        pl.when(pl.col("n_units") > 1).then(pl.format("等{}家单位", pl.col("n_units"))).otherwise(pl.lit(""))])
-    ).otherwise(pl.lit("无单位"))
-    return pl.format(
-        "{}：见习人员{}人、见习单位{}家，问题线索{}条（其中图谱信号{}条），涉及{}；风险金额{}元，经手申领{}元",
-        lead, pl.col("n_persons"), pl.col("n_units"), pl.col("n_findings"), pl.col("n_signals"), families,
-        pl.col("amount_at_risk").round(2).cast(pl.String), pl.col("amount_claimed").round(2).cast(pl.String),
-    )
+    ).otherwise(pl.lit("未涉及见习单位"))
+
+    def part(count: str, text: str) -> pl.Expr:
+        return pl.when(pl.col(count) > 0).then(pl.format(text, pl.col(count))).otherwise(None)
+
+    who = pl.concat_str([part("n_persons", "见习人员{}人"), part("n_units", "见习单位{}家")], separator="、",
+                        ignore_nulls=True)
+    leads = pl.concat_str([pl.format("问题线索{}条", pl.col("n_findings")),
+                           pl.when(pl.col("n_signals") > 0).then(pl.format("（其中图谱信号{}条）", pl.col("n_signals")))
+                           .otherwise(pl.lit(""))])
+    money = pl.concat_str([pl.lit("风险金额 "), yuan_expr(pl.col("amount_at_risk")),
+                           pl.when(pl.col("amount_claimed") > 0)
+                           .then(pl.concat_str([pl.lit("，经手申领 "), yuan_expr(pl.col("amount_claimed"))]))
+                           .otherwise(pl.lit(""))])
+    body = pl.concat_str([who, leads, pl.concat_str([pl.lit("涉及"), families])], separator="，", ignore_nulls=True)
+    return pl.concat_str([lead, pl.lit("："), body, pl.lit("；"), money])
 
 
 @dataclass

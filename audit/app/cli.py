@@ -15,6 +15,8 @@ from pathlib import Path
 
 import click
 
+from audit import totals
+from audit.app import messages
 from audit.app.cycle_cli import diff_cmd, history_cmd, outcomes_group
 from audit.app.graph_cli import graph_cmd
 from audit.app.pipeline import EXIT_BUSY, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INVALID, run_audit
@@ -22,6 +24,7 @@ from audit.app.reference_check import WORKBOOK, check_reference, format_check, w
 from audit.loader import InputError, load_inputs
 from audit.masking import MaskedFormatter, mask
 from audit.policy import Policy, PolicyError
+from audit.rules import FAMILY_ZH, Family
 from audit.rundir import parse_month
 from audit.validation import validate, write_validation
 from audit.workspace import WorkspaceBusy, WorkspaceError
@@ -29,8 +32,8 @@ from fixtures.cli import evaluate_cmd, fixtures_group
 from reports.cli import report_cmd
 
 EPILOG = """\b
-Exit codes: 0 clean (no findings), 1 findings, 2 invalid input, 3 run error,
-4 workspace busy (another process is writing the workspace).
+退出码 / Exit codes: 0 clean 无问题, 1 findings 发现问题, 2 invalid input 输入无法使用,
+3 run error 运行错误, 4 workspace busy 工作区被其他进程占用.
 """
 VALIDATE_EPILOG = """\b
 Exit codes: 0 every data contract met, 1 some not met (the rows are kept and flagged; the
@@ -39,11 +42,32 @@ failed expectations are listed), 2 invalid input, 3 run error.
 
 
 class AuditGroup(click.Group):
-    """Turns domain errors into the documented exit codes, with a message and no traceback."""
+    """Turns domain errors into the documented exit codes, with a message and no traceback; click's
+    own usage errors are said in Chinese first (:mod:`audit.app.messages`)."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):  # type: ignore[override]
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as exc:
+            messages.show_usage_error(exc)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            click.echo(f"错误 / error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo("已中止 / aborted", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
+        except BrokenPipeError:
+            # the reader stopped reading (`audit policy show 江西 | head`): a normal end, not an error
+            _silence_stdout()
+            ctx.exit(0)
         except InputError as exc:
             click.echo(f"输入无法使用 / invalid input: {mask(str(exc))}", err=True)
             ctx.exit(EXIT_INVALID)
@@ -68,6 +92,15 @@ class AuditGroup(click.Group):
             ctx.exit(EXIT_ERROR)
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that flushing it at exit raises no second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # a stdout with no file descriptor (a test runner's)
+        pass
+
+
 def _debug() -> bool:
     return os.environ.get("AUDIT_DEBUG") == "1"
 
@@ -78,7 +111,7 @@ def main() -> None:
     """就业见习补贴资金审计 — audit of employment-internship subsidy funds.
 
     \b
-    Example:
+    示例 / Example:
       audit run fixtures/demo --month 2024-06 --out out/demo
     """
     handler = logging.StreamHandler()
@@ -99,15 +132,17 @@ def _progress(quiet: bool):
 @main.command("validate", epilog=VALIDATE_EPILOG)
 @click.argument("input_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Where to write normalised/*.parquet, quarantine.csv and the validation summary.")
+              help="输出目录（规范化数据、隔离行、校验结果） / Where to write normalised/*.parquet, quarantine.csv and the validation summary.")
 def validate_cmd(input_dir: Path, out_dir: Path) -> None:
-    """Read, normalise and validate the input tables, without running the rules.
+    """读取、规范化并校验输入数据，不运行审计规则。
+
+    Read, normalise and validate the input tables, without running the rules.
 
     Exits 1 when an input fails a data contract (great-expectations): every failed expectation
     is printed with the rows that fail it.
 
     \b
-    Example:
+    示例 / Example:
       audit validate fixtures/demo --out out/validated
     """
     loaded = load_inputs(input_dir, out_dir)  # each table staged to Parquet as it loads
@@ -122,23 +157,26 @@ def validate_cmd(input_dir: Path, out_dir: Path) -> None:
 
 @main.command("run", epilog=EPILOG)
 @click.argument("input_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--month", required=True, help="The audited month, YYYY-MM: everything recorded up to its end is audited.")
+@click.option("--month", required=True, help="审计月份，YYYY-MM：审计截至该月末的全部记录 / The audited month, YYYY-MM: everything recorded up to its end is audited.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
-              help="The run's output directory.")
-@click.option("--si-as-of", default=None, help="Last month the social-insurance extract is complete for (default: --month).")
+              help="本次运行的输出目录 / The run's output directory.")
+@click.option("--si-as-of", default=None, help="社保数据完整截至的月份（默认同 --month） / Last month the social-insurance extract is complete for (default: --month).")
 @click.option("--policy-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="Use these parameter files instead of the shipped ones.")
-@click.option("--no-render", is_flag=True, help="Write findings only; skip reports, exit lists and graphs.")
+              help="使用此目录的政策参数文件代替内置文件 / Use these parameter files instead of the shipped ones.")
+@click.option("--no-render", is_flag=True, help="只写问题清单，不生成报告、名单和图谱 / Write findings only; skip reports, exit lists and graphs.")
 @click.option("--workspace", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Keep the monthly cycle's history in this directory (created if new): statuses, outcomes, "
+              help="在此目录保存月度循环的历史（不存在则创建）：状态、核查结果、摘牌流程、禁入期和各县区的核查结果表 / "
+                   "Keep the monthly cycle's history in this directory (created if new): statuses, outcomes, "
                    "the 摘牌 workflow, bans, and an outcomes form per county.")
-@click.option("--quiet", is_flag=True, help="No progress lines.")
+@click.option("--quiet", is_flag=True, help="不显示进度 / No progress lines.")
 def run_cmd(input_dir: Path, month: str, out_dir: Path, si_as_of: str | None, policy_dir: Path | None,
             no_render: bool, workspace: Path | None, quiet: bool) -> None:
-    """Run the monthly audit: validate, run every rule, write findings and reports.
+    """运行月度审计：校验数据、运行全部规则，生成问题清单、报告、名单和图谱。
+
+    Run the monthly audit: validate, run every rule, write findings and reports.
 
     \b
-    Example:
+    示例 / Example:
       audit run fixtures/demo --month 2024-06 --out out/demo
       audit run exports/2024-06 --month 2024-06 --out out/2024-06 --workspace ws
     """
@@ -153,14 +191,51 @@ def run_cmd(input_dir: Path, month: str, out_dir: Path, si_as_of: str | None, po
     sys.exit(result.exit_code)
 
 
+def _width(text: str) -> int:
+    """Columns a text takes in a terminal (CJK characters take two)."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    gap = " " * max(width - _width(text), 0)
+    return gap + text if right else text + gap
+
+
+yuan = totals.yuan_text
+
+
+SUMMARY_HEADS = (("问题类别", 20, False), ("问题", 6, True), ("涉及人员", 9, True), ("涉及单位", 9, True),
+                 ("涉及申领", 9, True), ("涉及金额", 16, True), ("应追回", 16, True), ("应停止拨付", 16, True))
+
+
 def format_summary(summary: dict) -> str:
-    lines = [f"审计月份 {summary['audit_month']}  (社保数据截至 {summary['si_as_of']})", ""]
-    lines.append(f"{'family':<22}{'findings':>9}{'persons':>9}{'units':>7}{'claims':>8}{'amount_at_risk':>17}")
+    """The terminal summary: the headline figures per family and in total, as run.json records
+    them (:func:`audit.totals.by_family`, the definition the report reads too), what the input
+    lost to the quarantine, and the coverage."""
+    lines = [f"审计月份 {summary['audit_month']}（社保数据截至 {summary['si_as_of']}）"]
+    inputs = summary.get("inputs") or []
+    if isinstance(inputs, list) and inputs:
+        read = sum(int(r.get("rows_read") or 0) for r in inputs)
+        quarantined = sum(int(r.get("rows_quarantined") or 0) for r in inputs)
+        text = f"读取输入 {read:,} 行"
+        if quarantined:
+            tables = "、".join(f"{r['table']} {int(r['rows_quarantined']):,}" for r in inputs if r.get("rows_quarantined"))
+            text += f"，其中 {quarantined:,} 行无法读取，已隔离（{tables}；逐行原因见 quarantine.csv）"
+        else:
+            text += "，无隔离行"
+        lines.append(text)
+    lines.append("")
+    lines.append("".join(_pad(h, w, right) for h, w, right in SUMMARY_HEADS))
     for row in summary.get("by_family", []):
-        lines.append(
-            f"{row['family']:<22}{row['findings']:>9}{row['persons']:>9}{row['units']:>7}{row['claims']:>8}"
-            f"{row['amount_at_risk']:>17,.2f}"
-        )
+        family = str(row["family"])
+        name = "合计" if family == totals.TOTAL else _family_zh(family)
+        cells = [name, f"{row['findings']:,}", f"{row['persons']:,}", f"{row['units']:,}", f"{row['claims']:,}",
+                 yuan(row["amount_at_risk"]), yuan(row.get("recover", row["amount_at_risk"])),
+                 yuan(row.get("stop_payment", 0.0))]
+        lines.append("".join(_pad(c, w, right) for c, (_, w, right) in zip(cells, SUMMARY_HEADS)))
+    lines.append("  涉及金额每笔申领只计一次；已拨付的申领应追回，尚未拨付的应停止拨付。")
+    if summary.get("paid_date_exported") is False:
+        lines.append("  注意：申领数据没有“拨付日期”一列，无法区分是否已拨付，全部按已拨付计入应追回。")
     if summary.get("coverage"):
         lines.append("")
         lines.extend(coverage_lines(summary["coverage"]))
@@ -170,6 +245,13 @@ def format_summary(summary: dict) -> str:
         for rid, why in summary["rules_skipped"].items():
             lines.append(f"  {rid}: {why}")
     return "\n".join(lines)
+
+
+def _family_zh(family: str) -> str:
+    try:
+        return FAMILY_ZH[Family(family)]
+    except ValueError:
+        return family
 
 
 def _share(part: int, whole: int) -> str:
@@ -216,25 +298,30 @@ def coverage_lines(coverage: dict) -> list[str]:
     return lines
 
 
-@main.group("policy")
+@main.group("policy", epilog=EPILOG)
 def policy_group() -> None:
-    """Inspect the policy parameters (law) and detection thresholds (judgement).
+    """查看政策参数（法规）和检测参数（审计判断）。
+
+    Inspect the policy parameters (law) and detection thresholds (judgement).
 
     \b
-    Example:
+    示例 / Example:
       audit policy show 江西 --date 2024-03-01
     """
 
 
 @policy_group.command("show")
 @click.argument("province")
-@click.option("--date", "when", default=None, help="Date the parameters are in force on (YYYY-MM-DD; default today).")
-@click.option("--policy-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None)
+@click.option("--date", "when", default=None, help="参数生效日期（YYYY-MM-DD，默认今天） / Date the parameters are in force on (YYYY-MM-DD; default today).")
+@click.option("--policy-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
+              help="使用此目录的政策参数文件代替内置文件 / Use these parameter files instead of the shipped ones.")
 def policy_show(province: str, when: str | None, policy_dir: Path | None) -> None:
-    """Print the parameters in force for PROVINCE (name or code) on a date, with their sources.
+    """列出某省（名称或代码）在某日生效的政策参数及其出处。
+
+    Print the parameters in force for PROVINCE (name or code) on a date, with their sources.
 
     \b
-    Example:
+    示例 / Example:
       audit policy show 360000 --date 2024-03-01
     """
     policy = Policy.load(policy_dir)
@@ -287,10 +374,12 @@ def _province_code(policy, text: str) -> str:
 
 @main.group("reference")
 def reference_group() -> None:
-    """The reference data a month's run needs: minimum wages, county tiers, the working-day calendar.
+    """月度运行所需的参照数据：最低工资标准、县区档次、法定工作日历。
+
+    The reference data a month's run needs: minimum wages, county tiers, the working-day calendar.
 
     \b
-    Example:
+    示例 / Example:
       audit reference check fixtures/demo --month 2024-06 --out out/gaps
     """
 
@@ -299,13 +388,15 @@ def reference_group() -> None:
 Exit codes: 0 nothing missing, 1 gaps listed, 2 invalid input.
 """)
 @click.argument("input_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--month", required=True, help="The month the run is for, YYYY-MM.")
+@click.option("--month", required=True, help="运行对应的月份，YYYY-MM / The month the run is for, YYYY-MM.")
 @click.option("--out", "out_dir", default=".", show_default=True, type=click.Path(file_okay=False, path_type=Path),
-              help="Where to write reference_gaps.xlsx.")
+              help="待填参照表 reference_gaps.xlsx 的输出目录 / Where to write reference_gaps.xlsx.")
 @click.option("--policy-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
-              help="The parameter files the run will use instead of the shipped ones.")
+              help="运行将使用的政策参数文件目录（代替内置文件） / The parameter files the run will use instead of the shipped ones.")
 def reference_check_cmd(input_dir: Path, month: str, out_dir: Path, policy_dir: Path | None) -> None:
-    """List in Chinese every gap the month's run would hit, and write reference_gaps.xlsx to fill them.
+    """列出本月运行将遇到的每个参照数据缺口，并生成待填写的 reference_gaps.xlsx。
+
+    List in Chinese every gap the month's run would hit, and write reference_gaps.xlsx to fill them.
 
     Gaps: counties without a minimum-wage tier, tiers without a usable standard, days without
     the working-day calendar, provinces whose notice has expired or whose parameters are unset.
@@ -315,7 +406,7 @@ def reference_check_cmd(input_dir: Path, month: str, out_dir: Path, policy_dir: 
     read and validated like any input. Policy gaps take newer parameter files (--policy-dir).
 
     \b
-    Example:
+    示例 / Example:
       audit reference check data/2026-11 --month 2026-11 --out out/gaps
     """
     try:
@@ -335,6 +426,7 @@ def reference_check_cmd(input_dir: Path, month: str, out_dir: Path, policy_dir: 
 # commands that live beside their subject: fixtures, evaluation, reports, graphs
 for _command in (fixtures_group, evaluate_cmd, report_cmd, graph_cmd, outcomes_group, history_cmd, diff_cmd):
     main.add_command(_command)
+messages.localise(main)  # help headings, the help option and usage errors in Chinese first
 
 
 if __name__ == "__main__":

@@ -21,15 +21,17 @@ from reports.xlsx import Column, sheet_name, workbook, write_table
 
 WORKSPACE_OPTION = click.option("--workspace", "workspace", required=True,
                                 type=click.Path(file_okay=False, path_type=Path),
-                                help="The workspace directory (`audit run … --workspace DIR` made it).")
+                                help="工作区目录（由 `audit run … --workspace DIR` 建立） / The workspace directory (`audit run … --workspace DIR` made it).")
 
 
 @click.group("outcomes")
 def outcomes_group() -> None:
-    """What the counties send back: outcomes forms, outcomes files, returned exit lists.
+    """县区反馈的核查结果：核查结果表、核查结果文件、退回的退出名单。
+
+    What the counties send back: outcomes forms, outcomes files, returned exit lists.
 
     \b
-    Example:
+    示例 / Example:
       audit outcomes import out/2024-06/outcomes/360102.xlsx --workspace ws
     """
 
@@ -38,7 +40,9 @@ def outcomes_group() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @WORKSPACE_OPTION
 def outcomes_import(files: tuple[Path, ...], workspace: Path) -> None:
-    """Record returned outcomes in the workspace: an outcomes form, a CSV/XLSX in the contract's
+    """把县区反馈的核查结果记入工作区。
+
+    Record returned outcomes in the workspace: an outcomes form, a CSV/XLSX in the contract's
     outcomes format (Chinese or canonical headers), or an exit list with 县区核实结论 filled in.
 
     Columns are found by their headers. Importing the same file again changes nothing; a row that
@@ -46,7 +50,7 @@ def outcomes_import(files: tuple[Path, ...], workspace: Path) -> None:
     column and reason (exit code 1), and nothing recorded before is lost.
 
     \b
-    Example:
+    示例 / Example:
       audit outcomes import out/2024-06/outcomes/360102.xlsx --workspace ws
       audit outcomes import returned/360102_exit_list.xlsx --workspace ws
     """
@@ -148,14 +152,16 @@ def _write(path: Path, tables: dict[str, pl.DataFrame]) -> None:
 @click.command("history")
 @WORKSPACE_OPTION
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None,
-              help="Also write the tables: to FILE.xlsx (one sheet each), or as CSV files into a directory.")
+              help="另存各表：FILE.xlsx（每表一页）或目录下的 CSV 文件 / Also write the tables: to FILE.xlsx (one sheet each), or as CSV files into a directory.")
 def history_cmd(workspace: Path, out: Path | None) -> None:
-    """What the audit is worth and what it misses: per month the findings by status, per rule and
+    """审计的成效与遗漏：按月、按规则和县区的问题状态、核实率和追回情况。
+
+    What the audit is worth and what it misses: per month the findings by status, per rule and
     county the findings decided, hit rate, money at risk and money recovered, replies overdue, the
     random sample's results, and the units in the 摘牌 workflow.
 
     \b
-    Example:
+    示例 / Example:
       audit history --workspace ws --out history.xlsx
     """
     with Workspace.open(workspace, create=False, read_only=True) as ws:
@@ -205,14 +211,16 @@ def _family_zh(family: str) -> str:
 @click.argument("run_a", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("run_b", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), default=Path("diff.csv"),
-              show_default=True, help="Where to write the table: .csv (the counts) or .xlsx (counts and findings).")
+              show_default=True, help="输出文件：.csv（计数）或 .xlsx（计数和问题明细） / Where to write the table: .csv (the counts) or .xlsx (counts and findings).")
 def diff_cmd(run_a: Path, run_b: Path, out: Path) -> None:
-    """The findings new in RUN_B, persisting from RUN_A and resolved since, by family — two run
+    """比较两次运行：RUN_B 新发现、延续自 RUN_A 和已解决的问题（按类别）。
+
+    The findings new in RUN_B, persisting from RUN_A and resolved since, by family — two run
     directories of `audit run`, usually a month and the month before (finding IDs are stable
     across months: the same facts keep their ID).
 
     \b
-    Example:
+    示例 / Example:
       audit diff out/2024-05 out/2024-06 --out diff.xlsx
     """
     a, b = RunDir.open(run_a), RunDir.open(run_b)

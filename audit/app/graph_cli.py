@@ -19,21 +19,24 @@ from audit.rundir import RunDir
 
 @click.command("graph")
 @click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--case", "case_id", default=None, help="A case id from cases.parquet (e.g. C1a2b3c4d5e6f).")
-@click.option("--entity", default=None, help="A 身份证号, 统一社会信用代码, phone, bank card/account or address.")
+@click.option("--case", "case_id", default=None, help="案件编号（见 cases.parquet，如 C1a2b3c4d5e6f） / A case id from cases.parquet (e.g. C1a2b3c4d5e6f).")
+@click.option("--entity", default=None, help="身份证号、统一社会信用代码、电话、银行卡/账号或地址 / A 身份证号, 统一社会信用代码, phone, bank card/account or address.")
 @click.option("--hops", default=2, show_default=True, type=click.IntRange(0, 6),
-              help="Neighbourhood shown around the case or entity (one more hop is embedded for expanding).")
+              help="围绕案件或对象显示的关系层数（另多嵌入一层供展开） / Neighbourhood shown around the case or entity (one more hop is embedded for expanding).")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write (FILE.html, or .graphml/.gexf with --format).")
+              help="输出文件（FILE.html，或配合 --format 的 .graphml/.gexf） / File to write (FILE.html, or .graphml/.gexf with --format).")
 @click.option("--format", "fmt", type=click.Choice(["html", "graphml", "gexf"]), default="html", show_default=True,
-              help="html: the offline viewer; graphml/gexf: for Gephi.")
-@click.option("--unmasked", is_flag=True, help="Show full ID, card and phone numbers (investigators only); who asked "
-              "and when is recorded beside the file, in FILE.access.json.")
+              help="html：离线查看页面；graphml/gexf：供 Gephi 使用 / html: the offline viewer; graphml/gexf: for Gephi.")
+@click.option("--unmasked", is_flag=True, help="显示完整证件号、卡号和电话（仅限调查人员；谁在何时查看记录在 FILE.access.json） / "
+              "Show full ID, card and phone numbers (investigators only); who asked and when is recorded beside the "
+              "file, in FILE.access.json.")
 @click.option("--max-nodes", default=2000, show_default=True, type=click.IntRange(10, 100_000),
-              help="Stop expanding the neighbourhood at this many nodes.")
+              help="关系图最多节点数 / Stop expanding the neighbourhood at this many nodes.")
 def graph_cmd(run_dir: Path, case_id: str | None, entity: str | None, hops: int, out_path: Path, fmt: str,
               unmasked: bool, max_nodes: int) -> None:
-    """Write the relationship graph around a case or an entity of a run.
+    """生成某个案件或对象周围的关系图谱。
+
+    Write the relationship graph around a case or an entity of a run.
 
     The HTML file is self-contained and works offline: click a node for its details and
     findings, search by name or number, double-click to expand neighbours. IDs, cards and

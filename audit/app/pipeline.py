@@ -25,7 +25,7 @@ from typing import Any
 import polars as pl
 
 import checks as registered  # the registry; run_checks' argument `checks` is a selection of it
-from audit import rundir
+from audit import rundir, totals
 from audit.app.cases import write_run_cases
 from audit.app.cycle import Cycle
 from audit.app.provenance import code_version, input_files
@@ -38,7 +38,6 @@ from audit.findings import (
     assign_ids,
     finalise,
     finalise_skipped,
-    money_at_risk,
     split_claim_links,
 )
 from audit.loader import load_inputs
@@ -134,34 +133,14 @@ def prepare_shared(tables: Tables, policy: Policy) -> float:
     return time.perf_counter() - t0
 
 
-def family_summary(findings: pl.DataFrame, links: pl.DataFrame, claims: pl.DataFrame | None) -> pl.DataFrame:
-    """Findings and money at risk per family; money counts each claim once within a family."""
-    per_claim = money_at_risk(findings, links, claims)
-    fam_of = findings.select("finding_id", "family")
-    rows = []
-    for fam, group in findings.group_by("family", maintain_order=True):
-        fam_links = links.join(fam_of.filter(pl.col("family") == fam[0]), on="finding_id")
-        money = money_at_risk(group, fam_links, claims)["amount_at_risk"].sum()
-        unlinked = group.join(links.select("finding_id").unique(), on="finding_id", how="anti")["amount_at_risk"].sum()
-        rows.append({
-            "family": fam[0],
-            "findings": group.height,
-            "persons": group["person_id"].drop_nulls().n_unique(),
-            "units": group["unit_id"].drop_nulls().n_unique(),
-            "claims": fam_links["claim_id"].n_unique(),
-            "amount_at_risk": round(float(money or 0) + float(unlinked or 0), 2),
-        })
-    total_unlinked = findings.join(links.select("finding_id").unique(), on="finding_id", how="anti")["amount_at_risk"].sum()
-    rows.append({
-        "family": "TOTAL",
-        "findings": findings.height,
-        "persons": findings["person_id"].drop_nulls().n_unique(),
-        "units": findings["unit_id"].drop_nulls().n_unique(),
-        "claims": links["claim_id"].n_unique(),
-        "amount_at_risk": round(float(per_claim["amount_at_risk"].sum() or 0) + float(total_unlinked or 0), 2),
-    })
-    return pl.DataFrame(rows, schema={"family": pl.String, "findings": pl.Int64, "persons": pl.Int64,
-                                      "units": pl.Int64, "claims": pl.Int64, "amount_at_risk": pl.Float64})
+def family_summary(findings: pl.DataFrame, links: pl.DataFrame, claims: pl.DataFrame | None,
+                   paid_date_exported: bool = True) -> pl.DataFrame:
+    """The headline figures per family and in total (:func:`audit.totals.by_family`, the one
+    definition the report reads too): findings, persons, units, claims, money at risk, and the
+    money split into 应追回 (paid claims) and 应停止拨付 (claims not yet paid)."""
+    claims = totals.claims_for_figures(claims, links)
+    rows = totals.by_family(findings, links, claims, paid_date_exported)
+    return pl.DataFrame(rows, schema=totals.FIGURES_SCHEMA)
 
 
 def write_findings(out_dir: Path, outcome: CheckOutcome) -> None:
@@ -206,7 +185,7 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
 
 def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | None, policy_dir: Path | None,
          policy: Policy, progress: Callable[[str], None] | None, render: bool, cycle: Cycle | None) -> RunResult:
-    t0 = time.perf_counter()
+    t0, started = time.perf_counter(), time.time()
     si_month = parse_month(si_as_of) if si_as_of else audit_month
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -216,6 +195,10 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
         progress("读取输入 / loading inputs")
     loaded = load_inputs(Path(input_dir), out_dir)  # each table staged to Parquet as it loads
     timings["load"] = time.perf_counter() - t0
+    # the input is usable: what the previous run into this directory wrote goes (exactly that, by
+    # its manifest: a workspace or an operator's file beside it stays), so nothing stale is left
+    rundir.remove_outputs(out_dir, rundir.previous_outputs(out_dir, rundir.RUN_JSON, "render.json"),
+                          keep_since=started)
     loaded.write(out_dir)
     if progress:
         progress("数据契约校验 / validating contracts")
@@ -265,13 +248,11 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
     counted = outcome.findings.filter(pl.col("status") != DISMISSED)  # a county's 不属实 counts nowhere
     counted_links = outcome.claim_links.join(counted.select("finding_id"), on="finding_id", how="semi")
 
-    claims_df = (  # what the linked claims paid (each family's money is capped by it)
-        pl.scan_parquet(out_dir / "normalised" / "claims.parquet")
-        .select("claim_id", "amount", "insurance_amount")
-        .join(outcome.claim_links.lazy().select("claim_id").unique(), on="claim_id", how="semi")
-        .collect()
-    )
-    summary_table = family_summary(counted, counted_links, claims_df)
+    # what the linked claims paid (each family's money is capped by it), and whether they were paid
+    claims_df = totals.claims_for_figures(pl.scan_parquet(out_dir / "normalised" / "claims.parquet"),
+                                          counted_links)
+    paid_date_exported = "paid_date" not in loaded.absent_columns.get("claims", [])
+    summary_table = family_summary(counted, counted_links, claims_df, paid_date_exported)
     summary_table.write_csv(inside(out_dir, "summary_by_family.csv"))
     timings["findings_out"] = time.perf_counter() - t3
     t3 = time.perf_counter()
@@ -288,6 +269,8 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
         "policy_dir": str(Path(policy_dir).resolve()) if policy_dir else None,
         "generated_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "inputs": loaded.counts_dict(),
+        "absent_columns": {t: cols for t, cols in loaded.absent_columns.items() if cols},
+        "paid_date_exported": paid_date_exported,
         **provenance,
         "policy": policy_files,  # the files in force, copied to policy/ (the later stages read them there)
         "reference_files": reference_files,  # reference/*.parquet
@@ -319,6 +302,7 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
         cycle.commit()
         summary["timings_s"]["workspace_commit"] = round(time.perf_counter() - t5, 2)
     summary["timings_s"]["total"] = round(time.perf_counter() - t0, 2)
+    summary[rundir.MANIFEST_KEY] = sorted({*rundir.written_since(out_dir, started), rundir.RUN_JSON})
     write_json(inside(out_dir, "run.json"), summary)
     return RunResult(out_dir, counted, summary)
 

@@ -81,6 +81,8 @@ class LoadResult:
     #: one row per quarantined row, placed by its readable cells (QUARANTINED_ROWS_SCHEMA): written
     #: as quarantine.parquet beside quarantine.csv, the rules' ``Tables.quarantine``
     quarantined_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINED_ROWS_SCHEMA))
+    #: table → the contract's columns none of its files had (filled with nulls)
+    absent_columns: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.heights and isinstance(self.tables, dict):
@@ -227,6 +229,7 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str
         notes=notes,
         heights=heights,
         quarantined_rows=quarantined_rows,
+        absent_columns={t: list(loaded[t].absent) for t in order},
     )
 
 

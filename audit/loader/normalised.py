@@ -64,6 +64,9 @@ class NormalisedTable:
     height: int  # rows kept
     #: the quarantined rows, one each, placed by their readable cells (QUARANTINED_ROWS_SCHEMA)
     quarantined_rows: pl.DataFrame | None = None
+    #: the contract's columns no source had (filled with nulls): a claims export without 拨付日期
+    #: says nothing about payment, which is not the same as every claim unpaid (RULES.md §8)
+    absent: tuple[str, ...] = ()
 
     def plan(self) -> pl.LazyFrame:
         schema = self.columns.schema
@@ -115,9 +118,11 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     derived: dict[str, pl.Series] = {}
     reasons: list[pl.DataFrame] = []
     row_hash = RowHash()
+    absent: list[str] = []
     for c in spec.columns:
         col = columns.pop(c.name)
         if col is None:
+            absent.append(c.name)
             col = pl.repeat(None, n, dtype=pl.String, eager=True).alias(c.name)
         if c.kind in (Kind.PERSON_ID, Kind.USCC):
             value, more = _id_column(c, col, row_hash)
@@ -169,7 +174,7 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     kept_src = table["_src"] if keep is None else table["_src"].filter(keep)
     counts = _counts(spec, sources, read_per_src, qlines, kept_src.value_counts(name="rows_kept"), removed)
     order = [*spec.names, "_file", "_line", "_dup_rows", *derived_names, *extras]
-    return NormalisedTable(spec, table, labels, order, quarantine, counts, kept_src.len(), placed)
+    return NormalisedTable(spec, table, labels, order, quarantine, counts, kept_src.len(), placed, tuple(absent))
 
 
 def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame, labels: list[str]) -> pl.DataFrame:

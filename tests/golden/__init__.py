@@ -7,7 +7,7 @@ what an auditor receives is reduced to digests that do not depend on how a file 
   the number of rows;
 - ``finding_claims`` and ``skipped`` likewise;
 - each workbook (``exit_list.xlsx``, ``exit_lists/<county>.xlsx``, ``recovery.xlsx``,
-  ``summary_table.xlsx``): the SHA-256 of every cell's value, sheet by sheet, as openpyxl reads it.
+  ``recovery_lists/<county>.xlsx``, ``summary_table.xlsx``): the SHA-256 of every cell's value, sheet by sheet, as openpyxl reads it.
 
 A change that alters the outputs on purpose (a rule fixed, a column added) regenerates them, and
 the commit says why::
@@ -70,7 +70,8 @@ def cells_digest(path: Path) -> dict[str, str]:
 
 def digests(run_dir: Path) -> dict[str, Any]:
     books = ["exit_list.xlsx", *sorted(f"exit_lists/{p.name}" for p in (run_dir / "exit_lists").glob("*.xlsx")),
-             "recovery.xlsx", "summary_table.xlsx"]
+             "recovery.xlsx", *sorted(f"recovery_lists/{p.name}" for p in (run_dir / "recovery_lists").glob("*.xlsx")),
+             "summary_table.xlsx"]
     return {
         "findings": rows_digest(run_dir / "findings.parquet"),
         "finding_claims": rows_digest(run_dir / "finding_claims.parquet"),

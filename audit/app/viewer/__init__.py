@@ -27,8 +27,14 @@ from typing import Any
 import polars as pl
 
 from audit import graph
-from audit.masking import mask, mask_card, mask_evidence, mask_id, mask_phone, mask_unit
+from audit.masking import mask, mask_card, mask_id, mask_phone, mask_unit
 from audit.rules import FAMILY_ZH, Family
+from reports import evidence as readable
+
+SEVERITY_ZH = {"high": "高", "medium": "中", "low": "低"}
+KIND_PREFIX = {"phone": "电话", "bank": "银行卡/账户", "address": "地址"}  # a hub's label says what it is
+OVERVIEW_LABELS = 40  # nodes labelled at every zoom level: units, hubs, flagged people (the rest on zooming in)
+HUB_DEGREE = 3  # a phone, card or address with this many edges or more is a hub (drawn and labelled as such)
 
 FAMILY_COLOURS: dict[str, str] = {
     Family.ONE_INTERNSHIP.value: "#e15759",
@@ -110,6 +116,10 @@ def view_payload(view: graph.GraphView, *, signals: frozenset[str] = frozenset()
     findings_by_node: dict[str, list[dict]] = {}
     for f in view.findings.to_dicts():
         findings_by_node.setdefault(f["node"], []).append(f)
+    degree: dict[str, int] = {}
+    for a, b in zip(view.edges["src"].to_list(), view.edges["dst"].to_list()):
+        degree[a] = degree.get(a, 0) + 1
+        degree[b] = degree.get(b, 0) + 1
     out_nodes = []
     for row in nodes.to_dicts():
         kind, key = row["kind"], row["key"]
@@ -120,12 +130,15 @@ def view_payload(view: graph.GraphView, *, signals: frozenset[str] = frozenset()
         at_risk = sum(f["amount_at_risk"] or 0 for f in found)
         money = at_risk or row["claimed"] or 0
         families = sorted({f["family"] for f in found}, key=lambda fam: list(FAMILY_COLOURS).index(fam) if fam in FAMILY_COLOURS else 99)
+        hub = kind in KIND_PREFIX and degree.get(row["node"], 0) >= HUB_DEGREE
         if kind in ("trainee", "legal_rep"):
             label = f"{name or ''} {shown_key}".strip()
         elif kind == "unit":
             label = name or shown_key
         else:
-            label = shown_key
+            label = f"{KIND_PREFIX.get(kind, '')} {shown_key}".strip()
+            if hub:
+                label += f"（{degree[row['node']]}条关联）"
         details = {"类型": graph.NODE_KINDS[kind].zh if kind in graph.NODE_KINDS else kind, "编号": shown_key}
         if name:
             details["名称"] = name
@@ -143,14 +156,26 @@ def view_payload(view: graph.GraphView, *, signals: frozenset[str] = frozenset()
             # a negative amount (a reversal) draws the smallest node, as no money does
             "size": round(10 + 4 * math.log10(1 + max(money, 0)), 1), "x": round(x * spread, 1), "y": round(y * spread, 1),
             "hidden": row["hop"] > view.initial_hops and not row["focus"], "focus": bool(row["focus"]),
-            "details": details, "search": search,
+            "details": details, "search": search, "hub": hub, "flagged": bool(found),
+            "_rank": (0 if row["focus"] else 1 if kind == "unit" else 2 if hub else 3 if found else 9, -money),
             "findings": [{
                 "rule_id": f["rule_id"], "family": f["family"], "family_zh": FAMILY_ZH.get(Family(f["family"]), f["family"]),
-                "severity": f["severity"], "amount": _money(f["amount_at_risk"]), "signal": f["rule_id"] in signals,
-                "period": f"{f['period_start'] or ''} – {f['period_end'] or ''}", "citation": f["citation"] or "",
-                "evidence": f["evidence"] if unmasked else mask_evidence(f["evidence"] or ""),
+                "severity": SEVERITY_ZH.get(f["severity"], f["severity"]), "amount": _money(f["amount_at_risk"]),
+                "signal": f["rule_id"] in signals,
+                "period": f"{f['period_start'] or ''} 至 {f['period_end'] or ''}", "citation": f["citation"] or "",
+                # the evidence in labelled sentences and small tables, as in the report (raw JSON only unmasked)
+                "evidence": [{"label": i.label, "text": i.text, "columns": i.columns, "rows": i.rows, "lines": i.lines}
+                             for i in readable.items(f["evidence"])] if not unmasked else
+                            [{"label": "证据", "text": f["evidence"] or "", "columns": [], "rows": [], "lines": []}],
             } for f in found],
         })
+    # the overview names the nodes an investigator looks for first, whatever the zoom
+    ranked = sorted((n for n in out_nodes if n["_rank"][0] < 9), key=lambda n: n["_rank"])
+    for n in ranked[:OVERVIEW_LABELS]:
+        n["overview"] = True
+    for n in out_nodes:
+        n.setdefault("overview", False)
+        del n["_rank"]
     out_edges = [
         {"id": f"e{i}", "from": opaque[e["src"]], "to": opaque[e["dst"]], "kind": e["kind"]}
         for i, e in enumerate(view.edges.to_dicts()) if e["src"] in opaque and e["dst"] in opaque

@@ -1,0 +1,76 @@
+"""Every evidence field of every registered rule has a Chinese label (issue #14): a clerk reads
+见习协议编号, never ``agreement_id``.
+
+The fields are read from each rule's evidence struct — the schema of its lazy findings, nested
+structs and lists of structs included — so a field a rule adds tomorrow fails here until it is
+labelled in :mod:`reports.labels`.
+"""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+
+import checks
+from audit.schema import SPECS
+from reports import evidence
+from reports.labels import LABELS, needs_label, value_label
+from tests.helpers import policy, tables
+
+OPTIONAL = [name for name, spec in SPECS.items()
+            if not spec.required and name not in ("min_wage", "county_tiers", "calendar", "regions")]
+
+
+def _fields(dtype: pl.DataType, out: set[str]) -> None:
+    if isinstance(dtype, pl.Struct):
+        for f in dtype.fields:
+            out.add(f.name)
+            _fields(f.dtype, out)
+    elif isinstance(dtype, (pl.List, pl.Array)):
+        _fields(dtype.inner, out)
+
+
+@pytest.fixture(scope="module")
+def evidence_fields() -> dict[str, set[str]]:
+    """rule id → the fields of its evidence struct (from the plan's schema; nothing is collected)."""
+    # every optional table present (empty): a rule that needs one is enumerated too
+    t = tables(**{name: [] for name in OPTIONAL})
+    p = policy()
+    checks.build_shared(t, p)
+    out: dict[str, set[str]] = {}
+    for check in checks.CHECKS:
+        found: set[str] = set()
+        dtype = check(t, p).findings.collect_schema().get("evidence")
+        if dtype is not None:
+            _fields(dtype, found)
+        out[check.rule.id] = found
+    return out
+
+
+def test_the_rules_record_structured_evidence(evidence_fields: dict[str, set[str]]) -> None:
+    """The enumeration sees the rules' fields (it cannot pass by seeing none)."""
+    assert sum(len(f) for f in evidence_fields.values()) > 200
+    assert {"person_id", "claim_month"} <= set().union(*evidence_fields.values())
+
+
+def test_no_evidence_field_is_unlabelled(evidence_fields: dict[str, set[str]]) -> None:
+    missing = sorted({(field, rule) for rule, fields in evidence_fields.items() for field in fields
+                      if needs_label(field) and field not in LABELS})
+    assert missing == [], "label these fields in reports/labels.py: " + ", ".join(f"{f} ({r})" for f, r in missing)
+
+
+def test_labels_are_chinese() -> None:
+    assert all(any("\u4e00" <= ch <= "\u9fff" for ch in text) for text in LABELS.values())
+
+
+def test_an_unlabelled_field_would_be_caught() -> None:
+    assert needs_label("exit_row") and needs_label("_file") and not needs_label("指标1名称")
+
+
+def test_coded_values_read_in_chinese() -> None:
+    items = {i.label: i.text for i in evidence.items(json.dumps(
+        {"year_basis": "calendar_year", "denominator": "completed_or_hired_early", "missing": "agreement_id"}))}
+    assert items == {"留用率年度口径": "自然年度", "留用率分母口径": "完成见习或提前留用", "缺少的记录": "协议编号"}
+    assert value_label("南昌") == "南昌"
