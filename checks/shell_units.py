@@ -33,6 +33,7 @@ NOT_REGISTERED = ("赣人社发〔2023〕9号 四(一)1(1) (辖区范围内依�
                   *DATA_COMPARISON[1:])
 HEADCOUNT = ("赣人社发〔2023〕9号 二(五) (委派…人员作为带教老师)、四(一)1(4) (有专人负责见习人员工作指导)", *MANAGEMENT)
 INCOMPLETE = "市场主体登记摘录仅含 {}/{} 家企业类见习单位（{}%，低于检测参数 registry.min_enterprise_coverage），疑似不完整，未判断是否查无登记"
+NO_STAFF = "单位未申报在职职工人数，参保记录未必涵盖全部职工，无法比较见习人数与职工人数，未判断"
 SHELL = "调查线索：年度见习人数远超单位申报及参保职工人数，疑似空壳单位 (investigative signal)"
 
 
@@ -105,24 +106,32 @@ def enterprise_not_registered(t: Tables, policy: Policy) -> CheckResult:
     signal_only=True,
 )
 @citing(HEADCOUNT, on="period_end")
-def trainees_exceed_staff(t: Tables, policy: Policy) -> pl.LazyFrame:
+def trainees_exceed_staff(t: Tables, policy: Policy) -> CheckResult:
     """An investigative signal, not a finding of a violation: a unit whose trainees in a calendar
     year — natural persons with an internship there at any time in the year — number at least
     headcount.min_trainees and more than headcount.max_trainees_per_staff times its staff, the
     larger of the staff it declares (units.staff_count, the latest row) and the staff it insures
     (persons it insured as an employer in the year, 补充工伤 trainee cover apart), cannot be
-    supervising them: the names pass through a shell. Period: the year, up to the audit month.
-    No money at risk; the yuan claimed in the year is in the evidence."""
+    supervising them: the names pass through a shell. A unit that declares no staff count is
+    skipped with the reason: an insurance extract pulled for the trainees need not hold the
+    unit's whole staff, so its insured persons alone say nothing of its size. Period: the year,
+    up to the audit month. No money at risk; the yuan claimed in the year is in the evidence."""
     ratio = float(policy.detect("headcount.max_trainees_per_staff"))
     min_trainees = int(policy.detect("headcount.min_trainees"))
     year_of = pl.int_ranges(pl.col("internship_start").dt.year(), pl.col("internship_end").dt.year() + 1)
     present = unit_internships(t, policy).select("person_id", "unit_id", year_of.alias("year")).explode("year")
     declared = latest_units(t).select("unit_id", pl.col("staff_count").alias("declared_staff"))
     # counted by ID first (a million internships), then by natural person on the few candidates
-    candidates = (
+    counted = (
         present.group_by("unit_id", "year").agg(pl.col("person_id").n_unique().alias("_ids"))
         .join(declared, on="unit_id", how="left")
-        .filter((pl.col("_ids") >= min_trainees) & (pl.col("_ids") > ratio * pl.col("declared_staff").fill_null(0)))
+        .filter(pl.col("_ids") >= min_trainees)
+        .cache()  # the units judged and those skipped: one pass
+    )
+    unknown = counted.filter(pl.col("declared_staff").is_null()).select("unit_id").unique().select(
+        "unit_id", pl.lit(NO_STAFF).alias("reason"))
+    candidates = (
+        counted.filter(pl.col("declared_staff").is_not_null() & (pl.col("_ids") > ratio * pl.col("declared_staff")))
         .drop("_ids")
         .cache()
     )
@@ -143,8 +152,8 @@ def trainees_exceed_staff(t: Tables, policy: Policy) -> pl.LazyFrame:
         .group_by("unit_id", pl.col("claim_month").dt.year().cast(pl.Int64).alias("year"))
         .agg((pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).sum().round(2).alias("claimed_yuan"))
     )
-    staff = pl.max_horizontal(pl.col("declared_staff").fill_null(0), pl.col("insured_staff"))
-    return (
+    staff = pl.max_horizontal(pl.col("declared_staff"), pl.col("insured_staff"))
+    return CheckResult(
         candidates.with_columns(pl.col("year").cast(pl.Int64))
         .join(trainees.with_columns(pl.col("year").cast(pl.Int64)), on=["unit_id", "year"])
         .join(insured, on=["unit_id", "year"], how="left")
@@ -165,7 +174,8 @@ def trainees_exceed_staff(t: Tables, policy: Policy) -> pl.LazyFrame:
                 pl.lit(ratio).alias("headcount_max_trainees_per_staff"),
                 pl.lit(min_trainees).alias("headcount_min_trainees"),
             ).alias("evidence"),
-        )
+        ),
+        unknown,
     )
 
 

@@ -271,7 +271,7 @@ def cohort(n: int) -> tuple[list[dict], list[tuple]]:
 
 STAFF_CASES = [
     ("twelve trainees in 2023 and 2024 at a unit declaring two staff, none insured", 12, dict(staff_count=2), 0, {2023, 2024}),
-    ("no staff declared, none insured", 12, dict(), 0, {2023, 2024}),
+    ("no staff declared, none insured: skipped, not judged", 12, dict(), 0, set()),
     ("look-alike: a large employer (600 staff) with twelve trainees", 12, dict(staff_count=600), 0, set()),
     ("look-alike: two declared, but the unit insures five staff (12 ≤ 3 × 5)", 12, dict(staff_count=2), 5, set()),
     ("look-alike: nine trainees, below headcount.min_trainees", 9, dict(staff_count=1), 0, set()),
@@ -283,8 +283,9 @@ def test_trainees_exceed_staff(why: str, n: int, unit_kw: dict, staff_insured: i
     trainees, placements = cohort(n)
     staff = [insured(f"S{i}", "U1", m) for i in range(staff_insured) for m in ("2023-10", "2024-01")]
     t = world([unit("U1", **unit_kw)], trainees, placements, social_insurance=staff)
-    found, _ = run(shell_units.trainees_exceed_staff, t)
+    found, left = run(shell_units.trainees_exceed_staff, t)
     assert {d.year for d in found["period_start"]} == years, why
+    assert (left.height > 0) == ("staff_count" not in unit_kw), why  # no declared staff: skipped, with the reason
     assert shell_units.trainees_exceed_staff.rule.signal_only and (found["amount_at_risk"] == 0.0).all()
     for ev in found["evidence"].to_list():
         assert json.loads(ev)["trainees"] == n
