@@ -27,6 +27,23 @@ def strip_unit(key: str) -> str:
     return key
 
 
+def known_columns(cells: list[str], lookup: dict[str, tuple[str, int]]) -> set[str]:
+    """The canonical columns that a row of header cells names (a trailing unit ignored)."""
+    keys = [header_key(c) for c in cells]
+    return {lookup[k][0] for k in keys if k in lookup} | {lookup[strip_unit(k)][0] for k in keys
+                                                          if strip_unit(k) in lookup}
+
+
+def unique_headers(names: list[str]) -> list[str]:
+    """Header names made unique: a repeated name gets ``_2``, ``_3`` … in the order met."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return out
+
+
 def header_lookup(spec: TableSpec) -> dict[str, tuple[str, int]]:
     """Comparable header → (canonical column, priority): names and Chinese first, aliases after."""
     lookup: dict[str, tuple[str, int]] = {}

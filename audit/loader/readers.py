@@ -16,7 +16,7 @@ import polars as pl
 
 from audit.loader.csvtext import MAX_COLUMNS, read_csv_text, without_line_column
 from audit.loader.discovery import InputError
-from audit.loader.headers import check_required_columns, header_key, header_lookup, map_headers, strip_unit
+from audit.loader.headers import check_required_columns, header_lookup, known_columns, map_headers, unique_headers
 from audit.masking import mask
 from audit.schema import TableSpec
 
@@ -119,7 +119,7 @@ def read_xlsx(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) 
         header = [("" if v is None else str(v)) for v in sheet.row(header_idx)]
         keep = [i for i, h in enumerate(header) if h.strip() or sheet.to_series(i).slice(header_idx + 1).is_not_null().any()]
         body = sheet.slice(header_idx + 1).select([sheet.columns[i] for i in keep])
-        names = _unique_headers([header[i].strip() or f"未命名列{i + 1}" for i in keep])
+        names = unique_headers([header[i].strip() or f"未命名列{i + 1}" for i in keep])
         body = body.rename(dict(zip(body.columns, names)))
         body = without_line_column(body).with_row_index("_line", offset=header_idx + 2).with_columns(pl.col("_line").cast(pl.Int64))
         src = _raw_source(body, spec, label, notes, errors)
@@ -222,21 +222,10 @@ def _find_header_row(sheet: pl.DataFrame, lookup: dict[str, tuple[str, int]]) ->
     """The first of the top rows with the most cells that are known headers (at least one)."""
     best, best_hits = None, 0
     for idx in range(min(MAX_TITLE_ROWS, sheet.height)):
-        cells = [str(v) for v in sheet.row(idx) if v is not None and str(v).strip()]
-        hits = len({lookup[k][0] for k in (header_key(c) for c in cells) if k in lookup}
-                   | {lookup[k][0] for k in (strip_unit(header_key(c)) for c in cells) if k in lookup})
+        hits = len(known_columns([str(v) for v in sheet.row(idx) if v is not None and str(v).strip()], lookup))
         if hits > best_hits:
             best, best_hits = idx, hits
     return best
-
-
-def _unique_headers(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
-    return out
 
 
 def _raw_source(frame: pl.DataFrame, spec: TableSpec, label: str, notes: list[str], errors: list[str]) -> RawSource | None:

@@ -33,13 +33,12 @@ from audit.loader import (
     InputError,
     RawSource,
     check_required_columns,
-    header_key,
     header_lookup,
     map_headers,
     normalise,
     read_csv,
 )
-from audit.loader.headers import strip_unit
+from audit.loader.headers import known_columns, unique_headers
 from audit.schema import EXIT_REPLIES, OUTCOMES, SAMPLE_OUTCOMES, TableSpec
 
 #: the tables a returned file may hold, in the order a sheet is tried against them
@@ -155,7 +154,7 @@ def _xlsx_sources(path: Path) -> dict[str, object]:
         spec, idx = match
         header = [("" if v is None else str(v)).strip() for v in sheet.row(idx)]
         body = sheet.slice(idx + 1)
-        names = _unique([h or f"未命名列{i + 1}" for i, h in enumerate(header)])
+        names = unique_headers([h or f"未命名列{i + 1}" for i, h in enumerate(header)])
         body = body.rename(dict(zip(body.columns, names))).with_row_index("_line", offset=idx + 2).with_columns(
             pl.col("_line").cast(pl.Int64))
         mapping = map_headers(spec, names, label, notes)
@@ -173,19 +172,8 @@ def _header(sheet: pl.DataFrame) -> tuple[TableSpec, int] | None:
     """The first of the top rows holding the required headers of a returned table, and that table."""
     lookups = [(spec, header_lookup(spec)) for spec in RETURNED]
     for idx in range(min(MAX_TITLE_ROWS, sheet.height)):
-        keys = [header_key(str(v)) for v in sheet.row(idx) if v is not None and str(v).strip()]
+        cells = [str(v) for v in sheet.row(idx) if v is not None and str(v).strip()]
         for spec, lookup in lookups:
-            present = {lookup[k][0] for k in keys if k in lookup} | {lookup[strip_unit(k)][0] for k in keys
-                                                                      if strip_unit(k) in lookup}
-            if not check_required_columns(spec, present, ""):
+            if not check_required_columns(spec, known_columns(cells, lookup), ""):
                 return spec, idx
     return None
-
-
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
-    return out
