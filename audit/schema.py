@@ -460,31 +460,26 @@ def reserved_column_names() -> frozenset[str]:
 #: the contract's vocabulary of 核实结论
 OUTCOME_VALUES = ("属实", "部分属实", "不属实", "待核实")
 
+#: what a county decided about one finding or one sampled claim, and what it recovered
+VERDICT_COLUMNS = (
+    C("outcome", "核实结论", K.ENUM, required=True, values=OUTCOME_VALUES, aliases=("核查结论",)),
+    C("amount_recovered", "追回金额", K.MONEY, aliases=("本次追回金额", "已追回金额")),
+    C("decided_date", "核实日期", K.DATE, aliases=("核查日期",)),
+    C("decided_by", "核实单位", K.STR, aliases=("核查单位",)),
+    C("note", "备注", K.STR),
+)
+
 OUTCOMES = TableSpec(
     "outcomes",
     "核查结果",
-    (
-        C("finding_id", "问题编号", K.STR, required=True, not_null=True),
-        C("outcome", "核实结论", K.ENUM, required=True, values=OUTCOME_VALUES, aliases=("核查结论",)),
-        C("amount_recovered", "追回金额", K.MONEY, aliases=("本次追回金额", "已追回金额")),
-        C("decided_date", "核实日期", K.DATE, aliases=("核查日期",)),
-        C("decided_by", "核实单位", K.STR, aliases=("核查单位",)),
-        C("note", "备注", K.STR),
-    ),
+    (C("finding_id", "问题编号", K.STR, required=True, not_null=True), *VERDICT_COLUMNS),
 )
 
 #: outcomes of the random sample of claims no rule flagged (the outcomes form's second sheet)
 SAMPLE_OUTCOMES = TableSpec(
     "sample_outcomes",
     "抽查结果",
-    (
-        C("claim_id", "申领编号", K.STR, required=True, not_null=True),
-        C("outcome", "核实结论", K.ENUM, required=True, values=OUTCOME_VALUES, aliases=("核查结论",)),
-        C("amount_recovered", "追回金额", K.MONEY, aliases=("本次追回金额", "已追回金额")),
-        C("decided_date", "核实日期", K.DATE, aliases=("核查日期",)),
-        C("decided_by", "核实单位", K.STR, aliases=("核查单位",)),
-        C("note", "备注", K.STR),
-    ),
+    (C("claim_id", "申领编号", K.STR, required=True, not_null=True), *VERDICT_COLUMNS),
 )
 
 #: an exit list a county sends back: its 县区核实结论 per unit, and the 摘牌 date where done
