@@ -202,10 +202,9 @@ def under_every_id(rows: pl.LazyFrame, t: Tables, policy: Policy, *, on: str = "
     under several IDs, a copy under each of that person's other IDs (``on`` set to it);
     ``original`` keeps the ID the row carries. A join or a sum on ``on`` then sees each person's
     rows under every ID of the person; only the few rows of linked IDs are copied."""
-    ids = linked_ids(t, policy).collect().to_series()
     rows = rows.with_columns(pl.col(on).alias(original))
     copies = (
-        rows.filter(pl.col(on).is_in(ids.implode()))
+        rows.filter(is_linked(t, policy, on))
         .join(person_aliases(t, policy).select(pl.col("person_id").alias("_alias_of"), "alias"),
               left_on=on, right_on="_alias_of")
         .filter(pl.col("alias") != pl.col(on))
@@ -219,8 +218,7 @@ def with_person_key_few(lf: pl.LazyFrame, t: Tables, policy: Policy, *, on: str 
                         alias: str = "person_key") -> pl.LazyFrame:
     """:func:`with_person_key` for a large table: only the rows of linked IDs (a few) are joined to
     the links; every other row's key is its own ID. The row order changes."""
-    ids = linked_ids(t, policy).collect().to_series()
-    linked = pl.col(on).is_in(ids.implode())
+    linked = is_linked(t, policy, on)
     keys = person_aliases(t, policy).select(pl.col("person_id").alias("_key_of"), pl.col("person_key").alias(alias)).unique()
     return pl.concat([
         lf.filter(~linked.fill_null(False)).with_columns(pl.col(on).alias(alias)),
@@ -232,6 +230,13 @@ def linked_ids(t: Tables, policy: Policy) -> pl.LazyFrame:
     """``person_id``: the IDs of the persons known under several IDs (a few hundred of a million):
     the only rows a count per person by raw ID would split."""
     return person_aliases(t, policy).select("person_id").unique()
+
+
+def is_linked(t: Tables, policy: Policy, on: str = "person_id") -> pl.Expr:
+    """Whether ``on`` is the ID of a person known under several IDs. The IDs (a few hundred, from
+    the shared identity links already in memory) are collected once into the expression, so a
+    large table is filtered on a list of values instead of joined."""
+    return pl.col(on).is_in(linked_ids(t, policy).collect().to_series().implode())
 
 
 def identity_evidence(t: Tables, policy: Policy, on: str = "person_id") -> pl.LazyFrame:

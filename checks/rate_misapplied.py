@@ -41,7 +41,7 @@ from checks._expected import (
 )
 from checks._identity import (
     identity_evidence,
-    linked_ids,
+    is_linked,
     person_aliases,
     rows_under_ids,
     under_every_id,
@@ -288,7 +288,7 @@ def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
     keys = person_aliases(t, policy).select("person_id", "person_key").unique()
     enough = keys_with_more_rows_than(monthly, ["person_id"], pl.col("duration_max_months").min()).join(
         keys, on="person_id", how="anti").with_columns(pl.col("person_id").alias("person_key"))
-    of_linked = pl.col("person_id").is_in(linked_ids(t, policy).collect().to_series().implode())
+    of_linked = is_linked(t, policy)
     several = _monthly(claim_context(t, policy, only=of_linked)).join(keys, on="person_id")
     ranked = pl.concat([enough, several]).with_columns(
         pl.col("claim_month").rank("dense").over("person_key").cast(pl.Int64).alias("month_number"),
