@@ -121,33 +121,31 @@ def cell_value(rng: random.Random, t: Table) -> Result | None:
     return _lines_text(t.header, lines), len(lines), False, False
 
 
-def comma_in_text(rng: random.Random, t: Table) -> Result | None:
-    """An unquoted comma inside a cell: the fields after it shift (the row is quarantined)."""
+def _edit_field(rng: random.Random, t: Table, edit) -> Result | None:
+    """One field of an unquoted data line changed by ``edit(rng, field)``."""
     candidates = [i for i, line in enumerate(t.lines) if '"' not in line and _non_blank(line)]
     if not candidates:
         return None
     i = rng.choice(candidates)
     fields = t.lines[i].split(",")
     j = rng.randrange(len(fields))
-    cut = rng.randrange(len(fields[j]) + 1)
-    fields[j] = fields[j][:cut] + "," + fields[j][cut:]
+    fields[j] = edit(rng, fields[j])
     lines = list(t.lines)
     lines[i] = ",".join(fields)
     return _lines_text(t.header, lines), len(lines), False, False
+
+
+def comma_in_text(rng: random.Random, t: Table) -> Result | None:
+    """An unquoted comma inside a cell: the fields after it shift (the row is quarantined)."""
+    def cut(rng: random.Random, field: str) -> str:
+        at = rng.randrange(len(field) + 1)
+        return field[:at] + "," + field[at:]
+    return _edit_field(rng, t, cut)
 
 
 def open_quote(rng: random.Random, t: Table) -> Result | None:
     """A quote opened at the start of a field and never closed."""
-    candidates = [i for i, line in enumerate(t.lines) if '"' not in line and _non_blank(line)]
-    if not candidates:
-        return None
-    i = rng.choice(candidates)
-    fields = t.lines[i].split(",")
-    j = rng.randrange(len(fields))
-    fields[j] = '"' + fields[j]
-    lines = list(t.lines)
-    lines[i] = ",".join(fields)
-    return _lines_text(t.header, lines), len(lines), False, False
+    return _edit_field(rng, t, lambda rng, field: '"' + field)
 
 
 def quote_inside(rng: random.Random, t: Table) -> Result | None:
