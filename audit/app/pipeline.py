@@ -18,6 +18,7 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -308,9 +309,12 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
 
 
 def render_outputs(run_dir: Path) -> None:
-    """Cases and their graphs, then reports and exit lists, from the run directory alone.
+    """Cases and their graphs, reports and exit lists, from the run directory alone.
 
-    Cases come first: the report's case table links to each case's graph.
+    The cases and their graphs are drawn in a second thread while the lists are written: most of
+    the one is polars, which leaves the interpreter to the other's Python (bench/NOTES.md,
+    "Rendering"). The report waits for the cases: its case table links to each case's graph.
     """
-    write_run_cases(Path(run_dir))
-    render_all(Path(run_dir))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cases") as pool:
+        cases = pool.submit(write_run_cases, Path(run_dir))
+        render_all(Path(run_dir), cases_ready=cases.result)
