@@ -311,10 +311,12 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
 def render_outputs(run_dir: Path) -> None:
     """Cases and their graphs, reports and exit lists, from the run directory alone.
 
-    The cases and their graphs are drawn in a second thread while the lists are written: most of
-    the one is polars, which leaves the interpreter to the other's Python (bench/NOTES.md,
-    "Rendering"). The report waits for the cases: its case table links to each case's graph.
+    Three threads (bench/NOTES.md, "Rendering"): this one writes the lists, a second the cases and
+    their viewers, a third the report and its PDF (:func:`reports.render_run`) once the cases are
+    done, since the report's case table links each case's graph. Most of the cases' work is
+    polars and the PDF is Chromium's, which leave the interpreter to the lists' Python.
     """
+    run_dir = Path(run_dir)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cases") as pool:
-        cases = pool.submit(write_run_cases, Path(run_dir))
-        render_all(Path(run_dir), cases_ready=cases.result)
+        drawn = pool.submit(write_run_cases, run_dir)
+        render_all(run_dir, cases_ready=drawn.result)
