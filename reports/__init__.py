@@ -18,7 +18,7 @@ import datetime as dt
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -40,20 +40,22 @@ RENDER_OUTPUTS = ("render.json", "report.html", "report.pdf", "exit_list.xlsx", 
                   "exit_lists/*.xlsx", "recovery_lists/*.xlsx", "outcomes/*.xlsx")
 
 
-def render_all(run_dir: Path, cases_ready: Callable[[], Any] | None = None) -> None:
+def render_all(run_dir: Path, cases_ready: Callable[[], Iterable[str] | None] | None = None) -> None:
     """Render every output of a run from its files (``cases_ready`` as :func:`render_run` takes it)."""
     status = render_run(Path(run_dir), cases_ready=cases_ready)
     if status.get("report_pdf") is False:
         log.warning("report.pdf not made: %s", status.get("pdf_note"))
 
 
-def render_run(run_dir: Path, pdf: bool = True, cases_ready: Callable[[], Any] | None = None) -> dict[str, Any]:
+def render_run(run_dir: Path, pdf: bool = True,
+               cases_ready: Callable[[], Iterable[str] | None] | None = None) -> dict[str, Any]:
     """Render everything (the PDF only when ``pdf``); returns (and writes to render.json) what was made.
 
     The report (and its PDF, printed by Chromium in a child process) is made in a second thread
     while this one writes the lists (bench/NOTES.md, "Rendering"). ``cases_ready``, when given,
     is called there before the report reads ``cases.parquet`` (its case table links each case's
-    graph): the pipeline writes the cases in a third thread meanwhile.
+    graph): the pipeline writes the cases in a third thread meanwhile, and ``cases_ready``
+    returns the graph files that thread is still drawing (linked as the files it will be).
 
     Raises :class:`audit.rundir.NotARunError` when ``run_dir`` is not the output of ``audit run``.
     """
@@ -70,7 +72,7 @@ def render_run(run_dir: Path, pdf: bool = True, cases_ready: Callable[[], Any] |
     def report() -> str | None:
         """report.html and report.pdf; why the PDF was not made (None when it was)."""
         if cases_ready is not None:
-            cases_ready()
+            rf.graphs_drawing = frozenset(cases_ready() or ())
             rf.cases = rf.rundir.cases()
         if not pdf:
             note = "本次未生成 PDF 版本。"

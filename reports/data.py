@@ -63,6 +63,9 @@ class RunFiles:
     rules: dict[str, RuleInfo] = field(default_factory=dict)
     # figures several outputs read (the money per claim of all findings), computed once
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # graph files the run is drawing while the report is made (audit.app.pipeline.render_outputs):
+    # the report links them as the files they are about to be
+    graphs_drawing: frozenset[str] = frozenset()
 
     @property
     def run_dir(self) -> Path:

@@ -171,7 +171,7 @@ def cases(rf: RunFiles, n: int) -> list[dict[str, Any]]:
         rows.append({
             "case_id": str(r["case_id"]), "money": float(r.get("amount_at_risk") or 0.0),
             "summary": mask(r.get("summary") or ""),
-            "graph": graph if rf.rundir.has(graph) else "",
+            "graph": graph if rf.rundir.has(graph) or graph in rf.graphs_drawing else "",
         })
     return rows
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -311,12 +312,29 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
 def render_outputs(run_dir: Path) -> None:
     """Cases and their graphs, reports and exit lists, from the run directory alone.
 
-    Three threads (bench/NOTES.md, "Rendering"): this one writes the lists, a second the cases and
-    their viewers, a third the report and its PDF (:func:`reports.render_run`) once the cases are
-    done, since the report's case table links each case's graph. Most of the cases' work is
-    polars and the PDF is Chromium's, which leave the interpreter to the lists' Python.
+    Three threads (bench/NOTES.md, "Rendering"): this one writes the lists, a second the cases
+    and their viewers, a third the report and its PDF (:func:`reports.render_run`) as soon as
+    ``cases.parquet`` is written — the report's case table links each case's graph, which the
+    second thread is then drawing. Most of the cases' work is polars and numpy, and the PDF is
+    Chromium's: they leave the interpreter to the lists' Python.
     """
     run_dir = Path(run_dir)
+    written = threading.Event()
+    drawing: list[frozenset[str]] = []
+
+    def cases_written(files: frozenset[str]) -> None:
+        drawing.append(files)
+        written.set()
+
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cases") as pool:
-        drawn = pool.submit(write_run_cases, run_dir)
-        render_all(run_dir, cases_ready=drawn.result)
+        drawn = pool.submit(write_run_cases, run_dir, cases_written=cases_written)
+
+        def cases_ready() -> frozenset[str]:
+            while not written.wait(0.05):
+                if drawn.done():  # it ended before writing cases.parquet: its error, raised here
+                    drawn.result()
+                    raise RunError("the cases stage ended without writing cases.parquet")
+            return drawing[0]
+
+        render_all(run_dir, cases_ready=cases_ready)
+        drawn.result()  # a viewer that failed fails the run
