@@ -112,13 +112,15 @@ def figures(findings: pl.DataFrame, links: pl.DataFrame, claims: pl.DataFrame,
 
 
 def by_family(findings: pl.DataFrame, links: pl.DataFrame, claims: pl.DataFrame,
-              paid_date_exported: bool = True) -> list[dict[str, Any]]:
-    """:func:`figures` per family (in the order found), then the total (family ``TOTAL``)."""
+              paid_date_exported: bool = True, with_total: bool = True) -> list[dict[str, Any]]:
+    """:func:`figures` per family (in the order found), then the total (family ``TOTAL``) unless
+    ``with_total`` is false (the report's headline has it already)."""
     rows = []
     for (family,), group in findings.group_by("family", maintain_order=True):
         family_links = links.join(group.select("finding_id"), on="finding_id", how="semi")
         rows.append({"family": family, **figures(group, family_links, claims, paid_date_exported)})
-    rows.append({"family": TOTAL, **figures(findings, links, claims, paid_date_exported)})
+    if with_total:
+        rows.append({"family": TOTAL, **figures(findings, links, claims, paid_date_exported)})
     return rows
 
 

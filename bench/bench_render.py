@@ -3,14 +3,17 @@
     python bench/bench_render.py RUN_DIR             # graph + every report output, PDF apart
     python bench/bench_render.py RUN_DIR --pdf       # also print report.pdf with headless Chromium
     python bench/bench_render.py RUN_DIR --only graph|reports
+    python bench/bench_render.py RUN_DIR --as-run    # render_outputs itself, as ``audit run`` calls it
 
 RUN_DIR is the output directory of ``audit run`` (``--no-render`` is enough); its outputs are
 overwritten, so give it a copy. Stages, in the pipeline's order: ``write_run_graphs`` (edges,
 cases.parquet, the top cases' viewers), then the steps of ``reports.render_run``: loading the
 run's files, the exit units, report.html, the exit lists (the province's and one per county), the
-recovery lists (recovery.xlsx and one per county), summary_table.xlsx and,
-with ``--pdf``, the Chromium print (a child process: its CPU is shown apart, and its memory is
-not in the peak). Each line gives wall seconds, CPU seconds of this process (all its threads)
+recovery lists (recovery.xlsx and one per county), summary_table.xlsx, the outcomes forms (a run
+made with a workspace) and, with ``--pdf``, the Chromium print (a child process: its CPU is shown
+apart, and its memory is not in the peak). The run renders the cases in a second thread while
+the lists are written (``audit.app.pipeline.render_outputs``): ``--as-run`` times that call as
+one stage, PDF included, instead of the stages one after another. Each line gives wall seconds, CPU seconds of this process (all its threads)
 and the peak resident memory of this process during the stage (sampled every 20 ms). A benchmark, not a test: nothing here
 asserts a time. Other jobs on the machine inflate wall time; CPU seconds are the steadier figure.
 """
@@ -78,18 +81,25 @@ def main() -> None:
     ap.add_argument("run_dir", type=Path)
     ap.add_argument("--pdf", action="store_true", help="also print report.pdf (Chromium, timed apart)")
     ap.add_argument("--only", choices=("graph", "reports"), default=None)
+    ap.add_argument("--as-run", action="store_true", help="time render_outputs as the run calls it (PDF included)")
     args = ap.parse_args()
     run_dir: Path = args.run_dir
 
     from audit.app.cases import write_run_cases
+    from audit.app.pipeline import render_outputs
     from reports.data import load_run
     from reports.exit_list import exit_units, write_exit_lists
+    from reports.outcomes_form import write_outcome_forms
     from reports.recovery import write_recovery
     from reports.render import render_report
     from reports.summary_table import write_summary_table
 
     peak = Peak()
     print(f"{run_dir}  load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
+    if args.as_run:
+        with stage("render_outputs", peak):
+            render_outputs(run_dir)
+        return
     if args.only in (None, "graph"):
         with stage("write_run_cases", peak):
             write_run_cases(run_dir)
@@ -108,6 +118,8 @@ def main() -> None:
             rows = write_recovery(rf)
         with stage("summary_table.xlsx", peak):
             write_summary_table(rf)
+        with stage("outcomes forms", peak):
+            write_outcome_forms(rf)
         counties = len(list((run_dir / "recovery_lists").glob("*.xlsx")))
         print(f"  {len(exits):,} exit units in {len(list((run_dir / 'exit_lists').glob('*.xlsx'))):,} county files, "
               f"{int(rows['is_paid'].sum()):,} recovery rows and {int((~rows['is_paid']).sum()):,} to stop paying "

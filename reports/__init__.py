@@ -18,6 +18,8 @@ import datetime as dt
 import json
 import logging
 import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -38,41 +40,59 @@ RENDER_OUTPUTS = ("render.json", "report.html", "report.pdf", "exit_list.xlsx", 
                   "exit_lists/*.xlsx", "recovery_lists/*.xlsx", "outcomes/*.xlsx")
 
 
-def render_all(run_dir: Path) -> None:
-    """Render every output of a run from its files."""
-    status = render_run(Path(run_dir))
+def render_all(run_dir: Path, cases_ready: Callable[[], Iterable[str] | None] | None = None) -> None:
+    """Render every output of a run from its files (``cases_ready`` as :func:`render_run` takes it)."""
+    status = render_run(Path(run_dir), cases_ready=cases_ready)
     if status.get("report_pdf") is False:
         log.warning("report.pdf not made: %s", status.get("pdf_note"))
 
 
-def render_run(run_dir: Path, pdf: bool = True) -> dict[str, Any]:
+def render_run(run_dir: Path, pdf: bool = True,
+               cases_ready: Callable[[], Iterable[str] | None] | None = None) -> dict[str, Any]:
     """Render everything (the PDF only when ``pdf``); returns (and writes to render.json) what was made.
+
+    The report (and its PDF, printed by Chromium in a child process) is made in a second thread
+    while this one writes the lists (bench/NOTES.md, "Rendering"). ``cases_ready``, when given,
+    is called there before the report reads ``cases.parquet`` (its case table links each case's
+    graph): the pipeline writes the cases in a third thread meanwhile, and ``cases_ready``
+    returns the graph files that thread is still drawing (linked as the files it will be).
 
     Raises :class:`audit.rundir.NotARunError` when ``run_dir`` is not the output of ``audit run``.
     """
     run_dir = Path(run_dir)
     started = time.time()
-    rf = load_run(run_dir)
+    rf = load_run(run_dir, cases=cases_ready is None)
     # what the previous render wrote goes first (by its manifest): a county no longer listed
     # leaves no file behind, and nothing else in the directory is touched
     remove_outputs(run_dir, previous_outputs(run_dir, "render.json"), keep_since=started)
     policy = rf.policy
     html_path, pdf_path = inside(run_dir, "report.html"), inside(run_dir, "report.pdf")
-    if not pdf:
-        note = "本次未生成 PDF 版本。"
-    else:
-        note = "" if find_chromium() else "PDF 版本未生成：本机未安装 Chromium。"
-    exits = exit_units(rf, policy)
-    html_path.write_text(render_report(rf, policy, note, exits), encoding="utf-8")
-    why = print_pdf(html_path, pdf_path) if not note else note
-    if why:
-        pdf_path.unlink(missing_ok=True)
-        if not note:  # printing failed after the page was written: say so on the page too
-            html_path.write_text(render_report(rf, policy, f"PDF 版本未生成：{why}。", exits), encoding="utf-8")
-    write_exit_lists(rf, policy, exits)
-    recovery = write_recovery(rf)
-    summary = write_summary_table(rf)
-    forms = write_outcome_forms(rf)  # a run made with a workspace: the outcomes form per county
+    exits = exit_units(rf, policy)  # before the threads: it fills rf.memo, which both then read
+
+    def report() -> str | None:
+        """report.html and report.pdf; why the PDF was not made (None when it was)."""
+        if cases_ready is not None:
+            rf.graphs_drawing = frozenset(cases_ready() or ())
+            rf.cases = rf.rundir.cases()
+        if not pdf:
+            note = "本次未生成 PDF 版本。"
+        else:
+            note = "" if find_chromium() else "PDF 版本未生成：本机未安装 Chromium。"
+        html_path.write_text(render_report(rf, policy, note, exits), encoding="utf-8")
+        why = print_pdf(html_path, pdf_path) if not note else note
+        if why:
+            pdf_path.unlink(missing_ok=True)
+            if not note:  # printing failed after the page was written: say so on the page too
+                html_path.write_text(render_report(rf, policy, f"PDF 版本未生成：{why}。", exits), encoding="utf-8")
+        return why
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report") as pool:
+        printed = pool.submit(report)
+        write_exit_lists(rf, policy, exits)
+        recovery = write_recovery(rf)
+        summary = write_summary_table(rf)
+        forms = write_outcome_forms(rf)  # a run made with a workspace: the outcomes form per county
+        why = printed.result()
     written = sorted({*written_since(run_dir, started, RENDER_OUTPUTS), "render.json"})
     status = {
         "rendered_at": dt.datetime.now().replace(microsecond=0).isoformat(),

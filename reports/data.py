@@ -63,6 +63,9 @@ class RunFiles:
     rules: dict[str, RuleInfo] = field(default_factory=dict)
     # figures several outputs read (the money per claim of all findings), computed once
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # graph files the run is drawing while the report is made (audit.app.pipeline.render_outputs):
+    # the report links them as the files they are about to be
+    graphs_drawing: frozenset[str] = frozenset()
 
     @property
     def run_dir(self) -> Path:
@@ -103,9 +106,10 @@ class RunFiles:
         return RuleInfo(rule_id, rule_id, "medium", "", family)
 
 
-def load_run(run_dir: Path) -> RunFiles:
+def load_run(run_dir: Path, cases: bool = True) -> RunFiles:
     """Open a run directory (:class:`audit.rundir.NotARunError` if it is not one) and read what
-    the reports need."""
+    the reports need (``cases.parquet`` only with ``cases``: a caller that has it written
+    meanwhile reads it later)."""
     run = RunDir.open(run_dir)
     findings = run.findings()
     links = run.claim_links()
@@ -124,7 +128,8 @@ def load_run(run_dir: Path) -> RunFiles:
     named = pl.concat([findings["person_id"], claims["person_id"]]).drop_nulls().unique().implode()
     trainees = _with_columns(_normalised(run, "trainees", pl.col("person_id").is_in(named)),
                              {"person_id": pl.String, "name": pl.String}).unique("person_id", keep="first")
-    return RunFiles(run, run.run, findings, links, skipped, claims, units, trainees, run.cases(), run.quarantined(),
+    return RunFiles(run, run.run, findings, links, skipped, claims, units, trainees, run.cases() if cases else None,
+                    run.quarantined(),
                     run.county_names(), run.rules)
 
 

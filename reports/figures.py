@@ -44,7 +44,7 @@ def headline(rf: RunFiles) -> dict[str, Any]:
 def by_family(rf: RunFiles) -> list[dict[str, Any]]:
     """:func:`audit.totals.by_family` (the total row apart), biggest money first."""
     rows = [r | {"family_zh": family_zh(str(r["family"])), "money": r["amount_at_risk"]}
-            for r in totals.by_family(rf.findings, rf.links, rf.claims, rf.paid_date_exported)
+            for r in totals.by_family(rf.findings, rf.links, rf.claims, rf.paid_date_exported, with_total=False)
             if r["family"] != totals.TOTAL]
     return sorted(rows, key=lambda r: (-r["money"], -r["findings"]))
 
@@ -171,7 +171,7 @@ def cases(rf: RunFiles, n: int) -> list[dict[str, Any]]:
         rows.append({
             "case_id": str(r["case_id"]), "money": float(r.get("amount_at_risk") or 0.0),
             "summary": mask(r.get("summary") or ""),
-            "graph": graph if rf.rundir.has(graph) else "",
+            "graph": graph if rf.rundir.has(graph) or graph in rf.graphs_drawing else "",
         })
     return rows
 

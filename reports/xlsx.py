@@ -4,13 +4,16 @@ that fit Chinese text, real dates and money formats. Every list the reports writ
 from __future__ import annotations
 
 import datetime as dt
+import io
 import re
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
-import xlsxwriter
+from xlsxwriter.packager import Packager
+from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_col_to_name
 from xlsxwriter.workbook import Workbook
 from xlsxwriter.worksheet import Worksheet
@@ -257,10 +260,107 @@ def county_file_name(code: str | None, name: str | None) -> str:
     return f"{stem}_{named}.xlsx" if named and named != stem else f"{stem}.xlsx"
 
 
+class BulkSharedStrings(SharedStrings):
+    """The shared-string table (``xl/sharedStrings.xml``) with its plain strings written by polars.
+
+    xlsxwriter writes each string through three regular expressions and an f-string (some 5 µs a
+    string: seconds for the county lists' 800,000 distinct texts). A string that none of them
+    would change — no ``&<>"``, no control character, no ``_xHHHH_``, no U+FFFE/FFFF, no space at
+    either end — is written ``<si><t>…</t></si>`` in polars; every other one, in order, by
+    xlsxwriter's own :meth:`_write_si` (bench/NOTES.md, "Rendering")."""
+
+    SMALL = 2_000  # below this many strings, xlsxwriter's loop as it is
+    CHUNK = 100_000
+    # what makes xlsxwriter escape or mark a string (a few more than it needs: those go its way)
+    SPECIAL = r'[&<>"\x00-\x1f\x7f\x{85}\x{a0}\x{180e}\x{200b}\x{feff}\x{fffe}\x{ffff}]|_x|^\s|\s$'
+
+    def _write_sst_strings(self) -> None:
+        strings = self.string_table.string_array
+        if len(strings) < self.SMALL:
+            return super()._write_sst_strings()
+        fh = self.fh
+        for lo in range(0, len(strings), self.CHUNK):
+            part = strings[lo:lo + self.CHUNK]
+            values = pl.Series("s", part, dtype=pl.String)
+            xml = pl.select(pl.concat_str([pl.lit("<si><t>"), pl.lit(values), pl.lit("</t></si>")])).to_series()
+            special = values.str.contains(self.SPECIAL).arg_true().to_list()
+            if special:
+                texts = []
+                self.fh = io.StringIO()
+                try:
+                    for i in special:
+                        self.fh.seek(0)
+                        self.fh.truncate()
+                        self._write_si(part[i])
+                        texts.append(self.fh.getvalue())
+                finally:
+                    self.fh = fh
+                xml = xml.scatter(special, pl.Series(texts, dtype=pl.String))
+            fh.write(xml.str.join("").item())
+
+
+class BulkPackager(Packager):
+    """xlsxwriter's packager, with :class:`BulkSharedStrings` for the shared strings."""
+
+    def _write_shared_strings_file(self) -> None:
+        if not self.workbook.str_table.count:
+            return
+        sst = BulkSharedStrings()
+        sst.string_table = self.workbook.str_table
+        sst._set_xml_writer(self._filename("xl/sharedStrings.xml"))
+        sst._assemble_xml_file()
+
+
+class BulkWorkbook(Workbook):
+    """A workbook held in memory, packaged with :class:`BulkPackager` and deflated at level 1.
+
+    xlsxwriter deflates at zlib's default level 6, a third of the time of writing a county's list;
+    level 1 takes a quarter of that for files some 20 % larger (bench/NOTES.md, "Rendering")."""
+
+    COMPRESS_LEVEL = 1
+
+    def _get_packager(self) -> Packager:
+        return BulkPackager()
+
+    def _store_workbook(self) -> None:
+        # xlsxwriter 3's Workbook._store_workbook for an in-memory workbook, with COMPRESS_LEVEL
+        assert self.in_memory, "a bulk workbook is written in memory"
+        with zipfile.ZipFile(self.filename, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=self.allow_zip64,
+                             compresslevel=self.COMPRESS_LEVEL) as xlsx_file:
+            packager = self._get_packager()
+            if not self.worksheets():
+                self.add_worksheet()
+            if self.worksheet_meta.activesheet == 0:
+                self.worksheets_objs[0].selected = 1
+                self.worksheets_objs[0].hidden = 0
+            for sheet in self.worksheets():
+                if sheet.index == self.worksheet_meta.activesheet:
+                    sheet.active = 1
+            if self.vba_project:
+                for sheet in self.worksheets():
+                    if sheet.vba_codename is None:
+                        sheet.set_vba_name()
+            self._prepare_sst_string_data()
+            self._prepare_vml()
+            self._prepare_defined_names()
+            self._prepare_drawings()
+            self._add_chart_data()
+            self._prepare_tables()
+            self._prepare_metadata()
+            packager._add_workbook(self)
+            packager._set_tmpdir(self.tmpdir)
+            packager._set_in_memory(self.in_memory)
+            for part, name, is_binary in packager._create_package():
+                info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))  # Excel's own timestamp, as xlsxwriter
+                info.compress_type = zipfile.ZIP_DEFLATED
+                data = part.getvalue()
+                xlsx_file.writestr(info, data if is_binary else data.encode("utf-8"), compresslevel=self.COMPRESS_LEVEL)
+
+
 def workbook(path: str) -> tuple[Workbook, Formats]:
     # in memory: xlsxwriter otherwise writes and removes a temporary file per part (a county's
     # exit list is a dozen parts, and there is a file per county)
-    book = xlsxwriter.Workbook(path, {"remove_timezone": True, "in_memory": True})
+    book = BulkWorkbook(path, {"remove_timezone": True, "in_memory": True})
     return book, Formats(book)
 
 

@@ -4,6 +4,7 @@ the `audit graph` command (masked unless --unmasked)."""
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import networkx as nx
@@ -112,6 +113,24 @@ def test_large_layout_is_networkx_spring_layout_bit_for_bit(n, iterations):
     theirs = nx.spring_layout(sub, seed=7, iterations=iterations, method="force")
     assert list(ours) == list(theirs)
     assert all(tuple(map(float, ours[v])) == tuple(map(float, theirs[v])) for v in theirs)
+
+
+def test_node_components_are_networkx_connected_components():
+    # the plain version: a networkx graph, its components sorted, numbered by their smallest member
+    def plain(nodes, edges):
+        g = nx.Graph()
+        g.add_nodes_from(nodes)
+        g.add_edges_from(edges)
+        comps = sorted((sorted(c) for c in nx.connected_components(g)), key=lambda c: c[0])
+        return {n: i for i, comp in enumerate(comps) for n in comp}
+
+    rng = random.Random(11)
+    for _ in range(60):
+        names = [f"{rng.choice('pu')}:{rng.randint(0, 300)}" for _ in range(rng.randint(0, 120))]
+        edges = [(rng.choice(names), rng.choice(names + ["t:only-in-an-edge"])) for _ in range(rng.randint(0, 90))] \
+            if names else []
+        ours, theirs = graph.node_components(names, iter(edges)), plain(names, edges)
+        assert ours == theirs and list(ours) == list(theirs)
 
 
 def test_louvain_is_deterministic_and_keeps_small_rings_whole():

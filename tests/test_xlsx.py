@@ -70,6 +70,8 @@ def test_block_writes_what_cell_by_cell_writes(tmp_path: Path, monkeypatch: pyte
     if not small:
         monkeypatch.setattr(xlsx.BulkWorksheet, "SMALL_ROWS", 0)  # the polars path
         monkeypatch.setattr(xlsx.BulkWorksheet, "CHUNK_ROWS", 64)  # in several chunks
+        monkeypatch.setattr(xlsx.BulkSharedStrings, "SMALL", 0)  # the shared strings in polars too
+        monkeypatch.setattr(xlsx.BulkSharedStrings, "CHUNK", 5)
     _write(tmp_path / "dicts.xlsx", rows)
     _write(tmp_path / "frame.xlsx", _frame(rows))
     expected = _read(tmp_path / "cells.xlsx")

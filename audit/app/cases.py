@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -248,15 +249,20 @@ def _build_cases(run: RunDir, policy: Policy | None) -> RunCases:
     return RunCases(cases, members, t, findings, ents, edges, run.signal_rules)
 
 
-def write_run_cases(run_dir: Path, policy: Policy | None = None) -> pl.DataFrame:
+def write_run_cases(run_dir: Path, policy: Policy | None = None,
+                    cases_written: Callable[[frozenset[str]], object] | None = None) -> pl.DataFrame:
     """Write ``cases.parquet`` and ``graphs/case_<case_id>.html`` for the top ``report.top_cases``
-    cases: the graph output stage of a run, with the run's own detection values."""
+    cases: the graph output stage of a run, with the run's own detection values.
+
+    ``cases.parquet`` names each top case's graph file and is written first; ``cases_written``,
+    when given, is then called with those files, before they are drawn: the pipeline's report
+    reads the cases meanwhile."""
     t0 = time.perf_counter()
     run_dir = Path(run_dir)
     run = RunDir.open(run_dir)
     policy = policy or run.policy
     built = _build_cases(run, policy)
-    cases, t, findings, edges = built.cases, built.tables, built.findings, built.edges
+    cases, t, findings, edges, signals = built.cases, built.tables, built.findings, built.edges, built.signals
     top = int(policy.detect("report.top_cases"))
     hub = int(policy.detect("graph.case_hub_max_degree"))
     graphs = inside(run_dir, "graphs")
@@ -272,11 +278,16 @@ def write_run_cases(run_dir: Path, policy: Policy | None = None) -> pl.DataFrame
                   for cid, rank, summary in zip(chosen["case_id"], chosen["rank"], chosen["summary"])}
         views = graph.build_views(t, edges, findings, built.entities, seeds, hops=1, titles=titles,
                                   max_nodes=CASE_GRAPH_MAX_NODES, hub_degree=hub)
-        for case_id, view in views.items():
-            name = f"case_{safe_stem(case_id)}.html"  # a hash the run made; sanitised all the same
-            render_html(view, inside(graphs, name), signals=built.signals)
-            files[case_id] = f"graphs/{name}"
+        names = {case_id: f"case_{safe_stem(case_id)}.html" for case_id in views}  # a hash the run made; sanitised all the same
+        files = {case_id: f"graphs/{name}" for case_id, name in names.items()}
+    else:
+        views, names = {}, {}
+    del built, t, findings, edges  # the run's tables and 4 M edges: the viewers need none of them
     cases = cases.with_columns(pl.col("case_id").replace_strict(files, default=None, return_dtype=pl.String).alias("graph_file"))
     cases.write_parquet(inside(run_dir, "cases.parquet"))
+    if cases_written is not None:
+        cases_written(frozenset(files.values()))
+    for case_id, view in views.items():
+        render_html(view, inside(graphs, names[case_id]), signals=signals)
     log.info("cases: %d (%d graphs) in %.1fs", cases.height, len(files), time.perf_counter() - t0)
     return cases

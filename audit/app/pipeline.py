@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -319,9 +320,31 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
 
 
 def render_outputs(run_dir: Path) -> None:
-    """Cases and their graphs, then reports and exit lists, from the run directory alone.
+    """Cases and their graphs, reports and exit lists, from the run directory alone.
 
-    Cases come first: the report's case table links to each case's graph.
+    Three threads (bench/NOTES.md, "Rendering"): this one writes the lists, a second the cases
+    and their viewers, a third the report and its PDF (:func:`reports.render_run`) as soon as
+    ``cases.parquet`` is written — the report's case table links each case's graph, which the
+    second thread is then drawing. Most of the cases' work is polars and numpy, and the PDF is
+    Chromium's: they leave the interpreter to the lists' Python.
     """
-    write_run_cases(Path(run_dir))
-    render_all(Path(run_dir))
+    run_dir = Path(run_dir)
+    written = threading.Event()
+    drawing: list[frozenset[str]] = []
+
+    def cases_written(files: frozenset[str]) -> None:
+        drawing.append(files)
+        written.set()
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="cases") as pool:
+        drawn = pool.submit(write_run_cases, run_dir, cases_written=cases_written)
+
+        def cases_ready() -> frozenset[str]:
+            while not written.wait(0.05):
+                if drawn.done():  # it ended before writing cases.parquet: its error, raised here
+                    drawn.result()
+                    raise RunError("the cases stage ended without writing cases.parquet")
+            return drawing[0]
+
+        render_all(run_dir, cases_ready=cases_ready)
+        drawn.result()  # a viewer that failed fails the run

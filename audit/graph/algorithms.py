@@ -10,6 +10,8 @@ from collections.abc import Iterable
 import networkx as nx
 import numpy as np
 import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 
 def components(pairs: pl.DataFrame, left: str, right: str) -> pl.DataFrame:
@@ -30,12 +32,28 @@ def components(pairs: pl.DataFrame, left: str, right: str) -> pl.DataFrame:
 
 
 def node_components(nodes: Iterable[str], edges: Iterable[tuple[str, str]]) -> dict[str, int]:
-    """Component number of each node (numbered by their smallest member, in sorted order)."""
-    g = nx.Graph()
-    g.add_nodes_from(nodes)
-    g.add_edges_from(edges)
-    comps = sorted((sorted(c) for c in nx.connected_components(g)), key=lambda c: c[0])
-    return {n: i for i, comp in enumerate(comps) for n in comp}
+    """Component number of each node (numbered by their smallest member, in sorted order), the
+    nodes in the order of their components, each component's in sorted order.
+
+    Computed by scipy over node numbers, not in a networkx graph (whose 300,000 Python-object
+    edges cost more than the search: bench/NOTES.md, "Rendering")."""
+    pairs = list(edges)
+    names = sorted({*nodes, *(a for a, _ in pairs), *(b for _, b in pairs)})
+    if not names:
+        return {}
+    index = {name: i for i, name in enumerate(names)}
+    n = len(names)
+    src = np.fromiter((index[a] for a, _ in pairs), dtype=np.int64, count=len(pairs))
+    dst = np.fromiter((index[b] for _, b in pairs), dtype=np.int64, count=len(pairs))
+    matrix = coo_matrix((np.ones(len(pairs), dtype=np.int8), (src, dst)), shape=(n, n)).tocsr()
+    count, labels = connected_components(matrix, directed=False)
+    smallest = np.full(count, n)  # each component's smallest member: names are numbered in sorted order
+    np.minimum.at(smallest, labels, np.arange(n))
+    number = np.empty(count, dtype=np.int64)
+    number[np.argsort(smallest)] = np.arange(count)
+    of_node = number[labels]
+    order = np.lexsort((np.arange(n), of_node))
+    return {names[i]: int(of_node[i]) for i in order.tolist()}
 
 
 def louvain(edges: pl.DataFrame, *, seed: int, split_above: int = 100, resolution: float = 1.0) -> pl.DataFrame:
@@ -67,15 +85,16 @@ _NX_SPARSE_FROM = 500
 
 
 def _spring_layout_large(g: nx.Graph, *, seed: int, iterations: int, threshold: float = 1e-4,
-                         cells: int = 1_000_000) -> dict:
+                         cells: int = 100_000) -> dict:
     """``nx.spring_layout(g, seed=seed, iterations=iterations, method="force")`` for 500 nodes or more,
     computed in numpy blocks: the same positions, bit for bit.
 
     From 500 nodes networkx runs its sparse Fruchterman-Reingold, whose inner loop is Python, one
     node at a time (5,000 nodes × 15 iterations: minutes). This is that algorithm with the same
     random start, dtypes (float32 positions and adjacency, float64 forces) and order of summation
-    (each node's displacement summed over the other nodes in node order), a block of nodes at a
-    time (``cells`` pairs per block bound the memory); tests compare it with networkx.
+    (each node's displacement summed over the other nodes in node order), a block of other nodes
+    at a time (``cells`` pairs per block: small enough to stay in the processor's cache); tests
+    compare it with networkx.
     """
     adjacency = nx.to_scipy_sparse_array(g, weight="weight", dtype="f").tocsr()
     n = adjacency.shape[0]
@@ -85,37 +104,42 @@ def _spring_layout_large(g: nx.Graph, *, seed: int, iterations: int, threshold: 
     t = max(max(pos.T[0]) - min(pos.T[0]), max(pos.T[1]) - min(pos.T[1])) * 0.1
     dt = t / (iterations + 1)
     step = max(1, cells // n)
-    blocks = []  # per block of nodes, its edges: (other node, node in block, weight)
+    blocks = []  # per block of other nodes (rows lo:hi), its edges: (row in block, node, weight)
     for lo in range(0, n, step):
         hi = min(lo + step, n)
-        edges = adjacency[lo:hi].tocoo()
-        blocks.append((lo, hi, edges.col, edges.row, edges.data))
-    width = min(step, n)
-    # column c of a block is node lo + c; row j the other node: summing over axis 0 accumulates
-    # the other nodes in order, as networkx's per-node sum does
-    dx, dy, dist, sq = (np.empty((n, width), np.float32) for _ in range(4))
-    force, prod = np.empty((n, width)), np.empty((n, width))
+        edges = adjacency[lo:hi].tocoo()  # the adjacency is symmetric: row j, column i is A[i, j]
+        blocks.append((lo, hi, edges.row, edges.col, edges.data))
+    height = min(step, n)
+    # row j of a block is the other node lo + j, column i the node moved. A block's products sit
+    # under the running sums (row 0), and one reduction over axis 0 adds them in row order: each
+    # node's displacement is summed over the other nodes in node order, as networkx's per-node sum
+    # does, with the rows contiguous for numpy (bench/NOTES.md, "Rendering")
+    dx, dy, dist, sq = (np.empty((height, n), np.float32) for _ in range(4))
+    force = np.empty((height, n))
+    prod = np.empty((height + 1, n))
     displacement = np.zeros((2, n))
     for _ in range(iterations):
         x, y = pos[:, 0], pos[:, 1]
-        for lo, hi, other, node, weight in blocks:
-            w = hi - lo
-            bx, by, bd, bs, bf, bp = dx[:, :w], dy[:, :w], dist[:, :w], sq[:, :w], force[:, :w], prod[:, :w]
-            np.subtract(x[None, lo:hi], x[:, None], out=bx)
-            np.subtract(y[None, lo:hi], y[:, None], out=by)
+        for b, (lo, hi, other, node, weight) in enumerate(blocks):
+            m = hi - lo
+            bx, by, bd, bs, bf = dx[:m], dy[:m], dist[:m], sq[:m], force[:m]
+            np.subtract(x[None, :], x[lo:hi, None], out=bx)
+            np.subtract(y[None, :], y[lo:hi, None], out=by)
             np.multiply(bx, bx, out=bd)
             np.multiply(by, by, out=bs)
             np.add(bd, bs, out=bd)
             np.sqrt(bd, out=bd)
-            np.clip(bd, 0.01, None, out=bd)
+            np.maximum(bd, 0.01, out=bd)
             np.multiply(bd, bd, out=bs)
             np.divide(kk, bs, out=bf)  # repulsion k²/d², float64 as networkx's
             # attraction A·d/k where there is an edge (elsewhere A is 0 and networkx subtracts 0)
             bf[other, node] -= weight * bd[other, node] / k
-            np.multiply(bx, bf, out=bp)
-            displacement[0, lo:hi] = bp.sum(axis=0)
-            np.multiply(by, bf, out=bp)
-            displacement[1, lo:hi] = bp.sum(axis=0)
+            first = 0 if b == 0 else 1  # the first block starts the sums; later ones add to them
+            for axis, delta in ((0, bx), (1, by)):
+                if first:
+                    prod[0] = displacement[axis]
+                np.multiply(delta, bf, out=prod[first:first + m])
+                np.add.reduce(prod[:first + m], axis=0, out=displacement[axis])
         length = np.clip(np.sqrt((displacement ** 2).sum(axis=0)), a_min=0.01, a_max=None)
         delta_pos = (displacement * t / length).T
         pos += delta_pos

@@ -36,10 +36,10 @@ def neighbourhoods(edges: pl.DataFrame, seeds: pl.DataFrame, hops: int, *, max_n
     seen = seeds.select(pl.col("group").cast(pl.String), pl.col("node").cast(pl.String)).unique() \
         .with_columns(pl.lit(0, pl.Int64).alias("hop"))
     frontier = seen.select("group", "node")
-    hubs = degrees(edges).filter(pl.col("degree") > hub_degree).select("node") if hub_degree is not None else None
     for hop in range(1, hops + 1):
-        if hubs is not None and hop > 1:
-            frontier = frontier.join(hubs, on="node", how="anti")
+        if hub_degree is not None and hop > 1:
+            # the degrees of the frontier's nodes alone, not of every node (bench/NOTES.md, "Rendering")
+            frontier = frontier.join(_hubs(edges, frontier.select("node").unique(), hub_degree), on="node", how="anti")
         if frontier.height == 0:
             break
         nxt = pl.concat([
@@ -56,6 +56,13 @@ def neighbourhoods(edges: pl.DataFrame, seeds: pl.DataFrame, hops: int, *, max_n
         seen = pl.concat([seen, nxt.with_columns(pl.lit(hop, pl.Int64).alias("hop"))])
         frontier = nxt
     return seen.sort("group", "hop", "node")
+
+
+def _hubs(edges: pl.DataFrame, nodes: pl.DataFrame, hub_degree: int) -> pl.DataFrame:
+    """``node``: those of ``nodes`` with more than ``hub_degree`` edges (``degrees`` of their edges)."""
+    touching = pl.concat([edges.join(nodes, left_on="src", right_on="node", how="semi").select(pl.col("src").alias("node")),
+                          edges.join(nodes, left_on="dst", right_on="node", how="semi").select(pl.col("dst").alias("node"))])
+    return touching.group_by("node").agg(pl.len().alias("degree")).filter(pl.col("degree") > hub_degree).select("node")
 
 
 def neighbourhood(edges: pl.DataFrame, seeds: Iterable[str], hops: int, *, max_nodes: int = 2000,

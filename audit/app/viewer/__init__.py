@@ -120,6 +120,16 @@ def view_payload(view: graph.GraphView, *, signals: frozenset[str] = frozenset()
     for a, b in zip(view.edges["src"].to_list(), view.edges["dst"].to_list()):
         degree[a] = degree.get(a, 0) + 1
         degree[b] = degree.get(b, 0) + 1
+    readable_evidence: dict[str | None, list[dict]] = {}  # a finding naming a person and a unit is at two nodes
+
+    def evidence_of(text: str | None) -> list[dict]:
+        if text not in readable_evidence:
+            readable_evidence[text] = [
+                {"label": i.label, "text": i.text, "columns": i.columns, "rows": i.rows, "lines": i.lines}
+                for i in readable.items(text)] if not unmasked else \
+                [{"label": "证据", "text": text or "", "columns": [], "rows": [], "lines": []}]
+        return readable_evidence[text]
+
     out_nodes = []
     for row in nodes.to_dicts():
         kind, key = row["kind"], row["key"]
@@ -164,9 +174,7 @@ def view_payload(view: graph.GraphView, *, signals: frozenset[str] = frozenset()
                 "signal": f["rule_id"] in signals,
                 "period": f"{f['period_start'] or ''} 至 {f['period_end'] or ''}", "citation": f["citation"] or "",
                 # the evidence in labelled sentences and small tables, as in the report (raw JSON only unmasked)
-                "evidence": [{"label": i.label, "text": i.text, "columns": i.columns, "rows": i.rows, "lines": i.lines}
-                             for i in readable.items(f["evidence"])] if not unmasked else
-                            [{"label": "证据", "text": f["evidence"] or "", "columns": [], "rows": [], "lines": []}],
+                "evidence": evidence_of(f["evidence"]),
             } for f in found],
         })
     # the overview names the nodes an investigator looks for first, whatever the zoom
