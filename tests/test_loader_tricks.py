@@ -23,7 +23,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import audit.loader.columns
-import audit.loader.normalised
 from audit import normalise as nz
 from audit.loader import load_inputs
 from audit.loader.columns import PARSERS, _id_column, _typed_fast_path, parse_series
@@ -268,28 +267,3 @@ def test_a_load_collapses_the_rows_exported_twice_and_nothing_else(tmp_path: Pat
     si = loaded.tables["social_insurance"]
     assert si.select("_line", "_dup_rows").rows() == expected.select(pl.col("_line").cast(pl.Int64), "_dup_rows").rows()
     assert reconciles(loaded.counts)
-
-
-@pytest.mark.parametrize("at_once", [2, 3])
-def test_columns_parsed_together_load_as_one_at_a_time(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                       at_once: int) -> None:
-    """Columns parsed in worker threads, several at a time, give the tables, quarantine, counts and
-    duplicate marks of parsing them one by one: the row hash is folded in the spec's order (a
-    row exported twice is collapsed, one written differently is not), and the quarantine lines
-    keep their order."""
-    rng = random.Random(11)
-    pool = [(p, u, m, k) for p in (P1, P2, pid("43010219900101002"), "4301021990010100１x", "bad")
-            for u in (U1, U2, "", "9143X") for m in ("2023-07", " 2023-07", "202308", "2023-13")
-            for k in ("养老", "医疗 ", "失业?")]
-    rows = [rng.choice(pool[:40]) if rng.random() < 0.6 else rng.choice(pool) for _ in range(2_000)]
-    text = "person_id,employer_id,month,insurance_type\n" + "".join(",".join(r) + "\n" for r in rows)
-
-    def load(n: int, where: Path) -> object:
-        monkeypatch.setattr(audit.loader.normalised, "_PARALLEL_COLUMNS", n)
-        return load_inputs(write_inputs(where, social_insurance=text))
-
-    one, together = load(1, tmp_path / "one"), load(at_once, tmp_path / "together")
-    assert one.quarantine.height and one.tables["social_insurance"]["_dup_rows"].max() > 1  # both tricks at work
-    assert together.tables["social_insurance"].equals(one.tables["social_insurance"])
-    assert together.quarantine.equals(one.quarantine)
-    assert together.counts.equals(one.counts)

@@ -25,11 +25,6 @@ class RowHash:
         h = part.cast(pl.UInt64).fill_null(self._NULL_CODE) if part.dtype == pl.UInt32 else part.hash()
         self.value = h if self.value is None else self.value * self._MIX + h
 
-    def fold(self, other: RowHash) -> None:
-        """Fold in the one column another RowHash holds: as if that column were added here."""
-        assert other.value is not None, "a column's part is never empty"
-        self.value = other.value if self.value is None else self.value * self._MIX + other.value
-
 
 def find_duplicates(table: pl.DataFrame, data_cols: list[str], row_hash: pl.Series | None = None,
                     good: pl.Series | None = None) -> tuple[pl.Series, pl.Series | None, pl.DataFrame]:

@@ -5,9 +5,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import polars as pl
@@ -16,7 +13,7 @@ from audit import normalise as nz
 from audit.loader.columns import _cell_reasons, _id_column, _parse_column, _range_reasons
 from audit.loader.duplicates import RowHash, find_duplicates
 from audit.loader.readers import RawSource
-from audit.schema import ColumnSpec, Kind, TableSpec
+from audit.schema import Kind, TableSpec
 
 log = logging.getLogger("audit.loader")
 
@@ -122,15 +119,25 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     reasons: list[pl.DataFrame] = []
     row_hash = RowHash()
     absent: list[str] = []
-
-    for parsed in _parse_columns(spec, columns, absent):
-        values[parsed.name] = parsed.value
-        derived.update(parsed.derived)
-        reasons += parsed.reasons
-        row_hash.fold(parsed.row_hash)
-        c_name = parsed.name
-        del parsed
-        log.debug("%s.%s: %.1f s, cpu %.1f s, rss %.2f GB", spec.name, c_name, time.perf_counter() - t0,
+    for c in spec.columns:
+        col = columns.pop(c.name)
+        if col is None:
+            absent.append(c.name)
+            col = pl.repeat(None, n, dtype=pl.String, eager=True).alias(c.name)
+        if c.kind in (Kind.PERSON_ID, Kind.USCC):
+            value, more = _id_column(c, col, row_hash)
+            derived.update(more)
+            del more
+        else:
+            value = _parse_column(c, col, row_hash)
+            if c.spellings is not None:  # the value as exported, beside the canonical one
+                derived[f"{c.name}_raw"] = _parse_column(dataclasses.replace(c, kind=Kind.STR, spellings=None), col,
+                                                         RowHash()).alias(f"{c.name}_raw")
+        values[c.name] = value.alias(c.name)
+        reasons += _cell_reasons(c, col, value)
+        reasons += _range_reasons(c, col, value)
+        del col, value
+        log.debug("%s.%s: %.1f s, cpu %.1f s, rss %.2f GB", spec.name, c.name, time.perf_counter() - t0,
                   time.process_time() - c0, rss_gb())
     reasons.append(_row_problems(sources, columns))
     qlines = pl.concat(reasons).sort("_pos", maintain_order=True)
@@ -168,58 +175,6 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     counts = _counts(spec, sources, read_per_src, qlines, kept_src.value_counts(name="rows_kept"), removed)
     order = [*spec.names, "_file", "_line", "_dup_rows", *derived_names, *extras]
     return NormalisedTable(spec, table, labels, order, quarantine, counts, kept_src.len(), placed, tuple(absent))
-
-
-#: how many columns of a table are parsed at once (each holds its raw column while it is parsed).
-_PARALLEL_COLUMNS = 2
-
-
-@dataclass
-class _Parsed:
-    """One column parsed: its values, derived columns, quarantine lines and row-hash part."""
-
-    name: str
-    value: pl.Series
-    derived: dict[str, pl.Series]
-    reasons: list[pl.DataFrame]
-    row_hash: RowHash
-
-
-def _parse_columns(spec: TableSpec, columns: _Columns, absent: list[str]) -> Iterator[_Parsed]:
-    """The spec's columns parsed, in its order; the names of those no source has go to ``absent``.
-
-    Two columns are parsed at a time, in worker threads: most of the work is in polars, which
-    releases the GIL, and one column alone keeps about one core busy (bench/NOTES.md, "Loader").
-    The raw columns are read here, one at a time, so at most two are held while parsed.
-    """
-    in_flight: deque[Future[_Parsed]] = deque()
-    with ThreadPoolExecutor(max_workers=_PARALLEL_COLUMNS, thread_name_prefix="normalise") as pool:
-        for c in spec.columns:
-            col = columns.pop(c.name)
-            if col is None:
-                absent.append(c.name)
-                col = pl.repeat(None, columns.height, dtype=pl.String, eager=True).alias(c.name)
-            in_flight.append(pool.submit(_parse, c, col))
-            del col
-            if len(in_flight) >= _PARALLEL_COLUMNS:
-                yield in_flight.popleft().result()
-        while in_flight:
-            yield in_flight.popleft().result()
-
-
-def _parse(c: ColumnSpec, col: pl.Series) -> _Parsed:
-    """One raw column parsed (:mod:`audit.loader.columns`), with its unreadable cells."""
-    part = RowHash()
-    derived: dict[str, pl.Series] = {}
-    if c.kind in (Kind.PERSON_ID, Kind.USCC):
-        value, derived = _id_column(c, col, part)
-    else:
-        value = _parse_column(c, col, part)
-        if c.spellings is not None:  # the value as exported, beside the canonical one
-            derived[f"{c.name}_raw"] = _parse_column(dataclasses.replace(c, kind=Kind.STR, spellings=None), col,
-                                                     RowHash()).alias(f"{c.name}_raw")
-    value = value.alias(c.name)
-    return _Parsed(c.name, value, derived, [*_cell_reasons(c, col, value), *_range_reasons(c, col, value)], part)
 
 
 def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
