@@ -212,61 +212,56 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
     loaded.write(out_dir)
     if progress:
         progress("数据契约校验 / validating contracts")
-    # the contracts are checked in a worker thread beside the snapshot, the shared results and the
-    # checks, none of which reads their outcome: alone, the checks leave part of the two cores idle
-    # (bench/NOTES.md, "The national run"); a failure on either side waits for the other to end
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="validate") as beside:
-        validating = beside.submit(_validate, loaded, out_dir)
+    timings["validate"] = _validate(loaded, out_dir)
 
-        t1 = time.perf_counter()
-        reference = load_reference(Path(input_dir), loaded)  # reads no claim: a gap never refuses the run
-        timings["reference"] = time.perf_counter() - t1
-        # what is in force, written before the checks: the checks read the reference tables from it
-        t1 = time.perf_counter()
-        rundir.write_rules(out_dir, (c.rule.info() for c in registered.CHECKS))
-        policy_files = rundir.write_policy(out_dir, policy_dir)
-        reference_files = rundir.write_reference(out_dir, {
-            "min_wage": reference.min_wage, "county_tiers": reference.county_tiers,
-            "calendar": reference.calendar, "regions": reference.regions,
-        })
-        provenance = {"input_files": input_files(Path(input_dir), loaded.input_files), "code": code_version()}
-        timings["snapshot"] = time.perf_counter() - t1
-        present = list(loaded.tables)
-        if cycle is not None:  # the bans the workspace remembers, read by the rules as a table like any other
-            present = cycle.give_bans(out_dir, present)
-        tables = rundir.scan_tables(out_dir, audit_month, si_month, present=present)
-        t1 = time.perf_counter()
-        # what the claims judged (restricted to the month end above) need of the reference, and lack
-        gaps = reference_gaps(tables, policy)
-        timings["reference_gaps"] = time.perf_counter() - t1
-        if progress:
-            progress("共用中间结果 / shared intermediates")
-        timings["shared"] = prepare_shared(tables, policy)
-        t2 = time.perf_counter()
-        outcome = run_checks(tables, policy, progress=progress)
-        timings["checks"] = time.perf_counter() - t2
-        t2 = time.perf_counter()
-        rundir.write_indicators(out_dir, registered.county_indicators(tables, policy).collect())
-        timings["indicators"] = time.perf_counter() - t2
-        del tables
-        if cycle is not None:
-            t3 = time.perf_counter()
-            outcome.findings = cycle.statuses(outcome.findings, [c.rule for c in registered.CHECKS],
-                                              int(policy.detect("office.reply_days")))
-            timings["statuses"] = time.perf_counter() - t3
+    t1 = time.perf_counter()
+    reference = load_reference(Path(input_dir), loaded)  # reads no claim: a gap never refuses the run
+    timings["reference"] = time.perf_counter() - t1
+    # what is in force, written before the checks: the checks read the reference tables from it
+    t1 = time.perf_counter()
+    rundir.write_rules(out_dir, (c.rule.info() for c in registered.CHECKS))
+    policy_files = rundir.write_policy(out_dir, policy_dir)
+    reference_files = rundir.write_reference(out_dir, {
+        "min_wage": reference.min_wage, "county_tiers": reference.county_tiers,
+        "calendar": reference.calendar, "regions": reference.regions,
+    })
+    provenance = {"input_files": input_files(Path(input_dir), loaded.input_files), "code": code_version()}
+    timings["snapshot"] = time.perf_counter() - t1
+    present = list(loaded.tables)
+    if cycle is not None:  # the bans the workspace remembers, read by the rules as a table like any other
+        present = cycle.give_bans(out_dir, present)
+    tables = rundir.scan_tables(out_dir, audit_month, si_month, present=present)
+    t1 = time.perf_counter()
+    # what the claims judged (restricted to the month end above) need of the reference, and lack
+    gaps = reference_gaps(tables, policy)
+    timings["reference_gaps"] = time.perf_counter() - t1
+    if progress:
+        progress("共用中间结果 / shared intermediates")
+    timings["shared"] = prepare_shared(tables, policy)
+    t2 = time.perf_counter()
+    outcome = run_checks(tables, policy, progress=progress)
+    timings["checks"] = time.perf_counter() - t2
+    t2 = time.perf_counter()
+    rundir.write_indicators(out_dir, registered.county_indicators(tables, policy).collect())
+    timings["indicators"] = time.perf_counter() - t2
+    del tables
+    if cycle is not None:
         t3 = time.perf_counter()
-        write_findings(out_dir, outcome)
-        counted = outcome.findings.filter(pl.col("status") != DISMISSED)  # a county's 不属实 counts nowhere
-        counted_links = outcome.claim_links.join(counted.select("finding_id"), on="finding_id", how="semi")
+        outcome.findings = cycle.statuses(outcome.findings, [c.rule for c in registered.CHECKS],
+                                          int(policy.detect("office.reply_days")))
+        timings["statuses"] = time.perf_counter() - t3
+    t3 = time.perf_counter()
+    write_findings(out_dir, outcome)
+    counted = outcome.findings.filter(pl.col("status") != DISMISSED)  # a county's 不属实 counts nowhere
+    counted_links = outcome.claim_links.join(counted.select("finding_id"), on="finding_id", how="semi")
 
-        # what the linked claims paid (each family's money is capped by it), and whether they were paid
-        claims_df = totals.claims_for_figures(pl.scan_parquet(out_dir / "normalised" / "claims.parquet"),
-                                              counted_links)
-        paid_date_exported = "paid_date" not in loaded.absent_columns.get("claims", [])
-        summary_table = family_summary(counted, counted_links, claims_df, paid_date_exported)
-        summary_table.write_csv(inside(out_dir, "summary_by_family.csv"))
-        timings["findings_out"] = time.perf_counter() - t3
-        timings["validate"] = validating.result()
+    # what the linked claims paid (each family's money is capped by it), and whether they were paid
+    claims_df = totals.claims_for_figures(pl.scan_parquet(out_dir / "normalised" / "claims.parquet"),
+                                          counted_links)
+    paid_date_exported = "paid_date" not in loaded.absent_columns.get("claims", [])
+    summary_table = family_summary(counted, counted_links, claims_df, paid_date_exported)
+    summary_table.write_csv(inside(out_dir, "summary_by_family.csv"))
+    timings["findings_out"] = time.perf_counter() - t3
     t3 = time.perf_counter()
     # how much was judged, once: the terminal summary and the report read it from run.json
     written = rundir.RunDir(out_dir, {"audit_month": audit_month.strftime("%Y-%m"), "si_as_of": si_month.strftime("%Y-%m"),
