@@ -155,7 +155,7 @@ def finalise_skipped(raw: pl.LazyFrame, rule: Rule) -> pl.LazyFrame:
     for name in ("person_id", "unit_id", "claim_id", "reason", "county_code", "period_start", "gap"):
         dtype = SKIPPED_SCHEMA[name]
         cols.append(pl.col(name).cast(dtype) if name in have else pl.lit(None, dtype).alias(name))
-    return raw.select(cols).unique(maintain_order=True)  # each once, in the rule's own plan
+    return raw.select(cols)
 
 
 def _digest(text: str) -> str:

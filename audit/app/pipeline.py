@@ -123,8 +123,7 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
         findings = findings.with_columns(pl.lit(None, CLAIM_LINK_DTYPE).alias("_claims"))
     findings = assign_ids(findings, {c.rule.id: c.rule.identity for c in checks if c.rule.identity is not None})
     findings, links = split_claim_links(findings)
-    # each rule's rows are unique already (finalise_skipped), and no two rules share a row
-    skipped_df = pl.concat(skipped, how="vertical_relaxed") if skipped else pl.DataFrame(schema=SKIPPED_SCHEMA)
+    skipped_df = (pl.concat(skipped, how="vertical_relaxed") if skipped else pl.DataFrame(schema=SKIPPED_SCHEMA)).unique(maintain_order=True)
     return CheckOutcome(findings, skipped_df, links, rules_run, rules_skipped, time.perf_counter() - t0)
 
 
