@@ -4,6 +4,7 @@ Chinese first, a pipe closed early ends cleanly (issue #14, point 7)."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -75,3 +76,26 @@ def test_a_pipe_closed_early_ends_cleanly() -> None:
 def test_report_on_a_directory_that_is_not_a_run_is_invalid_input(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["report", str(tmp_path)])
     assert result.exit_code == 2 and "输入无法使用" in result.output
+
+
+def test_the_terminal_table_keeps_national_figures_apart() -> None:
+    """At national scale a family's claims and money are wider than the demo's: every cell of
+    the terminal table still stands apart from its neighbours, and the columns line up."""
+    from audit.app.cli import _width, format_summary
+
+    def row(family: str, n: int, money: float) -> dict:
+        return {"family": family, "findings": n, "persons": n, "units": n, "claims": 8_342_000 + n,
+                "amount_at_risk": money, "recover": money, "stop_payment": 0.0}
+
+    summary = {"audit_month": "2026-11", "si_as_of": "2026-11",
+               "by_family": [row("DUPLICATE_TRAINEE", 17_230, 11_599_812.0), row("TOTAL", 173_919, 352_863_795.0)]}
+    lines = format_summary(summary).splitlines()
+    table = [line for line in lines if line.startswith(("重复身份", "合计"))]
+    assert len(table) == 2
+    for line in table:
+        cells = re.split(r" {2,}", line.strip())
+        assert len(cells) == 8, line  # eight cells: none ran into the next
+        assert "8,359,230" in cells or "8,515,919" in cells
+    head = next(line for line in lines if line.startswith("问题类别"))
+    widths = {_width(line.rstrip()) for line in table}  # right-aligned money: the rows end together
+    assert len(widths) == 1 and head.split()[0] == "问题类别"

@@ -225,14 +225,18 @@ def format_summary(summary: dict) -> str:
             text += "，无隔离行"
         lines.append(text)
     lines.append("")
-    lines.append("".join(_pad(h, w, right) for h, w, right in SUMMARY_HEADS))
+    rows = []
     for row in summary.get("by_family", []):
         family = str(row["family"])
         name = "合计" if family == totals.TOTAL else _family_zh(family)
-        cells = [name, f"{row['findings']:,}", f"{row['persons']:,}", f"{row['units']:,}", f"{row['claims']:,}",
-                 yuan(row["amount_at_risk"]), yuan(row.get("recover", row["amount_at_risk"])),
-                 yuan(row.get("stop_payment", 0.0))]
-        lines.append("".join(_pad(c, w, right) for c, (_, w, right) in zip(cells, SUMMARY_HEADS)))
+        rows.append([name, f"{row['findings']:,}", f"{row['persons']:,}", f"{row['units']:,}", f"{row['claims']:,}",
+                     yuan(row["amount_at_risk"]), yuan(row.get("recover", row["amount_at_risk"])),
+                     yuan(row.get("stop_payment", 0.0))])
+    # each column as wide as its widest cell and two spaces more: national figures never run together
+    widths = [max([w] + [_width(r[i]) + 2 for r in rows]) for i, (_, w, _) in enumerate(SUMMARY_HEADS)]
+    lines.append("".join(_pad(h, w, right) for (h, _, right), w in zip(SUMMARY_HEADS, widths)))
+    for cells in rows:
+        lines.append("".join(_pad(c, w, right) for c, (_, _, right), w in zip(cells, SUMMARY_HEADS, widths)))
     lines.append("  涉及金额每笔申领只计一次；已拨付的申领应追回，尚未拨付的应停止拨付。")
     if summary.get("paid_date_exported") is False:
         lines.append("  注意：申领数据没有“拨付日期”一列，无法区分是否已拨付，全部按已拨付计入应追回。")
