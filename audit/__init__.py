@@ -10,7 +10,7 @@ __version__ = "0.1.0"
 # once, in a separate arena. A run allocates and frees gigabytes stage by stage, so it faulted
 # fresh zeroed pages in all the time (10 M page faults, 27-32 s of system CPU at 1 M trainees).
 # Here large allocations share the ordinary arenas and freed pages are kept three seconds for
-# reuse: 6.6-7.0 M faults, 19 s of system CPU, the national run 7 % faster for 0.3-0.5 GiB more
+# reuse: 6.6-7.5 M faults, 19-22 s of system CPU, the national run 7 % faster for 0.3-0.5 GiB more
 # peak memory (bench/NOTES.md, "The allocator"). One arena for all threads was tried: it adds as
 # much user time as it saves. An operator's own setting of the variable is kept as it is.
 os.environ.setdefault("_RJEM_MALLOC_CONF", "oversize_threshold:0,dirty_decay_ms:3000,muzzy_decay_ms:0")

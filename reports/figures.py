@@ -44,8 +44,7 @@ def headline(rf: RunFiles) -> dict[str, Any]:
 def by_family(rf: RunFiles) -> list[dict[str, Any]]:
     """:func:`audit.totals.by_family` (the total row apart), biggest money first."""
     rows = [r | {"family_zh": family_zh(str(r["family"])), "money": r["amount_at_risk"]}
-            for r in totals.by_family(rf.findings, rf.links, rf.claims, rf.paid_date_exported, with_total=False)
-            if r["family"] != totals.TOTAL]
+            for r in totals.by_family(rf.findings, rf.links, rf.claims, rf.paid_date_exported, with_total=False)]
     return sorted(rows, key=lambda r: (-r["money"], -r["findings"]))
 
 
