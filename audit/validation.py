@@ -347,58 +347,85 @@ def validate(loaded: LoadResult) -> ValidationReport:
     staged load (only the columns each reduction needs), or from the frames in memory. The
     reductions are collected one after another, in a worker thread ahead of great-expectations
     (pure Python, one core), so the two overlap: the reductions start while great-expectations
-    is imported and its context made.
+    is imported and its context made. A run validates the same way in a process of its own,
+    table by table as the load stages them (:mod:`audit.app.validator`).
     """
     t0 = time.perf_counter()
     names = list(loaded.heights)
     known: dict[tuple[str, str], pl.Series] = {}
 
-    def reduce_table(name: str) -> list[tuple[Domain, list[Contract], pl.DataFrame]]:
+    def reduce_table(name: str) -> list[Reduced]:
         if not known:
             known.update(referenced_values(names, loaded.scan))
         t1 = time.perf_counter()
-        spec = SPECS[name]
-        frame = loaded.scan(name)
-        schema = frame.collect_schema()
-        contracts, domains = contracts_for(spec, set(schema.names()))
-        ref_contracts, ref_domains = reference_domains(spec, known)
-        contracts += ref_contracts
-        data = [d for d in domains + ref_domains if d.name != "schema"]
-        # one reduction at a time: collect_all caches its shared scans whole, slower (bench/NOTES.md)
-        groups = [_reduce(frame, d).collect() for d in data]
-        reduced = dict(zip([d.name for d in data], _locate(frame, groups, data)))
-        reduced["schema"] = _schema_frame(schema, loaded.heights[name])
+        reduced = reduce_table_domains(name, loaded.scan(name), loaded.heights[name], known)
         log.debug("validation: %s reduced in %.1f s", name, time.perf_counter() - t1)
-        return [(d, [c for c in contracts if c.domain == d.name], reduced[d.name]) for d in domains + ref_domains]
+        return reduced
 
     outcomes: list[Outcome] = []
     with ThreadPoolExecutor(max_workers=1) as ahead:
         pending = [(name, ahead.submit(reduce_table, name)) for name in names]
         try:
-            import great_expectations as gx  # its 2 s import overlaps the first reductions
-
-            context = _ge_context()
-            asset = context.data_sources.add_pandas("registries").add_dataframe_asset("reduced")
-            batch_def = asset.add_batch_definition_whole_dataframe("whole")
+            suites = Suites()  # its 2 s import overlaps the first reductions
             for table, future in pending:
-                total = loaded.heights[table]
-                for domain, contracts, small in future.result():
-                    pdf = small.to_pandas()
-                    suite = gx.ExpectationSuite(name=f"{table}:{domain.name}")
-                    for i, contract in enumerate(contracts):
-                        expectation = getattr(gx.expectations, contract.kind)(**_ge_kwargs(contract.kwargs), meta={"i": i})
-                        suite.add_expectation(expectation)
-                    result = batch_def.get_batch(batch_parameters={"dataframe": pdf}).validate(
-                        suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_gid"]}
-                    )
-                    by_index = {r.expectation_config.meta["i"]: r for r in result.results}
-                    for i, contract in enumerate(contracts):
-                        outcomes.append(_outcome(contract, by_index.get(i), small, total, domain))
+                outcomes += suites.run(table, loaded.heights[table], future.result())
         except BaseException:
             for _, future in pending:  # do not reduce the tables no one will read
                 future.cancel()
             raise
     return ValidationReport(outcomes, {t: loaded.heights[t] for t in names}, time.perf_counter() - t0)
+
+
+#: one reduced frame of a table with the expectations that run on it
+Reduced = tuple[Domain, list[Contract], pl.DataFrame]
+
+
+def reduce_table_domains(name: str, frame: pl.LazyFrame, height: int,
+                         known: dict[tuple[str, str], pl.Series] | None, *, own: bool = True) -> list[Reduced]:
+    """The reduced frames of one table (:func:`_reduce`, :func:`_locate`) with their
+    expectations, in the suite's order: the table's own domains (with ``own``), then its
+    references where ``known`` is given (:func:`referenced_values`)."""
+    schema = frame.collect_schema()
+    contracts, domains = contracts_for(SPECS[name], set(schema.names())) if own else ([], [])
+    if known is not None:
+        ref_contracts, ref_domains = reference_domains(SPECS[name], known)
+        contracts, domains = contracts + ref_contracts, domains + ref_domains
+    data = [d for d in domains if d.name != "schema"]
+    # one reduction at a time: collect_all caches its shared scans whole, slower (bench/NOTES.md)
+    groups = [_reduce(frame, d).collect() for d in data]
+    reduced = dict(zip([d.name for d in data], _locate(frame, groups, data)))
+    if own:
+        reduced["schema"] = _schema_frame(schema, height)
+    return [(d, [c for c in contracts if c.domain == d.name], reduced[d.name]) for d in domains]
+
+
+class Suites:
+    """great-expectations, imported and its context made once, running the suites of reduced
+    frames (:func:`reduce_table_domains`) into outcomes."""
+
+    def __init__(self) -> None:
+        import great_expectations as gx
+
+        self.gx = gx
+        context = _ge_context()
+        asset = context.data_sources.add_pandas("registries").add_dataframe_asset("reduced")
+        self.batch_def = asset.add_batch_definition_whole_dataframe("whole")
+
+    def run(self, table: str, total: int, reduced: list[Reduced]) -> list[Outcome]:
+        gx, outcomes = self.gx, []
+        for domain, contracts, small in reduced:
+            pdf = small.to_pandas()
+            suite = gx.ExpectationSuite(name=f"{table}:{domain.name}")
+            for i, contract in enumerate(contracts):
+                expectation = getattr(gx.expectations, contract.kind)(**_ge_kwargs(contract.kwargs), meta={"i": i})
+                suite.add_expectation(expectation)
+            result = self.batch_def.get_batch(batch_parameters={"dataframe": pdf}).validate(
+                suite, result_format={"result_format": "COMPLETE", "unexpected_index_column_names": ["_gid"]}
+            )
+            by_index = {r.expectation_config.meta["i"]: r for r in result.results}
+            for i, contract in enumerate(contracts):
+                outcomes.append(_outcome(contract, by_index.get(i), small, total, domain))
+        return outcomes
 
 
 def _ge_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from audit import rundir, totals
 from audit.app.cases import write_run_cases
 from audit.app.cycle import Cycle
 from audit.app.provenance import code_version, input_files
+from audit.app.validator import BackgroundValidation, ValidationFailed
 from audit.coverage import run_coverage
 from audit.findings import (
     CLAIM_LINK_DTYPE,
@@ -50,7 +51,6 @@ from audit.reference.gaps import reference_gaps
 from audit.rules import Check
 from audit.rundir import parse_month
 from audit.tables import Tables, month_end
-from audit.validation import validate, write_validation
 from reports import render_all
 
 log = logging.getLogger("audit")
@@ -185,13 +185,6 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
         cycle.close()
 
 
-def _validate(loaded: Any, out_dir: Path) -> float:
-    """The data contracts checked and written (validation.json, validation.html); returns the seconds."""
-    t0 = time.perf_counter()
-    write_validation(out_dir, validate(loaded))
-    return time.perf_counter() - t0
-
-
 def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | None, policy_dir: Path | None,
          policy: Policy, progress: Callable[[str], None] | None, render: bool, cycle: Cycle | None) -> RunResult:
     t0, started = time.perf_counter(), time.time()
@@ -202,16 +195,28 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
 
     if progress:
         progress("读取输入 / loading inputs")
-    loaded = load_inputs(Path(input_dir), out_dir)  # each table staged to Parquet as it loads
+    # the data contracts are checked in a process of their own, each table as soon as it is
+    # staged, while this one loads, then computes (audit.app.validator); waited for at the end
+    validation = BackgroundValidation(out_dir)
+    try:
+        return _run_validated(input_dir, audit_month, out_dir, si_month, policy_dir, policy, progress, render,
+                              cycle, validation, timings, t0, started)
+    finally:
+        validation.abort()  # a no-op once it has been waited for
+
+
+def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_month: dt.date, policy_dir: Path | None,
+                   policy: Policy, progress: Callable[[str], None] | None, render: bool, cycle: Cycle | None,
+                   validation: BackgroundValidation, timings: dict[str, float], t0: float,
+                   started: float) -> RunResult:
+    loaded = load_inputs(Path(input_dir), out_dir, staged=validation.staged)  # each table staged to Parquet as it loads
     timings["load"] = time.perf_counter() - t0
     # the input is usable: what the previous run into this directory wrote goes (exactly that, by
     # its manifest: a workspace or an operator's file beside it stays), so nothing stale is left
     rundir.remove_outputs(out_dir, rundir.previous_outputs(out_dir, rundir.RUN_JSON, "render.json"),
                           keep_since=started)
     loaded.write(out_dir)
-    if progress:
-        progress("数据契约校验 / validating contracts")
-    timings["validate"] = _validate(loaded, out_dir)
+    validation.done(list(loaded.heights))  # the child writes validation.json from here on
 
     t1 = time.perf_counter()
     reference = load_reference(Path(input_dir), loaded)  # reads no claim: a gap never refuses the run
@@ -261,6 +266,14 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
     summary_table = family_summary(counted, counted_links, claims_df, paid_date_exported)
     summary_table.write_csv(inside(out_dir, "summary_by_family.csv"))
     timings["findings_out"] = time.perf_counter() - t3
+    if progress:
+        progress("数据契约校验 / validating contracts")
+    t3 = time.perf_counter()
+    try:
+        timings["validation_process"] = validation.wait()  # its own seconds, beside the load and checks
+    except ValidationFailed as exc:
+        raise RunError(str(exc)) from None
+    timings["validate"] = time.perf_counter() - t3  # what the run waited for it
     t3 = time.perf_counter()
     # how much was judged, once: the terminal summary and the report read it from run.json
     written = rundir.RunDir(out_dir, {"audit_month": audit_month.strftime("%Y-%m"), "si_as_of": si_month.strftime("%Y-%m"),

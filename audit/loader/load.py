@@ -6,7 +6,7 @@ import contextlib
 import logging
 import shutil
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -148,7 +148,8 @@ class LoadResult:
         return "\n".join(lines)
 
 
-def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str] | None = None) -> LoadResult:
+def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str] | None = None,
+                staged: Callable[[str, Path, int], None] | None = None) -> LoadResult:
     """Read and normalise every table of the contract found in ``input_dir``.
 
     Raises :class:`InputError` (one message, all structural problems listed) when the input
@@ -162,6 +163,8 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str
     :meth:`LoadResult.write` moves the files into ``out_dir/normalised/``. If loading fails, the
     stage is removed again: nothing of the load is left in ``out_dir``. With ``only``, just those
     tables are read (``audit reference check`` reads the claims, units and reference tables).
+    A staged load calls ``staged(table, path, rows)`` as each table's file is complete (from the
+    writer thread, one table after another): the run validates it meanwhile.
     """
     input_dir = Path(input_dir)
     if not input_dir.is_dir():
@@ -203,7 +206,7 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str
                 else:
                     if writing is not None:
                         writing.result()
-                    writing = writer.submit(_stage_table, normalised, stage.path / f"{table}.parquet")
+                    writing = writer.submit(_stage_table, normalised, stage.path / f"{table}.parquet", staged)
                 loaded[table] = replace(normalised, columns=pl.DataFrame())  # the counts, not the rows
                 log.debug("loaded %s: %d rows kept", table, normalised.height)
                 del normalised
@@ -260,11 +263,14 @@ def load_table(path: Path, table: str | None = None) -> tuple[NormalisedTable, l
     return normalise(spec, sources), notes
 
 
-def _stage_table(table: NormalisedTable, path: Path) -> None:
+def _stage_table(table: NormalisedTable, path: Path,
+                 staged: Callable[[str, Path, int], None] | None = None) -> None:
     t0, c0 = time.perf_counter(), time.process_time()
     table.plan().sink_parquet(path, **PARQUET_OPTIONS)
     log.debug("%s: staged in %.1f s, cpu %.1f s (all threads), rss %.2f GB", table.spec.name,
               time.perf_counter() - t0, time.process_time() - c0, rss_gb())
+    if staged is not None:
+        staged(table.spec.name, path, table.height)
 
 
 class _Stage:

@@ -1,0 +1,105 @@
+"""The run's data contracts, checked in a process of their own (:mod:`audit.app.validator`).
+
+What the child writes must be what :func:`audit.validation.validate` gives in one process; a
+child that fails must fail the run (exit 3) with its error; a run whose input is refused, or
+that fails, must leave no child and no work directory behind.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from audit import rundir
+from audit.app.pipeline import RunError, run_audit
+from audit.app.validator import WORK_DIR, BackgroundValidation, ValidationFailed
+from audit.loader import InputError, load_inputs
+from audit.validation import validate
+from fixtures.generate import Config, generate
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory) -> Path:
+    """A mixed-format world (CSV, XLSX, Parquet) with unreadable rows, duplicates and bad IDs."""
+    world = tmp_path_factory.mktemp("messy") / "world"
+    generate(world, Config(seed=9, trainees=150, fmt="mixed", mess=True))
+    return world
+
+
+def _contracts(path: Path) -> dict:
+    report = json.loads(path.read_text(encoding="utf-8"))
+    report.pop("seconds")
+    return report
+
+
+def test_the_child_writes_what_validation_in_one_process_gives(messy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    child = BackgroundValidation(out)
+    loaded = load_inputs(messy, out, staged=child.staged)
+    loaded.write(out)  # the load moves its files while the child reads its links
+    child.done(list(loaded.heights))
+    assert child.wait() > 0
+    expected = validate(load_inputs(messy)).to_dict()
+    expected.pop("seconds")
+    got = _contracts(out / "validation.json")
+    assert json.dumps(got, default=str) == json.dumps(expected, default=str)
+    assert not got["success"] and got["expectations"]  # the messy world breaks contracts: not vacuous
+    assert "validation.html" in {p.name for p in out.iterdir()}
+    assert not (out / WORK_DIR).exists()
+
+
+def test_a_run_writes_the_childs_validation(messy: Path, tmp_path: Path) -> None:
+    result = run_audit(messy, "2024-06", tmp_path / "run", render=False)
+    got = _contracts(tmp_path / "run" / "validation.json")
+    expected = validate(load_inputs(messy)).to_dict()
+    expected.pop("seconds")
+    assert json.dumps(got, default=str) == json.dumps(expected, default=str)
+    assert result.summary["timings_s"]["validation_process"] > 0
+    assert "validation.json" in result.summary[rundir.MANIFEST_KEY]  # written before the manifest
+    assert not (tmp_path / "run" / WORK_DIR).exists()
+
+
+def test_a_child_that_fails_fails_the_run_with_its_error(messy: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(self: BackgroundValidation, names: list[str]) -> None:  # a staged file gone before it is read
+        self._send({"table": "claims", "path": str(tmp_path / "missing.parquet"), "height": 1})
+        self._send({"done": names})
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.close()
+
+    monkeypatch.setattr(BackgroundValidation, "done", broken)
+    with pytest.raises(RunError, match="validation process failed"):
+        run_audit(messy, "2024-06", tmp_path / "run", render=False)
+    assert not (tmp_path / "run" / WORK_DIR).exists()
+    assert not (tmp_path / "run" / "run.json").exists()
+
+
+def test_a_refused_input_stops_the_child_and_leaves_nothing(tmp_path: Path) -> None:
+    empty = tmp_path / "in"
+    empty.mkdir()
+    children: list[BackgroundValidation] = []
+    real = BackgroundValidation.__init__
+
+    def remember(self: BackgroundValidation, out_dir: Path) -> None:
+        real(self, out_dir)
+        children.append(self)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(BackgroundValidation, "__init__", remember)
+        with pytest.raises(InputError):
+            run_audit(empty, "2024-06", tmp_path / "run", render=False)
+    assert len(children) == 1 and children[0].proc is None  # waited for: no process left running
+    assert not (tmp_path / "run" / WORK_DIR).exists()
+
+
+def test_the_parent_reports_a_child_that_died(tmp_path: Path) -> None:
+    child = BackgroundValidation(tmp_path)
+    assert child.proc is not None
+    child.proc.kill()
+    with pytest.raises(ValidationFailed, match="exit"):
+        child.wait()
+    assert not (tmp_path / WORK_DIR).exists()
+
