@@ -13,11 +13,20 @@ from pathlib import Path
 import pytest
 
 from audit import rundir
+from audit.app import validator
 from audit.app.pipeline import RunError, run_audit
 from audit.app.validator import WORK_DIR, BackgroundValidation, ValidationFailed
 from audit.loader import InputError, load_inputs
 from audit.validation import validate
 from fixtures.generate import Config, generate
+
+
+@pytest.fixture
+def in_a_child(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs here validate in the child, as a fresh ``audit run`` does (a test session has
+    imported great-expectations already, which makes a run validate inline)."""
+    start = validator.start
+    monkeypatch.setattr(validator, "start", lambda out_dir, process=None: start(out_dir, process=True))
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +49,7 @@ def test_the_child_writes_what_validation_in_one_process_gives(messy: Path, tmp_
     child = BackgroundValidation(out)
     loaded = load_inputs(messy, out, staged=child.staged)
     loaded.write(out)  # the load moves its files while the child reads its links
-    child.done(list(loaded.heights))
+    child.done(loaded)
     assert child.wait() > 0
     expected = validate(load_inputs(messy)).to_dict()
     expected.pop("seconds")
@@ -51,6 +60,7 @@ def test_the_child_writes_what_validation_in_one_process_gives(messy: Path, tmp_
     assert not (out / WORK_DIR).exists()
 
 
+@pytest.mark.usefixtures("in_a_child")
 def test_a_run_writes_the_childs_validation(messy: Path, tmp_path: Path) -> None:
     result = run_audit(messy, "2024-06", tmp_path / "run", render=False)
     got = _contracts(tmp_path / "run" / "validation.json")
@@ -62,11 +72,12 @@ def test_a_run_writes_the_childs_validation(messy: Path, tmp_path: Path) -> None
     assert not (tmp_path / "run" / WORK_DIR).exists()
 
 
+@pytest.mark.usefixtures("in_a_child")
 def test_a_child_that_fails_fails_the_run_with_its_error(messy: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(self: BackgroundValidation, names: list[str]) -> None:  # a staged file gone before it is read
+    def broken(self: BackgroundValidation, loaded: object) -> None:  # a staged file gone before it is read
         self._send({"table": "claims", "path": str(tmp_path / "missing.parquet"), "height": 1})
-        self._send({"done": names})
+        self._send({"done": ["claims"]})
         assert self.proc is not None and self.proc.stdin is not None
         self.proc.stdin.close()
 
@@ -77,6 +88,7 @@ def test_a_child_that_fails_fails_the_run_with_its_error(messy: Path, tmp_path: 
     assert not (tmp_path / "run" / "run.json").exists()
 
 
+@pytest.mark.usefixtures("in_a_child")
 def test_a_refused_input_stops_the_child_and_leaves_nothing(tmp_path: Path) -> None:
     empty = tmp_path / "in"
     empty.mkdir()
@@ -103,3 +115,17 @@ def test_the_parent_reports_a_child_that_died(tmp_path: Path) -> None:
         child.wait()
     assert not (tmp_path / WORK_DIR).exists()
 
+
+
+
+def test_a_run_validates_inline_where_great_expectations_is_loaded(messy: Path, tmp_path: Path) -> None:
+    import great_expectations  # noqa: F401 - loaded, as in a test session or a long-lived caller
+
+    assert isinstance(validator.start(tmp_path / "x"), validator.InlineValidation)
+    assert isinstance(validator.start(tmp_path / "y", process=True), BackgroundValidation)  # asked for
+    result = run_audit(messy, "2024-06", tmp_path / "run", render=False)
+    assert "validation_process" not in result.summary["timings_s"]
+    expected = validate(load_inputs(messy)).to_dict()
+    expected.pop("seconds")
+    got = _contracts(tmp_path / "run" / "validation.json")
+    assert json.dumps(got, default=str) == json.dumps(expected, default=str)

@@ -31,7 +31,8 @@ from audit import rundir, totals
 from audit.app.cases import write_run_cases
 from audit.app.cycle import Cycle
 from audit.app.provenance import code_version, input_files
-from audit.app.validator import BackgroundValidation, ValidationFailed
+from audit.app import validator
+from audit.app.validator import BackgroundValidation, InlineValidation, ValidationFailed
 from audit.coverage import run_coverage
 from audit.findings import (
     CLAIM_LINK_DTYPE,
@@ -197,7 +198,7 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
         progress("读取输入 / loading inputs")
     # the data contracts are checked in a process of their own, each table as soon as it is
     # staged, while this one loads, then computes (audit.app.validator); waited for at the end
-    validation = BackgroundValidation(out_dir)
+    validation = validator.start(out_dir)
     try:
         return _run_validated(input_dir, audit_month, out_dir, si_month, policy_dir, policy, progress, render,
                               cycle, validation, timings, t0, started)
@@ -207,7 +208,7 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
 
 def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_month: dt.date, policy_dir: Path | None,
                    policy: Policy, progress: Callable[[str], None] | None, render: bool, cycle: Cycle | None,
-                   validation: BackgroundValidation, timings: dict[str, float], t0: float,
+                   validation: BackgroundValidation | InlineValidation, timings: dict[str, float], t0: float,
                    started: float) -> RunResult:
     loaded = load_inputs(Path(input_dir), out_dir, staged=validation.staged)  # each table staged to Parquet as it loads
     timings["load"] = time.perf_counter() - t0
@@ -216,7 +217,11 @@ def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_mont
     rundir.remove_outputs(out_dir, rundir.previous_outputs(out_dir, rundir.RUN_JSON, "render.json"),
                           keep_since=started)
     loaded.write(out_dir)
-    validation.done(list(loaded.heights))  # the child writes validation.json from here on
+    if progress and isinstance(validation, InlineValidation):
+        progress("数据契约校验 / validating contracts")
+    t1 = time.perf_counter()
+    validation.done(loaded)  # the child writes validation.json from here on (inline: it is written)
+    timings["validate"] = time.perf_counter() - t1
 
     t1 = time.perf_counter()
     reference = load_reference(Path(input_dir), loaded)  # reads no claim: a gap never refuses the run
@@ -266,14 +271,16 @@ def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_mont
     summary_table = family_summary(counted, counted_links, claims_df, paid_date_exported)
     summary_table.write_csv(inside(out_dir, "summary_by_family.csv"))
     timings["findings_out"] = time.perf_counter() - t3
-    if progress:
+    if progress and isinstance(validation, BackgroundValidation):
         progress("数据契约校验 / validating contracts")
     t3 = time.perf_counter()
     try:
-        timings["validation_process"] = validation.wait()  # its own seconds, beside the load and checks
+        seconds = validation.wait()
     except ValidationFailed as exc:
         raise RunError(str(exc)) from None
-    timings["validate"] = time.perf_counter() - t3  # what the run waited for it
+    if isinstance(validation, BackgroundValidation):
+        timings["validation_process"] = seconds  # its own seconds, beside the load and the checks
+        timings["validate"] += time.perf_counter() - t3  # what the run waited for it  # what the run waited for it
     t3 = time.perf_counter()
     # how much was judged, once: the terminal summary and the report read it from run.json
     written = rundir.RunDir(out_dir, {"audit_month": audit_month.strftime("%Y-%m"), "si_as_of": si_month.strftime("%Y-%m"),

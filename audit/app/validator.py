@@ -13,7 +13,8 @@ The parent (:class:`BackgroundValidation`) hands each staged table over as a har
 ``out_dir/.validation.partial/`` — the load then moves its own file into ``normalised/``, and the
 child reads on undisturbed — and tells the child over its standard input, one JSON line per
 table and a last one with the tables' order. The child's standard error goes to a file there; a
-child that fails fails the run with it.
+child that fails fails the run with it. A process that has imported great-expectations already (a
+test session, a long-lived caller) validates inline instead, as the load ends (:func:`start`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -39,8 +40,12 @@ from audit.validation import (
     ValidationReport,
     reduce_table_domains,
     referenced_values,
+    validate,
     write_validation,
 )
+
+if TYPE_CHECKING:
+    from audit.loader import LoadResult
 
 #: where the parent links the staged tables for the child, inside the run's output directory
 WORK_DIR = ".validation.partial"
@@ -53,6 +58,39 @@ CHILD_ENV = {"POLARS_MAX_THREADS": os.environ.get("AUDIT_VALIDATION_THREADS", "1
 
 class ValidationFailed(RuntimeError):
     """The child process ended without writing the validation (its error output attached)."""
+
+
+def start(out_dir: Path, *, process: bool | None = None) -> BackgroundValidation | InlineValidation:
+    """The run's validation: in a child process (:class:`BackgroundValidation`), or in this one
+    (:class:`InlineValidation`) where ``process`` is false — by default, where this process has
+    imported great-expectations already (a test session, a long-lived caller): the child is there
+    to take that import and the suites off the run's interpreter, and with the import paid a
+    child would pay it once more."""
+    if process is None:
+        process = "great_expectations" not in sys.modules
+    return BackgroundValidation(out_dir) if process else InlineValidation(out_dir)
+
+
+class InlineValidation:
+    """The run's validation in this process, once the load is complete (the same interface)."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = Path(out_dir)
+        self.seconds: float | None = None
+
+    def staged(self, table: str, path: Path, height: int) -> None:
+        pass
+
+    def done(self, loaded: LoadResult) -> None:
+        t0 = time.perf_counter()
+        write_validation(self.out_dir, validate(loaded))
+        self.seconds = time.perf_counter() - t0
+
+    def wait(self) -> float:
+        return 0.0  # the run waited for it in done()
+
+    def abort(self) -> None:
+        pass
 
 
 class BackgroundValidation:
@@ -80,9 +118,9 @@ class BackgroundValidation:
             shutil.copyfile(path, link)
         self._send({"table": table, "path": str(link), "height": height})
 
-    def done(self, names: list[str]) -> None:
-        """Every table is staged; ``names`` is the order the validation lists them in."""
-        self._send({"done": names})
+    def done(self, loaded: LoadResult) -> None:
+        """Every table is staged (the validation lists them in ``loaded``'s order)."""
+        self._send({"done": list(loaded.heights)})
         assert self.proc is not None and self.proc.stdin is not None
         self.proc.stdin.close()
 
