@@ -28,10 +28,10 @@ import polars as pl
 
 import checks as registered  # the registry; run_checks' argument `checks` is a selection of it
 from audit import rundir, totals
+from audit.app import validator
 from audit.app.cases import write_run_cases
 from audit.app.cycle import Cycle
 from audit.app.provenance import code_version, input_files
-from audit.app import validator
 from audit.app.validator import BackgroundValidation, InlineValidation, ValidationFailed
 from audit.coverage import run_coverage
 from audit.findings import (
