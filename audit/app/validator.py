@@ -19,6 +19,7 @@ test session, a long-lived caller) validates inline instead, as the load ends (:
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import queue
@@ -187,6 +188,7 @@ def child(out_dir: Path) -> int:
         reader = threading.Thread(target=_read_messages, args=(sys.stdin, ahead, inbox), daemon=True)
         reader.start()
         suites = Suites()  # the import, while the load stages its first table
+        gc.freeze()  # great-expectations' thousands of module objects: no collection walks them again
         while True:
             kind, message, future = inbox.get()
             if kind == "eof":
