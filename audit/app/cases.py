@@ -291,3 +291,24 @@ def write_run_cases(run_dir: Path, policy: Policy | None = None,
         render_html(view, inside(graphs, names[case_id]), signals=signals)
     log.info("cases: %d (%d graphs) in %.1fs", cases.height, len(files), time.perf_counter() - t0)
     return cases
+
+
+def _main(argv: list[str]) -> int:
+    """``python -m audit.app.cases RUN_DIR``: :func:`write_run_cases` in a process of its own
+    (:func:`audit.app.pipeline.render_outputs` for a large run); the graph files being drawn are
+    printed as one JSON line as soon as ``cases.parquet`` is written."""
+    import json
+    import sys
+
+    def written(files: frozenset[str]) -> None:
+        sys.stdout.write(json.dumps(sorted(files), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+
+    write_run_cases(Path(argv[0]), cases_written=written)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(_main(sys.argv[1:]))

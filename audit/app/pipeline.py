@@ -16,6 +16,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -333,6 +336,13 @@ def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_mont
     return RunResult(out_dir, counted, summary)
 
 
+#: from this many findings on, a run draws its cases in a process of its own (bench/NOTES.md,
+#: "Rendering beside the lists"): below it the cases take a few seconds, less than the child's start
+CASES_PROCESS_MIN_FINDINGS = 20_000
+#: the child that draws them (its argument: the run directory)
+CASES_COMMAND = (sys.executable, "-m", "audit.app.cases")
+
+
 def render_outputs(run_dir: Path) -> None:
     """Cases and their graphs, reports and exit lists, from the run directory alone.
 
@@ -340,9 +350,15 @@ def render_outputs(run_dir: Path) -> None:
     and their viewers, a third the report and its PDF (:func:`reports.render_run`) as soon as
     ``cases.parquet`` is written — the report's case table links each case's graph, which the
     second thread is then drawing. Most of the cases' work is polars and numpy, and the PDF is
-    Chromium's: they leave the interpreter to the lists' Python.
+    Chromium's: they leave the interpreter to the lists' Python. A large run (from
+    :data:`CASES_PROCESS_MIN_FINDINGS` findings) draws its cases in a child process instead
+    (:func:`_render_with_cases_process`), where their Python no longer waits for the lists'.
     """
     run_dir = Path(run_dir)
+    findings = run_dir / "findings.parquet"
+    if findings.exists() and pl.scan_parquet(findings).select(pl.len()).collect().item() >= CASES_PROCESS_MIN_FINDINGS:
+        _render_with_cases_process(run_dir)
+        return
     written = threading.Event()
     drawing: list[frozenset[str]] = []
 
@@ -362,3 +378,38 @@ def render_outputs(run_dir: Path) -> None:
 
         render_all(run_dir, cases_ready=cases_ready)
         drawn.result()  # a viewer that failed fails the run
+
+
+def _render_with_cases_process(run_dir: Path) -> None:
+    """:func:`render_outputs` with the cases drawn by ``python -m audit.app.cases`` (a child
+    process that prints the graph files it draws once ``cases.parquet`` is written): the lists'
+    Python and the viewers' no longer take turns at one interpreter. A child that fails fails the
+    run with its error output."""
+    with tempfile.TemporaryFile() as errors:
+
+        def failed(why: str) -> RunError:
+            errors.seek(0)
+            tail = errors.read()[-4000:].decode("utf-8", errors="replace")
+            return RunError(f"{why}:\n{tail}")
+
+        child = subprocess.Popen([*CASES_COMMAND, str(run_dir)],
+                                 stdout=subprocess.PIPE, stderr=errors, text=True, encoding="utf-8")
+        assert child.stdout is not None
+        try:
+            def cases_ready() -> frozenset[str]:
+                assert child.stdout is not None
+                line = child.stdout.readline()
+                if not line:
+                    child.wait()
+                    raise failed(f"the cases process ended (exit {child.returncode}) without writing cases.parquet")
+                return frozenset(json.loads(line))
+
+            render_all(run_dir, cases_ready=cases_ready)
+            child.stdout.read()
+            if child.wait() != 0:  # a viewer that failed fails the run
+                raise failed(f"the cases process failed (exit {child.returncode})")
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+            child.stdout.close()
