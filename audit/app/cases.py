@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +39,8 @@ log = logging.getLogger("audit")
 
 # the per-run case graphs stay small enough to open at once; `audit graph --max-nodes` goes further
 CASE_GRAPH_MAX_NODES = 600
+#: how many case viewers are drawn at once
+VIEWER_THREADS = 2
 
 ATTACH_ONLY_FAMILIES = (Family.DATA_QUALITY.value, Family.REPORT_INCONSISTENT.value)
 
@@ -287,8 +290,13 @@ def write_run_cases(run_dir: Path, policy: Policy | None = None,
     cases.write_parquet(inside(run_dir, "cases.parquet"))
     if cases_written is not None:
         cases_written(frozenset(files.values()))
-    for case_id, view in views.items():
-        render_html(view, inside(graphs, names[case_id]), signals=signals)
+    # two at a time, the largest first: the layout is numpy's and leaves the interpreter to the
+    # other viewer's Python (bench/NOTES.md, "Rendering beside the lists")
+    order = sorted(views, key=lambda case_id: -views[case_id].nodes.height)
+    with ThreadPoolExecutor(max_workers=VIEWER_THREADS, thread_name_prefix="viewer") as pool:
+        for done in [pool.submit(render_html, views[case_id], inside(graphs, names[case_id]), signals=signals)
+                     for case_id in order]:
+            done.result()  # a viewer that failed fails the stage
     log.info("cases: %d (%d graphs) in %.1fs", cases.height, len(files), time.perf_counter() - t0)
     return cases
 
