@@ -52,8 +52,8 @@ if TYPE_CHECKING:
 WORK_DIR = ".validation.partial"
 
 
-#: the child's polars works on one thread (the run's own keeps the cores busy); an operator's
-#: setting wins
+#: the child's polars works on one thread (the run's own keeps the cores busy);
+#: ``AUDIT_VALIDATION_THREADS`` gives it more
 CHILD_ENV = {"POLARS_MAX_THREADS": os.environ.get("AUDIT_VALIDATION_THREADS", "1")}
 
 
@@ -132,9 +132,10 @@ class BackgroundValidation:
         code = self.proc.wait()
         error = (self.work / "stderr.txt").read_text(encoding="utf-8", errors="replace")[-4000:]
         self._finish()
-        if code != 0:
+        said = out.strip().splitlines()
+        if code != 0 or not said:
             raise ValidationFailed(f"数据契约校验进程失败 / the validation process failed (exit {code}):\n{error}")
-        self.seconds = float(json.loads(out.strip().splitlines()[-1])["seconds"])
+        self.seconds = float(json.loads(said[-1])["seconds"])
         return self.seconds
 
     def abort(self) -> None:
