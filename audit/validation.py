@@ -416,7 +416,7 @@ class Suites:
         expectations that failed once more with their unexpected rows (``COMPLETE``, indexed by
         ``_gid``): no expectation here has a ``mostly``, so one that succeeds has no unexpected
         row to list, and the outcomes are those of one COMPLETE pass, for some 60 % of its cost
-        (bench/NOTES.md, "Validation beside the load")."""
+        (bench/NOTES.md, "Validation beside the load, and the cases beside the lists")."""
         outcomes = []
         for domain, contracts, small in reduced:
             pdf = small.to_pandas()

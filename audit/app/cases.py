@@ -291,7 +291,8 @@ def write_run_cases(run_dir: Path, policy: Policy | None = None,
     if cases_written is not None:
         cases_written(frozenset(files.values()))
     # two at a time, the largest first: the layout is numpy's and leaves the interpreter to the
-    # other viewer's Python (bench/NOTES.md, "Rendering beside the lists")
+    # other viewer's Python (bench/NOTES.md, "Validation beside the load, and the cases beside
+    # the lists")
     order = sorted(views, key=lambda case_id: -views[case_id].nodes.height)
     with ThreadPoolExecutor(max_workers=VIEWER_THREADS, thread_name_prefix="viewer") as pool:
         for done in [pool.submit(render_html, views[case_id], inside(graphs, names[case_id]), signals=signals)

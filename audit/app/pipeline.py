@@ -1,7 +1,8 @@
 """The monthly run: load and validate the inputs, run every registered check, write the files.
 
 Stages: (1) load + normalise + quarantine (:mod:`audit.loader`), (2) data contracts
-(:mod:`audit.validation`), (3) the snapshot of what is in force — the rules' metadata, the
+(:mod:`audit.validation`; checked in a child process beside the load and the checks,
+:mod:`audit.app.validator`), (3) the snapshot of what is in force — the rules' metadata, the
 parameter files, the reference tables — into the run directory (:mod:`audit.rundir`), (4) the
 sub-results several rules share (:func:`checks.build_shared`: the claims in their agreements, the
 internships, the identity links, retention per person), each computed once and held in memory
@@ -283,7 +284,7 @@ def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_mont
         raise RunError(str(exc)) from None
     if isinstance(validation, BackgroundValidation):
         timings["validation_process"] = seconds  # its own seconds, beside the load and the checks
-        timings["validate"] += time.perf_counter() - t3  # what the run waited for it  # what the run waited for it
+        timings["validate"] += time.perf_counter() - t3  # what the run waited for it
     t3 = time.perf_counter()
     # how much was judged, once: the terminal summary and the report read it from run.json
     written = rundir.RunDir(out_dir, {"audit_month": audit_month.strftime("%Y-%m"), "si_as_of": si_month.strftime("%Y-%m"),
@@ -337,7 +338,8 @@ def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_mont
 
 
 #: from this many findings on, a run draws its cases in a process of its own (bench/NOTES.md,
-#: "Rendering beside the lists"): below it the cases take a few seconds, less than the child's start
+#: "Validation beside the load, and the cases beside the lists"): below it the cases take a few
+#: seconds, less than the child's start
 CASES_PROCESS_MIN_FINDINGS = 20_000
 #: the child that draws them (its argument: the run directory)
 CASES_COMMAND = (sys.executable, "-m", "audit.app.cases")

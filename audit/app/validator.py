@@ -5,9 +5,9 @@ scale) hold one interpreter, and in the run's own process they either waited for
 held the interpreter the loader's Python needs. Here a child process imports it as the run
 starts and checks each table as soon as the load has staged it (its own domains), then the
 references between tables once the load is complete; the run goes on to its checks meanwhile and
-waits for the child only before it writes its manifest (``bench/NOTES.md``, "Validation beside
-the load"). What it writes — validation.json and validation.html — is what
-:func:`audit.validation.validate` gives in one process (``tests/test_validator.py``).
+waits for the child only before it writes its manifest (``bench/NOTES.md``, "Validation beside the
+load, and the cases beside the lists"). What it writes — validation.json and validation.html — is
+what :func:`audit.validation.validate` gives in one process (``tests/test_validator.py``).
 
 The parent (:class:`BackgroundValidation`) hands each staged table over as a hard link in
 ``out_dir/.validation.partial/`` — the load then moves its own file into ``normalised/``, and the
