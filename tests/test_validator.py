@@ -8,6 +8,8 @@ that fails, must leave no child and no work directory behind.
 from __future__ import annotations
 
 import json
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -129,3 +131,17 @@ def test_a_run_validates_inline_where_great_expectations_is_loaded(messy: Path, 
     expected.pop("seconds")
     got = _contracts(tmp_path / "run" / "validation.json")
     assert json.dumps(got, default=str) == json.dumps(expected, default=str)
+
+
+@pytest.mark.skipif(not hasattr(os, "getpriority"), reason="no process priorities on this system")
+def test_the_child_runs_at_the_lowest_priority(tmp_path: Path) -> None:
+    child = BackgroundValidation(tmp_path)
+    assert child.proc is not None
+    try:
+        deadline = time.monotonic() + 30
+        while os.getpriority(os.PRIO_PROCESS, child.proc.pid) < validator.CHILD_NICE and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert os.getpriority(os.PRIO_PROCESS, child.proc.pid) == validator.CHILD_NICE == 19
+    finally:
+        child.abort()
+    assert not (tmp_path / WORK_DIR).exists()

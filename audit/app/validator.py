@@ -57,6 +57,14 @@ WORK_DIR = ".validation.partial"
 CHILD_ENV = {"POLARS_MAX_THREADS": os.environ.get("AUDIT_VALIDATION_THREADS", "1")}
 
 
+#: the child's scheduling priority (nice): the lowest. The run is CPU-bound; at the run's own
+#: priority the child slowed the load it overlaps (22-23 s instead of 19-20), and at the lowest it
+#: takes the cores' idle moments of the load, the shared results and the checks instead, and is
+#: done long before the run waits for it (bench/NOTES.md, "Validation beside the load, and the
+#: cases beside the lists")
+CHILD_NICE = 19
+
+
 class ValidationFailed(RuntimeError):
     """The child process ended without writing the validation (its error output attached)."""
 
@@ -182,6 +190,8 @@ def child(out_dir: Path) -> int:
     """The child's side: reduce and check each table as it comes, the references at the end,
     write validation.json and validation.html into ``out_dir``."""
     t0 = time.perf_counter()
+    if hasattr(os, "nice"):
+        os.nice(CHILD_NICE)  # the run's own stages first: this process fills the cores' idle moments
     inbox: queue.Queue[Any] = queue.Queue()
     tables: dict[str, dict[str, Any]] = {}
     own: dict[str, list[Outcome]] = {}
