@@ -126,3 +126,22 @@ def test_the_reduction_fails_the_rows_great_expectations_fails_on_every_row(mess
             compared += 1
             failing += not r.success
     assert compared > 100 and failing >= 3  # the messy world breaks contracts: not a vacuous comparison
+
+
+def test_an_expectation_with_mostly_lists_its_unexpected_rows_though_it_succeeds() -> None:
+    """The suites run for success first and list the unexpected rows of the failed expectations
+    only (``Suites.run``); one with a ``mostly`` may succeed with unexpected rows, which must be
+    counted and shown as one COMPLETE pass shows them."""
+    import polars as pl
+
+    from audit.validation import Contract, Domain, Suites
+
+    domain = Domain("set:claim_type", {"claim_type": pl.col("claim_type")})
+    small = pl.DataFrame({"_gid": [0, 1, 2, 3], "claim_type": ["月度", "月度", "差额", "奇怪"],
+                          "_rows": [50, 30, 15, 5], "_file": ["claims.csv"] * 4, "_line": [2, 3, 4, 5]})
+    kinds = [Contract("claims", domain.name, "ExpectColumnValuesToBeInSet",
+                      {"column": "claim_type", "value_set": ["月度", "差额"], **more}, "in set", ("claim_type",))
+             for more in ({"mostly": 0.5}, {})]
+    with_mostly, strict = Suites().run("claims", 100, [(domain, kinds, small)])
+    assert with_mostly.success and with_mostly.unexpected_rows == 5 and with_mostly.examples[0]["claim_type"] == "奇怪"
+    assert not strict.success and strict.unexpected_rows == 5
