@@ -17,7 +17,9 @@ plus the amounts of findings that name no claim.
 
 from __future__ import annotations
 
+import json
 import logging
+import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -306,8 +308,6 @@ def _main(argv: list[str]) -> int:
     """``python -m audit.app.cases RUN_DIR``: :func:`write_run_cases` in a process of its own
     (:func:`audit.app.pipeline.render_outputs` for a large run); the graph files being drawn are
     printed as one JSON line as soon as ``cases.parquet`` is written."""
-    import json
-    import sys
 
     def written(files: frozenset[str]) -> None:
         sys.stdout.write(json.dumps(sorted(files), ensure_ascii=False) + "\n")
@@ -318,6 +318,4 @@ def _main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    import sys
-
     raise SystemExit(_main(sys.argv[1:]))

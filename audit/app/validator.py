@@ -85,15 +85,12 @@ class InlineValidation:
 
     def __init__(self, out_dir: Path) -> None:
         self.out_dir = Path(out_dir)
-        self.seconds: float | None = None
 
     def staged(self, table: str, path: Path, height: int) -> None:
         pass
 
     def done(self, loaded: LoadResult) -> None:
-        t0 = time.perf_counter()
         write_validation(self.out_dir, validate(loaded))
-        self.seconds = time.perf_counter() - t0
 
     def wait(self) -> float:
         return 0.0  # the run waited for it in done()
@@ -116,7 +113,6 @@ class BackgroundValidation:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, encoding="utf-8",
             env={**os.environ, **CHILD_ENV},
         )
-        self.seconds: float | None = None
 
     def staged(self, table: str, path: Path, height: int) -> None:
         """A table the load has staged: linked for the child (the load then moves its own name)."""
@@ -143,8 +139,7 @@ class BackgroundValidation:
         said = out.strip().splitlines()
         if code != 0 or not said:
             raise ValidationFailed(f"数据契约校验进程失败 / the validation process failed (exit {code}):\n{error}")
-        self.seconds = float(json.loads(said[-1])["seconds"])
-        return self.seconds
+        return float(json.loads(said[-1])["seconds"])
 
     def abort(self) -> None:
         """Stop the child (the run failed): nothing it wrote is kept."""
