@@ -114,6 +114,12 @@ class Tables:
             self._shared[key] = entry
         return entry[1]
 
+    def release_shared(self) -> None:
+        """Drop every sub-result built so far: the run calls this once the checks are done, so
+        that the findings are gathered and written without the claims in context (1 GB on a
+        national run) still held beside them."""
+        self._shared.clear()
+
     def shared_names(self) -> list[str]:
         """The sub-results computed so far (for the run's timings and tests)."""
         return sorted({key[0] for key in self._shared})

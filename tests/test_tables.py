@@ -159,6 +159,16 @@ def test_build_shared_builds_every_registered_result_once() -> None:
     assert all(t._shared[k][1] is before[k][1] for k in before)
 
 
+def test_released_results_are_built_anew() -> None:
+    t, pol = _world(), policy()
+    first = units_and_claims(t, pol)
+    t.release_shared()
+    assert t.shared_names() == []
+    again = units_and_claims(t, pol)
+    assert again is not first and CALLS == ["units_and_claims", "claims_counted"] * 2
+    assert again.collect().equals(first.collect())
+
+
 # ------------------------------------------------------------------ each builder reads what it declares
 
 

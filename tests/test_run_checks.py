@@ -1,0 +1,64 @@
+"""run_checks (audit/app/pipeline.py) as the run calls it: the skipped rows held compactly and
+written as text, a row listed twice listed once, and the shared results released at the end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from audit.app.pipeline import SKIPPED_REPEATING, run_checks, write_findings
+from audit.findings import SKIPPED_SCHEMA
+from audit.rules import CheckResult, Severity, rule
+from checks import SHARED, _units
+from tests.helpers import agreement, claim, policy, tables, trainee, unit
+
+
+@rule(id="RATE_MISAPPLIED.skip_stand_in", title="测试用：未能判断", severity=Severity.LOW, citation="测试")
+def skip_stand_in(t, policy):
+    """Stand-in rule that judges nothing and lists every claim as skipped, C1 twice, with the
+    county of its unit."""
+    rows = t.claims.select("claim_id", "person_id", "unit_id").join(_units.unit_counties(t), on="unit_id", how="left")
+    skipped = pl.concat([rows, rows.filter(pl.col("claim_id") == "C1")]).with_columns(
+        pl.lit("政策参数未设定：rate.kind").alias("reason"), pl.lit("参数").alias("gap"))
+    return CheckResult(rows.filter(pl.lit(False)).select("claim_id", "unit_id", "person_id"), skipped)
+
+
+def _world():
+    return tables(
+        units=[unit("U1", county="360102")],
+        trainees=[trainee("P1"), trainee("P2")],
+        agreements=[agreement("A1", "P1", "U1", "2023-09-01", "2024-02-29")],
+        claims=[claim("C1", "U1", "P1", "2023-09", 1488.0, agreement_id="A1"),
+                claim("C2", "U1", "P2", "2023-10", 1488.0, agreement_id="A1")],
+    )
+
+
+def test_skipped_rows_are_held_as_categories_listed_once_and_written_as_text(tmp_path: Path) -> None:
+    outcome = run_checks(_world(), policy(), checks=(skip_stand_in,))
+    skipped = outcome.skipped
+    assert all(skipped.schema[c] == pl.Categorical() for c in SKIPPED_REPEATING)
+    assert sorted(skipped["claim_id"].to_list()) == ["C1", "C2"]  # C1, listed twice, once
+    write_findings(tmp_path, outcome)
+    written = pl.read_parquet(tmp_path / "skipped.parquet")
+    assert dict(written.schema) == SKIPPED_SCHEMA
+    assert written.sort("claim_id").select("claim_id", "rule_id", "reason", "gap", "county_code").rows() == [
+        ("C1", "RATE_MISAPPLIED.skip_stand_in", "政策参数未设定：rate.kind", "参数", "360102"),
+        ("C2", "RATE_MISAPPLIED.skip_stand_in", "政策参数未设定：rate.kind", "参数", "360102"),
+    ]
+
+
+def test_no_skipped_row_writes_the_empty_table_as_text(tmp_path: Path) -> None:
+    outcome = run_checks(_world(), policy(), checks=())
+    assert outcome.skipped.height == 0
+    write_findings(tmp_path, outcome)
+    assert dict(pl.read_parquet(tmp_path / "skipped.parquet").schema) == SKIPPED_SCHEMA
+
+
+def test_the_shared_results_are_released_only_when_asked() -> None:
+    kept, released = _world(), _world()
+    for t in (kept, released):
+        SHARED[0](t, policy())
+    run_checks(kept, policy(), checks=(skip_stand_in,))
+    run_checks(released, policy(), checks=(skip_stand_in,), release_shared=True)
+    assert kept.shared_names() == [SHARED[0].name] and released.shared_names() == []
