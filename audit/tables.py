@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import calendar as _calendar
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -83,6 +84,7 @@ class Tables:
     # sub-results several checks share, computed once per Tables (see :meth:`shared`); not an init
     # field, so ``dataclasses.replace`` with other frames starts with an empty store
     _shared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    _reads: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def month_end(self) -> date:
@@ -110,14 +112,26 @@ class Tables:
         if entry is None:
             # ``keep`` holds the frames and policy named by identity in the key, so that an
             # identity is never reused by another object while its entry exists
-            entry = (keep, result.build(self, policy).collect().rechunk().lazy())
+            frame = result.build(self, policy).collect().rechunk()
+            entry = (keep, frame.lazy(), frame.estimated_size())
             self._shared[key] = entry
+        if self._reads is not None:
+            self._reads[key] = entry[2]
         return entry[1]
 
+    @contextmanager
+    def reading_shared(self) -> Iterator[dict[tuple, int]]:
+        """Within the block, the sub-results read (their cache keys) with their size in bytes:
+        what a check's plan holds of them once it is built."""
+        outer, self._reads = self._reads, {}
+        try:
+            yield self._reads
+        finally:
+            self._reads = outer
+
     def release_shared(self) -> None:
-        """Drop every sub-result built so far: the run calls this once the checks are done, so
-        that the findings are gathered and written without the claims in context (1 GB on a
-        national run) still held beside them."""
+        """Drop every sub-result built so far from the store. A plan already built that reads one
+        still holds it; it is freed with the last such plan (:func:`audit.app.pipeline.run_checks`)."""
         self._shared.clear()
 
     def shared_names(self) -> list[str]:
@@ -126,7 +140,7 @@ class Tables:
 
     @classmethod
     def table_names(cls) -> list[str]:
-        return [f.name for f in fields(cls) if f.name not in ("audit_month", "si_as_of", "notes", "_shared")]
+        return [f.name for f in fields(cls) if f.name not in ("audit_month", "si_as_of", "notes", "_shared", "_reads")]
 
 
 def _value_key(value: Any) -> Any:

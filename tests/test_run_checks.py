@@ -10,7 +10,7 @@ import polars as pl
 from audit.app.pipeline import SKIPPED_REPEATING, run_checks, write_findings
 from audit.findings import SKIPPED_SCHEMA
 from audit.rules import CheckResult, Severity, rule
-from checks import SHARED, _units
+from checks import SHARED, _expected, _units
 from tests.helpers import agreement, claim, policy, tables, trainee, unit
 
 
@@ -62,3 +62,29 @@ def test_the_shared_results_are_released_only_when_asked() -> None:
     run_checks(kept, policy(), checks=(skip_stand_in,))
     run_checks(released, policy(), checks=(skip_stand_in,), release_shared=True)
     assert kept.shared_names() == [SHARED[0].name] and released.shared_names() == []
+
+
+@rule(id="DATA_QUALITY.plain_stand_in", title="测试用：不读共用结果", severity=Severity.LOW, citation="测试")
+def plain_stand_in(t, policy):
+    """Stand-in rule reading no shared sub-result: a finding on each trainee."""
+    return t.trainees.select("person_id")
+
+
+@rule(id="RATE_MISAPPLIED.context_stand_in", title="测试用：读申领上下文", severity=Severity.LOW, citation="测试")
+def context_stand_in(t, policy):
+    """Stand-in rule reading the claims in context (a shared sub-result): a finding on each claim."""
+    return _expected.claims_in_agreement(t, policy).select("claim_id", "unit_id", "person_id")
+
+
+def test_released_checks_run_the_largest_shared_reader_first_and_keep_the_registry_order() -> None:
+    registry = (plain_stand_in, context_stand_in, skip_stand_in)
+    seen: dict[bool, list[str]] = {False: [], True: []}
+    outcomes = {release: run_checks(_world(), policy(), checks=registry, progress=seen[release].append,
+                                    release_shared=release) for release in (False, True)}
+    assert seen[False] == [c.rule.id for c in registry]
+    assert seen[True][0] == context_stand_in.rule.id and sorted(seen[True]) == sorted(seen[False])
+    kept, released = outcomes[False], outcomes[True]
+    assert released.rules_run == kept.rules_run == [c.rule.id for c in registry]
+    assert released.findings.equals(kept.findings) and released.findings["rule_id"].n_unique() == 2
+    assert released.claim_links.equals(kept.claim_links)
+    assert released.skipped.sort("claim_id").equals(kept.skipped.sort("claim_id"))  # a rule's own order may vary
