@@ -33,7 +33,7 @@ def test_polars_allocator_keeps_freed_pages_for_reuse() -> None:
     env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
     opts = _options(env)
     # large allocations in the ordinary arenas, freed pages kept 3 s, none half-returned (muzzy)
-    assert (opts.get("oversize_threshold"), opts.get("dirty_decay_ms"), opts.get("muzzy_decay_ms")) == ("0", "6000", "0"), opts
+    assert (opts.get("oversize_threshold"), opts.get("dirty_decay_ms"), opts.get("muzzy_decay_ms")) == ("0", "10000", "0"), opts
 
 
 def test_an_operators_own_allocator_setting_is_kept() -> None:
