@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar as _calendar
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -113,7 +113,7 @@ class Tables:
             # ``keep`` holds the frames and policy named by identity in the key, so that an
             # identity is never reused by another object while its entry exists
             frame = result.build(self, policy).collect().rechunk()
-            entry = (keep, frame.lazy(), frame.estimated_size())
+            entry = (keep, frame.lazy(), frame.estimated_size(), result)
             self._shared[key] = entry
         if self._reads is not None:
             self._reads[key] = entry[2]
@@ -128,6 +128,24 @@ class Tables:
             yield self._reads
         finally:
             self._reads = outer
+
+    def keep_shared(self, keys: set[tuple]) -> None:
+        """Drop from the store every sub-result whose cache key is not in ``keys``."""
+        for key in [k for k in self._shared if k not in keys]:
+            del self._shared[key]
+
+    def holding(self, policy: Policy, **frames: pl.LazyFrame) -> Tables:
+        """A copy with ``frames`` in place of the tables of those names — the same rows, held
+        another way (a table collected into memory instead of scanned) — that keeps the
+        sub-results built so far under ``policy``: each is re-keyed on the copy, not rebuilt.
+        The caller answers for the rows being the same."""
+        other = replace(self, **frames)
+        for key, entry in self._shared.items():
+            result = entry[3]
+            if result.key(self, policy)[0] == key:  # built under this policy
+                new_key, keep = result.key(other, policy)
+                other._shared[new_key] = (keep, *entry[1:])
+        return other
 
     def release_shared(self) -> None:
         """Drop every sub-result built so far from the store. A plan already built that reads one

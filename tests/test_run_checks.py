@@ -88,3 +88,43 @@ def test_released_checks_run_the_largest_shared_reader_first_and_keep_the_regist
     assert released.findings.equals(kept.findings) and released.findings["rule_id"].n_unique() == 2
     assert released.claim_links.equals(kept.claim_links)
     assert released.skipped.sort("claim_id").equals(kept.skipped.sort("claim_id"))  # a rule's own order may vary
+
+
+SEEN_TABLES: list[object] = []
+
+
+@rule(id="DATA_QUALITY.seeing_stand_in", title="测试用：记录所读的表", severity=Severity.LOW, citation="测试")
+def seeing_stand_in(t, policy):
+    """Stand-in rule reading a small shared result and the claims: it notes the tables it was given."""
+    SEEN_TABLES.append(t)
+    return t.claims.select("claim_id", "unit_id", "person_id").join(
+        SHARED[0](t, policy).select(pl.lit(1).alias("_one")).head(0), how="cross").drop("_one")
+
+
+def test_the_claims_are_held_in_memory_for_the_later_checks_only_when_asked() -> None:
+    registry = (context_stand_in, seeing_stand_in)
+    outcomes = {}
+    for hold in (False, True):
+        SEEN_TABLES.clear()
+        world = _world()
+        outcomes[hold] = run_checks(world, policy(), checks=registry, release_shared=True, hold_when=lambda hold=hold: hold)
+        # built once on the run's tables to learn what it reads; built again on a copy holding the claims
+        assert SEEN_TABLES[0] is world and (len(SEEN_TABLES) == 2) == hold
+        if hold:
+            held = SEEN_TABLES[1]
+            assert held is not world and held.units is world.units and held.claims is not world.claims
+            assert held.claims.collect().equals(world.claims.collect())
+            assert held.shared_names() == []  # released at the end
+    assert outcomes[True].findings.equals(outcomes[False].findings)
+
+
+def test_holding_a_table_carries_the_shared_results_over_without_building_them_again() -> None:
+    t, pol = _world(), policy()
+    shared_result = _expected.claims_in_agreement  # declares the claims: its key names them
+    first = shared_result(t, pol)
+    held = t.holding(pol, claims=t.claims.collect().lazy())
+    built = t.shared_names()
+    assert shared_result.name in built and held.shared_names() == built
+    assert shared_result(held, pol) is first  # re-keyed on the copy, not rebuilt
+    t.keep_shared(set())
+    assert t.shared_names() == [] and held.shared_names() == built

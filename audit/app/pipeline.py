@@ -105,8 +105,15 @@ class RunResult:
         return EXIT_FINDINGS if self.findings.height else EXIT_CLEAN
 
 
+#: the tables the checks after the rate rules read from memory (:func:`run_checks`): the claims
+#: are scanned by 35 of them; held once the claims in context are freed, they cost no more memory
+#: than the run held before
+HELD_FOR_CHECKS = ("claims",)
+
+
 def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None = None,
-               progress: Callable[[str], None] | None = None, release_shared: bool = False) -> CheckOutcome:
+               progress: Callable[[str], None] | None = None, release_shared: bool = False,
+               hold_when: Callable[[], bool] | None = None) -> CheckOutcome:
     """Run checks over the tables: each check's plan is built lazily and collected once, with its
     skipped keys (the two share their subplans), one check after another.
 
@@ -115,12 +122,15 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
     world, since all plans' intermediates are held at once. A check at a time bounds peak memory
     by the heaviest check.
 
-    ``release_shared`` (the run): every plan is built first, the shared sub-results are dropped
-    from the tables' store (:meth:`Tables.release_shared`), and the checks are collected those
-    reading the largest sub-result first, each plan let go once collected: a sub-result is freed
-    with the last plan that reads it, so the checks after the rate rules run without the claims
-    in context (1 GiB on a national run) held beside them. The outcome is in the order of
-    ``checks`` either way.
+    ``release_shared`` (the run): every plan is built first, recording the shared sub-results it
+    reads; the checks reading the largest one (the rate rules, the claims in context: 1 GiB on a
+    national run) are collected first, each plan let go once collected, so that result is freed
+    with the last of them. The other checks follow, each let go in turn; from the first for
+    which ``hold_when()`` is true (the run: once its validation process, whose memory would add
+    to it, has ended), the tables of :data:`HELD_FOR_CHECKS` are collected into memory and those
+    checks' plans built again on them (the shared results they read carried over,
+    :meth:`Tables.holding`). The outcome is in the order of ``checks`` either way; every shared
+    result is released at the end.
     """
     if checks is None:
         checks = registered.CHECKS
@@ -134,30 +144,55 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
         else:
             runnable.append(check)
 
-    def plans_of(check: Check) -> list[pl.LazyFrame]:
-        result = check(tables, policy)
+    def plans_of(check: Check, on: Tables) -> list[pl.LazyFrame]:
+        result = check(on, policy)
         pair = [finalise(result.findings, check.rule)]
         if result.skipped is not None:
             pair.append(compact_skipped(finalise_skipped(result.skipped, check.rule)))
         return pair
 
-    built: list[list[pl.LazyFrame] | None] = [None] * len(runnable)
-    order = list(range(len(runnable)))
-    if release_shared:
-        largest: list[int] = []
-        for i, check in enumerate(runnable):
-            with tables.reading_shared() as read:
-                built[i] = plans_of(check)
-            largest.append(max(read.values(), default=0))
-        tables.release_shared()
-        order.sort(key=lambda i: -largest[i])  # stable: the registry's order among equals
-    collected: list[list[pl.DataFrame]] = [[] for _ in runnable]
-    for i in order:
+    def collect(i: int, pair: list[pl.LazyFrame]) -> None:
         if progress:
             progress(runnable[i].rule.id)
-        pair, built[i] = built[i] or plans_of(runnable[i]), None
         collected[i] = pl.collect_all(pair)
-        del pair  # the last plan reading a shared sub-result frees it
+
+    collected: list[list[pl.DataFrame]] = [[] for _ in runnable]
+    if not release_shared:
+        for i, check in enumerate(runnable):
+            collect(i, plans_of(check, tables))
+    else:
+        built: list[list[pl.LazyFrame] | None] = []
+        reads: list[dict[tuple, int]] = []
+        for check in runnable:
+            with tables.reading_shared() as read:
+                built.append(plans_of(check, tables))
+            reads.append(dict(read))
+        largest = [max(r.values(), default=0) for r in reads]
+        order = sorted(range(len(runnable)), key=lambda i: -largest[i])  # stable: the registry's order among equals
+        first = [i for i in order if largest[i] and largest[i] == largest[order[0]]]
+        rest = [i for i in order if i not in first]
+        # the store keeps what the rest read; the largest result lives on in the first group's plans
+        tables.keep_shared({key for i in rest for key in reads[i]})
+        for i in first:
+            pair, built[i] = built[i], None
+            collect(i, pair)
+            del pair  # the last plan reading a shared sub-result frees it
+        # the claims, scanned by 35 of the other plans (7 columns each on average), are held in
+        # memory once the largest result is freed and ``hold_when`` says so, and the plans after
+        # that built again on them
+        held: Tables | None = None
+        for i in rest:
+            if held is None and (hold_when is None or hold_when()):
+                held = tables.holding(policy, **{name: getattr(tables, name).collect().lazy()
+                                                 for name in HELD_FOR_CHECKS if getattr(tables, name) is not None})
+                tables.release_shared()
+            pair = built[i] if held is None else plans_of(runnable[i], held)
+            built[i] = None
+            assert pair is not None
+            collect(i, pair)
+            del pair
+        (tables if held is None else held).release_shared()
+        del held
     plans = [c[0] for c in collected]
     skip_plans = [f for c in collected for f in c[1:]]
     rules_run = [c.rule.id for c in runnable]
@@ -304,7 +339,7 @@ def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_mont
     rundir.write_indicators(out_dir, registered.county_indicators(tables, policy).collect())
     timings["indicators"] = time.perf_counter() - t2
     t2 = time.perf_counter()
-    outcome = run_checks(tables, policy, progress=progress, release_shared=True)
+    outcome = run_checks(tables, policy, progress=progress, release_shared=True, hold_when=validation.finished)
     timings["checks"] = time.perf_counter() - t2
     del tables
     if cycle is not None:

@@ -92,6 +92,10 @@ class InlineValidation:
     def done(self, loaded: LoadResult) -> None:
         write_validation(self.out_dir, validate(loaded))
 
+    def finished(self) -> bool:
+        """Nothing runs beside the run: always."""
+        return True
+
     def wait(self) -> float:
         return 0.0  # the run waited for it in done()
 
@@ -128,6 +132,10 @@ class BackgroundValidation:
         self._send({"done": list(loaded.heights)})
         assert self.proc is not None and self.proc.stdin is not None
         self.proc.stdin.close()
+
+    def finished(self) -> bool:
+        """Whether the child process has ended (without waiting for it)."""
+        return self.proc is None or self.proc.poll() is not None
 
     def wait(self) -> float:
         """Wait for the child; the seconds it took. :class:`ValidationFailed` if it failed."""
