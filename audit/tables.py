@@ -85,6 +85,15 @@ class Tables:
     # field, so ``dataclasses.replace`` with other frames starts with an empty store
     _shared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
     _reads: dict | None = field(default=None, init=False, repr=False, compare=False)
+    _frames_read: set | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __getattribute__(self, name: str) -> Any:
+        value = object.__getattribute__(self, name)
+        if name in _FRAMES:  # a table read while :meth:`reading_tables` records
+            seen = object.__getattribute__(self, "_frames_read")
+            if seen is not None:
+                seen.add(name)
+        return value
 
     @property
     def month_end(self) -> date:
@@ -107,14 +116,19 @@ class Tables:
         policy where policy parameters are declared, another value of a declared detection
         parameter or another audit month builds anew.
         """
-        key, keep = result.key(self, policy)
-        entry = self._shared.get(key)
-        if entry is None:
-            # ``keep`` holds the frames and policy named by identity in the key, so that an
-            # identity is never reused by another object while its entry exists
-            frame = result.build(self, policy).collect().rechunk()
-            entry = (keep, frame.lazy(), frame.estimated_size(), result)
-            self._shared[key] = entry
+        # the frames its key names, or its build reads, are not what the caller's plan scans
+        recording, self._frames_read = self._frames_read, None
+        try:
+            key, keep = result.key(self, policy)
+            entry = self._shared.get(key)
+            if entry is None:
+                # ``keep`` holds the frames and policy named by identity in the key, so that an
+                # identity is never reused by another object while its entry exists
+                frame = result.build(self, policy).collect().rechunk()
+                entry = (keep, frame.lazy(), frame.estimated_size(), result)
+                self._shared[key] = entry
+        finally:
+            self._frames_read = recording
         if self._reads is not None:
             self._reads[key] = entry[2]
         return entry[1]
@@ -128,6 +142,16 @@ class Tables:
             yield self._reads
         finally:
             self._reads = outer
+
+    @contextmanager
+    def reading_tables(self) -> Iterator[set[str]]:
+        """Within the block, the names of the tables read (their frames asked for): what a
+        check's plan scans, the frames of the shared sub-results it reads aside."""
+        outer, self._frames_read = self._frames_read, set()
+        try:
+            yield self._frames_read
+        finally:
+            self._frames_read = outer
 
     def keep_shared(self, keys: set[tuple]) -> None:
         """Drop from the store every sub-result whose cache key is not in ``keys``."""
@@ -158,7 +182,12 @@ class Tables:
 
     @classmethod
     def table_names(cls) -> list[str]:
-        return [f.name for f in fields(cls) if f.name not in ("audit_month", "si_as_of", "notes", "_shared", "_reads")]
+        return [f.name for f in fields(cls) if f.name not in _NOT_TABLES]
+
+
+_NOT_TABLES = ("audit_month", "si_as_of", "notes", "_shared", "_reads", "_frames_read")
+#: the names of the frames a Tables holds (what :meth:`Tables.reading_tables` records)
+_FRAMES = frozenset(Tables.table_names())
 
 
 def _value_key(value: Any) -> Any:

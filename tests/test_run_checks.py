@@ -3,11 +3,20 @@ written as text, a row listed twice listed once, and the shared results released
 
 from __future__ import annotations
 
+import threading
+import time
 from pathlib import Path
 
 import polars as pl
 
-from audit.app.pipeline import SKIPPED_REPEATING, run_checks, write_findings
+from audit.app.pipeline import (
+    CONCURRENT_CHECKS,
+    SKIPPED_REPEATING,
+    _collect_side_by_side,
+    _heavy,
+    run_checks,
+    write_findings,
+)
 from audit.findings import SKIPPED_SCHEMA
 from audit.rules import CheckResult, Severity, rule
 from checks import SHARED, _expected, _units
@@ -128,3 +137,43 @@ def test_holding_a_table_carries_the_shared_results_over_without_building_them_a
     assert shared_result(held, pol) is first  # re-keyed on the copy, not rebuilt
     t.keep_shared(set())
     assert t.shared_names() == [] and held.shared_names() == built
+
+
+def test_checks_side_by_side_never_run_two_heavy_ones_at_once() -> None:
+    """Each check collected once, at most CONCURRENT_CHECKS at a time, never two heavy ones
+    together; a light one starts beside a heavy one ahead of the heavy ones waiting."""
+    lock, running, seen, order = threading.Lock(), set(), [], []
+    heavy = [True, True, False, True, False, False]
+    release = {i: threading.Event() for i in range(len(heavy))}
+
+    def collect(i: int, pair: list) -> None:
+        with lock:
+            running.add(i)
+            order.append(i)
+            seen.append(sorted(running))
+        release[i].wait(5)
+        with lock:
+            running.discard(i)
+
+    def releaser() -> None:  # let each check end once another has had the chance to start beside it
+        for i in (0, 2, 1, 4, 3, 5):
+            deadline = time.monotonic() + 5
+            while i not in running and time.monotonic() < deadline:
+                time.sleep(0.001)
+            time.sleep(0.02)
+            release[i].set()
+
+    threading.Thread(target=releaser, daemon=True).start()
+    _collect_side_by_side(list(range(len(heavy))), heavy, lambda i: [], collect)
+    assert sorted(order) == list(range(len(heavy)))
+    assert all(len(now) <= CONCURRENT_CHECKS for now in seen)
+    assert all(sum(heavy[i] for i in now) <= 1 for now in seen)
+    assert order[:2] == [0, 2]  # check 1 (heavy) waits for check 0; check 2 (light) goes beside it
+
+
+def test_a_check_is_heavy_by_the_rows_it_scans() -> None:
+    rows = {"claims": 6_000_000, "social_insurance": 11_000_000, "units": 100_000, "trainees": 1_000_000}
+    assert _heavy({"claims", "social_insurance"}, rows)
+    assert not _heavy({"claims", "units", "trainees"}, rows)
+    assert not _heavy({"social_insurance"}, {"claims": 0, "social_insurance": 5})
+    assert _heavy({"claims"}, None) and not _heavy({"units"}, None)  # rows unknown: by the held claims

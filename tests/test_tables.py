@@ -261,3 +261,16 @@ def test_the_check_catches_an_undeclared_read() -> None:
     for wrong in (units_then_claims, reads_a_threshold, reads_the_month):
         with pytest.raises(AssertionError, match=f"shared result {wrong.name} reads"):
             _build_on_declared(wrong, _full_world(), policy())
+
+
+def test_reading_tables_records_the_frames_a_plan_scans_not_those_behind_a_shared_result() -> None:
+    t, pol = _world(), policy()
+    claims_counted(t, pol)  # built before: what its key names is not scanned by the plan below
+    with t.reading_tables() as scanned:
+        t.units.join(claims_counted(t, pol), how="cross")
+    assert scanned == {"units"}
+    with t.reading_tables() as scanned:
+        claims_counted(t, _with_detection(pol, money__tolerance_yuan=2.0))  # built here: its own read of the claims is its build's
+    assert scanned == set()
+    t.trainees  # noqa: B018 - nothing records outside the block
+    assert scanned == set()

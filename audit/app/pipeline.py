@@ -23,7 +23,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,10 +110,13 @@ class RunResult:
 #: than the run held before
 HELD_FOR_CHECKS = ("claims",)
 
+#: how many of the checks after the claims are held run at once (:func:`_collect_side_by_side`)
+CONCURRENT_CHECKS = 2
+
 
 def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None = None,
                progress: Callable[[str], None] | None = None, release_shared: bool = False,
-               hold_when: Callable[[], bool] | None = None) -> CheckOutcome:
+               hold_when: Callable[[], bool] | None = None, table_rows: dict[str, int] | None = None) -> CheckOutcome:
     """Run checks over the tables: each check's plan is built lazily and collected once, with its
     skipped keys (the two share their subplans), one check after another.
 
@@ -163,10 +166,12 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
     else:
         built: list[list[pl.LazyFrame] | None] = []
         reads: list[dict[tuple, int]] = []
+        heavy: list[bool] = []  # too heavy to run beside another heavy one (_collect_side_by_side)
         for check in runnable:
-            with tables.reading_shared() as read:
+            with tables.reading_shared() as read, tables.reading_tables() as scanned:
                 built.append(plans_of(check, tables))
             reads.append(dict(read))
+            heavy.append(_heavy(scanned, table_rows))
         largest = [max(r.values(), default=0) for r in reads]
         order = sorted(range(len(runnable)), key=lambda i: -largest[i])  # stable: the registry's order among equals
         first = [i for i in order if largest[i] and largest[i] == largest[order[0]]]
@@ -180,19 +185,25 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
         # the claims, scanned by 35 of the other plans (7 columns each on average), are held in
         # memory once the largest result is freed and ``hold_when`` says so, and the plans after
         # that built again on them
-        held: Tables | None = None
-        for i in rest:
-            if held is None and (hold_when is None or hold_when()):
-                held = tables.holding(policy, **{name: getattr(tables, name).collect().lazy()
-                                                 for name in HELD_FOR_CHECKS if getattr(tables, name) is not None})
-                tables.release_shared()
-            pair = built[i] if held is None else plans_of(runnable[i], held)
-            built[i] = None
+        position = 0
+        while position < len(rest) and hold_when is not None and not hold_when():
+            i = rest[position]
+            pair, built[i] = built[i], None
             assert pair is not None
             collect(i, pair)
             del pair
-        (tables if held is None else held).release_shared()
-        del held
+            position += 1
+        later = rest[position:]
+        if later:
+            held = tables.holding(policy, **{name: getattr(tables, name).collect().lazy()
+                                             for name in HELD_FOR_CHECKS if getattr(tables, name) is not None})
+            tables.release_shared()
+            for i in later:
+                built[i] = None
+            _collect_side_by_side(later, heavy, lambda i: plans_of(runnable[i], held), collect)
+            held.release_shared()
+            del held
+        tables.release_shared()
     plans = [c[0] for c in collected]
     skip_plans = [f for c in collected for f in c[1:]]
     rules_run = [c.rule.id for c in runnable]
@@ -211,6 +222,53 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
     if skipped_df.is_duplicated().any():
         skipped_df = skipped_df.unique(maintain_order=True)
     return CheckOutcome(findings, skipped_df, links, rules_run, rules_skipped, time.perf_counter() - t0)
+
+
+#: a check is heavy (:func:`_collect_side_by_side`) when the tables it scans hold this many times
+#: the claims' rows together: the claims joined to the insurance records, the allowance ledger, …
+#: (1 M trainees: up to 1.1 GiB of intermediates each, against 0.5 GiB at most for the others)
+HEAVY_ROWS = 2
+
+
+def _heavy(scanned: set[str], table_rows: dict[str, int] | None) -> bool:
+    """Whether a check that scans the tables ``scanned`` is heavy: with the tables' rows known,
+    by :data:`HEAVY_ROWS`; without, when it scans a table of :data:`HELD_FOR_CHECKS`."""
+    if table_rows is None:
+        return bool(scanned.intersection(HELD_FOR_CHECKS))
+    claims = table_rows.get("claims", 0)
+    return sum(table_rows.get(name, 0) for name in scanned) >= HEAVY_ROWS * claims > 0
+
+
+def _collect_side_by_side(order: list[int], heavy: list[bool], build: Callable[[int], list[pl.LazyFrame]],
+                          collect: Callable[[int, list[pl.LazyFrame]], None]) -> None:
+    """``collect(i, build(i))`` for each check ``i`` of ``order``, :data:`CONCURRENT_CHECKS` at a
+    time: each plan built here, collected in a thread (polars lets go of the interpreter while it
+    collects), never two ``heavy`` ones at once; the next check started is the first in
+    ``order`` that may start.
+
+    One check's plan alone leaves the cores idle for moments — the interpreter building the
+    next plan, the single-threaded ends of a join or a sort — which a second one fills
+    (1 M trainees: the checks after the claims are held 2–3 s faster). A heavy check (:func:`_heavy`:
+    the claims beside the insurance records or the allowance ledger) holds up to a gigabyte of
+    intermediates; two at once would add their peaks (bench/NOTES.md, "Checks side by side").
+    """
+    pending = list(order)
+    running: dict[Future[None], bool] = {}
+    with ThreadPoolExecutor(max_workers=CONCURRENT_CHECKS) as pool:
+        while pending or running:
+            heavy_running = any(running.values())
+            for i in list(pending):
+                if len(running) >= CONCURRENT_CHECKS:
+                    break
+                if heavy[i] and heavy_running:
+                    continue
+                running[pool.submit(collect, i, build(i))] = heavy[i]
+                heavy_running = heavy_running or heavy[i]
+                pending.remove(i)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                del running[future]
+                future.result()
 
 
 def prepare_shared(tables: Tables, policy: Policy) -> float:
@@ -339,7 +397,8 @@ def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_mont
     rundir.write_indicators(out_dir, registered.county_indicators(tables, policy).collect())
     timings["indicators"] = time.perf_counter() - t2
     t2 = time.perf_counter()
-    outcome = run_checks(tables, policy, progress=progress, release_shared=True, hold_when=validation.finished)
+    outcome = run_checks(tables, policy, progress=progress, release_shared=True, hold_when=validation.finished,
+                         table_rows=loaded.heights)
     timings["checks"] = time.perf_counter() - t2
     del tables
     if cycle is not None:
