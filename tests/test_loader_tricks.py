@@ -267,3 +267,19 @@ def test_a_load_collapses_the_rows_exported_twice_and_nothing_else(tmp_path: Pat
     si = loaded.tables["social_insurance"]
     assert si.select("_line", "_dup_rows").rows() == expected.select(pl.col("_line").cast(pl.Int64), "_dup_rows").rows()
     assert reconciles(loaded.counts)
+
+
+def test_ids_written_many_times_each_are_encoded_by_the_categorical_cast(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sample of a column of IDs each written ten times is as distinct as one of IDs written
+    once; the estimate of the whole column's distinct values tells them apart."""
+    hashed: list[int] = []
+    by_hash = nz._encode_by_hash
+    monkeypatch.setattr(nz, "_encode_by_hash", lambda values: hashed.append(values.len()) or by_hash(values))
+    once = pl.select(v=pl.int_range(1_000_000).cast(pl.String).str.zfill(18)).to_series()
+    fourfold = pl.select(v=(pl.int_range(1_000_000) % 250_000).cast(pl.String).str.zfill(18)).to_series().shuffle(seed=1)
+    sample = fourfold.gather_every(fourfold.len() // nz._SAMPLE)
+    assert sample.n_unique() > nz._MANY_DISTINCT * sample.len()  # the sample alone would hash it
+    for values in (once, fourfold):
+        codes, found = nz.encode(values)
+        assert (found.gather(codes) == values).all()
+    assert hashed == [1_000_000]  # the IDs written once only
