@@ -201,8 +201,10 @@ def child(out_dir: Path) -> int:
     with ThreadPoolExecutor(max_workers=1) as ahead:
         reader = threading.Thread(target=_read_messages, args=(sys.stdin, ahead, inbox), daemon=True)
         reader.start()
-        suites = Suites()  # the import, while the load stages its first table
+        gc.disable()  # the import makes objects by the hundred thousand: no collection walks them meanwhile
+        suites = Suites()  # the import, while the load stages its first table (2.2 against 2.5 CPU-s)
         gc.freeze()  # great-expectations' thousands of module objects: no collection walks them again
+        gc.enable()
         while True:
             kind, message, future = inbox.get()
             if kind == "eof":
