@@ -265,6 +265,8 @@ def map_distinct(values: pl.Series, table_of: Callable[[pl.Series], pl.DataFrame
 _SAMPLE = 20_000
 _MANY_DISTINCT = 0.9
 _HASH_ABOVE = 0.5
+#: a column whose sample holds at most this many distinct values has them cast a morsel at a time
+_FEW = 1_000
 #: seed of the second, independent hash that confirms the codes the first one gave.
 _CONFIRM_SEED = 0x5EED_1234
 
@@ -283,16 +285,25 @@ def encode(values: pl.Series) -> tuple[pl.Series, pl.Series]:
     if values.dtype != pl.String:
         values = values.cast(pl.String)
     sample = values.gather_every(max(1, values.len() // _SAMPLE))
-    if (values.len() >= 50_000 and sample.n_unique() > _MANY_DISTINCT * sample.len()
+    in_sample = sample.n_unique()
+    if (values.len() >= 50_000 and in_sample > _MANY_DISTINCT * sample.len()
             and values.approx_n_unique() > _HASH_ABOVE * values.len()):
         found = _encode_by_hash(values)
         if found is not None:
             return found
-    return _encode_by_category(values)
+    return _encode_by_category(values, streamed=values.len() >= 50_000 and in_sample <= _FEW)
 
 
-def _encode_by_category(values: pl.Series) -> tuple[pl.Series, pl.Series]:
-    cat = values.cast(pl.Categorical(pl.Categories.random()))
+def _encode_by_category(values: pl.Series, *, streamed: bool = False) -> tuple[pl.Series, pl.Series]:
+    """The codes by a categorical cast: ``streamed``, cast a morsel at a time on every core (a
+    column of a few distinct values: 11 M insurance rows' payer types 0.09 s and 0.18 CPU-s
+    against 0.35 s and 0.39 CPU-s cast whole, on one core); else cast whole (many distinct
+    values: the cores' morsels would contend for one mapping, 1.4 against 0.5 CPU-s)."""
+    categorical = pl.Categorical(pl.Categories.random())
+    if streamed:
+        cat = pl.LazyFrame({"v": values}).select(pl.col("v").cast(categorical)).collect().to_series()
+    else:
+        cat = values.cast(categorical)
     present = cat.unique().drop_nulls()
     phys = present.to_physical().cast(pl.UInt32)
     size = int(phys.max() or 0) + 1 if phys.len() else 0

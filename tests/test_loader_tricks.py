@@ -186,8 +186,9 @@ def test_encoding_by_hash_and_by_category_agree(distinct: int) -> None:
     rng = random.Random(distinct)
     values = pl.Series("v", [None if rng.random() < 0.02 else f"v{rng.randrange(distinct)}" for _ in range(60_000)])
     by_hash, by_category = nz._encode_by_hash(values), nz._encode_by_category(values)
+    streamed = nz._encode_by_category(values, streamed=True)  # cast a morsel at a time
     assert by_hash is not None
-    for codes, found in (by_hash, by_category):
+    for codes, found in (by_hash, by_category, streamed):
         assert found.gather(codes).to_list() == values.to_list()
         assert codes.is_null().to_list() == values.is_null().to_list()
         assert codes.drop_nulls().n_unique() == values.drop_nulls().n_unique()
