@@ -108,6 +108,10 @@ class Domain:
     keys: dict[str, pl.Expr]
     examples: dict[str, pl.Expr] = field(default_factory=dict)
     by: tuple[str, ...] = ()
+    #: the column whose presence alone this domain reduces (``keys``: that column, "present"
+    #: where it is not null): all such domains of a table are reduced in one pass
+    #: (:func:`_reduce_presence`) rather than grouped one by one
+    presence_of: str | None = None
 
 
 def _range_text(lo: Any, hi: Any) -> str:
@@ -132,7 +136,8 @@ def contracts_for(spec: TableSpec, present: set[str]) -> tuple[list[Contract], l
     for c in spec.columns:
         col = pl.col(c.name)
         if c.not_null:
-            d = Domain(f"present:{c.name}", {c.name: pl.when(col.is_not_null()).then(pl.lit("present"))})
+            d = Domain(f"present:{c.name}", {c.name: pl.when(col.is_not_null()).then(pl.lit(PRESENT))},
+                       presence_of=c.name)
             add(d, "ExpectColumnValuesToNotBeNull", f"必填 required: {c.name} ({c.zh}) is not empty", (c.name,),
                 column=c.name)
         if c.kind in (Kind.PERSON_ID, Kind.USCC):
@@ -318,6 +323,34 @@ def _reduce(frame: pl.LazyFrame, domain: Domain) -> pl.LazyFrame:
     )
 
 
+#: the value a presence domain shows for a row whose column is not null
+PRESENT = "present"
+
+
+def _reduce_presence(frame: pl.LazyFrame, columns: list[str]) -> list[pl.DataFrame]:
+    """The reductions :func:`_reduce` gives of the presence domains of ``columns`` (one group of
+    the rows where the column holds a value, keyed "present", one of those where it is null), all
+    in one pass over the table: a null count and the first row of either kind per column, no
+    group-by (1 M trainees: the 43 presence domains 0.6 against 2.2 CPU-s)."""
+    if not columns:
+        return []
+    row = pl.int_range(pl.len(), dtype=pl.get_index_type())
+    exprs = [pl.len().alias("_len")]
+    for i, c in enumerate(columns):
+        null = pl.col(c).is_null()
+        exprs += [null.sum().alias(f"_nulls{i}"), row.filter(null).first().alias(f"_null_row{i}"),
+                  row.filter(~null).first().alias(f"_value_row{i}")]
+    one = frame.select(exprs).collect().row(0, named=True)
+    out = []
+    for i, c in enumerate(columns):
+        nulls = int(one[f"_nulls{i}"])
+        groups = [(PRESENT, one["_len"] - nulls, one[f"_value_row{i}"]), (None, nulls, one[f"_null_row{i}"])]
+        groups = [g for g in groups if g[1]]
+        out.append(pl.DataFrame({c: [g[0] for g in groups], "_rows": [g[1] for g in groups], "_row": [g[2] for g in groups]},
+                                schema={c: pl.String, "_rows": pl.Int64, "_row": pl.get_index_type()}))
+    return out
+
+
 def _locate(frame: pl.LazyFrame, groups: list[pl.DataFrame], domains: list[Domain]) -> list[pl.DataFrame]:
     """Each domain's groups with the file, line and example values of their first row, in line
     order, numbered (``_gid``) for GE's unexpected-index lists."""
@@ -391,8 +424,10 @@ def reduce_table_domains(name: str, frame: pl.LazyFrame, height: int,
         ref_contracts, ref_domains = reference_domains(SPECS[name], known)
         contracts, domains = contracts + ref_contracts, domains + ref_domains
     data = [d for d in domains if d.name != "schema"]
+    presence = [d for d in data if d.presence_of is not None]
+    by_presence = dict(zip([d.name for d in presence], _reduce_presence(frame, [d.presence_of for d in presence if d.presence_of])))
     # one reduction at a time: collect_all caches its shared scans whole, slower (bench/NOTES.md)
-    groups = [_reduce(frame, d).collect() for d in data]
+    groups = [by_presence[d.name] if d.name in by_presence else _reduce(frame, d).collect() for d in data]
     reduced = dict(zip([d.name for d in data], _locate(frame, groups, data)))
     if own:
         reduced["schema"] = _schema_frame(schema, height)

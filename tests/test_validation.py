@@ -145,3 +145,28 @@ def test_an_expectation_with_mostly_lists_its_unexpected_rows_though_it_succeeds
     with_mostly, strict = Suites().run("claims", 100, [(domain, kinds, small)])
     assert with_mostly.success and with_mostly.unexpected_rows == 5 and with_mostly.examples[0]["claim_type"] == "奇怪"
     assert not strict.success and strict.unexpected_rows == 5
+
+
+@pytest.mark.parametrize("values", [
+    ["a", None, "b", None, "c"],  # values and nulls mixed, the first row a value
+    [None, None, "x"],  # the first row null
+    [None, None],  # nothing present
+    ["x", "y"],  # nothing missing
+    [],  # an empty table
+])
+def test_presence_reduced_in_one_pass_equals_the_grouped_reduction(values: list[str | None]) -> None:
+    """The presence domains of a table are reduced in one pass (``_reduce_presence``): the same
+    groups, counts and first rows as the group-by of any other domain (``_reduce``)."""
+    import polars as pl
+
+    from audit.validation import Domain, _reduce, _reduce_presence
+
+    frame = pl.LazyFrame({"v": values, "w": list(reversed(values))}, schema={"v": pl.String, "w": pl.String})
+    fused = _reduce_presence(frame, ["v", "w"])
+    for column, got in zip(["v", "w"], fused):
+        domain = Domain(f"present:{column}", {column: pl.when(pl.col(column).is_not_null()).then(pl.lit("present"))},
+                        presence_of=column)
+        grouped = _reduce(frame, domain).collect()
+        assert got.schema == grouped.schema
+        assert got.sort(column, nulls_last=True).rows() == grouped.sort(column, nulls_last=True).rows()
+        assert got["_rows"].sum() == len(values)
