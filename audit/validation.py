@@ -112,6 +112,9 @@ class Domain:
     #: where it is not null): all such domains of a table are reduced in one pass
     #: (:func:`_reduce_presence`) rather than grouped one by one
     presence_of: str | None = None
+    #: a reference's domain (keys ``_in_ref`` and the referencing column, ``by`` that column): its
+    #: rows tested one by one and only the failing ones grouped (:func:`_reduce_reference`)
+    reference: bool = False
 
 
 def _range_text(lo: Any, hi: Any) -> str:
@@ -197,7 +200,8 @@ def reference_domains(spec: TableSpec, known: dict[tuple[str, str], pl.Series]) 
             continue
         in_ref = pl.col(column).is_null() | pl.col(column).is_in(known[(other, other_column)].implode())
         name = f"ref:{column}"
-        domains.append(Domain(name, {"_in_ref": in_ref, column: pl.when(~in_ref).then(pl.col(column))}, by=(column,)))
+        domains.append(Domain(name, {"_in_ref": in_ref, column: pl.when(~in_ref).then(pl.col(column))}, by=(column,),
+                              reference=True))
         contracts.append(Contract(
             spec.name, name, "ExpectColumnValuesToBeInSet",
             {"column": "_in_ref", "value_set": [True]},
@@ -351,6 +355,25 @@ def _reduce_presence(frame: pl.LazyFrame, columns: list[str]) -> list[pl.DataFra
     return out
 
 
+def _reduce_reference(frame: pl.LazyFrame, domain: Domain) -> pl.DataFrame:
+    """The reduction :func:`_reduce` gives of a reference's domain (:func:`reference_domains`):
+    one group of the rows whose value the other table holds (or that have none), one per value
+    it lacks. Each row's membership is tested and only the failing rows are grouped: cheaper than
+    grouping every row by its value first (the claims' person IDs, 6 M rows of 1.1 M values: 1.4
+    against 1.8 CPU-s)."""
+    column = domain.by[0]
+    rows = frame.select(column).with_row_index("_row").with_columns(domain.keys["_in_ref"].alias("_in_ref"))
+    found, missing = pl.collect_all([
+        rows.select(pl.col("_in_ref").sum().cast(pl.Int64).alias("_rows"),
+                    pl.col("_row").filter(pl.col("_in_ref")).first()),
+        rows.filter(~pl.col("_in_ref")).group_by(column).agg(_rows=pl.len().cast(pl.Int64), _row=pl.col("_row").min()),
+    ])
+    schema = {"_in_ref": pl.Boolean, column: pl.String, "_rows": pl.Int64, "_row": pl.get_index_type()}
+    held = found.filter(pl.col("_rows") > 0).select(pl.lit(True).alias("_in_ref"), pl.lit(None, pl.String).alias(column),
+                                                    "_rows", "_row")
+    return pl.concat([held.cast(schema), missing.select(pl.lit(False).alias("_in_ref"), column, "_rows", "_row").cast(schema)])
+
+
 def _locate(frame: pl.LazyFrame, groups: list[pl.DataFrame], domains: list[Domain]) -> list[pl.DataFrame]:
     """Each domain's groups with the file, line and example values of their first row, in line
     order, numbered (``_gid``) for GE's unexpected-index lists."""
@@ -427,7 +450,8 @@ def reduce_table_domains(name: str, frame: pl.LazyFrame, height: int,
     presence = [d for d in data if d.presence_of is not None]
     by_presence = dict(zip([d.name for d in presence], _reduce_presence(frame, [d.presence_of for d in presence if d.presence_of])))
     # one reduction at a time: collect_all caches its shared scans whole, slower (bench/NOTES.md)
-    groups = [by_presence[d.name] if d.name in by_presence else _reduce(frame, d).collect() for d in data]
+    groups = [by_presence[d.name] if d.name in by_presence
+              else _reduce_reference(frame, d) if d.reference else _reduce(frame, d).collect() for d in data]
     reduced = dict(zip([d.name for d in data], _locate(frame, groups, data)))
     if own:
         reduced["schema"] = _schema_frame(schema, height)

@@ -170,3 +170,28 @@ def test_presence_reduced_in_one_pass_equals_the_grouped_reduction(values: list[
         assert got.schema == grouped.schema
         assert got.sort(column, nulls_last=True).rows() == grouped.sort(column, nulls_last=True).rows()
         assert got["_rows"].sum() == len(values)
+
+
+@pytest.mark.parametrize("values", [
+    ["p1", None, "zz", "p2", "zz", "yy", "p1"],  # held, null, and two values lacking, one twice
+    ["zz", "p1"],  # the first row lacking
+    ["p1", None],  # nothing lacking
+    ["zz", "yy"],  # nothing held
+    [],  # an empty table
+])
+def test_a_reference_reduced_row_by_row_equals_the_grouped_reduction(values: list[str | None]) -> None:
+    """A reference's domain is reduced by testing each row and grouping only the failing ones
+    (``_reduce_reference``): the same groups, counts and first rows as grouping every row by its
+    value first (``_reduce``)."""
+    import polars as pl
+
+    from audit.validation import _reduce, _reduce_reference, reference_domains
+
+    known = {("trainees", "person_id"): pl.Series(["p1", "p2", "p3"])}
+    [domain] = [d for d in reference_domains(SPECS["claims"], known)[1] if d.by == ("person_id",)]
+    frame = pl.LazyFrame({"person_id": values}, schema={"person_id": pl.String})
+    got, grouped = _reduce_reference(frame, domain), _reduce(frame, domain).collect()
+    assert got.schema == grouped.schema
+    order = ["_in_ref", "person_id"]
+    assert got.sort(order, nulls_last=True).rows() == grouped.sort(order, nulls_last=True).rows()
+    assert got["_rows"].sum() == len(values)
