@@ -195,3 +195,32 @@ def test_a_reference_reduced_row_by_row_equals_the_grouped_reduction(values: lis
     order = ["_in_ref", "person_id"]
     assert got.sort(order, nulls_last=True).rows() == grouped.sort(order, nulls_last=True).rows()
     assert got["_rows"].sum() == len(values)
+
+
+@pytest.mark.parametrize("collide", [False, True])
+@pytest.mark.parametrize("table, rows", [
+    ("claims", {"claim_id": ["c1", "c2", "c1", None, "c3", None, "c1"]}),  # one key thrice, null twice
+    ("claims", {"claim_id": ["c1", "c2"]}),  # every key once
+    ("claims", {"claim_id": ["c1", "c1"]}),  # no key once
+    ("claims", {"claim_id": []}),  # an empty table
+    ("retention_declarations", {"unit_id": ["u1", "u1", "u2", "u1"], "year": [2024, 2025, 2024, 2024]}),
+])
+def test_a_key_reduced_by_its_hash_equals_the_grouped_reduction(table: str, rows: dict[str, list[object]],
+                                                                 collide: bool, monkeypatch) -> None:
+    """A key's domain groups only the rows whose key's hash repeats (``_reduce_key``): the same
+    groups, counts and first rows as grouping every row by its key (``_reduce``) — also when
+    every hash collides, so that distinct keys are told apart on the key itself."""
+    import polars as pl
+
+    import audit.validation as v
+
+    if collide:
+        monkeypatch.setattr(v, "_key_hash", lambda key: pl.lit(7, pl.UInt64))
+    schema = {c: (pl.Int64 if c == "year" else pl.String) for c in rows}
+    frame = pl.LazyFrame(rows, schema=schema)
+    [domain] = [d for d in v.contracts_for(SPECS[table], set(rows))[1] if d.name == "key"]
+    got, grouped = v._reduce_key(frame, domain), v._reduce(frame, domain).collect()
+    assert got.schema == grouped.schema
+    order = ["_key_count", *SPECS[table].key]
+    assert got.sort(order, nulls_last=True).rows() == grouped.sort(order, nulls_last=True).rows()
+    assert got["_rows"].sum() == len(next(iter(rows.values())))
