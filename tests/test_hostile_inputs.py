@@ -63,7 +63,20 @@ def claims_ids(loaded) -> list[str]:
     return loaded.tables["claims"]["claim_id"].to_list()
 
 
+# GBK text that happens to be valid UTF-8: 元 is D4 AA in GBK, the UTF-8 of the Cyrillic Ԫ
+_AGREEMENTS_YUAN = ("agreement_id,person_id,unit_id,start_date,planned_end_date,retained,allowance_monthly\n"
+                    f"A1,{P1},{U1},2023-07-01,2023-12-31,{{retained}},2500元\nA2,{P2},{U2},2023-07-01,2024-06-30,,2400元\n")
+
 READ = [
+    ("a GBK line whose only Chinese is 元, valid UTF-8 by chance, in a GBK file",
+     lambda d: {"agreements": _AGREEMENTS_YUAN.format(retained="是").encode("gbk")},
+     lambda lo: lo.quarantine.filter(pl.col("table") == "agreements").height == 0
+     and lo.tables["agreements"]["allowance_monthly"].to_list() == [2500.0, 2400.0]),
+    ("a GBK file whose only Chinese is 元: valid UTF-8 throughout, read as GBK",
+     lambda d: {"agreements": _AGREEMENTS_YUAN.format(retained="").encode("gbk")},
+     lambda lo: lo.quarantine.filter(pl.col("table") == "agreements").height == 0
+     and lo.tables["agreements"]["allowance_monthly"].to_list() == [2500.0, 2400.0]),
+
     ("CR-only line ends (an old Mac export)", lambda d: {"claims": claims(C1, C2, C3).replace("\n", "\r")},
      lambda lo: claims_ids(lo) == ["C1", "C2", "C3"]),
     ("CR, LF and CRLF mixed (exports concatenated)",

@@ -61,6 +61,10 @@ class CsvText:
     notes: list[str] = field(default_factory=list)
 
 
+class _ReadAsGbk(Exception):
+    """A file valid as UTF-8 throughout that is GBK text (:func:`_gbk_read_as_utf8`)."""
+
+
 def read_csv_text(path: Path) -> CsvText:
     """The file's records (see the module docstring); raises :class:`InputError` for a file that
     is empty, binary, too wide or has an undecodable header."""
@@ -83,7 +87,11 @@ def read_csv_text(path: Path) -> CsvText:
             source = _one_line_end(data)
             lines = _lines_of(source)
             notes.append(f"{path.name}: lines ended by CR (\\r) read as lines")
-    except pl.exceptions.ComputeError:  # not valid UTF-8 somewhere
+        if lines.str.contains(_OTHER_SCRIPTS).any() and not lines.str.contains(_CHINESE).any():
+            # valid UTF-8 throughout, yet no Chinese text and letters of other scripts: a GBK
+            # file whose only Chinese characters happen to be valid UTF-8 ("元" beside amounts)
+            raise _ReadAsGbk
+    except (pl.exceptions.ComputeError, _ReadAsGbk):  # not valid UTF-8 somewhere, or GBK
         source, encoding, bad = _decode_lines(path.name, _one_line_end(path.read_bytes()))
         lines = _lines_of(source)
         problems.update(bad)
@@ -126,6 +134,20 @@ def _lines_of(data: bytes) -> pl.Series:
     return pl.read_lines(io.BytesIO(data)).to_series()
 
 
+#: letters of scripts no Chinese registry writes (Latin Extended through Greek Extended:
+#: Cyrillic, Armenian, Hebrew, Arabic …), and the characters of Chinese text
+_OTHER_SCRIPTS = r"[\x{0100}-\x{1FFF}]"
+_CHINESE = r"[\x{3000}-\x{303F}\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}\x{F900}-\x{FAFF}\x{FF00}-\x{FFEF}]"
+
+
+def _gbk_read_as_utf8(lines: pl.Series) -> pl.Series:
+    """Lines that are valid UTF-8 but read, as UTF-8, as letters of other scripts and no Chinese
+    text at all: GBK text that happens to be valid UTF-8 ("2220.0元" is ``32 32 32 30 2E 30 D4
+    AA``, and D4 AA is the UTF-8 of the Cyrillic Ԫ). A GBK export writes 元 beside an amount on
+    a line that may hold no other Chinese character."""
+    return lines.str.contains(_OTHER_SCRIPTS) & ~lines.str.contains(_CHINESE)
+
+
 def _decode_lines(name: str, data: bytes) -> tuple[bytes, str, dict[int, str]]:
     """(the text as UTF-8, the file's encoding, line → reason for the lines not valid in it) of
     a file that is not UTF-8 throughout.
@@ -135,17 +157,22 @@ def _decode_lines(name: str, data: bytes) -> tuple[bytes, str, dict[int, str]]:
     with non-ASCII text, or valid only as GB18030. The file is UTF-8 when at least as many lines
     read as UTF-8 as read only as GB18030 (a stray byte in a UTF-8 export), else GB18030. A line
     that does not decode in the file's encoding keeps its replacement characters and is
-    quarantined; so is a valid UTF-8 line in a GB18030 file (a file of two exports, or a GBK line
-    that happens to be valid UTF-8: one too many to guess at).
+    quarantined; so is a valid UTF-8 line in a GB18030 file that reads as Chinese text either way
+    (a file of two exports, or a GBK line that happens to be valid UTF-8: one too many to guess
+    at). A line valid as both that reads as UTF-8 only as letters of other scripts, with no
+    Chinese text (:func:`_gbk_read_as_utf8`), is GBK text and counts as such: a GB18030 line.
     """
     as_utf8 = codecs.decode(data, "utf-8", errors="replace").encode("utf-8")
     lines = _lines_of(as_utf8)
     bad_utf8 = lines.str.contains("\ufffd", literal=True)
     utf8_ok = lines.str.contains(r"[^\x00-\x7F]") & ~bad_utf8
+    looks_gbk = utf8_ok & _gbk_read_as_utf8(lines)
     del lines
     as_gb = codecs.decode(data, "gb18030", errors="replace").encode("utf-8")
     bad_gb = _lines_of(as_gb).str.contains("\ufffd", literal=True)
-    gb_only = bad_utf8 & ~bad_gb
+    gbk_too = looks_gbk & ~bad_gb
+    utf8_ok = utf8_ok & ~gbk_too
+    gb_only = (bad_utf8 | gbk_too) & ~bad_gb
     if utf8_ok.sum() >= gb_only.sum():
         encoding, source = "utf-8", as_utf8
         bad = dict.fromkeys((bad_utf8.arg_true() + 1).to_list(), NOT_ENCODING.format(enc="UTF-8"))
