@@ -256,6 +256,29 @@ def test_refusing_a_stray_cell_allocates_nothing(tmp_path: Path) -> None:
         check_xlsx_extent(path)
 
 
+def test_a_long_narrow_sheet_is_read_not_refused(tmp_path: Path) -> None:
+    """A sheet's cells are counted by its last row and its last column as its cells name them:
+    6 columns of 100,000 rows are 600,000 cells, within the bound — not 100,000 rows × 702
+    columns (ZZ, once assumed of every sheet) = 70 million, beyond it."""
+    import zipfile
+
+    from audit.loader.readers import MAX_SHEET_CELLS, check_xlsx_extent
+
+    def sheet(last_row: int, last_column: str) -> Path:
+        rows = "".join(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>x</t></is></c>'
+                       f'<c r="{last_column}{r}"><v>1</v></c></row>' for r in (1, 2, last_row))
+        path = tmp_path / f"{last_column}{last_row}.xlsx"
+        with zipfile.ZipFile(path, "w") as book:
+            book.writestr("xl/worksheets/sheet1.xml", '<worksheet xmlns="http://schemas.openxmlformats.org/'
+                          f'spreadsheetml/2006/main"><sheetData>{rows}</sheetData></worksheet>')
+        return path
+
+    assert 100_000 * 702 > MAX_SHEET_CELLS
+    check_xlsx_extent(sheet(100_000, "F"))  # 600,000 cells: read
+    with pytest.raises(InputError, match="100,000 rows × 702 columns"):
+        check_xlsx_extent(sheet(100_000, "ZZ"))  # 70 million: refused
+
+
 def test_header_mapping_is_linear(tmp_path: Path) -> None:
     """20,000 unknown columns (below the bound) are mapped one lookup each: 400 million
     comparisons if it were quadratic; it returns with every name kept."""

@@ -132,7 +132,7 @@ def read_xlsx(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) 
 
 _ROW_REF = re.compile(rb"<row\b[^>]*?\sr=\"(\d+)\"")
 _ROW_TAG = re.compile(rb"<row[\s>/]")
-_WIDE_CELL = re.compile(rb"<c\b[^>]*?\sr=\"([A-Z]{3,})\d")  # a column of three letters: AAA (703) and beyond
+_CELL_COLUMN = re.compile(rb"<c\b[^>]*?\sr=\"([A-Z]+)\d")  # a referenced cell's column letters
 _CELL_TAG = re.compile(rb"<c[\s>/]")
 _CELL_REF = re.compile(rb"<c\b[^>]*?\sr=\"")
 
@@ -143,8 +143,10 @@ def check_xlsx_extent(path: Path) -> None:
     :data:`MAX_SHEET_CELLS` cells, or parts that unpack to more than :data:`MAX_XLSX_BYTES`.
 
     The cell references themselves are read (streamed, never the sheet's own ``<dimension>``,
-    which may lie), in C-speed scans: the last row, the columns of three letters (the only ones
-    beyond 702), and the rows and cells written without a reference (numbered in order).
+    which may lie), in C-speed scans: the last row, the last column, and the rows and cells
+    written without a reference (numbered in order). (Every sheet was once taken to reach column
+    ZZ unless a column of three letters was found: a sheet of 6 columns and 60,000 rows counted as
+    42 million cells and was refused.)
     """
     try:
         with zipfile.ZipFile(path) as book:
@@ -168,8 +170,7 @@ def check_xlsx_extent(path: Path) -> None:
 
 def _sheet_extent(book: zipfile.ZipFile, part: zipfile.ZipInfo) -> tuple[int, int]:
     """(last row, last column) a sheet's cells reach, from its XML a buffer at a time."""
-    last_row = row_tags = 0
-    last_column = 702  # two letters at most, unless a reference of three is found
+    last_row = row_tags = last_column = 0
     unreferenced = False
     tail = b""
     with book.open(part) as fh:
@@ -181,7 +182,7 @@ def _sheet_extent(book: zipfile.ZipFile, part: zipfile.ZipInfo) -> tuple[int, in
             if refs:
                 last_row = max(last_row, max(int(r) for r in refs))
             row_tags += len(_ROW_TAG.findall(data))
-            for letters in _WIDE_CELL.findall(data):
+            for letters in set(_CELL_COLUMN.findall(data)):
                 last_column = max(last_column, _column_number(letters))
             if len(_CELL_TAG.findall(data)) != len(_CELL_REF.findall(data)):
                 unreferenced = True
