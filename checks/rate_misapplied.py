@@ -77,6 +77,13 @@ def _monthly(ctx: pl.LazyFrame) -> pl.LazyFrame:
     return ctx.filter(pl.col("claim_type") == MONTHLY)
 
 
+def _months_worth(tol: float) -> pl.Expr:
+    """The months a monthly claim row is worth: one, or its amount in whole months of the
+    month's standard where that is priced (a row of three months paid at once is worth three)."""
+    return pl.when(pl.col("expected_standard") > 0).then(
+        ((pl.col("amount") + tol) / pl.col("expected_standard")).floor().clip(lower_bound=1)).otherwise(1)
+
+
 def _is_raised(tol: float) -> pl.Expr:
     """A monthly claim at the raised rate: labelled 提高, or the amount of the raised rate (1+1 mode only)."""
     at_raised = ((pl.col("amount") - pl.col("expected_raised")).abs() <= tol) & (
@@ -346,9 +353,7 @@ def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
     min_months = int(policy.detect("lump_sum.min_months"))
     ctx = claim_context(t, policy).filter(pl.col("ag_id").is_not_null())
     submission = ["person_id", "unit_id", "submitted_date"]
-    # months a row is worth: one, or its amount in whole months of the standard where priced
-    worth = pl.when(pl.col("expected_standard") > 0).then(
-        ((pl.col("amount") + tol) / pl.col("expected_standard")).floor().clip(lower_bound=1)).otherwise(1)
+    worth = _months_worth(tol)
     months = pl.col("claim_month").n_unique() + (pl.col("_worth") - 1).sum()
     # monthly claims submitted after their agreement's end: mostly each internship's last month
     late = _monthly(ctx).filter(pl.col("submitted_date") > pl.col("ag_end")).with_columns(
@@ -443,7 +448,9 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     month's minimum wage, or the flat addition). A 差额 above that sum is overpaid by the excess;
     a second 差额 of the same internship pays for no month (the first, by claim month, submission
     and id, pays for all). A 差额 with no agreement of the person at the unit pays for the months
-    up to its own. Period: the claim month."""
+    up to its own. Where one monthly row of the internship is worth several months (a lump sum,
+    :func:`lump_sum_after_end` judges it), which months it paid for is not written: the 差额 is
+    skipped, not judged on the months the rows name. Period: the claim month."""
     tol = tolerance(policy)
     ctx = claim_context(t, policy)
     internship = ["person_id", "unit_id", "_from"]
@@ -463,7 +470,7 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     # the monthly claims of the persons with a 差额 only (a few thousand of a million)
     months = _monthly(ctx).join(diffs.select("person_id").unique(), on="person_id", how="semi").select(
         "person_id", "unit_id", pl.col("claim_month").alias("_month"), "expected_difference", "province_code",
-        secondary_note().alias("_secondary"),
+        secondary_note().alias("_secondary"), _months_worth(tol).alias("_worth"),
     )
     summed = (
         diffs.filter(pl.col("_pays")).select("_d", "person_id", "unit_id", "_from", "_to")
@@ -481,12 +488,15 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
                       pl.col("_secondary").alias("secondary_source"))
             .sort_by("_month").alias("per_month"),
             pl.col("_secondary").drop_nulls().first().alias("_secondary"),
+            pl.col("_worth").max().alias("_lump"),
         )
     )
     judged = diffs.join(summed, on="_d", how="left").with_columns(
-        pl.col("expected").fill_null(0.0), pl.col("months_paid").fill_null(0), pl.col("per_month").fill_null([])
+        pl.col("expected").fill_null(0.0), pl.col("months_paid").fill_null(0), pl.col("per_month").fill_null([]),
+        pl.col("_lump").fill_null(1),
     )
-    findings = judged.filter(pl.col("_unpriced").is_null() & ((pl.col("amount") - pl.col("expected")) > tol)).select(
+    countable = pl.col("_unpriced").is_null() & (pl.col("_lump") <= 1)
+    findings = judged.filter(countable & ((pl.col("amount") - pl.col("expected")) > tol)).select(
         *claim_keys(), (pl.col("amount") - pl.col("expected")).alias("amount_at_risk"),
         _claim_evidence(
             pl.col("expected"), pl.col("months_paid"), pl.col("per_month"),
@@ -499,8 +509,13 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     )
     why = pl.format("the raised or standard rate of {} is unset for province {} (a month the 差额 pays for)",
                     pl.col("_unpriced").dt.strftime("%Y-%m"), pl.col("_province"))
-    return CheckResult(findings, skipped(judged.filter(pl.col("_unpriced").is_not_null()), why,
-                                         "差额所含月份的补贴标准无法核算"))
+    lump = pl.format("一笔月度申领相当于 {} 个月的补贴（集中发放，见 RATE_MISAPPLIED.lump_sum_after_end），差额所补月份无法计数 / "
+                     "a monthly claim of the internship is worth {} months (a lump sum): the months this 差额 pays "
+                     "for cannot be counted", pl.col("_lump"), pl.col("_lump"))
+    return CheckResult(findings, pl.concat([
+        skipped(judged.filter(pl.col("_unpriced").is_not_null()), why, "差额所含月份的补贴标准无法核算"),
+        skipped(judged.filter(pl.col("_unpriced").is_null() & (pl.col("_lump") > 1)), lump, "差额所含月份无法计数"),
+    ]))
 
 
 def _hire(ctx: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:

@@ -415,6 +415,12 @@ DIFF_AMOUNT = [
      + [claim("D", YN, "P1", "2024-02", 3500.0, claim_type="差额")], {"D": 500.0}, set()),
     ("Hunan: the standard is unset, the difference cannot be priced", monthly_run(HU, "P1", SIX, 1600.0)
      + [claim("D", HU, "P1", "2024-02", 3000.0, claim_type="差额")], {}, {"D"}),
+    ("three months paid in one row (a lump sum): the months the 差额 pays for are not written, skipped",
+     monthly_run(JX, "P1", SIX[:3], 1480.0) + [claim("M3", JX, "P1", SIX[3], 3 * 1480.0)]
+     + [claim("D", JX, "P1", "2024-02", 2220.0, claim_type="差额")], {}, {"D"}),
+    ("a row above the standard but under two months (the raised rate) is one month: judged",
+     monthly_run(JX, "P1", SIX[:5], 1480.0) + [claim("M5", JX, "P1", SIX[5], 1850.0)]
+     + [claim("D", JX, "P1", "2024-02", 2590.0, claim_type="差额")], {"D": 370.0}, set()),
 ]
 
 
