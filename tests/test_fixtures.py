@@ -236,3 +236,20 @@ def test_the_law_in_force_is_planted(world: Path) -> None:
         assert set(kinds[kind]["expect_skip"]) == {"true"}, kind
     spoiled = pl.read_csv(world / "truth" / "expected_quarantine.csv").filter(pl.col("table") == "claims")
     assert spoiled.height >= 1  # a real claim the county's report counted, written unreadably
+
+
+@pytest.mark.parametrize(("first", "last", "ok"), [
+    ("2023-01", "2024-06", True), ("2025-09", "2026-11", True),
+    ("2026-01", "2026-11", False),  # the autumn before the audit year is outside
+    ("2025-09", "2026-01", False),  # the February after the first month is outside
+])
+def test_a_world_too_short_for_its_cases_is_refused(first: str, last: str, ok: bool) -> None:
+    """Cases are planted in the autumn before the audit year and in the February after the first
+    month: a world that holds neither is refused, rather than dated outside itself (claims before
+    their unit's approval, a deregistration after the audit month)."""
+    month = lambda text: dt.date(int(text[:4]), int(text[5:]), 1)  # noqa: E731
+    if ok:
+        Config(first_month=month(first), last_month=month(last))
+    else:
+        with pytest.raises(ValueError, match="must reach back to"):
+            Config(first_month=month(first), last_month=month(last))
