@@ -68,6 +68,11 @@ _AGREEMENTS_YUAN = ("agreement_id,person_id,unit_id,start_date,planned_end_date,
                     f"A1,{P1},{U1},2023-07-01,2023-12-31,{{retained}},2500元\nA2,{P2},{U2},2023-07-01,2024-06-30,,2400元\n")
 
 READ = [
+    ("a GBK line whose only Chinese is 路 (C2 B7, the UTF-8 of ·) in a GBK file",
+     lambda d: {"units": (f"unit_id,unit_name,county_code,approved_date,address\n{U1},甲公司,430102,2023-01-05,人民路1号\n"
+                          f"{U2},ABC Ltd,430102,2023-02-01,88路\n").encode("gbk")},
+     lambda lo: lo.quarantine.filter(pl.col("table") == "units").height == 0
+     and lo.tables["units"]["address"].to_list() == ["人民路1号", "88路"]),
     ("a GBK line whose only Chinese is 元, valid UTF-8 by chance, in a GBK file",
      lambda d: {"agreements": _AGREEMENTS_YUAN.format(retained="是").encode("gbk")},
      lambda lo: lo.quarantine.filter(pl.col("table") == "agreements").height == 0
