@@ -62,7 +62,7 @@ class CsvText:
 
 
 class _ReadAsGbk(Exception):
-    """A file valid as UTF-8 throughout that is GBK text (:func:`_gbk_read_as_utf8`)."""
+    """A file valid as UTF-8 throughout that is GBK text: letters of other scripts and no Chinese."""
 
 
 def read_csv_text(path: Path) -> CsvText:
@@ -144,12 +144,12 @@ _OTHER_SCRIPTS_OR_LATIN1 = r"[\x{0080}-\x{1FFF}]"
 _CHINESE = r"[\x{3000}-\x{303F}\x{3400}-\x{4DBF}\x{4E00}-\x{9FFF}\x{F900}-\x{FAFF}\x{FF00}-\x{FFEF}]"
 
 
-def _gbk_read_as_utf8(lines: pl.Series, *, latin1: bool = False) -> pl.Series:
-    """Lines that are valid UTF-8 but read, as UTF-8, as letters of other scripts and no Chinese
-    text at all: GBK text that happens to be valid UTF-8 ("2220.0元" is ``32 32 32 30 2E 30 D4
-    AA``, and D4 AA is the UTF-8 of the Cyrillic Ԫ). A GBK export writes 元 beside an amount on
-    a line that may hold no other Chinese character."""
-    return lines.str.contains(_OTHER_SCRIPTS_OR_LATIN1 if latin1 else _OTHER_SCRIPTS) & ~lines.str.contains(_CHINESE)
+def _gbk_read_as_utf8(lines: pl.Series) -> pl.Series:
+    """Lines (of a file that holds GBK text) that read, as UTF-8, as Latin-1 signs or letters of
+    other scripts and no Chinese text at all: GBK text that happens to be valid UTF-8 ("2220.0元"
+    is ``32 32 32 30 2E 30 D4 AA``, and D4 AA is the UTF-8 of the Cyrillic Ԫ). A GBK export writes
+    元 beside an amount on a line that may hold no other Chinese character."""
+    return lines.str.contains(_OTHER_SCRIPTS_OR_LATIN1) & ~lines.str.contains(_CHINESE)
 
 
 def _decode_lines(name: str, data: bytes) -> tuple[bytes, str, dict[int, str]]:
@@ -170,7 +170,7 @@ def _decode_lines(name: str, data: bytes) -> tuple[bytes, str, dict[int, str]]:
     lines = _lines_of(as_utf8)
     bad_utf8 = lines.str.contains("\ufffd", literal=True)
     utf8_ok = lines.str.contains(r"[^\x00-\x7F]") & ~bad_utf8
-    looks_gbk = utf8_ok & _gbk_read_as_utf8(lines, latin1=True)
+    looks_gbk = utf8_ok & _gbk_read_as_utf8(lines)
     del lines
     as_gb = codecs.decode(data, "gb18030", errors="replace").encode("utf-8")
     bad_gb = _lines_of(as_gb).str.contains("\ufffd", literal=True)
