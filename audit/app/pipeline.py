@@ -178,20 +178,21 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
         rest = [i for i in order if i not in first]
         # the store keeps what the rest read; the largest result lives on in the first group's plans
         tables.keep_shared({key for i in rest for key in reads[i]})
-        for i in first:
+
+        def collect_built(i: int) -> None:
+            # the plan lives only here: the last plan reading a shared sub-result frees it on return
             pair, built[i] = built[i], None
+            assert pair is not None
             collect(i, pair)
-            del pair  # the last plan reading a shared sub-result frees it
+
+        for i in first:
+            collect_built(i)
         # the claims, scanned by 35 of the other plans (7 columns each on average), are held in
         # memory once the largest result is freed and ``hold_when`` says so, and the plans after
         # that built again on them
         position = 0
         while position < len(rest) and hold_when is not None and not hold_when():
-            i = rest[position]
-            pair, built[i] = built[i], None
-            assert pair is not None
-            collect(i, pair)
-            del pair
+            collect_built(rest[position])
             position += 1
         later = rest[position:]
         if later:
