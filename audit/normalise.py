@@ -42,14 +42,37 @@ def to_ascii_str(text: str) -> str:
     return text.translate({ord(f): a for f, a in zip(FULLWIDTH, ASCII_OF_FULLWIDTH)})
 
 
+_BLANKS = " \t\r\n\u3000\ufeff\xa0"
+
+
+def unwrap_excel_text(expr: pl.Expr) -> pl.Expr:
+    """The value inside Excel's text markers: an export writes a long number as ``'360102…`` (a
+    leading apostrophe) or ``="360102…"`` (a formula giving the text) so that Excel keeps its
+    digits instead of showing 3.60102E+17. The marker is no part of the value."""
+    formula = expr.str.starts_with('="') & expr.str.ends_with('"') & (expr.str.len_bytes() >= 3)
+    return pl.when(formula).then(expr.str.slice(2).str.strip_suffix('"')).otherwise(expr.str.strip_prefix("'"))
+
+
+def _trimmed(expr: pl.Expr) -> pl.Expr:
+    return expr.str.strip_chars(_BLANKS)
+
+
 def clean_text(expr: pl.Expr) -> pl.Expr:
-    """Trimmed text, with an empty or blank cell read as missing (null)."""
-    stripped = expr.str.strip_chars(" \t\r\n\u3000\ufeff\xa0")
+    """Trimmed text, Excel's text markers removed (:func:`unwrap_excel_text`), with an empty or
+    blank cell read as missing (null)."""
+    stripped = _trimmed(unwrap_excel_text(_trimmed(expr)))
     return pl.when(stripped.str.len_bytes() > 0).then(stripped)
 
 
 def clean_text_series(values: pl.Series) -> pl.Series:
-    return pl.DataFrame({"v": values}).select(clean_text(pl.col("v"))).to_series()
+    """:func:`clean_text` of a whole column (free text: every row). A column with no apostrophe
+    and no ``="`` anywhere holds no Excel text marker: it is only trimmed (two literal searches
+    of its bytes cost less than looking for a marker on every row)."""
+    marked = values.str.contains("'", literal=True).any() or values.str.contains('="', literal=True).any()
+    if marked:
+        return pl.DataFrame({"v": values}).select(clean_text(pl.col("v"))).to_series()
+    stripped = _trimmed(pl.col("v"))
+    return pl.DataFrame({"v": values}).select(pl.when(stripped.str.len_bytes() > 0).then(stripped)).to_series()
 
 
 def clean_county(expr: pl.Expr) -> pl.Expr:

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from audit.graph.keys import card_key, phone_key
 from audit.policy import Policy
 from audit.tables import Tables, shared
 
@@ -51,8 +52,9 @@ _LINK_PRIORITY = {"transposition": 0, "bad_check": 1}
 
 
 def _clean(col: str) -> pl.Expr:
-    """A comparable value: whitespace removed, empty → null (an empty card corroborates nothing)."""
-    text = pl.col(col).cast(pl.String).str.replace_all(r"\s+", "")
+    """A comparable name: full-width forms folded (NFKC), whitespace and punctuation removed —
+    ``阿不都·热合曼`` and ``阿不都 热合曼`` are one spelling; empty → null."""
+    text = pl.col(col).cast(pl.String).str.normalize("NFKC").str.replace_all(r"[\s\p{P}]+", "")
     return pl.when(text.str.len_chars() > 0).then(text).otherwise(None).alias(col)
 
 
@@ -62,8 +64,11 @@ def _trainee_contacts(t: Tables) -> pl.LazyFrame:
         # a row the loader did not flag is an unflagged (valid) ID
         pl.col("person_id_status").fill_null("ok").alias("status"),
         _clean("name"),
-        _clean("bank_card"),
-        _clean("phone"),
+        # a card and a phone compared as their digits, as the ledgers and graphs compare them:
+        # ``6217 3226 …`` and ``6217-3226-…`` are one card, ``133-0962-2065`` and ``+86 13309622065``
+        # one phone; a number too short or one digit repeated corroborates nothing
+        card_key(pl.col("bank_card")).alias("bank_card"),
+        phone_key(pl.col("phone")).alias("phone"),
     ).filter(pl.col("person_id").is_not_null() & pl.col("name").is_not_null())
 
 
