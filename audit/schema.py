@@ -82,6 +82,12 @@ class ColumnSpec:
     # canonical value; the loader reads the column through it, keeps the text as exported in
     # ``<name>_raw`` and quarantines a value it does not list
     spellings: dict[str, str] | None = field(default=None, hash=False, compare=False)
+    # with spellings: whether the text as exported is kept in ``<name>_raw`` (where two spellings
+    # of one canonical value say different things: 吊销，未注销 and 吊销 are both 吊销), and what a
+    # value not listed does — its row quarantined, or (``unknown_blank``: a row the audit needs
+    # whatever this cell says, an agreement or a trainee) the cell read as blank, with a note
+    keeps_raw: bool = True
+    unknown_blank: bool = False
     aliases: tuple[str, ...] = ()  # other header spellings seen in exports
     bounds: tuple[Any, Any] | None = None  # the column's own range (else its kind's: KIND_BOUNDS)
 
@@ -145,6 +151,71 @@ REG_STATUS_SPELLINGS: dict[str, str] = {
 }
 POSITION_CATEGORIES = ("科研", "技术技能", "管理", "社会服务")
 
+
+def _spelling_key(text: str) -> str:
+    """A spelling as :func:`audit.normalise.vocabulary_key` reads it: full-width forms as ASCII,
+    every space and punctuation mark removed."""
+    import unicodedata
+
+    folded = "".join(chr(ord(ch) - 0xFEE0) if 0xFF01 <= ord(ch) <= 0xFF5E else ch for ch in text)
+    return "".join(ch for ch in folded if not ch.isspace() and not unicodedata.category(ch).startswith("P"))
+
+
+def vocabulary(words: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """Spellings (:attr:`ColumnSpec.spellings`) from each canonical value's other spellings: the
+    canonical value itself, and each listed one, read as itself. A spelling is listed only where
+    it can mean nothing else (``留用`` alone could be 期满 retained or 提前留用: not listed)."""
+    out: dict[str, str] = {}
+    for canonical, others in words.items():
+        for spelling in (canonical, *others):
+            key = _spelling_key(spelling)
+            if out.setdefault(key, canonical) != canonical:
+                raise ValueError(f"spelling {spelling!r} listed for {out[key]!r} and {canonical!r}")
+    return out
+
+
+#: how exports spell the closed vocabularies of the contract (the 人社 and 社保 systems' own
+#: words: 养老保险, 企业职工基本养老保险, 月度补贴, 见习期满, 大专 …). Read as the canonical value;
+#: a value not listed is never guessed at.
+CLAIM_TYPE_SPELLINGS = vocabulary({
+    "月度": ("月度补贴", "月度见习补贴", "见习补贴月度", "按月", "按月申领", "按月补贴", "月度申领", "月度发放"),
+    "差额": ("差额补贴", "差额见习补贴", "见习补贴差额", "提高标准差额", "提高标准差额补贴", "提标差额", "补差", "补差额",
+           "差额补发", "留用率差额"),
+    "剩余期限": ("剩余期限补贴", "剩余期限见习补贴", "剩余见习期限补贴", "剩余期限一次性补贴", "未满见习期限补贴"),
+})
+RATE_BASIS_SPELLINGS = vocabulary({
+    "标准": ("标准补贴", "基本标准", "基本补贴", "正常标准", "一般标准"),
+    "提高": ("提高标准", "提高补贴", "提标", "提高档", "上浮", "上浮标准"),
+})
+INSURANCE_TYPE_SPELLINGS = vocabulary({
+    "养老": ("养老保险", "基本养老保险", "职工养老保险", "职工基本养老保险", "企业养老保险", "企业职工养老保险",
+           "企业职工基本养老保险", "城镇职工基本养老保险", "机关事业单位养老保险", "机关事业单位基本养老保险"),
+    "医疗": ("医疗保险", "基本医疗保险", "职工医疗保险", "职工基本医疗保险", "城镇职工基本医疗保险", "医保"),
+    "失业": ("失业保险",),
+    "工伤": ("工伤保险",),
+    "生育": ("生育保险",),
+    "补充工伤": ("补充工伤保险", "见习人员补充工伤保险", "就业见习人员补充工伤保险", "见习补充工伤", "见习补充工伤保险"),
+})
+PAYER_TYPE_SPELLINGS = vocabulary({
+    "单位": ("单位缴费", "单位参保", "单位职工", "企业职工", "在职职工", "职工参保"),
+    "灵活就业": ("灵活就业人员", "灵活就业参保", "灵活就业人员参保", "个体灵活就业"),
+    "城乡居民": ("城乡居民参保", "城乡居民缴费", "居民参保"),
+})
+END_REASON_SPELLINGS = vocabulary({
+    "期满": ("见习期满", "期满结束", "见习期满结束", "正常期满", "期满离岗", "期满结业"),
+    "提前离岗": ("中途离岗", "提前离开", "中途退出", "提前退出", "提前离岗离职", "中途离职", "提前离职"),
+    "提前留用": ("提前被留用", "提前录用", "期内留用", "见习期内留用", "提前留用签订劳动合同"),
+    "其他": ("其它",),
+})
+EDUCATION_SPELLINGS = vocabulary({
+    "研究生": ("硕士", "博士", "硕士研究生", "博士研究生", "研究生及以上", "硕士及以上", "研究生学历"),
+    "本科": ("大学本科", "大本", "本科学历", "本科毕业"),
+    "专科": ("大专", "大学专科", "高职", "高职高专", "高职专科", "专科学历", "大专学历"),
+    "中职": ("中专", "中等职业教育", "中等专业学校", "职高", "职业高中", "中职学历", "中专学历"),
+    "技工院校": ("技校", "技工学校", "技师学院", "高级技工学校"),
+    "其他": ("其它",),
+})
+
 UNITS = TableSpec(
     "units",
     "见习单位",
@@ -173,7 +244,8 @@ TRAINEES = TableSpec(
     (
         C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=("公民身份号码", "身份证号码")),
         C("name", "姓名", K.STR, required=True, not_null=True),
-        C("education", "学历", K.ENUM, values=EDUCATION),
+        C("education", "学历", K.ENUM, values=EDUCATION, spellings=EDUCATION_SPELLINGS, keeps_raw=False,
+          unknown_blank=True),
         C("graduation_date", "毕业离校日期", K.DATE, aliases=("毕业时间", "离校日期")),
         C("unemployment_reg_date", "失业登记日期", K.DATE),
         C("phone", "手机号码", K.STR, aliases=("联系电话",)),
@@ -194,7 +266,8 @@ AGREEMENTS = TableSpec(
         C("start_date", "见习开始日期", K.DATE, required=True, not_null=True),
         C("planned_end_date", "约定结束日期", K.DATE, required=True, not_null=True),
         C("actual_end_date", "实际结束日期", K.DATE),
-        C("end_reason", "结束原因", K.ENUM, values=END_REASONS),
+        C("end_reason", "结束原因", K.ENUM, values=END_REASONS, spellings=END_REASON_SPELLINGS, keeps_raw=False,
+          unknown_blank=True),
         C("retained", "是否留用", K.BOOL),
         C("allowance_monthly", "月基本生活费", K.MONEY),
         C("approved_date", "协议审核日期", K.DATE),
@@ -213,9 +286,9 @@ CLAIMS = TableSpec(
         C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=("公民身份号码", "身份证号码")),
         C("agreement_id", "协议编号", K.STR),
         C("claim_month", "补贴所属月份", K.MONTH, required=True, not_null=True),
-        C("claim_type", "补贴类型", K.ENUM, values=CLAIM_TYPES),
+        C("claim_type", "补贴类型", K.ENUM, values=CLAIM_TYPES, spellings=CLAIM_TYPE_SPELLINGS, keeps_raw=False),
         C("working_days", "当月见习工作日数", K.INT),
-        C("rate_basis", "补贴标准档次", K.ENUM, values=RATE_BASES),
+        C("rate_basis", "补贴标准档次", K.ENUM, values=RATE_BASES, spellings=RATE_BASIS_SPELLINGS, keeps_raw=False),
         C("amount", "申领金额", K.MONEY, required=True, not_null=True),
         C("insurance_amount", "综合保险补贴", K.MONEY),
         C("submitted_date", "申领日期", K.DATE, required=True, not_null=True),
@@ -238,8 +311,9 @@ SOCIAL_INSURANCE = TableSpec(
         C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=("公民身份号码", "身份证号码")),
         C("employer_id", "缴费单位统一社会信用代码", K.USCC, required=True, aliases=("单位统一社会信用代码", "缴费单位")),
         C("month", "缴费所属月份", K.MONTH, required=True, not_null=True, aliases=("费款所属期",)),
-        C("insurance_type", "险种", K.ENUM, required=True, values=INSURANCE_TYPES),
-        C("payer_type", "缴费类型", K.ENUM, values=PAYER_TYPES),
+        C("insurance_type", "险种", K.ENUM, required=True, values=INSURANCE_TYPES, spellings=INSURANCE_TYPE_SPELLINGS,
+          keeps_raw=False),
+        C("payer_type", "缴费类型", K.ENUM, values=PAYER_TYPES, spellings=PAYER_TYPE_SPELLINGS, keeps_raw=False),
     ),
     required=True,
 )
@@ -437,7 +511,7 @@ def _derived_columns(spec: TableSpec) -> list[str]:
             out += [f"{c.name}_raw", f"{c.name}_status"]
         elif c.kind is Kind.USCC:
             out.append(f"{c.name}_status")
-        if c.spellings is not None:
+        if c.spellings is not None and c.keeps_raw:
             out.append(f"{c.name}_raw")
     return out
 

@@ -21,6 +21,7 @@ import audit.loader.columns
 import audit.loader.load
 from audit import normalise as nz
 from audit.loader import STAGE_DIR, InputError, load_inputs
+from audit.schema import SPECS
 from audit.validation import validate
 from fixtures.generate import Config, generate
 from tests.test_loader import MINIMAL, P1, P2, U1, U2, pid, reconciles, write_inputs
@@ -181,7 +182,7 @@ def test_a_large_table_reads_row_by_row_as_a_small_one(tmp_path: Path, monkeypat
         "person_id": [people[rng.randrange(len(people))] for _ in range(n)],
         "employer_id": [U1 if rng.random() < 0.5 else (U2.lower() if rng.random() < 0.5 else None) for _ in range(n)],
         "month": [rng.choice(["2023-07", "202308", "2023年9月", " 2023.10 ", "2023-13", ""]) for _ in range(n)],
-        "insurance_type": [rng.choice(["养老", " 医疗", "失业", "其他险"]) for _ in range(n)],
+        "insurance_type": [rng.choice(["养老", " 医疗", "失业", "工伤保险"]) for _ in range(n)],
     })
     rows = pl.concat([rows, rows.slice(100, 500)])  # 500 exact duplicate rows
     rows.write_parquet(tmp_path / "social_insurance.parquet")
@@ -208,7 +209,8 @@ def test_a_large_table_reads_row_by_row_as_a_small_one(tmp_path: Path, monkeypat
     assert si["person_id_raw"].to_list() == kept["person_id"].to_list()  # the raw column is not patched
     assert si["employer_id"].to_list() == nz.uscc_table(kept["employer_id"])["id"].to_list()
     assert si["month"].to_list() == kept["m"].to_list()
-    assert si["insurance_type"].to_list() == kept.select(nz.clean_text(pl.col("insurance_type"))).to_series().to_list()
+    vocabulary = SPECS["social_insurance"].column("insurance_type").spellings
+    assert si["insurance_type"].to_list() == kept.select(nz.read_vocabulary(pl.col("insurance_type"), vocabulary)).to_series().to_list()
     assert si.schema["month"] == pl.Date and si.schema["person_id_status"] == pl.String
     assert {"legacy15", "bad_check", "malformed", "ok"} <= set(si["person_id_status"])
 

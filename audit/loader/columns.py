@@ -140,6 +140,17 @@ def _blank(raw: pl.Series) -> pl.Series:
     return raw.is_null()
 
 
+def unknown_spellings(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> pl.DataFrame:
+    """The values of a column read through spellings that are not listed (the cells read as
+    blank, for an ``unknown_blank`` column): value and rows, most frequent first."""
+    unknown = value.is_null() & raw.is_not_null()
+    if not unknown.any():
+        return pl.DataFrame(schema={"value": pl.String, "rows": pl.UInt32})
+    cells = raw.filter(unknown)
+    cells = cells.filter(~_blank(cells)).cast(pl.String)
+    return cells.value_counts(name="rows", sort=True).rename({cells.name: "value"})
+
+
 def _as_text(series: pl.Series) -> pl.Series:
     return series.cast(pl.String) if isinstance(series.dtype, (pl.Enum, pl.Categorical)) else series
 
@@ -165,7 +176,7 @@ def _cell_reasons(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> list[pl.Da
     Cheap null tests pick the candidate rows; only those are checked for blankness, so a
     whitespace-only optional cell is not mistaken for an unreadable one.
     """
-    unreadable = REASONS.get(c.kind) if c.spellings is None else UNKNOWN_VALUE
+    unreadable = REASONS.get(c.kind) if c.spellings is None else None if c.unknown_blank else UNKNOWN_VALUE
     if c.not_null:
         suspect = value.is_null()
     elif unreadable is not None:

@@ -207,6 +207,7 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str
                     if writing is not None:
                         writing.result()
                     writing = writer.submit(_stage_table, normalised, stage.path / f"{table}.parquet", staged)
+                notes.extend(normalised.notes)
                 loaded[table] = replace(normalised, columns=pl.DataFrame())  # the counts, not the rows
                 log.debug("loaded %s: %d rows kept", table, normalised.height)
                 del normalised
@@ -260,7 +261,8 @@ def load_table(path: Path, table: str | None = None) -> tuple[NormalisedTable, l
         sources = READERS[path.suffix.lower()](path, spec, notes, errors)
     if errors or not sources:
         raise InputError("\n".join(errors) or f"{path.name}: no table of {spec.name} in it")
-    return normalise(spec, sources), notes
+    table = normalise(spec, sources)
+    return table, notes + list(table.notes)
 
 
 def _stage_table(table: NormalisedTable, path: Path,

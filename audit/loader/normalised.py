@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import polars as pl
 
 from audit import normalise as nz
-from audit.loader.columns import _cell_reasons, _id_column, _parse_column, _range_reasons
+from audit.loader.columns import _cell_reasons, _id_column, _parse_column, _range_reasons, unknown_spellings
 from audit.loader.duplicates import RowHash, find_duplicates
 from audit.loader.readers import RawSource
-from audit.schema import Kind, TableSpec
+from audit.schema import ColumnSpec, Kind, TableSpec
 
 log = logging.getLogger("audit.loader")
 
@@ -67,6 +67,9 @@ class NormalisedTable:
     #: the contract's columns no source had (filled with nulls): a claims export without 拨付日期
     #: says nothing about payment, which is not the same as every claim unpaid (RULES.md §8)
     absent: tuple[str, ...] = ()
+    #: what the load says of the table beyond its quarantine: values of an ``unknown_blank``
+    #: column not among its spellings, read as blank (:func:`_unknown_note`)
+    notes: tuple[str, ...] = ()
 
     def plan(self) -> pl.LazyFrame:
         schema = self.columns.schema
@@ -119,6 +122,7 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     reasons: list[pl.DataFrame] = []
     row_hash = RowHash()
     absent: list[str] = []
+    notes: list[str] = []
     for c in spec.columns:
         col = columns.pop(c.name)
         if col is None:
@@ -130,7 +134,9 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
             del more
         else:
             value = _parse_column(c, col, row_hash)
-            if c.spellings is not None:  # the value as exported, beside the canonical one
+            if c.unknown_blank:
+                notes += _unknown_note(spec, c, unknown_spellings(c, col, value))
+            if c.spellings is not None and c.keeps_raw:  # the value as exported, beside the canonical one
                 derived[f"{c.name}_raw"] = _parse_column(dataclasses.replace(c, kind=Kind.STR, spellings=None), col,
                                                          RowHash()).alias(f"{c.name}_raw")
         values[c.name] = value.alias(c.name)
@@ -174,7 +180,25 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     kept_src = table["_src"] if keep is None else table["_src"].filter(keep)
     counts = _counts(spec, sources, read_per_src, qlines, kept_src.value_counts(name="rows_kept"), removed)
     order = [*spec.names, "_file", "_line", "_dup_rows", *derived_names, *extras]
-    return NormalisedTable(spec, table, labels, order, quarantine, counts, kept_src.len(), placed, tuple(absent))
+    return NormalisedTable(spec, table, labels, order, quarantine, counts, kept_src.len(), placed, tuple(absent),
+                           tuple(notes))
+
+
+#: how many unlisted values a note names (the most frequent)
+NOTE_VALUES = 5
+
+
+def _unknown_note(spec: TableSpec, c: ColumnSpec, unknown: pl.DataFrame) -> list[str]:
+    """The note for an ``unknown_blank`` column's values not among its spellings: the rows are
+    kept (an agreement or a trainee the audit needs whatever this cell says), the cell read as
+    blank, as the rules read a blank one."""
+    if not unknown.height:
+        return []
+    rows = int(unknown["rows"].sum())
+    shown = "、".join(f"{v}（{n} 行）" for v, n in unknown.head(NOTE_VALUES).iter_rows())
+    more = f" 等 {unknown.height} 种" if unknown.height > NOTE_VALUES else ""
+    return [f"{spec.name}.{c.name}（{c.zh}）：{rows} 行的取值不在可识别的写法之列，按未填写读取：{shown}{more} / "
+            f"{rows} rows hold values not among the accepted spellings of {c.name}; read as blank"]
 
 
 def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
