@@ -51,6 +51,14 @@ IDENTITY_SCHEMA: dict[str, pl.DataType] = {
 _LINK_PRIORITY = {"transposition": 0, "bad_check": 1}
 
 
+def names_a_person(col: str) -> pl.Expr:
+    """Whether an ID column names someone: an ID of 18 characters (a 15-digit one is already
+    read as its 18-digit form), whatever its check character says. A placeholder (``0``, ``无``,
+    ``不详``) or any other malformed value names no one: two rows holding the same one are not
+    one person."""
+    return pl.col(col).str.contains(r"^\d{17}[\dX]$").fill_null(False)
+
+
 def _clean(col: str) -> pl.Expr:
     """A comparable name: full-width forms folded (NFKC), whitespace and punctuation removed —
     ``阿不都·热合曼`` and ``阿不都 热合曼`` are one spelling; empty → null."""

@@ -25,7 +25,7 @@ from audit.rules import ONGOING, Check, Severity, rule
 from audit.tables import Tables
 from checks._citations import DATA_COMPARISON, TARGET_GROUPS, cited
 from checks._claims import claims_of_internship, with_claims
-from checks._identity import identity_links, with_person_key
+from checks._identity import identity_links, names_a_person, with_person_key
 from checks._internships import INTERNSHIP_KEYS as KEYS
 from checks._internships import unit_internships
 
@@ -40,7 +40,7 @@ def legal_reps(t: Tables, policy: Policy) -> pl.LazyFrame:
     parts = [t.units.select("unit_id", "legal_rep_id", pl.lit("见习单位名录").alias("source"))]
     if t.market_registry is not None:
         parts.append(t.market_registry.select("unit_id", "legal_rep_id", pl.lit("市场主体登记").alias("source")))
-    reps = pl.concat(parts).drop_nulls(["unit_id", "legal_rep_id"]).unique()
+    reps = pl.concat(parts).drop_nulls(["unit_id", "legal_rep_id"]).filter(names_a_person("legal_rep_id")).unique()
     return with_person_key(reps, identity_links(t, policy), on="legal_rep_id", alias="rep_key")
 
 

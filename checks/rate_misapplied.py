@@ -450,7 +450,9 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     and id, pays for all). A 差额 with no agreement of the person at the unit pays for the months
     up to its own. Where one monthly row of the internship is worth several months (a lump sum,
     :func:`lump_sum_after_end` judges it), which months it paid for is not written: the 差额 is
-    skipped, not judged on the months the rows name. Period: the claim month."""
+    skipped, not judged on the months the rows name; so it is where a claim row of the person at
+    the unit in those months (or undated) could not be read (the quarantine): a month may be
+    lost. Period: the claim month."""
     tol = tolerance(policy)
     ctx = claim_context(t, policy)
     internship = ["person_id", "unit_id", "_from"]
@@ -494,8 +496,9 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     judged = diffs.join(summed, on="_d", how="left").with_columns(
         pl.col("expected").fill_null(0.0), pl.col("months_paid").fill_null(0), pl.col("per_month").fill_null([]),
         pl.col("_lump").fill_null(1),
-    )
-    countable = pl.col("_unpriced").is_null() & (pl.col("_lump") <= 1)
+    ).join(_unreadable_claims(t, diffs, internship), on="_d", how="left").with_columns(
+        pl.col("_unreadable").fill_null(0))
+    countable = pl.col("_unpriced").is_null() & (pl.col("_lump") <= 1) & (pl.col("_unreadable") == 0)
     findings = judged.filter(countable & ((pl.col("amount") - pl.col("expected")) > tol)).select(
         *claim_keys(), (pl.col("amount") - pl.col("expected")).alias("amount_at_risk"),
         _claim_evidence(
@@ -512,10 +515,35 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     lump = pl.format("一笔月度申领相当于 {} 个月的补贴（集中发放，见 RATE_MISAPPLIED.lump_sum_after_end），差额所补月份无法计数 / "
                      "a monthly claim of the internship is worth {} months (a lump sum): the months this 差额 pays "
                      "for cannot be counted", pl.col("_lump"), pl.col("_lump"))
+    unreadable = pl.format("该见习有 {} 笔申领无法读取（已隔离，见 quarantine.csv），差额所补月份无法计数 / {} claim rows of "
+                           "the internship could not be read (quarantined): the months this 差额 pays for cannot be "
+                           "counted", pl.col("_unreadable"), pl.col("_unreadable"))
     return CheckResult(findings, pl.concat([
         skipped(judged.filter(pl.col("_unpriced").is_not_null()), why, "差额所含月份的补贴标准无法核算"),
         skipped(judged.filter(pl.col("_unpriced").is_null() & (pl.col("_lump") > 1)), lump, "差额所含月份无法计数"),
+        skipped(judged.filter(pl.col("_unpriced").is_null() & (pl.col("_lump") <= 1) & (pl.col("_unreadable") > 0)),
+                unreadable, "差额所含月份无法计数"),
     ]))
+
+
+def _unreadable_claims(t: Tables, diffs: pl.LazyFrame, internship: list[str]) -> pl.LazyFrame:
+    """Per paying 差额 ``_d``, how many claim rows of its person at its unit the loader could not
+    read (``Tables.quarantine``) dated in the months it pays for, or undated: a monthly claim lost
+    to the quarantine would make the 差额 look larger than its months (unreadable rows do not
+    accuse)."""
+    if t.quarantine is None:
+        return pl.LazyFrame(schema={"_d": pl.UInt32, "_unreadable": pl.UInt32})
+    lost = t.quarantine.filter(pl.col("table") == "claims").select(
+        "person_id", "unit_id", pl.col("day").dt.truncate("1mo").alias("_lost_month"))
+    inside = (pl.col("_lost_month").is_null()
+              | ((pl.col("_lost_month") <= pl.col("_to"))
+                 & (pl.col("_from").is_null() | (pl.col("_lost_month") >= pl.col("_from")))))
+    return (
+        diffs.filter(pl.col("_pays")).select("_d", *internship, "_to")
+        .join(lost, on=["person_id", "unit_id"])
+        .filter(inside)
+        .group_by("_d").agg(pl.len().cast(pl.UInt32).alias("_unreadable"))
+    )
 
 
 def _hire(ctx: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:

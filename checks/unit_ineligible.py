@@ -28,6 +28,7 @@ from audit.schema import province_of
 from audit.tables import Tables
 from checks._citations import CLAIMS, DATA_COMPARISON, MANAGEMENT, MONTH_END, citing
 from checks._claims import claim_rows, with_claims
+from checks._identity import names_a_person
 from checks._units import latest_units, not_exited, unit_counties
 
 # Canonical statuses (audit/schema.py REG_STATUSES; the loader reads every long form, e.g.
@@ -308,13 +309,14 @@ def banned_reentry(t: Tables, policy: Policy) -> CheckResult:
 
 def _owners(t: Tables) -> pl.LazyFrame:
     """unit_id → legal_rep_id, from the units table and, where given, the bans table and the
-    market registry."""
+    market registry; only IDs that name someone (:func:`checks._identity.names_a_person`)."""
     parts = [t.units.select("unit_id", "legal_rep_id")]
     if t.bans is not None:  # the legal representative of a banned unit the export no longer carries
         parts.append(t.bans.select("unit_id", "legal_rep_id"))
     if t.market_registry is not None:
         parts.append(t.market_registry.select("unit_id", "legal_rep_id"))
-    return pl.concat(parts).drop_nulls().unique()
+    # a placeholder such as 0 or 无 in two rows is no one, and links no units
+    return pl.concat(parts).drop_nulls().filter(names_a_person("legal_rep_id")).unique()
 
 
 @rule(

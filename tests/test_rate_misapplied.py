@@ -432,6 +432,33 @@ def test_difference_amount(desc, claims, expected, skipped):
     assert skips == skipped
 
 
+def lost(person="P1", unit_label=JX, day="2023-11-01", table="claims"):
+    """A row the loader could not read, placed by its readable cells (Tables.quarantine)."""
+    return {"table": table, "file": f"{table}.csv", "line": 9, "unit_id": uscc(unit_label), "person_id": pid(person),
+            "day": day, "reasons": "amount: 无法识别的金额 / unreadable amount"}
+
+
+# six monthly claims at Jiangxi tier 1 and a 差额 worth seven months (370 too many), beside rows
+# the loader could not read: a lost monthly claim of the internship could be the seventh month
+DIFF_LOST = [
+    ("nothing lost: one month too many", [], {"D": 370.0}, set()),
+    ("a monthly claim of the internship lost to the quarantine: its months cannot be counted", [lost()], {}, {"D"}),
+    ("a lost claim row with no readable month: the same", [lost(day=None)], {}, {"D"}),
+    ("a lost row of another unit, of another person, or of the agreements: judged",
+     [lost(unit_label=JX2), lost(person="P2"), lost(table="agreements")], {"D": 370.0}, set()),
+    ("a lost claim after the months the 差额 pays for: judged", [lost(day="2024-05-01")], {"D": 370.0}, set()),
+]
+
+
+@pytest.mark.parametrize("desc, quarantine, expected, skipped", DIFF_LOST, ids=[c[0] for c in DIFF_LOST])
+def test_difference_amount_beside_unreadable_claims(desc, quarantine, expected, skipped):
+    """RATE_MISAPPLIED.difference_amount: unreadable rows do not accuse."""
+    claims = monthly_run(JX, "P1", SIX, 1480.0) + [claim("D", JX, "P1", "2024-02", 2590.0, claim_type="差额")]
+    amounts, skips, _ = flagged(rm.difference_amount, world(claims=claims, quarantine=quarantine))
+    assert amounts == expected
+    assert skips == skipped
+
+
 # the internship the 差额 pays for: P1 at JX 2023-09-01 → 2024-02-29, monthly claims for its six months
 DIFF_IN_INTERNSHIP = [
     ("dated in the last internship month (2024-02): six months, 2220", [term()],

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from audit.graph.keys import address_key, card_key, node_id, person_key, phone_key
+from audit.graph.keys import address_key, card_key, node_id, phone_key, rep_key
 from audit.graph.kinds import EDGE_SCHEMA, prefix_of
 from audit.schema import employer_paid
 from audit.tables import Tables
@@ -23,7 +23,7 @@ def unit_identifiers(t: Tables, large_employer_staff: int | None = None) -> pl.L
     if large_employer_staff is not None:
         units = units.filter(pl.col("staff_count").fill_null(0) < large_employer_staff)
     frames = [
-        units.select("unit_id", pl.lit("legal_rep").alias("kind"), person_key(pl.col("legal_rep_id")).alias("key")),
+        units.select("unit_id", pl.lit("legal_rep").alias("kind"), rep_key(pl.col("legal_rep_id")).alias("key")),
         units.select("unit_id", pl.lit("phone").alias("kind"), phone_key(pl.col("phone")).alias("key")),
         units.select("unit_id", pl.lit("bank").alias("kind"), card_key(pl.col("bank_account")).alias("key")),
         units.select("unit_id", pl.lit("address").alias("kind"), address_key(pl.col("address")).alias("key")),
@@ -31,7 +31,7 @@ def unit_identifiers(t: Tables, large_employer_staff: int | None = None) -> pl.L
     if t.market_registry is not None and "legal_rep_id" in t.market_registry.collect_schema():
         registry = t.market_registry.join(units.select("unit_id"), on="unit_id", how="semi")
         frames.append(registry.select("unit_id", pl.lit("legal_rep").alias("kind"),
-                                      person_key(pl.col("legal_rep_id")).alias("key")))
+                                      rep_key(pl.col("legal_rep_id")).alias("key")))
     return pl.concat(frames).drop_nulls(["unit_id", "key"]).unique()
 
 

@@ -56,6 +56,14 @@ def person_key(expr: pl.Expr) -> pl.Expr:
     return pl.when(text.str.len_chars() > 0).then(text)
 
 
+def rep_key(expr: pl.Expr) -> pl.Expr:
+    """A legal representative's ID as a node: :func:`person_key` where it names someone (18
+    characters; a placeholder such as ``0`` or ``无`` in two units' rows is no one and links
+    nothing), else null."""
+    key = person_key(expr)
+    return pl.when(key.str.contains(r"^\d{17}[\dX]$")).then(key)
+
+
 def first_rows(lf: pl.LazyFrame, key: str | list[str], among: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """The first row of each ``key`` in table order, for the keys of ``among`` only (all when None).
 
