@@ -392,6 +392,30 @@ def test_quarantined_rows_are_placed_by_the_cells_that_could_be_read(tmp_path: P
     assert pl.read_parquet(tmp_path / "out" / "quarantine.parquet").height == 2
 
 
+def test_an_exports_total_line_is_quarantined_as_one_and_placed_nowhere(tmp_path: Path) -> None:
+    """合计 / 小计 lines at the foot of an export: quarantined with what they are (every row ends
+    somewhere, the counts reconcile), but placed nowhere — a total line with no county and no month
+    is no claim lost to every county (RULES.md §8, "Unreadable rows do not accuse"). A readable
+    record is never one, whatever a cell says; an unreadable one that says nothing of a total is
+    still placed."""
+    content = (
+        "claim_id,unit_id,person_id,claim_month,amount,submitted_date,handling_county_code\n"
+        f"C1,{U1},{P1},2023-07,1500,2023-08-05,430102\n"
+        f"合计,{U1},{P1},2023-08,1500,2023-09-05,430102\n"  # a readable row: a record, whatever its id says
+        f"C3,{U2},{P2},2023-13,abc,,\n"  # unreadable: placed
+        ",,,,4500,,\n"
+        "合 计：,,,,4500,,\n"
+        "小计,,,,3000,,\n"
+    )
+    loaded = load_inputs(write_inputs(tmp_path / "in", claims=content))
+    assert loaded.tables["claims"]["claim_id"].to_list() == ["C1", "合计"]
+    q = loaded.quarantine.filter(pl.col("table") == "claims")
+    assert sorted(q.filter(pl.col("reason").str.contains("合计行"))["line"].to_list()) == [6, 7]
+    assert reconciles(loaded.counts)
+    placed = loaded.quarantined_rows.filter(pl.col("table") == "claims")
+    assert sorted(placed["line"].to_list()) == [4, 5]  # the blank-id line says no total: placed, unknown
+
+
 def test_exact_duplicates_collapse_and_duplicate_keys_are_kept(tmp_path: Path) -> None:
     row = f"C1,{U1},{P1},2023-07,1500,2023-08-05"
     content = "claim_id,unit_id,person_id,claim_month,amount,submitted_date\n" + "\n".join(

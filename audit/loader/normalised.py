@@ -164,7 +164,17 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     derived_names = list(derived)
     del values, derived, columns, extra_cols
     bad_pos = qlines["_pos"].unique()
-    placed = _quarantined_rows(spec, table, qlines, labels)
+    totals = _total_rows(table, bad_pos)
+    if totals.len():  # said in the quarantine as what they are, and placed nowhere
+        said = pl.DataFrame({"_pos": totals}).with_columns(
+            column=pl.lit(""), value=pl.lit(None, pl.String), reason=pl.lit(TOTAL_ROW),
+            _src=table["_src"].gather(totals), _line=table["_line"].gather(totals))
+        qlines = pl.concat([qlines, said.select(qlines.columns)]).sort("_pos", maintain_order=True)
+        quarantine = qlines.select(
+            table=pl.lit(spec.name), file=_label_of_src(labels), line="_line", column="column", value="value",
+            reason="reason",
+        )
+    placed = _quarantined_rows(spec, table, qlines.filter(~pl.col("_pos").is_in(totals.implode())), labels)
     good = pl.repeat(True, n, eager=True).scatter(bad_pos, False) if bad_pos.len() else None
     data_cols = [c for c in table.columns if c not in ("_src", "_line")]
     dup_rows, not_copy, removed = find_duplicates(table, data_cols, row_hash.value, good)
@@ -225,6 +235,27 @@ def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame
         cell("unit_id", pl.String()), cell("person_id", pl.String()), cell("county_code", pl.String()),
         cell("day", pl.Date()), cell("paid_date", pl.Date()), "reasons",
     ).cast(QUARANTINED_ROWS_SCHEMA)  # type: ignore[arg-type]
+
+
+#: the words of an export's summary line (合计 in the first column, the sums beside it)
+TOTAL_WORDS = ("合计", "总计", "小计", "合计金额", "总合计", "本页合计", "累计")
+TOTAL_ROW = "导出的合计行，不是一条记录 / a total line of the export, not a record"
+
+
+def _total_rows(table: pl.DataFrame, bad_pos: pl.Series) -> pl.Series:
+    """The positions, among the rows already quarantined (``bad_pos``), of an export's total
+    lines: a text cell reading 合计, 总计, 小计 … (spaces aside). Such a line is no record and
+    loses no money: it must not be taken for an unreadable claim of some county (RULES.md §8,
+    unreadable rows do not accuse). A readable row is never one, whatever a cell says."""
+    if not bad_pos.len():
+        return bad_pos
+    rows = table[bad_pos.sort()].with_columns(pl.Series("_pos", bad_pos.sort()))
+    text = [c for c, dtype in rows.schema.items() if dtype == pl.String or isinstance(dtype, (pl.Enum, pl.Categorical))]
+    if not text:
+        return bad_pos.clear()
+    said = pl.any_horizontal(pl.col(c).cast(pl.String).str.replace_all(r"[\s\u3000:：]", "").is_in(TOTAL_WORDS)
+                             for c in text)
+    return rows.filter(said.fill_null(False))["_pos"]
 
 
 def _row_problems(sources: list[RawSource], columns: _Columns) -> pl.DataFrame:
