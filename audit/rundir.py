@@ -214,10 +214,11 @@ def write_indicators(run_dir: Path, indicators: pl.DataFrame) -> None:
 
 
 def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
-                present: Iterable[str] | None = None) -> Tables:
+                present: Iterable[str] | None = None, absent: dict[str, list[str]] | None = None) -> Tables:
     """A run directory's tables, lazily: the normalised inputs (only those in ``present`` when
     given: the tables the run loaded), the reference tables from the run's snapshot, and the
-    claims restricted to those submitted by the end of the audit month (RULES.md §8)."""
+    claims restricted to those submitted by the end of the audit month (RULES.md §8); ``absent``:
+    the contract's columns the inputs lacked, per table (``Tables.absent``)."""
     run_dir = Path(run_dir)
     loaded = set(present) if present is not None else None
     frames: dict[str, pl.LazyFrame | None] = {}
@@ -239,7 +240,8 @@ def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
         raise NotARunError(f"{run_dir / NORMALISED_DIR} lacks {', '.join(f'{m}.parquet' for m in missing)}: "
                            "is it the output directory of `audit run`?")
     frames["claims"] = frames["claims"].filter(pl.col("submitted_date") <= month_end(audit_month))  # type: ignore[union-attr]
-    return Tables(audit_month=audit_month, si_as_of=si_as_of, **frames)  # type: ignore[arg-type]
+    gone = {t: tuple(cols) for t, cols in (absent or {}).items() if cols}
+    return Tables(audit_month=audit_month, si_as_of=si_as_of, absent=gone, **frames)  # type: ignore[arg-type]
 
 
 def _known_columns(frame: pl.LazyFrame, spec: TableSpec) -> pl.LazyFrame:
@@ -345,7 +347,9 @@ class RunDir:
         """The tables as the rules saw them (:func:`scan_tables`)."""
         if not (self.path / REFERENCE_DIR).is_dir():
             self._note("本次运行未保存参照表快照 / this run has no reference/ snapshot: its reference tables are absent")
-        return scan_tables(self.path, self.audit_month, self.si_as_of, self.tables_loaded)
+        absent = self.run.get("absent_columns")
+        return scan_tables(self.path, self.audit_month, self.si_as_of, self.tables_loaded,
+                           absent if isinstance(absent, dict) else None)
 
     def scan(self, name: str) -> pl.LazyFrame | None:
         """A normalised input table as loaded (claims not restricted to the month), or None."""

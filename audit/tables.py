@@ -81,6 +81,10 @@ class Tables:
     regions: pl.LazyFrame | None = None
     quarantine: pl.LazyFrame | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    #: per table, the contract's columns the input did not have (the loader fills them with
+    #: nulls: blank everywhere, which says nothing — a rule or an indicator that needs one is not
+    #: judged, :meth:`exported`)
+    absent: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # sub-results several checks share, computed once per Tables (see :meth:`shared`); not an init
     # field, so ``dataclasses.replace`` with other frames starts with an empty store
     _shared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -180,12 +184,17 @@ class Tables:
         """The sub-results computed so far (for the run's timings and tests)."""
         return sorted({key[0] for key in self._shared})
 
+    def exported(self, table: str, *columns: str) -> bool:
+        """Whether the input of ``table`` had every one of ``columns`` (a table it lacks has none)."""
+        gone = self.absent.get(table, ())
+        return object.__getattribute__(self, table) is not None and not any(c in gone for c in columns)
+
     @classmethod
     def table_names(cls) -> list[str]:
         return [f.name for f in fields(cls) if f.name not in _NOT_TABLES]
 
 
-_NOT_TABLES = ("audit_month", "si_as_of", "notes", "_shared", "_reads", "_frames_read")
+_NOT_TABLES = ("audit_month", "si_as_of", "notes", "absent", "_shared", "_reads", "_frames_read")
 #: the names of the frames a Tables holds (what :meth:`Tables.reading_tables` records)
 _FRAMES = frozenset(Tables.table_names())
 

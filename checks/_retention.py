@@ -8,7 +8,8 @@ Definitions (the evidence of every retention finding records them):
   ends the internship: its end_reason and retained flag are the internship's; an agreement
   followed by an extension ends nothing.
 - *Completed* in year Y: an internship that ended in Y with ``end_reason`` 期满 or 提前留用 (the
-  汇总表's 完成见习; 提前离岗 is outside it).
+  汇总表's 完成见习; 提前离岗 is outside it), or with no reason where it did not end before its
+  planned end (the 汇总表's reading of a blank 结束原因, :mod:`checks._summary_table`).
 - *Really retained*: a labour contract with the unit starting between the internship's first day and
   ``retention.contract_window_days`` after its end, at least ``retention.min_contract_months`` long
   or open-ended — a contract terminated by the audit month (``terminated_date``) lasting only
@@ -111,7 +112,12 @@ def ended_internships(t: Tables) -> pl.LazyFrame:
         .with_columns(
             pl.int_range(pl.len(), dtype=pl.Int64).alias("_iid"),
             pl.col("ag_end").dt.year().cast(pl.Int32).alias("year"),
-            pl.col("ag_end_reason").is_in(COMPLETED_REASONS).fill_null(False).alias("completed"),
+            # a blank reason (an export without 结束原因, a value not among its spellings): completed
+            # when the internship did not end before its planned end — the 汇总表's reading
+            # (checks._summary_table, indicator 8)
+            (pl.col("ag_end_reason").is_in(COMPLETED_REASONS).fill_null(False)
+             | (pl.col("ag_end_reason").is_null()
+                & ~(pl.col("ag_actual_end") < pl.col("ag_planned_end")).fill_null(False))).alias("completed"),
             pl.col("ag_retained").fill_null(False).alias("declared_retained"),
         )
     )

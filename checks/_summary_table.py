@@ -68,6 +68,21 @@ if TYPE_CHECKING:
     from audit.tables import Tables
 
 COUNT_COLUMNS = tuple(k for k, _ in INDICATORS if k != "i14")
+#: the optional input columns each indicator's definition reads (above): where the input lacks
+#: one, the indicator is not recomputed (positions absent altogether: 3 and 4, by has_positions)
+INDICATOR_SOURCES: dict[str, tuple[tuple[str, str], ...]] = {
+    "i1": (("units", "exit_date"),),
+    "i3": (("positions", "closed_date"), ("positions", "slots")),
+    "i4": (("positions", "slots"),),
+    "i7": (("trainees", "education"), ("trainees", "graduation_date")),
+    "i8": (("agreements", "actual_end_date"), ("agreements", "end_reason")),
+    "i9": (("agreements", "end_reason"), ("agreements", "retained")),
+    "i10": (("agreements", "end_reason"), ("agreements", "retained"), ("trainees", "education"),
+            ("trainees", "graduation_date")),
+    "i12": (("agreements", "actual_end_date"), ("agreements", "end_reason"), ("agreements", "retained")),
+    "i13": (("agreements", "actual_end_date"),),
+    "i14": (("claims", "paid_date"), ("claims", "insurance_amount")),
+}
 
 # 高校毕业生: graduates of higher education (the form's wording), not 中职/技工院校.
 HIGHER_EDUCATION = ("研究生", "本科", "专科")
@@ -335,6 +350,11 @@ def indicators(t: Tables, policy: Policy, months: pl.LazyFrame | None = None) ->
         fill += [pl.lit(None, pl.Int64).alias("i3"), pl.lit(None, pl.Int64).alias("i4")]
     fill += [pl.lit(None, pl.Int64).alias(c) for c in NO_SOURCE]
     out = out.with_columns(fill)
+    # an indicator whose source column the input lacks cannot be recomputed (a column the loader
+    # filled with nulls is blank everywhere, which says nothing): null, not compared
+    unknown = [c for c, sources in INDICATOR_SOURCES.items()
+               if not all(t.exported(table, column) for table, column in sources)]
+    out = out.with_columns(pl.lit(None, pl.Float64 if c == "i14" else pl.Int64).alias(c) for c in unknown)
     return out.select("county_code", "month", *[k for k, _ in INDICATORS]).sort("county_code", "month")
 
 

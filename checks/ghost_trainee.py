@@ -356,7 +356,9 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     itself make a graduate ineligible. Internships whose province has no parameter in force are
     skipped, and so are graduates whose education is admitted only in designated areas
     (eligibility.education_in_designated_areas: Hunan's 中职 in 艰苦边远地区、老工业基地、脱贫县),
-    since no notice lists those areas."""
+    since no notice lists those areas, and — where the trainee register was exported without its
+    graduation-date or unemployment-registration column — anyone the other column does not show
+    eligible."""
     spans = unit_internships(t, policy)
     # Parameters are looked up once per (province, start date), not once per internship.
     in_force = spans.select("province_code", "internship_start").unique()
@@ -387,7 +389,11 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     ).fill_null(False)
     # A registered-unemployed person whose ID gives no birth date cannot be judged on age.
     no_age = ~graduate & pl.col("unemployment_reg_date").is_not_null() & pl.col("birth_date").is_null()
-    undecidable = unset | area_only | no_age
+    # a register exported without a column of the test shows no one eligible by it: a person the
+    # other column does not show eligible is not judged (blank everywhere says nothing)
+    unexported = [c for c in ("graduation_date", "unemployment_reg_date") if not t.exported("trainees", c)]
+    not_shown = pl.lit(bool(unexported)) & ~graduate & ~youth
+    undecidable = unset | area_only | no_age | not_shown
 
     # A million internships are judged on the few columns the test reads; the wide ones (the
     # agreement rows, the county, the claims' end) are joined to the few found ones only.
@@ -414,6 +420,7 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
         "person_id", "unit_id",
         pl.when(unset).then(pl.lit("见习对象资格参数在该省该日期未设定（eligibility.*）"))
         .when(area_only).then(pl.lit("该学历仅在指定地区（艰苦边远地区、老工业基地、脱贫县）可参加见习，通知未列明地区，无法判断"))
+        .when(not_shown & ~no_age).then(pl.lit(f"见习人员名册未导出 {'、'.join(unexported) or '-'} 列，无法判断见习对象资格"))
         .otherwise(pl.lit("身份证号无法推出出生日期，无法判断失业青年年龄")).alias("reason"),
     )
     findings = _finding(

@@ -310,6 +310,22 @@ def test_ineligible_at_start_skips_what_it_cannot_judge(changes: dict, reason: s
     assert skipped.height == 1 and reason in skipped["reason"][0]
 
 
+def test_ineligible_at_start_does_not_judge_by_a_column_the_register_lacks() -> None:
+    """A trainee register exported without 毕业离校日期 shows no one to be a graduate: a person
+    the unemployment registration does not show eligible is skipped, not accused (with the
+    column exported and blank, the rule fires: nothing shows eligibility)."""
+    t = world(trainee_kw={"graduation_date": None})
+    found, _ = run(g.ineligible_at_start, t)
+    assert found.height == 1
+    found, skipped = run(g.ineligible_at_start, dataclasses.replace(t, absent={"trainees": ("graduation_date",)}))
+    assert found.height == 0
+    assert skipped.height == 1 and "未导出 graduation_date" in skipped["reason"][0]
+    # the look-alike: registered-unemployed youth of age is eligible whatever the other column
+    ok = world(trainee_kw={"graduation_date": None, "unemployment_reg_date": "2023-08-01"})
+    found, skipped = run(g.ineligible_at_start, dataclasses.replace(ok, absent={"trainees": ("graduation_date",)}))
+    assert found.height == 0 and skipped.height == 0
+
+
 def test_ineligible_at_start_evidence_names_the_parameters() -> None:
     found, _ = run(g.ineligible_at_start, world(trainee_kw={"graduation_date": "2021-06-30"}))
     evidence = pl.Series([found["evidence"][0]]).str.json_decode()[0]

@@ -16,7 +16,7 @@ import pytest
 
 from audit.policy import Policy
 from checks import retention_inflated as ri
-from checks._retention import person_retention, unit_years
+from checks._retention import ended_internships, person_retention, unit_years
 from tests.helpers import agreement, claim, insured, pid, policy, run, tables, trainee, unit, uscc
 
 AFTER = ("2024-03", "2024-04", "2024-05")  # three months of the unit's insurance after the end
@@ -255,3 +255,21 @@ def test_a_province_counting_retention_otherwise_is_skipped_not_judged():
     found, skipped = run(ri.declared_above_real, world([FLAG_ONLY, FLAG_ONLY]), _edited("retention.year_basis", "internship"))
     assert found.height == 0
     assert skipped["unit_id"].to_list() == [U1] and "留用率定义" in skipped["reason"][0]
+
+
+def test_a_blank_end_reason_completes_an_internship_that_reached_its_planned_end() -> None:
+    """An export without 结束原因 (or a value not among its spellings, read as blank): the
+    汇总表's reading — completed where the internship did not end before its planned end; one that
+    ended early is not counted completed (early leave and early hire cannot be told apart)."""
+    t = tables(
+        units=[unit("U1")], trainees=[trainee(p) for p in ("P1", "P2", "P3", "P4")],
+        agreements=[
+            agreement("A1", "P1", "U1", "2023-01-01", "2023-06-30"),
+            agreement("A2", "P2", "U1", "2023-01-01", "2023-06-30", actual_end_date="2023-06-30"),
+            agreement("A3", "P3", "U1", "2023-01-01", "2023-06-30", actual_end_date="2023-03-31"),
+            agreement("A4", "P4", "U1", "2023-01-01", "2023-06-30", actual_end_date="2023-03-31", end_reason="提前留用"),
+        ],
+        audit_month="2024-06",
+    )
+    done = ended_internships(t).select("ag_id", "completed").collect().sort("ag_id")
+    assert done.rows() == [("A1", True), ("A2", True), ("A3", False), ("A4", True)]

@@ -385,7 +385,7 @@ def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_mont
     present = list(loaded.tables)
     if cycle is not None:  # the bans the workspace remembers, read by the rules as a table like any other
         present = cycle.give_bans(out_dir, present)
-    tables = rundir.scan_tables(out_dir, audit_month, si_month, present=present)
+    tables = rundir.scan_tables(out_dir, audit_month, si_month, present=present, absent=loaded.absent_columns)
     t1 = time.perf_counter()
     # what the claims judged (restricted to the month end above) need of the reference, and lack
     gaps = reference_gaps(tables, policy)
