@@ -36,8 +36,10 @@ def spec_of(table: str, column: str) -> ColumnSpec:
 
 
 def plain(spec: ColumnSpec, text: pl.Series) -> pl.Series:
-    """The general parser on every row's text."""
-    return pl.DataFrame({"v": text.cast(pl.String)}).select(v=PARSERS[spec.kind](pl.col("v"))).to_series().cast(spec.dtype)
+    """The general parser on every row's text (a closed vocabulary read through its spellings)."""
+    def parser(v: pl.Expr) -> pl.Expr:
+        return PARSERS[spec.kind](v) if spec.spellings is None else nz.read_vocabulary(v, spec.spellings)
+    return pl.DataFrame({"v": text.cast(pl.String)}).select(v=parser(pl.col("v"))).to_series().cast(spec.dtype)
 
 
 def positional(amounts: pl.Series) -> pl.Series:
