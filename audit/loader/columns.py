@@ -54,7 +54,9 @@ def _parse_column(spec: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> pl.Ser
     codes, distinct = nz.encode(text)  # parse each distinct value once
     row_hash.add(codes)
     parser = PARSERS[spec.kind] if spec.spellings is None else (lambda v: nz.read_vocabulary(v, spec.spellings))
-    parsed = pl.DataFrame({"v": distinct}).select(v=parser(pl.col("v"))).to_series().cast(spec.dtype)
+    # Excel's text markers ('360102…, ="360102…") go before any reading
+    parsed = (pl.DataFrame({"v": nz.unwrap_excel_text_series(distinct)}).select(v=parser(pl.col("v"))).to_series()
+              .cast(spec.dtype))
     if spec.dtype == pl.String:
         return _spread_text(parsed, codes, distinct, text).alias(raw.name)
     return parsed.gather(codes).alias(raw.name)
@@ -70,7 +72,7 @@ def _id_column(c: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> tuple[pl.Ser
     text = raw.cast(pl.String)
     codes, distinct = nz.encode(text)
     row_hash.add(codes)
-    ids = table_of(distinct)
+    ids = table_of(nz.unwrap_excel_text_series(distinct))  # Excel's text markers go first
     derived = {}
     if c.kind is Kind.PERSON_ID:
         derived[f"{c.name}_raw"] = _spread_text(distinct, codes, distinct, text)
@@ -129,7 +131,7 @@ def _typed_fast_path(spec: ColumnSpec, raw: pl.Series) -> pl.Series | None:
     if not odd.any():
         return value.alias(raw.name)
     rows = odd.arg_true()
-    text = raw.gather(rows).cast(pl.String)
+    text = nz.unwrap_excel_text_series(raw.gather(rows).cast(pl.String))
     parsed = pl.DataFrame({"v": text}).select(v=PARSERS[k](pl.col("v"))).to_series().cast(spec.dtype)
     return value.scatter(rows, parsed).alias(raw.name)
 
