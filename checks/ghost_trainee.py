@@ -127,6 +127,26 @@ def _next_job(hits: pl.LazyFrame) -> pl.LazyFrame:
 # ------------------------------------------------------------------------------ the rules --
 
 
+def _claimed_spans(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """The internships (:func:`checks._internships.unit_internships`) as the rules of employment
+    during them judge them. Where the agreements were exported without 实际结束日期
+    (``actual_end_date``), an internship may have ended before its planned end and nothing says
+    when: it is judged up to the end of its last claimed month (a job after it is no evidence
+    and puts nothing at risk), up to its planned end where nothing was claimed."""
+    spans = unit_internships(t, policy)
+    if t.exported("agreements", "actual_end_date"):
+        return spans
+    last = (
+        spans.select(*KEYS, "internship_end")
+        .join(claim_rows(t).select("person_id", "unit_id", "claim_month"), on=["person_id", "unit_id"])
+        .filter(pl.col("claim_month").is_between(pl.col("internship_start").dt.month_start(), pl.col("internship_end")))
+        .group_by(KEYS).agg(pl.col("claim_month").max().dt.month_end().alias("_last_claimed"))
+    )
+    return (spans.join(last, on=KEYS, how="left")
+            .with_columns(pl.min_horizontal("internship_end", "_last_claimed").alias("internship_end"))
+            .drop("_last_claimed"))
+
+
 @rule(
     id="GHOST_TRAINEE.insured_elsewhere",
     identity=ONGOING,
@@ -146,9 +166,12 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     Period: the internship's months (start month to end, capped at the audit month). Money at
     risk: the claims of the person at the unit for the months insured elsewhere."""
     min_months = int(policy.detect("ghost.min_overlap_months"))
-    spans = unit_internships(t, policy)
+    spans = _claimed_spans(t, policy)
     in_months = pl.col("month").is_between(pl.col("internship_start").dt.month_start(), pl.col("internship_end"))
-    hits = insurance_near_internships(t, policy).filter(in_months & (pl.col("employer_id") != pl.col("unit_id")))
+    near = insurance_near_internships(t, policy)
+    if not t.exported("agreements", "actual_end_date"):  # the internships' ends as _claimed_spans takes them
+        near = near.drop("internship_end").join(spans.select(*KEYS, "internship_end"), on=KEYS)
+    hits = near.filter(in_months & (pl.col("employer_id") != pl.col("unit_id")))
     # A 补充工伤 row is a unit's cover for its own trainee when the person interns there that month.
     # Semantics, read literally: another employer's 补充工伤 (no internship there) still counts, and
     # so does the old employer's row for the month a job ended and the internship began — with
@@ -207,7 +230,7 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     internship began, or one that starts after it ended, is not evidence. Period: the
     internship. Money at risk: the person's claims at the unit for the months the contract
     overlaps."""
-    spans = unit_internships(t, policy)
+    spans = _claimed_spans(t, policy)
     overlaps = (
         (pl.col("employer_id") != pl.col("unit_id"))
         & (pl.col("contract_start") <= pl.col("internship_end"))

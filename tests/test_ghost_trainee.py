@@ -326,6 +326,32 @@ def test_ineligible_at_start_does_not_judge_by_a_column_the_register_lacks() -> 
     assert found.height == 0 and skipped.height == 0
 
 
+@pytest.mark.parametrize("rule", ["insured_elsewhere", "contracted_elsewhere"])
+def test_without_actual_end_dates_employment_after_the_last_claimed_month_is_no_evidence(rule: str) -> None:
+    """An agreements export without 实际结束日期: the internship (planned to 2024-02) may have
+    ended early, and its claims stop after October. A job from December is no evidence of
+    employment during it; one in a claimed month still is."""
+    check = getattr(g, rule)
+
+    def case(start: str) -> Any:
+        if rule == "insured_elsewhere":
+            jobs = {"social_insurance": [("X", m, "养老", "单位") for m in ("2023-10", "2023-12", "2024-01", "2024-02")
+                                         if m >= start]}
+        else:
+            jobs = {"employment": [{"employer_id": "X", "contract_start": f"{start}-01"}]}
+        t = world(claim_months=["2023-09", "2023-10"], **jobs)
+        return dataclasses.replace(t, absent={"agreements": ("actual_end_date",)})
+
+    found, _ = run(check, case("2023-12"))
+    assert found.height == 0
+    found, _ = run(check, case("2023-10"))  # the job began in a claimed month
+    assert found.height == 1
+    # with the column exported (and blank: the internship ran to its planned end), December counts
+    found, _ = run(check, world(claim_months=["2023-09", "2023-10"], social_insurance=[("X", "2023-12", "养老", "单位")],
+                                employment=[{"employer_id": "X", "contract_start": "2023-12-01"}]))
+    assert found.height == 1
+
+
 def test_ineligible_at_start_evidence_names_the_parameters() -> None:
     found, _ = run(g.ineligible_at_start, world(trainee_kw={"graduation_date": "2021-06-30"}))
     evidence = pl.Series([found["evidence"][0]]).str.json_decode()[0]

@@ -122,7 +122,7 @@ def test_without_positions_indicators_3_and_4_are_not_compared() -> None:
     ({"claims": ("insurance_amount",)}, {"i14": 9.0}),
     ({"agreements": ("end_reason",)}, {"i8": 5, "i9": 5, "i10": 5, "i12": 5}),
     ({"agreements": ("retained",)}, {"i9": 5, "i10": 5, "i12": 5}),
-    ({"agreements": ("actual_end_date",)}, {"i8": 5, "i12": 5, "i13": 5}),
+    ({"agreements": ("actual_end_date",)}, {"i8": 5, "i9": 5, "i10": 5, "i12": 5, "i13": 5}),
     ({"trainees": ("graduation_date",)}, {"i7": 5, "i10": 5}),
     ({"units": ("exit_date",)}, {"i1": 9}),
 ])
