@@ -237,6 +237,18 @@ def clean_person_id(expr: pl.Expr) -> pl.Expr:
     return clean_code(expr).str.to_uppercase()
 
 
+#: an 18-character ID: 17 digits and a check character (whatever the check says)
+ID18 = r"^\d{17}[\dX]$"
+
+
+def names_someone(expr: pl.Expr) -> pl.Expr:
+    """Whether a normalised person ID names someone: 18 characters (a legacy 15-digit ID is
+    already read as its 18-digit form), whatever its check character says. A placeholder (``0``,
+    ``无``, ``不详``) or any other malformed value names no one: two rows holding the same one are
+    not one person. False for a null."""
+    return expr.str.contains(ID18).fill_null(False)
+
+
 def person_id_table(raw: pl.Series) -> pl.DataFrame:
     """``raw`` → a frame of (id, status): the 18-character ID and ok|legacy15|bad_check|malformed.
 
@@ -250,7 +262,7 @@ def person_id_table(raw: pl.Series) -> pl.DataFrame:
         .lazy()
         .select(pid=clean_person_id(pl.col("raw")))
         .with_columns(
-            is18=pl.col("pid").str.contains(r"^\d{17}[\dX]$"), is15=pl.col("pid").str.contains(r"^\d{15}$")
+            is18=pl.col("pid").str.contains(ID18), is15=pl.col("pid").str.contains(r"^\d{15}$")
         )
         .with_columns(
             body=pl.when("is18").then(pl.col("pid").str.slice(0, 17))

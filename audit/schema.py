@@ -23,11 +23,14 @@ Normalised tables (what the loader hands to the checks) have, besides the canoni
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
 import polars as pl
+
+from audit.normalise import to_ascii_str
 
 
 class Kind(str, Enum):
@@ -155,10 +158,7 @@ POSITION_CATEGORIES = ("科研", "技术技能", "管理", "社会服务")
 def _spelling_key(text: str) -> str:
     """A spelling as :func:`audit.normalise.vocabulary_key` reads it: full-width forms as ASCII,
     every space and punctuation mark removed."""
-    import unicodedata
-
-    folded = "".join(chr(ord(ch) - 0xFEE0) if 0xFF01 <= ord(ch) <= 0xFF5E else ch for ch in text)
-    return "".join(ch for ch in folded if not ch.isspace() and not unicodedata.category(ch).startswith("P"))
+    return "".join(ch for ch in to_ascii_str(text) if not ch.isspace() and not unicodedata.category(ch).startswith("P"))
 
 
 def vocabulary(words: dict[str, tuple[str, ...]]) -> dict[str, str]:

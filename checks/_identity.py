@@ -38,6 +38,7 @@ from __future__ import annotations
 import polars as pl
 
 from audit.graph.keys import card_key, phone_key
+from audit.normalise import names_someone
 from audit.policy import Policy
 from audit.tables import Tables, shared
 
@@ -52,11 +53,8 @@ _LINK_PRIORITY = {"transposition": 0, "bad_check": 1}
 
 
 def names_a_person(col: str) -> pl.Expr:
-    """Whether an ID column names someone: an ID of 18 characters (a 15-digit one is already
-    read as its 18-digit form), whatever its check character says. A placeholder (``0``, ``无``,
-    ``不详``) or any other malformed value names no one: two rows holding the same one are not
-    one person."""
-    return pl.col(col).str.contains(r"^\d{17}[\dX]$").fill_null(False)
+    """Whether the ID column ``col`` names someone (:func:`audit.normalise.names_someone`)."""
+    return names_someone(pl.col(col))
 
 
 def _clean(col: str) -> pl.Expr:

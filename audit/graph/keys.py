@@ -8,6 +8,8 @@ from collections.abc import Iterable
 
 import polars as pl
 
+from audit.normalise import names_someone
+
 _REPEATED_DIGIT = r"^(?:0+|1+|2+|3+|4+|5+|6+|7+|8+|9+)$"
 
 
@@ -61,7 +63,7 @@ def rep_key(expr: pl.Expr) -> pl.Expr:
     characters; a placeholder such as ``0`` or ``无`` in two units' rows is no one and links
     nothing), else null."""
     key = person_key(expr)
-    return pl.when(key.str.contains(r"^\d{17}[\dX]$")).then(key)
+    return pl.when(names_someone(key)).then(key)
 
 
 def first_rows(lf: pl.LazyFrame, key: str | list[str], among: pl.LazyFrame | None = None) -> pl.LazyFrame:

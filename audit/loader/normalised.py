@@ -149,9 +149,6 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     qlines = pl.concat(reasons).sort("_pos", maintain_order=True)
     qlines = qlines.with_columns(_src=columns["_src"].gather(qlines["_pos"]), _line=columns["_line"].gather(qlines["_pos"]))
     labels = [s.label for s in sources]
-    quarantine = qlines.select(
-        table=pl.lit(spec.name), file=_label_of_src(labels), line="_line", column="column", value="value", reason="reason",
-    )
     log.debug("%s: parsed %d rows in %.1f s", spec.name, n, time.perf_counter() - t0)
 
     # every row in the spec's shape: spec columns, _src/_line, derived, extras; then _dup_rows, _keep
@@ -170,10 +167,9 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
             column=pl.lit(""), value=pl.lit(None, pl.String), reason=pl.lit(TOTAL_ROW),
             _src=table["_src"].gather(totals), _line=table["_line"].gather(totals))
         qlines = pl.concat([qlines, said.select(qlines.columns)]).sort("_pos", maintain_order=True)
-        quarantine = qlines.select(
-            table=pl.lit(spec.name), file=_label_of_src(labels), line="_line", column="column", value="value",
-            reason="reason",
-        )
+    quarantine = qlines.select(
+        table=pl.lit(spec.name), file=_label_of_src(labels), line="_line", column="column", value="value", reason="reason",
+    )
     placed = _quarantined_rows(spec, table, qlines.filter(~pl.col("_pos").is_in(totals.implode())), labels)
     good = pl.repeat(True, n, eager=True).scatter(bad_pos, False) if bad_pos.len() else None
     data_cols = [c for c in table.columns if c not in ("_src", "_line")]
@@ -249,7 +245,8 @@ def _total_rows(table: pl.DataFrame, bad_pos: pl.Series) -> pl.Series:
     unreadable rows do not accuse). A readable row is never one, whatever a cell says."""
     if not bad_pos.len():
         return bad_pos
-    rows = table[bad_pos.sort()].with_columns(pl.Series("_pos", bad_pos.sort()))
+    positions = bad_pos.sort()
+    rows = table[positions].with_columns(positions.alias("_pos"))
     text = [c for c, dtype in rows.schema.items() if dtype == pl.String or isinstance(dtype, (pl.Enum, pl.Categorical))]
     if not text:
         return bad_pos.clear()
