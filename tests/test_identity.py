@@ -78,6 +78,21 @@ CASES = [
         id="bad_check-name-only",
     ),
     pytest.param(
+        "the same phone and card written otherwise (dashes, +86, groups of four), the name with a middle dot",
+        [trainee("P1", name="阿不都·热合曼", phone=PHONE, bank_card=CARD),
+         variant_trainee(bad_check_id("P1"), "bad_check", "阿不都热合曼", phone="+86 138-0000-0001",
+                         bank_card="6222 0200 0000 0001")],
+        {bad_check_id("P1"): (pid("P1"), "bad_check", "bank_card+phone")},
+        id="bad_check+respelled-contacts",
+    ),
+    pytest.param(
+        "the same placeholder phone and card (0, 00000000) corroborate nothing: not linked",
+        [trainee("P1", name="张三", phone="0", bank_card="00000000000"),
+         variant_trainee(bad_check_id("P1"), "bad_check", "张三", phone="0", bank_card="00000000000")],
+        {},
+        id="bad_check-placeholder-contacts",
+    ),
+    pytest.param(
         "bad check digit, same card, different name: not linked",
         [trainee("P1", name="张三", bank_card=CARD), variant_trainee(bad_check_id("P1"), "bad_check", "李四", bank_card=CARD)],
         {},
