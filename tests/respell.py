@@ -8,7 +8,8 @@ yes/no (是/否, Y/N, 1/0, √/×), person IDs (a lower-case x, full-width digit
 Excel's text markers ``'…`` and ``="…"``), credit codes, county codes (``360102.0``), bank cards
 in groups of four, phones with dashes, padded text, the closed vocabularies as the 人社 and 社保
 systems write them (养老保险, 月度补贴, 见习期满, 大专 …); headers in Chinese or an alias, columns
-in another order, an extra column, and the files in UTF-8, UTF-8 with a BOM or GBK, some with
+in another order, an extra column, a title line above the header and a signature line below
+the rows (制表人：…), and the files in UTF-8, UTF-8 with a BOM or GBK, some with
 CRLF line ends. Not a generator of new worlds: it only re-spells one.
 """
 
@@ -90,7 +91,8 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
 
 def respell(source: Path, target: Path, seed: int) -> list[str]:
     """``source``'s CSV tables re-spelled into ``target`` (everything else copied as it is);
-    returns each table's name and the encoding it was written in."""
+    returns each table's name and the encoding it was written in (and ``<name>:titled`` for each
+    written with a title line above its header and a signature line below its rows)."""
     rng = random.Random(seed)
     shutil.rmtree(target, ignore_errors=True)
     shutil.copytree(source, target)
@@ -116,6 +118,10 @@ def respell(source: Path, target: Path, seed: int) -> list[str]:
         order = list(out.columns)
         rng.shuffle(order)
         text = out.select(order).with_columns(pl.lit("无").alias("备注")).write_csv()
+        if rng.random() < 0.5:  # a sheet saved as CSV: its title above, its signature below
+            commas = "," * len(order)
+            text = f"{spec.zh}（系统导出）{commas}\n{commas}\n{text}制表人：某某,审核人：某某{commas[2:]}\n"
+            written.append(f"{spec.name}:titled")
         if rng.random() < 0.5:
             text = text.replace("\n", "\r\n")
         encoding = rng.choice(["utf-8", "utf-8-sig", "gbk"])

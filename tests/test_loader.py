@@ -416,6 +416,53 @@ def test_an_exports_total_line_is_quarantined_as_one_and_placed_nowhere(tmp_path
     assert sorted(placed["line"].to_list()) == [4, 5]  # the blank-id line says no total: placed, unknown
 
 
+def test_an_exports_note_lines_are_quarantined_as_such_and_placed_nowhere(tmp_path: Path) -> None:
+    """Lines signing or annotating an export (制表人：…, 审核人, 注：本表…) below its rows: no
+    record and no claim lost, so quarantined as what they are and placed nowhere. A look-alike
+    that is a record (a claim whose unit is named 审核… beside other cells), or an unreadable row
+    with a cell that is no note, is placed as before."""
+    content = (
+        "claim_id,unit_id,person_id,claim_month,amount,submitted_date,handling_county_code\n"
+        f"C1,{U1},{P1},2023-07,1500,2023-08-05,430102\n"
+        f"C2,{U2},{P2},2023-13,1500,2023-09-05,430102\n"  # unreadable month: placed
+        "注：C3,,,,1500,,\n"  # a note beside an amount: not only a note, placed
+        "制表人：张三,审核人：李四,,,,,\n"
+        "注：本表数据截至2023年9月30日\n"
+        "说明 1. 金额单位为元\n"
+    )
+    loaded = load_inputs(write_inputs(tmp_path / "in", claims=content))
+    assert loaded.tables["claims"]["claim_id"].to_list() == ["C1"]
+    q = loaded.quarantine.filter(pl.col("table") == "claims")
+    assert sorted(q.filter(pl.col("reason").str.contains("表尾说明行"))["line"].to_list()) == [5, 6, 7]
+    assert reconciles(loaded.counts)
+    placed = loaded.quarantined_rows.filter(pl.col("table") == "claims")
+    assert sorted(placed["line"].to_list()) == [3, 4]
+
+
+def test_csv_title_lines_above_the_header_are_skipped(tmp_path: Path) -> None:
+    """A sheet saved as CSV keeps its title lines (and a blank one) above the header: they are
+    skipped with a note, as in a workbook, and every row keeps its line in the file. A file whose
+    top lines name no column of the table is still refused, naming what it lacks."""
+    content = (
+        "某市2023年就业见习补贴申领明细表,,,,,\n"
+        ",,,,,\n"
+        "claim_id,unit_id,person_id,claim_month,amount,submitted_date\n"
+        f"C1,{U1},{P1},2023-07,1500,2023-08-05\n"
+        f"C2,{U1},{P1},2023-13,1500,2023-09-05\n"
+        f"C3,{U1},{P1},2023-09,1500\n"
+    )
+    loaded = load_inputs(write_inputs(tmp_path / "in", claims=content))
+    claims = loaded.tables["claims"]
+    assert claims.select("claim_id", "_line").rows() == [("C1", 4)]
+    q = loaded.quarantine.filter(pl.col("table") == "claims")
+    assert sorted(set(q["line"].to_list())) == [5, 6]
+    assert "title line" in loaded.counts_text()
+    assert reconciles(loaded.counts)
+    titled = "某市2023年就业见习补贴申领明细表\n" + f"C1,{U1},{P1},2023-07,1500,2023-08-05\n"
+    with pytest.raises(InputError, match="header line"):
+        load_inputs(write_inputs(tmp_path / "bad", claims=titled))
+
+
 def test_exact_duplicates_collapse_and_duplicate_keys_are_kept(tmp_path: Path) -> None:
     row = f"C1,{U1},{P1},2023-07,1500,2023-08-05"
     content = "claim_id,unit_id,person_id,claim_month,amount,submitted_date\n" + "\n".join(

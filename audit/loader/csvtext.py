@@ -26,6 +26,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,8 @@ from audit.loader.discovery import InputError
 
 #: the most columns a table file may have: beyond it the file is refused before its header is read.
 MAX_COLUMNS = 1_000
+#: how many rows at the top of a file or sheet may be titles before the header row.
+MAX_TITLE_ROWS = 30
 #: the longest field Python's csv module reads (its default is 128 KB); a longer one is an error.
 MAX_FIELD = 1 << 24
 
@@ -65,9 +68,14 @@ class _ReadAsGbk(Exception):
     """A file valid as UTF-8 throughout that is GBK text: letters of other scripts and no Chinese."""
 
 
-def read_csv_text(path: Path) -> CsvText:
+def read_csv_text(path: Path, header_at: Callable[[list[list[str]]], int | None] | None = None) -> CsvText:
     """The file's records (see the module docstring); raises :class:`InputError` for a file that
-    is empty, binary, too wide or has an undecodable header."""
+    is empty, binary, too wide or has an undecodable header.
+
+    ``header_at`` (the loader's: the index of the header among the first
+    :data:`MAX_TITLE_ROWS` lines' cells, or None) finds a header below title lines, as a sheet
+    saved as CSV keeps them (``某市就业见习补贴申领明细表,,,``): those lines are skipped with a
+    note, and every row keeps its line in the file."""
     path = Path(path)
     with open(path, "rb") as fh:
         head = fh.read(1 << 16)
@@ -101,13 +109,38 @@ def read_csv_text(path: Path) -> CsvText:
         notes.append(f"{path.name}: read as UTF-8; {len(problems):,} line(s) with bytes that are not UTF-8 quarantined")
     if lines.len() and lines[-1] == "":
         lines = lines.head(-1)  # the empty string after the last line end
+    titles = _title_lines(lines, header_at)
+    if titles:
+        notes.append(f"{path.name}: {titles} title line(s) above the header skipped")
+        lines = lines.slice(titles)
+        source = (lines.str.join("\n").item() + "\n").encode("utf-8")
+        problems = {line - titles: why for line, why in problems.items() if line > titles}
     frame, last, fields, (width, needed) = _records(path, source, lines)
+    if titles:  # every row keeps its line in the file
+        frame = frame.with_columns(pl.col("_line") + titles)
+        last = None if last is None else last + titles
+        fields = [(line + titles, n_fields, effective) for line, n_fields, effective in fields]
+        problems = {line + titles: why for line, why in problems.items()}
     for line, n_fields, effective in fields:
         if effective > width:
             problems.setdefault(line, f"{FIELDS_TOO_MANY}: {effective} / {width}")
         elif n_fields < needed:
             problems.setdefault(line, TRUNCATED if line == last else f"{FIELDS_TOO_FEW}: {n_fields} / {width}")
     return CsvText(frame, encoding, problems, notes)
+
+
+def _title_lines(lines: pl.Series, header_at: Callable[[list[list[str]]], int | None] | None) -> int:
+    """How many lines above the header are titles (0 without ``header_at``, or when it finds no
+    header: the first line is then the header, or the file is refused as one without)."""
+    if header_at is None or lines.len() < 2:
+        return 0
+    rows = []
+    for text in lines.head(MAX_TITLE_ROWS).to_list():
+        try:
+            rows.append(next(csv.reader([text.removeprefix("\ufeff")]), []))
+        except csv.Error:
+            rows.append([])
+    return header_at(rows) or 0
 
 
 def _check_width(path: Path, head: bytes) -> None:

@@ -161,11 +161,11 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     derived_names = list(derived)
     del values, derived, columns, extra_cols
     bad_pos = qlines["_pos"].unique()
-    totals = _total_rows(table, bad_pos)
+    said = _export_lines(table, bad_pos, [c for c in table.columns if c in spec.names or c in extras])
+    totals = said["_pos"]
     if totals.len():  # said in the quarantine as what they are, and placed nowhere
-        said = pl.DataFrame({"_pos": totals}).with_columns(
-            column=pl.lit(""), value=pl.lit(None, pl.String), reason=pl.lit(TOTAL_ROW),
-            _src=table["_src"].gather(totals), _line=table["_line"].gather(totals))
+        said = said.with_columns(column=pl.lit(""), value=pl.lit(None, pl.String),
+                                 _src=table["_src"].gather(totals), _line=table["_line"].gather(totals))
         qlines = pl.concat([qlines, said.select(qlines.columns)]).sort("_pos", maintain_order=True)
     quarantine = qlines.select(
         table=pl.lit(spec.name), file=_label_of_src(labels), line="_line", column="column", value="value", reason="reason",
@@ -236,23 +236,37 @@ def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame
 #: the words of an export's summary line (合计 in the first column, the sums beside it)
 TOTAL_WORDS = ("合计", "总计", "小计", "合计金额", "总合计", "本页合计", "累计")
 TOTAL_ROW = "导出的合计行，不是一条记录 / a total line of the export, not a record"
+#: a line below a table that signs or annotates it: 制表人：张三, 审核人, 注：本表数据截至…, 打印时间
+NOTE_PATTERN = (r"^(?:制表|填报|填表|审核|复核|审批|负责人|经办人|联系人|打印|导出|数据来源|单位盖章|盖章|"
+                r"(?:注|备注|说明)\s*[:：0-9０-９一二三四五六七八九、.．(（])")
+NOTE_ROW = "导出的表尾说明行（制表人、审核人、注等），不是一条记录 / a note line of the export (signatures, notes), not a record"
 
 
-def _total_rows(table: pl.DataFrame, bad_pos: pl.Series) -> pl.Series:
-    """The positions, among the rows already quarantined (``bad_pos``), of an export's total
-    lines: a text cell reading 合计, 总计, 小计 … (spaces aside). Such a line is no record and
-    loses no money: it must not be taken for an unreadable claim of some county (RULES.md §8,
-    unreadable rows do not accuse). A readable row is never one, whatever a cell says."""
-    if not bad_pos.len():
-        return bad_pos
+def _export_lines(table: pl.DataFrame, bad_pos: pl.Series, cells: list[str]) -> pl.DataFrame:
+    """Among the rows already quarantined (``bad_pos``), an export's own lines (``_pos``,
+    ``reason``): a total line, a text cell reading 合计, 总计, 小计 … (spaces aside); a note line,
+    whose every filled cell (of ``cells``) is a signature or a note (:data:`NOTE_PATTERN`). Such
+    a line is no record and loses no money: it must not be taken for an unreadable claim of
+    some county (RULES.md §8, unreadable rows do not accuse). A readable row is never one,
+    whatever a cell says."""
+    out = pl.DataFrame(schema={"_pos": bad_pos.dtype, "reason": pl.String})
+    text = [c for c in cells if table.schema[c] == pl.String or isinstance(table.schema[c], (pl.Enum, pl.Categorical))]
+    if not bad_pos.len() or not text:
+        return out
     positions = bad_pos.sort()
     rows = table[positions].with_columns(positions.alias("_pos"))
-    text = [c for c, dtype in rows.schema.items() if dtype == pl.String or isinstance(dtype, (pl.Enum, pl.Categorical))]
-    if not text:
-        return bad_pos.clear()
-    said = pl.any_horizontal(pl.col(c).cast(pl.String).str.replace_all(r"[\s\u3000:：]", "").is_in(TOTAL_WORDS)
-                             for c in text)
-    return rows.filter(said.fill_null(False))["_pos"]
+
+    def said(c: str) -> pl.Expr:
+        return pl.col(c).cast(pl.String).str.replace_all(r"[\s\u3000]", "")
+
+    total = pl.any_horizontal(said(c).str.replace_all("[:：]", "").is_in(TOTAL_WORDS) for c in text).fill_null(False)
+    filled = pl.sum_horizontal((pl.col(c).is_not_null() & (said(c) != "") if c in text else pl.col(c).is_not_null())
+                               .cast(pl.Int32) for c in cells)
+    noted = pl.sum_horizontal(said(c).str.contains(NOTE_PATTERN).fill_null(False).cast(pl.Int32) for c in text)
+    return rows.select(
+        "_pos", pl.when(total).then(pl.lit(TOTAL_ROW)).when((noted >= 1) & (noted == filled)).then(pl.lit(NOTE_ROW))
+        .alias("reason"),
+    ).drop_nulls("reason")
 
 
 def _row_problems(sources: list[RawSource], columns: _Columns) -> pl.DataFrame:

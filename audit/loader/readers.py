@@ -6,22 +6,22 @@ read one at a time while the table is normalised.
 
 from __future__ import annotations
 
+import itertools
 import re
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import fastexcel
 import polars as pl
 
-from audit.loader.csvtext import MAX_COLUMNS, read_csv_text, without_line_column
+from audit.loader.csvtext import MAX_COLUMNS, MAX_TITLE_ROWS, read_csv_text, without_line_column
 from audit.loader.discovery import InputError
 from audit.loader.headers import check_required_columns, header_lookup, known_columns, map_headers, unique_headers
 from audit.masking import mask
 from audit.schema import TableSpec
 
-#: how many rows at the top of a sheet may be titles before the header row.
-MAX_TITLE_ROWS = 30
 #: the largest used range of a sheet read (rows, columns, cells): the XLSX reader allocates the
 #: whole range, so one cell at XFD1048576 would ask for 17 billion cells
 MAX_SHEET_ROWS, MAX_SHEET_CELLS = 1_100_000, 40_000_000
@@ -53,7 +53,8 @@ def read_csv(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) -
     """The file's records (:mod:`audit.loader.csvtext`: encoding, line ends, field counts), each
     record with a problem (more or fewer fields than the header, bytes not in the file's
     encoding) marked for the quarantine."""
-    text = read_csv_text(path)
+    lookup = header_lookup(spec)
+    text = read_csv_text(path, header_at=lambda rows: header_row(rows, lookup))
     notes.extend(text.notes)
     src = _raw_source(text.frame, spec, path.name, notes, errors)
     if src is None:
@@ -112,7 +113,7 @@ def read_xlsx(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) 
         label = f"{path.name}#{name}"
         if sheet.height == 0:
             continue
-        header_idx = _find_header_row(sheet, lookup)
+        header_idx = header_row((_cells(sheet.row(i)) for i in range(min(MAX_TITLE_ROWS, sheet.height))), lookup)
         if header_idx is None:
             notes.append(f"{label}: no header row of {spec.name} found in the first {MAX_TITLE_ROWS} rows; sheet skipped")
             continue
@@ -219,14 +220,19 @@ def _reason(exc: BaseException) -> str:
     return mask(text)[:160]
 
 
-def _find_header_row(sheet: pl.DataFrame, lookup: dict[str, tuple[str, int]]) -> int | None:
-    """The first of the top rows with the most cells that are known headers (at least one)."""
+def header_row(rows: Iterable[list[str]], lookup: dict[str, tuple[str, int]]) -> int | None:
+    """The first of the top :data:`MAX_TITLE_ROWS` rows (cells as text) with the most cells that
+    are known headers (at least one): the rows above it are titles (``某市就业见习补贴申领明细表``)."""
     best, best_hits = None, 0
-    for idx in range(min(MAX_TITLE_ROWS, sheet.height)):
-        hits = len(known_columns([str(v) for v in sheet.row(idx) if v is not None and str(v).strip()], lookup))
+    for idx, cells in enumerate(itertools.islice(rows, MAX_TITLE_ROWS)):
+        hits = len(known_columns([c for c in cells if c.strip()], lookup))
         if hits > best_hits:
             best, best_hits = idx, hits
     return best
+
+
+def _cells(row: tuple) -> list[str]:
+    return ["" if v is None else str(v) for v in row]
 
 
 def _raw_source(frame: pl.DataFrame, spec: TableSpec, label: str, notes: list[str], errors: list[str]) -> RawSource | None:
