@@ -83,8 +83,9 @@ class Rule:
     """A rule's identity and provenance.
 
     ``params`` are policy parameters (law, cited) it reads; ``detection_params`` are the audit
-    office's own thresholds it reads; ``needs`` are the input tables without which it cannot run
-    (an optional table missing makes the rule skip, and the report says so).
+    office's own thresholds it reads; ``needs`` are the input tables (``employment``) and optional
+    columns (``claims.claim_type``) without which it cannot run: a table or column the input
+    lacks makes the rule skip, and the report says so.
 
     ``citation`` is the rule's basis as one line; ``citations``, where a rule rests on clauses
     that differ by province or date, lists every clause a finding may cite: its check then gives

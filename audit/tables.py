@@ -104,7 +104,10 @@ class Tables:
         return month_end(self.audit_month)
 
     def has(self, name: str) -> bool:
-        return getattr(self, name, None) is not None
+        """Whether the input had the table ``name``, or the column ``table.column`` (a rule's
+        :attr:`~audit.rules.Rule.needs`)."""
+        table, _, column = name.partition(".")
+        return self.exported(table, column) if column else getattr(self, name, None) is not None
 
     def missing(self, names: tuple[str, ...]) -> list[str]:
         return [n for n in names if not self.has(n)]

@@ -114,10 +114,12 @@ def ended_internships(t: Tables) -> pl.LazyFrame:
             pl.col("ag_end").dt.year().cast(pl.Int32).alias("year"),
             # a blank reason (an export without 结束原因, a value not among its spellings): completed
             # when the internship did not end before its planned end — the 汇总表's reading
-            # (checks._summary_table, indicator 8)
+            # (checks._summary_table, indicator 8); ended early, see person_retention
             (pl.col("ag_end_reason").is_in(COMPLETED_REASONS).fill_null(False)
              | (pl.col("ag_end_reason").is_null()
                 & ~(pl.col("ag_actual_end") < pl.col("ag_planned_end")).fill_null(False))).alias("completed"),
+            (pl.col("ag_end_reason").is_null() & (pl.col("ag_actual_end") < pl.col("ag_planned_end")).fill_null(False))
+            .alias("_ended_early_unsaid"),
             pl.col("ag_retained").fill_null(False).alias("declared_retained"),
         )
     )
@@ -229,6 +231,11 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
         .pipe(_with_requirements, t, policy)
         .with_columns(((pl.col("contract_ok") | ~pl.col("requires_contract"))
                        & (pl.col("insurance_ok") | ~pl.col("requires_insurance"))).alias("really_retained"))
+        # ended early with no reason said: 提前留用 (completed) where the unit hired the trainee —
+        # flagged retained, or really retained — else left out, as 提前离岗 is; nothing else tells
+        .with_columns((pl.col("completed") | (pl.col("_ended_early_unsaid")
+                                              & (pl.col("declared_retained") | pl.col("really_retained")))).alias("completed"))
+        .drop("_ended_early_unsaid")
         .with_columns(
             (
                 (pl.col("ag_end_reason") == EARLY_LEAVE)

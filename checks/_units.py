@@ -21,8 +21,13 @@ def latest_units(t: Tables) -> pl.LazyFrame:
 
 
 def not_exited(t: Tables) -> pl.Expr:
-    """Approved by the end of the audit month and not exited by then."""
-    return (pl.col("approved_date") <= t.month_end) & (pl.col("exit_date").is_null() | (pl.col("exit_date") > t.month_end))
+    """Approved by the end of the audit month and not exited by then. A units export without 退出日期
+    (``exit_date``) but with 退出原因 (``exit_reason``) says which units exited, not when: a unit
+    with a reason has exited."""
+    approved = pl.col("approved_date") <= t.month_end
+    if not t.exported("units", "exit_date") and t.exported("units", "exit_reason"):
+        return approved & pl.col("exit_reason").is_null()
+    return approved & (pl.col("exit_date").is_null() | (pl.col("exit_date") > t.month_end))
 
 
 def unit_counties(t: Tables) -> pl.LazyFrame:

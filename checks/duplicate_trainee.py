@@ -133,7 +133,7 @@ def _repeated(t: Tables, identity: pl.LazyFrame, key: list[str]) -> pl.LazyFrame
     severity=Severity.HIGH,
     citations=DATA_COMPARISON,
     detection_params=("duplicate.max_transpositions",),
-    needs=("trainees", "agreements", "claims"),
+    needs=("trainees", "agreements", "claims", "claims.claim_type"),
 )
 @citing(DATA_COMPARISON)
 def same_month_claimed_twice(t: Tables, policy: Policy) -> pl.LazyFrame:

@@ -106,16 +106,18 @@ def _contracts_by_id(t: Tables) -> pl.LazyFrame:
     return labour_contracts(t).with_columns(pl.col("person_id").alias("_pid")).rename({"person_id": "row_person_id"})
 
 
-def _next_job(hits: pl.LazyFrame) -> pl.LazyFrame:
+def _next_job(hits: pl.LazyFrame, end_day_known: bool = True) -> pl.LazyFrame:
     """The rows of another employer (``hits``: insurance rows in the internship's months) that are
     the next job, not employment during the internship (RULES.md §8, "Boundary months"): in the
     month the internship ended, when it ended before that month's last day, from an employer that
     did not insure the person the month before — insurance is monthly, so a job starting after
     the last day looks the same as one during it, and the month is the next job's. An employer
     already paying the month before was paying during the internship: its row still counts.
-    Keys: the internship's, employer_id and month."""
+    Without ``end_day_known`` (agreements exported without 实际结束日期: the internship's end is
+    the end of its last claimed month, :func:`_claimed_spans`) it may have ended on any day of
+    that month. Keys: the internship's, employer_id and month."""
     end_month = pl.col("internship_end").dt.month_start()
-    ended_mid_month = pl.col("internship_end") < pl.col("internship_end").dt.month_end()
+    ended_mid_month = (pl.col("internship_end") < pl.col("internship_end").dt.month_end()) | (not end_day_known)
     month_before = hits.select(*KEYS, "employer_id", pl.col("month").dt.offset_by("1mo")).unique()
     return (
         hits.filter((pl.col("month") == end_month) & ended_mid_month)
@@ -190,7 +192,8 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
         .unique()
     )
     hits = hits.join(cover, on=["person_id", "employer_id", "month", "insurance_type"], how="anti")
-    hits = hits.join(_next_job(hits), on=[*KEYS, "employer_id", "month"], how="anti")
+    hits = hits.join(_next_job(hits, t.exported("agreements", "actual_end_date")), on=[*KEYS, "employer_id", "month"],
+                     how="anti")
     per_internship = (
         hits.group_by(KEYS)
         .agg(
@@ -223,27 +226,42 @@ def insured_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
     citations=TARGET_GROUPS,
     needs=("employment",),
 )
-def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
+def contracted_elsewhere(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
     """A trainee with a labour contract with another employer in force during the internship
     (contract_start ≤ internship end and terminated_date, else contract_end, else open-ended ≥
     internship start) was employed, not an unemployed trainee. A job that ended before the
-    internship began, or one that starts after it ended, is not evidence. Period: the
-    internship. Money at risk: the person's claims at the unit for the months the contract
-    overlaps."""
+    internship began, or one that starts after it ended, is not evidence. Where the employment
+    table was exported without 终止日期 (``terminated_date``), a contract signed before the
+    internship may have been terminated before it began, and nothing says: only a contract
+    signed during the internship is evidence, and an internship overlapped only by earlier
+    contracts is skipped with the reason. Period: the internship. Money at risk: the person's
+    claims at the unit for the months the contract overlaps."""
     spans = _claimed_spans(t, policy)
+    # without 实际结束日期 the internship may have ended on any day of its last claimed month: a
+    # contract signed after that month's first day may be the next job (:func:`_next_job`)
+    signed_by = "internship_end" if t.exported("agreements", "actual_end_date") else "_last_month"
     overlaps = (
         (pl.col("employer_id") != pl.col("unit_id"))
-        & (pl.col("contract_start") <= pl.col("internship_end"))
+        & (pl.col("contract_start") <= pl.col(signed_by))
         & (pl.col("contract_until") >= pl.col("internship_start"))
     )
     hits = (
-        hjoin(_contracts_by_id(t), with_aliases(spans.select(*KEYS, "internship_end"), t, policy, alias="_pid"), "_pid",
-              narrow=lambda rows: rows.filter(overlaps))
+        hjoin(_contracts_by_id(t), with_aliases(spans.select(
+            *KEYS, "internship_end", pl.col("internship_end").dt.month_start().alias("_last_month")), t, policy, alias="_pid"),
+            "_pid", narrow=lambda rows: rows.filter(overlaps))
         .with_columns(
             pl.max_horizontal("contract_start", "internship_start").alias("overlap_from"),
             pl.min_horizontal("contract_until", "internship_end").alias("overlap_to"),
         )
     )
+    skipped = None
+    if not t.exported("employment", "terminated_date"):
+        hits = hits.cache()
+        signed_before = pl.col("contract_start") < pl.col("internship_start")
+        unknown = hits.filter(signed_before).select(KEYS).unique()
+        hits = hits.filter(~signed_before)
+        skipped = unknown.join(hits.select(KEYS).unique(), on=KEYS, how="anti").select(
+            "person_id", "unit_id", pl.lit(TERMINATION_UNKNOWN).alias("reason"))
     per_internship = hits.group_by(KEYS).agg(
         pl.col("employer_id").unique().sort().alias("other_employers"),
         pl.struct("employer_id", "contract_start", "contract_end", "terminated_date", "overlap_from", "overlap_to",
@@ -256,8 +274,13 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> pl.LazyFrame:
         .join(hits.select(*KEYS, "overlap_from", "overlap_to"), on=["person_id", "unit_id"])
         .filter(pl.col("claim_month").is_between(pl.col("overlap_from").dt.month_start(), pl.col("overlap_to")))
     )
-    return cited(_finding(t, policy, with_claims(found, matched, KEYS), ["other_employers", "contracts"]), policy,
-                 TARGET_GROUPS)
+    findings = cited(_finding(t, policy, with_claims(found, matched, KEYS), ["other_employers", "contracts"]), policy,
+                     TARGET_GROUPS)
+    return findings if skipped is None else CheckResult(findings, skipped)
+
+
+#: why an internship overlapped only by contracts signed before it is not judged without 终止日期
+TERMINATION_UNKNOWN = "劳动合同表未导出终止日期（terminated_date）：见习开始前签订的合同在见习期间是否仍有效无法确认"
 
 
 @rule(
@@ -548,7 +571,7 @@ def _masked(account: str) -> pl.Expr:
     title="申领月份未向见习人员本人账户发放基本生活费",
     severity=Severity.HIGH,
     citations=ALLOWANCE,
-    needs=("allowance_payments",),
+    needs=("allowance_payments", "claims.claim_type"),
     exit_condition=3,  # its own ledger shows no allowance paid for the months it claimed
 )
 def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:

@@ -27,6 +27,7 @@ from audit.schema import province_of
 from audit.tables import Tables, shared
 from checks._citations import JUDGEMENT, LAW, cited, judgement
 from checks._claims import claims_at_risk
+from checks._expected import DIFFERENCE, MONTHLY
 from checks._identity import identity_links, rows_of_persons, with_person_key
 from checks._internships import agreement_end, chain_agreements, claims_end, end_seen_at
 from checks._runs import first_in_run, new_run
@@ -107,7 +108,8 @@ def _claims_of(t: Tables, policy: Policy, later: pl.LazyFrame) -> pl.LazyFrame:
         rows_of_persons(t.claims, later, identity)
         .sort("claim_id", "_file", "_line")
         .unique("claim_id", keep="first")  # a duplicated claim key is DATA_QUALITY's; price it once
-        .select("claim_id", "person_key", "unit_id", "agreement_id", "claim_month", "amount", "insurance_amount")
+        .select("claim_id", "person_key", "unit_id", "agreement_id", "claim_month", "claim_type", "amount",
+                "insurance_amount")
     )
     month = pl.col("claim_month")
     return (
@@ -123,7 +125,7 @@ def _claims_of(t: Tables, policy: Policy, later: pl.LazyFrame) -> pl.LazyFrame:
         # months hold it (the benefit of the doubt goes to the legitimate one)
         .sort("claim_id", "_match", "internship_no")
         .unique("claim_id", keep="first")
-        .select("person_key", "internship_no", "claim_id", "claim_month", "amount", "insurance_amount")
+        .select("person_key", "internship_no", "claim_id", "claim_month", "claim_type", "amount", "insurance_amount")
     )
 
 
@@ -250,10 +252,23 @@ def overlapping(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Two internships of one person whose date ranges overlap (an agreement still running past
     the audit month counts up to the month's end): one of them is fictitious. One finding per
     (later-starting internship, earlier internship it overlaps). Period: the overlap; money at
-    risk: the later-starting internship's claims for the overlapping months."""
+    risk: the later-starting internship's claims for the overlapping months.
+
+    Where the agreements were exported without 实际结束日期, the earlier internship may have ended
+    before its planned end, on any day of its last claimed month (a 差额 aside): the later one
+    overlaps it only if it started by that month's first day."""
     every = person_internships(t, policy).filter(pl.col("internships") > 1)
     cols = ["person_key", "internship_no", "unit_id", "agreement_ids", "person_ids", "start", "end", "overlap_end"]
     earlier = every.select(cols).rename({c: f"e_{c}" for c in cols if c != "person_key"})
+    if not t.exported("agreements", "actual_end_date"):
+        last = (
+            _claims_of(t, policy, every).filter(pl.col("claim_type").fill_null(MONTHLY) != DIFFERENCE)
+            .group_by("person_key", pl.col("internship_no").alias("e_internship_no"))
+            .agg(pl.col("claim_month").max().alias("_last_month"))
+        )
+        earlier = (earlier.join(last, on=["person_key", "e_internship_no"], how="left")
+                   .with_columns(pl.min_horizontal("e_overlap_end", "_last_month").alias("e_overlap_end"))
+                   .drop("_last_month"))
     pairs = (
         every.select(cols)
         .join(earlier, on="person_key")

@@ -53,7 +53,7 @@ def own_hires(t: Tables, policy: Policy) -> pl.LazyFrame:
     severity=Severity.HIGH,
     citations=SUBSIDY,
     params=("remaining_period.window_start", "remaining_period.window_end"),
-    needs=("employment",),
+    needs=("employment", "claims.claim_type"),
     exit_condition=3,  # the unit's own hire, claimed as its trainee: money it knew was not due
 )
 def claimed_after_own_hire(t: Tables, policy: Policy) -> pl.LazyFrame:

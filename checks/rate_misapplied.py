@@ -135,6 +135,7 @@ def _matches(found: pl.LazyFrame, t: Tables, tol: float) -> pl.LazyFrame:
     citations=RATE_CITATIONS,
     params=RATE_PARAMS,
     detection_params=("money.tolerance_yuan",),
+    needs=("claims.claim_type",),
 )
 def wrong_amount(t: Tables, policy: Policy) -> CheckResult:
     """A monthly claim is paid at the standard rate of the claim month: the province's share of the
@@ -171,6 +172,7 @@ def wrong_amount(t: Tables, policy: Policy) -> CheckResult:
     citations=ONE_PLUS_ONE,
     params=(*RATE_PARAMS, "mode.one_plus_one"),
     detection_params=("money.tolerance_yuan",),
+    needs=("claims.claim_type",),
 )
 def raised_rate_monthly(t: Tables, policy: Policy) -> CheckResult:
     """Under the 1+1 mode monthly claims are paid at the standard rate only; the raise for high
@@ -203,6 +205,7 @@ def raised_rate_monthly(t: Tables, policy: Policy) -> CheckResult:
     severity=Severity.MEDIUM,
     citation="赣人社发〔2023〕9号 四(二)",
     params=("partial_month.min_working_days",),
+    needs=("claims.claim_type",),
 )
 def partial_month(t: Tables, policy: Policy) -> CheckResult:
     """Where a province sets partial_month.min_working_days (Jiangxi: 15), the month in which an
@@ -246,6 +249,7 @@ def partial_month(t: Tables, policy: Policy) -> CheckResult:
     severity=Severity.HIGH,
     citations=SUBSIDY,
     exit_condition=3,  # claims for months after the trainee left (RULES.md §8, "Exit conditions")
+    needs=("claims.claim_type",),
 )
 def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A claim month before the start or after the end (actual, else planned; the planned end for a
@@ -280,6 +284,7 @@ def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     severity=Severity.HIGH,
     citations=DURATION,
     params=("duration.max_months",),
+    needs=("claims.claim_type",),
 )
 def beyond_max_months(t: Tables, policy: Policy) -> CheckResult:
     """No subsidy beyond duration.max_months (12) per trainee: counting the distinct months of the
@@ -337,6 +342,7 @@ def _ended_before_submission(late: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     citations=ONE_PLUS_ONE,
     params=(*RATE_PARAMS, "mode.one_plus_one"),
     detection_params=("money.tolerance_yuan", "lump_sum.min_months"),
+    needs=("claims.claim_type",),
 )
 def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
     """不得见习结束后集中发放: the monthly claims of an internship first submitted on one day after
@@ -372,6 +378,11 @@ def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
         pl.lit("差额 before the end").alias("_kind"), pl.col("ag_end").alias("internship_end"),
         pl.lit(None, pl.Int64).alias("months_in_submission"), pl.lit(None, pl.List(pl.String)).alias("claims_in_submission"),
     )
+    unjudged = [skipped(late.filter(pl.col("expected_standard").is_null()), rate_skip_reason(), rate_skip_gap())]
+    if not t.exported("agreements", "actual_end_date"):
+        # the internship may have ended before its planned end (提前留用): a 差额 before that is not early
+        unjudged.append(skipped(early, END_UNKNOWN))
+        early = early.clear()
     findings = pl.concat([lump, early], how="diagonal_relaxed").select(
         *claim_keys(), whole_claim(),
         _claim_evidence(
@@ -384,8 +395,12 @@ def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
         ),
         pl.col("mode_one_plus_one_ref").alias("citation"),
     )
-    unpriced = late.filter(pl.col("expected_standard").is_null()).join(lump.select("claim_id"), on="claim_id", how="anti")
-    return CheckResult(findings, skipped(unpriced, rate_skip_reason(), rate_skip_gap()))
+    unjudged[0] = unjudged[0].join(lump.select("claim_id"), on="claim_id", how="anti")  # priced by the lump
+    return CheckResult(findings, pl.concat(unjudged))
+
+
+#: why a 差额 submitted before its agreement's planned end is not judged without 实际结束日期
+END_UNKNOWN = "见习协议未导出实际结束日期（actual_end_date）：见习可能已提前结束（如提前留用），差额是否早于见习结束申领无法判断"
 
 
 @rule(
@@ -395,7 +410,7 @@ def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
     citations=RETENTION_THRESHOLD,
     params=RETENTION_PARAMS,
     detection_params=RETENTION_DETECTION,
-    needs=("employment",),
+    needs=("employment", "claims.claim_type", "agreements.actual_end_date"),
 )
 def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     """A 差额 is payable only when the unit's real retention rate (recomputed from contracts and
@@ -439,6 +454,7 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     citations=RATE_CITATIONS,
     params=RATE_PARAMS,
     detection_params=("money.tolerance_yuan",),
+    needs=("claims.claim_type",),
 )
 def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     """A 差额 pays, once per internship, for each distinct month of the trainee's monthly claims at
@@ -581,7 +597,7 @@ def _hire(ctx: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
     citations=REMAINING_WINDOW,
     params=("remaining_period.window_start", "remaining_period.window_end", "remaining_period.min_contract_months",
             "remaining_period.requires_social_insurance", "remaining_period.min_internship_months"),
-    needs=("employment",),
+    needs=("employment", "claims.claim_type"),
 )
 def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
     """A 剩余期限 month is payable only if the agreement ended early with end_reason 提前留用, the
@@ -727,6 +743,7 @@ def _with_allowance(claims: pl.LazyFrame) -> pl.LazyFrame:
     citation="赣人社发〔2023〕9号 四(一)1(5)、四(二)1",
     params=("allowance.min_wage_floor",),
     detection_params=("money.tolerance_yuan",),
+    needs=("claims.claim_type",),
 )
 def allowance_below_min_wage(t: Tables, policy: Policy) -> CheckResult:
     """Where allowance.min_wage_floor is set (Jiangxi), the unit must pay the trainee a monthly

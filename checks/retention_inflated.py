@@ -110,7 +110,7 @@ def _unit_finding(t: Tables, policy: Policy, *extra: pl.Expr, claims: str = "uns
     params=PARAMS,
     detection_params=DETECTION,
     exit_condition=3,  # retention it invented: money the unit knew was not due (RULES.md §8)
-    needs=("employment",),
+    needs=("employment", "claims.claim_type", "agreements.actual_end_date"),
 )
 @citing(CITATION, on="period_end")
 @_skipping_other_definitions
@@ -140,7 +140,7 @@ def declared_above_real(t: Tables, policy: Policy) -> pl.LazyFrame:
     params=PARAMS,
     detection_params=DETECTION,
     exit_condition=3,  # retention it invented: money the unit knew was not due (RULES.md §8)
-    needs=("employment",),
+    needs=("employment", "claims.claim_type"),
 )
 @citing(CITATION, on="period_end")
 @_skipping_other_definitions
@@ -166,7 +166,7 @@ def retained_without_contract(t: Tables, policy: Policy) -> pl.LazyFrame:
     params=PARAMS,
     detection_params=DETECTION,
     exit_condition=3,  # retention it invented: money the unit knew was not due (RULES.md §8)
-    needs=("employment",),
+    needs=("employment", "claims.claim_type"),
 )
 @citing(CITATION, on="period_end")
 @_skipping_other_definitions
@@ -195,7 +195,7 @@ def retained_without_insurance(t: Tables, policy: Policy) -> pl.LazyFrame:
     citations=CITATION,
     params=PARAMS,
     detection_params=(*DETECTION, "retention.insurance_stop_months_after_difference"),
-    needs=("employment",),
+    needs=("employment", "claims.claim_type", "agreements.actual_end_date"),
 )
 @citing(CITATION, on="period_end")
 @_skipping_other_definitions
@@ -244,7 +244,7 @@ def insurance_stopped_after_difference(t: Tables, policy: Policy) -> pl.LazyFram
     params=PARAMS,
     detection_params=DETECTION,
     exit_condition=3,  # retention it invented: money the unit knew was not due (RULES.md §8)
-    needs=("employment",),
+    needs=("employment", "claims.claim_type", "agreements.actual_end_date"),
 )
 @citing(RELABELLED, on="period_end")
 @_skipping_other_definitions

@@ -199,6 +199,24 @@ def test_contracted_elsewhere_needs_employment() -> None:
     assert g.contracted_elsewhere.rule.needs == ("employment",)
 
 
+def test_without_termination_dates_only_a_contract_signed_during_the_internship_is_evidence() -> None:
+    """An employment export without 终止日期: a contract signed before the internship (to run to
+    2025) may have been terminated before it began, and nothing says — skipped with the reason,
+    never found. A contract signed during the internship still is evidence; with the column
+    exported (blank: never terminated), the earlier contract is too."""
+    def case(start: str, exported: bool = False) -> Any:
+        t = world(employment=[{"employer_id": "X", "contract_start": start, "contract_end": "2025-12-31"}])
+        return t if exported else dataclasses.replace(t, absent={"employment": ("terminated_date",)})
+
+    found, skipped = run(g.contracted_elsewhere, case("2022-09-01"))
+    assert found.height == 0
+    assert skipped["reason"].to_list() == [g.TERMINATION_UNKNOWN]
+    found, skipped = run(g.contracted_elsewhere, case("2023-11-15"))
+    assert found["amount_at_risk"].to_list() == [4 * 1480.0] and skipped.height == 0
+    found, _ = run(g.contracted_elsewhere, case("2022-09-01", exported=True))
+    assert found["amount_at_risk"].to_list() == [6 * 1480.0]
+
+
 # --------------------------------------------------------------------------------------------
 # GHOST_TRAINEE.own_employee — the unit's own employee before the start, relabelled a trainee
 ALL_CLAIMS = [f"M{m}" for m in MONTHS]
@@ -335,8 +353,8 @@ def test_without_actual_end_dates_employment_after_the_last_claimed_month_is_no_
 
     def case(start: str) -> Any:
         if rule == "insured_elsewhere":
-            jobs = {"social_insurance": [("X", m, "养老", "单位") for m in ("2023-10", "2023-12", "2024-01", "2024-02")
-                                         if m >= start]}
+            jobs = {"social_insurance": [("X", m, "养老", "单位") for m in ("2023-09", "2023-10", "2023-12", "2024-01",
+                                                                         "2024-02") if m >= start]}
         else:
             jobs = {"employment": [{"employer_id": "X", "contract_start": f"{start}-01"}]}
         t = world(claim_months=["2023-09", "2023-10"], **jobs)
@@ -344,8 +362,17 @@ def test_without_actual_end_dates_employment_after_the_last_claimed_month_is_no_
 
     found, _ = run(check, case("2023-12"))
     assert found.height == 0
-    found, _ = run(check, case("2023-10"))  # the job began in a claimed month
+    found, _ = run(check, case("2023-09"))  # the job began in a claimed month before the last
     assert found.height == 1
+    # the last claimed month (October) may be the month the internship ended, on any day: another
+    # employer's insurance from October is the next job (boundary months); a contract signed on
+    # its first day overlaps it, one signed later may not
+    found, _ = run(check, case("2023-10"))
+    assert found.height == (1 if rule == "contracted_elsewhere" else 0)
+    if rule == "contracted_elsewhere":
+        t = world(claim_months=["2023-09", "2023-10"], employment=[{"employer_id": "X", "contract_start": "2023-10-12"}])
+        found, _ = run(check, dataclasses.replace(t, absent={"agreements": ("actual_end_date",)}))
+        assert found.height == 0
     # with the column exported (and blank: the internship ran to its planned end), December counts
     found, _ = run(check, world(claim_months=["2023-09", "2023-10"], social_insurance=[("X", "2023-12", "养老", "单位")],
                                 employment=[{"employer_id": "X", "contract_start": "2023-12-01"}]))
@@ -444,7 +471,7 @@ def test_allowance_evidence_masks_the_account() -> None:
 def test_every_ghost_rule_declares_its_optional_tables() -> None:
     needs = {c.rule.id: c.rule.needs for c in g.CHECKS}
     assert needs["GHOST_TRAINEE.claims_after_death"] == ("deaths",)
-    assert needs["GHOST_TRAINEE.allowance_not_paid"] == ("allowance_payments",)
+    assert needs["GHOST_TRAINEE.allowance_not_paid"] == ("allowance_payments", "claims.claim_type")
 
 
 def test_findings_do_not_depend_on_row_order() -> None:

@@ -3,6 +3,7 @@ written as text, a row listed twice listed once, and the shared results released
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 from pathlib import Path
@@ -14,12 +15,13 @@ from audit.app.pipeline import (
     SKIPPED_REPEATING,
     _collect_side_by_side,
     _heavy,
+    missing_inputs,
     run_checks,
     write_findings,
 )
 from audit.findings import SKIPPED_SCHEMA
 from audit.rules import CheckResult, Severity, rule
-from checks import SHARED, _expected, _units
+from checks import CHECKS, SHARED, _expected, _units
 from tests.helpers import agreement, claim, policy, tables, trainee, unit
 
 
@@ -177,3 +179,25 @@ def test_a_check_is_heavy_by_the_rows_it_scans() -> None:
     assert not _heavy({"claims", "units", "trainees"}, rows)
     assert not _heavy({"social_insurance"}, {"claims": 0, "social_insurance": 5})
     assert _heavy({"claims"}, None) and not _heavy({"units"}, None)  # rows unknown: by the held claims
+
+
+def test_a_rule_needing_a_column_the_input_lacks_is_skipped_and_says_which() -> None:
+    """A claims export without 补贴类型: a 差额 cannot be told from a monthly claim, so the rules
+    that must tell them apart do not run (the report lists them, with the column's Chinese
+    header); with the column exported (its cells blank: read as 月度), they run."""
+    def by_id(rid: str):
+        return next(c for c in CHECKS if c.rule.id == rid)
+
+    world = _world()
+    needing = (by_id("RATE_MISAPPLIED.raised_rate_monthly"), by_id("RATE_MISAPPLIED.difference_amount"),
+               by_id("DUPLICATE_TRAINEE.same_month_claimed_twice"))
+    lacking = dataclasses.replace(world, absent={"claims": ("claim_type",)})
+    outcome = run_checks(lacking, policy(), checks=(*needing, by_id("RATE_MISAPPLIED.before_approval")))
+    assert outcome.rules_skipped == {c.rule.id: "缺少输入列: claims.claim_type（补贴类型）" for c in needing}
+    assert outcome.rules_run == ["RATE_MISAPPLIED.before_approval"]
+    outcome = run_checks(world, policy(), checks=needing)
+    assert outcome.rules_skipped == {} and len(outcome.rules_run) == 3
+    lacking = dataclasses.replace(world, employment=None, absent={"claims": ("claim_type",)})
+    assert missing_inputs(["employment", "claims.claim_type"]) == (
+        "缺少输入表: employment; 缺少输入列: claims.claim_type（补贴类型）")
+    assert not lacking.has("claims.claim_type") and lacking.has("claims.amount") and not lacking.has("employment")

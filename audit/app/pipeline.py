@@ -55,6 +55,7 @@ from audit.reference import load_reference
 from audit.reference.gaps import reference_gaps
 from audit.rules import Check
 from audit.rundir import parse_month
+from audit.schema import SPECS
 from audit.tables import Tables, month_end
 from reports import render_all
 
@@ -143,7 +144,7 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
     for check in checks:
         missing = tables.missing(check.rule.needs)
         if missing:
-            rules_skipped[check.rule.id] = "缺少输入表: " + ", ".join(missing)
+            rules_skipped[check.rule.id] = missing_inputs(missing)
         else:
             runnable.append(check)
 
@@ -223,6 +224,17 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
     if skipped_df.is_duplicated().any():
         skipped_df = skipped_df.unique(maintain_order=True)
     return CheckOutcome(findings, skipped_df, links, rules_run, rules_skipped, time.perf_counter() - t0)
+
+
+def missing_inputs(missing: list[str]) -> str:
+    """Why a rule did not run: the tables (``employment``) and columns (``claims.claim_type``) of
+    its :attr:`~audit.rules.Rule.needs` the input lacks, the columns with their Chinese headers."""
+    tables = [name for name in missing if "." not in name]
+    columns = [name.split(".", 1) for name in missing if "." in name]
+    said = ["缺少输入表: " + ", ".join(tables)] if tables else []
+    if columns:
+        said.append("缺少输入列: " + ", ".join(f"{t}.{c}（{SPECS[t].column(c).zh}）" for t, c in columns))
+    return "; ".join(said)
 
 
 #: a check is heavy (:func:`_collect_side_by_side`) when the tables it scans hold this many times
