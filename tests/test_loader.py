@@ -406,11 +406,12 @@ def test_an_exports_total_line_is_quarantined_as_one_and_placed_nowhere(tmp_path
         ",,,,4500,,\n"
         "合 计：,,,,4500,,\n"
         "小计,,,,3000,,\n"
+        ",,,,合计,,\n"  # in a column of amounts: read as written
     )
     loaded = load_inputs(write_inputs(tmp_path / "in", claims=content))
     assert loaded.tables["claims"]["claim_id"].to_list() == ["C1", "合计"]
     q = loaded.quarantine.filter(pl.col("table") == "claims")
-    assert sorted(q.filter(pl.col("reason").str.contains("合计行"))["line"].to_list()) == [6, 7]
+    assert sorted(q.filter(pl.col("reason").str.contains("合计行"))["line"].to_list()) == [6, 7, 8]
     assert reconciles(loaded.counts)
     placed = loaded.quarantined_rows.filter(pl.col("table") == "claims")
     assert sorted(placed["line"].to_list()) == [4, 5]  # the blank-id line says no total: placed, unknown
@@ -429,14 +430,16 @@ def test_an_exports_note_lines_are_quarantined_as_such_and_placed_nowhere(tmp_pa
         "制表人：张三,审核人：李四,,,,,\n"
         "注：本表数据截至2023年9月30日\n"
         "说明 1. 金额单位为元\n"
+        ",,,,制表日期：2023年10月8日,,\n"  # in a column of amounts: read as written
+        ",,,审核人：李四,,2023-10-08,\n"  # beside a date: not only a note, placed
     )
     loaded = load_inputs(write_inputs(tmp_path / "in", claims=content))
     assert loaded.tables["claims"]["claim_id"].to_list() == ["C1"]
     q = loaded.quarantine.filter(pl.col("table") == "claims")
-    assert sorted(q.filter(pl.col("reason").str.contains("表尾说明行"))["line"].to_list()) == [5, 6, 7]
+    assert sorted(q.filter(pl.col("reason").str.contains("表尾说明行"))["line"].to_list()) == [5, 6, 7, 8]
     assert reconciles(loaded.counts)
     placed = loaded.quarantined_rows.filter(pl.col("table") == "claims")
-    assert sorted(placed["line"].to_list()) == [3, 4]
+    assert sorted(placed["line"].to_list()) == [3, 4, 9]
 
 
 def test_csv_title_lines_above_the_header_are_skipped(tmp_path: Path) -> None:

@@ -161,7 +161,8 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     derived_names = list(derived)
     del values, derived, columns, extra_cols
     bad_pos = qlines["_pos"].unique()
-    said = _export_lines(table, bad_pos, [c for c in table.columns if c in spec.names or c in extras])
+    said = _export_lines(table, qlines, [c for c in table.columns if c in spec.names or c in extras])
+    said = said.with_columns(pl.col("_pos").cast(qlines.schema["_pos"]))
     totals = said["_pos"]
     if totals.len():  # said in the quarantine as what they are, and placed nowhere
         said = said.with_columns(column=pl.lit(""), value=pl.lit(None, pl.String),
@@ -242,31 +243,36 @@ NOTE_PATTERN = (r"^(?:制表|填报|填表|审核|复核|审批|负责人|经办
 NOTE_ROW = "导出的表尾说明行（制表人、审核人、注等），不是一条记录 / a note line of the export (signatures, notes), not a record"
 
 
-def _export_lines(table: pl.DataFrame, bad_pos: pl.Series, cells: list[str]) -> pl.DataFrame:
-    """Among the rows already quarantined (``bad_pos``), an export's own lines (``_pos``,
-    ``reason``): a total line, a text cell reading 合计, 总计, 小计 … (spaces aside); a note line,
-    whose every filled cell (of ``cells``) is a signature or a note (:data:`NOTE_PATTERN`). Such
-    a line is no record and loses no money: it must not be taken for an unreadable claim of
-    some county (RULES.md §8, unreadable rows do not accuse). A readable row is never one,
-    whatever a cell says."""
-    out = pl.DataFrame(schema={"_pos": bad_pos.dtype, "reason": pl.String})
-    text = [c for c in cells if table.schema[c] == pl.String or isinstance(table.schema[c], (pl.Enum, pl.Categorical))]
-    if not bad_pos.len() or not text:
+def _export_lines(table: pl.DataFrame, qlines: pl.DataFrame, cells: list[str]) -> pl.DataFrame:
+    """Among the rows already quarantined (the positions of ``qlines``), an export's own lines
+    (``_pos``, ``reason``): a total line, a cell reading 合计, 总计, 小计 … (spaces aside); a note
+    line, whose every filled cell (of ``cells``) is a signature or a note (:data:`NOTE_PATTERN`).
+    A cell is read as written: the value parsed, else the text the quarantine kept (a note in a
+    column of amounts or dates). Such a line is no record and loses no money: it must not be
+    taken for an unreadable claim of some county (RULES.md §8, unreadable rows do not accuse). A
+    readable row is never one, whatever a cell says."""
+    out = pl.DataFrame(schema={"_pos": pl.UInt32, "reason": pl.String})
+    if not qlines.height or not cells:
         return out
-    positions = bad_pos.sort()
-    rows = table[positions].with_columns(positions.alias("_pos"))
-
-    def said(c: str) -> pl.Expr:
-        return pl.col(c).cast(pl.String).str.replace_all(r"[\s\u3000]", "")
-
-    total = pl.any_horizontal(said(c).str.replace_all("[:：]", "").is_in(TOTAL_WORDS) for c in text).fill_null(False)
-    filled = pl.sum_horizontal((pl.col(c).is_not_null() & (said(c) != "") if c in text else pl.col(c).is_not_null())
-                               .cast(pl.Int32) for c in cells)
-    noted = pl.sum_horizontal(said(c).str.contains(NOTE_PATTERN).fill_null(False).cast(pl.Int32) for c in text)
-    return rows.select(
-        "_pos", pl.when(total).then(pl.lit(TOTAL_ROW)).when((noted >= 1) & (noted == filled)).then(pl.lit(NOTE_ROW))
-        .alias("reason"),
-    ).drop_nulls("reason")
+    positions = qlines["_pos"].unique().sort()
+    written = (
+        table[positions].select(positions.cast(pl.UInt32).alias("_pos"), *[pl.col(c).cast(pl.String) for c in cells])
+        .unpivot(index="_pos", variable_name="column", value_name="text")
+        .join(qlines.filter(pl.col("value").is_not_null())
+              .select(pl.col("_pos").cast(pl.UInt32), "column", "value").unique(["_pos", "column"]),
+              on=["_pos", "column"], how="left")
+        .select("_pos", pl.coalesce("text", "value").str.replace_all(r"[\s\u3000]", "").alias("text"))
+        .filter(pl.col("text").is_not_null() & (pl.col("text") != ""))
+    )
+    return (
+        written.group_by("_pos", maintain_order=True)
+        .agg(
+            pl.col("text").str.replace_all("[:：]", "").is_in(TOTAL_WORDS).any().alias("_total"),
+            pl.col("text").str.contains(NOTE_PATTERN).all().alias("_note"),
+        )
+        .select("_pos", pl.when("_total").then(pl.lit(TOTAL_ROW)).when("_note").then(pl.lit(NOTE_ROW)).alias("reason"))
+        .drop_nulls("reason")
+    )
 
 
 def _row_problems(sources: list[RawSource], columns: _Columns) -> pl.DataFrame:
