@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit.loader import InputError, load_inputs
+from audit.loader.normalised import NOTE_ROW
 from audit.normalise import gb11643_check_char, gb32100_check_char
 from audit.schema import SPECS
 
@@ -440,6 +441,24 @@ def test_an_exports_note_lines_are_quarantined_as_such_and_placed_nowhere(tmp_pa
     assert reconciles(loaded.counts)
     placed = loaded.quarantined_rows.filter(pl.col("table") == "claims")
     assert sorted(placed["line"].to_list()) == [3, 4, 9]
+
+
+def test_a_signature_line_that_reads_as_a_trainee_is_quarantined_as_such(tmp_path: Path) -> None:
+    """In a register whose required cells are an ID and a name, 制表人：张三,审核人：李四 reads: an
+    ID that is no ID (kept, as a malformed ID is) and a name. It is no trainee: quarantined as a
+    note line. A trainee whose ID is malformed, or whose name is 审核, stays a trainee."""
+    content = (
+        "身份证号,姓名,学历\n"
+        f"{P1},张三,本科\n"
+        "12345,李四,本科\n"  # a malformed ID: kept and flagged
+        f"{P2},审核,专科\n"
+        "制表人：张三,审核人：李四,\n"
+    )
+    loaded = load_inputs(write_inputs(tmp_path / "in", trainees=content))
+    assert loaded.tables["trainees"]["name"].to_list() == ["张三", "李四", "审核"]
+    q = loaded.quarantine.filter(pl.col("table") == "trainees")
+    assert q.select("line", "reason").rows() == [(5, NOTE_ROW)]
+    assert reconciles(loaded.counts)
 
 
 def test_csv_title_lines_above_the_header_are_skipped(tmp_path: Path) -> None:

@@ -161,13 +161,20 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     derived_names = list(derived)
     del values, derived, columns, extra_cols
     bad_pos = qlines["_pos"].unique()
-    said = _export_lines(table, qlines, [c for c in table.columns if c in spec.names or c in extras])
+    # an export's own lines (合计, 制表人：…) among the rows quarantined, or kept with an ID that is
+    # no ID (a signature line in a table whose required cells are an ID and a name reads)
+    no_id = [c for c in derived_names if c.endswith("_status") and c.removesuffix("_status") in spec.names]
+    kept_odd = (table.select(pl.any_horizontal(pl.col(c) == "malformed" for c in no_id).fill_null(False))
+                .to_series().arg_true() if no_id else pl.Series([], dtype=pl.UInt32))
+    said = _export_lines(table, qlines, kept_odd.cast(qlines.schema["_pos"]),
+                         [c for c in table.columns if c in spec.names or c in extras])
     said = said.with_columns(pl.col("_pos").cast(qlines.schema["_pos"]))
     totals = said["_pos"]
     if totals.len():  # said in the quarantine as what they are, and placed nowhere
         said = said.with_columns(column=pl.lit(""), value=pl.lit(None, pl.String),
                                  _src=table["_src"].gather(totals), _line=table["_line"].gather(totals))
         qlines = pl.concat([qlines, said.select(qlines.columns)]).sort("_pos", maintain_order=True)
+        bad_pos = qlines["_pos"].unique()
     quarantine = qlines.select(
         table=pl.lit(spec.name), file=_label_of_src(labels), line="_line", column="column", value="value", reason="reason",
     )
@@ -243,18 +250,20 @@ NOTE_PATTERN = (r"^(?:制表|填报|填表|审核|复核|审批|负责人|经办
 NOTE_ROW = "导出的表尾说明行（制表人、审核人、注等），不是一条记录 / a note line of the export (signatures, notes), not a record"
 
 
-def _export_lines(table: pl.DataFrame, qlines: pl.DataFrame, cells: list[str]) -> pl.DataFrame:
+def _export_lines(table: pl.DataFrame, qlines: pl.DataFrame, kept: pl.Series, cells: list[str]) -> pl.DataFrame:
     """Among the rows already quarantined (the positions of ``qlines``), an export's own lines
     (``_pos``, ``reason``): a total line, a cell reading 合计, 总计, 小计 … (spaces aside); a note
     line, whose every filled cell (of ``cells``) is a signature or a note (:data:`NOTE_PATTERN`).
     A cell is read as written: the value parsed, else the text the quarantine kept (a note in a
     column of amounts or dates). Such a line is no record and loses no money: it must not be
-    taken for an unreadable claim of some county (RULES.md §8, unreadable rows do not accuse). A
-    readable row is never one, whatever a cell says."""
+    taken for an unreadable claim of some county (RULES.md §8, unreadable rows do not accuse).
+    Among the rows ``kept`` (positions of readable rows whose ID is no ID), a note line only:
+    a readable row is never a total, whatever a cell says."""
     out = pl.DataFrame(schema={"_pos": pl.UInt32, "reason": pl.String})
-    if not qlines.height or not cells:
+    if not (qlines.height or kept.len()) or not cells:
         return out
-    positions = qlines["_pos"].unique().sort()
+    quarantined = qlines["_pos"].unique()
+    positions = pl.concat([quarantined, kept]).unique().sort()
     written = (
         table[positions].select(positions.cast(pl.UInt32).alias("_pos"), *[pl.col(c).cast(pl.String) for c in cells])
         .unpivot(index="_pos", variable_name="column", value_name="text")
@@ -270,7 +279,8 @@ def _export_lines(table: pl.DataFrame, qlines: pl.DataFrame, cells: list[str]) -
             pl.col("text").str.replace_all("[:：]", "").is_in(TOTAL_WORDS).any().alias("_total"),
             pl.col("text").str.contains(NOTE_PATTERN).all().alias("_note"),
         )
-        .select("_pos", pl.when("_total").then(pl.lit(TOTAL_ROW)).when("_note").then(pl.lit(NOTE_ROW)).alias("reason"))
+        .select("_pos", pl.when(pl.col("_total") & pl.col("_pos").is_in(quarantined.cast(pl.UInt32).implode()))
+                .then(pl.lit(TOTAL_ROW)).when("_note").then(pl.lit(NOTE_ROW)).alias("reason"))
         .drop_nulls("reason")
     )
 
