@@ -91,6 +91,9 @@ class ColumnSpec:
     # whatever this cell says, an agreement or a trainee) the cell read as blank, with a note
     keeps_raw: bool = True
     unknown_blank: bool = False
+    # a blank cell has a default reading (补贴类型: 月度) that an export whose every cell is blank
+    # does not support: such a column is read as not exported (``Tables.absent``), with a note
+    blank_is_unexported: bool = False
     aliases: tuple[str, ...] = ()  # other header spellings seen in exports
     bounds: tuple[Any, Any] | None = None  # the column's own range (else its kind's: KIND_BOUNDS)
 
@@ -286,7 +289,8 @@ CLAIMS = TableSpec(
         C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=("公民身份号码", "身份证号码")),
         C("agreement_id", "协议编号", K.STR),
         C("claim_month", "补贴所属月份", K.MONTH, required=True, not_null=True),
-        C("claim_type", "补贴类型", K.ENUM, values=CLAIM_TYPES, spellings=CLAIM_TYPE_SPELLINGS, keeps_raw=False),
+        C("claim_type", "补贴类型", K.ENUM, values=CLAIM_TYPES, spellings=CLAIM_TYPE_SPELLINGS, keeps_raw=False,
+          blank_is_unexported=True),
         C("working_days", "当月见习工作日数", K.INT),
         C("rate_basis", "补贴标准档次", K.ENUM, values=RATE_BASES, spellings=RATE_BASIS_SPELLINGS, keeps_raw=False),
         C("amount", "申领金额", K.MONEY, required=True, not_null=True),

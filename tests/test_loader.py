@@ -573,3 +573,18 @@ def test_every_quarantined_line_points_at_its_input_line(tmp_path_factory, rows)
     assert reconciles(loaded.counts)
     kept = loaded.tables["claims"]
     assert kept["_line"].is_in(list(range(2, len(lines) + 1))).all()
+
+
+def test_columns_not_exported_are_listed_and_a_blank_claim_type_column_is_one(tmp_path: Path) -> None:
+    """A column the file lacks is listed as not exported (the rules that need it skip). So is a
+    补贴类型 column whose every cell is blank: a blank cell reads as 月度, which an export that never
+    filled the column does not say. One filled cell makes it a column of the export."""
+    header = "claim_id,unit_id,person_id,claim_month,amount,submitted_date,claim_type\n"
+    rows = [f"C1,{U1},{P1},2023-07,1500,2023-08-05,", f"C2,{U1},{P1},2023-08,1500,2023-09-05, "]
+    loaded = load_inputs(write_inputs(tmp_path / "blank", claims=header + "\n".join(rows) + "\n"))
+    assert {"claim_type", "paid_date", "insurance_amount"} <= set(loaded.absent_columns["claims"])
+    assert "整列为空" in loaded.counts_text()
+    rows[1] = f"C2,{U1},{P1},2023-08,1500,2023-09-05,月度补贴"
+    loaded = load_inputs(write_inputs(tmp_path / "filled", claims=header + "\n".join(rows) + "\n"))
+    assert "claim_type" not in loaded.absent_columns["claims"] and "paid_date" in loaded.absent_columns["claims"]
+    assert loaded.tables["claims"]["claim_type"].to_list() == [None, "月度"]

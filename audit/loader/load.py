@@ -81,7 +81,8 @@ class LoadResult:
     #: one row per quarantined row, placed by its readable cells (QUARANTINED_ROWS_SCHEMA): written
     #: as quarantine.parquet beside quarantine.csv, the rules' ``Tables.quarantine``
     quarantined_rows: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=QUARANTINED_ROWS_SCHEMA))
-    #: table → the contract's columns none of its files had (filled with nulls)
+    #: table → the contract's columns none of its files had (filled with nulls), and those read as
+    #: not exported because every cell was blank (``ColumnSpec.blank_is_unexported``: 补贴类型)
     absent_columns: dict[str, list[str]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -139,6 +139,9 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
             if c.spellings is not None and c.keeps_raw:  # the value as exported, beside the canonical one
                 derived[f"{c.name}_raw"] = _parse_column(dataclasses.replace(c, kind=Kind.STR, spellings=None), col,
                                                          RowHash()).alias(f"{c.name}_raw")
+        if c.blank_is_unexported and n and c.name not in absent and _all_blank(col):
+            absent.append(c.name)
+            notes.append(f"{spec.name}.{c.name}（{c.zh}）：整列为空，按未导出处理 / every cell blank: read as not exported")
         values[c.name] = value.alias(c.name)
         reasons += _cell_reasons(c, col, value)
         reasons += _range_reasons(c, col, value)
@@ -196,6 +199,13 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     order = [*spec.names, "_file", "_line", "_dup_rows", *derived_names, *extras]
     return NormalisedTable(spec, table, labels, order, quarantine, counts, kept_src.len(), placed, tuple(absent),
                            tuple(notes))
+
+
+def _all_blank(col: pl.Series) -> bool:
+    """Whether every cell of a column as read is empty (null, or only spaces)."""
+    if col.null_count() == col.len():
+        return True
+    return col.dtype == pl.String and bool(col.str.strip_chars().replace("", None).null_count() == col.len())
 
 
 #: how many unlisted values a note names (the most frequent)
