@@ -91,8 +91,10 @@ class ColumnSpec:
     # whatever this cell says, an agreement or a trainee) the cell read as blank, with a note
     keeps_raw: bool = True
     unknown_blank: bool = False
-    # a blank cell has a default reading (补贴类型: 月度) that an export whose every cell is blank
-    # does not support: such a column is read as not exported (``Tables.absent``), with a note
+    # a blank cell has a reading the rules act on (补贴类型: 月度; 实际结束日期: ran to term; 拨付日期:
+    # not paid; 毕业离校日期: no graduate …) that an export whose every cell is blank does not
+    # support — the column was not filled: such a column is read as not exported
+    # (``Tables.absent``, the rules' readings of a missing column), with a note
     blank_is_unexported: bool = False
     aliases: tuple[str, ...] = ()  # other header spellings seen in exports
     bounds: tuple[Any, Any] | None = None  # the column's own range (else its kind's: KIND_BOUNDS)
@@ -234,7 +236,7 @@ UNITS = TableSpec(
         C("staff_count", "在职职工人数", K.INT),
         C("is_benchmark", "是否就业见习标杆单位", K.BOOL, aliases=("标杆单位",)),
         C("approved_date", "认定日期", K.DATE, required=True, not_null=True),
-        C("exit_date", "退出日期", K.DATE),
+        C("exit_date", "退出日期", K.DATE, blank_is_unexported=True),
         C("exit_reason", "退出情形", K.INT),
     ),
     key=("unit_id",),
@@ -249,8 +251,8 @@ TRAINEES = TableSpec(
         C("name", "姓名", K.STR, required=True, not_null=True),
         C("education", "学历", K.ENUM, values=EDUCATION, spellings=EDUCATION_SPELLINGS, keeps_raw=False,
           unknown_blank=True),
-        C("graduation_date", "毕业离校日期", K.DATE, aliases=("毕业时间", "离校日期")),
-        C("unemployment_reg_date", "失业登记日期", K.DATE),
+        C("graduation_date", "毕业离校日期", K.DATE, aliases=("毕业时间", "离校日期"), blank_is_unexported=True),
+        C("unemployment_reg_date", "失业登记日期", K.DATE, blank_is_unexported=True),
         C("phone", "手机号码", K.STR, aliases=("联系电话",)),
         C("bank_card", "社保卡/银行卡号", K.STR, aliases=("银行卡号", "社保卡号")),
     ),
@@ -268,10 +270,10 @@ AGREEMENTS = TableSpec(
         C("position_id", "岗位编号", K.STR),
         C("start_date", "见习开始日期", K.DATE, required=True, not_null=True),
         C("planned_end_date", "约定结束日期", K.DATE, required=True, not_null=True),
-        C("actual_end_date", "实际结束日期", K.DATE),
+        C("actual_end_date", "实际结束日期", K.DATE, blank_is_unexported=True),
         C("end_reason", "结束原因", K.ENUM, values=END_REASONS, spellings=END_REASON_SPELLINGS, keeps_raw=False,
-          unknown_blank=True),
-        C("retained", "是否留用", K.BOOL),
+          unknown_blank=True, blank_is_unexported=True),
+        C("retained", "是否留用", K.BOOL, blank_is_unexported=True),
         C("allowance_monthly", "月基本生活费", K.MONEY),
         C("approved_date", "协议审核日期", K.DATE),
     ),
@@ -296,7 +298,7 @@ CLAIMS = TableSpec(
         C("amount", "申领金额", K.MONEY, required=True, not_null=True),
         C("insurance_amount", "综合保险补贴", K.MONEY),
         C("submitted_date", "申领日期", K.DATE, required=True, not_null=True),
-        C("paid_date", "拨付日期", K.DATE),
+        C("paid_date", "拨付日期", K.DATE, blank_is_unexported=True),
         C("handling_county_code", "经办机构区划代码", K.COUNTY),
     ),
     key=("claim_id",),
@@ -344,7 +346,7 @@ EMPLOYMENT = TableSpec(
         C("contract_start", "合同开始日期", K.DATE, required=True, not_null=True),
         C("contract_end", "合同结束日期", K.DATE),
         C("contract_type", "合同类型", K.STR),
-        C("terminated_date", "解除日期", K.DATE),
+        C("terminated_date", "解除日期", K.DATE, blank_is_unexported=True),
     ),
 )
 
