@@ -483,6 +483,15 @@ def test_csv_title_lines_above_the_header_are_skipped(tmp_path: Path) -> None:
     titled = "某市2023年就业见习补贴申领明细表\n" + f"C1,{U1},{P1},2023-07,1500,2023-08-05\n"
     with pytest.raises(InputError, match="header line"):
         load_inputs(write_inputs(tmp_path / "bad", claims=titled))
+    # a note spanning lines (Python's csv module reads the file), in GBK: the same lines
+    spanning = content.replace("submitted_date\n", "submitted_date,备注\n").replace(
+        "2023-08-05\n", '2023-08-05,"第一行\n第二行"\n')
+    data = write_inputs(tmp_path / "spanning", claims=None)
+    (data / "claims.csv").write_bytes(spanning.encode("gbk"))
+    loaded = load_inputs(data)
+    assert loaded.tables["claims"].select("claim_id", "_line").rows() == [("C1", 4)]
+    q = loaded.quarantine.filter(pl.col("table") == "claims")
+    assert sorted(set(q["line"].to_list())) == [6, 7]
 
 
 def test_exact_duplicates_collapse_and_duplicate_keys_are_kept(tmp_path: Path) -> None:

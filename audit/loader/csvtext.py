@@ -113,9 +113,8 @@ def read_csv_text(path: Path, header_at: Callable[[list[list[str]]], int | None]
     if titles:
         notes.append(f"{path.name}: {titles} title line(s) above the header skipped")
         lines = lines.slice(titles)
-        source = (lines.str.join("\n").item() + "\n").encode("utf-8")
         problems = {line - titles: why for line, why in problems.items() if line > titles}
-    frame, last, fields, (width, needed) = _records(path, source, lines)
+    frame, last, fields, (width, needed) = _records(path, source, lines, titles)
     if titles:  # every row keeps its line in the file
         frame = frame.with_columns(pl.col("_line") + titles)
         last = None if last is None else last + titles
@@ -229,16 +228,17 @@ def _decode_lines(name: str, data: bytes) -> tuple[bytes, str, dict[int, str]]:
 Records = tuple[pl.DataFrame, int | None, list[tuple[int, int, int]], tuple[int, int]]
 
 
-def _records(path: Path, source: Path | bytes, lines: pl.Series) -> Records:
-    """The file's records: by polars when its quotes are plain (each line a record, fields
-    counted in polars, only the rows whose count differs looked at in Python), else by
-    Python's csv module (:func:`_python_records`)."""
+def _records(path: Path, source: Path | bytes, lines: pl.Series, skip: int = 0) -> Records:
+    """The file's records below its first ``skip`` lines (titles; ``lines`` are the lines after
+    them, and every line number counts from the first of them): by polars when its quotes are
+    plain (each line a record, fields counted in polars, only the rows whose count differs looked
+    at in Python), else by Python's csv module (:func:`_python_records`)."""
     has_quotes = lines.str.contains('"', literal=True)
     plain = not has_quotes.any() or lines.filter(has_quotes).str.contains(_PLAIN_QUOTES).all()
     if plain and lines.len():
         try:
             table = pl.read_csv(source, infer_schema=False, truncate_ragged_lines=True, raise_if_empty=False,
-                                quote_char='"')
+                                quote_char='"', skip_lines=skip)
         except pl.exceptions.PolarsError:
             table = None
         if table is not None and table.height == lines.len() - 1:
@@ -256,14 +256,14 @@ def _records(path: Path, source: Path | bytes, lines: pl.Series) -> Records:
                 pl.col("_line").cast(pl.Int64))
             last = table.height + 1 if table.height else None
             return table, last, list(suspect.select("_n", "fields", "effective").iter_rows()), (width, needed)
-    return _python_records(path, source)
+    return _python_records(path, source, skip)
 
 
-def _python_records(path: Path, source: Path | bytes) -> Records:
+def _python_records(path: Path, source: Path | bytes, skip: int = 0) -> Records:
     """:func:`_records` by Python's csv module: fields spanning lines, quotes inside fields."""
     text = source.decode("utf-8") if isinstance(source, bytes) else Path(source).read_text(encoding="utf-8")
     text = text.removeprefix("\ufeff")
-    physical = text.split("\n")
+    physical = text.split("\n")[skip:]
     if physical and physical[-1] == "":
         physical.pop()
     csv.field_size_limit(MAX_FIELD)
