@@ -231,7 +231,7 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> CheckResult | pl.LazyFram
     (contract_start ≤ internship end and terminated_date, else contract_end, else open-ended ≥
     internship start) was employed, not an unemployed trainee. A job that ended before the
     internship began, or one that starts after it ended, is not evidence. Where the employment
-    table was exported without 终止日期 (``terminated_date``), a contract signed before the
+    table was exported without 解除日期 (``terminated_date``), a contract signed before the
     internship may have been terminated before it began, and nothing says: only a contract
     signed during the internship is evidence, and an internship overlapped only by earlier
     contracts is skipped with the reason. Period: the internship. Money at risk: the person's
@@ -279,8 +279,8 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> CheckResult | pl.LazyFram
     return findings if skipped is None else CheckResult(findings, skipped)
 
 
-#: why an internship overlapped only by contracts signed before it is not judged without 终止日期
-TERMINATION_UNKNOWN = "劳动合同表未导出终止日期（terminated_date）：见习开始前签订的合同在见习期间是否仍有效无法确认"
+#: why an internship overlapped only by contracts signed before it is not judged without 解除日期
+TERMINATION_UNKNOWN = "劳动合同表未导出解除日期（terminated_date）：见习开始前签订的合同在见习期间是否仍有效无法确认"
 
 
 @rule(

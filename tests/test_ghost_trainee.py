@@ -200,7 +200,7 @@ def test_contracted_elsewhere_needs_employment() -> None:
 
 
 def test_without_termination_dates_only_a_contract_signed_during_the_internship_is_evidence() -> None:
-    """An employment export without 终止日期: a contract signed before the internship (to run to
+    """An employment export without 解除日期: a contract signed before the internship (to run to
     2025) may have been terminated before it began, and nothing says — skipped with the reason,
     never found. A contract signed during the internship still is evidence; with the column
     exported (blank: never terminated), the earlier contract is too."""

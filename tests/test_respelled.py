@@ -89,7 +89,7 @@ def test_a_world_exported_without_a_column_accuses_no_one_more(audited: tuple[Pa
     cell blank: the audit may find less (a rule that needs the column skips, and says so), but
     every finding it makes is one it made with the column, for no more money. Found this way:
     without 补贴类型 every 差额 read as a monthly claim (521 findings became 1,665 on a
-    3,000-trainee world), without 终止日期 contracts ended long before an internship counted as
+    3,000-trainee world), without 解除日期 contracts ended long before an internship counted as
     employment during it (+195), without 实际结束日期 or 结束原因 early hires lowered the real
     retention rate (+26, +39); and each column left blank read as a fact (every internship ran to
     term: 1,536; nobody graduated: 4,305)."""
