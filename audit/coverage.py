@@ -141,6 +141,10 @@ def run_coverage(run: RunDir, gaps: ReferenceGaps | None = None) -> dict[str, An
         pl.col("claims").sum().alias("judged"),
         pl.col("claims").filter(pl.col("secondary")).sum().alias("secondary"),
     )
+    not_run = (run.run.get("rules_skipped") or {}).get(MONTHLY_PRICING_RULE)
+    if not_run:  # the pricing rule did not run (补贴类型 not exported): no monthly claim was priced
+        unpriced = judged.select("province_code", pl.lit(not_run).alias("gap"), pl.col("judged").cast(pl.UInt32).alias("len"))
+        judged = judged.with_columns(pl.lit(0).alias("secondary"))
     missing = unpriced.group_by("province_code").agg(pl.col("len").sum().alias("unpriced"))
     by_gap = unpriced.sort(["province_code", "len", "gap"], descending=[False, True, False], nulls_last=True)
     provinces = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -117,6 +118,23 @@ def test_a_runs_coverage_adds_up(world: Path, tmp_path: Path) -> None:
     # the terminal summary reads the same figures
     assert f"判断月度申领 {m['judged']:,} 笔，已核算补贴标准 {m['priced']:,} 笔" in res.output
     assert "所有规则均已运行" not in res.output
+
+
+def test_without_claim_types_no_monthly_claim_is_priced_and_the_coverage_says_why(world: Path, tmp_path: Path) -> None:
+    """A claims export without 补贴类型: the pricing rule does not run (a 差额 cannot be told from
+    a monthly claim), so the coverage prices none and names the missing column, rather than
+    counting as priced every claim the rule never saw."""
+    shutil.copytree(world, tmp_path / "world")
+    path = tmp_path / "world" / "claims.csv"
+    pl.read_csv(path, infer_schema=False).drop("claim_type").write_csv(path)
+    res = CliRunner().invoke(main, ["run", str(tmp_path / "world"), "--month", "2026-11", "--out", str(tmp_path / "run"),
+                                    "--no-render", "--quiet"])
+    assert res.exit_code in (0, 1), res.output
+    cov = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))["coverage"]
+    m = cov["monthly"]
+    assert m["judged"] > 0 and m["priced"] == 0 and m["unpriced"] == m["judged"] and m["priced_on_secondary"] == 0
+    gaps = {g["gap"] for p in cov["provinces"] for g in p["unpriced_by_gap"]}
+    assert gaps == {"缺少输入列: claims.claim_type（补贴类型）"}
 
 
 def test_reference_check_lists_gaps_and_quarantines_bad_operator_rows(world: Path, tmp_path: Path) -> None:

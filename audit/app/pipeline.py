@@ -448,7 +448,7 @@ def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_mont
     t3 = time.perf_counter()
     # how much was judged, once: the terminal summary and the report read it from run.json
     written = rundir.RunDir(out_dir, {"audit_month": audit_month.strftime("%Y-%m"), "si_as_of": si_month.strftime("%Y-%m"),
-                                      "inputs": loaded.counts_dict()})
+                                      "inputs": loaded.counts_dict(), "rules_skipped": outcome.rules_skipped})
     coverage = run_coverage(written, gaps)
     timings["coverage"] = time.perf_counter() - t3
     summary = {
