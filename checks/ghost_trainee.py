@@ -239,16 +239,16 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> CheckResult | pl.LazyFram
     spans = _claimed_spans(t, policy)
     # without 实际结束日期 the internship may have ended on any day of its last claimed month: a
     # contract signed after that month's first day may be the next job (:func:`_next_job`)
-    signed_by = "internship_end" if t.exported("agreements", "actual_end_date") else "_last_month"
+    end = pl.col("internship_end")
+    signed_by = end if t.exported("agreements", "actual_end_date") else end.dt.month_start()
     overlaps = (
         (pl.col("employer_id") != pl.col("unit_id"))
-        & (pl.col("contract_start") <= pl.col(signed_by))
+        & (pl.col("contract_start") <= signed_by)
         & (pl.col("contract_until") >= pl.col("internship_start"))
     )
     hits = (
-        hjoin(_contracts_by_id(t), with_aliases(spans.select(
-            *KEYS, "internship_end", pl.col("internship_end").dt.month_start().alias("_last_month")), t, policy, alias="_pid"),
-            "_pid", narrow=lambda rows: rows.filter(overlaps))
+        hjoin(_contracts_by_id(t), with_aliases(spans.select(*KEYS, "internship_end"), t, policy, alias="_pid"), "_pid",
+              narrow=lambda rows: rows.filter(overlaps))
         .with_columns(
             pl.max_horizontal("contract_start", "internship_start").alias("overlap_from"),
             pl.min_horizontal("contract_until", "internship_end").alias("overlap_to"),

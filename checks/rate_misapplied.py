@@ -378,7 +378,8 @@ def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
         pl.lit("差额 before the end").alias("_kind"), pl.col("ag_end").alias("internship_end"),
         pl.lit(None, pl.Int64).alias("months_in_submission"), pl.lit(None, pl.List(pl.String)).alias("claims_in_submission"),
     )
-    unjudged = [skipped(late.filter(pl.col("expected_standard").is_null()), rate_skip_reason(), rate_skip_gap())]
+    unpriced = late.filter(pl.col("expected_standard").is_null()).join(lump.select("claim_id"), on="claim_id", how="anti")
+    unjudged = [skipped(unpriced, rate_skip_reason(), rate_skip_gap())]
     if not t.exported("agreements", "actual_end_date"):
         # the internship may have ended before its planned end (提前留用): a 差额 before that is not early
         unjudged.append(skipped(early, END_UNKNOWN))
@@ -395,7 +396,6 @@ def lump_sum_after_end(t: Tables, policy: Policy) -> CheckResult:
         ),
         pl.col("mode_one_plus_one_ref").alias("citation"),
     )
-    unjudged[0] = unjudged[0].join(lump.select("claim_id"), on="claim_id", how="anti")  # priced by the lump
     return CheckResult(findings, pl.concat(unjudged))
 
 
