@@ -8,6 +8,7 @@ expected result is whether the rule fires on it.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -110,3 +111,12 @@ def test_no_activity_evidence_shows_the_last_activity() -> None:
     for fact in ('"last_agreement_end":"2023-05-31"', '"last_position_closed":"2023-03-01"',
                  '"last_claim_month":"2023-05-01"', '"value":12'):
         assert fact in evidence
+
+
+def test_without_exit_dates_a_unit_with_an_exit_reason_has_exited() -> None:
+    """A units export without 退出日期 but with 退出情形: a dormant unit with a reason has exited
+    (when is not said) and is not listed as dormant; one without a reason still is."""
+    exited = dataclasses.replace(world(exit_date="2023-12-31"), absent={"units": ("exit_date",)})
+    assert run(d.no_activity, exited)[0].height == 0
+    listed = dataclasses.replace(world(), absent={"units": ("exit_date",)})
+    assert run(d.no_activity, listed)[0].height == 1

@@ -8,6 +8,7 @@ internship; namesakes and twins are other people.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -208,6 +209,27 @@ def test_overlapping(description, agreements, claims, expected) -> None:
     t = tables(units=UNITS, trainees=[trainee("P1")], agreements=agreements, claims=claims)
     found, _ = run(one_internship.overlapping, t)
     assert _found(found) == {e.key() for e in expected}, description
+
+
+def test_without_actual_end_dates_the_first_internship_overlaps_only_by_its_last_claimed_month() -> None:
+    """Agreements exported without 实际结束日期: the first internship (planned to 2024-02) was last
+    claimed for October and may have ended on any day of it. A second starting on 8 November does
+    not overlap it; one starting on 1 October does (the first was still claimed for October)."""
+    def case(start: str) -> object:
+        t = tables(units=UNITS, trainees=[trainee("P1")],
+                   agreements=[agreement("A1", "P1", "U1", "2023-09-01", "2024-02-29"),
+                               agreement("A2", "P1", "U2", start, "2024-06-30")],
+                   claims=[_monthly("C1", "U1", "P1", "2023-09", agreement_id="A1"),
+                           _monthly("C2", "U1", "P1", "2023-10", agreement_id="A1"),
+                           _monthly("C3", "U2", "P1", "2023-11", agreement_id="A2")])
+        return dataclasses.replace(t, absent={"agreements": ("actual_end_date",)})
+
+    assert run(one_internship.overlapping, case("2023-11-08"))[0].height == 0
+    found, _ = run(one_internship.overlapping, case("2023-10-01"))  # October: nothing of U2's claimed then
+    assert _found(found) == {Expect("P1", "U2").key()}
+    # look-alike: with the column exported (blank: the first ran to term), November overlaps
+    t = case("2023-11-08")
+    assert run(one_internship.overlapping, dataclasses.replace(t, absent={}))[0].height == 1
 
 
 def test_overlapping_twins_do_not_fire() -> None:

@@ -9,6 +9,7 @@ raised); Hunan's and Gansu's standard rates are unset (skipped, never guessed).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
@@ -308,6 +309,20 @@ def test_a_difference_paid_during_a_later_internship_pays_for_the_one_that_ended
     assert amounts == {}
     amounts, _, _ = flagged(rm.outside_agreement, world(agreements=agreements, claims=claims))
     assert amounts == {}
+
+
+def test_without_actual_end_dates_a_difference_before_the_planned_end_is_skipped():
+    """Agreements exported without 实际结束日期: the internship (planned to 2024-02-29) may have
+    ended early (提前留用), so a 差额 submitted in February is not called early — skipped with the
+    reason. Look-alike: with the column exported (blank: ran to term), it is found."""
+    claims = [claim("C1", JX, "P1", "2024-02", 2220.0, claim_type="差额", submitted="2024-02-10")]
+    t = world(agreements=[term()], claims=claims)
+    amounts, skips, _ = flagged(rm.lump_sum_after_end, dataclasses.replace(t, absent={"agreements": ("actual_end_date",)}))
+    assert amounts == {} and skips == {"C1"}
+    _, skipped = run(rm.lump_sum_after_end, dataclasses.replace(t, absent={"agreements": ("actual_end_date",)}))
+    assert skipped["reason"].to_list() == [rm.END_UNKNOWN]
+    amounts, skips, _ = flagged(rm.lump_sum_after_end, t)
+    assert amounts == {"C1": 2220.0} and skips == set()
 
 
 @pytest.mark.parametrize("desc, claims, expected", LUMP_EXTENDED, ids=[c[0] for c in LUMP_EXTENDED])

@@ -273,3 +273,16 @@ def test_a_blank_end_reason_completes_an_internship_that_reached_its_planned_end
     )
     done = ended_internships(t).select("ag_id", "completed").collect().sort("ag_id")
     assert done.rows() == [("A1", True), ("A2", True), ("A3", False), ("A4", True)]
+
+
+def test_an_early_end_with_no_reason_is_an_early_hire_only_where_the_unit_kept_the_trainee() -> None:
+    """结束原因 blank and the internship ended before its planned end: 提前留用 (completed) where the
+    unit retained the trainee — flagged retained (P1), or really retained: a contract and the
+    unit's insurance from the end (P2); otherwise (P3, a look-alike of an early leave) not
+    completed, as 提前离岗 is not."""
+    early = {"end_reason": None, "actual_end": "2023-12-31"}
+    t = world([{**early, "retained": True},
+               {**early, "contract": ("2024-01-01", None), "insured": months_from("2023-12", 6)},
+               early], audit_month="2024-12", si_as_of="2024-11")
+    done = person_retention(t, policy()).select("ag_id", "completed").collect().sort("ag_id")
+    assert done.rows() == [("A0", True), ("A1", True), ("A2", False)]
