@@ -124,8 +124,10 @@ EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX = 10_000, 99_999
 def _date_text(expr: pl.Expr) -> pl.Expr:
     """ASCII date text with every separator turned into ``-`` and any time of day removed."""
     text = clean_text(to_ascii(expr))
+    # "2023 年 7 月 5 日", "2023年7月份": the words' own spacing and 份 are no part of the date
+    text = text.str.replace_all(r"\s*([年月])(?:份)?\s*", "${1}").str.replace_all(r"\s+([日号])", "${1}")
     text = text.str.replace(r"[ T].*$", "")  # "2023-07-05 00:00:00", "2023-07-05T00:00:00"
-    text = text.str.replace_all(r"[年月/.]", "-").str.replace_all(r"[日号]", "")
+    text = text.str.replace_all(r"[年月/.\u2013\u2014]", "-").str.replace_all(r"[日号]", "")
     return text.str.strip_chars("-")
 
 
@@ -194,8 +196,10 @@ def parse_int(expr: pl.Expr) -> pl.Expr:
     return pl.when(text.str.contains(r"^[+-]?\d{1,18}$")).then(text).cast(pl.Int64, strict=False)
 
 
-TRUE_WORDS = ("是", "y", "yes", "1", "true", "t", "√", "✓", "✔", "有", "对")
-FALSE_WORDS = ("否", "n", "no", "0", "false", "f", "×", "✗", "✘", "无", "不是")
+#: the answer to a 是否… column, and the column's own words where they can mean nothing else
+#: (是否留用: 已留用 / 未留用; 列入…名录: 已列入 / 未列入)
+TRUE_WORDS = ("是", "y", "yes", "1", "true", "t", "√", "✓", "✔", "有", "对", "留用", "已留用", "列入", "已列入")
+FALSE_WORDS = ("否", "n", "no", "0", "false", "f", "×", "✗", "✘", "无", "不是", "未留用", "不留用", "未列入")
 
 
 def parse_bool(expr: pl.Expr) -> pl.Expr:

@@ -221,22 +221,30 @@ EDUCATION_SPELLINGS = vocabulary({
     "其他": ("其它",),
 })
 
+#: other headers of the ID columns met in 人社, 社保 and 市场监管 exports. A header is read as a
+#: column only where it can name nothing else in that table (the 社会保障号码 of a resident is
+#: the 公民身份号码, GB 11643; 协议号 is the agreement's number in every export seen).
+PERSON_ID_ALIASES = ("公民身份号码", "身份证号码", "居民身份证号码", "公民身份证号码", "身份证件号码", "证件号码",
+                     "社会保障号码")
+UNIT_ID_ALIASES = ("单位统一社会信用代码", "单位社会信用代码", "社会信用代码", "见习单位统一社会信用代码")
+AGREEMENT_ID_ALIASES = ("见习协议编号", "协议号")
+
 UNITS = TableSpec(
     "units",
     "见习单位",
     (
-        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
-        C("unit_name", "单位名称", K.STR, required=True, not_null=True),
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True, aliases=UNIT_ID_ALIASES),
+        C("unit_name", "单位名称", K.STR, required=True, not_null=True, aliases=("见习单位名称", "单位全称")),
         C("county_code", "所在地区划代码", K.COUNTY, required=True, not_null=True, aliases=("区划代码", "所属地区")),
-        C("legal_rep_id", "法定代表人身份证号", K.PERSON_ID),
+        C("legal_rep_id", "法定代表人身份证号", K.PERSON_ID, aliases=("法定代表人身份证号码", "法定代表人证件号码")),
         C("legal_rep_name", "法定代表人", K.STR, aliases=("法定代表人姓名",)),
         C("phone", "联系电话", K.STR),
         C("bank_account", "基本账户账号", K.STR, aliases=("银行账号", "基本存款账户")),
         C("address", "单位地址", K.STR),
-        C("staff_count", "在职职工人数", K.INT),
+        C("staff_count", "在职职工人数", K.INT, aliases=("职工人数", "在职人数")),
         C("is_benchmark", "是否就业见习标杆单位", K.BOOL, aliases=("标杆单位",)),
-        C("approved_date", "认定日期", K.DATE, required=True, not_null=True),
-        C("exit_date", "退出日期", K.DATE, blank_is_unexported=True),
+        C("approved_date", "认定日期", K.DATE, required=True, not_null=True, aliases=("认定时间", "见习单位认定日期")),
+        C("exit_date", "退出日期", K.DATE, blank_is_unexported=True, aliases=("退出时间", "摘牌日期")),
         C("exit_reason", "退出情形", K.INT),
     ),
     key=("unit_id",),
@@ -247,12 +255,12 @@ TRAINEES = TableSpec(
     "trainees",
     "见习人员",
     (
-        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=("公民身份号码", "身份证号码")),
-        C("name", "姓名", K.STR, required=True, not_null=True),
+        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=PERSON_ID_ALIASES),
+        C("name", "姓名", K.STR, required=True, not_null=True, aliases=("见习人员姓名", "人员姓名")),
         C("education", "学历", K.ENUM, values=EDUCATION, spellings=EDUCATION_SPELLINGS, keeps_raw=False,
           unknown_blank=True),
-        C("graduation_date", "毕业离校日期", K.DATE, aliases=("毕业时间", "离校日期"), blank_is_unexported=True),
-        C("unemployment_reg_date", "失业登记日期", K.DATE, blank_is_unexported=True),
+        C("graduation_date", "毕业离校日期", K.DATE, aliases=("毕业时间", "离校日期", "毕业日期", "毕业离校时间"), blank_is_unexported=True),
+        C("unemployment_reg_date", "失业登记日期", K.DATE, blank_is_unexported=True, aliases=("失业登记时间",)),
         C("phone", "手机号码", K.STR, aliases=("联系电话",)),
         C("bank_card", "社保卡/银行卡号", K.STR, aliases=("银行卡号", "社保卡号")),
     ),
@@ -264,18 +272,21 @@ AGREEMENTS = TableSpec(
     "agreements",
     "见习协议",
     (
-        C("agreement_id", "协议编号", K.STR, required=True, not_null=True),
-        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=("公民身份号码", "身份证号码")),
-        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("agreement_id", "协议编号", K.STR, required=True, not_null=True, aliases=AGREEMENT_ID_ALIASES),
+        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=PERSON_ID_ALIASES),
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True, aliases=UNIT_ID_ALIASES),
         C("position_id", "岗位编号", K.STR),
-        C("start_date", "见习开始日期", K.DATE, required=True, not_null=True),
-        C("planned_end_date", "约定结束日期", K.DATE, required=True, not_null=True),
-        C("actual_end_date", "实际结束日期", K.DATE, blank_is_unexported=True),
+        C("start_date", "见习开始日期", K.DATE, required=True, not_null=True,
+          aliases=("见习开始时间", "见习起始日期", "协议开始日期")),
+        C("planned_end_date", "约定结束日期", K.DATE, required=True, not_null=True,
+          aliases=("约定结束时间", "约定见习结束日期", "协议结束日期", "计划结束日期")),
+        C("actual_end_date", "实际结束日期", K.DATE, blank_is_unexported=True,
+          aliases=("实际结束时间", "实际见习结束日期")),
         C("end_reason", "结束原因", K.ENUM, values=END_REASONS, spellings=END_REASON_SPELLINGS, keeps_raw=False,
           unknown_blank=True, blank_is_unexported=True),
         C("retained", "是否留用", K.BOOL, blank_is_unexported=True),
-        C("allowance_monthly", "月基本生活费", K.MONEY),
-        C("approved_date", "协议审核日期", K.DATE),
+        C("allowance_monthly", "月基本生活费", K.MONEY, aliases=("每月基本生活费", "基本生活费标准")),
+        C("approved_date", "协议审核日期", K.DATE, aliases=("协议审核时间",)),
     ),
     key=("agreement_id",),
     required=True,
@@ -286,19 +297,20 @@ CLAIMS = TableSpec(
     "claims",
     "补贴申领明细",
     (
-        C("claim_id", "申领编号", K.STR, required=True, not_null=True),
-        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
-        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=("公民身份号码", "身份证号码")),
-        C("agreement_id", "协议编号", K.STR),
-        C("claim_month", "补贴所属月份", K.MONTH, required=True, not_null=True),
+        C("claim_id", "申领编号", K.STR, required=True, not_null=True, aliases=("申领单号", "申请编号")),
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True, aliases=UNIT_ID_ALIASES),
+        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=PERSON_ID_ALIASES),
+        C("agreement_id", "协议编号", K.STR, aliases=AGREEMENT_ID_ALIASES),
+        C("claim_month", "补贴所属月份", K.MONTH, required=True, not_null=True,
+          aliases=("补贴所属期", "补贴所属年月", "补贴月份", "所属月份", "所属年月")),
         C("claim_type", "补贴类型", K.ENUM, values=CLAIM_TYPES, spellings=CLAIM_TYPE_SPELLINGS, keeps_raw=False,
           blank_is_unexported=True),
-        C("working_days", "当月见习工作日数", K.INT),
+        C("working_days", "当月见习工作日数", K.INT, aliases=("见习工作日数", "当月见习天数")),
         C("rate_basis", "补贴标准档次", K.ENUM, values=RATE_BASES, spellings=RATE_BASIS_SPELLINGS, keeps_raw=False),
-        C("amount", "申领金额", K.MONEY, required=True, not_null=True),
-        C("insurance_amount", "综合保险补贴", K.MONEY),
-        C("submitted_date", "申领日期", K.DATE, required=True, not_null=True),
-        C("paid_date", "拨付日期", K.DATE, blank_is_unexported=True),
+        C("amount", "申领金额", K.MONEY, required=True, not_null=True, aliases=("申领补贴金额", "申请金额", "见习补贴金额")),
+        C("insurance_amount", "综合保险补贴", K.MONEY, aliases=("综合保险补贴金额",)),
+        C("submitted_date", "申领日期", K.DATE, required=True, not_null=True, aliases=("申领时间", "申请日期", "申报日期")),
+        C("paid_date", "拨付日期", K.DATE, blank_is_unexported=True, aliases=("拨付时间",)),
         C("handling_county_code", "经办机构区划代码", K.COUNTY),
     ),
     key=("claim_id",),
@@ -314,9 +326,9 @@ SOCIAL_INSURANCE = TableSpec(
     "social_insurance",
     "社保缴费记录",
     (
-        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=("公民身份号码", "身份证号码")),
-        C("employer_id", "缴费单位统一社会信用代码", K.USCC, required=True, aliases=("单位统一社会信用代码", "缴费单位")),
-        C("month", "缴费所属月份", K.MONTH, required=True, not_null=True, aliases=("费款所属期",)),
+        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=PERSON_ID_ALIASES),
+        C("employer_id", "缴费单位统一社会信用代码", K.USCC, required=True, aliases=("单位统一社会信用代码", "缴费单位社会信用代码", "缴费单位")),
+        C("month", "缴费所属月份", K.MONTH, required=True, not_null=True, aliases=("费款所属期", "缴费月份", "缴费年月")),
         C("insurance_type", "险种", K.ENUM, required=True, values=INSURANCE_TYPES, spellings=INSURANCE_TYPE_SPELLINGS,
           keeps_raw=False),
         C("payer_type", "缴费类型", K.ENUM, values=PAYER_TYPES, spellings=PAYER_TYPE_SPELLINGS, keeps_raw=False),
@@ -328,8 +340,8 @@ ALLOWANCE_PAYMENTS = TableSpec(
     "allowance_payments",
     "基本生活费发放明细",
     (
-        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True),
-        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=PERSON_ID_ALIASES),
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True, aliases=UNIT_ID_ALIASES),
         C("month", "所属月份", K.MONTH, required=True, not_null=True),
         C("amount", "发放金额", K.MONEY, required=True, not_null=True),
         C("paid_date", "发放日期", K.DATE),
@@ -341,12 +353,12 @@ EMPLOYMENT = TableSpec(
     "employment",
     "就业登记/劳动合同",
     (
-        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True),
+        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=PERSON_ID_ALIASES),
         C("employer_id", "用人单位统一社会信用代码", K.USCC, required=True, not_null=True),
-        C("contract_start", "合同开始日期", K.DATE, required=True, not_null=True),
-        C("contract_end", "合同结束日期", K.DATE),
+        C("contract_start", "合同开始日期", K.DATE, required=True, not_null=True, aliases=("劳动合同开始日期", "合同起始日期")),
+        C("contract_end", "合同结束日期", K.DATE, aliases=("劳动合同结束日期", "合同终止日期")),
         C("contract_type", "合同类型", K.STR),
-        C("terminated_date", "解除日期", K.DATE, blank_is_unexported=True),
+        C("terminated_date", "解除日期", K.DATE, blank_is_unexported=True, aliases=("合同解除日期", "解除时间")),
     ),
 )
 
@@ -355,7 +367,7 @@ POSITIONS = TableSpec(
     "见习岗位",
     (
         C("position_id", "岗位编号", K.STR, required=True, not_null=True),
-        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True, aliases=UNIT_ID_ALIASES),
         C("title", "岗位名称", K.STR),
         C("category", "岗位类别", K.ENUM, values=POSITION_CATEGORIES),
         C("posted_date", "发布日期", K.DATE, required=True, not_null=True),
@@ -370,7 +382,7 @@ MARKET_REGISTRY = TableSpec(
     "market_registry",
     "市场主体登记",
     (
-        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True, aliases=UNIT_ID_ALIASES),
         C("reg_status", "登记状态", K.ENUM, required=True, values=REG_STATUSES, spellings=REG_STATUS_SPELLINGS),
         C("status_date", "状态日期", K.DATE),
         C("abnormal_listed", "列入经营异常名录", K.BOOL),
@@ -385,7 +397,7 @@ RETENTION_DECLARATIONS = TableSpec(
     "retention_declarations",
     "留用申报",
     (
-        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True, aliases=UNIT_ID_ALIASES),
         C("year", "年度", K.INT, required=True, not_null=True, bounds=(1990, 2100)),
         C("completed_count", "见习期满人数", K.INT, required=True),
         C("retained_count", "留用人数", K.INT, required=True),
@@ -411,8 +423,8 @@ DEATHS = TableSpec(
     "deaths",
     "死亡登记",
     (
-        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True),
-        C("death_date", "死亡日期", K.DATE, required=True, not_null=True),
+        C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=PERSON_ID_ALIASES),
+        C("death_date", "死亡日期", K.DATE, required=True, not_null=True, aliases=("死亡时间",)),
     ),
 )
 
@@ -420,10 +432,10 @@ BANS = TableSpec(
     "bans",
     "禁入单位名单",
     (
-        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True, aliases=UNIT_ID_ALIASES),
         C("unit_name", "单位名称", K.STR),
         C("county_code", "所在地区划代码", K.COUNTY, required=True, not_null=True, aliases=("区划代码", "所属地区")),
-        C("legal_rep_id", "法定代表人身份证号", K.PERSON_ID),
+        C("legal_rep_id", "法定代表人身份证号", K.PERSON_ID, aliases=("法定代表人身份证号码", "法定代表人证件号码")),
         C("legal_rep_name", "法定代表人", K.STR, aliases=("法定代表人姓名",)),
         C("exit_date", "退出日期", K.DATE, required=True, not_null=True, aliases=("摘牌日期",)),
         C("exit_reason", "退出情形", K.INT, required=True, not_null=True),
@@ -559,7 +571,7 @@ OUTCOMES = TableSpec(
 SAMPLE_OUTCOMES = TableSpec(
     "sample_outcomes",
     "抽查结果",
-    (C("claim_id", "申领编号", K.STR, required=True, not_null=True), *VERDICT_COLUMNS),
+    (C("claim_id", "申领编号", K.STR, required=True, not_null=True, aliases=("申领单号", "申请编号")), *VERDICT_COLUMNS),
 )
 
 #: an exit list a county sends back: its 县区核实结论 per unit, and the 摘牌 date where done
@@ -568,7 +580,7 @@ EXIT_REPLIES = TableSpec(
     "exit_replies",
     "退出名单县区核实结论",
     (
-        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True, aliases=UNIT_ID_ALIASES),
         C("conclusion", "县区核实结论", K.ENUM, required=True, values=EXIT_REPLY_VALUES),
         C("exit_date", "摘牌日期", K.DATE, aliases=("退出日期",)),
         C("decided_date", "核实日期", K.DATE),

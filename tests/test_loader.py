@@ -98,6 +98,8 @@ HEADERS = [
     ("Chinese", "身份证号,姓名", "person_id"),
     ("spaces around", " 身份证号 , 姓名 ", "person_id"),
     ("alias", "公民身份号码,姓名", "person_id"),
+    ("社会保障号码 is the ID", "社会保障号码,见习人员姓名", "person_id"),
+    ("证件号码", "证件号码,人员姓名", "person_id"),
     ("full-width brackets and unit", "身份证号（18位）,姓名", "person_id"),
     ("required marker", "*身份证号,*姓名", "person_id"),
 ]
@@ -109,6 +111,30 @@ def test_header_spellings(tmp_path: Path, header: str) -> None:
     loaded = load_inputs(write_inputs(tmp_path, trainees=content))
     assert loaded.tables["trainees"]["person_id"].to_list() == [P1]
     assert loaded.unknown_columns["trainees"] == []
+
+
+def test_claims_under_other_headers_of_their_columns(tmp_path: Path) -> None:
+    """A claims export headed with the other names its columns go by (申请编号, 单位社会信用代码,
+    证件号码, 协议号, 补贴所属期, 申请金额（元）, 申报日期) reads as the canonical one: no column
+    missing, none extra."""
+    content = ("申请编号,单位社会信用代码,证件号码,协议号,补贴所属期,补贴类型,申请金额（元）,申报日期\n"
+               f"C1,{U1},{P1},A1,2023年7月份,月度,1500,2023 年 8 月 5 日\n")
+    loaded = load_inputs(write_inputs(tmp_path, claims=content))
+    claims = loaded.tables["claims"]
+    assert loaded.unknown_columns["claims"] == []
+    assert claims.select("claim_id", "unit_id", "person_id", "agreement_id", "claim_month", "amount",
+                         "submitted_date").rows() == [("C1", U1, P1, "A1", dt.date(2023, 7, 1), 1500.0,
+                                                       dt.date(2023, 8, 5))]
+
+
+def test_a_header_named_twice_keeps_the_contracts_own(tmp_path: Path) -> None:
+    """申领金额 and 申请金额 side by side: the contract's own header is the amount, the other an
+    extra column kept as it is."""
+    content = ("申领编号,统一社会信用代码,身份证号,补贴所属月份,补贴类型,申领金额,申请金额,申领日期\n"
+               f"C1,{U1},{P1},2023-07,月度,1500,1800,2023-08-05\n")
+    loaded = load_inputs(write_inputs(tmp_path, claims=content))
+    assert loaded.tables["claims"]["amount"].to_list() == [1500.0]
+    assert loaded.unknown_columns["claims"] == ["申请金额"]
 
 
 def test_full_width_slash_in_header(tmp_path: Path) -> None:

@@ -27,7 +27,14 @@ DATES = [
     ("with time of day", "2023-07-05 00:00:00", D(2023, 7, 5)),
     ("full-width digits", "２０２３－０７－０５", D(2023, 7, 5)),
     ("surrounding spaces", "  2023-07-05 ", D(2023, 7, 5)),
+    ("spaced Chinese", "2023 年 7 月 5 日", D(2023, 7, 5)),
+    ("Chinese with time of day", "2023年7月5日 08:30", D(2023, 7, 5)),
+    ("spaced Chinese with time of day", "2023 年 7 月 5 日 08:30:00", D(2023, 7, 5)),
+    ("with weekday", "2023/7/5 星期三", D(2023, 7, 5)),
+    ("em dashes", "2023\u201407\u201405", D(2023, 7, 5)),
     ("no such day", "2023-02-30", None),
+    ("no such day, spaced", "2023 年 2 月 30 日", None),
+    ("two-digit year is not guessed", "23/7/5", None),
     ("words", "七月五日", None),
     ("a year alone is not a serial", "2023", None),
     ("blank", "", None),
@@ -49,6 +56,9 @@ MONTHS = [
     ("a full date gives its month", "2023-07-05", D(2023, 7, 1)),
     ("Chinese full date", "2023年7月19日", D(2023, 7, 1)),
     ("Excel serial", "45112", D(2023, 7, 1)),
+    ("with 份", "2023年7月份", D(2023, 7, 1)),
+    ("spaced Chinese", "2023 年 7 月", D(2023, 7, 1)),
+    ("two-digit year is not guessed", "23年7月", None),
     ("month 13", "2023-13", None),
     ("month 13 in Chinese", "2023年13月", None),
     ("garbage", "last July", None),
@@ -107,7 +117,9 @@ def test_parse_int(text: str, expected: int | None) -> None:
 
 
 BOOLS = [("是", True), ("否", False), ("Y", True), ("n", False), ("1", True), ("0", False), ("true", True),
-         ("FALSE", False), ("√", True), ("×", False), ("１", True), ("maybe", None), (None, None)]
+         ("FALSE", False), ("√", True), ("×", False), ("１", True), ("maybe", None), (None, None),
+         ("已留用", True), ("未留用", False), ("不留用", False), ("已列入", True), ("未列入", False),
+         ("留用率", None), ("已", None)]
 
 
 @pytest.mark.parametrize("text,expected", BOOLS)
