@@ -179,6 +179,37 @@ def test_every_file_read_is_recorded_with_its_size_and_sha256(tmp_path: Path) ->
     assert load_inputs(data, tmp_path / "out").input_files == expected
 
 
+def test_files_named_in_chinese_are_their_tables(tmp_path: Path) -> None:
+    """补贴申领明细.csv is the claims, 就业登记／劳动合同.csv (no slash can be in a file name) the
+    employment; a file named like neither is still ignored with a note."""
+    write_inputs(tmp_path)
+    (tmp_path / "claims.csv").rename(tmp_path / "补贴申领明细.csv")
+    (tmp_path / "就业登记劳动合同.csv").write_text("身份证号,用人单位统一社会信用代码,合同开始日期\n"
+                                            f"{P1},{U2},2023-09-01\n")
+    (tmp_path / "补贴申领明细（备份）.csv").write_text("a,b\n1,2\n")
+    loaded = load_inputs(tmp_path)
+    assert loaded.tables["claims"]["claim_id"].to_list() == ["C1", "C2", "C3"]
+    assert loaded.tables["employment"]["employer_id"].to_list() == [U2]
+    assert "补贴申领明细（备份）.csv" in loaded.counts_text()
+
+
+def test_a_table_and_its_chinese_twin_is_an_input_error(tmp_path: Path) -> None:
+    write_inputs(tmp_path)
+    (tmp_path / "见习单位.csv").write_bytes((tmp_path / "units.csv").read_bytes())
+    with pytest.raises(InputError, match=r"two files for table units"):
+        load_inputs(tmp_path)
+
+
+@pytest.mark.parametrize("name", ["claims.xls", "补贴申领明细.xls", "employment.et", "deaths.tsv"])
+def test_a_table_in_a_format_not_read_is_named_with_what_to_do(tmp_path: Path, name: str) -> None:
+    """An old .xls, a WPS sheet or tab-separated text named like a table is not passed over as an
+    unknown file (the run would go on without the table): it is refused, saying how to save it."""
+    write_inputs(tmp_path)
+    (tmp_path / name).write_bytes(b"\xd0\xcf\x11\xe0 not read")
+    with pytest.raises(InputError, match=rf"{name}: .*save it as"):
+        load_inputs(tmp_path)
+
+
 def test_two_files_for_one_table_is_an_input_error(tmp_path: Path) -> None:
     write_inputs(tmp_path)
     pl.DataFrame({"claim_id": ["C9"]}).write_parquet(tmp_path / "claims.parquet")

@@ -8,9 +8,34 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from audit.normalise import to_ascii_str
 from audit.schema import REQUIRED_TABLES, SPECS
 
 SUFFIXES = (".csv", ".xlsx", ".parquet")
+#: formats an export may come in that the loader does not read, and what to do instead
+UNREAD_FORMATS = {
+    ".xls": "旧版 Excel 格式，请另存为 .xlsx 或 CSV / the old Excel format: save it as .xlsx or CSV",
+    ".et": "WPS 表格格式，请另存为 .xlsx 或 CSV / a WPS sheet: save it as .xlsx or CSV",
+    ".xlsm": "含宏的 Excel 格式，请另存为 .xlsx / an Excel file with macros: save it as .xlsx",
+    ".ods": "OpenDocument 表格，请另存为 .xlsx 或 CSV / an OpenDocument sheet: save it as .xlsx or CSV",
+    ".txt": "文本文件，请改为 .csv / a text file: name it .csv if it is comma-separated",
+    ".tsv": "制表符分隔文本，请另存为 CSV / tab-separated text: save it as CSV",
+}
+
+
+def _name_key(text: str) -> str:
+    """A file's stem as compared with a table's names: no spaces or slashes, lower case, ASCII
+    forms of full-width characters (``见习单位.xlsx``, ``就业登记劳动合同.csv``, ``Claims.CSV``)."""
+    return "".join(ch for ch in to_ascii_str(text) if not ch.isspace() and ch not in "/\\、").lower()
+
+
+#: a table's canonical name and its Chinese one (:attr:`audit.schema.TableSpec.zh`) → the table
+TABLE_OF_NAME = {key: name for name, spec in SPECS.items() for key in (_name_key(name), _name_key(spec.zh))}
+
+
+def table_named(stem: str) -> str | None:
+    """The table a file is named after (its canonical or its Chinese name), or None."""
+    return TABLE_OF_NAME.get(_name_key(stem))
 
 
 class InputError(Exception):
@@ -30,8 +55,12 @@ def discover(input_dir: Path, only: Iterable[str] | None = None) -> tuple[dict[s
     for path in entries:
         if path.name.startswith((".", "~$")):
             continue
-        table = path.stem.strip().lower()
-        named_like_table = path.suffix.lower() in SUFFIXES and table in SPECS
+        table = table_named(path.stem)
+        if table is not None and path.suffix.lower() in UNREAD_FORMATS and path.is_file() and (
+                wanted is None or table in wanted):
+            raise InputError(f"{path.name}: {UNREAD_FORMATS[path.suffix.lower()]} "
+                             f"(table {table} ({SPECS[table].zh}))")
+        named_like_table = path.suffix.lower() in SUFFIXES and table is not None
         if not path.is_file():
             if named_like_table and (wanted is None or table in wanted):
                 # a directory (or a device) where the table's file should be

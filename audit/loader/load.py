@@ -14,7 +14,7 @@ from typing import Any
 
 import polars as pl
 
-from audit.loader.discovery import InputError, digest_files, discover
+from audit.loader.discovery import InputError, digest_files, discover, table_named
 from audit.loader.headers import shown_name
 from audit.loader.normalised import (
     COUNTS_SCHEMA,
@@ -255,7 +255,10 @@ def load_table(path: Path, table: str | None = None) -> tuple[NormalisedTable, l
     the file cannot be used. For tools and tests that look at one file without a whole input
     directory around it."""
     path = Path(path)
-    spec = SPECS[table or path.stem.strip().lower()]
+    named = table or table_named(path.stem)
+    if named is None:
+        raise InputError(f"{path.name}: not named after a table of the contract")
+    spec = SPECS[named]
     notes: list[str] = []
     errors: list[str] = []
     with _unreadable_is_input_error(path):
