@@ -57,6 +57,7 @@ CHECKS: tuple[Check, ...] = tuple(c for m in MODULES for c in m.CHECKS)
 SHARED: tuple[Shared, ...] = (
     _identity.identity_links,
     _identity.person_aliases,  # every ID of each person known under several
+    _identity.unresolved_ids,  # IDs failing their check that nothing links to a valid one
     one_internship.person_internships,
     _internships.unit_internships,
     ghost_trainee.insurance_near_internships,

@@ -250,6 +250,43 @@ def is_linked(t: Tables, policy: Policy, on: str = "person_id") -> pl.Expr:
     return pl.col(on).is_in(linked_ids(t, policy).collect().to_series().implode())
 
 
+#: the statuses of an ID that names no one as written (:func:`audit.normalise.person_id_table`)
+SUSPECT_STATUSES = ("bad_check", "malformed")
+#: why a rule that accuses on what the registries do NOT hold under a person's ID leaves a person
+#: known only under an ID that fails its check unjudged (RULES.md §8, "One person across registries")
+UNRESOLVED_ID = ("身份证号校验码错误或格式不符，且见习人员登记中无可佐证的正确证件号：其他登记可能以正确证件号记录此人，"
+                 "“查无记录”不作为依据，未判断 / the ID fails its check and no registration corroborates the valid one: "
+                 "the registries may hold the person under it, so finding nothing under this ID proves nothing")
+GAP_UNRESOLVED_ID = "证件号校验失败且无法对应"
+
+
+@shared(tables=("trainees", "agreements", "claims"), uses=(identity_links,))
+def unresolved_ids(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """``person_id``: the IDs of the trainee register, agreements and claims that fail their check
+    (bad_check, malformed) and that no corroborated link (:func:`identity_links`) ties to a valid
+    ID — a few, usually none. Nothing found in another registry under such an ID proves nothing:
+    a registry that checks IDs holds the person under the valid one. The rules that accuse on an
+    absence (no allowance paid, no contract or insurance after retention) skip them."""
+    suspect = [tbl.filter(pl.col("person_id_status").is_in(SUSPECT_STATUSES)).select(pl.col("person_id").cast(pl.String))
+               for tbl in (t.trainees, t.agreements, t.claims)]
+    return (pl.concat(suspect).drop_nulls().unique()
+            .join(identity_links(t, policy).select("person_id"), on="person_id", how="anti").sort("person_id"))
+
+
+def unknown_to(t: Tables, policy: Policy, *registries: pl.LazyFrame, on: str = "person_id") -> pl.Expr:
+    """Whether ``on`` is an ID of :func:`unresolved_ids` that none of ``registries`` (frames with
+    a ``person_id``) writes: where a registry does write it, it is that registry's name for the
+    person, and what it lacks under it is evidence. The few IDs are collected into the expression
+    (as :func:`is_linked` does); with none, the registries are not read."""
+    ids = unresolved_ids(t, policy).collect().to_series()
+    if ids.is_empty():
+        return pl.lit(False)
+    wanted = ids.implode()
+    written = pl.concat([r.select(pl.col("person_id").cast(pl.String)).filter(pl.col("person_id").is_in(wanted))
+                         for r in registries]).unique().collect().to_series()
+    return pl.col(on).is_in(ids.filter(~ids.is_in(written.implode())).implode()).fill_null(False)
+
+
 def identity_evidence(t: Tables, policy: Policy, on: str = "person_id") -> pl.LazyFrame:
     """``on`` → ``identity_links``: the person's other IDs (person_id, link, link_via), for the
     evidence of a finding that matched rows under them; only IDs that have any."""

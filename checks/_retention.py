@@ -21,6 +21,11 @@ Definitions (the evidence of every retention finding records them):
   under a corroborated typo whose contract and insurance carry the valid ID is retained.
 - Real rate = really retained / completed; declared rate = the agreements' ``retained`` flags
   over the same completed internships, and ``retention_declarations`` where given (the larger).
+  A person registered under an ID that fails its check, that nothing ties to a valid one and that
+  neither the insurance nor the contracts write is *unverifiable*: the registries may hold the
+  person under the valid ID. A unit-year below the threshold only while they count as not
+  retained (``real_rate_at_most``, every one of them counted retained, reaches it) is
+  ``undecided``: the rules that rest on the rate skip it.
 - *Relabelled* early leave: an internship ended 提前离岗 whose actual end falls within the last
   month of the planned term, or whose person has a contract with the unit in the window or the
   unit's insurance in the months right after the end.
@@ -50,7 +55,7 @@ from checks._expected import (
     claim_rate_keys,
     claims_in_agreement,
 )
-from checks._identity import person_aliases, with_aliases
+from checks._identity import person_aliases, unknown_to, unresolved_ids, with_aliases
 from checks._internships import chain_agreements
 from checks._registries import employer_insurance, labour_contracts
 from checks._runs import first_in_run, new_run
@@ -71,6 +76,11 @@ YEAR_BASIS = "calendar_year"  # the only basis the recomputation implements
 # every parameter of the definition, as the rules that rest on it list them
 DEFINITION_PARAMS = ("retention.year_basis", "retention.denominator", "retention.requires_labour_contract",
                      "retention.requires_social_insurance")
+#: why a unit-year below the threshold only while its unverifiable people count as not retained
+#: is not judged (:func:`unit_years`, ``undecided``)
+UNVERIFIABLE = ("核实留用率低于达标线，但有见习人员的身份证号校验失败、无可佐证的正确证件号，社保和劳动合同登记中均无此号："
+                "其可能以正确证件号留用，计为留用则达到达标线，未判断 / below the threshold only while people under IDs that "
+                "fail their check (and that no registry writes) count as not retained: not judged")
 UNSUPPORTED_DEFINITION = "该省留用率定义（计算期间或分母）与本审计按自然年、完成见习人数重算的口径不同，未判断"
 DENOMINATOR = "completed_or_hired_early"  # the 汇总表's 完成见习 (COMPLETED_REASONS)
 
@@ -131,7 +141,7 @@ def ended_internships(t: Tables) -> pl.LazyFrame:
     detection=("retention.contract_window_days", "retention.min_contract_months",
                "retention.min_insured_months_after"),
     context=("audit_month", "si_as_of"),
-    uses=(person_aliases,),
+    uses=(person_aliases, unresolved_ids),
 )
 def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     """Each ended internship (:func:`ended_internships`) with its contract and insurance evidence
@@ -143,12 +153,15 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     insurance_stop_month (first month of the visible stop, null where the run reaches si_as_of),
     insured_right_after, insurance_judged, insurance_ok;
     requires_contract, requires_insurance (the province's law on the internship's end; unset:
-    both required, RULES.md §8); really_retained; relabelled.
+    both required, RULES.md §8); really_retained; relabelled; identity_unknown (not retained as
+    far as the registries show, but under an ID nothing resolves that neither registry writes:
+    :func:`checks._identity.unknown_to` — whether the person was retained is unknown).
     """
     window = int(policy.detect("retention.contract_window_days"))
     min_contract = int(policy.detect("retention.min_contract_months"))
     min_run = int(policy.detect("retention.min_insured_months_after"))
     ended = ended_internships(t)
+    registries = [t.social_insurance] + ([t.employment] if t.employment is not None else [])
     keys = ended.select("_iid", "person_id", "unit_id", "internship_start", "ag_end")
     # each internship once per ID of its person: the registries' rows under any of them count
     by_id = with_aliases(keys, t, policy, alias="_pid").drop("person_id")
@@ -236,6 +249,9 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
         .with_columns((pl.col("completed") | (pl.col("_ended_early_unsaid")
                                               & (pl.col("declared_retained") | pl.col("really_retained")))).alias("completed"))
         .drop("_ended_early_unsaid")
+        # not retained as far as the registries show — under an ID that fails its check, that no
+        # registration ties to a valid one and that neither registry writes: unknown, not "no"
+        .with_columns((~pl.col("really_retained") & unknown_to(t, policy, *registries)).alias("identity_unknown"))
         .with_columns(
             (
                 (pl.col("ag_end_reason") == EARLY_LEAVE)
@@ -292,11 +308,14 @@ def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
         (pl.col("completed") & pl.col("declared_retained")).sum().cast(pl.Int64).alias("declared_retained"),
         pl.col("relabelled").sum().cast(pl.Int64).alias("relabelled"),
         (pl.col("relabelled") & pl.col("really_retained")).sum().cast(pl.Int64).alias("relabelled_retained"),
+        (pl.col("completed") & pl.col("identity_unknown")).sum().cast(pl.Int64).alias("unverifiable"),
+        (pl.col("relabelled") & pl.col("identity_unknown")).sum().cast(pl.Int64).alias("_relabelled_unverifiable"),
     )
     diffs = difference_claims(t, policy)
     diff_keys = diffs.select("unit_id", "year").unique()
     frame = counts.join(diff_keys, on=["unit_id", "year"], how="full", coalesce=True).with_columns(
-        pl.col("completed", "really_retained", "declared_retained", "relabelled", "relabelled_retained").fill_null(0)
+        pl.col("completed", "really_retained", "declared_retained", "relabelled", "relabelled_retained", "unverifiable",
+               "_relabelled_unverifiable").fill_null(0)
     )
     if t.retention_declarations is not None:
         decl = (
@@ -315,6 +334,8 @@ def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
         .pipe(attach_params, policy, on="_year_end", names=YEAR_PARAMS)
         .with_columns(
             rate("really_retained", "completed").alias("real_rate"),
+            # the most the real rate can be: every person whose retention is unknown counted retained
+            ((pl.col("really_retained") + pl.col("unverifiable")) / pl.col("completed")).alias("real_rate_at_most"),
             rate("declared_retained", "completed").alias("declared_rate_flags"),
             rate("decl_retained", "decl_completed").alias("declared_rate_declarations"),
             (pl.col("completed") + pl.col("relabelled")).alias("corrected_completed"),
@@ -330,14 +351,21 @@ def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
         .with_columns(
             pl.max_horizontal("declared_rate_flags", "declared_rate_declarations").alias("declared_rate"),
             rate("corrected_retained", "corrected_completed").alias("corrected_rate"),
+            ((pl.col("corrected_retained") + pl.col("unverifiable") + pl.col("_relabelled_unverifiable"))
+             / pl.col("corrected_completed")).alias("corrected_rate_at_most"),
             (
                 pl.col("benchmark_exempt")
                 | (pl.col("real_rate").fill_null(0.0) >= pl.col("retention_raised_threshold"))
             ).alias("qualifies"),
         )
+        # below the threshold as the registries show, but not if the people whose retention is
+        # unknown were retained: not judged (checks._identity.UNRESOLVED_ID)
+        .with_columns((~pl.col("qualifies") & (pl.col("real_rate_at_most") >= pl.col("retention_raised_threshold")))
+                      .fill_null(False).alias("undecided"))
+        .drop("_relabelled_unverifiable")
     )
     claim_lists = diffs.group_by("unit_id", "year").agg(claim_link().sort_by("claim_id").alias("difference_claims"))
     return frame.join(claim_lists, on=["unit_id", "year"], how="left").with_columns(
         pl.col("difference_claims").list.len().fill_null(0).alias("difference_count"),
-        pl.when(~pl.col("qualifies")).then(pl.col("difference_claims")).alias("unsupported_claims"),
+        pl.when(~pl.col("qualifies") & ~pl.col("undecided")).then(pl.col("difference_claims")).alias("unsupported_claims"),
     )

@@ -25,7 +25,16 @@ from audit.rules import ONGOING, Check, CheckResult, Severity, rule
 from audit.tables import Tables, shared
 from checks._citations import ALLOWANCE, DATA_COMPARISON, TARGET_GROUPS, cited
 from checks._claims import claim_rows, claims_of_internship, claims_of_persons, with_claims
-from checks._identity import identity_evidence, person_aliases, rows_under_ids, with_aliases
+from checks._identity import (
+    GAP_UNRESOLVED_ID,
+    UNRESOLVED_ID,
+    identity_evidence,
+    person_aliases,
+    rows_under_ids,
+    unknown_to,
+    unresolved_ids,
+    with_aliases,
+)
 from checks._internships import INTERNSHIP_KEYS as KEYS
 from checks._internships import unit_internships
 from checks._joins import hash_key, hashed_join, hjoin, of_persons
@@ -557,6 +566,11 @@ def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
     ).pipe(cited, policy, DATA_COMPARISON)
 
 
+def _name_key() -> pl.Expr:
+    """A trainee's name as compared: full-width forms folded, no spaces (``_name``)."""
+    return pl.col("name").str.normalize("NFKC").str.replace_all(r"\s+", "").alias("_name")
+
+
 def _masked(account: str) -> pl.Expr:
     """An account number reduced to its last four digits (reports never show the full number)."""
     return pl.when(pl.col(account).is_null()).then(None).otherwise(
@@ -574,7 +588,7 @@ def _masked(account: str) -> pl.Expr:
     needs=("allowance_payments", "claims.claim_type"),
     exit_condition=3,  # its own ledger shows no allowance paid for the months it claimed
 )
-def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
+def allowance_not_paid(t: Tables, policy: Policy) -> CheckResult:
     """A unit claims a month's subsidy only after paying the trainee's allowance for that month
     (先垫后补). A monthly (月度) claim with no positive payment from the unit to the trainee for
     the claimed month — or only payments to an account that is not the trainee's own
@@ -582,8 +596,12 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
     a card, not another card) — was not paid to the trainee. A payment counts under any ID of the
     trainee, and to the card of any of the trainee's registrations (:mod:`checks._identity`).
     Only months within the span the payment ledger covers (its first to its last month) are
-    judged. Period: the claimed months. Money at risk: those claims. One finding per person and
-    unit."""
+    judged. A claim under an ID that fails its check, that no registration ties to a valid one
+    and that the ledger never writes is skipped (:data:`checks._identity.UNRESOLVED_ID`): the
+    ledger may pay the person under the valid ID; where the ledger writes it, a payment to the card
+    of a registration of the same name is to the trainee (the register lacked only the
+    corroboration the ledger gives). Period: the claimed months. Money at risk: those claims. One finding per person
+    and unit."""
     assert t.allowance_payments is not None
     keys = ["person_id", "unit_id"]
     month_keys = [*keys, "claim_month"]
@@ -617,7 +635,18 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
     maybe_unpaid = monthly.with_columns(hash_key(month_keys)).join(paid_hashed, on="_k", how="anti").drop("_k").cache()
     # A payment under the claim's own ID to that ID's card is a payment under any ID of the person
     # to one of its cards: the few claims left are judged with every ID and card of the person.
-    trainee_cards = rows_under_ids(cards, maybe_unpaid, t, policy).group_by("_of").agg(
+    # a claim under an ID that fails its check and that nothing ties to a valid one: a payment to the
+    # card of a registration of the same name may be the trainee's own (the link lacked only the
+    # register's corroboration, which the ledger gives) — not evidence of an allowance withheld
+    namesakes = (
+        _first_trainee_rows(t).join(unresolved_ids(t, policy), on="person_id", how="semi")
+        .join(maybe_unpaid.select("person_id").unique(), on="person_id", how="semi")
+        .select("person_id", _name_key())
+        .join(_first_trainee_rows(t).select(_name_key(), pl.col("bank_card").alias("_card")), on="_name")
+        .select(pl.col("person_id").alias("_of"), pl.col("_card").alias("bank_card"))
+    )
+    trainee_cards = pl.concat([rows_under_ids(cards, maybe_unpaid, t, policy).select("_of", "bank_card"), namesakes]
+                              ).group_by("_of").agg(
         card_digits(pl.col("bank_card")).drop_nulls().unique().sort().alias("cards")).rename({"_of": "person_id"})
     payments = (
         rows_under_ids(ledger, maybe_unpaid, t, policy).drop("person_id").rename({"_of": "person_id"})
@@ -627,7 +656,13 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
     no_card = pl.col("cards").list.len().fill_null(0) == 0
     to_card = pl.col("account").is_null() | no_card | pl.col("cards").list.contains(card_digits(pl.col("account")))
     paid = payments.filter((pl.col("amount") > 0) & to_card).select(month_keys).unique()
-    matched = maybe_unpaid.join(paid, on=month_keys, how="anti").cache()  # read three times, computed once
+    unpaid_claims = maybe_unpaid.join(paid, on=month_keys, how="anti")
+    # nothing in the ledger under an ID that fails its check, that nothing ties to a valid one and
+    # that the ledger never writes, proves nothing: the ledger may pay the person under the valid ID
+    unresolved = unknown_to(t, policy, t.allowance_payments)
+    unjudged = unpaid_claims.filter(unresolved).select(
+        "claim_id", "person_id", "unit_id", pl.lit(UNRESOLVED_ID).alias("reason"), pl.lit(GAP_UNRESOLVED_ID).alias("gap"))
+    matched = unpaid_claims.filter(~unresolved).cache()  # read three times, computed once
     unpaid = matched.select(month_keys).unique()
     seen = (
         payments.join(unpaid, on=month_keys)
@@ -648,7 +683,7 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
         .join(seen, on=keys, how="left")
     )
     out = with_claims(found, matched, keys)
-    return out.select(
+    return CheckResult(out.select(
         *keys,
         "county_code",
         pl.col("_first").alias("period_start"),
@@ -656,7 +691,7 @@ def allowance_not_paid(t: Tables, policy: Policy) -> pl.LazyFrame:
         "amount_at_risk",
         "claims_at_risk",
         pl.struct("months_without_payment", "payments_not_to_trainee", "claims").alias("evidence"),
-    ).pipe(cited, policy, ALLOWANCE)
+    ).pipe(cited, policy, ALLOWANCE), unjudged)
 
 
 CHECKS: tuple[Check, ...] = (

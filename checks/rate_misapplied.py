@@ -40,6 +40,7 @@ from checks._expected import (
     whole_claim,
 )
 from checks._identity import (
+    GAP_UNRESOLVED_ID,
     identity_evidence,
     is_linked,
     person_aliases,
@@ -50,7 +51,14 @@ from checks._identity import (
 from checks._internships import chain_agreements
 from checks._joins import hash_key, keys_with_more_rows_than, repeated_rows
 from checks._registries import employer_insurance, labour_contracts
-from checks._retention import DEFINITION_PARAMS, UNSUPPORTED_DEFINITION, definition, difference_claims, unit_years
+from checks._retention import (
+    DEFINITION_PARAMS,
+    UNSUPPORTED_DEFINITION,
+    UNVERIFIABLE,
+    definition,
+    difference_claims,
+    unit_years,
+)
 
 RATE_PARAMS = ("rate.kind", "rate.standard_share", "rate.raised_share", "rate.standard_flat", "rate.raised_extra_flat")
 # Each finding cites the reference of the parameter it rests on, as in force for the unit's
@@ -417,20 +425,25 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     insurance, checks/_retention.py) for the year the internship ended reaches
     retention.raised_threshold — or, where retention.benchmark_qualifies (Jiangxi), the unit is a
     标杆 unit. Otherwise the whole 差额 is at risk. The year is that of the internship the 差额
-    pays for, whichever month the export dates the 差额 in. Period: the claim month."""
+    pays for, whichever month the export dates the 差额 in. A unit-year below the threshold only
+    while people under IDs nothing resolves count as not retained is skipped
+    (:data:`checks._retention.UNVERIFIABLE`). Period: the claim month."""
     years = unit_years(t, policy).select(
         "unit_id", "year", "completed", "really_retained", "declared_retained", "real_rate", "declared_rate",
         "retention_raised_threshold", "retention_raised_threshold_ref", "is_benchmark", "retention_benchmark_qualifies",
-        "qualifies", "year_basis", "year_basis_source", "denominator", "definition_supported",
+        "qualifies", "undecided", "unverifiable", "real_rate_at_most", "year_basis", "year_basis_source", "denominator",
+        "definition_supported",
     )
     claims = difference_claims(t, policy).join(years, on=["unit_id", "year"], how="left")
     supported = pl.col("definition_supported").fill_null(True)
+    undecided = pl.col("undecided").fill_null(False)
     findings = claims.filter(pl.col("qualifies").not_() & pl.col("retention_raised_threshold").is_not_null()
-                             & supported).select(
+                             & supported & ~undecided).select(
         *claim_keys(), whole_claim(),
         _claim_evidence(
             pl.col("year").alias("retention_year"), pl.col("completed").fill_null(0).alias("completed"),
             pl.col("really_retained").fill_null(0).alias("really_retained"), pl.col("real_rate"),
+            pl.col("unverifiable").fill_null(0).alias("unverifiable"), pl.col("real_rate_at_most"),
             pl.col("declared_retained"), pl.col("declared_rate"),
             pl.col("retention_raised_threshold").alias("threshold"), pl.col("retention_raised_threshold_ref").alias("reference"),
             pl.col("is_benchmark"), pl.col("retention_benchmark_qualifies").alias("benchmark_qualifies"),
@@ -443,6 +456,8 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
                 "留用率达标线（retention.raised_threshold）在该省该年未设定", gap_unset("retention.raised_threshold")),
         skipped(claims.filter(pl.col("retention_raised_threshold").is_not_null() & ~supported), UNSUPPORTED_DEFINITION,
                 "留用率定义与审计口径不同"),
+        skipped(claims.filter(pl.col("retention_raised_threshold").is_not_null() & supported & undecided), UNVERIFIABLE,
+                GAP_UNRESOLVED_ID),
     ])
     return CheckResult(findings, skip)
 

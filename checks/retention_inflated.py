@@ -22,6 +22,7 @@ from checks._citations import RETENTION, citing
 from checks._retention import (
     DEFINITION_PARAMS,
     UNSUPPORTED_DEFINITION,
+    UNVERIFIABLE,
     definition,
     difference_claims,
     person_retention,
@@ -49,12 +50,19 @@ def _paying(t: Tables, policy: Policy) -> pl.LazyFrame:
 
 
 def _skipping_other_definitions(fn):  # noqa: ANN001, ANN202 — a decorator of this module's checks
-    """The unit-years a rule leaves unjudged because their province defines retention otherwise."""
+    """The unit-years a rule leaves unjudged because their province defines retention otherwise,
+    and those whose rate is ``undecided`` (people under IDs nothing resolves:
+    :data:`checks._retention.UNVERIFIABLE`) — for a rule that rests on the rate, which says so
+    by returning its findings with the unit-years it left for that reason."""
 
     def check(t: Tables, policy: Policy) -> CheckResult:
         unjudged = _paying(t, policy).filter(~pl.col("definition_supported")).select(
             "unit_id", pl.lit(UNSUPPORTED_DEFINITION).alias("reason"))
-        return CheckResult(fn(t, policy), unjudged)
+        out = fn(t, policy)
+        if isinstance(out, tuple):
+            out, undecided = out
+            unjudged = pl.concat([unjudged, undecided.select("unit_id", pl.lit(UNVERIFIABLE).alias("reason"))])
+        return CheckResult(out, unjudged)
 
     check.__name__, check.__doc__ = fn.__name__, fn.__doc__
     return check
@@ -92,7 +100,8 @@ def _unit_finding(t: Tables, policy: Policy, *extra: pl.Expr, claims: str = "uns
         pl.date(pl.col("year"), 12, 31).alias("period_end"),
         *_at_risk(claims),
         pl.struct(
-            pl.col("year"), "completed", "really_retained", "real_rate", "declared_retained", "declared_rate_flags",
+            pl.col("year"), "completed", "really_retained", "real_rate", "unverifiable", "real_rate_at_most",
+            "declared_retained", "declared_rate_flags",
             pl.col("decl_completed").alias("declared_completed_count"), pl.col("decl_retained").alias("declared_retained_count"),
             "declared_rate_declarations", pl.col("retention_raised_threshold").alias("threshold"),
             pl.col("retention_raised_threshold_ref").alias("reference"), "difference_count",
@@ -114,21 +123,21 @@ def _unit_finding(t: Tables, policy: Policy, *extra: pl.Expr, claims: str = "uns
 )
 @citing(CITATION, on="period_end")
 @_skipping_other_definitions
-def declared_above_real(t: Tables, policy: Policy) -> pl.LazyFrame:
+def declared_above_real(t: Tables, policy: Policy) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """For a unit and year with 差额 claims, the declared retention (agreements' retained flags over
     the completed internships, or retention_declarations — the larger) reaches
     retention.raised_threshold while the recomputed real rate does not. A declared count above the
     real one that crosses no threshold pays nothing and is left to the per-person rules. Money: the
     unit-year's 差额 claims. Period: the calendar year the internships ended."""
-    unreal = _people(t, policy, pl.col("completed") & pl.col("declared_retained") & ~pl.col("really_retained"),
-                     "declared_not_real")
+    unreal = _people(t, policy, pl.col("completed") & pl.col("declared_retained") & ~pl.col("really_retained")
+                     & ~pl.col("identity_unknown"), "declared_not_real")
+    above = _examined(t, policy).filter((pl.col("declared_rate") >= pl.col("retention_raised_threshold"))
+                                        & (pl.col("real_rate").fill_null(0.0) < pl.col("retention_raised_threshold")))
     return (
-        _examined(t, policy)
-        .filter((pl.col("declared_rate") >= pl.col("retention_raised_threshold"))
-                & (pl.col("real_rate").fill_null(0.0) < pl.col("retention_raised_threshold")))
+        above.filter(~pl.col("undecided"))
         .join(unreal, on=["unit_id", "year"], how="left")
         .select(_unit_finding(t, policy, pl.col("declared_not_real").fill_null([])))
-    )
+    ), above.filter(pl.col("undecided"))
 
 
 @rule(
@@ -151,7 +160,7 @@ def retained_without_contract(t: Tables, policy: Policy) -> pl.LazyFrame:
     rate does not support (0 where it still reaches the threshold). Period: the year the
     internships ended."""
     people = _people(t, policy, pl.col("completed") & pl.col("declared_retained") & ~pl.col("contract_ok")
-                     & pl.col("requires_contract"), "without_contract")
+                     & pl.col("requires_contract") & ~pl.col("identity_unknown"), "without_contract")
     return _examined(t, policy).join(people, on=["unit_id", "year"]).select(
         _unit_finding(t, policy, pl.col("without_contract"))
     )
@@ -179,7 +188,7 @@ def retained_without_insurance(t: Tables, policy: Policy) -> pl.LazyFrame:
     people = _people(
         t, policy,
         pl.col("completed") & pl.col("declared_retained") & pl.col("insurance_judged") & ~pl.col("insurance_ok")
-        & pl.col("requires_insurance"),
+        & pl.col("requires_insurance") & ~pl.col("identity_unknown"),
         "without_insurance",
     )
     return _examined(t, policy).join(people, on=["unit_id", "year"]).select(
@@ -248,7 +257,7 @@ def insurance_stopped_after_difference(t: Tables, policy: Policy) -> pl.LazyFram
 )
 @citing(RELABELLED, on="period_end")
 @_skipping_other_definitions
-def early_leave_relabelled(t: Tables, policy: Policy) -> pl.LazyFrame:
+def early_leave_relabelled(t: Tables, policy: Policy) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """Internships ended 提前离岗 that look completed — ended within the last month of the planned
     term, or followed by a contract with the unit or the unit's insurance right after — are outside
     the denominator only if the label is true. Fire when counting them back as completed (and as
@@ -257,14 +266,16 @@ def early_leave_relabelled(t: Tables, policy: Policy) -> pl.LazyFrame:
     Period: the year the internships ended. Genuine early leavers (mid-term, no contract or
     insurance after) are not relabelled."""
     people = _people(t, policy, pl.col("relabelled"), "relabelled_people")
+    below = _examined(t, policy).filter((pl.col("real_rate").fill_null(0.0) >= pl.col("retention_raised_threshold"))
+                                        & (pl.col("corrected_rate").fill_null(0.0) < pl.col("retention_raised_threshold")))
+    # below once counted back only while the unverifiable people count as not retained: undecided
+    undecided = (pl.col("corrected_rate_at_most") >= pl.col("retention_raised_threshold")).fill_null(False)
     return (
-        _examined(t, policy)
-        .filter((pl.col("real_rate").fill_null(0.0) >= pl.col("retention_raised_threshold"))
-                & (pl.col("corrected_rate").fill_null(0.0) < pl.col("retention_raised_threshold")))
+        below.filter(~undecided)
         .join(people, on=["unit_id", "year"], how="left")
         .select(_unit_finding(t, policy, pl.col("relabelled_people"), "corrected_completed", "corrected_retained",
                               "corrected_rate", claims="difference_claims"))
-    )
+    ), below.filter(undecided)
 
 
 CHECKS: tuple[Check, ...] = (

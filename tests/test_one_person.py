@@ -34,7 +34,8 @@ from checks import one_internship as oi
 from checks import rate_misapplied as rm
 from checks import retention_inflated as ri
 from checks import unit_ineligible as ui
-from checks._identity import person_aliases
+from checks._identity import UNRESOLVED_ID, person_aliases
+from checks._retention import UNVERIFIABLE
 from tests.helpers import id_check, policy, run, tables, unit, uscc
 
 # ------------------------------------------------------------------------------ the people --
@@ -305,15 +306,31 @@ ALLOWANCE_NOT_PAID = [
          {"register": [REG_V, REG_T], "by": T, "allowance": _paid(V)}, []),
     case("look-alike: every month paid under the 15-digit form",
          {"allowance": _paid(SPELLINGS["the 15-digit legacy form"])}, []),
-    case("claims under the uncorroborated T, the payments are V's (another person): every month unpaid",
-         {"register": [REG_V, T_ALONE], "by": T, "allowance": _paid(V)},
+    case("claims under the uncorroborated T, which the ledger itself writes: October unpaid under T",
+         {"register": [REG_V, T_ALONE], "by": T, "allowance": _paid(T, [m for m in MONTHS if m != "2023-10"], "6217000099998888")},
+         [("T", 1480.0, ["M2023-10"])]),
+    case("look-alike: claims and ledger under the uncorroborated T, paid to the card of V (the same name): "
+         "the ledger gives the corroboration the register lacked",
+         {"register": [REG_V, T_ALONE], "by": T, "allowance": _paid(T)}, []),
+    case("claims and ledger under the uncorroborated T, paid to the card of W (another name): unpaid",
+         {"register": [REG_V, T_ALONE, REG_W], "by": T, "allowance": _paid(T, account="6217000033334444")},
          [("T", 8880.0, [f"M{m}" for m in MONTHS])]),
+    case("look-alike: claims under the uncorroborated T, which fails its check; the ledger pays only valid "
+         "IDs: nothing under T proves nothing (skipped)",
+         {"register": [REG_V, T_ALONE], "by": T, "allowance": _paid(V)}, []),
 ]
 
 
 @pytest.mark.parametrize(("kw", "expected"), ALLOWANCE_NOT_PAID)
 def test_allowance_not_paid(kw: dict, expected: list) -> None:
     assert findings(g.allowance_not_paid, world(**kw)) == sorted(expected)
+
+
+def test_allowance_under_an_id_nothing_resolves_is_skipped_with_the_reason() -> None:
+    """The look-alike above: each of T's claims is skipped, saying why (RULES.md §8)."""
+    _, skipped = run(g.allowance_not_paid, world(register=[REG_V, T_ALONE], by=T, allowance=_paid(V)))
+    assert sorted(skipped["claim_id"]) == [f"M{m}" for m in MONTHS]
+    assert set(skipped["reason"]) == {UNRESOLVED_ID}
 
 
 # --------------------------------------------------------------------------------------------
@@ -389,8 +406,14 @@ RETENTION = [
                  id="look-alike: registered under the corroborated typo T, hired under V: really retained"),
     pytest.param(retention_world([REG_V], V, SPELLINGS["full-width digits"], SPELLINGS["the 15-digit legacy form"]),
                  [], [], id="look-alike: contract in full-width digits, insurance in the 15-digit form"),
-    pytest.param(retention_world([REG_V, T_ALONE], T, V, V), ["D1"], [uscc("U1")],
-                 id="registered under an uncorroborated T: V's contract is another person's — not retained"),
+    pytest.param(retention_world([REG_V, T_ALONE], T, T, T), [], [],
+                 id="look-alike: registered under the uncorroborated T, hired and insured under T: really retained"),
+    pytest.param(retention_world([REG_V, T_ALONE], T, V, T), ["D1"], [uscc("U1")],
+                 id="registered under the uncorroborated T, which the insurance writes; no contract under T: "
+                    "not retained"),
+    pytest.param(retention_world([REG_V, T_ALONE], T, V, V), [], [],
+                 id="look-alike: registered under the uncorroborated T, which fails its check and which no "
+                    "registry writes: retention unknown, not judged"),
 ]
 
 
@@ -402,6 +425,16 @@ def test_retention_of_a_trainee_under_a_typo(t: Any, unpayable: list[str], witho
     assert sorted(found["claim_id"]) == unpayable
     found, _ = run(ri.retained_without_contract, t)
     assert sorted(found["unit_id"]) == without_contract
+
+
+def test_retention_under_an_id_nothing_resolves_is_skipped_with_the_reason() -> None:
+    """The last look-alike above: the 差额 is skipped saying why, and so is the unit-year for
+    the rule that compares the declared rate with the real one."""
+    t = retention_world([REG_V, T_ALONE], T, V, V)
+    _, skipped = run(rm.difference_without_retention, t)
+    assert skipped.select("claim_id", "reason").rows() == [("D1", UNVERIFIABLE)]
+    found, skipped = run(ri.declared_above_real, t)
+    assert found.height == 0 and skipped.select("unit_id", "reason").rows() == [(uscc("U1"), UNVERIFIABLE)]
 
 
 # --------------------------------------------------------------------------------------------

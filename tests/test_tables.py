@@ -208,7 +208,9 @@ def _full_world() -> Tables:
         units=[unit("U1", legal_rep_id=pid("R1")), unit("U2", legal_rep_id=pid("R1"))],
         trainees=[trainee("P1", name="张一", bank_card="6222000011112222"), trainee("P2", bank_card="6222000011112222"),
                   # P1's ID keyed with a wrong check digit, corroborated by name and card: one person
-                  variant_trainee(bad_check_id("P1"), "bad_check", "张一", bank_card="6222000011112222")],
+                  variant_trainee(bad_check_id("P1"), "bad_check", "张一", bank_card="6222000011112222"),
+                  # P3's ID keyed with a wrong check digit and nothing to corroborate it: unresolved
+                  variant_trainee(bad_check_id("P3"), "bad_check", "李三")],
         agreements=[agreement("A1", "P1", "U1", "2023-03-01", "2023-08-31", actual_end_date="2023-08-31",
                               end_reason="期满", retained=True),
                     agreement("A2", "P1", "U1", "2023-09-01", "2024-02-29"),
