@@ -284,6 +284,39 @@ def test_xlsx_title_rows_sheets_and_excel_dates(tmp_path: Path) -> None:
     assert "说明" in loaded.counts_text()  # the notes sheet was skipped, and said so
 
 
+# twelve trainees' IDs, as an 18-digit ID survives a number cell: the nearest binary number
+_REGISTER = [p for p in (pid(f"36010219990101{k:03d}") for k in range(40)) if not p.endswith("X")][:12]
+
+
+def test_an_id_column_saved_as_numbers_is_refused_saying_why(tmp_path: Path) -> None:
+    """A register whose 身份证号 cells are numbers: each ID's last digits are gone (a number cell
+    keeps 15 significant digits), so every join on them would be wrong. The file is refused,
+    naming the column and what to do."""
+    book = _workbook(tmp_path / "book.xlsx", {"Sheet1": [["身份证号", "姓名"]] + [[int(p), f"人{k}"]
+                                                                              for k, p in enumerate(_REGISTER)]})
+    with pytest.raises(InputError, match=r"trainees\.xlsx#Sheet1: person_id（身份证号）：身份证号列以数字格式保存.*as text"):
+        load_inputs(write_inputs(tmp_path / "in", **{"trainees": None, "trainees.xlsx": book}))
+
+
+def test_ids_in_scientific_notation_are_refused(tmp_path: Path) -> None:
+    """The same register saved by Excel as CSV: ``3.60102E+17``."""
+    rows = "".join(f"{float(p):.5E}".replace("E+", "E+") + f",人{k}\n" for k, p in enumerate(_REGISTER))
+    with pytest.raises(InputError, match="身份证号列以数字格式保存"):
+        load_inputs(write_inputs(tmp_path, trainees="身份证号,姓名\n" + rows))
+
+
+def test_ids_as_text_and_legacy_numbers_are_read(tmp_path: Path) -> None:
+    """Look-alikes: the same IDs as text cells (one in 64 of them is, by chance, exactly a binary
+    number: a column of text is never taken for numbers), and 15-digit IDs in number cells, which
+    a number keeps whole."""
+    text = [[p, f"人{k}"] for k, p in enumerate(_REGISTER)]
+    legacy = [[int(f"360102990101{k:03d}"), f"老{k}"] for k in range(12)]
+    book = _workbook(tmp_path / "book.xlsx", {"Sheet1": [["身份证号", "姓名"]] + text + legacy})
+    trainees = load_inputs(write_inputs(tmp_path / "in", **{"trainees": None, "trainees.xlsx": book})).tables["trainees"]
+    assert trainees["person_id"].to_list()[:12] == _REGISTER
+    assert set(trainees["person_id_status"].to_list()[12:]) == {"legacy15"}
+
+
 def test_xlsx_quarantine_points_at_the_sheet_row(tmp_path: Path) -> None:
     book = _workbook(tmp_path / "book.xlsx", {"明细": [
         ["补贴申领明细"],

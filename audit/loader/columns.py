@@ -62,16 +62,55 @@ def _parse_column(spec: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> pl.Ser
     return parsed.gather(codes).alias(raw.name)
 
 
+class DigitsLost(ValueError):
+    """A person-ID column saved as numbers: the loader refuses the file (the message says why)."""
+
+
+#: a person-ID column whose distinct values are, at least this many and this share of them, IDs
+#: written as numbers (:func:`ids_as_numbers`) was saved as numbers: its 18-digit IDs lost digits
+DIGITS_LOST_MIN, DIGITS_LOST_SHARE = 10, 0.9
+DIGITS_LOST = ("身份证号列以数字格式保存，18位号码超出数字的15位有效数字，末几位已丢失（如 3.60102E+17 或 360102199901009984），"
+               "无法还原；请将该列设为文本后重新导出 / the ID column was saved as numbers: an 18-digit ID has more digits "
+               "than a number cell keeps, its last digits are lost and cannot be recovered; export the column as text")
+
+
+def ids_as_numbers(values: pl.Series) -> pl.Series:
+    """Whether each value is an 18-digit ID as a number cell writes it: in scientific notation
+    (``3.60102E+17``, as a CSV saved by Excel has it) or as the digits of the binary number
+    nearest to the ID (``360102199901009984``: exactly a double, as one in 64 IDs of that size is
+    by chance — which is why only a whole column of them says the column was numbers)."""
+    text = nz.clean_code(pl.col("v"))
+    scientific = text.str.contains(r"^\d(\.\d+)?[eE]\+?1[5-7]$")
+    digits = pl.when(text.str.contains(r"^\d{18}$")).then(text).cast(pl.Int64, strict=False)
+    exact_double = digits.cast(pl.Float64).cast(pl.Int64, strict=False) == digits
+    return pl.DataFrame({"v": values.cast(pl.String)}).select((scientific | exact_double).fill_null(False)).to_series()
+
+
+def _saved_as_numbers(distinct: pl.Series, codes: pl.Series) -> bool:
+    """Whether a person-ID column's cells (``distinct[codes]``) are IDs written as numbers, at
+    least :data:`DIGITS_LOST_MIN` of them and :data:`DIGITS_LOST_SHARE` of those not blank —
+    counted by cell, since in scientific notation many IDs become one value. The first 2,000
+    distinct values are looked at first: a column of text is passed after them."""
+    if (ids_as_numbers(distinct.head(2000)).mean() or 0.0) < DIGITS_LOST_SHARE:
+        return False
+    cells = ids_as_numbers(distinct).gather(codes)
+    numbers = int(cells.sum())
+    return numbers >= DIGITS_LOST_MIN and numbers >= DIGITS_LOST_SHARE * distinct.gather(codes).count()
+
+
 def _id_column(c: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> tuple[pl.Series, dict[str, pl.Series]]:
     """A person-ID or credit-code column normalised, with its derived columns (``_raw``, ``_status``).
 
     The ID maths runs once per distinct value; the status comes back as :data:`STATUS`, the IDs
-    (and raw values) as :func:`_spread_text` gives them.
+    (and raw values) as :func:`_spread_text` gives them. A person-ID column saved as numbers
+    (:data:`DIGITS_LOST`) raises :class:`DigitsLost`.
     """
     table_of = nz.person_id_table if c.kind is Kind.PERSON_ID else nz.uscc_table
     text = raw.cast(pl.String)
     codes, distinct = nz.encode(text)
     row_hash.add(codes)
+    if c.kind is Kind.PERSON_ID and _saved_as_numbers(distinct, codes):
+        raise DigitsLost(f"{c.name}（{c.zh}）：{DIGITS_LOST}")
     ids = table_of(nz.unwrap_excel_text_series(distinct))  # Excel's text markers go first
     derived = {}
     if c.kind is Kind.PERSON_ID:

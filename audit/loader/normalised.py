@@ -10,7 +10,15 @@ from dataclasses import dataclass
 import polars as pl
 
 from audit import normalise as nz
-from audit.loader.columns import _cell_reasons, _id_column, _parse_column, _range_reasons, unknown_spellings
+from audit.loader.columns import (
+    DigitsLost,
+    _cell_reasons,
+    _id_column,
+    _parse_column,
+    _range_reasons,
+    unknown_spellings,
+)
+from audit.loader.discovery import InputError
 from audit.loader.duplicates import RowHash, find_duplicates
 from audit.loader.readers import RawSource
 from audit.schema import ColumnSpec, Kind, TableSpec
@@ -129,7 +137,10 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
             absent.append(c.name)
             col = pl.repeat(None, n, dtype=pl.String, eager=True).alias(c.name)
         if c.kind in (Kind.PERSON_ID, Kind.USCC):
-            value, more = _id_column(c, col, row_hash)
+            try:
+                value, more = _id_column(c, col, row_hash)
+            except DigitsLost as exc:
+                raise InputError(f"{', '.join(s.label for s in sources)}: {exc}") from None
             derived.update(more)
             del more
         else:
