@@ -498,14 +498,17 @@ def test_an_exports_total_line_is_quarantined_as_one_and_placed_nowhere(tmp_path
         "合 计：,,,,4500,,\n"
         "小计,,,,3000,,\n"
         ",,,,合计,,\n"  # in a column of amounts: read as written
+        "合计：4500,,,,,,\n"  # the sum written into the word's own cell
+        "共计 3 笔,,,,4500元,,\n"
+        "合计：见附表,,,,,,\n"  # no sum, no count: no total line, placed
     )
     loaded = load_inputs(write_inputs(tmp_path / "in", claims=content))
     assert loaded.tables["claims"]["claim_id"].to_list() == ["C1", "合计"]
     q = loaded.quarantine.filter(pl.col("table") == "claims")
-    assert sorted(q.filter(pl.col("reason").str.contains("合计行"))["line"].to_list()) == [6, 7, 8]
+    assert sorted(q.filter(pl.col("reason").str.contains("合计行"))["line"].to_list()) == [6, 7, 8, 9, 10]
     assert reconciles(loaded.counts)
     placed = loaded.quarantined_rows.filter(pl.col("table") == "claims")
-    assert sorted(placed["line"].to_list()) == [4, 5]  # the blank-id line says no total: placed, unknown
+    assert sorted(placed["line"].to_list()) == [4, 5, 11]  # the blank-id line says no total: placed, unknown
 
 
 def test_an_exports_note_lines_are_quarantined_as_such_and_placed_nowhere(tmp_path: Path) -> None:
@@ -523,11 +526,12 @@ def test_an_exports_note_lines_are_quarantined_as_such_and_placed_nowhere(tmp_pa
         "说明 1. 金额单位为元\n"
         ",,,,制表日期：2023年10月8日,,\n"  # in a column of amounts: read as written
         ",,,审核人：李四,,2023-10-08,\n"  # beside a date: not only a note, placed
+        "单位（盖章）：,,,,,,\n"
     )
     loaded = load_inputs(write_inputs(tmp_path / "in", claims=content))
     assert loaded.tables["claims"]["claim_id"].to_list() == ["C1"]
     q = loaded.quarantine.filter(pl.col("table") == "claims")
-    assert sorted(q.filter(pl.col("reason").str.contains("表尾说明行"))["line"].to_list()) == [5, 6, 7, 8]
+    assert sorted(q.filter(pl.col("reason").str.contains("表尾说明行"))["line"].to_list()) == [5, 6, 7, 8, 10]
     assert reconciles(loaded.counts)
     placed = loaded.quarantined_rows.filter(pl.col("table") == "claims")
     assert sorted(placed["line"].to_list()) == [3, 4, 9]

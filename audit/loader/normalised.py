@@ -263,11 +263,15 @@ def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame
 
 
 #: the words of an export's summary line (合计 in the first column, the sums beside it)
-TOTAL_WORDS = ("合计", "总计", "小计", "合计金额", "总合计", "本页合计", "累计")
+TOTAL_WORDS = ("合计", "总计", "小计", "合计金额", "总合计", "本页合计", "累计", "共计")
+#: a cell of a summary line, spaces aside: a total word, alone or with its sum or count written
+#: in it (合计：4500, 合计4,500.00元, 共计12人)
+TOTAL_CELL = (r"^(?:" + "|".join(sorted(TOTAL_WORDS, key=len, reverse=True))
+              + r")[:：]?(?:[-+]?[\d,]*\.?\d*(?:元|万元|人|笔|条|户|家|个)?)?$")
 TOTAL_ROW = "导出的合计行，不是一条记录 / a total line of the export, not a record"
 #: a line below a table that signs or annotates it: 制表人：张三, 审核人, 注：本表数据截至…, 打印时间
 NOTE_PATTERN = (r"^(?:制表|填报|填表|审核|复核|审批|负责人|经办人|联系人|打印|导出|数据来源|单位盖章|盖章|"
-                r"(?:注|备注|说明)\s*[:：0-9０-９一二三四五六七八九、.．(（])")
+                r"单位[（(]盖章[)）]|(?:注|备注|说明)\s*[:：0-9０-９一二三四五六七八九、.．(（])")
 NOTE_ROW = "导出的表尾说明行（制表人、审核人、注等），不是一条记录 / a note line of the export (signatures, notes), not a record"
 
 
@@ -297,7 +301,7 @@ def _export_lines(table: pl.DataFrame, qlines: pl.DataFrame, kept: pl.Series, ce
     return (
         written.group_by("_pos", maintain_order=True)
         .agg(
-            pl.col("text").str.replace_all("[:：]", "").is_in(TOTAL_WORDS).any().alias("_total"),
+            pl.col("text").str.contains(TOTAL_CELL).any().alias("_total"),
             pl.col("text").str.contains(NOTE_PATTERN).all().alias("_note"),
         )
         .select("_pos", pl.when(pl.col("_total") & pl.col("_pos").is_in(quarantined.cast(pl.UInt32).implode()))
