@@ -202,3 +202,24 @@ def test_python_check_helpers_refuse_bad_input() -> None:
 def test_full_width_to_ascii() -> None:
     assert run(nz.to_ascii, ["（ＡＢＣ）／１２３　"]) == ["(ABC)/123 "]
     assert nz.to_ascii_str("（１）") == "(1)"
+
+
+VOCABULARY = [
+    ("insurance_type", "城镇企业职工基本养老保险", "养老"), ("insurance_type", "企业养老", "养老"),
+    ("insurance_type", "职工医保", "医疗"), ("insurance_type", "职工基本医疗保险（含生育保险）", "医疗"),
+    # look-alike: the residents' pension is no employer's insurance: not read as 养老, never guessed
+    ("insurance_type", "城乡居民养老保险", None),
+    ("payer_type", "单位缴纳", "单位"), ("payer_type", "个人", None),  # 个人 may be 灵活就业 or not
+    ("end_reason", "见习到期", "期满"), ("end_reason", "离职", None),  # 离职 before or after the end?
+]
+
+
+@pytest.mark.parametrize("table_column,text,expected",
+                         [(f"{'social_insurance' if c != 'end_reason' else 'agreements'}.{c}", t, e) for c, t, e in VOCABULARY],
+                         ids=[f"{c}:{t}" for c, t, _ in VOCABULARY])
+def test_closed_vocabulary_spellings(table_column: str, text: str, expected: str | None) -> None:
+    from audit.schema import SPECS
+
+    table, column = table_column.split(".")
+    spellings = SPECS[table].column(column).spellings
+    assert run(lambda v: nz.read_vocabulary(v, spellings), [text]) == [expected]
