@@ -566,9 +566,25 @@ def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
     ).pipe(cited, policy, DATA_COMPARISON)
 
 
-def _name_key() -> pl.Expr:
-    """A trainee's name as compared: full-width forms folded, no spaces (``_name``)."""
-    return pl.col("name").str.normalize("NFKC").str.replace_all(r"\s+", "").alias("_name")
+def _namesake_cards(t: Tables, policy: Policy, claims: pl.LazyFrame) -> list[pl.LazyFrame]:
+    """For the persons of ``claims`` known only under an ID that fails its check
+    (:func:`checks._identity.unresolved_ids`): the cards of every registration of the same name
+    (``_of``, ``bank_card``) — none, and nothing read, where there is no such ID."""
+    ids = unresolved_ids(t, policy).collect().to_series()
+    if ids.is_empty():
+        return []
+    # names compared without spaces (ASCII or ideographic); the few candidates then folded (NFKC)
+    spaced = pl.col("name").str.replace_all(" ", "", literal=True).str.replace_all("\u3000", "", literal=True)
+    register = _first_trainee_rows(t).select("person_id", spaced.alias("_spaced"), "bank_card").cache()
+    whose = register.filter(pl.col("person_id").is_in(ids.implode())).join(
+        claims.select("person_id").unique(), on="person_id", how="semi")
+    folded = pl.col("_spaced").str.normalize("NFKC").alias("_name")
+    return [
+        whose.select("person_id", folded)
+        .join(register.join(whose.select("_spaced").unique(), on="_spaced", how="semi").select(folded, "bank_card"),
+              on="_name")
+        .select(pl.col("person_id").alias("_of"), "bank_card")
+    ]
 
 
 def _masked(account: str) -> pl.Expr:
@@ -600,8 +616,8 @@ def allowance_not_paid(t: Tables, policy: Policy) -> CheckResult:
     and that the ledger never writes is skipped (:data:`checks._identity.UNRESOLVED_ID`): the
     ledger may pay the person under the valid ID; where the ledger writes it, a payment to the card
     of a registration of the same name is to the trainee (the register lacked only the
-    corroboration the ledger gives). Period: the claimed months. Money at risk: those claims. One finding per person
-    and unit."""
+    corroboration the ledger gives). Period: the claimed months. Money at risk: those claims. One
+    finding per person and unit."""
     assert t.allowance_payments is not None
     keys = ["person_id", "unit_id"]
     month_keys = [*keys, "claim_month"]
@@ -638,15 +654,8 @@ def allowance_not_paid(t: Tables, policy: Policy) -> CheckResult:
     # a claim under an ID that fails its check and that nothing ties to a valid one: a payment to the
     # card of a registration of the same name may be the trainee's own (the link lacked only the
     # register's corroboration, which the ledger gives) — not evidence of an allowance withheld
-    namesakes = (
-        _first_trainee_rows(t).join(unresolved_ids(t, policy), on="person_id", how="semi")
-        .join(maybe_unpaid.select("person_id").unique(), on="person_id", how="semi")
-        .select("person_id", _name_key())
-        .join(_first_trainee_rows(t).select(_name_key(), pl.col("bank_card").alias("_card")), on="_name")
-        .select(pl.col("person_id").alias("_of"), pl.col("_card").alias("bank_card"))
-    )
-    trainee_cards = pl.concat([rows_under_ids(cards, maybe_unpaid, t, policy).select("_of", "bank_card"), namesakes]
-                              ).group_by("_of").agg(
+    trainee_cards = pl.concat([rows_under_ids(cards, maybe_unpaid, t, policy).select("_of", "bank_card"),
+                               *_namesake_cards(t, policy, maybe_unpaid)]).group_by("_of").agg(
         card_digits(pl.col("bank_card")).drop_nulls().unique().sort().alias("cards")).rename({"_of": "person_id"})
     payments = (
         rows_under_ids(ledger, maybe_unpaid, t, policy).drop("person_id").rename({"_of": "person_id"})
