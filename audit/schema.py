@@ -244,7 +244,7 @@ UNITS = TableSpec(
         C("bank_account", "基本账户账号", K.STR, aliases=("银行账号", "基本存款账户")),
         C("address", "单位地址", K.STR),
         C("staff_count", "在职职工人数", K.INT, aliases=("职工人数", "在职人数")),
-        C("is_benchmark", "是否就业见习标杆单位", K.BOOL, aliases=("标杆单位",)),
+        C("is_benchmark", "是否就业见习标杆单位", K.BOOL, aliases=("标杆单位",), blank_is_unexported=True),
         C("approved_date", "认定日期", K.DATE, required=True, not_null=True, aliases=("认定时间", "见习单位认定日期")),
         C("exit_date", "退出日期", K.DATE, blank_is_unexported=True, aliases=("退出时间", "摘牌日期")),
         C("exit_reason", "退出情形", K.INT),

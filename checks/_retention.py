@@ -25,7 +25,9 @@ Definitions (the evidence of every retention finding records them):
   neither the insurance nor the contracts write is *unverifiable*: the registries may hold the
   person under the valid ID. A unit-year below the threshold only while they count as not
   retained (``real_rate_at_most``, every one of them counted retained, reaches it) is
-  ``undecided``: the rules that rest on the rate skip it.
+  ``undecided``: the rules that rest on the rate skip it — and so is a unit-year of a province
+  whose 标杆 units are exempt (``retention.benchmark_qualifies``) where the register was exported
+  without 是否就业见习标杆单位 (``benchmark_unknown``): it may be exempt (``undecided_reason``).
 - *Relabelled* early leave: an internship ended 提前离岗 whose actual end falls within the last
   month of the planned term, or whose person has a contract with the unit in the window or the
   unit's insurance in the months right after the end.
@@ -81,6 +83,12 @@ DEFINITION_PARAMS = ("retention.year_basis", "retention.denominator", "retention
 UNVERIFIABLE = ("核实留用率低于达标线，但有见习人员的身份证号校验失败、无可佐证的正确证件号，社保和劳动合同登记中均无此号："
                 "其可能以正确证件号留用，计为留用则达到达标线，未判断 / below the threshold only while people under IDs that "
                 "fail their check (and that no registry writes) count as not retained: not judged")
+#: why a unit-year of a province whose 标杆 units are exempt is not judged where the register
+#: does not say which units are 标杆 units (:func:`unit_years`, ``benchmark_unknown``)
+BENCHMARK_UNKNOWN = ("见习单位名册未导出“是否就业见习标杆单位”列：该省标杆单位申领差额不受留用率限制，无法判断该单位是否豁免，未判断 / "
+                     "the unit register has no 是否就业见习标杆单位 column, and this province's 标杆 units may claim "
+                     "the 差额 whatever their retention: not judged")
+GAP_BENCHMARK = "未导出是否标杆单位"
 UNSUPPORTED_DEFINITION = "该省留用率定义（计算期间或分母）与本审计按自然年、完成见习人数重算的口径不同，未判断"
 DENOMINATOR = "completed_or_hired_early"  # the 汇总表's 完成见习 (COMPLETED_REASONS)
 
@@ -326,6 +334,7 @@ def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
     else:
         frame = frame.with_columns(pl.lit(None, pl.Int64).alias("decl_completed"), pl.lit(None, pl.Int64).alias("decl_retained"))
     units = t.units.select("unit_id", "county_code", pl.col("is_benchmark").fill_null(False)).unique("unit_id", keep="first")
+    benchmark_exported = t.exported("units", "is_benchmark")
     rate = lambda num, den: pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den))  # noqa: E731
     frame = (
         frame.join(units, on="unit_id", how="left")
@@ -341,6 +350,10 @@ def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
             (pl.col("completed") + pl.col("relabelled")).alias("corrected_completed"),
             (pl.col("really_retained") + pl.col("relabelled_retained")).alias("corrected_retained"),
             (pl.col("retention_benchmark_qualifies").fill_null(False) & pl.col("is_benchmark")).alias("benchmark_exempt"),
+            # a province whose 标杆 units may claim the 差额 whatever their retention, and a register
+            # exported without 是否就业见习标杆单位: whether the unit is exempt is unknown
+            (pl.col("retention_benchmark_qualifies").fill_null(False) & pl.lit(not benchmark_exported))
+            .alias("benchmark_unknown"),
             pl.coalesce("retention_year_basis", pl.lit(policy.detect("retention.default_year_basis"))).alias("year_basis"),
             pl.when(pl.col("retention_year_basis").is_not_null()).then(pl.lit("法规"))
             .otherwise(pl.lit("审计判断（retention.default_year_basis）")).alias("year_basis_source"),
@@ -359,9 +372,11 @@ def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
             ).alias("qualifies"),
         )
         # below the threshold as the registries show, but not if the people whose retention is
-        # unknown were retained: not judged (checks._identity.UNRESOLVED_ID)
-        .with_columns((~pl.col("qualifies") & (pl.col("real_rate_at_most") >= pl.col("retention_raised_threshold")))
-                      .fill_null(False).alias("undecided"))
+        # unknown were retained (checks._identity.UNRESOLVED_ID), or perhaps a 标杆 unit: not judged
+        .with_columns((~pl.col("qualifies") & ((pl.col("real_rate_at_most") >= pl.col("retention_raised_threshold"))
+                                               | pl.col("benchmark_unknown"))).fill_null(False).alias("undecided"))
+        .with_columns(pl.when(pl.col("benchmark_unknown")).then(pl.lit(BENCHMARK_UNKNOWN)).otherwise(pl.lit(UNVERIFIABLE))
+                      .alias("undecided_reason"))
         .drop("_relabelled_unverifiable")
     )
     claim_lists = diffs.group_by("unit_id", "year").agg(claim_link().sort_by("claim_id").alias("difference_claims"))

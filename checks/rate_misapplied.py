@@ -53,6 +53,7 @@ from checks._joins import hash_key, keys_with_more_rows_than, repeated_rows
 from checks._registries import employer_insurance, labour_contracts
 from checks._retention import (
     DEFINITION_PARAMS,
+    GAP_BENCHMARK,
     UNSUPPORTED_DEFINITION,
     UNVERIFIABLE,
     definition,
@@ -427,11 +428,13 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     标杆 unit. Otherwise the whole 差额 is at risk. The year is that of the internship the 差额
     pays for, whichever month the export dates the 差额 in. A unit-year below the threshold only
     while people under IDs nothing resolves count as not retained is skipped
-    (:data:`checks._retention.UNVERIFIABLE`). Period: the claim month."""
+    (:data:`checks._retention.UNVERIFIABLE`), and so is one that may be an exempt 标杆 unit
+    (:data:`checks._retention.BENCHMARK_UNKNOWN`). Period: the claim month."""
     years = unit_years(t, policy).select(
         "unit_id", "year", "completed", "really_retained", "declared_retained", "real_rate", "declared_rate",
         "retention_raised_threshold", "retention_raised_threshold_ref", "is_benchmark", "retention_benchmark_qualifies",
-        "qualifies", "undecided", "unverifiable", "real_rate_at_most", "year_basis", "year_basis_source", "denominator",
+        "qualifies", "undecided", "undecided_reason", "unverifiable", "real_rate_at_most", "year_basis", "year_basis_source",
+        "denominator",
         "definition_supported",
     )
     claims = difference_claims(t, policy).join(years, on=["unit_id", "year"], how="left")
@@ -456,8 +459,10 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
                 "留用率达标线（retention.raised_threshold）在该省该年未设定", gap_unset("retention.raised_threshold")),
         skipped(claims.filter(pl.col("retention_raised_threshold").is_not_null() & ~supported), UNSUPPORTED_DEFINITION,
                 "留用率定义与审计口径不同"),
-        skipped(claims.filter(pl.col("retention_raised_threshold").is_not_null() & supported & undecided), UNVERIFIABLE,
-                GAP_UNRESOLVED_ID),
+        skipped(claims.filter(pl.col("retention_raised_threshold").is_not_null() & supported & undecided),
+                pl.col("undecided_reason"),
+                pl.when(pl.col("undecided_reason") == UNVERIFIABLE).then(pl.lit(GAP_UNRESOLVED_ID))
+                .otherwise(pl.lit(GAP_BENCHMARK))),
     ])
     return CheckResult(findings, skip)
 

@@ -52,8 +52,9 @@ def _paying(t: Tables, policy: Policy) -> pl.LazyFrame:
 def _skipping_other_definitions(fn):  # noqa: ANN001, ANN202 — a decorator of this module's checks
     """The unit-years a rule leaves unjudged because their province defines retention otherwise,
     and those whose rate is ``undecided`` (people under IDs nothing resolves:
-    :data:`checks._retention.UNVERIFIABLE`) — for a rule that rests on the rate, which says so
-    by returning its findings with the unit-years it left for that reason."""
+    :data:`checks._retention.UNVERIFIABLE`; or perhaps an exempt 标杆 unit) — for a rule that
+    rests on the rate, which says so by returning its findings with the unit-years it left for
+    that reason (``undecided_reason``)."""
 
     def check(t: Tables, policy: Policy) -> CheckResult:
         unjudged = _paying(t, policy).filter(~pl.col("definition_supported")).select(
@@ -61,7 +62,7 @@ def _skipping_other_definitions(fn):  # noqa: ANN001, ANN202 — a decorator of 
         out = fn(t, policy)
         if isinstance(out, tuple):
             out, undecided = out
-            unjudged = pl.concat([unjudged, undecided.select("unit_id", pl.lit(UNVERIFIABLE).alias("reason"))])
+            unjudged = pl.concat([unjudged, undecided.select("unit_id", pl.col("undecided_reason").alias("reason"))])
         return CheckResult(out, unjudged)
 
     check.__name__, check.__doc__ = fn.__name__, fn.__doc__
@@ -236,7 +237,7 @@ def insurance_stopped_after_difference(t: Tables, policy: Policy) -> pl.LazyFram
     return (
         _examined(t, policy).join(stopped, on=["unit_id", "year"])
         .with_columns(
-            pl.when(without.fill_null(0.0) < pl.col("retention_raised_threshold"))
+            pl.when((without.fill_null(0.0) < pl.col("retention_raised_threshold")) & ~pl.col("benchmark_unknown"))
             .then(pl.col("difference_claims")).alias("_claims")
         )
         .select(_unit_finding(t, policy, pl.col("stopped"), without.alias("real_rate_without_stopped"),
@@ -269,13 +270,16 @@ def early_leave_relabelled(t: Tables, policy: Policy) -> tuple[pl.LazyFrame, pl.
     below = _examined(t, policy).filter((pl.col("real_rate").fill_null(0.0) >= pl.col("retention_raised_threshold"))
                                         & (pl.col("corrected_rate").fill_null(0.0) < pl.col("retention_raised_threshold")))
     # below once counted back only while the unverifiable people count as not retained: undecided
-    undecided = (pl.col("corrected_rate_at_most") >= pl.col("retention_raised_threshold")).fill_null(False)
+    undecided = ((pl.col("corrected_rate_at_most") >= pl.col("retention_raised_threshold")).fill_null(False)
+                 | pl.col("benchmark_unknown"))
     return (
         below.filter(~undecided)
         .join(people, on=["unit_id", "year"], how="left")
         .select(_unit_finding(t, policy, pl.col("relabelled_people"), "corrected_completed", "corrected_retained",
                               "corrected_rate", claims="difference_claims"))
-    ), below.filter(undecided)
+    ), below.filter(undecided).with_columns(
+        pl.when(pl.col("benchmark_unknown")).then(pl.col("undecided_reason")).otherwise(pl.lit(UNVERIFIABLE))
+        .alias("undecided_reason"))
 
 
 CHECKS: tuple[Check, ...] = (

@@ -15,6 +15,7 @@ import datetime as dt
 import pytest
 
 from checks import rate_misapplied as rm
+from checks._retention import BENCHMARK_UNKNOWN
 from tests.helpers import agreement, claim, insured, pid, run, tables, trainee, unit, uscc
 
 JX, JX2, HN, HU, YN, GS = "UJX", "UJX2", "UHN", "UHU", "UYN", "UGS"
@@ -407,6 +408,27 @@ def test_difference_without_retention(desc, rows, expected):
     """RATE_MISAPPLIED.difference_without_retention"""
     amounts, _, _ = flagged(rm.difference_without_retention, world(**rows))
     assert amounts == expected
+
+
+NO_BENCHMARK_COLUMN = {"units": ("is_benchmark",)}
+
+
+@pytest.mark.parametrize("unit_label, expected, skipped", [
+    pytest.param(JX, {}, {"D0", "D1"}, id="Jiangxi exempts 标杆 units: whether this one is is unknown, skipped"),
+    pytest.param("UHNBENCH", {"D0": 800.0}, set(), id="Henan exempts none: judged as before"),
+])
+def test_difference_without_retention_when_the_register_has_no_benchmark_column(unit_label, expected, skipped):
+    """The unit register exported without 是否就业见习标杆单位: in a province whose 标杆 units may
+    claim the 差额 whatever their retention, a unit-year below the threshold is not judged (it may
+    be exempt), saying why; where no unit is exempt the column does not matter."""
+    rows = retained_world(unit_label, [False, False] if unit_label == JX else [False],
+                          diff_amount=2220.0 if unit_label == JX else 800.0)
+    t = dataclasses.replace(world(**rows), absent=NO_BENCHMARK_COLUMN)
+    amounts, skips, _ = flagged(rm.difference_without_retention, t)
+    assert amounts == expected and skips == skipped
+    if skipped:
+        _, out = run(rm.difference_without_retention, t)
+        assert set(out["reason"]) == {BENCHMARK_UNKNOWN}
 
 
 # ------------------------------------------------------------------ difference_amount ----------

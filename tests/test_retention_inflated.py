@@ -16,7 +16,7 @@ import pytest
 
 from audit.policy import Policy
 from checks import retention_inflated as ri
-from checks._retention import ended_internships, person_retention, unit_years
+from checks._retention import BENCHMARK_UNKNOWN, ended_internships, person_retention, unit_years
 from tests.helpers import agreement, claim, insured, pid, policy, run, tables, trainee, unit, uscc
 
 AFTER = ("2024-03", "2024-04", "2024-05")  # three months of the unit's insurance after the end
@@ -255,6 +255,23 @@ def test_a_province_counting_retention_otherwise_is_skipped_not_judged():
     found, skipped = run(ri.declared_above_real, world([FLAG_ONLY, FLAG_ONLY]), _edited("retention.year_basis", "internship"))
     assert found.height == 0
     assert skipped["unit_id"].to_list() == [U1] and "留用率定义" in skipped["reason"][0]
+
+
+@pytest.mark.parametrize("county, judged", [
+    pytest.param("360102", False, id="Jiangxi, whose 标杆 units are exempt: not judged, saying why"),
+    pytest.param("410102", True, id="look-alike: Henan, where no unit is exempt: judged as before"),
+])
+def test_a_register_without_the_benchmark_column(county: str, judged: bool) -> None:
+    """The unit register exported without 是否就业见习标杆单位: a unit that claimed 差额 on invented
+    retention may be a 标杆 unit, for which the 差额 was due anyway. The rules resting on the rate
+    skip it where the province exempts 标杆 units; the per-person facts stay, with no money."""
+    t = dataclasses.replace(world([FLAG_ONLY, FLAG_ONLY], county=county), absent={"units": ("is_benchmark",)})
+    found, skipped = run(ri.declared_above_real, t)
+    if judged:
+        assert found.height == 1 and skipped.height == 0
+    else:
+        assert found.height == 0 and skipped.select("unit_id", "reason").rows() == [(U1, BENCHMARK_UNKNOWN)]
+        assert flagged(ri.retained_without_contract, t) == {(U1, 2024): 0.0}
 
 
 def test_a_blank_end_reason_completes_an_internship_that_reached_its_planned_end() -> None:
