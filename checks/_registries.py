@@ -35,8 +35,8 @@ def employer_insurance(insurance: pl.LazyFrame, until: dt.date) -> pl.LazyFrame:
 
 def labour_contracts(t: Tables) -> pl.LazyFrame:
     """The employment table's labour contracts: person_id, employer_id, contract_start,
-    contract_end, terminated_date, contract_until (the day it stopped binding: terminated, else
-    its end, else open-ended), _file, _line."""
+    contract_end, terminated_date, contract_type, contract_until (the day it stopped binding:
+    terminated, else its end, else open-ended), _file, _line."""
     assert t.employment is not None
     return t.employment.select(
         "person_id",
@@ -44,6 +44,7 @@ def labour_contracts(t: Tables) -> pl.LazyFrame:
         "contract_start",
         "contract_end",
         "terminated_date",
+        "contract_type",
         pl.coalesce("terminated_date", "contract_end", pl.lit(OPEN_END)).alias("contract_until"),
         "_file",
         "_line",

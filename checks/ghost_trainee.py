@@ -22,6 +22,7 @@ import polars as pl
 from audit.graph import card_digits
 from audit.policy import Policy
 from audit.rules import ONGOING, Check, CheckResult, Severity, rule
+from audit.schema import SPECS
 from audit.tables import Tables, shared
 from checks._citations import ALLOWANCE, DATA_COMPARISON, TARGET_GROUPS, cited
 from checks._claims import claim_rows, claims_of_internship, claims_of_persons, with_claims
@@ -240,10 +241,10 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> CheckResult | pl.LazyFram
     (contract_start ≤ internship end and terminated_date, else contract_end, else open-ended ≥
     internship start) was employed, not an unemployed trainee. A job that ended before the
     internship began, or one that starts after it ended, is not evidence. Where the employment
-    table was exported without 解除日期 (``terminated_date``), a contract signed before the
-    internship may have been terminated before it began, and nothing says: only a contract
-    signed during the internship is evidence, and an internship overlapped only by earlier
-    contracts is skipped with the reason. Period: the internship. Money at risk: the person's
+    table was exported without 解除日期 (``terminated_date``) or 合同结束日期 (``contract_end``), a
+    contract signed before the internship may have stopped before it began, and nothing says:
+    only a contract signed during the internship is evidence, and an internship overlapped only
+    by earlier contracts is skipped with the reason. Period: the internship. Money at risk: the person's
     claims at the unit for the months the contract overlaps."""
     spans = _claimed_spans(t, policy)
     # without 实际结束日期 the internship may have ended on any day of its last claimed month: a
@@ -264,13 +265,15 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> CheckResult | pl.LazyFram
         )
     )
     skipped = None
-    if not t.exported("employment", "terminated_date"):
+    end_unknown = _end_unknown(t)
+    if end_unknown is not None:
+        unknown_end, reason = end_unknown
         hits = hits.cache()
-        signed_before = pl.col("contract_start") < pl.col("internship_start")
+        signed_before = (pl.col("contract_start") < pl.col("internship_start")) & unknown_end
         unknown = hits.filter(signed_before).select(KEYS).unique()
         hits = hits.filter(~signed_before)
         skipped = unknown.join(hits.select(KEYS).unique(), on=KEYS, how="anti").select(
-            "person_id", "unit_id", pl.lit(TERMINATION_UNKNOWN).alias("reason"))
+            "person_id", "unit_id", pl.lit(reason).alias("reason"))
     per_internship = hits.group_by(KEYS).agg(
         pl.col("employer_id").unique().sort().alias("other_employers"),
         pl.struct("employer_id", "contract_start", "contract_end", "terminated_date", "overlap_from", "overlap_to",
@@ -292,6 +295,35 @@ def contracted_elsewhere(t: Tables, policy: Policy) -> CheckResult | pl.LazyFram
 TERMINATION_UNKNOWN = "劳动合同表未导出解除日期（terminated_date）：见习开始前签订的合同在见习期间是否仍有效无法确认"
 
 
+#: the contract type that has no end date (劳动合同法 第十四条, 无固定期限劳动合同)
+OPEN_ENDED = "无固定期限"
+
+
+def _end_unknown(t: Tables) -> tuple[pl.Expr, str] | None:
+    """Where the employment export lacks a column that says when a contract stopped binding:
+    an expression true for a contract whose end is unknown, and the reason to give; None where
+    both 解除日期 and 合同结束日期 were exported. Without 解除日期 any contract may have been
+    terminated; without 合同结束日期 alone, a terminated contract ended on its 解除日期 and an
+    open-ended one (:data:`OPEN_ENDED`) never ends: the others' ends are unknown."""
+    unexported = [c for c in ("terminated_date", "contract_end") if not t.exported("employment", c)]
+    if not unexported:
+        return None
+    if "terminated_date" in unexported:
+        return pl.lit(True), termination_unknown(unexported)
+    open_ended = pl.col("contract_type").str.contains(OPEN_ENDED, literal=True).fill_null(False)
+    return pl.col("terminated_date").is_null() & ~open_ended, termination_unknown(unexported)
+
+
+def termination_unknown(unexported: list[str]) -> str:
+    """Why an internship overlapped only by contracts signed before it is not judged: the columns
+    that would say when they stopped binding were not exported (:data:`TERMINATION_UNKNOWN` for
+    解除日期 alone)."""
+    if unexported == ["terminated_date"]:
+        return TERMINATION_UNKNOWN
+    names = "、".join(f"{SPECS['employment'].column(c).zh}（{c}）" for c in unexported)
+    return f"劳动合同表未导出{names}：见习开始前签订的合同在见习期间是否仍有效无法确认"
+
+
 @rule(
     id="GHOST_TRAINEE.own_employee",
     identity=ONGOING,
@@ -309,7 +341,9 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
     time — within ghost.own_employee_lookback_months before the start, is the unit's own
     employee relabelled as a trainee. Period: the internship. Money at risk: every claim of
     that internship. The employment table is used where given; without it the insurance alone
-    decides."""
+    decides. Where it was exported without 解除日期 or 合同结束日期, only a contract signed within
+    the lookback is evidence (one signed before may have ended long before it), and an
+    internship with nothing else against it is skipped with the reason."""
     lookback = int(policy.detect("ghost.own_employee_lookback_months"))
     spans = unit_internships(t, policy)
     insured = (
@@ -328,11 +362,24 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
         )
     )
     parts = [insured.select(KEYS)]
+    earlier = None
     if t.employment is not None:
-        before_start = (
-            (pl.col("contract_start") < pl.col("internship_start"))
-            & (pl.col("contract_until") >= pl.col("internship_start").dt.offset_by(f"-{lookback}mo"))
-        )
+        window_start = pl.col("internship_start").dt.offset_by(f"-{lookback}mo")
+        before_start = (pl.col("contract_start") < pl.col("internship_start")) & (pl.col("contract_until") >= window_start)
+        end_unknown = _end_unknown(t)
+        if end_unknown is not None:
+            # when a contract stopped binding is not exported: one signed within the window was in
+            # force in it; one signed before may have ended long ago, and nothing says
+            unknown_end, reason = end_unknown
+            signed_before_window = (pl.col("contract_start") < window_start) & unknown_end
+            before_start = before_start & ~signed_before_window
+            earlier = (
+                hjoin(_contracts_by_id(t).rename({"employer_id": "unit_id"}),
+                      with_aliases(spans.select(*KEYS), t, policy, alias="_pid"), ["_pid", "unit_id"],
+                      narrow=lambda rows: rows.filter(signed_before_window))
+                .select(KEYS).unique()
+                .with_columns(pl.lit(reason).alias("reason"))
+            )
         contracted = (
             hjoin(_contracts_by_id(t).rename({"employer_id": "unit_id"}),
                   with_aliases(spans.select(*KEYS), t, policy, alias="_pid"), ["_pid", "unit_id"],
@@ -354,11 +401,15 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
         .join(insured, on=KEYS, how="left")
         .join(contracted, on=KEYS, how="left")
     )
-    return cited(_finding(
+    findings = cited(_finding(
         t, policy, with_claims(found, claims_of_internship(t, policy, found), KEYS),
         ["months_insured_before", "insurance_rows", "contracts",
          pl.lit(lookback).alias("param_ghost_own_employee_lookback_months")],
     ), policy, DATA_COMPARISON)
+    if earlier is None:
+        return findings
+    return CheckResult(findings, earlier.join(found.select(KEYS), on=KEYS, how="anti")
+                       .select("person_id", "unit_id", "reason"))
 
 
 _ELIGIBILITY = (

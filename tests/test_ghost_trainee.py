@@ -217,6 +217,53 @@ def test_without_termination_dates_only_a_contract_signed_during_the_internship_
     assert found["amount_at_risk"].to_list() == [6 * 1480.0]
 
 
+def test_without_contract_ends_an_earlier_fixed_term_contract_is_no_evidence() -> None:
+    """An employment export without 合同结束日期: a contract with X signed in 2021 (a two-year term,
+    over before the internship) reads as open-ended and would overlap it. It is skipped with the
+    reason naming the column; a contract signed during the internship is still evidence."""
+    def case(start: str) -> Any:
+        t = world(employment=[{"employer_id": "X", "contract_start": start, "contract_end": None}])
+        return dataclasses.replace(t, absent={"employment": ("contract_end",)})
+
+    found, skipped = run(g.contracted_elsewhere, case("2021-06-01"))
+    assert found.height == 0
+    assert skipped["reason"].to_list() == [g.termination_unknown(["contract_end"])]
+    assert "合同结束日期（contract_end）" in skipped["reason"][0]
+    found, skipped = run(g.contracted_elsewhere, case("2023-11-15"))
+    assert found["amount_at_risk"].to_list() == [4 * 1480.0] and skipped.height == 0
+
+
+@pytest.mark.parametrize("row, months", [
+    pytest.param({"contract_type": "无固定期限"}, 6, id="an open-ended contract never ends: evidence"),
+    pytest.param({"contract_type": "固定期限", "terminated_date": "2023-06-30"}, 0,
+                 id="terminated before the internship: no evidence, nothing unknown"),
+    pytest.param({"contract_type": "固定期限", "terminated_date": "2023-10-31"}, 2,
+                 id="terminated during it: evidence for the months to its 解除日期"),
+])
+def test_without_contract_ends_what_the_type_and_termination_say_still_counts(row: dict, months: int) -> None:
+    """Only 合同结束日期 missing: a contract signed in 2021 whose type is 无固定期限, or whose 解除日期
+    is given, has a known end — judged, nothing skipped."""
+    t = world(employment=[{"employer_id": "X", "contract_start": "2021-06-01", "contract_end": None, **row}])
+    found, skipped = run(g.contracted_elsewhere, dataclasses.replace(t, absent={"employment": ("contract_end",)}))
+    assert (found["amount_at_risk"].to_list() if found.height else []) == ([months * 1480.0] if months else [])
+    assert skipped.height == 0
+
+
+def test_own_employee_without_contract_ends() -> None:
+    """An employment export without 合同结束日期 or 解除日期: a contract with U1 signed in 2019 may
+    have ended years before the internship — skipped with the reason, not found; one signed two
+    months before the start was in force within the lookback — found."""
+    def case(start: str) -> Any:
+        t = world(employment=[{"employer_id": "U1", "contract_start": start, "contract_end": None}])
+        return dataclasses.replace(t, absent={"employment": ("contract_end", "terminated_date")})
+
+    found, skipped = run(g.own_employee, case("2019-03-01"))
+    assert found.height == 0 and skipped["reason"].to_list() == [
+        g.termination_unknown(["terminated_date", "contract_end"])]
+    found, skipped = run(g.own_employee, case("2023-07-01"))
+    assert found.height == 1 and skipped.height == 0
+
+
 # --------------------------------------------------------------------------------------------
 # GHOST_TRAINEE.own_employee — the unit's own employee before the start, relabelled a trainee
 ALL_CLAIMS = [f"M{m}" for m in MONTHS]
