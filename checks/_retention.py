@@ -57,7 +57,7 @@ from checks._expected import (
     claim_rate_keys,
     claims_in_agreement,
 )
-from checks._identity import person_aliases, unknown_to, unresolved_ids, with_aliases
+from checks._identity import GAP_UNRESOLVED_ID, person_aliases, unknown_to, unresolved_ids, with_aliases
 from checks._internships import chain_agreements
 from checks._registries import employer_insurance, labour_contracts
 from checks._runs import first_in_run, new_run
@@ -89,6 +89,16 @@ BENCHMARK_UNKNOWN = ("见习单位名册未导出“是否就业见习标杆单�
                      "the unit register has no 是否就业见习标杆单位 column, and this province's 标杆 units may claim "
                      "the 差额 whatever their retention: not judged")
 GAP_BENCHMARK = "未导出是否标杆单位"
+GAP_OTHER_DEFINITION = "留用率定义与审计口径不同"  # the gap of UNSUPPORTED_DEFINITION
+
+
+def undecided_because(benchmark_unknown: pl.Expr) -> list[pl.Expr]:
+    """``undecided_reason`` and ``undecided_gap`` of an undecided unit-year: the 标杆 status unknown
+    where ``benchmark_unknown``, else people whose retention is unknown."""
+    return [
+        pl.when(benchmark_unknown).then(pl.lit(BENCHMARK_UNKNOWN)).otherwise(pl.lit(UNVERIFIABLE)).alias("undecided_reason"),
+        pl.when(benchmark_unknown).then(pl.lit(GAP_BENCHMARK)).otherwise(pl.lit(GAP_UNRESOLVED_ID)).alias("undecided_gap"),
+    ]
 UNSUPPORTED_DEFINITION = "该省留用率定义（计算期间或分母）与本审计按自然年、完成见习人数重算的口径不同，未判断"
 DENOMINATOR = "completed_or_hired_early"  # the 汇总表's 完成见习 (COMPLETED_REASONS)
 
@@ -375,8 +385,7 @@ def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
         # unknown were retained (checks._identity.UNRESOLVED_ID), or perhaps a 标杆 unit: not judged
         .with_columns((~pl.col("qualifies") & ((pl.col("real_rate_at_most") >= pl.col("retention_raised_threshold"))
                                                | pl.col("benchmark_unknown"))).fill_null(False).alias("undecided"))
-        .with_columns(pl.when(pl.col("benchmark_unknown")).then(pl.lit(BENCHMARK_UNKNOWN)).otherwise(pl.lit(UNVERIFIABLE))
-                      .alias("undecided_reason"))
+        .with_columns(undecided_because(pl.col("benchmark_unknown")))
         .drop("_relabelled_unverifiable")
     )
     claim_lists = diffs.group_by("unit_id", "year").agg(claim_link().sort_by("claim_id").alias("difference_claims"))

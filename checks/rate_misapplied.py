@@ -40,7 +40,6 @@ from checks._expected import (
     whole_claim,
 )
 from checks._identity import (
-    GAP_UNRESOLVED_ID,
     identity_evidence,
     is_linked,
     person_aliases,
@@ -53,9 +52,8 @@ from checks._joins import hash_key, keys_with_more_rows_than, repeated_rows
 from checks._registries import employer_insurance, labour_contracts
 from checks._retention import (
     DEFINITION_PARAMS,
-    GAP_BENCHMARK,
+    GAP_OTHER_DEFINITION,
     UNSUPPORTED_DEFINITION,
-    UNVERIFIABLE,
     definition,
     difference_claims,
     unit_years,
@@ -433,7 +431,7 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     years = unit_years(t, policy).select(
         "unit_id", "year", "completed", "really_retained", "declared_retained", "real_rate", "declared_rate",
         "retention_raised_threshold", "retention_raised_threshold_ref", "is_benchmark", "retention_benchmark_qualifies",
-        "qualifies", "undecided", "undecided_reason", "unverifiable", "real_rate_at_most", "year_basis", "year_basis_source",
+        "qualifies", "undecided", "undecided_reason", "undecided_gap", "unverifiable", "real_rate_at_most", "year_basis", "year_basis_source",
         "denominator",
         "definition_supported",
     )
@@ -458,11 +456,9 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
         skipped(claims.filter(pl.col("retention_raised_threshold").is_null()),
                 "留用率达标线（retention.raised_threshold）在该省该年未设定", gap_unset("retention.raised_threshold")),
         skipped(claims.filter(pl.col("retention_raised_threshold").is_not_null() & ~supported), UNSUPPORTED_DEFINITION,
-                "留用率定义与审计口径不同"),
+                GAP_OTHER_DEFINITION),
         skipped(claims.filter(pl.col("retention_raised_threshold").is_not_null() & supported & undecided),
-                pl.col("undecided_reason"),
-                pl.when(pl.col("undecided_reason") == UNVERIFIABLE).then(pl.lit(GAP_UNRESOLVED_ID))
-                .otherwise(pl.lit(GAP_BENCHMARK))),
+                pl.col("undecided_reason"), pl.col("undecided_gap")),
     ])
     return CheckResult(findings, skip)
 

@@ -21,11 +21,12 @@ from audit.tables import Tables
 from checks._citations import RETENTION, citing
 from checks._retention import (
     DEFINITION_PARAMS,
+    GAP_OTHER_DEFINITION,
     UNSUPPORTED_DEFINITION,
-    UNVERIFIABLE,
     definition,
     difference_claims,
     person_retention,
+    undecided_because,
     unit_years,
 )
 
@@ -58,11 +59,12 @@ def _skipping_other_definitions(fn):  # noqa: ANN001, ANN202 — a decorator of 
 
     def check(t: Tables, policy: Policy) -> CheckResult:
         unjudged = _paying(t, policy).filter(~pl.col("definition_supported")).select(
-            "unit_id", pl.lit(UNSUPPORTED_DEFINITION).alias("reason"))
+            "unit_id", pl.lit(UNSUPPORTED_DEFINITION).alias("reason"), pl.lit(GAP_OTHER_DEFINITION).alias("gap"))
         out = fn(t, policy)
         if isinstance(out, tuple):
             out, undecided = out
-            unjudged = pl.concat([unjudged, undecided.select("unit_id", pl.col("undecided_reason").alias("reason"))])
+            unjudged = pl.concat([unjudged, undecided.select("unit_id", pl.col("undecided_reason").alias("reason"),
+                                                             pl.col("undecided_gap").alias("gap"))])
         return CheckResult(out, unjudged)
 
     check.__name__, check.__doc__ = fn.__name__, fn.__doc__
@@ -277,9 +279,7 @@ def early_leave_relabelled(t: Tables, policy: Policy) -> tuple[pl.LazyFrame, pl.
         .join(people, on=["unit_id", "year"], how="left")
         .select(_unit_finding(t, policy, pl.col("relabelled_people"), "corrected_completed", "corrected_retained",
                               "corrected_rate", claims="difference_claims"))
-    ), below.filter(undecided).with_columns(
-        pl.when(pl.col("benchmark_unknown")).then(pl.col("undecided_reason")).otherwise(pl.lit(UNVERIFIABLE))
-        .alias("undecided_reason"))
+    ), below.filter(undecided).with_columns(undecided_because(pl.col("benchmark_unknown")))
 
 
 CHECKS: tuple[Check, ...] = (
