@@ -179,6 +179,30 @@ def test_every_file_read_is_recorded_with_its_size_and_sha256(tmp_path: Path) ->
     assert load_inputs(data, tmp_path / "out").input_files == expected
 
 
+def test_a_tab_separated_csv_is_read_line_for_line(tmp_path: Path) -> None:
+    """A "CSV" whose fields are separated by tabs (a system's export, a sheet copied out of Excel),
+    below a title line: read as such, a cell holding a comma kept whole, every row at its line in
+    the file (the unreadable month of line 4 quarantined there)."""
+    content = ("补贴申领明细表\n"
+               "申领编号\t统一社会信用代码\t身份证号\t补贴所属月份\t补贴类型\t申领金额\t申领日期\n"
+               f"C1\t{U1}\t{P1}\t2023-07\t月度\t1,500.00\t2023-08-05\n"
+               f"C2\t{U1}\t{P1}\t2023-13\t月度\t1500\t2023-09-05\n")
+    loaded = load_inputs(write_inputs(tmp_path, claims=content))
+    claims = loaded.tables["claims"]
+    assert claims.select("claim_id", "amount", "_line").rows() == [("C1", 1500.0, 3)]
+    assert loaded.quarantine.filter(pl.col("table") == "claims").select("line", "column").rows() == [(4, "claim_month")]
+    assert any("tabs" in n for n in loaded.notes)
+
+
+def test_a_comma_csv_with_tabs_in_its_cells_stays_comma_separated(tmp_path: Path) -> None:
+    """Look-alike: tabs inside cells (an ID typed with a tab) of a file whose header reads with
+    commas: the commas separate, the tab is part of the ID (read away as a spelling)."""
+    content = f"身份证号,姓名\n{P1[:6]}\t{P1[6:]},张三\n"
+    loaded = load_inputs(write_inputs(tmp_path, trainees=content))
+    assert loaded.tables["trainees"]["person_id"].to_list() == [P1]
+    assert not any("tabs" in n for n in loaded.notes)
+
+
 def test_files_named_in_chinese_are_their_tables(tmp_path: Path) -> None:
     """补贴申领明细.csv is the claims, 就业登记／劳动合同.csv (no slash can be in a file name) the
     employment; a file named like neither is still ignored with a note."""

@@ -9,6 +9,8 @@ line and field count known, so that no row is lost or silently cut.
   quarantined with the line named. A header line that cannot be decoded refuses the file.
 - **Line ends.** ``\\n``, ``\\r\\n`` and a lone ``\\r`` (old Mac exports), mixed in any way,
   each end a line.
+- **Separators.** Commas; a file whose header is found only when its lines are split at tabs
+  (a system's "CSV", a sheet copied out of Excel) is written again with commas, line for line.
 - **Records.** Every record's first line and its number of fields are counted, quotes
   respected. A record with more fields than the header (an unquoted comma in a text cell
   shifts the fields after it) or fewer (a truncated line) is quarantined with the counts;
@@ -109,6 +111,12 @@ def read_csv_text(path: Path, header_at: Callable[[list[list[str]]], int | None]
         notes.append(f"{path.name}: read as UTF-8; {len(problems):,} line(s) with bytes that are not UTF-8 quarantined")
     if lines.len() and lines[-1] == "":
         lines = lines.head(-1)  # the empty string after the last line end
+    if _tab_separated(lines, header_at):
+        source = _as_commas(lines)
+        lines = _lines_of(source)
+        if lines.len() and lines[-1] == "":
+            lines = lines.head(-1)
+        notes.append(f"{path.name}: fields separated by tabs, read as such")
     titles = _title_lines(lines, header_at)
     if titles:
         notes.append(f"{path.name}: {titles} title line(s) above the header skipped")
@@ -128,18 +136,42 @@ def read_csv_text(path: Path, header_at: Callable[[list[list[str]]], int | None]
     return CsvText(frame, encoding, problems, notes)
 
 
+def _first_rows(lines: pl.Series, delimiter: str = ",") -> list[list[str]]:
+    """The cells of the first :data:`MAX_TITLE_ROWS` lines, each line read on its own."""
+    rows = []
+    for text in lines.head(MAX_TITLE_ROWS).to_list():
+        try:
+            rows.append(next(csv.reader([text.removeprefix("\ufeff")], delimiter=delimiter), []))
+        except csv.Error:
+            rows.append([])
+    return rows
+
+
+def _tab_separated(lines: pl.Series, header_at: Callable[[list[list[str]]], int | None] | None) -> bool:
+    """Whether a file named .csv separates its fields by tabs (as some systems' "CSV" exports and
+    a sheet copied out of Excel do): no header is found among its first lines read with commas,
+    and one is with tabs."""
+    if header_at is None or not lines.head(MAX_TITLE_ROWS).str.contains("\t", literal=True).any():
+        return False
+    return header_at(_first_rows(lines)) is None and header_at(_first_rows(lines, "\t")) is not None
+
+
+def _as_commas(lines: pl.Series) -> bytes:
+    """Tab-separated lines written again with commas, quoted where a cell holds a comma or a
+    quote: one line for each line, so that every record keeps its line in the file."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    for row in csv.reader(io.StringIO("\n".join(lines.to_list()) + "\n"), delimiter="\t"):
+        writer.writerow(row)
+    return out.getvalue().encode("utf-8")
+
+
 def _title_lines(lines: pl.Series, header_at: Callable[[list[list[str]]], int | None] | None) -> int:
     """How many lines above the header are titles (0 without ``header_at``, or when it finds no
     header: the first line is then the header, or the file is refused as one without)."""
     if header_at is None or lines.len() < 2:
         return 0
-    rows = []
-    for text in lines.head(MAX_TITLE_ROWS).to_list():
-        try:
-            rows.append(next(csv.reader([text.removeprefix("\ufeff")]), []))
-        except csv.Error:
-            rows.append([])
-    return header_at(rows) or 0
+    return header_at(_first_rows(lines)) or 0
 
 
 def _check_width(path: Path, head: bytes) -> None:
