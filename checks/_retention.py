@@ -90,6 +90,8 @@ BENCHMARK_UNKNOWN = ("见习单位名册未导出“是否就业见习标杆单�
                      "the 差额 whatever their retention: not judged")
 GAP_BENCHMARK = "未导出是否标杆单位"
 GAP_OTHER_DEFINITION = "留用率定义与审计口径不同"  # the gap of UNSUPPORTED_DEFINITION
+UNSUPPORTED_DEFINITION = "该省留用率定义（计算期间或分母）与本审计按自然年、完成见习人数重算的口径不同，未判断"
+DENOMINATOR = "completed_or_hired_early"  # the 汇总表's 完成见习 (COMPLETED_REASONS)
 
 
 def undecided_because(benchmark_unknown: pl.Expr) -> list[pl.Expr]:
@@ -99,8 +101,6 @@ def undecided_because(benchmark_unknown: pl.Expr) -> list[pl.Expr]:
         pl.when(benchmark_unknown).then(pl.lit(BENCHMARK_UNKNOWN)).otherwise(pl.lit(UNVERIFIABLE)).alias("undecided_reason"),
         pl.when(benchmark_unknown).then(pl.lit(GAP_BENCHMARK)).otherwise(pl.lit(GAP_UNRESOLVED_ID)).alias("undecided_gap"),
     ]
-UNSUPPORTED_DEFINITION = "该省留用率定义（计算期间或分母）与本审计按自然年、完成见习人数重算的口径不同，未判断"
-DENOMINATOR = "completed_or_hired_early"  # the 汇总表's 完成见习 (COMPLETED_REASONS)
 
 
 def month_index(expr: pl.Expr) -> pl.Expr:

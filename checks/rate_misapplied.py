@@ -431,9 +431,8 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     years = unit_years(t, policy).select(
         "unit_id", "year", "completed", "really_retained", "declared_retained", "real_rate", "declared_rate",
         "retention_raised_threshold", "retention_raised_threshold_ref", "is_benchmark", "retention_benchmark_qualifies",
-        "qualifies", "undecided", "undecided_reason", "undecided_gap", "unverifiable", "real_rate_at_most", "year_basis", "year_basis_source",
-        "denominator",
-        "definition_supported",
+        "qualifies", "undecided", "undecided_reason", "undecided_gap", "unverifiable", "real_rate_at_most",
+        "year_basis", "year_basis_source", "denominator", "definition_supported",
     )
     claims = difference_claims(t, policy).join(years, on=["unit_id", "year"], how="left")
     supported = pl.col("definition_supported").fill_null(True)
