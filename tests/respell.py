@@ -9,8 +9,9 @@ Excel's text markers ``'…`` and ``="…"``), credit codes, county codes (``360
 in groups of four, phones with dashes, padded text, the closed vocabularies as the 人社 and 社保
 systems write them (养老保险, 月度补贴, 见习期满, 大专 …); headers in Chinese or an alias, columns
 in another order, an extra column, a title line above the header and a signature line below
-the rows (制表人：…), and the files in UTF-8, UTF-8 with a BOM or GBK, some with
-CRLF line ends. Not a generator of new worlds: it only re-spells one.
+the rows (制表人：…), fields separated by tabs, files named in Chinese, and the files in UTF-8,
+UTF-8 with a BOM or GBK, some with CRLF line ends. Not a generator of new worlds: it only
+re-spells one.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ DATES: list[Callable[[str], str]] = [
     lambda v: "{}年{:02d}月{:02d}日".format(*_ymd(v)),
     lambda v: str((dt.date(*_ymd(v)) - dt.date(1899, 12, 30)).days),
     lambda v: "'" + v,
+    lambda v: "{} 年 {} 月 {} 日".format(*_ymd(v)),
+    lambda v: "{}年{}月{}日 08:30".format(*_ymd(v)),
 ]
 MONTHS: list[Callable[[str], str]] = [
     lambda v: v[:7],
@@ -54,6 +57,7 @@ MONTHS: list[Callable[[str], str]] = [
     lambda v: v[:4] + "." + v[5:7],
     lambda v: "{}/{}".format(*_ymd(v)[:2]),
     lambda v: v,
+    lambda v: "{}年{}月份".format(*_ymd(v)[:2]),
 ]
 AMOUNTS: list[Callable[[str], str]] = [
     lambda v: v,
@@ -79,11 +83,12 @@ WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "claim_type": {"月度": ("月度补贴", "月度见习补贴", "按月申领"), "差额": ("差额补贴", "提高标准差额"),
                    "剩余期限": ("剩余期限补贴", "剩余期限见习补贴")},
     "rate_basis": {"标准": ("标准补贴", "基本标准"), "提高": ("提高标准", "提高补贴")},
-    "insurance_type": {"养老": ("养老保险", "基本养老保险", "企业职工基本养老保险"), "医疗": ("医疗保险", "职工基本医疗保险"),
+    "insurance_type": {"养老": ("养老保险", "基本养老保险", "企业职工基本养老保险", "城镇企业职工基本养老保险", "企业养老"),
+                       "医疗": ("医疗保险", "职工基本医疗保险", "职工医保"),
                        "失业": ("失业保险",), "工伤": ("工伤保险",), "生育": ("生育保险",),
                        "补充工伤": ("补充工伤保险", "见习人员补充工伤保险")},
-    "payer_type": {"单位": ("单位缴费", "单位参保"), "灵活就业": ("灵活就业人员",), "城乡居民": ("城乡居民参保",)},
-    "end_reason": {"期满": ("见习期满", "期满结束"), "提前离岗": ("中途离岗",), "提前留用": ("提前留用（签订劳动合同）",)},
+    "payer_type": {"单位": ("单位缴费", "单位参保", "单位缴纳"), "灵活就业": ("灵活就业人员",), "城乡居民": ("城乡居民参保",)},
+    "end_reason": {"期满": ("见习期满", "期满结束", "见习到期"), "提前离岗": ("中途离岗",), "提前留用": ("提前留用（签订劳动合同）",)},
     "education": {"本科": ("大学本科",), "专科": ("大专", "大学专科"), "研究生": ("硕士研究生",)},
     "reg_status": {"存续": ("存续（在营、开业、在册）",), "注销": ("已注销",), "吊销": ("吊销，未注销",)},
 }
@@ -117,10 +122,13 @@ def respell(source: Path, target: Path, seed: int) -> list[str]:
         out = pl.DataFrame(columns)
         order = list(out.columns)
         rng.shuffle(order)
-        text = out.select(order).with_columns(pl.lit("无").alias("备注")).write_csv()
+        sep = "\t" if rng.random() < 0.2 else ","  # some systems' "CSV" separates by tabs
+        text = out.select(order).with_columns(pl.lit("无").alias("备注")).write_csv(separator=sep)
+        if sep == "\t":
+            written.append(f"{spec.name}:tabs")
         if rng.random() < 0.5:  # a sheet saved as CSV: its title above, its signature below
-            commas = "," * len(order)
-            text = f"{spec.zh}（系统导出）{commas}\n{commas}\n{text}制表人：某某,审核人：某某{commas[2:]}\n"
+            commas = sep * len(order)
+            text = f"{spec.zh}（系统导出）{commas}\n{commas}\n{text}制表人：某某{sep}审核人：某某{commas[2:]}\n"
             written.append(f"{spec.name}:titled")
         if rng.random() < 0.5:
             text = text.replace("\n", "\r\n")
@@ -129,6 +137,10 @@ def respell(source: Path, target: Path, seed: int) -> list[str]:
             data = text.encode(encoding)
         except UnicodeEncodeError:
             encoding, data = "gb18030", text.encode("gb18030")
+        if rng.random() < 0.25:  # saved under its Chinese name (补贴申领明细.csv)
+            path.unlink()
+            path = target / f"{spec.zh.replace('/', '')}.csv"
+            written.append(f"{spec.name}:named in Chinese")
         path.write_bytes(data)
         written.append(f"{spec.name}:{encoding}")
     return written

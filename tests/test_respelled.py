@@ -53,6 +53,7 @@ def test_a_respelled_world_gives_the_same_audit(audited: tuple[Path, Path], tmp_
     world, run = audited
     written = respell(world, tmp_path / "world", seed)
     assert any(w.endswith(":gbk") for w in written) and len(written) >= 10
+    assert any(w.endswith(":tabs") for w in written) and any(w.endswith(":named in Chinese") for w in written)
     run_audit(tmp_path / "world", MONTH, tmp_path / "run", render=False)
     before, after = _findings(run), _findings(tmp_path / "run")
     assert before.height > 100  # planted fraud of every family: something to lose
