@@ -127,6 +127,31 @@ def test_claims_under_other_headers_of_their_columns(tmp_path: Path) -> None:
                                                        dt.date(2023, 8, 5))]
 
 
+@pytest.mark.parametrize("unit, cells, amounts", [
+    pytest.param("万元", ["0.1488", "0.148", "1,500"], [1488.0, 1480.0, 15_000_000.0], id="万元: times 10,000, to the fen"),
+    pytest.param("分", ["148800", "148000", "150050"], [1488.0, 1480.0, 1500.5], id="分: a hundredth"),
+    pytest.param("元", ["1488", "1,480.00", "1500.5"], [1488.0, 1480.0, 1500.5], id="look-alike: 元 is read as it is"),
+])
+def test_an_amount_header_naming_its_unit_is_read_in_it(tmp_path: Path, unit: str, cells: list, amounts: list) -> None:
+    """申领金额（万元）: the amounts are read in the unit the header names and converted to 元, with
+    a note; reading 0.1488 万元 as 0.15 元 would make every claim look underpaid (or, in 分, a
+    hundred times overpaid)."""
+    rows = "".join(f"C{i},{U1},{P1},2023-0{i + 7},月度,\"{a}\",2023-10-05\n" for i, a in enumerate(cells))
+    content = f"申领编号,统一社会信用代码,身份证号,补贴所属月份,补贴类型,申领金额（{unit}）,申领日期\n" + rows
+    loaded = load_inputs(write_inputs(tmp_path, claims=content))
+    assert loaded.tables["claims"]["amount"].to_list() == amounts
+    assert any(f"按{unit}读取" in n for n in loaded.notes) == (unit != "元")
+
+
+def test_a_parquet_amount_in_wan_yuan(tmp_path: Path) -> None:
+    """The same for a typed Parquet column headed 申领金额(万元)."""
+    data = write_inputs(tmp_path, claims=None)
+    pl.DataFrame({"申领编号": ["C1"], "统一社会信用代码": [U1], "身份证号": [P1], "补贴所属月份": ["2023-07"],
+                  "补贴类型": ["月度"], "申领金额(万元)": [0.1488], "申领日期": ["2023-08-05"]}
+                 ).write_parquet(data / "claims.parquet")
+    assert load_inputs(data).tables["claims"]["amount"].to_list() == [1488.0]
+
+
 def test_a_header_named_twice_keeps_the_contracts_own(tmp_path: Path) -> None:
     """申领金额 and 申请金额 side by side: the contract's own header is the amount, the other an
     extra column kept as it is."""

@@ -6,7 +6,7 @@ import functools
 
 from audit import normalise as nz
 from audit.masking import mask
-from audit.schema import TableSpec, reserved_column_names
+from audit.schema import Kind, TableSpec, reserved_column_names
 
 #: how many characters of an extra column's name a note prints.
 NOTE_NAME_CHARS = 30
@@ -25,6 +25,30 @@ def strip_unit(key: str) -> str:
         if key.endswith(closer) and opener in key:
             return key[: key.rindex(opener)]
     return key
+
+
+#: the money units a header may name in brackets (``申领金额（万元）``), as multiples of 元
+MONEY_UNITS = {"元": 1.0, "人民币元": 1.0, "万元": 10_000.0, "千元": 1_000.0, "分": 0.01}
+
+
+def money_scales(spec: TableSpec, mapping: dict[str, str], label: str, notes: list[str]) -> dict[str, float]:
+    """Canonical money column → the factor that turns its values into 元, for a header that names
+    another unit (``申领金额（万元）``: 10,000; ``（分）``: 0.01), each with a note. A header whose
+    bracket names no unit of money is read as 元."""
+    scales: dict[str, float] = {}
+    money = {c.name for c in spec.columns if c.kind is Kind.MONEY}
+    for header, canonical in mapping.items():
+        key = header_key(header)
+        stripped = strip_unit(key)
+        if canonical not in money or stripped == key:
+            continue
+        unit = key[len(stripped) + 1:-1]
+        factor = MONEY_UNITS.get(unit)
+        if factor is not None and factor != 1.0:
+            scales[canonical] = factor
+            notes.append(f"{label}: {canonical}（{shown_name(header)}）按{unit}读取，换算为元 / read in {unit}, "
+                         f"converted to 元 (× {factor:g})")
+    return scales
 
 
 def known_columns(cells: list[str], lookup: dict[str, tuple[str, int]]) -> set[str]:

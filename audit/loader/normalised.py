@@ -145,6 +145,9 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
             del more
         else:
             value = _parse_column(c, col, row_hash)
+            factors = [src.scales.get(c.name, 1.0) for src in sources]
+            if any(f != 1.0 for f in factors):
+                value = _in_yuan(col, value, pl.Series(factors, dtype=pl.Float64).gather(columns["_src"]))
             if c.unknown_blank:
                 notes += _unknown_note(spec, c, unknown_spellings(c, col, value))
             if c.spellings is not None and c.keeps_raw:  # the value as exported, beside the canonical one
@@ -308,6 +311,17 @@ def _export_lines(table: pl.DataFrame, qlines: pl.DataFrame, kept: pl.Series, ce
                 .then(pl.lit(TOTAL_ROW)).when("_note").then(pl.lit(NOTE_ROW)).alias("reason"))
         .drop_nulls("reason")
     )
+
+
+def _in_yuan(raw: pl.Series, value: pl.Series, factor: pl.Series) -> pl.Series:
+    """A money column whose header names another unit (万元, 分; ``factor`` per row, 1 for the rows
+    of a file in 元): those rows read from their text as a number of that unit, times the factor,
+    to the fen (``0.1488`` 万元 is 1,488.00 元, where reading it as 元 first would keep 0.15)."""
+    text = nz.clean_text(nz.to_ascii(pl.col("raw").cast(pl.String))).str.replace_all(r"[\s,¥￥]|万元|千元|元|分", "")
+    number = pl.when(text.str.contains(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")).then(text).cast(pl.Float64, strict=False)
+    scaled = (number * pl.col("factor")).round(2)
+    return pl.DataFrame({"raw": raw, "value": value, "factor": factor}).select(
+        pl.when(pl.col("factor") != 1.0).then(scaled).otherwise(pl.col("value")).alias(value.name)).to_series()
 
 
 def _row_problems(sources: list[RawSource], columns: _Columns) -> pl.DataFrame:

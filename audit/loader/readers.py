@@ -18,7 +18,14 @@ import polars as pl
 
 from audit.loader.csvtext import MAX_COLUMNS, MAX_TITLE_ROWS, read_csv_text, without_line_column
 from audit.loader.discovery import InputError
-from audit.loader.headers import check_required_columns, header_lookup, known_columns, map_headers, unique_headers
+from audit.loader.headers import (
+    check_required_columns,
+    header_lookup,
+    known_columns,
+    map_headers,
+    money_scales,
+    unique_headers,
+)
 from audit.masking import mask
 from audit.schema import TableSpec
 
@@ -39,6 +46,8 @@ class RawSource:
     blank_lines: int = 0
     parquet: Path | None = None  # columns read one at a time from here (frame holds _line only)
     names: dict[str, str] = field(default_factory=dict)  # canonical → name in the Parquet file
+    #: canonical money column → factor to 元, where its header names another unit (万元, 分)
+    scales: dict[str, float] = field(default_factory=dict)
 
     def column(self, name: str) -> pl.Series | None:
         """One column by its canonical name, read from the Parquet file when it is not in memory."""
@@ -82,7 +91,8 @@ def read_parquet(path: Path, spec: TableSpec, notes: list[str], errors: list[str
         return []
     lines = pl.DataFrame({"_line": pl.int_range(2, height + 2, dtype=pl.Int64, eager=True)})
     extras = [canonical for canonical in mapping.values() if canonical not in spec.names]
-    return [RawSource(path.name, lines, extras, parquet=path, names={v: k for k, v in mapping.items()})]
+    return [RawSource(path.name, lines, extras, parquet=path, names={v: k for k, v in mapping.items()},
+                      scales=money_scales(spec, mapping, path.name, notes))]
 
 
 def read_xlsx(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) -> list[RawSource]:
@@ -250,6 +260,7 @@ def _raw_source(frame: pl.DataFrame, spec: TableSpec, label: str, notes: list[st
     if missing:
         errors.extend(missing)
         return None
+    scales = money_scales(spec, mapping, label, notes)
     frame = frame.rename(mapping)
     # a blank line reads as a row of nulls: not a row of data
     data_cols = [c for c in frame.columns if c != "_line"]
@@ -261,7 +272,7 @@ def _raw_source(frame: pl.DataFrame, spec: TableSpec, label: str, notes: list[st
     if n_blank:
         frame = frame.filter(~blank)
     extras = [c for c in data_cols if c not in spec.names]
-    return RawSource(label, frame, extras, blank_lines=n_blank)
+    return RawSource(label, frame, extras, blank_lines=n_blank, scales=scales)
 
 
 READERS = {".csv": read_csv, ".parquet": read_parquet, ".xlsx": read_xlsx}
