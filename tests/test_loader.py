@@ -143,6 +143,17 @@ def test_an_amount_header_naming_its_unit_is_read_in_it(tmp_path: Path, unit: st
     assert any(f"按{unit}读取" in n for n in loaded.notes) == (unit != "元")
 
 
+def test_the_summary_tables_wan_yuan_stays_in_wan_yuan(tmp_path: Path) -> None:
+    """Look-alike: indicator 14 of the 汇总表 is in 万元 by the form; headed 指标14（万元） it is read as
+    it is, headed 指标14（元） it is converted to 万元 (both to two decimals, as the form is compared)."""
+    head = "区划代码,月份," + ",".join(f"指标{n}" for n in range(1, 14))
+    row = "430102,2023-07," + ",".join(["1"] * 13)
+    for unit, cell, expected in (("万元", "12.3456", 12.35), ("元", "123456", 12.35)):
+        content = f"{head},指标14（{unit}）\n{row},{cell}\n"
+        loaded = load_inputs(write_inputs(tmp_path / unit, county_reports=content))
+        assert loaded.tables["county_reports"]["i14"].to_list() == [pytest.approx(expected)]
+
+
 def test_a_parquet_amount_in_wan_yuan(tmp_path: Path) -> None:
     """The same for a typed Parquet column headed 申领金额(万元)."""
     data = write_inputs(tmp_path, claims=None)

@@ -29,12 +29,15 @@ def strip_unit(key: str) -> str:
 
 #: the money units a header may name in brackets (``申领金额（万元）``), as multiples of 元
 MONEY_UNITS = {"元": 1.0, "人民币元": 1.0, "万元": 10_000.0, "千元": 1_000.0, "分": 0.01}
+#: the money columns the contract holds in another unit than 元: the 汇总表's indicator 14 (万元)
+COLUMN_UNITS = {("county_reports", "i14"): "万元"}
 
 
 def money_scales(spec: TableSpec, mapping: dict[str, str], label: str, notes: list[str]) -> dict[str, float]:
-    """Canonical money column → the factor that turns its values into 元, for a header that names
-    another unit (``申领金额（万元）``: 10,000; ``（分）``: 0.01), each with a note. A header whose
-    bracket names no unit of money is read as 元."""
+    """Canonical money column → the factor that turns its values into the column's unit (元; 万元
+    for :data:`COLUMN_UNITS`), for a header that names another (``申领金额（万元）``: 10,000;
+    ``（分）``: 0.01), each with a note. A header whose bracket names no unit of money is read in
+    the column's own unit."""
     scales: dict[str, float] = {}
     money = {c.name for c in spec.columns if c.kind is Kind.MONEY}
     for header, canonical in mapping.items():
@@ -44,10 +47,13 @@ def money_scales(spec: TableSpec, mapping: dict[str, str], label: str, notes: li
             continue
         unit = key[len(stripped) + 1:-1]
         factor = MONEY_UNITS.get(unit)
+        if factor is not None:
+            factor /= MONEY_UNITS[COLUMN_UNITS.get((spec.name, canonical), "元")]
         if factor is not None and factor != 1.0:
             scales[canonical] = factor
-            notes.append(f"{label}: {canonical}（{shown_name(header)}）按{unit}读取，换算为元 / read in {unit}, "
-                         f"converted to 元 (× {factor:g})")
+            own = COLUMN_UNITS.get((spec.name, canonical), "元")
+            notes.append(f"{label}: {canonical}（{shown_name(header)}）按{unit}读取，换算为{own} / read in {unit}, "
+                         f"converted to {own} (× {factor:g})")
     return scales
 
 

@@ -315,8 +315,9 @@ def _export_lines(table: pl.DataFrame, qlines: pl.DataFrame, kept: pl.Series, ce
 
 def _in_yuan(raw: pl.Series, value: pl.Series, factor: pl.Series) -> pl.Series:
     """A money column whose header names another unit (万元, 分; ``factor`` per row, 1 for the rows
-    of a file in 元): those rows read from their text as a number of that unit, times the factor,
-    to the fen (``0.1488`` 万元 is 1,488.00 元, where reading it as 元 first would keep 0.15)."""
+    of a file in the column's own unit): those rows read from their text as a number of that unit,
+    times the factor, to two decimals as every amount is read (``0.1488`` 万元 is 1,488.00 元,
+    where reading it as 元 first would keep 0.15)."""
     text = nz.clean_text(nz.to_ascii(pl.col("raw").cast(pl.String))).str.replace_all(r"[\s,¥￥]|万元|千元|元|分", "")
     number = pl.when(text.str.contains(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")).then(text).cast(pl.Float64, strict=False)
     scaled = (number * pl.col("factor")).round(2)
