@@ -617,6 +617,12 @@ def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
     ).pipe(cited, policy, DATA_COMPARISON)
 
 
+#: why the claims of a unit the allowance ledger holds no row of are not judged
+UNIT_NOT_IN_LEDGER = ("基本生活费发放明细中无该单位的任何记录：明细可能未涵盖该单位，未据“查无发放记录”判断，请核实该单位的发放凭证 / "
+                      "the allowance ledger holds no row of this unit: the extract may not cover it; not judged")
+GAP_NOT_IN_LEDGER = "发放明细未涵盖该单位"
+
+
 def _namesake_cards(t: Tables, policy: Policy, claims: pl.LazyFrame) -> list[pl.LazyFrame]:
     """For the persons of ``claims`` known only under an ID that fails its check
     (:func:`checks._identity.unresolved_ids`): the cards of every registration of the same name
@@ -663,11 +669,12 @@ def allowance_not_paid(t: Tables, policy: Policy) -> CheckResult:
     a card, not another card) — was not paid to the trainee. A payment counts under any ID of the
     trainee, and to the card of any of the trainee's registrations (:mod:`checks._identity`).
     Only months within the span the payment ledger covers (its first to its last month) are
-    judged. A claim under an ID that fails its check, that no registration ties to a valid one
-    and that the ledger never writes is skipped (:data:`checks._identity.UNRESOLVED_ID`): the
-    ledger may pay the person under the valid ID; where the ledger writes it, a payment to the card
-    of a registration of the same name is to the trainee (the register lacked only the
-    corroboration the ledger gives). Period: the claimed months. Money at risk: those claims. One
+    judged, and only units the ledger holds rows of: a unit it holds none of may be outside the
+    extract, and its claims are skipped with the reason. A claim under an ID that fails its check,
+    that no registration ties to a valid one and that the ledger never writes is skipped
+    (:data:`checks._identity.UNRESOLVED_ID`): the ledger may pay the person under the valid ID;
+    where the ledger writes it, a payment to the card of a registration of the same name is to
+    the trainee (the register lacked only the corroboration the ledger gives). Period: the claimed months. Money at risk: those claims. One
     finding per person and unit."""
     assert t.allowance_payments is not None
     keys = ["person_id", "unit_id"]
@@ -717,12 +724,19 @@ def allowance_not_paid(t: Tables, policy: Policy) -> CheckResult:
     to_card = pl.col("account").is_null() | no_card | pl.col("cards").list.contains(card_digits(pl.col("account")))
     paid = payments.filter((pl.col("amount") > 0) & to_card).select(month_keys).unique()
     unpaid_claims = maybe_unpaid.join(paid, on=month_keys, how="anti")
-    # nothing in the ledger under an ID that fails its check, that nothing ties to a valid one and
-    # that the ledger never writes, proves nothing: the ledger may pay the person under the valid ID
+    # a unit of which the ledger holds no row at all: the extract may not cover it (a unit that
+    # paid some trainees and not others is judged); nothing in the ledger under an ID that fails
+    # its check, that nothing ties to a valid one and that the ledger never writes, proves nothing
+    in_ledger = pl.col("unit_id").is_in(t.allowance_payments.select("unit_id").unique().collect().to_series().implode())
     unresolved = unknown_to(t, policy, t.allowance_payments)
-    unjudged = unpaid_claims.filter(unresolved).select(
-        "claim_id", "person_id", "unit_id", pl.lit(UNRESOLVED_ID).alias("reason"), pl.lit(GAP_UNRESOLVED_ID).alias("gap"))
-    matched = unpaid_claims.filter(~unresolved).cache()  # read three times, computed once
+    unjudged = pl.concat([
+        unpaid_claims.filter(~in_ledger).select(
+            "claim_id", "person_id", "unit_id", pl.lit(UNIT_NOT_IN_LEDGER).alias("reason"),
+            pl.lit(GAP_NOT_IN_LEDGER).alias("gap")),
+        unpaid_claims.filter(in_ledger & unresolved).select(
+            "claim_id", "person_id", "unit_id", pl.lit(UNRESOLVED_ID).alias("reason"), pl.lit(GAP_UNRESOLVED_ID).alias("gap")),
+    ])
+    matched = unpaid_claims.filter(in_ledger & ~unresolved).cache()  # read three times, computed once
     unpaid = matched.select(month_keys).unique()
     seen = (
         payments.join(unpaid, on=month_keys)

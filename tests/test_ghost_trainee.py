@@ -508,6 +508,18 @@ def test_allowance_not_paid(changes: dict, expected: list, detection: dict) -> N
     check_cases(g.allowance_not_paid, changes, expected, detection)
 
 
+def test_a_unit_the_ledger_holds_no_row_of_is_skipped_not_accused() -> None:
+    """The ledger extract holds another unit's payments and none of U1's: it may not cover U1 —
+    every claim skipped with the reason. Look-alike of "October not paid at all": there the ledger
+    holds U1's other months, and the missing one is evidence."""
+    t = world(allowance=paid())
+    elsewhere = t.allowance_payments.with_columns(pl.lit(uscc("X")).alias("unit_id"))
+    found, skipped = run(g.allowance_not_paid, dataclasses.replace(t, allowance_payments=elsewhere))
+    assert found.height == 0
+    assert sorted(skipped["claim_id"]) == [f"M{m}" for m in MONTHS]
+    assert set(skipped["reason"]) == {g.UNIT_NOT_IN_LEDGER}
+
+
 def test_allowance_evidence_masks_the_account() -> None:
     found, _ = run(g.allowance_not_paid, world(allowance=paid(**{"2023_10": {"account": "6222999988887777"}})))
     assert "6222999988887777" not in found["evidence"][0]
