@@ -366,24 +366,21 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
     if t.employment is not None:
         window_start = pl.col("internship_start").dt.offset_by(f"-{lookback}mo")
         before_start = (pl.col("contract_start") < pl.col("internship_start")) & (pl.col("contract_until") >= window_start)
+        in_force = hjoin(_contracts_by_id(t).rename({"employer_id": "unit_id"}),
+                         with_aliases(spans.select(*KEYS), t, policy, alias="_pid"), ["_pid", "unit_id"],
+                         narrow=lambda rows: rows.filter(before_start))
         end_unknown = _end_unknown(t)
         if end_unknown is not None:
             # when a contract stopped binding is not exported: one signed within the window was in
             # force in it; one signed before may have ended long ago, and nothing says
             unknown_end, reason = end_unknown
             signed_before_window = (pl.col("contract_start") < window_start) & unknown_end
-            before_start = before_start & ~signed_before_window
-            earlier = (
-                hjoin(_contracts_by_id(t).rename({"employer_id": "unit_id"}),
-                      with_aliases(spans.select(*KEYS), t, policy, alias="_pid"), ["_pid", "unit_id"],
-                      narrow=lambda rows: rows.filter(signed_before_window))
-                .select(KEYS).unique()
-                .with_columns(pl.lit(reason).alias("reason"))
-            )
+            in_force = in_force.cache()  # the evidence and the unknown: one join
+            earlier = in_force.filter(signed_before_window).select(KEYS).unique().with_columns(
+                pl.lit(reason).alias("reason"))
+            in_force = in_force.filter(~signed_before_window)
         contracted = (
-            hjoin(_contracts_by_id(t).rename({"employer_id": "unit_id"}),
-                  with_aliases(spans.select(*KEYS), t, policy, alias="_pid"), ["_pid", "unit_id"],
-                  narrow=lambda rows: rows.filter(before_start))
+            in_force
             .group_by(KEYS)
             .agg(pl.struct("contract_start", "contract_end", "terminated_date",
                            pl.col("row_person_id").alias("person_id"), "_file", "_line")

@@ -262,6 +262,11 @@ def test_own_employee_without_contract_ends() -> None:
         g.termination_unknown(["terminated_date", "contract_end"])]
     found, skipped = run(g.own_employee, case("2023-07-01"))
     assert found.height == 1 and skipped.height == 0
+    # look-alike: only 解除日期 unexported, a 2019 contract whose own end (2020) is before the
+    # lookback: over by its end (a termination only ends it sooner) — neither found nor skipped
+    t = world(employment=[{"employer_id": "U1", "contract_start": "2019-03-01", "contract_end": "2020-02-29"}])
+    found, skipped = run(g.own_employee, dataclasses.replace(t, absent={"employment": ("terminated_date",)}))
+    assert found.height == 0 and skipped.height == 0
 
 
 # --------------------------------------------------------------------------------------------
