@@ -273,18 +273,26 @@ def unresolved_ids(t: Tables, policy: Policy) -> pl.LazyFrame:
             .join(identity_links(t, policy).select("person_id"), on="person_id", how="anti").sort("person_id"))
 
 
-def unknown_to(t: Tables, policy: Policy, *registries: pl.LazyFrame, on: str = "person_id") -> pl.Expr:
-    """Whether ``on`` is an ID of :func:`unresolved_ids` that none of ``registries`` (frames with
-    a ``person_id``) writes: where a registry does write it, it is that registry's name for the
-    person, and what it lacks under it is evidence. The few IDs are collected into the expression
-    (as :func:`is_linked` does); with none, the registries are not read."""
-    ids = unresolved_ids(t, policy).collect().to_series()
-    if ids.is_empty():
-        return pl.lit(False)
-    wanted = ids.implode()
-    written = pl.concat([r.select(pl.col("person_id").cast(pl.String)).filter(pl.col("person_id").is_in(wanted))
-                         for r in registries]).unique().collect().to_series()
-    return pl.col(on).is_in(ids.filter(~ids.is_in(written.implode())).implode()).fill_null(False)
+def unknown_to(t: Tables, policy: Policy, *registries: pl.LazyFrame) -> pl.LazyFrame | None:
+    """``person_id``: the IDs of :func:`unresolved_ids` that none of ``registries`` (frames with a
+    ``person_id``) writes — where a registry does write one, it is that registry's name for the
+    person, and what it lacks under it is evidence. None where there is no unresolved ID at all
+    (the shared result, already in memory, is asked; the registries are then not read)."""
+    ids = unresolved_ids(t, policy)
+    if ids.select(pl.len()).collect().item() == 0:
+        return None
+    written = pl.concat([r.select(pl.col("person_id").cast(pl.String)) for r in registries]).join(
+        ids, on="person_id", how="semi")
+    return ids.join(written.unique(), on="person_id", how="anti")
+
+
+def flag_ids(lf: pl.LazyFrame, ids: pl.LazyFrame | None, alias: str, on: str = "person_id") -> pl.LazyFrame:
+    """``lf`` with ``alias``: whether its ``on`` is among the distinct values of ``ids``' only
+    column (None: none)."""
+    if ids is None:
+        return lf.with_columns(pl.lit(False).alias(alias))
+    return lf.join(ids.select(pl.nth(0).alias(on), pl.lit(True).alias(alias)), on=on, how="left").with_columns(
+        pl.col(alias).fill_null(False))
 
 
 def identity_evidence(t: Tables, policy: Policy, on: str = "person_id") -> pl.LazyFrame:

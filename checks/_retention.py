@@ -57,7 +57,14 @@ from checks._expected import (
     claim_rate_keys,
     claims_in_agreement,
 )
-from checks._identity import GAP_UNRESOLVED_ID, person_aliases, unknown_to, unresolved_ids, with_aliases
+from checks._identity import (
+    GAP_UNRESOLVED_ID,
+    flag_ids,
+    person_aliases,
+    unknown_to,
+    unresolved_ids,
+    with_aliases,
+)
 from checks._internships import chain_agreements
 from checks._registries import employer_insurance, labour_contracts
 from checks._runs import first_in_run, new_run
@@ -269,7 +276,9 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
         .drop("_ended_early_unsaid")
         # not retained as far as the registries show — under an ID that fails its check, that no
         # registration ties to a valid one and that neither registry writes: unknown, not "no"
-        .with_columns((~pl.col("really_retained") & unknown_to(t, policy, *registries)).alias("identity_unknown"))
+        .pipe(flag_ids, unknown_to(t, policy, *registries), "_unresolved")
+        .with_columns((~pl.col("really_retained") & pl.col("_unresolved")).alias("identity_unknown"))
+        .drop("_unresolved")
         .with_columns(
             (
                 (pl.col("ag_end_reason") == EARLY_LEAVE)

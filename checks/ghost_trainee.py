@@ -29,6 +29,7 @@ from checks._claims import claim_rows, claims_of_internship, claims_of_persons, 
 from checks._identity import (
     GAP_UNRESOLVED_ID,
     UNRESOLVED_ID,
+    flag_ids,
     identity_evidence,
     person_aliases,
     rows_under_ids,
@@ -724,8 +725,12 @@ def allowance_not_paid(t: Tables, policy: Policy) -> CheckResult:
     # a unit of which the ledger holds no row at all: the extract may not cover it (a unit that
     # paid some trainees and not others is judged); nothing in the ledger under an ID that fails
     # its check, that nothing ties to a valid one and that the ledger never writes, proves nothing
-    in_ledger = pl.col("unit_id").is_in(t.allowance_payments.select("unit_id").unique().collect().to_series().implode())
-    unresolved = unknown_to(t, policy, t.allowance_payments)
+    unpaid_claims = (
+        unpaid_claims.pipe(flag_ids, t.allowance_payments.select("unit_id").unique(), "_in_ledger", on="unit_id")
+        .pipe(flag_ids, unknown_to(t, policy, t.allowance_payments), "_unresolved")
+        .cache()  # read for the skipped and the judged
+    )
+    in_ledger, unresolved = pl.col("_in_ledger"), pl.col("_unresolved")
     unjudged = pl.concat([
         unpaid_claims.filter(~in_ledger).select(
             "claim_id", "person_id", "unit_id", pl.lit(UNIT_NOT_IN_LEDGER).alias("reason"),
@@ -733,7 +738,7 @@ def allowance_not_paid(t: Tables, policy: Policy) -> CheckResult:
         unpaid_claims.filter(in_ledger & unresolved).select(
             "claim_id", "person_id", "unit_id", pl.lit(UNRESOLVED_ID).alias("reason"), pl.lit(GAP_UNRESOLVED_ID).alias("gap")),
     ])
-    matched = unpaid_claims.filter(in_ledger & ~unresolved).cache()  # read three times, computed once
+    matched = unpaid_claims.filter(in_ledger & ~unresolved).drop("_in_ledger", "_unresolved")
     unpaid = matched.select(month_keys).unique()
     seen = (
         payments.join(unpaid, on=month_keys)
