@@ -14,6 +14,7 @@ import polars as pl
 
 from audit import totals
 from audit.coverage import run_coverage
+from audit.loader import note_zh
 from audit.masking import mask, mask_id
 from audit.policy import Policy
 from audit.rundir import sibling_runs
@@ -215,6 +216,14 @@ def inputs(rf: RunFiles) -> list[dict[str, Any]]:
             "quarantined": r.get("rows_quarantined", ""), "collapsed": r.get("duplicates_collapsed", ""),
         })
     return out
+
+
+def input_notes(rf: RunFiles) -> dict[str, Any]:
+    """What the reading of the inputs said (run.json's ``input_notes``), in Chinese: files not
+    read, columns outside the contract, values read as blank, units converted, sheets skipped.
+    ``unread``: whether a file or a sheet was passed over (the report says so as a notice)."""
+    lines = [note_zh(str(n)) for n in rf.run.get("input_notes") or []]
+    return {"lines": lines, "unread": any("未读取" in line for line in lines)}
 
 
 def provinces(rf: RunFiles) -> list[str]:

@@ -78,6 +78,7 @@ def context(rf: RunFiles, policy: Policy, pdf_note: str, exits: list[dict[str, A
         "trend": trend,
         "trend_chart": charts.vertical_bars(trend, "month", "money", "各月涉及金额") if len(trend) > 1 else None,
         "inputs": figures.inputs(rf),
+        "input_notes": figures.input_notes(rf),
         "quarantined": rf.quarantined,
         "reference": figures.reference_status(rf),
         "parameters": figures.parameters(rf, policy),

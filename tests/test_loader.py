@@ -12,7 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from audit.loader import InputError, load_inputs
+from audit.loader import InputError, load_inputs, note_zh
+from audit.loader.discovery import table_part_named
 from audit.loader.normalised import NOTE_ROW
 from audit.normalise import gb11643_check_char, gb32100_check_char
 from audit.schema import SPECS
@@ -251,6 +252,36 @@ def test_files_named_in_chinese_are_their_tables(tmp_path: Path) -> None:
     assert loaded.tables["claims"]["claim_id"].to_list() == ["C1", "C2", "C3"]
     assert loaded.tables["employment"]["employer_id"].to_list() == [U2]
     assert "补贴申领明细（备份）.csv" in loaded.counts_text()
+
+
+@pytest.mark.parametrize("stem, table", [
+    ("claims_2024", "claims"), ("claims - 副本", "claims"), ("claims (2)", "claims"), ("补贴申领明细（南昌）", "claims"),
+    ("county_tiers_2025", "county_tiers"), ("social_insurance.old", "social_insurance"), ("见习单位-1", "units"),
+    # look-alikes: a table's own name, a longer word, another table whose name holds it
+    ("claims", None), ("claimsx", None), ("见习单位岗位", None), ("readme", None), ("county", None),
+])
+def test_a_file_named_like_a_part_of_a_table(stem: str, table: str | None) -> None:
+    assert table_part_named(stem) == table
+
+
+def test_a_part_of_a_table_is_not_read_and_said_so(tmp_path: Path) -> None:
+    """claims_2025.csv beside claims.csv is a part or a copy of the claims' export: one file per
+    table is read, so it is not — and the note says which table it looks like and what to do (a
+    run prints it and shows it in the report, :func:`audit.loader.LoadResult.reading_notes`)."""
+    write_inputs(tmp_path)
+    (tmp_path / "claims_2025.csv").write_bytes((tmp_path / "claims.csv").read_bytes())
+    loaded = load_inputs(tmp_path)
+    assert loaded.tables["claims"].height == 3
+    note = next(n for n in loaded.reading_notes() if "claims_2025.csv" in n)
+    assert note_zh(note).startswith("未读取 claims_2025.csv") and "补贴申领明细" in note_zh(note) and "合并" in note
+
+
+def test_a_table_exported_in_parts_only_is_missing_and_the_parts_are_named(tmp_path: Path) -> None:
+    write_inputs(tmp_path)
+    (tmp_path / "claims.csv").rename(tmp_path / "claims_2024.csv")
+    (tmp_path / "补贴申领明细_2025.csv").write_bytes((tmp_path / "claims_2024.csv").read_bytes())
+    with pytest.raises(InputError, match=r"claims \(补贴申领明细\).*found claims_2024.csv, 补贴申领明细_2025.csv"):
+        load_inputs(tmp_path)
 
 
 def test_a_table_and_its_chinese_twin_is_an_input_error(tmp_path: Path) -> None:

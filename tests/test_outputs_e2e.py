@@ -105,6 +105,32 @@ def test_no_field_name_in_the_report(demo: tuple[Path, str]) -> None:
     assert FIELD_NAME.findall("申领 claim_id 与 exit_row") == ["claim_id", "exit_row"]  # the test can fail
 
 
+def test_what_the_reading_said_reaches_the_terminal_and_the_report(tmp_path: Path) -> None:
+    """The loader's notes — a file passed over as a part of a table, a column outside the
+    contract, a CSV separated by tabs — are printed by ``audit run``, kept in run.json and shown in
+    the report (as a notice when a file was not read), in Chinese without a field name. They were
+    printed by ``audit validate`` only: a run went on without claims_2025.csv and said nothing."""
+    data = tmp_path / "in"
+    shutil.copytree(DEMO, data)
+    (data / "claims_2025.csv").write_bytes((data / "claims.csv").read_bytes())
+    lines = (data / "deaths.csv").read_text(encoding="utf-8").splitlines()
+    (data / "deaths.csv").write_text("\n".join(line.replace(",", "\t") + ("\t备注" if i == 0 else "\t")
+                                               for i, line in enumerate(lines)) + "\n", encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", str(data), "--month", "2024-06", "--out", str(out), "--quiet", "--no-render"])
+    assert result.exit_code == 1, result.output
+    notes = json.loads((out / "run.json").read_text(encoding="utf-8"))["input_notes"]
+    assert any("claims_2025.csv" in n for n in notes) and any("制表符" in n for n in notes)
+    assert any("备注" in n for n in notes)
+    shown = result.stdout[result.stdout.index("读取说明"):result.stdout.index("问题类别")]
+    assert "未读取 claims_2025.csv" in shown and "制表符" in shown and "备注" in shown
+    assert " / " not in shown  # the Chinese part of each note
+    assert CliRunner().invoke(main, ["report", str(out), "--no-pdf"]).exit_code == 0
+    text = html_text(out / "report.html")
+    assert "有文件或工作表未读取" in text and "未读取 claims_2025.csv" in text and "备注" in text
+    assert FIELD_NAME.findall(text) == []
+
+
 def test_no_field_name_in_the_lists(demo: tuple[Path, str]) -> None:
     run, _ = demo
     books = [run / "exit_list.xlsx", run / "recovery.xlsx", *sorted((run / "exit_lists").glob("*.xlsx")),

@@ -13,6 +13,7 @@ silently read as other values than 月度 / 养老 / 期满 (521 became 3,884).
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 from pathlib import Path
 
@@ -20,10 +21,12 @@ import polars as pl
 import pytest
 
 from audit.app.pipeline import run_audit
+from audit.loader import note_zh
 from audit.loader.normalised import NOTE_ROW
 from fixtures.generate import generate
 from fixtures.world import Config
 from tests.respell import respell
+from tests.test_outputs_e2e import FIELD_NAME
 
 MONTH = "2026-11"
 KEYS = ["rule_id", "person_id", "unit_id", "claim_id", "county_code", "period_start", "period_end", "amount_at_risk"]
@@ -55,6 +58,10 @@ def test_a_respelled_world_gives_the_same_audit(audited: tuple[Path, Path], tmp_
     assert any(w.endswith(":gbk") for w in written) and len(written) >= 10
     assert any(w.endswith(":tabs") for w in written) and any(w.endswith(":named in Chinese") for w in written)
     run_audit(tmp_path / "world", MONTH, tmp_path / "run", render=False)
+    # what the reading said reaches run.json, each note's Chinese part free of field names
+    notes = json.loads((tmp_path / "run" / "run.json").read_text(encoding="utf-8"))["input_notes"]
+    assert any("制表符" in n for n in notes) and any("GB18030" in n or "GBK" in n for n in notes)
+    assert [n for n in notes if FIELD_NAME.findall(note_zh(n))] == []
     before, after = _findings(run), _findings(tmp_path / "run")
     assert before.height > 100  # planted fraud of every family: something to lose
     lost = before.join(after, on=KEYS, how="anti", nulls_equal=True)

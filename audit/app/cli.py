@@ -21,7 +21,7 @@ from audit.app.cycle_cli import diff_cmd, history_cmd, outcomes_group
 from audit.app.graph_cli import graph_cmd
 from audit.app.pipeline import EXIT_BUSY, EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, EXIT_INVALID, run_audit
 from audit.app.reference_check import WORKBOOK, check_reference, format_check, write_workbook
-from audit.loader import InputError, load_inputs
+from audit.loader import InputError, load_inputs, note_zh
 from audit.masking import MaskedFormatter, mask
 from audit.policy import Policy, PolicyError
 from audit.rules import FAMILY_ZH, Family
@@ -202,6 +202,8 @@ def _pad(text: str, width: int, right: bool = False) -> str:
 
 
 yuan = totals.yuan_text
+#: reading notes the terminal shows (all of them are in run.json and the report)
+TERMINAL_NOTES = 12
 
 
 SUMMARY_HEADS = (("问题类别", 20, False), ("问题", 6, True), ("涉及人员", 9, True), ("涉及单位", 9, True),
@@ -224,6 +226,12 @@ def format_summary(summary: dict) -> str:
         else:
             text += "，无隔离行"
         lines.append(text)
+    notes = summary.get("input_notes") or []
+    if notes:
+        lines.append(f"读取说明 {len(notes)} 条（全文见 run.json 和报告的“本次运行情况”）：")
+        lines += [f"  · {note_zh(n)}" for n in notes[:TERMINAL_NOTES]]
+        if len(notes) > TERMINAL_NOTES:
+            lines.append(f"  … 另有 {len(notes) - TERMINAL_NOTES} 条")
     lines.append("")
     rows = []
     for row in summary.get("by_family", []):

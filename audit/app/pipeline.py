@@ -460,6 +460,7 @@ def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_mont
         "generated_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "inputs": loaded.counts_dict(),
         "absent_columns": {t: cols for t, cols in loaded.absent_columns.items() if cols},
+        "input_notes": loaded.reading_notes(),
         "paid_date_exported": paid_date_exported,
         **provenance,
         "policy": policy_files,  # the files in force, copied to policy/ (the later stages read them there)

@@ -38,7 +38,15 @@ from audit.loader.columns import COMPACT_MAX, MISSING, PARSERS, REASONS, STATUS,
 from audit.loader.discovery import SUFFIXES, InputError, digest_files, discover, sha256_file
 from audit.loader.duplicates import find_duplicates
 from audit.loader.headers import check_required_columns, header_key, header_lookup, map_headers
-from audit.loader.load import PARQUET_OPTIONS, STAGE_DIR, LoadResult, StagedTables, load_inputs, load_table
+from audit.loader.load import (
+    PARQUET_OPTIONS,
+    STAGE_DIR,
+    LoadResult,
+    StagedTables,
+    load_inputs,
+    load_table,
+    note_zh,
+)
 from audit.loader.normalised import (
     COUNTS_SCHEMA,
     QUARANTINE_SCHEMA,
@@ -50,7 +58,7 @@ from audit.loader.normalised import (
 from audit.loader.readers import MAX_TITLE_ROWS, READERS, RawSource, read_csv, read_parquet, read_xlsx
 
 __all__ = [
-    "COMPACT_MAX", "COUNTS_SCHEMA", "MAX_TITLE_ROWS", "MISSING", "PARQUET_OPTIONS", "PARSERS", "QUARANTINE_SCHEMA",
+    "COMPACT_MAX", "COUNTS_SCHEMA", "MAX_TITLE_ROWS", "MISSING", "PARQUET_OPTIONS", "note_zh", "PARSERS", "QUARANTINE_SCHEMA",
     "QUARANTINED_ROWS_SCHEMA",
     "READERS", "REASONS", "STAGE_DIR", "STATUS", "SUFFIXES", "TRUNCATED", "InputError", "LoadResult",
     "NormalisedTable", "RawSource", "StagedTables", "check_required_columns", "digest_files", "discover", "sha256_file", "find_duplicates",

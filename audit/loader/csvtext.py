@@ -96,7 +96,7 @@ def read_csv_text(path: Path, header_at: Callable[[list[list[str]]], int | None]
             data = path.read_bytes()
             source = _one_line_end(data)
             lines = _lines_of(source)
-            notes.append(f"{path.name}: lines ended by CR (\\r) read as lines")
+            notes.append(f"{path.name}：行以回车符（CR）结束，已按行读取 / lines ended by CR (\\r) read as lines")
         if lines.str.contains(_OTHER_SCRIPTS).any() and not lines.str.contains(_CHINESE).any():
             # valid UTF-8 throughout, yet no Chinese text and letters of other scripts: a GBK
             # file whose only Chinese characters happen to be valid UTF-8 ("元" beside amounts)
@@ -106,9 +106,10 @@ def read_csv_text(path: Path, header_at: Callable[[list[list[str]]], int | None]
         lines = _lines_of(source)
         problems.update(bad)
     if encoding != "utf-8":
-        notes.append(f"{path.name}: read as {encoding.upper()} (GBK-compatible)")
+        notes.append(f"{path.name}：按 {encoding.upper()} 编码读取 / read as {encoding.upper()} (GBK-compatible)")
     elif problems:
-        notes.append(f"{path.name}: read as UTF-8; {len(problems):,} line(s) with bytes that are not UTF-8 quarantined")
+        notes.append(f"{path.name}：按 UTF-8 读取，{len(problems):,} 行含无法解码的字节，已隔离 / read as UTF-8; "
+                     f"{len(problems):,} line(s) with bytes that are not UTF-8 quarantined")
     if lines.len() and lines[-1] == "":
         lines = lines.head(-1)  # the empty string after the last line end
     if _tab_separated(lines, header_at):
@@ -116,10 +117,10 @@ def read_csv_text(path: Path, header_at: Callable[[list[list[str]]], int | None]
         lines = _lines_of(source)
         if lines.len() and lines[-1] == "":
             lines = lines.head(-1)
-        notes.append(f"{path.name}: fields separated by tabs, read as such")
+        notes.append(f"{path.name}：字段以制表符分隔，已按此读取 / fields separated by tabs, read as such")
     titles = _title_lines(lines, header_at)
     if titles:
-        notes.append(f"{path.name}: {titles} title line(s) above the header skipped")
+        notes.append(f"{path.name}：跳过表头上方的 {titles} 行标题 / {titles} title line(s) above the header skipped")
         lines = lines.slice(titles)
         problems = {line - titles: why for line, why in problems.items() if line > titles}
     frame, last, fields, (width, needed) = _records(path, source, lines, titles)

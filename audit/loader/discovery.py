@@ -4,6 +4,7 @@ recording what they held: each file's size and SHA-256, for the audit trail."""
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,25 @@ def table_named(stem: str) -> str | None:
     return TABLE_OF_NAME.get(_name_key(stem))
 
 
+#: what may follow a table's name in the name of a part or a copy of its export
+#: (``claims_2024``, ``claims-南昌``, ``claims (2)``, ``补贴申领明细（2025）``, ``claims2``)
+_PART_AFTER = re.compile(r"[_\-.(\[【0-9]")
+
+
+def table_part_named(stem: str) -> str | None:
+    """The table whose name a file's name begins with, followed by a separator or a digit
+    (``claims_2024``, ``claims - 副本``, ``补贴申领明细（南昌）``): a part or a copy of that table's
+    export, which the loader does not read (one file per table) — or None. The longest name
+    wins (``county_tiers_2025`` is of county_tiers); ``见习单位岗位`` is of no table."""
+    key = _name_key(stem)
+    best = None
+    for name_key, table in TABLE_OF_NAME.items():
+        if (len(key) > len(name_key) and key.startswith(name_key) and _PART_AFTER.match(key, len(name_key))
+                and (best is None or len(name_key) > len(best[0]))):
+            best = (name_key, table)
+    return best[1] if best else None
+
+
 class InputError(Exception):
     """An input that cannot be used at all (exit code 2): names the file and the column."""
 
@@ -46,6 +66,7 @@ def discover(input_dir: Path, only: Iterable[str] | None = None) -> tuple[dict[s
     """table name → its file; notes about files that were ignored. Two files for a table is an error.
     With ``only``, the files of the other tables are passed over (and not required)."""
     found: dict[str, list[Path]] = {}
+    parts: dict[str, list[str]] = {}  # table → files named like a part or a copy of it, not read
     notes: list[str] = []
     wanted = set(only) if only is not None else None
     try:
@@ -70,15 +91,27 @@ def discover(input_dir: Path, only: Iterable[str] | None = None) -> tuple[dict[s
         if named_like_table:
             if wanted is None or table in wanted:
                 found.setdefault(table, []).append(path)
+        elif (part_of := table_part_named(path.stem)) is not None and path.suffix.lower() in SUFFIXES:
+            if wanted is not None and part_of not in wanted:
+                continue
+            parts.setdefault(part_of, []).append(path.name)
+            spec = SPECS[part_of]
+            notes.append(f"未读取 {path.name}：文件名不是表名，似为{spec.zh}的分批导出或副本；每张表只读取一个文件"
+                         f"（{part_of}.csv、{part_of}.xlsx、{part_of}.parquet 或 {spec.zh}.xlsx 等），"
+                         "分批导出请合并为一个文件后重新运行 / "
+                         f"{path.name} not read: named like a part or a copy of table {part_of}; one file per table is "
+                         f"read: merge the parts into one file and run again")
         else:
-            notes.append(f"忽略未知文件 / ignored file not in the contract: {path.name}")
+            notes.append(f"忽略合同外的文件 {path.name} / ignored file not in the contract: {path.name}")
     for table, paths in found.items():
         if len(paths) > 1:
             names = " and ".join(p.name for p in paths)
             raise InputError(f"{names}: two files for table {table} ({SPECS[table].zh}); keep one")
     missing = [t for t in REQUIRED_TABLES if t not in found and (wanted is None or t in wanted)]
     if missing:
-        listed = "; ".join(f"{t} ({SPECS[t].zh}): expected {t}.csv, {t}.xlsx or {t}.parquet" for t in missing)
+        listed = "; ".join(f"{t} ({SPECS[t].zh}): expected {t}.csv, {t}.xlsx or {t}.parquet"
+                           + (f" (found {', '.join(parts[t])}, named like parts of it: merge them into one file)"
+                              if t in parts else "") for t in missing)
         raise InputError(f"{input_dir}: required table missing — {listed}")
     return {t: paths[0] for t, paths in found.items()}, notes
 

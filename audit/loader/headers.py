@@ -52,7 +52,7 @@ def money_scales(spec: TableSpec, mapping: dict[str, str], label: str, notes: li
         if factor is not None and factor != 1.0:
             scales[canonical] = factor
             own = COLUMN_UNITS.get((spec.name, canonical), "元")
-            notes.append(f"{label}: {canonical}（{shown_name(header)}）按{unit}读取，换算为{own} / read in {unit}, "
+            notes.append(f"{label}：列“{shown_name(header)}”按{unit}读取，换算为{own} / {canonical} read in {unit}, "
                          f"converted to {own} (× {factor:g})")
     return scales
 
@@ -110,7 +110,8 @@ def map_headers(spec: TableSpec, headers: list[str], label: str, notes: list[str
         mapping[header] = name
         used.add(name)
         if header_key(header) in lookup:
-            notes.append(f"{label}: column {shown_name(header)!r} repeats {lookup[header_key(header)][0]}; "
+            notes.append(f"{label}：列“{shown_name(header)}”重复出现，只读取第一列，重复的列保留为文本“{shown_name(name)}” / "
+                         f"column {shown_name(header)!r} repeats {lookup[header_key(header)][0]}; "
                          f"kept as extra column {shown_name(name)!r}")
     return mapping
 

@@ -140,13 +140,29 @@ class LoadResult:
                 f"{row['table']:<24}{row['file']:<34}{row['rows_read']:>10,}{row['rows_kept']:>10,}"
                 f"{row['rows_quarantined']:>12,}{row['duplicates_collapsed']:>14,}{'' if ok else '  ≠ !'}"
             )
+        lines.extend(self.reading_notes())
+        return "\n".join(lines)
+
+    def reading_notes(self) -> list[str]:
+        """What the reading of the inputs should tell its reader, one line each: columns not in
+        the contract (kept as text), files not read, spellings read as blank, units converted,
+        sheets skipped. ``audit run`` records them in run.json (``input_notes``), prints them and
+        shows them in the report. A note names files, columns and closed-vocabulary values, never
+        personal data: masked anyway."""
+        lines = []
         for table, cols in self.unknown_columns.items():
             if cols:
                 shown = ", ".join(shown_name(c) for c in cols[:_NOTE_COLUMNS])
                 more = f" … (+{len(cols) - _NOTE_COLUMNS})" if len(cols) > _NOTE_COLUMNS else ""
-                lines.append(f"未知列（保留为文本）/ unknown columns kept as text: {table}: {shown}{more}")
-        lines.extend(mask(note) for note in self.notes)  # a note names files and columns, never data: masked anyway
-        return "\n".join(lines)
+                lines.append(f"{SPECS[table].zh}：合同外的列，保留为文本：{shown}{more} / unknown columns kept as text: "
+                             f"{table}: {shown}{more}")
+        return lines + [mask(note) for note in self.notes]
+
+
+def note_zh(note: str) -> str:
+    """A reading note's Chinese part: what comes before its `` / `` (every note is written
+    ``中文 / English``), for the terminal and the report."""
+    return note.split(" / ", 1)[0]
 
 
 def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str] | None = None,

@@ -155,7 +155,8 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
                                                          RowHash()).alias(f"{c.name}_raw")
         if c.blank_is_unexported and n and c.name not in absent and _all_blank(col):
             absent.append(c.name)
-            notes.append(f"{spec.name}.{c.name}（{c.zh}）：整列为空，按未导出处理 / every cell blank: read as not exported")
+            notes.append(f"{spec.zh}“{c.zh}”列：整列为空，按未导出处理 / {spec.name}.{c.name}: every cell blank: "
+                         "read as not exported")
         values[c.name] = value.alias(c.name)
         reasons += _cell_reasons(c, col, value)
         reasons += _range_reasons(c, col, value)
@@ -235,8 +236,8 @@ def _unknown_note(spec: TableSpec, c: ColumnSpec, unknown: pl.DataFrame) -> list
     rows = int(unknown["rows"].sum())
     shown = "、".join(f"{v}（{n} 行）" for v, n in unknown.head(NOTE_VALUES).iter_rows())
     more = f" 等 {unknown.height} 种" if unknown.height > NOTE_VALUES else ""
-    return [f"{spec.name}.{c.name}（{c.zh}）：{rows} 行的取值不在可识别的写法之列，按未填写读取：{shown}{more} / "
-            f"{rows} rows hold values not among the accepted spellings of {c.name}; read as blank"]
+    return [f"{spec.zh}“{c.zh}”列：{rows} 行的取值不在可识别的写法之列，按未填写读取：{shown}{more} / "
+            f"{spec.name}.{c.name}: {rows} rows hold values not among the accepted spellings; read as blank"]
 
 
 def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame, labels: list[str]) -> pl.DataFrame:

@@ -109,7 +109,8 @@ def read_xlsx(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) 
         reader = fastexcel.read_excel(str(path))
         own = [n for n in reader.sheet_names if n.strip().lower() in (spec.name, spec.zh)]
         if own:
-            notes.extend(f"{path.name}#{n}: not read (the sheet {own[0]!r} is the table {spec.name})"
+            notes.extend(f"{path.name}#{n}：未读取此工作表（工作表“{own[0]}”即{spec.zh}） / "
+                         f"not read (the sheet {own[0]!r} is the table {spec.name})"
                          for n in reader.sheet_names if n not in own)
         sheets = [
             (name, reader.load_sheet(name, header_row=None, dtypes="string", skip_rows=0).to_polars())
@@ -125,7 +126,8 @@ def read_xlsx(path: Path, spec: TableSpec, notes: list[str], errors: list[str]) 
             continue
         header_idx = header_row((_cells(sheet.row(i)) for i in range(min(MAX_TITLE_ROWS, sheet.height))), lookup)
         if header_idx is None:
-            notes.append(f"{label}: no header row of {spec.name} found in the first {MAX_TITLE_ROWS} rows; sheet skipped")
+            notes.append(f"{label}：前 {MAX_TITLE_ROWS} 行中没有{spec.zh}的表头，此工作表未读取 / "
+                         f"no header row of {spec.name} found in the first {MAX_TITLE_ROWS} rows; sheet skipped")
             continue
         header = [("" if v is None else str(v)) for v in sheet.row(header_idx)]
         keep = [i for i, h in enumerate(header) if h.strip() or sheet.to_series(i).slice(header_idx + 1).is_not_null().any()]
