@@ -214,11 +214,13 @@ def write_indicators(run_dir: Path, indicators: pl.DataFrame) -> None:
 
 
 def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
-                present: Iterable[str] | None = None, absent: dict[str, list[str]] | None = None) -> Tables:
+                present: Iterable[str] | None = None, absent: dict[str, list[str]] | None = None,
+                empty: Iterable[str] = ()) -> Tables:
     """A run directory's tables, lazily: the normalised inputs (only those in ``present`` when
     given: the tables the run loaded), the reference tables from the run's snapshot, and the
     claims restricted to those submitted by the end of the audit month (RULES.md §8); ``absent``:
-    the contract's columns the inputs lacked, per table (``Tables.absent``)."""
+    the contract's columns the inputs lacked, per table (``Tables.absent``); ``empty``: the tables
+    read as not exported for want of a readable row (``Tables.empty``: not in ``present``)."""
     run_dir = Path(run_dir)
     loaded = set(present) if present is not None else None
     frames: dict[str, pl.LazyFrame | None] = {}
@@ -241,7 +243,8 @@ def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
                            "is it the output directory of `audit run`?")
     frames["claims"] = frames["claims"].filter(pl.col("submitted_date") <= month_end(audit_month))  # type: ignore[union-attr]
     gone = {t: tuple(cols) for t, cols in (absent or {}).items() if cols}
-    return Tables(audit_month=audit_month, si_as_of=si_as_of, absent=gone, **frames)  # type: ignore[arg-type]
+    return Tables(audit_month=audit_month, si_as_of=si_as_of, absent=gone, empty=tuple(empty),
+                  **frames)  # type: ignore[arg-type]
 
 
 def _known_columns(frame: pl.LazyFrame, spec: TableSpec) -> pl.LazyFrame:
@@ -348,8 +351,11 @@ class RunDir:
         if not (self.path / REFERENCE_DIR).is_dir():
             self._note("本次运行未保存参照表快照 / this run has no reference/ snapshot: its reference tables are absent")
         absent = self.run.get("absent_columns")
-        return scan_tables(self.path, self.audit_month, self.si_as_of, self.tables_loaded,
-                           absent if isinstance(absent, dict) else None)
+        empty = [str(t) for t in self.run.get("empty_tables") or []]
+        loaded = self.tables_loaded
+        return scan_tables(self.path, self.audit_month, self.si_as_of,
+                           None if loaded is None else [t for t in loaded if t not in empty],
+                           absent if isinstance(absent, dict) else None, empty)
 
     def scan(self, name: str) -> pl.LazyFrame | None:
         """A normalised input table as loaded (claims not restricted to the month), or None."""

@@ -118,6 +118,11 @@ class TableSpec:
     required: bool = False  # the audit cannot run without this table
     references: tuple[tuple[str, str, str], ...] = ()  # (column, table, column)
     extra: dict[str, str] = field(default_factory=dict)
+    #: an optional table exported without a row it could read (a header only, or every row
+    #: quarantined) says nothing: read as not exported, so that no rule reads the absence of a
+    #: contract, a position or a payment in it as evidence (RULES.md §8, "Unreadable rows do not
+    #: accuse"). Not for the tables that are empty in the normal course (deaths, bans).
+    empty_is_unexported: bool = False
 
     def column(self, name: str) -> ColumnSpec:
         for c in self.columns:
@@ -349,6 +354,7 @@ ALLOWANCE_PAYMENTS = TableSpec(
         C("paid_date", "发放日期", K.DATE),
         C("account", "收款账号", K.STR),
     ),
+    empty_is_unexported=True,
 )
 
 EMPLOYMENT = TableSpec(
@@ -362,6 +368,7 @@ EMPLOYMENT = TableSpec(
         C("contract_type", "合同类型", K.STR),
         C("terminated_date", "解除日期", K.DATE, blank_is_unexported=True, aliases=("合同解除日期", "解除时间")),
     ),
+    empty_is_unexported=True,
 )
 
 POSITIONS = TableSpec(
@@ -378,6 +385,7 @@ POSITIONS = TableSpec(
     ),
     key=("position_id",),
     references=(("unit_id", "units", "unit_id"),),
+    empty_is_unexported=True,
 )
 
 MARKET_REGISTRY = TableSpec(
@@ -393,6 +401,7 @@ MARKET_REGISTRY = TableSpec(
         C("established_date", "成立日期", K.DATE),
     ),
     key=("unit_id",),
+    empty_is_unexported=True,
 )
 
 RETENTION_DECLARATIONS = TableSpec(
@@ -405,6 +414,7 @@ RETENTION_DECLARATIONS = TableSpec(
         C("retained_count", "留用人数", K.INT, required=True),
     ),
     key=("unit_id", "year"),
+    empty_is_unexported=True,
 )
 
 COUNTY_REPORTS = TableSpec(
@@ -419,6 +429,7 @@ COUNTY_REPORTS = TableSpec(
         ),
     ),
     key=("county_code", "month"),
+    empty_is_unexported=True,
 )
 
 DEATHS = TableSpec(

@@ -85,6 +85,10 @@ class Tables:
     #: nulls: blank everywhere, which says nothing — a rule or an indicator that needs one is not
     #: judged, :meth:`exported`)
     absent: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    #: optional tables whose file had no row that could be read: ``None`` here like a table not
+    #: exported (:attr:`audit.schema.TableSpec.empty_is_unexported`); named so that a rule's skip
+    #: says why
+    empty: tuple[str, ...] = ()
     # sub-results several checks share, computed once per Tables (see :meth:`shared`); not an init
     # field, so ``dataclasses.replace`` with other frames starts with an empty store
     _shared: dict = field(default_factory=dict, init=False, repr=False, compare=False)
@@ -197,7 +201,7 @@ class Tables:
         return [f.name for f in fields(cls) if f.name not in _NOT_TABLES]
 
 
-_NOT_TABLES = ("audit_month", "si_as_of", "notes", "absent", "_shared", "_reads", "_frames_read")
+_NOT_TABLES = ("audit_month", "si_as_of", "notes", "absent", "empty", "_shared", "_reads", "_frames_read")
 #: the names of the frames a Tables holds (what :meth:`Tables.reading_tables` records)
 _FRAMES = frozenset(Tables.table_names())
 

@@ -284,6 +284,26 @@ def test_a_table_exported_in_parts_only_is_missing_and_the_parts_are_named(tmp_p
         load_inputs(tmp_path)
 
 
+@pytest.mark.parametrize("content, said", [
+    ("身份证号,用人单位统一社会信用代码,合同开始日期\n", "没有数据行"),  # the header only
+    (f"身份证号,用人单位统一社会信用代码,合同开始日期\n{P1},{U2},2023-13-45\n{P2},{U2},不详\n", "2 行全部无法读取"),
+])
+def test_an_optional_table_without_a_readable_row_is_read_as_not_exported(tmp_path: Path, content: str,
+                                                                          said: str) -> None:
+    """就业登记劳动合同 exported with its header only (or with no row that reads) is not a registry in
+    which nobody has a contract: the table is read as not exported (``empty_tables``; a run gives
+    it to no rule, and the rules that need it say why they did not run), with a note."""
+    loaded = load_inputs(write_inputs(tmp_path, employment=content))
+    assert loaded.empty_tables == ["employment"]
+    assert any(note_zh(n).startswith("就业登记/劳动合同：" + said) for n in loaded.reading_notes())
+
+
+def test_deaths_with_no_row_are_no_deaths(tmp_path: Path) -> None:
+    """Look-alike: an empty 死亡登记 is the normal course (nobody died): it stays a table."""
+    loaded = load_inputs(write_inputs(tmp_path, deaths="身份证号,死亡日期\n"))
+    assert loaded.empty_tables == [] and loaded.tables["deaths"].height == 0
+
+
 def test_a_table_and_its_chinese_twin_is_an_input_error(tmp_path: Path) -> None:
     write_inputs(tmp_path)
     (tmp_path / "见习单位.csv").write_bytes((tmp_path / "units.csv").read_bytes())

@@ -89,8 +89,15 @@ BLANK = [("claims", "claim_type"), ("agreements", "actual_end_date"), ("employme
          ("trainees", "graduation_date")]
 
 
-@pytest.mark.parametrize("table, column, how", [(t, c, "dropped") for t, c in ABSENT] + [(t, c, "blank") for t, c in BLANK],
-                         ids=[f"{t}.{c}" for t, c in ABSENT] + [f"{t}.{c}-blank" for t, c in BLANK])
+#: optional tables exported with their header only (a failed or filtered extract): no contract, no
+#: position anywhere is no evidence (``TableSpec.empty_is_unexported``)
+EMPTIED = ["employment", "positions"]
+
+
+@pytest.mark.parametrize("table, column, how", [(t, c, "dropped") for t, c in ABSENT] + [(t, c, "blank") for t, c in BLANK]
+                         + [(t, "", "emptied") for t in EMPTIED],
+                         ids=[f"{t}.{c}" for t, c in ABSENT] + [f"{t}.{c}-blank" for t, c in BLANK]
+                         + [f"{t}-header-only" for t in EMPTIED])
 def test_a_world_exported_without_a_column_accuses_no_one_more(audited: tuple[Path, Path], tmp_path: Path,
                                                                 table: str, column: str, how: str) -> None:
     """The same world with one optional column left out of its export, or written with every
@@ -100,14 +107,19 @@ def test_a_world_exported_without_a_column_accuses_no_one_more(audited: tuple[Pa
     3,000-trainee world), without 解除日期 contracts ended long before an internship counted as
     employment during it (+195), without 实际结束日期 or 结束原因 early hires lowered the real
     retention rate (+26, +39); and each column left blank read as a fact (every internship ran to
-    term: 1,536; nobody graduated: 4,305)."""
+    term: 1,536; nobody graduated: 4,305). An optional table exported with its header only is not
+    a registry in which nobody is: 521 findings became 1,009 with no 就业登记/劳动合同 row (every
+    retention unproven) and 1,799 with no 见习岗位 row (every unit dormant, every 汇总表 wrong)."""
     world, run = audited
     shutil.copytree(world, tmp_path / "world")
     path = tmp_path / "world" / f"{table}.csv"
     frame = pl.read_csv(path, infer_schema=False)
-    frame = frame.drop(column) if how == "dropped" else frame.with_columns(pl.lit(None, pl.String).alias(column))
+    frame = (frame.drop(column) if how == "dropped" else frame.head(0) if how == "emptied"
+             else frame.with_columns(pl.lit(None, pl.String).alias(column)))
     frame.write_csv(path)
-    run_audit(tmp_path / "world", MONTH, tmp_path / "run", render=False)
+    result = run_audit(tmp_path / "world", MONTH, tmp_path / "run", render=False)
+    if how == "emptied":
+        assert result.summary["empty_tables"] == [table] and result.summary["rules_skipped"]
     before = pl.read_parquet(run / "findings.parquet").group_by(WHO).agg(pl.col("amount_at_risk").sum())
     after = pl.read_parquet(tmp_path / "run" / "findings.parquet").group_by(WHO).agg(pl.col("amount_at_risk").sum())
     new = after.join(before, on=WHO, how="anti", nulls_equal=True)

@@ -200,4 +200,6 @@ def test_a_rule_needing_a_column_the_input_lacks_is_skipped_and_says_which() -> 
     lacking = dataclasses.replace(world, employment=None, absent={"claims": ("claim_type",)})
     assert missing_inputs(["employment", "claims.claim_type"]) == (
         "缺少输入表: employment; 缺少输入列: claims.claim_type（补贴类型）")
+    assert missing_inputs(["employment", "positions"], ("positions",)) == (
+        "缺少输入表: employment; 输入表没有可读的数据行（按未导出处理）: positions（见习岗位）")
     assert not lacking.has("claims.claim_type") and lacking.has("claims.amount") and not lacking.has("employment")

@@ -144,7 +144,7 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
     for check in checks:
         missing = tables.missing(check.rule.needs)
         if missing:
-            rules_skipped[check.rule.id] = missing_inputs(missing)
+            rules_skipped[check.rule.id] = missing_inputs(missing, tables.empty)
         else:
             runnable.append(check)
 
@@ -226,12 +226,16 @@ def run_checks(tables: Tables, policy: Policy, checks: tuple[Check, ...] | None 
     return CheckOutcome(findings, skipped_df, links, rules_run, rules_skipped, time.perf_counter() - t0)
 
 
-def missing_inputs(missing: list[str]) -> str:
+def missing_inputs(missing: list[str], empty: tuple[str, ...] = ()) -> str:
     """Why a rule did not run: the tables (``employment``) and columns (``claims.claim_type``) of
-    its :attr:`~audit.rules.Rule.needs` the input lacks, the columns with their Chinese headers."""
-    tables = [name for name in missing if "." not in name]
+    its :attr:`~audit.rules.Rule.needs` the input lacks, the columns with their Chinese headers;
+    a table in ``empty`` was exported without a row that could be read (read as not exported)."""
+    tables = [name for name in missing if "." not in name and name not in empty]
+    blank = [name for name in missing if name in empty]
     columns = [name.split(".", 1) for name in missing if "." in name]
     said = ["缺少输入表: " + ", ".join(tables)] if tables else []
+    if blank:
+        said.append("输入表没有可读的数据行（按未导出处理）: " + ", ".join(f"{t}（{SPECS[t].zh}）" for t in blank))
     if columns:
         said.append("缺少输入列: " + ", ".join(f"{t}.{c}（{SPECS[t].column(c).zh}）" for t, c in columns))
     return "; ".join(said)
@@ -394,10 +398,11 @@ def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_mont
     })
     provenance = {"input_files": input_files(Path(input_dir), loaded.input_files), "code": code_version()}
     timings["snapshot"] = time.perf_counter() - t1
-    present = list(loaded.tables)
+    present = [t for t in loaded.tables if t not in loaded.empty_tables]
     if cycle is not None:  # the bans the workspace remembers, read by the rules as a table like any other
         present = cycle.give_bans(out_dir, present)
-    tables = rundir.scan_tables(out_dir, audit_month, si_month, present=present, absent=loaded.absent_columns)
+    tables = rundir.scan_tables(out_dir, audit_month, si_month, present=present, absent=loaded.absent_columns,
+                                empty=loaded.empty_tables)
     t1 = time.perf_counter()
     # what the claims judged (restricted to the month end above) need of the reference, and lack
     gaps = reference_gaps(tables, policy)
@@ -461,6 +466,7 @@ def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_mont
         "inputs": loaded.counts_dict(),
         "absent_columns": {t: cols for t, cols in loaded.absent_columns.items() if cols},
         "input_notes": loaded.reading_notes(),
+        "empty_tables": loaded.empty_tables,
         "paid_date_exported": paid_date_exported,
         **provenance,
         "policy": policy_files,  # the files in force, copied to policy/ (the later stages read them there)

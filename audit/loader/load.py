@@ -84,6 +84,9 @@ class LoadResult:
     #: table → the contract's columns none of its files had (filled with nulls), and those read as
     #: not exported because every cell was blank (``ColumnSpec.blank_is_unexported``: 补贴类型)
     absent_columns: dict[str, list[str]] = field(default_factory=dict)
+    #: optional tables read as not exported because no row of theirs could be read
+    #: (:attr:`audit.schema.TableSpec.empty_is_unexported`): staged, but given to no rule
+    empty_tables: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.heights and isinstance(self.tables, dict):
@@ -240,6 +243,12 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str
     placed = [loaded[t].quarantined_rows for t in order if loaded[t].quarantined_rows is not None]
     quarantined_rows = pl.concat(placed) if placed else pl.DataFrame(schema=QUARANTINED_ROWS_SCHEMA)
     heights = {t: loaded[t].height for t in order}
+    empty = [t for t in order if SPECS[t].empty_is_unexported and heights[t] == 0]
+    for t in empty:
+        read = sum(int(n) for n in loaded[t].counts["rows_read"])
+        notes.append(f"{SPECS[t].zh}：{'没有数据行' if not read else f'{read:,} 行全部无法读取'}，按未导出处理，"
+                     f"依赖它的规则不运行 / {t}: no row {'exported' if not read else 'could be read'}: read as not "
+                     "exported; the rules that need it do not run")
     return LoadResult(
         tables={t: tables[t] for t in order} if stage is None else StagedTables(stage.path, order),
         quarantine=quarantine.cast(QUARANTINE_SCHEMA),  # type: ignore[arg-type]
@@ -251,6 +260,7 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str
         heights=heights,
         quarantined_rows=quarantined_rows,
         absent_columns={t: list(loaded[t].absent) for t in order},
+        empty_tables=empty,
     )
 
 
