@@ -483,7 +483,8 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     :func:`lump_sum_after_end` judges it), which months it paid for is not written: the 差额 is
     skipped, not judged on the months the rows name; so it is where a claim row of the person at
     the unit in those months (or undated) could not be read (the quarantine): a month may be
-    lost. Period: the claim month."""
+    lost; and so it is where the internship began before the first month of the claims extract
+    (an export of claims from a month on holds none of its first months). Period: the claim month."""
     tol = tolerance(policy)
     ctx = claim_context(t, policy)
     internship = ["person_id", "unit_id", "_from"]
@@ -528,8 +529,13 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
         pl.col("expected").fill_null(0.0), pl.col("months_paid").fill_null(0), pl.col("per_month").fill_null([]),
         pl.col("_lump").fill_null(1),
     ).join(_unreadable_claims(t, diffs, internship), on="_d", how="left").with_columns(
-        pl.col("_unreadable").fill_null(0))
-    countable = pl.col("_unpriced").is_null() & (pl.col("_lump") <= 1) & (pl.col("_unreadable") == 0)
+        pl.col("_unreadable").fill_null(0)
+    ).join(t.claims.select(pl.col("claim_month").min().alias("_claims_from")), how="cross").with_columns(
+        # an internship begun before the claims extract's first month: its first monthly claims
+        # are not in the extract (an export of claims from a month on), so its months cannot be counted
+        (pl.col("_from") < pl.col("_claims_from")).fill_null(False).alias("_before_extract"))
+    countable = (pl.col("_unpriced").is_null() & (pl.col("_lump") <= 1) & (pl.col("_unreadable") == 0)
+                 & ~pl.col("_before_extract"))
     findings = judged.filter(countable & ((pl.col("amount") - pl.col("expected")) > tol)).select(
         *claim_keys(), (pl.col("amount") - pl.col("expected")).alias("amount_at_risk"),
         _claim_evidence(
@@ -549,11 +555,16 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     unreadable = pl.format("该见习有 {} 笔申领无法读取（已隔离，见 quarantine.csv），差额所补月份无法计数 / {} claim rows of "
                            "the internship could not be read (quarantined): the months this 差额 pays for cannot be "
                            "counted", pl.col("_unreadable"), pl.col("_unreadable"))
+    before = pl.format("申领数据最早为 {}，该见习始于 {}，此前的月度申领不在数据中，差额所补月份无法计数 / the claims "
+                       "extract begins in {}, after the internship began ({}): the months this 差额 pays for cannot be "
+                       "counted", *[pl.col(c).dt.strftime("%Y-%m") for c in ("_claims_from", "_from")] * 2)
     return CheckResult(findings, pl.concat([
         skipped(judged.filter(pl.col("_unpriced").is_not_null()), why, "差额所含月份的补贴标准无法核算"),
         skipped(judged.filter(pl.col("_unpriced").is_null() & (pl.col("_lump") > 1)), lump, "差额所含月份无法计数"),
         skipped(judged.filter(pl.col("_unpriced").is_null() & (pl.col("_lump") <= 1) & (pl.col("_unreadable") > 0)),
                 unreadable, "差额所含月份无法计数"),
+        skipped(judged.filter(pl.col("_unpriced").is_null() & (pl.col("_lump") <= 1) & (pl.col("_unreadable") == 0)
+                              & pl.col("_before_extract")), before, "差额所含月份无法计数"),
     ]))
 
 

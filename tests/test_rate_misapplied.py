@@ -524,6 +524,25 @@ def test_difference_amount_pays_for_its_internship(desc, agreements, diffs, expe
     assert amounts == expected
 
 
+# the internship began 2023-09; the claims extract holds its months from 2023-12 on only
+DIFF_EXTRACT = [
+    ("claims exported from 2023-12 on: the internship's first months are not in the extract, skipped",
+     [], {}, {"D"}),
+    ("look-alike: the extract reaches back (another trainee's claim of 2023-08): three months, 1110 too much",
+     [claim("X", JX, "P2", "2023-08", 1480.0)], {"D": 1110.0}, set()),
+]
+
+
+@pytest.mark.parametrize("desc, others, expected, skipped", DIFF_EXTRACT, ids=[c[0] for c in DIFF_EXTRACT])
+def test_difference_amount_of_an_internship_begun_before_the_claims_extract(desc, others, expected, skipped):
+    """RATE_MISAPPLIED.difference_amount: an export of the claims from a month on holds none of
+    the months before it; a 差额 of an internship begun earlier cannot be counted against it."""
+    claims = monthly_run(JX, "P1", SIX[3:], 1480.0) + [
+        claim("D", JX, "P1", "2024-02", 2220.0, claim_type="差额", submitted="2024-03-20")] + others
+    amounts, skips, found = flagged(rm.difference_amount, world(agreements=[term()], claims=claims))
+    assert (amounts, skips) == (expected, skipped)
+
+
 # ------------------------------------------------------------------ remaining_period_ineligible
 def hire_case(unit_label=JX, *, end_reason="提前留用", actual_end="2023-11-30", start="2023-09-01",
               contract_start="2023-12-01", contract_end="2024-11-30", si=("2023-12",), claim_month="2024-01",
