@@ -503,6 +503,38 @@ def uscc_table(raw: pl.Series) -> pl.DataFrame:
     )
 
 
+#: a 组织机构代码 (GB 11714): eight characters and a check character, the last often after a hyphen
+ORG_CODE = r"^[0-9A-Z]{8}-?[0-9A-Z]$"
+
+
+def org_code_map(unit_ids: pl.Series) -> pl.DataFrame:
+    """``org`` → ``unit_id``: the 组织机构代码 each credit code of the unit register embeds (GB 32100:
+    its characters 9–17 are the 主体标识码, the organisation's GB 11714 code), for the register's
+    18-character codes. An organisation code two of the register's codes embed maps to neither."""
+    codes = uscc_table(unit_ids.drop_nulls().unique()).filter(pl.col("status").is_in(["ok", "bad_check"]))
+    pairs = codes.select(org=pl.col("id").str.slice(8, 9), unit_id=pl.col("id")).unique()
+    return pairs.filter(pl.col("org").is_unique())
+
+
+def read_org_codes(ids: pl.DataFrame, org_map: pl.DataFrame) -> pl.DataFrame:
+    """``ids`` as :func:`uscc_table` gives them (id, status), row for row, with each malformed code
+    that is a 组织机构代码 (``MA0GBR9XQ``, ``MA0GBR9X-Q``: a registry that writes employers by their
+    old code) read as one, status ``org_code``: the credit code of the unit of the register that
+    embeds it (:func:`org_code_map`) — one unit, spelled the old way — else the organisation code
+    itself, without its hyphen: another employer, named as its registry names it (not a credit
+    code that fails its check)."""
+    org = pl.when((pl.col("status") == "malformed") & pl.col("id").str.contains(ORG_CODE)).then(
+        pl.col("id").str.replace("-", "", literal=True))
+    return (
+        ids.lazy().with_columns(org.alias("_org"))
+        .join(org_map.lazy().rename({"unit_id": "_unit"}), left_on="_org", right_on="org", how="left",
+              maintain_order="left")
+        .select(id=pl.coalesce("_unit", "_org", "id"),
+                status=pl.when(pl.col("_org").is_not_null()).then(pl.lit("org_code")).otherwise(pl.col("status")))
+        .collect()
+    )
+
+
 def normalise_uscc(expr: pl.Expr) -> pl.Expr:
     """A struct ``{id, status}`` per value (see :func:`uscc_table`), whole column at once."""
     return expr.map_batches(

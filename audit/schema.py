@@ -14,7 +14,9 @@ Normalised tables (what the loader hands to the checks) have, besides the canoni
 - for every ``person_id``-kind column ``X``: ``X_raw`` (the string as exported) and
   ``X_status``: ``ok`` | ``legacy15`` (a 15-digit ID converted to 18 digits) | ``bad_check``
   (18 characters whose GB 11643 check digit fails) | ``malformed``.
-- for every ``uscc``-kind column ``X``: ``X_status``: ``ok`` | ``bad_check`` | ``malformed``.
+- for every ``uscc``-kind column ``X``: ``X_status``: ``ok`` | ``org_code`` (a 组织机构代码, read as
+  the credit code of the unit of the register that embeds it, else kept without its hyphen:
+  :func:`audit.normalise.read_org_codes`) | ``bad_check`` | ``malformed``.
 - for every ENUM column ``X`` read through spellings (``market_registry.reg_status``): ``X_raw``,
   the value as exported (trimmed); ``X`` holds its canonical value.
 - ``trainees`` also carries ``birth_date`` (date) and ``sex`` (``M``/``F``) derived from the ID.
@@ -233,7 +235,10 @@ EDUCATION_SPELLINGS = vocabulary({
 #: the 公民身份号码, GB 11643; 协议号 is the agreement's number in every export seen).
 PERSON_ID_ALIASES = ("公民身份号码", "身份证号码", "居民身份证号码", "公民身份证号码", "身份证件号码", "证件号码",
                      "社会保障号码")
-UNIT_ID_ALIASES = ("单位统一社会信用代码", "单位社会信用代码", "社会信用代码", "见习单位统一社会信用代码")
+#: a unit's code as exports head it; 组织机构代码 columns hold the older code the credit code embeds
+#: (characters 9–17), read as the unit of the register that embeds it (audit.normalise.read_org_codes)
+UNIT_ID_ALIASES = ("单位统一社会信用代码", "单位社会信用代码", "社会信用代码", "见习单位统一社会信用代码", "组织机构代码",
+                   "单位组织机构代码")
 AGREEMENT_ID_ALIASES = ("见习协议编号", "协议号")
 
 UNITS = TableSpec(
@@ -334,7 +339,8 @@ SOCIAL_INSURANCE = TableSpec(
     "社保缴费记录",
     (
         C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=PERSON_ID_ALIASES),
-        C("employer_id", "缴费单位统一社会信用代码", K.USCC, required=True, aliases=("单位统一社会信用代码", "缴费单位社会信用代码", "缴费单位")),
+        C("employer_id", "缴费单位统一社会信用代码", K.USCC, required=True,
+          aliases=("单位统一社会信用代码", "缴费单位社会信用代码", "缴费单位", "缴费单位组织机构代码", "单位组织机构代码", "组织机构代码")),
         C("month", "缴费所属月份", K.MONTH, required=True, not_null=True, aliases=("费款所属期", "缴费月份", "缴费年月")),
         C("insurance_type", "险种", K.ENUM, required=True, values=INSURANCE_TYPES, spellings=INSURANCE_TYPE_SPELLINGS,
           keeps_raw=False),
@@ -362,7 +368,8 @@ EMPLOYMENT = TableSpec(
     "就业登记/劳动合同",
     (
         C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=PERSON_ID_ALIASES),
-        C("employer_id", "用人单位统一社会信用代码", K.USCC, required=True, not_null=True),
+        C("employer_id", "用人单位统一社会信用代码", K.USCC, required=True, not_null=True,
+          aliases=("用人单位组织机构代码", "单位组织机构代码", "组织机构代码")),
         C("contract_start", "合同开始日期", K.DATE, required=True, not_null=True, aliases=("劳动合同开始日期", "合同起始日期")),
         C("contract_end", "合同结束日期", K.DATE, aliases=("劳动合同结束日期", "合同终止日期")),
         C("contract_type", "合同类型", K.STR),

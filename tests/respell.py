@@ -107,6 +107,17 @@ def respell(source: Path, target: Path, seed: int) -> list[str]:
         if not path.exists():
             continue
         frame = pl.read_csv(path, infer_schema=False)
+        # a registry that writes units by their 组织机构代码 (credit code characters 9–17), the
+        # check character after a hyphen or not: all of its cells, as one system does
+        if spec.name != "units" and rng.random() < 0.3:
+            hyphen = rng.random() < 0.5
+            codes = [c.name for c in spec.columns if c.kind is Kind.USCC and c.name in frame.columns]
+            frame = frame.with_columns(
+                pl.when(pl.col(c).str.len_chars() == 18).then(
+                    pl.col(c).str.slice(8, 8) + ("-" if hyphen else "") + pl.col(c).str.slice(16, 1))
+                .otherwise(pl.col(c)).alias(c) for c in codes)
+            if codes:
+                written.append(f"{spec.name}:organisation codes")
         columns = []
         for name in frame.columns:
             cells = frame[name].to_list()

@@ -304,6 +304,19 @@ def test_deaths_with_no_row_are_no_deaths(tmp_path: Path) -> None:
     assert loaded.empty_tables == [] and loaded.tables["deaths"].height == 0
 
 
+def test_insurance_written_by_organisation_code_names_the_unit(tmp_path: Path) -> None:
+    """A social-insurance export that writes employers by their 组织机构代码 (characters 9–17 of the
+    credit code, here with a hyphen): a unit of the register is read under its credit code (the
+    trainee's own unit is no other employer), any other employer under its organisation code."""
+    other = "MA0GBR9X-Q"
+    si = ("身份证号,单位组织机构代码,缴费年月,险种,缴费类型\n"
+          f"{P1},{U1[8:16]}-{U1[16]},2023-08,养老,单位\n{P2},{other},2023-08,养老,单位\n")
+    loaded = load_inputs(write_inputs(tmp_path, social_insurance=si))
+    insurance = loaded.tables["social_insurance"]
+    assert insurance.select("employer_id", "employer_id_status").rows() == [(U1, "org_code"), ("MA0GBR9XQ", "org_code")]
+    assert loaded.tables["units"]["unit_id_status"].to_list() == ["ok"] * loaded.tables["units"].height
+
+
 def test_a_table_and_its_chinese_twin_is_an_input_error(tmp_path: Path) -> None:
     write_inputs(tmp_path)
     (tmp_path / "见习单位.csv").write_bytes((tmp_path / "units.csv").read_bytes())

@@ -192,6 +192,30 @@ def test_uscc_python_and_polars_agree(first17: str) -> None:
     assert run(nz.uscc_check_char, [first17]) == [nz.gb32100_check_char(first17)]
 
 
+# the register: the standard's example embeds M000100Y4; two codes that embed the same 12345678X
+REGISTER = ["91350100M000100Y43", "91360102123456789K", "92360103123456789L"]
+ORG_CODES = [
+    ("a unit's 组织机构代码 is the unit", "M000100Y4", "91350100M000100Y43", "org_code"),
+    ("with the hyphen before its check character", "M000100Y-4", "91350100M000100Y43", "org_code"),
+    ("an organisation code of no unit: another employer, named by it", "MA0GBR9X-Q", "MA0GBR9XQ", "org_code"),
+    ("embedded by two units of the register: neither", "123456789", "123456789", "org_code"),
+    ("look-alike: nine characters of another shape", "1234-56789", "1234-56789", "malformed"),
+    ("look-alike: a credit code stays itself", "91350100M000100Y43", "91350100M000100Y43", "ok"),
+    ("look-alike: a credit code failing its check is not an organisation code", "91350100M000100Y44",
+     "91350100M000100Y44", "bad_check"),
+]
+
+
+@pytest.mark.parametrize("raw,expected,status", [c[1:] for c in ORG_CODES], ids=[c[0] for c in ORG_CODES])
+def test_a_registry_writing_units_by_their_organisation_code(raw: str, expected: str, status: str) -> None:
+    """GB 32100 embeds the GB 11714 组织机构代码 in characters 9–17 of the credit code: a registry
+    that still writes employers by it names the unit of the register that embeds it."""
+    org_map = nz.org_code_map(pl.Series(REGISTER))
+    assert sorted(org_map["org"].to_list()) == ["M000100Y4"]
+    read = nz.read_org_codes(nz.uscc_table(pl.Series([raw])), org_map)
+    assert read.row(0) == (expected, status)
+
+
 def test_python_check_helpers_refuse_bad_input() -> None:
     with pytest.raises(ValueError):
         nz.gb11643_check_char("1234")

@@ -88,11 +88,11 @@ def test_a_failed_load_leaves_nothing_behind(tmp_path: Path, monkeypatch: pytest
     real = audit.loader.load.normalise
     seen: list[str] = []
 
-    def failing(spec, sources):
+    def failing(spec, sources, **kw):
         seen.append(spec.name)
         if len(seen) == 3:
             raise InputError(f"{spec.name}: made to fail")
-        return real(spec, sources)
+        return real(spec, sources, **kw)
 
     monkeypatch.setattr(audit.loader.load, "normalise", failing)
     out = tmp_path / "run" / "out"

@@ -28,7 +28,7 @@ PARSERS = {
 }
 #: the values of an ID column's ``<col>_status`` (see audit/schema.py), held as this Enum while
 #: a table loads (one byte a row); the normalised table holds them as text.
-STATUS = pl.Enum(["ok", "legacy15", "bad_check", "malformed"])
+STATUS = pl.Enum(["ok", "legacy15", "org_code", "bad_check", "malformed"])
 
 
 def parse_series(spec: ColumnSpec, raw: pl.Series) -> pl.Series:
@@ -98,12 +98,15 @@ def _saved_as_numbers(distinct: pl.Series, codes: pl.Series) -> bool:
     return numbers >= DIGITS_LOST_MIN and numbers >= DIGITS_LOST_SHARE * distinct.gather(codes).count()
 
 
-def _id_column(c: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> tuple[pl.Series, dict[str, pl.Series]]:
+def _id_column(c: ColumnSpec, raw: pl.Series, row_hash: RowHash,
+               org_codes: pl.DataFrame | None = None) -> tuple[pl.Series, dict[str, pl.Series]]:
     """A person-ID or credit-code column normalised, with its derived columns (``_raw``, ``_status``).
 
     The ID maths runs once per distinct value; the status comes back as :data:`STATUS`, the IDs
     (and raw values) as :func:`_spread_text` gives them. A person-ID column saved as numbers
-    (:data:`DIGITS_LOST`) raises :class:`DigitsLost`.
+    (:data:`DIGITS_LOST`) raises :class:`DigitsLost`. With ``org_codes`` (the unit register's
+    :func:`audit.normalise.org_code_map`), a credit-code column's 组织机构代码 of a unit of the
+    register read as its credit code (:func:`audit.normalise.read_org_codes`).
     """
     table_of = nz.person_id_table if c.kind is Kind.PERSON_ID else nz.uscc_table
     text = raw.cast(pl.String)
@@ -112,6 +115,8 @@ def _id_column(c: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> tuple[pl.Ser
     if c.kind is Kind.PERSON_ID and _saved_as_numbers(distinct, codes):
         raise DigitsLost(f"{c.name}（{c.zh}）：{DIGITS_LOST}")
     ids = table_of(nz.unwrap_excel_text_series(distinct))  # Excel's text markers go first
+    if c.kind is Kind.USCC and org_codes is not None and org_codes.height:
+        ids = nz.read_org_codes(ids, org_codes)
     derived = {}
     if c.kind is Kind.PERSON_ID:
         derived[f"{c.name}_raw"] = _spread_text(distinct, codes, distinct, text)

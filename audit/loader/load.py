@@ -14,6 +14,7 @@ from typing import Any
 
 import polars as pl
 
+from audit import normalise as nz
 from audit.loader.discovery import InputError, digest_files, discover, table_named
 from audit.loader.headers import shown_name
 from audit.loader.normalised import (
@@ -208,7 +209,9 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str
         raise InputError("\n".join(errors) if len(errors) > 1 else errors[0])
 
     stage = _Stage(Path(out_dir)) if out_dir is not None else None
-    order = list(raw)  # the tables in the order found: the order of the counts and the quarantine
+    order = list(raw)
+    # the unit register's 组织机构代码: a registry that writes a unit by its old code is read by them
+    org_codes = _org_codes(raw.get("units"))  # the tables in the order found: the order of the counts and the quarantine
     loaded: dict[str, NormalisedTable] = {}
     tables: dict[str, pl.DataFrame] = {}
     files = {t: [s.label for s in raw.get(t, [])] for t in paths}
@@ -220,7 +223,8 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str
         with ThreadPoolExecutor(max_workers=1) as writer:
             writing = None
             for table in work:
-                normalised = normalise(SPECS[table], raw.pop(table))  # the raw frames go with it
+                # the raw frames go with it; the register's own codes are read as written
+                normalised = normalise(SPECS[table], raw.pop(table), org_codes=None if table == "units" else org_codes)
                 if stage is None:
                     tables[table] = normalised.frame()
                 else:
@@ -262,6 +266,13 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str
         absent_columns={t: list(loaded[t].absent) for t in order},
         empty_tables=empty,
     )
+
+
+def _org_codes(units: list[RawSource] | None) -> pl.DataFrame | None:
+    """The 组织机构代码 of the unit register's credit codes (:func:`audit.normalise.org_code_map`),
+    from its raw unit_id column, or None without a register."""
+    columns = [col.cast(pl.String) for s in units or [] if (col := s.column("unit_id")) is not None]
+    return nz.org_code_map(nz.unwrap_excel_text_series(pl.concat(columns))) if columns else None
 
 
 @contextlib.contextmanager

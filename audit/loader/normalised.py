@@ -108,7 +108,7 @@ def normalise_table(spec: TableSpec, sources: list[RawSource]) -> tuple[pl.DataF
     return table.frame(), table.quarantine, table.counts
 
 
-def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
+def normalise(spec: TableSpec, sources: list[RawSource], org_codes: pl.DataFrame | None = None) -> NormalisedTable:
     """The table normalised from its raw sources (see :class:`NormalisedTable`); the sources'
     frames are consumed.
 
@@ -116,7 +116,9 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
     (person IDs keep theirs as ``<col>_raw``), so one raw column at a time is held beside the
     normalised ones; the unreadable cells of each become quarantine lines. Rows are not
     filtered here: quarantined rows and collapsed copies are only marked (``_keep``), and
-    dropped as the table is finalised (:meth:`NormalisedTable.plan`).
+    dropped as the table is finalised (:meth:`NormalisedTable.plan`). ``org_codes``: the unit
+    register's 组织机构代码 (:func:`audit.normalise.org_code_map`), by which a credit-code column
+    written the old way is read (:func:`audit.loader.columns._id_column`).
     """
     t0, c0 = time.perf_counter(), time.process_time()
     extras: list[str] = []
@@ -138,7 +140,7 @@ def normalise(spec: TableSpec, sources: list[RawSource]) -> NormalisedTable:
             col = pl.repeat(None, n, dtype=pl.String, eager=True).alias(c.name)
         if c.kind in (Kind.PERSON_ID, Kind.USCC):
             try:
-                value, more = _id_column(c, col, row_hash)
+                value, more = _id_column(c, col, row_hash, org_codes)
             except DigitsLost as exc:
                 raise InputError(f"{', '.join(s.label for s in sources)}: {exc}") from None
             derived.update(more)
