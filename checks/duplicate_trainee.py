@@ -127,6 +127,21 @@ def _repeated(t: Tables, identity: pl.LazyFrame, key: list[str]) -> pl.LazyFrame
     return repeated_rows(keyed, key).select(key).unique()
 
 
+def _standing(claims: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
+    """The claims (sorted by submission) that stand: neither a reversal — a row whose amount and
+    insurance amount come to less than zero (冲销) — nor a claim of the same key a reversal of its
+    amount undoes, the earliest of that amount first (a ledger reverses what it paid before)."""
+    total = (pl.col("amount").fill_null(0) + pl.col("insurance_amount").fill_null(0)).round(2)
+    same = [*key, "_abs"]
+    return (
+        claims.with_columns(total.abs().alias("_abs"), (total < 0).alias("_reversal"))
+        .with_columns(pl.int_range(pl.len()).over([*same, "_reversal"]).alias("_rank"),
+                      pl.col("_reversal").sum().over(same).alias("_reversals"))
+        .filter(~pl.col("_reversal") & (pl.col("_rank") >= pl.col("_reversals")))
+        .drop("_abs", "_reversal", "_rank", "_reversals")
+    )
+
+
 @rule(
     id="DUPLICATE_TRAINEE.same_month_claimed_twice",
     title="同一人员同一月份重复申领见习补贴",
@@ -140,8 +155,11 @@ def same_month_claimed_twice(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The same person-month claimed more than once, by the same or another unit, under the same
     or a linked ID: two 月度 claims, or a 月度 and a 剩余期限 claim for one month (they exclude each
     other); two 差额 claims for one month likewise. A 月度 and a 差额 for the same month are two
-    different payments and do not fire. The earliest-submitted claim stands; each later one is a
-    finding putting its whole amount (+ insurance) at risk. Period: the claim month."""
+    different payments and do not fire. A row of a negative amount (冲销, DATA_QUALITY.negative_amount)
+    claims nothing: it reverses the earliest claim of the person-month of the same amount, which
+    claims nothing either (a claim reversed and claimed again is claimed once). Of the claims that
+    stand, the earliest-submitted one is the month's; each later one is a finding putting its
+    whole amount (+ insurance) at risk. Period: the claim month."""
     identity = identity_links(t, policy)
     key = ["person_key", "claim_month", "_kind"]
     # nearly every person-month is claimed once: find the few repeated keys on three narrow
@@ -155,6 +173,8 @@ def same_month_claimed_twice(t: Tables, policy: Policy) -> pl.LazyFrame:
         .unique("claim_id", keep="first")  # one claim_id twice is a duplicated key (DATA_QUALITY)
         .filter(pl.len().over(key) > 1)
         .sort("submitted_date", "claim_id", nulls_last=True)
+        .pipe(_standing, key)
+        .filter(pl.len().over(key) > 1)
         .with_columns(pl.int_range(pl.len()).over(key).alias("_order"))
     )
     original = claims.filter(pl.col("_order") == 0).select(*key, _claim_struct().alias("first_claim"))
