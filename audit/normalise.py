@@ -126,6 +126,7 @@ def _date_text(expr: pl.Expr) -> pl.Expr:
     text = clean_text(to_ascii(expr))
     # "2023 年 7 月 5 日", "2023年7月份": the words' own spacing and 份 are no part of the date
     text = text.str.replace_all(r"\s*([年月])(?:份)?\s*", "${1}").str.replace_all(r"\s+([日号])", "${1}")
+    text = text.str.replace(r"([日号])\d{1,2}[时点:].*$", "${1}")  # "2023年7月5日8时30分"
     text = text.str.replace(r"[ T].*$", "")  # "2023-07-05 00:00:00", "2023-07-05T00:00:00"
     text = text.str.replace_all(r"[年月/.\u2013\u2014]", "-").str.replace_all(r"[日号]", "")
     return text.str.strip_chars("-")
@@ -142,7 +143,8 @@ def parse_date(expr: pl.Expr) -> pl.Expr:
     serial = _excel_serial(clean_text(to_ascii(expr)))
     text = _date_text(expr)
     dashed = pl.when(text.str.contains(r"^\d{4}-\d{1,2}-\d{1,2}$")).then(text)
-    compact = pl.when(text.str.contains(r"^\d{8}$")).then(text)
+    # "20230705", and a system's timestamp "202307050830" / "20230705083000"
+    compact = pl.when(text.str.contains(r"^\d{8}(?:\d{4}|\d{6})?$")).then(text.str.slice(0, 8))
     return pl.coalesce(
         dashed.str.strptime(pl.Date, "%Y-%m-%d", strict=False),
         compact.str.strptime(pl.Date, "%Y%m%d", strict=False),
