@@ -98,6 +98,10 @@ class ColumnSpec:
     # support — the column was not filled: such a column is read as not exported
     # (``Tables.absent``, the rules' readings of a missing column), with a note
     blank_is_unexported: bool = False
+    # DATE only: a registry that records the date to the month (毕业时间 2023-06, 2023年6月) is
+    # read as the month's first day, the derived ``<name>_month_only`` true on that row: a rule
+    # whose accusation would rest on the day within the month reads the month's last day there
+    month_precision: bool = False
     aliases: tuple[str, ...] = ()  # other header spellings seen in exports
     bounds: tuple[Any, Any] | None = None  # the column's own range (else its kind's: KIND_BOUNDS)
 
@@ -271,8 +275,10 @@ TRAINEES = TableSpec(
         C("name", "姓名", K.STR, required=True, not_null=True, aliases=("见习人员姓名", "人员姓名")),
         C("education", "学历", K.ENUM, values=EDUCATION, spellings=EDUCATION_SPELLINGS, keeps_raw=False,
           unknown_blank=True),
-        C("graduation_date", "毕业离校日期", K.DATE, aliases=("毕业时间", "离校日期", "毕业日期", "毕业离校时间"), blank_is_unexported=True),
-        C("unemployment_reg_date", "失业登记日期", K.DATE, blank_is_unexported=True, aliases=("失业登记时间",)),
+        C("graduation_date", "毕业离校日期", K.DATE, aliases=("毕业时间", "离校日期", "毕业日期", "毕业离校时间"), blank_is_unexported=True,
+          month_precision=True),
+        C("unemployment_reg_date", "失业登记日期", K.DATE, blank_is_unexported=True, aliases=("失业登记时间",),
+          month_precision=True),
         C("phone", "手机号码", K.STR, aliases=("联系电话",)),
         C("bank_card", "社保卡/银行卡号", K.STR, aliases=("银行卡号", "社保卡号")),
     ),
@@ -542,7 +548,8 @@ def normalised_columns(spec: TableSpec) -> tuple[str, ...]:
 
 def _derived_columns(spec: TableSpec) -> list[str]:
     """The columns the loader derives from a table's columns: each person ID's ``_raw`` and
-    ``_status``, each credit code's ``_status``, each column read through spellings' ``_raw``."""
+    ``_status``, each credit code's ``_status``, each column read through spellings' ``_raw``,
+    each date recorded to the month's ``_month_only``."""
     out = []
     for c in spec.columns:
         if c.kind is Kind.PERSON_ID:
@@ -551,6 +558,8 @@ def _derived_columns(spec: TableSpec) -> list[str]:
             out.append(f"{c.name}_status")
         if c.spellings is not None and c.keeps_raw:
             out.append(f"{c.name}_raw")
+        if c.month_precision:
+            out.append(f"{c.name}_month_only")
     return out
 
 

@@ -434,9 +434,18 @@ def _first_trainee_rows(t: Tables) -> pl.LazyFrame:
 
 
 def _trainee_rows(t: Tables) -> pl.LazyFrame:
-    return _first_trainee_rows(t).select(
+    """The register's row of each person, with ``graduation_latest``: the graduation date, or the
+    last day of its month where the register recorded only the month (``graduation_date`` holds
+    its first day) — the day a rule reads when the accusation would rest on leaving school too
+    early for the years allowed."""
+    rows = _first_trainee_rows(t)
+    month_only = (pl.col("graduation_date_month_only").fill_null(False)
+                  if "graduation_date_month_only" in rows.collect_schema().names() else pl.lit(False))
+    return rows.select(
         "person_id", "education", "graduation_date", "unemployment_reg_date", "birth_date",
         pl.col("_file").alias("trainee_file"), pl.col("_line").alias("trainee_line"),
+        pl.when(month_only).then(pl.col("graduation_date").dt.month_end()).otherwise(pl.col("graduation_date"))
+        .alias("graduation_latest"),
     )
 
 
@@ -476,7 +485,8 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
         pl.col("internship_start").dt.offset_by(pl.format("-{}y", pl.col(years))).alias("_left_school_from")
     )
     unset = pl.any_horizontal(pl.col(c).is_null() for c in (years, edu, lo, hi))
-    recent_graduate = pl.col("graduation_date") >= pl.col("_left_school_from")
+    # a graduation recorded to the month may be its last day: no one left school too early by a day
+    recent_graduate = pl.col("graduation_latest") >= pl.col("_left_school_from")
     education_ok = pl.col("education").is_null() | pl.col(edu).list.contains(pl.col("education"))
     graduate = (
         pl.col("graduation_date").is_not_null() & recent_graduate & education_ok
@@ -512,7 +522,7 @@ def ineligible_at_start(t: Tables, policy: Policy) -> CheckResult:
     # Semantics leaves open a trainee with neither a graduation date nor an unemployment
     # registration: nothing shows eligibility, so the rule fires (graduate_test says why).
     found = frame.filter(~undecidable & ~graduate & ~youth).pipe(confirm).drop("province_code").with_columns(
-        pl.col("graduation_date").dt.offset_by(pl.format("{}y", pl.col(years))).alias("graduate_eligible_until"),
+        pl.col("graduation_latest").dt.offset_by(pl.format("{}y", pl.col(years))).alias("graduate_eligible_until"),
         pl.when(pl.col("graduation_date").is_null()).then(pl.lit("无毕业离校日期"))
         .when(~education_ok).then(pl.lit("学历不在见习对象范围内"))
         .otherwise(pl.lit("离校超过规定年限")).alias("graduate_test"),

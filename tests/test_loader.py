@@ -317,6 +317,21 @@ def test_insurance_written_by_organisation_code_names_the_unit(tmp_path: Path) -
     assert loaded.tables["units"]["unit_id_status"].to_list() == ["ok"] * loaded.tables["units"].height
 
 
+def test_dates_a_register_records_to_the_month(tmp_path: Path) -> None:
+    """毕业时间 2023-06, 2023年6月, 失业登记 2023.08: registers record them to the month. Read as the
+    month's first day, ``_month_only`` saying so (a rule reads the last day where the day would
+    accuse); a full date stays itself; a year alone (2023, 2023届) is still unreadable."""
+    tr = (f"身份证号,姓名,学历,毕业离校日期,失业登记日期\n{P1},张三,本科,2023-06,2023.08\n"
+          f"{P2},李四,专科,2023年6月,2023-09-05\n{P3},王五,本科,2023届,\n")
+    loaded = load_inputs(write_inputs(tmp_path, trainees=tr))
+    rows = loaded.tables["trainees"].sort("person_id").select(
+        "person_id", "graduation_date", "graduation_date_month_only", "unemployment_reg_date",
+        "unemployment_reg_date_month_only").rows()
+    assert sorted(rows) == sorted([(P1, dt.date(2023, 6, 1), True, dt.date(2023, 8, 1), True),
+                                   (P2, dt.date(2023, 6, 1), True, dt.date(2023, 9, 5), False)])
+    assert loaded.quarantine.select("line", "column", "value").rows() == [(4, "graduation_date", "2023届")]
+
+
 def test_a_table_and_its_chinese_twin_is_an_input_error(tmp_path: Path) -> None:
     write_inputs(tmp_path)
     (tmp_path / "见习单位.csv").write_bytes((tmp_path / "units.csv").read_bytes())

@@ -147,6 +147,8 @@ def normalise(spec: TableSpec, sources: list[RawSource], org_codes: pl.DataFrame
             del more
         else:
             value = _parse_column(c, col, row_hash)
+            if c.month_precision:
+                value, derived[f"{c.name}_month_only"] = _to_the_month(c, col, value)
             factors = [src.scales.get(c.name, 1.0) for src in sources]
             if any(f != 1.0 for f in factors):
                 value = _in_yuan(col, value, pl.Series(factors, dtype=pl.Float64).gather(columns["_src"]))
@@ -227,6 +229,17 @@ def _all_blank(col: pl.Series) -> bool:
 
 #: how many unlisted values a note names (the most frequent)
 NOTE_VALUES = 5
+
+
+def _to_the_month(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> tuple[pl.Series, pl.Series]:
+    """A date column that may be recorded to the month (:attr:`ColumnSpec.month_precision`): the
+    cells that read as no day but as a month (``2023-06``, ``2023年6月``) read as its first day, and
+    whether each row's value was such a month (false where a day was given or nothing was)."""
+    if value.dtype != pl.Date or raw.dtype == pl.Date or not value.null_count():
+        return value, pl.repeat(False, value.len(), eager=True)
+    month = _parse_column(dataclasses.replace(c, kind=Kind.MONTH, month_precision=False), raw, RowHash())
+    month_only = value.is_null() & month.is_not_null()
+    return value.fill_null(month), month_only
 
 
 def _unknown_note(spec: TableSpec, c: ColumnSpec, unknown: pl.DataFrame) -> list[str]:
