@@ -211,12 +211,16 @@ def agreements_frame(t: Tables) -> pl.LazyFrame:
 
 def claims_base(t: Tables) -> pl.LazyFrame:
     """Claims with their unit's county, province, approval and benchmark status (type defaults to 月度),
-    ``_r``, the claim's row number in the claims table, and ``_county_no``, a number of the county."""
-    units = t.units.select(
-        "unit_id", "county_code",
-        pl.col("approved_date").alias("unit_approved"),
-        pl.col("is_benchmark").fill_null(False).alias("is_benchmark"),
-    ).unique("unit_id", keep="first")
+    ``_r``, the claim's row number in the claims table, and ``_county_no``, a number of the county.
+
+    A unit the register lists more than once (re-admitted, or amended: DATA_QUALITY's duplicate
+    key) was approved from its earliest approval (``unit_approved``); its county and 标杆 status
+    are its first row's."""
+    units = t.units.group_by("unit_id", maintain_order=True).agg(
+        pl.col("county_code").first(),
+        pl.col("approved_date").min().alias("unit_approved"),
+        pl.col("is_benchmark").fill_null(False).first().alias("is_benchmark"),
+    )
     counties = units.select("county_code").unique().drop_nulls().with_row_index("_county_no")
     units = units.join(counties, on="county_code", how="left")
     return (

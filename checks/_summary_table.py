@@ -297,7 +297,10 @@ def indicators(t: Tables, policy: Policy, months: pl.LazyFrame | None = None) ->
     months = default_months(t) if months is None else months
     last = t.audit_month
     grid = _grid(t, months)
-    units = t.units.select("unit_id", "county_code", "approved_date", "exit_date").unique("unit_id")
+    # a unit listed more than once (re-admitted, amended): approved from its earliest approval, its
+    # county and exit those of its latest-approved row (the row order decides nothing)
+    units = t.units.sort("approved_date", "_line", nulls_last=False).group_by("unit_id").agg(
+        pl.col("county_code").last(), pl.col("approved_date").min(), pl.col("exit_date").last())
 
     parts: list[pl.LazyFrame] = [
         # units are unique by unit_id here: counting them counts distinct units

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+import polars as pl
 import pytest
 
 from checks import rate_misapplied as rm
@@ -656,6 +657,19 @@ APPROVAL = [
 def test_before_approval(desc, agreements, claims, expected):
     """RATE_MISAPPLIED.before_approval"""
     amounts, _, _ = flagged(rm.before_approval, world(agreements=agreements, claims=claims))
+    assert amounts == expected
+
+
+@pytest.mark.parametrize("rows, expected", [
+    # the register lists the unit's re-admission (2025) above its first admission (2022)
+    ([unit("UTWICE", approved="2025-03-01"), unit("UTWICE", approved="2022-01-01")], {}),
+    # look-alike: listed once, admitted in 2025 only: a 2023 month came before any approval
+    ([unit("UTWICE", approved="2025-03-01")], {"C1": 1480.0}),
+], ids=["listed twice, the earlier admission second", "listed once, admitted later"])
+def test_before_approval_reads_a_unit_listed_twice_from_its_first_admission(rows, expected):
+    t = world(agreements=[term(unit_label="UTWICE")], claims=[claim("C1", "UTWICE", "P1", "2023-10", 1480.0)])
+    t = dataclasses.replace(t, units=pl.concat([t.units, tables(units=rows).units], how="diagonal_relaxed"))
+    amounts, _, _ = flagged(rm.before_approval, t)
     assert amounts == expected
 
 

@@ -8,6 +8,9 @@ report), and the rules expected to fire. The micro-data world below gives, for c
 
 from __future__ import annotations
 
+import dataclasses
+
+import polars as pl
 import pytest
 
 import checks.report_inconsistent as ri
@@ -150,6 +153,18 @@ def test_recomputed_indicators() -> None:
     assert row["i14"] == pytest.approx(0.148)
     other = table.filter(table["county_code"] == "360121").row(0, named=True)
     assert other["i1"] == 0  # U3 exited on 2024-05-31
+
+
+def test_a_unit_listed_twice_is_one_unit_from_its_first_admission() -> None:
+    """The register lists U2 again, re-admitted in 2024-06, above its 2023 row: indicator 1 still
+    counts one unit, indicator 2 counts no new unit in 2024-06 for it (only U1's own admission),
+    whatever the row order."""
+    t = world()
+    twice = tables(units=[unit("U2", approved="2024-06-20")]).units
+    for units in (pl.concat([twice, t.units], how="diagonal_relaxed"), pl.concat([t.units, twice], how="diagonal_relaxed")):
+        table = indicators(dataclasses.replace(t, units=units), policy()).collect()
+        row = table.filter(table["county_code"] == "360102").row(0, named=True)
+        assert (row["i1"], row["i2"]) == (EXPECTED_360102["i1"], EXPECTED_360102["i2"])
 
 
 def test_planted_report_violations_of_a_generated_world_are_all_found(tmp_path) -> None:
