@@ -739,11 +739,21 @@ def before_approval(t: Tables, policy: Policy) -> pl.LazyFrame:
     Judged in every province on the approvals the office itself recorded (RULES.md §9): the
     subsidy is for 见习单位 and their agreed internships; Jiangxi's notice states the approvals
     (四(一)1、四(二)) and is cited there while in force, elsewhere the province's subsidy clause.
-    Period: the claim month."""
+    A unit or an agreement listed more than once (re-admitted, amended) was approved from its
+    earliest approval. Period: the claim month."""
     ctx = claim_context(t, policy)
     before_unit = (pl.col("claim_month") < pl.col("unit_approved").dt.month_start()).fill_null(False)
     before_agreement = (pl.col("claim_month") < pl.col("ag_approved").dt.month_start()).fill_null(False)
-    found = ctx.filter(before_unit | before_agreement).select(
+    candidates = ctx.filter(before_unit | before_agreement)
+    # the earliest approval of each candidate's agreement among its rows (a few of a million)
+    first_approved = (
+        t.agreements.join(candidates.select(pl.col("ag_id").alias("agreement_id")).unique(), on="agreement_id",
+                          how="semi")
+        .group_by("agreement_id").agg(pl.col("approved_date").min().alias("_first_approved"))
+    )
+    found = candidates.join(first_approved, left_on="ag_id", right_on="agreement_id", how="left").with_columns(
+        pl.min_horizontal("ag_approved", "_first_approved").alias("ag_approved")
+    ).filter(before_unit | before_agreement).select(
         *claim_keys(), whole_claim(),
         _claim_evidence(pl.col("unit_approved").alias("unit_approved_date"),
                         pl.col("ag_approved").alias("agreement_approved_date"),

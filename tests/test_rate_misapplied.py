@@ -650,6 +650,11 @@ APPROVAL = [
      [claim("C1", JX, "P1", "2023-10", 1480.0), claim("C2", JX, "P1", "2023-11", 1480.0)], {"C1": 1480.0}),
     ("no agreement approval date recorded: nothing to compare", [term()],
      [claim("C1", JX, "P1", "2023-09", 1480.0)], {}),
+    ("an agreement listed twice, its amendment (approved 2023-12-01) above the first approval: payable",
+     [term(approved_date="2023-12-01"), term(approved_date="2023-08-25")],
+     [claim("C1", JX, "P1", "2023-10", 1480.0)], {}),
+    ("look-alike: listed once, approved 2023-12-01: October came before",
+     [term(approved_date="2023-12-01")], [claim("C1", JX, "P1", "2023-10", 1480.0)], {"C1": 1480.0}),
 ]
 
 
