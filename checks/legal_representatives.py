@@ -100,8 +100,10 @@ def trainee_owns_company(t: Tables, policy: Policy) -> pl.LazyFrame:
     operating on it — its status one of owner.active_statuses, or another status dated after the
     start — was running a business when the internship began. The target groups are the
     unemployed; no notice says self-employment disqualifies, so the county checks. A company with
-    no founding date, or closed with no date, cannot be placed at the start and is left alone.
-    Period: the internship. No money at risk."""
+    no founding date, or closed with no date, cannot be placed at the start and is left alone. A
+    registry that lists a company's history (a row per status) is read at the start: the latest
+    row dated on or before it (or undated) is the status then; only rows dated after it say the
+    company was alive before them. Period: the internship. No money at risk."""
     assert t.market_registry is not None
     active = list(policy.detect("owner.active_statuses"))
     raw = "reg_status_raw" if "reg_status_raw" in t.market_registry.collect_schema() else "reg_status"
@@ -114,13 +116,21 @@ def trainee_owns_company(t: Tables, policy: Policy) -> pl.LazyFrame:
         .select(pl.col("unit_id").alias("company_id"), "rep_key", "source")
         .join(companies, on="company_id")
     )
-    operating = pl.col("reg_status").is_in(active) | (pl.col("status_date") > pl.col("internship_start")).fill_null(False)
+    # the company's rows dated on or before the start (undated ones too): the last is its status then
+    by_then = pl.col("status_date").is_null() | (pl.col("status_date") <= pl.col("internship_start"))
+    company = [*KEYS, "company_id", "source"]
     hits = (
         _internships_of_people(t, policy).select(*KEYS, "person_key")
         .join(owners, left_on="person_key", right_on="rep_key")
-        .filter((pl.col("company_id") != pl.col("unit_id"))
-                & (pl.col("established_date") < pl.col("internship_start")) & operating)
-        .unique([*KEYS, "company_id", "source"])
+        .filter((pl.col("company_id") != pl.col("unit_id")) & (pl.col("established_date") < pl.col("internship_start")))
+        .sort("status_date", nulls_last=False)
+        .with_columns(by_then.any().over(company).alias("_any_by_then"),
+                      pl.when(by_then).then(pl.int_range(pl.len())).over(company).alias("_at"))
+        .with_columns((pl.col("_at") == pl.col("_at").max().over(company)).fill_null(False).alias("_in_force"))
+        # in force at the start and active; or, with no row by then, alive before its later statuses
+        .filter((pl.col("_in_force") & pl.col("reg_status").is_in(active))
+                | (~pl.col("_any_by_then") & (pl.col("status_date") > pl.col("internship_start")).fill_null(False)))
+        .unique(company)
         .group_by(KEYS)
         .agg(pl.struct("company_id", "reg_status", "reg_status_raw", "established_date", "status_date",
                        pl.col("source").alias("legal_rep_source"))

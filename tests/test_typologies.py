@@ -221,6 +221,13 @@ OWNER_CASES = [
     ("look-alike: the company is the internship unit itself (trainee_is_legal_rep's)",
      [company(unit_id=uscc("U1"))], False),
     ("look-alike: the trainee's father represents C1", [company(legal_rep_id=pid("F1", birth="19700101"))], False),
+    # a registry listing the company's history, a row per status (the internship starts 2023-09-01)
+    ("look-alike: its history, 存续 since 2021 then 注销 in 2023-05: closed at the start",
+     [company(status_date="2021-03-01"), company(reg_status="注销", status_date="2023-05-01")], False),
+    ("its history, 存续 since 2021 then 注销 in 2023-12: in business at the start",
+     [company(reg_status="注销", status_date="2023-12-01"), company(status_date="2021-03-01")], True),
+    ("its history, 停业 in 2022 then 存续 again from 2023-06: in business at the start",
+     [company(reg_status="停业", status_date="2022-01-01"), company(status_date="2023-06-01")], True),
 ]
 
 
