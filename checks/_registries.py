@@ -14,7 +14,8 @@ from audit.tables import Tables
 TRAINEE_COVER = "补充工伤"  # the insurance a unit buys for its own trainees, not employment
 OPEN_END = dt.date(9999, 12, 31)  # an open-ended labour contract's end
 
-__all__ = ["OPEN_END", "TRAINEE_COVER", "employer_insurance", "employer_paid", "labour_contracts", "not_trainee_cover"]
+__all__ = ["OPEN_END", "TRAINEE_COVER", "employer_insurance", "employer_paid", "labour_contracts", "not_trainee_cover",
+           "renewed_contracts"]
 
 
 def not_trainee_cover() -> pl.Expr:
@@ -48,4 +49,26 @@ def labour_contracts(t: Tables) -> pl.LazyFrame:
         pl.coalesce("terminated_date", "contract_end", pl.lit(OPEN_END)).alias("contract_until"),
         "_file",
         "_line",
+    )
+
+
+def renewed_contracts(t: Tables, until: dt.date) -> pl.LazyFrame:
+    """:func:`labour_contracts` with ``hired_until``: the day the hire each contract belongs to
+    stopped binding. A contract renewed without a gap (续签: the next contract with the same
+    employer starting by the day after this one stops binding) is one hire with its renewals,
+    binding until the last of them stops; a contract terminated by ``until`` (the audit month's
+    end) binds until its termination; null: open-ended. A registry writes a renewal as a row of
+    its own — six months and a renewal are no six-month hire."""
+    binds = pl.coalesce(pl.when(pl.col("terminated_date") <= until).then(pl.col("terminated_date")),
+                        pl.col("contract_end"), pl.lit(OPEN_END))
+    group = ["person_id", "employer_id"]
+    return (
+        labour_contracts(t).with_columns(binds.alias("_binds"))
+        .sort(*group, "contract_start")
+        .with_columns(pl.col("_binds").cum_max().shift(1).over(group).alias("_before"))
+        .with_columns((pl.col("_before").is_null() | (pl.col("contract_start") > pl.col("_before").dt.offset_by("1d")))
+                      .cum_sum().over(group).alias("_hire"))
+        .with_columns(pl.col("_binds").max().over([*group, "_hire"]).alias("hired_until"))
+        .with_columns(pl.when(pl.col("hired_until") < OPEN_END).then(pl.col("hired_until")).alias("hired_until"))
+        .drop("_binds", "_before", "_hire")
     )

@@ -13,7 +13,7 @@ Definitions (the evidence of every retention finding records them):
 - *Really retained*: a labour contract with the unit starting between the internship's first day and
   ``retention.contract_window_days`` after its end, at least ``retention.min_contract_months`` long
   or open-ended — a contract terminated by the audit month (``terminated_date``) lasting only
-  until then; AND the unit's employer-paid insurance (payer 单位 or null, not 补充工伤) for
+  until then, a contract renewed without a gap (a row per term) as long as its renewals; AND the unit's employer-paid insurance (payer 单位 or null, not 补充工伤) for
   ``retention.min_insured_months_after`` consecutive months starting in the end month or the
   month after. Months after ``si_as_of`` cannot be judged: a run that reaches ``si_as_of``
   passes, and with nothing visible after the end the contract alone counts. Contracts and
@@ -66,7 +66,7 @@ from checks._identity import (
     with_aliases,
 )
 from checks._internships import chain_agreements
-from checks._registries import employer_insurance, labour_contracts
+from checks._registries import employer_insurance, renewed_contracts
 from checks._runs import first_in_run, new_run
 
 COMPLETED_REASONS = ("期满", "提前留用")
@@ -194,8 +194,9 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     if t.employment is not None:
         contracts = (
             by_id.join(
-                labour_contracts(t).select(pl.col("person_id").alias("_pid"), pl.col("employer_id").alias("unit_id"),
-                                           "contract_start", "contract_end", "terminated_date"),
+                renewed_contracts(t, t.month_end).select(
+                    pl.col("person_id").alias("_pid"), pl.col("employer_id").alias("unit_id"), "contract_start",
+                    "contract_end", "terminated_date", "hired_until"),
                 on=["_pid", "unit_id"],
             )
             .filter(
@@ -203,13 +204,12 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
                 & (pl.col("contract_start") <= pl.col("ag_end") + pl.duration(days=window))
             )
             # a contract terminated (by the audit month) binds until then, whatever it was signed for:
-            # a "retained" contract ended weeks after the 差额 was paid is no year-long hire (issue #16)
-            .with_columns(pl.coalesce(pl.when(pl.col("terminated_date") <= t.month_end).then(pl.col("terminated_date")),
-                                      "contract_end").alias("_binds_to"))
+            # a "retained" contract ended weeks after the 差额 was paid is no year-long hire (issue #16);
+            # one renewed without a gap binds as long as its renewals (checks._registries.renewed_contracts)
             .with_columns(
                 (
-                    pl.col("_binds_to").is_null()
-                    | (pl.col("_binds_to").dt.offset_by("1d") >= pl.col("contract_start").dt.offset_by(f"{min_contract}mo"))
+                    pl.col("hired_until").is_null()
+                    | (pl.col("hired_until").dt.offset_by("1d") >= pl.col("contract_start").dt.offset_by(f"{min_contract}mo"))
                 ).alias("_long")
             )
             .sort("_iid", "_long", "contract_start", descending=[False, True, False])

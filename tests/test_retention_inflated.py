@@ -36,8 +36,8 @@ def world(people: list[dict], *, unit_label: str = "U1", county: str = "360102",
         if "actual_end" in spec:
             kw["actual_end_date"] = spec["actual_end"]
         agreements.append(agreement(f"A{i}", person, unit_label, "2023-09-01", "2024-02-29", **kw))
-        if "contract" in spec:
-            start, end, *terminated = spec["contract"]  # (start, end) or (start, end, terminated)
+        # "contract": (start, end) or (start, end, terminated); "contracts": several, a row each
+        for start, end, *terminated in ([spec["contract"]] if "contract" in spec else spec.get("contracts", [])):
             employment.append({"person_id": pid(person), "employer_id": uscc(unit_label), "contract_start": start,
                                "contract_end": end, "terminated_date": terminated[0] if terminated else None})
         payer = spec.get("payer", "单位")
@@ -116,6 +116,16 @@ CONTRACT = [
      {"audit_month": "2025-06"}, {}),
     ("look-alike: a termination dated after the audit month is not yet a fact",
      [{"retained": True, "contract": ("2024-03-01", None, "2025-01-15"), "insured": AFTER}], {}, {}),
+    # a registry writes each term of a renewed contract (续签) as a row of its own
+    ("look-alike: six months renewed from the next day for a year: one hire of eighteen months",
+     [{"retained": True, "contracts": [("2024-03-01", "2024-08-31"), ("2024-09-01", "2025-08-31")], "insured": AFTER}],
+     {}, {}),
+    ("six months and another contract two months after it: no renewal, no year-long hire",
+     [{"retained": True, "contracts": [("2024-03-01", "2024-08-31"), ("2024-11-01", "2025-10-31")], "insured": AFTER}],
+     {}, {(U1, 2024): 2220.0}),
+    ("six months renewed, the renewal terminated after two months: eight months",
+     [{"retained": True, "contracts": [("2024-03-01", "2024-08-31"), ("2024-09-01", "2025-08-31", "2024-10-31")],
+       "insured": AFTER}], {}, {(U1, 2024): 2220.0}),
 ]
 
 
