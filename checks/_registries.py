@@ -52,15 +52,17 @@ def labour_contracts(t: Tables) -> pl.LazyFrame:
     )
 
 
-def renewed_contracts(t: Tables, until: dt.date) -> pl.LazyFrame:
+def renewed_contracts(t: Tables, until: dt.date | None) -> pl.LazyFrame:
     """:func:`labour_contracts` with ``hired_until``: the day the hire each contract belongs to
     stopped binding. A contract renewed without a gap (续签: the next contract with the same
     employer starting by the day after this one stops binding) is one hire with its renewals,
     binding until the last of them stops; a contract terminated by ``until`` (the audit month's
-    end) binds until its termination; null: open-ended. A registry writes a renewal as a row of
-    its own — six months and a renewal are no six-month hire."""
-    binds = pl.coalesce(pl.when(pl.col("terminated_date") <= until).then(pl.col("terminated_date")),
-                        pl.col("contract_end"), pl.lit(OPEN_END))
+    end) binds until its termination (``until`` None: the contracts as signed); null:
+    open-ended. A registry writes a renewal as a row of its own — six months and a renewal are no
+    six-month hire."""
+    terminated = (pl.when(pl.col("terminated_date") <= until).then(pl.col("terminated_date")) if until is not None
+                  else pl.lit(None, pl.Date))
+    binds = pl.coalesce(terminated, pl.col("contract_end"), pl.lit(OPEN_END))
     group = ["person_id", "employer_id"]
     return (
         labour_contracts(t).with_columns(binds.alias("_binds"))

@@ -49,7 +49,7 @@ from checks._identity import (
 )
 from checks._internships import chain_agreements
 from checks._joins import hash_key, keys_with_more_rows_than, repeated_rows
-from checks._registries import employer_insurance, labour_contracts
+from checks._registries import employer_insurance, renewed_contracts
 from checks._retention import (
     DEFINITION_PARAMS,
     GAP_OTHER_DEFINITION,
@@ -594,13 +594,14 @@ def _hire(ctx: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
     Contracts and insurance count under any ID of the person (:mod:`checks._identity`)."""
     contracts = (
         with_aliases(ctx.select("claim_id", "person_id", "unit_id", "ag_start", "ag_planned_end"), t, policy, alias="_pid")
-        .join(labour_contracts(t).select(pl.col("person_id").alias("_pid"), pl.col("employer_id").alias("unit_id"),
-                                         "contract_start", "contract_end"),
+        .join(renewed_contracts(t, None).select(  # the contracts as signed, with their renewals
+            pl.col("person_id").alias("_pid"), pl.col("employer_id").alias("unit_id"), "contract_start",
+            "contract_end", "hired_until"),
               on=["_pid", "unit_id"])
         .filter((pl.col("contract_start") >= pl.col("ag_start")) & (pl.col("contract_start") < pl.col("ag_planned_end")))
         .sort("contract_start", "contract_end", nulls_last=True)
         .group_by("claim_id")
-        .agg(pl.col("contract_start").first(), pl.col("contract_end").first())
+        .agg(pl.col("contract_start").first(), pl.col("contract_end").first(), pl.col("hired_until").first())
         .cache()
     )
     hired = contracts.join(ctx.select("claim_id", "person_id", "unit_id"), on="claim_id").cache()
@@ -661,8 +662,9 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
         "contract signed outside the policy window": (
             pl.col("remaining_period_window_start").is_null() | (pl.col("contract_start") >= pl.col("remaining_period_window_start"))
         ) & (pl.col("contract_start") <= pl.col("remaining_period_window_end")),
-        "contract shorter than the minimum": min_contract.is_null() | pl.col("contract_end").is_null()
-        | (pl.col("contract_end").dt.offset_by("1d") >= pl.col("contract_start").dt.offset_by(pl.format("{}mo", min_contract))),
+        # renewed without a gap, the hire lasts as long as its renewals (checks._registries.renewed_contracts)
+        "contract shorter than the minimum": min_contract.is_null() | pl.col("hired_until").is_null()
+        | (pl.col("hired_until").dt.offset_by("1d") >= pl.col("contract_start").dt.offset_by(pl.format("{}mo", min_contract))),
         "no social insurance by the unit after the hire": ~pl.col("remaining_period_requires_social_insurance").fill_null(False)
         | (hire_month > pl.lit(t.si_as_of)) | pl.col("insured_from").is_not_null(),
         "hired before the minimum months of internship": min_months.is_null()

@@ -562,6 +562,10 @@ REMAINING = [
     ("Jiangxi: hired with a 12-month contract in 2023 after 3 months of internship", hire_case(), {}, {}),
     ("Jiangxi: an open-ended contract is long enough", hire_case(contract_end=None), {}, {}),
     ("Jiangxi: a 6-month contract is too short", hire_case(contract_end="2024-05-31"), {"R1": 1480.0}, {}),
+    ("look-alike: Jiangxi, six months renewed (续签) from the next day for a year: one hire, long enough",
+     {**hire_case(contract_end="2024-05-31"),
+      "employment": [contract("P1", JX, "2023-12-01", "2024-05-31"), contract("P1", JX, "2024-06-01", "2025-05-31")]},
+     {}, {}),
     ("look-alike: Jiangxi, the contract signed after the 2023-12-31 window: what applies after it is unknown, "
      "skipped, not failed",
      hire_case(actual_end="2024-01-01", contract_start="2024-01-02", contract_end="2025-01-01", claim_month="2024-02"),
