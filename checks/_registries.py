@@ -52,20 +52,24 @@ def labour_contracts(t: Tables) -> pl.LazyFrame:
     )
 
 
-def renewed_contracts(t: Tables, until: dt.date | None) -> pl.LazyFrame:
+def renewed_contracts(t: Tables, until: dt.date | None, pairs: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """:func:`labour_contracts` with ``hired_until``: the day the hire each contract belongs to
     stopped binding. A contract renewed without a gap (续签: the next contract with the same
     employer starting by the day after this one stops binding) is one hire with its renewals,
     binding until the last of them stops; a contract terminated by ``until`` (the audit month's
     end) binds until its termination (``until`` None: the contracts as signed); null:
     open-ended. A registry writes a renewal as a row of its own — six months and a renewal are no
-    six-month hire."""
+    six-month hire. ``pairs`` (person_id, employer_id): only their contracts (the chains are
+    sorted out on the few a rule asks about, not on every contract of the registry)."""
     terminated = (pl.when(pl.col("terminated_date") <= until).then(pl.col("terminated_date")) if until is not None
                   else pl.lit(None, pl.Date))
     binds = pl.coalesce(terminated, pl.col("contract_end"), pl.lit(OPEN_END))
     group = ["person_id", "employer_id"]
+    contracts = labour_contracts(t)
+    if pairs is not None:
+        contracts = contracts.join(pairs.unique(), on=group, how="semi")
     return (
-        labour_contracts(t).with_columns(binds.alias("_binds"))
+        contracts.with_columns(binds.alias("_binds"))
         .sort(*group, "contract_start")
         .with_columns(pl.col("_binds").cum_max().shift(1).over(group).alias("_before"))
         .with_columns((pl.col("_before").is_null() | (pl.col("contract_start") > pl.col("_before").dt.offset_by("1d")))

@@ -66,7 +66,7 @@ from checks._identity import (
     with_aliases,
 )
 from checks._internships import chain_agreements
-from checks._registries import employer_insurance, renewed_contracts
+from checks._registries import employer_insurance, labour_contracts, renewed_contracts
 from checks._runs import first_in_run, new_run
 
 COMPLETED_REASONS = ("期满", "提前留用")
@@ -192,26 +192,37 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     by_id = with_aliases(keys, t, policy, alias="_pid").drop("person_id")
 
     if t.employment is not None:
-        contracts = (
+        # a contract terminated (by the audit month) binds until then, whatever it was signed for:
+        # a "retained" contract ended weeks after the 差额 was paid is no year-long hire (issue #16);
+        # one renewed without a gap binds as long as its renewals (checks._registries.renewed_contracts)
+        def long_enough(until: pl.Expr) -> pl.Expr:
+            return until.is_null() | (until.dt.offset_by("1d") >= pl.col("contract_start").dt.offset_by(f"{min_contract}mo"))
+
+        in_window = (
             by_id.join(
-                renewed_contracts(t, t.month_end).select(
-                    pl.col("person_id").alias("_pid"), pl.col("employer_id").alias("unit_id"), "contract_start",
-                    "contract_end", "terminated_date", "hired_until"),
+                labour_contracts(t).select(pl.col("person_id").alias("_pid"), pl.col("employer_id").alias("unit_id"),
+                                           "contract_start", "contract_end", "terminated_date"),
                 on=["_pid", "unit_id"],
             )
             .filter(
                 (pl.col("contract_start") >= pl.col("internship_start"))
                 & (pl.col("contract_start") <= pl.col("ag_end") + pl.duration(days=window))
             )
-            # a contract terminated (by the audit month) binds until then, whatever it was signed for:
-            # a "retained" contract ended weeks after the 差额 was paid is no year-long hire (issue #16);
-            # one renewed without a gap binds as long as its renewals (checks._registries.renewed_contracts)
-            .with_columns(
-                (
-                    pl.col("hired_until").is_null()
-                    | (pl.col("hired_until").dt.offset_by("1d") >= pl.col("contract_start").dt.offset_by(f"{min_contract}mo"))
-                ).alias("_long")
-            )
+            .with_columns(long_enough(pl.coalesce(pl.when(pl.col("terminated_date") <= t.month_end)
+                                                  .then(pl.col("terminated_date")), "contract_end")).alias("_long"))
+            .cache()  # the short ones' renewals are looked for among their pairs' contracts only
+        )
+        short = in_window.filter(~pl.col("_long")).select(pl.col("_pid").alias("person_id"),
+                                                          pl.col("unit_id").alias("employer_id"))
+        renewed = (
+            renewed_contracts(t, t.month_end, short)
+            .select(pl.col("person_id").alias("_pid"), pl.col("employer_id").alias("unit_id"), "contract_start",
+                    long_enough(pl.col("hired_until")).alias("_renewed_long"))
+            .unique(["_pid", "unit_id", "contract_start"])
+        )
+        contracts = (
+            in_window.join(renewed, on=["_pid", "unit_id", "contract_start"], how="left")
+            .with_columns((pl.col("_long") | pl.col("_renewed_long").fill_null(False)).alias("_long"))
             .sort("_iid", "_long", "contract_start", descending=[False, True, False])
             .group_by("_iid")
             .agg(

@@ -487,6 +487,8 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     (an export of claims from a month on holds none of its first months). Period: the claim month."""
     tol = tolerance(policy)
     ctx = claim_context(t, policy)
+    # the claims extract's first month: a scalar (one column's minimum), read before the plan is built
+    claims_from = t.claims.select(pl.col("claim_month").min()).collect().item()
     internship = ["person_id", "unit_id", "_from"]
     diffs = (
         ctx.filter(pl.col("claim_type") == DIFFERENCE)
@@ -530,10 +532,11 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
         pl.col("_lump").fill_null(1),
     ).join(_unreadable_claims(t, diffs, internship), on="_d", how="left").with_columns(
         pl.col("_unreadable").fill_null(0)
-    ).join(t.claims.select(pl.col("claim_month").min().alias("_claims_from")), how="cross").with_columns(
+    ).with_columns(
         # an internship begun before the claims extract's first month: its first monthly claims
         # are not in the extract (an export of claims from a month on), so its months cannot be counted
-        (pl.col("_from") < pl.col("_claims_from")).fill_null(False).alias("_before_extract"))
+        pl.lit(claims_from, pl.Date).alias("_claims_from"),
+        (pl.col("_from") < pl.lit(claims_from, pl.Date)).fill_null(False).alias("_before_extract"))
     countable = (pl.col("_unpriced").is_null() & (pl.col("_lump") <= 1) & (pl.col("_unreadable") == 0)
                  & ~pl.col("_before_extract"))
     findings = judged.filter(countable & ((pl.col("amount") - pl.col("expected")) > tol)).select(
@@ -558,14 +561,11 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     before = pl.format("申领数据最早为 {}，该见习始于 {}，此前的月度申领不在数据中，差额所补月份无法计数 / the claims "
                        "extract begins in {}, after the internship began ({}): the months this 差额 pays for cannot be "
                        "counted", *[pl.col(c).dt.strftime("%Y-%m") for c in ("_claims_from", "_from")] * 2)
-    return CheckResult(findings, pl.concat([
-        skipped(judged.filter(pl.col("_unpriced").is_not_null()), why, "差额所含月份的补贴标准无法核算"),
-        skipped(judged.filter(pl.col("_unpriced").is_null() & (pl.col("_lump") > 1)), lump, "差额所含月份无法计数"),
-        skipped(judged.filter(pl.col("_unpriced").is_null() & (pl.col("_lump") <= 1) & (pl.col("_unreadable") > 0)),
-                unreadable, "差额所含月份无法计数"),
-        skipped(judged.filter(pl.col("_unpriced").is_null() & (pl.col("_lump") <= 1) & (pl.col("_unreadable") == 0)
-                              & pl.col("_before_extract")), before, "差额所含月份无法计数"),
-    ]))
+    unpriced = pl.col("_unpriced").is_not_null()
+    reason = (pl.when(unpriced).then(why).when(pl.col("_lump") > 1).then(lump)
+              .when(pl.col("_unreadable") > 0).then(unreadable).otherwise(before))
+    gap = pl.when(unpriced).then(pl.lit("差额所含月份的补贴标准无法核算")).otherwise(pl.lit("差额所含月份无法计数"))
+    return CheckResult(findings, skipped(judged.filter(~countable), reason, gap))
 
 
 def _unreadable_claims(t: Tables, diffs: pl.LazyFrame, internship: list[str]) -> pl.LazyFrame:
@@ -592,9 +592,12 @@ def _hire(ctx: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
     """The hiring contract of each 剩余期限 claim: the first contract with the unit starting between the
     internship start and the planned end; and whether the unit insured the person from the hire on.
     Contracts and insurance count under any ID of the person (:mod:`checks._identity`)."""
+    claims = with_aliases(ctx.select("claim_id", "person_id", "unit_id", "ag_start", "ag_planned_end"), t, policy,
+                          alias="_pid")
+    # the contracts as signed, with their renewals, of the persons and units of these claims only
+    pairs = claims.select(pl.col("_pid").alias("person_id"), pl.col("unit_id").alias("employer_id"))
     contracts = (
-        with_aliases(ctx.select("claim_id", "person_id", "unit_id", "ag_start", "ag_planned_end"), t, policy, alias="_pid")
-        .join(renewed_contracts(t, None).select(  # the contracts as signed, with their renewals
+        claims.join(renewed_contracts(t, None, pairs).select(
             pl.col("person_id").alias("_pid"), pl.col("employer_id").alias("unit_id"), "contract_start",
             "contract_end", "hired_until"),
               on=["_pid", "unit_id"])
