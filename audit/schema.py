@@ -102,6 +102,9 @@ class ColumnSpec:
     # read as the month's first day, the derived ``<name>_month_only`` true on that row: a rule
     # whose accusation would rest on the day within the month reads the month's last day there
     month_precision: bool = False
+    # STR only: a number one registry gives and another refers to (协议编号, 岗位编号): compared as
+    # the same code whatever the spelling — full-width characters as ASCII, no spaces, upper case
+    code: bool = False
     aliases: tuple[str, ...] = ()  # other header spellings seen in exports
     bounds: tuple[Any, Any] | None = None  # the column's own range (else its kind's: KIND_BOUNDS)
 
@@ -290,10 +293,10 @@ AGREEMENTS = TableSpec(
     "agreements",
     "见习协议",
     (
-        C("agreement_id", "协议编号", K.STR, required=True, not_null=True, aliases=AGREEMENT_ID_ALIASES),
+        C("agreement_id", "协议编号", K.STR, required=True, not_null=True, aliases=AGREEMENT_ID_ALIASES, code=True),
         C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=PERSON_ID_ALIASES),
         C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True, aliases=UNIT_ID_ALIASES),
-        C("position_id", "岗位编号", K.STR),
+        C("position_id", "岗位编号", K.STR, code=True),
         C("start_date", "见习开始日期", K.DATE, required=True, not_null=True,
           aliases=("见习开始时间", "见习起始日期", "协议开始日期")),
         C("planned_end_date", "约定结束日期", K.DATE, required=True, not_null=True,
@@ -318,7 +321,7 @@ CLAIMS = TableSpec(
         C("claim_id", "申领编号", K.STR, required=True, not_null=True, aliases=("申领单号", "申请编号")),
         C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True, aliases=UNIT_ID_ALIASES),
         C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=PERSON_ID_ALIASES),
-        C("agreement_id", "协议编号", K.STR, aliases=AGREEMENT_ID_ALIASES),
+        C("agreement_id", "协议编号", K.STR, aliases=AGREEMENT_ID_ALIASES, code=True),
         C("claim_month", "补贴所属月份", K.MONTH, required=True, not_null=True,
           aliases=("补贴所属期", "补贴所属年月", "补贴月份", "所属月份", "所属年月")),
         C("claim_type", "补贴类型", K.ENUM, values=CLAIM_TYPES, spellings=CLAIM_TYPE_SPELLINGS, keeps_raw=False,
@@ -388,7 +391,7 @@ POSITIONS = TableSpec(
     "positions",
     "见习岗位",
     (
-        C("position_id", "岗位编号", K.STR, required=True, not_null=True),
+        C("position_id", "岗位编号", K.STR, required=True, not_null=True, code=True),
         C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True, aliases=UNIT_ID_ALIASES),
         C("title", "岗位名称", K.STR),
         C("category", "岗位类别", K.ENUM, values=POSITION_CATEGORIES),

@@ -77,6 +77,8 @@ CODES: list[Callable[[str], str]] = [lambda v: v, _full_width, lambda v: "\t" + 
 COUNTIES: list[Callable[[str], str]] = [lambda v: v, lambda v: v + ".0", _full_width]
 CARDS: list[Callable[[str], str]] = [lambda v: v, lambda v: " ".join(v[i:i + 4] for i in range(0, len(v), 4))]
 PHONES: list[Callable[[str], str]] = [lambda v: v, lambda v: f"{v[:3]}-{v[3:7]}-{v[7:]}", lambda v: f"{v[:3]} {v[3:7]} {v[7:]}"]
+#: a number two registries share (协议编号, 岗位编号), as another system writes it
+NUMBERS: list[Callable[[str], str]] = [lambda v: v, str.lower, _full_width, lambda v: " " + v + " "]
 TEXT: list[Callable[[str], str]] = [lambda v: v, lambda v: " " + v + " ", lambda v: v + "\u3000"]
 #: the closed vocabularies as exports write them (each read back by audit.schema's spellings)
 WORDS: dict[str, dict[str, tuple[str, ...]]] = {
@@ -126,7 +128,7 @@ def respell(source: Path, target: Path, seed: int) -> list[str]:
             except KeyError:
                 columns.append(frame[name])
                 continue
-            spell = _speller(column.kind, name)
+            spell = one_of(NUMBERS) if column.code else _speller(column.kind, name)
             cells = [cell if cell in (None, "") else spell(cell, rng) for cell in cells]
             header = rng.choice([column.name, column.zh, column.zh, *column.aliases])
             columns.append(pl.Series(header, cells, pl.String))
@@ -157,15 +159,16 @@ def respell(source: Path, target: Path, seed: int) -> list[str]:
     return written
 
 
-def _speller(kind: Kind, name: str) -> Callable[[str, random.Random], str]:
-    def one_of(ways: list[Callable[[str], str]]) -> Callable[[str, random.Random], str]:
-        def spell(cell: str, rng: random.Random) -> str:
-            try:
-                return rng.choice(ways)(cell)
-            except ValueError:  # a cell the generator made unreadable on purpose stays as it is
-                return cell
-        return spell
+def one_of(ways: list[Callable[[str], str]]) -> Callable[[str, random.Random], str]:
+    def spell(cell: str, rng: random.Random) -> str:
+        try:
+            return rng.choice(ways)(cell)
+        except ValueError:  # a cell the generator made unreadable on purpose stays as it is
+            return cell
+    return spell
 
+
+def _speller(kind: Kind, name: str) -> Callable[[str, random.Random], str]:
     if name in WORDS:
         return lambda cell, rng: rng.choice([cell, *WORDS[name].get(cell, ())])
     if kind is Kind.BOOL:

@@ -332,6 +332,17 @@ def test_dates_a_register_records_to_the_month(tmp_path: Path) -> None:
     assert loaded.quarantine.select("line", "column", "value").rows() == [(4, "graduation_date", "2023届")]
 
 
+def test_an_agreement_number_is_one_code_however_a_registry_spells_it(tmp_path: Path) -> None:
+    """协议编号 written a1, Ａ１ or ' A1' in the claims is the agreements' A1 (a code: full-width as
+    ASCII, no spaces, upper case); a claims export that spells every code as the agreements do is
+    only trimmed, as before."""
+    claims = ("claim_id,unit_id,person_id,agreement_id,claim_month,claim_type,amount,submitted_date\n"
+              f"c1,{U1},{P1},a1,2023-07,月度,1500,2023-08-05\nC2,{U1},{P1},Ａ１,2023-08,月度,1500,2023-09-05\n"
+              f"C3,{U2},{P2}, A2 ,2023-07,月度,1800,2023-08-06\n")
+    loaded = load_inputs(write_inputs(tmp_path, claims=claims))
+    assert loaded.tables["claims"].select("claim_id", "agreement_id").rows() == [("c1", "A1"), ("C2", "A1"), ("C3", "A2")]
+
+
 def test_a_table_and_its_chinese_twin_is_an_input_error(tmp_path: Path) -> None:
     write_inputs(tmp_path)
     (tmp_path / "见习单位.csv").write_bytes((tmp_path / "units.csv").read_bytes())

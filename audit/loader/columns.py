@@ -36,6 +36,12 @@ def parse_series(spec: ColumnSpec, raw: pl.Series) -> pl.Series:
     return _as_text(_parse_column(spec, raw, RowHash()))
 
 
+#: a character a code as the registries' own systems write it does not hold: lower case, a space of
+#: either width, a full-width form, Excel's text markers (a code written so is read through
+#: :func:`audit.normalise.clean_code`; one without any is only trimmed, as free text is)
+_NOT_A_CODE = r"[a-z\s\u3000\uFF01-\uFF5E'=\"]"
+
+
 def _parse_column(spec: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> pl.Series:
     """A column parsed to its spec dtype, text kept compact (``pl.Enum``) where it repeats.
 
@@ -47,6 +53,14 @@ def _parse_column(spec: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> pl.Ser
         row_hash.add(value)
         return value
     text = raw.cast(pl.String)
+    if spec.kind is Kind.STR and spec.code and text.str.contains(_NOT_A_CODE).any():
+        # a number two registries share, spelled otherwise somewhere (lower case, full-width,
+        # spaced, Excel's markers): one spelling, read once per distinct value
+        codes, distinct = nz.encode(text)
+        row_hash.add(codes)
+        parsed = pl.DataFrame({"v": nz.unwrap_excel_text_series(distinct)}).select(
+            v=nz.clean_code(pl.col("v")).str.to_uppercase()).to_series()
+        return _spread_text(parsed, codes, distinct, text).alias(raw.name)
     if spec.kind is Kind.STR:
         # free text and serial numbers are mostly distinct: trimming every row is cheaper
         row_hash.add(text)
