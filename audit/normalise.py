@@ -89,8 +89,11 @@ def clean_text_series(values: pl.Series) -> pl.Series:
 
 
 def clean_county(expr: pl.Expr) -> pl.Expr:
-    """A GB/T 2260 code as text: ASCII, no spaces, no ``.0`` a spreadsheet added."""
-    return clean_code(expr).str.replace(r"\.0+$", "")
+    """A GB/T 2260 code as text: ASCII, no spaces, no ``.0`` a spreadsheet added. A 统计用区划代码
+    (the statistics bureau's 12 digits, ``360102000000``, or a township's 9, ``360102001``) begins
+    with the code of the county it lies in: read as those six digits."""
+    code = clean_code(expr).str.replace(r"\.0+$", "")
+    return pl.when(code.str.contains(r"^\d{6}(?:\d{3}|\d{6})$")).then(code.str.slice(0, 6)).otherwise(code)
 
 
 def clean_code(expr: pl.Expr) -> pl.Expr:

@@ -252,3 +252,20 @@ def test_closed_vocabulary_spellings(table_column: str, text: str, expected: str
     table, column = table_column.split(".")
     spellings = SPECS[table].column(column).spellings
     assert run(lambda v: nz.read_vocabulary(v, spellings), [text]) == [expected]
+
+
+COUNTY_CODES = [
+    ("a county code", "360102", "360102"),
+    ("as a spreadsheet's number", "360102.0", "360102"),
+    ("full-width", "３６０１０２", "360102"),
+    ("the statistics bureau's 12 digits (统计用区划代码) of the county", "360102000000", "360102"),
+    ("a township's 9 digits: the county it lies in", "360102001", "360102"),
+    ("a village's 12 digits: the county it lies in", "360102001002", "360102"),
+    ("look-alike: five digits are no county code, kept as written", "36010", "36010"),
+    ("look-alike: ten digits are no 统计用区划代码, kept as written", "3601020001", "3601020001"),
+]
+
+
+@pytest.mark.parametrize("raw,expected", [c[1:] for c in COUNTY_CODES], ids=[c[0] for c in COUNTY_CODES])
+def test_clean_county(raw: str, expected: str) -> None:
+    assert run(nz.clean_county, [raw]) == [expected]
