@@ -262,18 +262,24 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     si_idx = month_index(pl.lit(t.si_as_of))
     starts_in_time = pl.col("_first").is_not_null() & (pl.col("_first") <= 1)
     stop_idx = end_idx + pl.col("_first") + pl.col("_run")
-    judged = end_idx + 1 <= si_idx
+    # an insurance row of the person the loader could not read, of the unit or of no readable
+    # employer, dated from the end month on (or undated): the run cannot be judged (unreadable
+    # rows do not accuse); nor the contract, for an unreadable contract row in the window
+    judged = (end_idx + 1 <= si_idx) & ~pl.col("_lost_insurance")
     insurance_ok = (~judged) | (starts_in_time & ((pl.col("_run") >= min_run) | (stop_idx > si_idx)))
     return (
         ended.join(contracts, on="_iid", how="left")
         .join(insurance, on="_iid", how="left")
+        .join(_lost_evidence(t, by_id, window), on="_iid", how="left")
+        .with_columns(pl.col("_lost_insurance", "_lost_contract").fill_null(False))
         .with_columns(
-            pl.col("contract_ok").fill_null(False),
+            (pl.col("contract_ok").fill_null(False) | pl.col("_lost_contract")).alias("contract_ok"),
             pl.col("contract_in_window").fill_null(False),
             pl.col("insured_right_after").fill_null(False),
             pl.when(pl.col("_first").is_not_null()).then(index_month(end_idx + pl.col("_first"))).alias("insured_from"),
             pl.when(starts_in_time).then(pl.col("_run")).otherwise(0).alias("insured_run_months"),
-            pl.when(starts_in_time & (stop_idx <= si_idx)).then(index_month(stop_idx)).alias("insurance_stop_month"),
+            pl.when(starts_in_time & (stop_idx <= si_idx) & ~pl.col("_lost_insurance")).then(index_month(stop_idx))
+            .alias("insurance_stop_month"),
             judged.alias("insurance_judged"),
             insurance_ok.alias("insurance_ok"),
         )
@@ -300,7 +306,29 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
                 )
             ).fill_null(False).alias("relabelled")
         )
-        .drop("_first", "_run")
+        .drop("_first", "_run", "_lost_insurance", "_lost_contract")
+    )
+
+
+def _lost_evidence(t: Tables, by_id: pl.LazyFrame, window: int) -> pl.LazyFrame:
+    """Per internship ``_iid``: whether an insurance row (``_lost_insurance``) or a contract row
+    (``_lost_contract``) of its person that could decide its retention was lost to the quarantine
+    (``Tables.quarantine``): of the unit, or of no readable employer, dated from the end month on
+    (a contract: starting in the window), or undated. Few rows: the quarantine is small."""
+    empty = pl.LazyFrame(schema={"_iid": pl.Int64, "_lost_insurance": pl.Boolean, "_lost_contract": pl.Boolean})
+    if t.quarantine is None:
+        return empty
+    lost = t.quarantine.filter(pl.col("table").is_in(["social_insurance", "employment"])).select(
+        "table", pl.col("person_id").alias("_pid"), pl.col("unit_id").alias("_lost_unit"), "day")
+    of_unit = pl.col("_lost_unit").is_null() | (pl.col("_lost_unit") == pl.col("unit_id"))
+    insurance = (pl.col("table") == "social_insurance") & (
+        pl.col("day").is_null() | (pl.col("day") >= pl.col("ag_end").dt.month_start()))
+    contract = (pl.col("table") == "employment") & (
+        pl.col("day").is_null() | ((pl.col("day") >= pl.col("internship_start"))
+                                   & (pl.col("day") <= pl.col("ag_end") + pl.duration(days=window))))
+    return (
+        by_id.join(lost, on="_pid").filter(of_unit & (insurance | contract))
+        .group_by("_iid").agg(insurance.any().alias("_lost_insurance"), contract.any().alias("_lost_contract"))
     )
 
 

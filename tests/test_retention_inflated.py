@@ -27,7 +27,8 @@ FLAG_ONLY = {"retained": True}  # declared retained, no contract, no insurance
 
 def world(people: list[dict], *, unit_label: str = "U1", county: str = "360102", benchmark: bool = False,
           claims_difference: bool = True, si_as_of: str | None = None, declarations: list[dict] | None = None,
-          paid_date: str | None = "2024-04-02", difference_month: str = "2024-02", audit_month: str = "2024-12") -> object:
+          paid_date: str | None = "2024-04-02", difference_month: str = "2024-02", audit_month: str = "2024-12",
+          quarantine: list[dict] | None = None) -> object:
     units = [unit(unit_label, county=county, is_benchmark=benchmark)]
     agreements, claims, employment, insurance = [], [], [], []
     for i, spec in enumerate(people):
@@ -48,7 +49,13 @@ def world(people: list[dict], *, unit_label: str = "U1", county: str = "360102",
                                 submitted="2024-03-20", paid_date=paid_date))
     return tables(units=units, trainees=[trainee(f"P{i}") for i in range(len(people))], agreements=agreements,
                   claims=claims, employment=employment, social_insurance=insurance, si_as_of=si_as_of,
-                  audit_month=audit_month, retention_declarations=declarations)
+                  audit_month=audit_month, retention_declarations=declarations, quarantine=quarantine)
+
+
+def lost(table: str, day: str | None, unit_label: str | None = "U1", person: str = "P0") -> dict:
+    """A row of ``table`` the loader could not read, placed by its readable cells."""
+    return {"table": table, "file": f"{table}.csv", "line": 7, "unit_id": uscc(unit_label) if unit_label else None,
+            "person_id": pid(person), "day": day, "reasons": "insurance_type: 无法识别的取值 / value not among the spellings"}
 
 
 def flagged(check, t) -> dict[tuple[str, int], float]:
@@ -116,6 +123,10 @@ CONTRACT = [
      {"audit_month": "2025-06"}, {}),
     ("look-alike: a termination dated after the audit month is not yet a fact",
      [{"retained": True, "contract": ("2024-03-01", None, "2025-01-15"), "insured": AFTER}], {}, {}),
+    ("a contract row of the unit starting in the window could not be read: not judged",
+     [FLAG_ONLY | {"insured": AFTER}], {"quarantine": [lost("employment", "2024-03-01")]}, {}),
+    ("look-alike: the lost contract row starts long after the window: judged",
+     [FLAG_ONLY | {"insured": AFTER}], {"quarantine": [lost("employment", "2025-03-01")]}, {(U1, 2024): 2220.0}),
     # a registry writes each term of a renewed contract (续签) as a row of its own
     ("look-alike: six months renewed from the next day for a year: one hire of eighteen months",
      [{"retained": True, "contracts": [("2024-03-01", "2024-08-31"), ("2024-09-01", "2025-08-31")], "insured": AFTER}],
@@ -154,6 +165,16 @@ INSURANCE = [
      [{**REAL, "insured": ("2024-03", "2024-04")}], {"si_as_of": "2024-04"}, {}),
     ("nothing visible after the end (si_as_of = the end month)", [{"retained": True, "contract": ("2024-03-01", None)}],
      {"si_as_of": "2024-02"}, {}),
+    # unreadable rows do not accuse: an insurance row of the person lost to the quarantine
+    ("an insurance row of the unit after the end could not be read: not judged",
+     [{"retained": True, "contract": ("2024-03-01", None)}], {"quarantine": [lost("social_insurance", "2024-04-01")]}, {}),
+    ("an insurance row of no readable employer and no readable month: not judged",
+     [{"retained": True, "contract": ("2024-03-01", None)}],
+     {"quarantine": [lost("social_insurance", None, unit_label=None)]}, {}),
+    ("look-alike: the lost row is of another employer, or from before the end: judged",
+     [{"retained": True, "contract": ("2024-03-01", None)}],
+     {"quarantine": [lost("social_insurance", "2024-04-01", unit_label="X9"), lost("social_insurance", "2023-10-01")]},
+     {(U1, 2024): 2220.0}),
 ]
 
 

@@ -40,7 +40,7 @@ QUARANTINED_ROWS_SCHEMA = {
 }
 # which columns place a row, first present wins (claims: the paying office is the county)
 _PLACED_BY = {
-    "unit_id": ("unit_id",), "person_id": ("person_id",),
+    "unit_id": ("unit_id", "employer_id"), "person_id": ("person_id",),
     "county_code": ("handling_county_code", "county_code"),
     "day": ("claim_month", "start_date", "posted_date", "approved_date", "month", "contract_start", "death_date"),
     "paid_date": ("paid_date",),
