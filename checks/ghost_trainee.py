@@ -629,6 +629,31 @@ def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
 UNIT_NOT_IN_LEDGER = ("基本生活费发放明细中无该单位的任何记录：明细可能未涵盖该单位，未据“查无发放记录”判断，请核实该单位的发放凭证 / "
                       "the allowance ledger holds no row of this unit: the extract may not cover it; not judged")
 GAP_NOT_IN_LEDGER = "发放明细未涵盖该单位"
+#: why a claim is not judged where a ledger row that may be its payment could not be read
+LEDGER_ROW_LOST = ("基本生活费发放明细中有该见习人员（或该单位）当月的记录无法读取（已隔离，见 quarantine.csv），"
+                   "可能即为当月发放，未判断 / a ledger row of the trainee (or the unit) for the month could not be "
+                   "read (quarantined): it may be the month's payment; not judged")
+GAP_LEDGER_ROW_LOST = "发放明细有记录无法读取"
+
+
+def _ledger_rows_lost(t: Tables, policy: Policy, claims: pl.LazyFrame) -> pl.LazyFrame | None:
+    """The claim_id of each claim (of the few left unpaid) that a ledger row the loader could not
+    read (``Tables.quarantine``) may have paid: a row of the claim's person under any of its IDs
+    (its unit and month unreadable or the claim's), or of no readable person but of the claim's
+    unit (its month unreadable or the claim's). A row that names neither is placed nowhere."""
+    if t.quarantine is None:
+        return None
+    lost = t.quarantine.filter(pl.col("table") == "allowance_payments").select(
+        pl.col("person_id").alias("_lp"), pl.col("unit_id").alias("_lu"), pl.col("day").dt.month_start().alias("_lm"))
+    month = pl.col("_lm").is_null() | (pl.col("_lm") == pl.col("claim_month"))
+    claims = claims.select("claim_id", "person_id", "unit_id", "claim_month")
+    return pl.concat([
+        with_aliases(claims, t, policy, alias="_pid").join(lost.filter(pl.col("_lp").is_not_null()), left_on="_pid",
+                                                           right_on="_lp")
+        .filter((pl.col("_lu").is_null() | (pl.col("_lu") == pl.col("unit_id"))) & month).select("claim_id"),
+        claims.join(lost.filter(pl.col("_lp").is_null() & pl.col("_lu").is_not_null()), left_on="unit_id", right_on="_lu")
+        .filter(month).select("claim_id"),
+    ]).unique()
 
 
 def _namesake_cards(t: Tables, policy: Policy, claims: pl.LazyFrame) -> list[pl.LazyFrame]:
@@ -682,8 +707,9 @@ def allowance_not_paid(t: Tables, policy: Policy) -> CheckResult:
     that no registration ties to a valid one and that the ledger never writes is skipped
     (:data:`checks._identity.UNRESOLVED_ID`): the ledger may pay the person under the valid ID;
     where the ledger writes it, a payment to the card of a registration of the same name is to
-    the trainee (the register lacked only the corroboration the ledger gives). Period: the claimed months. Money at risk: those claims. One
-    finding per person and unit."""
+    the trainee (the register lacked only the corroboration the ledger gives). A claim a ledger
+    row the loader could not read may have paid is skipped (:data:`LEDGER_ROW_LOST`). Period: the
+    claimed months. Money at risk: those claims. One finding per person and unit."""
     assert t.allowance_payments is not None
     keys = ["person_id", "unit_id"]
     month_keys = [*keys, "claim_month"]
@@ -735,20 +761,23 @@ def allowance_not_paid(t: Tables, policy: Policy) -> CheckResult:
     # a unit of which the ledger holds no row at all: the extract may not cover it (a unit that
     # paid some trainees and not others is judged); nothing in the ledger under an ID that fails
     # its check, that nothing ties to a valid one and that the ledger never writes, proves nothing
+    # ... and a ledger row the loader could not read may be the month's payment (unreadable rows do
+    # not accuse)
     unpaid_claims = (
         unpaid_claims.pipe(flag_ids, t.allowance_payments.select("unit_id").unique(), "_in_ledger", on="unit_id")
         .pipe(flag_ids, unknown_to(t, policy, t.allowance_payments), "_unresolved")
         .cache()  # read for the skipped and the judged
     )
-    in_ledger, unresolved = pl.col("_in_ledger"), pl.col("_unresolved")
-    unjudged = pl.concat([
-        unpaid_claims.filter(~in_ledger).select(
-            "claim_id", "person_id", "unit_id", pl.lit(UNIT_NOT_IN_LEDGER).alias("reason"),
-            pl.lit(GAP_NOT_IN_LEDGER).alias("gap")),
-        unpaid_claims.filter(in_ledger & unresolved).select(
-            "claim_id", "person_id", "unit_id", pl.lit(UNRESOLVED_ID).alias("reason"), pl.lit(GAP_UNRESOLVED_ID).alias("gap")),
-    ])
-    matched = unpaid_claims.filter(in_ledger & ~unresolved).drop("_in_ledger", "_unresolved")
+    unpaid_claims = unpaid_claims.pipe(flag_ids, _ledger_rows_lost(t, policy, unpaid_claims), "_lost", on="claim_id").cache()
+    in_ledger, unresolved, lost = pl.col("_in_ledger"), pl.col("_unresolved"), pl.col("_lost")
+    unjudged = unpaid_claims.filter(~in_ledger | unresolved | lost).select(
+        "claim_id", "person_id", "unit_id",
+        pl.when(~in_ledger).then(pl.lit(UNIT_NOT_IN_LEDGER)).when(unresolved).then(pl.lit(UNRESOLVED_ID))
+        .otherwise(pl.lit(LEDGER_ROW_LOST)).alias("reason"),
+        pl.when(~in_ledger).then(pl.lit(GAP_NOT_IN_LEDGER)).when(unresolved).then(pl.lit(GAP_UNRESOLVED_ID))
+        .otherwise(pl.lit(GAP_LEDGER_ROW_LOST)).alias("gap"),
+    )
+    matched = unpaid_claims.filter(in_ledger & ~unresolved & ~lost).drop("_in_ledger", "_unresolved", "_lost")
     unpaid = matched.select(month_keys).unique()
     seen = (
         payments.join(unpaid, on=month_keys)

@@ -20,6 +20,7 @@ from typing import Any
 import polars as pl
 import pytest
 
+from audit.loader.normalised import QUARANTINED_ROWS_SCHEMA
 from audit.policy import Policy
 from checks import ghost_trainee as g
 from checks._internships import unit_internships
@@ -538,6 +539,32 @@ def test_a_unit_the_ledger_holds_no_row_of_is_skipped_not_accused() -> None:
     assert found.height == 0
     assert sorted(skipped["claim_id"]) == [f"M{m}" for m in MONTHS]
     assert set(skipped["reason"]) == {g.UNIT_NOT_IN_LEDGER}
+
+
+def _lost_ledger_row(person: str | None, unit_label: str | None, day: str | None) -> dict:
+    return {"table": "allowance_payments", "file": "allowance_payments.csv", "line": 9,
+            "unit_id": uscc(unit_label) if unit_label else None, "person_id": person,
+            "day": dt.date.fromisoformat(day) if day else None, "paid_date": None, "county_code": None,
+            "reasons": "amount: 无法识别的金额 / unreadable amount"}
+
+
+@pytest.mark.parametrize("lost, judged", [
+    ((pid("P1"), "U1", "2023-10-01"), False),  # the trainee's October row at the unit
+    ((pid("P1"), None, None), False),  # the trainee's row, unit and month unreadable
+    ((None, "U1", "2023-10-01"), False),  # the unit's October row of an unreadable person
+    ((pid("P1"), "U1", "2023-11-01"), True),  # look-alike: another month's row
+    ((pid("P9"), "U1", "2023-10-01"), True),  # look-alike: another person's row
+    ((None, None, "2023-10-01"), True),  # look-alike: a row that names neither person nor unit
+], ids=["own-month", "own-undated", "unit-month", "other-month", "other-person", "nobody"])
+def test_a_ledger_row_that_could_not_be_read_does_not_accuse(lost: tuple, judged: bool) -> None:
+    """October unpaid as far as the ledger reads — but a ledger row the loader could not read
+    (the quarantine) may be October's payment: the claim is skipped with the reason, unless the
+    lost row cannot be the trainee's October (another month, another person, placed nowhere)."""
+    t = dataclasses.replace(world(allowance=paid("2023-10")), quarantine=pl.DataFrame(
+        [_lost_ledger_row(*lost)], schema=QUARANTINED_ROWS_SCHEMA).lazy())
+    found, skipped = run(g.allowance_not_paid, t)
+    assert found.height == (1 if judged else 0)
+    assert (skipped.filter(pl.col("reason") == g.LEDGER_ROW_LOST).height if skipped.height else 0) == (0 if judged else 1)
 
 
 def test_allowance_evidence_masks_the_account() -> None:
