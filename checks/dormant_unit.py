@@ -96,6 +96,11 @@ def no_activity(t: Tables, policy: Policy) -> CheckResult:
         pl.col("submitted_date").max().alias("last_claim_submitted"),
     )
     found = candidates.join(claims, on="unit_id", how="left").filter(~active("last_claim_month", "last_claim_submitted"))
+    # a position, agreement or claim row of the unit the loader could not read, dated in the window
+    # or undated, may be its activity: not judged (unreadable rows do not accuse)
+    lost = _activity_lost(t, found.select("unit_id", "window_start"))
+    found = found.join(lost, on="unit_id", how="anti")
+    skipped = lost.select("unit_id", pl.lit(ACTIVITY_LOST).alias("reason"), pl.lit(GAP_ACTIVITY_LOST).alias("gap"))
     law = pl.col("basis") == LAW
     findings = found.select(
         "unit_id",
@@ -125,7 +130,28 @@ def no_activity(t: Tables, policy: Policy) -> CheckResult:
     findings = findings.with_columns(
         pl.when(pl.col("basis") == LAW).then(pl.col("_law_months_ref")).otherwise(pl.col("_judged")).alias("citation")
     ).drop("_judged", "_law_months_ref", "basis")
-    return CheckResult(findings)
+    return CheckResult(findings, skipped)
+
+
+#: why a unit that looks dormant is not judged: a row of its activity could not be read
+ACTIVITY_LOST = ("该单位有见习岗位、见习协议或申领记录无法读取（已隔离，见 quarantine.csv），可能在期内，未判断是否长期未开展见习 / "
+                 "a position, agreement or claim row of the unit could not be read (quarantined): it may fall in the "
+                 "window; not judged")
+GAP_ACTIVITY_LOST = "单位活动记录无法读取"
+
+
+def _activity_lost(t: Tables, units: pl.LazyFrame) -> pl.LazyFrame:
+    """unit_id of each of ``units`` (unit_id, window_start: the few that look dormant) with a row of
+    positions, agreements or claims in the quarantine placed on it, dated from window_start on
+    (a posting, a start, a claim month) or undated."""
+    if t.quarantine is None:
+        return units.select("unit_id").clear()
+    lost = t.quarantine.filter(pl.col("table").is_in(["positions", "agreements", "claims"]) & pl.col("unit_id").is_not_null())
+    return (
+        units.join(lost.select("unit_id", "day"), on="unit_id")
+        .filter(pl.col("day").is_null() | (pl.col("day") >= pl.col("window_start")))
+        .select("unit_id").unique()
+    )
 
 
 CHECKS: tuple[Check, ...] = (no_activity,)

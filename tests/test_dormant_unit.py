@@ -9,10 +9,13 @@ expected result is whether the rule fires on it.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
+import polars as pl
 import pytest
 
+from audit.loader.normalised import QUARANTINED_ROWS_SCHEMA
 from checks import dormant_unit as d
 from tests.helpers import agreement, claim, run, tables, trainee, unit, uscc
 
@@ -120,3 +123,29 @@ def test_without_exit_dates_a_unit_with_an_exit_reason_has_exited() -> None:
     assert run(d.no_activity, exited)[0].height == 0
     listed = dataclasses.replace(world(), absent={"units": ("exit_date",)})
     assert run(d.no_activity, listed)[0].height == 1
+
+
+def _lost(table: str, day: str | None, unit_label: str = "U1") -> dict:
+    return {"table": table, "file": f"{table}.csv", "line": 5, "unit_id": uscc(unit_label), "person_id": None,
+            "county_code": None, "day": dt.date.fromisoformat(day) if day else None, "paid_date": None,
+            "reasons": "posted_date: 无法识别的日期 / unreadable date"}
+
+
+@pytest.mark.parametrize("lost, judged", [
+    (("positions", None), False),  # a posting whose date could not be read: it may be in the window
+    (("agreements", "2024-01-01"), False),  # an agreement row dated in the window, unreadable otherwise
+    (("claims", "2023-09-01"), False),
+    (("positions", "2022-05-01"), True),  # look-alike: a lost posting dated before the window
+    (("positions", None, "X"), True),  # look-alike: another unit's lost row
+], ids=["posting-undated", "agreement-in-window", "claim-in-window", "posting-before-window", "other-unit"])
+def test_a_row_of_activity_that_could_not_be_read_does_not_accuse(lost: tuple, judged: bool) -> None:
+    """A unit dormant as far as the readable rows show, beside a row of its activity the loader
+    could not read (the quarantine): skipped with the reason, unless the row cannot fall in the
+    window (dated before it, or another unit's)."""
+    t = dataclasses.replace(world(**OLD_ACTIVITY), quarantine=pl.DataFrame(
+        [_lost(*lost)], schema=QUARANTINED_ROWS_SCHEMA).lazy())
+    found, skipped = run(d.no_activity, t)
+    assert found.height == (1 if judged else 0)
+    assert (skipped.height if skipped is not None else 0) == (0 if judged else 1)
+    if not judged:
+        assert skipped["reason"].to_list() == [d.ACTIVITY_LOST]
