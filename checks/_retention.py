@@ -161,7 +161,7 @@ def ended_internships(t: Tables) -> pl.LazyFrame:
 
 
 @shared(
-    tables=("agreements", "employment", "social_insurance", "units"),
+    tables=("agreements", "employment", "social_insurance", "units", "quarantine"),
     params=tuple(name for name, _ in PERSON_PARAMS),
     detection=("retention.contract_window_days", "retention.min_contract_months",
                "retention.min_insured_months_after"),
