@@ -83,6 +83,19 @@ def clean_text(expr: pl.Expr) -> pl.Expr:
     return pl.when(stripped.str.len_bytes() > 0).then(stripped)
 
 
+#: what exports write in a cell that holds nothing (compared trimmed, in lower case): read as
+#: blank in a date, month, amount, number, yes-no or closed-vocabulary cell — never in a name or an
+#: ID, where 无 is kept as written and names no one (:func:`names_someone`)
+NO_VALUE = ("无", "暂无", "不详", "未知", "空", "-", "--", "---", "—", "——", "/", "\\", "null", "none", "n/a", "na",
+            "#n/a", "nan", "0000-00-00")
+
+
+def says_nothing(values: pl.Series) -> pl.Series:
+    """Whether each cell is blank or one of :data:`NO_VALUE` (null for a null cell counts as blank)."""
+    text = clean_text_series(values.cast(pl.String))
+    return text.is_null() | text.str.to_lowercase().is_in(NO_VALUE)
+
+
 def clean_text_series(values: pl.Series) -> pl.Series:
     """:func:`clean_text` of a whole column (free text: every row), Excel's text markers removed."""
     return pl.DataFrame({"v": unwrap_excel_text_series(values)}).select(clean_text(pl.col("v"))).to_series()

@@ -343,6 +343,32 @@ def test_an_agreement_number_is_one_code_however_a_registry_spells_it(tmp_path: 
     assert loaded.tables["claims"].select("claim_id", "agreement_id").rows() == [("c1", "A1"), ("C2", "A1"), ("C3", "A2")]
 
 
+@pytest.mark.parametrize("token", ["无", "不详", "-", "/", "NULL", "N/A", "#N/A", "——", "0000-00-00"])
+def test_a_cell_that_says_nothing_is_blank_not_unreadable(tmp_path: Path, token: str) -> None:
+    """Exports write 无, 不详, -, NULL … in a cell that holds nothing. In an optional date (毕业离校日期)
+    it is blank — the trainee is kept, not quarantined; in a required one (协议开始日期) it is a
+    required value missing; in a name it is kept as written; a value that is no date at all is
+    still unreadable."""
+    tr = f"身份证号,姓名,学历,毕业离校日期\n{P1},{token},本科,{token}\n{P2},李四,专科,2023-13-40\n{P3},王五,本科,2022-06-30\n"
+    ag = ("agreement_id,person_id,unit_id,start_date,planned_end_date\n"
+          f"A1,{P1},{U1},{token},2023-12-31\nA2,{P2},{U2},2023-07-01,2024-06-30\n")
+    loaded = load_inputs(write_inputs(tmp_path, trainees=tr, agreements=ag))
+    trainees = loaded.tables["trainees"]
+    assert trainees.filter(pl.col("person_id") == P1).select("name", "graduation_date").rows() == [(token, None)]
+    reasons = loaded.quarantine.select("table", "column", "reason").rows()
+    assert ("trainees", "graduation_date", "无法识别的日期 / unreadable date") in reasons  # 2023-13-40
+    assert ("agreements", "start_date", "必填值缺失 / required value missing") in reasons
+    assert len(reasons) == 2
+
+
+def test_a_column_of_placeholders_is_read_as_not_exported(tmp_path: Path) -> None:
+    """解除日期 exported as 无 in every row says nothing of when any contract was terminated: read as
+    not exported (the rules that need it say so), as a column of blank cells is."""
+    emp = f"身份证号,用人单位统一社会信用代码,合同开始日期,解除日期\n{P1},{U2},2023-09-01,无\n{P2},{U2},2023-09-01,-\n"
+    loaded = load_inputs(write_inputs(tmp_path, employment=emp))
+    assert "terminated_date" in loaded.absent_columns["employment"]
+
+
 def test_a_table_and_its_chinese_twin_is_an_input_error(tmp_path: Path) -> None:
     write_inputs(tmp_path)
     (tmp_path / "见习单位.csv").write_bytes((tmp_path / "units.csv").read_bytes())

@@ -195,8 +195,10 @@ def _typed_fast_path(spec: ColumnSpec, raw: pl.Series) -> pl.Series | None:
 
 
 def _blank(raw: pl.Series) -> pl.Series:
+    """Whether each cell holds nothing: empty, spaces, or a placeholder (无, -, NULL …:
+    :data:`audit.normalise.NO_VALUE`) — only ever asked of cells that read as no value."""
     if raw.dtype == pl.String:
-        return nz.clean_text_series(raw).is_null()
+        return nz.says_nothing(raw)
     return raw.is_null()
 
 

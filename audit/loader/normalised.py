@@ -221,10 +221,15 @@ def normalise(spec: TableSpec, sources: list[RawSource], org_codes: pl.DataFrame
 
 
 def _all_blank(col: pl.Series) -> bool:
-    """Whether every cell of a column as read is empty (null, or only spaces)."""
+    """Whether every cell of a column as read holds nothing (null, only spaces, or a placeholder:
+    :data:`audit.normalise.NO_VALUE`); the first thousand filled cells decide most columns."""
     if col.null_count() == col.len():
         return True
-    return col.dtype == pl.String and bool(col.str.strip_chars().replace("", None).null_count() == col.len())
+    if col.dtype != pl.String:
+        return False
+    if not bool(nz.says_nothing(col.drop_nulls().head(1000)).all()):
+        return False
+    return bool(nz.says_nothing(col).all())
 
 
 #: how many unlisted values a note names (the most frequent)
