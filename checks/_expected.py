@@ -23,6 +23,7 @@ from audit.schema import province_of
 from audit.tables import Tables, shared
 from checks._identity import person_aliases, with_aliases
 from checks._internships import chain_agreements
+from checks._units import latest_units
 
 MONTHLY = "月度"
 DIFFERENCE = "差额"
@@ -214,12 +215,12 @@ def claims_base(t: Tables) -> pl.LazyFrame:
     ``_r``, the claim's row number in the claims table, and ``_county_no``, a number of the county.
 
     A unit the register lists more than once (re-admitted, or amended: DATA_QUALITY's duplicate
-    key) was approved from its earliest approval (``unit_approved``); its county and 标杆 status
-    are its first row's."""
-    units = t.units.group_by("unit_id", maintain_order=True).agg(
-        pl.col("county_code").first(),
-        pl.col("approved_date").min().alias("unit_approved"),
-        pl.col("is_benchmark").fill_null(False).first().alias("is_benchmark"),
+    key) is its latest-approved row, approved from its earliest approval (``unit_approved``:
+    :func:`checks._units.latest_units`)."""
+    units = latest_units(t).select(
+        "unit_id", "county_code",
+        pl.col("first_approved").alias("unit_approved"),
+        pl.col("is_benchmark").fill_null(False).alias("is_benchmark"),
     )
     counties = units.select("county_code").unique().drop_nulls().with_row_index("_county_no")
     units = units.join(counties, on="county_code", how="left")

@@ -15,7 +15,7 @@ TRAINEE_COVER = "补充工伤"  # the insurance a unit buys for its own trainees
 OPEN_END = dt.date(9999, 12, 31)  # an open-ended labour contract's end
 
 __all__ = ["OPEN_END", "TRAINEE_COVER", "employer_insurance", "employer_paid", "labour_contracts", "not_trainee_cover",
-           "renewed_contracts"]
+           "binds_until", "renewed_contracts"]
 
 
 def not_trainee_cover() -> pl.Expr:
@@ -52,6 +52,15 @@ def labour_contracts(t: Tables) -> pl.LazyFrame:
     )
 
 
+def binds_until(until: dt.date | None) -> pl.Expr:
+    """The day a labour contract stops binding: its termination where terminated by ``until``
+    (the audit month's end; None: the contract as signed, terminations not read), else its end;
+    null: open-ended."""
+    if until is None:
+        return pl.col("contract_end")
+    return pl.coalesce(pl.when(pl.col("terminated_date") <= until).then(pl.col("terminated_date")), "contract_end")
+
+
 def renewed_contracts(t: Tables, until: dt.date | None, pairs: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """:func:`labour_contracts` with ``hired_until``: the day the hire each contract belongs to
     stopped binding. A contract renewed without a gap (续签: the next contract with the same
@@ -61,9 +70,7 @@ def renewed_contracts(t: Tables, until: dt.date | None, pairs: pl.LazyFrame | No
     open-ended. A registry writes a renewal as a row of its own — six months and a renewal are no
     six-month hire. ``pairs`` (person_id, employer_id): only their contracts (the chains are
     sorted out on the few a rule asks about, not on every contract of the registry)."""
-    terminated = (pl.when(pl.col("terminated_date") <= until).then(pl.col("terminated_date")) if until is not None
-                  else pl.lit(None, pl.Date))
-    binds = pl.coalesce(terminated, pl.col("contract_end"), pl.lit(OPEN_END))
+    binds = binds_until(until).fill_null(OPEN_END)
     group = ["person_id", "employer_id"]
     contracts = labour_contracts(t)
     if pairs is not None:

@@ -13,7 +13,8 @@ Definitions (the evidence of every retention finding records them):
 - *Really retained*: a labour contract with the unit starting between the internship's first day and
   ``retention.contract_window_days`` after its end, at least ``retention.min_contract_months`` long
   or open-ended — a contract terminated by the audit month (``terminated_date``) lasting only
-  until then, a contract renewed without a gap (a row per term) as long as its renewals; AND the unit's employer-paid insurance (payer 单位 or null, not 补充工伤) for
+  until then, a contract renewed without a gap (a row per term) as long as its renewals; AND
+  the unit's employer-paid insurance (payer 单位 or null, not 补充工伤) for
   ``retention.min_insured_months_after`` consecutive months starting in the end month or the
   month after. Months after ``si_as_of`` cannot be judged: a run that reaches ``si_as_of``
   passes, and with nothing visible after the end the contract alone counts. Contracts and
@@ -66,7 +67,7 @@ from checks._identity import (
     with_aliases,
 )
 from checks._internships import chain_agreements
-from checks._registries import employer_insurance, labour_contracts, renewed_contracts
+from checks._registries import binds_until, employer_insurance, labour_contracts, renewed_contracts
 from checks._runs import first_in_run, new_run
 
 COMPLETED_REASONS = ("期满", "提前留用")
@@ -208,8 +209,7 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
                 (pl.col("contract_start") >= pl.col("internship_start"))
                 & (pl.col("contract_start") <= pl.col("ag_end") + pl.duration(days=window))
             )
-            .with_columns(long_enough(pl.coalesce(pl.when(pl.col("terminated_date") <= t.month_end)
-                                                  .then(pl.col("terminated_date")), "contract_end")).alias("_long"))
+            .with_columns(long_enough(binds_until(t.month_end)).alias("_long"))
             .cache()  # the short ones' renewals are looked for among their pairs' contracts only
         )
         short = in_window.filter(~pl.col("_long")).select(pl.col("_pid").alias("person_id"),

@@ -62,6 +62,7 @@ from audit.schema import province_of
 from audit.summary_form import INDICATOR_NAMES, INDICATORS, NO_SOURCE  # noqa: F401
 from audit.tables import shared
 from checks import _joins
+from checks._units import latest_units
 
 if TYPE_CHECKING:
     from audit.policy import Policy
@@ -297,10 +298,10 @@ def indicators(t: Tables, policy: Policy, months: pl.LazyFrame | None = None) ->
     months = default_months(t) if months is None else months
     last = t.audit_month
     grid = _grid(t, months)
-    # a unit listed more than once (re-admitted, amended): approved from its earliest approval, its
-    # county and exit those of its latest-approved row (the row order decides nothing)
-    units = t.units.sort("approved_date", "_line", nulls_last=False).group_by("unit_id").agg(
-        pl.col("county_code").last(), pl.col("approved_date").min(), pl.col("exit_date").last())
+    # a unit listed more than once (re-admitted, amended): its latest-approved row, approved from its
+    # earliest approval (checks._units.latest_units; the row order decides nothing)
+    units = latest_units(t).select("unit_id", "county_code", pl.col("first_approved").alias("approved_date"),
+                                   "exit_date")
 
     parts: list[pl.LazyFrame] = [
         # units are unique by unit_id here: counting them counts distinct units

@@ -10,12 +10,13 @@ from audit.tables import Tables
 
 
 def latest_units(t: Tables) -> pl.LazyFrame:
-    """One row per unit_id: the most recently approved row (a re-admitted unit may appear twice;
-    of two approved the same day, the later line), with its province_code."""
+    """One row per unit_id: the most recently approved row (a re-admitted or amended unit may
+    appear twice; of two approved the same day, the later line), with its province_code and
+    ``first_approved``, the earliest approval among its rows (the unit was approved from then)."""
     return (
         t.units.sort("approved_date", "_line")
         .group_by("unit_id")
-        .agg(pl.all().last())
+        .agg(pl.all().last(), pl.col("approved_date").min().alias("first_approved"))
         .with_columns(province_of(pl.col("county_code")).alias("province_code"))
     )
 

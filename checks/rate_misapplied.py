@@ -485,8 +485,6 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     (an export of claims from a month on holds none of its first months). Period: the claim month."""
     tol = tolerance(policy)
     ctx = claim_context(t, policy)
-    # the claims extract's first month: a scalar (one column's minimum), read before the plan is built
-    claims_from = t.claims.select(pl.col("claim_month").min()).collect().item()
     internship = ["person_id", "unit_id", "_from"]
     diffs = (
         ctx.filter(pl.col("claim_type") == DIFFERENCE)
@@ -530,11 +528,10 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
         pl.col("_lump").fill_null(1),
     ).join(_unreadable_claims(t, diffs, internship), on="_d", how="left").with_columns(
         pl.col("_unreadable").fill_null(0)
-    ).with_columns(
+    ).join(t.claims.select(pl.col("claim_month").min().alias("_claims_from")), how="cross").with_columns(
         # an internship begun before the claims extract's first month: its first monthly claims
         # are not in the extract (an export of claims from a month on), so its months cannot be counted
-        pl.lit(claims_from, pl.Date).alias("_claims_from"),
-        (pl.col("_from") < pl.lit(claims_from, pl.Date)).fill_null(False).alias("_before_extract"))
+        (pl.col("_from") < pl.col("_claims_from")).fill_null(False).alias("_before_extract"))
     countable = (pl.col("_unpriced").is_null() & (pl.col("_lump") <= 1) & (pl.col("_unreadable") == 0)
                  & ~pl.col("_before_extract"))
     findings = judged.filter(countable & ((pl.col("amount") - pl.col("expected")) > tol)).select(
