@@ -19,6 +19,7 @@ as polars expressions for the loader and as plain functions for the fixtures gen
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 import polars as pl
@@ -207,9 +208,12 @@ def parse_money(expr: pl.Expr) -> pl.Expr:
     return pl.format("{}e-2", (yuan * 100 + fen) * sign).cast(pl.Float64)
 
 
-def parse_int(expr: pl.Expr) -> pl.Expr:
-    """A whole number; ``12.0`` (how spreadsheets store integers) reads as 12, ``12.5`` does not."""
+def parse_int(expr: pl.Expr, units: tuple[str, ...] = ()) -> pl.Expr:
+    """A whole number; ``12.0`` (how spreadsheets store integers) reads as 12, ``12.5`` does not.
+    With ``units``, one of them written after the number (``22天``) is dropped first."""
     text = clean_text(to_ascii(expr)).str.replace_all(r"[\s,]", "")
+    if units:
+        text = text.str.replace("(?:" + "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True)) + ")$", "")
     text = text.str.replace(r"\.0*$", "")
     return pl.when(text.str.contains(r"^[+-]?\d{1,18}$")).then(text).cast(pl.Int64, strict=False)
 

@@ -105,6 +105,10 @@ class ColumnSpec:
     # STR only: a number one registry gives and another refers to (协议编号, 岗位编号): compared as
     # the same code whatever the spelling — full-width characters as ASCII, no spaces, upper case
     code: bool = False
+    # INT only: the counting words an export may write after the number (当月见习工作日数 22天,
+    # 在职职工人数 70人): read as the number. Only a column's own unit is listed — 3个月 in a count
+    # of days, or 2万人, is not a number of that column and stays unreadable
+    units: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()  # other header spellings seen in exports
     bounds: tuple[Any, Any] | None = None  # the column's own range (else its kind's: KIND_BOUNDS)
 
@@ -171,6 +175,8 @@ REG_STATUS_SPELLINGS: dict[str, str] = {
     "注销": "注销", "已注销": "注销", "吊销已注销": "注销",
     "撤销": "撤销", "已撤销": "撤销", "撤销登记": "撤销",
 }
+#: the counting words of a number of people (人, 名: 70人)
+PEOPLE = ("人", "名")
 POSITION_CATEGORIES = ("科研", "技术技能", "管理", "社会服务")
 
 
@@ -260,7 +266,7 @@ UNITS = TableSpec(
         C("phone", "联系电话", K.STR),
         C("bank_account", "基本账户账号", K.STR, aliases=("银行账号", "基本存款账户")),
         C("address", "单位地址", K.STR),
-        C("staff_count", "在职职工人数", K.INT, aliases=("职工人数", "在职人数")),
+        C("staff_count", "在职职工人数", K.INT, units=PEOPLE, aliases=("职工人数", "在职人数")),
         C("is_benchmark", "是否就业见习标杆单位", K.BOOL, aliases=("标杆单位",), blank_is_unexported=True),
         C("approved_date", "认定日期", K.DATE, required=True, not_null=True, aliases=("认定时间", "见习单位认定日期")),
         C("exit_date", "退出日期", K.DATE, blank_is_unexported=True, aliases=("退出时间", "摘牌日期")),
@@ -326,7 +332,8 @@ CLAIMS = TableSpec(
           aliases=("补贴所属期", "补贴所属年月", "补贴月份", "所属月份", "所属年月")),
         C("claim_type", "补贴类型", K.ENUM, values=CLAIM_TYPES, spellings=CLAIM_TYPE_SPELLINGS, keeps_raw=False,
           blank_is_unexported=True),
-        C("working_days", "当月见习工作日数", K.INT, aliases=("见习工作日数", "当月见习天数")),
+        C("working_days", "当月见习工作日数", K.INT, units=("天", "日", "个工作日", "工作日"),
+          aliases=("见习工作日数", "当月见习天数")),
         C("rate_basis", "补贴标准档次", K.ENUM, values=RATE_BASES, spellings=RATE_BASIS_SPELLINGS, keeps_raw=False),
         C("amount", "申领金额", K.MONEY, required=True, not_null=True, aliases=("申领补贴金额", "申请金额", "见习补贴金额")),
         C("insurance_amount", "综合保险补贴", K.MONEY, aliases=("综合保险补贴金额",)),
@@ -397,7 +404,7 @@ POSITIONS = TableSpec(
         C("category", "岗位类别", K.ENUM, values=POSITION_CATEGORIES),
         C("posted_date", "发布日期", K.DATE, required=True, not_null=True),
         C("closed_date", "下架日期", K.DATE),
-        C("slots", "岗位数量", K.INT),
+        C("slots", "岗位数量", K.INT, units=("个", *PEOPLE)),
     ),
     key=("position_id",),
     references=(("unit_id", "units", "unit_id"),),
@@ -425,9 +432,9 @@ RETENTION_DECLARATIONS = TableSpec(
     "留用申报",
     (
         C("unit_id", "统一社会信用代码", K.USCC, required=True, not_null=True, aliases=UNIT_ID_ALIASES),
-        C("year", "年度", K.INT, required=True, not_null=True, bounds=(1990, 2100)),
-        C("completed_count", "见习期满人数", K.INT, required=True),
-        C("retained_count", "留用人数", K.INT, required=True),
+        C("year", "年度", K.INT, units=("年", "年度"), required=True, not_null=True, bounds=(1990, 2100)),
+        C("completed_count", "见习期满人数", K.INT, units=PEOPLE, required=True),
+        C("retained_count", "留用人数", K.INT, units=PEOPLE, required=True),
     ),
     key=("unit_id", "year"),
     empty_is_unexported=True,

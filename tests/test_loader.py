@@ -343,6 +343,20 @@ def test_an_agreement_number_is_one_code_however_a_registry_spells_it(tmp_path: 
     assert loaded.tables["claims"].select("claim_id", "agreement_id").rows() == [("c1", "A1"), ("C2", "A1"), ("C3", "A2")]
 
 
+def test_counts_written_with_their_unit_are_read(tmp_path: Path) -> None:
+    """当月见习工作日数 22天 and 在职职工人数 70人 are the numbers; 3个月 of working days is no count
+    of days: that claim row is quarantined, not read as 3."""
+    claims = ("claim_id,unit_id,person_id,agreement_id,claim_month,claim_type,working_days,amount,submitted_date\n"
+              f"C1,{U1},{P1},A1,2023-07,月度,22天,1500,2023-08-05\nC2,{U1},{P1},A1,2023-08,月度,21个工作日,1500,2023-09-05\n"
+              f"C3,{U2},{P2},A2,2023-07,月度,3个月,1800,2023-08-06\n")
+    units = f"unit_id,unit_name,county_code,approved_date,staff_count\n{U1},甲公司,430102,2023-01-05,70人\n{U2},乙公司,430102,2023-02-01,12\n"
+    loaded = load_inputs(write_inputs(tmp_path, claims=claims, units=units))
+    assert loaded.tables["claims"].select("claim_id", "working_days").rows() == [("C1", 22), ("C2", 21)]
+    assert dict(loaded.tables["units"].select("unit_id", "staff_count").rows()) == {U1: 70, U2: 12}
+    assert loaded.quarantine.select("table", "column", "reason").rows() == [
+        ("claims", "working_days", "无法识别的整数 / unreadable whole number")]
+
+
 @pytest.mark.parametrize("token", ["无", "不详", "-", "/", "NULL", "N/A", "#N/A", "——", "0000-00-00"])
 def test_a_cell_that_says_nothing_is_blank_not_unreadable(tmp_path: Path, token: str) -> None:
     """Exports write 无, 不详, -, NULL … in a cell that holds nothing. In an optional date (毕业离校日期)

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 import audit.loader.columns
 from audit import normalise as nz
 from audit.loader import load_inputs
-from audit.loader.columns import PARSERS, _id_column, _typed_fast_path, parse_series
+from audit.loader.columns import _id_column, _typed_fast_path, parse_series, parser_of
 from audit.loader.duplicates import RowHash, find_duplicates
 from audit.schema import SPECS, ColumnSpec, Kind
 from tests.test_loader import P1, P2, U1, U2, pid, reconciles, write_inputs
@@ -37,9 +37,7 @@ def spec_of(table: str, column: str) -> ColumnSpec:
 
 def plain(spec: ColumnSpec, text: pl.Series) -> pl.Series:
     """The general parser on every row's text (a closed vocabulary read through its spellings)."""
-    def parser(v: pl.Expr) -> pl.Expr:
-        return PARSERS[spec.kind](v) if spec.spellings is None else nz.read_vocabulary(v, spec.spellings)
-    return pl.DataFrame({"v": text.cast(pl.String)}).select(v=parser(pl.col("v"))).to_series().cast(spec.dtype)
+    return pl.DataFrame({"v": text.cast(pl.String)}).select(v=parser_of(spec)(pl.col("v"))).to_series().cast(spec.dtype)
 
 
 def positional(amounts: pl.Series) -> pl.Series:

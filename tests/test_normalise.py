@@ -121,6 +121,20 @@ def test_parse_int(text: str, expected: int | None) -> None:
     assert run(nz.parse_int, [text]) == [expected]
 
 
+DAYS = ("天", "日", "个工作日", "工作日")
+COUNTED = [("days", "22天", DAYS, 22), ("workdays", "22个工作日", DAYS, 22), ("spreadsheet float", "22.0天", DAYS, 22),
+           ("spaced", "22 天", DAYS, 22), ("months are no days", "3个月", DAYS, None), ("no unit asked", "22天", (), None),
+           ("people", "70人", ("人", "名"), 70), ("ten thousand people", "2万人", ("人", "名"), None),
+           ("another column's unit", "70人", DAYS, None)]
+
+
+@pytest.mark.parametrize("text,units,expected", [c[1:] for c in COUNTED], ids=[c[0] for c in COUNTED])
+def test_parse_int_with_the_columns_counting_words(text: str, units: tuple[str, ...], expected: int | None) -> None:
+    """A count written with its column's own unit (22天 of working days) is the number; a unit
+    that changes what it counts (3个月, 2万人) or belongs to another column is not read."""
+    assert run(lambda e: nz.parse_int(e, units), [text]) == [expected]
+
+
 BOOLS = [("是", True), ("否", False), ("Y", True), ("n", False), ("1", True), ("0", False), ("true", True),
          ("FALSE", False), ("√", True), ("×", False), ("１", True), ("maybe", None), (None, None),
          ("已留用", True), ("未留用", False), ("不留用", False), ("已列入", True), ("未列入", False),

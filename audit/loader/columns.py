@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from audit import normalise as nz
@@ -29,6 +31,16 @@ PARSERS = {
 #: the values of an ID column's ``<col>_status`` (see audit/schema.py), held as this Enum while
 #: a table loads (one byte a row); the normalised table holds them as text.
 STATUS = pl.Enum(["ok", "legacy15", "org_code", "bad_check", "malformed"])
+
+
+def parser_of(spec: ColumnSpec) -> Callable[[pl.Expr], pl.Expr]:
+    """How a column's text is read: its vocabulary, its kind's parser with the column's counting
+    words (:attr:`ColumnSpec.units`), or its kind's parser."""
+    if spec.spellings is not None:
+        return lambda v: nz.read_vocabulary(v, spec.spellings)
+    if spec.units:
+        return lambda v: nz.parse_int(v, spec.units)
+    return PARSERS[spec.kind]
 
 
 def parse_series(spec: ColumnSpec, raw: pl.Series) -> pl.Series:
@@ -67,7 +79,7 @@ def _parse_column(spec: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> pl.Ser
         return nz.clean_text_series(text)
     codes, distinct = nz.encode(text)  # parse each distinct value once
     row_hash.add(codes)
-    parser = PARSERS[spec.kind] if spec.spellings is None else (lambda v: nz.read_vocabulary(v, spec.spellings))
+    parser = parser_of(spec)
     # Excel's text markers ('360102…, ="360102…") go before any reading
     parsed = (pl.DataFrame({"v": nz.unwrap_excel_text_series(distinct)}).select(v=parser(pl.col("v"))).to_series()
               .cast(spec.dtype))
@@ -190,7 +202,7 @@ def _typed_fast_path(spec: ColumnSpec, raw: pl.Series) -> pl.Series | None:
         return value.alias(raw.name)
     rows = odd.arg_true()
     text = nz.unwrap_excel_text_series(raw.gather(rows).cast(pl.String))
-    parsed = pl.DataFrame({"v": text}).select(v=PARSERS[k](pl.col("v"))).to_series().cast(spec.dtype)
+    parsed = pl.DataFrame({"v": text}).select(v=parser_of(spec)(pl.col("v"))).to_series().cast(spec.dtype)
     return value.scatter(rows, parsed).alias(raw.name)
 
 
