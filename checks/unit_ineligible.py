@@ -390,7 +390,9 @@ def wrong_paying_office(t: Tables, policy: Policy) -> pl.LazyFrame:
     the unit's county_code was paid outside the unit's locality — a control failure that lets a
     unit draw on another county's funds or be paid twice. One finding per claim, for its
     claim month. No money is put at risk by this rule: the subsidy may still be due, and a
-    second payment of the same month is priced by DUPLICATE_TRAINEE."""
+    second payment of the same month is priced by DUPLICATE_TRAINEE. A claim whose office or
+    unit is placed under a code the division table (``regions``) does not hold, as county, city
+    or province, is skipped with both codes: no locality can be compared."""
     # Semantics and RULES.md §8 compare with the unit's county exactly; 赣人社发〔2023〕9号 四(二)1
     # names 市、县（区）人社部门, so a city-level office (XXXX00) paying for a unit of one of its
     # districts also fires here — a reviewer may wish to accept the unit's own city office.
@@ -399,7 +401,32 @@ def wrong_paying_office(t: Tables, policy: Policy) -> pl.LazyFrame:
         .join(unit_counties(t), on="unit_id")
         .filter(pl.col("handling_county_code") != pl.col("county_code"))
     )
-    return found.select(
+    skipped = None
+    if t.regions is not None:
+        # a code the division table does not hold — a development zone's office (统计用区划代码
+        # 360171), a code since replaced (新建县 360122), a typo — names no county whose locality
+        # could be compared: that claim is not judged (the codes named in the reason)
+        known = _known_division_codes(t.regions)
+        found = found.join(known.select(pl.col("code").alias("handling_county_code"), pl.lit(True).alias("_office_known")),
+                           on="handling_county_code", how="left")
+        found = found.join(known.select(pl.col("code").alias("county_code"), pl.col("level").alias("_unit_level")),
+                           on="county_code", how="left")
+        unit, office = pl.col("county_code"), pl.col("handling_county_code")
+        # a unit placed only to its city (or province) may be in the county whose office paid
+        within = (((pl.col("_unit_level") == "city") & (office.str.slice(0, 4) == unit.str.slice(0, 4)))
+                  | ((pl.col("_unit_level") == "province") & (office.str.slice(0, 2) == unit.str.slice(0, 2))))
+        reason = (pl.when(pl.col("_office_known").is_null() | pl.col("_unit_level").is_null())
+                  .then(pl.format(UNKNOWN_DIVISION, office, unit))
+                  .when(within).then(pl.format(COARSE_DIVISION, unit, office)))
+        skipped = found.filter(reason.is_not_null()).select(
+            "unit_id", "person_id", "claim_id", "county_code", pl.col("claim_month").alias("period_start"),
+            reason.alias("reason"),
+            pl.when(pl.col("_unit_level").is_null() | pl.col("_office_known").is_null())
+            .then(pl.lit(GAP_UNKNOWN_DIVISION)).otherwise(pl.lit(GAP_COARSE_DIVISION)).alias("gap"),
+        )
+        either = reason.is_not_null()
+        found = found.filter(~either)
+    findings = found.select(
         "unit_id",
         "person_id",
         "claim_id",
@@ -412,6 +439,32 @@ def wrong_paying_office(t: Tables, policy: Policy) -> pl.LazyFrame:
             pl.col("county_code").alias("unit_county_code"), "_file", "_line",
         ).alias("evidence"),
     )
+    return findings if skipped is None else CheckResult(findings, skipped)
+
+
+#: why a claim paid by an office, or for a unit, under a code no division of the table holds is
+#: not judged by wrong_paying_office
+UNKNOWN_DIVISION = ("经办机构区划代码 {} 或单位所在地区划代码 {} 不在区划代码表中（开发区、已撤并的旧代码或错填），"
+                    "无法判断是否属地拨付 / a division code the table does not hold (a development zone, a code "
+                    "since replaced, a typo): whether the office was the unit's own cannot be told")
+GAP_UNKNOWN_DIVISION = "区划代码不在区划代码表中"
+#: why a claim of a unit placed only to its city (province) and paid by an office within it is not judged
+COARSE_DIVISION = ("单位所在地区划代码 {} 仅到地市（省）一级，经办机构 {} 在其辖区内，无法判断是否属地拨付 / the unit is "
+                   "placed only to its city (province), and the office that paid lies within it: whether it was the unit's "
+                   "own county cannot be told")
+GAP_COARSE_DIVISION = "单位区划代码仅到地市一级"
+
+
+def _known_division_codes(regions: pl.LazyFrame) -> pl.LazyFrame:
+    """The division codes an office or a unit may be placed under, with their ``level``: every
+    county of the table, and the city and province above it (a city's office paying for a
+    district's unit is compared, and found, as before). A few hundred rows."""
+    county = regions.select(pl.col("county_code").alias("code")).unique()
+    return pl.concat([
+        county.with_columns(pl.lit("county").alias("level")),
+        county.select((pl.col("code").str.slice(0, 4) + "00").alias("code"), pl.lit("city").alias("level")),
+        county.select((pl.col("code").str.slice(0, 2) + "0000").alias("code"), pl.lit("province").alias("level")),
+    ]).unique("code", keep="first", maintain_order=True)
 
 
 CHECKS: tuple[Check, ...] = (

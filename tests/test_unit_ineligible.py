@@ -313,12 +313,40 @@ WRONG_PAYING_OFFICE = [
     case("look-alike: paid by the unit's own county office",
          {"claims": [("U1", "2024-01", {"handling_county_code": "360102"})]}, []),
     case("look-alike: paying office not recorded", {"claims": [("U1", "2024-01", {})]}, []),
+    case("U1 (360102) paid by the 南昌市 office (360100): a city office is compared, found",
+         {"claims": [("U1", "2024-01", {"handling_county_code": "360100"})]}, [("U1", 0.0, ["U1-2024-01"])]),
+    case("U1 placed only to 南昌市 (360100), paid by 濂溪区 of 九江 (360402): outside its city, found",
+         {"units": [("U1", {"county_code": "360100"})], "claims": [("U1", "2024-01", {"handling_county_code": "360402"})]},
+         [("U1", 0.0, ["U1-2024-01"])]),
+    case("look-alike: paid by an office under a code the division table lacks (a development zone's 360171)",
+         {"claims": [("U1", "2024-01", {"handling_county_code": "360171"})]}, []),
+    case("look-alike: U1 under a replaced code (新建县 360122), paid by 新建区 (360112)",
+         {"units": [("U1", {"county_code": "360122"})], "claims": [("U1", "2024-01", {"handling_county_code": "360112"})]},
+         []),
+    case("look-alike: U1 placed only to 南昌市 (360100), paid by 东湖区 within it (360102)",
+         {"units": [("U1", {"county_code": "360100"})], "claims": [("U1", "2024-01", {"handling_county_code": "360102"})]},
+         []),
 ]
 
 
 @pytest.mark.parametrize("world_kw, expected", WRONG_PAYING_OFFICE)
 def test_wrong_paying_office(world_kw: dict, expected: list) -> None:
     assert findings(u.wrong_paying_office, world(**world_kw)) == sorted(expected)
+
+
+@pytest.mark.parametrize("unit_code, office, gap", [
+    ("360102", "360171", "区划代码不在区划代码表中"),
+    ("360122", "360112", "区划代码不在区划代码表中"),
+    ("360100", "360102", "单位区划代码仅到地市一级"),
+])
+def test_a_paying_office_that_cannot_be_placed_is_skipped_naming_both_codes(unit_code: str, office: str, gap: str) -> None:
+    """Where the division table cannot say whether the office was the unit's own, the claim is not
+    judged, and the skip says which two codes could not be compared."""
+    t = world(units=[("U1", {"county_code": unit_code})], claims=[("U1", "2024-01", {"handling_county_code": office})])
+    found, skipped = run(u.wrong_paying_office, t)
+    assert found.height == 0
+    assert skipped.select("claim_id", "gap").rows() == [("U1-2024-01", gap)]
+    assert unit_code in skipped["reason"][0] and office in skipped["reason"][0]
 
 
 # --------------------------------------------------------------------------------------------
