@@ -85,3 +85,26 @@ def renewed_contracts(t: Tables, until: dt.date | None, pairs: pl.LazyFrame | No
         .with_columns(pl.when(pl.col("hired_until") < OPEN_END).then(pl.col("hired_until")).alias("hired_until"))
         .drop("_binds", "_before", "_hire")
     )
+
+
+def lost_registry_rows(t: Tables, by_id: pl.LazyFrame, key: str, *, insurance: pl.Expr, contract: pl.Expr) -> pl.LazyFrame:
+    """Per ``key`` of ``by_id`` (its person under every ID as ``_pid``, its ``unit_id``): whether an
+    insurance row (``_lost_insurance``) or a contract row (``_lost_contract``) of that person that
+    could decide the question was lost to the quarantine (``Tables.quarantine``) — of the unit, or
+    of no readable employer, and dated as ``insurance`` / ``contract`` ask of the quarantined row's
+    ``day`` (an undated row counts: it may be of any day). Unreadable rows do not accuse (RULES.md
+    §8): a rule reads an absence only where no such row was lost. Few rows: the quarantine is small."""
+    empty = pl.LazyFrame(schema={key: by_id.collect_schema()[key], "_lost_insurance": pl.Boolean,
+                                 "_lost_contract": pl.Boolean})
+    if t.quarantine is None:
+        return empty
+    lost = t.quarantine.filter(pl.col("table").is_in(["social_insurance", "employment"])).select(
+        "table", pl.col("person_id").alias("_pid"), pl.col("unit_id").alias("_lost_unit"), "day")
+    of_unit = pl.col("_lost_unit").is_null() | (pl.col("_lost_unit") == pl.col("unit_id"))
+    undated = pl.col("day").is_null()
+    lost_insurance = (pl.col("table") == "social_insurance") & (undated | insurance)
+    lost_contract = (pl.col("table") == "employment") & (undated | contract)
+    return (
+        by_id.join(lost, on="_pid").filter(of_unit & (lost_insurance | lost_contract))
+        .group_by(key).agg(lost_insurance.any().alias("_lost_insurance"), lost_contract.any().alias("_lost_contract"))
+    )

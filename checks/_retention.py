@@ -67,7 +67,7 @@ from checks._identity import (
     with_aliases,
 )
 from checks._internships import chain_agreements
-from checks._registries import binds_until, employer_insurance, labour_contracts, renewed_contracts
+from checks._registries import binds_until, employer_insurance, labour_contracts, lost_registry_rows, renewed_contracts
 from checks._runs import first_in_run, new_run
 
 COMPLETED_REASONS = ("期满", "提前留用")
@@ -270,7 +270,11 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
     return (
         ended.join(contracts, on="_iid", how="left")
         .join(insurance, on="_iid", how="left")
-        .join(_lost_evidence(t, by_id, window), on="_iid", how="left")
+        # an insurance row from the end month on, a contract row starting in the window
+        .join(lost_registry_rows(t, by_id, "_iid", insurance=pl.col("day") >= pl.col("ag_end").dt.month_start(),
+                                 contract=pl.col("day").is_between(pl.col("internship_start"),
+                                                                   pl.col("ag_end") + pl.duration(days=window))),
+              on="_iid", how="left")
         .with_columns(pl.col("_lost_insurance", "_lost_contract").fill_null(False))
         .with_columns(
             (pl.col("contract_ok").fill_null(False) | pl.col("_lost_contract")).alias("contract_ok"),
@@ -307,28 +311,6 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
             ).fill_null(False).alias("relabelled")
         )
         .drop("_first", "_run", "_lost_insurance", "_lost_contract")
-    )
-
-
-def _lost_evidence(t: Tables, by_id: pl.LazyFrame, window: int) -> pl.LazyFrame:
-    """Per internship ``_iid``: whether an insurance row (``_lost_insurance``) or a contract row
-    (``_lost_contract``) of its person that could decide its retention was lost to the quarantine
-    (``Tables.quarantine``): of the unit, or of no readable employer, dated from the end month on
-    (a contract: starting in the window), or undated. Few rows: the quarantine is small."""
-    empty = pl.LazyFrame(schema={"_iid": pl.Int64, "_lost_insurance": pl.Boolean, "_lost_contract": pl.Boolean})
-    if t.quarantine is None:
-        return empty
-    lost = t.quarantine.filter(pl.col("table").is_in(["social_insurance", "employment"])).select(
-        "table", pl.col("person_id").alias("_pid"), pl.col("unit_id").alias("_lost_unit"), "day")
-    of_unit = pl.col("_lost_unit").is_null() | (pl.col("_lost_unit") == pl.col("unit_id"))
-    insurance = (pl.col("table") == "social_insurance") & (
-        pl.col("day").is_null() | (pl.col("day") >= pl.col("ag_end").dt.month_start()))
-    contract = (pl.col("table") == "employment") & (
-        pl.col("day").is_null() | ((pl.col("day") >= pl.col("internship_start"))
-                                   & (pl.col("day") <= pl.col("ag_end") + pl.duration(days=window))))
-    return (
-        by_id.join(lost, on="_pid").filter(of_unit & (insurance | contract))
-        .group_by("_iid").agg(insurance.any().alias("_lost_insurance"), contract.any().alias("_lost_contract"))
     )
 
 

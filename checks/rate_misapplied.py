@@ -49,7 +49,7 @@ from checks._identity import (
 )
 from checks._internships import chain_agreements
 from checks._joins import hash_key, keys_with_more_rows_than, repeated_rows
-from checks._registries import employer_insurance, renewed_contracts
+from checks._registries import employer_insurance, lost_registry_rows, renewed_contracts
 from checks._retention import (
     DEFINITION_PARAMS,
     GAP_OTHER_DEFINITION,
@@ -615,6 +615,18 @@ def _hire(ctx: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
     return ctx.join(contracts, on="claim_id", how="left").join(insured, on="claim_id", how="left")
 
 
+NO_INSURANCE_AFTER_HIRE = "no social insurance by the unit after the hire"
+#: the conditions of a 剩余期限 month that rest on the hiring contract (its day, window, length)
+ON_THE_CONTRACT = frozenset({
+    "no labour contract with the unit before the planned end", "contract signed outside the policy window",
+    "contract shorter than the minimum", NO_INSURANCE_AFTER_HIRE, "hired before the minimum months of internship",
+})
+HIRE_ROWS_LOST = ("该见习人员的劳动合同或参保记录有无法读取的行（已隔离，见 quarantine.csv），可能即为留用的合同或参保，"
+                  "未判断剩余期限补贴条件 / a contract or insurance row of the person could not be read: it may be the "
+                  "hire, or the insurance after it; the 剩余期限 conditions that rest on it are not judged")
+GAP_HIRE_ROWS_LOST = "劳动合同或参保记录无法读取"
+
+
 @rule(
     id="RATE_MISAPPLIED.remaining_period_ineligible",
     title="剩余期限见习补贴不符合所在省份条件",
@@ -646,7 +658,7 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
         .with_columns(pl.coalesce("contract_start", "claim_month").alias("_hire_day")), policy,
         on="_hire_day", names=(("remaining_period.window_start", False), ("remaining_period.window_end", True)),
         reasons=frozenset(),
-    ).cache()  # read by the findings and the skipped rows
+    )
     window_closed = pl.col("contract_start").is_not_null() & (
         pl.col("remaining_period_window_end").is_null() | (pl.col("contract_start") > pl.col("remaining_period_window_end"))
     )
@@ -663,17 +675,29 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
         # renewed without a gap, the hire lasts as long as its renewals (checks._registries.renewed_contracts)
         "contract shorter than the minimum": min_contract.is_null() | pl.col("hired_until").is_null()
         | (pl.col("hired_until").dt.offset_by("1d") >= pl.col("contract_start").dt.offset_by(pl.format("{}mo", min_contract))),
-        "no social insurance by the unit after the hire": ~pl.col("remaining_period_requires_social_insurance").fill_null(False)
+        NO_INSURANCE_AFTER_HIRE: ~pl.col("remaining_period_requires_social_insurance").fill_null(False)
         | (hire_month > pl.lit(t.si_as_of)) | pl.col("insured_from").is_not_null(),
         "hired before the minimum months of internship": min_months.is_null()
         | (pl.col("contract_start") >= pl.col("ag_start").dt.offset_by(pl.format("{}mo", min_months))),
         "month outside the remaining period": (pl.col("claim_month") >= pl.col("ag_actual_end").dt.month_start())
         & (pl.col("claim_month") <= pl.col("ag_planned_end").dt.month_start()),
     }
+    # a contract or insurance row of the person the loader could not read may be the hire, or the
+    # unit's insurance after it: what rests on it is not failed (unreadable rows do not accuse)
+    lost = pl.col("_lost_contract").fill_null(False), pl.col("_lost_insurance").fill_null(False)
+    unknowable = {why: (lost[0] & (why in ON_THE_CONTRACT)) | (lost[1] & (why == NO_INSURANCE_AFTER_HIRE))
+                  for why in failures}
     reasons = pl.concat_list(
-        [pl.when(ok.fill_null(False).not_()).then(pl.lit(why)) for why, ok in failures.items()]
+        [pl.when(ok.fill_null(False).not_() & ~unknowable[why]).then(pl.lit(why)) for why, ok in failures.items()]
     ).list.drop_nulls()
-    findings = hired.filter(~window_closed).with_columns(reasons.alias("failed")).filter(pl.col("failed").list.len() > 0).select(
+    unjudged = pl.any_horizontal([ok.fill_null(False).not_() & unknowable[why] for why, ok in failures.items()])
+    by_claim = with_aliases(judged.select("claim_id", "person_id", "unit_id", "ag_start", "ag_planned_end"), t, policy,
+                            alias="_pid")
+    hired = hired.join(lost_registry_rows(
+        t, by_claim, "claim_id", insurance=pl.col("day") >= pl.col("ag_start").dt.month_start(),
+        contract=pl.col("day").is_between(pl.col("ag_start"), pl.col("ag_planned_end"))), on="claim_id", how="left")
+    hired = hired.with_columns(reasons.alias("failed"), unjudged.alias("_unjudged")).cache()  # findings and skips
+    findings = hired.filter(~window_closed).filter(pl.col("failed").list.len() > 0).select(
         *claim_keys(), whole_claim(),
         _claim_evidence(
             pl.col("failed"), pl.col("ag_start").alias("agreement_start"), pl.col("ag_planned_end").alias("planned_end"),
@@ -694,6 +718,8 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
         skipped(ctx.filter(pl.col("remaining_period_window_end").is_null()), pl.col("remaining_period_window_end_why"),
                 gap_unset("remaining_period.window_end")),
         skipped(hired.filter(window_closed), pl.lit(WINDOW_CLOSED), WINDOW_CLOSED),
+        skipped(hired.filter(~window_closed & (pl.col("failed").list.len() == 0) & pl.col("_unjudged")),
+                pl.lit(HIRE_ROWS_LOST), GAP_HIRE_ROWS_LOST),
     ])
     return CheckResult(findings, skip)
 

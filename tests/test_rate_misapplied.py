@@ -472,7 +472,8 @@ def test_difference_amount(desc, claims, expected, skipped):
 
 def lost(person="P1", unit_label=JX, day="2023-11-01", table="claims"):
     """A row the loader could not read, placed by its readable cells (Tables.quarantine)."""
-    return {"table": table, "file": f"{table}.csv", "line": 9, "unit_id": uscc(unit_label), "person_id": pid(person),
+    return {"table": table, "file": f"{table}.csv", "line": 9, "unit_id": uscc(unit_label) if unit_label else None,
+            "person_id": pid(person),
             "day": day, "reasons": "amount: 无法识别的金额 / unreadable amount"}
 
 
@@ -587,6 +588,23 @@ REMAINING = [
     ("Hunan: hired and insured", hire_case(HU), {}, {}),
     ("Hunan: the insurance month is after si_as_of, not judged", hire_case(HU, si=(), si_as_of="2023-11"), {}, {}),
     ("Henan: any contract before the planned end will do", hire_case(HN, contract_end="2024-03-31", si=()), {}, {}),
+    # unreadable rows do not accuse: a contract row of the person lost to the quarantine may be the hire
+    ("look-alike: no contract read, one of the person's contract rows at the unit unreadable (合同终止日期 长期)",
+     {**hire_case(contract_start=None), "quarantine": [lost(table="employment", day="2023-12-01")]},
+     {}, {"R1": "该见习人员的劳动合同或参保记录有无法读取的行"}),
+    ("look-alike: the same row lost without a readable employer or date",
+     {**hire_case(contract_start=None), "quarantine": [lost(table="employment", unit_label=None, day=None)]},
+     {}, {"R1": "该见习人员的劳动合同或参保记录有无法读取的行"}),
+    ("look-alike: Hunan, no insurance read, an insurance row of the person unreadable",
+     {**hire_case(HU, si=()), "quarantine": [lost(unit_label=HU, table="social_insurance", day="2023-12-01")]},
+     {}, {"R1": "该见习人员的劳动合同或参保记录有无法读取的行"}),
+    ("no contract; the lost contract row is of another employer, or before the internship: found",
+     {**hire_case(contract_start=None), "quarantine": [lost(table="employment", unit_label=JX2, day="2023-12-01"),
+                                                       lost(table="employment", day="2023-01-01")]},
+     {"R1": 1480.0}, {}),
+    ("提前离岗 with a contract row lost: the agreement's end alone fails it, found",
+     {**hire_case(end_reason="提前离岗", contract_start=None), "quarantine": [lost(table="employment", day="2023-12-01")]},
+     {"R1": 1480.0}, {}),
 ]
 
 
