@@ -89,6 +89,10 @@ def clean_text(expr: pl.Expr) -> pl.Expr:
 #: ID, where 无 is kept as written and names no one (:func:`names_someone`)
 NO_VALUE = ("无", "暂无", "不详", "未知", "空", "-", "--", "---", "—", "——", "/", "\\", "null", "none", "n/a", "na",
             "#n/a", "nan", "0000-00-00")
+#: what an end date that has none says (劳动合同终止日期 of an open-ended contract): read as blank
+#: there, as is any date in the year :data:`NO_END_YEAR` (9999-12-31, the systems' "no end")
+NO_END = ("长期", "长期有效", "永久", "永久有效", "无固定期限", "无期限", "至今", "终身")
+NO_END_YEAR = 9999
 
 
 def says_nothing(values: pl.Series) -> pl.Series:

@@ -109,6 +109,9 @@ class ColumnSpec:
     # 在职职工人数 70人): read as the number. Only a column's own unit is listed — 3个月 in a count
     # of days, or 2万人, is not a number of that column and stays unreadable
     units: tuple[str, ...] = ()
+    # DATE only: an end that may be none (劳动合同终止日期): 长期, 无固定期限, 9999-12-31 are blank there —
+    # what a blank end means for the rules, not an unreadable row
+    open_end: bool = False
     aliases: tuple[str, ...] = ()  # other header spellings seen in exports
     bounds: tuple[Any, Any] | None = None  # the column's own range (else its kind's: KIND_BOUNDS)
 
@@ -387,7 +390,7 @@ EMPLOYMENT = TableSpec(
         C("employer_id", "用人单位统一社会信用代码", K.USCC, required=True, not_null=True,
           aliases=("用人单位组织机构代码", "单位组织机构代码", "组织机构代码")),
         C("contract_start", "合同开始日期", K.DATE, required=True, not_null=True, aliases=("劳动合同开始日期", "合同起始日期")),
-        C("contract_end", "合同结束日期", K.DATE, aliases=("劳动合同结束日期", "合同终止日期")),
+        C("contract_end", "合同结束日期", K.DATE, open_end=True, aliases=("劳动合同结束日期", "合同终止日期")),
         C("contract_type", "合同类型", K.STR),
         C("terminated_date", "解除日期", K.DATE, blank_is_unexported=True, aliases=("合同解除日期", "解除时间")),
     ),

@@ -357,6 +357,21 @@ def test_counts_written_with_their_unit_are_read(tmp_path: Path) -> None:
         ("claims", "working_days", "无法识别的整数 / unreadable whole number")]
 
 
+def test_a_contract_end_that_says_there_is_none_is_blank(tmp_path: Path) -> None:
+    """合同终止日期 of an open-ended contract written 长期, 无固定期限 or 9999-12-31 is a blank end
+    (what the rules read a blank end as), not an unreadable row; a start date so written, or an
+    end that is no date, is still unreadable."""
+    emp = ("person_id,employer_id,contract_start,contract_end,contract_type\n"
+           f"{P1},{U1},2024-01-01,长期,无固定期限\n{P2},{U1},2024-02-01,9999-12-31,无固定期限\n"
+           f"{P3},{U2},2024-03-01,无固定期限,无固定期限\n{P1},{U2},长期,2025-01-01,固定期限\n"
+           f"{P2},{U2},2024-04-01,2023-13-40,固定期限\n")
+    loaded = load_inputs(write_inputs(tmp_path, employment=emp))
+    assert loaded.tables["employment"].select("contract_start", "contract_end").rows() == [
+        (dt.date(2024, 1, 1), None), (dt.date(2024, 2, 1), None), (dt.date(2024, 3, 1), None)]
+    assert sorted(loaded.quarantine.select("column", "value").rows()) == [
+        ("contract_end", "2023-13-40"), ("contract_start", "长期")]
+
+
 @pytest.mark.parametrize("token", ["无", "不详", "-", "/", "NULL", "N/A", "#N/A", "——", "0000-00-00"])
 def test_a_cell_that_says_nothing_is_blank_not_unreadable(tmp_path: Path, token: str) -> None:
     """Exports write 无, 不详, -, NULL … in a cell that holds nothing. In an optional date (毕业离校日期)

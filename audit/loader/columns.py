@@ -58,8 +58,21 @@ def _parse_column(spec: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> pl.Ser
     """A column parsed to its spec dtype, text kept compact (``pl.Enum``) where it repeats.
 
     ``row_hash`` is fed what identifies the raw value, for duplicate detection: the codes of a
-    dictionary-encoded text column, or the value itself.
+    dictionary-encoded text column, or the value itself. An end date that says there is none
+    (:attr:`ColumnSpec.open_end`: 9999-12-31) is blank.
     """
+    value = _parse_value(spec, raw, row_hash)
+    if spec.open_end and value.dtype == pl.Date:
+        value = _no_end_is_blank(value)
+    return value
+
+
+def _no_end_is_blank(value: pl.Series) -> pl.Series:
+    """A date in the year 9999 — a system's "no end" — as blank."""
+    return value.to_frame().select(pl.when(pl.col(value.name).dt.year() < nz.NO_END_YEAR).then(pl.col(value.name))).to_series()
+
+
+def _parse_value(spec: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> pl.Series:
     value = _typed_fast_path(spec, raw)
     if value is not None:
         row_hash.add(value)
@@ -206,9 +219,17 @@ def _typed_fast_path(spec: ColumnSpec, raw: pl.Series) -> pl.Series | None:
     return value.scatter(rows, parsed).alias(raw.name)
 
 
-def _blank(raw: pl.Series) -> pl.Series:
+def _blank(raw: pl.Series, spec: ColumnSpec | None = None) -> pl.Series:
     """Whether each cell holds nothing: empty, spaces, or a placeholder (无, -, NULL …:
-    :data:`audit.normalise.NO_VALUE`) — only ever asked of cells that read as no value."""
+    :data:`audit.normalise.NO_VALUE`) — only ever asked of cells that read as no value. In an end
+    date that may have none (:attr:`ColumnSpec.open_end`), also the words and the date that say so
+    (长期, 无固定期限, 9999-12-31: :data:`audit.normalise.NO_END`)."""
+    if spec is not None and spec.open_end:
+        text = raw.cast(pl.String)
+        no_end = pl.DataFrame({"v": text}).select(
+            nz.clean_text(pl.col("v")).is_in(nz.NO_END) | (nz.parse_date(pl.col("v")).dt.year() >= nz.NO_END_YEAR)
+        ).to_series().fill_null(False)
+        return nz.says_nothing(text) | no_end if raw.dtype == pl.String else raw.is_null() | no_end
     if raw.dtype == pl.String:
         return nz.says_nothing(raw)
     return raw.is_null()
@@ -261,7 +282,7 @@ def _cell_reasons(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> list[pl.Da
     if not pos.len():
         return []
     sub_raw, sub_value = raw.gather(pos), value.gather(pos)
-    blank = _blank(sub_raw)
+    blank = _blank(sub_raw, c)
     out = []
     if c.not_null:
         out.append(pl.DataFrame({"_pos": pos.filter(blank)}).with_columns(
