@@ -46,7 +46,7 @@ from typing import Any
 import polars as pl
 
 from audit.findings import CLAIM_LINK_SCHEMA, DISMISSED, FINDINGS_SCHEMA, SKIPPED_SCHEMA
-from audit.loader import InputError, sha256_file
+from audit.loader import QUARANTINED_ROWS_SCHEMA, InputError, sha256_file
 from audit.outpaths import UnsafePathError, inside
 from audit.policy import PARAMS_DIR, Policy
 from audit.rules import RuleInfo
@@ -234,6 +234,8 @@ def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
             if loaded is not None and name not in loaded:
                 path = None
         frames[name] = pl.scan_parquet(path) if path is not None and path.exists() else None
+        if name == QUARANTINE and frames[name] is not None:
+            frames[name] = _placed_as_now(frames[name])  # type: ignore[arg-type]
         if frames[name] is not None and name in SPECS and name not in REFERENCE_TABLES:
             # the input's extra columns are not the rules' to read
             frames[name] = _known_columns(frames[name], SPECS[name])
@@ -245,6 +247,14 @@ def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
     gone = {t: tuple(cols) for t, cols in (absent or {}).items() if cols}
     return Tables(audit_month=audit_month, si_as_of=si_as_of, absent=gone, empty=tuple(empty),
                   **frames)  # type: ignore[arg-type]
+
+
+def _placed_as_now(frame: pl.LazyFrame) -> pl.LazyFrame:
+    """A run's placed quarantine with every column the rules read now: a run made before a
+    placing cell was kept (``agreement_id``) has it null — placed by nothing, as then."""
+    have = frame.collect_schema().names()
+    return frame.with_columns(pl.lit(None, dtype).alias(name) for name, dtype in QUARANTINED_ROWS_SCHEMA.items()
+                              if name not in have)
 
 
 def _known_columns(frame: pl.LazyFrame, spec: TableSpec) -> pl.LazyFrame:

@@ -14,7 +14,7 @@ import polars as pl
 
 from audit.normalise import uscc_structure_faults
 from audit.policy import Policy
-from audit.rules import ONGOING, Check, Severity, rule
+from audit.rules import ONGOING, Check, CheckResult, Severity, rule
 from audit.tables import Tables, shared
 from checks._citations import CLAIMS, DATA_COMPARISON, citing
 from checks._identity import identity_links, raw_id, with_person_key
@@ -269,19 +269,25 @@ def claim_references(t: Tables, policy: Policy) -> pl.LazyFrame:
     needs=("trainees", "units", "agreements", "claims"),
 )
 @citing(CLAIMS)
-def orphan_claim(t: Tables, policy: Policy) -> pl.LazyFrame:
+def orphan_claim(t: Tables, policy: Policy) -> CheckResult:
     """A claim naming an agreement, a person or a unit that the agreements, trainees or units
     registers do not hold: a subsidy is claimed against an agreement approved through the
     platform for a registered trainee of an approved unit. One finding per claim row, in the
-    claim month; evidence: which reference is missing and the claim's row."""
+    claim month; evidence: which reference is missing and the claim's row. A reference to a row
+    of its register the loader could not read (the quarantine, placed by the row's readable
+    cells) is not missing: a claim whose every missing reference is such a row is skipped."""
+    refs = claim_references(t, policy).filter(pl.any_horizontal("_no_agreement", "_no_person", "_no_unit"))
+    refs = with_lost_rows(with_lost_rows(with_lost_rows(refs, t, "agreements", "agreement_id"), t, "trainees", "person_id"),
+                          t, "units", "unit_id")
+    # a reference whose row in its register could not be read is not missing: it may be that row
     missing = pl.concat_list(
-        pl.when(pl.col("_no_agreement")).then(pl.lit("agreement_id")),
-        pl.when(pl.col("_no_person")).then(pl.lit("person_id")),
-        pl.when(pl.col("_no_unit")).then(pl.lit("unit_id")),
+        pl.when(pl.col("_no_agreement") & ~pl.col("_lost_agreement_id")).then(pl.lit("agreement_id")),
+        pl.when(pl.col("_no_person") & ~pl.col("_lost_person_id")).then(pl.lit("person_id")),
+        pl.when(pl.col("_no_unit") & ~pl.col("_lost_unit_id")).then(pl.lit("unit_id")),
     ).list.drop_nulls()
-    return (
-        claim_references(t, policy).with_columns(missing.alias("missing"))
-        .filter(pl.col("missing").list.len() > 0)
+    refs = refs.with_columns(missing.alias("missing")).cache()  # findings and skips
+    findings = (
+        refs.filter(pl.col("missing").list.len() > 0)
         .select(
             "person_id", "unit_id", "claim_id",
             pl.col("claim_month").alias("period_start"),
@@ -292,6 +298,28 @@ def orphan_claim(t: Tables, policy: Policy) -> pl.LazyFrame:
             ).alias("evidence"),
         )
     )
+    return CheckResult(findings, refs.filter(pl.col("missing").list.len() == 0).select(
+        "person_id", "unit_id", "claim_id", pl.lit(REFERENCE_LOST).alias("reason"), pl.lit(GAP_REFERENCE_LOST).alias("gap")))
+
+
+#: why a claim (agreement) whose agreement, trainee or unit is a row of its register the loader
+#: could not read is not an orphan
+REFERENCE_LOST = ("所引用的见习协议、人员或单位在其登记表中有无法读取的行（已隔离，见 quarantine.csv），未判断是否不存在 / "
+                  "the agreement, trainee or unit referred to is a row of its register that could not be read: "
+                  "not judged missing")
+GAP_REFERENCE_LOST = "所引用的登记行无法读取"
+
+
+def with_lost_rows(frame: pl.LazyFrame, t: Tables, table: str, column: str) -> pl.LazyFrame:
+    """``frame`` with ``_lost_<column>``: whether its ``column`` value places a row of ``table``
+    that the loader could not read (``Tables.quarantine``, by the row's readable cell) — a
+    reference to it is to a row that exists. False without a quarantine."""
+    flag = f"_lost_{column}"
+    if t.quarantine is None:
+        return frame.with_columns(pl.lit(False).alias(flag))
+    lost = (t.quarantine.filter(pl.col("table") == table).select(column).drop_nulls().unique()
+            .with_columns(pl.lit(True).alias(flag)))
+    return frame.join(lost, on=column, how="left").with_columns(pl.col(flag).fill_null(False))
 
 
 @rule(
@@ -303,20 +331,25 @@ def orphan_claim(t: Tables, policy: Policy) -> pl.LazyFrame:
     needs=("trainees", "units", "agreements"),
 )
 @citing(CLAIMS)
-def orphan_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
+def orphan_agreement(t: Tables, policy: Policy) -> CheckResult:
     """An agreement naming a person or a unit that the trainees or units registers do not hold.
-    One finding per agreement row, over the agreement's dates."""
+    One finding per agreement row, over the agreement's dates. A person or unit whose register
+    row could not be read is not missing (skipped, as orphan_claim's)."""
     # anti-joins on narrow columns: only the few orphan rows come out of the million agreements
     agreements = t.agreements.select("agreement_id", "person_id", raw_id(), "unit_id", "start_date", "planned_end_date",
                                      "actual_end_date", "_file", "_line").with_row_index("_r").cache()
+    # a person or unit whose row in its register could not be read is not missing (it may be that row)
     missing = pl.concat([
-        agreements.select("_r", "person_id").join(t.trainees.select("person_id"), on="person_id", how="anti")
-        .select("_r", pl.lit("person_id").alias("missing")),
-        agreements.select("_r", "unit_id").join(t.units.select("unit_id"), on="unit_id", how="anti")
-        .select("_r", pl.lit("unit_id").alias("missing")),
-    ]).group_by("_r").agg(pl.col("missing").sort())
-    return (
-        agreements.join(missing, on="_r")
+        with_lost_rows(agreements.select("_r", "person_id").join(t.trainees.select("person_id"), on="person_id", how="anti"),
+                       t, "trainees", "person_id")
+        .select("_r", pl.lit("person_id").alias("missing"), pl.col("_lost_person_id").alias("_lost")),
+        with_lost_rows(agreements.select("_r", "unit_id").join(t.units.select("unit_id"), on="unit_id", how="anti"),
+                       t, "units", "unit_id")
+        .select("_r", pl.lit("unit_id").alias("missing"), pl.col("_lost_unit_id").alias("_lost")),
+    ]).group_by("_r").agg(pl.col("missing").filter(~pl.col("_lost")).sort(), pl.col("_lost").any())
+    found = agreements.join(missing, on="_r").cache()  # findings and skips
+    findings = (
+        found.filter(pl.col("missing").list.len() > 0)
         .select(
             "person_id", "unit_id",
             pl.col("start_date").alias("period_start"),
@@ -326,6 +359,8 @@ def orphan_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
             ).alias("evidence"),
         )
     )
+    return CheckResult(findings, found.filter(pl.col("missing").list.len() == 0).select(
+        "person_id", "unit_id", pl.lit(REFERENCE_LOST).alias("reason"), pl.lit(GAP_REFERENCE_LOST).alias("gap")))
 
 
 def _duplicates(rows: pl.LazyFrame, table: str, key: list[str], values: list[str],
@@ -428,23 +463,35 @@ def export_duplicate_rows(t: Tables, policy: Policy) -> pl.LazyFrame:
     needs=("trainees", "agreements", "claims"),
 )
 @citing(CLAIMS)
-def claim_agreement_mismatch(t: Tables, policy: Policy) -> pl.LazyFrame:
+def claim_agreement_mismatch(t: Tables, policy: Policy) -> CheckResult:
     """A claim whose agreement exists but belongs to another person (another natural person, not
     a linked ID variant) or another unit. One finding per claim row, in the claim month;
-    evidence: both sides."""
+    evidence: both sides. Two IDs of which one has a trainee registration the loader could not
+    read (what could corroborate their link) are not judged two people: skipped."""
     identity = identity_links(t, policy)
     # the claims whose raw IDs differ from their agreement's (few): a linked ID variant on either
     # side is the same natural person
     refs = claim_references(t, policy).filter(pl.col("_other_ids"))
     refs = with_person_key(with_person_key(refs, identity), identity, on="agreement_person_id",
                            alias="agreement_person_key")
+    # two IDs whose link a trainee registration the loader could not read may corroborate (its
+    # name, card or phone) are not judged two people
+    refs = with_lost_rows(refs, t, "trainees", "person_id").join(
+        with_lost_rows(refs.select(pl.col("agreement_person_id").alias("person_id")).unique(), t, "trainees", "person_id")
+        .rename({"person_id": "agreement_person_id", "_lost_person_id": "_lost_agreement_person"}),
+        on="agreement_person_id", how="left")
+    person_differs = pl.col("person_key") != pl.col("agreement_person_key")
+    unknowable = person_differs & (pl.col("_lost_person_id") | pl.col("_lost_agreement_person").fill_null(False))
     differs = pl.concat_list(
-        pl.when(pl.col("person_key") != pl.col("agreement_person_key")).then(pl.lit("person_id")),
+        pl.when(person_differs & ~unknowable).then(pl.lit("person_id")),
         pl.when(pl.col("unit_id") != pl.col("agreement_unit_id")).then(pl.lit("unit_id")),
     ).list.drop_nulls()
-    return (
-        refs.with_columns(differs.alias("differs"))
-        .filter(pl.col("differs").list.len() > 0)
+    refs = refs.with_columns(differs.alias("differs"), unknowable.fill_null(False).alias("_unknowable")).cache()
+    skipped = refs.filter((pl.col("differs").list.len() == 0) & pl.col("_unknowable")).select(
+        "person_id", "unit_id", "claim_id", pl.lit(LINK_EVIDENCE_LOST).alias("reason"),
+        pl.lit(GAP_REFERENCE_LOST).alias("gap"))
+    findings = (
+        refs.filter(pl.col("differs").list.len() > 0)
         .select(
             "person_id", "unit_id", "claim_id",
             pl.col("claim_month").alias("period_start"),
@@ -456,6 +503,12 @@ def claim_agreement_mismatch(t: Tables, policy: Policy) -> pl.LazyFrame:
             ).alias("evidence"),
         )
     )
+    return CheckResult(findings, skipped)
+
+
+LINK_EVIDENCE_LOST = ("申领与协议的身份证号不同，其中一个号码的见习人员登记行无法读取（已隔离，见 quarantine.csv），"
+                      "无法核实是否同一人 / the claim's and the agreement's IDs differ, and a trainee registration "
+                      "of one of them could not be read: whether they are one person cannot be told")
 
 
 @rule(

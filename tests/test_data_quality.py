@@ -192,6 +192,57 @@ def test_data_quality(rule_id: str, description: str, rows: dict, expected: set[
         assert "_line" in ev or '"_line"' in ev, ev
 
 
+def lost_row(table: str, **placed: str) -> dict:
+    """A row of ``table`` the loader could not read, placed by its readable cells."""
+    return {"table": table, "file": f"{table}.csv", "line": 7, "reasons": "start_date: 无法识别的日期 / unreadable date",
+            **placed}
+
+
+LOST_REFERENCES = [
+    ("the claim's agreement is an unreadable row of the agreements", "DATA_QUALITY.orphan_claim",
+     dict(claims=[claim("C1", "U1", "P1", "2023-07", 1480.0, agreement_id="A9")]),
+     [lost_row("agreements", agreement_id="A9", person_id=pid("P1"))], set(), {"C1"}),
+    ("the claim's person is an unreadable row of the trainees", "DATA_QUALITY.orphan_claim",
+     dict(claims=[claim("C2", "U1", "P4", "2023-07", 1480.0)]), [lost_row("trainees", person_id=pid("P4"))], set(), {"C2"}),
+    ("the claim's unit is an unreadable row of the units", "DATA_QUALITY.orphan_claim",
+     dict(claims=[claim("C3", "U4", "P1", "2023-07", 1480.0)]), [lost_row("units", unit_id=uscc("U4"))], set(), {"C3"}),
+    ("look-alike: the unreadable row is another agreement, or a claim naming the agreement: found",
+     "DATA_QUALITY.orphan_claim", dict(claims=[claim("C1", "U1", "P1", "2023-07", 1480.0, agreement_id="A9")]),
+     [lost_row("agreements", agreement_id="A8"), lost_row("claims", agreement_id="A9")], {C("P1", "U1", "C1")}, set()),
+    ("look-alike: the agreement lost, but the unit missing outright: found for the unit", "DATA_QUALITY.orphan_claim",
+     dict(claims=[claim("C1", "U404", "P1", "2023-07", 1480.0, agreement_id="A9")]),
+     [lost_row("agreements", agreement_id="A9")], {C("P1", "U404", "C1")}, set()),
+    ("the agreement's unit is an unreadable row of the units", "DATA_QUALITY.orphan_agreement",
+     dict(agreements=[agreement("A1", "P1", "U4", "2023-07-01", "2023-12-31")], claims=[]),
+     [lost_row("units", unit_id=uscc("U4"))], set(), {None}),
+    ("look-alike: another unit's row lost: the agreement's unit is missing", "DATA_QUALITY.orphan_agreement",
+     dict(agreements=[agreement("A1", "P1", "U4", "2023-07-01", "2023-12-31")], claims=[]),
+     [lost_row("units", unit_id=uscc("U5"))], {(pid("P1"), uscc("U4"), None)}, set()),
+    ("a claim under another ID than its agreement's, that ID's registration unreadable",
+     "DATA_QUALITY.claim_agreement_mismatch",
+     dict(claims=[claim("C2", "U1", bad_check_id("P1"), "2023-07", 1480.0, agreement_id="A1")]),
+     [lost_row("trainees", person_id=bad_check_id("P1"))], set(), {"C2"}),
+    ("look-alike: another person's registration lost: another person's agreement, found",
+     "DATA_QUALITY.claim_agreement_mismatch",
+     dict(trainees=[trainee("P1"), trainee("P2")], claims=[claim("C2", "U1", "P2", "2023-07", 1480.0, agreement_id="A1")]),
+     [lost_row("trainees", person_id=pid("P3"))], {C("P2", "U1", "C2")}, set()),
+]
+
+
+@pytest.mark.parametrize(("description", "rule_id", "rows", "lost", "expected", "skipped"), LOST_REFERENCES,
+                         ids=[c[0] for c in LOST_REFERENCES])
+def test_a_reference_to_an_unreadable_row_is_not_missing(description, rule_id, rows, lost, expected, skipped) -> None:
+    """Unreadable rows do not accuse: a claim or agreement naming a row its register holds but the
+    loader could not read (the quarantine, placed by that row's readable cells) is skipped with
+    the reason, not reported as naming nothing."""
+    check = next(c for c in data_quality.CHECKS if c.rule.id == rule_id)
+    found, skips = run(check, tables(**world(**rows), quarantine=lost))
+    assert {(r["person_id"], r["unit_id"], r["claim_id"]) for r in found.iter_rows(named=True)} == expected
+    assert (set(skips["claim_id"]) if skips.height else set()) == skipped
+    if skips.height:
+        assert skips["reason"].str.contains("无法读取").all()
+
+
 def test_export_duplicate_rows_counted_once() -> None:
     """DATA_QUALITY.export_duplicate_rows: one informational finding with the count per table."""
     t = tables(**BASE)

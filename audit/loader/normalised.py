@@ -36,14 +36,14 @@ QUARANTINE_SCHEMA = {
 QUARANTINED_ROWS_SCHEMA = {
     "table": pl.String(), "file": pl.String(), "line": pl.Int64(), "unit_id": pl.String(),
     "person_id": pl.String(), "county_code": pl.String(), "day": pl.Date(), "paid_date": pl.Date(),
-    "reasons": pl.String(),
+    "reasons": pl.String(), "agreement_id": pl.String(),
 }
 # which columns place a row, first present wins (claims: the paying office is the county)
 _PLACED_BY = {
     "unit_id": ("unit_id", "employer_id"), "person_id": ("person_id",),
     "county_code": ("handling_county_code", "county_code"),
     "day": ("claim_month", "start_date", "posted_date", "approved_date", "month", "contract_start", "death_date"),
-    "paid_date": ("paid_date",),
+    "paid_date": ("paid_date",), "agreement_id": ("agreement_id",),
 }
 COUNTS_SCHEMA = {
     "table": pl.String(), "file": pl.String(), "rows_read": pl.Int64(), "rows_kept": pl.Int64(),
@@ -282,7 +282,7 @@ def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame
     return rows.sort("_pos").select(
         pl.lit(spec.name).alias("table"), _label_of_src(labels).alias("file"), pl.col("_line").cast(pl.Int64).alias("line"),
         cell("unit_id", pl.String()), cell("person_id", pl.String()), cell("county_code", pl.String()),
-        cell("day", pl.Date()), cell("paid_date", pl.Date()), "reasons",
+        cell("day", pl.Date()), cell("paid_date", pl.Date()), "reasons", cell("agreement_id", pl.String()),
     ).cast(QUARANTINED_ROWS_SCHEMA)  # type: ignore[arg-type]
 
 
