@@ -97,18 +97,45 @@ BENCHMARK_UNKNOWN = ("见习单位名册未导出“是否就业见习标杆单�
                      "the unit register has no 是否就业见习标杆单位 column, and this province's 标杆 units may claim "
                      "the 差额 whatever their retention: not judged")
 GAP_BENCHMARK = "未导出是否标杆单位"
+#: why a unit-year below the threshold only while its unreadable agreement rows count as no
+#: retained completion is not judged (:func:`unit_years`, ``lost_agreements``)
+AGREEMENTS_LOST = ("该单位有见习协议行无法读取（已隔离，见 quarantine.csv），可能为当年完成见习并留用的人员，计入则达到达标线，"
+                   "未判断 / agreement rows of the unit could not be read: counted as retained completions, the rate "
+                   "would reach the threshold: not judged")
+GAP_AGREEMENTS_LOST = "见习协议行无法读取"
 GAP_OTHER_DEFINITION = "留用率定义与审计口径不同"  # the gap of UNSUPPORTED_DEFINITION
 UNSUPPORTED_DEFINITION = "该省留用率定义（计算期间或分母）与本审计按自然年、完成见习人数重算的口径不同，未判断"
 DENOMINATOR = "completed_or_hired_early"  # the 汇总表's 完成见习 (COMPLETED_REASONS)
 
 
-def undecided_because(benchmark_unknown: pl.Expr) -> list[pl.Expr]:
+def undecided_because(benchmark_unknown: pl.Expr, agreements_lost: pl.Expr | None = None) -> list[pl.Expr]:
     """``undecided_reason`` and ``undecided_gap`` of an undecided unit-year: the 标杆 status unknown
-    where ``benchmark_unknown``, else people whose retention is unknown."""
+    where ``benchmark_unknown``, else agreements the loader could not read where
+    ``agreements_lost``, else people whose retention is unknown."""
+    lost = pl.lit(False) if agreements_lost is None else agreements_lost
     return [
-        pl.when(benchmark_unknown).then(pl.lit(BENCHMARK_UNKNOWN)).otherwise(pl.lit(UNVERIFIABLE)).alias("undecided_reason"),
-        pl.when(benchmark_unknown).then(pl.lit(GAP_BENCHMARK)).otherwise(pl.lit(GAP_UNRESOLVED_ID)).alias("undecided_gap"),
+        pl.when(benchmark_unknown).then(pl.lit(BENCHMARK_UNKNOWN)).when(lost).then(pl.lit(AGREEMENTS_LOST))
+        .otherwise(pl.lit(UNVERIFIABLE)).alias("undecided_reason"),
+        pl.when(benchmark_unknown).then(pl.lit(GAP_BENCHMARK)).when(lost).then(pl.lit(GAP_AGREEMENTS_LOST))
+        .otherwise(pl.lit(GAP_UNRESOLVED_ID)).alias("undecided_gap"),
     ]
+
+
+def _with_lost_agreements(frame: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
+    """``lost_agreements`` per unit-year of ``frame``: the unit's agreement rows the loader could
+    not read (``Tables.quarantine``) that may be an internship completed that year — started that
+    year or the year before, or of no readable start. Each may be a retained completion the rate
+    does not count (unreadable rows do not accuse). 0 without a quarantine."""
+    if t.quarantine is None:
+        return frame.with_columns(pl.lit(0, pl.Int64).alias("lost_agreements"))
+    lost = t.quarantine.filter((pl.col("table") == "agreements") & pl.col("unit_id").is_not_null()).select("unit_id", "day")
+    started = pl.col("day").dt.year().cast(pl.Int32)
+    per_year = (
+        frame.select("unit_id", "year").unique().join(lost, on="unit_id")
+        .filter(pl.col("day").is_null() | started.is_between(pl.col("year") - 1, pl.col("year")))
+        .group_by("unit_id", "year").agg(pl.len().cast(pl.Int64).alias("lost_agreements"))
+    )
+    return frame.join(per_year, on=["unit_id", "year"], how="left").with_columns(pl.col("lost_agreements").fill_null(0))
 
 
 def month_index(expr: pl.Expr) -> pl.Expr:
@@ -373,6 +400,7 @@ def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
         frame = frame.join(decl, on=["unit_id", "year"], how="left")
     else:
         frame = frame.with_columns(pl.lit(None, pl.Int64).alias("decl_completed"), pl.lit(None, pl.Int64).alias("decl_retained"))
+    frame = _with_lost_agreements(frame, t)
     units = t.units.select("unit_id", "county_code", pl.col("is_benchmark").fill_null(False)).unique("unit_id", keep="first")
     benchmark_exported = t.exported("units", "is_benchmark")
     rate = lambda num, den: pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den))  # noqa: E731
@@ -383,8 +411,10 @@ def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
         .pipe(attach_params, policy, on="_year_end", names=YEAR_PARAMS)
         .with_columns(
             rate("really_retained", "completed").alias("real_rate"),
-            # the most the real rate can be: every person whose retention is unknown counted retained
-            ((pl.col("really_retained") + pl.col("unverifiable")) / pl.col("completed")).alias("real_rate_at_most"),
+            # the most the real rate can be: every person whose retention is unknown counted retained,
+            # and every agreement the loader could not read a retained completion
+            ((pl.col("really_retained") + pl.col("unverifiable") + pl.col("lost_agreements"))
+             / (pl.col("completed") + pl.col("lost_agreements"))).alias("real_rate_at_most"),
             rate("declared_retained", "completed").alias("declared_rate_flags"),
             rate("decl_retained", "decl_completed").alias("declared_rate_declarations"),
             (pl.col("completed") + pl.col("relabelled")).alias("corrected_completed"),
@@ -404,8 +434,9 @@ def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
         .with_columns(
             pl.max_horizontal("declared_rate_flags", "declared_rate_declarations").alias("declared_rate"),
             rate("corrected_retained", "corrected_completed").alias("corrected_rate"),
-            ((pl.col("corrected_retained") + pl.col("unverifiable") + pl.col("_relabelled_unverifiable"))
-             / pl.col("corrected_completed")).alias("corrected_rate_at_most"),
+            ((pl.col("corrected_retained") + pl.col("unverifiable") + pl.col("_relabelled_unverifiable")
+              + pl.col("lost_agreements"))
+             / (pl.col("corrected_completed") + pl.col("lost_agreements"))).alias("corrected_rate_at_most"),
             (
                 pl.col("benchmark_exempt")
                 | (pl.col("real_rate").fill_null(0.0) >= pl.col("retention_raised_threshold"))
@@ -415,7 +446,7 @@ def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
         # unknown were retained (checks._identity.UNRESOLVED_ID), or perhaps a 标杆 unit: not judged
         .with_columns((~pl.col("qualifies") & ((pl.col("real_rate_at_most") >= pl.col("retention_raised_threshold"))
                                                | pl.col("benchmark_unknown"))).fill_null(False).alias("undecided"))
-        .with_columns(undecided_because(pl.col("benchmark_unknown")))
+        .with_columns(undecided_because(pl.col("benchmark_unknown"), pl.col("lost_agreements") > 0))
         .drop("_relabelled_unverifiable")
     )
     claim_lists = diffs.group_by("unit_id", "year").agg(claim_link().sort_by("claim_id").alias("difference_claims"))

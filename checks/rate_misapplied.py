@@ -52,6 +52,7 @@ from checks._joins import hash_key, keys_with_more_rows_than, repeated_rows
 from checks._registries import employer_insurance, lost_registry_rows, renewed_contracts
 from checks._retention import (
     DEFINITION_PARAMS,
+    GAP_AGREEMENTS_LOST,
     GAP_OTHER_DEFINITION,
     UNSUPPORTED_DEFINITION,
     definition,
@@ -434,9 +435,11 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
         "qualifies", "undecided", "undecided_reason", "undecided_gap", "unverifiable", "real_rate_at_most",
         "year_basis", "year_basis_source", "denominator", "definition_supported",
     )
-    claims = difference_claims(t, policy).join(years, on=["unit_id", "year"], how="left")
+    claims = _internship_lost(difference_claims(t, policy).join(years, on=["unit_id", "year"], how="left"), t)
     supported = pl.col("definition_supported").fill_null(True)
-    undecided = pl.col("undecided").fill_null(False)
+    # a 差额 that found no internship, of a person with an agreement row at the unit the loader could
+    # not read: that row may be its internship, and the year it ended (the retention year) unknown
+    undecided = pl.col("undecided").fill_null(False) | pl.col("_internship_lost")
     findings = claims.filter(pl.col("qualifies").not_() & pl.col("retention_raised_threshold").is_not_null()
                              & supported & ~undecided).select(
         *claim_keys(), whole_claim(),
@@ -453,11 +456,32 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     )
     # one pass over the claims for the three reasons (a branch each would read them three times)
     unset = pl.col("retention_raised_threshold").is_null()
-    reason = (pl.when(unset).then(pl.lit("留用率达标线（retention.raised_threshold）在该省该年未设定"))
+    reason = (pl.when(pl.col("_internship_lost")).then(pl.lit(INTERNSHIP_LOST))
+              .when(unset).then(pl.lit("留用率达标线（retention.raised_threshold）在该省该年未设定"))
               .when(~supported).then(pl.lit(UNSUPPORTED_DEFINITION)).otherwise(pl.col("undecided_reason")))
-    gap = (pl.when(unset).then(pl.lit(gap_unset("retention.raised_threshold")))
+    gap = (pl.when(pl.col("_internship_lost")).then(pl.lit(GAP_AGREEMENTS_LOST))
+           .when(unset).then(pl.lit(gap_unset("retention.raised_threshold")))
            .when(~supported).then(pl.lit(GAP_OTHER_DEFINITION)).otherwise(pl.col("undecided_gap")))
     return CheckResult(findings, skipped(claims.filter(unset | ~supported | undecided), reason, gap))
+
+
+INTERNSHIP_LOST = ("差额未对应到见习协议，而该人员在该单位有见习协议行无法读取（已隔离，见 quarantine.csv）：其见习可能即为该行，"
+                   "结束年度（留用率年度）未知，未判断 / the 差额 found no internship, and an agreement row of the person at "
+                   "the unit could not be read: it may be that internship, and the year it ended is unknown")
+
+
+def _internship_lost(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
+    """``claims`` with ``_internship_lost``: the claim found no agreement (``ag_end`` null) and its
+    person has an agreement row at the unit, or of no readable unit, that the loader could not
+    read (``Tables.quarantine``). False without a quarantine."""
+    if t.quarantine is None:
+        return claims.with_columns(pl.lit(False).alias("_internship_lost"))
+    lost = (t.quarantine.filter((pl.col("table") == "agreements") & pl.col("person_id").is_not_null())
+            .select("person_id", pl.col("unit_id").alias("_lost_unit")))
+    flagged = (claims.filter(pl.col("ag_end").is_null()).select("claim_id", "person_id", "unit_id").join(lost, on="person_id")
+               .filter(pl.col("_lost_unit").is_null() | (pl.col("_lost_unit") == pl.col("unit_id")))
+               .select("claim_id", pl.lit(True).alias("_internship_lost")).unique())
+    return claims.join(flagged, on="claim_id", how="left").with_columns(pl.col("_internship_lost").fill_null(False))
 
 
 @rule(

@@ -279,7 +279,7 @@ def early_leave_relabelled(t: Tables, policy: Policy) -> tuple[pl.LazyFrame, pl.
         .join(people, on=["unit_id", "year"], how="left")
         .select(_unit_finding(t, policy, pl.col("relabelled_people"), "corrected_completed", "corrected_retained",
                               "corrected_rate", claims="difference_claims"))
-    ), below.filter(undecided).with_columns(undecided_because(pl.col("benchmark_unknown")))
+    ), below.filter(undecided).with_columns(undecided_because(pl.col("benchmark_unknown"), pl.col("lost_agreements") > 0))
 
 
 CHECKS: tuple[Check, ...] = (

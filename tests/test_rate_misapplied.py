@@ -432,6 +432,51 @@ def test_difference_without_retention_when_the_register_has_no_benchmark_column(
         assert set(out["reason"]) == {BENCHMARK_UNKNOWN}
 
 
+def lost_agreement(person="P9", unit_label=JX, day="2023-09-01"):
+    """An agreement row the loader could not read, placed by its readable cells (Tables.quarantine)."""
+    return {"table": "agreements", "file": "agreements.csv", "line": 9, "unit_id": uscc(unit_label),
+            "person_id": pid(person), "day": day, "reasons": "start_date: 无法识别的日期 / unreadable date"}
+
+
+LOST_AGREEMENTS = [
+    # two completions at JX in 2024, none retained: at risk — unless an unreadable agreement row of
+    # the unit could be a third, retained completion (1 of 3 is still below half: judged)
+    ("nothing lost: none of two retained, at risk", [], {"D0": 2220.0, "D1": 2220.0}, set()),
+    ("two agreement rows of the unit unreadable, begun 2023 (could end 2024): 2 of 4 would reach half",
+     [lost_agreement("P8"), lost_agreement("P9", day=None)], {}, {"D0", "D1"}),
+    ("look-alike: one lost row: 1 of 3 is still below half, at risk",
+     [lost_agreement("P9")], {"D0": 2220.0, "D1": 2220.0}, set()),
+    ("look-alike: the lost rows of another unit, or begun 2021 (ended before 2024): at risk",
+     [lost_agreement("P8", unit_label=JX2), lost_agreement("P9", day="2021-03-01")], {"D0": 2220.0, "D1": 2220.0}, set()),
+]
+
+
+@pytest.mark.parametrize("desc, quarantine, expected, skipped", LOST_AGREEMENTS, ids=[c[0] for c in LOST_AGREEMENTS])
+def test_difference_without_retention_beside_unreadable_agreements(desc, quarantine, expected, skipped):
+    """Unreadable rows do not accuse: a unit-year below the threshold only while its agreement
+    rows the loader could not read count as no retained completion is not judged."""
+    t = world(**retained_world(JX, [False, False]), quarantine=quarantine)
+    amounts, skips, _ = flagged(rm.difference_without_retention, t)
+    assert amounts == expected and skips == skipped
+    if skipped:
+        _, out = run(rm.difference_without_retention, t)
+        assert out["reason"].str.starts_with("该单位有见习协议行无法读取").all()
+
+
+def test_a_difference_whose_agreement_is_unreadable_is_not_placed_in_a_year():
+    """A 差额 that finds no agreement of its person at the unit is placed in its claim month's year;
+    where that person's agreement row at the unit could not be read, that row may be its internship
+    (ended another year): skipped. Another person's lost row does not place it."""
+    rows = retained_world(JX, [False, False, False], diff_month="2024-03")
+    rows["agreements"] = rows["agreements"][:2]  # P2's agreement is the unreadable row
+    amounts, skips, _ = flagged(rm.difference_without_retention, world(**rows, quarantine=[lost_agreement("P2")]))
+    assert "D2" in skips and "D2" not in amounts
+    _, out = run(rm.difference_without_retention, world(**rows, quarantine=[lost_agreement("P2")]))
+    assert out.filter(pl.col("claim_id") == "D2")["reason"].str.starts_with("差额未对应到见习协议").all()
+    amounts, skips, _ = flagged(rm.difference_without_retention, world(**rows, quarantine=[lost_agreement("P7")]))
+    assert "D2" in amounts and "D2" not in skips
+
+
 # ------------------------------------------------------------------ difference_amount ----------
 def monthly_run(unit_label: str, person: str, ms: list[str], amount: float) -> list[dict]:
     return [claim(f"M{person}{m}", unit_label, person, m, amount) for m in ms]
