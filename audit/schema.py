@@ -363,7 +363,10 @@ SOCIAL_INSURANCE = TableSpec(
         C("month", "缴费所属月份", K.MONTH, required=True, not_null=True, aliases=("费款所属期", "缴费月份", "缴费年月")),
         C("insurance_type", "险种", K.ENUM, required=True, values=INSURANCE_TYPES, spellings=INSURANCE_TYPE_SPELLINGS,
           keeps_raw=False),
-        C("payer_type", "缴费类型", K.ENUM, values=PAYER_TYPES, spellings=PAYER_TYPE_SPELLINGS, keeps_raw=False),
+        # 缴费类型 is also what 社保 systems call whether a month was paid in time (正常应缴, 补缴: AAA115):
+        # a value that names no payer is read as no payer recorded (the employer's, with an employer)
+        C("payer_type", "缴费类型", K.ENUM, values=PAYER_TYPES, spellings=PAYER_TYPE_SPELLINGS, keeps_raw=False,
+          unknown_blank=True),
     ),
     required=True,
 )

@@ -593,6 +593,18 @@ def test_an_unknown_registry_status_is_quarantined_not_guessed(tmp_path: Path) -
     assert reconciles(loaded.counts)
 
 
+def test_a_payment_type_that_names_no_payer_is_no_payer_recorded(tmp_path: Path) -> None:
+    """缴费类型 written as 社保 systems write whether a month was paid in time (正常应缴, 补缴) names
+    no payer: the row is kept with no payer type (the employer's, where an employer paid), the
+    values named in a note; a payer written so (灵活就业人员) is read."""
+    si = ("身份证号,缴费单位统一社会信用代码,缴费所属月份,险种,缴费类型\n"
+          f"{P1},{U1},2024-01,养老,正常应缴\n{P1},{U1},2024-02,养老,补缴\n{P2},,2024-01,养老,灵活就业人员\n")
+    loaded = load_inputs(write_inputs(tmp_path, social_insurance=si))
+    assert loaded.tables["social_insurance"].get_column("payer_type").to_list() == [None, None, "灵活就业"]
+    assert loaded.quarantine.height == 0
+    assert any("正常应缴" in n and "补缴" in n for n in loaded.reading_notes())
+
+
 def test_a_credit_code_breaking_gb32100_structure_is_kept(tmp_path: Path) -> None:
     """A code whose check character holds but whose authority/type/division does not is read as
     it is (DATA_QUALITY.uscc_structure reports it): never quarantined, never a reason to stop."""
