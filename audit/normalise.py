@@ -212,12 +212,19 @@ def parse_money(expr: pl.Expr) -> pl.Expr:
     return pl.format("{}e-2", (yuan * 100 + fen) * sign).cast(pl.Float64)
 
 
+#: the circled numbers ① … ⑳ (a list's items, 退出情形 ③), each the number it circles
+CIRCLED = tuple(chr(0x2460 + i) for i in range(20))
+
+
 def parse_int(expr: pl.Expr, units: tuple[str, ...] = ()) -> pl.Expr:
-    """A whole number; ``12.0`` (how spreadsheets store integers) reads as 12, ``12.5`` does not.
-    With ``units``, one of them written after the number (``22天``) is dropped first."""
+    """A whole number; ``12.0`` (how spreadsheets store integers) reads as 12, ``12.5`` does not;
+    a circled number (③) is its number. With ``units``, the column's words written before or
+    after the number (``22天``; 退出情形 ``情形3``, ``第3项``) are dropped first."""
     text = clean_text(to_ascii(expr)).str.replace_all(r"[\s,]", "")
+    text = text.str.replace_many(list(CIRCLED), [str(i + 1) for i in range(len(CIRCLED))])
     if units:
-        text = text.str.replace("(?:" + "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True)) + ")$", "")
+        words = "(?:" + "|".join(re.escape(u) for u in sorted(units, key=len, reverse=True)) + ")"
+        text = text.str.replace(f"^{words}", "").str.replace(f"{words}$", "")
     text = text.str.replace(r"\.0*$", "")
     return pl.when(text.str.contains(r"^[+-]?\d{1,18}$")).then(text).cast(pl.Int64, strict=False)
 

@@ -106,8 +106,8 @@ class ColumnSpec:
     # the same code whatever the spelling — full-width characters as ASCII, no spaces, upper case
     code: bool = False
     # INT only: the counting words an export may write after the number (当月见习工作日数 22天,
-    # 在职职工人数 70人): read as the number. Only a column's own unit is listed — 3个月 in a count
-    # of days, or 2万人, is not a number of that column and stays unreadable
+    # 在职职工人数 70人) or around it (退出情形 第3项): read as the number. Only a column's own words
+    # are listed — 3个月 in a count of days, or 2万人, is not a number of that column and stays unreadable
     units: tuple[str, ...] = ()
     # DATE only: an end that may be none (劳动合同终止日期): 长期, 无固定期限, 9999-12-31 are blank there —
     # what a blank end means for the rules, not an unreadable row
@@ -180,6 +180,8 @@ REG_STATUS_SPELLINGS: dict[str, str] = {
 }
 #: the counting words of a number of people (人, 名: 70人)
 PEOPLE = ("人", "名")
+#: the words around an item number of the notice's exit conditions (情形3, 第3项, 第3种情形)
+EXIT_ITEM = ("情形", "第", "项", "种情形", "条")
 POSITION_CATEGORIES = ("科研", "技术技能", "管理", "社会服务")
 
 
@@ -273,7 +275,7 @@ UNITS = TableSpec(
         C("is_benchmark", "是否就业见习标杆单位", K.BOOL, aliases=("标杆单位",), blank_is_unexported=True),
         C("approved_date", "认定日期", K.DATE, required=True, not_null=True, aliases=("认定时间", "见习单位认定日期")),
         C("exit_date", "退出日期", K.DATE, blank_is_unexported=True, aliases=("退出时间", "摘牌日期")),
-        C("exit_reason", "退出情形", K.INT),
+        C("exit_reason", "退出情形", K.INT, units=EXIT_ITEM),
     ),
     key=("unit_id",),
     required=True,
@@ -480,7 +482,7 @@ BANS = TableSpec(
         C("legal_rep_id", "法定代表人身份证号", K.PERSON_ID, aliases=("法定代表人身份证号码", "法定代表人证件号码")),
         C("legal_rep_name", "法定代表人", K.STR, aliases=("法定代表人姓名",)),
         C("exit_date", "退出日期", K.DATE, required=True, not_null=True, aliases=("摘牌日期",)),
-        C("exit_reason", "退出情形", K.INT, required=True, not_null=True),
+        C("exit_reason", "退出情形", K.INT, units=EXIT_ITEM, required=True, not_null=True),
         C("source", "来源", K.STR),
     ),
 )

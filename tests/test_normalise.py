@@ -125,7 +125,9 @@ DAYS = ("天", "日", "个工作日", "工作日")
 COUNTED = [("days", "22天", DAYS, 22), ("workdays", "22个工作日", DAYS, 22), ("spreadsheet float", "22.0天", DAYS, 22),
            ("spaced", "22 天", DAYS, 22), ("months are no days", "3个月", DAYS, None), ("no unit asked", "22天", (), None),
            ("people", "70人", ("人", "名"), 70), ("ten thousand people", "2万人", ("人", "名"), None),
-           ("another column's unit", "70人", DAYS, None)]
+           ("another column's unit", "70人", DAYS, None), ("circled", "③", (), 3),
+           ("an item of the notice", "情形3", ("情形", "第", "项"), 3), ("the item so numbered", "第3项", ("情形", "第", "项"), 3),
+           ("an item in words is not guessed", "第三项", ("情形", "第", "项"), None)]
 
 
 @pytest.mark.parametrize("text,units,expected", [c[1:] for c in COUNTED], ids=[c[0] for c in COUNTED])
