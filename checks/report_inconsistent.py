@@ -46,9 +46,43 @@ LOST_WHAT = {"units": "见习单位记录", "positions": "岗位记录", "agreem
 
 
 def _reports(t: Tables) -> pl.LazyFrame:
+    """The county-months reported up to the audit month, a city's or the province's subtotal
+    rows (:func:`_subtotals`) aside: they report no county of their own."""
+    reports = _reported(t)
+    return reports.join(_subtotals(reports), on=["county_code", "month"], how="anti")
+
+
+def _reported(t: Tables) -> pl.LazyFrame:
     assert t.county_reports is not None
     return t.county_reports.with_columns(pl.col("month").dt.truncate("1mo")).filter(
         pl.col("month") <= t.audit_month)
+
+
+INDICATORS = tuple(f"i{n}" for n in range(1, 15))
+#: why a city's (province's) row of the 汇总表 is not compared as a county's report
+SUBTOTAL = ("区划代码为地市（省）一级，且各项指标均等于所辖县区当月之和：汇总行，不作为一个县区的报告核对 / a city's "
+            "(province's) row equal, indicator by indicator, to the sum of its counties' rows that month: a subtotal, "
+            "not a county's report")
+
+
+def _subtotals(reports: pl.LazyFrame) -> pl.LazyFrame:
+    """(county_code, month) of the rows of a city (``XXXX00``) or the province (``XX0000``) whose
+    fourteen indicators each equal the sum of the same month's rows of the counties within it
+    (indicator 14, 万元, to two decimals): the 汇总表's 小计 and 合计 under a division's code. A
+    city row that is not such a sum (a 市本级 of its own units), or whose counties reported nothing
+    but zeros, is a report like a county's."""
+    code = pl.col("county_code")
+    counties = reports.filter(~code.str.ends_with("00"))
+    totals = pl.concat([
+        counties.with_columns((code.str.slice(0, 4) + "00").alias("county_code")),
+        counties.with_columns((code.str.slice(0, 2) + "0000").alias("county_code")),
+    ]).group_by("county_code", "month").agg(
+        *[pl.col(c).cast(pl.Float64).sum().alias(f"{c}_sum") for c in INDICATORS])
+    same = [((pl.col(c).cast(pl.Float64).round(WAN_DECIMALS) == pl.col(f"{c}_sum").round(WAN_DECIMALS))
+             .fill_null(pl.col(c).is_null())) for c in INDICATORS]
+    something = pl.any_horizontal([pl.col(f"{c}_sum") > 0 for c in INDICATORS])  # zeros sum to anything's zeros
+    return (reports.filter(code.str.ends_with("00")).join(totals, on=["county_code", "month"])
+            .filter(pl.all_horizontal(same) & something).select("county_code", "month").unique())
 
 
 def _label(col: str) -> str:
@@ -241,7 +275,9 @@ def differs_from_micro_data(t: Tables, policy: Policy) -> CheckResult:
         pl.col("month").alias("period_start"),
         pl.format("该县区当月有{}未能读取（隔离{}行），无法精确核对", pl.col("_lost_what"), pl.col("_lost_rows")).alias("reason"),
     )
-    return CheckResult(findings, skipped)
+    subtotals = _subtotals(_reported(t)).select(
+        "county_code", pl.col("month").alias("period_start"), pl.lit(SUBTOTAL).alias("reason"))
+    return CheckResult(findings, pl.concat([skipped, subtotals]))
 
 
 CHECKS: tuple[Check, ...] = (

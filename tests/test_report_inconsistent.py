@@ -24,8 +24,10 @@ RELATIONS = [c for c in ri.CHECKS if c is not ri.differs_from_micro_data]
 CONSISTENT = dict(i1=2, i2=1, i3=3, i4=3, i5=2, i6=1, i7=1, i8=1, i9=1, i10=0, i11=0, i12=1, i13=1, i14=0.15)
 
 
-def world(**reported: float | None) -> object:
+def world(*more: tuple[str, dict], **reported: float | None) -> object:
+    """The micro-data world and its county's report; ``more``: (code, values) rows of 2024-06 besides."""
     row = {"county_code": "360102", "month": "2024-06", **CONSISTENT, **reported}
+    rows = [row, *({"county_code": code, "month": "2024-06", **CONSISTENT, **values} for code, values in more)]
     return tables(
         units=[unit("U1", approved="2024-06-03"), unit("U2", approved="2023-01-01"),
                unit("U3", county="360121", approved="2023-01-01", exit_date="2024-05-31")],
@@ -39,7 +41,7 @@ def world(**reported: float | None) -> object:
         claims=[claim("C1", "U2", "P2", "2024-05", 1480.0, paid_date="2024-06-05"),
                 claim("C2", "U2", "P2", "2023-12", 1480.0, paid_date="2023-12-20")],
         positions=[{"position_id": "X1", "unit_id": uscc("U1"), "posted_date": "2024-06-01", "slots": 3}],
-        county_reports=[row],
+        county_reports=rows,
         audit_month="2024-06",
     )
 
@@ -81,6 +83,21 @@ CASES = [
 @pytest.mark.parametrize("description, reported, expected", CASES, ids=[c[0] for c in CASES])
 def test_report_inconsistent_cases(description: str, reported: dict, expected: list[str]) -> None:
     assert sorted(fired(world(**reported))) == sorted(expected), description
+
+
+def test_a_citys_subtotal_row_is_no_county_report() -> None:
+    """The 汇总表's 小计 under a city's code (南昌市 360100) and its 合计 under the province's (360000),
+    equal to the sum of the counties' rows: no county of their own — not compared with micro data
+    nor held to the relations (a county's broken relation is not found again in its sums), and
+    listed as skipped saying so. A city row that is not such a sum (a 市本级 of its own units) is
+    judged like a county's."""
+    t = world(("360100", {"i5": 0}), ("360000", {"i5": 0}), i5=0)
+    assert sorted(fired(t)) == ["REPORT_INCONSISTENT.arrived_exceed_planned"]
+    assert fired(t)["REPORT_INCONSISTENT.arrived_exceed_planned"]["county_code"].to_list() == ["360102"]
+    _, skipped = run(ri.differs_from_micro_data, t)
+    assert sorted(skipped.filter(pl.col("reason").str.contains("汇总行"))["county_code"].to_list()) == ["360000", "360100"]
+    own = world(("360100", {"i1": 0, "i2": 1}))
+    assert fired(own)["REPORT_INCONSISTENT.new_units_exceed_units"]["county_code"].to_list() == ["360100"]
 
 
 def test_relation_evidence_names_the_values_and_period() -> None:
