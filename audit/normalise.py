@@ -230,9 +230,10 @@ def parse_int(expr: pl.Expr, units: tuple[str, ...] = ()) -> pl.Expr:
 
 
 #: the answer to a 是否… column, and the column's own words where they can mean nothing else
-#: (是否留用: 已留用 / 未留用; 列入…名录: 已列入 / 未列入)
+#: (是否留用: 已留用 / 未留用; 列入…名录: 已列入 / 未列入, and 移出: taken off the list)
 TRUE_WORDS = ("是", "y", "yes", "1", "true", "t", "√", "✓", "✔", "有", "对", "留用", "已留用", "列入", "已列入")
-FALSE_WORDS = ("否", "n", "no", "0", "false", "f", "×", "✗", "✘", "无", "不是", "未留用", "不留用", "未列入")
+FALSE_WORDS = ("否", "n", "no", "0", "false", "f", "×", "✗", "✘", "无", "不是", "未留用", "不留用", "未列入", "移出",
+               "已移出")
 
 
 def parse_bool(expr: pl.Expr) -> pl.Expr:

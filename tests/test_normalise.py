@@ -139,7 +139,7 @@ def test_parse_int_with_the_columns_counting_words(text: str, units: tuple[str, 
 
 BOOLS = [("是", True), ("否", False), ("Y", True), ("n", False), ("1", True), ("0", False), ("true", True),
          ("FALSE", False), ("√", True), ("×", False), ("１", True), ("maybe", None), (None, None),
-         ("已留用", True), ("未留用", False), ("不留用", False), ("已列入", True), ("未列入", False),
+         ("已留用", True), ("未留用", False), ("不留用", False), ("已列入", True), ("未列入", False), ("移出", False), ("已移出", False),
          ("留用率", None), ("已", None)]
 
 
