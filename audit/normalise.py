@@ -93,6 +93,10 @@ NO_VALUE = ("无", "暂无", "不详", "未知", "空", "-", "--", "---", "—",
 #: there, as is any date in the year :data:`NO_END_YEAR` (9999-12-31, the systems' "no end")
 NO_END = ("长期", "长期有效", "永久", "永久有效", "无固定期限", "无期限", "至今", "终身")
 NO_END_YEAR = 9999
+#: the dates systems write for no date: 1900-01-01 (a database's or a form's default) and Excel's
+#: day 0 and day 1 (1899-12-30 in the 1900 date system's serial numbers, 1899-12-31 as some
+#: exports write day 0): read as blank in a date column, as 0000-00-00 is
+NO_DATE = (dt.date(1900, 1, 1), dt.date(1899, 12, 30), dt.date(1899, 12, 31))
 
 
 def says_nothing(values: pl.Series) -> pl.Series:

@@ -109,8 +109,8 @@ class ColumnSpec:
     # 在职职工人数 70人) or around it (退出情形 第3项): read as the number. Only a column's own words
     # are listed — 3个月 in a count of days, or 2万人, is not a number of that column and stays unreadable
     units: tuple[str, ...] = ()
-    # DATE only: an end that may be none (劳动合同终止日期): 长期, 无固定期限, 9999-12-31 are blank there —
-    # what a blank end means for the rules, not an unreadable row
+    # DATE only: an end that may be none (劳动合同终止日期, 实际结束日期, 退出日期): 长期, 无固定期限,
+    # 9999-12-31 are blank there — what a blank end means for the rules, not an unreadable row
     open_end: bool = False
     aliases: tuple[str, ...] = ()  # other header spellings seen in exports
     bounds: tuple[Any, Any] | None = None  # the column's own range (else its kind's: KIND_BOUNDS)
@@ -274,7 +274,7 @@ UNITS = TableSpec(
         C("staff_count", "在职职工人数", K.INT, units=PEOPLE, aliases=("职工人数", "在职人数")),
         C("is_benchmark", "是否就业见习标杆单位", K.BOOL, aliases=("标杆单位",), blank_is_unexported=True),
         C("approved_date", "认定日期", K.DATE, required=True, not_null=True, aliases=("认定时间", "见习单位认定日期")),
-        C("exit_date", "退出日期", K.DATE, blank_is_unexported=True, aliases=("退出时间", "摘牌日期")),
+        C("exit_date", "退出日期", K.DATE, blank_is_unexported=True, open_end=True, aliases=("退出时间", "摘牌日期")),
         C("exit_reason", "退出情形", K.INT, units=EXIT_ITEM),
     ),
     key=("unit_id",),
@@ -312,7 +312,7 @@ AGREEMENTS = TableSpec(
           aliases=("见习开始时间", "见习起始日期", "协议开始日期")),
         C("planned_end_date", "约定结束日期", K.DATE, required=True, not_null=True,
           aliases=("约定结束时间", "约定见习结束日期", "协议结束日期", "计划结束日期")),
-        C("actual_end_date", "实际结束日期", K.DATE, blank_is_unexported=True,
+        C("actual_end_date", "实际结束日期", K.DATE, blank_is_unexported=True, open_end=True,
           aliases=("实际结束时间", "实际见习结束日期")),
         C("end_reason", "结束原因", K.ENUM, values=END_REASONS, spellings=END_REASON_SPELLINGS, keeps_raw=False,
           unknown_blank=True, blank_is_unexported=True),

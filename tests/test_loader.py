@@ -372,6 +372,24 @@ def test_a_contract_end_that_says_there_is_none_is_blank(tmp_path: Path) -> None
         ("contract_end", "2023-13-40"), ("contract_start", "长期")]
 
 
+def test_a_date_a_system_writes_for_none_is_blank(tmp_path: Path) -> None:
+    """1900-01-01 (a database's default), Excel's 1899-12-30 and, in an end that may be none,
+    9999-12-31 are how systems write no date: blank in an optional date (退出日期: not exited;
+    实际结束日期; 失业登记日期, a date the register may record to the month), a required value missing in
+    a required one (见习开始日期) — not an unreadable row, and never a date of 1900."""
+    units = ("unit_id,unit_name,county_code,approved_date,exit_date\n"
+             f"{U1},甲公司,430102,2023-01-05,1900-01-01\n{U2},乙公司,430102,2023-02-01,9999-12-31\n")
+    tr = f"person_id,name,education,unemployment_reg_date\n{P1},张三,本科,1900/1/1\n{P2},李四,专科,1899-12-30\n"
+    ag = ("agreement_id,person_id,unit_id,start_date,planned_end_date,actual_end_date\n"
+          f"A1,{P1},{U1},1900-01-01,2023-12-31,\nA2,{P2},{U2},2023-07-01,2024-06-30,9999-12-31\n")
+    loaded = load_inputs(write_inputs(tmp_path, units=units, trainees=tr, agreements=ag))
+    assert loaded.tables["units"].get_column("exit_date").to_list() == [None, None]
+    assert loaded.tables["trainees"].get_column("unemployment_reg_date").to_list() == [None, None]
+    assert loaded.tables["agreements"].select("agreement_id", "actual_end_date").rows() == [("A2", None)]
+    assert loaded.quarantine.select("table", "column", "reason").rows() == [
+        ("agreements", "start_date", "必填值缺失 / required value missing")]
+
+
 @pytest.mark.parametrize("token", ["无", "不详", "-", "/", "NULL", "N/A", "#N/A", "——", "0000-00-00"])
 def test_a_cell_that_says_nothing_is_blank_not_unreadable(tmp_path: Path, token: str) -> None:
     """Exports write 无, 不详, -, NULL … in a cell that holds nothing. In an optional date (毕业离校日期)

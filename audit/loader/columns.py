@@ -58,18 +58,24 @@ def _parse_column(spec: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> pl.Ser
     """A column parsed to its spec dtype, text kept compact (``pl.Enum``) where it repeats.
 
     ``row_hash`` is fed what identifies the raw value, for duplicate detection: the codes of a
-    dictionary-encoded text column, or the value itself. An end date that says there is none
-    (:attr:`ColumnSpec.open_end`: 9999-12-31) is blank.
+    dictionary-encoded text column, or the value itself. A date a system writes for none
+    (1900-01-01), and an end date that says there is none (:attr:`ColumnSpec.open_end`:
+    9999-12-31), is blank.
     """
     value = _parse_value(spec, raw, row_hash)
-    if spec.open_end and value.dtype == pl.Date:
-        value = _no_end_is_blank(value)
+    if spec.kind is Kind.DATE and value.dtype == pl.Date:
+        value = _no_date_is_blank(value, spec.open_end)
     return value
 
 
-def _no_end_is_blank(value: pl.Series) -> pl.Series:
-    """A date in the year 9999 — a system's "no end" — as blank."""
-    return value.to_frame().select(pl.when(pl.col(value.name).dt.year() < nz.NO_END_YEAR).then(pl.col(value.name))).to_series()
+def _no_date_is_blank(value: pl.Series, open_end: bool) -> pl.Series:
+    """A system's date for no date (1900-01-01, Excel's day 0 or 1: :data:`audit.normalise.NO_DATE`)
+    as blank; in an end that may be none, a date in the year 9999 too."""
+    day = pl.col(value.name)
+    keep = ~day.is_in(list(nz.NO_DATE))
+    if open_end:
+        keep = keep & (day.dt.year() < nz.NO_END_YEAR)
+    return value.to_frame().select(pl.when(keep).then(day)).to_series()
 
 
 def _parse_value(spec: ColumnSpec, raw: pl.Series, row_hash: RowHash) -> pl.Series:
@@ -221,15 +227,18 @@ def _typed_fast_path(spec: ColumnSpec, raw: pl.Series) -> pl.Series | None:
 
 def _blank(raw: pl.Series, spec: ColumnSpec | None = None) -> pl.Series:
     """Whether each cell holds nothing: empty, spaces, or a placeholder (无, -, NULL …:
-    :data:`audit.normalise.NO_VALUE`) — only ever asked of cells that read as no value. In an end
-    date that may have none (:attr:`ColumnSpec.open_end`), also the words and the date that say so
+    :data:`audit.normalise.NO_VALUE`) — only ever asked of cells that read as no value. In a date
+    column also a system's date for none (1900-01-01: :data:`audit.normalise.NO_DATE`), and in an
+    end date that may have none (:attr:`ColumnSpec.open_end`) the words and the date that say so
     (长期, 无固定期限, 9999-12-31: :data:`audit.normalise.NO_END`)."""
-    if spec is not None and spec.open_end:
+    if spec is not None and spec.kind is Kind.DATE:
         text = raw.cast(pl.String)
-        no_end = pl.DataFrame({"v": text}).select(
-            nz.clean_text(pl.col("v")).is_in(nz.NO_END) | (nz.parse_date(pl.col("v")).dt.year() >= nz.NO_END_YEAR)
-        ).to_series().fill_null(False)
-        return nz.says_nothing(text) | no_end if raw.dtype == pl.String else raw.is_null() | no_end
+        day = nz.parse_date(pl.col("v"))
+        no_date = day.is_in(list(nz.NO_DATE))
+        if spec.open_end:
+            no_date = no_date | nz.clean_text(pl.col("v")).is_in(nz.NO_END) | (day.dt.year() >= nz.NO_END_YEAR)
+        none = pl.DataFrame({"v": text}).select(no_date).to_series().fill_null(False)
+        return nz.says_nothing(text) | none if raw.dtype == pl.String else raw.is_null() | none
     if raw.dtype == pl.String:
         return nz.says_nothing(raw)
     return raw.is_null()

@@ -244,6 +244,12 @@ def _to_the_month(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> tuple[pl.S
         return value, pl.repeat(False, value.len(), eager=True)
     month = _parse_column(dataclasses.replace(c, kind=Kind.MONTH, month_precision=False), raw, RowHash())
     month_only = value.is_null() & month.is_not_null()
+    if month_only.any():  # a day a system writes for none (1900-01-01) is no month either
+        rows = month_only.arg_true()
+        none = pl.DataFrame({"v": raw.gather(rows).cast(pl.String)}).select(
+            nz.parse_date(pl.col("v")).is_in(list(nz.NO_DATE)).fill_null(False)).to_series()
+        month = month.scatter(rows.filter(none), None)
+        month_only = value.is_null() & month.is_not_null()
     return value.fill_null(month), month_only
 
 
