@@ -126,3 +126,23 @@ def test_2027_02_degrades_then_the_filled_workbook_prices_the_claims(world: Path
     assert _unpriced_by(tmp_path / "after", GAP_CALENDAR, "RATE_MISAPPLIED.partial_month") == set()
     used = pl.read_parquet(tmp_path / "after" / "reference" / "county_tiers.parquet").filter(pl.col("status") == "OPERATOR")
     assert used.height and used["source"].str.contains(TEST_SOURCE, literal=True).all()
+
+
+def test_an_insurance_extract_that_ends_early_is_judged_to_its_end(tmp_path: Path) -> None:
+    """The demo audited for 2024-06 with its insurance extract ending in 2024-04 (extracted, or
+    posted, before the month ended): judged as complete to 2024-04 — no insurance in May or June
+    is no evidence — and said so; an operator's --si-as-of still decides."""
+    demo = Path(__file__).resolve().parents[1] / "fixtures" / "demo"
+    world = tmp_path / "world"
+    shutil.copytree(demo, world)
+    si = pl.read_csv(world / "social_insurance.csv", infer_schema=False)
+    si.filter(pl.col("month") < "2024-05").write_csv(world / "social_insurance.csv")
+    code, _ = _cli("run", str(world), "--month", "2024-06", "--out", str(tmp_path / "r1"), "--no-render", "--quiet")
+    assert code in (0, 1)
+    run = json.loads((tmp_path / "r1" / "run.json").read_text(encoding="utf-8"))
+    assert run["si_as_of"] == "2024-04"
+    assert any("社保缴费记录最晚只到 2024-04" in n for n in run["input_notes"])
+    code, _ = _cli("run", str(world), "--month", "2024-06", "--si-as-of", "2024-06", "--out", str(tmp_path / "r2"),
+                   "--no-render", "--quiet")
+    run = json.loads((tmp_path / "r2" / "run.json").read_text(encoding="utf-8"))
+    assert run["si_as_of"] == "2024-06" and not any("社保缴费记录最晚" in n for n in run["input_notes"])

@@ -160,7 +160,8 @@ def validate_cmd(input_dir: Path, out_dir: Path) -> None:
 @click.option("--month", required=True, help="审计月份，YYYY-MM：审计截至该月末的全部记录 / The audited month, YYYY-MM: everything recorded up to its end is audited.")
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="本次运行的输出目录 / The run's output directory.")
-@click.option("--si-as-of", default=None, help="社保数据完整截至的月份（默认同 --month） / Last month the social-insurance extract is complete for (default: --month).")
+@click.option("--si-as-of", default=None, help="社保数据完整截至的月份（默认同 --month；社保数据最晚月份更早时取该月） / Last month the "
+              "social-insurance extract is complete for (default: --month, or the extract's latest month if earlier).")
 @click.option("--policy-dir", type=click.Path(exists=True, file_okay=False, path_type=Path), default=None,
               help="使用此目录的政策参数文件代替内置文件 / Use these parameter files instead of the shipped ones.")
 @click.option("--no-render", is_flag=True, help="只写问题清单，不生成报告、名单和图谱 / Write findings only; skip reports, exit lists and graphs.")

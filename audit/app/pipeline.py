@@ -48,7 +48,7 @@ from audit.findings import (
     finalise_skipped,
     split_claim_links,
 )
-from audit.loader import load_inputs
+from audit.loader import LoadResult, load_inputs
 from audit.outpaths import inside, write_csv
 from audit.policy import Policy
 from audit.reference import load_reference
@@ -351,7 +351,7 @@ def run_audit(input_dir: Path, month: str, out_dir: Path, *, si_as_of: str | Non
 def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | None, policy_dir: Path | None,
          policy: Policy, progress: Callable[[str], None] | None, render: bool, cycle: Cycle | None) -> RunResult:
     t0, started = time.perf_counter(), time.time()
-    si_month = parse_month(si_as_of) if si_as_of else audit_month
+    si_month = parse_month(si_as_of) if si_as_of else None  # None: the extract's own end (insurance_extract_end)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
@@ -368,7 +368,24 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
         validation.abort()  # a no-op once it has been waited for
 
 
-def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_month: dt.date, policy_dir: Path | None,
+def insurance_extract_end(loaded: LoadResult, audit_month: dt.date) -> tuple[dt.date, list[str]]:
+    """The month the social-insurance extract is complete to, when the operator does not say
+    (``--si-as-of``): the audit month — or, where the extract holds no row of any month after an
+    earlier one (extracted, or posted, before the audit month ended), that month, with a note.
+    Insurance "stopping" after it is no evidence (contract.md): an extract that ends in September
+    does not show a November without insurance."""
+    if "social_insurance" not in loaded.tables or "social_insurance" in loaded.empty_tables:
+        return audit_month, []
+    latest = loaded.scan("social_insurance").select(pl.col("month").max()).collect().item()
+    if latest is None or latest >= audit_month:
+        return audit_month, []
+    when = f"{latest:%Y-%m}"
+    return latest, [f"社保缴费记录最晚只到 {when}，早于审计月份 {audit_month:%Y-%m}：按社保数据截至 {when} 判断，其后未见参保不作为证据"
+                    f"（可用 --si-as-of 指定） / the insurance extract's latest month is {when}, before the audit month: "
+                    f"judged as complete to {when}, so no insurance after it is evidence (--si-as-of says otherwise)"]
+
+
+def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_month: dt.date | None, policy_dir: Path | None,
                    policy: Policy, progress: Callable[[str], None] | None, render: bool, cycle: Cycle | None,
                    validation: BackgroundValidation | InlineValidation, timings: dict[str, float], t0: float,
                    started: float) -> RunResult:
@@ -379,6 +396,9 @@ def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_mont
     rundir.remove_outputs(out_dir, rundir.previous_outputs(out_dir, rundir.RUN_JSON, "render.json"),
                           keep_since=started)
     loaded.write(out_dir)
+    si_notes: list[str] = []
+    if si_month is None:
+        si_month, si_notes = insurance_extract_end(loaded, audit_month)
     if progress and isinstance(validation, InlineValidation):
         progress("数据契约校验 / validating contracts")
     t1 = time.perf_counter()
@@ -465,7 +485,7 @@ def _run_validated(input_dir: Path, audit_month: dt.date, out_dir: Path, si_mont
         "generated_at": dt.datetime.now().replace(microsecond=0).isoformat(),
         "inputs": loaded.counts_dict(),
         "absent_columns": {t: cols for t, cols in loaded.absent_columns.items() if cols},
-        "input_notes": loaded.reading_notes(),
+        "input_notes": loaded.reading_notes() + si_notes,
         "empty_tables": loaded.empty_tables,
         "paid_date_exported": paid_date_exported,
         **provenance,
