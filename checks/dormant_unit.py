@@ -101,6 +101,16 @@ def no_activity(t: Tables, policy: Policy) -> CheckResult:
     lost = _activity_lost(t, found.select("unit_id", "window_start"))
     found = found.join(lost, on="unit_id", how="anti")
     skipped = lost.select("unit_id", pl.lit(ACTIVITY_LOST).alias("reason"), pl.lit(GAP_ACTIVITY_LOST).alias("gap"))
+    # a window that begins before an activity extract does: the months before it are not in the
+    # export, and the unit's activity in them unknown (an extract of the last year or so)
+    found = found.join(_extracts_from(t), how="cross")
+    unseen = (pl.max_horizontal("_claims_from", "_agreements_from", "_positions_from") > pl.col("window_start")).fill_null(False)
+    skipped = pl.concat([skipped, found.filter(unseen).select(
+        "unit_id", pl.format(WINDOW_NOT_EXPORTED, pl.col("window_start").dt.strftime("%Y-%m"),
+                             pl.col("_claims_from").dt.strftime("%Y-%m"), pl.col("_agreements_from").dt.strftime("%Y-%m"),
+                             pl.col("_positions_from").dt.strftime("%Y-%m")).alias("reason"),
+        pl.lit(GAP_WINDOW_NOT_EXPORTED).alias("gap"))])
+    found = found.filter(~unseen)
     law = pl.col("basis") == LAW
     findings = found.select(
         "unit_id",
@@ -138,6 +148,22 @@ ACTIVITY_LOST = ("该单位有见习岗位、见习协议或申领记录无法�
                  "a position, agreement or claim row of the unit could not be read (quarantined): it may fall in the "
                  "window; not judged")
 GAP_ACTIVITY_LOST = "单位活动记录无法读取"
+
+
+#: why a unit that looks dormant is not judged: its window begins before an activity extract does
+WINDOW_NOT_EXPORTED = ("期间自 {} 起，而导出的申领记录自 {} 起、见习协议自 {} 起、见习岗位自 {} 起：期初的活动不在导出数据中，"
+                       "未判断是否长期未开展见习 / the window begins before the claims, agreements or positions exported "
+                       "do: the unit's activity in its first months is not in the export; not judged")
+GAP_WINDOW_NOT_EXPORTED = "活动记录导出期间短于判断期间"
+
+
+def _extracts_from(t: Tables) -> pl.LazyFrame:
+    """One row: the first claim month, agreement start and position posting of the exports
+    (``_claims_from``, ``_agreements_from``, ``_positions_from``): where each extract begins."""
+    assert t.positions is not None
+    return (t.claims.select(pl.col("claim_month").min().alias("_claims_from"))
+            .join(t.agreements.select(pl.col("start_date").min().alias("_agreements_from")), how="cross")
+            .join(t.positions.select(pl.col("posted_date").min().alias("_positions_from")), how="cross"))
 
 
 def _activity_lost(t: Tables, units: pl.LazyFrame) -> pl.LazyFrame:

@@ -52,7 +52,6 @@ from checks._joins import hash_key, keys_with_more_rows_than, repeated_rows
 from checks._registries import employer_insurance, lost_registry_rows, renewed_contracts
 from checks._retention import (
     DEFINITION_PARAMS,
-    GAP_AGREEMENTS_LOST,
     GAP_OTHER_DEFINITION,
     UNSUPPORTED_DEFINITION,
     definition,
@@ -459,29 +458,52 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     reason = (pl.when(pl.col("_internship_lost")).then(pl.lit(INTERNSHIP_LOST))
               .when(unset).then(pl.lit("留用率达标线（retention.raised_threshold）在该省该年未设定"))
               .when(~supported).then(pl.lit(UNSUPPORTED_DEFINITION)).otherwise(pl.col("undecided_reason")))
-    gap = (pl.when(pl.col("_internship_lost")).then(pl.lit(GAP_AGREEMENTS_LOST))
+    gap = (pl.when(pl.col("_internship_lost")).then(pl.lit(GAP_INTERNSHIP_UNKNOWN))
            .when(unset).then(pl.lit(gap_unset("retention.raised_threshold")))
            .when(~supported).then(pl.lit(GAP_OTHER_DEFINITION)).otherwise(pl.col("undecided_gap")))
     return CheckResult(findings, skipped(claims.filter(unset | ~supported | undecided), reason, gap))
 
 
-INTERNSHIP_LOST = ("差额未对应到见习协议，而该人员在该单位有见习协议行无法读取（已隔离，见 quarantine.csv）：其见习可能即为该行，"
-                   "结束年度（留用率年度）未知，未判断 / the 差额 found no internship, and an agreement row of the person at "
-                   "the unit could not be read: it may be that internship, and the year it ended is unknown")
+GAP_INTERNSHIP_UNKNOWN = "差额所补见习无法确定"
+
+
+def names_unexported_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
+    """``claims`` (差额 claims) with ``_names_unexported``: the claim names an agreement
+    (``claim_agreement_id``) the agreements export does not hold — an export of agreements from a
+    date on leaves out the older internships its claims still name."""
+    # the agreements probed for the few ids the 差额 name (a hash of those, not of a million
+    # agreements), read from the claims table (the plan of ``claims`` is not run twice)
+    named = (t.claims.filter(pl.col("claim_type") == DIFFERENCE).select(pl.col("agreement_id").alias("claim_agreement_id"))
+             .drop_nulls().unique())
+    exported = (t.agreements.select(pl.col("agreement_id").alias("claim_agreement_id")).join(named, on="claim_agreement_id",
+                                                                                              how="semi")
+                .unique().with_columns(pl.lit(True).alias("_exported")))
+    return claims.join(exported, on="claim_agreement_id", how="left").with_columns(
+        (pl.col("claim_agreement_id").is_not_null() & pl.col("_exported").is_null()).alias("_names_unexported")
+    ).drop("_exported")
+INTERNSHIP_LOST = ("差额未对应到见习协议，而该人员在该单位有见习协议行无法读取（已隔离，见 quarantine.csv），或差额所称协议不在"
+                   "见习协议数据中：其见习结束年度（留用率年度）未知，未判断 / the 差额 found no internship, and an agreement "
+                   "row of the person at the unit could not be read, or the agreement it names is not in the agreements "
+                   "export: the year it ended is unknown")
 
 
 def _internship_lost(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     """``claims`` with ``_internship_lost``: the claim found no agreement (``ag_end`` null) and its
     person has an agreement row at the unit, or of no readable unit, that the loader could not
-    read (``Tables.quarantine``). False without a quarantine."""
+    read (``Tables.quarantine``) — or the claim names an agreement the agreements export does not
+    hold (:func:`names_unexported_agreement`): its internship is outside the export."""
+    claims = names_unexported_agreement(claims, t).with_columns(
+        (pl.col("ag_end").is_null() & pl.col("_names_unexported")).alias("_before_agreements")).drop("_names_unexported")
     if t.quarantine is None:
-        return claims.with_columns(pl.lit(False).alias("_internship_lost"))
+        return claims.with_columns(pl.col("_before_agreements").alias("_internship_lost")).drop("_before_agreements")
     lost = (t.quarantine.filter((pl.col("table") == "agreements") & pl.col("person_id").is_not_null())
             .select("person_id", pl.col("unit_id").alias("_lost_unit")))
     flagged = (claims.filter(pl.col("ag_end").is_null()).select("claim_id", "person_id", "unit_id").join(lost, on="person_id")
                .filter(pl.col("_lost_unit").is_null() | (pl.col("_lost_unit") == pl.col("unit_id")))
                .select("claim_id", pl.lit(True).alias("_internship_lost")).unique())
-    return claims.join(flagged, on="claim_id", how="left").with_columns(pl.col("_internship_lost").fill_null(False))
+    return (claims.join(flagged, on="claim_id", how="left")
+            .with_columns((pl.col("_internship_lost").fill_null(False) | pl.col("_before_agreements")).alias("_internship_lost"))
+            .drop("_before_agreements"))
 
 
 @rule(
@@ -552,10 +574,13 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
         pl.col("_lump").fill_null(1),
     ).join(_unreadable_claims(t, diffs, internship), on="_d", how="left").with_columns(
         pl.col("_unreadable").fill_null(0)
-    ).join(t.claims.select(pl.col("claim_month").min().alias("_claims_from")), how="cross").with_columns(
+    ).pipe(names_unexported_agreement, t).join(t.claims.select(pl.col("claim_month").min().alias("_claims_from")), how="cross").with_columns(
         # an internship begun before the claims extract's first month: its first monthly claims
-        # are not in the extract (an export of claims from a month on), so its months cannot be counted
-        (pl.col("_from") < pl.col("_claims_from")).fill_null(False).alias("_before_extract"))
+        # are not in the extract (an export of claims from a month on), so its months cannot be counted;
+        # nor those of a 差额 that found no internship while it names an agreement the agreements
+        # export does not hold (an export of agreements from a date on: its internship is older)
+        ((pl.col("_from") < pl.col("_claims_from")).fill_null(False)
+         | (pl.col("_from").is_null() & pl.col("_names_unexported"))).alias("_before_extract"))
     countable = (pl.col("_unpriced").is_null() & (pl.col("_lump") <= 1) & (pl.col("_unreadable") == 0)
                  & ~pl.col("_before_extract"))
     findings = judged.filter(countable & ((pl.col("amount") - pl.col("expected")) > tol)).select(
@@ -580,6 +605,10 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
     before = pl.format("申领数据最早为 {}，该见习始于 {}，此前的月度申领不在数据中，差额所补月份无法计数 / the claims "
                        "extract begins in {}, after the internship began ({}): the months this 差额 pays for cannot be "
                        "counted", *[pl.col(c).dt.strftime("%Y-%m") for c in ("_claims_from", "_from")] * 2)
+    before_unknown = pl.format("差额所称见习协议 {} 不在见习协议数据中，其见习起止不明，差额所补月份无法计数 / the 差额 names "
+                               "agreement {}, which the agreements export does not hold: the months it pays for cannot "
+                               "be counted", *[pl.col("claim_agreement_id")] * 2)
+    before = pl.when(pl.col("_from").is_null()).then(before_unknown).otherwise(before)
     unpriced = pl.col("_unpriced").is_not_null()
     reason = (pl.when(unpriced).then(why).when(pl.col("_lump") > 1).then(lump)
               .when(pl.col("_unreadable") > 0).then(unreadable).otherwise(before))

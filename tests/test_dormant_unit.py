@@ -149,3 +149,34 @@ def test_a_row_of_activity_that_could_not_be_read_does_not_accuse(lost: tuple, j
     assert (skipped.height if skipped is not None else 0) == (0 if judged else 1)
     if not judged:
         assert skipped["reason"].to_list() == [d.ACTIVITY_LOST]
+
+
+@pytest.mark.parametrize("other, judged", [
+    pytest.param(dict(claims=[("2023-09", "2023-10-05")]), False, id="claims exported from 2023-09, after the window began"),
+    pytest.param(dict(agreements=[("2023-08-01", "2023-08-31", None)]), False,
+                 id="agreements exported from 2023-08: the unit's may be older"),
+    pytest.param(dict(positions=[("2023-10-01", None)]), False, id="positions exported from 2023-10"),
+    pytest.param({}, True, id="look-alike: every extract begins with the window"),
+])
+def test_a_window_the_exports_do_not_reach_back_to_is_not_judged(other: dict, judged: bool) -> None:
+    """A unit with no activity in the exports, whose window (2023-07 … 2024-06) begins before the
+    claims, agreements or positions exported do (an export of the last months): its activity in
+    the window's first months is not in the data, so it is skipped saying so — judged where every
+    extract reaches back to the window's start. The other rows are another unit's."""
+    t = world(approved="2022-01-01")
+    extra = tables(
+        units=[unit("U9", approved="2023-06-01")], trainees=[trainee("P9")],
+        agreements=[agreement(f"B{i}", "P9", "U9", s, e, actual_end_date=a) for i, (s, e, a) in
+                    enumerate(other.get("agreements", [("2023-07-01", "2023-07-31", None)]))],
+        claims=[claim(f"D{i}", "U9", "P9", m, 1480.0, submitted=sub) for i, (m, sub) in
+                enumerate(other.get("claims", [("2023-07", "2023-08-05")]))],
+        positions=[{"position_id": f"Y{i}", "unit_id": uscc("U9"), "posted_date": p, "closed_date": c, "slots": 1}
+                   for i, (p, c) in enumerate(other.get("positions", [("2023-07-01", None)]))],
+        audit_month="2024-06")
+    both = dataclasses.replace(t, **{name: pl.concat([getattr(t, name), getattr(extra, name)], how="diagonal_relaxed")
+                                     for name in ("units", "trainees", "agreements", "claims", "positions")})
+    found, skipped = run(d.no_activity, both)
+    assert found.filter(pl.col("unit_id") == uscc("U1")).height == (1 if judged else 0)
+    if not judged:
+        assert skipped.filter(pl.col("unit_id") == uscc("U1"))["reason"].str.starts_with("期间自 2023-07 起").all()
+        assert skipped.filter(pl.col("unit_id") == uscc("U1")).height == 1

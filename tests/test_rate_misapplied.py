@@ -515,6 +515,27 @@ def test_difference_amount(desc, claims, expected, skipped):
     assert skips == skipped
 
 
+def test_a_difference_naming_an_agreement_outside_the_export_is_not_counted():
+    """An agreements export of the last months leaves out the older internships its claims still
+    name: a 差额 that finds no internship while it names an agreement the export does not hold pays
+    for months the data cannot show — skipped, not judged to pay for none. Naming no agreement,
+    it pays for the months up to its own (none here): the whole of it is at risk."""
+    named = world(claims=[claim("D", JX, "P1", "2024-02", 2220.0, claim_type="差额", agreement_id="A404")])
+    amounts, skips, _ = flagged(rm.difference_amount, named)
+    assert amounts == {} and skips == {"D"}
+    _, out = run(rm.difference_amount, named)
+    assert out["reason"][0].startswith("差额所称见习协议 A404 不在见习协议数据中")
+    amounts, skips, _ = flagged(rm.difference_amount, world(claims=[claim("D", JX, "P1", "2024-02", 2220.0,
+                                                                          claim_type="差额")]))
+    assert amounts == {"D": 2220.0} and skips == set()
+    # its retention year is unknown too: difference_without_retention does not place it in 2024
+    rows = retained_world(JX, [False, False], diff_month="2024-03")
+    rows["agreements"] = rows["agreements"][:1]
+    rows["claims"] = [c if c["claim_id"] != "D1" else {**c, "agreement_id": "A404"} for c in rows["claims"]]
+    amounts, skips, _ = flagged(rm.difference_without_retention, world(**rows))
+    assert "D1" in skips and "D1" not in amounts
+
+
 def lost(person="P1", unit_label=JX, day="2023-11-01", table="claims"):
     """A row the loader could not read, placed by its readable cells (Tables.quarantine)."""
     return {"table": table, "file": f"{table}.csv", "line": 9, "unit_id": uscc(unit_label) if unit_label else None,
