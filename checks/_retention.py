@@ -192,7 +192,7 @@ def ended_internships(t: Tables) -> pl.LazyFrame:
     tables=("agreements", "employment", "social_insurance", "units", "quarantine"),
     params=tuple(name for name, _ in PERSON_PARAMS),
     detection=("retention.contract_window_days", "retention.min_contract_months",
-               "retention.min_insured_months_after"),
+               "retention.min_insured_months_after", "extract.cut_first_month_share", "extract.cut_min_rows"),
     context=("audit_month", "si_as_of"),
     uses=(person_aliases, unresolved_ids),
 )
@@ -303,6 +303,19 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
                                                                    pl.col("ag_end") + pl.duration(days=window))),
               on="_iid", how="left")
         .with_columns(pl.col("_lost_insurance", "_lost_contract").fill_null(False))
+        # an internship that ended before the insurance extract's first month (an extract of the
+        # last years), or before the contracts extract's first contract: what followed it is not in
+        # the export, as a lost row's is not
+        # — or whose insurance at the unit the extract shows from its very first month, later than
+        # the month after the end: a run cut by the extract, whether it started in time not in it
+        .join(_extracts_from(t, policy), how="cross")
+        .with_columns((pl.col("_lost_insurance") | (pl.col("ag_end").dt.month_start() < pl.col("_si_from")).fill_null(False)
+                       | ((end_idx + 1 < month_index(pl.col("_si_min")))
+                          & (end_idx + pl.col("_first") == month_index(pl.col("_si_min")))).fill_null(False))
+                      .alias("_lost_insurance"),
+                      (pl.col("_lost_contract") | (pl.col("ag_end") < pl.col("_contracts_from")).fill_null(False))
+                      .alias("_lost_contract"))
+        .drop("_si_from", "_si_min", "_contracts_from")
         .with_columns(
             (pl.col("contract_ok").fill_null(False) | pl.col("_lost_contract")).alias("contract_ok"),
             pl.col("contract_in_window").fill_null(False),
@@ -339,6 +352,31 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
         )
         .drop("_first", "_run", "_lost_insurance", "_lost_contract")
     )
+
+
+def _extracts_from(t: Tables, policy: Policy) -> pl.LazyFrame:
+    """One row: the month the insurance extract (``_si_from``) and the contracts extract
+    (``_contracts_from``, by contract start) were cut at, null for an extract taken as whole
+    (:func:`cut_at`); and the insurance extract's first month (``_si_min``)."""
+    si = cut_at(t.social_insurance, "month", policy).select(pl.col("_from").alias("_si_from")).join(
+        t.social_insurance.select(pl.col("month").min().alias("_si_min")), how="cross")
+    if t.employment is None:
+        return si.with_columns(pl.lit(None, pl.Date).alias("_contracts_from"))
+    return si.join(cut_at(t.employment, "contract_start", policy).select(pl.col("_from").alias("_contracts_from")),
+                   how="cross")
+
+
+def cut_at(rows: pl.LazyFrame, column: str, policy: Policy) -> pl.LazyFrame:
+    """One row, ``_from``: the first month of ``rows`` (by ``column``) where the extract looks cut
+    there — its first month already holds at least ``extract.cut_first_month_share`` of the
+    median month's rows, and at least ``extract.cut_min_rows`` — else null (a whole history
+    begins thinly and grows). The audit office's judgement (detection parameters)."""
+    share = float(policy.detect("extract.cut_first_month_share"))
+    least = int(policy.detect("extract.cut_min_rows"))
+    months = rows.group_by(pl.col(column).dt.month_start().alias("_m")).len().drop_nulls("_m")
+    first = pl.col("len").sort_by("_m").first()
+    return months.select(
+        pl.when((first >= share * pl.col("len").median()) & (first >= least)).then(pl.col("_m").min()).alias("_from"))
 
 
 def _with_requirements(ended: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:

@@ -515,6 +515,43 @@ def test_difference_amount(desc, claims, expected, skipped):
     assert skips == skipped
 
 
+def fillers(first: int, later: int) -> list[dict]:
+    """Other people's insurance at another unit, 2024-06 … 2024-12: ``first`` rows in June, ``later``
+    in each month after — an extract cut in June begins at full strength, a whole one thinly."""
+    return [insured(f"Q{i}", JX2, f"2024-{m:02d}") for m in range(6, 13) for i in range(first if m == 6 else later)]
+
+
+@pytest.mark.parametrize("first, later, expected", [
+    pytest.param(30, 30, {}, id="an extract cut in 2024-06: the retained pair's insurance before it is unknown, not missing"),
+    pytest.param(2, 30, {"D0": 2220.0, "D1": 2220.0}, id="look-alike: a thin first month is a whole history: judged"),
+])
+def test_retention_before_an_insurance_extract_begins_is_not_judged(first, later, expected):
+    """Two trainees really retained (a contract the day after the end, the unit's insurance from
+    March 2024) in an insurance extract that begins in June: their insurance after the end is not
+    in it. Where the extract was cut in June (its first month at full strength,
+    extract.cut_first_month_share of the median and extract.cut_min_rows), what came before is
+    unknown and the 差额 is not put at risk; where it begins thinly, it is the whole history."""
+    rows = retained_world(JX, [True, True], si_months=())
+    rows["social_insurance"] = fillers(first, later)
+    amounts, _, _ = flagged(rm.difference_without_retention, world(**rows))
+    assert amounts == expected
+
+
+@pytest.mark.parametrize("earlier, expected", [
+    pytest.param([], {}, id="insured from the extract's first month, two after the end: not judged late"),
+    pytest.param([insured("Q1", JX2, "2024-01")], {"D0": 2220.0, "D1": 2220.0},
+                 id="look-alike: the extract begins in January: the run visibly began late"),
+])
+def test_an_insurance_run_cut_by_the_extract_is_not_judged_late(earlier, expected):
+    """The internships ended 2024-02; the unit insures its two trainees from 2024-05. Where May is
+    the extract's very first month, whether the run began in time (by March) is not in the
+    extract: not judged late. Where the extract begins earlier, the late start is seen."""
+    rows = retained_world(JX, [True, True], si_months=("2024-05", "2024-06", "2024-07"))
+    rows["social_insurance"] += earlier
+    amounts, _, _ = flagged(rm.difference_without_retention, world(**rows))
+    assert amounts == expected
+
+
 def test_a_difference_naming_an_agreement_outside_the_export_is_not_counted():
     """An agreements export of the last months leaves out the older internships its claims still
     name: a 差额 that finds no internship while it names an agreement the export does not hold pays
