@@ -358,24 +358,26 @@ def _extracts_from(t: Tables, policy: Policy) -> pl.LazyFrame:
     """One row: the month the insurance extract (``_si_from``) and the contracts extract
     (``_contracts_from``, by contract start) were cut at, null for an extract taken as whole
     (:func:`cut_at`); and the insurance extract's first month (``_si_min``)."""
-    si = cut_at(t.social_insurance, "month", policy).select(pl.col("_from").alias("_si_from")).join(
-        t.social_insurance.select(pl.col("month").min().alias("_si_min")), how="cross")
+    si = cut_at(t.social_insurance, "month", policy, monthly=True).select(pl.col("_from").alias("_si_from"), pl.col("_first").alias("_si_min"))
     if t.employment is None:
         return si.with_columns(pl.lit(None, pl.Date).alias("_contracts_from"))
     return si.join(cut_at(t.employment, "contract_start", policy).select(pl.col("_from").alias("_contracts_from")),
                    how="cross")
 
 
-def cut_at(rows: pl.LazyFrame, column: str, policy: Policy) -> pl.LazyFrame:
-    """One row, ``_from``: the first month of ``rows`` (by ``column``) where the extract looks cut
-    there — its first month already holds at least ``extract.cut_first_month_share`` of the
-    median month's rows, and at least ``extract.cut_min_rows`` — else null (a whole history
-    begins thinly and grows). The audit office's judgement (detection parameters)."""
+def cut_at(rows: pl.LazyFrame, column: str, policy: Policy, *, monthly: bool = False) -> pl.LazyFrame:
+    """One row: ``_first``, the first month of ``rows`` (by ``column``), and ``_from``, that month
+    where the extract looks cut there — its first month already holds at least
+    ``extract.cut_first_month_share`` of the median month's rows, and at least
+    ``extract.cut_min_rows`` — else null (a whole history begins thinly and grows). The audit
+    office's judgement (detection parameters). ``monthly``: the column holds months already."""
     share = float(policy.detect("extract.cut_first_month_share"))
     least = int(policy.detect("extract.cut_min_rows"))
-    months = rows.group_by(pl.col(column).dt.month_start().alias("_m")).len().drop_nulls("_m")
+    month = pl.col(column) if monthly else pl.col(column).dt.month_start()  # monthly: a month's first day already
+    months = rows.group_by(month.alias("_m")).len().drop_nulls("_m")
     first = pl.col("len").sort_by("_m").first()
     return months.select(
+        pl.col("_m").min().alias("_first"),
         pl.when((first >= share * pl.col("len").median()) & (first >= least)).then(pl.col("_m").min()).alias("_from"))
 
 
