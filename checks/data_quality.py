@@ -338,16 +338,20 @@ def orphan_agreement(t: Tables, policy: Policy) -> CheckResult:
     # anti-joins on narrow columns: only the few orphan rows come out of the million agreements
     agreements = t.agreements.select("agreement_id", "person_id", raw_id(), "unit_id", "start_date", "planned_end_date",
                                      "actual_end_date", "_file", "_line").with_row_index("_r").cache()
-    # a person or unit whose row in its register could not be read is not missing (it may be that row)
     missing = pl.concat([
-        with_lost_rows(agreements.select("_r", "person_id").join(t.trainees.select("person_id"), on="person_id", how="anti"),
-                       t, "trainees", "person_id")
-        .select("_r", pl.lit("person_id").alias("missing"), pl.col("_lost_person_id").alias("_lost")),
-        with_lost_rows(agreements.select("_r", "unit_id").join(t.units.select("unit_id"), on="unit_id", how="anti"),
-                       t, "units", "unit_id")
-        .select("_r", pl.lit("unit_id").alias("missing"), pl.col("_lost_unit_id").alias("_lost")),
-    ]).group_by("_r").agg(pl.col("missing").filter(~pl.col("_lost")).sort(), pl.col("_lost").any())
-    found = agreements.join(missing, on="_r").cache()  # findings and skips
+        agreements.select("_r", "person_id").join(t.trainees.select("person_id"), on="person_id", how="anti")
+        .select("_r", pl.lit("person_id").alias("missing")),
+        agreements.select("_r", "unit_id").join(t.units.select("unit_id"), on="unit_id", how="anti")
+        .select("_r", pl.lit("unit_id").alias("missing")),
+    ]).group_by("_r").agg(pl.col("missing").sort())
+    # a person or unit whose row in its register could not be read is not missing (it may be that
+    # row): looked up for the few orphan rows only
+    found = with_lost_rows(with_lost_rows(agreements.join(missing, on="_r"), t, "trainees", "person_id"),
+                           t, "units", "unit_id")
+    found = found.with_columns(pl.concat_list(
+        pl.when(pl.col("missing").list.contains("person_id") & ~pl.col("_lost_person_id")).then(pl.lit("person_id")),
+        pl.when(pl.col("missing").list.contains("unit_id") & ~pl.col("_lost_unit_id")).then(pl.lit("unit_id")),
+    ).list.drop_nulls().alias("missing")).cache()  # findings and skips
     findings = (
         found.filter(pl.col("missing").list.len() > 0)
         .select(

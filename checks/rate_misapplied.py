@@ -711,7 +711,7 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
         .with_columns(pl.coalesce("contract_start", "claim_month").alias("_hire_day")), policy,
         on="_hire_day", names=(("remaining_period.window_start", False), ("remaining_period.window_end", True)),
         reasons=frozenset(),
-    )
+    ).cache()  # the lost rows of its persons are looked up from it
     window_closed = pl.col("contract_start").is_not_null() & (
         pl.col("remaining_period_window_end").is_null() | (pl.col("contract_start") > pl.col("remaining_period_window_end"))
     )
@@ -744,7 +744,7 @@ def remaining_period_ineligible(t: Tables, policy: Policy) -> CheckResult:
         [pl.when(ok.fill_null(False).not_() & ~unknowable[why]).then(pl.lit(why)) for why, ok in failures.items()]
     ).list.drop_nulls()
     unjudged = pl.any_horizontal([ok.fill_null(False).not_() & unknowable[why] for why, ok in failures.items()])
-    by_claim = with_aliases(judged.select("claim_id", "person_id", "unit_id", "ag_start", "ag_planned_end"), t, policy,
+    by_claim = with_aliases(hired.select("claim_id", "person_id", "unit_id", "ag_start", "ag_planned_end"), t, policy,
                             alias="_pid")
     hired = hired.join(lost_registry_rows(
         t, by_claim, "claim_id", insurance=pl.col("day") >= pl.col("ag_start").dt.month_start(),
