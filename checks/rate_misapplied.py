@@ -258,7 +258,7 @@ def partial_month(t: Tables, policy: Policy) -> CheckResult:
     exit_condition=3,  # claims for months after the trainee left (RULES.md §8, "Exit conditions")
     needs=("claims.claim_type",),
 )
-def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
+def outside_agreement(t: Tables, policy: Policy) -> CheckResult:
     """A claim month before the start or after the end (actual, else planned; the planned end for a
     剩余期限 month) of every agreement of the person at that unit pays for no internship month:
     the whole claim is at risk. The person's agreements under any of their IDs count
@@ -266,7 +266,8 @@ def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     is no month of internship: its claim_month may be the last internship month or the month it
     was claimed or paid (RULES.md §8), and its timing is judged by the 差额 rules
     (lump_sum_after_end, difference_amount, difference_without_retention). Period: the claim
-    month."""
+    month. Where an agreement of the person at the unit ends before it starts (a year keyed
+    wrong), no span can be read: the claim is skipped, saying so."""
     ctx = claim_context(t, policy).filter(
         pl.col("ag_id").is_not_null() & ~pl.col("covered") & (pl.col("claim_type") != DIFFERENCE))
     # the agreements of the few persons found only, not a list per (person, unit) of the million
@@ -276,13 +277,26 @@ def outside_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
         .group_by("person_id", "unit_id").agg(
             pl.struct(pl.col("ag_id").alias("agreement_id"), pl.col("ag_start").alias("start"),
                       pl.col("ag_end").alias("end"), pl.col("ag_planned_end").alias("planned_end"))
-            .sort_by("ag_start", "ag_id").alias("agreements")
+            .sort_by("ag_start", "ag_id").alias("agreements"),
+            # an agreement that ends before it starts (a year keyed wrong): its span cannot be read
+            ((pl.col("ag_end") < pl.col("ag_start")) | (pl.col("ag_planned_end") < pl.col("ag_start"))).any()
+            .alias("_span_unreadable"),
         )
     )
-    found = ctx.join(spans, on=["person_id", "unit_id"], how="left").select(
+    judged = ctx.join(spans, on=["person_id", "unit_id"], how="left").with_columns(
+        pl.col("_span_unreadable").fill_null(False)).cache()  # findings and skips
+    found = judged.filter(~pl.col("_span_unreadable")).select(
         *claim_keys(), whole_claim(), _claim_evidence(pl.col("agreements")),
     )
-    return cited(found, policy, SUBSIDY)
+    return CheckResult(cited(found, policy, SUBSIDY),
+                       skipped(judged.filter(pl.col("_span_unreadable")), SPAN_UNREADABLE, GAP_SPAN_UNREADABLE))
+
+
+#: why a claim is not judged outside its agreements: one of them ends before it starts
+SPAN_UNREADABLE = ("该人员在该单位的见习协议中有结束日期早于开始日期者（如年份录错），协议期限无法判断，未判断申领月份是否在协议期内 / "
+                   "an agreement of the person at the unit ends before it starts (a year keyed wrong): its span "
+                   "cannot be read, so whether the month lies within an agreement is not judged")
+GAP_SPAN_UNREADABLE = "协议结束日期早于开始日期"
 
 
 @rule(

@@ -195,6 +195,21 @@ def test_outside_agreement(desc, agreements, claims, expected):
     assert amounts == expected
 
 
+@pytest.mark.parametrize("agreements, expected, skipped", [
+    pytest.param([term(end="2023-02-28")], {}, {"C1"},
+                 id="the agreement ends 2023-02-28, before its 2023-09-01 start (2024 keyed 2023): not judged"),
+    pytest.param([term(end="2024-02-29", actual_end_date="2023-01-10", end_reason="提前离岗")], {}, {"C1"},
+                 id="an actual end before the start: not judged"),
+    pytest.param([term()], {"C1": 1480.0}, set(), id="look-alike: a readable span, the month outside it: found"),
+])
+def test_outside_an_agreement_that_ends_before_it_starts(agreements, expected, skipped):
+    """An agreement whose end precedes its start (a year keyed wrong) has no span to lie outside:
+    a claim month the agreements of the person at the unit do not cover is skipped, saying so."""
+    amounts, skips, _ = flagged(rm.outside_agreement, world(agreements=agreements,
+                                                              claims=[claim("C1", JX, "P1", "2024-05", 1480.0)]))
+    assert amounts == expected and skips == skipped
+
+
 # ------------------------------------------------------------------ beyond_max_months ----------
 def months(start_year: int, start_month: int, n: int) -> list[str]:
     out = []
