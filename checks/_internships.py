@@ -139,13 +139,18 @@ def _split_at_cap(chained: pl.LazyFrame, cap: str) -> pl.LazyFrame:
 @shared(tables=("agreements", "units"), context=("audit_month",))
 def unit_internships(t: Tables, policy: Policy) -> pl.LazyFrame:
     """The internships GHOST_TRAINEE judges: each person's (as recorded) agreements at one unit
-    that started by the end of the audit month, chained without a gap whatever the length
+    that started by the end of the audit month (and do not end before they start), chained
+    without a gap whatever the length
     (:func:`chain_agreements`). One row per internship: person_id, unit_id, internship_start,
     internship_end (capped at the end of the audit month), claims_end (the last day any of its
     claims may pay for, :func:`claims_end`), agreements (the agreement rows, their ends as seen
     at the month end), county_code and province_code of the unit."""
     month_end = t.month_end
-    agreements = t.agreements.filter(pl.col("start_date") <= month_end).select(
+    # an agreement that ends (as planned, or actually) before it starts — a year keyed wrong — has no
+    # span: no internship is read from it (the data contract's order check reports the row)
+    spans = (pl.col("planned_end_date") >= pl.col("start_date")).fill_null(True) & (
+        pl.col("actual_end_date") >= pl.col("start_date")).fill_null(True)
+    agreements = t.agreements.filter((pl.col("start_date") <= month_end) & spans).select(
         "person_id", "unit_id", "agreement_id", "start_date", agreement_end().alias("end"),
         end_seen_at(month_end).alias("end_date"), claims_end().alias("_claims_end"), "_file", "_line",
     )
