@@ -12,6 +12,7 @@ import polars as pl
 from audit import normalise as nz
 from audit.loader.columns import (
     DigitsLost,
+    _blank,
     _cell_reasons,
     _id_column,
     _parse_column,
@@ -246,9 +247,7 @@ def _to_the_month(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> tuple[pl.S
     month_only = value.is_null() & month.is_not_null()
     if month_only.any():  # a day a system writes for none (1900-01-01) is no month either
         rows = month_only.arg_true()
-        none = pl.DataFrame({"v": raw.gather(rows).cast(pl.String)}).select(
-            nz.parse_date(pl.col("v")).is_in(list(nz.NO_DATE)).fill_null(False)).to_series()
-        month = month.scatter(rows.filter(none), None)
+        month = month.scatter(rows.filter(_blank(raw.gather(rows), c)), None)
         month_only = value.is_null() & month.is_not_null()
     return value.fill_null(month), month_only
 
