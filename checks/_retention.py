@@ -69,6 +69,7 @@ from checks._identity import (
 from checks._internships import chain_agreements
 from checks._registries import binds_until, employer_insurance, labour_contracts, lost_registry_rows, renewed_contracts
 from checks._runs import first_in_run, new_run
+from checks._units import latest_units, unit_counties
 
 COMPLETED_REASONS = ("期满", "提前留用")
 EARLY_LEAVE = "提前离岗"
@@ -358,7 +359,8 @@ def _extracts_from(t: Tables, policy: Policy) -> pl.LazyFrame:
     """One row: the month the insurance extract (``_si_from``) and the contracts extract
     (``_contracts_from``, by contract start) were cut at, null for an extract taken as whole
     (:func:`cut_at`); and the insurance extract's first month (``_si_min``)."""
-    si = cut_at(t.social_insurance, "month", policy, monthly=True).select(pl.col("_from").alias("_si_from"), pl.col("_first").alias("_si_min"))
+    si = cut_at(t.social_insurance, "month", policy, monthly=True).select(
+        pl.col("_from").alias("_si_from"), pl.col("_first").alias("_si_min"))
     if t.employment is None:
         return si.with_columns(pl.lit(None, pl.Date).alias("_contracts_from"))
     return si.join(cut_at(t.employment, "contract_start", policy).select(pl.col("_from").alias("_contracts_from")),
@@ -384,9 +386,8 @@ def cut_at(rows: pl.LazyFrame, column: str, policy: Policy, *, monthly: bool = F
 def _with_requirements(ended: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
     """Whether the unit's province requires a labour contract and the unit's insurance of a
     retained trainee, on the internship's end (unset: required — RULES.md §8's reading)."""
-    units = t.units.select("unit_id", "county_code").unique("unit_id", keep="first")
     return (
-        ended.join(units, on="unit_id", how="left")
+        ended.join(unit_counties(t), on="unit_id", how="left")
         .with_columns(province_of(pl.col("county_code")).alias("_province"))
         .pipe(attach_params, policy, on="ag_end", names=PERSON_PARAMS, province="_province", reasons=frozenset())
         .with_columns(
@@ -441,7 +442,8 @@ def unit_years(t: Tables, policy: Policy) -> pl.LazyFrame:
     else:
         frame = frame.with_columns(pl.lit(None, pl.Int64).alias("decl_completed"), pl.lit(None, pl.Int64).alias("decl_retained"))
     frame = _with_lost_agreements(frame, t)
-    units = t.units.select("unit_id", "county_code", pl.col("is_benchmark").fill_null(False)).unique("unit_id", keep="first")
+    # a unit listed more than once (re-admitted, amended): its latest row, as the claims read it
+    units = latest_units(t).select("unit_id", "county_code", pl.col("is_benchmark").fill_null(False))
     benchmark_exported = t.exported("units", "is_benchmark")
     rate = lambda num, den: pl.when(pl.col(den) > 0).then(pl.col(num) / pl.col(den))  # noqa: E731
     frame = (

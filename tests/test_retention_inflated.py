@@ -334,3 +334,16 @@ def test_an_early_end_with_no_reason_is_an_early_hire_only_where_the_unit_kept_t
                early], audit_month="2024-12", si_as_of="2024-11")
     done = person_retention(t, policy()).select("ag_id", "completed").collect().sort("ag_id")
     assert done.rows() == [("A0", True), ("A1", True), ("A2", False)]
+
+
+def test_a_unit_listed_twice_is_judged_by_its_latest_row() -> None:
+    """A unit the register lists twice (re-admitted after moving from 郑州 to 南昌): its unit-years
+    are judged in the province of its latest-approved row, whichever row the export writes first
+    — as the claims read it (checks._units.latest_units)."""
+    t = world([{"retained": True}])
+    moved = [unit("U1", county="410102", approved="2020-01-01"), unit("U1", county="360102", approved="2023-01-01")]
+    t = dataclasses.replace(t, units=tables(units=moved, trainees=[trainee("P0")]).units)
+    years = unit_years(t, policy()).collect()
+    assert years.select("province_code").unique().to_series().to_list() == ["360000"]
+    people = person_retention(t, policy()).collect()
+    assert people.height == 1
