@@ -478,6 +478,10 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
     return CheckResult(findings, skipped(claims.filter(unset | ~supported | undecided), reason, gap))
 
 
+INTERNSHIP_LOST = ("差额未对应到见习协议，而该人员在该单位有见习协议行无法读取（已隔离，见 quarantine.csv），或差额所称协议不在"
+                   "见习协议数据中：其见习结束年度（留用率年度）未知，未判断 / the 差额 found no internship, and an agreement "
+                   "row of the person at the unit could not be read, or the agreement it names is not in the agreements "
+                   "export: the year it ended is unknown")
 GAP_INTERNSHIP_UNKNOWN = "差额所补见习无法确定"
 
 
@@ -495,10 +499,6 @@ def names_unexported_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     return claims.join(exported, on="claim_agreement_id", how="left").with_columns(
         (pl.col("claim_agreement_id").is_not_null() & pl.col("_exported").is_null()).alias("_names_unexported")
     ).drop("_exported")
-INTERNSHIP_LOST = ("差额未对应到见习协议，而该人员在该单位有见习协议行无法读取（已隔离，见 quarantine.csv），或差额所称协议不在"
-                   "见习协议数据中：其见习结束年度（留用率年度）未知，未判断 / the 差额 found no internship, and an agreement "
-                   "row of the person at the unit could not be read, or the agreement it names is not in the agreements "
-                   "export: the year it ended is unknown")
 
 
 def _internship_lost(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
@@ -588,7 +588,9 @@ def difference_amount(t: Tables, policy: Policy) -> CheckResult:
         pl.col("_lump").fill_null(1),
     ).join(_unreadable_claims(t, diffs, internship), on="_d", how="left").with_columns(
         pl.col("_unreadable").fill_null(0)
-    ).pipe(names_unexported_agreement, t).join(t.claims.select(pl.col("claim_month").min().alias("_claims_from")), how="cross").with_columns(
+    ).pipe(names_unexported_agreement, t).join(
+        t.claims.select(pl.col("claim_month").min().alias("_claims_from")), how="cross"
+    ).with_columns(
         # an internship begun before the claims extract's first month: its first monthly claims
         # are not in the extract (an export of claims from a month on), so its months cannot be counted;
         # nor those of a 差额 that found no internship while it names an agreement the agreements

@@ -209,9 +209,9 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str
         raise InputError("\n".join(errors) if len(errors) > 1 else errors[0])
 
     stage = _Stage(Path(out_dir)) if out_dir is not None else None
-    order = list(raw)
+    order = list(raw)  # the tables in the order found: the order of the counts and the quarantine
     # the unit register's 组织机构代码: a registry that writes a unit by its old code is read by them
-    org_codes = _org_codes(raw.get("units"))  # the tables in the order found: the order of the counts and the quarantine
+    org_codes = _org_codes(raw.get("units"))
     loaded: dict[str, NormalisedTable] = {}
     tables: dict[str, pl.DataFrame] = {}
     files = {t: [s.label for s in raw.get(t, [])] for t in paths}
