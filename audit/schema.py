@@ -139,6 +139,10 @@ class TableSpec:
     #: contract, a position or a payment in it as evidence (RULES.md §8, "Unreadable rows do not
     #: accuse"). Not for the tables that are empty in the normal course (deaths, bans).
     empty_is_unexported: bool = False
+    #: (start column, end column): a row whose end precedes its start holds no span that can be
+    #: read — which of the two dates was keyed wrong is unknown — and is quarantined, so that no
+    #: rule reads a span from it (RULES.md §8, "Unreadable rows do not accuse")
+    spans: tuple[tuple[str, str], ...] = ()
 
     def column(self, name: str) -> ColumnSpec:
         for c in self.columns:
@@ -321,6 +325,7 @@ AGREEMENTS = TableSpec(
         C("approved_date", "协议审核日期", K.DATE, aliases=("协议审核时间",)),
     ),
     key=("agreement_id",),
+    spans=(("start_date", "planned_end_date"), ("start_date", "actual_end_date")),
     required=True,
     references=(("person_id", "trainees", "person_id"), ("unit_id", "units", "unit_id")),
 )
@@ -399,6 +404,7 @@ EMPLOYMENT = TableSpec(
         C("contract_type", "合同类型", K.STR),
         C("terminated_date", "解除日期", K.DATE, blank_is_unexported=True, aliases=("合同解除日期", "解除时间")),
     ),
+    spans=(("contract_start", "contract_end"), ("contract_start", "terminated_date")),
     empty_is_unexported=True,
 )
 

@@ -926,3 +926,43 @@ def test_columns_not_exported_are_listed_and_a_blank_claim_type_column_is_one(tm
     loaded = load_inputs(write_inputs(tmp_path / "filled", claims=header + "\n".join(rows) + "\n"))
     assert "claim_type" not in loaded.absent_columns["claims"] and "paid_date" in loaded.absent_columns["claims"]
     assert loaded.tables["claims"]["claim_type"].to_list() == [None, "月度"]
+
+
+def test_a_row_that_ends_before_it_starts_is_quarantined_and_placed_at_no_time(tmp_path: Path) -> None:
+    """An agreement whose planned or actual end precedes its start, or a labour contract whose end
+    or termination precedes its start, holds no span a rule can read: which date was keyed wrong
+    is unknown (RULES.md §8, "Unreadable rows do not accuse"). It is quarantined, naming the end
+    column and the start, and placed by its agreement and person but at no time (``day`` null: it
+    may belong to any month). Look-alikes kept: an agreement ending the day it starts, one with no
+    actual end, a contract with no end (open-ended)."""
+    agreements = (
+        "agreement_id,person_id,unit_id,start_date,planned_end_date,actual_end_date\n"
+        f"A1,{P1},{U1},2024-07-01,2023-12-31,\n"  # the start's year keyed a year late
+        f"A2,{P2},{U2},2023-07-01,2024-06-30,2023-06-30\n"  # the actual end before the start
+        f"A3,{P3},{U1},2023-07-01,2023-07-01,\n"  # a one-day agreement: kept
+        f"A4,{P3},{U2},2023-08-01,2024-01-31,\n"  # no actual end: kept
+    )
+    employment = (
+        "person_id,employer_id,contract_start,contract_end,terminated_date\n"
+        f"{P1},{U1},2029-01-01,2026-12-31,\n"  # ends before it starts
+        f"{P2},{U2},2024-07-01,,2024-06-30\n"  # terminated before it starts
+        f"{P3},{U1},2024-07-01,,\n"  # open-ended: kept
+    )
+    loaded = load_inputs(write_inputs(tmp_path / "in", agreements=agreements, employment=employment))
+    q = loaded.quarantine.filter(pl.col("table").is_in(["agreements", "employment"])).sort("table", "line")
+    assert q.select("table", "line", "column", "value").rows() == [
+        ("agreements", 2, "planned_end_date", "2023-12-31"),
+        ("agreements", 3, "actual_end_date", "2023-06-30"),
+        ("employment", 2, "contract_end", "2026-12-31"),
+        ("employment", 3, "terminated_date", "2024-06-30"),
+    ]
+    assert q["reason"][0].startswith("早于见习开始日期（2024-07-01）") and "start_date (2024-07-01)" in q["reason"][0]
+    assert q["reason"][2].startswith("早于合同开始日期（2029-01-01）")
+    placed = loaded.quarantined_rows.filter(pl.col("table") == "agreements").sort("line")
+    assert placed.select("line", "agreement_id", "person_id", "unit_id", "day").rows() == [
+        (2, "A1", P1, U1, None), (3, "A2", P2, U2, None)]
+    counts = {r["table"]: r for r in loaded.counts.iter_rows(named=True)}
+    assert (counts["agreements"]["rows_read"], counts["agreements"]["rows_kept"]) == (4, 2)
+    assert (counts["employment"]["rows_read"], counts["employment"]["rows_kept"]) == (3, 1)
+    kept = loaded.tables["agreements"]["agreement_id"].sort().to_list()
+    assert kept == ["A3", "A4"]

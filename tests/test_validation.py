@@ -36,8 +36,9 @@ BAD = [
      MINIMAL["units"].replace(f"{U2},乙公司,430102", f"{U2},乙公司,4301"), "区划代码 county_code", 1),
     ("trainees: bad check digit", "trainees",
      MINIMAL["trainees"].replace(P2, BAD_P2), "GB 11643", 1),
-    ("agreements: planned end before start", "agreements",
-     MINIMAL["agreements"].replace("2023-07-01,2024-06-30", "2023-07-01,2023-06-30"), "planned_end_date ≥ start_date", 1),
+    ("units: exit before approval", "units",
+     MINIMAL["units"].replace("approved_date\n", "approved_date,exit_date\n").replace("2023-01-05\n", "2023-01-05,2022-12-31\n")
+     .replace("2023-02-01\n", "2023-02-01,\n"), "exit_date ≥ approved_date", 1),
     ("agreements: trainee not registered", "agreements",
      MINIMAL["agreements"].replace(f"A2,{P2}", f"A2,{BAD_P2}"), "引用 person_id", 1),
     ("claims: duplicated claim id", "claims",

@@ -169,6 +169,7 @@ def normalise(spec: TableSpec, sources: list[RawSource], org_codes: pl.DataFrame
         log.debug("%s.%s: %.1f s, cpu %.1f s, rss %.2f GB", spec.name, c.name, time.perf_counter() - t0,
                   time.process_time() - c0, rss_gb())
     reasons.append(_row_problems(sources, columns))
+    reasons += _span_reasons(spec, values)
     qlines = pl.concat(reasons).sort("_pos", maintain_order=True)
     qlines = qlines.with_columns(_src=columns["_src"].gather(qlines["_pos"]), _line=columns["_line"].gather(qlines["_pos"]))
     labels = [s.label for s in sources]
@@ -268,7 +269,9 @@ def _unknown_note(spec: TableSpec, c: ColumnSpec, unknown: pl.DataFrame) -> list
 def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
     """The quarantined rows of ``table`` (the positions in ``qlines``), one each, with the parsed
     values of the cells that place them (:data:`_PLACED_BY`; null where unreadable or absent) and
-    every reason on one line."""
+    every reason on one line. A row whose end precedes its start (:attr:`audit.schema.TableSpec.spans`)
+    is placed at no time (``day`` null): either date may be the one keyed wrong, so the row may
+    belong to any month."""
     if not qlines.height:
         return pl.DataFrame(schema=QUARANTINED_ROWS_SCHEMA)
     reasons = qlines.group_by("_pos").agg(
@@ -281,6 +284,8 @@ def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame
         if col is None:
             return pl.lit(None, dtype).alias(kind)
         value = pl.col(col)
+        if kind == "day" and spec.spans:  # a span that cannot be read places its row at no time
+            value = pl.when(pl.any_horizontal(pl.col(e) < pl.col(s) for s, e in spec.spans).fill_null(False).not_()).then(value)
         value = value.cast(pl.String) if dtype == pl.String() else value.cast(pl.Date, strict=False)
         return value.alias(kind)
 
@@ -362,6 +367,29 @@ def _row_problems(sources: list[RawSource], columns: _Columns) -> pl.DataFrame:
     rows = pl.DataFrame({"_src": columns["_src"], "_line": columns["_line"]}).with_row_index("_pos")
     return rows.join(problems, on=["_src", "_line"]).select(
         pl.col("_pos").cast(pl.UInt32), column=pl.lit(""), value=pl.lit(None, pl.String), reason="reason")
+
+
+def ends_before_start(start_zh: str, start: str) -> str:
+    """Why a row whose end precedes its start is quarantined (:attr:`audit.schema.TableSpec.spans`),
+    with ``{}`` where the start's day goes."""
+    return (f"早于{start_zh}（{{}}），期限无法判断（可能某一日期录错），本行不作为任何判断的依据 / before its "
+            f"{start} ({{}}): the span cannot be read (a date keyed wrong); the row is evidence of nothing")
+
+
+def _span_reasons(spec: TableSpec, values: dict[str, pl.Series]) -> list[pl.DataFrame]:
+    """Quarantine lines (``_pos``, column, value, reason) for the rows whose end date precedes
+    their start date, per :attr:`audit.schema.TableSpec.spans`; a blank date orders nothing."""
+    out = []
+    for start, end in spec.spans:
+        if start not in values or end not in values:
+            continue
+        frame = pl.DataFrame({"s": values[start], "e": values[end]}).with_row_index("_pos")
+        bad = frame.filter(pl.col("e") < pl.col("s"))
+        if bad.height:
+            out.append(bad.select(
+                pl.col("_pos").cast(pl.UInt32), column=pl.lit(end), value=pl.col("e").cast(pl.String),
+                reason=pl.format(ends_before_start(spec.column(start).zh, start), pl.col("s"), pl.col("s"))))
+    return out
 
 
 def rss_gb() -> float:
