@@ -421,6 +421,7 @@ POSITIONS = TableSpec(
         C("slots", "岗位数量", K.INT, units=("个", *PEOPLE)),
     ),
     key=("position_id",),
+    spans=(("posted_date", "closed_date"),),
     references=(("unit_id", "units", "unit_id"),),
     empty_is_unexported=True,
 )

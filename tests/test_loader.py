@@ -929,8 +929,9 @@ def test_columns_not_exported_are_listed_and_a_blank_claim_type_column_is_one(tm
 
 
 def test_a_row_that_ends_before_it_starts_is_quarantined_and_placed_at_no_time(tmp_path: Path) -> None:
-    """An agreement whose planned or actual end precedes its start, or a labour contract whose end
-    or termination precedes its start, holds no span a rule can read: which date was keyed wrong
+    """An agreement whose planned or actual end precedes its start, a labour contract whose end
+    or termination precedes its start, or a position taken down before it was posted, holds no
+    span a rule can read: which date was keyed wrong
     is unknown (RULES.md §8, "Unreadable rows do not accuse"). It is quarantined, naming the end
     column and the start, and placed by its agreement and person but at no time (``day`` null: it
     may belong to any month). Look-alikes kept: an agreement ending the day it starts, one with no
@@ -948,13 +949,20 @@ def test_a_row_that_ends_before_it_starts_is_quarantined_and_placed_at_no_time(t
         f"{P2},{U2},2024-07-01,,2024-06-30\n"  # terminated before it starts
         f"{P3},{U1},2024-07-01,,\n"  # open-ended: kept
     )
-    loaded = load_inputs(write_inputs(tmp_path / "in", agreements=agreements, employment=employment))
-    q = loaded.quarantine.filter(pl.col("table").is_in(["agreements", "employment"])).sort("table", "line")
+    positions = (
+        "position_id,unit_id,posted_date,closed_date\n"
+        f"G1,{U1},2023-06-01,2022-06-01\n"  # taken down before it was posted
+        f"G2,{U2},2023-06-01,\n"  # still open: kept
+    )
+    loaded = load_inputs(write_inputs(tmp_path / "in", agreements=agreements, employment=employment,
+                                      positions=positions))
+    q = loaded.quarantine.filter(pl.col("table").is_in(["agreements", "employment", "positions"])).sort("table", "line")
     assert q.select("table", "line", "column", "value").rows() == [
         ("agreements", 2, "planned_end_date", "2023-12-31"),
         ("agreements", 3, "actual_end_date", "2023-06-30"),
         ("employment", 2, "contract_end", "2026-12-31"),
         ("employment", 3, "terminated_date", "2024-06-30"),
+        ("positions", 2, "closed_date", "2022-06-01"),
     ]
     assert q["reason"][0].startswith("早于见习开始日期（2024-07-01）") and "start_date (2024-07-01)" in q["reason"][0]
     assert q["reason"][2].startswith("早于合同开始日期（2029-01-01）")
