@@ -285,7 +285,8 @@ def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame
             return pl.lit(None, dtype).alias(kind)
         value = pl.col(col)
         if kind == "day" and spec.spans:  # a span that cannot be read places its row at no time
-            value = pl.when(pl.any_horizontal(pl.col(e) < pl.col(s) for s, e in spec.spans).fill_null(False).not_()).then(value)
+            unreadable = pl.any_horizontal(pl.col(end) < pl.col(start) for start, end in spec.spans).fill_null(False)
+            value = pl.when(~unreadable).then(value)
         value = value.cast(pl.String) if dtype == pl.String() else value.cast(pl.Date, strict=False)
         return value.alias(kind)
 
