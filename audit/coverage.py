@@ -122,6 +122,15 @@ def run_coverage(run: RunDir, gaps: ReferenceGaps | None = None) -> dict[str, An
     if gaps is None:
         gaps = reference_gaps(tables, policy)
     names = province_names(tables.regions)
+    unset = gap_unset("")
+
+    def readable(gap: str | None) -> str:
+        """A gap as a clerk reads it: an unset parameter by its Chinese name, its own in brackets."""
+        if not gap:
+            return "（未说明）"
+        name = gap.removeprefix(unset)
+        spec = policy.catalogue.get(name) if gap.startswith(unset) else None
+        return f"{unset}{spec.zh}（{name}）" if spec is not None and spec.zh else gap
     scanned = run.scan("units")
     if scanned is None:
         scanned = pl.LazyFrame(schema={"unit_id": pl.String, "county_code": pl.String})
@@ -157,7 +166,7 @@ def run_coverage(run: RunDir, gaps: ReferenceGaps | None = None) -> dict[str, An
             "judged": count, "priced": max(count - left, 0), "unpriced": left,
             "priced_share": round((count - left) / count, 4) if count else None,
             "priced_on_secondary": int(row["secondary"] or 0),
-            "unpriced_by_gap": [{"gap": g or "（未说明）", "claims": n} for g, n in gaps_here.select("gap", "len").rows()],
+            "unpriced_by_gap": [{"gap": readable(g), "claims": n} for g, n in gaps_here.select("gap", "len").rows()],
         })
     total = sum(p["judged"] for p in provinces)
     left = sum(p["unpriced"] for p in provinces)
@@ -181,7 +190,7 @@ def run_coverage(run: RunDir, gaps: ReferenceGaps | None = None) -> dict[str, An
         "provinces": provinces,
         "skipped_total": int(keys["len"].sum() or 0),
         "skipped": [{"province_code": p, "province_name": _province(p, names), "rule_id": r,
-                     "title": rules[r].title if r in rules else r, "gap": g or "（未说明）", "keys": n}
+                     "title": rules[r].title if r in rules else r, "gap": readable(g), "keys": n}
                     for p, r, g, n in keys.rows()],
         "secondary_findings": secondary,
         "policy": status,
