@@ -346,7 +346,7 @@ CLAIMS = TableSpec(
           aliases=("见习工作日数", "当月见习天数")),
         C("rate_basis", "补贴标准档次", K.ENUM, values=RATE_BASES, spellings=RATE_BASIS_SPELLINGS, keeps_raw=False),
         C("amount", "申领金额", K.MONEY, required=True, not_null=True, aliases=("申领补贴金额", "申请金额", "见习补贴金额")),
-        C("insurance_amount", "综合保险补贴", K.MONEY, aliases=("综合保险补贴金额",)),
+        C("insurance_amount", "综合保险补贴", K.MONEY, aliases=("综合保险补贴金额",), blank_is_unexported=True),
         C("submitted_date", "申领日期", K.DATE, required=True, not_null=True, aliases=("申领时间", "申请日期", "申报日期")),
         C("paid_date", "拨付日期", K.DATE, blank_is_unexported=True, aliases=("拨付时间",)),
         C("handling_county_code", "经办机构区划代码", K.COUNTY),

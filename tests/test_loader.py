@@ -974,3 +974,17 @@ def test_a_row_that_ends_before_it_starts_is_quarantined_and_placed_at_no_time(t
     assert (counts["employment"]["rows_read"], counts["employment"]["rows_kept"]) == (3, 1)
     kept = loaded.tables["agreements"]["agreement_id"].sort().to_list()
     assert kept == ["A3", "A4"]
+
+
+def test_a_blank_insurance_column_is_not_exported_and_one_filled_cell_exports_it(tmp_path: Path) -> None:
+    """A 综合保险补贴 column whose every cell is blank says nothing of what was paid on top (the 汇总表's
+    indicator 14 counts it): read as not exported, so that indicator is not recomputed without it
+    (a 3k world so exported had 9 county-months "differ"). One filled cell makes it exported."""
+    header = "claim_id,unit_id,person_id,claim_month,amount,insurance_amount,submitted_date\n"
+    rows = [f"C1,{U1},{P1},2023-07,1500,,2023-08-05", f"C2,{U1},{P1},2023-08,1500,,2023-09-05"]
+    loaded = load_inputs(write_inputs(tmp_path / "blank", claims=header + "\n".join(rows) + "\n"))
+    assert "insurance_amount" in loaded.absent_columns["claims"]
+    rows[1] = f"C2,{U1},{P1},2023-08,1500,25,2023-09-05"
+    loaded = load_inputs(write_inputs(tmp_path / "filled", claims=header + "\n".join(rows) + "\n"))
+    assert "insurance_amount" not in loaded.absent_columns["claims"]
+    assert loaded.tables["claims"]["insurance_amount"].to_list() == [None, 25.0]
