@@ -988,3 +988,21 @@ def test_a_blank_insurance_column_is_not_exported_and_one_filled_cell_exports_it
     loaded = load_inputs(write_inputs(tmp_path / "filled", claims=header + "\n".join(rows) + "\n"))
     assert "insurance_amount" not in loaded.absent_columns["claims"]
     assert loaded.tables["claims"]["insurance_amount"].to_list() == [None, 25.0]
+
+
+@pytest.mark.parametrize("table,content,column,filled", [
+    ("trainees", f"person_id,name,education\n{P1},张三,\n{P2},李四,\n{P3},王五,\n", "education", ("王五,", "王五,本科")),
+    ("positions", f"position_id,unit_id,posted_date,closed_date,slots\nG1,{U1},2023-06-01,,2\nG2,{U2},2023-06-01,,3\n",
+     "closed_date", ("2023-06-01,,3", "2023-06-01,2023-09-30,3")),
+    ("positions", f"position_id,unit_id,posted_date,closed_date,slots\nG1,{U1},2023-06-01,,\nG2,{U2},2023-06-01,,\n",
+     "slots", ("2023-06-01,,\n", "2023-06-01,,3\n")),
+])
+def test_a_column_the_summary_form_counts_is_not_exported_when_blank_everywhere(
+        tmp_path: Path, table: str, content: str, column: str, filled: tuple[str, str]) -> None:
+    """学历, 下架日期 and 岗位数量 blank in every cell say nothing (the 汇总表's indicators 3, 4, 7 and 10
+    count from them: a 3k world so exported had 30–31 county-months "differ"): read as not
+    exported. One filled cell makes the column exported."""
+    loaded = load_inputs(write_inputs(tmp_path / "blank", **{table: content}))
+    assert column in loaded.absent_columns[table]
+    loaded = load_inputs(write_inputs(tmp_path / "filled", **{table: content.replace(*filled)}))
+    assert column not in loaded.absent_columns[table]
