@@ -267,7 +267,9 @@ def outside_agreement(t: Tables, policy: Policy) -> CheckResult:
     was claimed or paid (RULES.md §8), and its timing is judged by the 差额 rules
     (lump_sum_after_end, difference_amount, difference_without_retention). Period: the claim
     month. Where an agreement of the person at the unit ends before it starts (a year keyed
-    wrong), no span can be read: the claim is skipped, saying so."""
+    wrong), no span can be read: the claim is skipped, saying so; so it is where an agreement row
+    of the person at the unit could not be read (the loader quarantines one that ends before it
+    starts), which may be the agreement the month lies within."""
     ctx = claim_context(t, policy).filter(
         pl.col("ag_id").is_not_null() & ~pl.col("covered") & (pl.col("claim_type") != DIFFERENCE))
     # the agreements of the few persons found only, not a list per (person, unit) of the million
@@ -284,12 +286,19 @@ def outside_agreement(t: Tables, policy: Policy) -> CheckResult:
         )
     )
     judged = ctx.join(spans, on=["person_id", "unit_id"], how="left").with_columns(
-        pl.col("_span_unreadable").fill_null(False)).cache()  # findings and skips
-    found = judged.filter(~pl.col("_span_unreadable")).select(
+        pl.col("_span_unreadable").fill_null(False))
+    # an agreement row of the person at the unit that the loader could not read — the loader
+    # quarantines one that ends before it starts — may be the agreement the month lies within
+    judged = judged.join(agreement_rows_lost(judged, t), on="claim_id", how="left").with_columns(
+        pl.col("_agreement_lost").fill_null(False)).cache()  # findings and skips
+    unjudged = pl.col("_span_unreadable") | pl.col("_agreement_lost")
+    found = judged.filter(~unjudged).select(
         *claim_keys(), whole_claim(), _claim_evidence(pl.col("agreements")),
     )
-    return CheckResult(cited(found, policy, SUBSIDY),
-                       skipped(judged.filter(pl.col("_span_unreadable")), SPAN_UNREADABLE, GAP_SPAN_UNREADABLE))
+    return CheckResult(cited(found, policy, SUBSIDY), skipped(
+        judged.filter(unjudged),
+        pl.when(pl.col("_span_unreadable")).then(pl.lit(SPAN_UNREADABLE)).otherwise(pl.lit(AGREEMENT_ROW_LOST)),
+        pl.when(pl.col("_span_unreadable")).then(pl.lit(GAP_SPAN_UNREADABLE)).otherwise(pl.lit(GAP_AGREEMENT_ROW_LOST))))
 
 
 #: why a claim is not judged outside its agreements: one of them ends before it starts
@@ -297,6 +306,11 @@ SPAN_UNREADABLE = ("该人员在该单位的见习协议中有结束日期早于
                    "an agreement of the person at the unit ends before it starts (a year keyed wrong): its span "
                    "cannot be read, so whether the month lies within an agreement is not judged")
 GAP_SPAN_UNREADABLE = "协议结束日期早于开始日期"
+#: why a claim is not judged outside its agreements: an agreement row of the person at the unit is lost
+AGREEMENT_ROW_LOST = ("该人员在该单位有见习协议行无法读取（已隔离，见 quarantine.csv；如结束日期早于开始日期），可能即为该月所属协议，"
+                      "未判断申领月份是否在协议期内 / an agreement row of the person at the unit could not be read "
+                      "(quarantined; e.g. it ends before it starts): it may be the agreement this month lies within: not judged")
+GAP_AGREEMENT_ROW_LOST = "见习协议行无法读取"
 
 
 @rule(
@@ -508,16 +522,24 @@ def _internship_lost(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     hold (:func:`names_unexported_agreement`): its internship is outside the export."""
     claims = names_unexported_agreement(claims, t).with_columns(
         (pl.col("ag_end").is_null() & pl.col("_names_unexported")).alias("_before_agreements")).drop("_names_unexported")
+    flagged = agreement_rows_lost(claims.filter(pl.col("ag_end").is_null()), t)
+    return (claims.join(flagged, on="claim_id", how="left")
+            .with_columns((pl.col("_agreement_lost").fill_null(False) | pl.col("_before_agreements")).alias("_internship_lost"))
+            .drop("_before_agreements", "_agreement_lost"))
+
+
+def agreement_rows_lost(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
+    """claim_id and ``_agreement_lost`` (true) of each of ``claims`` whose person has an agreement
+    row at the claim's unit, or of no readable unit, that the loader could not read
+    (``Tables.quarantine``: unreadable, or ending before it starts): that row may be the
+    agreement the claim pays for. Few rows: the quarantine is small."""
     if t.quarantine is None:
-        return claims.with_columns(pl.col("_before_agreements").alias("_internship_lost")).drop("_before_agreements")
+        return pl.LazyFrame(schema={"claim_id": pl.String, "_agreement_lost": pl.Boolean})
     lost = (t.quarantine.filter((pl.col("table") == "agreements") & pl.col("person_id").is_not_null())
             .select("person_id", pl.col("unit_id").alias("_lost_unit")))
-    flagged = (claims.filter(pl.col("ag_end").is_null()).select("claim_id", "person_id", "unit_id").join(lost, on="person_id")
-               .filter(pl.col("_lost_unit").is_null() | (pl.col("_lost_unit") == pl.col("unit_id")))
-               .select("claim_id", pl.lit(True).alias("_internship_lost")).unique())
-    return (claims.join(flagged, on="claim_id", how="left")
-            .with_columns((pl.col("_internship_lost").fill_null(False) | pl.col("_before_agreements")).alias("_internship_lost"))
-            .drop("_before_agreements"))
+    return (claims.select("claim_id", "person_id", "unit_id").join(lost, on="person_id")
+            .filter(pl.col("_lost_unit").is_null() | (pl.col("_lost_unit") == pl.col("unit_id")))
+            .select("claim_id", pl.lit(True).alias("_agreement_lost")).unique())
 
 
 @rule(

@@ -921,3 +921,24 @@ def test_a_flat_rate_never_says_its_wage_is_secondary():
     tiers = [{"county_code": "530102", "tier": 1, "effective_from": "2018-01-01", "status": "PARTIAL"}]
     _, _, found = flagged(rm.wrong_amount, world(claims=[claim("C1", YN, "P1", "2023-10", 1550.5)], county_tiers=tiers))
     assert json.loads(found["evidence"][0])["minimum_wage"]["secondary_source"] is None
+
+
+@pytest.mark.parametrize("quarantine, expected, skipped", [
+    pytest.param([lost_agreement("P1", day=None)], {}, {"C1"},
+                 id="an agreement row of the person at the unit quarantined (it ended before it started): not judged"),
+    pytest.param([lost_agreement("P1", unit_label=JX2, day=None)], {"C1": 1480.0}, set(),
+                 id="look-alike: the person's lost row is at another unit: found"),
+    pytest.param([lost_agreement("P8", day=None)], {"C1": 1480.0}, set(),
+                 id="look-alike: another person's lost row at the unit: found"),
+])
+def test_outside_agreement_beside_an_agreement_row_the_loader_quarantined(quarantine, expected, skipped):
+    """The loader quarantines an agreement that ends before it starts: the person's readable
+    agreement at the unit does not cover the month, but the lost row may (unreadable rows do not
+    accuse), so the claim is skipped, saying so."""
+    t = world(agreements=[term()], claims=[claim("C1", JX, "P1", "2024-05", 1480.0, agreement_id="A0")],
+              quarantine=quarantine)
+    amounts, skips, _ = flagged(rm.outside_agreement, t)
+    assert amounts == expected and skips == skipped
+    if skipped:
+        _, out = run(rm.outside_agreement, t)
+        assert set(out["reason"]) == {rm.AGREEMENT_ROW_LOST}
