@@ -344,7 +344,9 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
     that internship. The employment table is used where given; without it the insurance alone
     decides. Where it was exported without 解除日期 or 合同结束日期, only a contract signed within
     the lookback is evidence (one signed before may have ended long before it), and an
-    internship with nothing else against it is skipped with the reason."""
+    internship with nothing else against it is skipped with the reason. So is one whose person has
+    an agreement row at the unit that could not be read, dated before the start or at no time
+    (:func:`_earlier_agreement_lost`): it may be an earlier internship there."""
     lookback = int(policy.detect("ghost.own_employee_lookback_months"))
     spans = unit_internships(t, policy)
     insured = (
@@ -399,15 +401,41 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
         .join(insured, on=KEYS, how="left")
         .join(contracted, on=KEYS, how="left")
     )
+    lost = _earlier_agreement_lost(found.select(KEYS), t, policy).cache()  # judged and skipped: once
+    found = found.join(lost, on=KEYS, how="anti")
     findings = cited(_finding(
         t, policy, with_claims(found, claims_of_internship(t, policy, found), KEYS),
         ["months_insured_before", "insurance_rows", "contracts",
          pl.lit(lookback).alias("param_ghost_own_employee_lookback_months")],
     ), policy, DATA_COMPARISON)
-    if earlier is None:
-        return findings
-    return CheckResult(findings, earlier.join(found.select(KEYS), on=KEYS, how="anti")
-                       .select("person_id", "unit_id", "reason"))
+    skipped = [lost.select("person_id", "unit_id", pl.lit(EARLIER_AGREEMENT_LOST).alias("reason"))]
+    if earlier is not None:
+        skipped.append(earlier.join(found.select(KEYS), on=KEYS, how="anti")
+                       .join(lost, on=KEYS, how="anti").select("person_id", "unit_id", "reason"))
+    return CheckResult(findings, pl.concat(skipped))
+
+
+EARLIER_AGREEMENT_LOST = ("该人员在该单位有见习协议行无法读取（已隔离，见 quarantine.csv；如结束日期早于开始日期），可能为此前在该单位的见习，"
+                          "见习开始前在该单位的参保或劳动合同可能即在其中，未判断是否本单位职工 / an agreement row of the person at "
+                          "the unit could not be read (quarantined; e.g. it ends before it starts): it may be an earlier "
+                          "internship there, in which the insurance or contract before this one's start lies: not judged")
+
+
+def _earlier_agreement_lost(internships: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
+    """The ``internships`` (:data:`KEYS`) whose person — under any of their IDs — has an agreement
+    row at the unit (or of no readable unit) that the loader could not read (``Tables.quarantine``:
+    unreadable, or ending before it starts), dated before the internship's start or at no time.
+    That row may be an earlier internship at the unit (its start keyed a year late, say), and what
+    the unit paid or signed before this internship's start may lie within it: the unit's own
+    employee is not read from it (unreadable rows do not accuse). Few rows: the quarantine is small."""
+    if t.quarantine is None:
+        return internships.head(0)
+    lost = t.quarantine.filter((pl.col("table") == "agreements") & pl.col("person_id").is_not_null()).select(
+        pl.col("person_id").alias("_pid"), pl.col("unit_id").alias("_lost_unit"), pl.col("day").alias("_lost_day"))
+    return (with_aliases(internships, t, policy, alias="_pid").join(lost, on="_pid")
+            .filter((pl.col("_lost_unit").is_null() | (pl.col("_lost_unit") == pl.col("unit_id")))
+                    & (pl.col("_lost_day").is_null() | (pl.col("_lost_day") < pl.col("internship_start"))))
+            .select(KEYS).unique())
 
 
 _ELIGIBILITY = (

@@ -310,6 +310,34 @@ def test_own_employee_without_employment_table_uses_insurance_alone() -> None:
     assert findings(g.own_employee, t) == [("U1", 6 * 1480.0, ALL_CLAIMS)]
 
 
+def _lost_agreement_row(person: str, unit_label: str | None, day: str | None) -> dict:
+    return {"table": "agreements", "file": "agreements.csv", "line": 2,
+            "unit_id": uscc(unit_label) if unit_label else None, "person_id": pid(person),
+            "day": dt.date.fromisoformat(day) if day else None, "paid_date": None, "county_code": None,
+            "reasons": "planned_end_date: 早于见习开始日期 / before its start_date"}
+
+
+@pytest.mark.parametrize("lost, judged", [
+    (("P1", "U1", None), False),  # the trainee's row at U1 that ends before it starts: at no time
+    (("P1", "U1", "2023-02-01"), False),  # the trainee's row at U1 begun before the internship
+    (("P1", None, None), False),  # the trainee's row, its unit unreadable
+    (("P1", "U1", "2023-12-01"), True),  # look-alike: begun after this internship's start
+    (("P1", "X", None), True),  # look-alike: the trainee's lost row at another unit
+    (("P9", "U1", None), True),  # look-alike: another person's lost row at U1
+], ids=["own-at-no-time", "own-before", "own-unit-unreadable", "own-after-start", "other-unit", "other-person"])
+def test_own_employee_beside_an_earlier_agreement_row_that_could_not_be_read(lost: tuple, judged: bool) -> None:
+    """U1 paid 养老 for P1 in March–August 2023, before the readable internship — but an agreement
+    row of P1 at U1 that the loader could not read (a first internship whose start was keyed a year
+    late, say) may be the internship those months lie in: skipped with the reason, not an
+    accusation, unless the lost row cannot be earlier (begun after the start) or is not P1's at U1."""
+    t = dataclasses.replace(world(social_insurance=[("U1", f"2023-0{m}", "养老", "单位") for m in range(3, 9)]),
+                            quarantine=pl.DataFrame([_lost_agreement_row(*lost)], schema=QUARANTINED_ROWS_SCHEMA).lazy())
+    found, skipped = run(g.own_employee, t)
+    assert found.height == (1 if judged else 0)
+    assert (skipped.filter(pl.col("reason") == g.EARLIER_AGREEMENT_LOST).height if skipped.height else 0) == (
+        0 if judged else 1)
+
+
 # --------------------------------------------------------------------------------------------
 # GHOST_TRAINEE.ineligible_at_start — neither a recent graduate nor registered-unemployed youth
 YUNNAN, HUNAN = "530102", "430102"
