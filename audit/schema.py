@@ -143,6 +143,11 @@ class TableSpec:
     #: read — which of the two dates was keyed wrong is unknown — and is quarantined, so that no
     #: rule reads a span from it (RULES.md §8, "Unreadable rows do not accuse")
     spans: tuple[tuple[str, str], ...] = ()
+    #: the columns that name one span (agreements: the agreement number, its person and unit): rows
+    #: that share them but not the span's dates (:attr:`spans`) are versions that disagree — which
+    #: holds is unknown — and are quarantined, each of them, placed at no time (RULES.md §8,
+    #: "Unreadable rows do not accuse"); DATA_QUALITY.duplicate_key reports the number
+    one_span_per: tuple[str, ...] = ()
 
     def column(self, name: str) -> ColumnSpec:
         for c in self.columns:
@@ -326,6 +331,7 @@ AGREEMENTS = TableSpec(
     ),
     key=("agreement_id",),
     spans=(("start_date", "planned_end_date"), ("start_date", "actual_end_date")),
+    one_span_per=("agreement_id", "person_id", "unit_id"),
     required=True,
     references=(("person_id", "trainees", "person_id"), ("unit_id", "units", "unit_id")),
 )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from audit.loader.normalised import VERSIONS_DISAGREE
 from audit.normalise import uscc_structure_faults
 from audit.policy import Policy
 from audit.rules import ONGOING, Check, CheckResult, Severity, rule
@@ -389,6 +390,28 @@ def _duplicates(rows: pl.LazyFrame, table: str, key: list[str], values: list[str
     )
 
 
+def _versions_lost(t: Tables) -> pl.LazyFrame:
+    """One finding per agreement number whose rows — one person, one unit — give different dates,
+    which the loader quarantined, each version (:data:`audit.loader.normalised.VERSIONS_DISAGREE`):
+    the rows' file, line and reason (each row's own dates). An agreement number repeated in the
+    readable table as well is reported with those rows (:func:`_duplicates`), not twice."""
+    if t.quarantine is None:
+        return pl.LazyFrame()
+    lost = t.quarantine.filter((pl.col("table") == "agreements")
+                               & pl.col("reasons").str.contains(VERSIONS_DISAGREE, literal=True))
+    return (
+        lost.join(t.agreements.select("agreement_id"), on="agreement_id", how="anti")
+        .group_by("agreement_id")
+        .agg(pl.len().alias("row_count"),
+             pl.struct(pl.col("file").alias("_file"), pl.col("line").alias("_line"), pl.col("reasons").alias("reason"))
+             .sort_by("file", "line").head(_MAX_ROWS).alias("rows"),
+             pl.col("person_id").first(), pl.col("unit_id").first())
+        .select("person_id", "unit_id",
+                pl.struct(pl.lit("agreements").alias("table"), pl.lit("agreement_id").alias("key"), "row_count", "rows")
+                .struct.json_encode().alias("evidence"))
+    )
+
+
 @rule(
     id="DATA_QUALITY.duplicate_key",
     title="主键重复且内容不一致",
@@ -402,7 +425,9 @@ def duplicate_key(t: Tables, policy: Policy) -> pl.LazyFrame:
     differs (exact export duplicates are collapsed by the loader and counted by
     export_duplicate_rows). Which row is true cannot be told from the data; a claim key twice
     may have been paid twice. A 15- and an 18-digit form of one ID on two trainee rows is
-    DUPLICATE_TRAINEE.id_variant, not this. One finding per duplicated key, any period."""
+    DUPLICATE_TRAINEE.id_variant, not this. One finding per duplicated key, any period. An
+    agreement number whose rows for one person and unit give different dates was quarantined by
+    the loader, every version (:func:`_versions_lost`): reported here from the quarantine."""
     claim_cols = ["claim_id", "unit_id", "person_id_raw", "agreement_id", "claim_month", "claim_type", "amount",
                   "insurance_amount", "submitted_date", "paid_date"]
     agreement_cols = ["agreement_id", "person_id_raw", "unit_id", "start_date", "planned_end_date", "actual_end_date",
@@ -417,6 +442,7 @@ def duplicate_key(t: Tables, policy: Policy) -> pl.LazyFrame:
         _duplicates(repeated_rows(t.agreements, ["agreement_id"]), "agreements", ["agreement_id"], agreement_cols,
                     {"person_id": pl.col("person_id"), "unit_id": pl.col("unit_id"),
                      "period_start": pl.col("start_date"), "period_end": pl.col("planned_end_date")}),
+        _versions_lost(t),
         _duplicates(repeated_rows(t.units, ["unit_id"]), "units", ["unit_id"], unit_cols, {}),
         _duplicates(repeated_rows(t.trainees.with_columns(raw_id()), ["person_id", "person_id_raw"]), "trainees",
                     ["person_id", "person_id_raw"], trainee_cols, {}),

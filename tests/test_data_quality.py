@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from audit.loader.normalised import VERSIONS_DISAGREE
 from checks import data_quality
 from tests.helpers import agreement, claim, pid, run, tables, trainee, unit, uscc
 from tests.test_identity import bad_check_id, legacy_pair, variant_trainee
@@ -241,6 +242,37 @@ def test_a_reference_to_an_unreadable_row_is_not_missing(description, rule_id, r
     assert (set(skips["claim_id"]) if skips.height else set()) == skipped
     if skips.height:
         assert skips["reason"].str.contains("无法读取").all()
+
+
+def _version(line: int, end: str, **placed: str) -> dict:
+    """An agreement row the loader quarantined as one of two versions that disagree."""
+    return lost_row("agreements", agreement_id="A9", person_id=pid("P1"), unit_id=uscc("U1"),
+                    **{"line": line, "reasons": f"agreement_id: {VERSIONS_DISAGREE}（同一人员、单位，共 2 种；本行…：2023-07-01／{end}／空）…",
+                       **placed})
+
+
+@pytest.mark.parametrize("lost, agreements, expected", [
+    pytest.param([_version(3, "2023-12-31"), _version(4, "2024-02-29")], [], 1,
+                 id="two versions quarantined by the loader: one finding for the number"),
+    pytest.param([lost_row("agreements", agreement_id="A9", person_id=pid("P1"))], [], 0,
+                 id="look-alike: an agreement row lost for an unreadable date: no duplicate key"),
+    pytest.param([_version(3, "2023-12-31"), _version(4, "2024-02-29")],
+                 [agreement("A9", "P2", "U1", "2023-07-01", "2023-12-31"), agreement("A9", "P3", "U1", "2023-08-01", "2023-12-31")],
+                 1, id="the number repeated in the readable table too: reported there, once"),
+])
+def test_duplicate_key_reports_the_versions_the_loader_quarantined(lost: list, agreements: list, expected: int) -> None:
+    """The loader quarantines every row of an agreement number whose rows for one person and unit
+    give different dates (which holds is unknown): the rules read none of them, and the number is
+    still reported as a key repeated with different content, its rows and their dates listed."""
+    check = next(c for c in data_quality.CHECKS if c.rule.id == "DATA_QUALITY.duplicate_key")
+    found, _ = run(check, tables(**world(agreements=agreements or [agreement("A1", "P1", "U1", "2023-07-01", "2023-12-31")]),
+                                 quarantine=lost))
+    assert found.height == expected
+    if expected and not agreements:
+        assert (found["person_id"][0], found["unit_id"][0]) == (pid("P1"), uscc("U1"))
+        ev = json.loads(found["evidence"][0])
+        assert ev["row_count"] == 2 and [r["_line"] for r in ev["rows"]] == [3, 4]
+        assert "2024-02-29" in ev["rows"][1]["reason"]
 
 
 def test_export_duplicate_rows_counted_once() -> None:

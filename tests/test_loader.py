@@ -1006,3 +1006,33 @@ def test_a_column_the_summary_form_counts_is_not_exported_when_blank_everywhere(
     assert column in loaded.absent_columns[table]
     loaded = load_inputs(write_inputs(tmp_path / "filled", **{table: content.replace(*filled)}))
     assert column not in loaded.absent_columns[table]
+
+
+def test_versions_of_one_agreement_that_disagree_are_quarantined_at_no_time(tmp_path: Path) -> None:
+    """One agreement number written on two rows of one person and unit with different dates — an
+    export of its history, an extension written over — gives two spans, and which holds is
+    unknown (RULES.md §8, "Unreadable rows do not accuse"): both rows are quarantined, each with
+    its own dates in the reason, placed by agreement, person and unit at no time. Look-alikes
+    kept: an exact copy (collapsed), the same number for two persons, two rows that agree on the
+    dates and differ elsewhere (DATA_QUALITY.duplicate_key reports those from the table)."""
+    agreements = (
+        "agreement_id,person_id,unit_id,start_date,planned_end_date,actual_end_date,retained\n"
+        f"A1,{P1},{U1},2023-07-01,2023-12-31,,否\n"
+        f"A1,{P1},{U1},2023-07-01,2024-02-29,,否\n"  # the same agreement, its end two months on
+        f"A2,{P2},{U2},2023-07-01,2024-06-30,,否\n"
+        f"A2,{P2},{U2},2023-07-01,2024-06-30,,否\n"  # an exact copy: collapsed
+        f"A3,{P1},{U2},2024-03-01,2024-08-31,,否\n"
+        f"A3,{P3},{U2},2024-04-01,2024-09-30,,否\n"  # one number, two persons: two agreements
+        f"A4,{P3},{U1},2023-07-01,2023-12-31,,否\n"
+        f"A4,{P3},{U1},2023-07-01,2023-12-31,,是\n"  # the same dates: kept, a duplicate key
+    )
+    loaded = load_inputs(write_inputs(tmp_path / "in", agreements=agreements))
+    q = loaded.quarantine.filter(pl.col("table") == "agreements").sort("line")
+    assert q.select("line", "column", "value").rows() == [(2, "agreement_id", "A1"), (3, "agreement_id", "A1")]
+    assert q["reason"][0].startswith("编号重复且各行起止日期不一致（同一人员、单位，共 2 种；")
+    assert "2023-07-01／2023-12-31／空" in q["reason"][0] and "2023-07-01／2024-02-29／空" in q["reason"][1]
+    placed = loaded.quarantined_rows.filter(pl.col("table") == "agreements").sort("line")
+    assert placed.select("line", "agreement_id", "person_id", "unit_id", "day").rows() == [
+        (2, "A1", P1, U1, None), (3, "A1", P1, U1, None)]
+    kept = sorted(loaded.tables["agreements"]["agreement_id"].to_list())
+    assert kept == ["A2", "A3", "A3", "A4", "A4"]  # A2 once: its copy collapsed

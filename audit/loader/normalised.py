@@ -170,6 +170,7 @@ def normalise(spec: TableSpec, sources: list[RawSource], org_codes: pl.DataFrame
                   time.process_time() - c0, rss_gb())
     reasons.append(_row_problems(sources, columns))
     reasons += _span_reasons(spec, values)
+    reasons += _version_reasons(spec, values)
     qlines = pl.concat(reasons).sort("_pos", maintain_order=True)
     qlines = qlines.with_columns(_src=columns["_src"].gather(qlines["_pos"]), _line=columns["_line"].gather(qlines["_pos"]))
     labels = [s.label for s in sources]
@@ -271,7 +272,7 @@ def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame
     values of the cells that place them (:data:`_PLACED_BY`; null where unreadable or absent) and
     every reason on one line. A row whose end precedes its start (:attr:`audit.schema.TableSpec.spans`)
     is placed at no time (``day`` null): either date may be the one keyed wrong, so the row may
-    belong to any month."""
+    belong to any month; so is one of several versions of a span that disagree (:func:`_version_reasons`)."""
     if not qlines.height:
         return pl.DataFrame(schema=QUARANTINED_ROWS_SCHEMA)
     reasons = qlines.group_by("_pos").agg(
@@ -286,6 +287,7 @@ def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame
         value = pl.col(col)
         if kind == "day" and spec.spans:  # a span that cannot be read places its row at no time
             unreadable = pl.any_horizontal(pl.col(end) < pl.col(start) for start, end in spec.spans).fill_null(False)
+            unreadable = unreadable | pl.col("reasons").str.contains(VERSIONS_DISAGREE, literal=True)
             value = pl.when(~unreadable).then(value)
         value = value.cast(pl.String) if dtype == pl.String() else value.cast(pl.Date, strict=False)
         return value.alias(kind)
@@ -391,6 +393,35 @@ def _span_reasons(spec: TableSpec, values: dict[str, pl.Series]) -> list[pl.Data
                 pl.col("_pos").cast(pl.UInt32), column=pl.lit(end), value=pl.col("e").cast(pl.String),
                 reason=pl.format(ends_before_start(spec.column(start).zh, start), pl.col("s"), pl.col("s"))))
     return out
+
+
+#: the words that begin the reason of a row quarantined as one of several versions of a span
+#: (:func:`_version_reasons`); DATA_QUALITY.duplicate_key finds such rows by them
+VERSIONS_DISAGREE = "编号重复且各行起止日期不一致"
+
+
+def _version_reasons(spec: TableSpec, values: dict[str, pl.Series]) -> list[pl.DataFrame]:
+    """Quarantine lines for the rows that share :attr:`audit.schema.TableSpec.one_span_per` (none
+    blank) with another row whose span dates differ: each is a version, and which holds is
+    unknown. The reason gives the row's own dates and how many versions there are."""
+    if not spec.one_span_per or any(c not in values for c in spec.one_span_per):
+        return []
+    dates = list(dict.fromkeys(c for pair in spec.spans for c in pair if c in values))
+    key = list(spec.one_span_per)
+    frame = pl.DataFrame([values[c] for c in key + dates]).with_row_index("_pos").filter(
+        pl.col(key[0]).is_duplicated() & pl.all_horizontal(pl.col(c).is_not_null() for c in key))  # few rows
+    versions = pl.struct(dates).n_unique().over(key)
+    bad = frame.filter((pl.len().over(key) > 1) & (versions > 1)).with_columns(versions.alias("_n"))
+    if not bad.height:
+        return []
+    shown = [pl.coalesce(pl.col(c).cast(pl.String), pl.lit("空")) for c in dates]
+    names = "、".join(spec.column(c).zh for c in dates)
+    return [bad.select(
+        pl.col("_pos").cast(pl.UInt32), column=pl.lit(key[0]), value=pl.col(key[0]).cast(pl.String),
+        reason=pl.format(f"{VERSIONS_DISAGREE}（同一人员、单位，共 {{}} 种；本行{names}：{'／'.join(['{}'] * len(dates))}），"
+                         f"无法确定哪一行有效，本行不作为任何判断的依据 / {key[0]} repeated for one person and unit with "
+                         f"{{}} different spans: which holds is unknown; the row is evidence of nothing",
+                         pl.col("_n"), *shown, pl.col("_n")))]
 
 
 def rss_gb() -> float:
