@@ -613,44 +613,67 @@ def still_student(t: Tables, policy: Policy) -> pl.LazyFrame:
     needs=("deaths",),
     exit_condition=3,  # claims for a trainee it could not have had: money it knew was not due
 )
-def claims_after_death(t: Tables, policy: Policy) -> pl.LazyFrame:
+def claims_after_death(t: Tables, policy: Policy) -> CheckResult:
     """Claims for a trainee for months after the month of death (death registry) pay for an
     internship nobody could do. The month of death itself is not questioned. The death counts
     under any ID of the person (the claims may name the trainee by a corroborated variant of the
-    ID the death registry holds); the finding names the trainee by the claims' ID. Period: from
-    the death date to the last such claim month. Money at risk: those claims. One finding per
-    person (as the claims name them) and unit."""
+    ID the death registry holds); the finding names the trainee by the claims' ID. Where the
+    registry records the person's death on different dates (under one ID or several), which holds
+    is unknown: a claim is found only after the latest, and one after the earliest but not after
+    the latest is skipped with the reason (:data:`DEATH_DATES_DISAGREE`). Period: from the death
+    date to the last such claim month. Money at risk: those claims. One finding per person (as
+    the claims name them) and unit."""
     assert t.deaths is not None
+    record = pl.struct("death_date", "person_id", "_file", "_line")
     deaths = t.deaths.group_by("person_id").agg(
-        pl.col("death_date").min(),
-        pl.struct("death_date", "person_id", "_file", "_line")
-        .sort_by("death_date", "_file", "_line").first().alias("death_record"),
+        pl.col("death_date").min().alias("_earliest"),
+        pl.col("death_date").max(),
+        record.sort_by("death_date", "_file", "_line").alias("death_records"),
     )
     keys = ["person_id", "unit_id"]
-    matched = (
+    dated = ["person_id", "_earliest", "death_date", "death_records"]
+    # a claim row once per death record's ID of its person: its death dates over all of them
+    judged = (
         claims_of_persons(t, policy, deaths).join(deaths, on="person_id")
-        .filter(pl.col("claim_month") > pl.col("death_date").dt.month_start())
-        .drop("person_id").rename({"claim_person_id": "person_id"})
+        .group_by("claim_id")
+        .agg(pl.exclude(dated).first(), pl.col("_earliest").min(), pl.col("death_date").max(),
+             # by date, then ID, file and line: a struct sorts by its fields in order
+             pl.col("death_records").list.explode(keep_nulls=False, empty_as_null=False).unique().sort())
+        .rename({"claim_person_id": "person_id"})
+        .cache()  # the found and the skipped: one join
     )
+    month = pl.col("claim_month")
+    matched = judged.filter(month > pl.col("death_date").dt.month_start())
     found = (
         matched.group_by(keys)
-        .agg(pl.col("death_date").min(),
-             pl.col("death_record").sort_by(pl.col("death_record").struct.field("death_date"),
-                                            pl.col("death_record").struct.field("person_id")).first(),
-             pl.col("claim_month").max().alias("_last"))
+        .agg(pl.col("death_date").max(), pl.col("death_records").first(), month.max().alias("_last"))
         .join(unit_counties(t), on="unit_id", how="left")
         .join(identity_evidence(t, policy), on="person_id", how="left")
+        .with_columns(pl.col("death_records").list.last().alias("death_record"),
+                      pl.when(pl.col("death_records").list.len() > 1).then(pl.col("death_records"))
+                      .alias("other_death_records"))
     )
-    out = with_claims(found, matched.drop("death_date", "death_record"), keys)
-    return out.select(
+    out = with_claims(found, matched.drop("death_date", "death_records", "_earliest"), keys)
+    findings = out.select(
         *keys,
         "county_code",
         pl.col("death_date").alias("period_start"),
         pl.col("_last").dt.month_end().alias("period_end"),
         "amount_at_risk",
         "claims_at_risk",
-        pl.struct("death_date", "death_record", "claims", "identity_links").alias("evidence"),
+        pl.struct("death_date", "death_record", "other_death_records", "claims", "identity_links").alias("evidence"),
     ).pipe(cited, policy, DATA_COMPARISON)
+    earliest, latest = pl.col("_earliest"), pl.col("death_date")
+    unsure = judged.filter((month > earliest.dt.month_start()) & (month <= latest.dt.month_start())).select(
+        "claim_id", "person_id", "unit_id",
+        pl.format(DEATH_DATES_DISAGREE, earliest, latest, earliest, latest).alias("reason"))
+    return CheckResult(findings, unsure)
+
+
+#: why a claim between two death dates the registry records for one person is not judged
+DEATH_DATES_DISAGREE = ("死亡登记中该人员有多个死亡日期（最早 {}，最晚 {}），无法确定哪一个为准：本月在最早日期之后、最晚日期当月或之前，"
+                        "未判断 / the death registry records this person's death on several dates (earliest {}, latest "
+                        "{}): which holds is unknown; this month is after the earliest but not after the latest: not judged")
 
 
 #: why the claims of a unit the allowance ledger holds no row of are not judged

@@ -14,6 +14,7 @@ A case is: a description (the test id), the changes, and the expected findings a
 from __future__ import annotations
 
 import dataclasses
+import json
 import datetime as dt
 from typing import Any
 
@@ -517,6 +518,29 @@ CLAIMS_AFTER_DEATH = [
 @pytest.mark.parametrize("changes, expected, detection", CLAIMS_AFTER_DEATH)
 def test_claims_after_death(changes: dict, expected: list, detection: dict) -> None:
     check_cases(g.claims_after_death, changes, expected, detection)
+
+
+@pytest.mark.parametrize("dates, found_claims, skipped_claims", [
+    (["2023-10-05", "2023-12-20"], ["M2024-01", "M2024-02"], ["M2023-11", "M2023-12"]),
+    (["2023-12-20", "2023-10-05"], ["M2024-01", "M2024-02"], ["M2023-11", "M2023-12"]),  # the row order decides nothing
+    (["2023-10-05", "2024-03-01"], [], ["M2023-11", "M2023-12", "M2024-01", "M2024-02"]),
+    (["2023-10-05", "2023-10-05"], ["M2023-11", "M2023-12", "M2024-01", "M2024-02"], []),  # look-alike: one date twice
+    (["2023-10-05", "2023-10-28"], ["M2023-11", "M2023-12", "M2024-01", "M2024-02"], []),  # look-alike: one month
+], ids=["two-dates", "two-dates-reversed", "latest-after-the-claims", "same-date-twice", "same-month"])
+def test_claims_after_death_where_the_registry_gives_two_dates(dates: list, found_claims: list,
+                                                               skipped_claims: list) -> None:
+    """The death registry records one person's death on two dates: which holds is unknown, so only
+    the claims after the latest are found, and those after the earliest but not after the latest
+    are skipped with the reason. Two records of one month disagree on no claim."""
+    found, skipped = run(g.claims_after_death, world(deaths=dates))
+    got = sorted(c["claim_id"] for row in found.iter_rows(named=True) for c in row["_claims"]) if found.height else []
+    assert got == found_claims
+    assert (sorted(skipped["claim_id"]) if skipped.height else []) == skipped_claims
+    if skipped.height:
+        assert skipped["reason"][0].startswith("死亡登记中该人员有多个死亡日期（最早 2023-10-05，最晚 ")
+    if found.height and len(set(dates)) > 1:
+        evidence = json.loads(found["evidence"][0])
+        assert evidence["death_date"] == max(dates) and len(evidence["other_death_records"]) == 2
 
 
 # --------------------------------------------------------------------------------------------
