@@ -59,6 +59,10 @@ def _reported(t: Tables) -> pl.LazyFrame:
 
 
 INDICATORS = tuple(f"i{n}" for n in range(1, 15))
+#: why a county-month reported on several rows that disagree is not found where a version agrees
+VERSIONS_DIFFER = ("该县区当月的汇总表有 {} 行且数字不一致，其中有与明细数据一致的版本，无法确定哪一行为准，未判断 / the county-month is "
+                   "reported on {} rows with different figures, one of which agrees with the micro data: which holds is "
+                   "unknown; not judged")
 #: why a city's (province's) row of the 汇总表 is not compared as a county's report
 SUBTOTAL = ("区划代码为地市（省）一级，且各项指标均等于所辖县区当月之和：汇总行，不作为一个县区的报告核对 / a city's "
             "(province's) row equal, indicator by indicator, to the sum of its counties' rows that month: a subtotal, "
@@ -244,18 +248,33 @@ def differs_from_micro_data(t: Tables, policy: Policy) -> CheckResult:
             reported, micro = reported.round(WAN_DECIMALS), micro.round(WAN_DECIMALS)
         return reported.is_not_null() & micro.is_not_null() & (reported != micro)
 
+    # a county-month reported on several rows with different figures (a revision beside the first):
+    # which holds is unknown, so an indicator differs only where every version differs
+    report = ["county_code", "month"]
+    versions = joined.group_by(report).agg(
+        pl.len().alias("_versions"),
+        *[differs(c).all().alias(f"_differs_{c}") for c in COMPARED],
+        *[differs(c).any().alias(f"_unsure_{c}") for c in COMPARED],
+        *[pl.col(c).cast(pl.Float64).unique().sort().alias(f"_reported_{c}") for c in COMPARED],
+        *[pl.col(c).first() for c in COMPARED], *[pl.col(f"{c}_micro").first() for c in COMPARED],
+        pl.col("_lost").first(), pl.col("_lost_rows").first(), pl.col("_lost_what").first(),
+    )
+
     def entries(lost: bool) -> pl.Expr:
         return pl.concat_list([
-            pl.when(differs(c) & (pl.col("_lost").list.contains(c) == lost)).then(pl.struct(
+            pl.when(pl.col(f"_differs_{c}") & (pl.col("_lost").list.contains(c) == lost)).then(pl.struct(
                 pl.lit(_label(c)).alias("indicator"),
                 pl.lit(INDICATOR_NAMES[c]).alias("name"),
                 pl.col(c).cast(pl.Float64).alias("reported"),
+                pl.when(pl.col(f"_reported_{c}").list.len() > 1).then(pl.col(f"_reported_{c}")).alias("reported_versions"),
                 pl.col(f"{c}_micro").cast(pl.Float64).round(4).alias("recomputed"),
             ))
             for c in COMPARED
         ]).list.drop_nulls()
 
-    judged = joined.with_columns(entries(False).alias("_diffs"), entries(True).alias("_unverifiable")).cache()
+    unsure = pl.any_horizontal(pl.col(f"_unsure_{c}") & ~pl.col(f"_differs_{c}") for c in COMPARED)
+    judged = versions.with_columns(entries(False).alias("_diffs"), entries(True).alias("_unverifiable"),
+                                   unsure.alias("_unsure")).cache()
     findings = judged.filter(pl.col("_diffs").list.len() > 0).select(
         "county_code",
         pl.col("month").alias("period_start"),
@@ -268,13 +287,22 @@ def differs_from_micro_data(t: Tables, policy: Policy) -> CheckResult:
             pl.col("_diffs").alias("differences"),
             pl.col("_unverifiable").alias("not_verifiable_rows_quarantined"),
             pl.col("_lost_rows").alias("quarantined_rows"),
+            pl.when(pl.col("_versions") > 1).then(pl.col("_versions")).alias("report_versions"),
         ).alias("evidence"),
     )
-    skipped = judged.filter((pl.col("_diffs").list.len() == 0) & (pl.col("_unverifiable").list.len() > 0)).select(
-        "county_code",
-        pl.col("month").alias("period_start"),
-        pl.format("该县区当月有{}未能读取（隔离{}行），无法精确核对", pl.col("_lost_what"), pl.col("_lost_rows")).alias("reason"),
-    )
+    nothing_sure = pl.col("_diffs").list.len() == 0
+    skipped = pl.concat([
+        judged.filter(nothing_sure & (pl.col("_unverifiable").list.len() > 0)).select(
+            "county_code",
+            pl.col("month").alias("period_start"),
+            pl.format("该县区当月有{}未能读取（隔离{}行），无法精确核对", pl.col("_lost_what"), pl.col("_lost_rows")).alias("reason"),
+        ),
+        judged.filter(nothing_sure & (pl.col("_unverifiable").list.len() == 0) & pl.col("_unsure")).select(
+            "county_code",
+            pl.col("month").alias("period_start"),
+            pl.format(VERSIONS_DIFFER, pl.col("_versions"), pl.col("_versions")).alias("reason"),
+        ),
+    ])
     subtotals = _subtotals(_reported(t)).select(
         "county_code", pl.col("month").alias("period_start"), pl.lit(SUBTOTAL).alias("reason"))
     return CheckResult(findings, pl.concat([skipped, subtotals]))

@@ -93,7 +93,7 @@ _KEYS = {
     "overlapped_internship": "重叠的见习", "max_internships": "最多见习次数", "extension_max_months": "延长见习的最长月数",
     "identity_links": "身份关联", "link": "关联方式", "links": "关联方式", "link_via": "关联依据", "linked_to": "关联到",
     "corroborated_by": "佐证信息", "ids": "证件号", "via_id_variant": "是否经证件号变体关联", "duplicate_claim": "重复的申领",
-    "first_claim": "首笔申领", "death_record": "死亡记录", "other_death_records": "死亡登记的全部记录（日期不一致）", "graduate_test": "高校毕业生条件", "youth_test": "失业青年条件",
+    "first_claim": "首笔申领", "death_record": "死亡记录", "reported_versions": "各版本填报值", "report_versions": "汇总表版本数（行数）", "other_death_records": "死亡登记的全部记录（日期不一致）", "graduate_test": "高校毕业生条件", "youth_test": "失业青年条件",
     "abnormal_listed": "列入经营异常名录", "serious_violation_listed": "列入严重违法失信名单", "exit_row": "退出记录",
     "admission_row": "再次认定记录", "new_unit_row": "新单位登记记录", "authority": "权威来源", "field": "字段",
     "internship_system_value": "见习系统中的值", "market_registry_value": "市场主体登记中的值", "differs": "不一致之处",

@@ -9,6 +9,7 @@ report), and the rules expected to fire. The micro-data world below gives, for c
 from __future__ import annotations
 
 import dataclasses
+import json
 
 import polars as pl
 import pytest
@@ -115,6 +116,30 @@ def test_difference_evidence_lists_reported_beside_recomputed() -> None:
     evidence = found["evidence"][0]
     assert '"indicator":"指标6"' in evidence and '"reported":3.0' in evidence and '"recomputed":1.0' in evidence
     assert '"indicator":"指标13"' in evidence and '"differing":2' in evidence
+
+
+@pytest.mark.parametrize("revision, found_indicators, skipped", [
+    pytest.param(dict(i6=3), [], True, id="one version agrees with the micro data: not judged, the reason says why"),
+    pytest.param(dict(i6=3, i13=4), [], True, id="two indicators, each agreeing in one version: not judged"),
+    pytest.param(dict(i2=1), [], False, id="look-alike: an exact second row: nothing, nothing skipped"),
+])
+def test_a_county_month_reported_twice_differs_only_where_every_version_differs(revision, found_indicators, skipped):
+    """The 汇总表 gives one county-month on two rows with different figures (a revision beside the
+    first): which holds is unknown, so an indicator differs from the micro data only where every
+    version differs; where one version agrees the county-month is skipped with the reason."""
+    found, skips = run(ri.differs_from_micro_data, world(("360102", revision)))
+    assert found.height == (1 if found_indicators else 0)
+    assert (skips.height > 0) == skipped
+    if skipped:
+        assert skips["reason"][0].startswith("该县区当月的汇总表有 2 行且数字不一致")
+
+
+def test_a_county_month_whose_every_version_differs_is_found_with_the_versions() -> None:
+    found, _ = run(ri.differs_from_micro_data, world(("360102", dict(i6=4)), i6=3))
+    evidence = json.loads(found["evidence"][0])
+    assert evidence["report_versions"] == 2 and evidence["differing"] == 1
+    assert evidence["differences"][0]["reported_versions"] == [3.0, 4.0]
+    assert evidence["differences"][0]["recomputed"] == 1.0
 
 
 def test_blank_indicator_is_reported_as_skipped() -> None:
