@@ -61,11 +61,24 @@ def _registry_rows(t: Tables) -> pl.LazyFrame:
     )
 
 
+#: the statuses of a company that exists and trades (a row dated on or after a deregistration
+#: contradicts it)
+ACTIVE = ("存续", "在业")
+#: why a deregistration the registry contradicts is not judged
+DEREGISTRATION_CONTRADICTED = (
+    "市场主体登记中该单位{}的记录（{}）与同日或其后的存续/在业记录（{}）矛盾，无法确定哪一条为准，未判断 / the registry's "
+    "deregistration of the unit ({}) is contradicted by an active status dated the same day or later ({}): which holds "
+    "is unknown; not judged")
+
+
 def _deregistrations(t: Tables) -> pl.LazyFrame:
-    """unit_id → the earliest 吊销/注销/撤销 of the unit in the market registry, with its row."""
-    return (
-        _registry_rows(t)
-        .filter(pl.col("reg_status").is_in(DEREGISTERED))
+    """unit_id → the earliest 吊销/注销/撤销 of the unit in the market registry, with its row, and
+    ``active_row``: a row of the unit that says it exists (:data:`ACTIVE`) dated on or after that
+    deregistration — the registry then contradicts itself, and which row holds is unknown (null
+    where none does; an undated status places nothing)."""
+    rows = _registry_rows(t)
+    earliest = (
+        rows.filter(pl.col("reg_status").is_in(DEREGISTERED))
         .sort("status_date", "_line", nulls_last=True)
         .group_by("unit_id")
         .agg(
@@ -73,6 +86,26 @@ def _deregistrations(t: Tables) -> pl.LazyFrame:
             pl.struct("reg_status", "reg_status_raw", "status_date", "_file", "_line").first().alias("registry_row"),
         )
     )
+    active = (
+        rows.filter(pl.col("reg_status").is_in(ACTIVE) & pl.col("status_date").is_not_null())
+        .join(earliest.select("unit_id", pl.col("status_date").alias("_dereg")), on="unit_id")
+        .filter(pl.col("status_date") >= pl.col("_dereg"))
+        .group_by("unit_id")
+        .agg(pl.struct("reg_status", "reg_status_raw", "status_date", "_file", "_line")
+             .sort_by("status_date", "_file", "_line").first().alias("active_row"))
+    )
+    return earliest.join(active, on="unit_id", how="left")
+
+
+def _contradicted(found: pl.LazyFrame) -> pl.LazyFrame:
+    """The unit-level skipped rows of ``found`` (units with ``registry_row`` and ``active_row``)."""
+    dereg = pl.format("{} {}", pl.col("registry_row").struct.field("status_date"),
+                      pl.col("registry_row").struct.field("reg_status_raw"))
+    active = pl.format("{} {}", pl.col("active_row").struct.field("status_date"),
+                       pl.col("active_row").struct.field("reg_status_raw"))
+    return found.filter(pl.col("active_row").is_not_null()).select(
+        "unit_id", pl.format(DEREGISTRATION_CONTRADICTED, pl.col("registry_row").struct.field("reg_status_raw"),
+                             dereg, active, dereg, active).alias("reason")).unique()
 
 
 @rule(
@@ -93,7 +126,8 @@ def deregistered_while_claiming(t: Tables, policy: Policy) -> pl.LazyFrame:
     own — its claim_month may be the last internship month or the month it was claimed or paid
     (RULES.md §8) — so it is judged on the day it was claimed: a 差额 submitted on or after the
     status date, whichever month dates it. A status without a date cannot be placed in time and
-    is left to deregistered_still_listed. Period: from the status date to the last such claim
+    is left to deregistered_still_listed. Where the registry also says the unit exists (存续/在业)
+    on or after the deregistration's date, which holds is unknown: skipped with both rows. Period: from the status date to the last such claim
     month (a 差额's, the month it was submitted). Money at risk: those claims."""
     keys = ["unit_id"]
     judged_on = pl.when(pl.col("claim_type") == "差额").then(pl.col("submitted_date")).otherwise(pl.col("claim_month"))
@@ -104,11 +138,12 @@ def deregistered_while_claiming(t: Tables, policy: Policy) -> pl.LazyFrame:
         .with_columns(judged_on.dt.month_start().alias("_month"))
     )
     found = (
-        matched.group_by(keys)
+        matched.filter(pl.col("active_row").is_null()).group_by(keys)
         .agg(pl.col("status_date").first(), pl.col("registry_row").first(), pl.col("_month").max().alias("_last"))
         .join(unit_counties(t), on="unit_id", how="left")
     )
-    return with_claims(found, matched.drop("status_date", "registry_row", "submitted_date", "_month"), keys).select(
+    findings = with_claims(found, matched.drop("status_date", "registry_row", "active_row", "submitted_date", "_month"),
+                           keys).select(
         "unit_id",
         "county_code",
         pl.col("status_date").alias("period_start"),
@@ -117,6 +152,7 @@ def deregistered_while_claiming(t: Tables, policy: Policy) -> pl.LazyFrame:
         "claims_at_risk",
         pl.struct("registry_row", "claims").alias("evidence"),
     )
+    return CheckResult(findings, _contradicted(matched))
 
 
 @rule(
@@ -133,11 +169,12 @@ def deregistered_while_claiming(t: Tables, policy: Policy) -> pl.LazyFrame:
 def deregistered_still_listed(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A unit revoked, cancelled or annulled in the market registry (status date on or before the
     end of the audit month, or undated) that is still an approved 见习单位 with no exit at the
-    end of the audit month must exit and be delisted (摘牌). Period: from the status date (or
-    the approval) to the end of the audit month. No money is at risk."""
+    end of the audit month must exit and be delisted (摘牌); not where the registry also says it
+    exists (存续/在业) on or after that date (skipped with both rows). Period: from the status date
+    (or the approval) to the end of the audit month. No money is at risk."""
     deregistered = _deregistrations(t).filter(pl.col("status_date").is_null() | (pl.col("status_date") <= t.month_end))
-    found = latest_units(t).filter(not_exited(t)).join(deregistered, on="unit_id")
-    return found.select(
+    found = latest_units(t).filter(not_exited(t)).join(deregistered, on="unit_id").cache()  # found and skipped
+    findings = found.filter(pl.col("active_row").is_null()).select(
         "unit_id",
         "county_code",
         pl.coalesce("status_date", "approved_date").alias("period_start"),
@@ -146,6 +183,7 @@ def deregistered_still_listed(t: Tables, policy: Policy) -> pl.LazyFrame:
         pl.struct("unit_name", "approved_date", "exit_date", "registry_row",
                   pl.col("_file").alias("unit_file"), pl.col("_line").alias("unit_line")).alias("evidence"),
     )
+    return CheckResult(findings, _contradicted(found))
 
 
 def _listed(t: Tables, flag: str) -> pl.LazyFrame:

@@ -109,6 +109,25 @@ def test_deregistered_still_listed(world_kw: dict, expected: list) -> None:
     assert findings(u.deregistered_still_listed, world(**world_kw)) == sorted(expected)
 
 
+@pytest.mark.parametrize("rows, judged", [
+    pytest.param([reg("注销", "2024-02-10"), reg("存续", "2024-02-10")], False, id="存续 the same day: contradicted"),
+    pytest.param([reg("注销", "2024-02-10"), reg("在业", "2024-04-01")], False, id="在业 later: contradicted"),
+    pytest.param([reg("注销", "2024-02-10"), reg("存续", "2015-01-01")], True, id="look-alike: 存续 before it (history)"),
+    pytest.param([reg("注销", "2024-02-10"), reg("存续")], True, id="look-alike: an undated 存续 places nothing"),
+    pytest.param([reg("注销", "2024-02-10"), reg("停业", "2024-04-01")], True, id="look-alike: 停业 later is no contradiction"),
+])
+def test_a_deregistration_the_registry_contradicts_is_not_judged(rows: list, judged: bool) -> None:
+    """The registry gives the unit a deregistration and a row that says it exists (存续/在业)
+    dated the same day or later: which holds is unknown, so neither rule accuses; each skips the
+    unit with both rows in the reason. A status dated before, or undated, contradicts nothing."""
+    for check in (u.deregistered_while_claiming, u.deregistered_still_listed):
+        found, skipped = run(check, world(registry=rows))
+        assert (found.height > 0) == judged, check.rule.id
+        assert (skipped.height > 0) == (not judged), check.rule.id
+        if not judged:
+            assert skipped["reason"][0].startswith("市场主体登记中该单位注销的记录（2024-02-10 注销）与同日或其后的")
+
+
 # --------------------------------------------------------------------------------------------
 # reg_status as the national enterprise credit system writes it (contract.md), read by the loader
 # (audit.normalise.read_vocabulary) into the canonical statuses; status date 2024-02-10
