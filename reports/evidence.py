@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from audit.masking import key_role, mask, mask_as
-from reports.labels import label, value_label
+from reports.labels import SHOWN_WHEN_GIVEN, label, value_label
 
 MAX_ROWS = 20  # rows of an evidence table shown in the report; the rest are counted
 
@@ -67,9 +67,14 @@ def parse(evidence: str | None) -> Any:
         return {"evidence": evidence}
 
 
+def _given(record: dict) -> Iterator[tuple[str, Any]]:
+    """The fields of an evidence record a reader sees: not one of :data:`SHOWN_WHEN_GIVEN` left blank."""
+    return ((k, v) for k, v in record.items() if v is not None or k not in SHOWN_WHEN_GIVEN)
+
+
 def _inline(key: str, value: Any) -> str:
     if isinstance(value, dict):
-        return "；".join(f"{label(k)}: {_inline(k, v)}" for k, v in value.items())
+        return "；".join(f"{label(k)}: {_inline(k, v)}" for k, v in _given(value))
     if isinstance(value, list):
         return "、".join(_inline(key, v) for v in value)
     return _scalar(key, value)
@@ -87,7 +92,7 @@ def items(evidence: str | None) -> list[EvidenceItem]:
     if not isinstance(data, dict):
         data = {"evidence": data}
     out: list[EvidenceItem] = []
-    for key, value in data.items():
+    for key, value in _given(data):
         if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
             columns = [c for c in dict.fromkeys(k for row in value for k in row)
                        if any(row.get(c) not in (None, "", []) for row in value)]
@@ -108,7 +113,7 @@ def items(evidence: str | None) -> list[EvidenceItem]:
 def _inline_parts(key: str, value: Any) -> Iterator[str]:
     """:func:`_inline`'s text piece by piece, so that a caller can stop once it has enough."""
     if isinstance(value, dict):
-        for i, (k, v) in enumerate(value.items()):
+        for i, (k, v) in enumerate(_given(value)):
             if i:
                 yield "；"
             yield f"{label(k)}: "

@@ -119,6 +119,9 @@ _KEYS = {
 
 #: field → Chinese label; the typologies of real cases (issue #16) label their own fields
 LABELS: dict[str, str] = {**_KEYS, **TYPOLOGY_LABELS}
+#: evidence fields a rule fills only where they say something (several death records, several
+#: versions of a report): left out of what a reader sees where blank, not shown as "—"
+SHOWN_WHEN_GIVEN = frozenset({"other_death_records", "reported_versions", "report_versions"})
 
 #: coded values in evidence → Chinese (a value that is a field name takes the field's label)
 VALUE_LABELS: dict[str, str] = {

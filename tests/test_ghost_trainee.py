@@ -14,8 +14,8 @@ A case is: a description (the test id), the changes, and the expected findings a
 from __future__ import annotations
 
 import dataclasses
-import json
 import datetime as dt
+import json
 from typing import Any
 
 import polars as pl

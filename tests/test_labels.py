@@ -74,3 +74,18 @@ def test_coded_values_read_in_chinese() -> None:
         {"year_basis": "calendar_year", "denominator": "completed_or_hired_early", "missing": "agreement_id"}))}
     assert items == {"留用率年度口径": "自然年度", "留用率分母口径": "完成见习或提前留用", "缺少的记录": "协议编号"}
     assert value_label("南昌") == "南昌"
+
+
+def test_a_field_given_only_where_it_says_something_is_left_out_when_blank() -> None:
+    """A death finding's other records (one death date: none) and a report's versions (one row:
+    none) are left out of what a reader sees, not shown as "—"; given, they are shown."""
+    blank = json.dumps({"death_date": "2023-10-05", "other_death_records": None, "claims": []})
+    given = json.dumps({"death_date": "2023-12-20", "other_death_records": [
+        {"death_date": "2023-10-05", "_file": "deaths.csv", "_line": 2},
+        {"death_date": "2023-12-20", "_file": "deaths.csv", "_line": 3}]})
+    assert "死亡登记的全部记录" not in evidence.one_line(blank)
+    assert [i.label for i in evidence.items(blank)] == ["死亡日期", LABELS["claims"]]
+    assert "死亡登记的全部记录" in evidence.one_line(given)
+    assert "死亡登记的全部记录（日期不一致）" in [i.label for i in evidence.items(given)]
+    # another field left blank is still shown, as a dash
+    assert "—" in evidence.one_line(json.dumps({"death_date": None}))
