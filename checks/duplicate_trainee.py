@@ -15,9 +15,10 @@ from __future__ import annotations
 import polars as pl
 
 from audit.policy import Policy
-from audit.rules import Check, Severity, rule
+from audit.rules import Check, CheckResult, Severity, rule
 from audit.tables import Tables
 from checks._citations import DATA_COMPARISON, citing
+from checks._expected import CLAIM_PARAMS, month_ceiling, tolerance
 from checks._identity import identity_links, raw_id, rows_of_persons, with_person_key
 from checks._joins import repeated_rows
 from checks._units import unit_counties
@@ -147,11 +148,12 @@ def _standing(claims: pl.LazyFrame, key: list[str]) -> pl.LazyFrame:
     title="同一人员同一月份重复申领见习补贴",
     severity=Severity.HIGH,
     citations=DATA_COMPARISON,
-    detection_params=("duplicate.max_transpositions",),
+    params=tuple(name for name, _ in CLAIM_PARAMS if name.startswith("rate.")),
+    detection_params=("duplicate.max_transpositions", "money.tolerance_yuan"),
     needs=("trainees", "agreements", "claims", "claims.claim_type"),
 )
 @citing(DATA_COMPARISON)
-def same_month_claimed_twice(t: Tables, policy: Policy) -> pl.LazyFrame:
+def same_month_claimed_twice(t: Tables, policy: Policy) -> CheckResult:
     """The same person-month claimed more than once, by the same or another unit, under the same
     or a linked ID: two 月度 claims, or a 月度 and a 剩余期限 claim for one month (they exclude each
     other); two 差额 claims for one month likewise. A 月度 and a 差额 for the same month are two
@@ -159,7 +161,12 @@ def same_month_claimed_twice(t: Tables, policy: Policy) -> pl.LazyFrame:
     claims nothing: it reverses the earliest claim of the person-month of the same amount, which
     claims nothing either (a claim reversed and claimed again is claimed once). Of the claims that
     stand, the earliest-submitted one is the month's; each later one is a finding putting its
-    whole amount (+ insurance) at risk. Period: the claim month."""
+    whole amount (+ insurance) at risk — except where the month's 月度 claims are one unit's, of
+    different amounts, and together come to no more than one month's subsidy could be there and then (the
+    raised rate, :func:`month_ceiling`, within money.tolerance_yuan): a month paid in parts (a 补发
+    beside a first payment) is claimed once. Where such a month cannot be priced, parts cannot be
+    told from a second claim: its later claims are skipped with the reason. Rows of one amount are
+    a month claimed twice wherever they are. Period: the claim month."""
     identity = identity_links(t, policy)
     key = ["person_key", "claim_month", "_kind"]
     # nearly every person-month is claimed once: find the few repeated keys on three narrow
@@ -176,12 +183,24 @@ def same_month_claimed_twice(t: Tables, policy: Policy) -> pl.LazyFrame:
         .pipe(_standing, key)
         .filter(pl.len().over(key) > 1)
         .with_columns(pl.int_range(pl.len()).over(key).alias("_order"))
+        .join(unit_counties(t), on="unit_id", how="left")
+        .pipe(month_ceiling, t, policy)
+        .cache()  # the first claims and the later ones: one plan
+    )
+    # a month paid in parts (a 补发 beside a first payment) is claimed once: 月度 rows of one unit, of
+    # different amounts, that together come to no more than one month's most; unpriced, that cannot
+    # be told (two units paying one month are never parts)
+    monthly = (pl.col("_kind") == "月度/剩余期限") & (pl.col("claim_type") == "月度").all().over(key)
+    amounts_differ = (pl.col("amount").n_unique().over(key) > 1) & (pl.col("unit_id").n_unique().over(key) == 1)
+    within = pl.col("amount").fill_null(0).sum().over(key) <= pl.col("_ceiling") + tolerance(policy)
+    claims = claims.with_columns(
+        (monthly & amounts_differ & pl.col("_ceiling").is_not_null() & within).alias("_parts"),
+        (monthly & amounts_differ & pl.col("_ceiling").is_null()).alias("_unsure"),
     )
     original = claims.filter(pl.col("_order") == 0).select(*key, _claim_struct().alias("first_claim"))
-    return (
-        claims.filter(pl.col("_order") > 0)
+    findings = (
+        claims.filter((pl.col("_order") > 0) & ~pl.col("_parts") & ~pl.col("_unsure"))
         .join(original, on=key)
-        .join(unit_counties(t), on="unit_id", how="left")
         .select(
             pl.col("person_key").alias("person_id"),
             "unit_id",
@@ -200,6 +219,15 @@ def same_month_claimed_twice(t: Tables, policy: Policy) -> pl.LazyFrame:
             ).alias("evidence"),
         )
     )
+    unsure = claims.filter((pl.col("_order") > 0) & pl.col("_unsure")).select(
+        "claim_id", pl.col("person_key").alias("person_id"), "unit_id", pl.lit(PARTS_UNPRICED).alias("reason"))
+    return CheckResult(findings, unsure)
+
+
+#: why a month claimed on rows of different amounts is not judged where its subsidy cannot be priced
+PARTS_UNPRICED = ("该人员当月有多笔金额不同的月度申领，而当月补贴标准无法核算（政策参数或最低工资未设定）：无法区分分笔发放（补发）与重复申领，"
+                  "未判断 / the month is claimed on several 月度 rows of different amounts and its subsidy cannot be "
+                  "priced: a month paid in parts cannot be told from a month claimed twice; not judged")
 
 
 CHECKS: tuple[Check, ...] = (id_variant, same_month_claimed_twice)

@@ -201,6 +201,30 @@ def test_same_month_claimed_twice(description: str, register: list[dict], claims
     assert got == {(pid(p), c): a for (p, c), a in expected.items()}, description
 
 
+@pytest.mark.parametrize("units, amounts, found, skipped", [
+    pytest.param(UNITS, [1000.0, 480.0], {}, set(), id="parts at one unit within one month's subsidy: claimed once"),
+    pytest.param(UNITS, [1480.0, 1480.0], {"C2": 1480.0}, set(), id="look-alike: one amount twice: found"),
+    pytest.param(UNITS, [1480.0, 1000.0], {"C2": 1000.0}, set(), id="look-alike: parts above one month's most: found"),
+    pytest.param([unit("U1", county="620102"), unit("U2")], [1000.0, 480.0], {}, {"C2"},
+                 id="parts where the month cannot be priced (Gansu: no rate kind): not judged"),
+    pytest.param([unit("U1", county="620102"), unit("U2")], [740.0, 740.0], {"C2": 740.0}, set(),
+                 id="look-alike: one amount twice where the month cannot be priced: found"),
+])
+def test_a_month_paid_in_parts_is_claimed_once(units: list, amounts: list, found: dict, skipped: set) -> None:
+    """A month paid in parts at one unit (a 补发 beside the first payment) is not a month claimed
+    twice where the parts come to no more than one month's subsidy could be (the raised rate of
+    the unit's county and month); where the month cannot be priced, parts cannot be told from a
+    second claim, and the later one is skipped with the reason. One amount twice is a second claim
+    wherever it is."""
+    claims = [_m("C1", "U1", "P1", "2024-03", amounts[0], submitted="2024-04-05"),
+              _m("C2", "U1", "P1", "2024-03", amounts[1], submitted="2024-04-25")]
+    got, skips = run(duplicate_trainee.same_month_claimed_twice, tables(units=units, trainees=[trainee("P1")], claims=claims))
+    assert {r["claim_id"]: r["amount_at_risk"] for r in got.iter_rows(named=True)} == found
+    assert (set(skips["claim_id"]) if skips.height else set()) == skipped
+    if skipped:
+        assert skips["reason"][0] == duplicate_trainee.PARTS_UNPRICED
+
+
 def test_same_month_evidence_names_the_claim_that_stands() -> None:
     claims = [_m("C1", "U1", "P1", "2023-07", submitted="2023-08-05"), _m("C2", "U2", "P1", "2023-07", submitted="2023-08-20")]
     found, _ = run(duplicate_trainee.same_month_claimed_twice, tables(units=UNITS, trainees=[trainee("P1")], claims=claims))
