@@ -194,7 +194,8 @@ _THOUSANDS = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d*)(?:\.\d*)?$"
 
 
 def parse_money(expr: pl.Expr) -> pl.Expr:
-    """Yuan from ``1,500.00``, ``1500元``, ``¥1500``, ``￥1,500``: exact to the fen, half a fen up;
+    """Yuan from ``1,500.00``, ``1500元``, ``¥1500``, ``￥1,500``, ``(1,500.00)`` (negative, as an
+    accountant writes it): exact to the fen, half a fen up;
     null for more than 15 digits of yuan, and for an amount whose separators are ambiguous — a
     comma that does not group thousands before the point (``12,88``, ``1.288,00``: a decimal
     comma, or a typo) is not guessed at.
@@ -206,6 +207,8 @@ def parse_money(expr: pl.Expr) -> pl.Expr:
     """
     text = clean_text(to_ascii(expr))
     text = text.str.replace_all(r"[\s¥￥$]|元|人民币|RMB|CNY", "")
+    # an accountant's negative, (1,480.00) — a reversal (冲销) as a spreadsheet formats it
+    text = text.str.replace(r"^[(（]([^()（）]*)[)）]$", "-$1")
     text = pl.when(text.str.contains(_THOUSANDS)).then(text.str.replace_all(",", "", literal=True))
     ok = text.str.contains(r"^[+-]?(\d{1,15}(\.\d*)?|\.\d+)$")  # at most 15 digits of yuan
     body = pl.when(ok).then(text.str.strip_prefix("+").str.strip_prefix("-"))

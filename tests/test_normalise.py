@@ -95,6 +95,10 @@ MONEY = [
     ("a comma after the point", "1288.0,0", None),
     ("a group of two", "1,28,800", None),
     ("negative (a reversal)", "-1,500.00", -1500.0),
+    ("negative as an accountant writes it", "(1,500.00)", -1500.0),
+    ("negative in full-width parentheses", "（1500）", -1500.0),
+    ("parentheses around a negative: ambiguous", "(-1500)", None),
+    ("parentheses around words", "(一千五)", None),
     ("exact: the nearest double to 19.99", "19.99", 19.99),
     ("exact: the nearest double to 0.07", "0.07", 0.07),
 ]
