@@ -179,8 +179,8 @@ def view_payload(view: graph.GraphView, *, signals: frozenset[str] = frozenset()
         })
     # the overview names the nodes an investigator looks for first, whatever the zoom
     ranked = sorted((n for n in out_nodes if n["_rank"][0] < 9), key=lambda n: n["_rank"])
-    for n in ranked[:OVERVIEW_LABELS]:
-        n["overview"] = True
+    for i, n in enumerate(ranked[:OVERVIEW_LABELS]):
+        n["overview"], n["overview_rank"] = True, i
     for n in out_nodes:
         n.setdefault("overview", False)
         del n["_rank"]
