@@ -243,7 +243,15 @@ def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
     if missing:
         raise NotARunError(f"{run_dir / NORMALISED_DIR} lacks {', '.join(f'{m}.parquet' for m in missing)}: "
                            "is it the output directory of `audit run`?")
-    frames["claims"] = frames["claims"].filter(pl.col("submitted_date") <= month_end(audit_month))  # type: ignore[union-attr]
+    end = month_end(audit_month)
+    frames["claims"] = frames["claims"].filter(pl.col("submitted_date") <= end)  # type: ignore[union-attr]
+    # an agreement neither begun nor approved by the end of M is not yet recorded: a later month's
+    # (RULES.md §8: a run for M audits everything recorded up to the end of M)
+    agreements = frames["agreements"]
+    recorded = pl.col("start_date") <= end
+    if "approved_date" in agreements.collect_schema().names():  # type: ignore[union-attr]
+        recorded = recorded | (pl.col("approved_date") <= end).fill_null(False)
+    frames["agreements"] = agreements.filter(recorded.fill_null(True))  # type: ignore[union-attr]
     gone = {t: tuple(cols) for t, cols in (absent or {}).items() if cols}
     return Tables(audit_month=audit_month, si_as_of=si_as_of, absent=gone, empty=tuple(empty),
                   **frames)  # type: ignore[arg-type]

@@ -256,12 +256,16 @@ def shared_card_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
     """A bank or social-security card is one person's: when trainees at ``graph.shared_card_min_units``
     or more different units give the same card, or a trainee's card is a unit's basic account,
     the allowance of supplied identities is flowing to one pocket. Signal; every trainee sharing the
-    card is listed, at the unit and internship period of their agreements.
+    card is listed, at the unit and internship period of their agreements — for a unit's account,
+    every trainee placed by the end of the audit month (one not yet placed is no finding yet).
     """
     min_units = int(policy.detect("graph.shared_card_min_units"))
-    rings = _rings(t, policy, "card", 1).filter(
-        ((pl.col("n_persons") >= 2) & (pl.col("n_units") >= min_units)) | pl.col("account_of_units").is_not_null()
-    )
+    across = (pl.col("n_persons") >= 2) & (pl.col("n_units") >= min_units)
+    rings = _rings(t, policy, "card", 1).filter(across | pl.col("account_of_units").is_not_null())
+    # a card that is a unit's account says something of a trainee placed somewhere by the audit
+    # month's end (an agreement or a claim); of one not yet placed, nothing yet
+    evidence = pl.col("evidence")
+    across_found = (evidence.struct.field("trainees_sharing") >= 2) & (evidence.struct.field("units_count") >= min_units)
     return _person_findings(t, rings, [
         mask_card_expr(pl.col("key")).alias("card"),
         pl.col("n_persons").alias("trainees_sharing"),
@@ -270,7 +274,7 @@ def shared_card_ring(t: Tables, policy: Policy) -> pl.LazyFrame:
         pl.col("account_of_units").alias("card_is_account_of_units"),
         pl.col("claimed_yuan"),
         pl.lit(min_units).alias("graph_shared_card_min_units"),
-    ])
+    ]).filter(across_found | pl.col("unit_id").is_not_null())
 
 
 @rule(

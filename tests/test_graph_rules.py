@@ -52,6 +52,13 @@ CARD_CASES = [
         flagged={"P1"},
     ),
     dict(
+        why="look-alike: a card that is a unit's account, of a trainee not (yet) placed anywhere: nothing yet",
+        units=[unit("U1"), unit("U2", bank_account="6222-0202-0011-2233")],
+        trainees=[trainee("P1", bank_card=CARD), trainee("P2")],
+        placements=[("P2", "U1")],
+        flagged=set(),
+    ),
+    dict(
         why="look-alike: two trainees with one card at the SAME unit stay below the unit threshold",
         units=[unit("U1")],
         trainees=[trainee("P1", bank_card=CARD), trainee("P2", bank_card=CARD)],
