@@ -1036,3 +1036,28 @@ def test_versions_of_one_agreement_that_disagree_are_quarantined_at_no_time(tmp_
         (2, "A1", P1, U1, None), (3, "A1", P1, U1, None)]
     kept = sorted(loaded.tables["agreements"]["agreement_id"].to_list())
     assert kept == ["A2", "A3", "A3", "A4", "A4"]  # A2 once: its copy collapsed
+
+
+@pytest.mark.parametrize("register, named, read, noted", [
+    pytest.param(["A-001", "A-002"], ["A001", "A001", "A-002"], ["A-001", "A-001", "A-002"], True,
+                 id="the register punctuates, the claims do not: read as the register writes them"),
+    pytest.param(["A001", "A002"], ["A/001", "a-002", "A002"], ["A001", "A002", "A002"], True,
+                 id="the claims punctuate (a slash, a lower-case letter and a hyphen): read as the register"),
+    pytest.param(["A-001", "A-002"], ["A-001", "A-002", "A-002"], ["A-001", "A-002", "A-002"], False,
+                 id="look-alike: both write the numbers alike: nothing changed, nothing said"),
+    pytest.param(["A-1-2", "A-12", "A-002"], ["A12", "A-002", "A-003"], ["A12", "A-002", "A-003"], False,
+                 id="look-alike: A12 is the letters of two numbers (A-1-2, A-12), A-003 of none: left as written"),
+])
+def test_a_number_punctuated_otherwise_than_its_register_is_read_as_the_register(
+        tmp_path: Path, register: list, named: list, read: list, noted: bool) -> None:
+    """A claim names its agreement by a number that the agreements export punctuates otherwise
+    (XY-209347622 / XY209347622): read as the register writes it, where its letters and digits
+    name exactly one of the register's numbers and it matches none as written, with a note."""
+    people = [P1, P2, P3]
+    agreements = "agreement_id,person_id,unit_id,start_date,planned_end_date\n" + "".join(
+        f"{a},{people[i % 3]},{U1},2023-07-01,2023-12-31\n" for i, a in enumerate(register))
+    claims = "claim_id,unit_id,person_id,agreement_id,claim_month,claim_type,amount,submitted_date\n" + "".join(
+        f"C{i},{U1},{P1},{a},2023-0{7 + i},月度,1500,2023-0{7 + i}-25\n" for i, a in enumerate(named))
+    loaded = load_inputs(write_inputs(tmp_path / "in", agreements=agreements, claims=claims))
+    assert loaded.tables["claims"].sort("claim_id")["agreement_id"].cast(pl.String).to_list() == read
+    assert any("仅标点不同" in n for n in loaded.notes) == noted

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from audit import normalise as nz
+from audit.loader import references
 from audit.loader.discovery import InputError, digest_files, discover, table_named
 from audit.loader.headers import shown_name
 from audit.loader.normalised import (
@@ -212,6 +213,8 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str
     order = list(raw)  # the tables in the order found: the order of the counts and the quarantine
     # the unit register's 组织机构代码: a registry that writes a unit by its old code is read by them
     org_codes = _org_codes(raw.get("units"))
+    # a number one table gives another by (a claim's agreement), read as the register writes it
+    numbers = references.registers(raw)
     loaded: dict[str, NormalisedTable] = {}
     tables: dict[str, pl.DataFrame] = {}
     files = {t: [s.label for s in raw.get(t, [])] for t in paths}
@@ -224,7 +227,8 @@ def load_inputs(input_dir: Path, out_dir: Path | None = None, only: Iterable[str
             writing = None
             for table in work:
                 # the raw frames go with it; the register's own codes are read as written
-                normalised = normalise(SPECS[table], raw.pop(table), org_codes=None if table == "units" else org_codes)
+                normalised = normalise(SPECS[table], raw.pop(table), org_codes=None if table == "units" else org_codes,
+                                       registers=numbers.get(table))
                 if stage is None:
                     tables[table] = normalised.frame()
                 else:

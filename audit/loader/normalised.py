@@ -22,6 +22,7 @@ from audit.loader.columns import (
 from audit.loader.discovery import InputError
 from audit.loader.duplicates import RowHash, find_duplicates
 from audit.loader.readers import RawSource
+from audit.loader.references import Register, as_the_register_writes
 from audit.schema import ColumnSpec, Kind, TableSpec
 
 log = logging.getLogger("audit.loader")
@@ -109,7 +110,8 @@ def normalise_table(spec: TableSpec, sources: list[RawSource]) -> tuple[pl.DataF
     return table.frame(), table.quarantine, table.counts
 
 
-def normalise(spec: TableSpec, sources: list[RawSource], org_codes: pl.DataFrame | None = None) -> NormalisedTable:
+def normalise(spec: TableSpec, sources: list[RawSource], org_codes: pl.DataFrame | None = None,
+              registers: dict[str, Register] | None = None) -> NormalisedTable:
     """The table normalised from its raw sources (see :class:`NormalisedTable`); the sources'
     frames are consumed.
 
@@ -148,6 +150,9 @@ def normalise(spec: TableSpec, sources: list[RawSource], org_codes: pl.DataFrame
             del more
         else:
             value = _parse_column(c, col, row_hash)
+            if registers and c.name in registers:  # a number another table gives, as that table writes it
+                value, said = as_the_register_writes(value, registers[c.name], spec.name, c)
+                notes += said
             if c.month_precision:
                 value, derived[f"{c.name}_month_only"] = _to_the_month(c, col, value)
             factors = [src.scales.get(c.name, 1.0) for src in sources]
