@@ -33,10 +33,15 @@ class Register:
     by their letters and digits: built only when a referencing column needs it."""
 
     def __init__(self, spec: ColumnSpec, raw: list[pl.Series]) -> None:
-        self.spec, self._raw, self._keys = spec, raw, None
+        self.spec, self._raw = spec, raw
+        self._keys: pl.DataFrame | None = None
+        self._punctuated: bool | None = None
 
     def punctuated(self) -> bool:
-        return any(bool(col.cast(pl.String).str.contains(PUNCTUATION).any()) for col in self._raw)
+        """Whether the register writes any number with punctuation."""
+        if self._punctuated is None:
+            self._punctuated = any(bool(col.cast(pl.String).str.contains(PUNCTUATION).any()) for col in self._raw)
+        return self._punctuated
 
     def keys(self) -> pl.DataFrame:
         """``_key`` → ``_register``: each key that names one number of the register."""
@@ -45,7 +50,8 @@ class Register:
             numbers = pl.DataFrame({"_register": written}).drop_nulls().unique()
             self._keys = (numbers.with_columns(_letters_and_digits(pl.col("_register")).alias("_key"))
                           .filter(pl.len().over("_key") == 1))
-            self._raw = []
+            self.punctuated()
+            self._raw = []  # the raw column is not held longer than needed
         return self._keys
 
 
