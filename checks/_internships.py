@@ -30,6 +30,7 @@ import polars as pl
 from audit.policy import Policy
 from audit.schema import province_of
 from audit.tables import Tables, shared
+from checks._identity import with_aliases
 from checks._runs import new_run
 from checks._units import unit_counties
 
@@ -177,3 +178,24 @@ def unit_internships(t: Tables, policy: Policy) -> pl.LazyFrame:
         .join(unit_counties(t), on="unit_id", how="left")
         .with_columns(province_of(pl.col("county_code")).alias("province_code"))
     )
+
+
+def agreement_rows_lost(rows: pl.LazyFrame, key: list[str], t: Tables, policy: Policy, *,
+                        before: str | None = None) -> pl.LazyFrame:
+    """``key`` and ``_agreement_lost`` (true) of each of ``rows`` (with ``person_id`` and
+    ``unit_id``) whose person — under any of their IDs — has an agreement row at the unit, or of
+    no readable unit, that the loader could not read (``Tables.quarantine``: unreadable, ending
+    before it starts, one of several versions that disagree); with ``before`` (a date column of
+    ``rows``), only such a row dated before it or at no time. That row may be the agreement the
+    row is judged against: unreadable rows do not accuse (RULES.md §8). Few rows: the quarantine
+    is small."""
+    if t.quarantine is None:
+        return rows.select(key).head(0).with_columns(pl.lit(True).alias("_agreement_lost"))
+    lost = t.quarantine.filter((pl.col("table") == "agreements") & pl.col("person_id").is_not_null()).select(
+        pl.col("person_id").alias("_pid"), pl.col("unit_id").alias("_lost_unit"), pl.col("day").alias("_lost_day"))
+    matches = pl.col("_lost_unit").is_null() | (pl.col("_lost_unit") == pl.col("unit_id"))
+    if before is not None:
+        matches = matches & (pl.col("_lost_day").is_null() | (pl.col("_lost_day") < pl.col(before)))
+    columns = list(dict.fromkeys([*key, "person_id", "unit_id", *([before] if before else [])]))
+    return (with_aliases(rows.select(columns), t, policy, alias="_pid").join(lost, on="_pid").filter(matches)
+            .select(key).unique().with_columns(pl.lit(True).alias("_agreement_lost")))

@@ -38,7 +38,7 @@ from checks._identity import (
     with_aliases,
 )
 from checks._internships import INTERNSHIP_KEYS as KEYS
-from checks._internships import unit_internships
+from checks._internships import agreement_rows_lost, unit_internships
 from checks._joins import hash_key, hashed_join, hjoin, of_persons
 from checks._registries import TRAINEE_COVER, employer_paid, labour_contracts, not_trainee_cover
 from checks._units import unit_counties
@@ -346,7 +346,7 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
     the lookback is evidence (one signed before may have ended long before it), and an
     internship with nothing else against it is skipped with the reason. So is one whose person has
     an agreement row at the unit that could not be read, dated before the start or at no time
-    (:func:`_earlier_agreement_lost`): it may be an earlier internship there."""
+    (:func:`checks._internships.agreement_rows_lost`): it may be an earlier internship there."""
     lookback = int(policy.detect("ghost.own_employee_lookback_months"))
     spans = unit_internships(t, policy)
     insured = (
@@ -401,7 +401,9 @@ def own_employee(t: Tables, policy: Policy) -> CheckResult | pl.LazyFrame:
         .join(insured, on=KEYS, how="left")
         .join(contracted, on=KEYS, how="left")
     )
-    lost = _earlier_agreement_lost(found.select(KEYS), t, policy).cache()  # judged and skipped: once
+    # an agreement row of the person at the unit the loader could not read, begun before the start
+    # or placed at no time, may be an earlier internship there, in which the months before lie
+    lost = agreement_rows_lost(found, KEYS, t, policy, before="internship_start").drop("_agreement_lost").cache()
     found = found.join(lost, on=KEYS, how="anti")
     findings = cited(_finding(
         t, policy, with_claims(found, claims_of_internship(t, policy, found), KEYS),
@@ -419,23 +421,6 @@ EARLIER_AGREEMENT_LOST = ("该人员在该单位有见习协议行无法读取�
                           "见习开始前在该单位的参保或劳动合同可能即在其中，未判断是否本单位职工 / an agreement row of the person at "
                           "the unit could not be read (quarantined; e.g. it ends before it starts): it may be an earlier "
                           "internship there, in which the insurance or contract before this one's start lies: not judged")
-
-
-def _earlier_agreement_lost(internships: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
-    """The ``internships`` (:data:`KEYS`) whose person — under any of their IDs — has an agreement
-    row at the unit (or of no readable unit) that the loader could not read (``Tables.quarantine``:
-    unreadable, or ending before it starts), dated before the internship's start or at no time.
-    That row may be an earlier internship at the unit (its start keyed a year late, say), and what
-    the unit paid or signed before this internship's start may lie within it: the unit's own
-    employee is not read from it (unreadable rows do not accuse). Few rows: the quarantine is small."""
-    if t.quarantine is None:
-        return internships.head(0)
-    lost = t.quarantine.filter((pl.col("table") == "agreements") & pl.col("person_id").is_not_null()).select(
-        pl.col("person_id").alias("_pid"), pl.col("unit_id").alias("_lost_unit"), pl.col("day").alias("_lost_day"))
-    return (with_aliases(internships, t, policy, alias="_pid").join(lost, on="_pid")
-            .filter((pl.col("_lost_unit").is_null() | (pl.col("_lost_unit") == pl.col("unit_id")))
-                    & (pl.col("_lost_day").is_null() | (pl.col("_lost_day") < pl.col("internship_start"))))
-            .select(KEYS).unique())
 
 
 _ELIGIBILITY = (

@@ -47,7 +47,7 @@ from checks._identity import (
     under_every_id,
     with_aliases,
 )
-from checks._internships import chain_agreements
+from checks._internships import agreement_rows_lost, chain_agreements
 from checks._joins import hash_key, keys_with_more_rows_than, repeated_rows
 from checks._registries import employer_insurance, lost_registry_rows, renewed_contracts
 from checks._retention import (
@@ -289,7 +289,7 @@ def outside_agreement(t: Tables, policy: Policy) -> CheckResult:
         pl.col("_span_unreadable").fill_null(False))
     # an agreement row of the person at the unit that the loader could not read — the loader
     # quarantines one that ends before it starts — may be the agreement the month lies within
-    judged = judged.join(agreement_rows_lost(judged, t), on="claim_id", how="left").with_columns(
+    judged = judged.join(agreement_rows_lost(judged, ["claim_id"], t, policy), on="claim_id", how="left").with_columns(
         pl.col("_agreement_lost").fill_null(False)).cache()  # findings and skips
     unjudged = pl.col("_span_unreadable") | pl.col("_agreement_lost")
     found = judged.filter(~unjudged).select(
@@ -462,7 +462,7 @@ def difference_without_retention(t: Tables, policy: Policy) -> CheckResult:
         "qualifies", "undecided", "undecided_reason", "undecided_gap", "unverifiable", "real_rate_at_most",
         "year_basis", "year_basis_source", "denominator", "definition_supported",
     )
-    claims = _internship_lost(difference_claims(t, policy).join(years, on=["unit_id", "year"], how="left"), t)
+    claims = _internship_lost(difference_claims(t, policy).join(years, on=["unit_id", "year"], how="left"), t, policy)
     supported = pl.col("definition_supported").fill_null(True)
     # a 差额 that found no internship, of a person with an agreement row at the unit the loader could
     # not read: that row may be its internship, and the year it ended (the retention year) unknown
@@ -515,31 +515,17 @@ def names_unexported_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
     ).drop("_exported")
 
 
-def _internship_lost(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
+def _internship_lost(claims: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
     """``claims`` with ``_internship_lost``: the claim found no agreement (``ag_end`` null) and its
     person has an agreement row at the unit, or of no readable unit, that the loader could not
-    read (``Tables.quarantine``) — or the claim names an agreement the agreements export does not
+    read (:func:`checks._internships.agreement_rows_lost`) — or the claim names an agreement the agreements export does not
     hold (:func:`names_unexported_agreement`): its internship is outside the export."""
     claims = names_unexported_agreement(claims, t).with_columns(
         (pl.col("ag_end").is_null() & pl.col("_names_unexported")).alias("_before_agreements")).drop("_names_unexported")
-    flagged = agreement_rows_lost(claims.filter(pl.col("ag_end").is_null()), t)
+    flagged = agreement_rows_lost(claims.filter(pl.col("ag_end").is_null()), ["claim_id"], t, policy)
     return (claims.join(flagged, on="claim_id", how="left")
             .with_columns((pl.col("_agreement_lost").fill_null(False) | pl.col("_before_agreements")).alias("_internship_lost"))
             .drop("_before_agreements", "_agreement_lost"))
-
-
-def agreement_rows_lost(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
-    """claim_id and ``_agreement_lost`` (true) of each of ``claims`` whose person has an agreement
-    row at the claim's unit, or of no readable unit, that the loader could not read
-    (``Tables.quarantine``: unreadable, or ending before it starts): that row may be the
-    agreement the claim pays for. Few rows: the quarantine is small."""
-    if t.quarantine is None:
-        return pl.LazyFrame(schema={"claim_id": pl.String, "_agreement_lost": pl.Boolean})
-    lost = (t.quarantine.filter((pl.col("table") == "agreements") & pl.col("person_id").is_not_null())
-            .select("person_id", pl.col("unit_id").alias("_lost_unit")))
-    return (claims.select("claim_id", "person_id", "unit_id").join(lost, on="person_id")
-            .filter(pl.col("_lost_unit").is_null() | (pl.col("_lost_unit") == pl.col("unit_id")))
-            .select("claim_id", pl.lit(True).alias("_agreement_lost")).unique())
 
 
 @rule(

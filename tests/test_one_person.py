@@ -19,12 +19,15 @@ a case can write the 15-digit form, full-width digits, spaces or a tab, or a low
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 
+from audit.loader.normalised import QUARANTINED_ROWS_SCHEMA
 from audit.normalise import person_id_table
 from checks import data_quality as dq
 from checks import duplicate_trainee as dup
@@ -271,6 +274,29 @@ OWN_EMPLOYEE = [
 @pytest.mark.parametrize(("kw", "expected"), OWN_EMPLOYEE)
 def test_own_employee(kw: dict, expected: list) -> None:
     assert findings(g.own_employee, world(**kw)) == sorted(expected)
+
+
+@pytest.mark.parametrize(("register", "skipped"), [
+    pytest.param([REG_V, REG_T], True, id="the lost row under the corroborated typo T: V's, not judged"),
+    pytest.param([REG_V, T_ALONE], False, id="look-alike: under an uncorroborated T: another person's, judged"),
+])
+def test_an_agreement_row_lost_under_another_id_of_the_person(register: list, skipped: bool) -> None:
+    """An agreement row of the person at U1 that the loader could not read, recorded under another
+    ID of theirs, may be an earlier internship there (GHOST_TRAINEE.own_employee) or the agreement
+    a month lies within (RATE_MISAPPLIED.outside_agreement): not judged; under another person's ID
+    it changes nothing."""
+    lost = {"table": "agreements", "file": "agreements.csv", "line": 3, "unit_id": uscc("U1"), "person_id": T,
+            "county_code": None, "day": None, "paid_date": None, "agreement_id": "A0",
+            "reasons": "planned_end_date: 早于见习开始日期 / before its start_date"}
+    t = world(register=register, insurance=[(V, "U1", "2023-06")])
+    t = dataclasses.replace(t, quarantine=pl.DataFrame([lost], schema=QUARANTINED_ROWS_SCHEMA).lazy())
+    found, skips = run(g.own_employee, t)
+    assert (found.height == 0) == skipped and (skips.height > 0) == skipped
+    # a claim for April 2024, after A1 (to February): outside it, unless the lost row may hold it
+    late = dataclasses.replace(t, claims=t.claims.filter(pl.col("claim_id") == "M2024-02").with_columns(
+        pl.lit(dt.date(2024, 4, 1)).alias("claim_month"), pl.lit(dt.date(2024, 4, 28)).alias("submitted_date")))
+    found, skips = run(rm.outside_agreement, late)
+    assert (found.height == 0) == skipped and (skips.height > 0) == skipped
 
 
 # --------------------------------------------------------------------------------------------
