@@ -381,19 +381,23 @@ def claims_in_agreement(t: Tables, policy: Policy) -> pl.LazyFrame:
     return with_agreement(claims_base(t), t, policy).with_columns(key.alias("_ck")).drop("_county_no")
 
 
+def _priced(keys: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
+    """``keys`` (distinct ``county_code``, ``claim_month``, ``province_code``) with the minimum wage
+    and the parameters (:data:`CLAIM_PARAMS`) in force there and then."""
+    return attach_params(attach_min_wage(keys, t.county_tiers, t.min_wage, county="county_code", on="claim_month"),
+                         policy, on="claim_month")
+
+
 def month_ceiling(lf: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
     """``lf`` (a few rows with ``county_code`` and ``claim_month``) with ``_ceiling``: the most one
     month's subsidy could be there and then — the raised rate where it is set, else the standard
     (:func:`rate_exprs`) — null where the month cannot be priced (a parameter or the minimum wage
-    unset). Looked up on the distinct (county, month) pairs."""
-    if t.county_tiers is None or t.min_wage is None:
-        return lf.with_columns(pl.lit(None, pl.Float64).alias("_ceiling"))
+    unset). Looked up on the distinct (county, month) pairs, as :func:`claim_rate_keys` prices them."""
     keys = (lf.select("county_code", "claim_month").unique().drop_nulls()
             .with_columns(province_of(pl.col("county_code")).alias("province_code")))
-    priced = attach_params(attach_min_wage(keys, t.county_tiers, t.min_wage, county="county_code", on="claim_month"),
-                           policy, on="claim_month").with_columns(**rate_exprs())
     ceiling = pl.max_horizontal("expected_standard", "expected_raised").alias("_ceiling")
-    return lf.join(priced.select("county_code", "claim_month", ceiling), on=["county_code", "claim_month"], how="left")
+    priced = _priced(keys, t, policy).with_columns(**rate_exprs()).select("county_code", "claim_month", ceiling)
+    return lf.join(priced, on=["county_code", "claim_month"], how="left")
 
 
 @shared(tables=("county_tiers", "min_wage", "regions"), params=tuple(name for name, _ in CLAIM_PARAMS),
@@ -406,10 +410,7 @@ def claim_rate_keys(t: Tables, policy: Policy) -> pl.LazyFrame:
         claims_in_agreement(t, policy).select("_ck", "county_code", "claim_month").unique("_ck").drop_nulls("_ck")
         .with_columns(province_of(pl.col("county_code")).alias("province_code"))
     )
-    looked_up = attach_params(
-        attach_min_wage(keys, t.county_tiers, t.min_wage, county="county_code", on="claim_month"), policy,
-        on="claim_month",
-    ).join(place_names(t.regions), on="county_code", how="left")
+    looked_up = _priced(keys, t, policy).join(place_names(t.regions), on="county_code", how="left")
     return looked_up.with_columns(**rate_exprs()).drop("county_code", "claim_month", "province_code")
 
 
