@@ -416,7 +416,7 @@ def _version_reasons(spec: TableSpec, values: dict[str, pl.Series]) -> list[pl.D
     frame = pl.DataFrame([values[c] for c in key + dates]).with_row_index("_pos").filter(
         pl.col(key[0]).is_duplicated() & pl.all_horizontal(pl.col(c).is_not_null() for c in key))  # few rows
     versions = pl.struct(dates).n_unique().over(key)
-    bad = frame.filter((pl.len().over(key) > 1) & (versions > 1)).with_columns(versions.alias("_n"))
+    bad = frame.filter(versions > 1).with_columns(versions.alias("_n"))  # two versions: two rows at least
     if not bad.height:
         return []
     shown = [pl.coalesce(pl.col(c).cast(pl.String), pl.lit("空")) for c in dates]

@@ -82,13 +82,12 @@ def as_the_register_writes(value: pl.Series, register: Register, table: str,
     codes, distinct = nz.encode(text)
     numbers = pl.DataFrame({"_value": distinct}).with_row_index("_code")
     known = register.keys()
-    read = (numbers.join(known.select(pl.col("_register").alias("_value"), pl.lit(True).alias("_as_written")),
-                         on="_value", how="left")
-            .with_columns(_letters_and_digits(pl.col("_value")).alias("_key"))
+    as_written = pl.col("_value").is_in(known["_register"].implode())
+    read = (numbers.with_columns(_letters_and_digits(pl.col("_value")).alias("_key"))
             .join(known, on="_key", how="left")
-            .with_columns(pl.when(pl.col("_as_written").is_null() & pl.col("_register").is_not_null())
+            .with_columns(pl.when(~as_written & pl.col("_register").is_not_null())
                           .then(pl.col("_register")).otherwise(pl.col("_value")).alias("_read"))
-            .sort("_code"))
+            .sort("_code"))  # a row per code, in code order: gathered by the codes below
     changed = read.filter(pl.col("_read") != pl.col("_value"))
     if not changed.height:
         return value, []
