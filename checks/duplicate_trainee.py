@@ -162,9 +162,9 @@ def same_month_claimed_twice(t: Tables, policy: Policy) -> CheckResult:
     claims nothing either (a claim reversed and claimed again is claimed once). Of the claims that
     stand, the earliest-submitted one is the month's; each later one is a finding putting its
     whole amount (+ insurance) at risk — except where the month's 月度 claims are one unit's, of
-    different amounts, and together come to no more than one month's subsidy could be there and then (the
-    raised rate, :func:`month_ceiling`, within money.tolerance_yuan): a month paid in parts (a 补发
-    beside a first payment) is claimed once. Where such a month cannot be priced, parts cannot be
+    different amounts, and together come to no more than one month's subsidy could be there and
+    then (the raised rate, :func:`month_ceiling`, within money.tolerance_yuan): a month paid in
+    parts (a 补发 beside a first payment) is claimed once. Where such a month cannot be priced, parts cannot be
     told from a second claim: its later claims are skipped with the reason. Rows of one amount are
     a month claimed twice wherever they are. Period: the claim month."""
     identity = identity_links(t, policy)

@@ -127,8 +127,9 @@ def deregistered_while_claiming(t: Tables, policy: Policy) -> pl.LazyFrame:
     (RULES.md §8) — so it is judged on the day it was claimed: a 差额 submitted on or after the
     status date, whichever month dates it. A status without a date cannot be placed in time and
     is left to deregistered_still_listed. Where the registry also says the unit exists (存续/在业)
-    on or after the deregistration's date, which holds is unknown: skipped with both rows. Period: from the status date to the last such claim
-    month (a 差额's, the month it was submitted). Money at risk: those claims."""
+    on or after the deregistration's date, which holds is unknown: skipped with both rows.
+    Period: from the status date to the last such claim month (a 差额's, the month it was
+    submitted). Money at risk: those claims."""
     keys = ["unit_id"]
     judged_on = pl.when(pl.col("claim_type") == "差额").then(pl.col("submitted_date")).otherwise(pl.col("claim_month"))
     matched = (
