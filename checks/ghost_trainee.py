@@ -672,6 +672,43 @@ LEDGER_ROW_LOST = ("基本生活费发放明细中有该见习人员（或该单
 GAP_LEDGER_ROW_LOST = "发放明细有记录无法读取"
 
 
+#: why a month without a payment is not judged where a later payment may have paid it in arrears
+PAID_IN_ARREARS = ("当月无发放记录，但其后 {} 向见习人员本人账户发放 {} 元，足以覆盖此前未发放的 {} 个月及当月（补发），可能包含本月，"
+                   "未判断 / no payment for this month, but {} paid {} yuan to the trainee's own account, enough for "
+                   "the {} unpaid months before it and its own (arrears): it may include this month; not judged")
+GAP_PAID_IN_ARREARS = "其后发放可能为补发"
+
+
+def _paid_in_arrears(t: Tables, claims: pl.LazyFrame, paid: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
+    """The claims (of the few left unpaid) that the trainee's next paid month at the unit may have
+    paid in arrears: that month's payments to the trainee's card come to at least one month's
+    allowance for it and for each unpaid claimed month since the month paid before (one, two …
+    months and its own). One month's allowance is read as the least of the median month the
+    ledger pays the trainee at the unit and the agreements' 月基本生活费 (where exported): a month
+    paid twice over is two months, a month's ordinary pay after an unpaid one is not."""
+    months = paid.group_by(*keys, "claim_month").agg(pl.col("amount").sum().alias("_next_amount"))
+    monthly = months.group_by(keys).agg(pl.col("_next_amount").median().alias("_month_pay"))
+    if t.exported("agreements", "allowance_monthly"):
+        agreed = t.agreements.join(claims.select(keys).unique(), on=keys, how="semi").filter(
+            pl.col("allowance_monthly") > 0).group_by(keys).agg(pl.col("allowance_monthly").min().alias("_agreed"))
+        monthly = monthly.join(agreed, on=keys, how="left").with_columns(
+            pl.min_horizontal("_month_pay", "_agreed").alias("_month_pay")).drop("_agreed")
+    later = months.rename({"claim_month": "_next"}).sort("_next")
+    behind = (
+        # both sides sorted by month overall, so within each (person, unit)
+        claims.select("claim_id", *keys, "claim_month").sort("claim_month")
+        .join_asof(later.with_columns(pl.col("_next").alias("_at")), left_on="claim_month", right_on="_at",
+                   by=keys, strategy="forward", allow_exact_matches=False, check_sortedness=False)
+        .drop_nulls("_next")
+    )
+    return (
+        behind.with_columns(pl.col("claim_month").n_unique().over(*keys, "_next").alias("_months"))
+        .join(monthly, on=keys)
+        .filter(pl.col("_next_amount") >= (pl.col("_months") + 1) * pl.col("_month_pay") - 0.005)
+        .with_columns(pl.col("_next").dt.strftime("%Y-%m"), pl.col("_next_amount").round(2))
+    )
+
+
 def _ledger_rows_lost(t: Tables, policy: Policy, claims: pl.LazyFrame) -> pl.LazyFrame | None:
     """The claim_id of each claim (of the few left unpaid) that a ledger row the loader could not
     read (``Tables.quarantine``) may have paid: a row of the claim's person under any of its IDs
@@ -744,8 +781,10 @@ def allowance_not_paid(t: Tables, policy: Policy) -> CheckResult:
     (:data:`checks._identity.UNRESOLVED_ID`): the ledger may pay the person under the valid ID;
     where the ledger writes it, a payment to the card of a registration of the same name is to
     the trainee (the register lacked only the corroboration the ledger gives). A claim a ledger
-    row the loader could not read may have paid is skipped (:data:`LEDGER_ROW_LOST`). Period: the
-    claimed months. Money at risk: those claims. One finding per person and unit."""
+    row the loader could not read may have paid is skipped (:data:`LEDGER_ROW_LOST`), and so is
+    one that the trainee's next paid month at the unit may have paid in arrears (补发: at least a
+    month's allowance for it and for each unpaid month before it, :func:`_paid_in_arrears`).
+    Period: the claimed months. Money at risk: those claims. One finding per person and unit."""
     assert t.allowance_payments is not None
     keys = ["person_id", "unit_id"]
     month_keys = [*keys, "claim_month"]
@@ -814,6 +853,14 @@ def allowance_not_paid(t: Tables, policy: Policy) -> CheckResult:
         .otherwise(pl.lit(GAP_LEDGER_ROW_LOST)).alias("gap"),
     )
     matched = unpaid_claims.filter(in_ledger & ~unresolved & ~lost).drop("_in_ledger", "_unresolved", "_lost")
+    # a later payment to the trainee's card large enough for the months before it that it follows
+    # unpaid may be those months paid in arrears (补发) with its own: not judged
+    arrears = _paid_in_arrears(t, matched, payments.filter((pl.col("amount") > 0) & to_card), keys).cache()
+    unjudged = pl.concat([unjudged, arrears.select(
+        "claim_id", "person_id", "unit_id",
+        pl.format(PAID_IN_ARREARS, "_next", "_next_amount", "_months", "_next", "_next_amount", "_months").alias("reason"),
+        pl.lit(GAP_PAID_IN_ARREARS).alias("gap"))])
+    matched = matched.join(arrears.select("claim_id"), on="claim_id", how="anti")
     unpaid = matched.select(month_keys).unique()
     seen = (
         payments.join(unpaid, on=month_keys)

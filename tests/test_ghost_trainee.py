@@ -619,6 +619,57 @@ def test_a_ledger_row_that_could_not_be_read_does_not_accuse(lost: tuple, judged
     assert (skipped.filter(pl.col("reason") == g.LEDGER_ROW_LOST).height if skipped.height else 0) == (0 if judged else 1)
 
 
+def _bimonthly(allowance_monthly: float | None) -> Any:
+    """The ledger pays every other month, two months' allowance at a time (Oct, Dec, Feb: 3000);
+    the agreement's 月基本生活费 is ``allowance_monthly`` (None: not recorded)."""
+    t = world(allowance=[{"month": m, "amount": 3000.0, "account": CARD} for m in ("2023-10", "2023-12", "2024-02")])
+    return dataclasses.replace(t, agreements=t.agreements.with_columns(
+        pl.lit(allowance_monthly, pl.Float64).alias("allowance_monthly")))
+
+
+@pytest.mark.parametrize("ledger, found_claims, skipped_claims", [
+    # October's allowance paid with November's (3000 in November): arrears, not a withheld month
+    (paid("2023-10", **{"2023_11": {"amount": 3000.0}}), [], ["M2023-10"]),
+    # October and November paid with December (three months' worth)
+    (paid("2023-10", "2023-11", **{"2023_12": {"amount": 4500.0}}), [], ["M2023-10", "M2023-11"]),
+    # look-alike: November's row is one month's pay — October was not paid
+    (paid("2023-10"), ["M2023-10"], []),
+    # look-alike: December's double row is not enough for the two months before it and its own
+    (paid("2023-10", "2023-11", **{"2023_12": {"amount": 3000.0}}), ["M2023-10", "M2023-11"], []),
+    # look-alike: the larger row is paid to another account
+    (paid("2023-10", **{"2023_11": {"amount": 3000.0, "account": "6222999988887777"}}), ["M2023-10", "M2023-11"], []),
+    # look-alike: the larger row came before the unpaid month (an advance is not read)
+    (paid("2023-11", **{"2023_10": {"amount": 3000.0}}), ["M2023-11"], []),
+], ids=["october-with-november", "two-months-with-december", "ordinary-next-month", "not-enough-for-two",
+        "larger-row-to-another-account", "larger-row-before"])
+def test_a_month_paid_in_arrears_is_skipped(ledger: list, found_claims: list, skipped_claims: list) -> None:
+    """A month with no payment, followed at the unit by a payment to the trainee's card worth that
+    month's allowance and the unpaid months' before it (补发), may have been paid then: skipped with
+    the later month and amount. One month's pay after an unpaid month is still a month unpaid."""
+    found, skipped = run(g.allowance_not_paid, world(allowance=ledger))
+    assert _claim_ids(found) == found_claims
+    arrears = skipped.filter(pl.col("gap") == g.GAP_PAID_IN_ARREARS) if skipped.height else skipped
+    assert (sorted(arrears["claim_id"]) if arrears.height else []) == skipped_claims
+    for reason in (arrears["reason"].to_list() if arrears.height else []):
+        assert ("2023-11 paid 3000.0 yuan" in reason) or ("2023-12 paid 4500.0 yuan" in reason), reason
+
+
+@pytest.mark.parametrize("allowance_monthly, found_claims", [
+    (1500.0, []),  # two months of the agreed 1500 in each row: November and January paid with the next
+    (None, ["M2023-11", "M2024-01"]),  # nothing says a row is two months: the months are unpaid
+    (3000.0, ["M2023-11", "M2024-01"]),  # the agreed allowance is 3000: each row is one month
+])
+def test_a_ledger_paying_every_other_month_reads_the_agreed_allowance(allowance_monthly: float | None,
+                                                                      found_claims: list) -> None:
+    found, skipped = run(g.allowance_not_paid, _bimonthly(allowance_monthly))
+    assert _claim_ids(found) == found_claims
+    assert (sorted(skipped["claim_id"]) if skipped.height else []) == (["M2023-11", "M2024-01"] if not found_claims else [])
+
+
+def _claim_ids(found: pl.DataFrame) -> list[str]:
+    return sorted(c["claim_id"] for row in found["_claims"].to_list() for c in (row or [])) if found.height else []
+
+
 def test_allowance_evidence_masks_the_account() -> None:
     found, _ = run(g.allowance_not_paid, world(allowance=paid(**{"2023_10": {"account": "6222999988887777"}})))
     assert "6222999988887777" not in found["evidence"][0]
