@@ -177,6 +177,19 @@ def parse_date(expr: pl.Expr) -> pl.Expr:
     )
 
 
+#: the years a year written alone is read as (a graduating class, a registration's year)
+YEAR_ALONE_MIN, YEAR_ALONE_MAX = 1950, 2100
+
+
+def parse_year(expr: pl.Expr) -> pl.Expr:
+    """The first day of the year from a year written alone — ``2023``, ``2023年``, ``2023届`` (the
+    class of 2023) — as registers record 毕业时间; null for anything else, and for a number outside
+    :data:`YEAR_ALONE_MIN` … :data:`YEAR_ALONE_MAX` (four digits that are no year)."""
+    text = _date_text(expr)
+    year = pl.when(text.str.contains(r"^\d{4}届?$")).then(text.str.slice(0, 4)).cast(pl.Int32, strict=False)
+    return pl.when(year.is_between(YEAR_ALONE_MIN, YEAR_ALONE_MAX)).then(pl.date(year, 1, 1))
+
+
 def parse_month(expr: pl.Expr) -> pl.Expr:
     """The first day of the month from ``2023-07``, ``202307``, ``2023年7月``, a full date or a serial."""
     text = _date_text(expr)

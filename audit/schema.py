@@ -99,8 +99,9 @@ class ColumnSpec:
     # (``Tables.absent``, the rules' readings of a missing column), with a note
     blank_is_unexported: bool = False
     # DATE only: a registry that records the date to the month (毕业时间 2023-06, 2023年6月) is
-    # read as the month's first day, the derived ``<name>_month_only`` true on that row: a rule
-    # whose accusation would rest on the day within the month reads the month's last day there
+    # read as the month's first day, the derived ``<name>_month_only`` true on that row, and one
+    # that records the year alone (2023, 2023届) as the year's first day, ``<name>_year_only`` true:
+    # a rule whose accusation would rest on the day reads the month's (the year's) last day there
     month_precision: bool = False
     # STR only: a number one registry gives and another refers to (协议编号, 岗位编号): compared as
     # the same code whatever the spelling — full-width characters as ASCII, no spaces, upper case
@@ -580,7 +581,7 @@ def normalised_columns(spec: TableSpec) -> tuple[str, ...]:
 def _derived_columns(spec: TableSpec) -> list[str]:
     """The columns the loader derives from a table's columns: each person ID's ``_raw`` and
     ``_status``, each credit code's ``_status``, each column read through spellings' ``_raw``,
-    each date recorded to the month's ``_month_only``."""
+    each date recorded to the month's ``_month_only`` and to the year's ``_year_only``."""
     out = []
     for c in spec.columns:
         if c.kind is Kind.PERSON_ID:
@@ -590,7 +591,7 @@ def _derived_columns(spec: TableSpec) -> list[str]:
         if c.spellings is not None and c.keeps_raw:
             out.append(f"{c.name}_raw")
         if c.month_precision:
-            out.append(f"{c.name}_month_only")
+            out += [f"{c.name}_month_only", f"{c.name}_year_only"]
     return out
 
 

@@ -108,3 +108,15 @@ def lost_registry_rows(t: Tables, by_id: pl.LazyFrame, key: str, *, insurance: p
         by_id.join(lost, on="_pid").filter(of_unit & (lost_insurance | lost_contract))
         .group_by(key).agg(lost_insurance.any().alias("_lost_insurance"), lost_contract.any().alias("_lost_contract"))
     )
+
+
+def graduation_latest(names: list[str]) -> pl.Expr:
+    """``graduation_latest``: the graduation date, or the last day of its month (of its year) where
+    the register recorded only the month (the year: 2023届) — ``graduation_date`` holds the first
+    day — the day a rule reads when the accusation would rest on leaving school too early for the
+    years allowed. ``names``: the frame's columns (a table made before a flag existed lacks it)."""
+    def flag(name: str) -> pl.Expr:
+        return pl.col(name).fill_null(False) if name in names else pl.lit(False)
+    return (pl.when(flag("graduation_date_year_only")).then(pl.date(pl.col("graduation_date").dt.year(), 12, 31))
+            .when(flag("graduation_date_month_only")).then(pl.col("graduation_date").dt.month_end())
+            .otherwise(pl.col("graduation_date")).alias("graduation_latest"))

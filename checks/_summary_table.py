@@ -62,6 +62,7 @@ from audit.schema import province_of
 from audit.summary_form import INDICATOR_NAMES, INDICATORS, NO_SOURCE  # noqa: F401
 from audit.tables import shared
 from checks import _joins
+from checks._registries import graduation_latest
 from checks._units import latest_units
 
 if TYPE_CHECKING:
@@ -211,23 +212,27 @@ def _agreements(t: Tables) -> pl.LazyFrame:
 def _with_graduate(agreements: pl.LazyFrame, t: Tables, policy: Policy) -> pl.LazyFrame:
     """Add ``is_graduate``: a 高校 graduate within the province's years of leaving at the start
     (null where the province leaves the years unset)."""
-    trainees = t.trainees.select("person_id", "education", "graduation_date").unique("person_id")
+    names = t.trainees.collect_schema().names()
+    trainees = t.trainees.select("person_id", "education", "graduation_date", graduation_latest(names)).unique("person_id")
     agreements = (
         agreements.join(trainees, on="person_id", how="left")
         .with_columns(province_of(pl.col("county_code")).alias("province_code"))
         .join(_grad_years(t, policy), on=["province_code", "start_date"], how="left")
     )
-    limit = pl.col("graduation_date").dt.offset_by(
-        pl.concat_str([pl.col("_grad_years").cast(pl.String), pl.lit("y")]))
+
+    def graduate(left: str) -> pl.Expr:
+        limit = pl.col(left).dt.offset_by(pl.concat_str([pl.col("_grad_years").cast(pl.String), pl.lit("y")]))
+        return (pl.col("education").is_in(HIGHER_EDUCATION).fill_null(False)
+                & (pl.col(left) <= pl.col("start_date")).fill_null(False)
+                & (pl.col("start_date") <= limit).fill_null(False))
+    # a graduation recorded to the month or the year (its first day, its last) that counts the
+    # person one way on one day and the other on another leaves the count unknown
     is_graduate = (
         pl.when(pl.col("_grad_years").is_null()).then(None)
-        .otherwise(
-            pl.col("education").is_in(HIGHER_EDUCATION).fill_null(False)
-            & (pl.col("graduation_date") <= pl.col("start_date")).fill_null(False)
-            & (pl.col("start_date") <= limit).fill_null(False)
-        )
+        .when(graduate("graduation_date") != graduate("graduation_latest")).then(None)
+        .otherwise(graduate("graduation_date"))
     )
-    return agreements.with_columns(is_graduate.alias("is_graduate"))
+    return agreements.with_columns(is_graduate.alias("is_graduate")).drop("graduation_latest")
 
 
 def _distinct(where: pl.Expr) -> pl.Expr:

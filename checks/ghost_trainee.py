@@ -40,7 +40,7 @@ from checks._identity import (
 from checks._internships import INTERNSHIP_KEYS as KEYS
 from checks._internships import agreement_rows_lost, unit_internships
 from checks._joins import hash_key, hashed_join, hjoin, of_persons
-from checks._registries import TRAINEE_COVER, employer_paid, labour_contracts, not_trainee_cover
+from checks._registries import TRAINEE_COVER, employer_paid, graduation_latest, labour_contracts, not_trainee_cover
 from checks._units import unit_counties
 
 # ------------------------------------------------------------------ this family's building blocks --
@@ -447,18 +447,12 @@ def _first_trainee_rows(t: Tables) -> pl.LazyFrame:
 
 
 def _trainee_rows(t: Tables) -> pl.LazyFrame:
-    """The register's row of each person, with ``graduation_latest``: the graduation date, or the
-    last day of its month where the register recorded only the month (``graduation_date`` holds
-    its first day) — the day a rule reads when the accusation would rest on leaving school too
-    early for the years allowed."""
+    """The register's row of each person, with :func:`graduation_latest`."""
     rows = _first_trainee_rows(t)
-    month_only = (pl.col("graduation_date_month_only").fill_null(False)
-                  if "graduation_date_month_only" in rows.collect_schema().names() else pl.lit(False))
     return rows.select(
         "person_id", "education", "graduation_date", "unemployment_reg_date", "birth_date",
         pl.col("_file").alias("trainee_file"), pl.col("_line").alias("trainee_line"),
-        pl.when(month_only).then(pl.col("graduation_date").dt.month_end()).otherwise(pl.col("graduation_date"))
-        .alias("graduation_latest"),
+        graduation_latest(rows.collect_schema().names()),
     )
 
 

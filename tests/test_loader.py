@@ -29,6 +29,7 @@ def uscc(first17: str) -> str:
 
 U1, U2 = uscc("91430102MA4L00001"), uscc("91430102MA4L00002")
 P1, P2, P3 = pid("43010219990101001"), pid("43010219980202002"), pid("36010220000303003")
+P4, P5 = pid("36010220010404004"), pid("36010220020505005")
 
 MINIMAL: dict[str, str] = {
     "units": f"unit_id,unit_name,county_code,approved_date\n{U1},甲公司,430102,2023-01-05\n{U2},乙公司,430102,2023-02-01\n",
@@ -320,16 +321,20 @@ def test_insurance_written_by_organisation_code_names_the_unit(tmp_path: Path) -
 def test_dates_a_register_records_to_the_month(tmp_path: Path) -> None:
     """毕业时间 2023-06, 2023年6月, 失业登记 2023.08: registers record them to the month. Read as the
     month's first day, ``_month_only`` saying so (a rule reads the last day where the day would
-    accuse); a full date stays itself; a year alone (2023, 2023届) is still unreadable."""
+    accuse); a full date stays itself; a year alone (2023届, 2023年, 2023: a graduating class) reads
+    as the year's first day, ``_year_only`` saying so; four digits that are no year stay unreadable."""
     tr = (f"身份证号,姓名,学历,毕业离校日期,失业登记日期\n{P1},张三,本科,2023-06,2023.08\n"
-          f"{P2},李四,专科,2023年6月,2023-09-05\n{P3},王五,本科,2023届,\n")
+          f"{P2},李四,专科,2023年6月,2023-09-05\n{P3},王五,本科,2023届,\n{P4},赵六,本科,２０２２年,2024\n"
+          f"{P5},钱七,本科,1234,\n")
     loaded = load_inputs(write_inputs(tmp_path, trainees=tr))
     rows = loaded.tables["trainees"].sort("person_id").select(
-        "person_id", "graduation_date", "graduation_date_month_only", "unemployment_reg_date",
-        "unemployment_reg_date_month_only").rows()
-    assert sorted(rows) == sorted([(P1, dt.date(2023, 6, 1), True, dt.date(2023, 8, 1), True),
-                                   (P2, dt.date(2023, 6, 1), True, dt.date(2023, 9, 5), False)])
-    assert loaded.quarantine.select("line", "column", "value").rows() == [(4, "graduation_date", "2023届")]
+        "person_id", "graduation_date", "graduation_date_month_only", "graduation_date_year_only",
+        "unemployment_reg_date", "unemployment_reg_date_month_only", "unemployment_reg_date_year_only").rows()
+    assert sorted(rows) == sorted([(P1, dt.date(2023, 6, 1), True, False, dt.date(2023, 8, 1), True, False),
+                                   (P2, dt.date(2023, 6, 1), True, False, dt.date(2023, 9, 5), False, False),
+                                   (P3, dt.date(2023, 1, 1), False, True, None, False, False),
+                                   (P4, dt.date(2022, 1, 1), False, True, dt.date(2024, 1, 1), False, True)])
+    assert loaded.quarantine.select("line", "column", "value").rows() == [(6, "graduation_date", "1234")]
 
 
 def test_an_agreement_number_is_one_code_however_a_registry_spells_it(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ report), and the rules expected to fire. The micro-data world below gives, for c
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 
 import polars as pl
@@ -16,7 +17,7 @@ import pytest
 
 import checks.report_inconsistent as ri
 from checks._summary_table import indicators
-from tests.helpers import agreement, claim, policy, run, tables, trainee, unit, uscc
+from tests.helpers import agreement, claim, pid, policy, run, tables, trainee, unit, uscc
 
 ALL_RULES = ri.CHECKS
 RELATIONS = [c for c in ri.CHECKS if c is not ri.differs_from_micro_data]
@@ -195,6 +196,26 @@ def test_recomputed_indicators() -> None:
     assert row["i14"] == pytest.approx(0.148)
     other = table.filter(table["county_code"] == "360121").row(0, named=True)
     assert other["i1"] == 0  # U3 exited on 2024-05-31
+
+
+@pytest.mark.parametrize("graduation, i7", [
+    ("2023-01-01", 1),  # 2023届: any day of 2023 is before the start and within two years of it
+    ("2024-01-01", None),  # 2024届: before the start (2024-06-05) or after it: the count is unknown
+    ("2022-01-01", None),  # 2022届: more than two years before the start, or less
+    ("2021-01-01", 0),  # 2021届: more than two years before, whatever the day
+])
+def test_a_graduation_recorded_to_the_year_counts_where_every_day_of_it_agrees(graduation: str, i7: int | None) -> None:
+    """P1 (arrived 2024-06-05) with 毕业时间 recorded to the year: indicator 7 counts the person only
+    where the year's first and last day agree; otherwise the county-month's indicator 7 is unknown
+    (not compared), never a guess."""
+    t = world()
+    year_only = t.trainees.with_columns(
+        pl.when(pl.col("person_id") == pid("P1")).then(pl.lit(graduation).str.to_date()).otherwise(pl.col("graduation_date"))
+        .alias("graduation_date"),
+        (pl.col("person_id") == pid("P1")).alias("graduation_date_year_only"))
+    table = indicators(dataclasses.replace(t, trainees=year_only), policy()).collect()
+    row = table.filter((table["county_code"] == "360102") & (table["month"] == dt.date(2024, 6, 1))).row(0, named=True)
+    assert row["i7"] == i7
 
 
 def test_a_unit_listed_twice_is_one_unit_from_its_first_admission() -> None:

@@ -154,7 +154,7 @@ def normalise(spec: TableSpec, sources: list[RawSource], org_codes: pl.DataFrame
                 value, said = as_the_register_writes(value, registers[c.name], spec.name, c)
                 notes += said
             if c.month_precision:
-                value, derived[f"{c.name}_month_only"] = _to_the_month(c, col, value)
+                value, derived[f"{c.name}_month_only"], derived[f"{c.name}_year_only"] = _to_the_month(c, col, value)
             factors = [src.scales.get(c.name, 1.0) for src in sources]
             if any(f != 1.0 for f in factors):
                 value = _in_yuan(col, value, pl.Series(factors, dtype=pl.Float64).gather(columns["_src"]))
@@ -244,20 +244,30 @@ def _all_blank(col: pl.Series) -> bool:
 NOTE_VALUES = 5
 
 
-def _to_the_month(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> tuple[pl.Series, pl.Series]:
-    """A date column that may be recorded to the month (:attr:`ColumnSpec.month_precision`): the
-    cells that read as no day but as a month (``2023-06``, ``2023年6月``) read as its first day, and
-    whether each row's value was such a month (false where a day was given or nothing was)."""
+def _to_the_month(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> tuple[pl.Series, pl.Series, pl.Series]:
+    """A date column that may be recorded to the month or the year (:attr:`ColumnSpec.month_precision`):
+    the cells that read as no day but as a month (``2023-06``, ``2023年6月``) read as its first day,
+    those that read as a year alone (``2023``, ``2023年``, ``2023届``) as the year's first day; and
+    whether each row's value was such a month, or such a year (false where a day was given or
+    nothing was)."""
+    none = pl.repeat(False, value.len(), eager=True)
     if value.dtype != pl.Date or raw.dtype == pl.Date or not value.null_count():
-        return value, pl.repeat(False, value.len(), eager=True)
+        return value, none, none
     month = _parse_column(dataclasses.replace(c, kind=Kind.MONTH, month_precision=False), raw, RowHash())
     month_only = value.is_null() & month.is_not_null()
     if month_only.any():  # a day a system writes for none (1900-01-01) is no month either
         rows = month_only.arg_true()
         month = month.scatter(rows.filter(_blank(raw.gather(rows), c)), None)
         month_only = value.is_null() & month.is_not_null()
-    return value.fill_null(month), month_only
-
+    value = value.fill_null(month)
+    year_only = none
+    if value.null_count() and value.null_count() < value.len():
+        rows = value.is_null().arg_true()
+        years = raw.gather(rows).cast(pl.String).to_frame("x").select(nz.parse_year(pl.col("x")).alias("x"))["x"]
+        if years.is_not_null().any():
+            value = value.scatter(rows, years)
+            year_only = none.scatter(rows, years.is_not_null())
+    return value, month_only, year_only
 
 def _unknown_note(spec: TableSpec, c: ColumnSpec, unknown: pl.DataFrame) -> list[str]:
     """The note for an ``unknown_blank`` column's values not among its spellings: the rows are
