@@ -218,7 +218,8 @@ def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
                 empty: Iterable[str] = ()) -> Tables:
     """A run directory's tables, lazily: the normalised inputs (only those in ``present`` when
     given: the tables the run loaded), the reference tables from the run's snapshot, and the
-    claims restricted to those submitted by the end of the audit month (RULES.md §8); ``absent``:
+    claims restricted to those submitted by the end of the audit month (RULES.md §8) that ask for
+    any money; ``absent``:
     the contract's columns the inputs lacked, per table (``Tables.absent``); ``empty``: the tables
     read as not exported for want of a readable row (``Tables.empty``: not in ``present``)."""
     run_dir = Path(run_dir)
@@ -244,7 +245,10 @@ def scan_tables(run_dir: Path, audit_month: dt.date, si_as_of: dt.date,
         raise NotARunError(f"{run_dir / NORMALISED_DIR} lacks {', '.join(f'{m}.parquet' for m in missing)}: "
                            "is it the output directory of `audit run`?")
     end = month_end(audit_month)
-    frames["claims"] = frames["claims"].filter(pl.col("submitted_date") <= end)  # type: ignore[union-attr]
+    # a claim of nothing (0 yuan, no insurance: an application refused or withdrawn, as some
+    # systems keep it) asks for no money: no rule judges it (docs/readings.md, stop 30)
+    nothing = ((pl.col("amount") == 0) & (pl.col("insurance_amount").fill_null(0) == 0)).fill_null(False)
+    frames["claims"] = frames["claims"].filter((pl.col("submitted_date") <= end) & ~nothing)  # type: ignore[union-attr]
     # an agreement neither begun nor approved by the end of M is not yet recorded: a later month's
     # (RULES.md §8: a run for M audits everything recorded up to the end of M)
     agreements = frames["agreements"]

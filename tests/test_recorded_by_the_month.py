@@ -49,3 +49,28 @@ def test_an_agreement_not_yet_recorded_is_a_later_months(tmp_path: Path, second:
     findings = pl.read_parquet(out / "findings.parquet")
     second_internship = findings.filter(pl.col("rule_id") == "ONE_INTERNSHIP.second_internship")
     assert (second_internship.height > 0) == found
+
+
+@pytest.mark.parametrize("amounts, found", [
+    pytest.param("0,0", False, id="a claim of nothing: no month claimed twice"),
+    pytest.param("0,", False, id="a claim of nothing, insurance not given"),
+    pytest.param("1480,0", True, id="look-alike: March claimed again at U2 for 1480"),
+    pytest.param("0,25", True, id="look-alike: March's insurance claimed again at U2"),
+])
+def test_a_claim_of_nothing_is_no_claim(tmp_path: Path, amounts: str, found: bool) -> None:
+    """A claims export that keeps an application refused or withdrawn as a row of 0 yuan (and no
+    insurance) asks for no money: no rule judges it (here, March claimed at U1 and, for nothing,
+    at U2 is not one month claimed twice). A row that asks for anything is a claim."""
+    inputs = _inputs(tmp_path / "in", "2024-08-01,2024-12-31,2024-07-20")
+    claims = (inputs / "claims.csv").read_text(encoding="utf-8").replace(
+        "claim_type,amount,submitted_date\n", "claim_type,amount,insurance_amount,submitted_date\n")
+    claims = "\n".join(line.replace(",1480,", ",1480,,") for line in claims.splitlines())
+    (inputs / "claims.csv").write_text(claims + f"\nX3,{U2},{P1},,2024-03,月度,{amounts},2024-04-02\n", encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(main, ["run", str(inputs), "--month", "2024-06", "--out", str(out), "--quiet",
+                                       "--no-render"])
+    assert result.exit_code in (0, 1), result.output
+    findings = pl.read_parquet(out / "findings.parquet")
+    twice = findings.filter(pl.col("rule_id") == "DUPLICATE_TRAINEE.same_month_claimed_twice")
+    assert (twice.height > 0) == found
+    assert pl.read_parquet(out / "normalised" / "claims.parquet").height == 7  # the row is kept, not judged
