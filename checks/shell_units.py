@@ -7,7 +7,7 @@ currency_2026.md §4 cases #4, #14, #21 and #23).
   institution (1), a social organisation (5) or any other registration authority's code is
   registered elsewhere and stays clean. An extract that misses many of the units' enterprise
   codes is judged incomplete (``registry.min_enterprise_coverage``): then no unit is judged, and
-  the skipped rows say why.
+  the skipped rows say why; so is a county or prefecture of which it holds none of two or more.
 - ``UNIT_INELIGIBLE.trainees_exceed_staff``: a shell by headcount — far more trainees in a year
   than the staff the unit declares and insures (a signal; the ratio is the audit office's
   judgement).
@@ -33,6 +33,11 @@ NOT_REGISTERED = ("赣人社发〔2023〕9号 四(一)1(1) (辖区范围内依�
                   *DATA_COMPARISON[1:])
 HEADCOUNT = ("赣人社发〔2023〕9号 二(五) (委派…人员作为带教老师)、四(一)1(4) (有专人负责见习人员工作指导)", *MANAGEMENT)
 INCOMPLETE = "市场主体登记摘录仅含 {}/{} 家企业类见习单位（{}%，低于检测参数 registry.min_enterprise_coverage），疑似不完整，未判断是否查无登记"
+AREA_NOT_IN_EXTRACT = ("市场主体登记摘录中无 {} {}的任何企业类见习单位：摘录可能未涵盖该地区，未判断是否查无登记 / the market registry "
+                       "extract holds none of this area's enterprise units: it may not cover the area; not judged")
+#: an area whose enterprise units the extract wholly lacks is read as outside it only from this many
+#: units (one missing unit is what the rule looks for)
+AREA_MIN_UNITS = 2
 NO_STAFF = "单位未申报在职职工人数，参保记录未必涵盖全部职工，无法比较见习人数与职工人数，未判断"
 SHELL = "调查线索：年度见习人数远超单位申报及参保职工人数，疑似空壳单位 (investigative signal)"
 
@@ -55,8 +60,10 @@ def enterprise_not_registered(t: Tables, policy: Policy) -> CheckResult:
     registration authorities (public institutions 1, social organisations 5, …) are not in the
     market registry and are never judged. Where the extract holds less than
     registry.min_enterprise_coverage of the units' enterprise codes it looks incomplete: every such
-    unit is skipped with the coverage as the reason. Period: the approval to the end of the audit
-    month. Money at risk: every claim of the unit."""
+    unit is skipped with the coverage as the reason; so is every unit of a county (a prefecture)
+    of which the extract holds none of two or more enterprise units — an extract assembled from
+    the areas' registries may lack an area. Period: the approval to the end of the audit month.
+    Money at risk: every claim of the unit."""
     assert t.market_registry is not None
     min_share = float(policy.detect("registry.min_enterprise_coverage"))
     well_formed = (pl.col("unit_id_status") == "ok") if "unit_id_status" in t.units.collect_schema() else pl.lit(True)
@@ -72,14 +79,26 @@ def enterprise_not_registered(t: Tables, policy: Policy) -> CheckResult:
     coverage = enterprises.select(
         pl.len().alias("enterprise_units"), pl.col("_registered").sum().cast(pl.Int64).alias("enterprise_units_registered"),
     ).with_columns((pl.col("enterprise_units_registered") / pl.col("enterprise_units")).round(4).alias("coverage"))
+    # an area (county, or prefecture: an extract assembled from the cities' registries) of which the
+    # extract holds none of two or more enterprise units may be outside it: its units are not judged
+    area_gap = pl.lit(False)
+    for name, width in (("_county_gap", 6), ("_city_gap", 4)):
+        area = pl.col("county_code").str.slice(0, width)
+        enterprises = enterprises.with_columns(
+            ((pl.len().over(area) >= AREA_MIN_UNITS) & ~pl.col("_registered").any().over(area)).alias(name))
+        area_gap = area_gap | pl.col(name)
     missing = enterprises.filter(~pl.col("_registered")).join(coverage, how="cross").cache()
     complete = pl.col("coverage") >= min_share
-    skipped = missing.filter(~complete).select(
+    skipped = missing.filter(~complete | area_gap).select(
         "unit_id",
-        pl.format(INCOMPLETE, "enterprise_units_registered", "enterprise_units",
-                  (pl.col("coverage") * 100).round(1)).alias("reason"),
+        pl.when(~complete).then(pl.format(INCOMPLETE, "enterprise_units_registered", "enterprise_units",
+                                          (pl.col("coverage") * 100).round(1)))
+        .otherwise(pl.format(AREA_NOT_IN_EXTRACT, pl.when(pl.col("_county_gap")).then(pl.col("county_code"))
+                             .otherwise(pl.col("county_code").str.slice(0, 4) + "00"),
+                             pl.when(pl.col("_county_gap")).then(pl.lit("县（区）")).otherwise(pl.lit("市（州）"))))
+        .alias("reason"),
     )
-    found = missing.filter(complete)
+    found = missing.filter(complete & ~area_gap)
     findings = with_claims(found, claim_rows(t).join(found.select("unit_id"), on="unit_id", how="semi"), ["unit_id"])
     return CheckResult(findings.select(
         "unit_id", "county_code",

@@ -270,6 +270,34 @@ def test_enterprise_not_registered(why: str, label: str, registered: list[str], 
         assert "疑似不完整" in left["reason"][0] and "5/10" in left["reason"][0]
 
 
+MANY = [f"E{i}" for i in range(1, 20)]  # nineteen enterprise units of 360102 the registry holds
+
+
+@pytest.mark.parametrize("why, counties, registered, flagged, skipped", [
+    ("a county of which the extract holds none of its two enterprise units: skipped, not flagged",
+     {"U1": "360121", "F1": "360121"}, [], set(), {"U1", "F1"}),
+    ("a prefecture (3604) of which it holds none of its two, one in each county: skipped",
+     {"U1": "360402", "F1": "360403"}, [], set(), {"U1", "F1"}),
+    ("look-alike: the county's other enterprise is in the extract: U1 is missing from a covered county",
+     {"U1": "360121", "F1": "360121"}, ["F1"], {"U1"}, set()),
+    ("look-alike: U1 the only enterprise of its county and prefecture: one missing unit is what is looked for",
+     {"U1": "360402", "F1": "360121"}, ["F1"], {"U1"}, set()),
+], ids=["county", "prefecture", "county-covered", "alone"])
+def test_an_area_the_registry_extract_lacks_is_not_judged(why: str, counties: dict, registered: list[str],
+                                                          flagged: set[str], skipped: set[str]) -> None:
+    """The extract holds 19 of 21 enterprise units (over the 90 % coverage), but the two it lacks
+    are an area's every enterprise unit: an extract assembled from the areas' registries may lack
+    the area, so neither is judged."""
+    registry = [{"unit_id": uscc(u), "reg_status": "存续", "established_date": "2020-01-01"} for u in [*MANY, *registered]]
+    units = [unit(label, county=county) for label, county in counties.items()] + [unit(u) for u in MANY]
+    t = world(units, [trainee("P1")], [("P1", "U1")], market_registry=registry)
+    found, left = run(shell_units.enterprise_not_registered, t)
+    assert set(found["unit_id"]) == {uscc(u) for u in flagged}, why
+    assert (set(left["unit_id"]) if left.height else set()) == {uscc(u) for u in skipped}, why
+    for reason in (left["reason"].to_list() if left.height else []):
+        assert "未涵盖该地区" in reason and ("360121" in reason or "360400" in reason), reason
+
+
 # ============================================================================================
 # 5. UNIT_INELIGIBLE.trainees_exceed_staff — a signal: a shell by headcount
 def cohort(n: int) -> tuple[list[dict], list[tuple]]:
