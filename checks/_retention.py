@@ -69,7 +69,7 @@ from checks._identity import (
 from checks._internships import chain_agreements
 from checks._registries import binds_until, employer_insurance, labour_contracts, lost_registry_rows, renewed_contracts
 from checks._runs import first_in_run, new_run
-from checks._units import latest_units, unit_counties
+from checks._units import latest_units, unit_counties, units_unwritten
 
 COMPLETED_REASONS = ("期满", "提前留用")
 EARLY_LEAVE = "提前离岗"
@@ -310,13 +310,18 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
         # — or whose insurance at the unit the extract shows from its very first month, later than
         # the month after the end: a run cut by the extract, whether it started in time not in it
         .join(_extracts_from(t, policy), how="cross")
-        .with_columns((pl.col("_lost_insurance") | (pl.col("ag_end").dt.month_start() < pl.col("_si_from")).fill_null(False)
+        # — or whose unit is in an area of which the registry extract writes no unit at all
+        .join(_unwritten_areas(t), on="unit_id", how="left")
+        .with_columns(pl.col("_si_gap", "_contract_gap").fill_null(False))
+        .with_columns((pl.col("_lost_insurance") | pl.col("_si_gap")
+                       | (pl.col("ag_end").dt.month_start() < pl.col("_si_from")).fill_null(False)
                        | ((end_idx + 1 < month_index(pl.col("_si_min")))
                           & (end_idx + pl.col("_first") == month_index(pl.col("_si_min")))).fill_null(False))
                       .alias("_lost_insurance"),
-                      (pl.col("_lost_contract") | (pl.col("ag_end") < pl.col("_contracts_from")).fill_null(False))
+                      (pl.col("_lost_contract") | pl.col("_contract_gap")
+                       | (pl.col("ag_end") < pl.col("_contracts_from")).fill_null(False))
                       .alias("_lost_contract"))
-        .drop("_si_from", "_si_min", "_contracts_from")
+        .drop("_si_from", "_si_min", "_contracts_from", "_si_gap", "_contract_gap")
         .with_columns(
             (pl.col("contract_ok").fill_null(False) | pl.col("_lost_contract")).alias("contract_ok"),
             pl.col("contract_in_window").fill_null(False),
@@ -353,6 +358,18 @@ def person_retention(t: Tables, policy: Policy) -> pl.LazyFrame:
         )
         .drop("_first", "_run", "_lost_insurance", "_lost_contract")
     )
+
+
+def _unwritten_areas(t: Tables) -> pl.LazyFrame:
+    """``unit_id, _si_gap, _contract_gap`` of the units in an area of whose units the insurance
+    extract (the contracts extract) writes none as employer (:func:`checks._units.units_unwritten`):
+    an extract assembled from the areas' own may lack the area, and a retention there is not
+    judged on it, as on an extract cut before the internship's end."""
+    si = units_unwritten(t, t.social_insurance, "employer_id").select("unit_id", pl.lit(True).alias("_si_gap"))
+    if t.employment is None:
+        return si.with_columns(pl.lit(False).alias("_contract_gap"))
+    contracts = units_unwritten(t, t.employment, "employer_id").select("unit_id", pl.lit(True).alias("_contract_gap"))
+    return si.join(contracts, on="unit_id", how="full", coalesce=True)
 
 
 def _extracts_from(t: Tables, policy: Policy) -> pl.LazyFrame:

@@ -34,3 +34,34 @@ def not_exited(t: Tables) -> pl.Expr:
 def unit_counties(t: Tables) -> pl.LazyFrame:
     """unit_id → county_code, of the unit's latest row as :func:`latest_units` reads it."""
     return t.units.group_by("unit_id").agg(pl.col("county_code").sort_by("approved_date", "_line").last())
+
+
+#: an area whose units an extract wholly lacks is read as outside the extract only from this many
+#: units: one unit missing is what a rule looks for (the audit office's reading, docs/readings.md)
+AREA_MIN_UNITS = 2
+
+
+def area_gaps(units: pl.LazyFrame, present: pl.Expr) -> pl.LazyFrame:
+    """``units`` (``unit_id``, ``county_code``, …) with ``_gap_area``: the county — else the
+    prefecture, written ``XXXX00`` — of :data:`AREA_MIN_UNITS` or more of these units of which
+    ``present`` holds for none (an extract assembled from the areas' own registries may lack one);
+    null elsewhere."""
+    prefecture = pl.col("county_code").str.slice(0, 4)
+
+    def gap(area: pl.Expr) -> pl.Expr:
+        return (pl.len().over(area) >= AREA_MIN_UNITS) & ~pl.col("_present").any().over(area)
+    return units.with_columns(present.fill_null(False).alias("_present")).with_columns(
+        pl.when(gap(pl.col("county_code"))).then(pl.col("county_code"))
+        .when(gap(prefecture)).then(prefecture + "00").alias("_gap_area")
+    ).drop("_present")
+
+
+def units_unwritten(t: Tables, rows: pl.LazyFrame, column: str) -> pl.LazyFrame:
+    """``unit_id, _gap_area`` of the register's units in an area (:func:`area_gaps`) none of whose
+    units ``rows`` write in ``column`` (a registry extract's employers): that extract's silence
+    about them says nothing."""
+    units = latest_units(t).select("unit_id", "county_code")
+    written = units.join(rows.select(pl.col(column).alias("unit_id")), on="unit_id", how="semi")
+    return (area_gaps(units.join(written.select("unit_id", pl.lit(True).alias("_written")), on="unit_id", how="left"),
+                      pl.col("_written"))
+            .filter(pl.col("_gap_area").is_not_null()).select("unit_id", "_gap_area"))

@@ -25,7 +25,7 @@ from checks._claims import claim_rows, with_claims
 from checks._identity import identity_links, with_person_key
 from checks._internships import unit_internships
 from checks._registries import employer_insurance
-from checks._units import latest_units, unit_counties
+from checks._units import area_gaps, latest_units, unit_counties
 
 ENTERPRISE = "9"  # GB 32100 表1: registration authority 工商 (now 市场监管)
 # Jiangxi's admission condition where its notice is in force; elsewhere the duty to compare registries
@@ -35,9 +35,6 @@ HEADCOUNT = ("赣人社发〔2023〕9号 二(五) (委派…人员作为带教�
 INCOMPLETE = "市场主体登记摘录仅含 {}/{} 家企业类见习单位（{}%，低于检测参数 registry.min_enterprise_coverage），疑似不完整，未判断是否查无登记"
 AREA_NOT_IN_EXTRACT = ("市场主体登记摘录中无 {} {}的任何企业类见习单位：摘录可能未涵盖该地区，未判断是否查无登记 / the market registry "
                        "extract holds none of this area's enterprise units: it may not cover the area; not judged")
-#: an area whose enterprise units the extract wholly lacks is read as outside it only from this many
-#: units (one missing unit is what the rule looks for)
-AREA_MIN_UNITS = 2
 NO_STAFF = "单位未申报在职职工人数，参保记录未必涵盖全部职工，无法比较见习人数与职工人数，未判断"
 SHELL = "调查线索：年度见习人数远超单位申报及参保职工人数，疑似空壳单位 (investigative signal)"
 
@@ -79,23 +76,18 @@ def enterprise_not_registered(t: Tables, policy: Policy) -> CheckResult:
     coverage = enterprises.select(
         pl.len().alias("enterprise_units"), pl.col("_registered").sum().cast(pl.Int64).alias("enterprise_units_registered"),
     ).with_columns((pl.col("enterprise_units_registered") / pl.col("enterprise_units")).round(4).alias("coverage"))
-    # an area (county, or prefecture: an extract assembled from the cities' registries) of which the
+    # an area (county, or prefecture: an extract assembled from the areas' registries) of which the
     # extract holds none of two or more enterprise units may be outside it: its units are not judged
-    area_gap = pl.lit(False)
-    for name, width in (("_county_gap", 6), ("_city_gap", 4)):
-        area = pl.col("county_code").str.slice(0, width)
-        enterprises = enterprises.with_columns(
-            ((pl.len().over(area) >= AREA_MIN_UNITS) & ~pl.col("_registered").any().over(area)).alias(name))
-        area_gap = area_gap | pl.col(name)
+    enterprises = area_gaps(enterprises, pl.col("_registered"))
+    area_gap = pl.col("_gap_area").is_not_null()
     missing = enterprises.filter(~pl.col("_registered")).join(coverage, how="cross").cache()
     complete = pl.col("coverage") >= min_share
     skipped = missing.filter(~complete | area_gap).select(
         "unit_id",
         pl.when(~complete).then(pl.format(INCOMPLETE, "enterprise_units_registered", "enterprise_units",
                                           (pl.col("coverage") * 100).round(1)))
-        .otherwise(pl.format(AREA_NOT_IN_EXTRACT, pl.when(pl.col("_county_gap")).then(pl.col("county_code"))
-                             .otherwise(pl.col("county_code").str.slice(0, 4) + "00"),
-                             pl.when(pl.col("_county_gap")).then(pl.lit("县（区）")).otherwise(pl.lit("市（州）"))))
+        .otherwise(pl.format(AREA_NOT_IN_EXTRACT, "_gap_area", pl.when(pl.col("_gap_area") == pl.col("county_code"))
+                             .then(pl.lit("县（区）")).otherwise(pl.lit("市（州）"))))
         .alias("reason"),
     )
     found = missing.filter(complete & ~area_gap)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import polars as pl
 import pytest
 
 from audit.policy import Policy
@@ -182,6 +183,28 @@ INSURANCE = [
 def test_retained_without_insurance(desc, people, kw, expected):
     """RETENTION_INFLATED.retained_without_insurance"""
     assert flagged(ri.retained_without_insurance, world(people, **kw)) == expected
+
+
+@pytest.mark.parametrize("rule, other_rows, fires", [
+    ("insurance", [], False),  # no row of U1 nor of U2, the county's other unit: the area may be outside the extract
+    ("insurance", [insured("P9", "U2", "2024-03")], True),  # look-alike: the extract writes U2: U1's silence counts
+    ("contract", [], False),
+    ("contract", [{"person_id": pid("P9"), "employer_id": uscc("U2"), "contract_start": "2023-01-01",
+                   "contract_end": None, "terminated_date": None}], True),
+], ids=["insurance-area-unwritten", "insurance-area-written", "contract-area-unwritten", "contract-area-written"])
+def test_an_area_the_registry_extract_writes_nothing_of_is_not_judged(rule: str, other_rows: list, fires: bool) -> None:
+    """U1 declared P0 retained; the registry (insurance, or contracts) holds no row of U1 — nor of U2,
+    the other unit of its county: an extract assembled from the areas' own may lack the county, and
+    its silence is no evidence. Once it writes U2, it covers the county, and U1's silence counts."""
+    retained = {"retained": True, "contract": ("2024-03-01", None)} if rule == "insurance" else {"retained": True, "insured": AFTER}
+    t = world([retained])
+    table = "social_insurance" if rule == "insurance" else "employment"
+    more = tables(units=[unit("U2")], **{table: other_rows}) if other_rows else None
+    t = dataclasses.replace(
+        t, units=pl.concat([t.units, tables(units=[unit("U2")]).units], how="diagonal_relaxed"),
+        **({table: pl.concat([getattr(t, table), getattr(more, table)], how="diagonal_relaxed")} if more else {}))
+    check = ri.retained_without_insurance if rule == "insurance" else ri.retained_without_contract
+    assert flagged(check, t) == ({(U1, 2024): 2220.0} if fires else {})
 
 
 # ------------------------------------------------------------------ insurance_stopped_after_difference
