@@ -44,12 +44,14 @@ AREA_MIN_UNITS = 2
 def area_gaps(units: pl.LazyFrame, present: pl.Expr) -> pl.LazyFrame:
     """``units`` (``unit_id``, ``county_code``, …) with ``_gap_area``: the county — else the
     prefecture, written ``XXXX00`` — of :data:`AREA_MIN_UNITS` or more of these units of which
-    ``present`` holds for none (an extract assembled from the areas' own registries may lack one);
-    null elsewhere."""
+    ``present`` holds for none (an extract assembled from the areas' own registries may lack one),
+    where it holds for some unit elsewhere (an extract that holds none of them at all covers no
+    area to compare with); null elsewhere."""
     prefecture = pl.col("county_code").str.slice(0, 4)
 
     def gap(area: pl.Expr) -> pl.Expr:
-        return (pl.len().over(area) >= AREA_MIN_UNITS) & ~pl.col("_present").any().over(area)
+        return ((pl.len().over(area) >= AREA_MIN_UNITS) & ~pl.col("_present").any().over(area)
+                & pl.col("_present").any())
     return units.with_columns(present.fill_null(False).alias("_present")).with_columns(
         pl.when(gap(pl.col("county_code"))).then(pl.col("county_code"))
         .when(gap(prefecture)).then(prefecture + "00").alias("_gap_area")

@@ -199,10 +199,14 @@ def test_an_area_the_registry_extract_writes_nothing_of_is_not_judged(rule: str,
     retained = {"retained": True, "contract": ("2024-03-01", None)} if rule == "insurance" else {"retained": True, "insured": AFTER}
     t = world([retained])
     table = "social_insurance" if rule == "insurance" else "employment"
-    more = tables(units=[unit("U2")], **{table: other_rows}) if other_rows else None
+    # U3, in Henan, is in both extracts: they cover some area
+    elsewhere = [insured("P8", "U3", "2024-03")] if rule == "insurance" else [
+        {"person_id": pid("P8"), "employer_id": uscc("U3"), "contract_start": "2023-01-01", "contract_end": None,
+         "terminated_date": None}]
+    more = tables(units=[unit("U2")], **{table: [*other_rows, *elsewhere]})
     t = dataclasses.replace(
-        t, units=pl.concat([t.units, tables(units=[unit("U2")]).units], how="diagonal_relaxed"),
-        **({table: pl.concat([getattr(t, table), getattr(more, table)], how="diagonal_relaxed")} if more else {}))
+        t, units=pl.concat([t.units, tables(units=[unit("U2"), unit("U3", county="410102")]).units], how="diagonal_relaxed"),
+        **{table: pl.concat([getattr(t, table), getattr(more, table)], how="diagonal_relaxed")})
     check = ri.retained_without_insurance if rule == "insurance" else ri.retained_without_contract
     assert flagged(check, t) == ({(U1, 2024): 2220.0} if fires else {})
 
