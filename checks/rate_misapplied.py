@@ -291,14 +291,25 @@ def outside_agreement(t: Tables, policy: Policy) -> CheckResult:
     # quarantines one that ends before it starts — may be the agreement the month lies within
     judged = judged.join(agreement_rows_lost(judged, ["claim_id"], t, policy), on="claim_id", how="left").with_columns(
         pl.col("_agreement_lost").fill_null(False)).cache()  # findings and skips
-    unjudged = pl.col("_span_unreadable") | pl.col("_agreement_lost")
+    # a claim naming an agreement the export does not hold is not judged by the person's others
+    judged = names_unexported_agreement(judged, t, few=True).cache()
+    unjudged = pl.col("_span_unreadable") | pl.col("_agreement_lost") | pl.col("_names_unexported")
     found = judged.filter(~unjudged).select(
         *claim_keys(), whole_claim(), _claim_evidence(pl.col("agreements")),
     )
     return CheckResult(cited(found, policy, SUBSIDY), skipped(
         judged.filter(unjudged),
-        pl.when(pl.col("_span_unreadable")).then(pl.lit(SPAN_UNREADABLE)).otherwise(pl.lit(AGREEMENT_ROW_LOST)),
-        pl.when(pl.col("_span_unreadable")).then(pl.lit(GAP_SPAN_UNREADABLE)).otherwise(pl.lit(GAP_AGREEMENT_ROW_LOST))))
+        pl.when(pl.col("_names_unexported")).then(pl.format(NAMES_UNEXPORTED, "claim_agreement_id", "claim_agreement_id"))
+        .when(pl.col("_span_unreadable")).then(pl.lit(SPAN_UNREADABLE)).otherwise(pl.lit(AGREEMENT_ROW_LOST)),
+        pl.when(pl.col("_names_unexported")).then(pl.lit(GAP_NAMES_UNEXPORTED))
+        .when(pl.col("_span_unreadable")).then(pl.lit(GAP_SPAN_UNREADABLE)).otherwise(pl.lit(GAP_AGREEMENT_ROW_LOST))))
+
+
+#: why a claim is not judged against the person's other agreements: it names one the export lacks
+NAMES_UNEXPORTED = ("申领所称见习协议 {} 不在见习协议导出中（导出可能只含某日之后的协议），未以该人员的其他协议判断 / the claim names "
+                    "agreement {}, which the agreements export does not hold (an export of later agreements): not "
+                    "judged by the person's other agreements")
+GAP_NAMES_UNEXPORTED = "申领所称协议未导出"
 
 
 #: why a claim is not judged outside its agreements: one of them ends before it starts
@@ -499,14 +510,15 @@ INTERNSHIP_LOST = ("差额未对应到见习协议，而该人员在该单位有
 GAP_INTERNSHIP_UNKNOWN = "差额所补见习无法确定"
 
 
-def names_unexported_agreement(claims: pl.LazyFrame, t: Tables) -> pl.LazyFrame:
-    """``claims`` (差额 claims) with ``_names_unexported``: the claim names an agreement
-    (``claim_agreement_id``) the agreements export does not hold — an export of agreements from a
-    date on leaves out the older internships its claims still name."""
-    # the agreements probed for the few ids the 差额 name (a hash of those, not of a million
-    # agreements), read from the claims table (the plan of ``claims`` is not run twice)
-    named = (t.claims.filter(pl.col("claim_type") == DIFFERENCE).select(pl.col("agreement_id").alias("claim_agreement_id"))
-             .drop_nulls().unique())
+def names_unexported_agreement(claims: pl.LazyFrame, t: Tables, *, few: bool = False) -> pl.LazyFrame:
+    """``claims`` (差额 claims; any claims where ``few``) with ``_names_unexported``: the claim names
+    an agreement (``claim_agreement_id``) the agreements export does not hold — an export of
+    agreements from a date on leaves out the older internships its claims still name."""
+    # the agreements probed for the few ids the claims name (a hash of those, not of a million
+    # agreements), read from the claims table for the 差额 (the plan of ``claims`` is not run
+    # twice), from ``claims`` itself where they are a few rows already held (``few``: cached)
+    named = (claims if few else t.claims.filter(pl.col("claim_type") == DIFFERENCE).rename(
+        {"agreement_id": "claim_agreement_id"})).select("claim_agreement_id").drop_nulls().unique()
     exported = (t.agreements.select(pl.col("agreement_id").alias("claim_agreement_id")).join(named, on="claim_agreement_id",
                                                                                               how="semi")
                 .unique().with_columns(pl.lit(True).alias("_exported")))
@@ -835,7 +847,7 @@ def insurance_inside_subsidy(t: Tables, policy: Policy) -> CheckResult:
     severity=Severity.HIGH,
     citations=(APPROVAL_JX, *SUBSIDY[1:]),
 )
-def before_approval(t: Tables, policy: Policy) -> pl.LazyFrame:
+def before_approval(t: Tables, policy: Policy) -> CheckResult:
     """A unit may claim only for months from the month its admission (units.approved_date) was
     approved, and for a trainee only from the month the agreement was approved
     (agreements.approved_date, where recorded). A claim for an earlier month is wholly at risk.
@@ -843,11 +855,16 @@ def before_approval(t: Tables, policy: Policy) -> pl.LazyFrame:
     subsidy is for 见习单位 and their agreed internships; Jiangxi's notice states the approvals
     (四(一)1、四(二)) and is cited there while in force, elsewhere the province's subsidy clause.
     A unit or an agreement listed more than once (re-admitted, amended) was approved from its
-    earliest approval. Period: the claim month."""
+    earliest approval. A claim naming an agreement the export does not hold is not judged by
+    another agreement's approval (skipped, saying so). Period: the claim month."""
     ctx = claim_context(t, policy)
     before_unit = (pl.col("claim_month") < pl.col("unit_approved").dt.month_start()).fill_null(False)
     before_agreement = (pl.col("claim_month") < pl.col("ag_approved").dt.month_start()).fill_null(False)
-    candidates = ctx.filter(before_unit | before_agreement)
+    # a claim naming an agreement the export does not hold has no approval of its own agreement to
+    # go by: the person's other agreement's is not its (the unit's approval still is)
+    candidates = names_unexported_agreement(ctx.filter(before_unit | before_agreement), t, few=True).cache()
+    unknown = pl.col("_names_unexported") & ~before_unit
+    before_agreement = before_agreement & ~pl.col("_names_unexported")
     # the earliest approval of each candidate's agreement among its rows (a few of a million)
     first_approved = (
         t.agreements.join(candidates.select(pl.col("ag_id").alias("agreement_id")).unique(), on="agreement_id",
@@ -862,7 +879,9 @@ def before_approval(t: Tables, policy: Policy) -> pl.LazyFrame:
                         pl.col("ag_approved").alias("agreement_approved_date"),
                         before_unit.alias("before_unit_approval"), before_agreement.alias("before_agreement_approval")),
     )
-    return cited(found, policy, (APPROVAL_JX, *SUBSIDY[1:]))
+    return CheckResult(cited(found, policy, (APPROVAL_JX, *SUBSIDY[1:])), skipped(
+        candidates.filter(unknown), pl.format(NAMES_UNEXPORTED, "claim_agreement_id", "claim_agreement_id"),
+        GAP_NAMES_UNEXPORTED))
 
 
 def _with_allowance(claims: pl.LazyFrame) -> pl.LazyFrame:

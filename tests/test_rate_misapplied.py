@@ -210,6 +210,23 @@ def test_outside_an_agreement_that_ends_before_it_starts(agreements, expected, s
     assert amounts == expected and skips == skipped
 
 
+@pytest.mark.parametrize("named, expected, skipped", [
+    pytest.param("A0", {}, {"C1"}, id="names A0, an earlier agreement the export does not hold: not judged by A1"),
+    pytest.param("A1", {"C1": 1480.0}, set(), id="look-alike: names A1, which does not cover May 2023: found"),
+    pytest.param(None, {"C1": 1480.0}, set(), id="look-alike: names no agreement: found by the person's"),
+])
+def test_outside_agreement_of_a_claim_naming_an_agreement_not_exported(named, expected, skipped):
+    """An agreements export of later agreements (A1, from 2023-09) while the claims export still
+    names the older ones: a May 2023 claim naming A0 is not judged against A1, the person's other
+    agreement — its own is not in the export (skipped, naming it)."""
+    t = world(agreements=[term()], claims=[claim("C1", JX, "P1", "2023-05", 1480.0, agreement_id=named)])
+    amounts, skips, _ = flagged(rm.outside_agreement, t)
+    assert amounts == expected and skips == skipped
+    if skipped:
+        _, out = run(rm.outside_agreement, t)
+        assert "A0" in out["reason"][0] and out["gap"][0] == rm.GAP_NAMES_UNEXPORTED
+
+
 # ------------------------------------------------------------------ beyond_max_months ----------
 def months(start_year: int, start_month: int, n: int) -> list[str]:
     out = []
@@ -531,9 +548,10 @@ def test_difference_amount(desc, claims, expected, skipped):
 
 
 def fillers(first: int, later: int) -> list[dict]:
-    """Other people's insurance at another unit, 2024-06 … 2024-12: ``first`` rows in June, ``later``
-    in each month after — an extract cut in June begins at full strength, a whole one thinly."""
-    return [insured(f"Q{i}", JX2, f"2024-{m:02d}") for m in range(6, 13) for i in range(first if m == 6 else later)]
+    """Other people's insurance at another unit of the county, 2024-06 … 2024-12: ``first`` rows in
+    June, ``later`` in each month after — an extract cut in June begins at full strength, a whole
+    one thinly (the county's units are in the extract: checks._units.units_unwritten)."""
+    return [insured(f"Q{i}", "ULATE", f"2024-{m:02d}") for m in range(6, 13) for i in range(first if m == 6 else later)]
 
 
 @pytest.mark.parametrize("first, later, expected", [
@@ -805,6 +823,19 @@ def test_before_approval(desc, agreements, claims, expected):
     assert amounts == expected
 
 
+@pytest.mark.parametrize("named, unit_label, expected, skipped", [
+    pytest.param("A0", JX, {}, {"C1"}, id="names A0, not exported: A1's approval (2023-11-05) is not its own"),
+    pytest.param("A1", JX, {"C1": 1480.0}, set(), id="look-alike: names A1 itself, approved after October"),
+    pytest.param("A0", "ULATE", {"C1": 1480.0}, set(), id="names A0, but the unit was approved after September"),
+])
+def test_before_approval_of_a_claim_naming_an_agreement_not_exported(named, unit_label, expected, skipped):
+    t = world(agreements=[term(unit_label=unit_label, approved_date="2023-11-05")],
+              claims=[claim("C1", unit_label, "P1", "2023-09" if unit_label == "ULATE" else "2023-10", 1480.0,
+                            agreement_id=named)])
+    amounts, skips, _ = flagged(rm.before_approval, t)
+    assert amounts == expected and skips == skipped
+
+
 @pytest.mark.parametrize("rows, expected", [
     # the register lists the unit's re-admission (2025) above its first admission (2022)
     ([unit("UTWICE", approved="2025-03-01"), unit("UTWICE", approved="2022-01-01")], {}),
@@ -934,8 +965,9 @@ def test_a_flat_rate_never_says_its_wage_is_secondary():
 def test_outside_agreement_beside_an_agreement_row_the_loader_quarantined(quarantine, expected, skipped):
     """The loader quarantines an agreement that ends before it starts: the person's readable
     agreement at the unit does not cover the month, but the lost row may (unreadable rows do not
-    accuse), so the claim is skipped, saying so."""
-    t = world(agreements=[term()], claims=[claim("C1", JX, "P1", "2024-05", 1480.0, agreement_id="A0")],
+    accuse), so the claim is skipped, saying so. (The claim names no agreement: one naming an
+    agreement the export lacks is skipped whatever the quarantine holds.)"""
+    t = world(agreements=[term()], claims=[claim("C1", JX, "P1", "2024-05", 1480.0, agreement_id=None)],
               quarantine=quarantine)
     amounts, skips, _ = flagged(rm.outside_agreement, t)
     assert amounts == expected and skips == skipped
