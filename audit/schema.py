@@ -482,7 +482,8 @@ DEATHS = TableSpec(
     "死亡登记",
     (
         C("person_id", "身份证号", K.PERSON_ID, required=True, not_null=True, aliases=PERSON_ID_ALIASES),
-        C("death_date", "死亡日期", K.DATE, required=True, not_null=True, aliases=("死亡时间",)),
+        C("death_date", "死亡日期", K.DATE, required=True, not_null=True, aliases=("死亡时间", "死亡年月"),
+          month_precision=True),
     ),
 )
 

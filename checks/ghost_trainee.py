@@ -599,30 +599,43 @@ def claims_after_death(t: Tables, policy: Policy) -> CheckResult:
     ID the death registry holds); the finding names the trainee by the claims' ID. Where the
     registry records the person's death on different dates (under one ID or several), which holds
     is unknown: a claim is found only after the latest, and one after the earliest but not after
-    the latest is skipped with the reason (:data:`DEATH_DATES_DISAGREE`). Period: from the death
+    the latest is skipped with the reason (:data:`DEATH_DATES_DISAGREE`). A death recorded to the
+    month (死亡年月) is its month; one recorded to the year may be its December: a claim within
+    that year is skipped (:data:`DEATH_YEAR_ONLY`). Period: from the death
     date to the last such claim month. Money at risk: those claims. One finding per person (as
     the claims name them) and unit."""
     assert t.deaths is not None
-    record = pl.struct("death_date", "person_id", "_file", "_line")
+    names = t.deaths.collect_schema().names()
+    flag = {f: (pl.col(f"death_date_{f}").fill_null(False) if f"death_date_{f}" in names else pl.lit(False))
+            for f in ("month_only", "year_only")}
+    # a death recorded to the month (死亡年月) is as good as a day for a rule of months; one recorded
+    # to the year may be any month of it: the latest month it may mean decides (its December)
+    recorded_to = pl.when(flag["year_only"]).then(pl.lit("年")).when(flag["month_only"]).then(pl.lit("月"))
+    record = pl.struct("death_date", recorded_to.alias("recorded_to"), "person_id", "_file", "_line")
+    latest_month = pl.when(flag["year_only"]).then(pl.date(pl.col("death_date").dt.year(), 12, 1)).otherwise(
+        pl.col("death_date").dt.month_start())
     deaths = t.deaths.group_by("person_id").agg(
         pl.col("death_date").min().alias("_earliest"),
+        latest_month.max().alias("_latest"),
         pl.col("death_date").max(),
+        flag["year_only"].any().alias("_year_only"),
         record.sort_by("death_date", "_file", "_line").alias("death_records"),
     )
     keys = ["person_id", "unit_id"]
-    dated = ["person_id", "_earliest", "death_date", "death_records"]
+    dated = ["person_id", "_earliest", "_latest", "death_date", "_year_only", "death_records"]
     # a claim row once per death record's ID of its person: its death dates over all of them
     judged = (
         claims_of_persons(t, policy, deaths).join(deaths, on="person_id")
         .group_by("claim_id")
-        .agg(pl.exclude(dated).first(), pl.col("_earliest").min(), pl.col("death_date").max(),
+        .agg(pl.exclude(dated).first(), pl.col("_earliest").min(), pl.col("_latest").max(), pl.col("death_date").max(),
+             pl.col("_year_only").any(),
              # by date, then ID, file and line: a struct sorts by its fields in order
              pl.col("death_records").list.explode(keep_nulls=False, empty_as_null=False).unique().sort())
         .rename({"claim_person_id": "person_id"})
         .cache()  # the found and the skipped: one join
     )
     month = pl.col("claim_month")
-    matched = judged.filter(month > pl.col("death_date").dt.month_start())
+    matched = judged.filter(month > pl.col("_latest"))
     found = (
         matched.group_by(keys)
         .agg(pl.col("death_date").max(), pl.col("death_records").first(), month.max().alias("_last"))
@@ -632,7 +645,7 @@ def claims_after_death(t: Tables, policy: Policy) -> CheckResult:
                       pl.when(pl.col("death_records").list.len() > 1).then(pl.col("death_records"))
                       .alias("other_death_records"))
     )
-    out = with_claims(found, matched.drop("death_date", "death_records", "_earliest"), keys)
+    out = with_claims(found, matched.drop("death_date", "death_records", "_earliest", "_latest", "_year_only"), keys)
     findings = out.select(
         *keys,
         "county_code",
@@ -643,10 +656,17 @@ def claims_after_death(t: Tables, policy: Policy) -> CheckResult:
         pl.struct("death_date", "death_record", "other_death_records", "claims", "identity_links").alias("evidence"),
     ).pipe(cited, policy, DATA_COMPARISON)
     earliest, latest = pl.col("_earliest"), pl.col("death_date")
-    unsure = judged.filter((month > earliest.dt.month_start()) & (month <= latest.dt.month_start())).select(
+    year = pl.col("death_date").dt.year()
+    unsure = judged.filter((month > earliest.dt.month_start()) & (month <= pl.col("_latest"))).select(
         "claim_id", "person_id", "unit_id",
-        pl.format(DEATH_DATES_DISAGREE, earliest, latest, earliest, latest).alias("reason"))
+        pl.when(pl.col("_year_only")).then(pl.format(DEATH_YEAR_ONLY, year, year))
+        .otherwise(pl.format(DEATH_DATES_DISAGREE, earliest, latest, earliest, latest)).alias("reason"))
     return CheckResult(findings, unsure)
+
+
+#: why a claim in the year a death is recorded to (the year alone) is not judged
+DEATH_YEAR_ONLY = ("死亡登记仅记至年份（{} 年），死亡月份无法确定：本月在该年之内，未判断 / the death registry records the death "
+                   "to the year only ({}): the month is unknown, and this month lies within that year: not judged")
 
 
 #: why a claim between two death dates the registry records for one person is not judged

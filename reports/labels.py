@@ -93,7 +93,7 @@ _KEYS = {
     "overlapped_internship": "重叠的见习", "max_internships": "最多见习次数", "extension_max_months": "延长见习的最长月数",
     "identity_links": "身份关联", "link": "关联方式", "links": "关联方式", "link_via": "关联依据", "linked_to": "关联到",
     "corroborated_by": "佐证信息", "ids": "证件号", "via_id_variant": "是否经证件号变体关联", "duplicate_claim": "重复的申领",
-    "first_claim": "首笔申领", "death_record": "死亡记录", "graduate_test": "高校毕业生条件", "youth_test": "失业青年条件",
+    "first_claim": "首笔申领", "death_record": "死亡记录", "recorded_to": "登记精度（仅记至）", "graduate_test": "高校毕业生条件", "youth_test": "失业青年条件",
     "other_death_records": "死亡登记的全部记录（日期不一致）", "reported_versions": "各版本填报值",
     "report_versions": "汇总表版本数（行数）",
     "abnormal_listed": "列入经营异常名录", "serious_violation_listed": "列入严重违法失信名单", "exit_row": "退出记录",
@@ -123,7 +123,7 @@ _KEYS = {
 LABELS: dict[str, str] = {**_KEYS, **TYPOLOGY_LABELS}
 #: evidence fields a rule fills only where they say something (several death records, several
 #: versions of a report): left out of what a reader sees where blank, not shown as "—"
-SHOWN_WHEN_GIVEN = frozenset({"other_death_records", "reported_versions", "report_versions"})
+SHOWN_WHEN_GIVEN = frozenset({"other_death_records", "reported_versions", "report_versions", "recorded_to"})
 
 #: coded values in evidence → Chinese (a value that is a field name takes the field's label)
 VALUE_LABELS: dict[str, str] = {

@@ -554,6 +554,31 @@ def test_claims_after_death_where_the_registry_gives_two_dates(dates: list, foun
         assert evidence["death_date"] == max(dates) and len(evidence["other_death_records"]) == 2
 
 
+@pytest.mark.parametrize("recorded, found_claims, skipped_claims", [
+    ({"death_date": "2023-10-01", "death_date_month_only": True}, ["M2023-11", "M2023-12", "M2024-01", "M2024-02"], []),
+    ({"death_date": "2023-01-01", "death_date_year_only": True}, ["M2024-01", "M2024-02"],
+     ["M2023-09", "M2023-10", "M2023-11", "M2023-12"]),  # any month of 2023 may be after its January death
+    ({"death_date": "2024-01-01", "death_date_year_only": True}, [], ["M2024-02"]),  # look-alike: died in 2024: unknown
+], ids=["month", "year", "year-of-the-last-claims"])
+def test_claims_after_a_death_recorded_to_the_month_or_the_year(recorded: dict, found_claims: list,
+                                                                 skipped_claims: list) -> None:
+    """死亡年月 2023-10: the months after October are claims after death, as from a full date. A
+    death recorded to the year (2023) may be in December: only 2024's claims are found, those after
+    January 2023 within the year are skipped, naming the year; the evidence says what the record
+    gives."""
+    t = world()
+    deaths = tables(deaths=[{"person_id": t.trainees.collect()["person_id"][0], **recorded}]).deaths
+    found, skipped = run(g.claims_after_death, dataclasses.replace(t, deaths=deaths))
+    got = sorted(c["claim_id"] for row in found.iter_rows(named=True) for c in row["_claims"]) if found.height else []
+    assert got == found_claims
+    assert (sorted(skipped["claim_id"]) if skipped.height else []) == skipped_claims
+    if skipped.height:
+        assert skipped["reason"][0].startswith(f"死亡登记仅记至年份（{recorded['death_date'][:4]} 年）")
+    if found.height:
+        record = json.loads(found["evidence"][0])["death_record"]
+        assert record["recorded_to"] == ("年" if "death_date_year_only" in recorded else "月")
+
+
 # --------------------------------------------------------------------------------------------
 # GHOST_TRAINEE.allowance_not_paid — a claimed month with no payment to the trainee's own account
 def paid(*skip: str, account: str | None = CARD, **override: dict) -> list[dict]:

@@ -337,6 +337,18 @@ def test_dates_a_register_records_to_the_month(tmp_path: Path) -> None:
     assert loaded.quarantine.select("line", "column", "value").rows() == [(6, "graduation_date", "1234")]
 
 
+def test_a_death_recorded_to_the_month_or_the_year(tmp_path: Path) -> None:
+    """死亡年月 2023-10 (a registry's header and precision), 2024年 (the year alone): read as their
+    first day, ``_month_only`` / ``_year_only`` saying so (claims_after_death reads the latest
+    month each may mean), not quarantined."""
+    loaded = load_inputs(write_inputs(tmp_path, deaths=f"身份证号,死亡年月\n{P1},2023-10\n{P2},2024年\n{P3},2023-10-05\n"))
+    rows = loaded.tables["deaths"].sort("person_id").select(
+        "person_id", "death_date", "death_date_month_only", "death_date_year_only").rows()
+    assert sorted(rows) == sorted([(P1, dt.date(2023, 10, 1), True, False), (P2, dt.date(2024, 1, 1), False, True),
+                                   (P3, dt.date(2023, 10, 5), False, False)])
+    assert loaded.quarantine.height == 0
+
+
 def test_an_agreement_number_is_one_code_however_a_registry_spells_it(tmp_path: Path) -> None:
     """协议编号 written a1, Ａ１ or ' A1' in the claims is the agreements' A1 (a code: full-width as
     ASCII, no spaces, upper case); a claims export that spells every code as the agreements do is
