@@ -213,7 +213,8 @@ def _with_graduate(agreements: pl.LazyFrame, t: Tables, policy: Policy) -> pl.La
     """Add ``is_graduate``: a 高校 graduate within the province's years of leaving at the start
     (null where the province leaves the years unset)."""
     names = t.trainees.collect_schema().names()
-    trainees = t.trainees.select("person_id", "education", "graduation_date", graduation_latest(names)).unique("person_id")
+    trainees = t.trainees.select("person_id", "education", "graduation_date",
+                                 graduation_latest(names)).unique("person_id")
     agreements = (
         agreements.join(trainees, on="person_id", how="left")
         .with_columns(province_of(pl.col("county_code")).alias("province_code"))

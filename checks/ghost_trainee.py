@@ -872,7 +872,7 @@ def allowance_not_paid(t: Tables, policy: Policy) -> CheckResult:
     arrears = _paid_in_arrears(t, matched, payments.filter((pl.col("amount") > 0) & to_card), keys).cache()
     unjudged = pl.concat([unjudged, arrears.select(
         "claim_id", "person_id", "unit_id",
-        pl.format(PAID_IN_ARREARS, "_next", "_next_amount", "_months", "_next", "_next_amount", "_months").alias("reason"),
+        pl.format(PAID_IN_ARREARS, *(["_next", "_next_amount", "_months"] * 2)).alias("reason"),
         pl.lit(GAP_PAID_IN_ARREARS).alias("gap"))])
     matched = matched.join(arrears.select("claim_id"), on="claim_id", how="anti")
     unpaid = matched.select(month_keys).unique()

@@ -42,13 +42,15 @@ def _inputs(directory: Path, second: str) -> Path:
     pytest.param("2024-06-15,2024-12-31,", True, id="begun in June, no approval date: recorded by June"),
 ])
 def test_an_agreement_not_yet_recorded_is_a_later_months(tmp_path: Path, second: str, found: bool) -> None:
-    out = tmp_path / "run"
-    result = CliRunner().invoke(main, ["run", str(_inputs(tmp_path / "in", second)), "--month", "2024-06",
-                                       "--out", str(out), "--quiet", "--no-render"])
+    assert _fired(_inputs(tmp_path / "in", second), tmp_path / "run", "ONE_INTERNSHIP.second_internship") == found
+
+
+def _fired(inputs: Path, out: Path, rule_id: str) -> bool:
+    """Whether ``audit run`` for 2024-06 on ``inputs`` finds anything by ``rule_id``."""
+    result = CliRunner().invoke(main, ["run", str(inputs), "--month", "2024-06", "--out", str(out), "--quiet",
+                                       "--no-render"])
     assert result.exit_code in (0, 1), result.output
-    findings = pl.read_parquet(out / "findings.parquet")
-    second_internship = findings.filter(pl.col("rule_id") == "ONE_INTERNSHIP.second_internship")
-    assert (second_internship.height > 0) == found
+    return pl.read_parquet(out / "findings.parquet").filter(pl.col("rule_id") == rule_id).height > 0
 
 
 @pytest.mark.parametrize("amounts, found", [
@@ -66,11 +68,5 @@ def test_a_claim_of_nothing_is_no_claim(tmp_path: Path, amounts: str, found: boo
         "claim_type,amount,submitted_date\n", "claim_type,amount,insurance_amount,submitted_date\n")
     claims = "\n".join(line.replace(",1480,", ",1480,,") for line in claims.splitlines())
     (inputs / "claims.csv").write_text(claims + f"\nX3,{U2},{P1},,2024-03,月度,{amounts},2024-04-02\n", encoding="utf-8")
-    out = tmp_path / "run"
-    result = CliRunner().invoke(main, ["run", str(inputs), "--month", "2024-06", "--out", str(out), "--quiet",
-                                       "--no-render"])
-    assert result.exit_code in (0, 1), result.output
-    findings = pl.read_parquet(out / "findings.parquet")
-    twice = findings.filter(pl.col("rule_id") == "DUPLICATE_TRAINEE.same_month_claimed_twice")
-    assert (twice.height > 0) == found
-    assert pl.read_parquet(out / "normalised" / "claims.parquet").height == 7  # the row is kept, not judged
+    assert _fired(inputs, tmp_path / "run", "DUPLICATE_TRAINEE.same_month_claimed_twice") == found
+    assert pl.read_parquet(tmp_path / "run" / "normalised" / "claims.parquet").height == 7  # kept, not judged
