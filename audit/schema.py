@@ -93,6 +93,13 @@ class ColumnSpec:
     # whatever this cell says, an agreement or a trainee) the cell read as blank, with a note
     keeps_raw: bool = True
     unknown_blank: bool = False
+    # with ``unknown_blank``: where a blank cell has a reading the rules act on that an unlisted
+    # word does not support (缴费类型 blank: paid by the employer), the value such a word is read as
+    # instead of blank (其他: neither)
+    unknown_reads_as: str | None = None
+    # with ``unknown_reads_as``: the words that say nothing of what the column records (缴费类型
+    # 正常应缴, 补缴: whether a month was paid in time) and read as blank all the same
+    blank_words: tuple[str, ...] = ()
     # a blank cell has a reading the rules act on (补贴类型: 月度; 实际结束日期: ran to term; 拨付日期:
     # not paid; 毕业离校日期: no graduate …) that an export whose every cell is blank does not
     # support — the column was not filled: such a column is read as not exported
@@ -169,7 +176,11 @@ END_REASONS = ("期满", "提前离岗", "提前留用", "其他")
 CLAIM_TYPES = ("月度", "差额", "剩余期限")
 RATE_BASES = ("标准", "提高")
 INSURANCE_TYPES = ("养老", "医疗", "失业", "工伤", "生育", "补充工伤")
-PAYER_TYPES = ("单位", "灵活就业", "城乡居民")
+#: 其他: a payer written otherwise than the spellings list (个人缴费 …): not the employer, as far as known
+PAYER_TYPES = ("单位", "灵活就业", "城乡居民", "其他")
+#: what 社保 systems write in a 缴费类型 column to say whether a month was paid in time: no payer
+#: (the row's employer paid it, where one is named)
+PAYMENT_STATUS_WORDS = ("正常应缴", "正常缴费", "正常缴纳", "正常", "补缴", "补收", "预缴", "欠缴", "足额缴费", "退收", "断缴")
 #: the market registry's statuses as the rules read them (canonical spellings)
 REG_STATUSES = ("存续", "在业", "迁出", "停业", "歇业", "清算", "吊销", "责令关闭", "注销", "撤销")
 #: every spelling of ``market_registry.reg_status`` the loader reads, written as
@@ -242,6 +253,7 @@ PAYER_TYPE_SPELLINGS = vocabulary({
     "单位": ("单位缴费", "单位参保", "单位职工", "企业职工", "在职职工", "职工参保", "单位缴纳", "单位申报"),
     "灵活就业": ("灵活就业人员", "灵活就业参保", "灵活就业人员参保", "个体灵活就业"),
     "城乡居民": ("城乡居民参保", "城乡居民缴费", "居民参保"),
+    "其他": ("其它",),
 })
 END_REASON_SPELLINGS = vocabulary({
     "期满": ("见习期满", "期满结束", "见习期满结束", "正常期满", "期满离岗", "期满结业", "到期", "见习到期", "到期结束"),
@@ -380,7 +392,7 @@ SOCIAL_INSURANCE = TableSpec(
         # 缴费类型 is also what 社保 systems call whether a month was paid in time (正常应缴, 补缴: AAA115):
         # a value that names no payer is read as no payer recorded (the employer's, with an employer)
         C("payer_type", "缴费类型", K.ENUM, values=PAYER_TYPES, spellings=PAYER_TYPE_SPELLINGS, keeps_raw=False,
-          unknown_blank=True),
+          unknown_blank=True, unknown_reads_as="其他", blank_words=PAYMENT_STATUS_WORDS),
     ),
     required=True,
 )

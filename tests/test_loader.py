@@ -337,6 +337,19 @@ def test_dates_a_register_records_to_the_month(tmp_path: Path) -> None:
     assert loaded.quarantine.select("line", "column", "value").rows() == [(6, "graduation_date", "1234")]
 
 
+def test_a_payer_written_otherwise_is_no_employer(tmp_path: Path) -> None:
+    """缴费类型 blank is read as the employer's (the rules count it as employment); a word the
+    spellings do not list (个人缴费: the person pays) is not blank: it reads as 其他 — no employer
+    paid, as far as known — with a note naming it. Listed spellings read as before."""
+    si = ("身份证号,单位统一社会信用代码,缴费年月,险种,缴费类型\n"
+          f"{P1},{U1},2023-08,养老,个人缴费\n{P2},{U1},2023-08,养老,单位缴费\n{P3},{U1},2023-08,养老,\n")
+    loaded = load_inputs(write_inputs(tmp_path, social_insurance=si))
+    rows = loaded.tables["social_insurance"].sort("person_id").select("person_id", "payer_type").rows()
+    assert sorted(rows) == sorted([(P1, "其他"), (P2, "单位"), (P3, None)])
+    assert any("个人缴费（1 行）" in n and "read as 其他" in n for n in loaded.notes)
+    assert loaded.quarantine.height == 0
+
+
 def test_a_death_recorded_to_the_month_or_the_year(tmp_path: Path) -> None:
     """死亡年月 2023-10 (a registry's header and precision), 2024年 (the year alone): read as their
     first day, ``_month_only`` / ``_year_only`` saying so (claims_after_death reads the latest

@@ -159,7 +159,10 @@ def normalise(spec: TableSpec, sources: list[RawSource], org_codes: pl.DataFrame
             if any(f != 1.0 for f in factors):
                 value = _in_yuan(col, value, pl.Series(factors, dtype=pl.Float64).gather(columns["_src"]))
             if c.unknown_blank:
-                notes += _unknown_note(spec, c, unknown_spellings(c, col, value))
+                unknown = unknown_spellings(c, col, value)
+                notes += _unknown_note(spec, c, unknown)
+                if c.unknown_reads_as is not None and unknown.height:
+                    value = _read_unknown_as(c, col, value)
             if c.spellings is not None and c.keeps_raw:  # the value as exported, beside the canonical one
                 derived[f"{c.name}_raw"] = _parse_column(dataclasses.replace(c, kind=Kind.STR, spellings=None), col,
                                                          RowHash()).alias(f"{c.name}_raw")
@@ -269,17 +272,30 @@ def _to_the_month(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> tuple[pl.S
             year_only = none.scatter(rows, years.is_not_null())
     return value, month_only, year_only
 
+def _read_unknown_as(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> pl.Series:
+    """``value`` with each cell that holds a word its spellings do not list read as
+    :attr:`ColumnSpec.unknown_reads_as` — not a blank cell, nor one of its ``blank_words``."""
+    unknown = value.is_null() & raw.is_not_null()
+    rows = unknown.arg_true()
+    cells = raw.gather(rows)
+    says_nothing = [pl.select(nz.vocabulary_key(pl.lit(w))).item() for w in c.blank_words]
+    keys = cells.cast(pl.String).to_frame("v").select(nz.vocabulary_key(pl.col("v")).alias("v"))["v"]
+    rows = rows.filter(~_blank(cells, c) & ~keys.is_in(says_nothing).fill_null(False))
+    return value.cast(pl.String).scatter(rows, c.unknown_reads_as)
+
+
 def _unknown_note(spec: TableSpec, c: ColumnSpec, unknown: pl.DataFrame) -> list[str]:
     """The note for an ``unknown_blank`` column's values not among its spellings: the rows are
     kept (an agreement or a trainee the audit needs whatever this cell says), the cell read as
-    blank, as the rules read a blank one."""
+    blank, as the rules read a blank one — or as :attr:`ColumnSpec.unknown_reads_as`."""
     if not unknown.height:
         return []
     rows = int(unknown["rows"].sum())
     shown = "、".join(f"{v}（{n} 行）" for v, n in unknown.head(NOTE_VALUES).iter_rows())
     more = f" 等 {unknown.height} 种" if unknown.height > NOTE_VALUES else ""
-    return [f"{spec.zh}“{c.zh}”列：{rows} 行的取值不在可识别的写法之列，按未填写读取：{shown}{more} / "
-            f"{spec.name}.{c.name}: {rows} rows hold values not among the accepted spellings; read as blank"]
+    zh, en = ("未填写", "blank") if c.unknown_reads_as is None else (f"“{c.unknown_reads_as}”", c.unknown_reads_as)
+    return [f"{spec.zh}“{c.zh}”列：{rows} 行的取值不在可识别的写法之列，按{zh}读取：{shown}{more} / "
+            f"{spec.name}.{c.name}: {rows} rows hold values not among the accepted spellings; read as {en}"]
 
 
 def _quarantined_rows(spec: TableSpec, table: pl.DataFrame, qlines: pl.DataFrame, labels: list[str]) -> pl.DataFrame:
