@@ -279,8 +279,12 @@ def _read_unknown_as(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> pl.Seri
     rows = unknown.arg_true()
     cells = raw.gather(rows)
     says_nothing = [pl.select(nz.vocabulary_key(pl.lit(w))).item() for w in c.blank_words]
-    keys = cells.cast(pl.String).to_frame("v").select(nz.vocabulary_key(pl.col("v")).alias("v"))["v"]
-    rows = rows.filter(~_blank(cells, c) & ~keys.is_in(says_nothing).fill_null(False))
+    text = cells.cast(pl.String)
+    keys = text.to_frame("v").select(nz.vocabulary_key(pl.col("v")).alias("v"))["v"]
+    # an export's own signature or total line (制表人：…) is no value of the column: it stays blank,
+    # for the line to be read as what it is (:func:`_export_lines`)
+    export_line = text.str.replace_all(r"[\s\u3000]", "").str.contains(NOTE_PATTERN) | text.str.contains(TOTAL_CELL)
+    rows = rows.filter(~_blank(cells, c) & ~keys.is_in(says_nothing).fill_null(False) & ~export_line.fill_null(False))
     return value.cast(pl.String).scatter(rows, c.unknown_reads_as)
 
 
