@@ -110,13 +110,29 @@ def lost_registry_rows(t: Tables, by_id: pl.LazyFrame, key: str, *, insurance: p
     )
 
 
+def _precision(column: str, names: list[str]) -> dict[str, pl.Expr]:
+    """Whether each row's ``column`` was recorded to the month, or to the year (the loader's
+    ``<column>_month_only`` / ``_year_only``; false in a frame made before a flag existed)."""
+    return {f: (pl.col(f"{column}_{f}").fill_null(False) if f"{column}_{f}" in names else pl.lit(False))
+            for f in ("month_only", "year_only")}
+
+
+def latest_day(column: str, names: list[str]) -> pl.Expr:
+    """The last day a date recorded to the month or the year may mean (``column`` holds the first):
+    the month's last day, the year's; the date itself where a day was given. ``names``: the
+    frame's columns."""
+    flag = _precision(column, names)
+    return (pl.when(flag["year_only"]).then(pl.date(pl.col(column).dt.year(), 12, 31))
+            .when(flag["month_only"]).then(pl.col(column).dt.month_end()).otherwise(pl.col(column)))
+
+
+def recorded_to(column: str, names: list[str]) -> pl.Expr:
+    """年 / 月 where ``column`` was recorded to the year / the month only; null where to the day."""
+    flag = _precision(column, names)
+    return pl.when(flag["year_only"]).then(pl.lit("年")).when(flag["month_only"]).then(pl.lit("月"))
+
+
 def graduation_latest(names: list[str]) -> pl.Expr:
-    """``graduation_latest``: the graduation date, or the last day of its month (of its year) where
-    the register recorded only the month (the year: 2023届) — ``graduation_date`` holds the first
-    day — the day a rule reads when the accusation would rest on leaving school too early for the
-    years allowed. ``names``: the frame's columns (a table made before a flag existed lacks it)."""
-    def flag(name: str) -> pl.Expr:
-        return pl.col(name).fill_null(False) if name in names else pl.lit(False)
-    return (pl.when(flag("graduation_date_year_only")).then(pl.date(pl.col("graduation_date").dt.year(), 12, 31))
-            .when(flag("graduation_date_month_only")).then(pl.col("graduation_date").dt.month_end())
-            .otherwise(pl.col("graduation_date")).alias("graduation_latest"))
+    """``graduation_latest`` (:func:`latest_day` of ``graduation_date``): the day a rule reads when
+    the accusation would rest on leaving school too early for the years allowed."""
+    return latest_day("graduation_date", names).alias("graduation_latest")

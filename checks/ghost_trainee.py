@@ -26,6 +26,7 @@ from audit.schema import SPECS
 from audit.tables import Tables, shared
 from checks._citations import ALLOWANCE, DATA_COMPARISON, TARGET_GROUPS, cited
 from checks._claims import claim_rows, claims_of_internship, claims_of_persons, with_claims
+from checks._expected import tolerance
 from checks._identity import (
     GAP_UNRESOLVED_ID,
     UNRESOLVED_ID,
@@ -40,7 +41,15 @@ from checks._identity import (
 from checks._internships import INTERNSHIP_KEYS as KEYS
 from checks._internships import agreement_rows_lost, unit_internships
 from checks._joins import hash_key, hashed_join, hjoin, of_persons
-from checks._registries import TRAINEE_COVER, employer_paid, graduation_latest, labour_contracts, not_trainee_cover
+from checks._registries import (
+    TRAINEE_COVER,
+    employer_paid,
+    graduation_latest,
+    labour_contracts,
+    latest_day,
+    not_trainee_cover,
+    recorded_to,
+)
 from checks._units import unit_counties
 
 # ------------------------------------------------------------------ this family's building blocks --
@@ -606,19 +615,15 @@ def claims_after_death(t: Tables, policy: Policy) -> CheckResult:
     the claims name them) and unit."""
     assert t.deaths is not None
     names = t.deaths.collect_schema().names()
-    flag = {f: (pl.col(f"death_date_{f}").fill_null(False) if f"death_date_{f}" in names else pl.lit(False))
-            for f in ("month_only", "year_only")}
     # a death recorded to the month (死亡年月) is as good as a day for a rule of months; one recorded
     # to the year may be any month of it: the latest month it may mean decides (its December)
-    recorded_to = pl.when(flag["year_only"]).then(pl.lit("年")).when(flag["month_only"]).then(pl.lit("月"))
-    record = pl.struct("death_date", recorded_to.alias("recorded_to"), "person_id", "_file", "_line")
-    latest_month = pl.when(flag["year_only"]).then(pl.date(pl.col("death_date").dt.year(), 12, 1)).otherwise(
-        pl.col("death_date").dt.month_start())
+    record = pl.struct("death_date", recorded_to("death_date", names).alias("recorded_to"), "person_id", "_file", "_line")
+    latest_month = latest_day("death_date", names).dt.month_start()
     deaths = t.deaths.group_by("person_id").agg(
         pl.col("death_date").min().alias("_earliest"),
         latest_month.max().alias("_latest"),
         pl.col("death_date").max(),
-        flag["year_only"].any().alias("_year_only"),
+        (recorded_to("death_date", names) == "年").any().alias("_year_only"),
         record.sort_by("death_date", "_file", "_line").alias("death_records"),
     )
     keys = ["person_id", "unit_id"]
@@ -693,13 +698,15 @@ PAID_IN_ARREARS = ("当月无发放记录，但其后 {} 向见习人员本人�
 GAP_PAID_IN_ARREARS = "其后发放可能为补发"
 
 
-def _paid_in_arrears(t: Tables, claims: pl.LazyFrame, paid: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
+def _paid_in_arrears(t: Tables, policy: Policy, claims: pl.LazyFrame, paid: pl.LazyFrame,
+                     keys: list[str]) -> pl.LazyFrame:
     """The claims (of the few left unpaid) that the trainee's next paid month at the unit may have
     paid in arrears: that month's payments to the trainee's card come to at least one month's
     allowance for it and for each unpaid claimed month since the month paid before (one, two …
     months and its own). One month's allowance is read as the least of the median month the
     ledger pays the trainee at the unit and the agreements' 月基本生活费 (where exported): a month
-    paid twice over is two months, a month's ordinary pay after an unpaid one is not."""
+    paid twice over is two months, a month's ordinary pay after an unpaid one is not (within
+    money.tolerance_yuan)."""
     months = paid.group_by(*keys, "claim_month").agg(pl.col("amount").sum().alias("_next_amount"))
     monthly = months.group_by(keys).agg(pl.col("_next_amount").median().alias("_month_pay"))
     if t.exported("agreements", "allowance_monthly"):
@@ -718,7 +725,7 @@ def _paid_in_arrears(t: Tables, claims: pl.LazyFrame, paid: pl.LazyFrame, keys: 
     return (
         behind.with_columns(pl.col("claim_month").n_unique().over(*keys, "_next").alias("_months"))
         .join(monthly, on=keys)
-        .filter(pl.col("_next_amount") >= (pl.col("_months") + 1) * pl.col("_month_pay") - 0.005)
+        .filter(pl.col("_next_amount") >= (pl.col("_months") + 1) * pl.col("_month_pay") - tolerance(policy))
         .with_columns(pl.col("_next").dt.strftime("%Y-%m"), pl.col("_next_amount").round(2))
     )
 
@@ -780,6 +787,7 @@ def _masked(account: str) -> pl.Expr:
     citations=ALLOWANCE,
     needs=("allowance_payments", "claims.claim_type"),
     exit_condition=3,  # its own ledger shows no allowance paid for the months it claimed
+    detection_params=("money.tolerance_yuan",),
 )
 def allowance_not_paid(t: Tables, policy: Policy) -> CheckResult:
     """A unit claims a month's subsidy only after paying the trainee's allowance for that month
@@ -869,7 +877,7 @@ def allowance_not_paid(t: Tables, policy: Policy) -> CheckResult:
     matched = unpaid_claims.filter(in_ledger & ~unresolved & ~lost).drop("_in_ledger", "_unresolved", "_lost")
     # a later payment to the trainee's card large enough for the months before it that it follows
     # unpaid may be those months paid in arrears (补发) with its own: not judged
-    arrears = _paid_in_arrears(t, matched, payments.filter((pl.col("amount") > 0) & to_card), keys).cache()
+    arrears = _paid_in_arrears(t, policy, matched, payments.filter((pl.col("amount") > 0) & to_card), keys).cache()
     unjudged = pl.concat([unjudged, arrears.select(
         "claim_id", "person_id", "unit_id",
         pl.format(PAID_IN_ARREARS, *(["_next", "_next_amount", "_months"] * 2)).alias("reason"),

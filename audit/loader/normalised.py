@@ -275,16 +275,17 @@ def _to_the_month(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> tuple[pl.S
 def _read_unknown_as(c: ColumnSpec, raw: pl.Series, value: pl.Series) -> pl.Series:
     """``value`` with each cell that holds a word its spellings do not list read as
     :attr:`ColumnSpec.unknown_reads_as` — not a blank cell, nor one of its ``blank_words``."""
-    unknown = value.is_null() & raw.is_not_null()
-    rows = unknown.arg_true()
+    rows = (value.is_null() & raw.is_not_null()).arg_true()
     cells = raw.gather(rows)
-    says_nothing = [pl.select(nz.vocabulary_key(pl.lit(w))).item() for w in c.blank_words]
-    text = cells.cast(pl.String)
-    keys = text.to_frame("v").select(nz.vocabulary_key(pl.col("v")).alias("v"))["v"]
+    text = cells.cast(pl.String).to_frame("v")
+    says_nothing = pl.Series(c.blank_words, dtype=pl.String).to_frame("v").select(nz.vocabulary_key(pl.col("v")))["v"]
     # an export's own signature or total line (制表人：…) is no value of the column: it stays blank,
-    # for the line to be read as what it is (:func:`_export_lines`)
-    export_line = text.str.replace_all(r"[\s\u3000]", "").str.contains(NOTE_PATTERN) | text.str.contains(TOTAL_CELL)
-    rows = rows.filter(~_blank(cells, c) & ~keys.is_in(says_nothing).fill_null(False) & ~export_line.fill_null(False))
+    # for the line to be read as what it is (:func:`_export_lines`, which reads its cells so)
+    stripped = pl.col("v").str.replace_all(r"[\s\u3000]", "")
+    keep_blank = text.select(
+        nz.vocabulary_key(pl.col("v")).is_in(says_nothing.implode()) | stripped.str.contains(NOTE_PATTERN)
+        | stripped.str.contains(TOTAL_CELL))["v"].fill_null(False)
+    rows = rows.filter(~_blank(cells, c) & ~keep_blank)
     return value.cast(pl.String).scatter(rows, c.unknown_reads_as)
 
 
