@@ -145,3 +145,41 @@ def test_the_child_runs_at_the_lowest_priority(tmp_path: Path) -> None:
     finally:
         child.abort()
     assert not (tmp_path / WORK_DIR).exists()
+
+
+SLEEPER = """
+import os, sys, threading, time
+os.nice(19)
+threading.Thread(target=time.sleep, args=(30,), daemon=True).start()
+print("ready", flush=True)
+time.sleep(30)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "setpriority") or not Path("/proc/self/task").is_dir(),
+                    reason="per-thread priorities are Linux's")
+def test_the_child_waited_for_gets_the_runs_priority_back() -> None:
+    """A child at the lowest priority, its threads too, is raised to the run's own priority once
+    the run waits for it (on a busy machine a niced child got next to no CPU); a child that is
+    not lower is left as it is."""
+    import subprocess
+    import sys
+
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    if own >= 19:
+        pytest.skip("this process runs at the lowest priority already")
+    proc = subprocess.Popen([sys.executable, "-c", SLEEPER], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        tasks = [int(t.name) for t in Path(f"/proc/{proc.pid}/task").iterdir()]
+        assert len(tasks) >= 2 and all(os.getpriority(os.PRIO_PROCESS, t) == 19 for t in tasks)
+        try:
+            os.setpriority(os.PRIO_PROCESS, tasks[-1], 18)
+        except PermissionError:
+            pytest.skip("raising a priority is not allowed here (neither root nor RLIMIT_NICE)")
+        assert validator.hurry(proc.pid) == len(tasks)
+        assert all(os.getpriority(os.PRIO_PROCESS, t) == own for t in tasks)
+        assert validator.hurry(proc.pid) == 0  # at the run's priority already: nothing to raise
+    finally:
+        proc.kill()
+        proc.wait()
