@@ -30,7 +30,7 @@ import logging
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -509,33 +509,84 @@ class Suites:
         self.batch_def = asset.add_batch_definition_whole_dataframe("whole")
 
     def run(self, table: str, total: int, reduced: list[Reduced]) -> list[Outcome]:
-        """Each reduced frame's suite, first for success alone (``BOOLEAN_ONLY``), then the
-        expectations that failed once more with their unexpected rows (``COMPLETE``, indexed by
-        ``_gid``): an expectation without a ``mostly`` that succeeds has no unexpected row to
-        list, so the outcomes are those of one COMPLETE pass, for some 60 % of its cost
-        (bench/NOTES.md, "Validation beside the load, and the cases beside the lists"); one with
-        a ``mostly`` runs in the COMPLETE pass whatever its success."""
-        outcomes = []
-        for domain, contracts, small in reduced:
-            pdf = small.to_pandas()
-            by_index = self._validate(table, domain, pdf, dict(enumerate(contracts)), {"result_format": "BOOLEAN_ONLY"})
-            failed = {i: c for i, c in enumerate(contracts)
-                      if i not in by_index or not by_index[i].success or "mostly" in c.kwargs}
-            if failed:
-                by_index |= self._validate(table, domain, pdf, failed, {
-                    "result_format": "COMPLETE", "unexpected_index_column_names": ["_gid"]})
-            for i, contract in enumerate(contracts):
-                outcomes.append(_outcome(contract, by_index.get(i), small, total, domain))
+        """The suites of a table's reduced frames, as one batch: first for success alone
+        (``BOOLEAN_ONLY``), then the expectations that failed once more with their unexpected rows
+        (``COMPLETE``, indexed by ``_gid``): an expectation without a ``mostly`` that succeeds has
+        no unexpected row to list, so the outcomes are those of one COMPLETE pass, for some 60 % of
+        its cost (bench/NOTES.md, "Validation beside the load, and the cases beside the lists");
+        one with a ``mostly`` runs in the COMPLETE pass whatever its success. One batch for the
+        table, not one per frame: great-expectations' cost is per batch and per expectation, not
+        per row (:func:`_one_batch` says how the frames share it without reading each other)."""
+        if not reduced:
+            return []
+        batch, contracts, owner = _one_batch(reduced)
+        pdf = batch.to_pandas()
+        by_index = self._validate(table, pdf, contracts, {"result_format": "BOOLEAN_ONLY"})
+        failed = {i: c for i, c in contracts.items()
+                  if i not in by_index or not by_index[i].success or "mostly" in c.kwargs}
+        if failed:
+            by_index |= self._validate(table, pdf, failed, {
+                "result_format": "COMPLETE", "unexpected_index_column_names": ["_gid"]})
+        outcomes, i = [], 0
+        for j, (domain, own_contracts, small) in enumerate(reduced):
+            for contract in own_contracts:
+                result = by_index.get(i)
+                listed = ((result.result or {}).get("unexpected_index_list") or []) if result is not None else []
+                gids = [row["_gid"] - owner[j] for row in listed]
+                outcomes.append(_outcome(contract, result, small, total, domain, gids))
+                i += 1
         return outcomes
 
-    def _validate(self, table: str, domain: Domain, pdf: Any, contracts: dict[int, Contract],
+    def _validate(self, table: str, pdf: Any, contracts: dict[int, Contract],
                   result_format: dict[str, Any]) -> dict[int, Any]:
         gx = self.gx
-        suite = gx.ExpectationSuite(name=f"{table}:{domain.name}")
-        for i, contract in contracts.items():
-            suite.add_expectation(getattr(gx.expectations, contract.kind)(**_ge_kwargs(contract.kwargs), meta={"i": i}))
+        # given whole: add_expectation compares each with every one added before (quadratic)
+        suite = gx.ExpectationSuite(name=table, expectations=[
+            getattr(gx.expectations, contract.kind)(**_ge_kwargs(contract.kwargs), meta={"i": i})
+            for i, contract in contracts.items()])
         result = self.batch_def.get_batch(batch_parameters={"dataframe": pdf}).validate(suite, result_format=result_format)
         return {r.expectation_config.meta["i"]: r for r in result.results}
+
+
+#: the columns a contract's expectation reads, by keyword
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+#: a reduced frame's own columns: its group's number, rows, and first row's place
+_BOOKKEEPING = ("_gid", "_rows", "_file", "_line")
+
+
+def _one_batch(reduced: list[Reduced]) -> tuple[pl.DataFrame, dict[int, Contract], list[int]]:
+    """A table's reduced frames stacked into one frame for one batch: (the frame, every contract
+    numbered in order with its columns renamed to its frame's, each frame's first ``_gid``).
+
+    Each frame's rows keep their ``_gid`` shifted past the frames before; each column an
+    expectation reads is renamed ``<column>@<frame>``, so no two frames share one, and is
+    empty on the other frames' rows — which every column expectation here passes over (a value
+    in a set, between bounds, matching a pattern, a pair in order with ``either_value_is_missing``)
+    — or, for an expectation that a value is not empty, holds :data:`PRESENT` there. The schema's
+    frame (one row: each column's type, under the column's own name) keeps its names: whether a
+    column exists is asked of the batch, and no renamed column carries a table column's name."""
+    parts, contracts, owner, offset = [], {}, [], 0
+    for j, (domain, own_contracts, small) in enumerate(reduced):
+        owner.append(offset)
+        renamed = {} if domain.name == "schema" else {
+            c.kwargs[k]: f"{c.kwargs[k]}@{j}" for c in own_contracts for k in _COLUMN_KWARGS if k in c.kwargs}
+        not_null = {renamed[c.kwargs["column"]] for c in own_contracts
+                    if c.kind == "ExpectColumnValuesToNotBeNull" and c.kwargs.get("column") in renamed}
+        keep = [c for c in small.columns if c in renamed or (domain.name == "schema" and c not in _BOOKKEEPING)]
+        part = small.select((pl.col("_gid").cast(pl.Int64) + offset).alias("_gid"),
+                            *[pl.col(c).alias(renamed.get(c, c)) for c in keep])
+        parts.append((part, not_null))
+        for c in own_contracts:
+            kwargs = {k: (renamed.get(v, v) if k in _COLUMN_KWARGS else v) for k, v in c.kwargs.items()}
+            contracts[len(contracts)] = replace(c, kwargs=kwargs)
+        offset += small.height
+    batch = pl.concat([p for p, _ in parts], how="diagonal")
+    # a not-null column's own frame keeps its nulls; the other frames' rows read PRESENT
+    spans = {name: (owner[j], owner[j] + part.height) for j, (part, names) in enumerate(parts) for name in names}
+    batch = batch.with_columns(
+        pl.when(pl.col("_gid").is_between(lo, hi, closed="left")).then(pl.col(name)).otherwise(pl.lit(PRESENT)).alias(name)
+        for name, (lo, hi) in spans.items())
+    return batch, contracts, owner
 
 
 def _ge_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -559,7 +610,8 @@ def _ge_error(result: Any) -> str | None:
     return None
 
 
-def _outcome(contract: Contract, result: Any, small: pl.DataFrame, total: int, domain: Domain) -> Outcome:
+def _outcome(contract: Contract, result: Any, small: pl.DataFrame, total: int, domain: Domain,
+             gids: list[int]) -> Outcome:
     base = dict(table=contract.table, expectation=contract.kind, description=contract.description,
                 columns=list(contract.columns), rows_checked=total)
     if result is None:
@@ -570,7 +622,6 @@ def _outcome(contract: Contract, result: Any, small: pl.DataFrame, total: int, d
     if domain.name == "schema":
         return Outcome(**base, success=bool(result.success), unexpected_rows=0 if result.success else total,
                        examples=[] if result.success else [{"dtype": small.drop("_gid", "_rows").to_dicts()[0].get(contract.columns[0])}])
-    gids = [row["_gid"] for row in (result.result.get("unexpected_index_list") or [])]
     failing = small.filter(pl.col("_gid").is_in(gids)).sort("_rows", descending=True)
     shown = [c for c in small.columns if c not in ("_gid", "_rows", "_file", "_line")]
     examples = [

@@ -149,6 +149,25 @@ def test_the_reduction_fails_the_rows_great_expectations_fails_on_every_row(mess
     assert compared > 100 and failing >= 3  # the messy world breaks contracts: not a vacuous comparison
 
 
+def test_a_tables_frames_in_one_batch_give_what_each_in_its_own_gives(messy: LoadResult) -> None:
+    """The suites run as one batch per table (the frames stacked, each expectation's column its
+    own frame's) give every outcome — success, failing rows, examples with file and line — that
+    one batch per frame gives: no frame's rows reach another frame's expectations."""
+    from audit.validation import Suites, reduce_table_domains, referenced_values
+
+    suites = Suites()
+    known = referenced_values(list(messy.heights), messy.scan)
+    compared = failing = 0
+    for name, height in messy.heights.items():
+        reduced = reduce_table_domains(name, messy.scan(name), height, known)
+        together = suites.run(name, height, reduced)
+        apart = [o for one in reduced for o in suites.run(name, height, [one])]
+        assert together == apart, name
+        compared += len(together)
+        failing += sum(not o.success for o in together)
+    assert compared > 150 and failing >= 5
+
+
 def test_an_expectation_with_mostly_lists_its_unexpected_rows_though_it_succeeds() -> None:
     """The suites run for success first and list the unexpected rows of the failed expectations
     only (``Suites.run``); one with a ``mostly`` may succeed with unexpected rows, which must be
