@@ -25,7 +25,7 @@ def test_clean_input_meets_every_expectation(clean_report: ValidationReport) -> 
     tables = {o.table for o in clean_report.outcomes}
     assert tables == {"units", "trainees", "agreements", "claims", "social_insurance"}
     kinds = {o.expectation for o in clean_report.outcomes}
-    assert {"ExpectColumnToExist", "ExpectColumnValuesToNotBeNull", "ExpectColumnValuesToBeInSet",
+    assert {"ExpectColumnPairValuesToBeEqual", "ExpectColumnValuesToNotBeNull", "ExpectColumnValuesToBeInSet",
             "ExpectColumnValuesToBeBetween", "ExpectColumnPairValuesAToBeGreaterThanB",
             "ExpectColumnValuesToMatchRegex"} <= kinds
 
@@ -147,6 +147,31 @@ def test_the_reduction_fails_the_rows_great_expectations_fails_on_every_row(mess
             compared += 1
             failing += not r.success
     assert compared > 100 and failing >= 3  # the messy world breaks contracts: not a vacuous comparison
+
+
+def test_a_column_missing_or_of_another_type_fails_the_schema_naming_it() -> None:
+    """The schema's two expectations a table: each column of the contract exists, and has its
+    type; a failure names the column, what it is and what it should be — and the whole table's
+    rows are what it concerns."""
+    from audit.validation import Domain, Suites, _schema_frame
+
+    good = pl.DataFrame({c.name: pl.Series([], dtype=pl.String) for c in SPECS["deaths"].columns})
+    good = good.with_columns(pl.col("death_date").cast(pl.Date))
+    suites = Suites()
+
+    def schema_outcomes(frame: pl.DataFrame) -> dict[str, object]:
+        contracts = [c for c in contracts_for(SPECS["deaths"], set(frame.columns))[0] if c.domain == "schema"]
+        reduced = [(Domain("schema", {}), contracts, _schema_frame(SPECS["deaths"], frame.schema, 7))]
+        return {o.expectation: o for o in suites.run("deaths", 7, reduced)}
+
+    assert all(o.success for o in schema_outcomes(good).values())
+    lacking = schema_outcomes(good.drop("death_date"))
+    assert not lacking["ExpectColumnValuesToNotBeNull"].success and lacking["ExpectColumnPairValuesToBeEqual"].success
+    assert lacking["ExpectColumnValuesToNotBeNull"].examples == [{"column": "death_date", "dtype": None, "expected": "Date"}]
+    assert lacking["ExpectColumnValuesToNotBeNull"].unexpected_rows == 7
+    typed = schema_outcomes(good.with_columns(pl.col("death_date").cast(pl.String)))
+    assert typed["ExpectColumnValuesToNotBeNull"].success and not typed["ExpectColumnPairValuesToBeEqual"].success
+    assert typed["ExpectColumnPairValuesToBeEqual"].examples == [{"column": "death_date", "dtype": "String", "expected": "Date"}]
 
 
 def test_a_tables_frames_in_one_batch_give_what_each_in_its_own_gives(messy: LoadResult) -> None:
