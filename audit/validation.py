@@ -572,7 +572,7 @@ def _one_batch(reduced: list[Reduced]) -> tuple[pl.DataFrame, dict[int, Contract
     in a set, between bounds, matching a pattern, a pair in order with ``either_value_is_missing``)
     — or, for an expectation that a value is not empty, holds :data:`PRESENT` there."""
     parts, contracts, owner, offset = [], {}, [], 0
-    for j, (domain, own_contracts, small) in enumerate(reduced):
+    for j, (_, own_contracts, small) in enumerate(reduced):
         owner.append(offset)
         renamed = {c.kwargs[k]: f"{c.kwargs[k]}@{j}" for c in own_contracts for k in _COLUMN_KWARGS if k in c.kwargs}
         not_null = {renamed[c.kwargs["column"]] for c in own_contracts
