@@ -34,6 +34,7 @@ reference to an undeclared document are refused with the file, the line and what
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -232,6 +233,11 @@ def _check_type(path: Path, node: Any, key: str, spec: ParamSpec, value: Any) ->
     return float(value) if spec.type in ("ratio", "yuan") else value
 
 
+#: policies read, by the bytes of their files (:meth:`Policy.load`); the last few only
+_READ: dict[tuple[str, str | None, str], Policy] = {}
+_READ_KEPT = 8
+
+
 class Policy:
     """All parameters of all jurisdictions, with lookups by province and date."""
 
@@ -253,8 +259,27 @@ class Policy:
 
         ``legacy_scope``: for a run's snapshot made before the catalogue declared scopes — each
         entry without one takes it (``national`` reproduces how such a run looked values up).
-        Never for files in force: a catalogue entry without a scope is refused there."""
+        Never for files in force: a catalogue entry without a scope is refused there.
+
+        Files read before from the same directory with the same bytes give the policy read then (a run reads its files,
+        then its snapshot's twice for the outputs: 0.12 s each, and a process running many runs
+        — a test session, the monthly cycle — reads the same files each time). Nothing changes a
+        policy once read."""
         directory = Path(directory or PARAMS_DIR)
+        files = sorted(directory.glob("*.yaml"))
+        digest = hashlib.sha256()
+        for path in files:
+            data = path.read_bytes()
+            digest.update(f"{path.name}\0{len(data)}\0".encode() + data)
+        key = (str(directory.resolve()), legacy_scope, digest.hexdigest())
+        if key not in _READ:
+            if len(_READ) >= _READ_KEPT:
+                _READ.pop(next(iter(_READ)))
+            _READ[key] = cls._read(directory, legacy_scope)
+        return _READ[key]
+
+    @classmethod
+    def _read(cls, directory: Path, legacy_scope: str | None) -> Policy:
         cat_path = directory / "catalogue.yaml"
         raw_cat = load_strict_yaml(cat_path)
         catalogue: dict[str, ParamSpec] = {}

@@ -502,3 +502,24 @@ def test_a_broken_parameter_file_is_exit_2_with_its_location(tmp_path):
     result = CliRunner().invoke(main, ["policy", "show", "990000", "--date", "2024-03-01", "--policy-dir", str(directory)])
     assert result.exit_code == 2
     assert "province.yaml:" in result.output and "has no 'reference'" in result.output
+
+
+def test_a_policy_read_again_is_read_from_its_files_as_they_are_now(tmp_path: Path) -> None:
+    """The same files give the policy read before (a run reads its snapshot more than once);
+    an edit is read anew — a broken one refused, not hidden by what was read before."""
+    import shutil
+
+    from audit.policy import PARAMS_DIR
+
+    directory = tmp_path / "params"
+    shutil.copytree(PARAMS_DIR, directory)
+    first = Policy.load(directory)
+    assert Policy.load(directory) is first
+    catalogue = directory / "catalogue.yaml"
+    text = catalogue.read_text(encoding="utf-8")
+    catalogue.write_text(text + "\n# a reviewer's note\n", encoding="utf-8")
+    again = Policy.load(directory)
+    assert again is not first and again.catalogue.keys() == first.catalogue.keys()
+    catalogue.write_text(text + "\nnot: [valid\n", encoding="utf-8")
+    with pytest.raises(PolicyError):
+        Policy.load(directory)
