@@ -1,4 +1,4 @@
-"""Fuzz: seeded mutations of real-looking exports through the loader, and some through the CLI.
+"""Fuzz: seeded mutations of real-looking exports through the loader.
 
 A small generated world (``fixtures.generate``, 50 trainees) is broken the ways real exports
 break (:mod:`tests.hostile`: bytes, lines, encodings, headers, cells, line ends, sheet layouts),
@@ -10,34 +10,24 @@ one table at a time. For every case:
   the file holds, where the mutation knows how many it wrote: nothing lost without a word;
 - no message or note shows a full ID number of the input.
 
-Through the CLI (``audit run``, in-process) a smaller number of cases, on a smaller whole world
-(20 trainees; the required tables and the mutated one): exit
-code 0, 1 or 2 only, no traceback, nothing written outside ``--out``, the counts reconcile, and
-no full ID of the input in the report, the viewers, the exit lists, the recovery list, the 汇总表
-or the terminal output.
+Some of the same mutations go through the CLI: tests/test_fuzz_cli.py.
 """
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from pathlib import Path
 
 import polars as pl
 import pytest
-from click.testing import CliRunner
 
-from audit.app.cli import main
 from audit.loader import InputError, load_table
-from audit.schema import REQUIRED_TABLES
 from fixtures.generate import generate
 from fixtures.world import Config
-from tests.hostile import input_ids, leaks, mutation, read_world, shown_ids, write_world
+from tests.hostile import input_ids, mutation, read_world, shown_ids
 
-#: in-process loader cases, and CLI cases (seeds apart from the loader's)
+#: in-process loader cases
 LOADER_CASES = 320
-CLI_CASES = 20
-CLI_SEED0 = 10_000
 
 
 @pytest.fixture(scope="module")
@@ -50,15 +40,6 @@ def world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def world(world_dir: Path):
     return read_world(world_dir)
-
-
-@pytest.fixture(scope="module")
-def cli_world_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A smaller world for the runs (each run's fixed cost — great-expectations, the reports —
-    is most of it; 20 trainees still give findings, cases, an exit list and a recovery list)."""
-    directory = tmp_path_factory.mktemp("fuzz-cli-world")
-    generate(directory, Config(seed=11, trainees=20))
-    return directory
 
 
 def _check_loaded(m, table, notes: list[str], ids: set[str]) -> list[str]:
@@ -109,49 +90,3 @@ def test_loader_fuzz(world, world_dir: Path, tmp_path: Path) -> None:
     assert not problems, "\n".join(problems[:30])
     outcomes = {o for _, o in classes}
     assert {"read", "quarantined", "refused"} <= outcomes  # the mutations reach every class
-
-
-@pytest.mark.e2e
-def test_cli_fuzz(cli_world_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """CLI_CASES mutated worlds through ``audit run``, checked from the outside."""
-    world = read_world(cli_world_dir)
-    monkeypatch.setenv("AUDIT_CHROMIUM", str(tmp_path / "no-chromium"))  # the PDF is the HTML printed
-    runner = CliRunner()
-    problems: list[str] = []
-    codes: Counter[int] = Counter()
-    kinds: Counter[tuple[str, int]] = Counter()
-    for seed in range(CLI_SEED0, CLI_SEED0 + CLI_CASES):
-        m = mutation(seed, world)
-        root = tmp_path / f"case{seed}"
-        # the required tables and the mutated one: every stage runs, on fewer tables to validate
-        data = write_world(world, root / "in", m, tables=(*REQUIRED_TABLES, m.table))
-        out = root / "out"
-        before = set(os.listdir(root))
-        result = runner.invoke(main, ["run", str(data), "--month", "2024-06", "--out", str(out), "--quiet"])
-        codes[result.exit_code] += 1
-        kinds[(m.kind, result.exit_code)] += 1
-        text = result.output + (result.stderr if result.stderr_bytes is not None else "")
-        if result.exit_code not in (0, 1, 2) or "Traceback" in text:
-            problems.append(f"{m}: exit {result.exit_code}: {text[-500:]}")
-            continue
-        if m.refuse and result.exit_code != 2:
-            problems.append(f"{m}: must be refused (exit 2), exit {result.exit_code}")
-        if set(os.listdir(root)) - before - {"out"}:
-            problems.append(f"{m}: wrote outside --out: {set(os.listdir(root)) - before}")
-        ids = input_ids(data)
-        problems += [f"{m}: a full ID in {where}: {n}" for where, n in leaks(out, ids, text)]
-        if result.exit_code == 2:
-            continue
-        counts = pl.read_csv(out / "load_counts.csv")
-        if not counts.select((pl.col("rows_read") == pl.col("rows_kept") + pl.col("rows_quarantined")
-                              + pl.col("duplicates_collapsed")).all()).item():
-            problems.append(f"{m}: counts do not reconcile")
-        read = counts.filter(pl.col("table") == m.table)["rows_read"].sum()
-        if m.rows is not None and read != m.rows:
-            problems.append(f"{m}: {read} rows of {m.table} read, the file holds {m.rows}")
-        if not (out / "report.html").exists():
-            problems.append(f"{m}: no report")
-    print("\nCLI fuzz:", CLI_CASES, "runs; exit codes", dict(sorted(codes.items())))
-    for (kind, code), n in sorted(kinds.items()):
-        print(f"  {kind:<16} exit {code}  {n}")
-    assert not problems, "\n".join(problems[:30])
