@@ -28,7 +28,7 @@ def in_a_child(monkeypatch: pytest.MonkeyPatch) -> None:
     """Runs here validate in the child, as a fresh ``audit run`` does (a test session has
     imported great-expectations already, which makes a run validate inline)."""
     start = validator.start
-    monkeypatch.setattr(validator, "start", lambda out_dir, process=None: start(out_dir, process=True))
+    monkeypatch.setattr(validator, "start", lambda out_dir, process=None, **kw: start(out_dir, process=True, **kw))
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +97,8 @@ def test_a_refused_input_stops_the_child_and_leaves_nothing(tmp_path: Path) -> N
     children: list[BackgroundValidation] = []
     real = BackgroundValidation.__init__
 
-    def remember(self: BackgroundValidation, out_dir: Path) -> None:
-        real(self, out_dir)
+    def remember(self: BackgroundValidation, out_dir: Path, **kw: object) -> None:
+        real(self, out_dir, **kw)
         children.append(self)
 
     with pytest.MonkeyPatch.context() as mp:
@@ -183,3 +183,27 @@ def test_the_child_waited_for_gets_the_runs_priority_back() -> None:
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_small_input_is_validated_at_the_runs_own_priority(tmp_path: Path) -> None:
+    """The lowest priority only where the input is large enough for the overlap to matter: a
+    small one's child runs at the run's priority (on a busy machine that may not raise a
+    priority, a niced child starves); an input of unknown size keeps the lowest."""
+    assert validator.child_nice(1_200_000) == 0  # the demo
+    assert validator.child_nice(validator.NICE_FROM_BYTES - 1) == 0
+    assert validator.child_nice(293 * 2**20) == validator.CHILD_NICE  # the 1 M world
+    assert validator.child_nice(None) == validator.CHILD_NICE
+    if not Path("/proc/self/task").is_dir() or os.getpriority(os.PRIO_PROCESS, 0) != 0:
+        return  # what the child does with it is read from /proc below
+    for nice in (0, validator.CHILD_NICE):
+        background = BackgroundValidation(tmp_path / f"n{nice}", nice=nice)
+        try:
+            assert background.proc is not None
+            pid, deadline = background.proc.pid, time.monotonic() + 30
+            # the child sets its priority first, then imports great-expectations (seconds)
+            while nice and os.getpriority(os.PRIO_PROCESS, pid) != nice and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.5)
+            assert os.getpriority(os.PRIO_PROCESS, pid) == nice
+        finally:
+            background.abort()

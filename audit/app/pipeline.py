@@ -360,12 +360,22 @@ def _run(input_dir: Path, audit_month: dt.date, out_dir: Path, si_as_of: str | N
         progress("读取输入 / loading inputs")
     # the data contracts are checked in a process of their own, each table as soon as it is
     # staged, while this one loads, then computes (audit.app.validator); waited for at the end
-    validation = validator.start(out_dir)
+    validation = validator.start(out_dir, input_bytes=_input_bytes(input_dir))
     try:
         return _run_validated(input_dir, audit_month, out_dir, si_month, policy_dir, policy, progress, render,
                               cycle, validation, timings, t0, started)
     finally:
         validation.abort()  # a no-op once it has been waited for
+
+
+def _input_bytes(input_dir: Path) -> int | None:
+    """The size of the files in the input directory (what decides the validation child's
+    priority, :func:`audit.app.validator.child_nice`), or None where it cannot be listed (the
+    load then says why)."""
+    try:
+        return sum(entry.stat().st_size for entry in Path(input_dir).iterdir() if entry.is_file())
+    except OSError:
+        return None
 
 
 def insurance_extract_end(loaded: LoadResult, audit_month: dt.date) -> tuple[dt.date, list[str]]:

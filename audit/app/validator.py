@@ -63,6 +63,16 @@ CHILD_ENV = {"POLARS_MAX_THREADS": os.environ.get("AUDIT_VALIDATION_THREADS", "1
 #: done long before the run waits for it (bench/NOTES.md, "Validation beside the load, and the
 #: cases beside the lists")
 CHILD_NICE = 19
+#: inputs smaller than this validate in a child at the run's own priority: the overlap the lowest
+#: priority buys was measured at national scale (293 MB of Parquet, a load of tens of seconds);
+#: on a small input it saves little, and a child at the lowest priority on a busy machine where
+#: :func:`hurry` may not raise it (no root, no RLIMIT_NICE: an operator's desktop) starves
+NICE_FROM_BYTES = 64 * 2**20
+
+
+def child_nice(input_bytes: int | None) -> int:
+    """The child's priority for an input of ``input_bytes`` (None: not known)."""
+    return CHILD_NICE if input_bytes is None or input_bytes >= NICE_FROM_BYTES else 0
 
 
 def hurry(pid: int) -> int:
@@ -94,7 +104,8 @@ class ValidationFailed(RuntimeError):
     """The child process ended without writing the validation (its error output attached)."""
 
 
-def start(out_dir: Path, *, process: bool | None = None) -> BackgroundValidation | InlineValidation:
+def start(out_dir: Path, *, process: bool | None = None,
+          input_bytes: int | None = None) -> BackgroundValidation | InlineValidation:
     """The run's validation: in a child process (:class:`BackgroundValidation`), or in this one
     (:class:`InlineValidation`) where ``process`` is false — by default, where this process has
     imported great-expectations already (a test session, a long-lived caller): the child is there
@@ -102,7 +113,7 @@ def start(out_dir: Path, *, process: bool | None = None) -> BackgroundValidation
     child would pay it once more."""
     if process is None:
         process = "great_expectations" not in sys.modules
-    return BackgroundValidation(out_dir) if process else InlineValidation(out_dir)
+    return BackgroundValidation(out_dir, nice=child_nice(input_bytes)) if process else InlineValidation(out_dir)
 
 
 class InlineValidation:
@@ -131,7 +142,7 @@ class InlineValidation:
 class BackgroundValidation:
     """The parent's side: start the child, hand it the staged tables, wait for it."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, nice: int = CHILD_NICE) -> None:
         self.out_dir = Path(out_dir)
         self.work = self.out_dir / WORK_DIR
         shutil.rmtree(self.work, ignore_errors=True)  # what a killed run left
@@ -140,7 +151,7 @@ class BackgroundValidation:
         self.proc: subprocess.Popen[str] | None = subprocess.Popen(
             [sys.executable, "-m", "audit.app.validator", str(self.out_dir)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, encoding="utf-8",
-            env={**os.environ, **CHILD_ENV},
+            env={**os.environ, **CHILD_ENV, "AUDIT_VALIDATION_NICE": str(nice)},
         )
 
     def staged(self, table: str, path: Path, height: int) -> None:
@@ -220,8 +231,9 @@ def child(out_dir: Path) -> int:
     """The child's side: reduce and check each table as it comes, the references at the end,
     write validation.json and validation.html into ``out_dir``."""
     t0 = time.perf_counter()
-    if hasattr(os, "nice"):
-        os.nice(CHILD_NICE)  # the run's own stages first: this process fills the cores' idle moments
+    nice = int(os.environ.get("AUDIT_VALIDATION_NICE", CHILD_NICE))
+    if nice > 0 and hasattr(os, "nice"):
+        os.nice(nice)  # the run's own stages first: this process fills the cores' idle moments
     inbox: queue.Queue[Any] = queue.Queue()
     tables: dict[str, dict[str, Any]] = {}
     own: dict[str, list[Outcome]] = {}
