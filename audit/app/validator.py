@@ -70,9 +70,22 @@ CHILD_NICE = 19
 NICE_FROM_BYTES = 64 * 2**20
 
 
+#: how the parent tells the child its priority
+NICE_ENV = "AUDIT_VALIDATION_NICE"
+
+
 def child_nice(input_bytes: int | None) -> int:
     """The child's priority for an input of ``input_bytes`` (None: not known)."""
     return CHILD_NICE if input_bytes is None or input_bytes >= NICE_FROM_BYTES else 0
+
+
+def settle_priority() -> int:
+    """The child takes the priority its parent gave it (:data:`NICE_ENV`; the lowest where none
+    was given): the run's own stages first, this process filling the cores' idle moments."""
+    nice = int(os.environ.get(NICE_ENV, CHILD_NICE))
+    if nice > 0 and hasattr(os, "nice"):
+        os.nice(nice)
+    return nice
 
 
 def hurry(pid: int) -> int:
@@ -151,7 +164,7 @@ class BackgroundValidation:
         self.proc: subprocess.Popen[str] | None = subprocess.Popen(
             [sys.executable, "-m", "audit.app.validator", str(self.out_dir)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log, text=True, encoding="utf-8",
-            env={**os.environ, **CHILD_ENV, "AUDIT_VALIDATION_NICE": str(nice)},
+            env={**os.environ, **CHILD_ENV, NICE_ENV: str(nice)},
         )
 
     def staged(self, table: str, path: Path, height: int) -> None:
@@ -231,9 +244,7 @@ def child(out_dir: Path) -> int:
     """The child's side: reduce and check each table as it comes, the references at the end,
     write validation.json and validation.html into ``out_dir``."""
     t0 = time.perf_counter()
-    nice = int(os.environ.get("AUDIT_VALIDATION_NICE", CHILD_NICE))
-    if nice > 0 and hasattr(os, "nice"):
-        os.nice(nice)  # the run's own stages first: this process fills the cores' idle moments
+    settle_priority()
     inbox: queue.Queue[Any] = queue.Queue()
     tables: dict[str, dict[str, Any]] = {}
     own: dict[str, list[Outcome]] = {}
