@@ -261,10 +261,10 @@ class Policy:
         entry without one takes it (``national`` reproduces how such a run looked values up).
         Never for files in force: a catalogue entry without a scope is refused there.
 
-        Files read before from the same directory with the same bytes give the policy read then (a run reads its files,
-        then its snapshot's twice for the outputs: 0.12 s each, and a process running many runs
-        — a test session, the monthly cycle — reads the same files each time). Nothing changes a
-        policy once read."""
+        Files read before from the same directory with the same bytes give the policy read then
+        (a run reads its files, then its snapshot's twice for the outputs: 0.12 s each, and a
+        process running many runs — a test session, the monthly cycle — reads the same files
+        each time). Nothing changes a policy once read."""
         directory = Path(directory or PARAMS_DIR)
         files = sorted(directory.glob("*.yaml"))
         digest = hashlib.sha256()

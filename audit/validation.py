@@ -575,8 +575,7 @@ def _one_batch(reduced: list[Reduced]) -> tuple[pl.DataFrame, dict[int, Contract
     for j, (_, own_contracts, small) in enumerate(reduced):
         owner.append(offset)
         renamed = {c.kwargs[k]: f"{c.kwargs[k]}@{j}" for c in own_contracts for k in _COLUMN_KWARGS if k in c.kwargs}
-        not_null = {renamed[c.kwargs["column"]] for c in own_contracts
-                    if c.kind == "ExpectColumnValuesToNotBeNull" and c.kwargs.get("column") in renamed}
+        not_null = {renamed[c.kwargs["column"]] for c in own_contracts if c.kind == "ExpectColumnValuesToNotBeNull"}
         keep = [c for c in small.columns if c in renamed]
         part = small.select((pl.col("_gid").cast(pl.Int64) + offset).alias("_gid"),
                             *[pl.col(c).alias(renamed.get(c, c)) for c in keep])
