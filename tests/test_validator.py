@@ -201,8 +201,10 @@ def test_a_small_input_is_validated_at_the_runs_own_priority(tmp_path: Path) -> 
     background = BackgroundValidation(tmp_path, nice=0)
     try:
         assert background.proc is not None
-        environ = Path(f"/proc/{background.proc.pid}/environ")
+        environ, deadline = Path(f"/proc/{background.proc.pid}/environ"), time.monotonic() + 30
         if environ.exists():
+            while not environ.read_bytes() and time.monotonic() < deadline:  # forked, not yet exec'd
+                time.sleep(0.02)
             assert f"{validator.NICE_ENV}=0".encode() in environ.read_bytes().split(b"\0")
     finally:
         background.abort()
