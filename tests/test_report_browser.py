@@ -79,6 +79,25 @@ def png_ink(data: bytes) -> tuple[int, int, float]:
     return width, height, inked / (width * height)
 
 
+#: how many lines the text of given columns of the table after a heading takes, cell by cell
+LABEL_LINES = """
+const [title, columns] = arguments;
+const heading = [...document.querySelectorAll('h2, h3')].find(h => h.textContent.trim() === title);
+const table = heading && heading.nextElementSibling;
+if (!table || table.tagName !== 'TABLE') return [];
+const lines = [];
+for (const row of table.tBodies[0].rows) {
+  for (const i of columns) {
+    const range = document.createRange();
+    range.selectNodeContents(row.cells[i]);
+    const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));
+    lines.push(tops.size);
+  }
+}
+return lines;
+"""
+
+
 @pytest.fixture(scope="module")
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require("chromium", "chromedriver")
@@ -119,6 +138,9 @@ def test_report_renders_offline_without_errors_and_shows_headline(report: Path, 
         assert rect["right"] <= 1280 and rect["top"] < 900  # in the first screen at 1280 px
         assert driver.execute_script("return document.documentElement.scrollWidth") <= 1280  # no sideways scroll
         assert len(driver.find_elements(By.CSS_SELECTOR, "svg rect.bar")) >= 2
+        # the per-rule table's short labels (类别, 风险) on one line each, not a character a line
+        lines = driver.execute_script(LABEL_LINES, "分规则统计", [1, 2])
+        assert lines and all(n == 1 for n in lines), lines
         shot = driver.get_screenshot_as_png()
     finally:
         driver.quit()
