@@ -79,11 +79,11 @@ def png_ink(data: bytes) -> tuple[int, int, float]:
     return width, height, inked / (width * height)
 
 
-#: how many lines the text of given columns of the table after a heading takes, cell by cell
+#: how many lines the text of given columns of a table takes, cell by cell
 LABEL_LINES = """
-const [title, columns] = arguments;
-const heading = [...document.querySelectorAll('h2, h3')].find(h => h.textContent.trim() === title);
-const table = heading && heading.nextElementSibling;
+const [where, columns] = arguments;  // a heading's text (the table after it) or a CSS selector
+const heading = [...document.querySelectorAll('h2, h3')].find(h => h.textContent.trim() === where);
+const table = heading ? heading.nextElementSibling : document.querySelector(where);
 if (!table || table.tagName !== 'TABLE') return [];
 const lines = [];
 for (const row of table.tBodies[0].rows) {
@@ -141,6 +141,9 @@ def test_report_renders_offline_without_errors_and_shows_headline(report: Path, 
         # the per-rule table's short labels (类别, 风险) on one line each, not a character a line
         lines = driver.execute_script(LABEL_LINES, "分规则统计", [1, 2])
         assert lines and all(n == 1 for n in lines), lines
+        # and a parameter's date and source (2023-08-16, 本省)
+        lines = driver.execute_script(LABEL_LINES, "#params ~ table", [4, 5])
+        assert 1 in lines and set(lines) <= {0, 1}, lines  # 0: a parameter left unset has neither
         shot = driver.get_screenshot_as_png()
     finally:
         driver.quit()
