@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,9 +28,15 @@ def _masked(text: str) -> str:
     return mask(text)
 
 
+#: a month as the evidence records it: the first day of the month (``2025-09-01``)
+_MONTH_START = re.compile(r"^(\d{4}-\d{2})-01$")
+
+
 def _scalar(key: str, value: Any) -> str:
     if value is None:
         return "—"
+    if isinstance(value, str) and "month" in key and (month := _MONTH_START.match(value)):
+        return month.group(1)  # 补贴所属月份 2025-09, not 2025-09-01: a month, not a day
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, float):

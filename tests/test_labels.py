@@ -89,3 +89,21 @@ def test_a_field_given_only_where_it_says_something_is_left_out_when_blank() -> 
     assert "死亡登记的全部记录（日期不一致）" in [i.label for i in evidence.items(given)]
     # another field left blank is still shown, as a dash
     assert "—" in evidence.one_line(json.dumps({"death_date": None}))
+
+
+def test_a_month_reads_as_a_month_and_a_day_as_a_day() -> None:
+    """The evidence records a month as its first day: under a month's field it reads 2025-09 (补贴所属
+    月份 2025-09, not 2025-09-01), a list of months too; a date stays a date, even the first of a month,
+    and a number of months stays a number."""
+    record = json.dumps({
+        "claims": [{"claim_id": "SL1", "claim_month": "2025-09-01", "amount": 1400.0}],
+        "months_without_payment": ["2025-09-01", "2025-10-01"],
+        "death_date": "2025-09-01", "months_claimed": 3, "last_claim_month": "2025-10-15",
+    })
+    shown = {i.label: (i.text, i.rows) for i in evidence.items(record)}
+    assert shown[LABELS["claims"]][1] == [["SL1", "2025-09", "1,400.00"]]
+    assert shown["未发放生活补助的月份"][0] == "2025-09、2025-10"
+    assert shown["死亡日期"][0] == "2025-09-01"
+    assert shown[LABELS["months_claimed"]][0] == "3"
+    assert shown[LABELS["last_claim_month"]][0] == "2025-10-15"  # not a first day: left as written
+    assert "补贴所属月份: 2025-09；" in evidence.one_line(record)
