@@ -49,7 +49,8 @@ _PARAM_KEYS = {"values", "note"}
 _VALUE_KEYS = {"value", "reference", "note"}
 _CATALOGUE_KEYS = {"description", "unit", "type", "note", "scope", "source", "informational"}
 SCOPES = ("national", "provincial")
-_DETECTION_KEYS = {"value", "unit", "description", "rationale"}
+#: ``unit_zh`` and ``rationale_zh``: the unit and the reason in Chinese, as the report prints them
+_DETECTION_KEYS = {"value", "unit", "unit_zh", "description", "rationale", "rationale_zh"}
 _FILE_KEYS = {"jurisdiction", "province_code", "documents", "parameters"}
 _DOCUMENT_KEYS = {"title", "issued", "in_force", "expires", "printed", "forwards", "seed", "note"}
 _DOCUMENT_DATES = ("issued", "in_force", "expires", "printed")
@@ -213,6 +214,8 @@ class Detection:
     unit: str
     description: str
     rationale: str
+    unit_zh: str = ""
+    rationale_zh: str = ""
 
 
 def _check_type(path: Path, node: Any, key: str, spec: ParamSpec, value: Any) -> Any:
@@ -381,7 +384,8 @@ class Policy:
                     if need not in entry:
                         raise PolicyError(f"{_where(det_path, raw_det, name)}: detection parameter {name} needs {need!r}")
                 detection[name] = Detection(name, entry["value"], str(entry.get("unit", "")),
-                                            str(entry["description"]), str(entry["rationale"]))
+                                            str(entry["description"]), str(entry["rationale"]),
+                                            str(entry.get("unit_zh", "")), str(entry.get("rationale_zh", "")))
         return cls(catalogue, values, detection, jurisdictions, documents)
 
     # -- law in force: segments per province ------------------------------------------------

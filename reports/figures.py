@@ -259,10 +259,13 @@ def _param_value(value: Any) -> str:
 
 
 def detection(policy: Policy) -> list[dict[str, Any]]:
-    return [{"name": d.name, "value": _param_value(d.value), "unit": d.unit,
+    """The detection parameters as the report lists them: in Chinese where the file gives the
+    unit and the reason in Chinese (``unit_zh``, ``rationale_zh``: every bundled one does), else
+    as the file writes them (an office's own file may not)."""
+    return [{"name": d.name, "value": _param_value(d.value), "unit": d.unit_zh or d.unit,
              "description": str(d.description or "").split(" — ")[0],
              # the project's own copy of the readings, which a clone of the project carries
-             "rationale": str(d.rationale or "").replace("RULES.md §8", "docs/readings.md"),
+             "rationale": str(d.rationale_zh or d.rationale or "").replace("RULES.md §8", "docs/readings.md"),
              } for d in policy.detection.values()]
 
 

@@ -201,6 +201,34 @@ def test_loader_refuses_a_detection_parameter_without_rationale(tmp_path):
         Policy.load(_write(tmp_path, detection=detection))
 
 
+#: an English sentence (four words or more): what a Chinese reader of the report cannot read
+ENGLISH = re.compile(r"[A-Za-z]+(?:[ ,;'-]+[A-Za-z]+){3,}")
+
+
+def test_the_detection_parameters_read_in_chinese_in_the_report():
+    """Each bundled detection parameter gives its unit and its reason in Chinese, and the report
+    lists them so (the English is the file's, for the developers); a file without them — an
+    office's own — still loads, and the report then shows what it gives."""
+    from reports.figures import detection
+
+    policy = Policy.load()
+    assert len(policy.detection) >= 30
+    missing = [d.name for d in policy.detection.values() if not re.search(r"[\u4e00-\u9fff]", d.rationale_zh)]
+    assert missing == []
+    shown = detection(policy)
+    assert [r["name"] for r in shown if ENGLISH.search(r["rationale"])] == []
+    assert [r["name"] for r in shown if not re.search(r"[\u4e00-\u9fff]", r["unit"]) and r["unit"] != "—"] == []
+    assert ENGLISH.search(policy.detection["ghost.min_overlap_months"].rationale)  # the test can fail
+
+
+def test_a_detection_parameter_without_chinese_is_shown_as_given(tmp_path):
+    from reports.figures import detection
+
+    text = "ghost.min_overlap_months:\n  value: 1\n  unit: months\n  description: overlap\n  rationale: one month\n"
+    shown = detection(Policy.load(_write(tmp_path, detection=text)))
+    assert [(r["unit"], r["rationale"]) for r in shown] == [("months", "one month")]
+
+
 def test_loader_refuses_a_document_declared_twice(tmp_path):
     province = PROVINCE_FILE.replace("  省文件9号:", "  国家文件1号:\n    title: again\n  省文件9号:")
     with pytest.raises(PolicyError, match=rf"province.yaml:{_line_of(province, '国家文件1号:')}: document 国家文件1号 is declared twice"):
