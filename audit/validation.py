@@ -130,9 +130,11 @@ def contracts_for(spec: TableSpec, present: set[str]) -> tuple[list[Contract], l
     contracts: list[Contract] = []
     domains: dict[str, Domain] = {}
 
-    def add(domain: Domain, kind: str, description: str, columns: tuple[str, ...], **kwargs: Any) -> None:
+    def add(domain: Domain, kind: str, description: str, columns: tuple[str, ...], zh: str, **kwargs: Any) -> None:
         domains.setdefault(domain.name, domain)
-        contracts.append(Contract(t, domain.name, kind, kwargs, description, columns))
+        contracts.append(Contract(t, domain.name, kind, kwargs, f"{zh} / {description}", columns))
+
+    zh_of = {c.name: c.zh for c in spec.columns}
 
     # the schema as a frame of one row per column of the contract (:func:`_schema_frame`): two
     # expectations a table, each failing column one unexpected row, rather than two a column
@@ -140,45 +142,47 @@ def contracts_for(spec: TableSpec, present: set[str]) -> tuple[list[Contract], l
     schema = Domain("schema", {})
     every = tuple(c.name for c in spec.columns)
     add(schema, "ExpectColumnValuesToNotBeNull", f"列存在 every column of the contract exists ({len(every)})", every,
-        column="dtype")
+        f"列齐全：契约规定的 {len(every)} 列均已导出", column="dtype")
     add(schema, "ExpectColumnPairValuesToBeEqual", "类型 every column has its contract's type", every,
-        column_A="dtype", column_B="expected", ignore_row_if="either_value_is_missing")
+        "列类型：各列的类型与契约一致", column_A="dtype", column_B="expected", ignore_row_if="either_value_is_missing")
     for c in spec.columns:
         col = pl.col(c.name)
         if c.not_null:
             d = Domain(f"present:{c.name}", {c.name: pl.when(col.is_not_null()).then(pl.lit(PRESENT))},
                        presence_of=c.name)
             add(d, "ExpectColumnValuesToNotBeNull", f"必填 required: {c.name} ({c.zh}) is not empty", (c.name,),
-                column=c.name)
+                f"必填：{c.zh}不为空", column=c.name)
         if c.kind in (Kind.PERSON_ID, Kind.USCC):
             status = f"{c.name}_status"
             law = "GB 11643 身份证号" if c.kind is Kind.PERSON_ID else "GB 32100 统一社会信用代码"
             d = Domain(f"status:{c.name}", {status: pl.col(status)}, {c.name: col})
             add(d, "ExpectColumnValuesToBeInSet", f"{law} 18位且校验位正确 18 characters with a valid check character: {c.name}",
-                (c.name,), column=status, value_set=["ok"])
+                (c.name,), f"校验位：{c.zh}为18位且校验位正确（{law.rsplit(' ', 1)[0]}）", column=status, value_set=["ok"])
         elif c.kind is Kind.ENUM:
             d = Domain(f"value:{c.name}", {c.name: col})
             add(d, "ExpectColumnValuesToBeInSet", f"取值 {c.name} ({c.zh}) in {'/'.join(c.values)}", (c.name,),
-                column=c.name, value_set=list(c.values))
+                f"取值：{c.zh}为 {'/'.join(c.values)} 之一", column=c.name, value_set=list(c.values))
         elif c.kind is Kind.COUNTY:
             d = Domain(f"value:{c.name}", {c.name: col})
             add(d, "ExpectColumnValuesToMatchRegex", f"区划代码 {c.name} is six digits (GB/T 2260)", (c.name,),
-                column=c.name, regex=r"^\d{6}$")
+                f"区划代码：{c.zh}为6位数字（GB/T 2260）", column=c.name, regex=r"^\d{6}$")
         elif c.kind in (Kind.DATE, Kind.MONTH):
             lo, hi = DATE_RANGE if c.kind is Kind.DATE else MONTH_RANGE
             d = Domain(f"value:{c.name}", {c.name: col})
             add(d, "ExpectColumnValuesToBeBetween", f"日期范围 {c.name} ({c.zh}) within {_range_text(lo, hi)}",
-                (c.name,), column=c.name, min_value=lo.isoformat(), max_value=hi.isoformat())
+                (c.name,), f"日期范围：{c.zh}在 {lo} 至 {hi} 之间", column=c.name, min_value=lo.isoformat(),
+                max_value=hi.isoformat())
         elif c.kind is Kind.MONEY:
             d = Domain(f"value:{c.name}", {c.name: col})
             add(d, "ExpectColumnValuesToBeBetween", f"金额 {c.name} ({c.zh}) ≥ 0", (c.name,),
-                column=c.name, min_value=0)
+                f"金额：{c.zh}不为负数", column=c.name, min_value=0)
         elif c.kind is Kind.INT:
             lo, hi = INT_RANGES.get((t, c.name), (0, None))
             d = Domain(f"value:{c.name}", {c.name: col})
             words = f"≥ {lo}" if hi is None else f"within {lo} … {hi}"
+            words_zh = f"不小于 {lo}" if hi is None else f"在 {lo} 至 {hi} 之间"
             add(d, "ExpectColumnValuesToBeBetween", f"整数 {c.name} ({c.zh}) {words}", (c.name,),
-                column=c.name, min_value=lo, max_value=hi)
+                f"整数：{c.zh}{words_zh}", column=c.name, min_value=lo, max_value=hi)
     if spec.key:
         key_count = pl.col("_n").cast(pl.Int64)  # rows per distinct key (see Domain.by)
         d = Domain(
@@ -188,12 +192,14 @@ def contracts_for(spec: TableSpec, present: set[str]) -> tuple[list[Contract], l
             unique_key=True,
         )
         add(d, "ExpectColumnValuesToBeBetween", f"主键唯一 key ({', '.join(spec.key)}) is unique", spec.key,
-            column="_key_count", min_value=1, max_value=1)
+            f"主键唯一：{'、'.join(zh_of.get(k, k) for k in spec.key)}不重复", column="_key_count", min_value=1, max_value=1)
     for table, later, earlier in DATE_ORDER + COUNT_ORDER:
         if table == t and {later, earlier} <= present:
             d = Domain(f"order:{later}:{earlier}", {later: pl.col(later), earlier: pl.col(earlier)})
+            order = "不早于" if (table, later, earlier) in DATE_ORDER else "不小于"
             add(d, "ExpectColumnPairValuesAToBeGreaterThanB", f"先后 {later} ≥ {earlier}", (later, earlier),
-                column_A=later, column_B=earlier, or_equal=True, ignore_row_if="either_value_is_missing")
+                f"先后：{zh_of.get(later, later)}{order}{zh_of.get(earlier, earlier)}", column_A=later, column_B=earlier,
+                or_equal=True, ignore_row_if="either_value_is_missing")
     return contracts, list(domains.values())
 
 
@@ -203,9 +209,11 @@ def reference_domains(spec: TableSpec, known: dict[tuple[str, str], pl.Series]) 
     ``known`` holds the distinct values of each referenced (table, column) present.
     """
     contracts, domains = [], []
+    zh_of = {c.name: c.zh for c in spec.columns}
     for column, other, other_column in spec.references:
         if (other, other_column) not in known:
             continue
+        other_zh = {c.name: c.zh for c in SPECS[other].columns}
         in_ref = pl.col(column).is_null() | pl.col(column).is_in(known[(other, other_column)].implode())
         name = f"ref:{column}"
         domains.append(Domain(name, {"_in_ref": in_ref, column: pl.when(~in_ref).then(pl.col(column))}, by=(column,),
@@ -213,6 +221,7 @@ def reference_domains(spec: TableSpec, known: dict[tuple[str, str], pl.Series]) 
         contracts.append(Contract(
             spec.name, name, "ExpectColumnValuesToBeInSet",
             {"column": "_in_ref", "value_set": [True]},
+            f"引用：{zh_of.get(column, column)}见于{SPECS[other].zh}的{other_zh.get(other_column, other_column)} / "
             f"引用 {column} found in {other}.{other_column} ({SPECS[other].zh})", (column,),
         ))
     return contracts, domains

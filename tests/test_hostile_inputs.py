@@ -299,7 +299,7 @@ def test_validate_exits_1_and_lists_a_failed_contract(tmp_path: Path) -> None:
     data = write_inputs(tmp_path / "in", claims=claims(C1, C1.replace("2023-07", "2023-09"), C3))  # C1 twice
     result = CliRunner().invoke(main, ["validate", str(data), "--out", str(tmp_path / "out")])
     assert result.exit_code == 1, result.output
-    assert "✗ claims: 主键唯一 key (claim_id) is unique — 2 of 3 rows" in result.output
+    assert "✗ claims: 主键唯一：申领编号不重复 / 主键唯一 key (claim_id) is unique — 2 of 3 rows" in result.output
 
 
 def test_notes_never_print_data(tmp_path: Path) -> None:

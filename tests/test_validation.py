@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from audit.loader import LoadResult, load_inputs
+from audit.loader import LoadResult, load_inputs, note_zh
 from audit.schema import SPECS
 from audit.validation import ValidationReport, _ge_context, _ge_kwargs, contracts_for, validate, write_validation
 from fixtures.generate import Config, generate
@@ -289,3 +290,16 @@ def test_a_key_reduced_by_its_hash_equals_the_grouped_reduction(table: str, rows
     order = ["_key_count", *SPECS[table].key]
     assert got.sort(order, nulls_last=True).rows() == grouped.sort(order, nulls_last=True).rows()
     assert got["_rows"].sum() == len(next(iter(rows.values())))
+
+
+def test_every_expectation_says_in_chinese_what_it_expects(clean_report: ValidationReport) -> None:
+    """Each expectation is written 中文 / English: the report's first screen shows the Chinese — the
+    column by its Chinese header, no field name, no English sentence — and the terminal both."""
+    field = re.compile(r"(?<![\w.])[a-z][a-z0-9]*(?:_[a-z0-9]+)+(?![\w./])")
+    english = re.compile(r"[A-Za-z]+(?:[ ,;'-]+[A-Za-z]+){3,}")
+    said = [note_zh(o.description) for o in clean_report.outcomes]
+    assert all(" / " in o.description for o in clean_report.outcomes)
+    assert [s for s in said if field.search(s) or english.search(s) or not re.search(r"[\u4e00-\u9fff]", s)] == []
+    assert "主键唯一：申领编号不重复" in said and "先后：退出日期不早于认定日期" in said
+    key = next(o.description for o in clean_report.outcomes if o.table == "claims" and "主键唯一" in o.description)
+    assert field.search(key.split(" / ", 1)[1])  # the English part names fields: the test can fail
