@@ -241,7 +241,7 @@ def parameters(rf: RunFiles, policy: Policy) -> list[dict[str, Any]]:
             value = p["value"]
             rows.append({
                 # the catalogue's description is "中文 — English": a clerk reads the Chinese
-                "name": p["name"], "description": str(p["description"] or "").split(" — ")[0], "unit": p["unit"],
+                "name": p["name"], "description": zh_part(p["description"]), "unit": p["unit"],
                 "value": "未设定（相关规则跳过）" if value is None else _param_value(value),
                 "reference": p["reference"] or "", "since": str(p["effective_from"] or ""),
                 "from": "全国" if p["from"] == "national" else ("本省" if p["from"] else ""),
@@ -258,12 +258,22 @@ def _param_value(value: Any) -> str:
     return value_label(str(value))
 
 
+#: where a description written 中文 — English turns to English (a dash, then a Latin letter)
+_ENGLISH_AFTER = re.compile(r"\s*—\s*(?=[A-Za-z])")
+
+
+def zh_part(description: Any) -> str:
+    """A description's Chinese part: ``中文 — English`` gives ``中文``, whether or not a space stands
+    before the dash (``…（通知未规定时）— the period …``); a dash inside the Chinese stays."""
+    return _ENGLISH_AFTER.split(str(description or ""), maxsplit=1)[0]
+
+
 def detection(policy: Policy) -> list[dict[str, Any]]:
     """The detection parameters as the report lists them: in Chinese where the file gives the
     unit and the reason in Chinese (``unit_zh``, ``rationale_zh``: every bundled one does), else
     as the file writes them (an office's own file may not)."""
     return [{"name": d.name, "value": _param_value(d.value), "unit": d.unit_zh or d.unit,
-             "description": str(d.description or "").split(" — ")[0],
+             "description": zh_part(d.description),
              # the project's own copy of the readings, which a clone of the project carries
              "rationale": str(d.rationale_zh or d.rationale or "").replace("RULES.md §8", "docs/readings.md"),
              } for d in policy.detection.values()]
@@ -306,6 +316,8 @@ def reference_status(rf: RunFiles) -> list[dict[str, Any]]:
 
 def _ref_item(key: str, value: Any, month: str) -> evidence.EvidenceItem:
     label = REFERENCE_LABELS.get(key, key)
+    if key == "warnings" and isinstance(value, list):  # each written 中文 / English: the Chinese
+        value = [note_zh(v) if isinstance(v, str) else v for v in value]
     if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
         rows = value
         if all("month" in r for r in rows):
@@ -380,7 +392,7 @@ def coverage(rf: RunFiles) -> dict[str, Any] | None:
         policy.append(prov | {
             "notices_text": "；".join(f"{n['document']}（{n['state_zh']}{'，' + str(n['expires']) + ' 到期' if n['expires'] else ''}）"
                                      for n in prov["notices"]) or "法规库中无本省文件",
-            "unset": [u | {"description": u["description"].split(" — ")[0]} for u in prov["unset"]],
+            "unset": [u | {"description": zh_part(u["description"])} for u in prov["unset"]],
             "skipped": skipped.get(prov["province_code"], []),
         })
     for code, rows in skipped.items():  # keys of a province the policy table does not list (unknown county)
@@ -421,10 +433,11 @@ def contracts(rf: RunFiles) -> dict[str, Any] | None:
         spec = SPECS.get(table)
         columns_zh = {c.name: c.zh for c in spec.columns} if spec else {}
         rows.append({
-            # a column named in the expectation reads as its Chinese header (person_id → 身份证号)
+            # its Chinese sentence (each is written 中文 / English); in a run made before they were, a
+            # column named in the expectation reads as its Chinese header (person_id → 身份证号)
             "table": table, "table_zh": spec.zh if spec else table,
             "description": _CODE.sub(lambda m, zh=columns_zh: zh.get(m.group(0)) or value_label(m.group(0)),
-                                     str(e.get("description", ""))),
+                                     note_zh(str(e.get("description", "")))),
             "rows": int(e.get("unexpected_rows") or 0), "checked": int(e.get("rows_checked") or 0),
             "error": str(e.get("error") or ""),
         })

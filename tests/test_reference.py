@@ -18,6 +18,7 @@ import chinese_calendar
 import polars as pl
 import pytest
 
+from audit.loader import note_zh
 from audit.reference import (
     OPERATOR,
     REFERENCE_DIR,
@@ -154,7 +155,7 @@ def test_unverified_and_undated_rows_are_not_used(shipped):
     excluded = status["min_wage"]["excluded"]
     assert sum(r["province_code"] == "430000" and r["effective_from"] == "2019-10-01" for r in excluded) == 4
     assert sum(r["province_code"] == "620000" and r["effective_from"] is None for r in excluded) == 4
-    assert any("no effective date" in w for w in status["warnings"])
+    assert any("no effective date" in w and note_zh(w).endswith("给出执行日期") for w in status["warnings"])
     json.dumps(status, ensure_ascii=False)  # the report writes it as JSON
 
 

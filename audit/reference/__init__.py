@@ -149,7 +149,9 @@ def load_reference(input_dir: Any = None, loaded: Any = None) -> Reference:
     confirmed = op_mw.select(key) if op_mw is not None else pl.DataFrame(schema={k: MIN_WAGE_SCHEMA[k] for k in key})
     excluded_mw = shipped_mw.filter(pl.col("monthly_yuan").is_null()).join(confirmed, on=key, how="anti")
     for row in undated:
-        warnings.append(
+        warnings.append(  # 中文 / English, as every note of a run (the report shows the Chinese)
+            f"最低工资标准 {row['province_code']} 第 {row['tier']} 档（{row['monthly_yuan']:.0f} 元，{row['status']}）"
+            "无执行日期：不予使用，其前一标准之后的月份不计算补贴标准，直至操作员在 min_wage 表中给出执行日期 / "
             f"min_wage {row['province_code']} tier {row['tier']} ({row['monthly_yuan']:.0f} yuan, {row['status']}) has no "
             "effective date: not used, and the months after the standard before it are not priced until an operator "
             "gives the date (min_wage table)"
@@ -181,7 +183,7 @@ def load_reference(input_dir: Any = None, loaded: Any = None) -> Reference:
 
     info = {
         "min_wage": {
-            "source": "audit/reference/min_wage.yaml (research of 2026-12-05; see its header)",
+            "source": "audit/reference/min_wage.yaml（2026-12-05 的调研，见文件头）",
             "rows_used": min_wage.filter(pl.col("monthly_yuan").is_not_null()).height,
             "by_status": by_status(min_wage.filter(pl.col("monthly_yuan").is_not_null())),
             "excluded": _records(excluded_mw.select("province_code", "tier", "effective_from", "status", "source"))
@@ -190,7 +192,7 @@ def load_reference(input_dir: Any = None, loaded: Any = None) -> Reference:
             "operator_provinces": [] if op_mw is None else sorted(op_mw["province_code"].unique().to_list()),
         },
         "county_tiers": {
-            "source": "audit/reference/county_tiers.yaml (research of 2026-12-05; codes from regions.csv)",
+            "source": "audit/reference/county_tiers.yaml（2026-12-05 的调研，区划代码见 regions.csv）",
             "rows_used": county_tiers.height,
             "by_status": by_status(county_tiers),
             "counties_by_province": {

@@ -64,15 +64,15 @@ def shipped_min_wage() -> tuple[pl.DataFrame, tuple[dict[str, Any], ...]]:
             "status": status, "source": source,
         }
         if row["effective_from"] is None:
-            undated.append(row | {"reason": "no effective date"})
+            undated.append(row | {"reason": "无执行日期"})
             # the file lists a province's standards in time order: the one before is the last so far
             before = [r["effective_from"] for r in rows if (r["province_code"], r["tier"]) == (row["province_code"], row["tier"])]
             if before:
                 markers.append(row | {"effective_from": max(before) + dt.timedelta(days=1), "monthly_yuan": None,
-                                      "source": f"not used (no effective date): {source}"})
+                                      "source": f"未使用（无执行日期）：{source}"})
             continue
         if status not in USABLE_STATUSES:
-            row = row | {"monthly_yuan": None, "source": f"not used ({status}): {source}"}
+            row = row | {"monthly_yuan": None, "source": f"未使用（{status}）：{source}"}
         rows.append(row)
     ended = []
     for province in {r["province_code"] for r in rows}:
@@ -83,7 +83,7 @@ def shipped_min_wage() -> tuple[pl.DataFrame, tuple[dict[str, Any], ...]]:
             status = next(r["status"] for r in own if r["effective_from"] == day)
             earlier = {r["tier"] for r in own if r["effective_from"] == previous}
             ended += [{"province_code": province, "tier": tier, "effective_from": day, "monthly_yuan": None,
-                       "status": status, "source": f"the standard of {day} has no tier {tier}"}
+                       "status": status, "source": f"{day} 起的标准无第 {tier} 档"}
                       for tier in sorted(earlier - listed)]
     frame = pl.DataFrame(rows + markers + ended, schema=MIN_WAGE_SCHEMA).sort("province_code", "tier", "effective_from")
     return frame, tuple(undated)
