@@ -62,7 +62,7 @@ _KEYS = {
     # working days and months
     "working_days": "工作日数", "declared_working_days": "申报的工作日数", "working_days_computed": "核算的工作日数",
     "min_working_days": "最少工作日数", "calendar": "工作日历", "month_number": "第几个月", "months_claimed": "已申领月数",
-    "max_months": "最长月数", "months_insured_before": "此前参保月数", "months_insured_elsewhere": "在其他单位参保月数",
+    "max_months": "最长月数", "months_insured_before": "此前参保的月份", "months_insured_elsewhere": "在其他单位参保的月份",
     "months_without_payment": "未发放生活补助的月份", "payments_not_to_trainee": "未发给本人的生活补助",
     # reasons, statuses, rule facts
     "reason": "原因", "end_reason": "结束原因", "exit_reason": "退出原因", "retained": "是否留用", "status": "状态",

@@ -55,6 +55,31 @@ def test_the_rules_record_structured_evidence(evidence_fields: dict[str, set[str
     assert {"person_id", "claim_month"} <= set().union(*evidence_fields.values())
 
 
+def _typed(dtype: pl.DataType, out: set[tuple[str, pl.DataType]]) -> None:
+    if isinstance(dtype, pl.Struct):
+        for f in dtype.fields:
+            out.add((f.name, f.dtype))
+            _typed(f.dtype, out)
+    elif isinstance(dtype, (pl.List, pl.Array)):
+        _typed(dtype.inner, out)
+
+
+def test_a_list_of_months_is_not_labelled_as_a_count() -> None:
+    """A field holding months (a list of dates: 此前参保的月份 2023-05、2023-06 …) is labelled by what
+    it lists, not as a number of months (此前参保月数 read as a count while it listed months)."""
+    t = tables(**{name: [] for name in OPTIONAL})
+    p = policy()
+    checks.build_shared(t, p)
+    typed: set[tuple[str, pl.DataType]] = set()
+    for check in checks.CHECKS:
+        dtype = check(t, p).findings.collect_schema().get("evidence")
+        if dtype is not None:
+            _typed(dtype, typed)
+    listing = {name for name, dtype in typed if dtype == pl.List(pl.Date)}
+    assert {"months_without_payment", "months_insured_before"} <= listing  # the test sees them
+    assert sorted(name for name in listing if LABELS.get(name, "").endswith("数")) == []
+
+
 def test_no_evidence_field_is_unlabelled(evidence_fields: dict[str, set[str]]) -> None:
     missing = sorted({(field, rule) for rule, fields in evidence_fields.items() for field in fields
                       if needs_label(field) and field not in LABELS})
