@@ -33,19 +33,24 @@ def _fields(dtype: pl.DataType, out: set[str]) -> None:
 
 
 @pytest.fixture(scope="module")
-def evidence_fields() -> dict[str, set[str]]:
-    """rule id → the fields of its evidence struct (from the plan's schema; nothing is collected)."""
+def evidence_types() -> dict[str, pl.DataType | None]:
+    """rule id → the type of its evidence struct (from the plan's schema; nothing is collected)."""
     # every optional table present (empty): a rule that needs one is enumerated too
     t = tables(**{name: [] for name in OPTIONAL})
     p = policy()
     checks.build_shared(t, p)
+    return {check.rule.id: check(t, p).findings.collect_schema().get("evidence") for check in checks.CHECKS}
+
+
+@pytest.fixture(scope="module")
+def evidence_fields(evidence_types: dict[str, pl.DataType | None]) -> dict[str, set[str]]:
+    """rule id → the fields of its evidence struct."""
     out: dict[str, set[str]] = {}
-    for check in checks.CHECKS:
+    for rule_id, dtype in evidence_types.items():
         found: set[str] = set()
-        dtype = check(t, p).findings.collect_schema().get("evidence")
         if dtype is not None:
             _fields(dtype, found)
-        out[check.rule.id] = found
+        out[rule_id] = found
     return out
 
 
@@ -64,15 +69,11 @@ def _typed(dtype: pl.DataType, out: set[tuple[str, pl.DataType]]) -> None:
         _typed(dtype.inner, out)
 
 
-def test_a_list_of_months_is_not_labelled_as_a_count() -> None:
+def test_a_list_of_months_is_not_labelled_as_a_count(evidence_types: dict[str, pl.DataType | None]) -> None:
     """A field holding months (a list of dates: 此前参保的月份 2023-05、2023-06 …) is labelled by what
     it lists, not as a number of months (此前参保月数 read as a count while it listed months)."""
-    t = tables(**{name: [] for name in OPTIONAL})
-    p = policy()
-    checks.build_shared(t, p)
     typed: set[tuple[str, pl.DataType]] = set()
-    for check in checks.CHECKS:
-        dtype = check(t, p).findings.collect_schema().get("evidence")
+    for dtype in evidence_types.values():
         if dtype is not None:
             _typed(dtype, typed)
     listing = {name for name, dtype in typed if dtype == pl.List(pl.Date)}
