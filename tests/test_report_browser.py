@@ -144,6 +144,9 @@ def test_report_renders_offline_without_errors_and_shows_headline(report: Path, 
         # and a parameter's date and source (2023-08-16, 本省)
         lines = driver.execute_script(LABEL_LINES, "#params ~ table", [4, 5])
         assert 1 in lines and set(lines) <= {0, 1}, lines  # 0: a parameter left unset has neither
+        # and a detection threshold's unit (个月, 名见习人员/每名职工)
+        lines = driver.execute_script(LABEL_LINES, "#detection ~ table", [2])
+        assert lines and all(n == 1 for n in lines), lines
         shot = driver.get_screenshot_as_png()
     finally:
         driver.quit()
