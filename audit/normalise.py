@@ -369,9 +369,9 @@ def map_distinct(values: pl.Series, table_of: Callable[[pl.Series], pl.DataFrame
 #: in no order (the claims' people and agreements: the hash 1.7 against 3.3 CPU-s for 6 M rows)
 #: from IDs written ten times one after another (a million people's insurance months, sorted by
 #: person: the cast 1.7 against 2.4). Two runs of consecutive rows, each as long as the sample,
-#: tell them apart: as distinct as the sample, the values are scattered. Where a run repeats, the estimate of the
-#: whole column's distinct values (HyperLogLog, 0.1 s for 11 M rows) still hashes a column of
-#: values each written about once.
+#: tell them apart: as distinct as the sample, the values are scattered. Where a run repeats,
+#: the estimate of the whole column's distinct values (HyperLogLog, 0.1 s for 11 M rows) still
+#: hashes a column of values each written about once.
 _SAMPLE = 20_000
 _MANY_DISTINCT = 0.9
 _HASH_ABOVE = 0.5
@@ -390,10 +390,10 @@ def encode(values: pl.Series) -> tuple[pl.Series, pl.Series]:
 
     The distinct values are found by a categorical cast, or — for a column of many distinct
     values written once each or repeated in no order (:func:`_scattered`), guessed from a sample,
-    runs of consecutive rows and an estimate — by hashing
-    the strings to 64 bits and sorting the hashes, each run of equal hashes a code. Codes given by a hash are confirmed row by row
-    with a second, independent 64-bit hash of the value (two values would have to collide in
-    both to be confused); should a confirmation fail, the categorical cast is used instead.
+    runs of consecutive rows and an estimate — by hashing the strings to 64 bits and sorting the
+    hashes, each run of equal hashes a code. Codes given by a hash are confirmed row by row with a
+    second, independent 64-bit hash of the value (two values would have to collide in both to be
+    confused); should a confirmation fail, the categorical cast is used instead.
     """
     if values.dtype != pl.String:
         values = values.cast(pl.String)
