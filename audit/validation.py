@@ -134,7 +134,8 @@ def contracts_for(spec: TableSpec, present: set[str]) -> tuple[list[Contract], l
         domains.setdefault(domain.name, domain)
         contracts.append(Contract(t, domain.name, kind, kwargs, f"{zh} / {description}", columns))
 
-    zh_of = {c.name: c.zh for c in spec.columns}
+    def zh(name: str) -> str:
+        return spec.column(name).zh
 
     # the schema as a frame of one row per column of the contract (:func:`_schema_frame`): two
     # expectations a table, each failing column one unexpected row, rather than two a column
@@ -154,10 +155,11 @@ def contracts_for(spec: TableSpec, present: set[str]) -> tuple[list[Contract], l
                 f"必填：{c.zh}不为空", column=c.name)
         if c.kind in (Kind.PERSON_ID, Kind.USCC):
             status = f"{c.name}_status"
-            law = "GB 11643 身份证号" if c.kind is Kind.PERSON_ID else "GB 32100 统一社会信用代码"
+            standard, what = ("GB 11643", "身份证号") if c.kind is Kind.PERSON_ID else ("GB 32100", "统一社会信用代码")
+            law = f"{standard} {what}"
             d = Domain(f"status:{c.name}", {status: pl.col(status)}, {c.name: col})
             add(d, "ExpectColumnValuesToBeInSet", f"{law} 18位且校验位正确 18 characters with a valid check character: {c.name}",
-                (c.name,), f"校验位：{c.zh}为18位且校验位正确（{law.rsplit(' ', 1)[0]}）", column=status, value_set=["ok"])
+                (c.name,), f"校验位：{c.zh}为18位且校验位正确（{standard}）", column=status, value_set=["ok"])
         elif c.kind is Kind.ENUM:
             d = Domain(f"value:{c.name}", {c.name: col})
             add(d, "ExpectColumnValuesToBeInSet", f"取值 {c.name} ({c.zh}) in {'/'.join(c.values)}", (c.name,),
@@ -192,13 +194,13 @@ def contracts_for(spec: TableSpec, present: set[str]) -> tuple[list[Contract], l
             unique_key=True,
         )
         add(d, "ExpectColumnValuesToBeBetween", f"主键唯一 key ({', '.join(spec.key)}) is unique", spec.key,
-            f"主键唯一：{'、'.join(zh_of.get(k, k) for k in spec.key)}不重复", column="_key_count", min_value=1, max_value=1)
+            f"主键唯一：{'、'.join(zh(k) for k in spec.key)}不重复", column="_key_count", min_value=1, max_value=1)
     for table, later, earlier in DATE_ORDER + COUNT_ORDER:
         if table == t and {later, earlier} <= present:
             d = Domain(f"order:{later}:{earlier}", {later: pl.col(later), earlier: pl.col(earlier)})
             order = "不早于" if (table, later, earlier) in DATE_ORDER else "不小于"
             add(d, "ExpectColumnPairValuesAToBeGreaterThanB", f"先后 {later} ≥ {earlier}", (later, earlier),
-                f"先后：{zh_of.get(later, later)}{order}{zh_of.get(earlier, earlier)}", column_A=later, column_B=earlier,
+                f"先后：{zh(later)}{order}{zh(earlier)}", column_A=later, column_B=earlier,
                 or_equal=True, ignore_row_if="either_value_is_missing")
     return contracts, list(domains.values())
 
@@ -209,11 +211,9 @@ def reference_domains(spec: TableSpec, known: dict[tuple[str, str], pl.Series]) 
     ``known`` holds the distinct values of each referenced (table, column) present.
     """
     contracts, domains = [], []
-    zh_of = {c.name: c.zh for c in spec.columns}
     for column, other, other_column in spec.references:
         if (other, other_column) not in known:
             continue
-        other_zh = {c.name: c.zh for c in SPECS[other].columns}
         in_ref = pl.col(column).is_null() | pl.col(column).is_in(known[(other, other_column)].implode())
         name = f"ref:{column}"
         domains.append(Domain(name, {"_in_ref": in_ref, column: pl.when(~in_ref).then(pl.col(column))}, by=(column,),
@@ -221,7 +221,7 @@ def reference_domains(spec: TableSpec, known: dict[tuple[str, str], pl.Series]) 
         contracts.append(Contract(
             spec.name, name, "ExpectColumnValuesToBeInSet",
             {"column": "_in_ref", "value_set": [True]},
-            f"引用：{zh_of.get(column, column)}见于{SPECS[other].zh}的{other_zh.get(other_column, other_column)} / "
+            f"引用：{spec.column(column).zh}见于{SPECS[other].zh}的{SPECS[other].column(other_column).zh} / "
             f"引用 {column} found in {other}.{other_column} ({SPECS[other].zh})", (column,),
         ))
     return contracts, domains
