@@ -217,6 +217,16 @@ class Detection:
     unit_zh: str = ""
     rationale_zh: str = ""
 
+    @property
+    def shown_unit(self) -> str:
+        """The unit as a reader is shown it: in Chinese where the file gives it (``unit_zh``)."""
+        return self.unit_zh or self.unit
+
+    @property
+    def shown_rationale(self) -> str:
+        """The reason as a reader is shown it: in Chinese where the file gives it (``rationale_zh``)."""
+        return self.rationale_zh or self.rationale
+
 
 def _check_type(path: Path, node: Any, key: str, spec: ParamSpec, value: Any) -> Any:
     if value is None:

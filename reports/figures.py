@@ -272,10 +272,10 @@ def detection(policy: Policy) -> list[dict[str, Any]]:
     """The detection parameters as the report lists them: in Chinese where the file gives the
     unit and the reason in Chinese (``unit_zh``, ``rationale_zh``: every bundled one does), else
     as the file writes them (an office's own file may not)."""
-    return [{"name": d.name, "value": _param_value(d.value), "unit": d.unit_zh or d.unit,
+    return [{"name": d.name, "value": _param_value(d.value), "unit": d.shown_unit,
              "description": zh_part(d.description),
              # the project's own copy of the readings, which a clone of the project carries
-             "rationale": str(d.rationale_zh or d.rationale or "").replace("RULES.md §8", "docs/readings.md"),
+             "rationale": d.shown_rationale.replace("RULES.md §8", "docs/readings.md"),
              } for d in policy.detection.values()]
 
 

@@ -368,7 +368,7 @@ def policy_show(province: str, when: str | None, policy_dir: Path | None) -> Non
     click.echo("")
     click.echo("检测参数（审计机关判断，非政策规定） / detection thresholds (the audit office's judgement, not law):")
     for det in policy.detection.values():
-        click.echo(f"  {det.name:<44} {det.value!s:<8} {det.unit_zh or det.unit:<12} {det.description}")
+        click.echo(f"  {det.name:<44} {det.value!s:<8} {det.shown_unit:<12} {det.description}")
 
 
 def _province_code(policy, text: str) -> str:
