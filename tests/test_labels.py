@@ -23,13 +23,15 @@ OPTIONAL = [name for name, spec in SPECS.items()
             if not spec.required and name not in ("min_wage", "county_tiers", "calendar", "regions")]
 
 
-def _fields(dtype: pl.DataType, out: set[str]) -> None:
+def _typed(dtype: pl.DataType | None, out: set[tuple[str, pl.DataType]]) -> set[tuple[str, pl.DataType]]:
+    """Every (field, type) of a struct, at any depth (through lists); ``out`` filled and returned."""
     if isinstance(dtype, pl.Struct):
         for f in dtype.fields:
-            out.add(f.name)
-            _fields(f.dtype, out)
+            out.add((f.name, f.dtype))
+            _typed(f.dtype, out)
     elif isinstance(dtype, (pl.List, pl.Array)):
-        _fields(dtype.inner, out)
+        _typed(dtype.inner, out)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +47,7 @@ def evidence_types() -> dict[str, pl.DataType | None]:
 @pytest.fixture(scope="module")
 def evidence_fields(evidence_types: dict[str, pl.DataType | None]) -> dict[str, set[str]]:
     """rule id → the fields of its evidence struct."""
-    out: dict[str, set[str]] = {}
-    for rule_id, dtype in evidence_types.items():
-        found: set[str] = set()
-        if dtype is not None:
-            _fields(dtype, found)
-        out[rule_id] = found
-    return out
+    return {rule_id: {name for name, _ in _typed(dtype, set())} for rule_id, dtype in evidence_types.items()}
 
 
 def test_the_rules_record_structured_evidence(evidence_fields: dict[str, set[str]]) -> None:
@@ -60,22 +56,12 @@ def test_the_rules_record_structured_evidence(evidence_fields: dict[str, set[str
     assert {"person_id", "claim_month"} <= set().union(*evidence_fields.values())
 
 
-def _typed(dtype: pl.DataType, out: set[tuple[str, pl.DataType]]) -> None:
-    if isinstance(dtype, pl.Struct):
-        for f in dtype.fields:
-            out.add((f.name, f.dtype))
-            _typed(f.dtype, out)
-    elif isinstance(dtype, (pl.List, pl.Array)):
-        _typed(dtype.inner, out)
-
-
 def test_a_list_of_months_is_not_labelled_as_a_count(evidence_types: dict[str, pl.DataType | None]) -> None:
     """A field holding months (a list of dates: 此前参保的月份 2023-05、2023-06 …) is labelled by what
     it lists, not as a number of months (此前参保月数 read as a count while it listed months)."""
     typed: set[tuple[str, pl.DataType]] = set()
     for dtype in evidence_types.values():
-        if dtype is not None:
-            _typed(dtype, typed)
+        _typed(dtype, typed)
     listing = {name for name, dtype in typed if dtype == pl.List(pl.Date)}
     assert {"months_without_payment", "months_insured_before"} <= listing  # the test sees them
     assert sorted(name for name in listing if LABELS.get(name, "").endswith("数")) == []
